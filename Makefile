@@ -1,0 +1,45 @@
+# Every target works on a fresh clone: `make test` makes the virtualenv it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install generate test lint typecheck check clean
+
+help:
+	@echo "make test       set up .venv (first run) and run the tests"
+	@echo "make generate   regenerate generated/ from spec/ (prints the time it took)"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make typecheck  mypy --strict on runtime/ and generated/ (as the installed package)"
+	@echo "make check      lint + typecheck + test"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+generate: $(STAMP)
+	@$(PY) -m codegen.generate
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+# mypy cannot follow the editable install's import hook, so it reads the package through a
+# tree of symlinks laid out as it is installed (runtime/ as tiktokshop/, generated/ inside it).
+typecheck: $(STAMP)
+	@rm -rf build/typecheck && mkdir -p build/typecheck/tiktokshop
+	@cp -rs $(CURDIR)/runtime/. build/typecheck/tiktokshop/
+	@cp -rs $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
+	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""tiktokshop: a typed client for the TikTok Shop Open API.
+
+    from tiktokshop import TikTokShop
+    client = TikTokShop(app_key=..., app_secret=..., access_token=..., shop_cipher=...)
+    page = client.order.get_order_list(page_size=50, order_status="AWAITING_SHIPMENT")
+
+Importing this package loads the core only; each API domain loads on first use.
+"""
+
+from ._auth import AuthorizationLink
+from ._client import TikTokShop
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TikTokShopError,
+    TransportError,
+    ValidationError,
+)
+from ._models import Page, RequestModel, ResponseModel, Timestamp
+from ._signing import sign_request
+from ._tokens import AccessToken
+from ._version import __version__
+
+__all__ = [
+    "AccessToken",
+    "ApiError",
+    "AuthenticationError",
+    "AuthorizationLink",
+    "BadRequestError",
+    "ConfigurationError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestModel",
+    "RequestTimeoutError",
+    "ResponseModel",
+    "ServerError",
+    "TikTokShop",
+    "TikTokShopError",
+    "Timestamp",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+    "sign_request",
+]

@@ -1,0 +1,81 @@
+"""``client.auth``: the seller authorization link and the token exchange and refresh."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from ._errors import ConfigurationError, ValidationError
+from ._tokens import AccessToken
+
+if TYPE_CHECKING:
+    from ._base_client import SyncAPIClient
+
+__all__ = ["AuthResource", "AuthorizationLink"]
+
+
+@dataclass(frozen=True)
+class AuthorizationLink:
+    """Where to send a seller to authorize the app, and the ``state`` to check on the callback."""
+
+    url: str
+    service_id: str
+    state: str
+
+
+class AuthResource:
+    """Seller authorization and tokens. These calls go to the auth host and are not signed."""
+
+    def __init__(self, client: SyncAPIClient) -> None:
+        self._client = client
+
+    def authorization_url(
+        self, *, state: str | None = None, service_id: str | None = None, us: bool = False
+    ) -> AuthorizationLink:
+        """Build the link that sends a seller to TikTok's authorization page.
+
+        ``state`` defaults to a random value: keep it and compare it with the ``state`` your
+        callback receives. ``us=True`` uses the page for US sellers.
+        Raises ``ConfigurationError`` when no ``service_id`` is known.
+        """
+        config = self._client._config
+        sid = service_id or config.service_id
+        if not sid:
+            raise ConfigurationError(
+                "authorization_url needs a service_id: pass service_id= here or to TikTokShop(...) "
+                "(it is on the app's page in TikTok Shop Partner Center)"
+            )
+        state = state if state is not None else secrets.token_urlsafe(16)
+        base = config.us_authorize_url if us else config.authorize_url
+        return AuthorizationLink(url=f"{base}?{urlencode({'service_id': sid, 'state': state})}",
+                                 service_id=sid, state=state)
+
+    def get_access_token(self, auth_code: str) -> AccessToken:
+        """Exchange the ``code`` from the authorization callback for tokens; the client then uses them.
+
+        Raises ``ValidationError`` for an empty code, ``AuthenticationError`` (or another ``ApiError``)
+        when TikTok refuses it (codes work once and expire after 30 minutes), ``TransportError``.
+        """
+        if not isinstance(auth_code, str) or not auth_code.strip():
+            raise ValidationError("auth.get_access_token: auth_code must be a non-empty string", field="auth_code")
+        client = self._client
+        request = client._token_request(
+            "/api/v2/token/get", {"auth_code": auth_code, "grant_type": "authorized_code"}
+        )
+        with client._token_lock:
+            token = client._send_token_request(request, "auth.get_access_token")
+            client._tokens.update(token)
+        return token
+
+    def refresh_access_token(self) -> AccessToken:
+        """Refresh the access token now; the client then uses the new tokens (a rotated refresh
+        token replaces the old one).
+
+        Raises ``ConfigurationError`` without a usable refresh token, ``ApiError`` when TikTok
+        refuses it, ``TransportError``.
+        """
+        client = self._client
+        with client._token_lock:
+            return client._refresh_locked()

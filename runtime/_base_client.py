@@ -1,0 +1,536 @@
+"""The core every generated call goes through: validation, signing, tokens, transport, errors, retries.
+
+``BaseClient`` holds everything that does not depend on how bytes travel (checking arguments,
+building and signing a request, reading the envelope, deciding on a retry, refreshing tokens);
+``SyncAPIClient`` adds the blocking loop over one pooled ``httpx.Client``. An async client adds
+the same loop over ``httpx.AsyncClient`` and reuses all the rest.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+import httpx
+import pydantic
+
+from ._errors import (
+    ERROR_CLASSES,
+    ApiError,
+    ConfigurationError,
+    MalformedResponseError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    ValidationError,
+    class_for_status,
+)
+from ._logging import install_redaction, logger
+from ._models import RequestModel, ResponseModel
+from ._operation import ErrorCode, Operation
+from ._signing import sign_request
+from ._tokens import AccessToken, TokenState
+from ._version import __version__
+
+__all__ = ["BaseClient", "ClientConfig", "PreparedCall", "SyncAPIClient"]
+
+R = TypeVar("R", bound=ResponseModel)
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_TOKEN_REFRESH_MARGIN = 300
+_BODY_PREVIEW = 200
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Settings shared by every call of one client. ``app_secret`` never appears in its repr."""
+
+    app_key: str
+    app_secret: str
+    base_url: str
+    auth_base_url: str
+    authorize_url: str
+    us_authorize_url: str
+    service_id: str | None = None
+    shop_id: str | None = None
+    shop_cipher: str | None = None
+    max_retries: int = DEFAULT_MAX_RETRIES
+    token_refresh_margin: int = DEFAULT_TOKEN_REFRESH_MARGIN
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    retry_after_max: float = 60.0
+
+    def __repr__(self) -> str:
+        return f"ClientConfig(app_key={self.app_key!r}, base_url={self.base_url!r}, shop_id={self.shop_id!r})"
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A validated call, ready to be signed and sent (again, on a retry, with a fresh timestamp)."""
+
+    op: Operation[Any]
+    path: str
+    query: dict[str, str]
+    body: str | None
+    shop_cipher: str | None
+    params_in: dict[str, Any]
+    body_in: dict[str, Any]
+
+
+def _wire_value(value: Any) -> str:
+    """A query value as sent and signed: booleans in lowercase, lists joined with commas."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_wire_value(item) for item in value)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """Turn tuples (and other non-str sequences users pass) into lists, recursively, for strict models."""
+    if isinstance(value, (tuple, set, frozenset)):
+        return [_plain(item) for item in value]
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _validation_error(op_id: str, exc: pydantic.ValidationError) -> ValidationError:
+    problems: list[str] = []
+    first: str | None = None
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in err["loc"]) or "(arguments)"
+        first = first or field
+        if err["type"] == "extra_forbidden":
+            problems.append(f"{field}: unknown field; check its spelling against the method's docstring")
+        elif err["type"] == "missing":
+            problems.append(f"{field}: required, but missing")
+        else:
+            problems.append(f"{field}: {err['msg']} (got {_short(err.get('input'))})")
+    message = f"{op_id}: invalid arguments, nothing was sent:\n  " + "\n  ".join(problems)
+    return ValidationError(message, field=first)
+
+
+def _validate(op_id: str, model: type[RequestModel], data: dict[str, Any]) -> RequestModel:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise _validation_error(op_id, exc) from None
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class BaseClient:
+    """Transport-independent logic of the client. Not used directly: see ``TikTokShop``."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        tokens: TokenState,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._clock = clock
+        self._token_lock = threading.Lock()
+        install_redaction()
+
+    # -- building a call -------------------------------------------------------------------------
+
+    def _prepare(
+        self,
+        op: Operation[Any],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any],
+        shop_cipher: str | None,
+    ) -> PreparedCall:
+        """Check every argument and build the path, query and body. Raises ``ValidationError``."""
+        omit = dict(op.omit)
+        params_in = {
+            k: _plain(v) for k, v in params.items() if v is not None and not (k in omit and omit[k] == v)
+        }
+        body_in = {
+            k: _plain(v) for k, v in body.items() if v is not None and not (k in omit and omit[k] == v)
+        }
+        wire_params: dict[str, Any] = {}
+        if op.params is not None:
+            wire_params = _validate(op.id, op.params, params_in).model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+        elif params_in:
+            raise ValidationError(f"{op.id}: takes no query arguments, got {sorted(params_in)}")
+        path = op.path
+        for name in op.path_params:
+            raw = str(wire_params.pop(name))
+            if raw in ("", ".", ".."):
+                raise ValidationError(
+                    f"{op.id}: path argument {name!r} must be a non-empty id, got {raw!r}; nothing was sent",
+                    field=name,
+                )
+            path = path.replace("{" + name + "}", quote(raw, safe=""))
+        query = {key: _wire_value(value) for key, value in wire_params.items()}
+
+        body_text: str | None = None
+        if op.body is not None:
+            body_obj = _validate(op.id, op.body, body_in).model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+            body_text = json.dumps(body_obj, ensure_ascii=False, separators=(",", ":"))
+        elif body_in:
+            raise ValidationError(f"{op.id}: takes no body arguments, got {sorted(body_in)}")
+
+        cipher: str | None = None
+        if op.shop_scoped:
+            cipher = shop_cipher or self._config.shop_cipher
+            if not cipher:
+                raise ConfigurationError(
+                    f"{op.id} is scoped to a shop and needs a shop_cipher: pass shop_cipher= to "
+                    "TikTokShop(...) or to this call (authorization.get_authorized_shops() lists them)"
+                )
+        return PreparedCall(op, path, query, body_text, cipher, params_in, body_in)
+
+    def _build_request(self, call: PreparedCall) -> httpx.Request:
+        """Sign ``call`` with a fresh timestamp and the current access token."""
+        token = self._tokens.access_token
+        if not token:
+            raise ConfigurationError(
+                f"{call.op.id} needs an access token: pass access_token= to TikTokShop(...) or "
+                "exchange an authorization code with client.auth.get_access_token(auth_code)"
+            )
+        query = dict(call.query)
+        query["app_key"] = self._config.app_key
+        query["timestamp"] = str(int(self._clock()))
+        if call.shop_cipher is not None:
+            query["shop_cipher"] = call.shop_cipher
+        query["sign"] = sign_request(self._config.app_secret, call.path, query, call.body)
+        headers = {
+            "x-tts-access-token": token,
+            "content-type": "application/json",
+            "user-agent": f"tiktokshop-python/{__version__}",
+        }
+        content = call.body.encode("utf-8") if call.body is not None else None
+        url = self._config.base_url + call.path + "?" + urlencode(sorted(query.items()), quote_via=quote)
+        return httpx.Request(call.op.method, url, headers=headers, content=content)
+
+    # -- reading an answer -----------------------------------------------------------------------
+
+    def _error_for_code(
+        self, code: int, message: str, request_id: str | None, status: int, op_id: str
+    ) -> ApiError:
+        entry = self._error_codes().get(code)
+        if entry is not None:
+            cls = ERROR_CLASSES.get(entry.error, ApiError)
+        elif status >= 400:
+            cls = class_for_status(status)
+        else:
+            cls = ApiError
+        return cls(message or "TikTok reported an error", code=code, request_id=request_id,
+                   status_code=status, operation=op_id)
+
+    @staticmethod
+    def _error_codes() -> Mapping[int, ErrorCode]:
+        from .resources._api import ERROR_CODES
+
+        return ERROR_CODES
+
+    def _read_envelope(self, response: httpx.Response, op_id: str) -> tuple[Any, str | None]:
+        """Return ``(data, request_id)`` of a success envelope; raise the matching error otherwise."""
+        status = response.status_code
+        content = response.content
+        try:
+            payload = json.loads(content)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or "code" not in payload:
+            preview = content[:_BODY_PREVIEW].decode("utf-8", "replace")
+            if status >= 400:
+                error = class_for_status(status)(
+                    f"HTTP {status} without a TikTok envelope", status_code=status, operation=op_id
+                )
+                self._note_retry_after(error, response)
+                raise error
+            raise MalformedResponseError(
+                f"{op_id}: the answer (HTTP {status}) is not TikTok's JSON envelope; it starts {preview!r}",
+                status_code=status,
+                body_start=preview,
+            )
+        request_id = payload.get("request_id")
+        request_id = str(request_id) if request_id is not None else None
+        code = payload.get("code")
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise MalformedResponseError(
+                f"{op_id}: the envelope's code is {code!r}, not an integer (HTTP {status})",
+                status_code=status, request_id=request_id,
+            )
+        if code != 0 or status >= 400:
+            message = str(payload.get("message") or "")
+            error = (
+                self._error_for_code(code, message, request_id, status, op_id)
+                if code != 0
+                else class_for_status(status)(message or f"HTTP {status}", code=code,
+                                              request_id=request_id, status_code=status, operation=op_id)
+            )
+            self._note_retry_after(error, response)
+            raise error
+        return payload.get("data"), request_id
+
+    @staticmethod
+    def _note_retry_after(error: ApiError, response: httpx.Response) -> None:
+        if isinstance(error, RateLimitError):
+            error.retry_after = _parse_retry_after(response.headers.get("retry-after"))
+
+    def _parse_response(self, call: PreparedCall, response: httpx.Response) -> Any:
+        op = call.op
+        data, request_id = self._read_envelope(response, op.id)
+        try:
+            result = op.response.model_validate(data if data is not None else {})
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                ".".join(str(p) for p in err["loc"]) + ": " + err["msg"] for err in exc.errors()[:5]
+            )
+            raise MalformedResponseError(
+                f"{op.id}: the answer's data does not fit {op.response.__name__}: {problems}",
+                status_code=response.status_code, request_id=request_id,
+            ) from None
+        result._request_id = request_id
+        return result
+
+    # -- retries ---------------------------------------------------------------------------------
+
+    def _retry_delay(self, call: PreparedCall, attempt: int, error: Exception) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or ``None`` when ``error`` is final.
+
+        A failure that proves nothing reached TikTok (a refused connection) is retried for every
+        call; any other failure only for calls the spec marks safe to repeat.
+        """
+        if attempt >= self._config.max_retries:
+            return None
+        nothing_sent = isinstance(error, TransportError) and error.nothing_sent
+        if not nothing_sent and not call.op.retry_safe:
+            return None
+        if isinstance(error, ApiError):
+            entry = self._error_codes().get(error.code) if error.code is not None else None
+            transient = isinstance(error, (RateLimitError, ServerError)) or bool(entry and entry.retry)
+            if not transient:
+                return None
+        elif not isinstance(error, TransportError):
+            return None
+        cap = min(self._config.backoff_max, self._config.backoff_base * (2**attempt))
+        delay = random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            delay = max(delay, min(float(retry_after), self._config.retry_after_max))
+        return delay
+
+    def _transport_error(self, call: PreparedCall, exc: httpx.TransportError) -> TransportError:
+        """Our error for an httpx failure; its message holds no URL (a signed URL is a secret)."""
+        where = f"{call.op.id} ({call.op.method} {call.path})"
+        nothing_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeoutError(
+                f"{where}: no answer in time ({type(exc).__name__})", nothing_sent=nothing_sent
+            )
+        return TransportError(f"{where}: {type(exc).__name__}: {_safe_text(exc)}", nothing_sent=nothing_sent)
+
+    def _is_token_error(self, error: ApiError) -> bool:
+        entry = self._error_codes().get(error.code) if error.code is not None else None
+        return bool(entry and entry.refresh_token)
+
+    # -- tokens ----------------------------------------------------------------------------------
+
+    def _token_needs_refresh(self) -> bool:
+        expire = self._tokens.access_token_expire
+        return (
+            expire is not None
+            and bool(self._tokens.refresh_token)
+            and self._clock() + self._config.token_refresh_margin >= expire
+        )
+
+    def _check_refresh_possible(self) -> None:
+        if not self._tokens.refresh_token:
+            raise ConfigurationError(
+                "no refresh token: pass refresh_token= to TikTokShop(...) or exchange an authorization "
+                "code with client.auth.get_access_token(auth_code)"
+            )
+        expire = self._tokens.refresh_token_expire
+        if expire is not None and self._clock() >= expire:
+            raise ConfigurationError(
+                "the refresh token has expired: the seller must authorize the app again "
+                "(client.auth.authorization_url())"
+            )
+
+    def _token_request(self, path: str, grant: dict[str, str]) -> httpx.Request:
+        """The unsigned GET to the auth host. Its URL carries the app secret: never log it."""
+        query = {"app_key": self._config.app_key, "app_secret": self._config.app_secret, **grant}
+        url = self._config.auth_base_url + path + "?" + urlencode(query, quote_via=quote)
+        return httpx.Request("GET", url, headers={"user-agent": f"tiktokshop-python/{__version__}"})
+
+    def _parse_token(self, response: httpx.Response, op_id: str) -> AccessToken:
+        data, request_id = self._read_envelope(response, op_id)
+        try:
+            token = AccessToken.model_validate(data or {})
+        except pydantic.ValidationError:
+            raise MalformedResponseError(
+                f"{op_id}: the token answer lacks the token fields", status_code=response.status_code,
+                request_id=request_id,
+            ) from None
+        token._request_id = request_id
+        return token
+
+
+def _safe_text(exc: BaseException) -> str:
+    from ._logging import redact
+
+    return redact(str(exc))[:200]
+
+
+class SyncAPIClient(BaseClient):
+    """The blocking client: one pooled ``httpx.Client`` for every call."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        tokens: TokenState,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        http_client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(config, tokens, clock=clock)
+        self._sleep = sleep
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
+        )
+
+    def close(self) -> None:
+        """Close the connection pool (not one passed in as ``http_client``)."""
+        if self._owns_http:
+            self._http.close()
+
+    def _request(
+        self,
+        op: Operation[R],
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> R:
+        """Validate, sign, send (with retries) and parse one call. See ``TikTokShop`` for errors."""
+        call = self._prepare(op, params or {}, body or {}, shop_cipher)
+        result: R = self._execute(call)
+        if op.pagination is not None:
+            pagination = op.pagination
+            in_params = op.params is not None and pagination.token_param in op.params.model_fields
+
+            def fetch(token: str) -> R:
+                if in_params:
+                    return self._request(op, params={**call.params_in, pagination.token_param: token},
+                                         body=call.body_in, shop_cipher=call.shop_cipher)
+                return self._request(op, params=call.params_in,
+                                     body={**call.body_in, pagination.token_param: token},
+                                     shop_cipher=call.shop_cipher)
+
+            result._next_page = fetch
+        return result
+
+    def _execute(self, call: PreparedCall) -> Any:
+        attempt = 0
+        refreshed = False
+        while True:
+            if self._token_needs_refresh():
+                self._refresh(seen=self._tokens.access_token)
+            seen_token = self._tokens.access_token
+            request = self._build_request(call)
+            started = time.monotonic()
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                error: Exception = self._transport_error(call, exc)
+                logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
+            else:
+                logger.debug(
+                    "%s %s -> HTTP %s in %.0f ms", call.op.method, call.path, response.status_code,
+                    (time.monotonic() - started) * 1000,
+                )
+                try:
+                    return self._parse_response(call, response)
+                except ApiError as api_error:
+                    if not refreshed and self._is_token_error(api_error) and self._tokens.refresh_token:
+                        refreshed = True
+                        self._refresh(seen=seen_token)
+                        continue
+                    error = api_error
+            delay = self._retry_delay(call, attempt, error)
+            if delay is None:
+                raise error
+            logger.warning(
+                "%s: attempt %d failed (%s); retrying in %.2f s", call.op.id, attempt + 1,
+                type(error).__name__, delay,
+            )
+            self._sleep(delay)
+            attempt += 1
+
+    def _refresh(self, *, seen: str | None) -> AccessToken | None:
+        """Refresh the tokens unless another caller already replaced ``seen`` (one refresh for all)."""
+        with self._token_lock:
+            if self._tokens.access_token != seen and not self._token_needs_refresh():
+                return None
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> AccessToken:
+        self._check_refresh_possible()
+        assert self._tokens.refresh_token is not None
+        request = self._token_request(
+            "/api/v2/token/refresh",
+            {"refresh_token": self._tokens.refresh_token, "grant_type": "refresh_token"},
+        )
+        token = self._send_token_request(request, "auth.refresh_access_token")
+        self._tokens.update(token)
+        return token
+
+    def _send_token_request(self, request: httpx.Request, op_id: str) -> AccessToken:
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError as exc:
+            raise TransportError(f"{op_id}: {type(exc).__name__}: {_safe_text(exc)}") from None
+        logger.debug("GET %s -> HTTP %s", request.url.path, response.status_code)
+        return self._parse_token(response, op_id)
+
+
+def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, httpx.Timeout):
+        return value
+    return httpx.Timeout(value, connect=min(float(value), 10.0))

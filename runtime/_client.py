@@ -1,0 +1,168 @@
+"""``TikTokShop``: the synchronous client users create."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from types import TracebackType
+from typing import Any
+
+import httpx
+from typing_extensions import Self
+
+from ._auth import AuthResource
+from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TOKEN_REFRESH_MARGIN, ClientConfig
+from ._errors import ConfigurationError
+from ._tokens import TokenState
+from .resources import SyncResources
+from .resources._api import API_BASE_URL, AUTH_BASE_URL, AUTHORIZE_URL, US_AUTHORIZE_URL
+
+__all__ = ["TikTokShop"]
+
+_ENV = {
+    "app_key": "TIKTOK_APP_KEY",
+    "app_secret": "TIKTOK_APP_SECRET",
+    "service_id": "TIKTOK_SERVICE_ID",
+    "shop_id": "TIKTOK_SHOP_ID",
+    "shop_cipher": "TIKTOK_SHOP_CIPHER",
+    "access_token": "TIKTOK_ACCESS_TOKEN",
+    "refresh_token": "TIKTOK_REFRESH_TOKEN",
+    "base_url": "TIKTOK_BASE_URL",
+    "auth_base_url": "TIKTOK_AUTH_BASE_URL",
+}
+
+
+def _unix(name: str, value: int | datetime | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ConfigurationError(f"{name}: pass an aware datetime or an int Unix timestamp")
+        return int(value.timestamp())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(f"{name}: expected an int Unix timestamp or an aware datetime, "
+                                 f"got {type(value).__name__}")
+    return value
+
+
+def _url(name: str, value: str | None, default: str) -> str:
+    url = (value or default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{name} must start with http:// or https://, got {url!r}")
+    return url
+
+
+class TikTokShop(SyncResources):
+    """A client of the TikTok Shop Open API for one app and (optionally) one seller's shop.
+
+    Operations are grouped by API domain: ``client.order.get_order_list(...)``,
+    ``client.product.get_product(...)``, ``client.fulfillment.ship_package(...)``; seller
+    authorization and tokens are under ``client.auth``. Each domain's code loads on first use.
+
+    Only ``app_key`` and ``app_secret`` are required. ``base_url`` and ``auth_base_url`` default to
+    TikTok's hosts and may point anywhere else (a local sandbox). Expiry times accept an int Unix
+    timestamp or an aware ``datetime``. ``timeout`` is seconds per attempt (default 30, connect 10)
+    or an ``httpx.Timeout``; ``max_retries`` bounds the retries of one call (default 2).
+    Pass ``http_client`` to share one connection pool between clients (it is not closed by them).
+
+    Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_key: str,
+        app_secret: str,
+        service_id: str | None = None,
+        shop_id: str | None = None,
+        shop_cipher: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        access_token_expire: int | datetime | None = None,
+        refresh_token_expire: int | datetime | None = None,
+        base_url: str | None = None,
+        auth_base_url: str | None = None,
+        authorize_url: str | None = None,
+        us_authorize_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        token_refresh_margin: int = DEFAULT_TOKEN_REFRESH_MARGIN,
+        http_client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        for name, value in (("app_key", app_key), ("app_secret", app_secret)):
+            if not isinstance(value, str) or not value:
+                raise ConfigurationError(f"{name} is required: a non-empty string from the app's page in "
+                                         "TikTok Shop Partner Center")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        config = ClientConfig(
+            app_key=app_key,
+            app_secret=app_secret,
+            base_url=_url("base_url", base_url, API_BASE_URL),
+            auth_base_url=_url("auth_base_url", auth_base_url, AUTH_BASE_URL),
+            authorize_url=_url("authorize_url", authorize_url, AUTHORIZE_URL),
+            us_authorize_url=_url("us_authorize_url", us_authorize_url, US_AUTHORIZE_URL),
+            service_id=service_id,
+            shop_id=shop_id,
+            shop_cipher=shop_cipher,
+            max_retries=max_retries,
+            token_refresh_margin=token_refresh_margin,
+        )
+        tokens = TokenState(
+            access_token=access_token,
+            access_token_expire=_unix("access_token_expire", access_token_expire),
+            refresh_token=refresh_token,
+            refresh_token_expire=_unix("refresh_token_expire", refresh_token_expire),
+        )
+        super().__init__(config, tokens, timeout=timeout, http_client=http_client, clock=clock, sleep=sleep)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Build a client from ``TIKTOK_APP_KEY``, ``TIKTOK_APP_SECRET``, ``TIKTOK_SERVICE_ID``,
+        ``TIKTOK_SHOP_ID``, ``TIKTOK_SHOP_CIPHER``, ``TIKTOK_ACCESS_TOKEN``, ``TIKTOK_REFRESH_TOKEN``
+        (and ``TIKTOK_BASE_URL``, ``TIKTOK_AUTH_BASE_URL``); keyword arguments override them.
+
+        Raises ``ConfigurationError`` naming the variable when the key or secret is missing.
+        """
+        kwargs: dict[str, Any] = {}
+        for name, var in _ENV.items():
+            value = os.environ.get(var)
+            if value:
+                kwargs[name] = value
+        kwargs.update(overrides)
+        for name in ("app_key", "app_secret"):
+            if not kwargs.get(name):
+                raise ConfigurationError(f"{name} is missing: set the environment variable {_ENV[name]}")
+        return cls(**kwargs)
+
+    @cached_property
+    def auth(self) -> AuthResource:
+        """Seller authorization link, token exchange and refresh."""
+        return AuthResource(self)
+
+    @property
+    def access_token(self) -> str | None:
+        """The access token the client signs with now (it changes when the client refreshes)."""
+        return self._tokens.access_token
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The current refresh token (TikTok may rotate it on every refresh)."""
+        return self._tokens.refresh_token
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        c = self._config
+        return f"TikTokShop(app_key={c.app_key!r}, shop_id={c.shop_id!r}, base_url={c.base_url!r})"

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.fake import FakeTikTok
+
+
+@pytest.fixture
+def fake() -> FakeTikTok:
+    return FakeTikTok()
