@@ -35,8 +35,14 @@ def pascal(snake: str) -> str:
 
 
 def singular(word: str) -> str:
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("shes", "sh"), ("ches", "ch"),
-                         ("xes", "x")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("uses", "us"),
+        ("shes", "sh"),
+        ("ches", "ch"),
+        ("xes", "x"),
+    ):
         if word.endswith(suffix):
             return word[: -len(suffix)] + repl
     if word.endswith("s") and not word.endswith("ss"):
@@ -69,8 +75,7 @@ class Drafter:
             return "string"
         return "any"
 
-    def convert(self, src: dict[str, Any], ref_name: str, our_name: str,
-                peer: dict[str, Any] | None) -> None:
+    def convert(self, src: dict[str, Any], ref_name: str, our_name: str, peer: dict[str, Any] | None) -> None:
         if our_name in self.out_models:
             return
         entry: dict[str, Any] = {"fields": {}}
@@ -163,9 +168,14 @@ def _flow(value: dict[str, Any]) -> str:
         if isinstance(v, bool):
             parts.append(f"{k}: {'true' if v else 'false'}")
         elif isinstance(v, list):
-            parts.append(f"{k}: [" + ", ".join(json.dumps(x) if isinstance(x, str) and not
-                                              re.fullmatch(r"[A-Za-z0-9_]+", x) else str(x)
-                                              for x in v) + "]")
+            parts.append(
+                f"{k}: ["
+                + ", ".join(
+                    json.dumps(x) if isinstance(x, str) and not re.fullmatch(r"[A-Za-z0-9_]+", x) else str(x)
+                    for x in v
+                )
+                + "]"
+            )
         else:
             parts.append(f"{k}: {v}")
     return "{" + ", ".join(parts) + "}"
@@ -202,8 +212,11 @@ def render(domain: str, entries: list[dict[str, Any]], models: dict[str, Any]) -
 def main(argv: list[str]) -> int:
     domain, names = argv[0], set(argv[1:])
     d = Drafter()
-    chosen = [o for o in d.ops if o["domain"] == domain and (not names or (o.get("name") or
-              o.get("operation_id")) in names)]
+    chosen = [
+        o
+        for o in d.ops
+        if o["domain"] == domain and (not names or (o.get("name") or o.get("operation_id")) in names)
+    ]
     newest: dict[str, str] = {}
     for o in chosen:
         key = o.get("name") or o.get("operation_id") or o["path"]

@@ -240,12 +240,16 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
         if op.body:
             request_roots.append(op.body)
             for name, f in (spec.models[op.body].fields or {}).items():
-                args.append(Arg(_safe_arg(name), name, annotation(f, spec), f.required, "body", f.description))
+                args.append(
+                    Arg(_safe_arg(name), name, annotation(f, spec), f.required, "body", f.description)
+                )
         params_model = None
         if op.path_params or op.query:
             params_model = pascal(pyname) + "Params"
-            fields = {n: f.model_copy(update={"required": True, "min_length": f.min_length or 1})
-                      for n, f in op.path_params.items()}
+            fields = {
+                n: f.model_copy(update={"required": True, "min_length": f.min_length or 1})
+                for n, f in op.path_params.items()
+            }
             fields.update(op.query)
             schemas[params_model] = _object_schema(
                 fields, "request", f"Path and query arguments of `{pyname}`."
@@ -274,8 +278,10 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
     dom.response_models = _closure(spec, response_roots)
     both = {m for m in dom.request_models & dom.response_models if spec.models[m].fields is not None}
     if both:
-        raise SpecError(f"{source}: models {sorted(both)} are used by a request and by a response; "
-                        "requests refuse unknown fields and responses keep them, so define one of each")
+        raise SpecError(
+            f"{source}: models {sorted(both)} are used by a request and by a response; "
+            "requests refuse unknown fields and responses keep them, so define one of each"
+        )
     unused = set(spec.models) - dom.request_models - dom.response_models
     if unused:
         raise SpecError(f"{source}: models {sorted(unused)} are not used by any operation")
@@ -348,7 +354,7 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - Python source, not HTML
+        autoescape=False,
     )
     env.filters["pyrepr"] = repr
     env.filters["tojson"] = json.dumps
@@ -388,8 +394,17 @@ def write(files: dict[str, str], out: Path) -> None:
             target = stage / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        _ruff("check", *RUFF_ARGS, "--select", "I,F401", "--fix", "--quiet",
-              "--config", "lint.isort.known-first-party=['tiktokshop']", str(stage))
+        _ruff(
+            "check",
+            *RUFF_ARGS,
+            "--select",
+            "I,F401",
+            "--fix",
+            "--quiet",
+            "--config",
+            "lint.isort.known-first-party=['tiktokshop']",
+            str(stage),
+        )
         _ruff("format", *RUFF_ARGS, "--quiet", str(stage))
         if out.exists():
             shutil.rmtree(out)
@@ -410,8 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     write(files, args.out)
     lines = sum(text.count("\n") for text in files.values())
     ops = sum(text.count("= Operation(") for name, text in files.items() if name.startswith("resources/"))
-    print(f"generated {len(files)} files ({ops} operations) into {args.out} "
-          f"in {time.monotonic() - started:.2f} s (~{lines} lines before formatting)")
+    print(
+        f"generated {len(files)} files ({ops} operations) into {args.out} "
+        f"in {time.monotonic() - started:.2f} s (~{lines} lines before formatting)"
+    )
     return 0
 
 

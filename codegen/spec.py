@@ -144,8 +144,13 @@ class DomainSpec(_Strict):
 
 class ErrorSpec(_Strict):
     error: Literal[
-        "ApiError", "AuthenticationError", "PermissionDeniedError", "NotFoundError",
-        "BadRequestError", "RateLimitError", "ServerError",
+        "ApiError",
+        "AuthenticationError",
+        "PermissionDeniedError",
+        "NotFoundError",
+        "BadRequestError",
+        "RateLimitError",
+        "ServerError",
     ]
     meaning: str
     retry: bool = False
@@ -178,7 +183,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
@@ -201,7 +206,8 @@ def _locate(path: Path, raw: Any, exc: ValidationError) -> SpecError:
             where = f"models.{loc[1]}: "
             loc = loc[2:]
         field = ".".join(str(p) for p in loc)
-        lines.append(f"{path}: {where}{field + ': ' if field else ''}{err['msg']}")
+        message = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{path}: {where}{field + ': ' if field else ''}{message}")
     return SpecError("\n".join(lines))
 
 
@@ -270,7 +276,9 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
         for fname, field in (model.fields or {}).items():
             _check_field(f"{path}: models.{mname}.fields.{fname}", fname, field, spec.models)
             if fname == "request_id":
-                raise SpecError(f"{path}: models.{mname}.fields.request_id: the name is taken by the envelope")
+                raise SpecError(
+                    f"{path}: models.{mname}.fields.request_id: the name is taken by the envelope"
+                )
     for index, op in enumerate(spec.operations):
         where = f"{path}: operations[{index}] {op.name}"
         for kind in ("path_params", "query"):
@@ -287,8 +295,9 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
                 raise SpecError(f"{where}: pagination: needs a response model")
             fields = spec.models[op.response].fields or {}
             if op.pagination.items not in fields:
-                raise SpecError(f"{where}: pagination.items: {op.response} has no field "
-                                f"{op.pagination.items!r}")
+                raise SpecError(
+                    f"{where}: pagination.items: {op.response} has no field {op.pagination.items!r}"
+                )
             if parse_type(fields[op.pagination.items].type)[0] != "list":
                 raise SpecError(f"{where}: pagination.items: {op.pagination.items!r} is not a list")
         body_fields = set((spec.models[op.body].fields or {}) if op.body else {})

@@ -49,8 +49,9 @@ class AuthResource:
             )
         state = state if state is not None else secrets.token_urlsafe(16)
         base = config.us_authorize_url if us else config.authorize_url
-        return AuthorizationLink(url=f"{base}?{urlencode({'service_id': sid, 'state': state})}",
-                                 service_id=sid, state=state)
+        return AuthorizationLink(
+            url=f"{base}?{urlencode({'service_id': sid, 'state': state})}", service_id=sid, state=state
+        )
 
     def get_access_token(self, auth_code: str) -> AccessToken:
         """Exchange the ``code`` from the authorization callback for tokens; the client then uses them.
@@ -59,7 +60,9 @@ class AuthResource:
         when TikTok refuses it (codes work once and expire after 30 minutes), ``TransportError``.
         """
         if not isinstance(auth_code, str) or not auth_code.strip():
-            raise ValidationError("auth.get_access_token: auth_code must be a non-empty string", field="auth_code")
+            raise ValidationError(
+                "auth.get_access_token: auth_code must be a non-empty string", field="auth_code"
+            )
         client = self._client
         request = client._token_request(
             "/api/v2/token/get", {"auth_code": auth_code, "grant_type": "authorized_code"}

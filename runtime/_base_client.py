@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,7 +34,7 @@ from ._errors import (
     ValidationError,
     class_for_status,
 )
-from ._logging import install_redaction, logger
+from ._logging import install_redaction, logger, redact
 from ._models import RequestModel, ResponseModel
 from ._operation import ErrorCode, Operation
 from ._signing import sign_request
@@ -253,8 +254,13 @@ class BaseClient:
             cls = class_for_status(status)
         else:
             cls = ApiError
-        return cls(message or "TikTok reported an error", code=code, request_id=request_id,
-                   status_code=status, operation=op_id)
+        return cls(
+            message or "TikTok reported an error",
+            code=code,
+            request_id=request_id,
+            status_code=status,
+            operation=op_id,
+        )
 
     @staticmethod
     def _error_codes() -> Mapping[int, ErrorCode]:
@@ -289,15 +295,21 @@ class BaseClient:
         if not isinstance(code, int) or isinstance(code, bool):
             raise MalformedResponseError(
                 f"{op_id}: the envelope's code is {code!r}, not an integer (HTTP {status})",
-                status_code=status, request_id=request_id,
+                status_code=status,
+                request_id=request_id,
             )
         if code != 0 or status >= 400:
             message = str(payload.get("message") or "")
             error = (
                 self._error_for_code(code, message, request_id, status, op_id)
                 if code != 0
-                else class_for_status(status)(message or f"HTTP {status}", code=code,
-                                              request_id=request_id, status_code=status, operation=op_id)
+                else class_for_status(status)(
+                    message or f"HTTP {status}",
+                    code=code,
+                    request_id=request_id,
+                    status_code=status,
+                    operation=op_id,
+                )
             )
             self._note_retry_after(error, response)
             raise error
@@ -319,7 +331,8 @@ class BaseClient:
             )
             raise MalformedResponseError(
                 f"{op.id}: the answer's data does not fit {op.response.__name__}: {problems}",
-                status_code=response.status_code, request_id=request_id,
+                status_code=response.status_code,
+                request_id=request_id,
             ) from None
         result._request_id = request_id
         return result
@@ -400,17 +413,20 @@ class BaseClient:
             token = AccessToken.model_validate(data or {})
         except pydantic.ValidationError:
             raise MalformedResponseError(
-                f"{op_id}: the token answer lacks the token fields", status_code=response.status_code,
+                f"{op_id}: the token answer lacks the token fields",
+                status_code=response.status_code,
                 request_id=request_id,
             ) from None
         token._request_id = request_id
         return token
 
 
-def _safe_text(exc: BaseException) -> str:
-    from ._logging import redact
+_URL = re.compile(r"https?://\S+")
 
-    return redact(str(exc))[:200]
+
+def _safe_text(exc: BaseException) -> str:
+    """An httpx error's text with any URL (it may be signed, or carry the app secret) removed."""
+    return redact(_URL.sub("<url>", str(exc)))[:200]
 
 
 class SyncAPIClient(BaseClient):
@@ -455,11 +471,18 @@ class SyncAPIClient(BaseClient):
 
             def fetch(token: str) -> R:
                 if in_params:
-                    return self._request(op, params={**call.params_in, pagination.token_param: token},
-                                         body=call.body_in, shop_cipher=call.shop_cipher)
-                return self._request(op, params=call.params_in,
-                                     body={**call.body_in, pagination.token_param: token},
-                                     shop_cipher=call.shop_cipher)
+                    return self._request(
+                        op,
+                        params={**call.params_in, pagination.token_param: token},
+                        body=call.body_in,
+                        shop_cipher=call.shop_cipher,
+                    )
+                return self._request(
+                    op,
+                    params=call.params_in,
+                    body={**call.body_in, pagination.token_param: token},
+                    shop_cipher=call.shop_cipher,
+                )
 
             result._next_page = fetch
         return result
@@ -480,7 +503,10 @@ class SyncAPIClient(BaseClient):
                 logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
             else:
                 logger.debug(
-                    "%s %s -> HTTP %s in %.0f ms", call.op.method, call.path, response.status_code,
+                    "%s %s -> HTTP %s in %.0f ms",
+                    call.op.method,
+                    call.path,
+                    response.status_code,
                     (time.monotonic() - started) * 1000,
                 )
                 try:
@@ -495,8 +521,11 @@ class SyncAPIClient(BaseClient):
             if delay is None:
                 raise error
             logger.warning(
-                "%s: attempt %d failed (%s); retrying in %.2f s", call.op.id, attempt + 1,
-                type(error).__name__, delay,
+                "%s: attempt %d failed (%s); retrying in %.2f s",
+                call.op.id,
+                attempt + 1,
+                type(error).__name__,
+                delay,
             )
             self._sleep(delay)
             attempt += 1

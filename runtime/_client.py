@@ -43,8 +43,9 @@ def _unix(name: str, value: int | datetime | None) -> int | None:
             raise ConfigurationError(f"{name}: pass an aware datetime or an int Unix timestamp")
         return int(value.timestamp())
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigurationError(f"{name}: expected an int Unix timestamp or an aware datetime, "
-                                 f"got {type(value).__name__}")
+        raise ConfigurationError(
+            f"{name}: expected an int Unix timestamp or an aware datetime, got {type(value).__name__}"
+        )
     return value
 
 
@@ -96,8 +97,10 @@ class TikTokShop(SyncResources):
     ) -> None:
         for name, value in (("app_key", app_key), ("app_secret", app_secret)):
             if not isinstance(value, str) or not value:
-                raise ConfigurationError(f"{name} is required: a non-empty string from the app's page in "
-                                         "TikTok Shop Partner Center")
+                raise ConfigurationError(
+                    f"{name} is required: a non-empty string from the app's page in "
+                    "TikTok Shop Partner Center"
+                )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
         config = ClientConfig(

@@ -67,18 +67,22 @@ class ApiError(TikTokShopError):
     def _describe(self) -> str:
         where = f"{self.operation}: " if self.operation else ""
         code = f"code {self.code}" if self.code is not None else "no code"
-        return (
-            f"{where}{self.message} ({code}, HTTP {self.status_code}, request_id {self.request_id or '-'})"
-        )
+        return f"{where}{self.message} ({code}, HTTP {self.status_code}, request_id {self.request_id or '-'})"
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_api_error, (type(self), self.message, self.code, self.request_id,
-                                     self.status_code, self.operation))
+        return (
+            _rebuild_api_error,
+            (type(self), self.message, self.code, self.request_id, self.status_code, self.operation),
+        )
 
 
 def _rebuild_api_error(
-    cls: type[ApiError], message: str, code: int | None, request_id: str | None,
-    status_code: int | None, operation: str | None,
+    cls: type[ApiError],
+    message: str,
+    code: int | None,
+    request_id: str | None,
+    status_code: int | None,
+    operation: str | None,
 ) -> ApiError:
     return cls(message, code=code, request_id=request_id, status_code=status_code, operation=operation)
 

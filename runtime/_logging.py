@@ -28,8 +28,9 @@ class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             if isinstance(record.args, dict):
-                record.args = {k: redact(v) if isinstance(v, str) else _redact_obj(v)
-                               for k, v in record.args.items()}
+                record.args = {
+                    k: redact(v) if isinstance(v, str) else _redact_obj(v) for k, v in record.args.items()
+                }
             else:
                 record.args = tuple(_redact_obj(arg) for arg in record.args)
         if isinstance(record.msg, str):

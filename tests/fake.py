@@ -96,10 +96,19 @@ class FakeTikTok:
     def on(self, method: str, path: str, handler: Handler | Any) -> None:
         self.routes[(method, path)] = handler if callable(handler) else (lambda _seen, v=handler: v)
 
-    def envelope(self, data: Any, code: int = 0, message: str = "Success", status: int = 200,
-                 headers: dict[str, str] | None = None) -> httpx.Response:
-        return httpx.Response(status, headers=headers, json={
-            "code": code, "message": message, "data": data, "request_id": f"req-{next(self._ids)}"})
+    def envelope(
+        self,
+        data: Any,
+        code: int = 0,
+        message: str = "Success",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return httpx.Response(
+            status,
+            headers=headers,
+            json={"code": code, "message": message, "data": data, "request_id": f"req-{next(self._ids)}"},
+        )
 
     # -- the transport --------------------------------------------------------------------------
 
@@ -159,17 +168,19 @@ class FakeTikTok:
         self.access_token = f"ROW_access_token_new{n}"
         self.refresh_token = f"ROW_refresh_token_new{n}"
         now = int(self.now())
-        return self.envelope({
-            "access_token": self.access_token,
-            "access_token_expire_in": now + 7 * 86400,
-            "refresh_token": self.refresh_token,
-            "refresh_token_expire_in": now + 30 * 86400,
-            "open_id": "open-1",
-            "seller_name": "Test Seller",
-            "seller_base_region": "GB",
-            "user_type": 0,
-            "granted_scopes": ["seller.order.info"],
-        })
+        return self.envelope(
+            {
+                "access_token": self.access_token,
+                "access_token_expire_in": now + 7 * 86400,
+                "refresh_token": self.refresh_token,
+                "refresh_token_expire_in": now + 30 * 86400,
+                "open_id": "open-1",
+                "seller_name": "Test Seller",
+                "seller_base_region": "GB",
+                "user_type": 0,
+                "granted_scopes": ["seller.order.info"],
+            }
+        )
 
     def client(self, **overrides: Any) -> TikTokShop:
         kwargs: dict[str, Any] = {

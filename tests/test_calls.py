@@ -63,8 +63,22 @@ def test_refresh_access_token_rotates_both_tokens(fake: FakeTikTok) -> None:
 
 
 def test_get_authorized_shops_sends_no_shop_cipher(fake: FakeTikTok) -> None:
-    fake.on("GET", "/authorization/202309/shops", {"shops": [
-        {"id": "7001", "name": "Shop", "region": "GB", "seller_type": "LOCAL", "cipher": "C9", "code": "GBX"}]})
+    fake.on(
+        "GET",
+        "/authorization/202309/shops",
+        {
+            "shops": [
+                {
+                    "id": "7001",
+                    "name": "Shop",
+                    "region": "GB",
+                    "seller_type": "LOCAL",
+                    "cipher": "C9",
+                    "code": "GBX",
+                }
+            ]
+        },
+    )
     shops = fake.client().authorization.get_authorized_shops()
     assert shops.shops is not None and shops.shops[0].cipher == "C9"
     assert shops.request_id and shops.request_id.startswith("req-")
@@ -73,13 +87,25 @@ def test_get_authorized_shops_sends_no_shop_cipher(fake: FakeTikTok) -> None:
 
 
 def test_get_order_list(fake: FakeTikTok) -> None:
-    fake.on("POST", "/order/202309/orders/search", {
-        "orders": [{"id": "576", "status": "AWAITING_SHIPMENT", "create_time": 1700000000, "brand_new": 1}],
-        "next_page_token": "", "total_count": 1})
+    fake.on(
+        "POST",
+        "/order/202309/orders/search",
+        {
+            "orders": [
+                {"id": "576", "status": "AWAITING_SHIPMENT", "create_time": 1700000000, "brand_new": 1}
+            ],
+            "next_page_token": "",
+            "total_count": 1,
+        },
+    )
     since = datetime(2024, 1, 1, tzinfo=timezone.utc)
     page = fake.client().order.get_order_list(
-        page_size=20, sort_field="create_time", sort_order="DESC", order_status="AWAITING_SHIPMENT",
-        create_time_ge=since, create_time_lt=int((since + timedelta(days=1)).timestamp()),
+        page_size=20,
+        sort_field="create_time",
+        sort_order="DESC",
+        order_status="AWAITING_SHIPMENT",
+        create_time_ge=since,
+        create_time_lt=int((since + timedelta(days=1)).timestamp()),
     )
     assert isinstance(page, GetOrderListPage)
     assert page.orders and isinstance(page.orders[0], GetOrderListResponseOrder)
@@ -90,8 +116,11 @@ def test_get_order_list(fake: FakeTikTok) -> None:
     assert seen.query["page_size"] == "20" and seen.query["sort_field"] == "create_time"
     assert seen.query["shop_cipher"] == SHOP_CIPHER
     assert seen.headers["x-tts-access-token"] == ACCESS_TOKEN
-    assert seen.json == {"order_status": "AWAITING_SHIPMENT", "create_time_ge": 1704067200,
-                         "create_time_lt": 1704153600}
+    assert seen.json == {
+        "order_status": "AWAITING_SHIPMENT",
+        "create_time_ge": 1704067200,
+        "create_time_lt": 1704153600,
+    }
     _all_signed(fake)
 
 
@@ -141,9 +170,13 @@ def test_get_price_detail(fake: FakeTikTok) -> None:
 
 
 def test_product_calls(fake: FakeTikTok) -> None:
-    fake.on("GET", "/product/202309/products/{product_id}", {"id": "p1", "title": "Mug", "status": "ACTIVATE"})
+    fake.on(
+        "GET", "/product/202309/products/{product_id}", {"id": "p1", "title": "Mug", "status": "ACTIVATE"}
+    )
     fake.on("GET", "/product/202309/categories", {"categories": [{"id": "c1", "is_leaf": True}]})
-    fake.on("GET", "/product/202309/brands", {"brands": [{"id": "b1", "name": "Acme"}], "next_page_token": ""})
+    fake.on(
+        "GET", "/product/202309/brands", {"brands": [{"id": "b1", "name": "Acme"}], "next_page_token": ""}
+    )
     fake.on("GET", "/product/202309/categories/{category_id}/attributes", {"attributes": [{"id": "a1"}]})
     fake.on("POST", "/product/202309/products", lambda seen: {"product_id": "p2", "skus": [{"id": "s1"}]})
     client = fake.client()
@@ -158,10 +191,17 @@ def test_product_calls(fake: FakeTikTok) -> None:
     attributes = client.product.get_attributes("c1")
     assert attributes.attributes and attributes.attributes[0].id == "a1"
     created = client.product.create_product(
-        title="Mug", description="<p>A mug</p>", category_id="c1",
+        title="Mug",
+        description="<p>A mug</p>",
+        category_id="c1",
         main_images=[{"uri": "img-1"}],
-        skus=[{"seller_sku": "MUG-1", "price": {"amount": "9.99", "currency": "GBP"},
-               "inventory": [{"warehouse_id": "w1", "quantity": 5}]}],
+        skus=[
+            {
+                "seller_sku": "MUG-1",
+                "price": {"amount": "9.99", "currency": "GBP"},
+                "inventory": [{"warehouse_id": "w1", "quantity": 5}],
+            }
+        ],
     )
     assert created.product_id == "p2"
     body = fake.seen[-1].json
@@ -170,24 +210,38 @@ def test_product_calls(fake: FakeTikTok) -> None:
 
 
 def test_fulfillment_calls(fake: FakeTikTok) -> None:
-    fake.on("GET", "/fulfillment/202309/packages/{package_id}/handover_time_slots",
-            {"can_pickup": True, "pickup_slots": [{"start_time": 1700000000, "end_time": 1700003600,
-                                                   "avaliable": True}]})
+    fake.on(
+        "GET",
+        "/fulfillment/202309/packages/{package_id}/handover_time_slots",
+        {
+            "can_pickup": True,
+            "pickup_slots": [{"start_time": 1700000000, "end_time": 1700003600, "avaliable": True}],
+        },
+    )
     fake.on("POST", "/fulfillment/202309/packages/{package_id}/ship", None)
-    fake.on("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents",
-            {"doc_url": "https://docs.test/label.pdf", "tracking_number": "TT1"})
+    fake.on(
+        "GET",
+        "/fulfillment/202309/packages/{package_id}/shipping_documents",
+        {"doc_url": "https://docs.test/label.pdf", "tracking_number": "TT1"},
+    )
     client = fake.client()
     slots = client.fulfillment.get_package_handover_time_slots("pkg1")
     assert isinstance(slots, GetPackageHandoverTimeSlotsResponse)
     slot = slots.pickup_slots[0] if slots.pickup_slots else None
     assert slot is not None and slot.start_time == 1700000000
     shipped = client.fulfillment.ship_package(
-        "pkg1", handover_method="PICKUP", pickup_slot={"start_time": slot.start_time, "end_time": slot.end_time}
+        "pkg1",
+        handover_method="PICKUP",
+        pickup_slot={"start_time": slot.start_time, "end_time": slot.end_time},
     )
     assert shipped.request_id
-    assert fake.seen[-1].json == {"handover_method": "PICKUP",
-                                  "pickup_slot": {"start_time": 1700000000, "end_time": 1700003600}}
-    client.fulfillment.ship_package("pkg2", pickup_slot=ShipPackageRequestPickupSlot(start_time=1, end_time=2))
+    assert fake.seen[-1].json == {
+        "handover_method": "PICKUP",
+        "pickup_slot": {"start_time": 1700000000, "end_time": 1700003600},
+    }
+    client.fulfillment.ship_package(
+        "pkg2", pickup_slot=ShipPackageRequestPickupSlot(start_time=1, end_time=2)
+    )
     assert fake.seen[-1].json == {"pickup_slot": {"start_time": 1, "end_time": 2}}
     doc = client.fulfillment.get_package_shipping_document("pkg1", document_type="SHIPPING_LABEL")
     assert doc.doc_url == "https://docs.test/label.pdf"
@@ -203,9 +257,13 @@ def test_shop_cipher_per_call_overrides_client(fake: FakeTikTok) -> None:
 
 def test_body_bytes_signed_are_bytes_sent(fake: FakeTikTok) -> None:
     fake.on("POST", "/product/202309/products", {"product_id": "p"})
-    fake.client().product.create_product(title="Tasse à café ☕ \"quoted\"", description="d&e=f#g",
-                                          category_id="c", main_images=[{"uri": "u"}],
-                                          skus=[{"seller_sku": "s"}])
+    fake.client().product.create_product(
+        title='Tasse à café ☕ "quoted"',
+        description="d&e=f#g",
+        category_id="c",
+        main_images=[{"uri": "u"}],
+        skus=[{"seller_sku": "s"}],
+    )
     seen = fake.seen[-1]
     assert seen.signature_ok
-    assert json.loads(seen.body)["title"] == "Tasse à café ☕ \"quoted\""
+    assert json.loads(seen.body)["title"] == 'Tasse à café ☕ "quoted"'

@@ -33,7 +33,9 @@ bodies = st.one_of(st.none(), st.just("{}"), st.text(min_size=1, max_size=50))
 @given(queries, bodies, st.text(min_size=1, max_size=16))
 def test_matches_an_independent_implementation(query: dict[str, str], body: str | None, secret: str) -> None:
     path = "/product/202309/products/123"
-    assert sign_request(secret, path, query, body) == independent_sign(secret, path, list(query.items()), body or "")
+    assert sign_request(secret, path, query, body) == independent_sign(
+        secret, path, list(query.items()), body or ""
+    )
 
 
 @given(queries)
