@@ -4,10 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install generate test lint typecheck check clean
+.PHONY: help install generate test lint typecheck check clean demo sandbox bench
 
 help:
+	@echo "make demo       set up .venv (first run), start the local sandbox and drive a full seller flow"
 	@echo "make test       set up .venv (first run) and run the tests"
+	@echo "make sandbox    serve the local TikTok Shop sandbox (prints its URL and app credentials)"
+	@echo "make bench      run the benchmarks in benchmarks/ (figures, not pass/fail)"
 	@echo "make generate   regenerate generated/ from spec/ (prints the time it took)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make typecheck  mypy --strict on runtime/ and generated/ (as the installed package)"
@@ -23,6 +26,15 @@ install: $(STAMP)
 
 generate: $(STAMP)
 	@$(PY) -m codegen.generate
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+sandbox: $(STAMP)
+	$(PY) -m tiktokshop.sandbox
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tiktokshop._operation import Operation
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import authorization as _t
 
-__all__ = ["AuthorizationResource"]
+__all__ = ["OPERATIONS", "AuthorizationResource"]
 
 _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     id="authorization.get_authorized_shops",
@@ -18,6 +20,9 @@ _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     shop_scoped=False,
     retry_safe=True,
 )
+
+#: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
+OPERATIONS: tuple[Operation[Any], ...] = (_GET_AUTHORIZED_SHOPS,)
 
 
 class AuthorizationResource(SyncResource):

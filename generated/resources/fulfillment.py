@@ -12,7 +12,7 @@ from tiktokshop._operation import Operation
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import fulfillment as _t
 
-__all__ = ["FulfillmentResource"]
+__all__ = ["OPERATIONS", "FulfillmentResource"]
 
 _GET_PACKAGE_HANDOVER_TIME_SLOTS: Operation[_t.GetPackageHandoverTimeSlotsResponse] = Operation(
     id="fulfillment.get_package_handover_time_slots",
@@ -44,6 +44,13 @@ _GET_PACKAGE_SHIPPING_DOCUMENT: Operation[_t.GetPackageShippingDocumentResponse]
     retry_safe=True,
     params=_t.GetPackageShippingDocumentParams,
     path_params=("package_id",),
+)
+
+#: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
+OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_PACKAGE_HANDOVER_TIME_SLOTS,
+    _SHIP_PACKAGE,
+    _GET_PACKAGE_SHIPPING_DOCUMENT,
 )
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import order as _t
 
-__all__ = ["OrderResource"]
+__all__ = ["OPERATIONS", "OrderResource"]
 
 _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operation(
     id="order.get_order_detail_v202309",
@@ -53,6 +53,14 @@ _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetOrderDetailParams,
+)
+
+#: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
+OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_ORDER_DETAIL_V202309,
+    _GET_ORDER_LIST,
+    _GET_PRICE_DETAIL,
+    _GET_ORDER_DETAIL,
 )
 
 

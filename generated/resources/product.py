@@ -11,7 +11,7 @@ from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import product as _t
 
-__all__ = ["ProductResource"]
+__all__ = ["OPERATIONS", "ProductResource"]
 
 _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
@@ -60,6 +60,15 @@ _GET_PRODUCT: Operation[_t.GetProductResponse] = Operation(
     retry_safe=True,
     params=_t.GetProductParams,
     path_params=("product_id",),
+)
+
+#: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
+OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_BRANDS,
+    _GET_CATEGORIES,
+    _GET_ATTRIBUTES,
+    _CREATE_PRODUCT,
+    _GET_PRODUCT,
 )
 
 
