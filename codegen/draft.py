@@ -1,29 +1,68 @@
-"""Draft spec entries from the reference facts in ``../shared/reference`` for a human to review.
+"""Draft spec files from the reference facts in ``../shared/reference`` for people to review.
 
-    python -m codegen.draft order GetOrderList GetOrderDetail > /tmp/order.yaml
+    python -m codegen.draft order product        # re-draft spec/order.yaml and spec/product.yaml
+    python -m codegen.draft --all                # every domain
 
-It prints one domain file in the spec's format: our model names (``<Method>Request``,
-``<Method>Response``, nested ``<Parent><Field>``), our types (timestamps and integers told apart,
-enums taken from the peer models where they are known) and ``summary: TODO`` for the author to
-write. ``make generate`` never runs it: the spec in ``spec/`` is edited and reviewed by hand.
+For each domain it writes ``spec/<domain>.yaml`` in the spec's format: our model names
+(``<Method>Request``, ``<Method>Response``, nested ``<Parent><Field>``), our types (timestamps
+and integers told apart, enums taken from the peer models where known), shared shapes written
+once, and ``summary: TODO`` where an author has yet to write one. What an author already wrote
+in the file is kept: summaries, descriptions, enums, omit values, bounds, ``retry``, names,
+notes and deviations, matched by operation (method and path) and by field path.
+``make generate`` never runs it: spec/ is edited and reviewed by hand.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from codegen.spec import snake_case
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
-_TIME = re.compile(r"(^|_)(time|timestamp)(_ge|_lt|_gt|_le|_from|_to)?$|_(ge|lt)$|_at$")
-_INT = re.compile(r"(^|_)(count|size|num|number|quantity|total|page|limit|offset|index|stock)s?$")
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "reference"
+_TIME = re.compile(r"(^|_)(time|timestamp)(_ge|_lt|_gt|_le|_from|_to)?$|_time_(ge|lt|gt|le)$|_at$")
+_INT = re.compile(r"(^|_)(count|size|num|number|quantity|total|page|limit|offset|index|stock|days)s?$")
+
+#: Names for the operations the reference knows by method and path only (ours, in TikTok's style;
+#: older versions of a named operation take that operation's name).
+UNNAMED = {
+    ("POST", "/affiliate_partner/202504/cap_order/search"): "SearchCapOrders",
+    ("GET", "/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/"
+            "{creator_temp_id}/content/statistics"): "GetAffiliateCampaignCreatorProductContentStatistics",
+    ("GET", "/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/"
+            "{creator_temp_id}/content/statistics/sample/status"): "GetAffiliateCampaignCreatorProductSampleStatus",
+    ("GET", "/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance"):
+        "GetCreatorPerformanceForCampaignProduct",
+    ("POST", "/affiliate_seller/202412/conversations/messages/list/newest"): "GetNewestConversationMessages",
+    ("GET", "/analytics/202405/shop/performance"): "getShopPerformance",
+    ("GET", "/analytics/202405/shop_products/performance"): "getShopProductPerformanceList",
+    ("GET", "/analytics/202405/shop_products/{product_id}/performance"): "getShopProductPerformanceDetail",
+    ("GET", "/analytics/202406/shop_skus/performance"): "getShopSKUPerformanceList",
+    ("GET", "/analytics/202406/shop_skus/{sku_id}/performance"): "getShopSKUPerformanceDetail",
+    ("GET", "/analytics/202409/shop_videos/overview_performance"): "getShopVideoPerformanceOverview",
+    ("GET", "/analytics/202409/shop_videos/performance"): "getShopVideoPerformanceList",
+    ("GET", "/analytics/202409/shop_videos/{video_id}/performance"): "getShopVideoPerformanceDetails",
+    ("GET", "/analytics/202409/shop_videos/{video_id}/products/performance"): "getShopVideoProductPerformanceList",
+    ("POST", "/order/202406/orders/external_order_search"): "SearchOrdersByExternalOrderReference",
+    ("POST", "/order/202406/orders/external_orders"): "AddExternalOrderReferences",
+    ("GET", "/order/202406/orders/{order_id}/external_orders"): "GetExternalOrderReferences",
+    ("DELETE", "/promotion/202406/coupons/search"): "SearchCoupons",
+}
+
+_CURATED_FIELD_KEYS = ("description", "enum", "omit", "min", "max", "min_length", "max_length", "max_items")
+_CURATED_OP_KEYS = ("summary", "retry", "python_name", "pagination", "notes", "deviations", "shop_cipher")
 
 
-def load() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+def load_reference() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     ops = json.loads((REFERENCE / "operations.json").read_text())["operations"]
     models = json.loads((REFERENCE / "models.json").read_text())
     peer = json.loads((REFERENCE / "models_peer.json").read_text())
@@ -35,14 +74,8 @@ def pascal(snake: str) -> str:
 
 
 def singular(word: str) -> str:
-    for suffix, repl in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("uses", "us"),
-        ("shes", "sh"),
-        ("ches", "ch"),
-        ("xes", "x"),
-    ):
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("shes", "sh"), ("ches", "ch"),
+                         ("xes", "x")):
         if word.endswith(suffix):
             return word[: -len(suffix)] + repl
     if word.endswith("s") and not word.endswith("ss"):
@@ -50,16 +83,40 @@ def singular(word: str) -> str:
     return word
 
 
+def api_name(op: dict[str, Any]) -> str:
+    return op.get("name") or op.get("operation_id") or UNNAMED[(op["method"], op["path"])]
+
+
+def _split(t: str) -> tuple[bool, str]:
+    return (True, t[6:-1]) if t.startswith("Array<") else (False, t)
+
+
+# -- a model tree before naming ------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """A model drafted from the reference, before it has a name in our spec."""
+
+    side: str  # request | response
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    children: dict[str, Node] = field(default_factory=dict)  # field name -> nested model
+    name: str | None = None
+
+    def key(self) -> str:
+        parts = []
+        for fname, f in self.fields.items():
+            child = self.children.get(fname)
+            parts.append(json.dumps([fname, f, child.key() if child else None], sort_keys=True))
+        return self.side + "{" + ",".join(parts) + "}"
+
+
 class Drafter:
     def __init__(self) -> None:
-        self.ops, self.models, self.peer = load()
-        self.out_models: dict[str, dict[str, Any]] = {}
+        self.ops, self.models, self.peer = load_reference()
 
-    def _source(self, op: dict[str, Any]) -> dict[str, Any]:
-        return self.models if op["models_file"] == "models.json" else self.peer
-
-    def scalar(self, name: str, ref_type: str, peer_type: str | None) -> str:
-        if ref_type == "string":
+    def _scalar(self, name: str, ref_type: str, peer_type: str | None) -> str:
+        if ref_type in ("string", "date", "date-time"):
             return "string"
         if ref_type == "boolean":
             return "boolean"
@@ -69,167 +126,307 @@ class Drafter:
             if ref_type == "integer" or peer_type == "integer" or _INT.search(name):
                 return "integer"
             return "number"
-        if ref_type in ("object",):
+        if ref_type == "object":
             return "object"
         if ref_type in ("RequestFile", "file"):
-            return "string"
+            return "file"
         return "any"
 
-    def convert(self, src: dict[str, Any], ref_name: str, our_name: str, peer: dict[str, Any] | None) -> None:
-        if our_name in self.out_models:
-            return
-        entry: dict[str, Any] = {"fields": {}}
-        self.out_models[our_name] = entry
-        peer_fields = {f["name"]: f for f in (peer or {}).get("fields", [])} if peer else {}
+    def node(self, src: dict[str, Any], ref_name: str, side: str, peer: dict[str, Any] | None) -> Node:
+        out = Node(side)
+        peer_fields = {f["name"]: f for f in (peer or {}).get("fields", [])}
         for f in src[ref_name].get("fields", []):
-            name = f["name"].rstrip("_") if f["name"].endswith("_") else f["name"]
-            ref_type = f["type"]
-            is_list = ref_type.startswith("Array<")
-            inner = ref_type[6:-1] if is_list else ref_type
+            name = f["name"][:-1] if f["name"].endswith("_") and f["name"][:-1].isidentifier() else f["name"]
+            is_list, inner = _split(f["type"])
             pf = peer_fields.get(name)
-            peer_inner = None
-            peer_def = None
-            if pf:
-                pt = pf["type"]
-                peer_inner = pt[6:-1] if pt.startswith("Array<") else pt
-                peer_def = self.peer.get(peer_inner)
-            field: dict[str, Any] = {}
+            peer_inner = _split(pf["type"])[1] if pf else None
+            peer_def = self.peer.get(peer_inner) if peer_inner else None
+            spec: dict[str, Any] = {}
             if inner in src and "fields" in src[inner]:
-                child = our_name + pascal(singular(name) if is_list else name)
-                self.convert(src, inner, child, peer_def if peer_def and "fields" in peer_def else None)
-                t = child
+                child = self.node(src, inner, side, peer_def if peer_def and "fields" in peer_def else None)
+                out.children[name] = child
+                t = "@child"
             elif inner in src and "enum" in src[inner]:
-                t = "string"
-                field["enum"] = src[inner]["enum"]
+                t = "integer" if src[inner].get("enum_type") == "integer" else "string"
+                spec["enum"] = list(src[inner]["enum"])
             else:
-                t = self.scalar(name, inner, peer_inner)
-                if peer_def and "enum" in peer_def:
-                    field["enum"] = peer_def["enum"]
+                t = self._scalar(name, inner, peer_inner)
+                if peer_def and "enum" in peer_def and t in ("string", "integer"):
+                    spec["enum"] = list(peer_def["enum"])
                     t = "integer" if peer_def.get("enum_type") == "integer" else "string"
-            field = {"type": f"list<{t}>" if is_list else t, **field}
+            spec = {"type": f"list<{t}>" if is_list else t, **spec}
             if f.get("required"):
-                field["required"] = True
-            entry["fields"][name] = field
+                spec["required"] = True
+            out.fields[name] = spec
+        return out
 
-    def data_model(self, src: dict[str, Any], response: str) -> str | None:
+    def _data(self, src: dict[str, Any], response: str) -> str | None:
         for f in src.get(response, {}).get("fields", []):
             if f["name"] == "data":
-                return f["type"]
+                return _split(f["type"])[1]
         return None
 
-    def draft(self, op: dict[str, Any], pyname: str) -> dict[str, Any]:
-        src = self._source(op)
-        base = pascal(pyname)
+    def _peer_data(self, peer_response: str | None) -> dict[str, Any] | None:
+        for f in (self.peer.get(peer_response or "") or {}).get("fields", []):
+            if f["name"] == "data":
+                return self.peer.get(_split(f["type"])[1])
+        return None
+
+    def draft_op(self, op: dict[str, Any]) -> tuple[dict[str, Any], Node | None, Node | None, dict[str, Any]]:
+        """The entry of one operation, its body and response trees, and its multipart form."""
+        src = self.models if op["models_file"] == "models.json" else self.peer
         entry: dict[str, Any] = {
-            "name": op.get("name") or pascal(snake_case(op.get("operation_id") or pyname)),
+            "name": api_name(op),
             "version": op["version"],
             "method": op["method"],
             "path": op["path"],
             "summary": "TODO",
-            "shop_cipher": bool(op["shop_cipher"]),
+            "shop_cipher": bool(op["shop_cipher"]) if op["shop_cipher"] is not None else True,
         }
         if op["method"] != "GET":
-            entry["retry"] = "safe" if re.search(r"/(search|query|list)$", op["path"]) else "unsafe"
+            entry["retry"] = "safe" if re.search(r"/(search|query|list)(/|$)", op["path"]) else "unsafe"
         if op["path_params"]:
-            entry["path_params"] = {p: {"type": "string"} for p in op["path_params"]}
+            entry["path_params"] = {p: {"type": "string", "required": True} for p in op["path_params"]}
+        if op["models_file"] is None:
+            entry["loose"] = True
+            return entry, None, None, {}
         if op.get("query"):
             entry["query"] = {}
             for q in op["query"]:
-                t = self.scalar(q["name"], q["type"].replace("Array<", "").rstrip(">"), None)
-                if q["type"].startswith("Array<"):
-                    t = f"list<{t}>"
-                entry["query"][q["name"]] = {"type": t, **({"required": True} if q["required"] else {})}
+                is_list, inner = _split(q["type"])
+                t = self._scalar(q["name"], inner, None)
+                entry["query"][q["name"]] = {"type": f"list<{t}>" if is_list else t,
+                                             **({"required": True} if q["required"] else {})}
         peer_models = op.get("peer_models") or {}
-        if op.get("body_model"):
-            peer_body = self.peer.get(peer_models.get("body") or "") if src is self.models else None
-            self.convert(src, op["body_model"], base + "Request", peer_body)
-            entry["body"] = base + "Request"
+        official = src is self.models
+        body = response = None
+        form: dict[str, Any] = {}
+        if op.get("multipart"):
+            fields = op.get("form") or [
+                {"name": f["name"], "type": f["type"], "required": f.get("required", False)}
+                for f in src.get(op.get("body_model") or "", {}).get("fields", [])
+            ]
+            for f in fields:
+                t = self._scalar(f["name"], _split(f["type"])[1], None)
+                if f["type"] in src and "enum" in src[f["type"]]:
+                    form[f["name"]] = {"type": "string", "enum": list(src[f["type"]]["enum"])}
+                else:
+                    form[f["name"]] = {"type": t}
+                if f.get("required") or t == "file":
+                    form[f["name"]]["required"] = True
+        elif op.get("body_model"):
+            peer_body = self.peer.get(peer_models.get("body") or "") if official else None
+            body = self.node(src, op["body_model"], "request", peer_body)
         if op.get("response_model"):
-            data = self.data_model(src, op["response_model"])
-            if data and data in src and "fields" in src[data]:
-                peer_resp = self.peer.get(peer_models.get("response") or "") if src is self.models else None
-                peer_data = None
-                if peer_resp:
-                    for f in peer_resp.get("fields", []):
-                        if f["name"] == "data":
-                            peer_data = self.peer.get(f["type"])
-                self.convert(src, data, base + "Response", peer_data)
-                entry["response"] = base + "Response"
-                fields = self.out_models[base + "Response"]["fields"]
-                lists = [k for k, v in fields.items() if v["type"].startswith("list<")]
-                if "next_page_token" in fields and len(lists) == 1:
-                    entry["pagination"] = {"items": lists[0]}
-        return entry
+            data = self._data(src, op["response_model"])
+            if data and data in src and src[data].get("fields"):
+                peer_data = self._peer_data(peer_models.get("response")) if official else None
+                response = self.node(src, data, "response", peer_data)
+        return entry, body, response, form
+
+
+# -- naming and writing a domain -----------------------------------------------------------------
+
+
+def python_names(entries: list[dict[str, Any]]) -> list[str]:
+    newest: dict[str, str] = {}
+    for e in entries:
+        newest[e["name"]] = max(newest.get(e["name"], e["version"]), e["version"])
+    return [snake_case(e["name"]) + ("" if e["version"] == newest[e["name"]] else f"_v{e['version']}")
+            for e in entries]
+
+
+class Namer:
+    """Names model trees; a shape reached through the same field on the same side is named once."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], str] = {}
+        self.models: dict[str, dict[str, Any]] = {}
+
+    def name(self, node: Node, proposed: str, via: str) -> str:
+        key = (via, node.key())
+        if key in self.by_key:
+            return self.by_key[key]
+        name = proposed
+        n = 2
+        while name in self.models:
+            name, n = f"{proposed}{n}", n + 1
+        self.by_key[key] = name
+        fields: dict[str, Any] = {}
+        self.models[name] = {"fields": fields}
+        for fname, spec in node.fields.items():
+            spec = dict(spec)
+            child = node.children.get(fname)
+            if child is not None:
+                is_list = spec["type"].startswith("list<")
+                child_name = self.name(child, name + pascal(singular(fname) if is_list else fname), fname)
+                spec["type"] = f"list<{child_name}>" if is_list else child_name
+            fields[fname] = spec
+        return name
+
+
+def _ref_key(op: dict[str, Any]) -> tuple[str, str]:
+    return (op["method"], op["path"])
+
+
+def _walk(models: dict[str, Any], name: str | None, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (field path, field spec) of a model tree, for carrying curated attributes over."""
+    if not name or name not in models or "fields" not in models[name]:
+        return
+    for fname, spec in (models[name].get("fields") or {}).items():
+        yield prefix + fname, spec
+        inner = spec["type"][5:-1] if spec["type"].startswith("list<") else spec["type"]
+        if prefix.count(".") < 12:
+            yield from _walk(models, inner, prefix + fname + ".")
+
+
+def draft_domain(d: Drafter, domain: str, existing: dict[str, Any] | None) -> str:
+    ref_ops = sorted((o for o in d.ops if o["domain"] == domain),
+                     key=lambda o: (o["path"].split("/")[2:], o["method"], o["version"]))
+    drafted = [d.draft_op(o) for o in ref_ops]
+    entries = [e for e, _, _, _ in drafted]
+    old_ops = {(o["method"], o["path"]): o for o in (existing or {}).get("operations", [])}
+    old_models = (existing or {}).get("models", {})
+    for e in entries:
+        old = old_ops.get((e["method"], e["path"]))
+        if old:
+            e["name"] = old.get("name", e["name"])
+            for k in _CURATED_OP_KEYS:
+                if k in old:
+                    e[k] = old[k]
+    pynames = python_names(entries)
+    namer = Namer()
+    # Newest versions first, so shared shapes carry the plain operation's name.
+    order = sorted(range(len(entries)), key=lambda i: ("_v" in pynames[i], i))
+    for i in order:
+        e, body, response, form = drafted[i]
+        base = pascal(pynames[i])
+        if form:
+            e["form"] = form
+        if body is not None:
+            e["body"] = namer.name(body, base + "Request", "@body:" + e["name"])
+        if response is not None:
+            e["response"] = namer.name(response, base + "Response", "@response:" + e["name"])
+            fields = response.fields
+            lists = [k for k, v in fields.items() if v["type"].startswith("list<")]
+            if "next_page_token" in fields and len(lists) == 1 and "pagination" not in e:
+                e["pagination"] = {"items": lists[0]}
+    models = namer.models
+    # Carry curated field attributes over, by operation and field path.
+    for e in entries:
+        old = old_ops.get((e["method"], e["path"]))
+        if not old:
+            continue
+        for kind in ("query", "path_params", "form"):
+            for fname, spec in (e.get(kind) or {}).items():
+                prev = (old.get(kind) or {}).get(fname) or {}
+                for k in _CURATED_FIELD_KEYS:
+                    if k in prev:
+                        spec[k] = prev[k]
+                if prev.get("type") and prev["type"] != spec["type"] and "<" not in prev["type"]:
+                    spec["type"] = prev["type"]
+        for kind in ("body", "response"):
+            new_fields = dict(_walk(models, e.get(kind)))
+            for path, prev in _walk(old_models, old.get(kind)):
+                spec = new_fields.get(path)
+                if spec is None:
+                    continue
+                for k in _CURATED_FIELD_KEYS:
+                    if k in prev:
+                        spec[k] = prev[k]
+        for kind in ("body", "response"):
+            prev_model = old_models.get(old.get(kind) or "") or {}
+            if e.get(kind) and prev_model.get("description"):
+                models[e[kind]].setdefault("description", prev_model["description"])
+    summary = (existing or {}).get("summary", "TODO")
+    return render(domain, summary, entries, models)
+
+
+# -- YAML text -----------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .()/-]*$")
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if _PLAIN.match(text) and text not in ("true", "false", "null", "yes", "no", "on", "off") \
+            and not re.fullmatch(r"[0-9.]+", text) and not text.endswith(" "):
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _flow(value: dict[str, Any]) -> str:
     parts = []
     for k, v in value.items():
-        if isinstance(v, bool):
-            parts.append(f"{k}: {'true' if v else 'false'}")
-        elif isinstance(v, list):
-            parts.append(
-                f"{k}: ["
-                + ", ".join(
-                    json.dumps(x) if isinstance(x, str) and not re.fullmatch(r"[A-Za-z0-9_]+", x) else str(x)
-                    for x in v
-                )
-                + "]"
-            )
+        if isinstance(v, list):
+            parts.append(f"{k}: [" + ", ".join(_scalar_text(x) for x in v) + "]")
+        elif isinstance(v, dict):
+            parts.append(f"{k}: {_flow(v)}")
         else:
-            parts.append(f"{k}: {v}")
+            parts.append(f"{k}: {_scalar_text(v)}")
     return "{" + ", ".join(parts) + "}"
 
 
-def render(domain: str, entries: list[dict[str, Any]], models: dict[str, Any]) -> str:
-    lines = [f"domain: {domain}", "summary: TODO", "operations:"]
+def render(domain: str, summary: str, entries: list[dict[str, Any]], models: dict[str, Any]) -> str:
+    lines = [f"domain: {domain}", f"summary: {_scalar_text(summary)}", "operations:"]
+    key_order = ("name", "version", "method", "path", "summary", "shop_cipher", "retry", "python_name",
+                 "loose", "path_params", "query", "form", "body", "response", "pagination", "notes",
+                 "deviations")
     for e in entries:
         first = True
-        for k, v in e.items():
+        for k in key_order:
+            if k not in e:
+                continue
+            v = e[k]
             prefix = "  - " if first else "    "
             first = False
-            if isinstance(v, dict) and k in ("query", "path_params"):
+            if k in ("query", "path_params", "form"):
                 lines.append(f"{prefix}{k}:")
                 for name, spec in v.items():
                     lines.append(f"      {name}: {_flow(spec)}")
+            elif k == "deviations":
+                lines.append(f"{prefix}{k}:")
+                for item in v:
+                    lines.append(f"      - {_flow(item)}")
             elif isinstance(v, dict):
                 lines.append(f"{prefix}{k}: {_flow(v)}")
             elif k == "version":
                 lines.append(f'{prefix}{k}: "{v}"')
-            elif isinstance(v, bool):
-                lines.append(f"{prefix}{k}: {'true' if v else 'false'}")
             else:
-                lines.append(f"{prefix}{k}: {v}")
-    lines.append("models:")
+                lines.append(f"{prefix}{k}: {_scalar_text(v)}")
+    lines.append("models:" if models else "models: {}")
     for name, model in models.items():
         lines.append(f"  {name}:")
-        lines.append("    fields:")
-        for fname, spec in model["fields"].items():
-            lines.append(f"      {fname}: {_flow(spec)}")
+        if model.get("description"):
+            lines.append(f"    description: {_scalar_text(model['description'])}")
+        if model["fields"]:
+            lines.append("    fields:")
+            for fname, spec in model["fields"].items():
+                lines.append(f"      {fname}: {_flow(spec)}")
+        else:
+            lines.append("    fields: {}")
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    domain, names = argv[0], set(argv[1:])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Draft spec/<domain>.yaml from the reference facts.")
+    parser.add_argument("domains", nargs="*")
+    parser.add_argument("--all", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "spec")
+    args = parser.parse_args(argv)
     d = Drafter()
-    chosen = [
-        o
-        for o in d.ops
-        if o["domain"] == domain and (not names or (o.get("name") or o.get("operation_id")) in names)
-    ]
-    newest: dict[str, str] = {}
-    for o in chosen:
-        key = o.get("name") or o.get("operation_id") or o["path"]
-        newest[key] = max(newest.get(key, o["version"]), o["version"])
-    entries = []
-    for o in chosen:
-        key = o.get("name") or o.get("operation_id") or o["path"]
-        base = snake_case(o.get("name") or o.get("operation_id") or "unnamed")
-        pyname = base if o["version"] == newest[key] else f"{base}_v{o['version']}"
-        entries.append(d.draft(o, pyname))
-    sys.stdout.write(render(domain, entries, d.out_models))
+    domains = sorted({o["domain"] for o in d.ops}) if args.all else args.domains
+    for domain in domains:
+        path = args.out / f"{domain}.yaml"
+        existing = yaml.safe_load(path.read_text()) if path.exists() else None
+        path.write_text(draft_domain(d, domain, existing))
+        print(f"drafted {path}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -60,7 +60,7 @@ class Arg:
     wire: str
     annotation: str
     required: bool
-    where: str  # path | query | body
+    where: str  # path | query | body | form
     description: str | None
 
 
@@ -73,6 +73,7 @@ class Method:
     returns: str
     params_model: str | None
     omit: list[tuple[str, Any]]
+    form_model: str | None = None
     page_item: str | None = None
     page_class: str | None = None
 
@@ -145,10 +146,13 @@ def _scalar_schema(name: str, side: str) -> dict[str, Any]:
         "boolean": {"type": "boolean"},
         "object": {"type": "object", "additionalProperties": True},
         "any": {},
+        "file": {},
     }[name]
 
 
 def _type_schema(text: str, side: str, f: FieldSpec | None) -> dict[str, Any]:
+    """JSON schema of a spec type. Responses stay open: an enum also admits other strings (TikTok
+    adds values), and required fields are not enforced (a missing one is not fatal)."""
     kind, name = parse_type(text)
     if kind == "list":
         schema: dict[str, Any] = {"type": "array", "items": _type_schema(name, side, f)}
@@ -159,7 +163,9 @@ def _type_schema(text: str, side: str, f: FieldSpec | None) -> dict[str, Any]:
         return {"$ref": REF + name}
     schema = dict(_scalar_schema(name, side))
     if f is not None:
-        if f.enum is not None:
+        if f.enum is not None and side == "response":
+            schema = {"anyOf": [{**schema, "enum": list(f.enum)}, schema]}
+        elif f.enum is not None:
             schema["enum"] = list(f.enum)
         if f.min is not None:
             schema["minimum"] = f.min
@@ -180,7 +186,7 @@ def _object_schema(fields: dict[str, FieldSpec], side: str, description: str | N
             schema = {**schema, "description": f.description}
         props[name] = schema
     out: dict[str, Any] = {"type": "object", "properties": props}
-    required = [name for name, f in fields.items() if f.required]
+    required = [name for name, f in fields.items() if f.required and side == "request"]
     if required:
         out["required"] = required
     if description:
@@ -198,6 +204,7 @@ _PY_SCALARS = {
     "timestamp": "int | datetime",
     "object": "Mapping[str, Any]",
     "any": "Any",
+    "file": "FileInput",
 }
 
 
@@ -243,26 +250,32 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
                 args.append(
                     Arg(_safe_arg(name), name, annotation(f, spec), f.required, "body", f.description)
                 )
+        for name, f in op.form.items():
+            args.append(Arg(_safe_arg(name), name, annotation(f, spec), f.required, "form", f.description))
         params_model = None
-        if op.path_params or op.query:
+        if op.path_params or op.query or op.loose:
             params_model = pascal(pyname) + "Params"
-            fields = {
-                n: f.model_copy(update={"required": True, "min_length": f.min_length or 1})
-                for n, f in op.path_params.items()
-            }
+            fields = {n: f.model_copy(update={"required": True, "min_length": f.min_length or 1})
+                      for n, f in op.path_params.items()}
             fields.update(op.query)
             schemas[params_model] = _object_schema(
                 fields, "request", f"Path and query arguments of `{pyname}`."
             )
+            if op.loose:
+                schemas[params_model]["additionalProperties"] = True
             for f in fields.values():
                 kind, inner = parse_type(f.type)
                 while kind == "list":
                     kind, inner = parse_type(inner)
                 if kind == "model":
                     request_roots.append(inner)
+        form_model = None
+        if op.form:
+            form_model = pascal(pyname) + "Form"
+            schemas[form_model] = _object_schema(op.form, "request", f"Multipart fields of `{pyname}`.")
         by_wire = {**op.path_params, **op.query, **((spec.models[op.body].fields or {}) if op.body else {})}
         omit = [(wire, value) for wire, f in by_wire.items() for value in (f.omit or [])]
-        method = Method(op, pyname, "_" + pyname.upper(), args, "", params_model, omit)
+        method = Method(op, pyname, "_" + pyname.upper(), args, "", params_model, omit, form_model)
         if op.response:
             response_roots.append(op.response)
             method.returns = op.response

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCALARS = ("string", "integer", "number", "boolean", "timestamp", "object", "any")
+SCALARS = ("string", "integer", "number", "boolean", "timestamp", "object", "any", "file")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _LIST = re.compile(r"^list<(.+)>$")
@@ -57,6 +57,13 @@ class ModelSpec(_Strict):
         return self
 
 
+class DeviationSpec(_Strict):
+    """A deliberate difference from the reference facts, and why."""
+
+    what: str
+    reason: str
+
+
 class PaginationSpec(_Strict):
     items: str
     token_param: str = "page_token"
@@ -79,7 +86,10 @@ class OperationSpec(_Strict):
     body: str | None = None
     response: str | None = None
     pagination: PaginationSpec | None = None
-    reference: str | None = None
+    form: dict[str, FieldSpec] = Field(default_factory=dict)
+    loose: bool = False
+    notes: str | None = None
+    deviations: list[DeviationSpec] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -126,6 +136,11 @@ class OperationSpec(_Strict):
         both = set(self.query) & set(self.path_params)
         if both:
             raise ValueError(f"{sorted(both)} are both path and query parameters")
+        if self.form and (self.body or self.method not in ("POST", "PUT")):
+            raise ValueError("form (multipart) goes with POST or PUT and no body")
+        if self.loose and (self.query or self.body or self.response or self.form):
+            raise ValueError("a loose operation has no typed query, body, form or response: "
+                             "drop `loose` once its facts are known")
         return self
 
     @property
@@ -250,9 +265,12 @@ def _check_type(where: str, text: str, models: dict[str, ModelSpec]) -> None:
         )
 
 
-def _check_field(where: str, name: str, field: FieldSpec, models: dict[str, ModelSpec]) -> None:
+def _check_field(where: str, name: str, field: FieldSpec, models: dict[str, ModelSpec],
+                 files: bool = False) -> None:
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
         raise SpecError(f"{where}: {name!r} is not a usable field name")
+    if field.type == "file" and not files:
+        raise SpecError(f"{where}.type: `file` is only for the fields of a multipart `form`")
     _check_type(f"{where}.type", field.type, models)
     if field.enum is not None and field.type not in ("string", "integer", "list<string>", "list<integer>"):
         raise SpecError(f"{where}.enum: only string and integer fields take an enum, not {field.type}")
@@ -281,9 +299,9 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
                 )
     for index, op in enumerate(spec.operations):
         where = f"{path}: operations[{index}] {op.name}"
-        for kind in ("path_params", "query"):
+        for kind in ("path_params", "query", "form"):
             for fname, field in getattr(op, kind).items():
-                _check_field(f"{where}: {kind}.{fname}", fname, field, spec.models)
+                _check_field(f"{where}: {kind}.{fname}", fname, field, spec.models, files=kind == "form")
         for kind in ("body", "response"):
             ref = getattr(op, kind)
             if ref is not None and (ref not in spec.models or spec.models[ref].fields is None):
@@ -300,7 +318,7 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
                 )
             if parse_type(fields[op.pagination.items].type)[0] != "list":
                 raise SpecError(f"{where}: pagination.items: {op.pagination.items!r} is not a list")
-        body_fields = set((spec.models[op.body].fields or {}) if op.body else {})
-        clash = body_fields & (set(op.query) | set(op.path_params) | {"shop_cipher", "self"})
+        body_fields = set((spec.models[op.body].fields or {}) if op.body else {}) | set(op.form)
+        clash = body_fields & (set(op.query) | set(op.path_params) | {"shop_cipher", "self", "query", "body"})
         if clash:
             raise SpecError(f"{where}: body fields {sorted(clash)} clash with arguments of the same name")

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -34,6 +34,7 @@ from ._errors import (
     ValidationError,
     class_for_status,
 )
+from ._files import check_file, open_file
 from ._logging import install_redaction, logger, redact
 from ._models import RequestModel, ResponseModel
 from ._operation import ErrorCode, Operation
@@ -85,6 +86,8 @@ class PreparedCall:
     shop_cipher: str | None
     params_in: dict[str, Any]
     body_in: dict[str, Any]
+    form: dict[str, str] | None = None
+    files: dict[str, tuple[Any, int | None]] | None = None
 
 
 def _wire_value(value: Any) -> str:
@@ -171,10 +174,12 @@ class BaseClient:
         self,
         op: Operation[Any],
         params: Mapping[str, Any],
-        body: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
         shop_cipher: str | None,
+        form: Mapping[str, Any] | None = None,
     ) -> PreparedCall:
         """Check every argument and build the path, query and body. Raises ``ValidationError``."""
+        body = body or {}
         omit = dict(op.omit)
         params_in = {
             k: _plain(v) for k, v in params.items() if v is not None and not (k in omit and omit[k] == v)
@@ -206,8 +211,21 @@ class BaseClient:
                 mode="json", by_alias=True, exclude_none=True
             )
             body_text = json.dumps(body_obj, ensure_ascii=False, separators=(",", ":"))
+        elif op.loose and op.method != "GET":
+            body_text = json.dumps(body_in, ensure_ascii=False, separators=(",", ":"))
         elif body_in:
             raise ValidationError(f"{op.id}: takes no body arguments, got {sorted(body_in)}")
+
+        form_fields: dict[str, str] | None = None
+        files: dict[str, tuple[Any, int | None]] | None = None
+        if op.form is not None:
+            form_in = {k: v for k, v in (form or {}).items() if v is not None}
+            files = {name: (form_in[name], check_file(op.id, name, form_in[name]))
+                     for name in op.files if name in form_in}
+            checked = _validate(op.id, op.form, {k: ("<file>" if k in files else _plain(v))
+                                                 for k, v in form_in.items()})
+            form_fields = {k: _wire_value(v) for k, v in checked.model_dump(
+                mode="json", by_alias=True, exclude_none=True).items() if k not in files}
 
         cipher: str | None = None
         if op.shop_scoped:
@@ -217,10 +235,14 @@ class BaseClient:
                     f"{op.id} is scoped to a shop and needs a shop_cipher: pass shop_cipher= to "
                     "TikTokShop(...) or to this call (authorization.get_authorized_shops() lists them)"
                 )
-        return PreparedCall(op, path, query, body_text, cipher, params_in, body_in)
+        return PreparedCall(op, path, query, body_text, cipher, params_in, body_in, form_fields, files)
 
-    def _build_request(self, call: PreparedCall) -> httpx.Request:
-        """Sign ``call`` with a fresh timestamp and the current access token."""
+    def _build_request(self, call: PreparedCall) -> tuple[httpx.Request, list[IO[bytes]]]:
+        """Sign ``call`` with a fresh timestamp and the current access token.
+
+        Returns the request and the files opened for it, which the caller closes after sending.
+        A multipart body is not signed (the reference says so); a JSON body is signed as sent.
+        """
         token = self._tokens.access_token
         if not token:
             raise ConfigurationError(
@@ -233,14 +255,21 @@ class BaseClient:
         if call.shop_cipher is not None:
             query["shop_cipher"] = call.shop_cipher
         query["sign"] = sign_request(self._config.app_secret, call.path, query, call.body)
-        headers = {
-            "x-tts-access-token": token,
-            "content-type": "application/json",
-            "user-agent": f"tiktokshop-python/{__version__}",
-        }
-        content = call.body.encode("utf-8") if call.body is not None else None
+        headers = {"x-tts-access-token": token, "user-agent": f"tiktokshop-python/{__version__}"}
         url = self._config.base_url + call.path + "?" + urlencode(sorted(query.items()), quote_via=quote)
-        return httpx.Request(call.op.method, url, headers=headers, content=content)
+        if call.files is not None:
+            opened: list[IO[bytes]] = []
+            files = []
+            for name, (value, start) in call.files.items():
+                spec, handle = open_file(name, value, start)
+                files.append((name, spec))
+                if handle is not None:
+                    opened.append(handle)
+            request = httpx.Request(call.op.method, url, headers=headers, data=call.form, files=files)
+            return request, opened
+        headers["content-type"] = "application/json"
+        content = call.body.encode("utf-8") if call.body is not None else None
+        return httpx.Request(call.op.method, url, headers=headers, content=content), []
 
     # -- reading an answer -----------------------------------------------------------------------
 
@@ -461,9 +490,10 @@ class SyncAPIClient(BaseClient):
         params: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
+        form: Mapping[str, Any] | None = None,
     ) -> R:
         """Validate, sign, send (with retries) and parse one call. See ``TikTokShop`` for errors."""
-        call = self._prepare(op, params or {}, body or {}, shop_cipher)
+        call = self._prepare(op, params or {}, body, shop_cipher, form)
         result: R = self._execute(call)
         if op.pagination is not None:
             pagination = op.pagination
@@ -494,7 +524,7 @@ class SyncAPIClient(BaseClient):
             if self._token_needs_refresh():
                 self._refresh(seen=self._tokens.access_token)
             seen_token = self._tokens.access_token
-            request = self._build_request(call)
+            request, opened = self._build_request(call)
             started = time.monotonic()
             try:
                 response = self._http.send(request)
@@ -502,6 +532,9 @@ class SyncAPIClient(BaseClient):
                 error: Exception = self._transport_error(call, exc)
                 logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
             else:
+                for handle in opened:
+                    handle.close()
+                opened = []
                 logger.debug(
                     "%s %s -> HTTP %s in %.0f ms",
                     call.op.method,
@@ -517,6 +550,8 @@ class SyncAPIClient(BaseClient):
                         self._refresh(seen=seen_token)
                         continue
                     error = api_error
+            for handle in opened:
+                handle.close()
             delay = self._retry_delay(call, attempt, error)
             if delay is None:
                 raise error

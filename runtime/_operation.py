@@ -36,6 +36,8 @@ class Operation(Generic[R]):
 
     ``params`` validates the path and query arguments, ``body`` the JSON body fields;
     ``omit`` lists argument values that mean "send nothing" (``order_status="ALL"``).
+    ``form`` validates the fields of a multipart upload, ``files`` names its file fields.
+    ``loose`` marks an operation known by method and path only: extra query and body pass through.
     ``retry_safe`` says whether repeating the call after it may have reached TikTok is harmless.
     """
 
@@ -50,4 +52,6 @@ class Operation(Generic[R]):
     body: type[RequestModel] | None = None
     omit: tuple[tuple[str, object], ...] = ()
     pagination: Pagination | None = None
-    multipart: bool = False
+    form: type[RequestModel] | None = None
+    files: tuple[str, ...] = ()
+    loose: bool = False
