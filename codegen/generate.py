@@ -99,14 +99,18 @@ class Domain:
 
 
 def python_names(spec: DomainSpec, source: str) -> list[str]:
-    """The newest version of an API name gets the plain name; older ones a ``_v<version>`` suffix."""
+    """The newest version of an API name gets the plain name; older ones a ``_v<version>`` suffix.
+
+    Names are compared in snake_case: TikTok spells some versions ``GetPayments``, others ``getPayments``.
+    """
     newest: dict[str, str] = {}
     for op in spec.operations:
-        newest[op.name] = max(newest.get(op.name, op.version), op.version)
+        key = snake_case(op.name)
+        newest[key] = max(newest.get(key, op.version), op.version)
     names: list[str] = []
     for op in spec.operations:
         base = snake_case(op.name)
-        name = op.python_name or (base if op.version == newest[op.name] else f"{base}_v{op.version}")
+        name = op.python_name or (base if op.version == newest[base] else f"{base}_v{op.version}")
         if name in names:
             raise SpecError(f"{source}: two operations are named {name!r}; give one a python_name")
         names.append(name)
@@ -246,17 +250,22 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
             args.append(Arg(_safe_arg(name), name, annotation(f, spec), f.required, "query", f.description))
         if op.body:
             request_roots.append(op.body)
+            taken = {a.name for a in args} | {"query", "body", "shop_cipher"}
             for name, f in (spec.models[op.body].fields or {}).items():
-                args.append(
-                    Arg(_safe_arg(name), name, annotation(f, spec), f.required, "body", f.description)
-                )
+                # A body field named like a path or query argument becomes `body_<name>`.
+                arg = f.arg or (_safe_arg(name) if _safe_arg(name) not in taken else f"body_{name}")
+                args.append(Arg(arg, name, annotation(f, spec), f.required, "body", f.description))
         for name, f in op.form.items():
-            args.append(Arg(_safe_arg(name), name, annotation(f, spec), f.required, "form", f.description))
+            args.append(
+                Arg(f.arg or _safe_arg(name), name, annotation(f, spec), f.required, "form", f.description)
+            )
         params_model = None
         if op.path_params or op.query or op.loose:
             params_model = pascal(pyname) + "Params"
-            fields = {n: f.model_copy(update={"required": True, "min_length": f.min_length or 1})
-                      for n, f in op.path_params.items()}
+            fields = {
+                n: f.model_copy(update={"required": True, "min_length": f.min_length or 1})
+                for n, f in op.path_params.items()
+            }
             fields.update(op.query)
             schemas[params_model] = _object_schema(
                 fields, "request", f"Path and query arguments of `{pyname}`."
@@ -295,6 +304,12 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
             f"{source}: models {sorted(both)} are used by a request and by a response; "
             "requests refuse unknown fields and responses keep them, so define one of each"
         )
+    for name in sorted(dom.response_models):
+        if "request_id" in (spec.models[name].fields or {}):
+            raise SpecError(
+                f"{source}: models.{name}.fields.request_id: in a response the name is taken "
+                "by the envelope's request_id"
+            )
     unused = set(spec.models) - dom.request_models - dom.response_models
     if unused:
         raise SpecError(f"{source}: models {sorted(unused)} are not used by any operation")
@@ -397,7 +412,9 @@ def render_all(spec_dir: Path) -> dict[str, str]:
 
 
 def _ruff(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "ruff", *args], check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "ruff", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SpecError(f"ruff {args[0]} failed on the generated code:\n{result.stdout}{result.stderr}")
 
 
 def write(files: dict[str, str], out: Path) -> None:
@@ -432,10 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         files = render_all(args.spec)
+        write(files, args.out)
     except SpecError as exc:
         print(f"spec error:\n{exc}", file=sys.stderr)
         return 1
-    write(files, args.out)
     lines = sum(text.count("\n") for text in files.values())
     ops = sum(text.count("= Operation(") for name, text in files.items() if name.startswith("resources/"))
     print(

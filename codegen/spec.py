@@ -41,6 +41,7 @@ class FieldSpec(_Strict):
     min_length: int | None = None
     max_length: int | None = None
     max_items: int | None = None
+    arg: str | None = None  # the Python argument name, where the wire name clashes or is unusable
 
 
 class ModelSpec(_Strict):
@@ -139,8 +140,10 @@ class OperationSpec(_Strict):
         if self.form and (self.body or self.method not in ("POST", "PUT")):
             raise ValueError("form (multipart) goes with POST or PUT and no body")
         if self.loose and (self.query or self.body or self.response or self.form):
-            raise ValueError("a loose operation has no typed query, body, form or response: "
-                             "drop `loose` once its facts are known")
+            raise ValueError(
+                "a loose operation has no typed query, body, form or response: "
+                "drop `loose` once its facts are known"
+            )
         return self
 
     @property
@@ -265,8 +268,9 @@ def _check_type(where: str, text: str, models: dict[str, ModelSpec]) -> None:
         )
 
 
-def _check_field(where: str, name: str, field: FieldSpec, models: dict[str, ModelSpec],
-                 files: bool = False) -> None:
+def _check_field(
+    where: str, name: str, field: FieldSpec, models: dict[str, ModelSpec], files: bool = False
+) -> None:
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
         raise SpecError(f"{where}: {name!r} is not a usable field name")
     if field.type == "file" and not files:
@@ -293,10 +297,6 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
             raise SpecError(f"{path}: models.{mname}: model names are CamelCase")
         for fname, field in (model.fields or {}).items():
             _check_field(f"{path}: models.{mname}.fields.{fname}", fname, field, spec.models)
-            if fname == "request_id":
-                raise SpecError(
-                    f"{path}: models.{mname}.fields.request_id: the name is taken by the envelope"
-                )
     for index, op in enumerate(spec.operations):
         where = f"{path}: operations[{index}] {op.name}"
         for kind in ("path_params", "query", "form"):
@@ -306,8 +306,6 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
             ref = getattr(op, kind)
             if ref is not None and (ref not in spec.models or spec.models[ref].fields is None):
                 raise SpecError(f"{where}: {kind}: {ref!r} is not an object model of this file")
-        if op.body and op.method == "GET":
-            raise SpecError(f"{where}: body: a GET operation has no body")
         if op.pagination:
             if not op.response:
                 raise SpecError(f"{where}: pagination: needs a response model")
@@ -318,7 +316,7 @@ def check_domain(path: Path, spec: DomainSpec) -> None:
                 )
             if parse_type(fields[op.pagination.items].type)[0] != "list":
                 raise SpecError(f"{where}: pagination.items: {op.pagination.items!r} is not a list")
-        body_fields = set((spec.models[op.body].fields or {}) if op.body else {}) | set(op.form)
-        clash = body_fields & (set(op.query) | set(op.path_params) | {"shop_cipher", "self", "query", "body"})
+        form_args = {f.arg or name for name, f in op.form.items()}
+        clash = form_args & (set(op.query) | set(op.path_params) | {"shop_cipher", "self", "query", "body"})
         if clash:
-            raise SpecError(f"{where}: body fields {sorted(clash)} clash with arguments of the same name")
+            raise SpecError(f"{where}: form fields {sorted(clash)} clash with arguments of the same name")

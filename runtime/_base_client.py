@@ -220,12 +220,19 @@ class BaseClient:
         files: dict[str, tuple[Any, int | None]] | None = None
         if op.form is not None:
             form_in = {k: v for k, v in (form or {}).items() if v is not None}
-            files = {name: (form_in[name], check_file(op.id, name, form_in[name]))
-                     for name in op.files if name in form_in}
-            checked = _validate(op.id, op.form, {k: ("<file>" if k in files else _plain(v))
-                                                 for k, v in form_in.items()})
-            form_fields = {k: _wire_value(v) for k, v in checked.model_dump(
-                mode="json", by_alias=True, exclude_none=True).items() if k not in files}
+            files = {
+                name: (form_in[name], check_file(op.id, name, form_in[name]))
+                for name in op.files
+                if name in form_in
+            }
+            checked = _validate(
+                op.id, op.form, {k: ("<file>" if k in files else _plain(v)) for k, v in form_in.items()}
+            )
+            form_fields = {
+                k: _wire_value(v)
+                for k, v in checked.model_dump(mode="json", by_alias=True, exclude_none=True).items()
+                if k not in files
+            }
 
         cipher: str | None = None
         if op.shop_scoped:

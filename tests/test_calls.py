@@ -10,7 +10,7 @@ import pytest
 
 from tests.fake import ACCESS_TOKEN, SHOP_CIPHER, FakeTikTok
 from tiktokshop import AccessToken, AuthorizationLink, ConfigurationError
-from tiktokshop.types.fulfillment import GetPackageHandoverTimeSlotsResponse, ShipPackageRequestPickupSlot
+from tiktokshop.types.fulfillment import GetPackageHandoverTimeSlotsResponse, PickupSlotInput
 from tiktokshop.types.order import GetOrderDetailResponse, GetOrderListPage, GetOrderListResponseOrder
 from tiktokshop.types.product import GetProductResponse
 
@@ -239,9 +239,7 @@ def test_fulfillment_calls(fake: FakeTikTok) -> None:
         "handover_method": "PICKUP",
         "pickup_slot": {"start_time": 1700000000, "end_time": 1700003600},
     }
-    client.fulfillment.ship_package(
-        "pkg2", pickup_slot=ShipPackageRequestPickupSlot(start_time=1, end_time=2)
-    )
+    client.fulfillment.ship_package("pkg2", pickup_slot=PickupSlotInput(start_time=1, end_time=2))
     assert fake.seen[-1].json == {"pickup_slot": {"start_time": 1, "end_time": 2}}
     doc = client.fulfillment.get_package_shipping_document("pkg1", document_type="SHIPPING_LABEL")
     assert doc.doc_url == "https://docs.test/label.pdf"

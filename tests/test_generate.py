@@ -55,7 +55,7 @@ def _spec_copy(tmp_path: Path) -> Path:
     ("edit", "expected"),
     [
         (
-            ("type: integer, required: true, min: 1", "type: integr, required: true, min: 1"),
+            ("page_size: {type: integer,", "page_size: {type: integr,"),
             "order.yaml: operations[1] GetOrderList: query.page_size.type: unknown type 'integr'",
         ),
         (
@@ -76,11 +76,14 @@ def _spec_copy(tmp_path: Path) -> Path:
         ),
         (
             ('version: "202407"', 'version: "202408"'),
-            "order.yaml: operations[2] GetPriceDetail: path '/order/202407/orders/{order_id}/price_detail' does not carry version 202408",
+            "order.yaml: operations[5] GetPriceDetail: path '/order/202407/orders/{order_id}/price_detail' does not carry version 202408",
         ),
         (
-            ("      order_id: {type: string}\n", "      orderid: {type: string}\n"),
-            "order.yaml: operations[2] GetPriceDetail: path_params must match",
+            (
+                "      order_id: {type: string, required: true}\n    response: GetPriceDetailResponse",
+                "      orderid: {type: string}\n    response: GetPriceDetailResponse",
+            ),
+            "order.yaml: operations[5] GetPriceDetail: path_params must match",
         ),
         (
             ("    body: GetOrderListRequest\n", "    body: GetOrderListRequest\n    bodyy: x\n"),

@@ -10,24 +10,93 @@ from typing import TYPE_CHECKING
 from tiktokshop._base_client import SyncAPIClient
 
 if TYPE_CHECKING:
+    from .affiliate import AffiliateResource
+    from .affiliate_creator import AffiliateCreatorResource
+    from .affiliate_partner import AffiliatePartnerResource
+    from .affiliate_seller import AffiliateSellerResource
+    from .analytics import AnalyticsResource
     from .authorization import AuthorizationResource
+    from .customer_engagement import CustomerEngagementResource
+    from .customer_service import CustomerServiceResource
+    from .data_reconciliation import DataReconciliationResource
+    from .event import EventResource
+    from .fbt import FbtResource
+    from .finance import FinanceResource
     from .fulfillment import FulfillmentResource
+    from .logistics import LogisticsResource
+    from .open import OpenResource
     from .order import OrderResource
     from .product import ProductResource
+    from .promotion import PromotionResource
+    from .return_refund import ReturnRefundResource
+    from .seller import SellerResource
+    from .supply_chain import SupplyChainResource
 
 __all__ = ["DOMAINS", "SyncResources"]
 
 #: Every domain of the API, in the order of the spec.
 DOMAINS: tuple[str, ...] = (
+    "affiliate",
+    "affiliate_creator",
+    "affiliate_partner",
+    "affiliate_seller",
+    "analytics",
     "authorization",
+    "customer_engagement",
+    "customer_service",
+    "data_reconciliation",
+    "event",
+    "fbt",
+    "finance",
     "fulfillment",
+    "logistics",
+    "open",
     "order",
     "product",
+    "promotion",
+    "return_refund",
+    "seller",
+    "supply_chain",
 )
 
 
 class SyncResources(SyncAPIClient):
     """The client's domain namespaces."""
+
+    @cached_property
+    def affiliate(self) -> AffiliateResource:
+        """TODO"""
+        from .affiliate import AffiliateResource
+
+        return AffiliateResource(self)
+
+    @cached_property
+    def affiliate_creator(self) -> AffiliateCreatorResource:
+        """TODO"""
+        from .affiliate_creator import AffiliateCreatorResource
+
+        return AffiliateCreatorResource(self)
+
+    @cached_property
+    def affiliate_partner(self) -> AffiliatePartnerResource:
+        """TODO"""
+        from .affiliate_partner import AffiliatePartnerResource
+
+        return AffiliatePartnerResource(self)
+
+    @cached_property
+    def affiliate_seller(self) -> AffiliateSellerResource:
+        """TODO"""
+        from .affiliate_seller import AffiliateSellerResource
+
+        return AffiliateSellerResource(self)
+
+    @cached_property
+    def analytics(self) -> AnalyticsResource:
+        """TODO"""
+        from .analytics import AnalyticsResource
+
+        return AnalyticsResource(self)
 
     @cached_property
     def authorization(self) -> AuthorizationResource:
@@ -37,11 +106,67 @@ class SyncResources(SyncAPIClient):
         return AuthorizationResource(self)
 
     @cached_property
+    def customer_engagement(self) -> CustomerEngagementResource:
+        """TODO"""
+        from .customer_engagement import CustomerEngagementResource
+
+        return CustomerEngagementResource(self)
+
+    @cached_property
+    def customer_service(self) -> CustomerServiceResource:
+        """TODO"""
+        from .customer_service import CustomerServiceResource
+
+        return CustomerServiceResource(self)
+
+    @cached_property
+    def data_reconciliation(self) -> DataReconciliationResource:
+        """TODO"""
+        from .data_reconciliation import DataReconciliationResource
+
+        return DataReconciliationResource(self)
+
+    @cached_property
+    def event(self) -> EventResource:
+        """TODO"""
+        from .event import EventResource
+
+        return EventResource(self)
+
+    @cached_property
+    def fbt(self) -> FbtResource:
+        """TODO"""
+        from .fbt import FbtResource
+
+        return FbtResource(self)
+
+    @cached_property
+    def finance(self) -> FinanceResource:
+        """TODO"""
+        from .finance import FinanceResource
+
+        return FinanceResource(self)
+
+    @cached_property
     def fulfillment(self) -> FulfillmentResource:
         """Packages: handover, shipping and shipping documents."""
         from .fulfillment import FulfillmentResource
 
         return FulfillmentResource(self)
+
+    @cached_property
+    def logistics(self) -> LogisticsResource:
+        """TODO"""
+        from .logistics import LogisticsResource
+
+        return LogisticsResource(self)
+
+    @cached_property
+    def open(self) -> OpenResource:
+        """TODO"""
+        from .open import OpenResource
+
+        return OpenResource(self)
 
     @cached_property
     def order(self) -> OrderResource:
@@ -56,3 +181,31 @@ class SyncResources(SyncAPIClient):
         from .product import ProductResource
 
         return ProductResource(self)
+
+    @cached_property
+    def promotion(self) -> PromotionResource:
+        """TODO"""
+        from .promotion import PromotionResource
+
+        return PromotionResource(self)
+
+    @cached_property
+    def return_refund(self) -> ReturnRefundResource:
+        """TODO"""
+        from .return_refund import ReturnRefundResource
+
+        return ReturnRefundResource(self)
+
+    @cached_property
+    def seller(self) -> SellerResource:
+        """TODO"""
+        from .seller import SellerResource
+
+        return SellerResource(self)
+
+    @cached_property
+    def supply_chain(self) -> SupplyChainResource:
+        """TODO"""
+        from .supply_chain import SupplyChainResource
+
+        return SupplyChainResource(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import authorization as _t
@@ -20,9 +21,49 @@ _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     shop_scoped=False,
     retry_safe=True,
 )
+_GET_WIDGET_TOKEN_V202312: Operation[_t.GetWidgetTokenResponse] = Operation(
+    id="authorization.get_widget_token_v202312",
+    method="GET",
+    path="/authorization/202312/widget_token",
+    response=_t.GetWidgetTokenResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetWidgetTokenV202312Params,
+)
+_GET_WIDGET_TOKEN: Operation[_t.GetWidgetTokenResponse] = Operation(
+    id="authorization.get_widget_token",
+    method="GET",
+    path="/authorization/202401/widget_token",
+    response=_t.GetWidgetTokenResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetWidgetTokenParams,
+)
+_DEAUTHORIZE_SHOP: Operation[ResponseModel] = Operation(
+    id="authorization.deauthorize_shop",
+    method="DELETE",
+    path="/authorization/202403/shops",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+)
+_GET_AUTHORIZED_CATEGORY_ASSETS: Operation[_t.GetAuthorizedCategoryAssetsResponse] = Operation(
+    id="authorization.get_authorized_category_assets",
+    method="GET",
+    path="/authorization/202405/category_assets",
+    response=_t.GetAuthorizedCategoryAssetsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+)
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
-OPERATIONS: tuple[Operation[Any], ...] = (_GET_AUTHORIZED_SHOPS,)
+OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_AUTHORIZED_SHOPS,
+    _GET_WIDGET_TOKEN_V202312,
+    _GET_WIDGET_TOKEN,
+    _DEAUTHORIZE_SHOP,
+    _GET_AUTHORIZED_CATEGORY_ASSETS,
+)
 
 
 class AuthorizationResource(SyncResource):
@@ -39,4 +80,65 @@ class AuthorizationResource(SyncResource):
         """
         return self._client._request(
             _GET_AUTHORIZED_SHOPS,
+        )
+
+    def get_widget_token_v202312(
+        self,
+        *,
+        shop_id: float | None = None,
+    ) -> _t.GetWidgetTokenResponse:
+        """TODO
+
+        `GET /authorization/202312/widget_token`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_WIDGET_TOKEN_V202312,
+            params={"shop_id": shop_id},
+        )
+
+    def get_widget_token(
+        self,
+        *,
+        shop_id: float | None = None,
+    ) -> _t.GetWidgetTokenResponse:
+        """TODO
+
+        `GET /authorization/202401/widget_token`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_WIDGET_TOKEN,
+            params={"shop_id": shop_id},
+        )
+
+    def deauthorize_shop(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _DEAUTHORIZE_SHOP,
+            shop_cipher=shop_cipher,
+        )
+
+    def get_authorized_category_assets(
+        self,
+    ) -> _t.GetAuthorizedCategoryAssetsResponse:
+        """TODO
+
+        `GET /authorization/202405/category_assets`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_AUTHORIZED_CATEGORY_ASSETS,
         )

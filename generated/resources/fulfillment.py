@@ -4,16 +4,189 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
+from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import fulfillment as _t
 
 __all__ = ["OPERATIONS", "FulfillmentResource"]
 
+_SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operation(
+    id="fulfillment.search_combinable_packages",
+    method="GET",
+    path="/fulfillment/202309/combinable_packages/search",
+    response=_t.SearchCombinablePackagesPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchCombinablePackagesParams,
+    pagination=Pagination(
+        items="combinable_packages", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileResponse] = Operation(
+    id="fulfillment.fulfillment_upload_delivery_file",
+    method="POST",
+    path="/fulfillment/202309/files/upload",
+    response=_t.FulfillmentUploadDeliveryFileResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    form=_t.FulfillmentUploadDeliveryFileForm,
+    files=("data",),
+)
+_FULFILLMENT_UPLOAD_DELIVERY_IMAGE: Operation[_t.FulfillmentUploadDeliveryImageResponse] = Operation(
+    id="fulfillment.fulfillment_upload_delivery_image",
+    method="POST",
+    path="/fulfillment/202309/images/upload",
+    response=_t.FulfillmentUploadDeliveryImageResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    form=_t.FulfillmentUploadDeliveryImageForm,
+    files=("data",),
+)
+_GET_ORDER_SPLIT_ATTRIBUTES: Operation[_t.GetOrderSplitAttributesResponse] = Operation(
+    id="fulfillment.get_order_split_attributes",
+    method="GET",
+    path="/fulfillment/202309/orders/split_attributes",
+    response=_t.GetOrderSplitAttributesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetOrderSplitAttributesParams,
+)
+_GET_HANDOVER_TIMESLOTS: Operation[_t.GetHandoverTimeslotsResponse] = Operation(
+    id="fulfillment.get_handover_timeslots",
+    method="GET",
+    path="/fulfillment/202309/orders/{order_id}/handover_time_slots",
+    response=_t.GetHandoverTimeslotsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetHandoverTimeslotsParams,
+    path_params=("order_id",),
+)
+_MARK_PACKAGE_AS_SHIPPED_V202309: Operation[_t.MarkPackageAsShippedV202309Response] = Operation(
+    id="fulfillment.mark_package_as_shipped_v202309",
+    method="POST",
+    path="/fulfillment/202309/orders/{order_id}/packages",
+    response=_t.MarkPackageAsShippedV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.MarkPackageAsShippedV202309Params,
+    path_params=("order_id",),
+    body=_t.MarkPackageAsShippedV202309Request,
+)
+_UPDATE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
+    id="fulfillment.update_shipping_info",
+    method="POST",
+    path="/fulfillment/202309/orders/{order_id}/shipping_info/update",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdateShippingInfoParams,
+    path_params=("order_id",),
+    body=_t.UpdateShippingInfoRequest,
+)
+_GET_ELIGIBLE_SHIPPING_SERVICE: Operation[_t.GetEligibleShippingServiceResponse] = Operation(
+    id="fulfillment.get_eligible_shipping_service",
+    method="POST",
+    path="/fulfillment/202309/orders/{order_id}/shipping_services/query",
+    response=_t.GetEligibleShippingServiceResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetEligibleShippingServiceParams,
+    path_params=("order_id",),
+    body=_t.GetEligibleShippingServiceRequest,
+)
+_SPLIT_ORDERS: Operation[_t.SplitOrdersResponse] = Operation(
+    id="fulfillment.split_orders",
+    method="POST",
+    path="/fulfillment/202309/orders/{order_id}/split",
+    response=_t.SplitOrdersResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.SplitOrdersParams,
+    path_params=("order_id",),
+    body=_t.SplitOrdersRequest,
+)
+_GET_TRACKING: Operation[_t.GetTrackingResponse] = Operation(
+    id="fulfillment.get_tracking",
+    method="GET",
+    path="/fulfillment/202309/orders/{order_id}/tracking",
+    response=_t.GetTrackingResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetTrackingParams,
+    path_params=("order_id",),
+)
+_CREATE_PACKAGES_V202309: Operation[_t.CreatePackagesV202309Response] = Operation(
+    id="fulfillment.create_packages_v202309",
+    method="POST",
+    path="/fulfillment/202309/packages",
+    response=_t.CreatePackagesV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreatePackagesV202309Request,
+)
+_COMBINE_PACKAGE: Operation[_t.CombinePackageResponse] = Operation(
+    id="fulfillment.combine_package",
+    method="POST",
+    path="/fulfillment/202309/packages/combine",
+    response=_t.CombinePackageResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CombinePackageRequest,
+)
+_UPDATE_PACKAGE_DELIVERY_STATUS: Operation[_t.UpdatePackageDeliveryStatusResponse] = Operation(
+    id="fulfillment.update_package_delivery_status",
+    method="POST",
+    path="/fulfillment/202309/packages/deliver",
+    response=_t.UpdatePackageDeliveryStatusResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UpdatePackageDeliveryStatusRequest,
+)
+_SCHEDULE_PACKAGE_HANDOVER: Operation[_t.SchedulePackageHandoverResponse] = Operation(
+    id="fulfillment.schedule_package_handover",
+    method="POST",
+    path="/fulfillment/202309/packages/schedule",
+    response=_t.SchedulePackageHandoverResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.SchedulePackageHandoverRequest,
+)
+_SEARCH_PACKAGE: Operation[_t.SearchPackagePage] = Operation(
+    id="fulfillment.search_package",
+    method="POST",
+    path="/fulfillment/202309/packages/search",
+    response=_t.SearchPackagePage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchPackageParams,
+    body=_t.SearchPackageRequest,
+    pagination=Pagination(items="packages", token_param="page_token", next_token="next_page_token"),
+)
+_BATCH_SHIP_PACKAGES: Operation[_t.BatchShipPackagesResponse] = Operation(
+    id="fulfillment.batch_ship_packages",
+    method="POST",
+    path="/fulfillment/202309/packages/ship",
+    response=_t.BatchShipPackagesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.BatchShipPackagesRequest,
+)
+_GET_PACKAGE_DETAIL: Operation[_t.GetPackageDetailResponse] = Operation(
+    id="fulfillment.get_package_detail",
+    method="GET",
+    path="/fulfillment/202309/packages/{package_id}",
+    response=_t.GetPackageDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetPackageDetailParams,
+    path_params=("package_id",),
+)
 _GET_PACKAGE_HANDOVER_TIME_SLOTS: Operation[_t.GetPackageHandoverTimeSlotsResponse] = Operation(
     id="fulfillment.get_package_handover_time_slots",
     method="GET",
@@ -45,17 +218,554 @@ _GET_PACKAGE_SHIPPING_DOCUMENT: Operation[_t.GetPackageShippingDocumentResponse]
     params=_t.GetPackageShippingDocumentParams,
     path_params=("package_id",),
 )
+_UPDATE_PACKAGE_SHIPPING_INFO_V202309: Operation[ResponseModel] = Operation(
+    id="fulfillment.update_package_shipping_info_v202309",
+    method="POST",
+    path="/fulfillment/202309/packages/{package_id}/shipping_info/update",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdatePackageShippingInfoV202309Params,
+    path_params=("package_id",),
+    body=_t.UpdatePackageShippingInfoV202309Request,
+)
+_UNCOMBINE_PACKAGES: Operation[_t.UncombinePackagesResponse] = Operation(
+    id="fulfillment.uncombine_packages",
+    method="POST",
+    path="/fulfillment/202309/packages/{package_id}/uncombine",
+    response=_t.UncombinePackagesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UncombinePackagesParams,
+    path_params=("package_id",),
+    body=_t.UncombinePackagesRequest,
+)
+_CREATE_FIRST_MILE_BUNDLE: Operation[_t.CreateFirstMileBundleResponse] = Operation(
+    id="fulfillment.create_first_mile_bundle",
+    method="POST",
+    path="/fulfillment/202407/bundles",
+    response=_t.CreateFirstMileBundleResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateFirstMileBundleRequest,
+)
+_UPLOAD_INVOICE: Operation[_t.UploadInvoiceResponse] = Operation(
+    id="fulfillment.upload_invoice",
+    method="POST",
+    path="/fulfillment/202502/invoice/upload",
+    response=_t.UploadInvoiceResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadInvoiceRequest,
+)
+_CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE: Operation[
+    _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse
+] = Operation(
+    id="fulfillment.check_tik_tok_shipping_and_collection_by_tik_tok_coverage",
+    method="GET",
+    path="/fulfillment/202508/tts_tracking_validation",
+    response=_t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.CheckTikTokShippingAndCollectionByTikTokCoverageParams,
+)
+_CREATE_FIRST_MILE_BUNDLE_V2: Operation[_t.CreateFirstMileBundleV2Response] = Operation(
+    id="fulfillment.create_first_mile_bundle_v2",
+    method="POST",
+    path="/fulfillment/202510/first_mile_bundle",
+    response=_t.CreateFirstMileBundleV2Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateFirstMileBundleV2Request,
+)
+_CREATE_PACKAGES: Operation[_t.CreatePackagesResponse] = Operation(
+    id="fulfillment.create_packages",
+    method="POST",
+    path="/fulfillment/202512/packages",
+    response=_t.CreatePackagesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreatePackagesRequest,
+)
+_SUBMIT_REDEMPTION_INFORMATION: Operation[_t.SubmitRedemptionInformationResponse] = Operation(
+    id="fulfillment.submit_redemption_information",
+    method="POST",
+    path="/fulfillment/202601/redeem_info/callback",
+    response=_t.SubmitRedemptionInformationResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.SubmitRedemptionInformationRequest,
+)
+_GET_POD_CUSTOMIZATION_DETAILS: Operation[_t.GetPodCustomizationDetailsResponse] = Operation(
+    id="fulfillment.get_pod_customization_details",
+    method="POST",
+    path="/fulfillment/202606/pod_details/get",
+    response=_t.GetPodCustomizationDetailsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.GetPodCustomizationDetailsRequest,
+)
+_GET_ORDER_CUSTOMS_REQUIREMENTS: Operation[_t.GetOrderCustomsRequirementsResponse] = Operation(
+    id="fulfillment.get_order_customs_requirements",
+    method="POST",
+    path="/fulfillment/202607/orders/customs_info/query",
+    response=_t.GetOrderCustomsRequirementsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.GetOrderCustomsRequirementsRequest,
+)
+_SUBMIT_CUSTOMS_CLEARANCE_INFORMATION: Operation[ResponseModel] = Operation(
+    id="fulfillment.submit_customs_clearance_information",
+    method="POST",
+    path="/fulfillment/202607/orders/customs_info/submit",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.SubmitCustomsClearanceInformationRequest,
+)
+_TRACKING_STATUS_UPDATE: Operation[_t.TrackingStatusUpdateResponse] = Operation(
+    id="fulfillment.tracking_status_update",
+    method="POST",
+    path="/fulfillment/202609/order/sof/track/update",
+    response=_t.TrackingStatusUpdateResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.TrackingStatusUpdateRequest,
+)
+_MARK_PACKAGE_AS_SHIPPED: Operation[_t.MarkPackageAsShippedResponse] = Operation(
+    id="fulfillment.mark_package_as_shipped",
+    method="POST",
+    path="/fulfillment/202610/orders/{order_id}/packages",
+    response=_t.MarkPackageAsShippedResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.MarkPackageAsShippedParams,
+    path_params=("order_id",),
+    body=_t.MarkPackageAsShippedRequest,
+)
+_UPDATE_PACKAGE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
+    id="fulfillment.update_package_shipping_info",
+    method="POST",
+    path="/fulfillment/202610/packages/{package_id}/shipping_info/update",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdatePackageShippingInfoParams,
+    path_params=("package_id",),
+    body=_t.UpdatePackageShippingInfoRequest,
+)
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
+    _SEARCH_COMBINABLE_PACKAGES,
+    _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+    _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+    _GET_ORDER_SPLIT_ATTRIBUTES,
+    _GET_HANDOVER_TIMESLOTS,
+    _MARK_PACKAGE_AS_SHIPPED_V202309,
+    _UPDATE_SHIPPING_INFO,
+    _GET_ELIGIBLE_SHIPPING_SERVICE,
+    _SPLIT_ORDERS,
+    _GET_TRACKING,
+    _CREATE_PACKAGES_V202309,
+    _COMBINE_PACKAGE,
+    _UPDATE_PACKAGE_DELIVERY_STATUS,
+    _SCHEDULE_PACKAGE_HANDOVER,
+    _SEARCH_PACKAGE,
+    _BATCH_SHIP_PACKAGES,
+    _GET_PACKAGE_DETAIL,
     _GET_PACKAGE_HANDOVER_TIME_SLOTS,
     _SHIP_PACKAGE,
     _GET_PACKAGE_SHIPPING_DOCUMENT,
+    _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
+    _UNCOMBINE_PACKAGES,
+    _CREATE_FIRST_MILE_BUNDLE,
+    _UPLOAD_INVOICE,
+    _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
+    _CREATE_FIRST_MILE_BUNDLE_V2,
+    _CREATE_PACKAGES,
+    _SUBMIT_REDEMPTION_INFORMATION,
+    _GET_POD_CUSTOMIZATION_DETAILS,
+    _GET_ORDER_CUSTOMS_REQUIREMENTS,
+    _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
+    _TRACKING_STATUS_UPDATE,
+    _MARK_PACKAGE_AS_SHIPPED,
+    _UPDATE_PACKAGE_SHIPPING_INFO,
 )
 
 
 class FulfillmentResource(SyncResource):
     """Packages: handover, shipping and shipping documents."""
+
+    def search_combinable_packages(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCombinablePackagesPage:
+        """TODO
+
+        `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `.auto_paging_iter()` yields the `combinable_packages` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_COMBINABLE_PACKAGES,
+            params={"page_token": page_token, "page_size": page_size},
+            shop_cipher=shop_cipher,
+        )
+
+    def fulfillment_upload_delivery_file(
+        self,
+        *,
+        data: FileInput,
+        name: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.FulfillmentUploadDeliveryFileResponse:
+        """TODO
+
+        `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            form={"data": data, "name": name},
+            shop_cipher=shop_cipher,
+        )
+
+    def fulfillment_upload_delivery_image(
+        self,
+        *,
+        data: FileInput,
+        shop_cipher: str | None = None,
+    ) -> _t.FulfillmentUploadDeliveryImageResponse:
+        """TODO
+
+        `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            form={"data": data},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_order_split_attributes(
+        self,
+        *,
+        order_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetOrderSplitAttributesResponse:
+        """TODO
+
+        `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_ORDER_SPLIT_ATTRIBUTES,
+            params={"order_ids": order_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_handover_timeslots(
+        self,
+        order_id: str,
+        *,
+        order_line_item_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetHandoverTimeslotsResponse:
+        """TODO
+
+        `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_HANDOVER_TIMESLOTS,
+            params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def mark_package_as_shipped_v202309(
+        self,
+        order_id: str,
+        *,
+        order_line_item_ids: Sequence[str] | None = None,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.MarkPackageAsShippedV202309Response:
+        """TODO
+
+        `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _MARK_PACKAGE_AS_SHIPPED_V202309,
+            params={"order_id": order_id},
+            body={
+                "order_line_item_ids": order_line_item_ids,
+                "shipping_provider_id": shipping_provider_id,
+                "tracking_number": tracking_number,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def update_shipping_info(
+        self,
+        order_id: str,
+        *,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_SHIPPING_INFO,
+            params={"order_id": order_id},
+            body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_eligible_shipping_service(
+        self,
+        order_id: str,
+        *,
+        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetEligibleShippingServiceResponse:
+        """TODO
+
+        `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_ELIGIBLE_SHIPPING_SERVICE,
+            params={"order_id": order_id},
+            body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
+            shop_cipher=shop_cipher,
+        )
+
+    def split_orders(
+        self,
+        order_id: str,
+        *,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SplitOrdersResponse:
+        """TODO
+
+        `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SPLIT_ORDERS,
+            params={"order_id": order_id},
+            body={"splittable_groups": splittable_groups},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_tracking(
+        self,
+        order_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTrackingResponse:
+        """TODO
+
+        `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_TRACKING,
+            params={"order_id": order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    def create_packages_v202309(
+        self,
+        *,
+        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        shipping_service_id: str | None = None,
+        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreatePackagesV202309Response:
+        """TODO
+
+        `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_PACKAGES_V202309,
+            body={
+                "dimension": dimension,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "shipping_service_id": shipping_service_id,
+                "weight": weight,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def combine_package(
+        self,
+        *,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CombinePackageResponse:
+        """TODO
+
+        `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _COMBINE_PACKAGE,
+            body={"combinable_packages": combinable_packages},
+            shop_cipher=shop_cipher,
+        )
+
+    def update_package_delivery_status(
+        self,
+        *,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdatePackageDeliveryStatusResponse:
+        """TODO
+
+        `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_PACKAGE_DELIVERY_STATUS,
+            body={"packages": packages},
+            shop_cipher=shop_cipher,
+        )
+
+    def schedule_package_handover(
+        self,
+        *,
+        handover_method: str | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SchedulePackageHandoverResponse:
+        """TODO
+
+        `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SCHEDULE_PACKAGE_HANDOVER,
+            body={
+                "handover_method": handover_method,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "pickup_slot": pickup_slot,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def search_package(
+        self,
+        *,
+        page_size: int,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
+        | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchPackagePage:
+        """TODO
+
+        `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `.auto_paging_iter()` yields the `packages` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_PACKAGE,
+            params={
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_token": page_token,
+            },
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "package_status": package_status,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def batch_ship_packages(
+        self,
+        *,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.BatchShipPackagesResponse:
+        """TODO
+
+        `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _BATCH_SHIP_PACKAGES,
+            body={"packages": packages},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_package_detail(
+        self,
+        package_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPackageDetailResponse:
+        """TODO
+
+        `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PACKAGE_DETAIL,
+            params={"package_id": package_id},
+            shop_cipher=shop_cipher,
+        )
 
     def get_package_handover_time_slots(
         self,
@@ -80,8 +790,8 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        pickup_slot: _t.ShipPackageRequestPickupSlot | Mapping[str, Any] | None = None,
-        self_shipment: _t.ShipPackageRequestSelfShipment | Mapping[str, Any] | None = None,
+        pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
@@ -126,5 +836,309 @@ class FulfillmentResource(SyncResource):
                 "document_size": document_size,
                 "document_format": document_format,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    def update_package_shipping_info_v202309(
+        self,
+        package_id: str,
+        *,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
+            params={"package_id": package_id},
+            body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
+            shop_cipher=shop_cipher,
+        )
+
+    def uncombine_packages(
+        self,
+        package_id: str,
+        *,
+        order_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UncombinePackagesResponse:
+        """TODO
+
+        `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UNCOMBINE_PACKAGES,
+            params={"package_id": package_id},
+            body={"order_ids": order_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def create_first_mile_bundle(
+        self,
+        *,
+        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        order_ids: Sequence[str] | None = None,
+        phone_tail_number: str | None = None,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+    ) -> _t.CreateFirstMileBundleResponse:
+        """TODO
+
+        `POST /fulfillment/202407/bundles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_FIRST_MILE_BUNDLE,
+            body={
+                "handover_method": handover_method,
+                "order_ids": order_ids,
+                "phone_tail_number": phone_tail_number,
+                "shipping_provider_id": shipping_provider_id,
+                "tracking_number": tracking_number,
+            },
+        )
+
+    def upload_invoice(
+        self,
+        *,
+        invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadInvoiceResponse:
+        """TODO
+
+        `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_INVOICE,
+            body={"invoices": invoices},
+            shop_cipher=shop_cipher,
+        )
+
+    def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
+        self,
+        *,
+        tracking_number: str,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
+        """TODO
+
+        `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
+            params={"tracking_number": tracking_number},
+            shop_cipher=shop_cipher,
+        )
+
+    def create_first_mile_bundle_v2(
+        self,
+        *,
+        order_ids: Sequence[str],
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        phone_tail_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFirstMileBundleV2Response:
+        """TODO
+
+        `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_FIRST_MILE_BUNDLE_V2,
+            body={
+                "order_ids": order_ids,
+                "handover_method": handover_method,
+                "shipping_provider_id": shipping_provider_id,
+                "tracking_number": tracking_number,
+                "phone_tail_number": phone_tail_number,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def create_packages(
+        self,
+        *,
+        ship_type: str,
+        order_id: str | None = None,
+        order_line_item: Sequence[_t.CreatePackagesRequestOrderLineItem | Mapping[str, Any]] | None = None,
+        order_list_ids: Sequence[str] | None = None,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
+        shipping_service_id: str | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreatePackagesResponse:
+        """TODO
+
+        `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_PACKAGES,
+            body={
+                "ship_type": ship_type,
+                "order_id": order_id,
+                "order_line_item": order_line_item,
+                "order_list_ids": order_list_ids,
+                "dimension": dimension,
+                "shipping_service_id": shipping_service_id,
+                "weight": weight,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def submit_redemption_information(
+        self,
+        *,
+        order_id: str,
+        order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.SubmitRedemptionInformationResponse:
+        """TODO
+
+        `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SUBMIT_REDEMPTION_INFORMATION,
+            body={"order_id": order_id, "order_info_list": order_info_list},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_pod_customization_details(
+        self,
+        *,
+        main_order_id: str,
+        query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.GetPodCustomizationDetailsResponse:
+        """TODO
+
+        `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_POD_CUSTOMIZATION_DETAILS,
+            body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_order_customs_requirements(
+        self,
+        *,
+        order_ids: Sequence[str],
+    ) -> _t.GetOrderCustomsRequirementsResponse:
+        """TODO
+
+        `POST /fulfillment/202607/orders/customs_info/query`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_ORDER_CUSTOMS_REQUIREMENTS,
+            body={"order_ids": order_ids},
+        )
+
+    def submit_customs_clearance_information(
+        self,
+        *,
+        order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
+        | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /fulfillment/202607/orders/customs_info/submit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
+            body={"order_list": order_list},
+        )
+
+    def tracking_status_update(
+        self,
+        *,
+        country: str,
+        order_id: str,
+        tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
+        provider_id: str,
+        external_tracking_url: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.TrackingStatusUpdateResponse:
+        """TODO
+
+        `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _TRACKING_STATUS_UPDATE,
+            body={
+                "country": country,
+                "order_id": order_id,
+                "tracks": tracks,
+                "provider_id": provider_id,
+                "external_tracking_url": external_tracking_url,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def mark_package_as_shipped(
+        self,
+        order_id: str,
+        *,
+        order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
+        | None = None,
+        shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.MarkPackageAsShippedResponse:
+        """TODO
+
+        `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _MARK_PACKAGE_AS_SHIPPED,
+            params={"order_id": order_id},
+            body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
+            shop_cipher=shop_cipher,
+        )
+
+    def update_package_shipping_info(
+        self,
+        package_id: str,
+        *,
+        shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_PACKAGE_SHIPPING_INFO,
+            params={"package_id": package_id},
+            body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
         )

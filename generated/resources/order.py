@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import order as _t
@@ -35,6 +36,37 @@ _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
     omit=(("order_status", "ALL"),),
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
+    Operation(
+        id="order.search_orders_by_external_order_reference",
+        method="POST",
+        path="/order/202406/orders/external_order_search",
+        response=_t.SearchOrdersByExternalOrderReferenceResponse,
+        shop_scoped=True,
+        retry_safe=False,
+        params=_t.SearchOrdersByExternalOrderReferenceParams,
+        body=_t.SearchOrdersByExternalOrderReferenceRequest,
+    )
+)
+_ADD_EXTERNAL_ORDER_REFERENCES: Operation[_t.AddExternalOrderReferencesResponse] = Operation(
+    id="order.add_external_order_references",
+    method="POST",
+    path="/order/202406/orders/external_orders",
+    response=_t.AddExternalOrderReferencesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.AddExternalOrderReferencesRequest,
+)
+_GET_EXTERNAL_ORDER_REFERENCES: Operation[_t.GetExternalOrderReferencesResponse] = Operation(
+    id="order.get_external_order_references",
+    method="GET",
+    path="/order/202406/orders/{order_id}/external_orders",
+    response=_t.GetExternalOrderReferencesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetExternalOrderReferencesParams,
+    path_params=("order_id",),
+)
 _GET_PRICE_DETAIL: Operation[_t.GetPriceDetailResponse] = Operation(
     id="order.get_price_detail",
     method="GET",
@@ -54,13 +86,36 @@ _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     retry_safe=True,
     params=_t.GetOrderDetailParams,
 )
+_UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
+    id="order.update_the_blind_box_opening_results",
+    method="POST",
+    path="/order/202605/orders/blind_box_result/callback",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UpdateTheBlindBoxOpeningResultsRequest,
+)
+_SEARCH_POD_CUSTOMIZATION_DETAILS: Operation[_t.SearchPodCustomizationDetailsResponse] = Operation(
+    id="order.search_pod_customization_details",
+    method="POST",
+    path="/order/202606/pod_details/search",
+    response=_t.SearchPodCustomizationDetailsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    body=_t.SearchPodCustomizationDetailsRequest,
+)
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_ORDER_DETAIL_V202309,
     _GET_ORDER_LIST,
+    _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
+    _ADD_EXTERNAL_ORDER_REFERENCES,
+    _GET_EXTERNAL_ORDER_REFERENCES,
     _GET_PRICE_DETAIL,
     _GET_ORDER_DETAIL,
+    _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
+    _SEARCH_POD_CUSTOMIZATION_DETAILS,
 )
 
 
@@ -144,6 +199,85 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def search_orders_by_external_order_reference(
+        self,
+        *,
+        platform: Literal[
+            "AMAZON",
+            "BIGCOMMERCE",
+            "CHANNEL_ADVISOR",
+            "ERP_SYSTEM",
+            "MAGENTO",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "SHOPIFY",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "WOOCOMMERCE",
+        ],
+        external_order_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
+        """TODO
+
+        `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
+            params={"platform": platform, "external_order_id": external_order_id},
+            body={},
+            shop_cipher=shop_cipher,
+        )
+
+    def add_external_order_references(
+        self,
+        *,
+        orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.AddExternalOrderReferencesResponse:
+        """TODO
+
+        `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ADD_EXTERNAL_ORDER_REFERENCES,
+            body={"orders": orders},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_external_order_references(
+        self,
+        order_id: str,
+        *,
+        platform: Literal[
+            "AMAZON",
+            "BIGCOMMERCE",
+            "CHANNEL_ADVISOR",
+            "ERP_SYSTEM",
+            "MAGENTO",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "SHOPIFY",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "WOOCOMMERCE",
+        ],
+        shop_cipher: str | None = None,
+    ) -> _t.GetExternalOrderReferencesResponse:
+        """TODO
+
+        `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_EXTERNAL_ORDER_REFERENCES,
+            params={"order_id": order_id, "platform": platform},
+            shop_cipher=shop_cipher,
+        )
+
     def get_price_detail(
         self,
         order_id: str,
@@ -177,5 +311,56 @@ class OrderResource(SyncResource):
         return self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def update_the_blind_box_opening_results(
+        self,
+        *,
+        main_order_id: str | None = None,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        blind_batch_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
+            body={
+                "main_order_id": main_order_id,
+                "blind_box_results": blind_box_results,
+                "blind_batch_box_results": blind_batch_box_results,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def search_pod_customization_details(
+        self,
+        *,
+        main_order_id: str,
+        query_order_lines: Sequence[
+            _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
+        ],
+        shop_cipher: str | None = None,
+    ) -> _t.SearchPodCustomizationDetailsResponse:
+        """TODO
+
+        `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_POD_CUSTOMIZATION_DETAILS,
+            body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
         )

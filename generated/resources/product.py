@@ -5,8 +5,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
+from tiktokshop._files import FileInput
+from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import SyncResource
 from tiktokshop.types import product as _t
@@ -23,6 +26,15 @@ _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     params=_t.GetBrandsParams,
     pagination=Pagination(items="brands", token_param="page_token", next_token="next_page_token"),
 )
+_CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
+    id="product.create_custom_brands",
+    method="POST",
+    path="/product/202309/brands",
+    response=_t.CreateCustomBrandsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateCustomBrandsRequest,
+)
 _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     id="product.get_categories",
     method="GET",
@@ -31,6 +43,15 @@ _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetCategoriesParams,
+)
+_RECOMMEND_CATEGORY: Operation[_t.RecommendCategoryResponse] = Operation(
+    id="product.recommend_category",
+    method="POST",
+    path="/product/202309/categories/recommend",
+    response=_t.RecommendCategoryResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.RecommendCategoryRequest,
 )
 _GET_ATTRIBUTES: Operation[_t.GetAttributesResponse] = Operation(
     id="product.get_attributes",
@@ -42,6 +63,172 @@ _GET_ATTRIBUTES: Operation[_t.GetAttributesResponse] = Operation(
     params=_t.GetAttributesParams,
     path_params=("category_id",),
 )
+_GET_GLOBAL_ATTRIBUTES: Operation[_t.GetGlobalAttributesResponse] = Operation(
+    id="product.get_global_attributes",
+    method="GET",
+    path="/product/202309/categories/{category_id}/global_attributes",
+    response=_t.GetGlobalAttributesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetGlobalAttributesParams,
+    path_params=("category_id",),
+)
+_GET_GLOBAL_CATEGORY_RULES: Operation[_t.GetGlobalCategoryRulesResponse] = Operation(
+    id="product.get_global_category_rules",
+    method="GET",
+    path="/product/202309/categories/{category_id}/global_rules",
+    response=_t.GetGlobalCategoryRulesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetGlobalCategoryRulesParams,
+    path_params=("category_id",),
+)
+_GET_CATEGORY_RULES: Operation[_t.GetCategoryRulesResponse] = Operation(
+    id="product.get_category_rules",
+    method="GET",
+    path="/product/202309/categories/{category_id}/rules",
+    response=_t.GetCategoryRulesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetCategoryRulesParams,
+    path_params=("category_id",),
+)
+_UPLOAD_PRODUCT_FILE: Operation[_t.UploadProductFileResponse] = Operation(
+    id="product.upload_product_file",
+    method="POST",
+    path="/product/202309/files/upload",
+    response=_t.UploadProductFileResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    form=_t.UploadProductFileForm,
+    files=("data",),
+)
+_GET_GLOBAL_CATEGORIES: Operation[_t.GetGlobalCategoriesResponse] = Operation(
+    id="product.get_global_categories",
+    method="GET",
+    path="/product/202309/global_categories",
+    response=_t.GetGlobalCategoriesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetGlobalCategoriesParams,
+)
+_RECOMMEND_GLOBAL_CATEGORIES: Operation[_t.RecommendGlobalCategoriesResponse] = Operation(
+    id="product.recommend_global_categories",
+    method="POST",
+    path="/product/202309/global_categories/recommend",
+    response=_t.RecommendGlobalCategoriesResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.RecommendGlobalCategoriesRequest,
+)
+_DELETE_GLOBAL_PRODUCTS: Operation[_t.DeleteGlobalProductsResponse] = Operation(
+    id="product.delete_global_products",
+    method="DELETE",
+    path="/product/202309/global_products",
+    response=_t.DeleteGlobalProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.DeleteGlobalProductsRequest,
+)
+_CREATE_GLOBAL_PRODUCT: Operation[_t.CreateGlobalProductResponse] = Operation(
+    id="product.create_global_product",
+    method="POST",
+    path="/product/202309/global_products",
+    response=_t.CreateGlobalProductResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateGlobalProductRequest,
+)
+_SEARCH_GLOBAL_PRODUCTS_V202309: Operation[_t.SearchGlobalProductsV202309Page] = Operation(
+    id="product.search_global_products_v202309",
+    method="POST",
+    path="/product/202309/global_products/search",
+    response=_t.SearchGlobalProductsV202309Page,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchGlobalProductsV202309Params,
+    body=_t.SearchGlobalProductsV202309Request,
+    pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_GLOBAL_PRODUCT: Operation[_t.GetGlobalProductResponse] = Operation(
+    id="product.get_global_product",
+    method="GET",
+    path="/product/202309/global_products/{global_product_id}",
+    response=_t.GetGlobalProductResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetGlobalProductParams,
+    path_params=("global_product_id",),
+)
+_EDIT_GLOBAL_PRODUCT: Operation[_t.EditGlobalProductResponse] = Operation(
+    id="product.edit_global_product",
+    method="PUT",
+    path="/product/202309/global_products/{global_product_id}",
+    response=_t.EditGlobalProductResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.EditGlobalProductParams,
+    path_params=("global_product_id",),
+    body=_t.EditGlobalProductRequest,
+)
+_UPDATE_GLOBAL_INVENTORY: Operation[ResponseModel] = Operation(
+    id="product.update_global_inventory",
+    method="POST",
+    path="/product/202309/global_products/{global_product_id}/inventory/update",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.UpdateGlobalInventoryParams,
+    path_params=("global_product_id",),
+    body=_t.UpdateGlobalInventoryRequest,
+)
+_PUBLISH_GLOBAL_PRODUCT: Operation[_t.PublishGlobalProductResponse] = Operation(
+    id="product.publish_global_product",
+    method="POST",
+    path="/product/202309/global_products/{global_product_id}/publish",
+    response=_t.PublishGlobalProductResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.PublishGlobalProductParams,
+    path_params=("global_product_id",),
+    body=_t.PublishGlobalProductRequest,
+)
+_UPLOAD_PRODUCT_IMAGE: Operation[_t.UploadProductImageResponse] = Operation(
+    id="product.upload_product_image",
+    method="POST",
+    path="/product/202309/images/upload",
+    response=_t.UploadProductImageResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    form=_t.UploadProductImageForm,
+    files=("data",),
+)
+_INVENTORY_SEARCH: Operation[_t.InventorySearchResponse] = Operation(
+    id="product.inventory_search",
+    method="POST",
+    path="/product/202309/inventory/search",
+    response=_t.InventorySearchResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    body=_t.InventorySearchRequest,
+)
+_CHECK_LISTING_PREREQUISITES_V202309: Operation[_t.CheckListingPrerequisitesV202309Response] = Operation(
+    id="product.check_listing_prerequisites_v202309",
+    method="GET",
+    path="/product/202309/prerequisites",
+    response=_t.CheckListingPrerequisitesV202309Response,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_DELETE_PRODUCTS: Operation[_t.DeleteProductsResponse] = Operation(
+    id="product.delete_products",
+    method="DELETE",
+    path="/product/202309/products",
+    response=_t.DeleteProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.DeleteProductsRequest,
+)
 _CREATE_PRODUCT: Operation[_t.CreateProductResponse] = Operation(
     id="product.create_product",
     method="POST",
@@ -50,6 +237,54 @@ _CREATE_PRODUCT: Operation[_t.CreateProductResponse] = Operation(
     shop_scoped=True,
     retry_safe=False,
     body=_t.CreateProductRequest,
+)
+_ACTIVATE_PRODUCT: Operation[_t.ActivateProductResponse] = Operation(
+    id="product.activate_product",
+    method="POST",
+    path="/product/202309/products/activate",
+    response=_t.ActivateProductResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.ActivateProductRequest,
+)
+_DEACTIVATE_PRODUCTS: Operation[_t.DeactivateProductsResponse] = Operation(
+    id="product.deactivate_products",
+    method="POST",
+    path="/product/202309/products/deactivate",
+    response=_t.DeactivateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.DeactivateProductsRequest,
+)
+_CHECK_PRODUCT_LISTING: Operation[_t.CheckProductListingResponse] = Operation(
+    id="product.check_product_listing",
+    method="POST",
+    path="/product/202309/products/listing_check",
+    response=_t.CheckProductListingResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.CheckProductListingParams,
+    body=_t.CheckProductListingRequest,
+)
+_RECOVER_PRODUCTS: Operation[_t.RecoverProductsResponse] = Operation(
+    id="product.recover_products",
+    method="POST",
+    path="/product/202309/products/recover",
+    response=_t.RecoverProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.RecoverProductsRequest,
+)
+_SEARCH_PRODUCTS_V202309: Operation[_t.SearchProductsV202309Page] = Operation(
+    id="product.search_products_v202309",
+    method="POST",
+    path="/product/202309/products/search",
+    response=_t.SearchProductsV202309Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchProductsV202309Params,
+    body=_t.SearchProductsV202309Request,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PRODUCT: Operation[_t.GetProductResponse] = Operation(
     id="product.get_product",
@@ -61,14 +296,601 @@ _GET_PRODUCT: Operation[_t.GetProductResponse] = Operation(
     params=_t.GetProductParams,
     path_params=("product_id",),
 )
+_EDIT_PRODUCT_V202309: Operation[_t.EditProductV202309Response] = Operation(
+    id="product.edit_product_v202309",
+    method="PUT",
+    path="/product/202309/products/{product_id}",
+    response=_t.EditProductV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.EditProductV202309Params,
+    path_params=("product_id",),
+    body=_t.EditProductV202309Request,
+)
+_UPDATE_INVENTORY: Operation[_t.UpdateInventoryResponse] = Operation(
+    id="product.update_inventory",
+    method="POST",
+    path="/product/202309/products/{product_id}/inventory/update",
+    response=_t.UpdateInventoryResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdateInventoryParams,
+    path_params=("product_id",),
+    body=_t.UpdateInventoryRequest,
+)
+_PARTIAL_EDIT_PRODUCT_V202309: Operation[_t.PartialEditProductV202309Response] = Operation(
+    id="product.partial_edit_product_v202309",
+    method="POST",
+    path="/product/202309/products/{product_id}/partial_edit",
+    response=_t.PartialEditProductV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.PartialEditProductV202309Params,
+    path_params=("product_id",),
+    body=_t.PartialEditProductV202309Request,
+)
+_UPDATE_PRICE: Operation[ResponseModel] = Operation(
+    id="product.update_price",
+    method="POST",
+    path="/product/202309/products/{product_id}/prices/update",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdatePriceParams,
+    path_params=("product_id",),
+    body=_t.UpdatePriceRequest,
+)
+_SEARCH_GLOBAL_PRODUCTS: Operation[_t.SearchGlobalProductsPage] = Operation(
+    id="product.search_global_products",
+    method="POST",
+    path="/product/202312/global_products/search",
+    response=_t.SearchGlobalProductsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchGlobalProductsParams,
+    body=_t.SearchGlobalProductsRequest,
+    pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
+)
+_CHECK_LISTING_PREREQUISITES: Operation[_t.CheckListingPrerequisitesResponse] = Operation(
+    id="product.check_listing_prerequisites",
+    method="GET",
+    path="/product/202312/prerequisites",
+    response=_t.CheckListingPrerequisitesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_SEARCH_PRODUCTS_V202312: Operation[_t.SearchProductsV202312Page] = Operation(
+    id="product.search_products_v202312",
+    method="POST",
+    path="/product/202312/products/search",
+    response=_t.SearchProductsV202312Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchProductsV202312Params,
+    body=_t.SearchProductsV202312Request,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operation(
+    id="product.listing_schemas_v202401",
+    method="GET",
+    path="/product/202401/listing_schemas",
+    response=_t.ListingSchemasV202401Response,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.ListingSchemasV202401Params,
+)
+_OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
+    id="product.optimized_images",
+    method="POST",
+    path="/product/202404/images/optimize",
+    response=_t.OptimizedImagesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.OptimizedImagesRequest,
+)
+_PRODUCT_INFORMATION_ISSUE_DIAGNOSIS: Operation[_t.ProductInformationIssueDiagnosisResponse] = Operation(
+    id="product.product_information_issue_diagnosis",
+    method="GET",
+    path="/product/202405/products/diagnoses",
+    response=_t.ProductInformationIssueDiagnosisResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.ProductInformationIssueDiagnosisParams,
+)
+_GET_PRODUCTS_SEO_WORDS: Operation[_t.GetProductsSeoWordsResponse] = Operation(
+    id="product.get_products_seo_words",
+    method="GET",
+    path="/product/202405/products/seo_words",
+    response=_t.GetProductsSeoWordsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetProductsSeoWordsParams,
+)
+_GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION: Operation[
+    _t.GetRecommendedProductTitleAndDescriptionResponse
+] = Operation(
+    id="product.get_recommended_product_title_and_description",
+    method="GET",
+    path="/product/202405/products/suggestions",
+    response=_t.GetRecommendedProductTitleAndDescriptionResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetRecommendedProductTitleAndDescriptionParams,
+)
+_LISTING_SCHEMAS: Operation[_t.ListingSchemasResponse] = Operation(
+    id="product.listing_schemas",
+    method="GET",
+    path="/product/202407/listing_schemas",
+    response=_t.ListingSchemasResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.ListingSchemasParams,
+)
+_CREATE_CATEGORY_UPGRADE_TASK: Operation[ResponseModel] = Operation(
+    id="product.create_category_upgrade_task",
+    method="POST",
+    path="/product/202407/products/category_upgrade_task",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+)
+_SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
+    id="product.search_size_charts",
+    method="POST",
+    path="/product/202407/sizecharts/search",
+    response=_t.SearchSizeChartsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchSizeChartsParams,
+    body=_t.SearchSizeChartsRequest,
+    pagination=Pagination(items="size_chart", token_param="page_token", next_token="next_page_token"),
+)
+_CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
+    id="product.create_manufacturer",
+    method="POST",
+    path="/product/202409/compliance/manufacturers",
+    response=_t.CreateManufacturerResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateManufacturerRequest,
+)
+_SEARCH_MANUFACTURERS_V202409: Operation[_t.SearchManufacturersV202409Page] = Operation(
+    id="product.search_manufacturers_v202409",
+    method="POST",
+    path="/product/202409/compliance/manufacturers/search",
+    response=_t.SearchManufacturersV202409Page,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchManufacturersV202409Params,
+    body=_t.SearchManufacturersV202409Request,
+    pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
+)
+_PARTIAL_EDIT_MANUFACTURER: Operation[ResponseModel] = Operation(
+    id="product.partial_edit_manufacturer",
+    method="POST",
+    path="/product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.PartialEditManufacturerParams,
+    path_params=("manufacturer_id",),
+    body=_t.PartialEditManufacturerRequest,
+)
+_CREATE_RESPONSIBLE_PERSON: Operation[_t.CreateResponsiblePersonResponse] = Operation(
+    id="product.create_responsible_person",
+    method="POST",
+    path="/product/202409/compliance/responsible_persons",
+    response=_t.CreateResponsiblePersonResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateResponsiblePersonRequest,
+)
+_SEARCH_RESPONSIBLE_PERSONS_V202409: Operation[_t.SearchResponsiblePersonsV202409Page] = Operation(
+    id="product.search_responsible_persons_v202409",
+    method="POST",
+    path="/product/202409/compliance/responsible_persons/search",
+    response=_t.SearchResponsiblePersonsV202409Page,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchResponsiblePersonsV202409Params,
+    body=_t.SearchResponsiblePersonsV202409Request,
+    pagination=Pagination(
+        items="responsible_persons", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
+    id="product.partial_edit_responsible_person",
+    method="POST",
+    path="/product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.PartialEditResponsiblePersonParams,
+    path_params=("responsible_person_id",),
+    body=_t.PartialEditResponsiblePersonRequest,
+)
+_DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] = Operation(
+    id="product.diagnoseand_optimize_product",
+    method="POST",
+    path="/product/202411/products/diagnose_optimize",
+    response=_t.DiagnoseandOptimizeProductResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.DiagnoseandOptimizeProductRequest,
+)
+_SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
+    id="product.search_manufacturers",
+    method="POST",
+    path="/product/202501/compliance/manufacturers/search",
+    response=_t.SearchManufacturersPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchManufacturersParams,
+    body=_t.SearchManufacturersRequest,
+    pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_RESPONSIBLE_PERSONS: Operation[_t.SearchResponsiblePersonsPage] = Operation(
+    id="product.search_responsible_persons",
+    method="POST",
+    path="/product/202501/compliance/responsible_persons/search",
+    response=_t.SearchResponsiblePersonsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchResponsiblePersonsParams,
+    body=_t.SearchResponsiblePersonsRequest,
+    pagination=Pagination(
+        items="responsible_persons", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
+    id="product.search_products",
+    method="POST",
+    path="/product/202502/products/search",
+    response=_t.SearchProductsPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchProductsParams,
+    body=_t.SearchProductsRequest,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
+    id="product.create_image_translation_tasks",
+    method="POST",
+    path="/product/202505/images/translation_tasks",
+    response=_t.CreateImageTranslationTasksResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateImageTranslationTasksRequest,
+)
+_GET_IMAGE_TRANSLATION_TASKS: Operation[_t.GetImageTranslationTasksResponse] = Operation(
+    id="product.get_image_translation_tasks",
+    method="GET",
+    path="/product/202506/images/translation_tasks",
+    response=_t.GetImageTranslationTasksResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetImageTranslationTasksParams,
+)
+_GET_GLOBAL_LISTING_RULES: Operation[_t.GetGlobalListingRulesResponse] = Operation(
+    id="product.get_global_listing_rules",
+    method="GET",
+    path="/product/202507/global_listing_rules",
+    response=_t.GetGlobalListingRulesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_REPLICATE_PRODUCT: Operation[_t.ReplicateProductResponse] = Operation(
+    id="product.replicate_product",
+    method="POST",
+    path="/product/202507/products/{product_id}/global_replicate",
+    response=_t.ReplicateProductResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.ReplicateProductParams,
+    path_params=("product_id",),
+    body=_t.ReplicateProductRequest,
+)
+_GET_GLOBAL_REPLICATED_PRODUCTS: Operation[_t.GetGlobalReplicatedProductsResponse] = Operation(
+    id="product.get_global_replicated_products",
+    method="GET",
+    path="/product/202507/products/{product_id}/replicated_products",
+    response=_t.GetGlobalReplicatedProductsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetGlobalReplicatedProductsParams,
+    path_params=("product_id",),
+)
+_PARTIAL_EDIT_GLOBAL_PRODUCT: Operation[_t.PartialEditGlobalProductResponse] = Operation(
+    id="product.partial_edit_global_product",
+    method="PUT",
+    path="/product/202509/global_products/{global_product_id}/partial_edit",
+    response=_t.PartialEditGlobalProductResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.PartialEditGlobalProductParams,
+    path_params=("global_product_id",),
+    body=_t.PartialEditGlobalProductRequest,
+)
+_EDIT_PRODUCT: Operation[_t.EditProductResponse] = Operation(
+    id="product.edit_product",
+    method="PUT",
+    path="/product/202509/products/{product_id}",
+    response=_t.EditProductResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.EditProductParams,
+    path_params=("product_id",),
+    body=_t.EditProductRequest,
+)
+_PARTIAL_EDIT_PRODUCT: Operation[_t.PartialEditProductResponse] = Operation(
+    id="product.partial_edit_product",
+    method="POST",
+    path="/product/202509/products/{product_id}/partial_edit",
+    response=_t.PartialEditProductResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.PartialEditProductParams,
+    path_params=("product_id",),
+    body=_t.PartialEditProductRequest,
+)
+_SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING: Operation[_t.SearchProductsForComplianceAuditingPage] = Operation(
+    id="product.search_products_for_compliance_auditing",
+    method="POST",
+    path="/product/202601/compliance/auditing/research",
+    response=_t.SearchProductsForComplianceAuditingPage,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.SearchProductsForComplianceAuditingParams,
+    body=_t.SearchProductsForComplianceAuditingRequest,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_PRODUCT_PACKAGE_RECOMMENDATIONS: Operation[_t.GetProductPackageRecommendationsPage] = Operation(
+    id="product.get_product_package_recommendations",
+    method="POST",
+    path="/product/202602/packages/recommend",
+    response=_t.GetProductPackageRecommendationsPage,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.GetProductPackageRecommendationsParams,
+    body=_t.GetProductPackageRecommendationsRequest,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_SUBMIT_SIZE_CHART_APPEAL: Operation[ResponseModel] = Operation(
+    id="product.submit_size_chart_appeal",
+    method="POST",
+    path="/product/202604/appeals/submit",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.SubmitSizeChartAppealRequest,
+)
+_LIST_OPPORTUNITIES: Operation[_t.ListOpportunitiesResponse] = Operation(
+    id="product.list_opportunities",
+    method="POST",
+    path="/product/202604/opportunities/query",
+    response=_t.ListOpportunitiesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.ListOpportunitiesParams,
+    body=_t.ListOpportunitiesRequest,
+)
+_GET_SUBMISSION_RECORDS: Operation[_t.GetSubmissionRecordsResponse] = Operation(
+    id="product.get_submission_records",
+    method="GET",
+    path="/product/202604/opportunities/submissions",
+    response=_t.GetSubmissionRecordsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetSubmissionRecordsParams,
+)
+_GET_OPPORTUNITY_DETAIL: Operation[_t.GetOpportunityDetailResponse] = Operation(
+    id="product.get_opportunity_detail",
+    method="GET",
+    path="/product/202604/opportunities/{opportunity_id}",
+    response=_t.GetOpportunityDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetOpportunityDetailParams,
+    path_params=("opportunity_id",),
+)
+_SUBMIT_PRODUCT_VIA_OPPORTUNITY: Operation[_t.SubmitProductViaOpportunityResponse] = Operation(
+    id="product.submit_product_via_opportunity",
+    method="POST",
+    path="/product/202604/opportunities/{opportunity_id}/submit",
+    response=_t.SubmitProductViaOpportunityResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.SubmitProductViaOpportunityParams,
+    path_params=("opportunity_id",),
+    body=_t.SubmitProductViaOpportunityRequest,
+)
+_CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
+    id="product.create_gpa_upgrade_task",
+    method="POST",
+    path="/product/202604/products/gpa_upgrade_task",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateGpaUpgradeTaskRequest,
+)
+_LIST_PRODUCT_SKPP_STATUSES: Operation[_t.ListProductSkppStatusesResponse] = Operation(
+    id="product.list_product_skpp_statuses",
+    method="POST",
+    path="/product/202606/skpps/search",
+    response=_t.ListProductSkppStatusesResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.ListProductSkppStatusesParams,
+    body=_t.ListProductSkppStatusesRequest,
+)
+_GET_SHOP_SKPP_SUMMARY: Operation[_t.GetShopSkppSummaryResponse] = Operation(
+    id="product.get_shop_skpp_summary",
+    method="GET",
+    path="/product/202606/skpps/sum",
+    response=_t.GetShopSkppSummaryResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_GET_PRODUCT_SKPP_DETAIL: Operation[_t.GetProductSkppDetailResponse] = Operation(
+    id="product.get_product_skpp_detail",
+    method="GET",
+    path="/product/202606/skpps/{product_id}",
+    response=_t.GetProductSkppDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetProductSkppDetailParams,
+    path_params=("product_id",),
+)
+_UPDATE_STOCK_OPERATION_SETTINGS: Operation[_t.UpdateStockOperationSettingsResponse] = Operation(
+    id="product.update_stock_operation_settings",
+    method="POST",
+    path="/product/202608/inventory/operation/settings",
+    response=_t.UpdateStockOperationSettingsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UpdateStockOperationSettingsRequest,
+)
+_SUGGEST_BRANDS: Operation[_t.SuggestBrandsResponse] = Operation(
+    id="product.suggest_brands",
+    method="POST",
+    path="/product/202609/brands/suggest",
+    response=_t.SuggestBrandsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.SuggestBrandsRequest,
+)
+_PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
+    _t.PredictProductPackageDimensionsAndWeightResponse
+] = Operation(
+    id="product.predict_product_package_dimensions_and_weight",
+    method="POST",
+    path="/product/202609/products/package/predict",
+    response=_t.PredictProductPackageDimensionsAndWeightResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.PredictProductPackageDimensionsAndWeightRequest,
+)
+_RECOMMEND_REQUIRED_PRODUCT_PROPERTIES: Operation[_t.RecommendRequiredProductPropertiesResponse] = Operation(
+    id="product.recommend_required_product_properties",
+    method="POST",
+    path="/product/202609/products/properties/recommend",
+    response=_t.RecommendRequiredProductPropertiesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.RecommendRequiredProductPropertiesRequest,
+)
+_SUBMIT_STRIKETHROUGH_PRICE: Operation[_t.SubmitStrikethroughPriceResponse] = Operation(
+    id="product.submit_strikethrough_price",
+    method="POST",
+    path="/product/202609/products/{product_id}/strikethrough_price/submit",
+    response=_t.SubmitStrikethroughPriceResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.SubmitStrikethroughPriceParams,
+    path_params=("product_id",),
+    body=_t.SubmitStrikethroughPriceRequest,
+)
+_CREATE_SIZE_CHART_V2: Operation[_t.CreateSizeChartV2Response] = Operation(
+    id="product.create_size_chart_v2",
+    method="POST",
+    path="/product/202610/size_charts",
+    response=_t.CreateSizeChartV2Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateSizeChartV2Request,
+)
+_EDIT_SIZE_CHART_V2: Operation[_t.EditSizeChartV2Response] = Operation(
+    id="product.edit_size_chart_v2",
+    method="POST",
+    path="/product/202610/size_charts/edit",
+    response=_t.EditSizeChartV2Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.EditSizeChartV2Request,
+)
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_BRANDS,
+    _CREATE_CUSTOM_BRANDS,
     _GET_CATEGORIES,
+    _RECOMMEND_CATEGORY,
     _GET_ATTRIBUTES,
+    _GET_GLOBAL_ATTRIBUTES,
+    _GET_GLOBAL_CATEGORY_RULES,
+    _GET_CATEGORY_RULES,
+    _UPLOAD_PRODUCT_FILE,
+    _GET_GLOBAL_CATEGORIES,
+    _RECOMMEND_GLOBAL_CATEGORIES,
+    _DELETE_GLOBAL_PRODUCTS,
+    _CREATE_GLOBAL_PRODUCT,
+    _SEARCH_GLOBAL_PRODUCTS_V202309,
+    _GET_GLOBAL_PRODUCT,
+    _EDIT_GLOBAL_PRODUCT,
+    _UPDATE_GLOBAL_INVENTORY,
+    _PUBLISH_GLOBAL_PRODUCT,
+    _UPLOAD_PRODUCT_IMAGE,
+    _INVENTORY_SEARCH,
+    _CHECK_LISTING_PREREQUISITES_V202309,
+    _DELETE_PRODUCTS,
     _CREATE_PRODUCT,
+    _ACTIVATE_PRODUCT,
+    _DEACTIVATE_PRODUCTS,
+    _CHECK_PRODUCT_LISTING,
+    _RECOVER_PRODUCTS,
+    _SEARCH_PRODUCTS_V202309,
     _GET_PRODUCT,
+    _EDIT_PRODUCT_V202309,
+    _UPDATE_INVENTORY,
+    _PARTIAL_EDIT_PRODUCT_V202309,
+    _UPDATE_PRICE,
+    _SEARCH_GLOBAL_PRODUCTS,
+    _CHECK_LISTING_PREREQUISITES,
+    _SEARCH_PRODUCTS_V202312,
+    _LISTING_SCHEMAS_V202401,
+    _OPTIMIZED_IMAGES,
+    _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
+    _GET_PRODUCTS_SEO_WORDS,
+    _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
+    _LISTING_SCHEMAS,
+    _CREATE_CATEGORY_UPGRADE_TASK,
+    _SEARCH_SIZE_CHARTS,
+    _CREATE_MANUFACTURER,
+    _SEARCH_MANUFACTURERS_V202409,
+    _PARTIAL_EDIT_MANUFACTURER,
+    _CREATE_RESPONSIBLE_PERSON,
+    _SEARCH_RESPONSIBLE_PERSONS_V202409,
+    _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+    _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+    _SEARCH_MANUFACTURERS,
+    _SEARCH_RESPONSIBLE_PERSONS,
+    _SEARCH_PRODUCTS,
+    _CREATE_IMAGE_TRANSLATION_TASKS,
+    _GET_IMAGE_TRANSLATION_TASKS,
+    _GET_GLOBAL_LISTING_RULES,
+    _REPLICATE_PRODUCT,
+    _GET_GLOBAL_REPLICATED_PRODUCTS,
+    _PARTIAL_EDIT_GLOBAL_PRODUCT,
+    _EDIT_PRODUCT,
+    _PARTIAL_EDIT_PRODUCT,
+    _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
+    _GET_PRODUCT_PACKAGE_RECOMMENDATIONS,
+    _SUBMIT_SIZE_CHART_APPEAL,
+    _LIST_OPPORTUNITIES,
+    _GET_SUBMISSION_RECORDS,
+    _GET_OPPORTUNITY_DETAIL,
+    _SUBMIT_PRODUCT_VIA_OPPORTUNITY,
+    _CREATE_GPA_UPGRADE_TASK,
+    _LIST_PRODUCT_SKPP_STATUSES,
+    _GET_SHOP_SKPP_SUMMARY,
+    _GET_PRODUCT_SKPP_DETAIL,
+    _UPDATE_STOCK_OPERATION_SETTINGS,
+    _SUGGEST_BRANDS,
+    _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
+    _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES,
+    _SUBMIT_STRIKETHROUGH_PRICE,
+    _CREATE_SIZE_CHART_V2,
+    _EDIT_SIZE_CHART_V2,
 )
 
 
@@ -106,6 +928,22 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def create_custom_brands(
+        self,
+        *,
+        name: str | None = None,
+    ) -> _t.CreateCustomBrandsResponse:
+        """TODO
+
+        `POST /product/202309/brands`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_CUSTOM_BRANDS,
+            body={"name": name},
+        )
+
     def get_categories(
         self,
         *,
@@ -134,6 +972,36 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def recommend_category(
+        self,
+        *,
+        category_version: str | None = None,
+        description: str | None = None,
+        images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        include_prohibited_categories: bool | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
+        product_title: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RecommendCategoryResponse:
+        """TODO
+
+        `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_CATEGORY,
+            body={
+                "category_version": category_version,
+                "description": description,
+                "images": images,
+                "include_prohibited_categories": include_prohibited_categories,
+                "listing_platform": listing_platform,
+                "product_title": product_title,
+            },
+            shop_cipher=shop_cipher,
+        )
+
     def get_attributes(
         self,
         category_id: str,
@@ -154,6 +1022,424 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def get_global_attributes(
+        self,
+        category_id: str,
+        *,
+        locale: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.GetGlobalAttributesResponse:
+        """TODO
+
+        `GET /product/202309/categories/{category_id}/global_attributes`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GLOBAL_ATTRIBUTES,
+            params={"category_id": category_id, "locale": locale, "category_version": category_version},
+        )
+
+    def get_global_category_rules(
+        self,
+        category_id: str,
+        *,
+        category_version: str | None = None,
+        locale: str | None = None,
+    ) -> _t.GetGlobalCategoryRulesResponse:
+        """TODO
+
+        `GET /product/202309/categories/{category_id}/global_rules`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GLOBAL_CATEGORY_RULES,
+            params={"category_id": category_id, "category_version": category_version, "locale": locale},
+        )
+
+    def get_category_rules(
+        self,
+        category_id: str,
+        *,
+        category_version: str | None = None,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCategoryRulesResponse:
+        """TODO
+
+        `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_CATEGORY_RULES,
+            params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    def upload_product_file(
+        self,
+        *,
+        data: FileInput,
+        name: str | None = None,
+    ) -> _t.UploadProductFileResponse:
+        """TODO
+
+        `POST /product/202309/files/upload`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_PRODUCT_FILE,
+            form={"data": data, "name": name},
+        )
+
+    def get_global_categories(
+        self,
+        *,
+        locale: str | None = None,
+        keyword: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.GetGlobalCategoriesResponse:
+        """TODO
+
+        `GET /product/202309/global_categories`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GLOBAL_CATEGORIES,
+            params={"locale": locale, "keyword": keyword, "category_version": category_version},
+        )
+
+    def recommend_global_categories(
+        self,
+        *,
+        category_version: Literal["v1", "v2"] | None = None,
+        description: str | None = None,
+        images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        product_title: str | None = None,
+    ) -> _t.RecommendGlobalCategoriesResponse:
+        """TODO
+
+        `POST /product/202309/global_categories/recommend`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_GLOBAL_CATEGORIES,
+            body={
+                "category_version": category_version,
+                "description": description,
+                "images": images,
+                "product_title": product_title,
+            },
+        )
+
+    def delete_global_products(
+        self,
+        *,
+        global_product_ids: Sequence[str] | None = None,
+    ) -> _t.DeleteGlobalProductsResponse:
+        """TODO
+
+        `DELETE /product/202309/global_products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _DELETE_GLOBAL_PRODUCTS,
+            body={"global_product_ids": global_product_ids},
+        )
+
+    def create_global_product(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_global_product_id: str | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
+        source_locale: Literal[
+            "cs-CZ",
+            "de-AT",
+            "de-BE",
+            "de-DE",
+            "el-GR",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-BE",
+            "fr-FR",
+            "hu-HU",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "nl-BE",
+            "nl-NL",
+            "pl-PL",
+            "pt-BR",
+            "pt-PT",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+    ) -> _t.CreateGlobalProductResponse:
+        """TODO
+
+        `POST /product/202309/global_products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_GLOBAL_PRODUCT,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "description": description,
+                "external_global_product_id": external_global_product_id,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "size_chart": size_chart,
+                "skus": skus,
+                "source_locale": source_locale,
+                "title": title,
+                "video": video,
+            },
+        )
+
+    def search_global_products_v202309(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        seller_skus: Sequence[str] | None = None,
+        status: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+    ) -> _t.SearchGlobalProductsV202309Page:
+        """TODO
+
+        `POST /product/202309/global_products/search`.
+        Returns one page; `.auto_paging_iter()` yields the `global_products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_GLOBAL_PRODUCTS_V202309,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "seller_skus": seller_skus,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+        )
+
+    def get_global_product(
+        self,
+        global_product_id: str,
+    ) -> _t.GetGlobalProductResponse:
+        """TODO
+
+        `GET /product/202309/global_products/{global_product_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+        )
+
+    def edit_global_product(
+        self,
+        global_product_id: str,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_global_product_id: str | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+    ) -> _t.EditGlobalProductResponse:
+        """TODO
+
+        `PUT /product/202309/global_products/{global_product_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _EDIT_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "description": description,
+                "external_global_product_id": external_global_product_id,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+        )
+
+    def update_global_inventory(
+        self,
+        global_product_id: str,
+        *,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202309/global_products/{global_product_id}/inventory/update`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_GLOBAL_INVENTORY,
+            params={"global_product_id": global_product_id},
+            body={"global_skus": global_skus},
+        )
+
+    def publish_global_product(
+        self,
+        global_product_id: str,
+        *,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
+        | None = None,
+    ) -> _t.PublishGlobalProductResponse:
+        """TODO
+
+        `POST /product/202309/global_products/{global_product_id}/publish`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PUBLISH_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+            body={"publish_target": publish_target},
+        )
+
+    def upload_product_image(
+        self,
+        *,
+        data: FileInput,
+        use_case: str | None = None,
+    ) -> _t.UploadProductImageResponse:
+        """TODO
+
+        `POST /product/202309/images/upload`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_PRODUCT_IMAGE,
+            form={"data": data, "use_case": use_case},
+        )
+
+    def inventory_search(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.InventorySearchResponse:
+        """TODO
+
+        `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _INVENTORY_SEARCH,
+            body={"product_ids": product_ids, "sku_ids": sku_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def check_listing_prerequisites_v202309(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckListingPrerequisitesV202309Response:
+        """TODO
+
+        `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_LISTING_PREREQUISITES_V202309,
+            shop_cipher=shop_cipher,
+        )
+
+    def delete_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.DeleteProductsResponse:
+        """TODO
+
+        `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _DELETE_PRODUCTS,
+            body={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
     def create_product(
         self,
         *,
@@ -169,21 +1455,20 @@ class ProductResource(SyncResource):
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.CreateProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.CreateProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.CreateProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
-        product_attributes: Sequence[_t.CreateProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
-        size_chart: _t.CreateProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.CreateProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
@@ -225,6 +1510,161 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def activate_product(
+        self,
+        *,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ActivateProductResponse:
+        """TODO
+
+        `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ACTIVATE_PRODUCT,
+            body={"listing_platforms": listing_platforms, "product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def deactivate_products(
+        self,
+        *,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.DeactivateProductsResponse:
+        """TODO
+
+        `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _DEACTIVATE_PRODUCTS,
+            body={"listing_platforms": listing_platforms, "product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def check_product_listing(
+        self,
+        *,
+        is_diagnosis_required: bool | None = None,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        is_pre_owned: bool | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        minimum_order_quantity: int | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        primary_combined_product_id: str | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckProductListingResponse:
+        """TODO
+
+        `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_PRODUCT_LISTING,
+            params={"is_diagnosis_required": is_diagnosis_required},
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "delivery_option_ids": delivery_option_ids,
+                "description": description,
+                "external_product_id": external_product_id,
+                "is_cod_allowed": is_cod_allowed,
+                "is_pre_owned": is_pre_owned,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "minimum_order_quantity": minimum_order_quantity,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "primary_combined_product_id": primary_combined_product_id,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def recover_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RecoverProductsResponse:
+        """TODO
+
+        `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOVER_PRODUCTS,
+            body={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def search_products_v202309(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        category_version: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        seller_skus: Sequence[str] | None = None,
+        status: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchProductsV202309Page:
+        """TODO
+
+        `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_PRODUCTS_V202309,
+            params={"page_size": page_size, "page_token": page_token, "category_version": category_version},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "seller_skus": seller_skus,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
     def get_product(
         self,
         product_id: str,
@@ -247,6 +1687,1507 @@ class ProductResource(SyncResource):
                 "return_under_review_version": return_under_review_version,
                 "return_draft_version": return_draft_version,
                 "locale": locale,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def edit_product_v202309(
+        self,
+        product_id: str,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.EditProductV202309RequestCertification | Mapping[str, Any]] | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        is_pre_owned: bool | None = None,
+        listing_platforms: Sequence[str] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        minimum_order_quantity: int | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: str | None = None,
+        shipping_insurance_requirement: str | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EditProductV202309Response:
+        """TODO
+
+        `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _EDIT_PRODUCT_V202309,
+            params={"product_id": product_id},
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "delivery_option_ids": delivery_option_ids,
+                "description": description,
+                "external_product_id": external_product_id,
+                "is_cod_allowed": is_cod_allowed,
+                "is_pre_owned": is_pre_owned,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "minimum_order_quantity": minimum_order_quantity,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "replicated_products": replicated_products,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def update_inventory(
+        self,
+        product_id: str,
+        *,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateInventoryResponse:
+        """TODO
+
+        `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_INVENTORY,
+            params={"product_id": product_id},
+            body={"skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    def partial_edit_product_v202309(
+        self,
+        product_id: str,
+        *,
+        brand_id: str | None = None,
+        certifications: Sequence[_t.EditProductV202309RequestCertification | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        listing_platforms: Sequence[str] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: str | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditProductV202309Response:
+        """TODO
+
+        `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_PRODUCT_V202309,
+            params={"product_id": product_id},
+            body={
+                "brand_id": brand_id,
+                "certifications": certifications,
+                "description": description,
+                "external_product_id": external_product_id,
+                "is_cod_allowed": is_cod_allowed,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "replicated_products": replicated_products,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def update_price(
+        self,
+        product_id: str,
+        *,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_PRICE,
+            params={"product_id": product_id},
+            body={"skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    def search_global_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        seller_skus: Sequence[str] | None = None,
+        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+    ) -> _t.SearchGlobalProductsPage:
+        """TODO
+
+        `POST /product/202312/global_products/search`.
+        Returns one page; `.auto_paging_iter()` yields the `global_products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_GLOBAL_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "seller_skus": seller_skus,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+        )
+
+    def check_listing_prerequisites(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckListingPrerequisitesResponse:
+        """TODO
+
+        `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_LISTING_PREREQUISITES,
+            shop_cipher=shop_cipher,
+        )
+
+    def search_products_v202312(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        audit_status: Sequence[str] | None = None,
+        category_version: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        listing_platforms: Sequence[str] | None = None,
+        listing_quality_tier: str | None = None,
+        seller_skus: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchProductsV202312Page:
+        """TODO
+
+        `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_PRODUCTS_V202312,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "audit_status": audit_status,
+                "category_version": category_version,
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "listing_platforms": listing_platforms,
+                "listing_quality_tier": listing_quality_tier,
+                "seller_skus": seller_skus,
+                "sku_ids": sku_ids,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def listing_schemas_v202401(
+        self,
+        *,
+        category_ids: Sequence[float],
+        locale: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.ListingSchemasV202401Response:
+        """TODO
+
+        `GET /product/202401/listing_schemas`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _LISTING_SCHEMAS_V202401,
+            params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+        )
+
+    def optimized_images(
+        self,
+        *,
+        images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.OptimizedImagesResponse:
+        """TODO
+
+        `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _OPTIMIZED_IMAGES,
+            body={"images": images},
+            shop_cipher=shop_cipher,
+        )
+
+    def product_information_issue_diagnosis(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.ProductInformationIssueDiagnosisResponse:
+        """TODO
+
+        `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_products_seo_words(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductsSeoWordsResponse:
+        """TODO
+
+        `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRODUCTS_SEO_WORDS,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_recommended_product_title_and_description(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
+        """TODO
+
+        `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def listing_schemas(
+        self,
+        *,
+        category_ids: Sequence[float],
+        locale: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.ListingSchemasResponse:
+        """TODO
+
+        `GET /product/202407/listing_schemas`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _LISTING_SCHEMAS,
+            params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+        )
+
+    def create_category_upgrade_task(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_CATEGORY_UPGRADE_TASK,
+            shop_cipher=shop_cipher,
+        )
+
+    def search_size_charts(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        locales: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        keyword: str | None = None,
+    ) -> _t.SearchSizeChartsPage:
+        """TODO
+
+        `POST /product/202407/sizecharts/search`.
+        Returns one page; `.auto_paging_iter()` yields the `size_chart` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_SIZE_CHARTS,
+            params={"page_size": page_size, "page_token": page_token, "locales": locales},
+            body={"ids": ids, "keyword": keyword},
+        )
+
+    def create_manufacturer(
+        self,
+        *,
+        address: str | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
+        registered_trade_name: str | None = None,
+    ) -> _t.CreateManufacturerResponse:
+        """TODO
+
+        `POST /product/202409/compliance/manufacturers`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_MANUFACTURER,
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+                "registered_trade_name": registered_trade_name,
+            },
+        )
+
+    def search_manufacturers_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+    ) -> _t.SearchManufacturersV202409Page:
+        """TODO
+
+        `POST /product/202409/compliance/manufacturers/search`.
+        Returns one page; `.auto_paging_iter()` yields the `manufacturers` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_MANUFACTURERS_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+        )
+
+    def partial_edit_manufacturer(
+        self,
+        manufacturer_id: str,
+        *,
+        address: str | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
+        registered_trade_name: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_MANUFACTURER,
+            params={"manufacturer_id": manufacturer_id},
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+                "registered_trade_name": registered_trade_name,
+            },
+        )
+
+    def create_responsible_person(
+        self,
+        *,
+        address: _t.AddressInput | Mapping[str, Any] | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+    ) -> _t.CreateResponsiblePersonResponse:
+        """TODO
+
+        `POST /product/202409/compliance/responsible_persons`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_RESPONSIBLE_PERSON,
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+            },
+        )
+
+    def search_responsible_persons_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+    ) -> _t.SearchResponsiblePersonsV202409Page:
+        """TODO
+
+        `POST /product/202409/compliance/responsible_persons/search`.
+        Returns one page; `.auto_paging_iter()` yields the `responsible_persons` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_RESPONSIBLE_PERSONS_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+        )
+
+    def partial_edit_responsible_person(
+        self,
+        responsible_person_id: str,
+        *,
+        address: _t.AddressInput | Mapping[str, Any] | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+            params={"responsible_person_id": responsible_person_id},
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+            },
+        )
+
+    def diagnoseand_optimize_product(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        product_id: str | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        title: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.DiagnoseandOptimizeProductResponse:
+        """TODO
+
+        `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "description": description,
+                "main_images": main_images,
+                "optimization_fields": optimization_fields,
+                "product_attributes": product_attributes,
+                "product_id": product_id,
+                "size_chart": size_chart,
+                "title": title,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def search_manufacturers(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+    ) -> _t.SearchManufacturersPage:
+        """TODO
+
+        `POST /product/202501/compliance/manufacturers/search`.
+        Returns one page; `.auto_paging_iter()` yields the `manufacturers` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_MANUFACTURERS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+        )
+
+    def search_responsible_persons(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+    ) -> _t.SearchResponsiblePersonsPage:
+        """TODO
+
+        `POST /product/202501/compliance/responsible_persons/search`.
+        Returns one page; `.auto_paging_iter()` yields the `responsible_persons` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_RESPONSIBLE_PERSONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+        )
+
+    def search_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        category_version: Literal["v1", "v2"] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        return_draft_version: bool | None = None,
+        seller_skus: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
+        status: Literal[
+            "ACTIVATE",
+            "ALL",
+            "DELETED",
+            "DRAFT",
+            "FAILED",
+            "FREEZE",
+            "PENDING",
+            "PLATFORM_DEACTIVATED",
+            "SELLER_DEACTIVATED",
+        ]
+        | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchProductsPage:
+        """TODO
+
+        `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "audit_status": audit_status,
+                "category_version": category_version,
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "listing_platforms": listing_platforms,
+                "listing_quality_tiers": listing_quality_tiers,
+                "return_draft_version": return_draft_version,
+                "seller_skus": seller_skus,
+                "sku_ids": sku_ids,
+                "sns_filter": sns_filter,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def create_image_translation_tasks(
+        self,
+        *,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateImageTranslationTasksResponse:
+        """TODO
+
+        `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_IMAGE_TRANSLATION_TASKS,
+            body={"images": images},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_image_translation_tasks(
+        self,
+        *,
+        translation_task_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetImageTranslationTasksResponse:
+        """TODO
+
+        `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_IMAGE_TRANSLATION_TASKS,
+            params={"translation_task_ids": translation_task_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_global_listing_rules(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetGlobalListingRulesResponse:
+        """TODO
+
+        `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GLOBAL_LISTING_RULES,
+            shop_cipher=shop_cipher,
+        )
+
+    def replicate_product(
+        self,
+        product_id: str,
+        *,
+        replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ReplicateProductResponse:
+        """TODO
+
+        `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _REPLICATE_PRODUCT,
+            params={"product_id": product_id},
+            body={"replicate_target": replicate_target},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_global_replicated_products(
+        self,
+        product_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetGlobalReplicatedProductsResponse:
+        """TODO
+
+        `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GLOBAL_REPLICATED_PRODUCTS,
+            params={"product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    def partial_edit_global_product(
+        self,
+        global_product_id: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        category_id: str | None = None,
+        brand_id: str | None = None,
+        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
+        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
+        | None = None,
+        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        category_version: Literal["v1", "v2"] | None = None,
+        external_global_product_id: str | None = None,
+    ) -> _t.PartialEditGlobalProductResponse:
+        """TODO
+
+        `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+            body={
+                "title": title,
+                "description": description,
+                "category_id": category_id,
+                "brand_id": brand_id,
+                "main_images": main_images,
+                "skus": skus,
+                "package_weight": package_weight,
+                "certifications": certifications,
+                "package_dimensions": package_dimensions,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "video": video,
+                "manufacturer": manufacturer,
+                "manufacturer_ids": manufacturer_ids,
+                "responsible_person_ids": responsible_person_ids,
+                "category_version": category_version,
+                "external_global_product_id": external_global_product_id,
+            },
+        )
+
+    def edit_product(
+        self,
+        product_id: str,
+        *,
+        description: str,
+        category_id: str,
+        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
+        title: str,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        brand_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
+        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        external_product_id: str | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        category_version: str | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        is_pre_owned: bool | None = None,
+        minimum_order_quantity: int | None = None,
+        replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
+        | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        auto_translate_enabled: bool | None = None,
+        search_terms: Sequence[str] | None = None,
+        key_product_features: Sequence[str] | None = None,
+        inventory_mode: str | None = None,
+        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
+        | None = None,
+        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
+        | Mapping[str, Any]
+        | None = None,
+        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
+        is_live_quick: bool | None = None,
+        is_blind_box: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EditProductResponse:
+        """TODO
+
+        `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _EDIT_PRODUCT,
+            params={"product_id": product_id},
+            body={
+                "description": description,
+                "category_id": category_id,
+                "main_images": main_images,
+                "skus": skus,
+                "title": title,
+                "save_mode": save_mode,
+                "brand_id": brand_id,
+                "is_cod_allowed": is_cod_allowed,
+                "certifications": certifications,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "package_dimensions": package_dimensions,
+                "external_product_id": external_product_id,
+                "delivery_option_ids": delivery_option_ids,
+                "video": video,
+                "category_version": category_version,
+                "manufacturer_ids": manufacturer_ids,
+                "responsible_person_ids": responsible_person_ids,
+                "listing_platforms": listing_platforms,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "is_pre_owned": is_pre_owned,
+                "minimum_order_quantity": minimum_order_quantity,
+                "replicated_products": replicated_products,
+                "subscribe_info_edit": subscribe_info_edit,
+                "shipping_template_id": shipping_template_id,
+                "scheduled_sale": scheduled_sale,
+                "locale": locale,
+                "auto_translate_enabled": auto_translate_enabled,
+                "search_terms": search_terms,
+                "key_product_features": key_product_features,
+                "inventory_mode": inventory_mode,
+                "product_tag_operations": product_tag_operations,
+                "purchase_order_quantity_limit": purchase_order_quantity_limit,
+                "selling_format": selling_format,
+                "is_live_quick": is_live_quick,
+                "is_blind_box": is_blind_box,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def partial_edit_product(
+        self,
+        product_id: str,
+        *,
+        auto_translate_enabled: bool | None = None,
+        brand_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        inventory_mode: str | None = None,
+        is_cod_allowed: bool | None = None,
+        key_product_features: Sequence[str] | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        locale: Literal[
+            "cs-CZ",
+            "de-AT",
+            "de-BE",
+            "de-DE",
+            "el-GR",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-BE",
+            "fr-FR",
+            "hu-HU",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "nl-BE",
+            "nl-NL",
+            "pl-PL",
+            "pt-BR",
+            "pt-PT",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
+        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
+        | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
+        search_terms: Sequence[str] | None = None,
+        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
+        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        title: str | None = None,
+        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        is_blind_box: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditProductResponse:
+        """TODO
+
+        `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_PRODUCT,
+            params={"product_id": product_id},
+            body={
+                "auto_translate_enabled": auto_translate_enabled,
+                "brand_id": brand_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "description": description,
+                "external_product_id": external_product_id,
+                "inventory_mode": inventory_mode,
+                "is_cod_allowed": is_cod_allowed,
+                "key_product_features": key_product_features,
+                "listing_platforms": listing_platforms,
+                "locale": locale,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "pod_info": pod_info,
+                "product_attributes": product_attributes,
+                "replicated_products": replicated_products,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "scheduled_sale": scheduled_sale,
+                "search_terms": search_terms,
+                "size_chart": size_chart,
+                "skus": skus,
+                "subscribe_info_edit": subscribe_info_edit,
+                "title": title,
+                "video": video,
+                "is_blind_box": is_blind_box,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def search_products_for_compliance_auditing(
+        self,
+        *,
+        page_size: int,
+        shop_cipher: str | None = None,
+        category_asset_cipher: str | None = None,
+        page_token: str | None = None,
+        product_title: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        seller_id: str | None = None,
+        category_ids: Sequence[str] | None = None,
+        brand_ids: Sequence[str] | None = None,
+        seller_name: str | None = None,
+    ) -> _t.SearchProductsForComplianceAuditingPage:
+        """TODO
+
+        `POST /product/202601/compliance/auditing/research`.
+        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
+            params={
+                "shop_cipher": shop_cipher,
+                "category_asset_cipher": category_asset_cipher,
+                "page_token": page_token,
+                "page_size": page_size,
+            },
+            body={
+                "product_title": product_title,
+                "product_ids": product_ids,
+                "seller_id": seller_id,
+                "category_ids": category_ids,
+                "brand_ids": brand_ids,
+                "seller_name": seller_name,
+            },
+        )
+
+    def get_product_package_recommendations(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductPackageRecommendationsPage:
+        """TODO
+
+        `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRODUCT_PACKAGE_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def submit_size_chart_appeal(
+        self,
+        *,
+        product_id: int,
+        appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SUBMIT_SIZE_CHART_APPEAL,
+            body={"product_id": product_id, "appeal_message": appeal_message},
+            shop_cipher=shop_cipher,
+        )
+
+    def list_opportunities(
+        self,
+        *,
+        page_size: int,
+        opportunity_type: Literal["CATEGORY", "KEYWORD", "PRODUCT"],
+        page_token: str | None = None,
+        locale: str | None = None,
+        category_ids: Sequence[str] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        tag_codes: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ListOpportunitiesResponse:
+        """TODO
+
+        `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _LIST_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token, "locale": locale},
+            body={
+                "opportunity_type": opportunity_type,
+                "category_ids": category_ids,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "tag_codes": tag_codes,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_submission_records(
+        self,
+        *,
+        page_size: int,
+        status: str | None = None,
+        opportunity_id: str | None = None,
+        product_id: str | None = None,
+        submit_time_ge: int | datetime | None = None,
+        submit_time_lt: int | datetime | None = None,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSubmissionRecordsResponse:
+        """TODO
+
+        `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SUBMISSION_RECORDS,
+            params={
+                "status": status,
+                "opportunity_id": opportunity_id,
+                "product_id": product_id,
+                "submit_time_ge": submit_time_ge,
+                "submit_time_lt": submit_time_lt,
+                "page_token": page_token,
+                "page_size": page_size,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_opportunity_detail(
+        self,
+        opportunity_id: str,
+        *,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOpportunityDetailResponse:
+        """TODO
+
+        `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_OPPORTUNITY_DETAIL,
+            params={"opportunity_id": opportunity_id, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    def submit_product_via_opportunity(
+        self,
+        opportunity_id: str,
+        *,
+        product_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.SubmitProductViaOpportunityResponse:
+        """TODO
+
+        `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SUBMIT_PRODUCT_VIA_OPPORTUNITY,
+            params={"opportunity_id": opportunity_id},
+            body={"product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    def create_gpa_upgrade_task(
+        self,
+    ) -> ResponseModel:
+        """TODO
+
+        `POST /product/202604/products/gpa_upgrade_task`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_GPA_UPGRADE_TASK,
+            body={},
+        )
+
+    def list_product_skpp_statuses(
+        self,
+        *,
+        locale: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        skpp_status: str | None = None,
+        page_size: int | None = None,
+        page_no: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ListProductSkppStatusesResponse:
+        """TODO
+
+        `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _LIST_PRODUCT_SKPP_STATUSES,
+            params={"locale": locale},
+            body={
+                "product_ids": product_ids,
+                "skpp_status": skpp_status,
+                "page_size": page_size,
+                "page_no": page_no,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_skpp_summary(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopSkppSummaryResponse:
+        """TODO
+
+        `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_SKPP_SUMMARY,
+            shop_cipher=shop_cipher,
+        )
+
+    def get_product_skpp_detail(
+        self,
+        product_id: str,
+        *,
+        locale: Literal[
+            "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductSkppDetailResponse:
+        """TODO
+
+        `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRODUCT_SKPP_DETAIL,
+            params={"product_id": product_id, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    def update_stock_operation_settings(
+        self,
+        *,
+        seller_id: str,
+        sku_ids: Sequence[str] | None = None,
+        stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateStockOperationSettingsResponse:
+        """TODO
+
+        `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_STOCK_OPERATION_SETTINGS,
+            body={
+                "seller_id": seller_id,
+                "sku_ids": sku_ids,
+                "stock_operation_setting": stock_operation_setting,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def suggest_brands(
+        self,
+        *,
+        product_title: str,
+        category_id: str | None = None,
+        description: str | None = None,
+        images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SuggestBrandsResponse:
+        """TODO
+
+        `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SUGGEST_BRANDS,
+            body={
+                "product_title": product_title,
+                "category_id": category_id,
+                "description": description,
+                "images": images,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def predict_product_package_dimensions_and_weight(
+        self,
+        *,
+        category_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
+        """TODO
+
+        `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
+            body={"category_id": category_id},
+            shop_cipher=shop_cipher,
+        )
+
+    def recommend_required_product_properties(
+        self,
+        *,
+        category_id: str,
+        product_title: str,
+        description: str | None = None,
+        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
+        | None = None,
+        sales_properties: Sequence[
+            _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
+        ]
+        | None = None,
+        target_property_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RecommendRequiredProductPropertiesResponse:
+        """TODO
+
+        `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES,
+            body={
+                "category_id": category_id,
+                "product_title": product_title,
+                "description": description,
+                "images": images,
+                "sales_properties": sales_properties,
+                "target_property_ids": target_property_ids,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def submit_strikethrough_price(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str,
+        skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.SubmitStrikethroughPriceResponse:
+        """TODO
+
+        `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SUBMIT_STRIKETHROUGH_PRICE,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    def create_size_chart_v2(
+        self,
+        *,
+        category_id: str,
+        size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
+        size_chart_mode: str,
+        template_name: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateSizeChartV2Response:
+        """TODO
+
+        `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_SIZE_CHART_V2,
+            body={
+                "category_id": category_id,
+                "size_chart_data": size_chart_data,
+                "size_chart_mode": size_chart_mode,
+                "template_name": template_name,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def edit_size_chart_v2(
+        self,
+        *,
+        size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
+        size_chart_id: str,
+        template_name: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EditSizeChartV2Response:
+        """TODO
+
+        `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _EDIT_SIZE_CHART_V2,
+            body={
+                "size_chart_data": size_chart_data,
+                "size_chart_id": size_chart_id,
+                "template_name": template_name,
             },
             shop_cipher=shop_cipher,
         )

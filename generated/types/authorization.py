@@ -4,7 +4,12 @@
 
 from __future__ import annotations
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel
+
+
+class GetAuthorizedCategoryAssetsResponseCategoryAssetCategory(ResponseModel):
+    id: int | None = None
+    name: str | None = None
 
 
 class GetAuthorizedShopsResponseShop(ResponseModel):
@@ -16,5 +21,40 @@ class GetAuthorizedShopsResponseShop(ResponseModel):
     seller_type: str | None = None
 
 
+class GetWidgetTokenParams(RequestModel):
+    """
+    Path and query arguments of `get_widget_token`.
+    """
+
+    shop_id: float | None = None
+
+
+class GetWidgetTokenResponseWidgetToken(ResponseModel):
+    expire_at: int | None = None
+    token: str | None = None
+
+
+class GetWidgetTokenV202312Params(RequestModel):
+    """
+    Path and query arguments of `get_widget_token_v202312`.
+    """
+
+    shop_id: float | None = None
+
+
+class GetAuthorizedCategoryAssetsResponseCategoryAsset(ResponseModel):
+    category: GetAuthorizedCategoryAssetsResponseCategoryAssetCategory | None = None
+    cipher: str | None = None
+    target_market: str | None = None
+
+
 class GetAuthorizedShopsResponse(ResponseModel):
     shops: list[GetAuthorizedShopsResponseShop] | None = None
+
+
+class GetWidgetTokenResponse(ResponseModel):
+    widget_token: GetWidgetTokenResponseWidgetToken | None = None
+
+
+class GetAuthorizedCategoryAssetsResponse(ResponseModel):
+    category_assets: list[GetAuthorizedCategoryAssetsResponseCategoryAsset] | None = None

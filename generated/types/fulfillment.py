@@ -4,11 +4,258 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+
+
+class CheckTikTokShippingAndCollectionByTikTokCoverageParams(RequestModel):
+    """
+    Path and query arguments of `check_tik_tok_shipping_and_collection_by_tik_tok_coverage`.
+    """
+
+    tracking_number: str
+
+
+class CheckTikTokShippingAndCollectionByTikTokCoverageResponse(ResponseModel):
+    is_tiktok_shipping: bool | None = None
+    is_tiktok_collection: bool | None = None
+
+
+class CombinePackageRequestCombinablePackage(RequestModel):
+    id: str | None = None
+    order_ids: list[str] | None = None
+
+
+class CreateFirstMileBundleRequest(RequestModel):
+    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    order_ids: list[str] | None = None
+    phone_tail_number: str | None = None
+    shipping_provider_id: str | None = None
+    tracking_number: str | None = None
+
+
+class CreateFirstMileBundleResponseErrorDetail(ResponseModel):
+    order_id: str | None = None
+
+
+class CreateFirstMileBundleV2Request(RequestModel):
+    order_ids: list[str]
+    handover_method: Literal["DROP_OFF", "PICKUP"]
+    shipping_provider_id: str | None = None
+    tracking_number: str | None = None
+    phone_tail_number: str | None = None
+
+
+class CreateFirstMileBundleV2ResponseError(ResponseModel):
+    code: int | None = None
+    message: str | None = None
+    detail: CreateFirstMileBundleResponseErrorDetail | None = None
+
+
+class CreatePackagesRequestDimension(RequestModel):
+    length: str
+    width: str
+    height: str
+    unit: Literal["CM", "INCH"]
+
+
+class CreatePackagesRequestOrderLineItem(RequestModel):
+    order_line_id: str | None = None
+    sub_item_id: str | None = None
+
+
+class CreatePackagesRequestWeight(RequestModel):
+    value: str
+    unit: Literal["GRAM", "POUND"]
+
+
+class CreatePackagesResponseDimension(ResponseModel):
+    length: str | None = None
+    width: str | None = None
+    height: str | None = None
+    unit: str | None = None
+
+
+class CreatePackagesResponseShippingServiceInfo(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    price: str | None = None
+    currency: str | None = None
+    earliest_delivery_days: int | None = None
+    latest_delivery_days: int | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+
+
+class CreatePackagesResponseWeight(ResponseModel):
+    value: str | None = None
+    unit: str | None = None
+
+
+class CreatePackagesV202309ResponseShippingServiceInfo(ResponseModel):
+    currency: str | None = None
+    earliest_delivery_days: int | None = None
+    id: str | None = None
+    latest_delivery_days: int | None = None
+    name: str | None = None
+    price: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+
+
+class Detail(ResponseModel):
+    package_id: str | None = None
+
+
+class Dimension(ResponseModel):
+    height: str | None = None
+    length: str | None = None
+    unit: str | None = None
+    width: str | None = None
+
+
+class DimensionInput(RequestModel):
+    height: str | None = None
+    length: str | None = None
+    unit: str | None = None
+    width: str | None = None
+
+
+class Error(ResponseModel):
+    code: int | None = None
+    detail: Detail | None = None
+    message: str | None = None
+
+
+class FulfillmentUploadDeliveryFileForm(RequestModel):
+    """
+    Multipart fields of `fulfillment_upload_delivery_file`.
+    """
+
+    data: Any
+    name: str | None = None
+
+
+class FulfillmentUploadDeliveryFileResponse(ResponseModel):
+    name: str | None = None
+    url: str | None = None
+
+
+class FulfillmentUploadDeliveryImageForm(RequestModel):
+    """
+    Multipart fields of `fulfillment_upload_delivery_image`.
+    """
+
+    data: Any
+
+
+class FulfillmentUploadDeliveryImageResponse(ResponseModel):
+    height: int | None = None
+    url: str | None = None
+    width: int | None = None
+
+
+class GetEligibleShippingServiceParams(RequestModel):
+    """
+    Path and query arguments of `get_eligible_shipping_service`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class GetEligibleShippingServiceResponseShippingService(ResponseModel):
+    currency: str | None = None
+    earliest_delivery_days: int | None = None
+    id: str | None = None
+    is_default: bool | None = None
+    latest_delivery_days: int | None = None
+    name: str | None = None
+    price: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+
+
+class GetHandoverTimeslotsParams(RequestModel):
+    """
+    Path and query arguments of `get_handover_timeslots`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+    order_line_item_ids: list[str] | None = None
+
+
+class GetOrderCustomsRequirementsRequest(RequestModel):
+    order_ids: list[str]
+
+
+class GetOrderCustomsRequirementsResponseOrderClearanceListItemListRelatedItemDetail(ResponseModel):
+    product_id: str | None = None
+    sku_id: str | None = None
+    qty: int | None = None
+    price_percent: int | None = None
+
+
+class GetOrderSplitAttributesParams(RequestModel):
+    """
+    Path and query arguments of `get_order_split_attributes`.
+    """
+
+    order_ids: list[str]
+
+
+class GetOrderSplitAttributesResponseSplitAttributeMustSplitReason(ResponseModel):
+    category_id: str | None = None
+    max_count: str | None = None
+    type: str | None = None
+
+
+class GetPackageDetailParams(RequestModel):
+    """
+    Path and query arguments of `get_package_detail`.
+    """
+
+    package_id: Annotated[str, Field(min_length=1)]
+
+
+class GetPackageDetailResponseInsurance(ResponseModel):
+    claim_status: str | None = None
+    coverage_amount: str | None = None
+    is_claim_eligible: bool | None = None
+    is_purchased: bool | None = None
+
+
+class GetPackageDetailResponsePickupSlot(ResponseModel):
+    end_time: int | None = None
+    start_time: int | None = None
+
+
+class GetPackageDetailResponseRecipientAddress(ResponseModel):
+    address_detail: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_line3: str | None = None
+    address_line4: str | None = None
+    full_address: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+
+
+class GetPackageDetailResponseSenderAddress(ResponseModel):
+    address_detail: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_line3: str | None = None
+    address_line4: str | None = None
+    full_address: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
 
 
 class GetPackageHandoverTimeSlotsParams(RequestModel):
@@ -17,12 +264,6 @@ class GetPackageHandoverTimeSlotsParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
-
-
-class GetPackageHandoverTimeSlotsResponsePickupSlot(ResponseModel):
-    avaliable: bool | None = None
-    end_time: int | None = None
-    start_time: int | None = None
 
 
 class GetPackageShippingDocumentParams(RequestModel):
@@ -46,6 +287,136 @@ class GetPackageShippingDocumentResponse(ResponseModel):
     tracking_number: str | None = None
 
 
+class GetPodCustomizationDetailsRequestQueryOrderLine(RequestModel):
+    order_line_id: str
+    product_id: str
+    sku_id: str
+    pod_order_data_id: str
+
+
+class GetPodCustomizationDetailsResponsePodDetail(ResponseModel):
+    pod_info_json: str | None = None
+    order_line_id: str | None = None
+
+
+class GetTrackingParams(RequestModel):
+    """
+    Path and query arguments of `get_tracking`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class GetTrackingResponseTracking(ResponseModel):
+    description: str | None = None
+    update_time_millis: int | None = None
+
+
+class MarkPackageAsShippedParams(RequestModel):
+    """
+    Path and query arguments of `mark_package_as_shipped`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class MarkPackageAsShippedRequestOrderLineList(RequestModel):
+    order_line_id: str | None = None
+    sub_item_id: str | None = None
+
+
+class MarkPackageAsShippedResponseWarning(ResponseModel):
+    message: str | None = None
+
+
+class MarkPackageAsShippedV202309Params(RequestModel):
+    """
+    Path and query arguments of `mark_package_as_shipped_v202309`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class MarkPackageAsShippedV202309Request(RequestModel):
+    order_line_item_ids: list[str] | None = None
+    shipping_provider_id: str | None = None
+    tracking_number: str | None = None
+
+
+class MarkPackageAsShippedV202309Response(ResponseModel):
+    order_id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    package_id: str | None = None
+    warning: MarkPackageAsShippedResponseWarning | None = None
+
+
+class Package(ResponseModel):
+    id: str | None = None
+    order_ids: list[str] | None = None
+
+
+class PickupSlot(ResponseModel):
+    avaliable: bool | None = None
+    end_time: int | None = None
+    start_time: int | None = None
+
+
+class PickupSlotInput(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    end_time: Timestamp | None = None
+    start_time: Timestamp | None = None
+
+
+class SchedulePackageHandoverRequest(RequestModel):
+    handover_method: str | None = None
+    order_id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    pickup_slot: PickupSlotInput | None = None
+
+
+class SearchCombinablePackagesParams(RequestModel):
+    """
+    Path and query arguments of `search_combinable_packages`.
+    """
+
+    page_token: str | None = None
+    page_size: int
+
+
+class SearchCombinablePackagesResponseCombinablePackage(ResponseModel):
+    id: str | None = None
+    order_ids: list[str] | None = None
+
+
+class SearchPackageParams(RequestModel):
+    """
+    Path and query arguments of `search_package`.
+    """
+
+    page_size: int
+    sort_field: str | None = None
+    sort_order: str | None = None
+    page_token: str | None = None
+
+
+class SearchPackageRequest(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time_ge: Timestamp | None = None
+    create_time_lt: Timestamp | None = None
+    package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"] | None = None
+    update_time_ge: Timestamp | None = None
+    update_time_lt: Timestamp | None = None
+
+
+class SelfShipmentInput(RequestModel):
+    shipping_provider_id: str | None = None
+    tracking_number: str | None = None
+
+
 class ShipPackageParams(RequestModel):
     """
     Path and query arguments of `ship_package`.
@@ -54,17 +425,284 @@ class ShipPackageParams(RequestModel):
     package_id: Annotated[str, Field(min_length=1)]
 
 
-class ShipPackageRequestPickupSlot(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    end_time: Timestamp | None = None
-    start_time: Timestamp | None = None
+class ShipPackageRequest(RequestModel):
+    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    pickup_slot: PickupSlotInput | None = None
+    self_shipment: SelfShipmentInput | None = None
 
 
-class ShipPackageRequestSelfShipment(RequestModel):
+class ShippingInfoListInput(RequestModel):
+    tracking_number: str | None = None
+    shipping_provider_id: str | None = None
+    note: str | None = None
+
+
+class Sku(ResponseModel):
+    id: str | None = None
+    image_url: str | None = None
+    name: str | None = None
+    quantity: int | None = None
+
+
+class SplitOrdersParams(RequestModel):
+    """
+    Path and query arguments of `split_orders`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class SplitOrdersRequestSplittableGroup(RequestModel):
+    id: str | None = None
+    order_line_item_ids: list[str] | None = None
+
+
+class SplitOrdersResponsePackage(ResponseModel):
+    id: str | None = None
+    splittable_group_id: str | None = None
+
+
+class SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail(RequestModel):
+    sku_id: str
+    qty: int
+    price_percent: int
+
+
+class SubmitRedemptionInformationRequestOrderInfoListRedeemInfo(RequestModel):
+    redeem_type: str
+    redeem_data: str | None = None
+    redeem_instruction_info: str | None = None
+
+
+class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):
+    order_line_id: str | None = None
+    status_code: int | None = None
+
+
+class TrackingStatusUpdateRequestTrackLocation(RequestModel):
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    zip_code: str | None = None
+
+
+class TrackingStatusUpdateResponseTrackResult(ResponseModel):
+    action_code: int | None = None
+    occur_time: int | None = None
+    description: str | None = None
+    code: int | None = None
+    message: str | None = None
+    tracking_no: str | None = None
+
+
+class UncombinePackagesParams(RequestModel):
+    """
+    Path and query arguments of `uncombine_packages`.
+    """
+
+    package_id: Annotated[str, Field(min_length=1)]
+
+
+class UncombinePackagesRequest(RequestModel):
+    order_ids: list[str] | None = None
+
+
+class UncombinePackagesResponse(ResponseModel):
+    packages: list[Package] | None = None
+
+
+class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
+    delivery_type: Literal["DELIVERY_FAILED", "DELIVERY_SUCCESS", "UPDATE_POD"] | None = None
+    fail_delivery_reason: (
+        Literal[
+            "BUYER_REFUSED",
+            "DELAY_DELIVERY",
+            "FORCE_MAJEURE",
+            "INVALID_ADDRESS",
+            "OTHER",
+            "PACKAGE_DAMAGE",
+            "PACKAGE_LOST",
+            "UNABLE_CONTACT_BUYER",
+            "UNABLE_RECEIVE",
+        ]
+        | None
+    ) = None
+    file_type: str | None = None
+    file_url: str | None = None
+    id: str | None = None
+
+
+class UpdatePackageDeliveryStatusResponse(ResponseModel):
+    errors: list[Error] | None = None
+
+
+class UpdatePackageShippingInfoParams(RequestModel):
+    """
+    Path and query arguments of `update_package_shipping_info`.
+    """
+
+    package_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdatePackageShippingInfoRequest(RequestModel):
+    shipping_info_list: list[ShippingInfoListInput]
+
+
+class UpdatePackageShippingInfoV202309Params(RequestModel):
+    """
+    Path and query arguments of `update_package_shipping_info_v202309`.
+    """
+
+    package_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdatePackageShippingInfoV202309Request(RequestModel):
     shipping_provider_id: str | None = None
     tracking_number: str | None = None
+
+
+class UpdateShippingInfoParams(RequestModel):
+    """
+    Path and query arguments of `update_shipping_info`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdateShippingInfoRequest(RequestModel):
+    shipping_provider_id: str | None = None
+    tracking_number: str | None = None
+
+
+class UploadInvoiceRequestInvoice(RequestModel):
+    file: str | None = None
+    file_type: Literal["XML"] | None = None
+    order_ids: list[str] | None = None
+    package_id: str | None = None
+
+
+class UploadInvoiceResponseErrorDetail(ResponseModel):
+    order_ids: list[str] | None = None
+    package_id: str | None = None
+
+
+class Weight(ResponseModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class WeightInput(RequestModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class BatchShipPackagesRequestPackage(RequestModel):
+    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    id: str | None = None
+    pickup_slot: PickupSlotInput | None = None
+    self_shipment: SelfShipmentInput | None = None
+
+
+class BatchShipPackagesResponse(ResponseModel):
+    errors: list[Error] | None = None
+
+
+class CombinePackageRequest(RequestModel):
+    combinable_packages: list[CombinePackageRequestCombinablePackage] | None = None
+
+
+class CombinePackageResponse(ResponseModel):
+    errors: list[Error] | None = None
+    packages: list[Package] | None = None
+
+
+class CreateFirstMileBundleResponseError(ResponseModel):
+    code: int | None = None
+    detail: CreateFirstMileBundleResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class CreateFirstMileBundleV2Response(ResponseModel):
+    first_mile_bundle_id: str | None = None
+    url: str | None = None
+    errors: list[CreateFirstMileBundleV2ResponseError] | None = None
+
+
+class CreatePackagesRequest(RequestModel):
+    ship_type: str
+    order_id: str | None = None
+    order_line_item: list[CreatePackagesRequestOrderLineItem] | None = None
+    order_list_ids: list[str] | None = None
+    dimension: CreatePackagesRequestDimension | None = None
+    shipping_service_id: str | None = None
+    weight: CreatePackagesRequestWeight | None = None
+
+
+class CreatePackagesResponse(ResponseModel):
+    dimension: CreatePackagesResponseDimension | None = None
+    shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
+    package_id: str | None = None
+    weight: CreatePackagesResponseWeight | None = None
+    create_time: int | None = None
+
+
+class CreatePackagesV202309Request(RequestModel):
+    dimension: DimensionInput | None = None
+    order_id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    shipping_service_id: str | None = None
+    weight: WeightInput | None = None
+
+
+class CreatePackagesV202309Response(ResponseModel):
+    create_time: int | None = None
+    dimension: Dimension | None = None
+    order_id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    package_id: str | None = None
+    shipping_service_info: CreatePackagesV202309ResponseShippingServiceInfo | None = None
+    weight: Weight | None = None
+
+
+class GetEligibleShippingServiceRequest(RequestModel):
+    dimension: DimensionInput | None = None
+    order_line_item_ids: list[str] | None = None
+    weight: WeightInput | None = None
+
+
+class GetEligibleShippingServiceResponse(ResponseModel):
+    dimension: Dimension | None = None
+    order_id: str | None = None
+    order_line_id: list[str] | None = None
+    shipping_services: list[GetEligibleShippingServiceResponseShippingService] | None = None
+    weight: Weight | None = None
+
+
+class GetHandoverTimeslotsResponse(ResponseModel):
+    can_drop_off: bool | None = None
+    can_pickup: bool | None = None
+    can_van_collection: bool | None = None
+    drop_off_point_url: str | None = None
+    pickup_slots: list[PickupSlot] | None = None
+
+
+class GetOrderCustomsRequirementsResponseOrderClearanceListItemList(ResponseModel):
+    order_line_id: str | None = None
+    product_id: str | None = None
+    sku_id: str | None = None
+    is_virtual_unboxing: bool | None = None
+    is_temporary_listing: bool | None = None
+    related_item_detail: (
+        list[GetOrderCustomsRequirementsResponseOrderClearanceListItemListRelatedItemDetail] | None
+    ) = None
+
+
+class GetOrderSplitAttributesResponseSplitAttribute(ResponseModel):
+    can_split: bool | None = None
+    must_split: bool | None = None
+    must_split_reasons: list[GetOrderSplitAttributesResponseSplitAttributeMustSplitReason] | None = None
+    order_id: str | None = None
+    reason: str | None = None
 
 
 class GetPackageHandoverTimeSlotsResponse(ResponseModel):
@@ -72,10 +710,224 @@ class GetPackageHandoverTimeSlotsResponse(ResponseModel):
     can_pickup: bool | None = None
     can_van_collection: bool | None = None
     drop_off_point_url: str | None = None
-    pickup_slots: list[GetPackageHandoverTimeSlotsResponsePickupSlot] | None = None
+    pickup_slots: list[PickupSlot] | None = None
 
 
-class ShipPackageRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
-    pickup_slot: ShipPackageRequestPickupSlot | None = None
-    self_shipment: ShipPackageRequestSelfShipment | None = None
+class GetPodCustomizationDetailsRequest(RequestModel):
+    main_order_id: str
+    query_order_lines: list[GetPodCustomizationDetailsRequestQueryOrderLine]
+
+
+class GetPodCustomizationDetailsResponse(ResponseModel):
+    pod_details: list[GetPodCustomizationDetailsResponsePodDetail] | None = None
+    status_code: int | None = None
+
+
+class GetTrackingResponse(ResponseModel):
+    tracking: list[GetTrackingResponseTracking] | None = None
+
+
+class MarkPackageAsShippedRequest(RequestModel):
+    order_line_list: list[MarkPackageAsShippedRequestOrderLineList] | None = None
+    shipping_info_list: list[ShippingInfoListInput] | None = None
+
+
+class MarkPackageAsShippedResponse(ResponseModel):
+    order_id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    package_id: str | None = None
+    warning: MarkPackageAsShippedResponseWarning | None = None
+
+
+class Order(ResponseModel):
+    id: str | None = None
+    skus: list[Sku] | None = None
+
+
+class SchedulePackageHandoverResponse(ResponseModel):
+    create_time: int | None = None
+    dimension: Dimension | None = None
+    handover_method: str | None = None
+    order_id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    package_id: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+    tracking_number: str | None = None
+    update_time: int | None = None
+    weight: Weight | None = None
+
+
+class SearchCombinablePackagesResponse(ResponseModel):
+    combinable_packages: list[SearchCombinablePackagesResponseCombinablePackage] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class SearchPackageResponsePackage(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    order_line_item_ids: list[str] | None = None
+    orders: list[Order] | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+    status: str | None = None
+    tracking_number: str | None = None
+    update_time: int | None = None
+
+
+class SplitOrdersRequest(RequestModel):
+    splittable_groups: list[SplitOrdersRequestSplittableGroup] | None = None
+
+
+class SplitOrdersResponse(ResponseModel):
+    packages: list[SplitOrdersResponsePackage] | None = None
+
+
+class SubmitCustomsClearanceInformationRequestOrderListItemList(RequestModel):
+    order_line_id: str | None = None
+    sku_id: str | None = None
+    item_detail: list[SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail] | None = None
+
+
+class SubmitRedemptionInformationRequestOrderInfoList(RequestModel):
+    order_line_id: str
+    redeem_info: SubmitRedemptionInformationRequestOrderInfoListRedeemInfo
+    source_unique_id: str | None = None
+
+
+class SubmitRedemptionInformationResponse(ResponseModel):
+    order_statuses: list[SubmitRedemptionInformationResponseOrderStatus] | None = None
+
+
+class TrackingStatusUpdateRequestTrack(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    action_code: int
+    occur_time: Timestamp
+    description: str
+    tracking_no: str
+    failed_reason: str | None = None
+    proof_url: str | None = None
+    location: TrackingStatusUpdateRequestTrackLocation | None = None
+
+
+class TrackingStatusUpdateResponse(ResponseModel):
+    track_results: list[TrackingStatusUpdateResponseTrackResult] | None = None
+
+
+class UpdatePackageDeliveryStatusRequest(RequestModel):
+    packages: list[UpdatePackageDeliveryStatusRequestPackage] | None = None
+
+
+class UploadInvoiceRequest(RequestModel):
+    invoices: list[UploadInvoiceRequestInvoice] | None = None
+
+
+class UploadInvoiceResponseError(ResponseModel):
+    code: int | None = None
+    detail: UploadInvoiceResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class BatchShipPackagesRequest(RequestModel):
+    packages: list[BatchShipPackagesRequestPackage] | None = None
+
+
+class CreateFirstMileBundleResponse(ResponseModel):
+    errors: list[CreateFirstMileBundleResponseError] | None = None
+    first_mile_bundle_id: str | None = None
+    url: str | None = None
+
+
+class GetOrderCustomsRequirementsResponseOrderClearanceList(ResponseModel):
+    order_id: str | None = None
+    need_fill_clearance: bool | None = None
+    already_filled_clearance: bool | None = None
+    target_country: str | None = None
+    biz_type: int | None = None
+    shipment_type: int | None = None
+    item_list: list[GetOrderCustomsRequirementsResponseOrderClearanceListItemList] | None = None
+
+
+class GetOrderSplitAttributesResponse(ResponseModel):
+    split_attributes: list[GetOrderSplitAttributesResponseSplitAttribute] | None = None
+
+
+class GetPackageDetailResponse(ResponseModel):
+    create_time: int | None = None
+    delivery_option_id: str | None = None
+    delivery_option_name: str | None = None
+    dimension: Dimension | None = None
+    handover_method: str | None = None
+    has_multi_skus: bool | None = None
+    insurance: GetPackageDetailResponseInsurance | None = None
+    last_mile_tracking_number: str | None = None
+    note_tag: str | None = None
+    order_line_item_ids: list[str] | None = None
+    orders: list[Order] | None = None
+    package_id: str | None = None
+    package_status: str | None = None
+    pickup_slot: GetPackageDetailResponsePickupSlot | None = None
+    recipient_address: GetPackageDetailResponseRecipientAddress | None = None
+    sender_address: GetPackageDetailResponseSenderAddress | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+    shipping_type: str | None = None
+    split_and_combine_tag: str | None = None
+    tracking_number: str | None = None
+    update_time: int | None = None
+    weight: Weight | None = None
+
+
+class SearchPackageResponse(ResponseModel):
+    next_page_token: str | None = None
+    packages: list[SearchPackageResponsePackage] | None = None
+    total_count: int | None = None
+
+
+class SubmitCustomsClearanceInformationRequestOrderList(RequestModel):
+    order_id: str
+    item_list: list[SubmitCustomsClearanceInformationRequestOrderListItemList] | None = None
+
+
+class SubmitRedemptionInformationRequest(RequestModel):
+    order_id: str
+    order_info_list: list[SubmitRedemptionInformationRequestOrderInfoList]
+
+
+class TrackingStatusUpdateRequest(RequestModel):
+    country: str
+    order_id: str
+    tracks: list[TrackingStatusUpdateRequestTrack]
+    provider_id: str
+    external_tracking_url: str | None = None
+
+
+class UploadInvoiceResponse(ResponseModel):
+    errors: list[UploadInvoiceResponseError] | None = None
+
+
+class GetOrderCustomsRequirementsResponse(ResponseModel):
+    order_clearance_list: list[GetOrderCustomsRequirementsResponseOrderClearanceList] | None = None
+
+
+class SubmitCustomsClearanceInformationRequest(RequestModel):
+    order_list: list[SubmitCustomsClearanceInformationRequestOrderList] | None = None
+
+
+class SearchCombinablePackagesPage(
+    SearchCombinablePackagesResponse, Page[SearchCombinablePackagesResponseCombinablePackage]
+):
+    """A page of `search_combinable_packages` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "combinable_packages"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchPackagePage(SearchPackageResponse, Page[SearchPackageResponsePackage]):
+    """A page of `search_package` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "packages"
+    _next_token_field: ClassVar[str] = "next_page_token"

@@ -11,6 +11,53 @@ from pydantic import ConfigDict, Field
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 
+class AddExternalOrderReferencesRequestOrderExternalOrderLineItem(RequestModel):
+    id: str
+    origin_id: str
+
+
+class AddExternalOrderReferencesResponseErrorDetailExternalOrder(ResponseModel):
+    id: str | None = None
+    platform: str | None = None
+
+
+class CombinedListingSku(ResponseModel):
+    product_id: str | None = None
+    seller_sku: str | None = None
+    sku_count: int | None = None
+    sku_id: str | None = None
+
+
+class DeliveryPreference(ResponseModel):
+    drop_off_location: str | None = None
+
+
+class DistrictInfo(ResponseModel):
+    address_level: str | None = None
+    address_level_name: str | None = None
+    address_name: str | None = None
+
+
+class GetExternalOrderReferencesParams(RequestModel):
+    """
+    Path and query arguments of `get_external_order_references`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+    platform: Literal[
+        "AMAZON",
+        "BIGCOMMERCE",
+        "CHANNEL_ADVISOR",
+        "ERP_SYSTEM",
+        "MAGENTO",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "SHOPIFY",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "WOOCOMMERCE",
+    ]
+
+
 class GetOrderDetailParams(RequestModel):
     """
     Path and query arguments of `get_order_detail`.
@@ -22,61 +69,6 @@ class GetOrderDetailParams(RequestModel):
     """
 
 
-class GetOrderDetailResponseOrderHandlingDuration(ResponseModel):
-    days: str | None = None
-    type: str | None = None
-
-
-class GetOrderDetailResponseOrderLineItemCombinedListingSku(ResponseModel):
-    product_id: str | None = None
-    seller_sku: str | None = None
-    sku_count: int | None = None
-    sku_id: str | None = None
-
-
-class GetOrderDetailResponseOrderLineItemItemTax(ResponseModel):
-    tax_amount: str | None = None
-    tax_rate: str | None = None
-    tax_type: str | None = None
-
-
-class GetOrderDetailResponseOrderPackage(ResponseModel):
-    id: str | None = None
-
-
-class GetOrderDetailResponseOrderPayment(ResponseModel):
-    buyer_service_fee: str | None = None
-    currency: str | None = None
-    handling_fee: str | None = None
-    item_insurance_fee: str | None = None
-    original_shipping_fee: str | None = None
-    original_total_product_price: str | None = None
-    platform_discount: str | None = None
-    product_tax: str | None = None
-    retail_delivery_fee: str | None = None
-    seller_discount: str | None = None
-    shipping_fee: str | None = None
-    shipping_fee_cofunded_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-    shipping_fee_tax: str | None = None
-    shipping_insurance_fee: str | None = None
-    small_order_fee: str | None = None
-    sub_total: str | None = None
-    tax: str | None = None
-    total_amount: str | None = None
-
-
-class GetOrderDetailResponseOrderRecipientAddressDeliveryPreferences(ResponseModel):
-    drop_off_location: str | None = None
-
-
-class GetOrderDetailResponseOrderRecipientAddressDistrictInfo(ResponseModel):
-    address_level: str | None = None
-    address_level_name: str | None = None
-    address_name: str | None = None
-
-
 class GetOrderDetailV202309Params(RequestModel):
     """
     Path and query arguments of `get_order_detail_v202309`.
@@ -86,61 +78,6 @@ class GetOrderDetailV202309Params(RequestModel):
     """
     Order ids; at most 50.
     """
-
-
-class GetOrderDetailV202309ResponseOrderHandlingDuration(ResponseModel):
-    days: str | None = None
-    type: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderLineItemCombinedListingSku(ResponseModel):
-    product_id: str | None = None
-    seller_sku: str | None = None
-    sku_count: int | None = None
-    sku_id: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderLineItemItemTax(ResponseModel):
-    tax_amount: str | None = None
-    tax_rate: str | None = None
-    tax_type: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderPackage(ResponseModel):
-    id: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderPayment(ResponseModel):
-    buyer_service_fee: str | None = None
-    currency: str | None = None
-    handling_fee: str | None = None
-    item_insurance_fee: str | None = None
-    original_shipping_fee: str | None = None
-    original_total_product_price: str | None = None
-    platform_discount: str | None = None
-    product_tax: str | None = None
-    retail_delivery_fee: str | None = None
-    seller_discount: str | None = None
-    shipping_fee: str | None = None
-    shipping_fee_cofunded_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-    shipping_fee_tax: str | None = None
-    shipping_insurance_fee: str | None = None
-    small_order_fee: str | None = None
-    sub_total: str | None = None
-    tax: str | None = None
-    total_amount: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderRecipientAddressDeliveryPreferences(ResponseModel):
-    drop_off_location: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderRecipientAddressDistrictInfo(ResponseModel):
-    address_level: str | None = None
-    address_level_name: str | None = None
-    address_name: str | None = None
 
 
 class GetOrderListParams(RequestModel):
@@ -197,61 +134,6 @@ class GetOrderListRequest(RequestModel):
     warehouse_ids: list[str] | None = None
 
 
-class GetOrderListResponseOrderHandlingDuration(ResponseModel):
-    days: str | None = None
-    type: str | None = None
-
-
-class GetOrderListResponseOrderLineItemCombinedListingSku(ResponseModel):
-    product_id: str | None = None
-    seller_sku: str | None = None
-    sku_count: int | None = None
-    sku_id: str | None = None
-
-
-class GetOrderListResponseOrderLineItemItemTax(ResponseModel):
-    tax_amount: str | None = None
-    tax_rate: str | None = None
-    tax_type: str | None = None
-
-
-class GetOrderListResponseOrderPackage(ResponseModel):
-    id: str | None = None
-
-
-class GetOrderListResponseOrderPayment(ResponseModel):
-    buyer_service_fee: str | None = None
-    currency: str | None = None
-    handling_fee: str | None = None
-    item_insurance_fee: str | None = None
-    original_shipping_fee: str | None = None
-    original_total_product_price: str | None = None
-    platform_discount: str | None = None
-    product_tax: str | None = None
-    retail_delivery_fee: str | None = None
-    seller_discount: str | None = None
-    shipping_fee: str | None = None
-    shipping_fee_cofunded_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-    shipping_fee_tax: str | None = None
-    shipping_insurance_fee: str | None = None
-    small_order_fee: str | None = None
-    sub_total: str | None = None
-    tax: str | None = None
-    total_amount: str | None = None
-
-
-class GetOrderListResponseOrderRecipientAddressDeliveryPreferences(ResponseModel):
-    drop_off_location: str | None = None
-
-
-class GetOrderListResponseOrderRecipientAddressDistrictInfo(ResponseModel):
-    address_level: str | None = None
-    address_level_name: str | None = None
-    address_name: str | None = None
-
-
 class GetPriceDetailParams(RequestModel):
     """
     Path and query arguments of `get_price_detail`.
@@ -287,18 +169,200 @@ class GetPriceDetailResponseLineItem(ResponseModel):
     voucher_deduction_seller: str | None = None
 
 
+class HandlingDuration(ResponseModel):
+    days: str | None = None
+    type: str | None = None
+
+
+class ItemTax(ResponseModel):
+    tax_amount: str | None = None
+    tax_rate: str | None = None
+    tax_type: str | None = None
+
+
+class LineItem(ResponseModel):
+    buyer_service_fee: str | None = None
+    cancel_reason: str | None = None
+    cancel_user: str | None = None
+    combined_listing_skus: list[CombinedListingSku] | None = None
+    currency: str | None = None
+    display_status: str | None = None
+    handling_duration_days: str | None = None
+    id: str | None = None
+    is_dangerous_good: bool | None = None
+    is_gift: bool | None = None
+    item_tax: list[ItemTax] | None = None
+    needs_prescription: bool | None = None
+    original_price: str | None = None
+    package_id: str | None = None
+    package_status: str | None = None
+    pfand_fee: str | None = None
+    platform_discount: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    retail_delivery_fee: str | None = None
+    rts_time: int | None = None
+    sale_price: str | None = None
+    seller_discount: str | None = None
+    seller_sku: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+    sku_id: str | None = None
+    sku_image: str | None = None
+    sku_name: str | None = None
+    sku_type: str | None = None
+    small_order_fee: str | None = None
+    tracking_number: str | None = None
+
+
+class Package(ResponseModel):
+    id: str | None = None
+
+
+class Payment(ResponseModel):
+    buyer_service_fee: str | None = None
+    currency: str | None = None
+    handling_fee: str | None = None
+    item_insurance_fee: str | None = None
+    original_shipping_fee: str | None = None
+    original_total_product_price: str | None = None
+    platform_discount: str | None = None
+    product_tax: str | None = None
+    retail_delivery_fee: str | None = None
+    seller_discount: str | None = None
+    shipping_fee: str | None = None
+    shipping_fee_cofunded_discount: str | None = None
+    shipping_fee_platform_discount: str | None = None
+    shipping_fee_seller_discount: str | None = None
+    shipping_fee_tax: str | None = None
+    shipping_insurance_fee: str | None = None
+    small_order_fee: str | None = None
+    sub_total: str | None = None
+    tax: str | None = None
+    total_amount: str | None = None
+
+
+class RecipientAddress(ResponseModel):
+    address_detail: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_line3: str | None = None
+    address_line4: str | None = None
+    delivery_preferences: DeliveryPreference | None = None
+    district_info: list[DistrictInfo] | None = None
+    first_name: str | None = None
+    first_name_local_script: str | None = None
+    full_address: str | None = None
+    last_name: str | None = None
+    last_name_local_script: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+    post_town: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+
+
+class SearchOrdersByExternalOrderReferenceParams(RequestModel):
+    """
+    Path and query arguments of `search_orders_by_external_order_reference`.
+    """
+
+    platform: Literal[
+        "AMAZON",
+        "BIGCOMMERCE",
+        "CHANNEL_ADVISOR",
+        "ERP_SYSTEM",
+        "MAGENTO",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "SHOPIFY",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "WOOCOMMERCE",
+    ]
+    external_order_id: str
+
+
+class SearchOrdersByExternalOrderReferenceRequest(RequestModel):
+    pass
+
+
+class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrderLineItem(ResponseModel):
+    id: str | None = None
+    origin_id: str | None = None
+
+
+class SearchPodCustomizationDetailsRequestQueryOrderLine(RequestModel):
+    order_line_id: str
+    product_id: str
+    sku_id: str
+    pod_order_data_id: str
+
+
+class SearchPodCustomizationDetailsResponsePodDetail(ResponseModel):
+    order_line_id: str | None = None
+    pod_detail: str | None = None
+
+
+class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    blind_result_product_id: str | None = None
+    blind_result_sku_id: str | None = None
+    blind_open_time: Timestamp | None = None
+    product_type: Literal["GIFT", "NORMAL"] | None = None
+
+
+class UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    order_line_id: str | None = None
+    blind_result_product_id: str | None = None
+    blind_result_sku_id: str | None = None
+    blind_open_time: Timestamp | None = None
+
+
+class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
+    id: str
+    platform: Literal[
+        "AMAZON",
+        "BIGCOMMERCE",
+        "CHANNEL_ADVISOR",
+        "ERP_SYSTEM",
+        "MAGENTO",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "SHOPIFY",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "WOOCOMMERCE",
+    ]
+    line_items: list[AddExternalOrderReferencesRequestOrderExternalOrderLineItem]
+
+
+class AddExternalOrderReferencesResponseErrorDetail(ResponseModel):
+    order_id: str | None = None
+    external_order: AddExternalOrderReferencesResponseErrorDetailExternalOrder | None = None
+
+
+class GetExternalOrderReferencesResponseExternalOrder(ResponseModel):
+    id: str | None = None
+    platform: str | None = None
+    line_items: list[SearchOrdersByExternalOrderReferenceResponseOrderExternalOrderLineItem] | None = None
+
+
 class GetOrderDetailResponseOrderLineItem(ResponseModel):
     buyer_service_fee: str | None = None
     cancel_reason: str | None = None
     cancel_user: str | None = None
-    combined_listing_skus: list[GetOrderDetailResponseOrderLineItemCombinedListingSku] | None = None
+    combined_listing_skus: list[CombinedListingSku] | None = None
     currency: str | None = None
     display_status: str | None = None
     handling_duration_days: str | None = None
     id: str | None = None
     is_dangerous_good: bool | None = None
     is_gift: bool | None = None
-    item_tax: list[GetOrderDetailResponseOrderLineItemItemTax] | None = None
+    item_tax: list[ItemTax] | None = None
     needs_prescription: bool | None = None
     original_price: str | None = None
     package_id: str | None = None
@@ -319,230 +383,6 @@ class GetOrderDetailResponseOrderLineItem(ResponseModel):
     sku_type: str | None = None
     small_order_fee: str | None = None
     tracking_number: str | None = None
-
-
-class GetOrderDetailResponseOrderRecipientAddress(ResponseModel):
-    address_detail: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    address_line3: str | None = None
-    address_line4: str | None = None
-    delivery_preferences: GetOrderDetailResponseOrderRecipientAddressDeliveryPreferences | None = None
-    district_info: list[GetOrderDetailResponseOrderRecipientAddressDistrictInfo] | None = None
-    first_name: str | None = None
-    first_name_local_script: str | None = None
-    full_address: str | None = None
-    last_name: str | None = None
-    last_name_local_script: str | None = None
-    name: str | None = None
-    phone_number: str | None = None
-    post_town: str | None = None
-    postal_code: str | None = None
-    region_code: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderLineItem(ResponseModel):
-    buyer_service_fee: str | None = None
-    cancel_reason: str | None = None
-    cancel_user: str | None = None
-    combined_listing_skus: list[GetOrderDetailV202309ResponseOrderLineItemCombinedListingSku] | None = None
-    currency: str | None = None
-    display_status: str | None = None
-    handling_duration_days: str | None = None
-    id: str | None = None
-    is_dangerous_good: bool | None = None
-    is_gift: bool | None = None
-    item_tax: list[GetOrderDetailV202309ResponseOrderLineItemItemTax] | None = None
-    needs_prescription: bool | None = None
-    original_price: str | None = None
-    package_id: str | None = None
-    package_status: str | None = None
-    pfand_fee: str | None = None
-    platform_discount: str | None = None
-    product_id: str | None = None
-    product_name: str | None = None
-    retail_delivery_fee: str | None = None
-    rts_time: int | None = None
-    sale_price: str | None = None
-    seller_discount: str | None = None
-    seller_sku: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
-    sku_id: str | None = None
-    sku_image: str | None = None
-    sku_name: str | None = None
-    sku_type: str | None = None
-    small_order_fee: str | None = None
-    tracking_number: str | None = None
-
-
-class GetOrderDetailV202309ResponseOrderRecipientAddress(ResponseModel):
-    address_detail: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    address_line3: str | None = None
-    address_line4: str | None = None
-    delivery_preferences: GetOrderDetailV202309ResponseOrderRecipientAddressDeliveryPreferences | None = None
-    district_info: list[GetOrderDetailV202309ResponseOrderRecipientAddressDistrictInfo] | None = None
-    first_name: str | None = None
-    first_name_local_script: str | None = None
-    full_address: str | None = None
-    last_name: str | None = None
-    last_name_local_script: str | None = None
-    name: str | None = None
-    phone_number: str | None = None
-    post_town: str | None = None
-    postal_code: str | None = None
-    region_code: str | None = None
-
-
-class GetOrderListResponseOrderLineItem(ResponseModel):
-    buyer_service_fee: str | None = None
-    cancel_reason: str | None = None
-    cancel_user: str | None = None
-    combined_listing_skus: list[GetOrderListResponseOrderLineItemCombinedListingSku] | None = None
-    currency: str | None = None
-    display_status: str | None = None
-    handling_duration_days: str | None = None
-    id: str | None = None
-    is_dangerous_good: bool | None = None
-    is_gift: bool | None = None
-    item_tax: list[GetOrderListResponseOrderLineItemItemTax] | None = None
-    needs_prescription: bool | None = None
-    original_price: str | None = None
-    package_id: str | None = None
-    package_status: str | None = None
-    pfand_fee: str | None = None
-    platform_discount: str | None = None
-    product_id: str | None = None
-    product_name: str | None = None
-    retail_delivery_fee: str | None = None
-    rts_time: int | None = None
-    sale_price: str | None = None
-    seller_discount: str | None = None
-    seller_sku: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
-    sku_id: str | None = None
-    sku_image: str | None = None
-    sku_name: str | None = None
-    sku_type: str | None = None
-    small_order_fee: str | None = None
-    tracking_number: str | None = None
-
-
-class GetOrderListResponseOrderRecipientAddress(ResponseModel):
-    address_detail: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    address_line3: str | None = None
-    address_line4: str | None = None
-    delivery_preferences: GetOrderListResponseOrderRecipientAddressDeliveryPreferences | None = None
-    district_info: list[GetOrderListResponseOrderRecipientAddressDistrictInfo] | None = None
-    first_name: str | None = None
-    first_name_local_script: str | None = None
-    full_address: str | None = None
-    last_name: str | None = None
-    last_name_local_script: str | None = None
-    name: str | None = None
-    phone_number: str | None = None
-    post_town: str | None = None
-    postal_code: str | None = None
-    region_code: str | None = None
-
-
-class GetPriceDetailResponse(ResponseModel):
-    cod_fee: str | None = None
-    cod_fee_net_amount: str | None = None
-    currency: str | None = None
-    line_items: list[GetPriceDetailResponseLineItem] | None = None
-    net_price_amount: str | None = None
-    payment: str | None = None
-    shipping_fee_deduction_platform: str | None = None
-    shipping_fee_deduction_platform_voucher: str | None = None
-    shipping_fee_deduction_seller: str | None = None
-    shipping_list_price: str | None = None
-    shipping_sale_price: str | None = None
-    sku_gift_net_price: str | None = None
-    sku_gift_original_price: str | None = None
-    sku_list_price: str | None = None
-    sku_sale_price: str | None = None
-    subtotal: str | None = None
-    subtotal_deduction_platform: str | None = None
-    subtotal_deduction_seller: str | None = None
-    subtotal_tax_amount: str | None = None
-    tax_amount: str | None = None
-    tax_rate: str | None = None
-    total: str | None = None
-    voucher_deduction_platform: str | None = None
-    voucher_deduction_seller: str | None = None
-
-
-class GetOrderDetailResponseOrder(ResponseModel):
-    auto_combine_group_id: str | None = None
-    buyer_email: str | None = None
-    buyer_message: str | None = None
-    cancel_order_sla_time: int | None = None
-    cancel_reason: str | None = None
-    cancel_time: int | None = None
-    cancellation_initiator: str | None = None
-    channel_entity_national_registry_id: str | None = None
-    collection_due_time: int | None = None
-    collection_time: int | None = None
-    commerce_platform: str | None = None
-    consultation_id: str | None = None
-    cpf: str | None = None
-    cpf_name: str | None = None
-    create_time: int | None = None
-    delivery_due_time: int | None = None
-    delivery_option_id: str | None = None
-    delivery_option_name: str | None = None
-    delivery_option_required_delivery_time: int | None = None
-    delivery_sla_time: int | None = None
-    delivery_time: int | None = None
-    delivery_type: str | None = None
-    exchange_source_order_id: str | None = None
-    fast_delivery_program: str | None = None
-    fast_dispatch_sla_time: int | None = None
-    fulfillment_type: str | None = None
-    handling_duration: GetOrderDetailResponseOrderHandlingDuration | None = None
-    has_updated_recipient_address: bool | None = None
-    id: str | None = None
-    is_buyer_request_cancel: bool | None = None
-    is_cod: bool | None = None
-    is_exchange_order: bool | None = None
-    is_on_hold_order: bool | None = None
-    is_replacement_order: bool | None = None
-    is_sample_order: bool | None = None
-    line_items: list[GetOrderDetailResponseOrderLineItem] | None = None
-    need_upload_invoice: str | None = None
-    order_type: str | None = None
-    packages: list[GetOrderDetailResponseOrderPackage] | None = None
-    paid_time: int | None = None
-    payment: GetOrderDetailResponseOrderPayment | None = None
-    payment_auth_code: str | None = None
-    payment_card_type: str | None = None
-    payment_method_code: str | None = None
-    payment_method_name: str | None = None
-    pick_up_cut_off_time: int | None = None
-    recipient_address: GetOrderDetailResponseOrderRecipientAddress | None = None
-    release_date: int | None = None
-    replaced_order_id: str | None = None
-    request_cancel_time: int | None = None
-    rts_sla_time: int | None = None
-    rts_time: int | None = None
-    seller_note: str | None = None
-    shipping_due_time: int | None = None
-    shipping_provider: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_type: str | None = None
-    split_or_combine_tag: str | None = None
-    status: str | None = None
-    tracking_number: str | None = None
-    tts_sla_time: int | None = None
-    update_time: int | None = None
-    user_id: str | None = None
-    warehouse_id: str | None = None
 
 
 class GetOrderDetailV202309ResponseOrder(ResponseModel):
@@ -573,7 +413,7 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     fast_dispatch_sla_time: int | None = None
     fulfillment_priority_level: float | None = None
     fulfillment_type: str | None = None
-    handling_duration: GetOrderDetailV202309ResponseOrderHandlingDuration | None = None
+    handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
     is_buyer_request_cancel: bool | None = None
@@ -582,18 +422,18 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     is_on_hold_order: bool | None = None
     is_replacement_order: bool | None = None
     is_sample_order: bool | None = None
-    line_items: list[GetOrderDetailV202309ResponseOrderLineItem] | None = None
+    line_items: list[LineItem] | None = None
     need_upload_invoice: str | None = None
     order_type: str | None = None
-    packages: list[GetOrderDetailV202309ResponseOrderPackage] | None = None
+    packages: list[Package] | None = None
     paid_time: int | None = None
-    payment: GetOrderDetailV202309ResponseOrderPayment | None = None
+    payment: Payment | None = None
     payment_auth_code: str | None = None
     payment_card_type: str | None = None
     payment_method_code: str | None = None
     payment_method_name: str | None = None
     pick_up_cut_off_time: int | None = None
-    recipient_address: GetOrderDetailV202309ResponseOrderRecipientAddress | None = None
+    recipient_address: RecipientAddress | None = None
     recommended_shipping_time: int | None = None
     release_date: float | None = None
     replaced_order_id: str | None = None
@@ -641,7 +481,7 @@ class GetOrderListResponseOrder(ResponseModel):
     fast_dispatch_sla_time: int | None = None
     fulfillment_priority_level: int | None = None
     fulfillment_type: str | None = None
-    handling_duration: GetOrderListResponseOrderHandlingDuration | None = None
+    handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
     is_buyer_request_cancel: bool | None = None
@@ -650,15 +490,15 @@ class GetOrderListResponseOrder(ResponseModel):
     is_on_hold_order: bool | None = None
     is_replacement_order: bool | None = None
     is_sample_order: bool | None = None
-    line_items: list[GetOrderListResponseOrderLineItem] | None = None
+    line_items: list[LineItem] | None = None
     need_upload_invoice: str | None = None
     order_type: str | None = None
-    packages: list[GetOrderListResponseOrderPackage] | None = None
+    packages: list[Package] | None = None
     paid_time: int | None = None
-    payment: GetOrderListResponseOrderPayment | None = None
+    payment: Payment | None = None
     payment_method_name: str | None = None
     pick_up_cut_off_time: int | None = None
-    recipient_address: GetOrderListResponseOrderRecipientAddress | None = None
+    recipient_address: RecipientAddress | None = None
     recommended_shipping_time: int | None = None
     release_date: int | None = None
     replaced_order_id: str | None = None
@@ -679,8 +519,136 @@ class GetOrderListResponseOrder(ResponseModel):
     warehouse_id: str | None = None
 
 
-class GetOrderDetailResponse(ResponseModel):
-    orders: list[GetOrderDetailResponseOrder] | None = None
+class GetPriceDetailResponse(ResponseModel):
+    cod_fee: str | None = None
+    cod_fee_net_amount: str | None = None
+    currency: str | None = None
+    line_items: list[GetPriceDetailResponseLineItem] | None = None
+    net_price_amount: str | None = None
+    payment: str | None = None
+    shipping_fee_deduction_platform: str | None = None
+    shipping_fee_deduction_platform_voucher: str | None = None
+    shipping_fee_deduction_seller: str | None = None
+    shipping_list_price: str | None = None
+    shipping_sale_price: str | None = None
+    sku_gift_net_price: str | None = None
+    sku_gift_original_price: str | None = None
+    sku_list_price: str | None = None
+    sku_sale_price: str | None = None
+    subtotal: str | None = None
+    subtotal_deduction_platform: str | None = None
+    subtotal_deduction_seller: str | None = None
+    subtotal_tax_amount: str | None = None
+    tax_amount: str | None = None
+    tax_rate: str | None = None
+    total: str | None = None
+    voucher_deduction_platform: str | None = None
+    voucher_deduction_seller: str | None = None
+
+
+class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder(ResponseModel):
+    id: str | None = None
+    platform: str | None = None
+    line_items: list[SearchOrdersByExternalOrderReferenceResponseOrderExternalOrderLineItem] | None = None
+
+
+class SearchPodCustomizationDetailsRequest(RequestModel):
+    main_order_id: str
+    query_order_lines: list[SearchPodCustomizationDetailsRequestQueryOrderLine]
+
+
+class SearchPodCustomizationDetailsResponse(ResponseModel):
+    pod_details: list[SearchPodCustomizationDetailsResponsePodDetail] | None = None
+    status_code: int | None = None
+
+
+class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult(RequestModel):
+    order_line_id: str | None = None
+    blind_box_order_line_list: (
+        list[UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList] | None
+    ) = None
+
+
+class AddExternalOrderReferencesRequestOrder(RequestModel):
+    id: str
+    external_order: AddExternalOrderReferencesRequestOrderExternalOrder
+
+
+class AddExternalOrderReferencesResponseError(ResponseModel):
+    code: str | None = None
+    message: str | None = None
+    detail: AddExternalOrderReferencesResponseErrorDetail | None = None
+
+
+class GetExternalOrderReferencesResponse(ResponseModel):
+    external_orders: list[GetExternalOrderReferencesResponseExternalOrder] | None = None
+
+
+class GetOrderDetailResponseOrder(ResponseModel):
+    auto_combine_group_id: str | None = None
+    buyer_email: str | None = None
+    buyer_message: str | None = None
+    cancel_order_sla_time: int | None = None
+    cancel_reason: str | None = None
+    cancel_time: int | None = None
+    cancellation_initiator: str | None = None
+    channel_entity_national_registry_id: str | None = None
+    collection_due_time: int | None = None
+    collection_time: int | None = None
+    commerce_platform: str | None = None
+    consultation_id: str | None = None
+    cpf: str | None = None
+    cpf_name: str | None = None
+    create_time: int | None = None
+    delivery_due_time: int | None = None
+    delivery_option_id: str | None = None
+    delivery_option_name: str | None = None
+    delivery_option_required_delivery_time: int | None = None
+    delivery_sla_time: int | None = None
+    delivery_time: int | None = None
+    delivery_type: str | None = None
+    exchange_source_order_id: str | None = None
+    fast_delivery_program: str | None = None
+    fast_dispatch_sla_time: int | None = None
+    fulfillment_type: str | None = None
+    handling_duration: HandlingDuration | None = None
+    has_updated_recipient_address: bool | None = None
+    id: str | None = None
+    is_buyer_request_cancel: bool | None = None
+    is_cod: bool | None = None
+    is_exchange_order: bool | None = None
+    is_on_hold_order: bool | None = None
+    is_replacement_order: bool | None = None
+    is_sample_order: bool | None = None
+    line_items: list[GetOrderDetailResponseOrderLineItem] | None = None
+    need_upload_invoice: str | None = None
+    order_type: str | None = None
+    packages: list[Package] | None = None
+    paid_time: int | None = None
+    payment: Payment | None = None
+    payment_auth_code: str | None = None
+    payment_card_type: str | None = None
+    payment_method_code: str | None = None
+    payment_method_name: str | None = None
+    pick_up_cut_off_time: int | None = None
+    recipient_address: RecipientAddress | None = None
+    release_date: int | None = None
+    replaced_order_id: str | None = None
+    request_cancel_time: int | None = None
+    rts_sla_time: int | None = None
+    rts_time: int | None = None
+    seller_note: str | None = None
+    shipping_due_time: int | None = None
+    shipping_provider: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_type: str | None = None
+    split_or_combine_tag: str | None = None
+    status: str | None = None
+    tracking_number: str | None = None
+    tts_sla_time: int | None = None
+    update_time: int | None = None
+    user_id: str | None = None
+    warehouse_id: str | None = None
 
 
 class GetOrderDetailV202309Response(ResponseModel):
@@ -691,6 +659,33 @@ class GetOrderListResponse(ResponseModel):
     next_page_token: str | None = None
     orders: list[GetOrderListResponseOrder] | None = None
     total_count: int | None = None
+
+
+class SearchOrdersByExternalOrderReferenceResponseOrder(ResponseModel):
+    id: str | None = None
+    external_order: SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder | None = None
+
+
+class UpdateTheBlindBoxOpeningResultsRequest(RequestModel):
+    main_order_id: str | None = None
+    blind_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult] | None = None
+    blind_batch_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult] | None = None
+
+
+class AddExternalOrderReferencesRequest(RequestModel):
+    orders: list[AddExternalOrderReferencesRequestOrder]
+
+
+class AddExternalOrderReferencesResponse(ResponseModel):
+    errors: list[AddExternalOrderReferencesResponseError] | None = None
+
+
+class GetOrderDetailResponse(ResponseModel):
+    orders: list[GetOrderDetailResponseOrder] | None = None
+
+
+class SearchOrdersByExternalOrderReferenceResponse(ResponseModel):
+    orders: list[SearchOrdersByExternalOrderReferenceResponseOrder] | None = None
 
 
 class GetOrderListPage(GetOrderListResponse, Page[GetOrderListResponseOrder]):

@@ -4,82 +4,137 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 
-class CreateProductRequestCertificationFile(RequestModel):
-    format: str | None = None
+class ActivateProductRequest(RequestModel):
+    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    product_ids: list[str] | None = None
+
+
+class ActivateProductResponseErrorDetailExtraError(ResponseModel):
+    code: int | None = None
+    message: str | None = None
+
+
+class AddressInput(RequestModel):
+    city: str | None = None
+    country: str | None = None
+    district: str | None = None
+    postal_code: str | None = None
+    province: str | None = None
+    street_address_line1: str | None = None
+    street_address_line2: str | None = None
+
+
+class Audit(ResponseModel):
+    pre_approved_reasons: list[str] | None = None
+    status: str | None = None
+
+
+class Category(ResponseModel):
     id: str | None = None
-    name: str | None = None
+    is_leaf: bool | None = None
+    local_name: str | None = None
+    parent_id: str | None = None
+    permission_statuses: list[str] | None = None
 
 
-class CreateProductRequestCertificationImage(RequestModel):
-    uri: str | None = None
+class CellInput(RequestModel):
+    value: str
 
 
-class CreateProductRequestMainImage(RequestModel):
-    uri: str | None = None
+class CheckListingPrerequisitesResponseCheckResult(ResponseModel):
+    check_item: str | None = None
+    fail_reasons: list[str] | None = None
+    is_failed: bool | None = None
 
 
-class CreateProductRequestPackageDimensions(RequestModel):
-    height: str | None = None
-    length: str | None = None
-    unit: str | None = None
-    width: str | None = None
+class CheckListingPrerequisitesV202309ResponseShopGne(ResponseModel):
+    epr: str | None = None
+    product_quantity_limit: str | None = None
 
 
-class CreateProductRequestPackageWeight(RequestModel):
-    unit: str | None = None
-    value: str | None = None
+class CheckListingPrerequisitesV202309ResponseShopLogistics(ResponseModel):
+    delivery_option: str | None = None
+    pickup_warehouse: str | None = None
+    return_warehouse: str | None = None
+    shipping_template: str | None = None
 
 
-class CreateProductRequestProductAttributeValue(RequestModel):
-    id: str | None = None
-    name: str | None = None
+class CheckProductListingParams(RequestModel):
+    """
+    Path and query arguments of `check_product_listing`.
+    """
+
+    is_diagnosis_required: bool | None = None
 
 
-class CreateProductRequestSizeChartImage(RequestModel):
-    uri: str | None = None
+class CheckProductListingResponseFailReason(ResponseModel):
+    code: int | None = None
+    message: str | None = None
 
 
-class CreateProductRequestSizeChartTemplate(RequestModel):
-    id: str | None = None
-
-
-class CreateProductRequestSkuCombinedSku(RequestModel):
+class CombinedSkuInput(RequestModel):
     product_id: str | None = None
     sku_count: int | None = None
     sku_id: str | None = None
 
 
-class CreateProductRequestSkuExternalListPrice(RequestModel):
-    amount: str | None = None
-    currency: Literal["USD"] | None = None
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
+class CreateCustomBrandsRequest(RequestModel):
+    name: str | None = None
 
 
-class CreateProductRequestSkuIdentifierCode(RequestModel):
-    code: str | None = None
-    type: str | None = None
+class CreateCustomBrandsResponse(ResponseModel):
+    id: str | None = None
 
 
-class CreateProductRequestSkuInventory(RequestModel):
-    quantity: int | None = None
-    warehouse_id: str | None = None
+class CreateGpaUpgradeTaskRequest(RequestModel):
+    pass
 
 
-class CreateProductRequestSkuListPrice(RequestModel):
-    amount: str | None = None
-    currency: Literal["USD"] | None = None
+class CreateImageTranslationTasksRequestImage(RequestModel):
+    image_uri: str | None = None
+    target_languages: (
+        list[
+            Literal[
+                "cs-CZ",
+                "da-DK",
+                "de-AT",
+                "de-BE",
+                "de-DE",
+                "el-GR",
+                "en-GB",
+                "en-IE",
+                "es-ES",
+                "fi-FI",
+                "fr-BE",
+                "fr-FR",
+                "hu-HU",
+                "it-IT",
+                "nl-BE",
+                "nl-NL",
+                "pl-PL",
+                "pt-PT",
+                "sv-SE",
+            ]
+        ]
+        | None
+    ) = None
 
 
-class CreateProductRequestSkuPreSaleFulfillmentType(RequestModel):
-    handling_duration_days: int | None = None
-    release_date: int | None = None
+class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
+    id: str | None = None
+    image_uri: str | None = None
+    target_language: str | None = None
+
+
+class CreateManufacturerResponse(ResponseModel):
+    manufacturer_id: str | None = None
 
 
 class CreateProductRequestSkuPrice(RequestModel):
@@ -90,25 +145,267 @@ class CreateProductRequestSkuPrice(RequestModel):
     sale_price: str | None = None
 
 
-class CreateProductRequestSkuSalesAttributeSkuImg(RequestModel):
-    uri: str | None = None
+class CreateResponsiblePersonRequestPhoneNumber(RequestModel):
+    country_code: str | None = None
+    local_number: str | None = None
 
 
-class CreateProductRequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
-    uri: str | None = None
+class CreateResponsiblePersonResponse(ResponseModel):
+    responsible_person_id: str | None = None
 
 
-class CreateProductRequestVideo(RequestModel):
-    id: str | None = None
+class CreateSizeChartV2Response(ResponseModel):
+    size_chart_id: str | None = None
 
 
-class CreateProductResponseSkuSalesAttribute(ResponseModel):
-    id: str | None = None
-    value_id: str | None = None
+class DeactivateProductsRequest(RequestModel):
+    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    product_ids: list[str] | None = None
 
 
-class CreateProductResponseWarning(ResponseModel):
+class DeleteGlobalProductsRequest(RequestModel):
+    global_product_ids: list[str] | None = None
+
+
+class DeleteGlobalProductsResponseErrorDetail(ResponseModel):
+    global_product_id: str | None = None
+
+
+class DeleteProductsRequest(RequestModel):
+    product_ids: list[str] | None = None
+
+
+class Detail(ResponseModel):
+    product_id: str | None = None
+
+
+class DiagnosisResult(ResponseModel):
+    code: str | None = None
+    how_to_solve: str | None = None
+    quality_tier: str | None = None
+
+
+class DiscountDetailInput(RequestModel):
+    discount_level: str | None = None
+    discount_value: int | None = None
+
+
+class EditGlobalProductParams(RequestModel):
+    """
+    Path and query arguments of `edit_global_product`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+
+
+class EditGlobalProductRequestSkuSalePrice(RequestModel):
+    amount: str | None = None
+    region: (
+        Literal[
+            "AT",
+            "BE",
+            "CZ",
+            "DE",
+            "ES",
+            "FR",
+            "GB",
+            "GR",
+            "HU",
+            "ID",
+            "IE",
+            "IT",
+            "JP",
+            "MX",
+            "MY",
+            "NL",
+            "PH",
+            "PO",
+            "PT",
+            "SG",
+            "TH",
+            "US",
+            "VN",
+        ]
+        | None
+    ) = None
+
+
+class EditProductParams(RequestModel):
+    """
+    Path and query arguments of `edit_product`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class EditProductRequestProductTagOperation(RequestModel):
+    product_tag: Literal["AUCTION"]
+    enable: bool
+
+
+class EditProductRequestPurchaseOrderQuantityLimit(RequestModel):
+    maximum_order_quantity: int | None = None
+    cumulative_order_quantity: int | None = None
+
+
+class EditProductRequestReplicatedProductSkuInventory(RequestModel):
+    warehouse_id: str | None = None
+    quantity: int | None = None
+
+
+class EditProductRequestReplicatedProductSkuPrice(RequestModel):
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    sale_price: str
+
+
+class EditProductRequestSkuCombinedSku(RequestModel):
+    product_id: str
+    sku_id: str
+    sku_count: int
+
+
+class EditProductRequestSkuExternalListPrice(RequestModel):
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
+    amount: str
+    currency: Literal["USD"]
+
+
+class EditProductRequestSkuFee(RequestModel):
+    type: str | None = None
+    amount: str | None = None
+    additional_attribute: str | None = None
+
+
+class EditProductRequestSkuInventory(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    warehouse_id: str
+    quantity: int | None = None
+    backorder_quantity: int | None = None
+    handling_time: Timestamp | None = None
+
+
+class EditProductRequestSkuListPrice(RequestModel):
+    amount: str
+    currency: Literal["USD"]
+
+
+class EditProductRequestSkuPrice(RequestModel):
+    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    amount: str | None = None
+    sale_price: str | None = None
+    starting_bid_price: str | None = None
+
+
+class EditProductRequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
+    uri: str
+
+
+class EditProductRequestSkuSkuDimensions(RequestModel):
+    length: str
+    width: str
+    height: str
+    unit: str
+
+
+class EditProductRequestSkuSkuWeight(RequestModel):
+    value: str
+    unit: str
+
+
+class EditProductRequestSubscribeInfoEdit(RequestModel):
+    subscribe_status: str | None = None
+    discount_details: list[DiscountDetailInput] | None = None
+
+
+class EditProductResponseAudit(ResponseModel):
+    status: str | None = None
+
+
+class EditProductResponseSkuFee(ResponseModel):
+    type: str | None = None
+    amount: str | None = None
+    additional_attribute: str | None = None
+
+
+class EditProductV202309Params(RequestModel):
+    """
+    Path and query arguments of `edit_product_v202309`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class EditProductV202309RequestSkuExternalListPrice(RequestModel):
+    amount: str | None = None
+    currency: str | None = None
+    source: str | None = None
+
+
+class EditProductV202309RequestSkuListPrice(RequestModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class EditProductV202309RequestSkuPreSaleFulfillmentType(RequestModel):
+    handling_duration_days: int | None = None
+    release_date: float | None = None
+
+
+class EditProductV202309RequestSkuPrice(RequestModel):
+    amount: str | None = None
+    currency: str | None = None
+    sale_price: str | None = None
+
+
+class EditSizeChartV2Response(ResponseModel):
+    size_chart_id: str | None = None
+
+
+class Error(ResponseModel):
+    code: int | None = None
+    detail: Detail | None = None
     message: str | None = None
+
+
+class ExternalListPrice(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+    source: str | None = None
+
+
+class ExternalListPriceInput(RequestModel):
+    amount: str | None = None
+    currency: Literal["USD"] | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
+
+
+class FailReason(ResponseModel):
+    message: str | None = None
+
+
+class File(ResponseModel):
+    format: str | None = None
+    id: str | None = None
+    name: str | None = None
+    urls: list[str] | None = None
+
+
+class FileInput(RequestModel):
+    format: str | None = None
+    id: str | None = None
+    name: str | None = None
+
+
+class FulfillmentType(ResponseModel):
+    handling_duration_days: int | None = None
+    release_date: int | None = None
+
+
+class FulfillmentTypeInput(RequestModel):
+    handling_duration_days: int | None = None
+    release_date: int | None = None
 
 
 class GetAttributesParams(RequestModel):
@@ -119,12 +416,6 @@ class GetAttributesParams(RequestModel):
     category_id: Annotated[str, Field(min_length=1)]
     locale: str | None = None
     category_version: str | None = None
-
-
-class GetAttributesResponseAttributeRequirementCondition(ResponseModel):
-    attribute_id: str | None = None
-    attribute_value_id: str | None = None
-    condition_type: str | None = None
 
 
 class GetAttributesResponseAttributeValue(ResponseModel):
@@ -166,12 +457,288 @@ class GetCategoriesParams(RequestModel):
     include_prohibited_categories: bool | None = None
 
 
-class GetCategoriesResponseCategory(ResponseModel):
+class GetCategoriesResponse(ResponseModel):
+    categories: list[Category] | None = None
+
+
+class GetCategoryRulesParams(RequestModel):
+    """
+    Path and query arguments of `get_category_rules`.
+    """
+
+    category_id: Annotated[str, Field(min_length=1)]
+    category_version: str | None = None
+    locale: str | None = None
+
+
+class GetCategoryRulesResponseCod(ResponseModel):
+    is_supported: bool | None = None
+
+
+class GetCategoryRulesResponseEpr(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponseManufacturer(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponsePackageDimension(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponseProductCertificationExpirationDate(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponseResponsiblePerson(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetGlobalAttributesParams(RequestModel):
+    """
+    Path and query arguments of `get_global_attributes`.
+    """
+
+    category_id: Annotated[str, Field(min_length=1)]
+    locale: str | None = None
+    category_version: str | None = None
+
+
+class GetGlobalAttributesResponseAttributeRequirementCondition(ResponseModel):
+    attribute_id: str | None = None
+    attribute_value_id: str | None = None
+    condition_type: str | None = None
+    region: str | None = None
+
+
+class GetGlobalCategoriesParams(RequestModel):
+    """
+    Path and query arguments of `get_global_categories`.
+    """
+
+    locale: str | None = None
+    keyword: str | None = None
+    category_version: str | None = None
+
+
+class GetGlobalCategoriesResponse(ResponseModel):
+    categories: list[Category] | None = None
+
+
+class GetGlobalCategoryRulesParams(RequestModel):
+    """
+    Path and query arguments of `get_global_category_rules`.
+    """
+
+    category_id: Annotated[str, Field(min_length=1)]
+    category_version: str | None = None
+    locale: str | None = None
+
+
+class GetGlobalCategoryRulesResponseManufacturer(ResponseModel):
+    is_required: bool | None = None
+    optional_regions: list[str] | None = None
+    required_regions: list[str] | None = None
+
+
+class GetGlobalCategoryRulesResponseProductCertification(ResponseModel):
     id: str | None = None
-    is_leaf: bool | None = None
-    local_name: str | None = None
-    parent_id: str | None = None
-    permission_statuses: list[str] | None = None
+    is_required: bool | None = None
+    name: str | None = None
+    optional_regions: list[str] | None = None
+    required_regions: list[str] | None = None
+    requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
+    sample_image_url: str | None = None
+
+
+class GetGlobalCategoryRulesResponseResponsiblePerson(ResponseModel):
+    is_required: bool | None = None
+    optional_regions: list[str] | None = None
+    required_regions: list[str] | None = None
+
+
+class GetGlobalListingRulesResponseInventoryRuleAssociatedWarehous(ResponseModel):
+    region: str | None = None
+    warehouse_id: str | None = None
+
+
+class GetGlobalProductParams(RequestModel):
+    """
+    Path and query arguments of `get_global_product`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+
+
+class GetGlobalProductResponseBrand(ResponseModel):
+    id: str | None = None
+
+
+class GetGlobalProductResponseCategory(ResponseModel):
+    id: str | None = None
+
+
+class GetGlobalProductResponseCertificationImage(ResponseModel):
+    height: int | None = None
+    uri: str | None = None
+    width: int | None = None
+
+
+class GetGlobalProductResponseMainImage(ResponseModel):
+    height: int | None = None
+    uri: str | None = None
+    width: int | None = None
+
+
+class GetGlobalProductResponseManufacturer(ResponseModel):
+    address: str | None = None
+    email: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+
+
+class GetGlobalProductResponseSizeChartImage(ResponseModel):
+    height: int | None = None
+    uri: str | None = None
+    width: int | None = None
+
+
+class GetGlobalProductResponseSkuInventory(ResponseModel):
+    global_warehouse_id: str | None = None
+    quantity: int | None = None
+
+
+class GetGlobalProductResponseSkuPrice(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+    unit_price: str | None = None
+
+
+class GetGlobalProductResponseVideo(ResponseModel):
+    id: str | None = None
+
+
+class GetGlobalReplicatedProductsParams(RequestModel):
+    """
+    Path and query arguments of `get_global_replicated_products`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class GetGlobalReplicatedProductsResponseReplicatedProduct(ResponseModel):
+    product_id: str | None = None
+    product_status: str | None = None
+    region: str | None = None
+    shop_id: str | None = None
+
+
+class GetImageTranslationTasksParams(RequestModel):
+    """
+    Path and query arguments of `get_image_translation_tasks`.
+    """
+
+    translation_task_ids: list[str] | None = None
+
+
+class GetImageTranslationTasksResponseTranslationTaskOriginalImage(ResponseModel):
+    uri: str | None = None
+    url: str | None = None
+
+
+class GetImageTranslationTasksResponseTranslationTaskTranslatedImage(ResponseModel):
+    uri: str | None = None
+    url: str | None = None
+
+
+class GetOpportunityDetailParams(RequestModel):
+    """
+    Path and query arguments of `get_opportunity_detail`.
+    """
+
+    opportunity_id: Annotated[str, Field(min_length=1)]
+    locale: str | None = None
+
+
+class GetOpportunityDetailResponseOpportunityBasicInfo(ResponseModel):
+    opportunity_type: str | None = None
+    status: str | None = None
+    create_time: int | None = None
+    expire_time: int | None = None
+    title: str | None = None
+    category_id_level_1: str | None = None
+    category_id_level_2: str | None = None
+    category_id_level_3: str | None = None
+    category_name_level_1: str | None = None
+    category_name_level_2: str | None = None
+    category_name_level_3: str | None = None
+    reference_price: str | None = None
+    reference_images: list[str] | None = None
+    brand_info: str | None = None
+    reward_info: str | None = None
+    recom_info: str | None = None
+    tags: str | None = None
+    tag_codes: list[str] | None = None
+    external_product_id: str | None = None
+    reference_source: str | None = None
+
+
+class GetOpportunityDetailResponseOpportunityContentData(ResponseModel):
+    video_view_pv: str | None = None
+    shoppable_video_search_pv: str | None = None
+    trending_hashtag: str | None = None
+    top_shoppable_video_links: list[str] | None = None
+
+
+class GetOpportunityDetailResponseOpportunityListingCriteria(ResponseModel):
+    product_brand: str | None = None
+    product_category: str | None = None
+    product_status: str | None = None
+    keywords: str | None = None
+
+
+class GetOpportunityDetailResponseOpportunityMarketData(ResponseModel):
+    est_market_sales_volume: str | None = None
+    est_market_gmv: str | None = None
+    market_buzz: str | None = None
+    search_volume: str | None = None
+    search_keyword: str | None = None
+    competitor_product_count: str | None = None
+    competitor_seller_count: str | None = None
+
+
+class GetProductPackageRecommendationsParams(RequestModel):
+    """
+    Path and query arguments of `get_product_package_recommendations`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class GetProductPackageRecommendationsRequest(RequestModel):
+    product_ids: list[str] | None = None
+
+
+class GetProductPackageRecommendationsResponseProductDimensionRecommendationHeight(ResponseModel):
+    min_value: str | None = None
+    max_value: str | None = None
+
+
+class GetProductPackageRecommendationsResponseProductDimensionRecommendationLength(ResponseModel):
+    min_value: str | None = None
+    max_value: str | None = None
+
+
+class GetProductPackageRecommendationsResponseProductDimensionRecommendationWidth(ResponseModel):
+    min_value: str | None = None
+    max_value: str | None = None
+
+
+class GetProductPackageRecommendationsResponseProductWeightRecommendationWeight(ResponseModel):
+    min_value: str | None = None
+    max_value: str | None = None
 
 
 class GetProductParams(RequestModel):
@@ -183,11 +750,6 @@ class GetProductParams(RequestModel):
     return_under_review_version: bool | None = None
     return_draft_version: bool | None = None
     locale: str | None = None
-
-
-class GetProductResponseAudit(ResponseModel):
-    pre_approved_reasons: list[str] | None = None
-    status: str | None = None
 
 
 class GetProductResponseAuditFailedReason(ResponseModel):
@@ -209,13 +771,6 @@ class GetProductResponseCategoryChain(ResponseModel):
     parent_id: str | None = None
 
 
-class GetProductResponseCertificationFile(ResponseModel):
-    format: str | None = None
-    id: str | None = None
-    name: str | None = None
-    urls: list[str] | None = None
-
-
 class GetProductResponseCertificationImage(ResponseModel):
     height: int | None = None
     thumb_urls: list[str] | None = None
@@ -230,18 +785,6 @@ class GetProductResponseDeliveryOption(ResponseModel):
     name: str | None = None
 
 
-class GetProductResponseGlobalProductAssociationSkuMappingSalesAttributeMapping(ResponseModel):
-    global_attribute_id: str | None = None
-    global_value_id: str | None = None
-    local_attribute_id: str | None = None
-    local_value_id: str | None = None
-
-
-class GetProductResponseIntegratedPlatformStatus(ResponseModel):
-    platform: str | None = None
-    status: str | None = None
-
-
 class GetProductResponseMainImage(ResponseModel):
     height: int | None = None
     thumb_urls: list[str] | None = None
@@ -250,34 +793,8 @@ class GetProductResponseMainImage(ResponseModel):
     width: int | None = None
 
 
-class GetProductResponsePackageDimensions(ResponseModel):
-    height: str | None = None
-    length: str | None = None
-    unit: str | None = None
-    width: str | None = None
-
-
-class GetProductResponsePackageWeight(ResponseModel):
-    unit: str | None = None
-    value: str | None = None
-
-
 class GetProductResponsePrescriptionRequirement(ResponseModel):
     needs_prescription: bool | None = None
-
-
-class GetProductResponseProductAttributeValue(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-
-
-class GetProductResponseProductFamilyProduct(ResponseModel):
-    id: str | None = None
-
-
-class GetProductResponseRecommendedCategory(ResponseModel):
-    id: str | None = None
-    local_name: str | None = None
 
 
 class GetProductResponseSizeChartImage(ResponseModel):
@@ -288,15 +805,6 @@ class GetProductResponseSizeChartImage(ResponseModel):
     width: int | None = None
 
 
-class GetProductResponseSizeChartTemplate(ResponseModel):
-    id: str | None = None
-
-
-class GetProductResponseSkuCombinedSkuBrand(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-
-
 class GetProductResponseSkuCombinedSkuCategory(ResponseModel):
     id: str | None = None
     is_leaf: bool | None = None
@@ -304,26 +812,7 @@ class GetProductResponseSkuCombinedSkuCategory(ResponseModel):
     parent_id: str | None = None
 
 
-class GetProductResponseSkuCombinedSkuInventory(ResponseModel):
-    quantity: int | None = None
-    warehouse_id: str | None = None
-
-
-class GetProductResponseSkuCombinedSkuPrice(ResponseModel):
-    currency: str | None = None
-    sale_price: str | None = None
-    tax_exclusive_price: str | None = None
-
-
 class GetProductResponseSkuCombinedSkuProductMainImage(ResponseModel):
-    height: int | None = None
-    thumb_urls: list[str] | None = None
-    uri: str | None = None
-    urls: list[str] | None = None
-    width: int | None = None
-
-
-class GetProductResponseSkuCombinedSkuSalesAttributeSkuImg(ResponseModel):
     height: int | None = None
     thumb_urls: list[str] | None = None
     uri: str | None = None
@@ -339,36 +828,10 @@ class GetProductResponseSkuCombinedSkuSalesAttributeSupplementarySkuImage(Respon
     width: int | None = None
 
 
-class GetProductResponseSkuExternalListPrice(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-    source: str | None = None
-
-
 class GetProductResponseSkuGlobalListingPolicyReplicateSource(ResponseModel):
     product_id: str | None = None
     shop_id: str | None = None
     sku_id: str | None = None
-
-
-class GetProductResponseSkuIdentifierCode(ResponseModel):
-    code: str | None = None
-    type: str | None = None
-
-
-class GetProductResponseSkuInventory(ResponseModel):
-    quantity: int | None = None
-    warehouse_id: str | None = None
-
-
-class GetProductResponseSkuListPrice(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
-class GetProductResponseSkuPreSaleFulfillmentType(ResponseModel):
-    handling_duration_days: int | None = None
-    release_date: int | None = None
 
 
 class GetProductResponseSkuPrice(ResponseModel):
@@ -376,27 +839,6 @@ class GetProductResponseSkuPrice(ResponseModel):
     sale_price: str | None = None
     tax_exclusive_price: str | None = None
     unit_price: str | None = None
-
-
-class GetProductResponseSkuSalesAttributeSkuImg(ResponseModel):
-    height: int | None = None
-    thumb_urls: list[str] | None = None
-    uri: str | None = None
-    urls: list[str] | None = None
-    width: int | None = None
-
-
-class GetProductResponseSkuSalesAttributeSupplementarySkuImage(ResponseModel):
-    height: int | None = None
-    thumb_urls: list[str] | None = None
-    uri: str | None = None
-    urls: list[str] | None = None
-    width: int | None = None
-
-
-class GetProductResponseSkuStatusInfo(ResponseModel):
-    deactivation_source: str | None = None
-    status: str | None = None
 
 
 class GetProductResponseSubscribeInfoSubscribeDiscountDetail(ResponseModel):
@@ -421,42 +863,1505 @@ class GetProductResponseVideo(ResponseModel):
     width: int | None = None
 
 
+class GetProductSkppDetailParams(RequestModel):
+    """
+    Path and query arguments of `get_product_skpp_detail`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+    locale: (
+        Literal[
+            "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
+        ]
+        | None
+    ) = None
+
+
+class GetProductSkppDetailResponseRewardClaimCondition(ResponseModel):
+    condition_type: str | None = None
+    current_value: str | None = None
+    target_value: str | None = None
+
+
+class GetProductSkppDetailResponseTaskDetailActionSuggestion(ResponseModel):
+    score_increase: int | None = None
+    url: str | None = None
+
+
+class GetProductsSeoWordsParams(RequestModel):
+    """
+    Path and query arguments of `get_products_seo_words`.
+    """
+
+    product_ids: list[str]
+
+
+class GetRecommendedProductTitleAndDescriptionParams(RequestModel):
+    """
+    Path and query arguments of `get_recommended_product_title_and_description`.
+    """
+
+    product_ids: list[str]
+
+
+class GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem(ResponseModel):
+    text: str | None = None
+
+
+class GetShopSkppSummaryResponseShopSummary(ResponseModel):
+    qualified_products_count: int | None = None
+    eligible_products_count: int | None = None
+    earned_ad_credit: str | None = None
+    increased_visibility_l30d: str | None = None
+
+
+class GetSubmissionRecordsParams(RequestModel):
+    """
+    Path and query arguments of `get_submission_records`.
+    """
+
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    status: str | None = None
+    opportunity_id: str | None = None
+    product_id: str | None = None
+    submit_time_ge: Timestamp | None = None
+    submit_time_lt: Timestamp | None = None
+    page_token: str | None = None
+    page_size: int
+
+
+class GetSubmissionRecordsResponseDataSubmission(ResponseModel):
+    id: str | None = None
+    opportunity_id: str | None = None
+    opportunity_title: str | None = None
+    status: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    submit_time: int | None = None
+    review_time: int | None = None
+    rejection_reason: str | None = None
+    product_orders: int | None = None
+    product_pv: int | None = None
+
+
+class HeaderInput(RequestModel):
+    name: str
+    id: str | None = None
+
+
+class IdentifierCode(ResponseModel):
+    code: str | None = None
+    type: str | None = None
+
+
+class IdentifierCodeInput(RequestModel):
+    code: str | None = None
+    type: str | None = None
+
+
+class Image(ResponseModel):
+    height: int | None = None
+    optimized_uri: str | None = None
+    optimized_url: str | None = None
+    uri: str | None = None
+    url: str | None = None
+    width: int | None = None
+
+
+class ImageInput(RequestModel):
+    uri: str | None = None
+
+
+class IntegratedPlatformStatus(ResponseModel):
+    platform: str | None = None
+    status: str | None = None
+
+
+class Inventory(ResponseModel):
+    quantity: int | None = None
+    warehouse_id: str | None = None
+
+
+class InventoryInput(RequestModel):
+    global_warehouse_id: str | None = None
+    quantity: int | None = None
+
+
+class InventorySearchRequest(RequestModel):
+    product_ids: list[str] | None = None
+    sku_ids: list[str] | None = None
+
+
+class InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionCampaignInventory(ResponseModel):
+    campaign_name: str | None = None
+    quantity: int | None = None
+
+
+class InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionCreatorInventory(ResponseModel):
+    creator_name: str | None = None
+    quantity: int | None = None
+
+
+class InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionInShopInventory(ResponseModel):
+    quantity: int | None = None
+
+
+class InventorySearchResponseInventorySkuWarehouseInventory(ResponseModel):
+    available_quantity: int | None = None
+    committed_quantity: int | None = None
+    warehouse_id: str | None = None
+
+
+class ListOpportunitiesParams(RequestModel):
+    """
+    Path and query arguments of `list_opportunities`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+    locale: str | None = None
+
+
+class ListOpportunitiesRequest(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    opportunity_type: Literal["CATEGORY", "KEYWORD", "PRODUCT"]
+    category_ids: list[str] | None = None
+    create_time_ge: Timestamp | None = None
+    create_time_lt: Timestamp | None = None
+    tag_codes: list[str] | None = None
+
+
+class ListOpportunitiesResponseDataOpportunity(ResponseModel):
+    id: str | None = None
+    title: str | None = None
+    reference_images: list[str] | None = None
+    category_id_level_1: str | None = None
+    category_id_level_2: str | None = None
+    category_id_level_3: str | None = None
+    category_name_level_1: str | None = None
+    category_name_level_2: str | None = None
+    category_name_level_3: str | None = None
+    is_collected: bool | None = None
+    query_words: str | None = None
+    opportunity_type: str | None = None
+    brand_name: str | None = None
+    create_time: int | None = None
+    expire_time: int | None = None
+    est_market_sales_volume: str | None = None
+    est_market_gmv: str | None = None
+    search_volume: str | None = None
+    competitor_product_count: str | None = None
+    video_view_pv: str | None = None
+    tags: str | None = None
+    tag_codes: list[str] | None = None
+    reward_info: str | None = None
+    external_product_id: str | None = None
+    reference_source: str | None = None
+
+
+class ListPrice(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class ListPriceInput(RequestModel):
+    amount: str | None = None
+    currency: Literal["USD"] | None = None
+
+
+class ListProductSkppStatusesParams(RequestModel):
+    """
+    Path and query arguments of `list_product_skpp_statuses`.
+    """
+
+    locale: str | None = None
+
+
+class ListProductSkppStatusesRequest(RequestModel):
+    product_ids: list[str] | None = None
+    skpp_status: str | None = None
+    page_size: int | None = None
+    page_no: int | None = None
+
+
+class ListProductSkppStatusesResponseProductReward(ResponseModel):
+    reward_type: str | None = None
+    status: str | None = None
+    value: str | None = None
+    ad_credit_claim_status: str | None = None
+
+
+class ListingQuality(ResponseModel):
+    current_tier: str | None = None
+    remaining_recommendations: int | None = None
+
+
+class ListingSchemasParams(RequestModel):
+    """
+    Path and query arguments of `listing_schemas`.
+    """
+
+    category_ids: list[float]
+    locale: str | None = None
+    category_version: str | None = None
+
+
+class ListingSchemasResponseErrorDetail(ResponseModel):
+    category_id: float | None = None
+
+
+class ListingSchemasResponseListingSchemaFieldComplexValueOption(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class ListingSchemasResponseListingSchemaFieldComplexValueRule(ResponseModel):
+    type: str | None = None
+    value: str | None = None
+
+
+class ListingSchemasV202401Params(RequestModel):
+    """
+    Path and query arguments of `listing_schemas_v202401`.
+    """
+
+    category_ids: list[float]
+    locale: str | None = None
+    category_version: str | None = None
+
+
+class MainImageInput(RequestModel):
+    uri: str | None = None
+
+
+class ManufacturerInput(RequestModel):
+    address: str | None = None
+    email: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+
+
+class MetricValueModuleInfoInput(RequestModel):
+    id: str | None = None
+    value: str | None = None
+    unit_id: str | None = None
+
+
+class OptimizedImagesRequestImage(RequestModel):
+    optimization_mode: list[Literal["WHITE_BACKGROUND"]] | None = None
+    uri: str | None = None
+
+
+class OptimizedImagesResponseImage(ResponseModel):
+    height: int | None = None
+    optimize_status: str | None = None
+    optimized_uri: str | None = None
+    optimized_url: str | None = None
+    original_uri: str | None = None
+    original_url: str | None = None
+    width: int | None = None
+
+
+class PackageDimension(ResponseModel):
+    height: str | None = None
+    length: str | None = None
+    unit: str | None = None
+    width: str | None = None
+
+
+class PackageDimensionInput(RequestModel):
+    height: str | None = None
+    length: str | None = None
+    unit: str | None = None
+    width: str | None = None
+
+
+class PackageWeight(ResponseModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class PackageWeightInput(RequestModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class PartialEditGlobalProductParams(RequestModel):
+    """
+    Path and query arguments of `partial_edit_global_product`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditGlobalProductRequestCertificationImage(RequestModel):
+    uri: str
+
+
+class PartialEditGlobalProductRequestMainImage(RequestModel):
+    uri: str
+
+
+class PartialEditGlobalProductRequestManufacturer(RequestModel):
+    name: str | None = None
+    address: str | None = None
+    phone_number: str | None = None
+    email: str | None = None
+
+
+class PartialEditGlobalProductRequestPackageDimensions(RequestModel):
+    length: str
+    width: str
+    height: str
+    unit: str
+
+
+class PartialEditGlobalProductRequestPackageWeight(RequestModel):
+    value: str
+    unit: str
+
+
+class PartialEditGlobalProductRequestSizeChartImage(RequestModel):
+    uri: str
+
+
+class PartialEditGlobalProductRequestSizeChartTemplate(RequestModel):
+    id: str
+
+
+class PartialEditGlobalProductRequestSkuInventory(RequestModel):
+    global_warehouse_id: str
+    quantity: int
+
+
+class PartialEditGlobalProductRequestSkuPrice(RequestModel):
+    amount: str
+    currency: Literal["EUR", "USD"]
+
+
+class PartialEditGlobalProductRequestSkuSalePrice(RequestModel):
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    amount: str
+
+
+class PartialEditGlobalProductRequestSkuSalesAttributeSkuImg(RequestModel):
+    uri: str
+
+
+class PartialEditGlobalProductRequestVideo(RequestModel):
+    id: str
+
+
+class PartialEditGlobalProductResponsePublishResult(ResponseModel):
+    region: str | None = None
+    status: str | None = None
+    fail_reasons: list[FailReason] | None = None
+
+
+class PartialEditManufacturerParams(RequestModel):
+    """
+    Path and query arguments of `partial_edit_manufacturer`.
+    """
+
+    manufacturer_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditProductParams(RequestModel):
+    """
+    Path and query arguments of `partial_edit_product`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditProductRequestCertificationFile(RequestModel):
+    format: str
+    id: str
+    name: str
+
+
+class PartialEditProductRequestPackageDimensions(RequestModel):
+    height: str
+    length: str
+    unit: str
+    width: str
+
+
+class PartialEditProductRequestPackageWeight(RequestModel):
+    unit: str
+    value: str
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage(RequestModel):
+    uri: str | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement(RequestModel):
+    height: str | None = None
+    rotate_degree: str | None = None
+    width: str | None = None
+    x_coordinate: str | None = None
+    y_coordinate: str | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage(RequestModel):
+    uri: str | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea(RequestModel):
+    align_type: str | None = None
+    colors: list[str] | None = None
+    default_text: str | None = None
+    fonts: list[str] | None = None
+    max_text_length: int | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage(RequestModel):
+    uri: str | None = None
+
+
+class PartialEditProductRequestReplicatedProductSkuPrice(RequestModel):
+    currency: Literal[
+        "BRL",
+        "CZK",
+        "EUR",
+        "GBP",
+        "HUF",
+        "IDR",
+        "JPY",
+        "MXN",
+        "MYR",
+        "PHP",
+        "PLN",
+        "SGD",
+        "THB",
+        "USD",
+        "VND",
+    ]
+    sale_price: str
+
+
+class PartialEditProductRequestSkuExternalListPrice(RequestModel):
+    amount: str
+    currency: Literal["USD"]
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
+
+
+class PartialEditProductRequestSkuFee(RequestModel):
+    additional_attribute: str | None = None
+    amount: str | None = None
+    type: str | None = None
+
+
+class PartialEditProductRequestSkuInventory(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    quantity: int
+    warehouse_id: str
+    backorder_quantity: int | None = None
+    handling_time: Timestamp | None = None
+
+
+class PartialEditProductRequestSkuPrice(RequestModel):
+    currency: Literal[
+        "BRL",
+        "CZK",
+        "EUR",
+        "GBP",
+        "HUF",
+        "IDR",
+        "JPY",
+        "MXN",
+        "MYR",
+        "PHP",
+        "PLN",
+        "SGD",
+        "THB",
+        "USD",
+        "VND",
+    ]
+    amount: str | None = None
+    sale_price: str | None = None
+
+
+class PartialEditProductRequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
+    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
+    value_id: str | None = None
+    value_name: str | None = None
+
+
+class PartialEditProductRequestSkuSkuDimensions(RequestModel):
+    height: str
+    length: str
+    unit: str
+    width: str
+
+
+class PartialEditProductRequestSkuSkuWeight(RequestModel):
+    unit: str
+    value: str
+
+
+class PartialEditProductRequestSubscribeInfoEdit(RequestModel):
+    discount_details: list[DiscountDetailInput] | None = None
+    subscribe_status: str | None = None
+
+
+class PartialEditProductResponseSkuFee(ResponseModel):
+    additional_attribute: str | None = None
+    amount: str | None = None
+    type: str | None = None
+
+
+class PartialEditProductV202309Params(RequestModel):
+    """
+    Path and query arguments of `partial_edit_product_v202309`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditResponsiblePersonParams(RequestModel):
+    """
+    Path and query arguments of `partial_edit_responsible_person`.
+    """
+
+    responsible_person_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditResponsiblePersonRequest(RequestModel):
+    address: AddressInput | None = None
+    email: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    name: str | None = None
+    phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+
+
+class PhoneNumber(ResponseModel):
+    country_code: str | None = None
+    local_number: str | None = None
+
+
+class PhoneNumberInput(RequestModel):
+    availability: str | None = None
+    country_code: str | None = None
+    local_number: str | None = None
+
+
+class PreSale(ResponseModel):
+    fulfillment_type: FulfillmentType | None = None
+    type: str | None = None
+
+
+class PreSaleInput(RequestModel):
+    fulfillment_type: FulfillmentTypeInput | None = None
+    type: str | None = None
+
+
+class PredictProductPackageDimensionsAndWeightRequest(RequestModel):
+    category_id: str
+
+
+class PredictProductPackageDimensionsAndWeightResponsePackageDimensions(ResponseModel):
+    height: int | None = None
+    length: int | None = None
+    unit: str | None = None
+    width: int | None = None
+
+
+class PredictProductPackageDimensionsAndWeightResponsePackageWeight(ResponseModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class Price(ResponseModel):
+    currency: str | None = None
+    sale_price: str | None = None
+    tax_exclusive_price: str | None = None
+
+
+class PriceInput(RequestModel):
+    amount: str | None = None
+    currency: Literal["EUR", "USD"] | None = None
+
+
+class Product(ResponseModel):
+    id: str | None = None
+
+
+class ProductFamily(ResponseModel):
+    id: str | None = None
+    products: list[Product] | None = None
+
+
+class ProductInformationIssueDiagnosisParams(RequestModel):
+    """
+    Path and query arguments of `product_information_issue_diagnosis`.
+    """
+
+    product_ids: list[str]
+
+
+class PublishGlobalProductParams(RequestModel):
+    """
+    Path and query arguments of `publish_global_product`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+
+
+class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
+    quantity: int | None = None
+    warehouse_id: str | None = None
+
+
+class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
+    amount: str | None = None
+    currency: (
+        Literal[
+            "BRL",
+            "CZK",
+            "EUR",
+            "GBP",
+            "HUF",
+            "IDR",
+            "JPY",
+            "MXN",
+            "MYR",
+            "PHP",
+            "PLN",
+            "SGD",
+            "THB",
+            "USD",
+            "VND",
+        ]
+        | None
+    ) = None
+    sale_price: str | None = None
+
+
+class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
+    id: str | None = None
+    value_id: str | None = None
+
+
+class PublishGlobalProductResponsePublishResult(ResponseModel):
+    fail_reasons: list[FailReason] | None = None
+    region: str | None = None
+    status: str | None = None
+
+
+class RecommendCategoryRequest(RequestModel):
+    category_version: str | None = None
+    description: str | None = None
+    images: list[ImageInput] | None = None
+    include_prohibited_categories: bool | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
+    product_title: str | None = None
+
+
+class RecommendCategoryResponseCategory(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    level: int | None = None
+    name: str | None = None
+    permission_statuses: list[str] | None = None
+
+
+class RecommendGlobalCategoriesRequest(RequestModel):
+    category_version: Literal["v1", "v2"] | None = None
+    description: str | None = None
+    images: list[ImageInput] | None = None
+    product_title: str | None = None
+
+
+class RecommendGlobalCategoriesResponseCategory(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    level: int | None = None
+    name: str | None = None
+
+
+class RecommendRequiredProductPropertiesRequestSalesPropertyValue(RequestModel):
+    id: str
+
+
+class RecommendRequiredProductPropertiesResponseRecommendedPropertyValue(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class RecommendedCategory(ResponseModel):
+    id: str | None = None
+    local_name: str | None = None
+
+
+class RecoverProductsRequest(RequestModel):
+    product_ids: list[str] | None = None
+
+
+class RecoverProductsResponse(ResponseModel):
+    errors: list[Error] | None = None
+
+
+class ReplicateProductParams(RequestModel):
+    """
+    Path and query arguments of `replicate_product`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
+    currency: str | None = None
+    sale_price: str | None = None
+
+
+class ReplicateProductResponseErrorDetail(ResponseModel):
+    region: str | None = None
+
+
+class RequirementCondition(ResponseModel):
+    attribute_id: str | None = None
+    attribute_value_id: str | None = None
+    condition_type: str | None = None
+
+
+class RowInput(RequestModel):
+    cells: list[CellInput]
+
+
+class SalesAttribute(ResponseModel):
+    id: str | None = None
+    value_id: str | None = None
+
+
+class SalesAttributeMapping(ResponseModel):
+    global_attribute_id: str | None = None
+    global_value_id: str | None = None
+    local_attribute_id: str | None = None
+    local_value_id: str | None = None
+
+
+class ScheduledSaleInput(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    is_enabled_scheduled_sale: bool
+    schedule_sale_time: Timestamp
+
+
+class SearchGlobalProductsParams(RequestModel):
+    """
+    Path and query arguments of `search_global_products`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchGlobalProductsRequest(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time_ge: Timestamp | None = None
+    create_time_le: Timestamp | None = None
+    seller_skus: list[str] | None = None
+    status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None
+    update_time_ge: Timestamp | None = None
+    update_time_le: Timestamp | None = None
+
+
+class SearchGlobalProductsResponseGlobalProductSku(ResponseModel):
+    id: str | None = None
+    seller_sku: str | None = None
+
+
+class SearchGlobalProductsV202309Params(RequestModel):
+    """
+    Path and query arguments of `search_global_products_v202309`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchGlobalProductsV202309Request(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time_ge: Timestamp | None = None
+    create_time_le: Timestamp | None = None
+    seller_skus: list[str] | None = None
+    status: str | None = None
+    update_time_ge: Timestamp | None = None
+    update_time_le: Timestamp | None = None
+
+
+class SearchManufacturersParams(RequestModel):
+    """
+    Path and query arguments of `search_manufacturers`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchManufacturersRequest(RequestModel):
+    keyword: str | None = None
+    locales: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None
+    manufacturer_ids: list[str] | None = None
+
+
+class SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber(ResponseModel):
+    availability: str | None = None
+    country_code: str | None = None
+    local_number: str | None = None
+
+
+class SearchManufacturersV202409Params(RequestModel):
+    """
+    Path and query arguments of `search_manufacturers_v202409`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchManufacturersV202409Request(RequestModel):
+    keyword: str | None = None
+    manufacturer_ids: list[str] | None = None
+
+
+class SearchManufacturersV202409ResponseManufacturer(ResponseModel):
+    address: str | None = None
+    email: str | None = None
+    id: str | None = None
+    name: str | None = None
+    phone_number: PhoneNumber | None = None
+    registered_trade_name: str | None = None
+
+
+class SearchProductsForComplianceAuditingParams(RequestModel):
+    """
+    Path and query arguments of `search_products_for_compliance_auditing`.
+    """
+
+    shop_cipher: str | None = None
+    category_asset_cipher: str | None = None
+    page_token: str | None = None
+    page_size: int
+
+
+class SearchProductsForComplianceAuditingRequest(RequestModel):
+    product_title: str | None = None
+    product_ids: list[str] | None = None
+    seller_id: str | None = None
+    category_ids: list[str] | None = None
+    brand_ids: list[str] | None = None
+    seller_name: str | None = None
+
+
+class SearchProductsForComplianceAuditingResponseProductCategory(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    level: int | None = None
+    parent_id: str | None = None
+    is_leaf: bool | None = None
+
+
+class SearchProductsForComplianceAuditingResponseProductVariant(ResponseModel):
+    id: str | None = None
+
+
+class SearchProductsParams(RequestModel):
+    """
+    Path and query arguments of `search_products`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchProductsRequest(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    audit_status: list[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None
+    category_version: Literal["v1", "v2"] | None = None
+    create_time_ge: Timestamp | None = None
+    create_time_le: Timestamp | None = None
+    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    listing_quality_tiers: list[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None
+    return_draft_version: bool | None = None
+    seller_skus: list[str] | None = None
+    sku_ids: list[str] | None = None
+    sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None
+    status: (
+        Literal[
+            "ACTIVATE",
+            "ALL",
+            "DELETED",
+            "DRAFT",
+            "FAILED",
+            "FREEZE",
+            "PENDING",
+            "PLATFORM_DEACTIVATED",
+            "SELLER_DEACTIVATED",
+        ]
+        | None
+    ) = None
+    update_time_ge: Timestamp | None = None
+    update_time_le: Timestamp | None = None
+
+
+class SearchProductsV202309Params(RequestModel):
+    """
+    Path and query arguments of `search_products_v202309`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+    category_version: str | None = None
+
+
+class SearchProductsV202309Request(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time_ge: Timestamp | None = None
+    create_time_le: Timestamp | None = None
+    seller_skus: list[str] | None = None
+    status: str | None = None
+    update_time_ge: Timestamp | None = None
+    update_time_le: Timestamp | None = None
+
+
+class SearchProductsV202309ResponseProductSku(ResponseModel):
+    id: str | None = None
+    inventory: list[Inventory] | None = None
+    price: Price | None = None
+    seller_sku: str | None = None
+
+
+class SearchProductsV202312Params(RequestModel):
+    """
+    Path and query arguments of `search_products_v202312`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchProductsV202312Request(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    audit_status: list[str] | None = None
+    category_version: str | None = None
+    create_time_ge: Timestamp | None = None
+    create_time_le: Timestamp | None = None
+    listing_platforms: list[str] | None = None
+    listing_quality_tier: str | None = None
+    seller_skus: list[str] | None = None
+    sku_ids: list[str] | None = None
+    status: str | None = None
+    update_time_ge: Timestamp | None = None
+    update_time_le: Timestamp | None = None
+
+
+class SearchProductsV202312ResponseProductSku(ResponseModel):
+    external_list_prices: list[ExternalListPrice] | None = None
+    id: str | None = None
+    inventory: list[Inventory] | None = None
+    list_price: ListPrice | None = None
+    price: Price | None = None
+    seller_sku: str | None = None
+
+
+class SearchResponsiblePersonsParams(RequestModel):
+    """
+    Path and query arguments of `search_responsible_persons`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchResponsiblePersonsRequest(RequestModel):
+    keyword: str | None = None
+    locales: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None
+    responsible_person_ids: list[str] | None = None
+
+
+class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress(ResponseModel):
+    city: str | None = None
+    country: str | None = None
+    district: str | None = None
+    postal_code: str | None = None
+    province: str | None = None
+    street_address_line1: str | None = None
+    street_address_line2: str | None = None
+
+
+class SearchResponsiblePersonsV202409Params(RequestModel):
+    """
+    Path and query arguments of `search_responsible_persons_v202409`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchResponsiblePersonsV202409Request(RequestModel):
+    keyword: str | None = None
+    responsible_person_ids: list[str] | None = None
+
+
+class SearchResponsiblePersonsV202409ResponseResponsiblePerson(ResponseModel):
+    address: SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress | None = None
+    email: str | None = None
+    id: str | None = None
+    name: str | None = None
+    phone_number: PhoneNumber | None = None
+
+
+class SearchSizeChartsParams(RequestModel):
+    """
+    Path and query arguments of `search_size_charts`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+    locales: list[str] | None = None
+
+
+class SearchSizeChartsRequest(RequestModel):
+    ids: list[str] | None = None
+    keyword: str | None = None
+
+
+class SearchSizeChartsResponseSizeChartImage(ResponseModel):
+    locale: str | None = None
+    uri: str | None = None
+    url: str | None = None
+
+
+class SeoWord(ResponseModel):
+    text: str | None = None
+
+
+class SizeChart(ResponseModel):
+    is_required: bool | None = None
+    is_supported: bool | None = None
+
+
+class SizeChartInputImage(RequestModel):
+    uri: str | None = None
+
+
+class Sku(ResponseModel):
+    external_sku_id: str | None = None
+    id: str | None = None
+    sales_attributes: list[SalesAttribute] | None = None
+    seller_sku: str | None = None
+
+
+class SkuImg(ResponseModel):
+    height: int | None = None
+    thumb_urls: list[str] | None = None
+    uri: str | None = None
+    urls: list[str] | None = None
+    width: int | None = None
+
+
+class SkuImgInput(RequestModel):
+    uri: str | None = None
+
+
+class SkuInput(RequestModel):
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
+    seller_sku: str | None = None
+
+
+class SkuMapping(ResponseModel):
+    global_sku_id: str | None = None
+    local_sku_id: str | None = None
+    sales_attribute_mappings: list[SalesAttributeMapping] | None = None
+
+
+class SmartText(ResponseModel):
+    text: str | None = None
+
+
+class StatusInfo(ResponseModel):
+    deactivation_source: str | None = None
+    status: str | None = None
+
+
+class SubmitProductViaOpportunityParams(RequestModel):
+    """
+    Path and query arguments of `submit_product_via_opportunity`.
+    """
+
+    opportunity_id: Annotated[str, Field(min_length=1)]
+
+
+class SubmitProductViaOpportunityRequest(RequestModel):
+    product_id: str
+
+
+class SubmitProductViaOpportunityResponseSubmission(ResponseModel):
+    id: str | None = None
+    opportunity_id: str | None = None
+    product_id: str | None = None
+    status: str | None = None
+    submit_time: int | None = None
+    rejection_reason: str | None = None
+
+
+class SubmitSizeChartAppealRequestAppealMessageIndicatorDetail(RequestModel):
+    indicator_type: Literal["CONTAINS_ALL_SALE_PROPERTY", "REQUIRED_DIMENSION", "VALUE_RANGE_OUT_OF_RANGE"]
+
+
+class SubmitStrikethroughPriceParams(RequestModel):
+    """
+    Path and query arguments of `submit_strikethrough_price`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class SubmitStrikethroughPriceRequestSkuExternalRetailPrice(RequestModel):
+    amount: str
+    currency: str
+
+
+class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
+    amount: str
+    currency: str
+    transaction_time: str
+    image: PartialEditGlobalProductRequestSizeChartImage | None = None
+
+
+class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
+    sku_id: str | None = None
+
+
+class SuggestBrandsRequest(RequestModel):
+    product_title: str
+    category_id: str | None = None
+    description: str | None = None
+    images: list[ImageInput] | None = None
+
+
+class SuggestBrandsResponseBrand(ResponseModel):
+    id: str | None = None
+    is_authorized: bool | None = None
+    name: str | None = None
+
+
+class Suggestion(ResponseModel):
+    images: list[Image] | None = None
+    seo_words: list[SeoWord] | None = None
+    smart_texts: list[SmartText] | None = None
+
+
+class SupplementarySkuImageInput(RequestModel):
+    uri: str | None = None
+
+
+class TableInput(RequestModel):
+    headers: list[HeaderInput]
+    rows: list[RowInput]
+
+
+class Template(ResponseModel):
+    id: str | None = None
+
+
+class TemplateInput(RequestModel):
+    id: str | None = None
+
+
+class UpdateGlobalInventoryParams(RequestModel):
+    """
+    Path and query arguments of `update_global_inventory`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
+    id: str | None = None
+    inventory: list[InventoryInput] | None = None
+
+
+class UpdateInventoryParams(RequestModel):
+    """
+    Path and query arguments of `update_inventory`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdateInventoryRequestSku(RequestModel):
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+
+
+class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
+    code: int | None = None
+    message: str | None = None
+    warehouse_id: str | None = None
+
+
+class UpdatePriceParams(RequestModel):
+    """
+    Path and query arguments of `update_price`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdatePriceRequestSku(RequestModel):
+    external_list_prices: list[ExternalListPriceInput] | None = None
+    id: str | None = None
+    list_price: ListPriceInput | None = None
+    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+
+
+class UpdateStockOperationSettingsRequestStockOperationSetting(RequestModel):
+    enable_auto_restock: bool | None = None
+
+
+class UpdateStockOperationSettingsResponseStockOperation(ResponseModel):
+    failed_sku_ids: list[str] | None = None
+    success_sku_ids: list[str] | None = None
+
+
+class UploadProductFileForm(RequestModel):
+    """
+    Multipart fields of `upload_product_file`.
+    """
+
+    data: Any
+    name: str | None = None
+
+
+class UploadProductFileResponse(ResponseModel):
+    format: str | None = None
+    id: str | None = None
+    name: str | None = None
+    url: str | None = None
+
+
+class UploadProductImageForm(RequestModel):
+    """
+    Multipart fields of `upload_product_image`.
+    """
+
+    data: Any
+    use_case: str | None = None
+
+
+class UploadProductImageResponse(ResponseModel):
+    height: int | None = None
+    uri: str | None = None
+    url: str | None = None
+    use_case: str | None = None
+    width: int | None = None
+
+
+class Value(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class ValueInput(RequestModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class VideoInput(RequestModel):
+    id: str | None = None
+
+
+class Warning(ResponseModel):
+    message: str | None = None
+
+
+class ActivateProductResponseErrorDetail(ResponseModel):
+    extra_errors: list[ActivateProductResponseErrorDetailExtraError] | None = None
+    product_id: str | None = None
+
+
+class CertificationInput(RequestModel):
+    files: list[FileInput] | None = None
+    id: str | None = None
+    images: list[ImageInput] | None = None
+
+
+class CheckListingPrerequisitesResponse(ResponseModel):
+    check_results: list[CheckListingPrerequisitesResponseCheckResult] | None = None
+
+
+class CheckListingPrerequisitesV202309ResponseShop(ResponseModel):
+    bank_account: str | None = None
+    contact_info: str | None = None
+    gne: CheckListingPrerequisitesV202309ResponseShopGne | None = None
+    logistics: CheckListingPrerequisitesV202309ResponseShopLogistics | None = None
+    status: str | None = None
+    tax_info: str | None = None
+
+
+class CheckProductListingResponseDiagnoseSuggestions(ResponseModel):
+    images: list[Image] | None = None
+    seo_words: list[SeoWord] | None = None
+    smart_texts: list[SmartText] | None = None
+
+
+class CreateImageTranslationTasksRequest(RequestModel):
+    images: list[CreateImageTranslationTasksRequestImage] | None = None
+
+
+class CreateImageTranslationTasksResponse(ResponseModel):
+    translation_tasks: list[CreateImageTranslationTasksResponseTranslationTask] | None = None
+
+
+class CreateManufacturerRequest(RequestModel):
+    address: str | None = None
+    email: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    name: str | None = None
+    phone_number: PhoneNumberInput | None = None
+    registered_trade_name: str | None = None
+
+
 class CreateProductRequestCertification(RequestModel):
     expiration_date: int | None = None
-    files: list[CreateProductRequestCertificationFile] | None = None
+    files: list[FileInput] | None = None
     id: str | None = None
-    images: list[CreateProductRequestCertificationImage] | None = None
-
-
-class CreateProductRequestProductAttribute(RequestModel):
-    id: str | None = None
-    values: list[CreateProductRequestProductAttributeValue] | None = None
-
-
-class CreateProductRequestSizeChart(RequestModel):
-    image: CreateProductRequestSizeChartImage | None = None
-    template: CreateProductRequestSizeChartTemplate | None = None
-
-
-class CreateProductRequestSkuPreSale(RequestModel):
-    fulfillment_type: CreateProductRequestSkuPreSaleFulfillmentType | None = None
-    type: str | None = None
+    images: list[ImageInput] | None = None
 
 
 class CreateProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
     name: str | None = None
-    sku_img: CreateProductRequestSkuSalesAttributeSkuImg | None = None
-    supplementary_sku_images: list[CreateProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
+    sku_img: SkuImgInput | None = None
+    supplementary_sku_images: list[SupplementarySkuImageInput] | None = None
     value_id: str | None = None
     value_name: str | None = None
 
 
-class CreateProductResponseSku(ResponseModel):
-    external_sku_id: str | None = None
+class CreateProductResponse(ResponseModel):
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    warnings: list[Warning] | None = None
+
+
+class CreateResponsiblePersonRequest(RequestModel):
+    address: AddressInput | None = None
+    email: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    name: str | None = None
+    phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+
+
+class DeactivateProductsResponse(ResponseModel):
+    errors: list[Error] | None = None
+
+
+class DeleteGlobalProductsResponseError(ResponseModel):
+    code: int | None = None
+    detail: DeleteGlobalProductsResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class DeleteProductsResponse(ResponseModel):
+    errors: list[Error] | None = None
+
+
+class Diagnose(ResponseModel):
+    diagnosis_results: list[DiagnosisResult] | None = None
+    field: str | None = None
+    suggestion: Suggestion | None = None
+
+
+class DiagnoseandOptimizeProductResponse(ResponseModel):
+    diagnoses: list[Diagnose] | None = None
+    listing_quality: ListingQuality | None = None
+
+
+class EditGlobalProductResponsePublishResult(ResponseModel):
+    fail_reasons: list[FailReason] | None = None
+    region: str | None = None
+    status: str | None = None
+
+
+class EditProductRequestCertification(RequestModel):
+    id: str
+    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    files: list[Any] | None = None
+    expiration_date: int | None = None
+
+
+class EditProductRequestReplicatedProductSku(RequestModel):
+    price: EditProductRequestReplicatedProductSkuPrice
     id: str | None = None
-    sales_attributes: list[CreateProductResponseSkuSalesAttribute] | None = None
     seller_sku: str | None = None
+    inventory: list[EditProductRequestReplicatedProductSkuInventory] | None = None
+
+
+class EditProductRequestSkuPreSale(RequestModel):
+    type: Literal["CUSTOM", "MADE_TO_ORDER", "NONE", "PRE_ORDER"] | None = None
+    fulfillment_type: FulfillmentTypeInput | None = None
+
+
+class EditProductRequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    value_id: str | None = None
+    value_name: str | None = None
+    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
+    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
+
+
+class EditProductResponseSku(ResponseModel):
+    id: str | None = None
+    seller_sku: str | None = None
+    sales_attributes: list[SalesAttribute] | None = None
+    external_sku_id: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
+
+
+class EditProductV202309RequestCertification(RequestModel):
+    expiration_date: float | None = None
+    files: list[FileInput] | None = None
+    id: str | None = None
+    images: list[ImageInput] | None = None
+
+
+class EditProductV202309RequestSkuPreSale(RequestModel):
+    fulfillment_type: EditProductV202309RequestSkuPreSaleFulfillmentType | None = None
+    type: str | None = None
+
+
+class EditProductV202309Response(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    warnings: list[Warning] | None = None
 
 
 class GetAttributesResponseAttribute(ResponseModel):
@@ -465,7 +2370,7 @@ class GetAttributesResponseAttribute(ResponseModel):
     is_multiple_selection: bool | None = None
     is_requried: bool | None = None
     name: str | None = None
-    requirement_conditions: list[GetAttributesResponseAttributeRequirementCondition] | None = None
+    requirement_conditions: list[RequirementCondition] | None = None
     type: str | None = None
     value_data_format: str | None = None
     values: list[GetAttributesResponseAttributeValue] | None = None
@@ -477,46 +2382,124 @@ class GetBrandsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetCategoriesResponse(ResponseModel):
-    categories: list[GetCategoriesResponseCategory] | None = None
+class GetCategoryRulesResponseProductCertification(ResponseModel):
+    document_details: str | None = None
+    expiration_date: GetCategoryRulesResponseProductCertificationExpirationDate | None = None
+    id: str | None = None
+    is_required: bool | None = None
+    name: str | None = None
+    requirement_conditions: list[RequirementCondition] | None = None
+    sample_image_url: str | None = None
+
+
+class GetGlobalAttributesResponseAttribute(ResponseModel):
+    id: str | None = None
+    is_customizable: bool | None = None
+    is_multiple_selection: bool | None = None
+    is_requried: bool | None = None
+    name: str | None = None
+    optional_regions: list[str] | None = None
+    required_regions: list[str] | None = None
+    requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
+    type: str | None = None
+    values: list[Value] | None = None
+
+
+class GetGlobalCategoryRulesResponse(ResponseModel):
+    manufacturer: GetGlobalCategoryRulesResponseManufacturer | None = None
+    product_certifications: list[GetGlobalCategoryRulesResponseProductCertification] | None = None
+    responsible_person: GetGlobalCategoryRulesResponseResponsiblePerson | None = None
+    size_chart: SizeChart | None = None
+
+
+class GetGlobalListingRulesResponseInventoryRule(ResponseModel):
+    allocation_mode: str | None = None
+    associated_warehouses: list[GetGlobalListingRulesResponseInventoryRuleAssociatedWarehous] | None = None
+    local_warehouse_id: str | None = None
+
+
+class GetGlobalProductResponseCertification(ResponseModel):
+    files: list[File] | None = None
+    id: str | None = None
+    images: list[GetGlobalProductResponseCertificationImage] | None = None
+    title: str | None = None
+
+
+class GetGlobalProductResponseProduct(ResponseModel):
+    id: str | None = None
+    region: str | None = None
+    sku_mappings: list[SkuMapping] | None = None
+
+
+class GetGlobalProductResponseSizeChart(ResponseModel):
+    image: GetGlobalProductResponseSizeChartImage | None = None
+    template: Template | None = None
+
+
+class GetGlobalProductResponseSkuSalesAttribute(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    sku_img: SkuImg | None = None
+    value_id: str | None = None
+    value_name: str | None = None
+
+
+class GetGlobalReplicatedProductsResponse(ResponseModel):
+    replicated_products: list[GetGlobalReplicatedProductsResponseReplicatedProduct] | None = None
+
+
+class GetImageTranslationTasksResponseTranslationTask(ResponseModel):
+    fail_reason: str | None = None
+    id: str | None = None
+    original_image: GetImageTranslationTasksResponseTranslationTaskOriginalImage | None = None
+    status: str | None = None
+    target_language: str | None = None
+    translated_image: GetImageTranslationTasksResponseTranslationTaskTranslatedImage | None = None
+
+
+class GetOpportunityDetailResponseOpportunity(ResponseModel):
+    id: str | None = None
+    action_type: str | None = None
+    listing_criteria: GetOpportunityDetailResponseOpportunityListingCriteria | None = None
+    content_data: GetOpportunityDetailResponseOpportunityContentData | None = None
+    market_data: GetOpportunityDetailResponseOpportunityMarketData | None = None
+    basic_info: GetOpportunityDetailResponseOpportunityBasicInfo | None = None
+
+
+class GetProductPackageRecommendationsResponseProductDimensionRecommendation(ResponseModel):
+    unit: str | None = None
+    length: GetProductPackageRecommendationsResponseProductDimensionRecommendationLength | None = None
+    height: GetProductPackageRecommendationsResponseProductDimensionRecommendationHeight | None = None
+    width: GetProductPackageRecommendationsResponseProductDimensionRecommendationWidth | None = None
+
+
+class GetProductPackageRecommendationsResponseProductWeightRecommendation(ResponseModel):
+    unit: str | None = None
+    weight: GetProductPackageRecommendationsResponseProductWeightRecommendationWeight | None = None
 
 
 class GetProductResponseCertification(ResponseModel):
     expiration_date: int | None = None
-    files: list[GetProductResponseCertificationFile] | None = None
+    files: list[File] | None = None
     id: str | None = None
     images: list[GetProductResponseCertificationImage] | None = None
     title: str | None = None
 
 
-class GetProductResponseGlobalProductAssociationSkuMapping(ResponseModel):
-    global_sku_id: str | None = None
-    local_sku_id: str | None = None
-    sales_attribute_mappings: (
-        list[GetProductResponseGlobalProductAssociationSkuMappingSalesAttributeMapping] | None
-    ) = None
-
-
-class GetProductResponseProductAttribute(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-    values: list[GetProductResponseProductAttributeValue] | None = None
-
-
-class GetProductResponseProductFamily(ResponseModel):
-    id: str | None = None
-    products: list[GetProductResponseProductFamilyProduct] | None = None
+class GetProductResponseGlobalProductAssociation(ResponseModel):
+    global_product_id: str | None = None
+    sku_mappings: list[SkuMapping] | None = None
 
 
 class GetProductResponseSizeChart(ResponseModel):
     image: GetProductResponseSizeChartImage | None = None
-    template: GetProductResponseSizeChartTemplate | None = None
+    template: Template | None = None
 
 
 class GetProductResponseSkuCombinedSkuSalesAttribute(ResponseModel):
     id: str | None = None
     name: str | None = None
-    sku_img: GetProductResponseSkuCombinedSkuSalesAttributeSkuImg | None = None
+    sku_img: SkuImg | None = None
     supplementary_sku_images: (
         list[GetProductResponseSkuCombinedSkuSalesAttributeSupplementarySkuImage] | None
     ) = None
@@ -530,20 +2513,6 @@ class GetProductResponseSkuGlobalListingPolicy(ResponseModel):
     replicate_source: GetProductResponseSkuGlobalListingPolicyReplicateSource | None = None
 
 
-class GetProductResponseSkuPreSale(ResponseModel):
-    fulfillment_type: GetProductResponseSkuPreSaleFulfillmentType | None = None
-    type: str | None = None
-
-
-class GetProductResponseSkuSalesAttribute(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-    sku_img: GetProductResponseSkuSalesAttributeSkuImg | None = None
-    supplementary_sku_images: list[GetProductResponseSkuSalesAttributeSupplementarySkuImage] | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-
-
 class GetProductResponseSubscribeInfo(ResponseModel):
     subscribe_discount_details: list[GetProductResponseSubscribeInfoSubscribeDiscountDetail] | None = None
     subscribe_promotion_config: list[GetProductResponseSubscribeInfoSubscribePromotionConfig] | None = None
@@ -551,43 +2520,707 @@ class GetProductResponseSubscribeInfo(ResponseModel):
     support_subscribe: bool | None = None
 
 
-class CreateProductRequestSku(RequestModel):
-    combined_skus: list[CreateProductRequestSkuCombinedSku] | None = None
-    external_list_prices: list[CreateProductRequestSkuExternalListPrice] | None = None
+class GetProductSkppDetailResponseReward(ResponseModel):
+    reward_type: str | None = None
+    title: str | None = None
+    status: str | None = None
+    ad_credit_claim_status: str | None = None
+    value: str | None = None
+    claim_conditions: list[GetProductSkppDetailResponseRewardClaimCondition] | None = None
+    campaign_id: str | None = None
+
+
+class GetProductSkppDetailResponseTaskDetail(ResponseModel):
+    category: str | None = None
+    name: str | None = None
+    current_value: str | None = None
+    target_value: str | None = None
+    passed: bool | None = None
+    action_suggestions: list[GetProductSkppDetailResponseTaskDetailActionSuggestion] | None = None
+
+
+class GetProductsSeoWordsResponseProduct(ResponseModel):
+    id: str | None = None
+    seo_words: list[SeoWord] | None = None
+
+
+class GetRecommendedProductTitleAndDescriptionResponseProductSuggestion(ResponseModel):
+    field: str | None = None
+    items: list[GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem] | None = None
+
+
+class GetShopSkppSummaryResponse(ResponseModel):
+    shop_summary: GetShopSkppSummaryResponseShopSummary | None = None
+
+
+class GetSubmissionRecordsResponseData(ResponseModel):
+    submissions: list[GetSubmissionRecordsResponseDataSubmission] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class GlobalSku(ResponseModel):
+    external_global_sku_id: str | None = None
+    id: str | None = None
+    sales_attributes: list[SalesAttribute] | None = None
+    seller_sku: str | None = None
+
+
+class InventorySearchResponseInventorySkuTotalAvailableInventoryDistribution(ResponseModel):
+    campaign_inventory: (
+        list[InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionCampaignInventory] | None
+    ) = None
+    creator_inventory: (
+        list[InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionCreatorInventory] | None
+    ) = None
+    in_shop_inventory: (
+        InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionInShopInventory | None
+    ) = None
+
+
+class ListOpportunitiesResponseData(ResponseModel):
+    opportunities: list[ListOpportunitiesResponseDataOpportunity] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class ListProductSkppStatusesResponseProduct(ResponseModel):
+    product_id: str | None = None
+    title: str | None = None
+    skpp_status: str | None = None
+    affiliate_program_status: str | None = None
+    total_score: int | None = None
+    target_score: int | None = None
+    rewards: list[ListProductSkppStatusesResponseProductReward] | None = None
+
+
+class ListingSchemasResponseError(ResponseModel):
+    code: float | None = None
+    detail: ListingSchemasResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class ListingSchemasResponseListingSchemaFieldComplexValue(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    options: list[ListingSchemasResponseListingSchemaFieldComplexValueOption] | None = None
+    rules: list[ListingSchemasResponseListingSchemaFieldComplexValueRule] | None = None
+
+
+class ListingSchemasV202401ResponseListingSchemaFiled(ResponseModel):
+    complex_values: list[ListingSchemasResponseListingSchemaFieldComplexValue] | None = None
+    id: str | None = None
+    name: str | None = None
+    options: list[ListingSchemasResponseListingSchemaFieldComplexValueOption] | None = None
+    rules: list[ListingSchemasResponseListingSchemaFieldComplexValueRule] | None = None
+
+
+class MetricStandardInfoInput(RequestModel):
+    id: str | None = None
+    metric_value_module_infos: list[MetricValueModuleInfoInput] | None = None
+
+
+class OptimizedImagesRequest(RequestModel):
+    images: list[OptimizedImagesRequestImage] | None = None
+
+
+class OptimizedImagesResponse(ResponseModel):
+    images: list[OptimizedImagesResponseImage] | None = None
+
+
+class PartialEditGlobalProductRequestCertification(RequestModel):
+    id: str
+    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    files: list[Any] | None = None
+
+
+class PartialEditGlobalProductRequestProductAttribute(RequestModel):
+    id: str
+    values: list[ValueInput]
+
+
+class PartialEditGlobalProductRequestSizeChart(RequestModel):
+    image: PartialEditGlobalProductRequestSizeChartImage | None = None
+    template: PartialEditGlobalProductRequestSizeChartTemplate | None = None
+
+
+class PartialEditGlobalProductRequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    value_id: str | None = None
+    value_name: str | None = None
+    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
+
+
+class PartialEditGlobalProductResponseGlobalSku(ResponseModel):
+    id: str | None = None
+    seller_sku: str | None = None
+    sales_attributes: list[SalesAttribute] | None = None
+    external_global_sku_id: str | None = None
+
+
+class PartialEditManufacturerRequest(RequestModel):
+    address: str | None = None
+    email: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    name: str | None = None
+    phone_number: PhoneNumberInput | None = None
+    registered_trade_name: str | None = None
+
+
+class PartialEditProductRequestCertification(RequestModel):
+    id: str
+    expiration_date: int | None = None
+    files: list[PartialEditProductRequestCertificationFile] | None = None
+    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea(RequestModel):
+    default_image: (
+        PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage | None
+    ) = None
+    min_height: int | None = None
+    min_width: int | None = None
+
+
+class PartialEditProductRequestReplicatedProductSku(RequestModel):
+    price: PartialEditProductRequestReplicatedProductSkuPrice
+    external_sku_id: str | None = None
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    seller_sku: str | None = None
+
+
+class PartialEditProductRequestSku(RequestModel):
+    external_list_prices: list[PartialEditProductRequestSkuExternalListPrice] | None = None
     external_sku_id: str | None = None
     external_urls: list[str] | None = None
     extra_identifier_codes: list[str] | None = None
-    identifier_code: CreateProductRequestSkuIdentifierCode | None = None
-    inventory: list[CreateProductRequestSkuInventory] | None = None
-    list_price: CreateProductRequestSkuListPrice | None = None
-    pre_sale: CreateProductRequestSkuPreSale | None = None
+    fees: list[PartialEditProductRequestSkuFee] | None = None
+    id: str | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[PartialEditProductRequestSkuInventory] | None = None
+    list_price: EditProductRequestSkuListPrice | None = None
+    pre_sale: PreSaleInput | None = None
+    price: PartialEditProductRequestSkuPrice | None = None
+    sales_attributes: list[PartialEditProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_dimensions: PartialEditProductRequestSkuSkuDimensions | None = None
+    sku_unit_count: str | None = None
+    sku_weight: PartialEditProductRequestSkuSkuWeight | None = None
+
+
+class PartialEditProductResponseSku(ResponseModel):
+    external_sku_id: str | None = None
+    fees: list[PartialEditProductResponseSkuFee] | None = None
+    id: str | None = None
+    sales_attributes: list[SalesAttribute] | None = None
+    seller_sku: str | None = None
+
+
+class PartialEditProductV202309RequestSku(RequestModel):
+    external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
+    external_sku_id: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    id: str | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    list_price: EditProductV202309RequestSkuListPrice | None = None
+    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    price: EditProductV202309RequestSkuPrice | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+
+
+class PartialEditProductV202309Response(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+
+
+class PredictProductPackageDimensionsAndWeightResponse(ResponseModel):
+    package_dimensions: PredictProductPackageDimensionsAndWeightResponsePackageDimensions | None = None
+    package_weight: PredictProductPackageDimensionsAndWeightResponsePackageWeight | None = None
+
+
+class ProductAttribute(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    values: list[Value] | None = None
+
+
+class ProductAttributeInput(RequestModel):
+    id: str | None = None
+    values: list[ValueInput] | None = None
+
+
+class ProductInformationIssueDiagnosisResponseProduct(ResponseModel):
+    diagnoses: list[Diagnose] | None = None
+    id: str | None = None
+    listing_quality: ListingQuality | None = None
+
+
+class PublishGlobalProductRequestPublishTargetSku(RequestModel):
+    inventory: PublishGlobalProductRequestPublishTargetSkuInventory | None = None
+    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    related_global_sku_id: str | None = None
+
+
+class PublishGlobalProductResponseProductSku(ResponseModel):
+    id: str | None = None
+    related_global_sku_id: str | None = None
+    sale_attributes: list[PublishGlobalProductResponseProductSkuSaleAttribute] | None = None
+    seller_sku: str | None = None
+
+
+class RecommendCategoryResponse(ResponseModel):
+    categories: list[RecommendCategoryResponseCategory] | None = None
+    leaf_category_id: str | None = None
+
+
+class RecommendGlobalCategoriesResponse(ResponseModel):
+    categories: list[RecommendGlobalCategoriesResponseCategory] | None = None
+    leaf_category_id: str | None = None
+
+
+class RecommendRequiredProductPropertiesRequestSalesProperty(RequestModel):
+    id: str
+    values: list[RecommendRequiredProductPropertiesRequestSalesPropertyValue]
+
+
+class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseModel):
+    id: str | None = None
+    is_customizable: bool | None = None
+    is_multiple_selection: bool | None = None
+    is_required: bool | None = None
+    name: str | None = None
+    type: str | None = None
+    values: list[RecommendRequiredProductPropertiesResponseRecommendedPropertyValue] | None = None
+
+
+class ReplicateProductRequestReplicateTargetSku(RequestModel):
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
+    source_sku_id: str | None = None
+
+
+class ReplicateProductResponseError(ResponseModel):
+    code: int | None = None
+    detail: ReplicateProductResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class ReplicatedProductInput(RequestModel):
+    region: str | None = None
+    skus: list[SkuInput] | None = None
+
+
+class SalesAttributeInput(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    sku_img: SkuImgInput | None = None
+    value_id: str | None = None
+    value_name: str | None = None
+
+
+class SearchGlobalProductsResponseGlobalProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
+class SearchManufacturersResponseManufacturerRegionalProfile(ResponseModel):
+    address: str | None = None
+    email: str | None = None
+    locale: str | None = None
+    name: str | None = None
+    phone_number: SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber | None = None
+    registered_trade_name: str | None = None
+
+
+class SearchManufacturersV202409Response(ResponseModel):
+    manufacturers: list[SearchManufacturersV202409ResponseManufacturer] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class SearchProductsForComplianceAuditingResponseProduct(ResponseModel):
+    id: str | None = None
+    title: str | None = None
+    country: str | None = None
+    description: str | None = None
+    variants: list[SearchProductsForComplianceAuditingResponseProductVariant] | None = None
+    listing_url: str | None = None
+    seller_name: str | None = None
+    seller_id: str | None = None
+    main_image_urls: list[str] | None = None
+    brand_id: str | None = None
+    brand_name: str | None = None
+    categories: list[SearchProductsForComplianceAuditingResponseProductCategory] | None = None
+
+
+class SearchProductsResponseProductSku(ResponseModel):
+    external_list_prices: list[ExternalListPrice] | None = None
+    id: str | None = None
+    inventory: list[Inventory] | None = None
+    list_price: ListPrice | None = None
+    pre_sale: PreSale | None = None
+    price: Price | None = None
+    seller_sku: str | None = None
+    status_info: StatusInfo | None = None
+
+
+class SearchProductsV202309ResponseProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    product_sync_fail_reasons: list[str] | None = None
+    recommended_categories: list[RecommendedCategory] | None = None
+    sales_regions: list[str] | None = None
+    skus: list[SearchProductsV202309ResponseProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
+class SearchProductsV202312ResponseProduct(ResponseModel):
+    audit: Audit | None = None
+    create_time: int | None = None
+    id: str | None = None
+    integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
+    is_not_for_sale: bool | None = None
+    listing_quality_tier: str | None = None
+    product_sync_fail_reasons: list[str] | None = None
+    recommended_categories: list[RecommendedCategory] | None = None
+    sales_regions: list[str] | None = None
+    skus: list[SearchProductsV202312ResponseProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
+class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfile(ResponseModel):
+    address: SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress | None = None
+    email: str | None = None
+    locale: str | None = None
+    name: str | None = None
+    phone_number: PhoneNumber | None = None
+
+
+class SearchResponsiblePersonsV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    responsible_persons: list[SearchResponsiblePersonsV202409ResponseResponsiblePerson] | None = None
+    total_count: int | None = None
+
+
+class SearchSizeChartsResponseSizeChart(ResponseModel):
+    images: list[SearchSizeChartsResponseSizeChartImage] | None = None
+    template_id: str | None = None
+    template_name: str | None = None
+
+
+class SizeChartDataInput(RequestModel):
+    measurement_type: Literal["BODY_MEASUREMENTS", "GENERIC_MEASUREMENTS", "PRODUCT_MEASUREMENTS"]
+    table: TableInput
+    unit_system: Literal["IMPERIAL", "METRIC"]
+    description: str | None = None
+    is_one_size: bool | None = None
+    size_types: list[str] | None = None
+
+
+class SizeChartInput(RequestModel):
+    image: SizeChartInputImage | None = None
+    template: TemplateInput | None = None
+
+
+class SubmitProductViaOpportunityResponse(ResponseModel):
+    submission: SubmitProductViaOpportunityResponseSubmission | None = None
+
+
+class SubmitSizeChartAppealRequestAppealMessage(RequestModel):
+    field_name: Literal["APPEAL_MESSAGE_FIELD_SIZE_CHART"]
+    indicator_details: list[SubmitSizeChartAppealRequestAppealMessageIndicatorDetail]
+    size_chart_id: str | None = None
+    size_chart_image_uri: str | None = None
+
+
+class SubmitStrikethroughPriceRequestSku(RequestModel):
+    external_retail_price: SubmitStrikethroughPriceRequestSkuExternalRetailPrice
+    external_sku_id: str
+    external_transaction_price: SubmitStrikethroughPriceRequestSkuExternalTransactionPrice
+    id: str
+
+
+class SubmitStrikethroughPriceResponseError(ResponseModel):
+    code: int | None = None
+    detail: SubmitStrikethroughPriceResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class SuggestBrandsResponse(ResponseModel):
+    brands: list[SuggestBrandsResponseBrand] | None = None
+
+
+class UpdateGlobalInventoryRequest(RequestModel):
+    global_skus: list[UpdateGlobalInventoryRequestGlobalSku] | None = None
+
+
+class UpdateInventoryRequest(RequestModel):
+    skus: list[UpdateInventoryRequestSku] | None = None
+
+
+class UpdateInventoryResponseErrorDetail(ResponseModel):
+    extra_errors: list[UpdateInventoryResponseErrorDetailExtraError] | None = None
+    sku_id: str | None = None
+
+
+class UpdatePriceRequest(RequestModel):
+    skus: list[UpdatePriceRequestSku] | None = None
+
+
+class UpdateStockOperationSettingsRequest(RequestModel):
+    seller_id: str
+    sku_ids: list[str] | None = None
+    stock_operation_setting: UpdateStockOperationSettingsRequestStockOperationSetting | None = None
+
+
+class UpdateStockOperationSettingsResponse(ResponseModel):
+    stock_operation: UpdateStockOperationSettingsResponseStockOperation | None = None
+
+
+class ActivateProductResponseError(ResponseModel):
+    code: int | None = None
+    detail: ActivateProductResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class CheckListingPrerequisitesV202309Response(ResponseModel):
+    shop: CheckListingPrerequisitesV202309ResponseShop | None = None
+
+
+class CheckProductListingRequestSku(RequestModel):
+    combined_skus: list[CombinedSkuInput] | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
+    external_sku_id: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    list_price: ListPriceInput | None = None
+    pre_sale: PreSaleInput | None = None
+    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+
+
+class CheckProductListingResponseDiagnose(ResponseModel):
+    diagnosis_results: list[DiagnosisResult] | None = None
+    field: str | None = None
+    suggestions: CheckProductListingResponseDiagnoseSuggestions | None = None
+
+
+class CreateGlobalProductRequestSku(RequestModel):
+    external_global_sku_id: str | None = None
+    extra_identifier_codes: list[str] | None = None
+    global_quantity: int | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[InventoryInput] | None = None
+    price: PriceInput | None = None
+    sales_attributes: list[SalesAttributeInput] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+
+
+class CreateGlobalProductResponse(ResponseModel):
+    global_product_id: str | None = None
+    global_skus: list[GlobalSku] | None = None
+
+
+class CreateProductRequestSku(RequestModel):
+    combined_skus: list[CombinedSkuInput] | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
+    external_sku_id: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    list_price: ListPriceInput | None = None
+    pre_sale: PreSaleInput | None = None
     price: CreateProductRequestSkuPrice | None = None
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
 
 
-class CreateProductResponse(ResponseModel):
+class CreateSizeChartV2Request(RequestModel):
+    category_id: str
+    size_chart_data: SizeChartDataInput
+    size_chart_mode: str
+    template_name: str | None = None
+
+
+class DeleteGlobalProductsResponse(ResponseModel):
+    errors: list[DeleteGlobalProductsResponseError] | None = None
+
+
+class DiagnoseandOptimizeProductRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str | None = None
+    description: str | None = None
+    main_images: list[MainImageInput] | None = None
+    optimization_fields: list[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
     product_id: str | None = None
-    skus: list[CreateProductResponseSku] | None = None
-    warnings: list[CreateProductResponseWarning] | None = None
+    size_chart: SizeChartInput | None = None
+    title: str | None = None
+
+
+class EditGlobalProductRequestSku(RequestModel):
+    external_global_sku_id: str | None = None
+    extra_identifier_codes: list[str] | None = None
+    global_quantity: int | None = None
+    id: str | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[InventoryInput] | None = None
+    price: PriceInput | None = None
+    sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
+    sales_attributes: list[SalesAttributeInput] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+
+
+class EditGlobalProductResponse(ResponseModel):
+    global_skus: list[GlobalSku] | None = None
+    publish_results: list[EditGlobalProductResponsePublishResult] | None = None
+
+
+class EditProductRequestProductAttributeValue(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    metric_standard_info: MetricStandardInfoInput | None = None
+
+
+class EditProductRequestReplicatedProduct(RequestModel):
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    skus: list[EditProductRequestReplicatedProductSku] | None = None
+    inventory_mode: str | None = None
+
+
+class EditProductRequestSku(RequestModel):
+    id: str | None = None
+    sales_attributes: list[EditProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    price: EditProductRequestSkuPrice | None = None
+    external_sku_id: str | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[EditProductRequestSkuInventory] | None = None
+    combined_skus: list[EditProductRequestSkuCombinedSku] | None = None
+    sku_unit_count: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    pre_sale: EditProductRequestSkuPreSale | None = None
+    list_price: EditProductRequestSkuListPrice | None = None
+    external_list_prices: list[EditProductRequestSkuExternalListPrice] | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
+    sku_dimensions: EditProductRequestSkuSkuDimensions | None = None
+    sku_weight: EditProductRequestSkuSkuWeight | None = None
+
+
+class EditProductResponse(ResponseModel):
+    product_id: str | None = None
+    skus: list[EditProductResponseSku] | None = None
+    warnings: list[Warning] | None = None
+    audit: EditProductResponseAudit | None = None
+
+
+class EditProductV202309RequestSku(RequestModel):
+    combined_skus: list[CombinedSkuInput] | None = None
+    external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
+    external_sku_id: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    id: str | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    list_price: EditProductV202309RequestSkuListPrice | None = None
+    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    price: EditProductV202309RequestSkuPrice | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+
+
+class EditSizeChartV2Request(RequestModel):
+    size_chart_data: SizeChartDataInput
+    size_chart_id: str
+    template_name: str | None = None
 
 
 class GetAttributesResponse(ResponseModel):
     attributes: list[GetAttributesResponseAttribute] | None = None
 
 
-class GetProductResponseGlobalProductAssociation(ResponseModel):
-    global_product_id: str | None = None
-    sku_mappings: list[GetProductResponseGlobalProductAssociationSkuMapping] | None = None
+class GetCategoryRulesResponse(ResponseModel):
+    allowed_special_product_types: list[str] | None = None
+    cod: GetCategoryRulesResponseCod | None = None
+    epr: GetCategoryRulesResponseEpr | None = None
+    manufacturer: GetCategoryRulesResponseManufacturer | None = None
+    package_dimension: GetCategoryRulesResponsePackageDimension | None = None
+    product_certifications: list[GetCategoryRulesResponseProductCertification] | None = None
+    responsible_person: GetCategoryRulesResponseResponsiblePerson | None = None
+    size_chart: SizeChart | None = None
+
+
+class GetGlobalAttributesResponse(ResponseModel):
+    attributes: list[GetGlobalAttributesResponseAttribute] | None = None
+
+
+class GetGlobalListingRulesResponse(ResponseModel):
+    inventory_rules: list[GetGlobalListingRulesResponseInventoryRule] | None = None
+    listing_methods: list[str] | None = None
+
+
+class GetGlobalProductResponseSku(ResponseModel):
+    external_global_sku_id: str | None = None
+    extra_identifier_codes: list[str] | None = None
+    global_quantity: int | None = None
+    id: str | None = None
+    identifier_code: IdentifierCode | None = None
+    inventory: list[GetGlobalProductResponseSkuInventory] | None = None
+    price: GetGlobalProductResponseSkuPrice | None = None
+    sales_attributes: list[GetGlobalProductResponseSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+
+
+class GetImageTranslationTasksResponse(ResponseModel):
+    translation_tasks: list[GetImageTranslationTasksResponseTranslationTask] | None = None
+
+
+class GetOpportunityDetailResponse(ResponseModel):
+    opportunity: GetOpportunityDetailResponseOpportunity | None = None
+
+
+class GetProductPackageRecommendationsResponseProduct(ResponseModel):
+    product_id: str | None = None
+    abnormality_types: list[str] | None = None
+    weight_recommendation: GetProductPackageRecommendationsResponseProductWeightRecommendation | None = None
+    dimension_recommendation: (
+        GetProductPackageRecommendationsResponseProductDimensionRecommendation | None
+    ) = None
 
 
 class GetProductResponseSkuCombinedSku(ResponseModel):
-    brand: GetProductResponseSkuCombinedSkuBrand | None = None
+    brand: GetProductResponseBrand | None = None
     categories: list[GetProductResponseSkuCombinedSkuCategory] | None = None
     combined_listing_not_live_reasons: list[str] | None = None
-    inventory: list[GetProductResponseSkuCombinedSkuInventory] | None = None
-    price: GetProductResponseSkuCombinedSkuPrice | None = None
+    inventory: list[Inventory] | None = None
+    price: Price | None = None
     product_id: str | None = None
     product_main_image: GetProductResponseSkuCombinedSkuProductMainImage | None = None
     sales_attributes: list[GetProductResponseSkuCombinedSkuSalesAttribute] | None = None
@@ -595,6 +3228,382 @@ class GetProductResponseSkuCombinedSku(ResponseModel):
     sku_count: int | None = None
     sku_id: str | None = None
     title: str | None = None
+
+
+class GetProductSkppDetailResponse(ResponseModel):
+    product_id: str | None = None
+    affiliate_program_status: str | None = None
+    total_score: int | None = None
+    target_score: int | None = None
+    rewards: list[GetProductSkppDetailResponseReward] | None = None
+    task_details: list[GetProductSkppDetailResponseTaskDetail] | None = None
+    update_time: int | None = None
+    skpp_status: str | None = None
+
+
+class GetProductsSeoWordsResponse(ResponseModel):
+    products: list[GetProductsSeoWordsResponseProduct] | None = None
+
+
+class GetRecommendedProductTitleAndDescriptionResponseProduct(ResponseModel):
+    id: str | None = None
+    suggestions: list[GetRecommendedProductTitleAndDescriptionResponseProductSuggestion] | None = None
+
+
+class GetSubmissionRecordsResponse(ResponseModel):
+    data: GetSubmissionRecordsResponseData | None = None
+
+
+class InventorySearchResponseInventorySku(ResponseModel):
+    id: str | None = None
+    seller_sku: str | None = None
+    total_available_inventory_distribution: (
+        InventorySearchResponseInventorySkuTotalAvailableInventoryDistribution | None
+    ) = None
+    total_available_quantity: int | None = None
+    total_committed_quantity: int | None = None
+    warehouse_inventory: list[InventorySearchResponseInventorySkuWarehouseInventory] | None = None
+
+
+class ListOpportunitiesResponse(ResponseModel):
+    data: ListOpportunitiesResponseData | None = None
+
+
+class ListProductSkppStatusesResponse(ResponseModel):
+    products: list[ListProductSkppStatusesResponseProduct] | None = None
+    total_count: int | None = None
+    update_time: int | None = None
+
+
+class ListingSchemasResponseListingSchemaField(ResponseModel):
+    complex_values: list[ListingSchemasResponseListingSchemaFieldComplexValue] | None = None
+    id: str | None = None
+    name: str | None = None
+    options: list[ListingSchemasResponseListingSchemaFieldComplexValueOption] | None = None
+    rules: list[ListingSchemasResponseListingSchemaFieldComplexValueRule] | None = None
+
+
+class ListingSchemasV202401ResponseListingSchema(ResponseModel):
+    category_id: float | None = None
+    fileds: list[ListingSchemasV202401ResponseListingSchemaFiled] | None = None
+
+
+class PartialEditGlobalProductRequestSku(RequestModel):
+    id: str | None = None
+    global_quantity: int | None = None
+    seller_sku: str | None = None
+    price: PartialEditGlobalProductRequestSkuPrice | None = None
+    sales_attributes: list[PartialEditGlobalProductRequestSkuSalesAttribute] | None = None
+    inventory: list[PartialEditGlobalProductRequestSkuInventory] | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    sku_unit_count: str | None = None
+    extra_identifier_codes: list[str] | None = None
+    external_global_sku_id: str | None = None
+    sale_prices: list[PartialEditGlobalProductRequestSkuSalePrice] | None = None
+
+
+class PartialEditGlobalProductResponse(ResponseModel):
+    global_skus: list[PartialEditGlobalProductResponseGlobalSku] | None = None
+    publish_results: list[PartialEditGlobalProductResponsePublishResult] | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea(RequestModel):
+    area_name: str | None = None
+    area_placement: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement | None = None
+    area_type: str | None = None
+    external_area_id: str | None = None
+    image_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea | None = None
+    is_required: bool | None = None
+    text_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea | None = None
+
+
+class PartialEditProductRequestReplicatedProduct(RequestModel):
+    region: Literal[
+        "AT",
+        "BE",
+        "CZ",
+        "DE",
+        "ES",
+        "FR",
+        "GB",
+        "GR",
+        "HU",
+        "ID",
+        "IE",
+        "IT",
+        "JP",
+        "MX",
+        "MY",
+        "NL",
+        "PH",
+        "PO",
+        "PT",
+        "SG",
+        "TH",
+        "US",
+        "VN",
+    ]
+    inventory_mode: str | None = None
+    skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
+
+
+class PartialEditProductResponse(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[PartialEditProductResponseSku] | None = None
+
+
+class PartialEditProductV202309Request(RequestModel):
+    brand_id: str | None = None
+    certifications: list[EditProductV202309RequestCertification] | None = None
+    description: str | None = None
+    external_product_id: str | None = None
+    is_cod_allowed: bool | None = None
+    listing_platforms: list[str] | None = None
+    main_images: list[MainImageInput] | None = None
+    manufacturer_ids: list[str] | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    replicated_products: list[ReplicatedProductInput] | None = None
+    responsible_person_ids: list[str] | None = None
+    save_mode: str | None = None
+    size_chart: SizeChartInput | None = None
+    skus: list[PartialEditProductV202309RequestSku] | None = None
+    title: str | None = None
+    video: VideoInput | None = None
+
+
+class ProductInformationIssueDiagnosisResponse(ResponseModel):
+    products: list[ProductInformationIssueDiagnosisResponseProduct] | None = None
+
+
+class PublishGlobalProductRequestPublishTarget(RequestModel):
+    manufacturer_ids: list[str] | None = None
+    region: (
+        Literal[
+            "AT",
+            "BE",
+            "CZ",
+            "DE",
+            "ES",
+            "FR",
+            "GB",
+            "GR",
+            "HU",
+            "ID",
+            "IE",
+            "IT",
+            "JP",
+            "MX",
+            "MY",
+            "NL",
+            "PH",
+            "PO",
+            "PT",
+            "SG",
+            "TH",
+            "US",
+            "VN",
+        ]
+        | None
+    ) = None
+    responsible_person_ids: list[str] | None = None
+    skus: list[PublishGlobalProductRequestPublishTargetSku] | None = None
+
+
+class PublishGlobalProductResponseProduct(ResponseModel):
+    id: str | None = None
+    region: str | None = None
+    shop_id: str | None = None
+    skus: list[PublishGlobalProductResponseProductSku] | None = None
+
+
+class RecommendRequiredProductPropertiesRequest(RequestModel):
+    category_id: str
+    product_title: str
+    description: str | None = None
+    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    sales_properties: list[RecommendRequiredProductPropertiesRequestSalesProperty] | None = None
+    target_property_ids: list[str] | None = None
+
+
+class RecommendRequiredProductPropertiesResponse(ResponseModel):
+    recommended_properties: list[RecommendRequiredProductPropertiesResponseRecommendedProperty] | None = None
+
+
+class ReplicateProductRequestReplicateTarget(RequestModel):
+    region: str | None = None
+    skus: list[ReplicateProductRequestReplicateTargetSku] | None = None
+
+
+class ReplicateProductResponse(ResponseModel):
+    errors: list[ReplicateProductResponseError] | None = None
+
+
+class SearchGlobalProductsResponse(ResponseModel):
+    global_products: list[SearchGlobalProductsResponseGlobalProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class SearchManufacturersResponseManufacturer(ResponseModel):
+    id: str | None = None
+    regional_profiles: list[SearchManufacturersResponseManufacturerRegionalProfile] | None = None
+
+
+class SearchProductsForComplianceAuditingResponse(ResponseModel):
+    next_page_token: str | None = None
+    total_count: int | None = None
+    products: list[SearchProductsForComplianceAuditingResponseProduct] | None = None
+
+
+class SearchProductsResponseProduct(ResponseModel):
+    audit: Audit | None = None
+    create_time: int | None = None
+    has_draft: bool | None = None
+    id: str | None = None
+    integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
+    is_not_for_sale: bool | None = None
+    listing_quality_tier: str | None = None
+    product_families: list[ProductFamily] | None = None
+    product_sync_fail_reasons: list[str] | None = None
+    recommended_categories: list[RecommendedCategory] | None = None
+    sales_regions: list[str] | None = None
+    skus: list[SearchProductsResponseProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
+class SearchProductsV202309Response(ResponseModel):
+    next_page_token: str | None = None
+    products: list[SearchProductsV202309ResponseProduct] | None = None
+    total_count: int | None = None
+
+
+class SearchProductsV202312Response(ResponseModel):
+    next_page_token: str | None = None
+    products: list[SearchProductsV202312ResponseProduct] | None = None
+    total_count: int | None = None
+
+
+class SearchResponsiblePersonsResponseResponsiblePerson(ResponseModel):
+    id: str | None = None
+    regional_profiles: list[SearchResponsiblePersonsResponseResponsiblePersonRegionalProfile] | None = None
+
+
+class SearchSizeChartsResponse(ResponseModel):
+    next_page_token: str | None = None
+    size_chart: list[SearchSizeChartsResponseSizeChart] | None = None
+    total_count: int | None = None
+
+
+class SubmitSizeChartAppealRequest(RequestModel):
+    product_id: int
+    appeal_message: SubmitSizeChartAppealRequestAppealMessage
+
+
+class SubmitStrikethroughPriceRequest(RequestModel):
+    external_product_id: str
+    skus: list[SubmitStrikethroughPriceRequestSku]
+
+
+class SubmitStrikethroughPriceResponse(ResponseModel):
+    errors: list[SubmitStrikethroughPriceResponseError] | None = None
+
+
+class UpdateInventoryResponseError(ResponseModel):
+    code: int | None = None
+    detail: UpdateInventoryResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class ActivateProductResponse(ResponseModel):
+    errors: list[ActivateProductResponseError] | None = None
+
+
+class CheckProductListingRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str | None = None
+    certifications: list[CreateProductRequestCertification] | None = None
+    delivery_option_ids: list[str] | None = None
+    description: str | None = None
+    external_product_id: str | None = None
+    is_cod_allowed: bool | None = None
+    is_pre_owned: bool | None = None
+    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    main_images: list[MainImageInput] | None = None
+    manufacturer_ids: list[str] | None = None
+    minimum_order_quantity: int | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
+    primary_combined_product_id: str | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    responsible_person_ids: list[str] | None = None
+    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    size_chart: SizeChartInput | None = None
+    skus: list[CheckProductListingRequestSku] | None = None
+    title: str | None = None
+    video: VideoInput | None = None
+
+
+class CheckProductListingResponse(ResponseModel):
+    check_result: str | None = None
+    diagnoses: list[CheckProductListingResponseDiagnose] | None = None
+    fail_reasons: list[CheckProductListingResponseFailReason] | None = None
+    listing_quality: ListingQuality | None = None
+    warnings: Warning | None = None
+
+
+class CreateGlobalProductRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str | None = None
+    category_version: str | None = None
+    certifications: list[CertificationInput] | None = None
+    description: str | None = None
+    external_global_product_id: str | None = None
+    main_images: list[MainImageInput] | None = None
+    manufacturer: ManufacturerInput | None = None
+    manufacturer_ids: list[str] | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    responsible_person_ids: list[str] | None = None
+    size_chart: SizeChartInput | None = None
+    skus: list[CreateGlobalProductRequestSku] | None = None
+    source_locale: (
+        Literal[
+            "cs-CZ",
+            "de-AT",
+            "de-BE",
+            "de-DE",
+            "el-GR",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-BE",
+            "fr-FR",
+            "hu-HU",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "nl-BE",
+            "nl-NL",
+            "pl-PL",
+            "pt-BR",
+            "pt-PT",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
+    title: str | None = None
+    video: VideoInput | None = None
 
 
 class CreateProductRequest(RequestModel):
@@ -610,43 +3619,267 @@ class CreateProductRequest(RequestModel):
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    main_images: list[CreateProductRequestMainImage] | None = None
+    main_images: list[MainImageInput] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
-    package_dimensions: CreateProductRequestPackageDimensions | None = None
-    package_weight: CreateProductRequestPackageWeight | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
     primary_combined_product_id: str | None = None
-    product_attributes: list[CreateProductRequestProductAttribute] | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
     shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
-    size_chart: CreateProductRequestSizeChart | None = None
+    size_chart: SizeChartInput | None = None
     skus: list[CreateProductRequestSku] | None = None
     title: str | None = None
-    video: CreateProductRequestVideo | None = None
+    video: VideoInput | None = None
+
+
+class EditGlobalProductRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str | None = None
+    category_version: str | None = None
+    certifications: list[CertificationInput] | None = None
+    description: str | None = None
+    external_global_product_id: str | None = None
+    main_images: list[MainImageInput] | None = None
+    manufacturer: ManufacturerInput | None = None
+    manufacturer_ids: list[str] | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    responsible_person_ids: list[str] | None = None
+    size_chart: SizeChartInput | None = None
+    skus: list[EditGlobalProductRequestSku] | None = None
+    title: str | None = None
+    video: VideoInput | None = None
+
+
+class EditProductRequestProductAttribute(RequestModel):
+    id: str
+    values: list[EditProductRequestProductAttributeValue]
+
+
+class EditProductV202309Request(RequestModel):
+    brand_id: str | None = None
+    category_id: str | None = None
+    category_version: str | None = None
+    certifications: list[EditProductV202309RequestCertification] | None = None
+    delivery_option_ids: list[str] | None = None
+    description: str | None = None
+    external_product_id: str | None = None
+    is_cod_allowed: bool | None = None
+    is_pre_owned: bool | None = None
+    listing_platforms: list[str] | None = None
+    main_images: list[MainImageInput] | None = None
+    manufacturer_ids: list[str] | None = None
+    minimum_order_quantity: int | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    replicated_products: list[ReplicatedProductInput] | None = None
+    responsible_person_ids: list[str] | None = None
+    save_mode: str | None = None
+    shipping_insurance_requirement: str | None = None
+    size_chart: SizeChartInput | None = None
+    skus: list[EditProductV202309RequestSku] | None = None
+    title: str | None = None
+    video: VideoInput | None = None
+
+
+class GetGlobalProductResponse(ResponseModel):
+    brand: GetGlobalProductResponseBrand | None = None
+    category: GetGlobalProductResponseCategory | None = None
+    certifications: list[GetGlobalProductResponseCertification] | None = None
+    create_time: int | None = None
+    description: str | None = None
+    external_global_product_id: str | None = None
+    global_seller_id: str | None = None
+    id: str | None = None
+    main_images: list[GetGlobalProductResponseMainImage] | None = None
+    manufacturer: GetGlobalProductResponseManufacturer | None = None
+    manufacturer_ids: list[str] | None = None
+    package_dimensions: PackageDimension | None = None
+    package_weight: PackageWeight | None = None
+    product_attributes: list[ProductAttribute] | None = None
+    products: list[GetGlobalProductResponseProduct] | None = None
+    responsible_person_ids: list[str] | None = None
+    size_chart: GetGlobalProductResponseSizeChart | None = None
+    skus: list[GetGlobalProductResponseSku] | None = None
+    source_locale: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+    video: GetGlobalProductResponseVideo | None = None
+
+
+class GetProductPackageRecommendationsResponse(ResponseModel):
+    next_page_token: str | None = None
+    total_count: int | None = None
+    products: list[GetProductPackageRecommendationsResponseProduct] | None = None
 
 
 class GetProductResponseSku(ResponseModel):
     combined_skus: list[GetProductResponseSkuCombinedSku] | None = None
-    external_list_prices: list[GetProductResponseSkuExternalListPrice] | None = None
+    external_list_prices: list[ExternalListPrice] | None = None
     external_sku_id: str | None = None
     external_urls: list[str] | None = None
     extra_identifier_codes: list[str] | None = None
     global_listing_policy: GetProductResponseSkuGlobalListingPolicy | None = None
     id: str | None = None
-    identifier_code: GetProductResponseSkuIdentifierCode | None = None
-    inventory: list[GetProductResponseSkuInventory] | None = None
-    list_price: GetProductResponseSkuListPrice | None = None
-    pre_sale: GetProductResponseSkuPreSale | None = None
+    identifier_code: IdentifierCode | None = None
+    inventory: list[Inventory] | None = None
+    list_price: ListPrice | None = None
+    pre_sale: PreSale | None = None
     price: GetProductResponseSkuPrice | None = None
-    sales_attributes: list[GetProductResponseSkuSalesAttribute] | None = None
+    sales_attributes: list[GetProductResponseSkuCombinedSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
-    status_info: GetProductResponseSkuStatusInfo | None = None
+    status_info: StatusInfo | None = None
+
+
+class GetRecommendedProductTitleAndDescriptionResponse(ResponseModel):
+    products: list[GetRecommendedProductTitleAndDescriptionResponseProduct] | None = None
+
+
+class InventorySearchResponseInventory(ResponseModel):
+    product_id: str | None = None
+    skus: list[InventorySearchResponseInventorySku] | None = None
+
+
+class ListingSchemasResponseListingSchema(ResponseModel):
+    category_id: float | None = None
+    fields: list[ListingSchemasResponseListingSchemaField] | None = None
+
+
+class ListingSchemasV202401Response(ResponseModel):
+    errors: list[ListingSchemasResponseError] | None = None
+    listing_schemas: list[ListingSchemasV202401ResponseListingSchema] | None = None
+
+
+class PartialEditGlobalProductRequest(RequestModel):
+    title: str | None = None
+    description: str | None = None
+    category_id: str | None = None
+    brand_id: str | None = None
+    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    skus: list[PartialEditGlobalProductRequestSku] | None = None
+    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
+    certifications: list[PartialEditGlobalProductRequestCertification] | None = None
+    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
+    product_attributes: list[PartialEditGlobalProductRequestProductAttribute] | None = None
+    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    video: PartialEditGlobalProductRequestVideo | None = None
+    manufacturer: PartialEditGlobalProductRequestManufacturer | None = None
+    manufacturer_ids: list[str] | None = None
+    responsible_person_ids: list[str] | None = None
+    category_version: Literal["v1", "v2"] | None = None
+    external_global_product_id: str | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
+    background_image: PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage | None = None
+    custom_areas: list[PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea] | None = None
+    external_surface_id: str | None = None
+    mask_image: PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage | None = None
+    surface_name: str | None = None
+
+
+class PublishGlobalProductRequest(RequestModel):
+    publish_target: list[PublishGlobalProductRequestPublishTarget] | None = None
+
+
+class PublishGlobalProductResponse(ResponseModel):
+    products: list[PublishGlobalProductResponseProduct] | None = None
+    publish_result: list[PublishGlobalProductResponsePublishResult] | None = None
+
+
+class ReplicateProductRequest(RequestModel):
+    replicate_target: list[ReplicateProductRequestReplicateTarget] | None = None
+
+
+class SearchManufacturersResponse(ResponseModel):
+    manufacturers: list[SearchManufacturersResponseManufacturer] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class SearchProductsResponse(ResponseModel):
+    next_page_token: str | None = None
+    products: list[SearchProductsResponseProduct] | None = None
+    total_count: int | None = None
+
+
+class SearchResponsiblePersonsResponse(ResponseModel):
+    next_page_token: str | None = None
+    responsible_persons: list[SearchResponsiblePersonsResponseResponsiblePerson] | None = None
+    total_count: int | None = None
+
+
+class UpdateInventoryResponse(ResponseModel):
+    errors: list[UpdateInventoryResponseError] | None = None
+
+
+class EditProductRequest(RequestModel):
+    description: str
+    category_id: str
+    main_images: list[PartialEditGlobalProductRequestMainImage]
+    skus: list[EditProductRequestSku]
+    title: str
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    brand_id: str | None = None
+    is_cod_allowed: bool | None = None
+    certifications: list[EditProductRequestCertification] | None = None
+    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
+    product_attributes: list[EditProductRequestProductAttribute] | None = None
+    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
+    external_product_id: str | None = None
+    delivery_option_ids: list[str] | None = None
+    video: PartialEditGlobalProductRequestVideo | None = None
+    category_version: str | None = None
+    manufacturer_ids: list[str] | None = None
+    responsible_person_ids: list[str] | None = None
+    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    is_pre_owned: bool | None = None
+    minimum_order_quantity: int | None = None
+    replicated_products: list[EditProductRequestReplicatedProduct] | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    shipping_template_id: str | None = None
+    scheduled_sale: ScheduledSaleInput | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
+    auto_translate_enabled: bool | None = None
+    search_terms: list[str] | None = None
+    key_product_features: list[str] | None = None
+    inventory_mode: str | None = None
+    product_tag_operations: list[EditProductRequestProductTagOperation] | None = None
+    purchase_order_quantity_limit: EditProductRequestPurchaseOrderQuantityLimit | None = None
+    selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None
+    is_live_quick: bool | None = None
+    is_blind_box: bool | None = None
 
 
 class GetProductResponse(ResponseModel):
-    audit: GetProductResponseAudit | None = None
+    audit: Audit | None = None
     audit_failed_reasons: list[GetProductResponseAuditFailedReason] | None = None
     brand: GetProductResponseBrand | None = None
     category_chains: list[GetProductResponseCategoryChain] | None = None
@@ -658,7 +3891,7 @@ class GetProductResponse(ResponseModel):
     global_product_association: GetProductResponseGlobalProductAssociation | None = None
     has_draft: bool | None = None
     id: str | None = None
-    integrated_platform_statuses: list[GetProductResponseIntegratedPlatformStatus] | None = None
+    integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_cod_allowed: bool | None = None
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
@@ -667,15 +3900,15 @@ class GetProductResponse(ResponseModel):
     main_images: list[GetProductResponseMainImage] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
-    package_dimensions: GetProductResponsePackageDimensions | None = None
-    package_weight: GetProductResponsePackageWeight | None = None
+    package_dimensions: PackageDimension | None = None
+    package_weight: PackageWeight | None = None
     prescription_requirement: GetProductResponsePrescriptionRequirement | None = None
     primary_combined_product_id: str | None = None
-    product_attributes: list[GetProductResponseProductAttribute] | None = None
-    product_families: list[GetProductResponseProductFamily] | None = None
+    product_attributes: list[ProductAttribute] | None = None
+    product_families: list[ProductFamily] | None = None
     product_status: str | None = None
     product_types: list[str] | None = None
-    recommended_categories: list[GetProductResponseRecommendedCategory] | None = None
+    recommended_categories: list[RecommendedCategory] | None = None
     responsible_person_ids: list[str] | None = None
     shipping_insurance_requirement: str | None = None
     size_chart: GetProductResponseSizeChart | None = None
@@ -687,8 +3920,185 @@ class GetProductResponse(ResponseModel):
     video: GetProductResponseVideo | None = None
 
 
+class InventorySearchResponse(ResponseModel):
+    inventory: list[InventorySearchResponseInventory] | None = None
+
+
+class ListingSchemasResponse(ResponseModel):
+    errors: list[ListingSchemasResponseError] | None = None
+    listing_schemas: list[ListingSchemasResponseListingSchema] | None = None
+
+
+class PartialEditProductRequestPodInfoPodTemplate(RequestModel):
+    pod_template_id: str | None = None
+    remark: str | None = None
+    sku_ids: list[str] | None = None
+    surfaces: list[PartialEditProductRequestPodInfoPodTemplateSurface] | None = None
+    template_name: str | None = None
+
+
+class PartialEditProductRequestPodInfo(RequestModel):
+    pod_templates: list[PartialEditProductRequestPodInfoPodTemplate] | None = None
+
+
+class PartialEditProductRequest(RequestModel):
+    auto_translate_enabled: bool | None = None
+    brand_id: str | None = None
+    category_version: str | None = None
+    certifications: list[PartialEditProductRequestCertification] | None = None
+    description: str | None = None
+    external_product_id: str | None = None
+    inventory_mode: str | None = None
+    is_cod_allowed: bool | None = None
+    key_product_features: list[str] | None = None
+    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    locale: (
+        Literal[
+            "cs-CZ",
+            "de-AT",
+            "de-BE",
+            "de-DE",
+            "el-GR",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-BE",
+            "fr-FR",
+            "hu-HU",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "nl-BE",
+            "nl-NL",
+            "pl-PL",
+            "pt-BR",
+            "pt-PT",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
+    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    manufacturer_ids: list[str] | None = None
+    package_dimensions: PartialEditProductRequestPackageDimensions | None = None
+    package_weight: PartialEditProductRequestPackageWeight | None = None
+    pod_info: PartialEditProductRequestPodInfo | None = None
+    product_attributes: list[EditProductRequestProductAttribute] | None = None
+    replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
+    responsible_person_ids: list[str] | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    scheduled_sale: ScheduledSaleInput | None = None
+    search_terms: list[str] | None = None
+    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    skus: list[PartialEditProductRequestSku] | None = None
+    subscribe_info_edit: PartialEditProductRequestSubscribeInfoEdit | None = None
+    title: str | None = None
+    video: PartialEditGlobalProductRequestVideo | None = None
+    is_blind_box: bool | None = None
+
+
 class GetBrandsPage(GetBrandsResponse, Page[GetBrandsResponseBrand]):
     """A page of `get_brands` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "brands"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchGlobalProductsV202309Page(
+    SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]
+):
+    """A page of `search_global_products_v202309` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "global_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsV202309Page(SearchProductsV202309Response, Page[SearchProductsV202309ResponseProduct]):
+    """A page of `search_products_v202309` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchGlobalProductsPage(SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]):
+    """A page of `search_global_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "global_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsV202312Page(SearchProductsV202312Response, Page[SearchProductsV202312ResponseProduct]):
+    """A page of `search_products_v202312` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchSizeChartsPage(SearchSizeChartsResponse, Page[SearchSizeChartsResponseSizeChart]):
+    """A page of `search_size_charts` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "size_chart"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchManufacturersV202409Page(
+    SearchManufacturersV202409Response, Page[SearchManufacturersV202409ResponseManufacturer]
+):
+    """A page of `search_manufacturers_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "manufacturers"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchResponsiblePersonsV202409Page(
+    SearchResponsiblePersonsV202409Response, Page[SearchResponsiblePersonsV202409ResponseResponsiblePerson]
+):
+    """A page of `search_responsible_persons_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "responsible_persons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchManufacturersPage(SearchManufacturersResponse, Page[SearchManufacturersResponseManufacturer]):
+    """A page of `search_manufacturers` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "manufacturers"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchResponsiblePersonsPage(
+    SearchResponsiblePersonsResponse, Page[SearchResponsiblePersonsResponseResponsiblePerson]
+):
+    """A page of `search_responsible_persons` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "responsible_persons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsPage(SearchProductsResponse, Page[SearchProductsResponseProduct]):
+    """A page of `search_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsForComplianceAuditingPage(
+    SearchProductsForComplianceAuditingResponse, Page[SearchProductsForComplianceAuditingResponseProduct]
+):
+    """A page of `search_products_for_compliance_auditing` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetProductPackageRecommendationsPage(
+    GetProductPackageRecommendationsResponse, Page[GetProductPackageRecommendationsResponseProduct]
+):
+    """A page of `get_product_package_recommendations` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"
