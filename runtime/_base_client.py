@@ -87,7 +87,7 @@ class PreparedCall:
     params_in: dict[str, Any]
     body_in: dict[str, Any]
     form: dict[str, str] | None = None
-    files: dict[str, tuple[Any, int | None]] | None = None
+    files: dict[str, Any] | None = None
 
 
 def _wire_value(value: Any) -> str:
@@ -217,14 +217,12 @@ class BaseClient:
             raise ValidationError(f"{op.id}: takes no body arguments, got {sorted(body_in)}")
 
         form_fields: dict[str, str] | None = None
-        files: dict[str, tuple[Any, int | None]] | None = None
+        files: dict[str, Any] | None = None
         if op.form is not None:
             form_in = {k: v for k, v in (form or {}).items() if v is not None}
-            files = {
-                name: (form_in[name], check_file(op.id, name, form_in[name]))
-                for name in op.files
-                if name in form_in
-            }
+            files = {name: form_in[name] for name in op.files if name in form_in}
+            for name, value in files.items():
+                check_file(op.id, name, value)
             checked = _validate(
                 op.id, op.form, {k: ("<file>" if k in files else _plain(v)) for k, v in form_in.items()}
             )
@@ -267,8 +265,8 @@ class BaseClient:
         if call.files is not None:
             opened: list[IO[bytes]] = []
             files = []
-            for name, (value, start) in call.files.items():
-                spec, handle = open_file(name, value, start)
+            for name, value in call.files.items():
+                spec, handle = open_file(name, value)
                 files.append((name, spec))
                 if handle is not None:
                     opened.append(handle)

@@ -12,27 +12,24 @@ from ._errors import ValidationError
 __all__ = ["FileInput", "check_file", "open_file"]
 
 #: What an upload's file argument takes: the content as ``bytes``, a path (``str`` or
-#: ``os.PathLike``) to stream from, or an open binary file object (read from its current position).
+#: ``os.PathLike``) to stream from, or an open binary file object (sent whole, from its start,
+#: and read in chunks, so a large file is never loaded at once).
 FileInput = Union[bytes, str, "os.PathLike[str]", IO[bytes]]
 
 
-def check_file(op_id: str, field: str, value: Any) -> int | None:
-    """Refuse what cannot be uploaded, before anything is sent. Raises ``ValidationError``.
-
-    Returns the position of a seekable file object, so that each attempt sends it from there.
-    """
+def check_file(op_id: str, field: str, value: Any) -> None:
+    """Refuse what cannot be uploaded, before anything is sent. Raises ``ValidationError``."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return None
+        return
     if isinstance(value, (str, os.PathLike)):
         path = Path(value)
         if not path.is_file():
             raise ValidationError(
                 f"{op_id}: {field}: no readable file at {str(path)!r}; nothing was sent", field=field
             )
-        return None
+        return
     if callable(getattr(value, "read", None)):
-        seekable = getattr(value, "seekable", None)
-        return int(value.tell()) if callable(seekable) and seekable() else None
+        return
     raise ValidationError(
         f"{op_id}: {field}: expected bytes, a path or a binary file object, got {type(value).__name__}; "
         "nothing was sent",
@@ -40,10 +37,10 @@ def check_file(op_id: str, field: str, value: Any) -> int | None:
     )
 
 
-def open_file(field: str, value: Any, start: int | None) -> tuple[tuple[str, Any, str], IO[bytes] | None]:
+def open_file(field: str, value: Any) -> tuple[tuple[str, Any, str], IO[bytes] | None]:
     """The httpx file tuple for one attempt, and the file this call opened (to close afterwards).
 
-    Paths are opened for each attempt and streamed; a file object is rewound to ``start``.
+    Paths are opened for each attempt and streamed; httpx rewinds a file object before sending it.
     """
     opened: IO[bytes] | None = None
     content: Any
@@ -55,8 +52,6 @@ def open_file(field: str, value: Any, start: int | None) -> tuple[tuple[str, Any
         name, content = path.name, opened
     else:
         name = os.path.basename(str(getattr(value, "name", "") or field))
-        if start is not None:
-            value.seek(start)
         content = value
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return (name, content, content_type), opened

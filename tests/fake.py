@@ -64,6 +64,7 @@ class Seen:
     query: dict[str, str]
     headers: httpx.Headers
     body: str
+    content: bytes = b""
     signature_ok: bool | None = None
 
     @property
@@ -121,8 +122,12 @@ class FakeTikTok:
             raw_path=request.url.raw_path.decode().split("?")[0],
             query=dict(pairs),
             headers=request.headers,
-            body=request.content.decode("utf-8"),
+            body="",
+            content=request.read(),
         )
+        multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+        if not multipart:
+            seen.body = seen.content.decode("utf-8")
         if request.url.host == "auth.test":
             self.token_calls.append(seen)
             return self._token(seen)
@@ -132,7 +137,7 @@ class FakeTikTok:
             return self.envelope(None, 106002, "unknown app_key")
         if abs(int(q.get("timestamp", "0")) - self.now()) > 300:
             return self.envelope(None, 106003, "timestamp out of range")
-        expected = independent_sign(APP_SECRET, seen.raw_path, pairs, seen.body)
+        expected = independent_sign(APP_SECRET, seen.raw_path, pairs, seen.body)  # multipart: not signed
         seen.signature_ok = hmac.compare_digest(expected, q.get("sign", ""))
         if not seen.signature_ok:
             return self.envelope(None, 106001, "invalid signature")

@@ -65,35 +65,35 @@ class SyncResources(SyncAPIClient):
 
     @cached_property
     def affiliate(self) -> AffiliateResource:
-        """TODO"""
+        """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks."""
         from .affiliate import AffiliateResource
 
         return AffiliateResource(self)
 
     @cached_property
     def affiliate_creator(self) -> AffiliateCreatorResource:
-        """TODO"""
+        """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts."""
         from .affiliate_creator import AffiliateCreatorResource
 
         return AffiliateCreatorResource(self)
 
     @cached_property
     def affiliate_partner(self) -> AffiliatePartnerResource:
-        """TODO"""
+        """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
         from .affiliate_partner import AffiliatePartnerResource
 
         return AffiliatePartnerResource(self)
 
     @cached_property
     def affiliate_seller(self) -> AffiliateSellerResource:
-        """TODO"""
+        """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
         from .affiliate_seller import AffiliateSellerResource
 
         return AffiliateSellerResource(self)
 
     @cached_property
     def analytics(self) -> AnalyticsResource:
-        """TODO"""
+        """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
         from .analytics import AnalyticsResource
 
         return AnalyticsResource(self)
@@ -107,42 +107,42 @@ class SyncResources(SyncAPIClient):
 
     @cached_property
     def customer_engagement(self) -> CustomerEngagementResource:
-        """TODO"""
+        """Marketing messages to buyers: engagement tasks, templates, sending and results."""
         from .customer_engagement import CustomerEngagementResource
 
         return CustomerEngagementResource(self)
 
     @cached_property
     def customer_service(self) -> CustomerServiceResource:
-        """TODO"""
+        """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
         from .customer_service import CustomerServiceResource
 
         return CustomerServiceResource(self)
 
     @cached_property
     def data_reconciliation(self) -> DataReconciliationResource:
-        """TODO"""
+        """Order status from other channels, sent to TikTok to reconcile with its own."""
         from .data_reconciliation import DataReconciliationResource
 
         return DataReconciliationResource(self)
 
     @cached_property
     def event(self) -> EventResource:
-        """TODO"""
+        """Webhook subscriptions of the shop."""
         from .event import EventResource
 
         return EventResource(self)
 
     @cached_property
     def fbt(self) -> FbtResource:
-        """TODO"""
+        """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders."""
         from .fbt import FbtResource
 
         return FbtResource(self)
 
     @cached_property
     def finance(self) -> FinanceResource:
-        """TODO"""
+        """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
         from .finance import FinanceResource
 
         return FinanceResource(self)
@@ -156,14 +156,14 @@ class SyncResources(SyncAPIClient):
 
     @cached_property
     def logistics(self) -> LogisticsResource:
-        """TODO"""
+        """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
         from .logistics import LogisticsResource
 
         return LogisticsResource(self)
 
     @cached_property
     def open(self) -> OpenResource:
-        """TODO"""
+        """Chunked file uploads to TikTok Shop."""
         from .open import OpenResource
 
         return OpenResource(self)
@@ -184,28 +184,28 @@ class SyncResources(SyncAPIClient):
 
     @cached_property
     def promotion(self) -> PromotionResource:
-        """TODO"""
+        """Promotions of the shop: discount activities and coupons."""
         from .promotion import PromotionResource
 
         return PromotionResource(self)
 
     @cached_property
     def return_refund(self) -> ReturnRefundResource:
-        """TODO"""
+        """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
         from .return_refund import ReturnRefundResource
 
         return ReturnRefundResource(self)
 
     @cached_property
     def seller(self) -> SellerResource:
-        """TODO"""
+        """The seller's shops and permissions."""
         from .seller import SellerResource
 
         return SellerResource(self)
 
     @cached_property
     def supply_chain(self) -> SupplyChainResource:
-        """TODO"""
+        """Shipments reported by warehouse providers."""
         from .supply_chain import SupplyChainResource
 
         return SupplyChainResource(self)

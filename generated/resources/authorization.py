@@ -87,7 +87,7 @@ class AuthorizationResource(SyncResource):
         *,
         shop_id: float | None = None,
     ) -> _t.GetWidgetTokenResponse:
-        """TODO
+        """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
         `GET /authorization/202312/widget_token`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -103,7 +103,7 @@ class AuthorizationResource(SyncResource):
         *,
         shop_id: float | None = None,
     ) -> _t.GetWidgetTokenResponse:
-        """TODO
+        """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
         `GET /authorization/202401/widget_token`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -119,7 +119,7 @@ class AuthorizationResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Revoke the app's authorization for the shop.
 
         `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -133,7 +133,7 @@ class AuthorizationResource(SyncResource):
     def get_authorized_category_assets(
         self,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
-        """TODO
+        """List the category assets that authorized the app, with the cipher each one's calls need.
 
         `GET /authorization/202405/category_assets`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`

@@ -302,7 +302,7 @@ _GET_POD_CUSTOMIZATION_DETAILS: Operation[_t.GetPodCustomizationDetailsResponse]
     path="/fulfillment/202606/pod_details/get",
     response=_t.GetPodCustomizationDetailsResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.GetPodCustomizationDetailsRequest,
 )
 _GET_ORDER_CUSTOMS_REQUIREMENTS: Operation[_t.GetOrderCustomsRequirementsResponse] = Operation(
@@ -404,7 +404,7 @@ class FulfillmentResource(SyncResource):
         page_token: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
-        """TODO
+        """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `.auto_paging_iter()` yields the `combinable_packages` of every page.
@@ -424,7 +424,7 @@ class FulfillmentResource(SyncResource):
         name: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
-        """TODO
+        """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
@@ -443,7 +443,7 @@ class FulfillmentResource(SyncResource):
         data: FileInput,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
-        """TODO
+        """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
@@ -462,7 +462,7 @@ class FulfillmentResource(SyncResource):
         order_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
-        """TODO
+        """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -481,7 +481,7 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
-        """TODO
+        """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -502,7 +502,7 @@ class FulfillmentResource(SyncResource):
         tracking_number: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
-        """TODO
+        """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -527,7 +527,7 @@ class FulfillmentResource(SyncResource):
         tracking_number: str | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -549,7 +549,7 @@ class FulfillmentResource(SyncResource):
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
-        """TODO
+        """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -569,7 +569,7 @@ class FulfillmentResource(SyncResource):
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
-        """TODO
+        """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -588,7 +588,7 @@ class FulfillmentResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
-        """TODO
+        """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -610,7 +610,7 @@ class FulfillmentResource(SyncResource):
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
-        """TODO
+        """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -635,7 +635,7 @@ class FulfillmentResource(SyncResource):
         | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
-        """TODO
+        """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -653,7 +653,7 @@ class FulfillmentResource(SyncResource):
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
-        """TODO
+        """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -674,7 +674,7 @@ class FulfillmentResource(SyncResource):
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
-        """TODO
+        """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -706,7 +706,7 @@ class FulfillmentResource(SyncResource):
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
-        """TODO
+        """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `.auto_paging_iter()` yields the `packages` of every page.
@@ -737,7 +737,7 @@ class FulfillmentResource(SyncResource):
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
-        """TODO
+        """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -755,7 +755,7 @@ class FulfillmentResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
-        """TODO
+        """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -847,7 +847,7 @@ class FulfillmentResource(SyncResource):
         tracking_number: str | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -867,7 +867,7 @@ class FulfillmentResource(SyncResource):
         order_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
-        """TODO
+        """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -889,7 +889,7 @@ class FulfillmentResource(SyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
-        """TODO
+        """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -912,7 +912,7 @@ class FulfillmentResource(SyncResource):
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
-        """TODO
+        """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -930,7 +930,7 @@ class FulfillmentResource(SyncResource):
         tracking_number: str,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
-        """TODO
+        """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -952,7 +952,7 @@ class FulfillmentResource(SyncResource):
         phone_tail_number: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
-        """TODO
+        """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -982,7 +982,7 @@ class FulfillmentResource(SyncResource):
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
-        """TODO
+        """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1009,7 +1009,7 @@ class FulfillmentResource(SyncResource):
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
-        """TODO
+        """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1028,7 +1028,7 @@ class FulfillmentResource(SyncResource):
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
-        """TODO
+        """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1045,7 +1045,7 @@ class FulfillmentResource(SyncResource):
         *,
         order_ids: Sequence[str],
     ) -> _t.GetOrderCustomsRequirementsResponse:
-        """TODO
+        """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1062,7 +1062,7 @@ class FulfillmentResource(SyncResource):
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1083,7 +1083,7 @@ class FulfillmentResource(SyncResource):
         external_tracking_url: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
-        """TODO
+        """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1110,7 +1110,7 @@ class FulfillmentResource(SyncResource):
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
-        """TODO
+        """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1130,7 +1130,7 @@ class FulfillmentResource(SyncResource):
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`

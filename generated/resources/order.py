@@ -43,7 +43,7 @@ _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalO
         path="/order/202406/orders/external_order_search",
         response=_t.SearchOrdersByExternalOrderReferenceResponse,
         shop_scoped=True,
-        retry_safe=False,
+        retry_safe=True,
         params=_t.SearchOrdersByExternalOrderReferenceParams,
         body=_t.SearchOrdersByExternalOrderReferenceRequest,
     )
@@ -217,7 +217,7 @@ class OrderResource(SyncResource):
         external_order_id: str,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
-        """TODO
+        """Find the orders linked to an order id of an external platform.
 
         `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -236,7 +236,7 @@ class OrderResource(SyncResource):
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
-        """TODO
+        """Link orders and their line items to the matching order on an external platform.
 
         `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -266,7 +266,7 @@ class OrderResource(SyncResource):
         ],
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
-        """TODO
+        """Get the external platform order linked to an order.
 
         `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -328,7 +328,7 @@ class OrderResource(SyncResource):
         | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Report which product each blind box in an order turned out to hold.
 
         `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -353,7 +353,7 @@ class OrderResource(SyncResource):
         ],
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
-        """TODO
+        """Get the print-on-demand customization details of an order's lines.
 
         `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`

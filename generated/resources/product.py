@@ -50,7 +50,7 @@ _RECOMMEND_CATEGORY: Operation[_t.RecommendCategoryResponse] = Operation(
     path="/product/202309/categories/recommend",
     response=_t.RecommendCategoryResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.RecommendCategoryRequest,
 )
 _GET_ATTRIBUTES: Operation[_t.GetAttributesResponse] = Operation(
@@ -118,7 +118,7 @@ _RECOMMEND_GLOBAL_CATEGORIES: Operation[_t.RecommendGlobalCategoriesResponse] = 
     path="/product/202309/global_categories/recommend",
     response=_t.RecommendGlobalCategoriesResponse,
     shop_scoped=False,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.RecommendGlobalCategoriesRequest,
 )
 _DELETE_GLOBAL_PRODUCTS: Operation[_t.DeleteGlobalProductsResponse] = Operation(
@@ -262,7 +262,7 @@ _CHECK_PRODUCT_LISTING: Operation[_t.CheckProductListingResponse] = Operation(
     path="/product/202309/products/listing_check",
     response=_t.CheckProductListingResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     params=_t.CheckProductListingParams,
     body=_t.CheckProductListingRequest,
 )
@@ -515,7 +515,7 @@ _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] 
     path="/product/202411/products/diagnose_optimize",
     response=_t.DiagnoseandOptimizeProductResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.DiagnoseandOptimizeProductRequest,
 )
 _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
@@ -639,7 +639,7 @@ _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING: Operation[_t.SearchProductsForComplian
     path="/product/202601/compliance/auditing/research",
     response=_t.SearchProductsForComplianceAuditingPage,
     shop_scoped=False,
-    retry_safe=False,
+    retry_safe=True,
     params=_t.SearchProductsForComplianceAuditingParams,
     body=_t.SearchProductsForComplianceAuditingRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
@@ -650,7 +650,7 @@ _GET_PRODUCT_PACKAGE_RECOMMENDATIONS: Operation[_t.GetProductPackageRecommendati
     path="/product/202602/packages/recommend",
     response=_t.GetProductPackageRecommendationsPage,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     params=_t.GetProductPackageRecommendationsParams,
     body=_t.GetProductPackageRecommendationsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
@@ -756,7 +756,7 @@ _SUGGEST_BRANDS: Operation[_t.SuggestBrandsResponse] = Operation(
     path="/product/202609/brands/suggest",
     response=_t.SuggestBrandsResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.SuggestBrandsRequest,
 )
 _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
@@ -767,7 +767,7 @@ _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
     path="/product/202609/products/package/predict",
     response=_t.PredictProductPackageDimensionsAndWeightResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.PredictProductPackageDimensionsAndWeightRequest,
 )
 _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES: Operation[_t.RecommendRequiredProductPropertiesResponse] = Operation(
@@ -776,7 +776,7 @@ _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES: Operation[_t.RecommendRequiredProductPro
     path="/product/202609/products/properties/recommend",
     response=_t.RecommendRequiredProductPropertiesResponse,
     shop_scoped=True,
-    retry_safe=False,
+    retry_safe=True,
     body=_t.RecommendRequiredProductPropertiesRequest,
 )
 _SUBMIT_STRIKETHROUGH_PRICE: Operation[_t.SubmitStrikethroughPriceResponse] = Operation(
@@ -933,7 +933,7 @@ class ProductResource(SyncResource):
         *,
         name: str | None = None,
     ) -> _t.CreateCustomBrandsResponse:
-        """TODO
+        """Create a custom brand for the shop and get its id.
 
         `POST /product/202309/brands`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -983,7 +983,7 @@ class ProductResource(SyncResource):
         product_title: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
-        """TODO
+        """Suggest the leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1029,7 +1029,7 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.GetGlobalAttributesResponse:
-        """TODO
+        """List the product and sales attributes of a global leaf category.
 
         `GET /product/202309/categories/{category_id}/global_attributes`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1047,7 +1047,7 @@ class ProductResource(SyncResource):
         category_version: str | None = None,
         locale: str | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
-        """TODO
+        """Get what a global category requires of its products, such as certifications and a size chart.
 
         `GET /product/202309/categories/{category_id}/global_rules`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1066,7 +1066,7 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
-        """TODO
+        """Get what a category requires of its products, such as certifications, size chart and package size.
 
         `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1084,7 +1084,7 @@ class ProductResource(SyncResource):
         data: FileInput,
         name: str | None = None,
     ) -> _t.UploadProductFileResponse:
-        """TODO
+        """Upload a file, such as a certificate, to use in product listings.
 
         `POST /product/202309/files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
@@ -1103,7 +1103,7 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         category_version: str | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
-        """TODO
+        """List the global categories the seller can list global products in.
 
         `GET /product/202309/global_categories`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1122,7 +1122,7 @@ class ProductResource(SyncResource):
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         product_title: str | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
-        """TODO
+        """Suggest the global leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/global_categories/recommend`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1143,7 +1143,7 @@ class ProductResource(SyncResource):
         *,
         global_product_ids: Sequence[str] | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
-        """TODO
+        """Delete global products by id.
 
         `DELETE /product/202309/global_products`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1203,7 +1203,7 @@ class ProductResource(SyncResource):
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
     ) -> _t.CreateGlobalProductResponse:
-        """TODO
+        """Create a global product, the shared template that local products in each market are published from.
 
         `POST /product/202309/global_products`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1245,7 +1245,7 @@ class ProductResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
     ) -> _t.SearchGlobalProductsV202309Page:
-        """TODO
+        """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/global_products/search`.
         Returns one page; `.auto_paging_iter()` yields the `global_products` of every page.
@@ -1269,7 +1269,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
     ) -> _t.GetGlobalProductResponse:
-        """TODO
+        """Get one global product with its SKUs, images and attributes.
 
         `GET /product/202309/global_products/{global_product_id}`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1302,7 +1302,7 @@ class ProductResource(SyncResource):
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
     ) -> _t.EditGlobalProductResponse:
-        """TODO
+        """Edit a global product in full and get the result of publishing the change to each market.
 
         `PUT /product/202309/global_products/{global_product_id}`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1338,7 +1338,7 @@ class ProductResource(SyncResource):
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Set the stock of a global product's SKUs in each warehouse.
 
         `POST /product/202309/global_products/{global_product_id}/inventory/update`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1357,7 +1357,7 @@ class ProductResource(SyncResource):
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
         | None = None,
     ) -> _t.PublishGlobalProductResponse:
-        """TODO
+        """Publish a global product to the seller's shops in other markets.
 
         `POST /product/202309/global_products/{global_product_id}/publish`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1375,7 +1375,7 @@ class ProductResource(SyncResource):
         data: FileInput,
         use_case: str | None = None,
     ) -> _t.UploadProductImageResponse:
-        """TODO
+        """Upload an image to use in product listings and get its URI and URL.
 
         `POST /product/202309/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
@@ -1394,7 +1394,7 @@ class ProductResource(SyncResource):
         sku_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
-        """TODO
+        """Get the stock of products or SKUs by id, warehouse by warehouse.
 
         `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1411,7 +1411,7 @@ class ProductResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
-        """TODO
+        """Check whether the shop meets the conditions to list products (the 202309 shape).
 
         `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1428,7 +1428,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
-        """TODO
+        """Delete products by id.
 
         `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1517,7 +1517,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
-        """TODO
+        """Put deactivated products back on sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1536,7 +1536,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
-        """TODO
+        """Take products off sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1576,7 +1576,7 @@ class ProductResource(SyncResource):
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
-        """TODO
+        """Check a product before listing it and get the failures, warnings and listing quality found.
 
         `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1618,7 +1618,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
-        """TODO
+        """Restore deleted products by id.
 
         `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1644,7 +1644,7 @@ class ProductResource(SyncResource):
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202309Page:
-        """TODO
+        """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `.auto_paging_iter()` yields the `products` of every page.
@@ -1721,7 +1721,7 @@ class ProductResource(SyncResource):
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
-        """TODO
+        """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
         `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1766,7 +1766,7 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
-        """TODO
+        """Set the stock of a product's SKUs in each warehouse.
 
         `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1803,7 +1803,7 @@ class ProductResource(SyncResource):
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
-        """TODO
+        """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
         `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1842,7 +1842,7 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Change the prices of a product's SKUs.
 
         `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1867,7 +1867,7 @@ class ProductResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
     ) -> _t.SearchGlobalProductsPage:
-        """TODO
+        """Search the seller's global products by status, SKU and time, one page at a time.
 
         `POST /product/202312/global_products/search`.
         Returns one page; `.auto_paging_iter()` yields the `global_products` of every page.
@@ -1892,7 +1892,7 @@ class ProductResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
-        """TODO
+        """Check, condition by condition, whether the shop may list products.
 
         `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1921,7 +1921,7 @@ class ProductResource(SyncResource):
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202312Page:
-        """TODO
+        """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
         `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `.auto_paging_iter()` yields the `products` of every page.
@@ -1954,7 +1954,7 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.ListingSchemasV202401Response:
-        """TODO
+        """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
         `GET /product/202401/listing_schemas`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1971,7 +1971,7 @@ class ProductResource(SyncResource):
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
-        """TODO
+        """Make optimized copies of product images, such as with a white background.
 
         `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -1989,7 +1989,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
-        """TODO
+        """Get the issues found in products' listings and how to fix them.
 
         `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2007,7 +2007,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
-        """TODO
+        """Get suggested search keywords for products.
 
         `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2025,7 +2025,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
-        """TODO
+        """Get suggested titles and descriptions for products.
 
         `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2044,7 +2044,7 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.ListingSchemasResponse:
-        """TODO
+        """Get the listing schemas of categories, the fields a product in each one needs.
 
         `GET /product/202407/listing_schemas`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2060,7 +2060,7 @@ class ProductResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Start moving the shop's products to the newer version of the category tree.
 
         `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2080,7 +2080,7 @@ class ProductResource(SyncResource):
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
     ) -> _t.SearchSizeChartsPage:
-        """TODO
+        """Search the shop's size chart templates by id or keyword, one page at a time.
 
         `POST /product/202407/sizecharts/search`.
         Returns one page; `.auto_paging_iter()` yields the `size_chart` of every page.
@@ -2103,7 +2103,7 @@ class ProductResource(SyncResource):
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
     ) -> _t.CreateManufacturerResponse:
-        """TODO
+        """Add a manufacturer's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/manufacturers`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2129,7 +2129,7 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
     ) -> _t.SearchManufacturersV202409Page:
-        """TODO
+        """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/manufacturers/search`.
         Returns one page; `.auto_paging_iter()` yields the `manufacturers` of every page.
@@ -2153,7 +2153,7 @@ class ProductResource(SyncResource):
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Change the given contact details of a manufacturer.
 
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2181,7 +2181,7 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
-        """TODO
+        """Add a responsible person's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/responsible_persons`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2206,7 +2206,7 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
     ) -> _t.SearchResponsiblePersonsV202409Page:
-        """TODO
+        """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/responsible_persons/search`.
         Returns one page; `.auto_paging_iter()` yields the `responsible_persons` of every page.
@@ -2229,7 +2229,7 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Change the given contact details of a responsible person.
 
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2261,7 +2261,7 @@ class ProductResource(SyncResource):
         title: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
-        """TODO
+        """Diagnose a product's content and get suggested fixes for its title, description and images.
 
         `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2292,7 +2292,7 @@ class ProductResource(SyncResource):
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
     ) -> _t.SearchManufacturersPage:
-        """TODO
+        """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/manufacturers/search`.
         Returns one page; `.auto_paging_iter()` yields the `manufacturers` of every page.
@@ -2314,7 +2314,7 @@ class ProductResource(SyncResource):
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
     ) -> _t.SearchResponsiblePersonsPage:
-        """TODO
+        """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/responsible_persons/search`.
         Returns one page; `.auto_paging_iter()` yields the `responsible_persons` of every page.
@@ -2358,7 +2358,7 @@ class ProductResource(SyncResource):
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsPage:
-        """TODO
+        """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
         `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `.auto_paging_iter()` yields the `products` of every page.
@@ -2392,7 +2392,7 @@ class ProductResource(SyncResource):
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
-        """TODO
+        """Start translating the text in product images into other languages.
 
         `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2410,7 +2410,7 @@ class ProductResource(SyncResource):
         translation_task_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
-        """TODO
+        """Get the status and results of image translation tasks by id.
 
         `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2427,7 +2427,7 @@ class ProductResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
-        """TODO
+        """Get how the global seller may list products, such as listing methods and stock allocation.
 
         `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2446,7 +2446,7 @@ class ProductResource(SyncResource):
         | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
-        """TODO
+        """Copy a product to the seller's shops in other markets.
 
         `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2465,7 +2465,7 @@ class ProductResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
-        """TODO
+        """List the copies of a product made in other markets, with their status.
 
         `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2503,7 +2503,7 @@ class ProductResource(SyncResource):
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
-        """TODO
+        """Change only the given fields of a global product and get the result in each market.
 
         `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2599,7 +2599,7 @@ class ProductResource(SyncResource):
         is_blind_box: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
-        """TODO
+        """Edit a product in full, replacing its SKUs, images and attributes.
 
         `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2712,7 +2712,7 @@ class ProductResource(SyncResource):
         is_blind_box: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
-        """TODO
+        """Change only the given fields of a product and leave the rest as it is.
 
         `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2768,7 +2768,7 @@ class ProductResource(SyncResource):
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
     ) -> _t.SearchProductsForComplianceAuditingPage:
-        """TODO
+        """Search listed products by title, id, category, brand or seller for a compliance audit.
 
         `POST /product/202601/compliance/auditing/research`.
         Returns one page; `.auto_paging_iter()` yields the `products` of every page.
@@ -2801,7 +2801,7 @@ class ProductResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductPackageRecommendationsPage:
-        """TODO
+        """Get suggested package weight and dimensions for products whose package data looks wrong.
 
         `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `.auto_paging_iter()` yields the `products` of every page.
@@ -2822,7 +2822,7 @@ class ProductResource(SyncResource):
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
         shop_cipher: str | None = None,
     ) -> ResponseModel:
-        """TODO
+        """Appeal against a size chart issue flagged on a product.
 
         `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2847,7 +2847,7 @@ class ProductResource(SyncResource):
         tag_codes: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
-        """TODO
+        """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
         `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2878,7 +2878,7 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
-        """TODO
+        """List the products submitted to opportunities, by status, product and time, one page at a time.
 
         `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2905,7 +2905,7 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
-        """TODO
+        """Get the detail of one product opportunity.
 
         `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2924,7 +2924,7 @@ class ProductResource(SyncResource):
         product_id: str,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
-        """TODO
+        """Submit a product in answer to a product opportunity.
 
         `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2940,7 +2940,7 @@ class ProductResource(SyncResource):
     def create_gpa_upgrade_task(
         self,
     ) -> ResponseModel:
-        """TODO
+        """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2961,7 +2961,7 @@ class ProductResource(SyncResource):
         page_no: int | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
-        """TODO
+        """List products' status in the SKPP incentive program, by product or status, page by page.
 
         `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -2984,7 +2984,7 @@ class ProductResource(SyncResource):
         *,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
-        """TODO
+        """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
         `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3005,7 +3005,7 @@ class ProductResource(SyncResource):
         | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
-        """TODO
+        """Get a product's SKPP score, tasks and rewards.
 
         `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3027,7 +3027,7 @@ class ProductResource(SyncResource):
         | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
-        """TODO
+        """Turn automatic restocking on or off for SKUs.
 
         `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3052,7 +3052,7 @@ class ProductResource(SyncResource):
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
-        """TODO
+        """Suggest brands for a product from its title, category, description and images.
 
         `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3075,7 +3075,7 @@ class ProductResource(SyncResource):
         category_id: str,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
-        """TODO
+        """Predict the package dimensions and weight of a product in a category.
 
         `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3102,7 +3102,7 @@ class ProductResource(SyncResource):
         target_property_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
-        """TODO
+        """Suggest values for a category's required attributes from a product's title, text and images.
 
         `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3129,7 +3129,7 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
-        """TODO
+        """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
         `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3151,7 +3151,7 @@ class ProductResource(SyncResource):
         template_name: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
-        """TODO
+        """Create a size chart template for a category and get its id.
 
         `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
@@ -3176,7 +3176,7 @@ class ProductResource(SyncResource):
         template_name: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
-        """TODO
+        """Change a size chart template's name or data.
 
         `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
