@@ -1,0 +1,107 @@
+"""The error answers of the sandbox: one table of TikTok codes, HTTP statuses and messages.
+
+Codes the spec's error table knows (``tiktokshop.resources._api.ERROR_CODES``) are taken from it;
+the others are the sandbox's own choice, named here once and used by name everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tiktokshop.resources._api import ERROR_CODES
+
+__all__ = ["ERRORS", "ErrorKind", "SandboxError"]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    """One kind of error answer: TikTok's ``code``, the HTTP status it comes with, a default message."""
+
+    name: str
+    code: int
+    status: int
+    message: str
+
+
+def _spec(name: str, code: int, status: int, message: str) -> ErrorKind:
+    """An error whose code must be in the spec's table (import fails loudly if the spec drops it)."""
+    if code not in ERROR_CODES:
+        raise RuntimeError(f"the spec's error table no longer has code {code} ({name})")
+    return ErrorKind(name, code, status, message)
+
+
+# -- codes from the spec --------------------------------------------------------------------------
+INVALID_ACCESS_TOKEN = _spec("INVALID_ACCESS_TOKEN", 105001, 401, "The access token is invalid")
+EXPIRED_ACCESS_TOKEN = _spec("EXPIRED_ACCESS_TOKEN", 105002, 401, "The access token has expired")
+INVALID_SIGNATURE = _spec("INVALID_SIGNATURE", 106001, 401, "The signature does not match the request")
+INTERNAL_ERROR = _spec("INTERNAL_ERROR", 36009003, 200, "Internal error, please try again")
+RATE_LIMITED = _spec("RATE_LIMITED", 36009004, 200, "Too many requests, please slow down")
+
+# -- the sandbox's own codes ----------------------------------------------------------------------
+MISSING_ACCESS_TOKEN = ErrorKind("MISSING_ACCESS_TOKEN", 105000, 401, "The x-tts-access-token header is missing")
+UNKNOWN_APP_KEY = ErrorKind("UNKNOWN_APP_KEY", 106002, 401, "The app_key is unknown")
+TIMESTAMP_OUT_OF_RANGE = ErrorKind(
+    "TIMESTAMP_OUT_OF_RANGE", 106003, 401, "The timestamp is missing or more than 5 minutes off"
+)
+MISSING_SIGNATURE = ErrorKind("MISSING_SIGNATURE", 106004, 401, "The sign parameter is missing")
+SHOP_CIPHER_REQUIRED = ErrorKind("SHOP_CIPHER_REQUIRED", 36009001, 400, "shop_cipher is required")
+SHOP_CIPHER_NOT_ACCEPTED = ErrorKind(
+    "SHOP_CIPHER_NOT_ACCEPTED", 36009002, 400, "shop_cipher is not accepted by this operation"
+)
+INVALID_SHOP_CIPHER = ErrorKind(
+    "INVALID_SHOP_CIPHER", 36009005, 403, "The shop_cipher is unknown or not authorized for this token"
+)
+INVALID_PARAMETER = ErrorKind("INVALID_PARAMETER", 36009010, 400, "Invalid parameter")
+NOT_FOUND = ErrorKind("NOT_FOUND", 36009020, 404, "Not found")
+NO_SUCH_ROUTE = ErrorKind("NO_SUCH_ROUTE", 36009021, 404, "No operation has this method and path")
+INVALID_STATE = ErrorKind("INVALID_STATE", 36009030, 400, "The operation is not allowed in the current state")
+INVALID_APP_CREDENTIALS = ErrorKind(
+    "INVALID_APP_CREDENTIALS", 36004004, 401, "The app_key or app_secret is invalid"
+)
+INVALID_AUTH_CODE = ErrorKind("INVALID_AUTH_CODE", 36004013, 401, "The auth_code is invalid or already used")
+EXPIRED_AUTH_CODE = ErrorKind("EXPIRED_AUTH_CODE", 36004015, 401, "The auth_code has expired")
+INVALID_REFRESH_TOKEN = ErrorKind(
+    "INVALID_REFRESH_TOKEN", 36004014, 401, "The refresh_token is invalid or was replaced"
+)
+EXPIRED_REFRESH_TOKEN = ErrorKind("EXPIRED_REFRESH_TOKEN", 36004016, 401, "The refresh_token has expired")
+INVALID_GRANT_TYPE = ErrorKind("INVALID_GRANT_TYPE", 36004017, 400, "The grant_type is wrong for this endpoint")
+UNKNOWN_SERVICE_ID = ErrorKind("UNKNOWN_SERVICE_ID", 36004018, 400, "The service_id is unknown")
+
+#: Every error kind by name.
+ERRORS: dict[str, ErrorKind] = {
+    kind.name: kind
+    for kind in (
+        INVALID_ACCESS_TOKEN,
+        EXPIRED_ACCESS_TOKEN,
+        INVALID_SIGNATURE,
+        INTERNAL_ERROR,
+        RATE_LIMITED,
+        MISSING_ACCESS_TOKEN,
+        UNKNOWN_APP_KEY,
+        TIMESTAMP_OUT_OF_RANGE,
+        MISSING_SIGNATURE,
+        SHOP_CIPHER_REQUIRED,
+        SHOP_CIPHER_NOT_ACCEPTED,
+        INVALID_SHOP_CIPHER,
+        INVALID_PARAMETER,
+        NOT_FOUND,
+        NO_SUCH_ROUTE,
+        INVALID_STATE,
+        INVALID_APP_CREDENTIALS,
+        INVALID_AUTH_CODE,
+        EXPIRED_AUTH_CODE,
+        INVALID_REFRESH_TOKEN,
+        EXPIRED_REFRESH_TOKEN,
+        INVALID_GRANT_TYPE,
+        UNKNOWN_SERVICE_ID,
+    )
+}
+
+
+class SandboxError(Exception):
+    """Raised while handling a request: the sandbox answers with ``kind``'s code and this message."""
+
+    def __init__(self, kind: ErrorKind, detail: str | None = None) -> None:
+        self.kind = kind
+        self.message = f"{kind.message}: {detail}" if detail else kind.message
+        super().__init__(self.message)

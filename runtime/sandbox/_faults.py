@@ -1,0 +1,89 @@
+"""Failures on demand: the next N requests to an operation fail the way real networks and TikTok do."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+__all__ = ["FAULT_KINDS", "Fault", "FaultKind", "Faults"]
+
+FaultKind = Literal[
+    "http_429",  # HTTP 429 with Retry-After, nothing processed
+    "http_5xx",  # HTTP 5xx (``status``) with a gateway page, nothing processed
+    "rate_limit_code",  # HTTP 200 envelope with TikTok's rate-limit code, nothing processed
+    "internal_code",  # HTTP 200 envelope with TikTok's internal-error code, nothing processed
+    "drop_before",  # the connection closes before the request is processed
+    "drop_after",  # the request is processed (state changes), then the connection closes unanswered
+    "slow",  # the answer comes after ``delay`` seconds (real time)
+    "malformed_json",  # the request is processed, the answer is not JSON
+]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+
+@dataclass
+class Fault:
+    """One armed fault: which operation (an op id such as ``order.get_order_list``, or ``*``), how, how often."""
+
+    op: str
+    kind: FaultKind
+    remaining: int
+    retry_after: float = 1.0
+    status: int = 503
+    delay: float = 1.0
+
+
+class Faults:
+    """The faults armed on a sandbox. ``inject`` arms one; each matching request uses one up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: list[Fault] = []
+
+    def inject(
+        self,
+        op: str,
+        kind: FaultKind,
+        *,
+        times: int = 1,
+        retry_after: float = 1.0,
+        status: int = 503,
+        delay: float = 1.0,
+    ) -> Fault:
+        """Make the next ``times`` requests to ``op`` (an operation id, or ``*`` for any) fail as ``kind``.
+
+        ``retry_after`` is the Retry-After of ``http_429``, ``status`` the status of ``http_5xx``,
+        ``delay`` the seconds of ``slow``. Raises ``ValueError`` for an unknown kind or bad numbers.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        if kind == "http_5xx" and not 500 <= status <= 599:
+            raise ValueError("status of http_5xx must be 500 to 599")
+        fault = Fault(op, kind, times, retry_after=retry_after, status=status, delay=delay)
+        with self._lock:
+            self._armed.append(fault)
+        return fault
+
+    def take(self, op_id: str) -> Fault | None:
+        """Use up one fault armed for ``op_id`` (the first armed, exact or ``*``), if any."""
+        with self._lock:
+            for fault in self._armed:
+                if fault.op in (op_id, "*"):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._armed.remove(fault)
+                    return fault
+        return None
+
+    @property
+    def pending(self) -> list[Fault]:
+        """The faults still armed (a copy)."""
+        with self._lock:
+            return list(self._armed)
+
+    def clear(self) -> None:
+        """Disarm every fault."""
+        with self._lock:
+            self._armed.clear()
