@@ -35,7 +35,7 @@ _INT = re.compile(r"(^|_)(count|size|num|number|quantity|total|page|limit|offset
 #: Names for the operations the reference knows by method and path only (ours, in TikTok's style;
 #: older versions of a named operation take that operation's name).
 UNNAMED = {
-    ("POST", "/affiliate_partner/202504/cap_order/search"): "SearchCapOrders",
+    ("POST", "/affiliate_partner/202504/cap_order/search"): "searchCAPAffiliateOrders",
     (
         "GET",
         "/affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/"
@@ -79,7 +79,8 @@ DEFAULTS = {
 }
 LOOSE_NOTE = (
     "Known by method and path only (listed by the npm package); its query, body and answer "
-    "are loose until the reference has their models. shop_cipher is assumed from its domain."
+    "are loose until the reference has their models. shop_cipher is taken from its typed twin "
+    "or, lacking one, from most of its domain."
 )
 
 _CURATED_FIELD_KEYS = (
@@ -93,7 +94,7 @@ _CURATED_FIELD_KEYS = (
     "max_items",
     "arg",
 )
-_CURATED_OP_KEYS = ("summary", "retry", "python_name", "pagination", "notes", "deviations", "shop_cipher")
+_CURATED_OP_KEYS = ("summary", "retry", "python_name", "pagination", "notes", "deviations")
 
 
 def load_reference() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
@@ -111,6 +112,7 @@ def singular(word: str) -> str:
     for suffix, repl in (
         ("ies", "y"),
         ("sses", "ss"),
+        ("ouses", "ouse"),
         ("uses", "us"),
         ("shes", "sh"),
         ("ches", "ch"),
@@ -212,6 +214,27 @@ class Drafter:
                 return self.peer.get(_split(f["type"])[1])
         return None
 
+    def guess_shop_cipher(self, op: dict[str, Any]) -> bool:
+        """For an operation the reference does not say: as its typed twin (same name), else as
+        most of its domain."""
+        name = snake_case(api_name(op))
+        twins = [
+            o["shop_cipher"]
+            for o in self.ops
+            if o["domain"] == op["domain"]
+            and o is not op
+            and o["shop_cipher"] is not None
+            and snake_case(api_name(o)) == name
+        ]
+        if twins:
+            return bool(twins[0])
+        known = [
+            bool(o["shop_cipher"])
+            for o in self.ops
+            if o["domain"] == op["domain"] and o["shop_cipher"] is not None
+        ]
+        return sum(known) * 2 >= len(known)
+
     def draft_op(self, op: dict[str, Any]) -> tuple[dict[str, Any], Node | None, Node | None, dict[str, Any]]:
         """The entry of one operation, its body and response trees, and its multipart form."""
         src = self.models if op["models_file"] == "models.json" else self.peer
@@ -228,6 +251,8 @@ class Drafter:
         if op["path_params"]:
             entry["path_params"] = {p: {"type": "string", "required": True} for p in op["path_params"]}
         entry.update(DEFAULTS.get((op["method"], op["path"]), {}))
+        if op["shop_cipher"] is None:
+            entry["shop_cipher"] = self.guess_shop_cipher(op)
         if op["models_file"] is None:
             entry["loose"] = True
             entry.setdefault("notes", LOOSE_NOTE)
@@ -462,7 +487,7 @@ def _flow(value: dict[str, Any]) -> str:
 
 
 def render(domain: str, summary: str, entries: list[dict[str, Any]], models: dict[str, Any]) -> str:
-    lines = [f"domain: {domain}", f"summary: {_scalar_text(summary)}", "operations:"]
+    lines = [f"domain: {domain}", f"summary: {_scalar_text(summary, block=True)}", "operations:"]
     key_order = (
         "name",
         "version",

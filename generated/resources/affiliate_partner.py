@@ -183,14 +183,14 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO: Operation[
     ),
     pagination=Pagination(items="promotion_creators", token_param="page_token", next_token="next_page_token"),
 )
-_SEARCH_CAP_ORDERS: Operation[ResponseModel] = Operation(
-    id="affiliate_partner.search_cap_orders",
+_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[ResponseModel] = Operation(
+    id="affiliate_partner.search_cap_affiliate_orders_v202504",
     method="POST",
     path="/affiliate_partner/202504/cap_order/search",
     response=ResponseModel,
-    shop_scoped=True,
+    shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchCapOrdersParams,
+    params=_t.SearchCapAffiliateOrdersV202504Params,
     loose=True,
 )
 _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
@@ -294,7 +294,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501,
     _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
     _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO,
-    _SEARCH_CAP_ORDERS,
+    _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
     _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
     _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS,
     _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS,
@@ -657,28 +657,26 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
-    def search_cap_orders(
+    def search_cap_affiliate_orders_v202504(
         self,
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
-        shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
-        `POST /affiliate_partner/202504/cap_order/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /affiliate_partner/202504/cap_order/search`.
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
-            _SEARCH_CAP_ORDERS,
+            _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
                 **(query or {}),
             },
             body=body,
-            shop_cipher=shop_cipher,
         )
 
     def partner_generate_multi_affiliate_campaign_product_link(

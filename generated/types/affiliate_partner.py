@@ -568,9 +568,9 @@ class SearchCapAffiliateOrdersResponseSkuOrderEstimatedTotalAgencyEarnings(Respo
     currency: str | None = None
 
 
-class SearchCapOrdersParams(RequestModel):
+class SearchCapAffiliateOrdersV202504Params(RequestModel):
     """
-    Path and query arguments of `search_cap_orders`.
+    Path and query arguments of `search_cap_affiliate_orders_v202504`.
     """
 
     model_config = ConfigDict(

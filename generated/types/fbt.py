@@ -187,7 +187,7 @@ class GetFbtMerchantOnboardedRegionsResponseOnboardedRegion(ResponseModel):
     region_code: str | None = None
 
 
-class GetFbtWarehouseListResponseWarehousAddress(ResponseModel):
+class GetFbtWarehouseListResponseWarehouseAddress(ResponseModel):
     postal_code: str | None = None
     region_code: str | None = None
     state: str | None = None
@@ -198,7 +198,7 @@ class GetFbtWarehouseListResponseWarehousAddress(ResponseModel):
     address_line_3: str | None = None
 
 
-class GetFbtWarehouseListResponseWarehousLogisticsService(ResponseModel):
+class GetFbtWarehouseListResponseWarehouseLogisticsService(ResponseModel):
     id: str | None = None
     name: str | None = None
     subscribed: bool | None = None
@@ -594,14 +594,14 @@ class GetFbtMerchantOnboardedRegionsResponse(ResponseModel):
     onboarded_regions: list[GetFbtMerchantOnboardedRegionsResponseOnboardedRegion] | None = None
 
 
-class GetFbtWarehouseListResponseWarehous(ResponseModel):
+class GetFbtWarehouseListResponseWarehouse(ResponseModel):
     fbt_warehouse_id: str | None = None
     warehouse_ids: list[str] | None = None
     name: str | None = None
     type: str | None = None
     subscribed: bool | None = None
-    addresses: list[GetFbtWarehouseListResponseWarehousAddress] | None = None
-    logistics_services: list[GetFbtWarehouseListResponseWarehousLogisticsService] | None = None
+    addresses: list[GetFbtWarehouseListResponseWarehouseAddress] | None = None
+    logistics_services: list[GetFbtWarehouseListResponseWarehouseLogisticsService] | None = None
 
 
 class GetFbtmcfOrderStatusResponseMcfOrderConsignOrder(ResponseModel):
@@ -813,7 +813,7 @@ class GetFbtInboundOrderDetailsResponseInboundOrder(ResponseModel):
 
 
 class GetFbtWarehouseListResponse(ResponseModel):
-    warehouses: list[GetFbtWarehouseListResponseWarehous] | None = None
+    warehouses: list[GetFbtWarehouseListResponseWarehouse] | None = None
 
 
 class GetFbtmcfOrderStatusResponseMcfOrder(ResponseModel):

@@ -25,7 +25,7 @@ class CheckShippingTemplateExistenceResponse(ResponseModel):
     template_exist: bool | None = None
 
 
-class GetGlobalSellerWarehouseResponseGlobalWarehous(ResponseModel):
+class GetGlobalSellerWarehouseResponseGlobalWarehouse(ResponseModel):
     id: str | None = None
     name: str | None = None
     ownership: str | None = None
@@ -106,13 +106,13 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit(ResponseModel
     unit: str | None = None
 
 
-class GetWarehouseListResponseWarehousAddressGeolocation(ResponseModel):
+class GetWarehouseListResponseWarehouseAddressGeolocation(ResponseModel):
     latitude: str | None = None
     longitude: str | None = None
 
 
 class GetGlobalSellerWarehouseResponse(ResponseModel):
-    global_warehouses: list[GetGlobalSellerWarehouseResponseGlobalWarehous] | None = None
+    global_warehouses: list[GetGlobalSellerWarehouseResponseGlobalWarehouse] | None = None
 
 
 class GetLogisticsTrackingResponseLogisticsDetail(ResponseModel):
@@ -147,7 +147,7 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOption(ResponseModel):
     weight_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit | None = None
 
 
-class GetWarehouseListResponseWarehousAddress(ResponseModel):
+class GetWarehouseListResponseWarehouseAddress(ResponseModel):
     address_line1: str | None = None
     address_line2: str | None = None
     address_line3: str | None = None
@@ -158,7 +158,7 @@ class GetWarehouseListResponseWarehousAddress(ResponseModel):
     first_name: str | None = None
     first_name_local_script: str | None = None
     full_address: str | None = None
-    geolocation: GetWarehouseListResponseWarehousAddressGeolocation | None = None
+    geolocation: GetWarehouseListResponseWarehouseAddressGeolocation | None = None
     last_name: str | None = None
     last_name_local_script: str | None = None
     phone_number: str | None = None
@@ -190,8 +190,8 @@ class GetWarehouseDeliveryOptionsResponse(ResponseModel):
     delivery_options: list[GetWarehouseDeliveryOptionsResponseDeliveryOption] | None = None
 
 
-class GetWarehouseListResponseWarehous(ResponseModel):
-    address: GetWarehouseListResponseWarehousAddress | None = None
+class GetWarehouseListResponseWarehouse(ResponseModel):
+    address: GetWarehouseListResponseWarehouseAddress | None = None
     effect_status: str | None = None
     entity_id: str | None = None
     id: str | None = None
@@ -206,4 +206,4 @@ class GetShippingTemplateAvailabilityResponse(ResponseModel):
 
 
 class GetWarehouseListResponse(ResponseModel):
-    warehouses: list[GetWarehouseListResponseWarehous] | None = None
+    warehouses: list[GetWarehouseListResponseWarehouse] | None = None

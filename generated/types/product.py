@@ -558,7 +558,7 @@ class GetGlobalCategoryRulesResponseResponsiblePerson(ResponseModel):
     required_regions: list[str] | None = None
 
 
-class GetGlobalListingRulesResponseInventoryRuleAssociatedWarehous(ResponseModel):
+class GetGlobalListingRulesResponseInventoryRuleAssociatedWarehouse(ResponseModel):
     region: str | None = None
     warehouse_id: str | None = None
 
@@ -2414,7 +2414,7 @@ class GetGlobalCategoryRulesResponse(ResponseModel):
 
 class GetGlobalListingRulesResponseInventoryRule(ResponseModel):
     allocation_mode: str | None = None
-    associated_warehouses: list[GetGlobalListingRulesResponseInventoryRuleAssociatedWarehous] | None = None
+    associated_warehouses: list[GetGlobalListingRulesResponseInventoryRuleAssociatedWarehouse] | None = None
     local_warehouse_id: str | None = None
 
 
