@@ -24,6 +24,7 @@ logger = logging.getLogger("tiktokshop.sandbox")
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small answers go out at once, not after a delayed ACK
     server: SandboxServer
 
     def _read_body(self) -> bytes:
