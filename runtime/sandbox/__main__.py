@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = Sandbox(orders=args.orders, seed=args.seed, port=args.port).start()
     took = time.perf_counter() - started
     lines = [
-        f"TikTok Shop sandbox serving at {sandbox.url} ({args.orders} orders, seed {args.seed}, {took:.1f} s)",
+        f"TikTok Shop sandbox serving at {sandbox.url} "
+        f"({args.orders} orders, seed {args.seed}, ready in {took:.1f} s)",
         "",
         f"  TIKTOK_BASE_URL={sandbox.url}",
         f"  TIKTOK_AUTH_BASE_URL={sandbox.url}",

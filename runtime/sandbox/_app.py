@@ -223,7 +223,9 @@ class App:
             self._record("", request, raw_path, pairs, answer, NO_SUCH_ROUTE.code, request_id)
             return answer
         op, path_args = matched
-        return self._run(op.id, request, raw_path, pairs, lambda: self._api(op, path_args, request, raw_path, pairs))
+        return self._run(
+            op.id, request, raw_path, pairs, lambda: self._api(op, path_args, request, raw_path, pairs)
+        )
 
     def _run(
         self,
@@ -327,7 +329,11 @@ class App:
             return self._error_answer(error, request_id), error.kind.code, request_id
         except Exception:
             logger.exception("sandbox: %s failed", op.id)
-            return self._error_answer(SandboxError(INTERNAL_ERROR), request_id), INTERNAL_ERROR.code, request_id
+            return (
+                self._error_answer(SandboxError(INTERNAL_ERROR), request_id),
+                INTERNAL_ERROR.code,
+                request_id,
+            )
         return self._envelope(200, 0, "Success", data, request_id), 0, request_id
 
     def _call(
@@ -395,7 +401,9 @@ class App:
         query = urlencode({"expires": expires, "token": self._doc_sig(package_id, doc_type, fmt, expires)})
         return f"{self._base_url()}/sandbox/documents/{quote(package_id)}/{quote(doc_type)}.{ext}?{query}"
 
-    def _document(self, request: Request, pairs: list[tuple[str, str]]) -> tuple[Answer, int | None, str | None]:
+    def _document(
+        self, request: Request, pairs: list[tuple[str, str]]
+    ) -> tuple[Answer, int | None, str | None]:
         path = request.target.partition("?")[0]
         found = re.fullmatch(r"/sandbox/documents/([^/]+)/([A-Z_]+)\.(pdf|zpl)", path)
         query = dict(pairs)
@@ -445,7 +453,9 @@ class App:
             return "sandbox.info", self._info
         return None
 
-    def _authorize(self, request: Request, pairs: list[tuple[str, str]]) -> tuple[Answer, int | None, str | None]:
+    def _authorize(
+        self, request: Request, pairs: list[tuple[str, str]]
+    ) -> tuple[Answer, int | None, str | None]:
         query = dict(pairs)
         request_id = self._request_id()
         if query.get("service_id") != self.service_id:
@@ -467,7 +477,9 @@ class App:
             return self._error_answer(error, request_id), error.kind.code, request_id
         return self._envelope(200, 0, "success", data, request_id), 0, request_id
 
-    def _token_get(self, request: Request, pairs: list[tuple[str, str]]) -> tuple[Answer, int | None, str | None]:
+    def _token_get(
+        self, request: Request, pairs: list[tuple[str, str]]
+    ) -> tuple[Answer, int | None, str | None]:
         return self._token_answer(self.tokens.exchange, pairs)
 
     def _token_refresh(
@@ -475,13 +487,18 @@ class App:
     ) -> tuple[Answer, int | None, str | None]:
         return self._token_answer(self.tokens.rotate, pairs)
 
-    def _callback(self, request: Request, pairs: list[tuple[str, str]]) -> tuple[Answer, int | None, str | None]:
+    def _callback(
+        self, request: Request, pairs: list[tuple[str, str]]
+    ) -> tuple[Answer, int | None, str | None]:
         page = b"<html><body><p>Authorization finished: the code is in this page's URL.</p></body></html>"
         return Answer(200, page, [("content-type", "text/html; charset=utf-8")]), None, None
 
     def _info(self, request: Request, pairs: list[tuple[str, str]]) -> tuple[Answer, int | None, str | None]:
         body = json.dumps(
-            {"sandbox": "tiktokshop", "operations": len(self.router.operations), "orders": len(self.state.orders)}
+            {
+                "sandbox": "tiktokshop",
+                "operations": len(self.router.operations),
+                "orders": len(self.state.orders),
+            }
         ).encode()
         return Answer(200, body, [("content-type", "application/json")]), None, None
-

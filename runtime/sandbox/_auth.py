@@ -33,8 +33,8 @@ from ._codes import (
 )
 
 __all__ = [
-    "AUTH_CODE_TTL",
     "ACCESS_TOKEN_TTL",
+    "AUTH_CODE_TTL",
     "REFRESH_TOKEN_TTL",
     "TIMESTAMP_TOLERANCE",
     "Grant",
@@ -174,7 +174,11 @@ class TokenStore:
         return self.issue_tokens(grant.open_id)
 
     def rotate(self, query: Mapping[str, str]) -> dict[str, object]:
-        """``/api/v2/token/refresh``: new tokens; the old refresh token stops working. Raises ``SandboxError``."""
+        """``/api/v2/token/refresh``: new tokens; the old refresh token stops working.
+
+        Raises ``SandboxError`` for wrong app credentials, grant type, or an unknown, replaced or
+        expired refresh token.
+        """
         self._check_app(query)
         if query.get("grant_type") != "refresh_token":
             raise SandboxError(INVALID_GRANT_TYPE, "expected grant_type=refresh_token")
@@ -189,7 +193,10 @@ class TokenStore:
         return self.issue_tokens(grant.open_id)
 
     def check_access(self, token: str | None) -> Grant:
-        """The grant of a valid access token. Raises ``SandboxError`` for a missing, unknown or expired one."""
+        """The grant of a valid access token.
+
+        Raises ``SandboxError`` for a missing, unknown or expired token.
+        """
         if not token:
             raise SandboxError(MISSING_ACCESS_TOKEN)
         with self._lock:

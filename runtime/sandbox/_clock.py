@@ -32,7 +32,7 @@ class Clock:
         return self.now()
 
     def advance(self, seconds: float) -> float:
-        """Move the clock forward by ``seconds`` and return the new time. Raises ``ValueError`` if negative."""
+        """Move the clock forward by ``seconds``; returns the new time. Raises ``ValueError`` if negative."""
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward: use set() to go back")
         with self._lock:

@@ -38,7 +38,9 @@ INTERNAL_ERROR = _spec("INTERNAL_ERROR", 36009003, 200, "Internal error, please 
 RATE_LIMITED = _spec("RATE_LIMITED", 36009004, 200, "Too many requests, please slow down")
 
 # -- the sandbox's own codes ----------------------------------------------------------------------
-MISSING_ACCESS_TOKEN = ErrorKind("MISSING_ACCESS_TOKEN", 105000, 401, "The x-tts-access-token header is missing")
+MISSING_ACCESS_TOKEN = ErrorKind(
+    "MISSING_ACCESS_TOKEN", 105000, 401, "The x-tts-access-token header is missing"
+)
 UNKNOWN_APP_KEY = ErrorKind("UNKNOWN_APP_KEY", 106002, 401, "The app_key is unknown")
 TIMESTAMP_OUT_OF_RANGE = ErrorKind(
     "TIMESTAMP_OUT_OF_RANGE", 106003, 401, "The timestamp is missing or more than 5 minutes off"
@@ -64,7 +66,9 @@ INVALID_REFRESH_TOKEN = ErrorKind(
     "INVALID_REFRESH_TOKEN", 36004014, 401, "The refresh_token is invalid or was replaced"
 )
 EXPIRED_REFRESH_TOKEN = ErrorKind("EXPIRED_REFRESH_TOKEN", 36004016, 401, "The refresh_token has expired")
-INVALID_GRANT_TYPE = ErrorKind("INVALID_GRANT_TYPE", 36004017, 400, "The grant_type is wrong for this endpoint")
+INVALID_GRANT_TYPE = ErrorKind(
+    "INVALID_GRANT_TYPE", 36004017, 400, "The grant_type is wrong for this endpoint"
+)
 UNKNOWN_SERVICE_ID = ErrorKind("UNKNOWN_SERVICE_ID", 36004018, 400, "The service_id is unknown")
 
 #: Every error kind by name.

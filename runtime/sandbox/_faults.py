@@ -23,7 +23,7 @@ FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 @dataclass
 class Fault:
-    """One armed fault: which operation (an op id such as ``order.get_order_list``, or ``*``), how, how often."""
+    """One armed fault: its operation (an op id like ``order.get_order_list``, or ``*``), kind and count."""
 
     op: str
     kind: FaultKind

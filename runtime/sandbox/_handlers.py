@@ -272,4 +272,7 @@ def get_package_shipping_document(state: State, call: Call) -> dict[str, Any]:
         if package.status in ("TO_FULFILL", "CANCELLED"):
             raise SandboxError(INVALID_STATE, f"package {package.id} is {package.status}: ship it first")
         tracking = package.tracking_number
-    return {"doc_url": call.document_url(package.id, str(p["document_type"]), fmt), "tracking_number": tracking}
+    return {
+        "doc_url": call.document_url(package.id, str(p["document_type"]), fmt),
+        "tracking_number": tracking,
+    }

@@ -61,9 +61,11 @@ class Sandbox:
         if orders < 0:
             raise ValueError("orders must be >= 0")
         self.clock = clock if clock is not None else Clock()
-        rng = random.Random(f"credentials-{seed}")
+        rng = random.Random(f"credentials-{seed}")  # noqa: S311 - reproducible sandbox credentials
         self.app_key = app_key or f"6{rng.getrandbits(48):012x}"
-        self.app_secret = app_secret or hashlib.sha256(rng.getrandbits(128).to_bytes(16, "big")).hexdigest()[:40]
+        self.app_secret = (
+            app_secret or hashlib.sha256(rng.getrandbits(128).to_bytes(16, "big")).hexdigest()[:40]
+        )
         self.service_id = service_id or str(7_000_000_000_000_000_000 + rng.randrange(10**18))
         self._host = host
         self._port = port
@@ -95,7 +97,10 @@ class Sandbox:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        """Serve over HTTP from a background thread; returns the sandbox. Raises ``OSError`` if the port is taken."""
+        """Serve over HTTP from a background thread; returns the sandbox.
+
+        Raises ``OSError`` if the port is taken.
+        """
         if self._server is None:
             self._server = SandboxServer(self._app, self._host, self._port)
             self._server.start()
@@ -130,7 +135,7 @@ class Sandbox:
 
     @property
     def requests(self) -> RequestLog:
-        """The log of requests received (op id, method, path, query without sign, token, status, code, time)."""
+        """The requests received: op id, method, path, query (no sign), token, status, code, time."""
         return self._app.log
 
     @property

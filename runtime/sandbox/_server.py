@@ -7,6 +7,7 @@ is what a client sees when a connection dies mid-request.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -29,7 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -46,10 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self.server.app.handle(Request(self.command, self.path, headers, body))
         if answer.drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.send_response(answer.status)
         names = set()
@@ -119,10 +118,8 @@ class SandboxServer(ThreadingHTTPServer):
         with self._open_lock:
             sockets = list(self._open)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -142,5 +139,7 @@ class SandboxTransport(httpx.BaseTransport):
             Request(request.method, request.url.raw_path.decode("ascii"), headers, body)
         )
         if answer.drop:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)

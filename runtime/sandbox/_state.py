@@ -10,8 +10,8 @@ Every method that reads or changes the world takes the store's lock.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import bisect
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -63,7 +63,11 @@ EVENT_ORDER_STATUS = 1
 EVENT_PACKAGE_UPDATE = 5
 CURRENCY = "GBP"
 DAY = 86400
-_PROVIDERS = (("6617675021119438849", "Royal Mail"), ("6617675021119438850", "Evri"), ("6617675021119438851", "DPD"))
+_PROVIDERS = (
+    ("6617675021119438849", "Royal Mail"),
+    ("6617675021119438850", "Evri"),
+    ("6617675021119438851", "DPD"),
+)
 _FIRST = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn")
 _LAST = ("Smith", "Jones", "Patel", "Brown", "Taylor", "Wilson", "Evans", "Khan", "Walker", "Wright")
 _TOWNS = (("London", "SW1A 1AA"), ("Leeds", "LS1 4AP"), ("Bristol", "BS1 5TR"), ("Glasgow", "G1 1XQ"))
@@ -233,13 +237,28 @@ class OrderQuery:
     sort_field: str = "create_time"
     descending: bool = True
 
+    def window(self, field_name: str) -> tuple[int | None, int | None]:
+        """The ``[ge, lt)`` range asked for ``create_time`` or ``update_time``."""
+        if field_name == "create_time":
+            return self.create_time_ge, self.create_time_lt
+        return self.update_time_ge, self.update_time_lt
+
+    def has_other_filters(self) -> bool:
+        """Whether a filter other than status and times is set."""
+        return (
+            self.buyer_user_id is not None
+            or self.is_buyer_request_cancel is not None
+            or self.shipping_type is not None
+            or self.warehouse_ids is not None
+        )
+
     def fingerprint(self) -> str:
         """A short digest of the query, bound into its page tokens."""
         text = json.dumps([getattr(self, f.name) for f in dataclasses.fields(self)], default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-Listener = Callable[[int, str, dict[str, Any]], None]
+Listener = Callable[[int, str, dict[str, Any]], object]
 
 
 class _Index:
@@ -282,7 +301,7 @@ class State:
     def __init__(self, *, orders: int, seed: int, now: Callable[[], float]) -> None:
         self.lock = threading.RLock()
         self._now = now
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - seeded test data, not secrets
         self._token_key = hashlib.sha256(f"sandbox-page-tokens-{seed}".encode()).digest()
         self.version = 0
         self.listeners: list[Listener] = []
@@ -570,14 +589,12 @@ class State:
 
     # -- order search ----------------------------------------------------------------------------
 
-    def _matches(self, order: Order, query: OrderQuery) -> bool:
-        if query.sort_field != "create_time" and not _in(
-            order.create_time, query.create_time_ge, query.create_time_lt
-        ):
+    def _matches(self, order: Order, query: OrderQuery, served: str) -> bool:
+        """Whether ``order`` passes every filter of ``query`` but the time range of ``served``
+        (the field whose index range already holds only matching times)."""
+        if served != "create_time" and not _in(order.create_time, query.create_time_ge, query.create_time_lt):
             return False
-        if query.sort_field != "update_time" and not _in(
-            order.update_time, query.update_time_ge, query.update_time_lt
-        ):
+        if served != "update_time" and not _in(order.update_time, query.update_time_ge, query.update_time_lt):
             return False
         if query.buyer_user_id is not None and order.user_id != query.buyer_user_id:
             return False
@@ -590,32 +607,35 @@ class State:
             return False
         return query.warehouse_ids is None or order.warehouse_id in query.warehouse_ids
 
-    def _needs_scan(self, query: OrderQuery) -> bool:
-        other = "update_time" if query.sort_field == "create_time" else "create_time"
-        return (
-            getattr(query, f"{other}_ge") is not None
-            or getattr(query, f"{other}_lt") is not None
-            or query.buyer_user_id is not None
-            or query.is_buyer_request_cancel is not None
-            or query.shipping_type is not None
-            or query.warehouse_ids is not None
-        )
-
     def search_orders(
         self, shop: Shop, query: OrderQuery, page_size: int, page_token: str | None
     ) -> tuple[list[Order], str, int]:
         """One page of the shop's orders matching ``query``: ``(orders, next_page_token, total_count)``.
 
-        ``next_page_token`` is empty on the last page. Raises ``SandboxError`` for a page token
-        that does not belong to this query.
+        The index of the sort field, narrowed by its time range with ``bisect``, is walked from the
+        page token's position; when the other time field's range holds fewer orders, those are
+        taken, filtered and sorted instead. ``next_page_token`` is empty on the last page; it
+        carries the last order's ``(time, id)``, so paging stays consistent while orders change.
+        Raises ``SandboxError`` for a page token that does not belong to this query.
         """
         with self.lock:
-            keys = self._indexes[shop.id].get(query.sort_field, query.status)
-            ge = getattr(query, f"{query.sort_field}_ge")
-            lt = getattr(query, f"{query.sort_field}_lt")
-            lo = bisect.bisect_left(keys, (ge,)) if ge is not None else 0
-            hi = bisect.bisect_left(keys, (lt,)) if lt is not None else len(keys)
-            hi = max(lo, hi)
+            index = self._indexes[shop.id]
+            sort = query.sort_field
+            other = "update_time" if sort == "create_time" else "create_time"
+            keys = index.get(sort, query.status)
+            lo, hi = _span(keys, *query.window(sort))
+            scan = query.window(other) != (None, None) or query.has_other_filters()
+            if query.window(other) != (None, None):
+                other_keys = index.get(other, query.status)
+                other_lo, other_hi = _span(other_keys, *query.window(other))
+                if other_hi - other_lo < hi - lo:
+                    keys = sorted(
+                        (getattr(order, sort), order.id)
+                        for order in (self.orders[oid] for _, oid in other_keys[other_lo:other_hi])
+                        if self._matches(order, query, other)
+                    )
+                    lo, hi, scan = 0, len(keys), False
+            total = self._count(shop, query, keys, lo, hi) if scan else hi - lo
             fingerprint = query.fingerprint()
             if page_token:
                 payload = self.decode_token(page_token)
@@ -626,13 +646,12 @@ class State:
                     hi = min(hi, bisect.bisect_left(keys, after))
                 else:
                     lo = max(lo, bisect.bisect_right(keys, after))
-            scan = self._needs_scan(query)
             positions = range(hi - 1, lo - 1, -1) if query.descending else range(lo, hi)
             page: list[Order] = []
             more = False
             for position in positions:
                 order = self.orders[keys[position][1]]
-                if scan and not self._matches(order, query):
+                if scan and not self._matches(order, query, sort):
                     continue
                 if len(page) == page_size:
                     more = True
@@ -641,22 +660,17 @@ class State:
             next_token = ""
             if more:
                 last = page[-1]
-                when = last.create_time if query.sort_field == "create_time" else last.update_time
-                next_token = self.encode_token([fingerprint, when, last.id])
-            return page, next_token, self._total(shop, query, scan)
+                next_token = self.encode_token([fingerprint, getattr(last, sort), last.id])
+            return page, next_token, total
 
-    def _total(self, shop: Shop, query: OrderQuery, scan: bool) -> int:
-        keys = self._indexes[shop.id].get(query.sort_field, query.status)
-        ge = getattr(query, f"{query.sort_field}_ge")
-        lt = getattr(query, f"{query.sort_field}_lt")
-        lo = bisect.bisect_left(keys, (ge,)) if ge is not None else 0
-        hi = bisect.bisect_left(keys, (lt,)) if lt is not None else len(keys)
-        if not scan:
-            return max(0, hi - lo)
+    def _count(self, shop: Shop, query: OrderQuery, keys: list[tuple[int, str]], lo: int, hi: int) -> int:
+        """How many orders in ``keys[lo:hi]`` pass the filters (cached until the next change)."""
         cache_key = (shop.id, query, self.version)
         cached = self._count_cache.get(cache_key)
         if cached is None:
-            cached = sum(1 for _, oid in keys[lo:hi] if self._matches(self.orders[oid], query))
+            cached = sum(
+                1 for _, oid in keys[lo:hi] if self._matches(self.orders[oid], query, query.sort_field)
+            )
             if len(self._count_cache) > 256:
                 self._count_cache.clear()
             self._count_cache[cache_key] = cached
@@ -875,7 +889,8 @@ class State:
                 found = known.get(attribute.get("id"))
                 if found is None:
                     raise SandboxError(
-                        INVALID_PARAMETER, f"product_attributes: {attribute.get('id')} is not in this category"
+                        INVALID_PARAMETER,
+                        f"product_attributes: {attribute.get('id')} is not in this category",
                     )
                 for value in attribute.get("values") or []:
                     attributes.append((found.id, found.name, value.get("id") or "", value.get("name") or ""))
@@ -950,7 +965,7 @@ class State:
                     "sku_id": sku.id,
                     "sku_name": sku.variant,
                     "seller_sku": sku.seller_sku,
-                    "sku_image": f"https://p16-oec-sandbox.invalid/{product.images[0] if product.images else ''}",
+                    "sku_image": f"https://p16-oec-sandbox.invalid/{(product.images or [''])[0]}",
                     "sku_type": "NORMAL",
                     "currency": CURRENCY,
                     "original_price": sku.price,
@@ -1012,7 +1027,9 @@ class State:
             "cancel_reason": order.cancel_reason,
             "cancellation_initiator": "BUYER" if order.cancel_reason else None,
             "tracking_number": first_package.tracking_number if first_package else None,
-            "shipping_provider": first_package.provider[1] if first_package and first_package.provider else None,
+            "shipping_provider": first_package.provider[1]
+            if first_package and first_package.provider
+            else None,
             "shipping_provider_id": first_package.provider[0]
             if first_package and first_package.provider
             else None,
@@ -1044,7 +1061,11 @@ class State:
                 "postal_code": postcode,
                 "region_code": "GB",
                 "district_info": [
-                    {"address_level": "L0", "address_level_name": "Country", "address_name": "United Kingdom"},
+                    {
+                        "address_level": "L0",
+                        "address_level_name": "Country",
+                        "address_name": "United Kingdom",
+                    },
                     {"address_level": "L2", "address_level_name": "Post town", "address_name": town},
                 ],
             },
@@ -1090,7 +1111,7 @@ class State:
 
     def product_data(self, product: Product) -> dict[str, Any]:
         """The product in the fields of TikTok's product detail."""
-        chain = []
+        chain: list[dict[str, Any]] = []
         category: Category | None = self.categories.get(product.category_id)
         while category is not None:
             chain.insert(
@@ -1139,7 +1160,11 @@ class State:
                 {
                     "id": sku.id,
                     "seller_sku": sku.seller_sku,
-                    "price": {"currency": CURRENCY, "sale_price": sku.price, "tax_exclusive_price": sku.price},
+                    "price": {
+                        "currency": CURRENCY,
+                        "sale_price": sku.price,
+                        "tax_exclusive_price": sku.price,
+                    },
                     "inventory": [{"quantity": sku.quantity, "warehouse_id": _WAREHOUSES[0]}],
                     "sales_attributes": [
                         {"id": "100001", "name": "Colour", "value_id": f"2000{k}", "value_name": sku.variant}
@@ -1154,6 +1179,13 @@ class State:
         if brand is not None:
             data["brand"] = {"id": brand.id, "name": brand.name}
         return data
+
+
+def _span(keys: list[tuple[int, str]], ge: int | None, lt: int | None) -> tuple[int, int]:
+    """The positions ``[lo, hi)`` of the keys whose time is in ``[ge, lt)``."""
+    lo = bisect.bisect_left(keys, (ge,)) if ge is not None else 0
+    hi = bisect.bisect_left(keys, (lt,)) if lt is not None else len(keys)
+    return lo, max(lo, hi)
 
 
 def _in(value: int, ge: int | None, lt: int | None) -> bool:

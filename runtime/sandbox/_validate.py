@@ -110,12 +110,8 @@ def validate_query(
             extra[key] = raw
             continue
         data[key] = _coerce(fields[name].annotation, raw)
-    if loose:
-        data_only = data
-    else:
-        data_only = {**data, **extra}
     try:
-        checked = model.model_validate(data_only)
+        checked = model.model_validate(data if loose else {**data, **extra})
     except pydantic.ValidationError as exc:
         raise SandboxError(INVALID_PARAMETER, _describe(exc)) from None
     result = checked.model_dump(by_alias=True, exclude_none=True)
@@ -177,7 +173,10 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
 
 
 def validate_form(
-    model: type[BaseModel] | None, file_names: tuple[str, ...], fields: dict[str, str], files: dict[str, bytes]
+    model: type[BaseModel] | None,
+    file_names: tuple[str, ...],
+    fields: dict[str, str],
+    files: dict[str, bytes],
 ) -> dict[str, Any]:
     """Check a multipart upload: text fields against ``model``, file fields present as files.
 

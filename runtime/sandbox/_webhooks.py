@@ -68,7 +68,10 @@ class Webhooks:
         self.dropped = 0
 
     def subscribe(self, url: str) -> None:
-        """Deliver every future event to ``url``. Raises ``ValueError`` unless it is http(s) on 127.0.0.1/localhost."""
+        """Deliver every future event to ``url``.
+
+        Raises ``ValueError`` unless it is an http(s) URL on 127.0.0.1 or localhost.
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or parts.hostname not in _LOCAL_HOSTS:
             raise ValueError("the sandbox delivers webhooks only to http(s) URLs on 127.0.0.1 or localhost")

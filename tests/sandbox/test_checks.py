@@ -58,7 +58,12 @@ def test_the_signature_covers_the_body(sandbox: Sandbox) -> None:
     signed_for = {"order_status": "UNPAID"}
     from tests.fake import independent_sign
 
-    q = {"page_size": "5", "app_key": sandbox.app_key, "timestamp": "1767225600", "shop_cipher": sandbox.shop_cipher}
+    q = {
+        "page_size": "5",
+        "app_key": sandbox.app_key,
+        "timestamp": "1767225600",
+        "shop_cipher": sandbox.shop_cipher,
+    }
     good = independent_sign(sandbox.app_secret, SEARCH, list(q.items()), '{"order_status":"UNPAID"}')
     r = send(sandbox, "POST", SEARCH, {"page_size": "5"}, {"order_status": "CANCELLED"}, sign=good)
     assert code(r) == 106001
@@ -103,6 +108,12 @@ def test_the_client_with_a_wrong_secret_gets_an_authentication_error(sandbox: Sa
 
 
 def test_codes_from_the_spec_table_are_used() -> None:
-    for name in ("INVALID_ACCESS_TOKEN", "EXPIRED_ACCESS_TOKEN", "INVALID_SIGNATURE", "RATE_LIMITED", "INTERNAL_ERROR"):
+    for name in (
+        "INVALID_ACCESS_TOKEN",
+        "EXPIRED_ACCESS_TOKEN",
+        "INVALID_SIGNATURE",
+        "RATE_LIMITED",
+        "INTERNAL_ERROR",
+    ):
         assert ERRORS[name].code in ERROR_CODES
     assert len({kind.code for kind in ERRORS.values()}) == len(ERRORS)

@@ -61,7 +61,7 @@ def test_stop_closes_kept_alive_connections() -> None:
     with sandbox.client(max_retries=0) as client:
         client.authorization.get_authorized_shops()
         sandbox.stop()
-        with pytest.raises(Exception):  # noqa: B017 - a transport error of some kind
+        with pytest.raises(Exception):
             client.authorization.get_authorized_shops()
 
 

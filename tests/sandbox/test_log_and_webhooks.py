@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_failed_requests_are_logged_with_their_code(sandbox: Sandbox) -> None:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
     delay = 0.0
 
     def do_POST(self) -> None:
@@ -88,13 +89,17 @@ def test_webhooks_for_a_shipped_package_are_signed(sandbox: Sandbox, receiver) -
     sandbox.stop()
     events = []
     for headers, body in handler.received:
-        expected = hmac.new(sandbox.app_secret.encode(), sandbox.app_key.encode() + body, hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            sandbox.app_secret.encode(), sandbox.app_key.encode() + body, hashlib.sha256
+        ).hexdigest()
         assert headers["authorization"] == expected
         assert headers["content-type"] == "application/json"
         events.append(json.loads(body))
     assert [e["type"] for e in events] == [5, 1]
     assert set(events[0]) == {"type", "tts_notification_id", "shop_id", "timestamp", "data"}
-    assert events[0]["data"]["package_id"] == package.id and events[0]["data"]["package_status"] == "PROCESSING"
+    assert (
+        events[0]["data"]["package_id"] == package.id and events[0]["data"]["package_status"] == "PROCESSING"
+    )
     assert events[1]["data"] == {
         "order_id": package.order_id,
         "order_status": "AWAITING_COLLECTION",

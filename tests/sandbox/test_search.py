@@ -109,7 +109,9 @@ def test_a_page_token_belongs_to_its_search() -> None:
 
 def test_paging_is_stable_when_an_order_changes_between_pages(sandbox: Sandbox) -> None:
     with sandbox.client() as client:
-        first = client.order.get_order_list(page_size=10, order_status="AWAITING_SHIPMENT", sort_field="update_time")
+        first = client.order.get_order_list(
+            page_size=10, order_status="AWAITING_SHIPMENT", sort_field="update_time"
+        )
         moved = first.orders[0]
         sandbox.state.set_order_status(moved.id, "CANCELLED")
         rest = [o.id for page in list(first.iter_pages())[1:] for o in page.orders]

@@ -40,7 +40,9 @@ def test_ship_moves_order_and_package_once(sandbox: Sandbox) -> None:
         slots = client.fulfillment.get_package_handover_time_slots(package.id)
         slot = slots.pickup_slots[1]
         client.fulfillment.ship_package(
-            package.id, handover_method="PICKUP", pickup_slot={"start_time": slot.start_time, "end_time": slot.end_time}
+            package.id,
+            handover_method="PICKUP",
+            pickup_slot={"start_time": slot.start_time, "end_time": slot.end_time},
         )
         order = client.order.get_order_detail(ids=[package.order_id]).orders[0]
         assert order.status == "AWAITING_COLLECTION"
@@ -69,10 +71,15 @@ def test_self_shipment_goes_in_transit(sandbox: Sandbox) -> None:
         with pytest.raises(BadRequestError):
             client.fulfillment.ship_package(package.id, self_shipment={"tracking_number": "T1"})
         client.fulfillment.ship_package(
-            package.id, self_shipment={"tracking_number": "TRK123", "shipping_provider_id": "6617675021119438850"}
+            package.id,
+            self_shipment={"tracking_number": "TRK123", "shipping_provider_id": "6617675021119438850"},
         )
         order = client.order.get_order_detail(ids=[package.order_id]).orders[0]
-    assert order.status == "IN_TRANSIT" and order.tracking_number == "TRK123" and order.shipping_provider == "Evri"
+    assert (
+        order.status == "IN_TRANSIT"
+        and order.tracking_number == "TRK123"
+        and order.shipping_provider == "Evri"
+    )
 
 
 def test_a_slot_that_was_not_offered_is_refused(sandbox: Sandbox) -> None:
@@ -127,7 +134,9 @@ def test_orders_of_another_shop_are_not_found(sandbox: Sandbox) -> None:
 
 
 def test_price_detail_adds_up(sandbox: Sandbox) -> None:
-    order = next(o for o in sandbox.state.orders.values() if o.shop_id == sandbox.shop.id and len(o.items) > 1)
+    order = next(
+        o for o in sandbox.state.orders.values() if o.shop_id == sandbox.shop.id and len(o.items) > 1
+    )
     with sandbox.client() as client:
         price = client.order.get_price_detail(order.id)
         detail = client.order.get_order_detail_v202309(ids=[order.id]).orders[0]
