@@ -65,6 +65,13 @@ class DeviationSpec(_Strict):
     reason: str
 
 
+class RateLimitSpec(_Strict):
+    """Requests per second allowed per app and per shop (``null``: no client-side limit)."""
+
+    per_app: float | None = None
+    per_shop: float | None = None
+
+
 class PaginationSpec(_Strict):
     items: str
     token_param: str = "page_token"
@@ -89,6 +96,7 @@ class OperationSpec(_Strict):
     pagination: PaginationSpec | None = None
     form: dict[str, FieldSpec] = Field(default_factory=dict)
     loose: bool = False
+    rate_limit: RateLimitSpec | None = None
     notes: str | None = None
     deviations: list[DeviationSpec] = Field(default_factory=list)
 
@@ -180,6 +188,7 @@ class ApiSpec(_Strict):
 
     hosts: dict[Literal["api", "auth", "authorize", "authorize_us", "sandbox_api", "sandbox_auth"], str]
     errors: dict[int, ErrorSpec]
+    rate_limits: RateLimitSpec
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

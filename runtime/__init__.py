@@ -24,9 +24,12 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._files import FileInput
 from ._models import Page, RequestModel, ResponseModel, Timestamp
+from ._rate_limit import RateLimiter
 from ._signing import sign_request
-from ._tokens import AccessToken
+from ._token_store import JsonFileTokenStore, MemoryTokenStore, TokenStore, TokenStoreError
+from ._tokens import AccessToken, TokenState
 from ._version import __version__
 
 __all__ = [
@@ -36,11 +39,15 @@ __all__ = [
     "AuthorizationLink",
     "BadRequestError",
     "ConfigurationError",
+    "FileInput",
+    "JsonFileTokenStore",
     "MalformedResponseError",
+    "MemoryTokenStore",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimiter",
     "RequestModel",
     "RequestTimeoutError",
     "ResponseModel",
@@ -48,6 +55,9 @@ __all__ = [
     "TikTokShop",
     "TikTokShopError",
     "Timestamp",
+    "TokenState",
+    "TokenStore",
+    "TokenStoreError",
     "TransportError",
     "ValidationError",
     "__version__",

@@ -57,7 +57,8 @@ class AuthResource:
         """Exchange the ``code`` from the authorization callback for tokens; the client then uses them.
 
         Raises ``ValidationError`` for an empty code, ``AuthenticationError`` (or another ``ApiError``)
-        when TikTok refuses it (codes work once and expire after 30 minutes), ``TransportError``.
+        when TikTok refuses it (codes work once and expire after 30 minutes), ``TransportError``,
+        ``TokenStoreError`` when the tokens cannot be saved (they are still set on the client).
         """
         if not isinstance(auth_code, str) or not auth_code.strip():
             raise ValidationError(
@@ -67,9 +68,10 @@ class AuthResource:
         request = client._token_request(
             "/api/v2/token/get", {"auth_code": auth_code, "grant_type": "authorized_code"}
         )
-        with client._token_lock:
+        with client._token_lock, client._store_lock():
             token = client._send_token_request(request, "auth.get_access_token")
             client._tokens.update(token)
+            client._persist()
         return token
 
     def refresh_access_token(self) -> AccessToken:
@@ -77,8 +79,8 @@ class AuthResource:
         token replaces the old one).
 
         Raises ``ConfigurationError`` without a usable refresh token, ``ApiError`` when TikTok
-        refuses it, ``TransportError``.
+        refuses it, ``TransportError``, ``TokenStoreError`` when the new tokens cannot be saved.
         """
         client = self._client
-        with client._token_lock:
+        with client._token_lock, client._store_lock():
             return client._refresh_locked()

@@ -8,6 +8,7 @@ the same loop over ``httpx.AsyncClient`` and reuses all the rest.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import random
@@ -38,7 +39,9 @@ from ._files import check_file, open_file
 from ._logging import install_redaction, logger, redact
 from ._models import RequestModel, ResponseModel
 from ._operation import ErrorCode, Operation
+from ._rate_limit import RateLimiter
 from ._signing import sign_request
+from ._token_store import TokenStore, TokenStoreError
 from ._tokens import AccessToken, TokenState
 from ._version import __version__
 
@@ -49,6 +52,7 @@ R = TypeVar("R", bound=ResponseModel)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TOKEN_REFRESH_MARGIN = 300
+DEFAULT_TOTAL_TIMEOUT = 120.0
 _BODY_PREVIEW = 200
 
 
@@ -70,6 +74,7 @@ class ClientConfig:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
+    total_timeout: float | None = 120.0
 
     def __repr__(self) -> str:
         return f"ClientConfig(app_key={self.app_key!r}, base_url={self.base_url!r}, shop_id={self.shop_id!r})"
@@ -108,6 +113,25 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     return value
+
+
+def _check_text(op_id: str, field: str, value: Any) -> None:
+    """Refuse text that cannot be sent as UTF-8 (lone surrogates), naming the field."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                f"{op_id}: {field}: text is not valid Unicode (a lone surrogate, perhaps from bytes "
+                "decoded with errors='surrogateescape'); nothing was sent",
+                field=field,
+            ) from None
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_text(op_id, f"{field}.{key}", item)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_text(op_id, f"{field}.{index}", item)
 
 
 def _short(value: Any) -> str:
@@ -161,12 +185,66 @@ class BaseClient:
         tokens: TokenState,
         *,
         clock: Callable[[], float] = time.time,
+        token_store: TokenStore | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._config = config
         self._tokens = tokens
         self._clock = clock
-        self._token_lock = threading.Lock()
+        self._token_lock = threading.RLock()
+        self._store = token_store
+        self._limiter = rate_limiter
         install_redaction()
+        if token_store is not None:
+            self._adopt_stored(initial=True)
+
+    # -- token persistence -----------------------------------------------------------------------
+
+    def _adopt_stored(self, *, initial: bool = False) -> None:
+        """Take the store's tokens when they are newer than ours (another process refreshed)."""
+        assert self._store is not None
+        try:
+            stored = self._store.load()
+        except TokenStoreError:
+            raise
+        except Exception as exc:
+            raise TokenStoreError(f"cannot load tokens: {type(exc).__name__}") from exc
+        mine = self._tokens
+        if stored is None or not stored.access_token:
+            if initial and mine.access_token:
+                self._persist()
+            return
+        if stored.access_token == mine.access_token and stored.refresh_token == mine.refresh_token:
+            return
+        if not mine.access_token or (stored.access_token_expire or 0) >= (mine.access_token_expire or 0):
+            mine.access_token = stored.access_token
+            mine.access_token_expire = stored.access_token_expire
+            mine.refresh_token = stored.refresh_token
+            mine.refresh_token_expire = stored.refresh_token_expire
+        elif initial:
+            self._persist()
+
+    def _persist(self) -> None:
+        """Save the current tokens; a failure is raised, never swallowed (the tokens stay in memory)."""
+        if self._store is None:
+            return
+        snapshot = TokenState(
+            access_token=self._tokens.access_token,
+            access_token_expire=self._tokens.access_token_expire,
+            refresh_token=self._tokens.refresh_token,
+            refresh_token_expire=self._tokens.refresh_token_expire,
+        )
+        try:
+            self._store.save(snapshot)
+        except TokenStoreError:
+            raise
+        except Exception as exc:
+            raise TokenStoreError(
+                f"the new tokens could not be saved ({type(exc).__name__}); they are still in this client"
+            ) from exc
+
+    def _store_lock(self) -> contextlib.AbstractContextManager[None]:
+        return self._store.lock() if self._store is not None else contextlib.nullcontext()
 
     # -- building a call -------------------------------------------------------------------------
 
@@ -180,6 +258,9 @@ class BaseClient:
     ) -> PreparedCall:
         """Check every argument and build the path, query and body. Raises ``ValidationError``."""
         body = body or {}
+        for source in (params, body, form or {}):
+            for name, value in source.items():
+                _check_text(op.id, name, value)
         omit = dict(op.omit)
         params_in = {
             k: _plain(v) for k, v in params.items() if v is not None and not (k in omit and omit[k] == v)
@@ -351,8 +432,7 @@ class BaseClient:
 
     @staticmethod
     def _note_retry_after(error: ApiError, response: httpx.Response) -> None:
-        if isinstance(error, RateLimitError):
-            error.retry_after = _parse_retry_after(response.headers.get("retry-after"))
+        error.retry_after = _parse_retry_after(response.headers.get("retry-after"))
 
     def _parse_response(self, call: PreparedCall, response: httpx.Response) -> Any:
         op = call.op
@@ -475,8 +555,10 @@ class SyncAPIClient(BaseClient):
         http_client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        token_store: TokenStore | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
-        super().__init__(config, tokens, clock=clock)
+        super().__init__(config, tokens, clock=clock, token_store=token_store, rate_limiter=rate_limiter)
         self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -525,11 +607,16 @@ class SyncAPIClient(BaseClient):
     def _execute(self, call: PreparedCall) -> Any:
         attempt = 0
         refreshed = False
+        deadline = _Deadline(self._config.total_timeout)
         while True:
             if self._token_needs_refresh():
                 self._refresh(seen=self._tokens.access_token)
+            if self._limiter is not None:
+                self._limiter.acquire(call.op, call.shop_cipher or self._config.shop_id)
+            deadline.check(call)
             seen_token = self._tokens.access_token
             request, opened = self._build_request(call)
+            deadline.limit(request, self._http.timeout)
             started = time.monotonic()
             try:
                 response = self._http.send(request)
@@ -558,7 +645,7 @@ class SyncAPIClient(BaseClient):
             for handle in opened:
                 handle.close()
             delay = self._retry_delay(call, attempt, error)
-            if delay is None:
+            if delay is None or not deadline.allows(delay):
                 raise error
             logger.warning(
                 "%s: attempt %d failed (%s); retrying in %.2f s",
@@ -571,13 +658,17 @@ class SyncAPIClient(BaseClient):
             attempt += 1
 
     def _refresh(self, *, seen: str | None) -> AccessToken | None:
-        """Refresh the tokens unless another caller already replaced ``seen`` (one refresh for all)."""
-        with self._token_lock:
+        """Refresh the tokens unless another caller (a thread, or a process sharing the token store)
+        already replaced ``seen``: concurrent callers share one refresh."""
+        with self._token_lock, self._store_lock():
+            if self._store is not None:
+                self._adopt_stored()
             if self._tokens.access_token != seen and not self._token_needs_refresh():
                 return None
             return self._refresh_locked()
 
     def _refresh_locked(self) -> AccessToken:
+        """Refresh now; the caller holds the token lock and the store's lock."""
         self._check_refresh_possible()
         assert self._tokens.refresh_token is not None
         request = self._token_request(
@@ -586,6 +677,7 @@ class SyncAPIClient(BaseClient):
         )
         token = self._send_token_request(request, "auth.refresh_access_token")
         self._tokens.update(token)
+        self._persist()
         return token
 
     def _send_token_request(self, request: httpx.Request, op_id: str) -> AccessToken:
@@ -595,6 +687,39 @@ class SyncAPIClient(BaseClient):
             raise TransportError(f"{op_id}: {type(exc).__name__}: {_safe_text(exc)}") from None
         logger.debug("GET %s -> HTTP %s", request.url.path, response.status_code)
         return self._parse_token(response, op_id)
+
+
+class _Deadline:
+    """The per-call total time budget, across attempts and the waits between them."""
+
+    def __init__(self, total: float | None) -> None:
+        self.total = total
+        self.end = None if total is None else time.monotonic() + total
+
+    def remaining(self) -> float | None:
+        return None if self.end is None else self.end - time.monotonic()
+
+    def check(self, call: PreparedCall) -> None:
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise RequestTimeoutError(f"{call.op.id}: no answer within the call's total of {self.total:g} s")
+
+    def allows(self, delay: float) -> bool:
+        left = self.remaining()
+        return left is None or delay < left
+
+    def limit(self, request: httpx.Request, timeout: httpx.Timeout) -> None:
+        """Cap the attempt's connect, read, write and pool timeouts at the time left."""
+        left = self.remaining()
+        if left is None:
+            return
+        parts = {
+            "connect": timeout.connect,
+            "read": timeout.read,
+            "write": timeout.write,
+            "pool": timeout.pool,
+        }
+        request.extensions["timeout"] = {k: left if v is None else min(v, left) for k, v in parts.items()}
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:

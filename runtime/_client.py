@@ -14,8 +14,15 @@ import httpx
 from typing_extensions import Self
 
 from ._auth import AuthResource
-from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TOKEN_REFRESH_MARGIN, ClientConfig
+from ._base_client import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TOKEN_REFRESH_MARGIN,
+    DEFAULT_TOTAL_TIMEOUT,
+    ClientConfig,
+)
 from ._errors import ConfigurationError
+from ._rate_limit import RateLimiter
+from ._token_store import TokenStore
 from ._tokens import TokenState
 from .resources import SyncResources
 from .resources._api import API_BASE_URL, AUTH_BASE_URL, AUTHORIZE_URL, US_AUTHORIZE_URL
@@ -66,7 +73,11 @@ class TikTokShop(SyncResources):
     Only ``app_key`` and ``app_secret`` are required. ``base_url`` and ``auth_base_url`` default to
     TikTok's hosts and may point anywhere else (a local sandbox). Expiry times accept an int Unix
     timestamp or an aware ``datetime``. ``timeout`` is seconds per attempt (default 30, connect 10)
-    or an ``httpx.Timeout``; ``max_retries`` bounds the retries of one call (default 2).
+    or an ``httpx.Timeout``; ``max_retries`` bounds the retries of one call (default 2) and
+    ``total_timeout`` its whole time, waits included (default 120 s; ``None`` for none).
+    ``token_store`` persists the tokens whenever they change (see ``JsonFileTokenStore``);
+    ``rate_limiter`` keeps calls under TikTok's limits (see ``RateLimiter``); ``for_shop()``
+    makes a client for another seller that shares this one's connection pool.
     Pass ``http_client`` to share one connection pool between clients (it is not closed by them).
 
     Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
@@ -91,6 +102,9 @@ class TikTokShop(SyncResources):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         token_refresh_margin: int = DEFAULT_TOKEN_REFRESH_MARGIN,
+        total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
+        token_store: TokenStore | None = None,
+        rate_limiter: RateLimiter | None = None,
         http_client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -103,6 +117,26 @@ class TikTokShop(SyncResources):
                 )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        if total_timeout is not None and total_timeout <= 0:
+            raise ConfigurationError(
+                f"total_timeout must be a positive number of seconds or None, got {total_timeout!r}"
+            )
+        self._settings: dict[str, Any] = {
+            "app_key": app_key,
+            "app_secret": app_secret,
+            "service_id": service_id,
+            "base_url": base_url,
+            "auth_base_url": auth_base_url,
+            "authorize_url": authorize_url,
+            "us_authorize_url": us_authorize_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "token_refresh_margin": token_refresh_margin,
+            "total_timeout": total_timeout,
+            "rate_limiter": rate_limiter,
+            "clock": clock,
+            "sleep": sleep,
+        }
         config = ClientConfig(
             app_key=app_key,
             app_secret=app_secret,
@@ -115,6 +149,7 @@ class TikTokShop(SyncResources):
             shop_cipher=shop_cipher,
             max_retries=max_retries,
             token_refresh_margin=token_refresh_margin,
+            total_timeout=total_timeout,
         )
         tokens = TokenState(
             access_token=access_token,
@@ -122,7 +157,16 @@ class TikTokShop(SyncResources):
             refresh_token=refresh_token,
             refresh_token_expire=_unix("refresh_token_expire", refresh_token_expire),
         )
-        super().__init__(config, tokens, timeout=timeout, http_client=http_client, clock=clock, sleep=sleep)
+        super().__init__(
+            config,
+            tokens,
+            timeout=timeout,
+            http_client=http_client,
+            clock=clock,
+            sleep=sleep,
+            token_store=token_store,
+            rate_limiter=rate_limiter,
+        )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:
@@ -142,6 +186,35 @@ class TikTokShop(SyncResources):
             if not kwargs.get(name):
                 raise ConfigurationError(f"{name} is missing: set the environment variable {_ENV[name]}")
         return cls(**kwargs)
+
+    def for_shop(
+        self,
+        *,
+        shop_cipher: str | None = None,
+        shop_id: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        access_token_expire: int | datetime | None = None,
+        refresh_token_expire: int | datetime | None = None,
+        token_store: TokenStore | None = None,
+    ) -> TikTokShop:
+        """A client for another seller's shop that shares this one's app settings, connection pool
+        and rate limiter, with its own tokens (and token store). Closing it leaves the pool open.
+
+        Raises ``ConfigurationError`` for malformed expiry times, ``TokenStoreError`` when the
+        store cannot be read.
+        """
+        return type(self)(
+            **self._settings,
+            shop_cipher=shop_cipher,
+            shop_id=shop_id,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            access_token_expire=access_token_expire,
+            refresh_token_expire=refresh_token_expire,
+            token_store=token_store,
+            http_client=self._http,
+        )
 
     @cached_property
     def auth(self) -> AuthResource:

@@ -45,8 +45,11 @@ class ApiError(TikTokShopError):
     """TikTok answered, and the answer is an error (``code != 0``, or an HTTP error status).
 
     ``code`` is TikTok's error code (``None`` when the answer had no envelope), ``request_id`` the id
-    TikTok support asks for, ``status_code`` the HTTP status.
+    TikTok support asks for, ``status_code`` the HTTP status, ``retry_after`` the seconds the
+    answer asked to wait (its ``Retry-After`` header), when it said.
     """
+
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -105,8 +108,6 @@ class BadRequestError(ApiError):
 
 class RateLimitError(ApiError):
     """Too many requests: TikTok's rate limit was hit. ``retry_after`` is in seconds, when known."""
-
-    retry_after: float | None = None
 
 
 class ServerError(ApiError):

@@ -38,6 +38,7 @@ class Operation(Generic[R]):
     ``omit`` lists argument values that mean "send nothing" (``order_status="ALL"``).
     ``form`` validates the fields of a multipart upload, ``files`` names its file fields.
     ``loose`` marks an operation known by method and path only: extra query and body pass through.
+    ``rate_limit`` is the spec's (per app, per shop) requests per second for this endpoint, if any.
     ``retry_safe`` says whether repeating the call after it may have reached TikTok is harmless.
     """
 
@@ -55,3 +56,4 @@ class Operation(Generic[R]):
     form: type[RequestModel] | None = None
     files: tuple[str, ...] = ()
     loose: bool = False
+    rate_limit: tuple[float | None, float | None] | None = None

@@ -59,7 +59,7 @@ def test_concurrent_callers_share_one_refresh(fake: FakeTikTok) -> None:
     fake.on(*SHOPS, {"shops": []})
     client = fake.client(access_token_expire=int(fake.now()) - 1)
     errors: list[BaseException] = []
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(50)
 
     def work() -> None:
         barrier.wait()
@@ -68,13 +68,13 @@ def test_concurrent_callers_share_one_refresh(fake: FakeTikTok) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(20)]
+    threads = [threading.Thread(target=work) for _ in range(50)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    assert len(fake.token_calls) == 1 and len(fake.seen) == 20
+    assert len(fake.token_calls) == 1 and len(fake.seen) == 50
 
 
 def test_bad_auth_code(fake: FakeTikTok) -> None:

@@ -107,6 +107,8 @@ def test_loose_operation_passes_query_through(fake: FakeTikTok) -> None:
 
 def test_loose_operation_with_body(fake: FakeTikTok) -> None:
     fake.on("POST", "/affiliate_partner/202504/cap_order/search", {"orders": []})
-    fake.client().affiliate_partner.search_cap_affiliate_orders_v202504(query={"page_size": 10}, body={"status": "PAID"})
+    fake.client().affiliate_partner.search_cap_affiliate_orders_v202504(
+        query={"page_size": 10}, body={"status": "PAID"}
+    )
     seen = fake.seen[-1]
     assert seen.json == {"status": "PAID"} and seen.query["page_size"] == "10" and seen.signature_ok

@@ -13,6 +13,10 @@ US_AUTHORIZE_URL = "https://services.us.tiktokshop.com/open/authorize"
 SANDBOX_API_BASE_URL = "https://open-api-sandbox.tiktokglobalshop.com"
 SANDBOX_AUTH_BASE_URL = "https://auth-sandbox.tiktok-shops.com"
 
+#: Client-side rate limits when neither the operation nor the limiter names one:
+#: (requests per second per app, per shop) for each endpoint. TikTok does not publish one number.
+DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 10.0)
+
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
 #: token refresh.
 ERROR_CODES: dict[int, ErrorCode] = {
