@@ -36,6 +36,7 @@ class RequestModel(BaseModel):
         populate_by_name=True,
         protected_namespaces=(),
         arbitrary_types_allowed=True,
+        defer_build=True,
     )
 
 
@@ -50,6 +51,7 @@ class ResponseModel(BaseModel):
         populate_by_name=True,
         protected_namespaces=(),
         coerce_numbers_to_str=True,
+        defer_build=True,
     )
 
     _request_id: str | None = PrivateAttr(default=None)
