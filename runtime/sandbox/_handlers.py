@@ -13,6 +13,7 @@ from typing import Any
 from ._auth import Grant
 from ._codes import INVALID_PARAMETER, INVALID_STATE, SandboxError
 from ._state import OrderQuery, Shop, State
+from ._views import order_data, price_data, product_data
 
 __all__ = ["HANDLERS", "Call", "Handler"]
 
@@ -99,7 +100,7 @@ def get_order_list(state: State, call: Call) -> dict[str, Any]:
     )
     orders, token, total = state.search_orders(call.the_shop, query, page_size, p.get("page_token"))
     with state.lock:
-        data = [state.order_data(order) for order in orders]
+        data = [order_data(state, order) for order in orders]
     return {"orders": data, "next_page_token": token, "total_count": total}
 
 
@@ -110,21 +111,21 @@ def get_order_detail(state: State, call: Call) -> dict[str, Any]:
     if not 1 <= len(ids) <= 50:
         raise SandboxError(INVALID_PARAMETER, "ids: 1 to 50 order ids")
     with state.lock:
-        return {"orders": [state.order_data(state.order(call.the_shop, oid)) for oid in ids]}
+        return {"orders": [order_data(state, state.order(call.the_shop, oid)) for oid in ids]}
 
 
 @handles("order.get_price_detail")
 def get_price_detail(state: State, call: Call) -> dict[str, Any]:
     """The price breakdown of one order."""
     with state.lock:
-        return state.price_data(state.order(call.the_shop, str(call.params["order_id"])))
+        return price_data(state, state.order(call.the_shop, str(call.params["order_id"])))
 
 
 @handles("product.get_product")
 def get_product(state: State, call: Call) -> dict[str, Any]:
     """One product of the shop."""
     with state.lock:
-        return state.product_data(state.product(call.the_shop, str(call.params["product_id"])))
+        return product_data(state, state.product(call.the_shop, str(call.params["product_id"])))
 
 
 @handles("product.get_categories")

@@ -8,6 +8,7 @@ import pytest
 from tiktokshop import BadRequestError, NotFoundError
 from tiktokshop.sandbox import ORDER_STATUSES, Clock, Sandbox
 from tiktokshop.sandbox._state import Package
+from tiktokshop.sandbox._views import order_data
 
 START = 1_767_225_600
 
@@ -25,8 +26,8 @@ def test_seed_is_deterministic_and_covers_every_status() -> None:
     b = Sandbox(orders=120, seed=3, clock=Clock(START, ticking=False))
     c = Sandbox(orders=120, seed=4, clock=Clock(START, ticking=False))
     assert list(a.state.orders) == list(b.state.orders) != list(c.state.orders)
-    assert [a.state.order_data(o) for o in a.state.orders.values()] == [
-        b.state.order_data(o) for o in b.state.orders.values()
+    assert [order_data(a.state, o) for o in a.state.orders.values()] == [
+        order_data(b.state, o) for o in b.state.orders.values()
     ]
     statuses = {o.status for o in a.state.orders.values() if o.shop_id == a.shop.id}
     assert statuses == set(ORDER_STATUSES)
