@@ -15,6 +15,7 @@ import importlib
 import itertools
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -41,7 +42,7 @@ from ._codes import (
     SandboxError,
 )
 from ._documents import label_pdf, label_zpl
-from ._faults import Fault, Faults
+from ._faults import Fault, Faults, RateLimiter
 from ._generic import project, sample
 from ._handlers import HANDLERS, Call
 from ._state import State
@@ -190,6 +191,7 @@ class App:
         base_url: Callable[[], str],
         redirect_url: Callable[[], str],
         log_size: int = 10_000,
+        rate_limits: bool | Mapping[str, float] = False,
     ) -> None:
         self.state = state
         self.tokens = tokens
@@ -199,6 +201,12 @@ class App:
         self._base_url = base_url
         self._redirect_url = redirect_url
         self.router = Router(load_operations())
+        self.limiter: RateLimiter | None = None
+        if rate_limits is not False:
+            self.limiter = RateLimiter(
+                {} if rate_limits is True else rate_limits,
+                spec_limits=lambda op_id: self.router.operations[op_id].rate_limit,
+            )
         self.log = RequestLog(log_size)
         self._ids = itertools.count(1)
         self._doc_key = hashlib.sha256(b"sandbox-documents" + tokens.app_secret.encode()).digest()
@@ -270,7 +278,9 @@ class App:
         )
 
     def _error_answer(self, error: SandboxError, request_id: str) -> Answer:
-        return self._envelope(error.kind.status, error.kind.code, error.message, None, request_id)
+        answer = self._envelope(error.status, error.kind.code, error.message, None, request_id)
+        answer.headers.extend(error.headers)
+        return answer
 
     def _fault_answer(self, fault: Fault) -> tuple[Answer, int | None, str | None]:
         request_id = self._request_id()
@@ -367,6 +377,15 @@ class App:
                 raise SandboxError(INVALID_SHOP_CIPHER)
         elif cipher is not None:
             raise SandboxError(SHOP_CIPHER_NOT_ACCEPTED)
+        if self.limiter is not None:
+            wait = self.limiter.acquire(op.id, shop.id if shop is not None else None)
+            if wait:
+                raise SandboxError(
+                    RATE_LIMITED,
+                    f"{op.id} allows fewer requests per second",
+                    status=429,
+                    headers=(("retry-after", str(max(1, math.ceil(wait)))),),
+                )
         declared = op.params.model_fields if op.params is not None else {}
         rest = {k: v for k, v in query.items() if k not in _COMMON or k in declared}
         params = validate_query(op.params, rest, path_args, loose=op.loose)

@@ -105,7 +105,16 @@ ERRORS: dict[str, ErrorKind] = {
 class SandboxError(Exception):
     """Raised while handling a request: the sandbox answers with ``kind``'s code and this message."""
 
-    def __init__(self, kind: ErrorKind, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.kind = kind
         self.message = f"{kind.message}: {detail}" if detail else kind.message
+        self.status = status if status is not None else kind.status
+        self.headers = headers
         super().__init__(self.message)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultKind", "Faults"]
+__all__ = ["FAULT_KINDS", "Fault", "FaultKind", "Faults", "RateLimiter"]
 
 FaultKind = Literal[
     "http_429",  # HTTP 429 with Retry-After, nothing processed
@@ -87,3 +90,55 @@ class Faults:
         """Disarm every fault."""
         with self._lock:
             self._armed.clear()
+
+
+class RateLimiter:
+    """Requests per second per operation, enforced per app and per shop with token buckets.
+
+    ``limits`` maps an op id (or ``*``) to requests per second for the app and for each shop;
+    ``spec_limits`` gives an operation's own ``(per app, per shop)`` limits from the spec, used when
+    ``limits`` names none. Buckets hold one second of requests and refill on ``monotonic`` time.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, float],
+        spec_limits: Callable[[str], tuple[float | None, float | None] | None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for op_id, rate in limits.items():
+            if rate <= 0:
+                raise ValueError(f"rate limit of {op_id} must be > 0 requests per second")
+        self._limits = dict(limits)
+        self._spec = spec_limits
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def _rates(self, op_id: str) -> tuple[float | None, float | None]:
+        rate = self._limits.get(op_id, self._limits.get("*"))
+        if rate is not None:
+            return rate, rate
+        spec = self._spec(op_id) if self._spec is not None else None
+        return spec if spec is not None else (None, None)
+
+    def acquire(self, op_id: str, shop_id: str | None) -> float:
+        """Take one request from the buckets of ``op_id``; returns 0, or the seconds to wait when over."""
+        per_app, per_shop = self._rates(op_id)
+        keys = [(f"app:{op_id}", per_app)]
+        if shop_id is not None:
+            keys.append((f"shop:{shop_id}:{op_id}", per_shop))
+        now = self._monotonic()
+        with self._lock:
+            levels = {}
+            for key, rate in keys:
+                if rate is None:
+                    continue
+                level, last = self._buckets.get((key, ""), (rate, now))
+                level = min(rate, level + (now - last) * rate)
+                if level < 1:
+                    return math.ceil((1 - level) / rate * 1000) / 1000
+                levels[key] = level
+            for key, level in levels.items():
+                self._buckets[(key, "")] = (level - 1, now)
+        return 0.0

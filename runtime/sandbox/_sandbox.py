@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -36,7 +36,10 @@ class Sandbox:
     drives every expiry. ``start()`` serves it over HTTP on ``host`` (127.0.0.1) and ``port`` (0: a
     free one); ``transport()`` and ``client(in_process=True)`` use it without sockets.
     ``redirect_url`` is where the authorization page sends the seller (default: the sandbox's own
-    ``/sandbox/callback``); ``webhook_urls`` are subscribed at once.
+    ``/sandbox/callback``); ``webhook_urls`` are subscribed at once. ``rate_limits=True`` enforces
+    the spec's per-operation limits (requests per second, per app and per shop); a mapping of op id
+    (or ``*``) to requests per second sets them. Over a limit the answer is HTTP 429 with code
+    36009004 and Retry-After.
     Raises ``ValueError`` for a host other than 127.0.0.1/localhost or a negative order count.
     """
 
@@ -55,6 +58,7 @@ class Sandbox:
         webhook_urls: Iterable[str] = (),
         webhook_queue_size: int = 1000,
         log_size: int = 10_000,
+        rate_limits: bool | Mapping[str, float] = False,
     ) -> None:
         if host not in _LOCAL_HOSTS:
             raise ValueError("the sandbox serves on 127.0.0.1 (or localhost) only")
@@ -87,6 +91,7 @@ class Sandbox:
             base_url=lambda: self.url,
             redirect_url=lambda: self._redirect or f"{self.url}/sandbox/callback",
             log_size=log_size,
+            rate_limits=rate_limits,
         )
         ready = self.tokens.issue_tokens(self.state.open_id)
         self.access_token = str(ready["access_token"])

@@ -144,3 +144,28 @@ def test_wildcard_faults_and_counts(sandbox: Sandbox) -> None:
     sandbox.faults.inject(LIST, "slow")
     sandbox.faults.clear()
     assert sandbox.faults.pending == []
+
+
+def test_rate_limits_answer_429_with_retry_after() -> None:
+    sandbox = Sandbox(orders=20, rate_limits={LIST: 3})
+    with sandbox.client(max_retries=0) as client:
+        for _ in range(3):
+            client.order.get_order_list(page_size=1)
+        with pytest.raises(RateLimitError) as info:
+            client.order.get_order_list(page_size=1)
+        client.authorization.get_authorized_shops()  # other operations are not limited
+    assert info.value.code == 36009004 and info.value.status_code == 429
+    assert info.value.retry_after == 1
+    time.sleep(0.4)  # one request per 1/3 s comes back
+    with sandbox.client(max_retries=0) as client:
+        client.order.get_order_list(page_size=1)
+
+
+def test_rate_limit_retried_by_the_client() -> None:
+    limited = Sandbox(orders=20, rate_limits={"*": 2})
+    sleeps: list[float] = []
+    with limited.client(sleep=lambda s: (sleeps.append(s), time.sleep(0.6))) as client:
+        for _ in range(3):
+            client.product.get_categories()
+    assert sleeps and sleeps[0] >= 1
+    assert [r.status for r in limited.requests] == [200, 200, 429, 200]
