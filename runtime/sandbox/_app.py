@@ -210,7 +210,6 @@ class App:
         self.log = RequestLog(log_size)
         self._ids = itertools.count(1)
         self._doc_key = hashlib.sha256(b"sandbox-documents" + tokens.app_secret.encode()).digest()
-        self._generic: dict[str, bytes] = {}
 
     # -- entry point -----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ the answer in TikTok's field names; the dispatcher cuts it down to the operation
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from ._auth import Grant
 from ._codes import INVALID_PARAMETER, INVALID_STATE, SandboxError
 from ._state import OrderQuery, Shop, State
-from ._views import order_data, price_data, product_data
+from ._views import order_data, price_data, product_data, return_data
 
 __all__ = ["HANDLERS", "Call", "Handler"]
 
@@ -277,3 +278,60 @@ def get_package_shipping_document(state: State, call: Call) -> dict[str, Any]:
         "doc_url": call.document_url(package.id, str(p["document_type"]), fmt),
         "tracking_number": tracking,
     }
+
+
+@handles("return_refund.search_returns", "return_refund.search_returns_v202309")
+def search_returns(state: State, call: Call) -> dict[str, Any]:
+    """The shop's return requests: by ids, orders, buyers, status, type and time, sorted and paged."""
+    p, b = call.params, call.body
+    raw_size = str(p.get("page_size") or "10")
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= 50:
+        raise SandboxError(INVALID_PARAMETER, "page_size: 1 to 50")
+    page_size = int(raw_size)
+    sort_field = str(p.get("sort_field") or "create_time")
+    if sort_field not in ("create_time", "update_time"):
+        raise SandboxError(INVALID_PARAMETER, "sort_field: create_time or update_time")
+    descending = str(p.get("sort_order") or "DESC") != "ASC"
+
+    def wanted(name: str) -> set[str] | None:
+        values = b.get(name)
+        return {str(v) for v in values} if values else None
+
+    ids, orders, buyers = wanted("return_ids"), wanted("order_ids"), wanted("buyer_user_ids")
+    statuses, types = wanted("return_status"), wanted("return_types")
+    with state.lock:
+        found = [
+            r
+            for r in state.returns.values()
+            if r.shop_id == call.the_shop.id
+            and (ids is None or r.id in ids)
+            and (orders is None or r.order_id in orders)
+            and (buyers is None or state.orders[r.order_id].user_id in buyers)
+            and (statuses is None or r.status in statuses)
+            and (types is None or r.type in types)
+            and _within(r.create_time, b.get("create_time_ge"), b.get("create_time_lt"))
+            and _within(r.update_time, b.get("update_time_ge"), b.get("update_time_lt"))
+        ]
+        found.sort(key=lambda r: (getattr(r, sort_field), r.id), reverse=descending)
+        query = sorted((k, repr(v)) for k, v in p.items() if k != "page_token")
+        fingerprint = repr((query, sorted((k, repr(v)) for k, v in b.items()), "returns"))
+        start = 0
+        if p.get("page_token"):
+            payload = state.decode_token(str(p["page_token"]))
+            if len(payload) != 2 or not isinstance(payload[1], int) or payload[0] != hash_text(fingerprint):
+                raise SandboxError(INVALID_PARAMETER, "page_token belongs to a different search")
+            start = payload[1]
+        page = found[start : start + page_size]
+        more = start + page_size < len(found)
+        token = state.encode_token([hash_text(fingerprint), start + page_size]) if more else ""
+        data = [return_data(state, r) for r in page]
+    return {"return_orders": data, "next_page_token": token, "total_count": len(found)}
+
+
+def _within(value: int, ge: Any, lt: Any) -> bool:
+    return (ge is None or value >= int(ge)) and (lt is None or value < int(lt))
+
+
+def hash_text(text: str) -> str:
+    """A short stable digest of ``text`` (binds a page token to its search)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -69,6 +69,14 @@ PROVIDERS = (
     ("6617675021119438851", "DPD"),
 )
 WAREHOUSES = ("7068517275539719942", "7068517275539719943")
+_RETURN_STATUSES = (
+    "RETURN_OR_REFUND_REQUEST_PENDING",
+    "AWAITING_BUYER_SHIP",
+    "BUYER_SHIPPED_ITEM",
+    "RETURN_OR_REFUND_REQUEST_SUCCESS",
+    "REFUND_OR_RETURN_REQUEST_REJECT",
+)
+_RETURN_REASONS = ("Item not as described", "Wrong size", "Arrived damaged", "No longer needed")
 _CANCEL_REASONS = ("Buyer changed mind", "Out of stock", "Payment not completed")
 
 _CATEGORY_TREE: tuple[tuple[str, str, str], ...] = (
@@ -211,6 +219,7 @@ class Return:
     order_id: str
     shop_id: str
     status: str
+    type: str
     line_item_ids: tuple[str, ...]
     reason: str
     create_time: int
@@ -506,9 +515,10 @@ class State:
             id=rid,
             order_id=order.id,
             shop_id=order.shop_id,
-            status="RETURN_OR_REFUND_REQUEST_PENDING",
+            status=_RETURN_STATUSES[int(order.id) % len(_RETURN_STATUSES)],
+            type="RETURN_AND_REFUND" if int(order.id) % 3 else "REFUND",
             line_item_ids=(order.items[0][0],),
-            reason="Item not as described",
+            reason=_RETURN_REASONS[int(order.id) % len(_RETURN_REASONS)],
             create_time=when,
             update_time=when,
         )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ._state import CURRENCY, DAY, WAREHOUSES, Category, Order, Product, State
+from ._state import CURRENCY, DAY, WAREHOUSES, Category, Order, Product, Return, State
 
-__all__ = ["order_data", "price_data", "product_data"]
+__all__ = ["order_data", "price_data", "product_data", "return_data"]
 
 _FIRST = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn")
 _LAST = ("Smith", "Jones", "Patel", "Brown", "Taylor", "Wilson", "Evans", "Khan", "Walker", "Wright")
@@ -257,3 +257,49 @@ def product_data(state: State, product: Product) -> dict[str, Any]:
     if brand is not None:
         data["brand"] = {"id": brand.id, "name": brand.name}
     return data
+
+
+def return_data(state: State, ret: Return) -> dict[str, Any]:
+    """A return request in the fields of TikTok's return search."""
+    order = state.orders[ret.order_id]
+    items = {line_id: (product_id, sku_id) for line_id, product_id, sku_id in order.items}
+    lines = []
+    total = Decimal(0)
+    for n, line_id in enumerate(ret.line_item_ids):
+        product = state.products[items[line_id][0]]
+        sku = next((s for s in product.skus if s.id == items[line_id][1]), product.skus[0])
+        total += Decimal(sku.price)
+        lines.append(
+            {
+                "return_line_item_id": f"{ret.id}{n}",
+                "order_line_item_id": line_id,
+                "sku_id": sku.id,
+                "sku_name": sku.variant,
+                "seller_sku": sku.seller_sku,
+                "product_name": product.title,
+                "refund_amount": {
+                    "currency": CURRENCY,
+                    "refund_total": sku.price,
+                    "refund_subtotal": sku.price,
+                },
+            }
+        )
+    return {
+        "return_id": ret.id,
+        "order_id": ret.order_id,
+        "return_type": ret.type,
+        "return_status": ret.status,
+        "role": "BUYER",
+        "return_reason": ret.reason.upper().replace(" ", "_"),
+        "return_reason_text": ret.reason,
+        "create_time": ret.create_time,
+        "update_time": ret.update_time,
+        "can_buyer_keep_item": ret.type == "REFUND",
+        "is_combined_return": False,
+        "return_line_items": lines,
+        "refund_amount": {
+            "currency": CURRENCY,
+            "refund_total": f"{total:.2f}",
+            "refund_subtotal": f"{total:.2f}",
+        },
+    }

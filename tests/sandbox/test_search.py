@@ -123,3 +123,42 @@ def test_paging_is_stable_when_an_order_changes_between_pages(sandbox: Sandbox) 
 def test_page_size_over_100_is_refused_by_the_sandbox(sandbox: Sandbox) -> None:
     r = send(sandbox, "POST", "/order/202309/orders/search", {"page_size": "101"})
     assert code(r) == 36009010
+
+
+RETURNS = Sandbox(orders=3000, seed=5, clock=Clock(START, ticking=False))
+
+
+@pytest.mark.parametrize(
+    ("body", "sort_field", "sort_order"),
+    [
+        ({}, None, None),
+        ({"return_status": ["AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM"]}, "update_time", "ASC"),
+        ({"return_types": ["REFUND"]}, "create_time", "DESC"),
+        ({"create_time_ge": START - 40 * DAY, "create_time_lt": START - 10 * DAY}, None, "ASC"),
+    ],
+)
+def test_return_search_matches_brute_force(
+    body: dict, sort_field: str | None, sort_order: str | None
+) -> None:
+    shop = RETURNS.shop.id
+    rows = [
+        r
+        for r in RETURNS.state.returns.values()
+        if r.shop_id == shop
+        and ("return_status" not in body or r.status in body["return_status"])
+        and ("return_types" not in body or r.type in body["return_types"])
+        and r.create_time >= body.get("create_time_ge", 0)
+        and r.create_time < body.get("create_time_lt", 2**40)
+    ]
+    field = sort_field or "create_time"
+    rows.sort(key=lambda r: (getattr(r, field), r.id), reverse=sort_order != "ASC")
+    with RETURNS.client() as client:
+        first = client.return_refund.search_returns(
+            page_size="4", sort_field=sort_field, sort_order=sort_order, **body
+        )
+        got = [r.return_id for r in first.auto_paging_iter()]
+    assert got == [r.id for r in rows]
+    if not body:
+        assert len(rows) > 4  # several pages
+    assert first.total_count == len(rows) > 0
+    assert all(r.order_id for r in first.return_orders)
