@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from tiktokshop._operation import Operation
 
-from ._auth import TokenStore, check_signature, check_timestamp, single_values
+from ._auth import Grant, TokenStore, check_signature, check_timestamp, single_values
 from ._clock import Clock
 from ._codes import (
     INTERNAL_ERROR,
@@ -45,7 +45,7 @@ from ._documents import label_pdf, label_zpl
 from ._faults import Fault, Faults, RateLimiter
 from ._generic import project, sample
 from ._handlers import HANDLERS, Call
-from ._state import State
+from ._state import Shop, State
 from ._validate import parse_form, validate_body, validate_form, validate_query
 
 __all__ = ["Answer", "App", "LoggedRequest", "Request", "RequestLog", "Router", "load_operations"]
@@ -353,12 +353,25 @@ class App:
         raw_path: str,
         pairs: list[tuple[str, str]],
     ) -> Any:
+        """Check, validate and answer one API call; raises ``SandboxError`` for any refusal."""
         query = single_values(pairs)
+        grant, shop = self._authenticate(op, request, raw_path, query)
+        self._limit(op, shop)
+        params, body = self._arguments(op, request, query, path_args)
+        handler = HANDLERS.get(op.id)
+        if handler is None:
+            return self._generic_data(op)
+        call = Call(op.id, shop, grant, params, body, self._document_url)
+        return project(handler(self.state, call), op.response)
+
+    def _authenticate(
+        self, op: Operation[Any], request: Request, raw_path: str, query: dict[str, str]
+    ) -> tuple[Grant, Shop | None]:
+        """TikTok's checks, in its order: app key, timestamp, signature, access token, shop cipher."""
         self.tokens.check_app_key(query)
         check_timestamp(query, self.clock.now())
-        content_type = request.headers.get("content-type", "")
         if op.form is not None:
-            signed_body = ""
+            signed_body = ""  # a multipart upload is not signed
         else:
             try:
                 signed_body = request.body.decode("utf-8")
@@ -367,39 +380,44 @@ class App:
         check_signature(self.tokens.app_secret, raw_path, query, signed_body)
         grant = self.tokens.check_access(request.headers.get("x-tts-access-token"))
         cipher = query.get("shop_cipher")
-        shop = None
-        if op.shop_scoped:
-            if not cipher:
-                raise SandboxError(SHOP_CIPHER_REQUIRED)
-            shop = self.state.shop_for_cipher(cipher)
-            if shop is None or grant.open_id != self.state.open_id:
-                raise SandboxError(INVALID_SHOP_CIPHER)
-        elif cipher is not None:
-            raise SandboxError(SHOP_CIPHER_NOT_ACCEPTED)
-        if self.limiter is not None:
-            wait = self.limiter.acquire(op.id, shop.id if shop is not None else None)
-            if wait:
-                raise SandboxError(
-                    RATE_LIMITED,
-                    f"{op.id} allows fewer requests per second",
-                    status=429,
-                    headers=(("retry-after", str(max(1, math.ceil(wait)))),),
-                )
+        if not op.shop_scoped:
+            if cipher is not None:
+                raise SandboxError(SHOP_CIPHER_NOT_ACCEPTED)
+            return grant, None
+        if not cipher:
+            raise SandboxError(SHOP_CIPHER_REQUIRED)
+        shop = self.state.shop_for_cipher(cipher)
+        if shop is None or grant.open_id != self.state.open_id:
+            raise SandboxError(INVALID_SHOP_CIPHER)
+        return grant, shop
+
+    def _limit(self, op: Operation[Any], shop: Shop | None) -> None:
+        """Refuse the call with HTTP 429 when it is over its rate limit (if limits are on)."""
+        if self.limiter is None:
+            return
+        wait = self.limiter.acquire(op.id, shop.id if shop is not None else None)
+        if wait:
+            raise SandboxError(
+                RATE_LIMITED,
+                f"{op.id} allows fewer requests per second",
+                status=429,
+                headers=(("retry-after", str(max(1, math.ceil(wait)))),),
+            )
+
+    def _arguments(
+        self, op: Operation[Any], request: Request, query: dict[str, str], path_args: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The call's arguments, validated by its request models: ``(path and query, body or form)``."""
         declared = op.params.model_fields if op.params is not None else {}
         rest = {k: v for k, v in query.items() if k not in _COMMON or k in declared}
         params = validate_query(op.params, rest, path_args, loose=op.loose)
+        content_type = request.headers.get("content-type", "")
         if op.form is not None:
             fields, files = parse_form(content_type, request.body)
-            body = validate_form(op.form, op.files, fields, files)
-        else:
-            if request.body.strip() and not content_type.lower().startswith("application/json"):
-                raise SandboxError(INVALID_PARAMETER, "the body must be sent as application/json")
-            body = validate_body(op.body, request.body, loose=op.loose)
-        handler = HANDLERS.get(op.id)
-        if handler is None:
-            return self._generic_data(op)
-        call = Call(op.id, shop, grant, params, body, self._document_url)
-        return project(handler(self.state, call), op.response)
+            return params, validate_form(op.form, op.files, fields, files)
+        if request.body.strip() and not content_type.lower().startswith("application/json"):
+            raise SandboxError(INVALID_PARAMETER, "the body must be sent as application/json")
+        return params, validate_body(op.body, request.body, loose=op.loose)
 
     def _generic_data(self, op: Operation[Any]) -> Any:
         data = sample(op.response)

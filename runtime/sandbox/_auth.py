@@ -42,6 +42,7 @@ __all__ = [
     "check_signature",
     "check_timestamp",
     "compute_sign",
+    "single_values",
 ]
 
 AUTH_CODE_TTL = 30 * 60

@@ -105,3 +105,26 @@ def test_generic_data_fits_every_response_model() -> None:
         assert json.loads(json.dumps(data)) == data
         if op.pagination is not None:
             assert data.get(op.pagination.items)
+
+
+def test_every_stateful_handler_names_an_operation_of_the_spec() -> None:
+    from tiktokshop.sandbox._handlers import HANDLERS
+
+    ids = {op.id for op in load_operations()}
+    assert set(HANDLERS) <= ids
+    assert len(HANDLERS) >= 15
+
+
+def test_clock() -> None:
+    from tiktokshop.sandbox import Clock
+
+    frozen = Clock(1000, ticking=False)
+    assert frozen.now() == 1000 and frozen() == 1000
+    assert frozen.advance(5) == 1005
+    frozen.set(50)
+    assert frozen.now() == 50
+    with pytest.raises(ValueError):
+        frozen.advance(-1)
+    ticking = Clock(1000)
+    first = ticking.now()
+    assert 1000 <= first < 1001 and ticking.now() >= first
