@@ -187,3 +187,28 @@ def test_set_order_status_moves_packages(sandbox: Sandbox) -> None:
         sandbox.state.set_order_status(unpaid.id, "LOST")
     fresh = sandbox.state.create_order()
     assert fresh.status == "AWAITING_SHIPMENT" and fresh.create_time == START
+
+
+def test_concurrent_ships_of_one_package_succeed_once(served: Sandbox) -> None:
+    import threading
+
+    package = _to_fulfill(served)
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def ship() -> None:
+        with served.client(max_retries=0) as client:
+            barrier.wait()
+            try:
+                client.fulfillment.ship_package(package.id)
+                results.append("shipped")
+            except BadRequestError as exc:
+                results.append(str(exc.code))
+
+    threads = [threading.Thread(target=ship) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == ["36009030"] * 7 + ["shipped"]
+    assert [e["type"] for e in served.webhooks.events] == [5, 1]
