@@ -8,6 +8,8 @@ the same way, a ``Literal`` takes its first value. The result validates against 
 from __future__ import annotations
 
 import copy
+import datetime
+import decimal
 import enum
 import functools
 import types
@@ -157,6 +159,12 @@ def sample_value(annotation: Any, name: str, metadata: Sequence[Any] = (), depth
             return _string(name, bounds)
         if issubclass(annotation, bytes):
             return "sandbox"
+        if issubclass(annotation, datetime.datetime):
+            return "2024-01-01T00:00:00Z"
+        if issubclass(annotation, datetime.date):
+            return "2024-01-01"
+        if issubclass(annotation, decimal.Decimal):
+            return "10.00"
     if annotation is None or annotation is type(None):
         return None
     raise TypeError(f"the sandbox cannot build a value of type {annotation!r} (field {name!r})")

@@ -128,3 +128,35 @@ def test_clock() -> None:
     ticking = Clock(1000)
     first = ticking.now()
     assert 1000 <= first < 1001 and ticking.now() >= first
+
+
+def test_generic_values_follow_types_names_and_bounds() -> None:
+    import datetime
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, Field
+
+    class Leaf(BaseModel):
+        kind: Literal["B", "A"]
+        size: Annotated[int, Field(ge=5, le=9)]
+        ratio: Annotated[float, Field(gt=2.0)]
+
+    class Tree(BaseModel):
+        id: str
+        next_page_token: str | None = None
+        create_time: int
+        has_more: bool
+        when: datetime.datetime
+        code: Annotated[str, Field(min_length=12)]
+        leaves: list[Leaf]
+        child: Tree | None = None
+
+    data = sample(Tree)
+    Tree.model_validate(data)
+    assert data["id"].isdigit() and data["next_page_token"] == "" and data["has_more"] is False
+    assert data["create_time"] > 1_600_000_000 and len(data["code"]) >= 12
+    assert data["leaves"] == [{"kind": "B", "size": 5, "ratio": 2.5}]
+    depth, node = 0, data
+    while node.get("child"):
+        depth, node = depth + 1, node["child"]
+    assert 1 <= depth <= 10  # a self-referencing model ends
