@@ -7,7 +7,9 @@ Installed with the package (entry point ``pytest11``), so any test suite gets:
 - ``tiktokshop_client``: a :class:`tiktokshop.TikTokShop` pointed at it, with valid tokens and the
   first shop's cipher.
 
-The sandbox is imported only when a fixture is used, so loading the plugin costs nothing.
+Mark a test ``@pytest.mark.tiktokshop_sandbox(orders=50, seed=3, ...)`` to build its sandbox with
+other ``Sandbox`` arguments. The sandbox is imported only when a fixture is used, so loading the
+plugin costs nothing.
 """
 
 from __future__ import annotations
@@ -24,12 +26,24 @@ if TYPE_CHECKING:
 __all__ = ["tiktokshop_client", "tiktokshop_sandbox"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``tiktokshop_sandbox`` marker (so ``--strict-markers`` suites accept it)."""
+    config.addinivalue_line(
+        "markers", "tiktokshop_sandbox(**kwargs): Sandbox arguments for the tiktokshop_sandbox fixture"
+    )
+
+
 @pytest.fixture
-def tiktokshop_sandbox() -> Iterator[Sandbox]:
-    """A started sandbox (seed 0, 200 orders) serving on 127.0.0.1; stopped afterwards."""
+def tiktokshop_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A started sandbox (default: seed 0, 200 orders) serving on 127.0.0.1; stopped afterwards.
+
+    Arguments of a ``tiktokshop_sandbox`` marker go to ``Sandbox(...)``.
+    """
     from tiktokshop.sandbox import Sandbox
 
-    with Sandbox(orders=200, seed=0) as sandbox:
+    marker = request.node.get_closest_marker("tiktokshop_sandbox")
+    kwargs = {"orders": 200, "seed": 0, **(marker.kwargs if marker else {})}
+    with Sandbox(**kwargs) as sandbox:
         yield sandbox
 
 

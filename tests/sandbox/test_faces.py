@@ -160,3 +160,12 @@ def test_generic_values_follow_types_names_and_bounds() -> None:
     while node.get("child"):
         depth, node = depth + 1, node["child"]
     assert 1 <= depth <= 10  # a self-referencing model ends
+
+
+@pytest.mark.tiktokshop_sandbox(orders=12, seed=9)
+def test_plugin_marker_sets_sandbox_arguments(
+    tiktokshop_sandbox: Sandbox, tiktokshop_client: TikTokShop
+) -> None:
+    assert len(tiktokshop_sandbox.state.orders) == 12
+    assert tiktokshop_sandbox.app_key == Sandbox(orders=0, seed=9).app_key
+    assert tiktokshop_client.order.get_order_list(page_size=50).total_count == 12
