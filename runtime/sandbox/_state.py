@@ -327,11 +327,6 @@ class State:
 
     # -- seeding ---------------------------------------------------------------------------------
 
-    def _new_id(self, prefix: str) -> str:
-        """A fresh numeric id (18/19 digits, like TikTok's), unique in this sandbox."""
-        self._next_id += 1
-        return f"{prefix}{self._next_id:012d}"
-
     def _seed_world(self, order_count: int) -> None:
         rng = self._rng
         now = int(self._now())
@@ -865,6 +860,7 @@ class State:
             return order
 
     def _next_id_bump(self) -> int:
+        """A counter for the ids of orders and products created after seeding."""
         self._next_id += 1
         return self._next_id
 
