@@ -177,6 +177,8 @@ class Sandbox:
 
         It shares the sandbox's clock. ``in_process`` (default: when not started) sends through
         ``transport()`` instead of HTTP. Keyword arguments override any constructor argument.
+        Every client starts from the sandbox's ready tokens: once one of them refreshes, the shared
+        refresh token is retired (as TikTok rotates it), though the access token stays valid.
         """
         use_transport = self._server is None if in_process is None else in_process
         base = IN_PROCESS_URL if use_transport else self.url
