@@ -17,11 +17,25 @@ logger = logging.getLogger("tiktokshop")
 _SECRET_QUERY = re.compile(
     r"(?i)\b(sign|app_secret|access_token|refresh_token|auth_code|code|x-tts-access-token)=([^&\s\"']+)"
 )
+# Header pairs as httpcore's trace lines print them: (b'x-tts-access-token', b'...')
+_SECRET_HEADER = re.compile(r"(?i)(x-tts-access-token|authorization)(['\"]?,\s*b?['\"])([^'\"]+)")
+
+#: Every logger httpx and httpcore write to (a filter on a parent does not see a child's records).
+_TRANSPORT_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
 
 
 def redact(text: str) -> str:
-    """Mask the values of secret-bearing query parameters in ``text``."""
-    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
+    """Mask the values of secret-bearing query parameters and headers in ``text``."""
+    text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
+    return _SECRET_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
 class _RedactingFilter(logging.Filter):
@@ -54,6 +68,6 @@ def install_redaction() -> None:
     global _installed
     if _installed:
         return
-    for name in ("httpx", "httpcore"):
+    for name in _TRANSPORT_LOGGERS:
         logging.getLogger(name).addFilter(_RedactingFilter())
     _installed = True
