@@ -189,6 +189,7 @@ class ApiSpec(_Strict):
     hosts: dict[Literal["api", "auth", "authorize", "authorize_us", "sandbox_api", "sandbox_auth"], str]
     errors: dict[int, ErrorSpec]
     rate_limits: RateLimitSpec
+    webhook_types: dict[int, str]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

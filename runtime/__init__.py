@@ -7,6 +7,7 @@
 Importing this package loads the core only; each API domain loads on first use.
 """
 
+from . import webhooks
 from ._auth import AuthorizationLink
 from ._client import TikTokShop
 from ._errors import (
@@ -62,4 +63,5 @@ __all__ = [
     "ValidationError",
     "__version__",
     "sign_request",
+    "webhooks",
 ]

@@ -31,3 +31,15 @@ ERROR_CODES: dict[int, ErrorCode] = {
     # Too many requests for this app or shop.
     36009004: ErrorCode("RateLimitError", retry=True, refresh_token=False),
 }
+
+#: Webhook event types by number; an unknown number still parses, as a generic event.
+WEBHOOK_TYPES: dict[int, str] = {
+    1: "ORDER_STATUS_CHANGE",
+    2: "RETURN_STATUS_CHANGE",
+    3: "CANCELLATION_STATUS_CHANGE",
+    4: "RECIPIENT_ADDRESS_UPDATE",
+    5: "PACKAGE_UPDATE",
+    6: "PRODUCT_STATUS_CHANGE",
+    7: "SELLER_DEAUTHORIZATION",
+    8: "UPCOMING_AUTHORIZATION_EXPIRATION",
+}
