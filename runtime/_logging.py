@@ -13,6 +13,7 @@ import re
 __all__ = ["install_redaction", "logger", "redact"]
 
 logger = logging.getLogger("tiktokshop")
+logger.addHandler(logging.NullHandler())  # quiet unless the application configures logging
 
 _SECRET_QUERY = re.compile(
     r"(?i)\b(sign|app_secret|access_token|refresh_token|auth_code|code|x-tts-access-token)=([^&\s\"']+)"
