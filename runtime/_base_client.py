@@ -162,6 +162,26 @@ def _validate(op_id: str, model: type[RequestModel], data: dict[str, Any]) -> Re
         raise _validation_error(op_id, exc) from None
 
 
+M = TypeVar("M", bound=ResponseModel)
+
+
+def _parse_data(model: type[M], data: Any, request_id: str | None, status: int, op_id: str) -> M:
+    """The envelope's ``data`` as ``model``, carrying ``request_id``. Raises ``MalformedResponseError``."""
+    try:
+        result = model.model_validate(data if data is not None else {})
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            ".".join(str(p) for p in err["loc"]) + ": " + err["msg"] for err in exc.errors()[:5]
+        )
+        raise MalformedResponseError(
+            f"{op_id}: the answer's data does not fit {model.__name__}: {problems}",
+            status_code=status,
+            request_id=request_id,
+        ) from None
+    result._request_id = request_id
+    return result
+
+
 def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -435,21 +455,8 @@ class BaseClient:
         error.retry_after = _parse_retry_after(response.headers.get("retry-after"))
 
     def _parse_response(self, call: PreparedCall, response: httpx.Response) -> Any:
-        op = call.op
-        data, request_id = self._read_envelope(response, op.id)
-        try:
-            result = op.response.model_validate(data if data is not None else {})
-        except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                ".".join(str(p) for p in err["loc"]) + ": " + err["msg"] for err in exc.errors()[:5]
-            )
-            raise MalformedResponseError(
-                f"{op.id}: the answer's data does not fit {op.response.__name__}: {problems}",
-                status_code=response.status_code,
-                request_id=request_id,
-            ) from None
-        result._request_id = request_id
-        return result
+        data, request_id = self._read_envelope(response, call.op.id)
+        return _parse_data(call.op.response, data, request_id, response.status_code, call.op.id)
 
     # -- retries ---------------------------------------------------------------------------------
 
@@ -523,16 +530,7 @@ class BaseClient:
 
     def _parse_token(self, response: httpx.Response, op_id: str) -> AccessToken:
         data, request_id = self._read_envelope(response, op_id)
-        try:
-            token = AccessToken.model_validate(data or {})
-        except pydantic.ValidationError:
-            raise MalformedResponseError(
-                f"{op_id}: the token answer lacks the token fields",
-                status_code=response.status_code,
-                request_id=request_id,
-            ) from None
-        token._request_id = request_id
-        return token
+        return _parse_data(AccessToken, data, request_id, response.status_code, op_id)
 
 
 _URL = re.compile(r"https?://\S+")
