@@ -9,7 +9,7 @@ Importing this package loads the core only; each API domain loads on first use.
 
 from . import webhooks
 from ._auth import AuthorizationLink
-from ._client import TikTokShop
+from ._client import AsyncTikTokShop, TikTokShop
 from ._errors import (
     ApiError,
     AuthenticationError,
@@ -36,6 +36,7 @@ from ._version import __version__
 __all__ = [
     "AccessToken",
     "ApiError",
+    "AsyncTikTokShop",
     "AuthenticationError",
     "AuthorizationLink",
     "BadRequestError",

@@ -11,9 +11,9 @@ from ._errors import ConfigurationError, ValidationError
 from ._tokens import AccessToken
 
 if TYPE_CHECKING:
-    from ._base_client import SyncAPIClient
+    from ._base_client import AsyncAPIClient, BaseClient, SyncAPIClient
 
-__all__ = ["AuthResource", "AuthorizationLink"]
+__all__ = ["AsyncAuthResource", "AuthResource", "AuthorizationLink"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,28 @@ class AuthorizationLink:
     url: str
     service_id: str
     state: str
+
+
+def _link(client: BaseClient, state: str | None, service_id: str | None, us: bool) -> AuthorizationLink:
+    config = client._config
+    sid = service_id or config.service_id
+    if not sid:
+        raise ConfigurationError(
+            "authorization_url needs a service_id: pass service_id= here or to the client "
+            "(it is on the app's page in TikTok Shop Partner Center)"
+        )
+    state = state if state is not None else secrets.token_urlsafe(16)
+    base = config.us_authorize_url if us else config.authorize_url
+    return AuthorizationLink(
+        url=f"{base}?{urlencode({'service_id': sid, 'state': state})}", service_id=sid, state=state
+    )
+
+
+def _check_code(auth_code: str) -> None:
+    if not isinstance(auth_code, str) or not auth_code.strip():
+        raise ValidationError(
+            "auth.get_access_token: auth_code must be a non-empty string", field="auth_code"
+        )
 
 
 class AuthResource:
@@ -40,18 +62,7 @@ class AuthResource:
         callback receives. ``us=True`` uses the page for US sellers.
         Raises ``ConfigurationError`` when no ``service_id`` is known.
         """
-        config = self._client._config
-        sid = service_id or config.service_id
-        if not sid:
-            raise ConfigurationError(
-                "authorization_url needs a service_id: pass service_id= here or to TikTokShop(...) "
-                "(it is on the app's page in TikTok Shop Partner Center)"
-            )
-        state = state if state is not None else secrets.token_urlsafe(16)
-        base = config.us_authorize_url if us else config.authorize_url
-        return AuthorizationLink(
-            url=f"{base}?{urlencode({'service_id': sid, 'state': state})}", service_id=sid, state=state
-        )
+        return _link(self._client, state, service_id, us)
 
     def get_access_token(self, auth_code: str) -> AccessToken:
         """Exchange the ``code`` from the authorization callback for tokens; the client then uses them.
@@ -60,19 +71,10 @@ class AuthResource:
         when TikTok refuses it (codes work once and expire after 30 minutes), ``TransportError``,
         ``TokenStoreError`` when the tokens cannot be saved (they are still set on the client).
         """
-        if not isinstance(auth_code, str) or not auth_code.strip():
-            raise ValidationError(
-                "auth.get_access_token: auth_code must be a non-empty string", field="auth_code"
-            )
+        _check_code(auth_code)
         client = self._client
-        request = client._token_request(
-            "/api/v2/token/get", {"auth_code": auth_code, "grant_type": "authorized_code"}
-        )
         with client._token_lock, client._store_lock():
-            token = client._send_token_request(request, "auth.get_access_token")
-            client._tokens.update(token)
-            client._persist()
-        return token
+            return client._drive(client._exchange_steps(auth_code))
 
     def refresh_access_token(self) -> AccessToken:
         """Refresh the access token now; the client then uses the new tokens (a rotated refresh
@@ -83,4 +85,41 @@ class AuthResource:
         """
         client = self._client
         with client._token_lock, client._store_lock():
-            return client._refresh_locked()
+            return client._drive(client._refresh_now_steps())
+
+
+class AsyncAuthResource:
+    """Seller authorization and tokens, for the async client (see ``AuthResource``)."""
+
+    def __init__(self, client: AsyncAPIClient) -> None:
+        self._client = client
+
+    def authorization_url(
+        self, *, state: str | None = None, service_id: str | None = None, us: bool = False
+    ) -> AuthorizationLink:
+        """Build the link that sends a seller to TikTok's authorization page (no I/O).
+
+        Raises ``ConfigurationError`` when no ``service_id`` is known.
+        """
+        return _link(self._client, state, service_id, us)
+
+    async def get_access_token(self, auth_code: str) -> AccessToken:
+        """Exchange the callback's ``code`` for tokens; the client then uses them.
+
+        Raises ``ValidationError``, ``ApiError``, ``TransportError``, ``TokenStoreError``.
+        """
+        _check_code(auth_code)
+        client = self._client
+        async with client._token_lock:
+            with client._store_lock():
+                return await client._drive(client._exchange_steps(auth_code))
+
+    async def refresh_access_token(self) -> AccessToken:
+        """Refresh the access token now; the client then uses the new tokens.
+
+        Raises ``ConfigurationError``, ``ApiError``, ``TransportError``, ``TokenStoreError``.
+        """
+        client = self._client
+        async with client._token_lock:
+            with client._store_lock():
+                return await client._drive(client._refresh_now_steps())

@@ -8,6 +8,7 @@ the same loop over ``httpx.AsyncClient`` and reuses all the rest.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import json
@@ -15,7 +16,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -45,7 +46,7 @@ from ._token_store import TokenStore, TokenStoreError
 from ._tokens import AccessToken, TokenState
 from ._version import __version__
 
-__all__ = ["BaseClient", "ClientConfig", "PreparedCall", "SyncAPIClient"]
+__all__ = ["AsyncAPIClient", "BaseClient", "ClientConfig", "PreparedCall", "SyncAPIClient"]
 
 R = TypeVar("R", bound=ResponseModel)
 
@@ -211,7 +212,6 @@ class BaseClient:
         self._config = config
         self._tokens = tokens
         self._clock = clock
-        self._token_lock = threading.RLock()
         self._store = token_store
         self._limiter = rate_limiter
         install_redaction()
@@ -541,7 +541,145 @@ def _safe_text(exc: BaseException) -> str:
     return redact(_URL.sub("<url>", str(exc)))[:200]
 
 
-class SyncAPIClient(BaseClient):
+@dataclass(frozen=True)
+class _Send:
+    """Step: send this request; the driver answers with the response or throws the httpx error."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    """Step: wait this many seconds (a backoff, or the rate limiter's spacing: ``pacing``)."""
+
+    seconds: float
+    pacing: bool = False
+
+
+@dataclass(frozen=True)
+class _Refresh:
+    """Step: refresh the tokens unless someone already replaced ``seen`` (under the driver's locks)."""
+
+    seen: str | None
+
+
+_Step = _Send | _Sleep | _Refresh
+T = TypeVar("T")
+Steps = Generator[_Step, Any, T]
+
+
+class _Steps(BaseClient):
+    """The logic of a call, a refresh and an exchange as generators of I/O steps (sans I/O).
+
+    The sync and async clients only carry the steps out (send, sleep, refresh under a lock), so
+    retries, deadlines, rate limiting, token handling and signing exist once.
+    """
+
+    _http_timeout: httpx.Timeout
+
+    def _call_steps(self, call: PreparedCall) -> Steps[Any]:
+        attempt = 0
+        refreshed = False
+        deadline = _Deadline(self._config.total_timeout)
+        while True:
+            if self._token_needs_refresh():
+                yield _Refresh(self._tokens.access_token)
+            if self._limiter is not None:
+                shop = call.shop_cipher or self._config.shop_id
+                while (wait := self._limiter.try_acquire(call.op, shop)) > 0:
+                    yield _Sleep(wait, pacing=True)
+            deadline.check(call)
+            seen_token = self._tokens.access_token
+            request, opened = self._build_request(call)
+            deadline.limit(request, self._http_timeout)
+            started = time.monotonic()
+            error: Exception
+            try:
+                response = yield _Send(request)
+            except httpx.TransportError as exc:
+                error = self._transport_error(call, exc)
+                logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
+            else:
+                logger.debug(
+                    "%s %s -> HTTP %s in %.0f ms",
+                    call.op.method,
+                    call.path,
+                    response.status_code,
+                    (time.monotonic() - started) * 1000,
+                )
+                try:
+                    return self._parse_response(call, response)
+                except ApiError as api_error:
+                    if not refreshed and self._is_token_error(api_error) and self._tokens.refresh_token:
+                        refreshed = True
+                        yield _Refresh(seen_token)
+                        continue
+                    error = api_error
+            finally:
+                for handle in opened:
+                    handle.close()
+            delay = self._retry_delay(call, attempt, error)
+            if delay is None or not deadline.allows(delay):
+                raise error
+            logger.warning(
+                "%s: attempt %d failed (%s); retrying in %.2f s",
+                call.op.id,
+                attempt + 1,
+                type(error).__name__,
+                delay,
+            )
+            yield _Sleep(delay)
+            attempt += 1
+
+    def _refresh_steps(self, seen: str | None) -> Steps[AccessToken | None]:
+        """Refresh unless another caller (a thread, a task, or a process sharing the token store)
+        already replaced ``seen``: concurrent callers share one refresh. The driver holds the locks."""
+        if self._store is not None:
+            self._adopt_stored()
+        if self._tokens.access_token != seen and not self._token_needs_refresh():
+            return None
+        return (yield from self._refresh_now_steps())
+
+    def _refresh_now_steps(self) -> Steps[AccessToken]:
+        self._check_refresh_possible()
+        assert self._tokens.refresh_token is not None
+        request = self._token_request(
+            "/api/v2/token/refresh",
+            {"refresh_token": self._tokens.refresh_token, "grant_type": "refresh_token"},
+        )
+        return (yield from self._token_steps(request, "auth.refresh_access_token"))
+
+    def _exchange_steps(self, auth_code: str) -> Steps[AccessToken]:
+        request = self._token_request(
+            "/api/v2/token/get", {"auth_code": auth_code, "grant_type": "authorized_code"}
+        )
+        return (yield from self._token_steps(request, "auth.get_access_token"))
+
+    def _token_steps(self, request: httpx.Request, op_id: str) -> Steps[AccessToken]:
+        try:
+            response = yield _Send(request)
+        except httpx.TransportError as exc:
+            raise TransportError(f"{op_id}: {type(exc).__name__}: {_safe_text(exc)}") from None
+        logger.debug("GET %s -> HTTP %s", request.url.path, response.status_code)
+        token = self._parse_token(response, op_id)
+        self._tokens.update(token)
+        self._persist()
+        return token
+
+    @staticmethod
+    def _next_page_args(call: PreparedCall, token: str) -> dict[str, Any]:
+        """The arguments of the call that fetches the page after ``call``'s, with ``token``."""
+        pagination = call.op.pagination
+        assert pagination is not None
+        params, body = dict(call.params_in), dict(call.body_in)
+        if call.op.params is not None and pagination.token_param in call.op.params.model_fields:
+            params[pagination.token_param] = token
+        else:
+            body[pagination.token_param] = token
+        return {"params": params, "body": body, "shop_cipher": call.shop_cipher}
+
+
+class SyncAPIClient(_Steps):
     """The blocking client: one pooled ``httpx.Client`` for every call."""
 
     def __init__(
@@ -556,12 +694,14 @@ class SyncAPIClient(BaseClient):
         token_store: TokenStore | None = None,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
+        self._token_lock = threading.RLock()
         super().__init__(config, tokens, clock=clock, token_store=token_store, rate_limiter=rate_limiter)
         self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
         )
+        self._http_timeout = self._http.timeout
 
     def close(self) -> None:
         """Close the connection pool (not one passed in as ``http_client``)."""
@@ -579,112 +719,115 @@ class SyncAPIClient(BaseClient):
     ) -> R:
         """Validate, sign, send (with retries) and parse one call. See ``TikTokShop`` for errors."""
         call = self._prepare(op, params or {}, body, shop_cipher, form)
-        result: R = self._execute(call)
+        result: R = self._drive(self._call_steps(call))
         if op.pagination is not None:
-            pagination = op.pagination
-            in_params = op.params is not None and pagination.token_param in op.params.model_fields
-
-            def fetch(token: str) -> R:
-                if in_params:
-                    return self._request(
-                        op,
-                        params={**call.params_in, pagination.token_param: token},
-                        body=call.body_in,
-                        shop_cipher=call.shop_cipher,
-                    )
-                return self._request(
-                    op,
-                    params=call.params_in,
-                    body={**call.body_in, pagination.token_param: token},
-                    shop_cipher=call.shop_cipher,
-                )
-
-            result._next_page = fetch
+            result._next_page = lambda token: self._request(op, **self._next_page_args(call, token))
         return result
 
-    def _execute(self, call: PreparedCall) -> Any:
-        attempt = 0
-        refreshed = False
-        deadline = _Deadline(self._config.total_timeout)
-        while True:
-            if self._token_needs_refresh():
-                self._refresh(seen=self._tokens.access_token)
-            if self._limiter is not None:
-                self._limiter.acquire(call.op, call.shop_cipher or self._config.shop_id)
-            deadline.check(call)
-            seen_token = self._tokens.access_token
-            request, opened = self._build_request(call)
-            deadline.limit(request, self._http.timeout)
-            started = time.monotonic()
-            try:
-                response = self._http.send(request)
-            except httpx.TransportError as exc:
-                error: Exception = self._transport_error(call, exc)
-                logger.debug("%s %s failed: %s", call.op.method, call.path, type(exc).__name__)
-            else:
-                for handle in opened:
-                    handle.close()
-                opened = []
-                logger.debug(
-                    "%s %s -> HTTP %s in %.0f ms",
-                    call.op.method,
-                    call.path,
-                    response.status_code,
-                    (time.monotonic() - started) * 1000,
-                )
+    def _drive(self, steps: Steps[T]) -> T:
+        """Carry out ``steps`` with blocking I/O."""
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
                 try:
-                    return self._parse_response(call, response)
-                except ApiError as api_error:
-                    if not refreshed and self._is_token_error(api_error) and self._tokens.refresh_token:
-                        refreshed = True
-                        self._refresh(seen=seen_token)
-                        continue
-                    error = api_error
-            for handle in opened:
-                handle.close()
-            delay = self._retry_delay(call, attempt, error)
-            if delay is None or not deadline.allows(delay):
-                raise error
-            logger.warning(
-                "%s: attempt %d failed (%s); retrying in %.2f s",
-                call.op.id,
-                attempt + 1,
-                type(error).__name__,
-                delay,
-            )
-            self._sleep(delay)
-            attempt += 1
+                    step = steps.throw(error) if error is not None else steps.send(value)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                value, error = None, None
+                if isinstance(step, _Send):
+                    try:
+                        value = self._http.send(step.request)
+                    except httpx.TransportError as exc:
+                        error = exc
+                elif isinstance(step, _Sleep) and step.pacing and self._limiter is not None:
+                    self._limiter.sleep(step.seconds)  # the limiter's own clock paces it
+                elif isinstance(step, _Sleep):
+                    self._sleep(step.seconds)
+                else:
+                    self._refresh(seen=step.seen)
+        finally:
+            steps.close()
 
     def _refresh(self, *, seen: str | None) -> AccessToken | None:
-        """Refresh the tokens unless another caller (a thread, or a process sharing the token store)
-        already replaced ``seen``: concurrent callers share one refresh."""
         with self._token_lock, self._store_lock():
-            if self._store is not None:
-                self._adopt_stored()
-            if self._tokens.access_token != seen and not self._token_needs_refresh():
-                return None
-            return self._refresh_locked()
+            return self._drive(self._refresh_steps(seen))
 
-    def _refresh_locked(self) -> AccessToken:
-        """Refresh now; the caller holds the token lock and the store's lock."""
-        self._check_refresh_possible()
-        assert self._tokens.refresh_token is not None
-        request = self._token_request(
-            "/api/v2/token/refresh",
-            {"refresh_token": self._tokens.refresh_token, "grant_type": "refresh_token"},
+
+class AsyncAPIClient(_Steps):
+    """The asyncio client: one pooled ``httpx.AsyncClient`` for every call."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        tokens: TokenState,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        token_store: TokenStore | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        self._token_lock = asyncio.Lock()
+        super().__init__(config, tokens, clock=clock, token_store=token_store, rate_limiter=rate_limiter)
+        self._sleep = sleep
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
         )
-        token = self._send_token_request(request, "auth.refresh_access_token")
-        self._tokens.update(token)
-        self._persist()
-        return token
+        self._http_timeout = self._http.timeout
 
-    def _send_token_request(self, request: httpx.Request, op_id: str) -> AccessToken:
+    async def close(self) -> None:
+        """Close the connection pool (not one passed in as ``http_client``)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _request(
+        self,
+        op: Operation[R],
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+        form: Mapping[str, Any] | None = None,
+    ) -> R:
+        """Validate, sign, send (with retries) and parse one call. See ``AsyncTikTokShop`` for errors."""
+        call = self._prepare(op, params or {}, body, shop_cipher, form)
+        result: R = await self._drive(self._call_steps(call))
+        if op.pagination is not None:
+            result._next_page = lambda token: self._request(op, **self._next_page_args(call, token))
+        return result
+
+    async def _drive(self, steps: Steps[T]) -> T:
+        """Carry out ``steps`` with asyncio I/O."""
+        value: Any = None
+        error: BaseException | None = None
         try:
-            response = self._http.send(request)
-        except httpx.TransportError as exc:
-            raise TransportError(f"{op_id}: {type(exc).__name__}: {_safe_text(exc)}") from None
-        logger.debug("GET %s -> HTTP %s", request.url.path, response.status_code)
-        return self._parse_token(response, op_id)
+            while True:
+                try:
+                    step = steps.throw(error) if error is not None else steps.send(value)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                value, error = None, None
+                if isinstance(step, _Send):
+                    try:
+                        value = await self._http.send(step.request)
+                    except httpx.TransportError as exc:
+                        error = exc
+                elif isinstance(step, _Sleep):
+                    await self._sleep(step.seconds)
+                else:
+                    await self._refresh(seen=step.seen)
+        finally:
+            steps.close()
+
+    async def _refresh(self, *, seen: str | None) -> AccessToken | None:
+        async with self._token_lock:
+            with self._store_lock():
+                return await self._drive(self._refresh_steps(seen))
 
 
 class _Deadline:

@@ -1,4 +1,4 @@
-"""``TikTokShop``: the synchronous client users create."""
+"""``TikTokShop`` and ``AsyncTikTokShop``: the clients users create (one set of options for both)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from typing_extensions import Self
 
-from ._auth import AuthResource
+from ._auth import AsyncAuthResource, AuthResource
 from ._base_client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TOKEN_REFRESH_MARGIN,
@@ -24,10 +24,10 @@ from ._errors import ConfigurationError
 from ._rate_limit import RateLimiter
 from ._token_store import TokenStore
 from ._tokens import TokenState
-from .resources import SyncResources
+from .resources import AsyncResources, SyncResources
 from .resources._api import API_BASE_URL, AUTH_BASE_URL, AUTHORIZE_URL, US_AUTHORIZE_URL
 
-__all__ = ["TikTokShop"]
+__all__ = ["AsyncTikTokShop", "TikTokShop"]
 
 _ENV = {
     "app_key": "TIKTOK_APP_KEY",
@@ -63,25 +63,11 @@ def _url(name: str, value: str | None, default: str) -> str:
     return url
 
 
-class TikTokShop(SyncResources):
-    """A client of the TikTok Shop Open API for one app and (optionally) one seller's shop.
+class _ClientOptions:
+    """The options and the helpers both clients share (see ``TikTokShop`` for what each means)."""
 
-    Operations are grouped by API domain: ``client.order.get_order_list(...)``,
-    ``client.product.get_product(...)``, ``client.fulfillment.ship_package(...)``; seller
-    authorization and tokens are under ``client.auth``. Each domain's code loads on first use.
-
-    Only ``app_key`` and ``app_secret`` are required. ``base_url`` and ``auth_base_url`` default to
-    TikTok's hosts and may point anywhere else (a local sandbox). Expiry times accept an int Unix
-    timestamp or an aware ``datetime``. ``timeout`` is seconds per attempt (default 30, connect 10)
-    or an ``httpx.Timeout``; ``max_retries`` bounds the retries of one call (default 2) and
-    ``total_timeout`` its whole time, waits included (default 120 s; ``None`` for none).
-    ``token_store`` persists the tokens whenever they change (see ``JsonFileTokenStore``);
-    ``rate_limiter`` keeps calls under TikTok's limits (see ``RateLimiter``); ``for_shop()``
-    makes a client for another seller that shares this one's connection pool.
-    Pass ``http_client`` to share one connection pool between clients (it is not closed by them).
-
-    Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
-    """
+    _tokens: TokenState
+    _config: ClientConfig
 
     def __init__(
         self,
@@ -105,9 +91,9 @@ class TikTokShop(SyncResources):
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT,
         token_store: TokenStore | None = None,
         rate_limiter: RateLimiter | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Any] | None = None,
     ) -> None:
         for name, value in (("app_key", app_key), ("app_secret", app_secret)):
             if not isinstance(value, str) or not value:
@@ -157,16 +143,19 @@ class TikTokShop(SyncResources):
             refresh_token=refresh_token,
             refresh_token_expire=_unix("refresh_token_expire", refresh_token_expire),
         )
-        super().__init__(
-            config,
-            tokens,
-            timeout=timeout,
-            http_client=http_client,
-            clock=clock,
-            sleep=sleep,
-            token_store=token_store,
-            rate_limiter=rate_limiter,
-        )
+        options: dict[str, Any] = {
+            "timeout": timeout,
+            "http_client": http_client,
+            "clock": clock,
+            "token_store": token_store,
+            "rate_limiter": rate_limiter,
+        }
+        if sleep is not None:
+            options["sleep"] = sleep
+        self._start(config, tokens, options)
+
+    def _start(self, config: ClientConfig, tokens: TokenState, options: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:
@@ -197,7 +186,7 @@ class TikTokShop(SyncResources):
         access_token_expire: int | datetime | None = None,
         refresh_token_expire: int | datetime | None = None,
         token_store: TokenStore | None = None,
-    ) -> TikTokShop:
+    ) -> Self:
         """A client for another seller's shop that shares this one's app settings, connection pool
         and rate limiter, with its own tokens (and token store). Closing it leaves the pool open.
 
@@ -213,13 +202,11 @@ class TikTokShop(SyncResources):
             access_token_expire=access_token_expire,
             refresh_token_expire=refresh_token_expire,
             token_store=token_store,
-            http_client=self._http,
+            http_client=self._http_pool(),
         )
 
-    @cached_property
-    def auth(self) -> AuthResource:
-        """Seller authorization link, token exchange and refresh."""
-        return AuthResource(self)
+    def _http_pool(self) -> httpx.Client | httpx.AsyncClient:
+        raise NotImplementedError
 
     @property
     def access_token(self) -> str | None:
@@ -231,6 +218,46 @@ class TikTokShop(SyncResources):
         """The current refresh token (TikTok may rotate it on every refresh)."""
         return self._tokens.refresh_token
 
+    def __repr__(self) -> str:
+        c = self._config
+        return f"{type(self).__name__}(app_key={c.app_key!r}, shop_id={c.shop_id!r}, base_url={c.base_url!r})"
+
+
+class TikTokShop(_ClientOptions, SyncResources):
+    """A client of the TikTok Shop Open API for one app and (optionally) one seller's shop.
+
+    Operations are grouped by API domain: ``client.order.get_order_list(...)``,
+    ``client.product.get_product(...)``, ``client.fulfillment.ship_package(...)``; seller
+    authorization and tokens are under ``client.auth``. Each domain's code loads on first use.
+
+    Only ``app_key`` and ``app_secret`` are required. ``base_url`` and ``auth_base_url`` default to
+    TikTok's hosts and may point anywhere else (a local sandbox). Expiry times accept an int Unix
+    timestamp or an aware ``datetime``. ``timeout`` is seconds per attempt (default 30, connect 10)
+    or an ``httpx.Timeout``; ``max_retries`` bounds the retries of one call (default 2) and
+    ``total_timeout`` its whole time, waits included (default 120 s; ``None`` for none).
+    ``token_store`` persists the tokens whenever they change (see ``JsonFileTokenStore``);
+    ``rate_limiter`` keeps calls under TikTok's limits (see ``RateLimiter``); ``for_shop()``
+    makes a client for another seller that shares this one's connection pool.
+    Pass ``http_client`` (an ``httpx.Client``) to share a pool between clients (they do not close it).
+
+    Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
+    """
+
+    def _start(self, config: ClientConfig, tokens: TokenState, options: dict[str, Any]) -> None:
+        if options["http_client"] is not None and not isinstance(options["http_client"], httpx.Client):
+            raise ConfigurationError(
+                "TikTokShop takes an httpx.Client as http_client (AsyncTikTokShop takes an httpx.AsyncClient)"
+            )
+        SyncResources.__init__(self, config, tokens, **options)
+
+    def _http_pool(self) -> httpx.Client:
+        return self._http
+
+    @cached_property
+    def auth(self) -> AuthResource:
+        """Seller authorization link, token exchange and refresh."""
+        return AuthResource(self)
+
     def __enter__(self) -> Self:
         return self
 
@@ -239,6 +266,32 @@ class TikTokShop(SyncResources):
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        c = self._config
-        return f"TikTokShop(app_key={c.app_key!r}, shop_id={c.shop_id!r}, base_url={c.base_url!r})"
+
+class AsyncTikTokShop(_ClientOptions, AsyncResources):
+    """The asyncio client: the same options, domains and behaviour as ``TikTokShop``, with every
+    call awaited (``await client.order.get_order_list(...)``) over one ``httpx.AsyncClient``.
+    Concurrent tasks share one token refresh. Use ``async with`` or ``await client.close()``.
+
+    Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
+    """
+
+    def _start(self, config: ClientConfig, tokens: TokenState, options: dict[str, Any]) -> None:
+        if options["http_client"] is not None and not isinstance(options["http_client"], httpx.AsyncClient):
+            raise ConfigurationError("AsyncTikTokShop takes an httpx.AsyncClient as http_client")
+        AsyncResources.__init__(self, config, tokens, **options)
+
+    def _http_pool(self) -> httpx.AsyncClient:
+        return self._http
+
+    @cached_property
+    def auth(self) -> AsyncAuthResource:
+        """Seller authorization link, token exchange and refresh (awaited)."""
+        return AsyncAuthResource(self)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

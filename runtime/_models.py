@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
@@ -114,3 +114,28 @@ class Page(Generic[ItemT]):
         """Yield every item of this page and of all following pages."""
         for page in self.iter_pages():
             yield from page.page_items()
+
+    async def anext_page(self) -> Self:
+        """Fetch the next page, for a page from the async client. Raises ``StopAsyncIteration``
+        on the last page, and what the call raises."""
+        token = self._next_token()
+        fetch = getattr(self, "_next_page", None)
+        if token is None or fetch is None:
+            raise StopAsyncIteration("this is the last page")
+        page: Self = await fetch(token)
+        return page
+
+    async def aiter_pages(self) -> AsyncIterator[Self]:
+        """Yield this page and each following page (async client), fetching each when reached."""
+        page = self
+        while True:
+            yield page
+            if not page.has_next_page():
+                return
+            page = await page.anext_page()
+
+    async def auto_paging_aiter(self) -> AsyncIterator[ItemT]:
+        """Yield every item of this page and of all following pages (async client)."""
+        async for page in self.aiter_pages():
+            for item in page.page_items():
+                yield item

@@ -58,7 +58,6 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str, str], _Bucket] = {}
-        self.waited = 0.0
 
     def _rates(self, op: Operation[Any]) -> tuple[float | None, float | None]:
         if op.id in self._overrides:
@@ -72,36 +71,44 @@ class RateLimiter:
             DEFAULT_RATE_LIMIT[1] if self._per_shop == "spec" else self._per_shop,
         )
 
-    def acquire(self, op: Operation[Any], shop: str | None) -> float:
-        """Wait until ``op`` may be sent for ``shop``; return the seconds waited."""
+    def try_acquire(self, op: Operation[Any], shop: str | None) -> float:
+        """Take a token for ``op`` and ``shop`` if both buckets have one (return 0), else return
+        the seconds to wait before trying again. Never blocks: sync and async callers share it."""
         per_app, per_shop = self._rates(op)
         keys: list[tuple[tuple[str, str, str], float]] = []
         if per_app is not None:
             keys.append((("app", "", op.id), per_app))
         if per_shop is not None and shop:
             keys.append((("shop", shop, op.id), per_shop))
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                buckets = []
-                for key, rate in keys:
-                    bucket = self._buckets.get(key)
-                    if bucket is None:
-                        bucket = self._buckets[key] = _Bucket(rate, min(self._burst, max(rate, 1.0)), now)
-                    buckets.append(bucket)
-                # Take from every bucket only when all have a token, so no token is wasted.
-                waits = []
+        with self._lock:
+            now = self._clock()
+            buckets = []
+            for key, rate in keys:
+                bucket = self._buckets.get(key)
+                if bucket is None:
+                    bucket = self._buckets[key] = _Bucket(rate, min(self._burst, max(rate, 1.0)), now)
+                buckets.append(bucket)
+            # Take from every bucket only when all have a token, so no token is wasted.
+            waits = []
+            for bucket in buckets:
+                bucket.tokens = min(bucket.capacity, bucket.tokens + (now - bucket.updated) * bucket.rate)
+                bucket.updated = now
+                # A hair of tolerance: float refills (0.02 s x 50/s) may land just under 1.
+                waits.append(0.0 if bucket.tokens >= 1 - 1e-9 else (1 - bucket.tokens) / bucket.rate)
+            wait = max(waits, default=0.0)
+            if wait == 0.0:
                 for bucket in buckets:
-                    bucket.tokens = min(bucket.capacity, bucket.tokens + (now - bucket.updated) * bucket.rate)
-                    bucket.updated = now
-                    # A hair of tolerance: float refills (0.02 s x 50/s) may land just under 1.
-                    waits.append(0.0 if bucket.tokens >= 1 - 1e-9 else (1 - bucket.tokens) / bucket.rate)
-                wait = max(waits, default=0.0)
-                if wait == 0.0:
-                    for bucket in buckets:
-                        bucket.tokens = max(0.0, bucket.tokens - 1)
-                    self.waited += waited
-                    return waited
-            self._sleep(wait)
+                    bucket.tokens = max(0.0, bucket.tokens - 1)
+            return wait
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, blocking, on the limiter's clock (the sync client paces calls with it)."""
+        self._sleep(seconds)
+
+    def acquire(self, op: Operation[Any], shop: str | None) -> float:
+        """Wait (blocking) until ``op`` may be sent for ``shop``; return the seconds waited."""
+        waited = 0.0
+        while (wait := self.try_acquire(op, shop)) > 0:
+            self.sleep(wait)
             waited += wait
+        return waited

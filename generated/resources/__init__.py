@@ -7,32 +7,32 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from tiktokshop._base_client import SyncAPIClient
+from tiktokshop._base_client import AsyncAPIClient, SyncAPIClient
 
 if TYPE_CHECKING:
-    from .affiliate import AffiliateResource
-    from .affiliate_creator import AffiliateCreatorResource
-    from .affiliate_partner import AffiliatePartnerResource
-    from .affiliate_seller import AffiliateSellerResource
-    from .analytics import AnalyticsResource
-    from .authorization import AuthorizationResource
-    from .customer_engagement import CustomerEngagementResource
-    from .customer_service import CustomerServiceResource
-    from .data_reconciliation import DataReconciliationResource
-    from .event import EventResource
-    from .fbt import FbtResource
-    from .finance import FinanceResource
-    from .fulfillment import FulfillmentResource
-    from .logistics import LogisticsResource
-    from .open import OpenResource
-    from .order import OrderResource
-    from .product import ProductResource
-    from .promotion import PromotionResource
-    from .return_refund import ReturnRefundResource
-    from .seller import SellerResource
-    from .supply_chain import SupplyChainResource
+    from .affiliate import AffiliateResource, AsyncAffiliateResource
+    from .affiliate_creator import AffiliateCreatorResource, AsyncAffiliateCreatorResource
+    from .affiliate_partner import AffiliatePartnerResource, AsyncAffiliatePartnerResource
+    from .affiliate_seller import AffiliateSellerResource, AsyncAffiliateSellerResource
+    from .analytics import AnalyticsResource, AsyncAnalyticsResource
+    from .authorization import AsyncAuthorizationResource, AuthorizationResource
+    from .customer_engagement import AsyncCustomerEngagementResource, CustomerEngagementResource
+    from .customer_service import AsyncCustomerServiceResource, CustomerServiceResource
+    from .data_reconciliation import AsyncDataReconciliationResource, DataReconciliationResource
+    from .event import AsyncEventResource, EventResource
+    from .fbt import AsyncFbtResource, FbtResource
+    from .finance import AsyncFinanceResource, FinanceResource
+    from .fulfillment import AsyncFulfillmentResource, FulfillmentResource
+    from .logistics import AsyncLogisticsResource, LogisticsResource
+    from .open import AsyncOpenResource, OpenResource
+    from .order import AsyncOrderResource, OrderResource
+    from .product import AsyncProductResource, ProductResource
+    from .promotion import AsyncPromotionResource, PromotionResource
+    from .return_refund import AsyncReturnRefundResource, ReturnRefundResource
+    from .seller import AsyncSellerResource, SellerResource
+    from .supply_chain import AsyncSupplyChainResource, SupplyChainResource
 
-__all__ = ["DOMAINS", "SyncResources"]
+__all__ = ["DOMAINS", "AsyncResources", "SyncResources"]
 
 #: Every domain of the API, in the order of the spec.
 DOMAINS: tuple[str, ...] = (
@@ -209,3 +209,154 @@ class SyncResources(SyncAPIClient):
         from .supply_chain import SupplyChainResource
 
         return SupplyChainResource(self)
+
+
+class AsyncResources(AsyncAPIClient):
+    """The async client's domain namespaces."""
+
+    @cached_property
+    def affiliate(self) -> AsyncAffiliateResource:
+        """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks."""
+        from .affiliate import AsyncAffiliateResource
+
+        return AsyncAffiliateResource(self)
+
+    @cached_property
+    def affiliate_creator(self) -> AsyncAffiliateCreatorResource:
+        """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts."""
+        from .affiliate_creator import AsyncAffiliateCreatorResource
+
+        return AsyncAffiliateCreatorResource(self)
+
+    @cached_property
+    def affiliate_partner(self) -> AsyncAffiliatePartnerResource:
+        """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
+        from .affiliate_partner import AsyncAffiliatePartnerResource
+
+        return AsyncAffiliatePartnerResource(self)
+
+    @cached_property
+    def affiliate_seller(self) -> AsyncAffiliateSellerResource:
+        """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
+        from .affiliate_seller import AsyncAffiliateSellerResource
+
+        return AsyncAffiliateSellerResource(self)
+
+    @cached_property
+    def analytics(self) -> AsyncAnalyticsResource:
+        """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
+        from .analytics import AsyncAnalyticsResource
+
+        return AsyncAnalyticsResource(self)
+
+    @cached_property
+    def authorization(self) -> AsyncAuthorizationResource:
+        """The shops that have authorized the app."""
+        from .authorization import AsyncAuthorizationResource
+
+        return AsyncAuthorizationResource(self)
+
+    @cached_property
+    def customer_engagement(self) -> AsyncCustomerEngagementResource:
+        """Marketing messages to buyers: engagement tasks, templates, sending and results."""
+        from .customer_engagement import AsyncCustomerEngagementResource
+
+        return AsyncCustomerEngagementResource(self)
+
+    @cached_property
+    def customer_service(self) -> AsyncCustomerServiceResource:
+        """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
+        from .customer_service import AsyncCustomerServiceResource
+
+        return AsyncCustomerServiceResource(self)
+
+    @cached_property
+    def data_reconciliation(self) -> AsyncDataReconciliationResource:
+        """Order status from other channels, sent to TikTok to reconcile with its own."""
+        from .data_reconciliation import AsyncDataReconciliationResource
+
+        return AsyncDataReconciliationResource(self)
+
+    @cached_property
+    def event(self) -> AsyncEventResource:
+        """Webhook subscriptions of the shop."""
+        from .event import AsyncEventResource
+
+        return AsyncEventResource(self)
+
+    @cached_property
+    def fbt(self) -> AsyncFbtResource:
+        """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders."""
+        from .fbt import AsyncFbtResource
+
+        return AsyncFbtResource(self)
+
+    @cached_property
+    def finance(self) -> AsyncFinanceResource:
+        """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
+        from .finance import AsyncFinanceResource
+
+        return AsyncFinanceResource(self)
+
+    @cached_property
+    def fulfillment(self) -> AsyncFulfillmentResource:
+        """Packages: handover, shipping and shipping documents."""
+        from .fulfillment import AsyncFulfillmentResource
+
+        return AsyncFulfillmentResource(self)
+
+    @cached_property
+    def logistics(self) -> AsyncLogisticsResource:
+        """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
+        from .logistics import AsyncLogisticsResource
+
+        return AsyncLogisticsResource(self)
+
+    @cached_property
+    def open(self) -> AsyncOpenResource:
+        """Chunked file uploads to TikTok Shop."""
+        from .open import AsyncOpenResource
+
+        return AsyncOpenResource(self)
+
+    @cached_property
+    def order(self) -> AsyncOrderResource:
+        """Orders of the shop: search, detail and price breakdown."""
+        from .order import AsyncOrderResource
+
+        return AsyncOrderResource(self)
+
+    @cached_property
+    def product(self) -> AsyncProductResource:
+        """Products and the catalogue they are listed in: categories, brands, attributes."""
+        from .product import AsyncProductResource
+
+        return AsyncProductResource(self)
+
+    @cached_property
+    def promotion(self) -> AsyncPromotionResource:
+        """Promotions of the shop: discount activities and coupons."""
+        from .promotion import AsyncPromotionResource
+
+        return AsyncPromotionResource(self)
+
+    @cached_property
+    def return_refund(self) -> AsyncReturnRefundResource:
+        """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
+        from .return_refund import AsyncReturnRefundResource
+
+        return AsyncReturnRefundResource(self)
+
+    @cached_property
+    def seller(self) -> AsyncSellerResource:
+        """The seller's shops and permissions."""
+        from .seller import AsyncSellerResource
+
+        return AsyncSellerResource(self)
+
+    @cached_property
+    def supply_chain(self) -> AsyncSupplyChainResource:
+        """Shipments reported by warehouse providers."""
+        from .supply_chain import AsyncSupplyChainResource
+
+        return AsyncSupplyChainResource(self)

@@ -9,10 +9,10 @@ from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate as _t
 
-__all__ = ["OPERATIONS", "AffiliateResource"]
+__all__ = ["OPERATIONS", "AsyncAffiliateResource", "AffiliateResource"]
 
 _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     id="affiliate.get_live_room_info",
@@ -150,7 +150,7 @@ class AffiliateResource(SyncResource):
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
         `GET /affiliate/202309/shop_products`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -259,6 +259,161 @@ class AffiliateResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _CHECK_ANCHOR_CONTENT,
+            body={"title": title},
+        )
+
+
+class AsyncAffiliateResource(AsyncResource):
+    """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks. (async: every method is awaited)"""
+
+    async def get_live_room_info(
+        self,
+    ) -> _t.GetLiveRoomInfoResponse:
+        """Get the creator's live room: its id, title, status and start time.
+
+        `GET /affiliate/202309/live_rooms`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_INFO,
+        )
+
+    async def get_creator_profileold(
+        self,
+    ) -> _t.GetCreatorProfileoldResponse:
+        """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
+
+        `GET /affiliate/202309/profiles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_PROFILEOLD,
+        )
+
+    async def get_shop_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        title_keyword: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+    ) -> _t.GetShopProductsPage:
+        """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
+
+        `GET /affiliate/202309/shop_products`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCTS,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "title_keyword": title_keyword,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+            },
+        )
+
+    async def remove_showcase_productsold(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Remove products from the creator's showcase by product id.
+
+        `DELETE /affiliate/202309/showcases/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_SHOWCASE_PRODUCTSOLD,
+            body={"product_ids": product_ids},
+        )
+
+    async def get_showcase_productsold(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        origin: str | None = None,
+    ) -> _t.GetShowcaseProductsoldResponse:
+        """List the products in the creator's showcase with price, commission and status, one page at a time.
+
+        `GET /affiliate/202309/showcases/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOWCASE_PRODUCTSOLD,
+            params={"page_size": page_size, "page_token": page_token, "origin": origin},
+        )
+
+    async def add_showcase_productsold(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.AddShowcaseProductsoldResponse:
+        """Add products to the creator's showcase by id; products that fail are listed with the reason.
+
+        `POST /affiliate/202309/showcases/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ADD_SHOWCASE_PRODUCTSOLD,
+            body={"product_ids": product_ids},
+        )
+
+    async def top_showcase_productsold(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Pin products to the top of the creator's showcase.
+
+        `POST /affiliate/202309/showcases/products/top`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _TOP_SHOWCASE_PRODUCTSOLD,
+            body={"product_ids": product_ids},
+        )
+
+    async def check_anchor_prerequisites(
+        self,
+        *,
+        product_id: str | None = None,
+    ) -> ResponseModel:
+        """Check whether a product meets the requirements to be attached to content as a product anchor.
+
+        `POST /affiliate/202402/anchors/prerequisite_check`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_ANCHOR_PREREQUISITES,
+            body={"product_id": product_id},
+        )
+
+    async def check_anchor_content(
+        self,
+        *,
+        title: str | None = None,
+    ) -> ResponseModel:
+        """Check whether an anchor title is acceptable before it is used.
+
+        `POST /affiliate/202403/anchors/content_check`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _CHECK_ANCHOR_CONTENT,
             body={"title": title},
         )

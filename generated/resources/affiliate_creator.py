@@ -11,10 +11,10 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate_creator as _t
 
-__all__ = ["OPERATIONS", "AffiliateCreatorResource"]
+__all__ = ["OPERATIONS", "AsyncAffiliateCreatorResource", "AffiliateCreatorResource"]
 
 _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT: Operation[_t.CreatorSearchOpenCollaborationProductPage] = (
     Operation(
@@ -389,7 +389,7 @@ class AffiliateCreatorResource(SyncResource):
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_creator/202405/open_collaborations/products/search`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -419,7 +419,7 @@ class AffiliateCreatorResource(SyncResource):
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
         `POST /affiliate_creator/202405/orders/search`.
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -451,7 +451,7 @@ class AffiliateCreatorResource(SyncResource):
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
         `GET /affiliate_creator/202405/showcases/products`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -490,7 +490,7 @@ class AffiliateCreatorResource(SyncResource):
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
         `POST /affiliate_creator/202405/target_collaborations/search`.
-        Returns one page; `.auto_paging_iter()` yields the `target_collaborations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -583,7 +583,7 @@ class AffiliateCreatorResource(SyncResource):
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
         `POST /affiliate_creator/202410/orders/search`.
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -603,7 +603,7 @@ class AffiliateCreatorResource(SyncResource):
         """Search the creator's sample applications by status, one page at a time.
 
         `POST /affiliate_creator/202412/sample_applications/search`.
-        Returns one page; `.auto_paging_iter()` yields the `sample_applications` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -682,7 +682,7 @@ class AffiliateCreatorResource(SyncResource):
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
         `POST /affiliate_creator/202501/selection/products/search`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -740,7 +740,7 @@ class AffiliateCreatorResource(SyncResource):
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
         `POST /affiliate_creator/202505/orders/trace/search`.
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -809,7 +809,7 @@ class AffiliateCreatorResource(SyncResource):
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
         `GET /affiliate_creator/202509/shop_products`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -953,6 +953,603 @@ class AffiliateCreatorResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _POST_SHOPPABLE_PHOTOS,
+            body={
+                "photos_info": photos_info,
+                "music_id": music_id,
+                "title": title,
+                "link_info": link_info,
+                "is_ai_generated": is_ai_generated,
+            },
+        )
+
+
+class AsyncAffiliateCreatorResource(AsyncResource):
+    """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts. (async: every method is awaited)"""
+
+    async def creator_search_open_collaboration_product(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
+        commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
+        | Mapping[str, Any]
+        | None = None,
+        sales_price_range: _t.CreatorSearchOpenCollaborationProductRequestSalesPriceRange
+        | Mapping[str, Any]
+        | None = None,
+        title_keywords: Sequence[str] | None = None,
+    ) -> _t.CreatorSearchOpenCollaborationProductPage:
+        """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
+
+        `POST /affiliate_creator/202405/open_collaborations/products/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+            },
+            body={
+                "category": category,
+                "commission_rate_range": commission_rate_range,
+                "sales_price_range": sales_price_range,
+                "title_keywords": title_keywords,
+            },
+        )
+
+    async def search_creator_affiliate_orders_v202405(
+        self,
+        *,
+        page_size: int,
+        version: float | None = None,
+        page_token: str | None = None,
+    ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
+        """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
+
+        `POST /affiliate_creator/202405/orders/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405,
+            params={"version": version, "page_token": page_token, "page_size": page_size},
+        )
+
+    async def get_creator_profile_v202405(
+        self,
+    ) -> _t.GetCreatorProfileV202405Response:
+        """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
+
+        `GET /affiliate_creator/202405/profiles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_PROFILE_V202405,
+        )
+
+    async def get_showcase_products(
+        self,
+        *,
+        page_size: int,
+        origin: str,
+        page_token: str | None = None,
+    ) -> _t.GetShowcaseProductsPage:
+        """List the creator's showcase products from one origin, with price, commission and status, page by page.
+
+        `GET /affiliate_creator/202405/showcases/products`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOWCASE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token, "origin": origin},
+        )
+
+    async def add_showcase_products(
+        self,
+        *,
+        add_type: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        product_link: str | None = None,
+    ) -> _t.AddShowcaseProductsResponse:
+        """Add products to the creator's showcase by id; products that fail are listed with the reason.
+
+        `POST /affiliate_creator/202405/showcases/products/add`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ADD_SHOWCASE_PRODUCTS,
+            body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
+        )
+
+    async def search_creator_target_collaborations(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
+        shop_id: str | None = None,
+    ) -> _t.SearchCreatorTargetCollaborationsPage:
+        """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
+
+        `POST /affiliate_creator/202405/target_collaborations/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CREATOR_TARGET_COLLABORATIONS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
+        )
+
+    async def generate_affiliate_sharing_link_v202407(
+        self,
+        *,
+        channel: str | None = None,
+        material: _t.GenerateAffiliateSharingLinkV202407RequestMaterial | Mapping[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> _t.GenerateAffiliateSharingLinkResponse:
+        """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
+
+        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GENERATE_AFFILIATE_SHARING_LINK_V202407,
+            body={"channel": channel, "material": material, "tags": tags},
+        )
+
+    async def creator_search_sample_application_fulfillments(
+        self,
+        *,
+        sort_order: str | None = None,
+        sort_field: str | None = None,
+        fulfillment_statuses: Sequence[
+            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
+        ]
+        | None = None,
+    ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
+        """Search the fulfillment tasks of the creator's sample applications by status.
+
+        `POST /affiliate_creator/202409/sample_applications/fulfillments/search`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
+            params={"sort_order": sort_order, "sort_field": sort_field},
+            body={"fulfillment_statuses": fulfillment_statuses},
+        )
+
+    async def remove_showcase_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Remove products from the creator's showcase by product id.
+
+        `DELETE /affiliate_creator/202409/showcases/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_SHOWCASE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    async def top_showcase_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Pin products to the top of the creator's showcase.
+
+        `POST /affiliate_creator/202409/showcases/products/top`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _TOP_SHOWCASE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    async def search_creator_affiliate_orders(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+    ) -> _t.SearchCreatorAffiliateOrdersPage:
+        """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
+
+        `POST /affiliate_creator/202410/orders/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CREATOR_AFFILIATE_ORDERS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
+        )
+
+    async def search_creator_sample_applications(
+        self,
+        *,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        application_statuses: Sequence[str] | None = None,
+    ) -> _t.SearchCreatorSampleApplicationsPage:
+        """Search the creator's sample applications by status, one page at a time.
+
+        `POST /affiliate_creator/202412/sample_applications/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CREATOR_SAMPLE_APPLICATIONS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={"application_statuses": application_statuses},
+        )
+
+    async def get_creator_sample_application_detail(
+        self,
+        *,
+        application_id: str | None = None,
+        application_type: str | None = None,
+        main_order_id: str | None = None,
+        product_id: str | None = None,
+    ) -> _t.GetCreatorSampleApplicationDetailResponse:
+        """Get one of the creator's sample applications with its sample product and fulfillment state.
+
+        `POST /affiliate_creator/202412/sample_applications/single_query`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_SAMPLE_APPLICATION_DETAIL,
+            body={
+                "application_id": application_id,
+                "application_type": application_type,
+                "main_order_id": main_order_id,
+                "product_id": product_id,
+            },
+        )
+
+    async def get_creator_applicable_sample_label(
+        self,
+        *,
+        product_id: str,
+    ) -> _t.GetCreatorApplicableSampleLabelResponse:
+        """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
+
+        `GET /affiliate_creator/202412/samples/labels`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
+            params={"product_id": product_id},
+        )
+
+    async def generate_affiliate_sharing_link(
+        self,
+        *,
+        channel: str | None = None,
+        material: _t.GenerateAffiliateSharingLinkRequestMaterial | Mapping[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> _t.GenerateAffiliateSharingLinkResponse:
+        """Generate affiliate sharing links for a product, campaign or other material, one per tag.
+
+        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GENERATE_AFFILIATE_SHARING_LINK,
+            body={"channel": channel, "material": material, "tags": tags},
+        )
+
+    async def creator_select_affiliate_product(
+        self,
+        *,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        filter_params: _t.CreatorSelectAffiliateProductRequestFilterParams | Mapping[str, Any] | None = None,
+        sort_params: _t.CreatorSelectAffiliateProductRequestSortParams | Mapping[str, Any] | None = None,
+    ) -> _t.CreatorSelectAffiliateProductPage:
+        """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
+
+        `POST /affiliate_creator/202501/selection/products/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_SELECT_AFFILIATE_PRODUCT,
+            params={"page_token": page_token, "page_size": page_size},
+            body={"filter_params": filter_params, "sort_params": sort_params},
+        )
+
+    async def creator_generate_publisher_link(
+        self,
+        publisher_id: str,
+        *,
+        campaign_id: str | None = None,
+        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+    ) -> _t.CreatorGeneratePublisherLinkResponse:
+        """Generate sharing links for a batch of materials on behalf of one publisher.
+
+        `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_GENERATE_PUBLISHER_LINK,
+            params={"publisher_id": publisher_id},
+            body={"campaign_id": campaign_id, "material": material},
+        )
+
+    async def creator_generate_general_link(
+        self,
+        *,
+        campaign_id: str | None = None,
+        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+    ) -> _t.CreatorGenerateGeneralLinkResponse:
+        """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
+
+        `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_GENERATE_GENERAL_LINK,
+            body={"campaign_id": campaign_id, "material": material},
+        )
+
+    async def creator_search_affiliate_trace_orders(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        time_ge: int | datetime | None = None,
+        time_lt: int | datetime | None = None,
+        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+    ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
+        """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
+
+        `POST /affiliate_creator/202505/orders/trace/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+        )
+
+    async def upload_shoppable_video_file(
+        self,
+        *,
+        data: FileInput,
+    ) -> _t.UploadShoppableVideoFileResponse:
+        """Upload a video file for a shoppable video post; returns its file id.
+
+        `POST /affiliate_creator/202505/videos/video_files`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_SHOPPABLE_VIDEO_FILE,
+            form={"data": data},
+        )
+
+    async def get_creator_profile(
+        self,
+    ) -> _t.GetCreatorProfileResponse:
+        """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
+
+        `GET /affiliate_creator/202508/profiles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_PROFILE,
+        )
+
+    async def get_open_collaboration_product_list_by_product_ids(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
+        """Get open-collaboration products by id, with shop, prices, commission and sales.
+
+        `POST /affiliate_creator/202509/open_collaborations/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
+            params={"product_ids": product_ids},
+            body={},
+        )
+
+    async def get_shop_products(
+        self,
+        *,
+        page_size: int,
+        title_keyword: str | None = None,
+        sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_token: str | None = None,
+    ) -> _t.GetShopProductsPage:
+        """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
+
+        `GET /affiliate_creator/202509/shop_products`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCTS,
+            params={
+                "title_keyword": title_keyword,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+        )
+
+    async def get_shoppable_video_status(
+        self,
+        video_id: str,
+    ) -> _t.GetShoppableVideoStatusResponse:
+        """Get the posting status and post time of a shoppable video.
+
+        `GET /affiliate_creator/202509/videos/{video_id}/status`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_STATUS,
+            params={"video_id": video_id},
+        )
+
+    async def upload_shoppable_photo_file(
+        self,
+        *,
+        data: FileInput,
+    ) -> _t.UploadShoppablePhotoFileResponse:
+        """Upload a photo file for a shoppable photo post; returns its photo URI.
+
+        `POST /affiliate_creator/202511/photos/photo_files`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_SHOPPABLE_PHOTO_FILE,
+            form={"data": data},
+        )
+
+    async def create_video_precheck_task(
+        self,
+        *,
+        video_info: _t.CreateVideoPrecheckTaskRequestVideoInfo | Mapping[str, Any],
+        product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+    ) -> _t.CreateVideoPrecheckTaskResponse:
+        """Start a precheck of an uploaded video and its product link; returns the task id to poll.
+
+        `POST /affiliate_creator/202511/videos/precheck_task`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_VIDEO_PRECHECK_TASK,
+            body={"video_info": video_info, "product_link_info": product_link_info},
+        )
+
+    async def get_shoppable_video_precheck_result(
+        self,
+        task_id: str,
+    ) -> _t.GetShoppableVideoPrecheckResultResponse:
+        """Get the result of a video precheck task: policy and quality issues, with suggestions.
+
+        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
+            params={"task_id": task_id},
+        )
+
+    async def post_shoppable_video(
+        self,
+        *,
+        video_info: _t.PostShoppableVideoRequestVideoInfo | Mapping[str, Any],
+        product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+    ) -> _t.PostShoppableVideoResponse:
+        """Publish an uploaded video as a shoppable video linked to a product.
+
+        `POST /affiliate_creator/202603/videos`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _POST_SHOPPABLE_VIDEO,
+            body={"video_info": video_info, "product_link_info": product_link_info},
+        )
+
+    async def map_tokopedia_to_tik_tok_shop_product_i_ds(
+        self,
+        *,
+        toko_pids: Sequence[int] | None = None,
+    ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
+        """Map Tokopedia product ids to the matching TikTok Shop product ids.
+
+        `GET /affiliate_creator/202606/toko_product_mappers`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
+            body={"toko_pids": toko_pids},
+        )
+
+    async def get_tokopedia_and_tik_tok_shop_product_id_mappings(
+        self,
+        *,
+        toko_pids: Sequence[int] | None = None,
+    ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
+        """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
+
+        `POST /affiliate_creator/202607/map_toko_product`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
+            body={"toko_pids": toko_pids},
+        )
+
+    async def post_shoppable_photos(
+        self,
+        *,
+        photos_info: Sequence[_t.PostShoppablePhotosRequestPhotosInfo | Mapping[str, Any]],
+        music_id: str | None = None,
+        title: str | None = None,
+        link_info: _t.PostShoppablePhotosRequestLinkInfo | Mapping[str, Any] | None = None,
+        is_ai_generated: bool | None = None,
+    ) -> _t.PostShoppablePhotosResponse:
+        """Publish uploaded photos as a shoppable photo post linked to products or a shop.
+
+        `POST /affiliate_creator/202610/photos`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _POST_SHOPPABLE_PHOTOS,
             body={
                 "photos_info": photos_info,

@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate_partner as _t
 
-__all__ = ["OPERATIONS", "AffiliatePartnerResource"]
+__all__ = ["OPERATIONS", "AsyncAffiliatePartnerResource", "AffiliatePartnerResource"]
 
 _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignListPage] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_list",
@@ -320,7 +320,7 @@ class AffiliatePartnerResource(SyncResource):
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
         `GET /affiliate_partner/202405/campaigns`.
-        Returns one page; `.auto_paging_iter()` yields the `campaigns` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `campaigns` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -446,7 +446,7 @@ class AffiliatePartnerResource(SyncResource):
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -552,7 +552,7 @@ class AffiliatePartnerResource(SyncResource):
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
         `POST /affiliate_partner/202411/orders/search`.
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -580,7 +580,7 @@ class AffiliatePartnerResource(SyncResource):
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
-        Returns one page; `.auto_paging_iter()` yields the `campaign_product_statistics` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `campaign_product_statistics` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -643,7 +643,7 @@ class AffiliatePartnerResource(SyncResource):
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
-        Returns one page; `.auto_paging_iter()` yields the `promotion_creators` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -762,7 +762,7 @@ class AffiliatePartnerResource(SyncResource):
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
-        Returns one page; `.auto_paging_iter()` yields the `promotion_creators` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -792,7 +792,7 @@ class AffiliatePartnerResource(SyncResource):
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
         `POST /affiliate_partner/202603/cap_order/search`.
-        Returns one page; `.auto_paging_iter()` yields the `sku_orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -825,11 +825,551 @@ class AffiliatePartnerResource(SyncResource):
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
         `POST /affiliate_partner/202603/orders/search`.
-        Returns one page; `.auto_paging_iter()` yields the `sku_orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _SEARCH_TAP_AFFILIATE_ORDERS,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "campaign_id": campaign_id,
+            },
+        )
+
+
+class AsyncAffiliatePartnerResource(AsyncResource):
+    """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders. (async: every method is awaited)"""
+
+    async def get_affiliate_partner_campaign_list(
+        self,
+        *,
+        category_asset_cipher: str,
+        page_size: int,
+        page_token: str | None = None,
+        status: str | None = None,
+        type: str | None = None,
+        query_type_filter: str | None = None,
+    ) -> _t.GetAffiliatePartnerCampaignListPage:
+        """List the partner's campaigns, filtered by status and type, one page at a time.
+
+        `GET /affiliate_partner/202405/campaigns`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaigns` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST,
+            params={
+                "category_asset_cipher": category_asset_cipher,
+                "page_size": page_size,
+                "page_token": page_token,
+                "status": status,
+                "type": type,
+                "query_type_filter": query_type_filter,
+            },
+        )
+
+    async def create_affiliate_partner_campaign(
+        self,
+        *,
+        category_asset_cipher: str,
+        campaign_end_time: int | datetime | None = None,
+        campaign_start_time: int | datetime | None = None,
+        commission_rate: int | None = None,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        description: str | None = None,
+        name: str | None = None,
+        registration_end_time: int | datetime | None = None,
+        registration_start_time: int | datetime | None = None,
+        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_shop_codes: Sequence[str] | None = None,
+    ) -> _t.CreateAffiliatePartnerCampaignResponse:
+        """Create a partner campaign with its dates, commission rate, target sellers and contact details.
+
+        `POST /affiliate_partner/202405/campaigns`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_AFFILIATE_PARTNER_CAMPAIGN,
+            params={"category_asset_cipher": category_asset_cipher},
+            body={
+                "campaign_end_time": campaign_end_time,
+                "campaign_start_time": campaign_start_time,
+                "commission_rate": commission_rate,
+                "contact_info": contact_info,
+                "description": description,
+                "name": name,
+                "registration_end_time": registration_end_time,
+                "registration_start_time": registration_start_time,
+                "target_seller_types": target_seller_types,
+                "target_shop_codes": target_shop_codes,
+            },
+        )
+
+    async def get_affiliate_partner_campaign_detail(
+        self,
+        campaign_id: str,
+        *,
+        category_asset_cipher: str,
+    ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
+        """Get one partner campaign: dates, commission rate, target shops, contact details and status.
+
+        `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
+            params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+        )
+
+    async def edit_affiliate_partner_campaign(
+        self,
+        campaign_id: str,
+        *,
+        category_asset_cipher: str,
+        campaign_end_time: int | datetime | None = None,
+        campaign_start_time: int | datetime | None = None,
+        commission_rate: int | None = None,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        description: str | None = None,
+        name: str | None = None,
+        registration_end_time: int | datetime | None = None,
+        registration_start_time: int | datetime | None = None,
+        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_shop_codes: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
+
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _EDIT_AFFILIATE_PARTNER_CAMPAIGN,
+            params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            body={
+                "campaign_end_time": campaign_end_time,
+                "campaign_start_time": campaign_start_time,
+                "commission_rate": commission_rate,
+                "contact_info": contact_info,
+                "description": description,
+                "name": name,
+                "registration_end_time": registration_end_time,
+                "registration_start_time": registration_start_time,
+                "target_seller_types": target_seller_types,
+                "target_shop_codes": target_shop_codes,
+            },
+        )
+
+    async def get_affiliate_partner_campaign_product_list(
+        self,
+        campaign_id: str,
+        *,
+        category_asset_cipher: str,
+        page_size: int,
+        page_token: str | None = None,
+        review_status: str | None = None,
+        product_name: str | None = None,
+        product_id: str | None = None,
+        shop_name: str | None = None,
+        category_id: str | None = None,
+    ) -> _t.GetAffiliatePartnerCampaignProductListPage:
+        """List the products sellers put in a campaign, filtered by review status, name, shop or category.
+
+        `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST,
+            params={
+                "campaign_id": campaign_id,
+                "category_asset_cipher": category_asset_cipher,
+                "page_size": page_size,
+                "page_token": page_token,
+                "review_status": review_status,
+                "product_name": product_name,
+                "product_id": product_id,
+                "shop_name": shop_name,
+                "category_id": category_id,
+            },
+        )
+
+    async def generate_affiliate_partner_campaign_product_link(
+        self,
+        campaign_id: str,
+        product_id: str,
+        *,
+        category_asset_cipher: str,
+        creator_commission_rate: int | None = None,
+    ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
+        """Generate a promotion link for one campaign product at a given creator commission rate.
+
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GENERATE_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LINK,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
+            body={"creator_commission_rate": creator_commission_rate},
+        )
+
+    async def review_affiliate_partner_campaign_product(
+        self,
+        campaign_id: str,
+        product_id: str,
+        *,
+        category_asset_cipher: str,
+        reject_reasons: Sequence[
+            Literal[
+                "COMMISSION_TOO_LOW",
+                "NO_SUITABLE_CREATOR",
+                "PRODUCT_HARD_TO_PROMOTE",
+                "PRODUCT_TOO_EXPENSIVE",
+            ]
+        ]
+        | None = None,
+        review_result: str | None = None,
+    ) -> ResponseModel:
+        """Approve or reject a product registered in a campaign, with the reasons for a rejection.
+
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
+            body={"reject_reasons": reject_reasons, "review_result": review_result},
+        )
+
+    async def publish_affiliate_partner_campaign(
+        self,
+        campaign_id: str,
+        *,
+        category_asset_cipher: str,
+    ) -> ResponseModel:
+        """Publish a partner campaign so that it goes live.
+
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
+            params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+        )
+
+    async def search_tap_affiliate_orders_v202411(
+        self,
+        *,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        campaign_id: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+    ) -> _t.SearchTapAffiliateOrdersV202411Page:
+        """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
+
+        `POST /affiliate_partner/202411/orders/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_TAP_AFFILIATE_ORDERS_V202411,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
+            body={
+                "campaign_id": campaign_id,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+            },
+        )
+
+    async def get_affiliate_campaign_creator_fulfillment_status_list(
+        self,
+        campaign_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
+        """List a campaign's products with creator, sample and sales figures, one page at a time.
+
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaign_product_statistics` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
+            params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+        )
+
+    async def get_affiliate_campaign_creator_product_content_statistics_v202501(
+        self,
+        campaign_id: str,
+        product_id: str,
+        creator_temp_id: str,
+        *,
+        affiliate_product_id: str,
+        content_type: str | None = None,
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+        """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
+
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "creator_temp_id": creator_temp_id,
+                "affiliate_product_id": affiliate_product_id,
+                "content_type": content_type,
+            },
+        )
+
+    async def get_affiliate_campaign_creator_product_sample_status_v202501(
+        self,
+        campaign_id: str,
+        product_id: str,
+        creator_temp_id: str,
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+        """Track the sample sent to a creator for one campaign product (the 202501 shape).
+
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
+            params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+        )
+
+    async def get_affiliate_campaign_creator_fulfillment_status_info(
+        self,
+        campaign_id: str,
+        product_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
+        """List the creators promoting one campaign product, with sample status, content and sales, page by page.
+
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+        )
+
+    async def search_cap_affiliate_orders_v202504(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> ResponseModel:
+        """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
+
+        `POST /affiliate_partner/202504/cap_order/search`.
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
+            params={
+                **(query or {}),
+            },
+            body=body,
+        )
+
+    async def partner_generate_multi_affiliate_campaign_product_link(
+        self,
+        campaign_id: str,
+        *,
+        category_asset_cipher: str | None = None,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
+        """Generate promotion links for several campaign products at once; products that fail are listed.
+
+        `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
+            params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            body={"product_ids": product_ids},
+        )
+
+    async def get_affiliate_campaign_creator_product_content_statistics(
+        self,
+        campaign_id: str,
+        product_id: str,
+        creator_temp_id: str,
+        *,
+        affiliate_product_id: str,
+        category_asset_cipher: str,
+        content_type: str | None = None,
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
+        """Get views, likes, comments and sales of a creator's content for one campaign product.
+
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "creator_temp_id": creator_temp_id,
+                "affiliate_product_id": affiliate_product_id,
+                "content_type": content_type,
+                "category_asset_cipher": category_asset_cipher,
+            },
+        )
+
+    async def get_affiliate_campaign_creator_product_sample_status(
+        self,
+        campaign_id: str,
+        product_id: str,
+        creator_temp_id: str,
+        *,
+        category_asset_cipher: str,
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
+        """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
+
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "creator_temp_id": creator_temp_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
+        )
+
+    async def get_creator_performance_for_campaign_product(
+        self,
+        campaign_id: str,
+        product_id: str,
+        *,
+        category_asset_cipher: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> _t.GetCreatorPerformanceForCampaignProductPage:
+        """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
+
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT,
+            params={
+                "campaign_id": campaign_id,
+                "product_id": product_id,
+                "page_size": page_size,
+                "page_token": page_token,
+                "category_asset_cipher": category_asset_cipher,
+            },
+        )
+
+    async def search_cap_affiliate_orders(
+        self,
+        *,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        order_id: str | None = None,
+        product_id: str | None = None,
+        settle_status: int | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+    ) -> _t.SearchCapAffiliateOrdersPage:
+        """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
+
+        `POST /affiliate_partner/202603/cap_order/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CAP_AFFILIATE_ORDERS,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
+            body={
+                "order_id": order_id,
+                "product_id": product_id,
+                "settle_status": settle_status,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+            },
+        )
+
+    async def search_tap_affiliate_orders(
+        self,
+        *,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        campaign_id: str | None = None,
+    ) -> _t.SearchTapAffiliateOrdersPage:
+        """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
+
+        `POST /affiliate_partner/202603/orders/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _SEARCH_TAP_AFFILIATE_ORDERS,
             params={
                 "page_token": page_token,

@@ -11,10 +11,10 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate_seller as _t
 
-__all__ = ["OPERATIONS", "AffiliateSellerResource"]
+__all__ = ["OPERATIONS", "AsyncAffiliateSellerResource", "AffiliateSellerResource"]
 
 _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_settings",
@@ -839,7 +839,7 @@ class AffiliateSellerResource(SyncResource):
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -892,7 +892,7 @@ class AffiliateSellerResource(SyncResource):
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -972,7 +972,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `creators` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1056,7 +1056,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `open_collaborations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1093,7 +1093,7 @@ class AffiliateSellerResource(SyncResource):
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `sample_applications` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1170,7 +1170,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `target_collaborations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1308,7 +1308,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1334,7 +1334,7 @@ class AffiliateSellerResource(SyncResource):
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `messages` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1357,7 +1357,7 @@ class AffiliateSellerResource(SyncResource):
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `conversations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1510,7 +1510,7 @@ class AffiliateSellerResource(SyncResource):
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `creator_content_details` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1535,7 +1535,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `open_collaborations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1585,7 +1585,7 @@ class AffiliateSellerResource(SyncResource):
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `conversations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1617,7 +1617,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `creators` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1669,7 +1669,7 @@ class AffiliateSellerResource(SyncResource):
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `sample_applications` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1739,7 +1739,7 @@ class AffiliateSellerResource(SyncResource):
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `creator_content_details` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1804,7 +1804,7 @@ class AffiliateSellerResource(SyncResource):
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `sample_applications` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1872,7 +1872,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `target_collaborations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2204,7 +2204,7 @@ class AffiliateSellerResource(SyncResource):
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `creators` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2337,6 +2337,1579 @@ class AffiliateSellerResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
+            body={"creator_infos": creator_infos},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncAffiliateSellerResource(AsyncResource):
+    """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders. (async: every method is awaited)"""
+
+    async def edit_open_collaboration_settings(
+        self,
+        *,
+        auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
+
+        `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _EDIT_OPEN_COLLABORATION_SETTINGS,
+            body={"auto_add_product": auto_add_product},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_open_collaboration_v202405(
+        self,
+        *,
+        commission_rate: float | None = None,
+        product_id: str | None = None,
+        require_seller_approve_creator: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateOpenCollaborationResponse:
+        """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
+
+        `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_OPEN_COLLABORATION_V202405,
+            body={
+                "commission_rate": commission_rate,
+                "product_id": product_id,
+                "require_seller_approve_creator": require_seller_approve_creator,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_affiliate_open_collaboration_product(
+        self,
+        *,
+        page_size: int,
+        sort_order: str | None = None,
+        sort_field: str | None = None,
+        page_token: str | None = None,
+        category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
+        | Mapping[str, Any]
+        | None = None,
+        commission_rate_range: _t.SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange
+        | Mapping[str, Any]
+        | None = None,
+        sales_price_range: _t.SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange
+        | Mapping[str, Any]
+        | None = None,
+        title_keywords: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
+        """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
+
+        `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT,
+            params={
+                "sort_order": sort_order,
+                "sort_field": sort_field,
+                "page_token": page_token,
+                "page_size": page_size,
+            },
+            body={
+                "category": category,
+                "commission_rate_range": commission_rate_range,
+                "sales_price_range": sales_price_range,
+                "title_keywords": title_keywords,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def remove_creator_from_open_collaboration(
+        self,
+        open_collaboration_id: str,
+        *,
+        creator_user_id: str | None = None,
+        product_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Remove a creator from the open collaboration of one product.
+
+        `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_CREATOR_FROM_OPEN_COLLABORATION,
+            params={"open_collaboration_id": open_collaboration_id},
+            body={"creator_user_id": creator_user_id, "product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_seller_affiliate_orders_v202405(
+        self,
+        *,
+        page_size: int,
+        version: float | None = None,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchSellerAffiliateOrdersV202405Page:
+        """List the shop's affiliate orders, one page at a time (the 202405 shape).
+
+        `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
+            params={"version": version, "page_token": page_token, "page_size": page_size},
+            shop_cipher=shop_cipher,
+        )
+
+    async def generate_affiliate_product_promotion_link(
+        self,
+        product_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
+        """Generate an affiliate promotion link for one of the shop's products.
+
+        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
+            params={"product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_target_collaboration_v202405(
+        self,
+        *,
+        creator_user_ids: Sequence[str] | None = None,
+        end_time: str | None = None,
+        free_sample_rule: _t.CreateTargetCollaborationV202405RequestFreeSampleRule
+        | Mapping[str, Any]
+        | None = None,
+        message: str | None = None,
+        name: str | None = None,
+        products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
+        | None = None,
+        seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateTargetCollaborationV202405Response:
+        """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
+
+        `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_TARGET_COLLABORATION_V202405,
+            body={
+                "creator_user_ids": creator_user_ids,
+                "end_time": end_time,
+                "free_sample_rule": free_sample_rule,
+                "message": message,
+                "name": name,
+                "products": products,
+                "seller_contact_info": seller_contact_info,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_creatoron_marketplace_v202406(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        keyword: str | None = None,
+        search_key: str | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
+
+        `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "keyword": keyword,
+                "search_key": search_key,
+                "units_sold_ranges": units_sold_ranges,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_marketplace_creator_performance_v202406(
+        self,
+        creator_user_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
+        """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
+
+        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
+            params={"creator_user_id": creator_user_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_open_collaboration_settings(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOpenCollaborationSettingsResponse:
+        """Get the shop's open collaboration settings, such as automatic adding of new products.
+
+        `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OPEN_COLLABORATION_SETTINGS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def remove_open_collaboration(
+        self,
+        product_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.RemoveOpenCollaborationResponse:
+        """End the open collaboration of one product; returns when the end takes effect.
+
+        `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_OPEN_COLLABORATION,
+            params={"product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_open_collaboration_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        sort_order: str | None = None,
+        sort_field: str | None = None,
+        keyword: str | None = None,
+        keyword_type: str | None = None,
+        top_level_category_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpenCollaborationV202409Page:
+        """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
+
+        `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_OPEN_COLLABORATION_V202409,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "sort_order": sort_order,
+                "sort_field": sort_field,
+            },
+            body={
+                "keyword": keyword,
+                "keyword_type": keyword_type,
+                "top_level_category_id": top_level_category_id,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_sample_applications_v202409(
+        self,
+        *,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        creator_user_id: str | None = None,
+        order_id: str | None = None,
+        product_id: str | None = None,
+        status: str | None = None,
+        target_collabration_id: str | None = None,
+        title: str | None = None,
+        username: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchSampleApplicationsV202409Page:
+        """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
+
+        `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "creator_user_id": creator_user_id,
+                "order_id": order_id,
+                "product_id": product_id,
+                "status": status,
+                "target_collabration_id": target_collabration_id,
+                "title": title,
+                "username": username,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_sample_applications_fulfillments(
+        self,
+        application_id: str,
+        *,
+        content_format: Literal["LIVE", "VIDEO"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
+        """List the videos or lives a creator posted for one sample request, filtered by content format.
+
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_SAMPLE_APPLICATIONS_FULFILLMENTS,
+            params={"application_id": application_id},
+            body={"content_format": content_format},
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_review_sample_applications_v202409(
+        self,
+        application_id: str,
+        *,
+        reject_reason: str | None = None,
+        review_result: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Approve or reject a creator's sample request (the 202409 shape).
+
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_REVIEW_SAMPLE_APPLICATIONS_V202409,
+            params={"application_id": application_id},
+            body={"reject_reason": reject_reason, "review_result": review_result},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_target_collaborations_v202409(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        collaboration_status: str | None = None,
+        creator_accept_status: str | None = None,
+        creator_user_id: str | None = None,
+        free_sample_setting: str | None = None,
+        search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchTargetCollaborationsV202409Page:
+        """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
+
+        `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_TARGET_COLLABORATIONS_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "collaboration_status": collaboration_status,
+                "creator_accept_status": creator_accept_status,
+                "creator_user_id": creator_user_id,
+                "free_sample_setting": free_sample_setting,
+                "search_param": search_param,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def remove_target_collaboration(
+        self,
+        target_collaboration_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """End one of the shop's target collaborations.
+
+        `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_TARGET_COLLABORATION,
+            params={"target_collaboration_id": target_collaboration_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def query_target_collaboration_detail_v202409(
+        self,
+        target_collaboration_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.QueryTargetCollaborationDetailV202409Response:
+        """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
+
+        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
+            params={"target_collaboration_id": target_collaboration_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_target_collaboration_v202409(
+        self,
+        target_collaboration_id: str,
+        *,
+        creator_user_ids: Sequence[str] | None = None,
+        end_time: str | None = None,
+        free_sample_rule: _t.CreateTargetCollaborationV202405RequestFreeSampleRule
+        | Mapping[str, Any]
+        | None = None,
+        name: str | None = None,
+        products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
+        | None = None,
+        seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateTargetCollaborationV202409Response:
+        """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
+
+        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_TARGET_COLLABORATION_V202409,
+            params={"target_collaboration_id": target_collaboration_id},
+            body={
+                "creator_user_ids": creator_user_ids,
+                "end_time": end_time,
+                "free_sample_rule": free_sample_rule,
+                "name": name,
+                "products": products,
+                "seller_contact_info": seller_contact_info,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_open_collaboration_sample_rules(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetOpenCollaborationSampleRulesResponse:
+        """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
+
+        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OPEN_COLLABORATION_SAMPLE_RULES,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def edit_open_collaboration_sample_rule(
+        self,
+        *,
+        product_id: str | None = None,
+        sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
+
+        `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
+            body={"product_id": product_id, "sample_rule": sample_rule},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_seller_affiliate_orders(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        program_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchSellerAffiliateOrdersPage:
+        """Search the shop's affiliate orders by create time or program, one page at a time.
+
+        `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_SELLER_AFFILIATE_ORDERS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "program_id": program_id,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_messageinthe_conversation(
+        self,
+        conversation_id: str,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMessageintheConversationPage:
+        """List the messages of one conversation with a creator, one page at a time.
+
+        `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MESSAGEINTHE_CONVERSATION,
+            params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_conversation_list_v202412(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        only_need_conversation_id: bool | None = None,
+        conversation_status: str | None = None,
+        body_only_need_conversation_id: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetConversationListV202412Page:
+        """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
+
+        `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CONVERSATION_LIST_V202412,
+            params={
+                "page_size": page_size,
+                "page_token": page_token,
+                "only_need_conversation_id": only_need_conversation_id,
+                "conversation_status": conversation_status,
+            },
+            body={"only_need_conversation_id": body_only_need_conversation_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_conversationwithcreator(
+        self,
+        *,
+        creator_id: str | None = None,
+        only_need_conversation_id: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateConversationwithcreatorResponse:
+        """Open a conversation with a creator, or get the one that already exists.
+
+        `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_CONVERSATIONWITHCREATOR,
+            body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_latest_unread_messages(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetLatestUnreadMessagesResponse:
+        """Get the newest unread message of each conversation with creators.
+
+        `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LATEST_UNREAD_MESSAGES,
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_newest_conversation_messages(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
+
+        `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_NEWEST_CONVERSATION_MESSAGES,
+            params={
+                **(query or {}),
+            },
+            body=body,
+            shop_cipher=shop_cipher,
+        )
+
+    async def send_im_message(
+        self,
+        conversation_id: str,
+        *,
+        content: str | None = None,
+        msg_type: Literal[
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "TEXT",
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendImMessageResponse:
+        """Send a message to a creator: text, image, or a product, sample or collaboration card.
+
+        `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEND_IM_MESSAGE,
+            params={"conversation_id": conversation_id},
+            body={"content": content, "msg_type": msg_type},
+            shop_cipher=shop_cipher,
+        )
+
+    async def mark_conversation_read(
+        self,
+        *,
+        conversation_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.MarkConversationReadResponse:
+        """Mark conversations with creators as read; the ids that could not be marked are returned.
+
+        `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _MARK_CONVERSATION_READ,
+            body={"conversation_ids": conversation_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_open_collaboration(
+        self,
+        *,
+        commission_rate: int | None = None,
+        product_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateOpenCollaborationResponse:
+        """Open a product to all creators at a commission rate.
+
+        `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_OPEN_COLLABORATION,
+            body={"commission_rate": commission_rate, "product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_open_collaboration_creator_content_detail(
+        self,
+        *,
+        page_size: int,
+        product_id: str,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
+        """List the creators promoting a product through open collaboration, with their videos, lives and status.
+
+        `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
+            params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_open_collaboration(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        sort_order: str | None = None,
+        sort_field: str | None = None,
+        keyword: str | None = None,
+        keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
+        top_level_category_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpenCollaborationPage:
+        """Search the shop's open collaborations by product id or name and category, one page at a time.
+
+        `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_OPEN_COLLABORATION,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "sort_order": sort_order,
+                "sort_field": sort_field,
+            },
+            body={
+                "keyword": keyword,
+                "keyword_type": keyword_type,
+                "top_level_category_id": top_level_category_id,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def query_target_collaboration_detail_v202412(
+        self,
+        target_collaboration_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.QueryTargetCollaborationDetailV202412Response:
+        """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
+
+        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
+            params={"target_collaboration_id": target_collaboration_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_conversation_list(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        only_need_conversation_id: bool | None = None,
+        body_only_need_conversation_id: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetConversationListPage:
+        """List the shop's conversations with creators, one page at a time.
+
+        `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CONVERSATION_LIST,
+            params={
+                "page_size": page_size,
+                "page_token": page_token,
+                "only_need_conversation_id": only_need_conversation_id,
+            },
+            body={"only_need_conversation_id": body_only_need_conversation_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_creatoron_marketplace(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        keyword: str | None = None,
+        search_key: str | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplacePage:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
+
+        `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "keyword": keyword,
+                "search_key": search_key,
+                "units_sold_ranges": units_sold_ranges,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_marketplace_creator_performance_v202505(
+        self,
+        creator_user_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
+        """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
+
+        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
+            params={"creator_user_id": creator_user_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_sample_applications(
+        self,
+        *,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        creator_user_id: str | None = None,
+        order_id: str | None = None,
+        product_id: str | None = None,
+        status: str | None = None,
+        target_collabration_id: str | None = None,
+        title: str | None = None,
+        username: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchSampleApplicationsPage:
+        """Search creators' sample requests by status, product, creator or order, one page at a time.
+
+        `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_SAMPLE_APPLICATIONS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "creator_user_id": creator_user_id,
+                "order_id": order_id,
+                "product_id": product_id,
+                "status": status,
+                "target_collabration_id": target_collabration_id,
+                "title": title,
+                "username": username,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_review_sample_applications(
+        self,
+        application_id: str,
+        *,
+        reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
+        review_result: Literal["APPROVE", "REJECT"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Approve or reject a creator's sample request, with a reason for a rejection.
+
+        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_REVIEW_SAMPLE_APPLICATIONS,
+            params={"application_id": application_id},
+            body={"reject_reason": reject_reason, "review_result": review_result},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_or_create_creator_conversation(
+        self,
+        *,
+        creator_open_id: str,
+        only_need_conversation_id: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOrCreateCreatorConversationResponse:
+        """Get the conversation with a creator, opening one if none exists yet.
+
+        `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OR_CREATE_CREATOR_CONVERSATION,
+            body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_open_collaboration_creator_content_details(
+        self,
+        *,
+        page_size: int,
+        product_id: str,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
+        """List the creators promoting a product through open collaboration, with content counts and status.
+
+        `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
+            params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def remove_creator_from_open_collaboration_product(
+        self,
+        open_collaboration_id: str,
+        *,
+        creator_user_open_id: str,
+        product_id: str,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Remove a creator, by open id, from the open collaboration of one product.
+
+        `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
+            params={"open_collaboration_id": open_collaboration_id},
+            body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_sample_applications(
+        self,
+        *,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        product_id: str | None = None,
+        title: str | None = None,
+        creator_user_oepn_id: str | None = None,
+        username: str | None = None,
+        target_collabration_id: str | None = None,
+        order_id: str | None = None,
+        status: Literal[
+            "AWAITING_SHIPMENT",
+            "COMPLETED",
+            "CONTENT_PENDING",
+            "DEL_OPEN_COLLAB",
+            "OPS_CANCELLED",
+            "OPS_COMPLETED",
+            "OPS_FAILED",
+            "OVERDUE_CANCELLED",
+            "PENDING",
+            "REJECT_CANCELLED",
+            "SELLER_NOT_SHIP_CANCELLED",
+            "SHIPPED",
+            "UNFULFILLABLE_CANCELLED",
+            "UNFULFILL_CANCELLED",
+            "WITHDRAW_CANCELLED",
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchSampleApplicationsPage:
+        """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
+
+        `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_SAMPLE_APPLICATIONS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "product_id": product_id,
+                "title": title,
+                "creator_user_oepn_id": creator_user_oepn_id,
+                "username": username,
+                "target_collabration_id": target_collabration_id,
+                "order_id": order_id,
+                "status": status,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_target_collaboration(
+        self,
+        *,
+        name: str,
+        end_time: str,
+        products: Sequence[_t.CreateTargetCollaborationRequestProduct | Mapping[str, Any]],
+        creator_user_open_ids: Sequence[str],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        message: str | None = None,
+        preferred_content_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateTargetCollaborationResponse:
+        """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
+
+        `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_TARGET_COLLABORATION,
+            body={
+                "name": name,
+                "end_time": end_time,
+                "products": products,
+                "creator_user_open_ids": creator_user_open_ids,
+                "seller_contact_info": seller_contact_info,
+                "free_sample_rule": free_sample_rule,
+                "message": message,
+                "preferred_content_type": preferred_content_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_target_collaborations(
+        self,
+        *,
+        collaboration_status: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        creator_accept_status: Literal["ACCEPT", "ALL"] | None = None,
+        free_sample_setting: str | None = None,
+        search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
+        creator_user_open_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchTargetCollaborationsPage:
+        """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
+
+        `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_TARGET_COLLABORATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "collaboration_status": collaboration_status,
+                "creator_accept_status": creator_accept_status,
+                "free_sample_setting": free_sample_setting,
+                "search_param": search_param,
+                "creator_user_open_id": creator_user_open_id,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def query_target_collaboration_detail(
+        self,
+        target_collaboration_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.QueryTargetCollaborationDetailResponse:
+        """Get one target collaboration with its products, creators and sample rules.
+
+        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _QUERY_TARGET_COLLABORATION_DETAIL,
+            params={"target_collaboration_id": target_collaboration_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_target_collaboration(
+        self,
+        target_collaboration_id: str,
+        *,
+        name: str,
+        end_time: str,
+        products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
+        creator_user_open_ids: Sequence[str],
+        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateTargetCollaborationResponse:
+        """Update a target collaboration's name, end time, products, creators and sample rules.
+
+        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_TARGET_COLLABORATION,
+            params={"target_collaboration_id": target_collaboration_id},
+            body={
+                "name": name,
+                "end_time": end_time,
+                "products": products,
+                "creator_user_open_ids": creator_user_open_ids,
+                "seller_contact_info": seller_contact_info,
+                "free_sample_rule": free_sample_rule,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def generate_target_collaboration_link(
+        self,
+        target_collaboration_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GenerateTargetCollaborationLinkResponse:
+        """Generate a shareable link to a target collaboration invitation.
+
+        `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GENERATE_TARGET_COLLABORATION_LINK,
+            params={"target_collaboration_id": target_collaboration_id},
+            body={},
+            shop_cipher=shop_cipher,
+        )
+
+    async def upload_message_image(
+        self,
+        *,
+        data: FileInput,
+    ) -> _t.UploadMessageImageResponse:
+        """Upload an image to send in creator messages; returns its URL and size.
+
+        `POST /affiliate_seller/202511/images/upload`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_MESSAGE_IMAGE,
+            form={"data": data},
+        )
+
+    async def seller_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        valid_days: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerGetSampleRequestDeeplinkResponse:
+        """Get a deep link creators can open to request a sample of one product SKU.
+
+        `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "product_id": product_id,
+                "sku_id": sku_id,
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "valid_days": valid_days,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_compass_offline_export_task(
+        self,
+        *,
+        module_type: Literal["BASE", "CREATOR"] | None = None,
+        window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
+        end_day: int | None = None,
+        plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateCompassOfflineExportTaskResponse:
+        """Start an export of affiliate analytics for a time window and plan type; returns the task id.
+
+        `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
+            body={
+                "module_type": module_type,
+                "window_type": window_type,
+                "end_day": end_day,
+                "plan_type": plan_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_compass_task_list(
+        self,
+        *,
+        doc_type: str,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCompassTaskListResponse:
+        """List the shop's affiliate analytics export tasks of one document type, with their status.
+
+        `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_COMPASS_TASK_LIST,
+            params={"doc_type": doc_type},
+            shop_cipher=shop_cipher,
+        )
+
+    async def download_compass_task_file(
+        self,
+        task_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.DownloadCompassTaskFileResponse:
+        """Download the file of a finished analytics export task, as base64 text.
+
+        `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DOWNLOAD_COMPASS_TASK_FILE,
+            params={"task_id": task_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def check_target_collaboration_conflicts(
+        self,
+        *,
+        creator_open_id_list: Sequence[str],
+        product_id_list: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.CheckTargetCollaborationConflictsResponse:
+        """Check whether creators are already paired with products in another target collaboration.
+
+        `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_TARGET_COLLABORATION_CONFLICTS,
+            body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
+            shop_cipher=shop_cipher,
+        )
+
+    async def resolve_target_collaboration_conflicts(
+        self,
+        *,
+        conflict_items: Sequence[
+            _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
+        ],
+        shop_cipher: str | None = None,
+    ) -> _t.ResolveTargetCollaborationConflictsResponse:
+        """Resolve conflicts by releasing creators from the target collaborations they already belong to.
+
+        `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
+            body={"conflict_items": conflict_items},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_weekly_creator_outreach_quota(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
+        """Get the shop's weekly creator outreach quota and how much of it is used.
+
+        `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_inbox_category_counts(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboxCategoryCountsResponse:
+        """Count the shop's creator conversations in each inbox category.
+
+        `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_INBOX_CATEGORY_COUNTS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_conversation_status(
+        self,
+        conversation_id: str,
+        *,
+        action: str,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Apply an action to a conversation with a creator, changing its status.
+
+        `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_CONVERSATION_STATUS,
+            params={"conversation_id": conversation_id},
+            body={"action": action},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_weekly_creator_outreach_records(
+        self,
+        *,
+        page_index: int,
+        page_size: int,
+        shop_cipher: str | None = None,
+    ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
+        """List the creators the shop reached out to this week, with invitation and message flags.
+
+        `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
+            body={"page_index": page_index, "page_size": page_size},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_creators_in_creator_marketplace(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        advanced_filters: _t.SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        data_groups: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCreatorsInCreatorMarketplacePage:
+        """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
+
+        `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE,
+            params={"page_token": page_token, "page_size": page_size},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "category": category,
+                "content_performance": content_performance,
+                "affiliate_data": affiliate_data,
+                "advanced_filters": advanced_filters,
+                "data_groups": data_groups,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_creator_marketplace_advanced_search_filters(
+        self,
+        *,
+        options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
+        """Get the options available for advanced creator marketplace filters and sorting.
+
+        `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
+            body={"options": options},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_marketplace_creator_performance(
+        self,
+        creator_user_id: str,
+        *,
+        data_groups: Sequence[
+            Literal[
+                "BASIC_CREATOR_INFORMATION",
+                "COLLABORATION",
+                "CONTENT_PERFORMANCE",
+                "FOLLOWER_INFORMATION",
+                "SALES_AND_GMV",
+            ]
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceResponse:
+        """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
+
+        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE,
+            params={"creator_user_id": creator_user_id, "data_groups": data_groups},
+            shop_cipher=shop_cipher,
+        )
+
+    async def upload_message_image_v2(
+        self,
+        *,
+        data: FileInput,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadMessageImageV2Response:
+        """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
+
+        `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_MESSAGE_IMAGE_V2,
+            form={"data": data},
+            shop_cipher=shop_cipher,
+        )
+
+    async def query_creator_promotion_details_in_target_collaboration(
+        self,
+        *,
+        creator_user_open_id: str,
+        invitation_group_id: str,
+        body_query: str | None = None,
+        query_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
+        invitation_id: str | None = None,
+        product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
+        """Get how a creator promotes each product of a target collaboration invitation.
+
+        `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION,
+            body={
+                "creator_user_open_id": creator_user_open_id,
+                "invitation_group_id": invitation_group_id,
+                "query": body_query,
+                "query_type": query_type,
+                "invitation_id": invitation_id,
+                "product_filter": product_filter,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def check_creator_outreach_eligibility(
+        self,
+        *,
+        creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.CheckCreatorOutreachEligibilityResponse:
+        """Check whether creators can be contacted under the shop's outreach rules and quota.
+
+        `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,

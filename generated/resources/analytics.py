@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import analytics as _t
 
-__all__ = ["OPERATIONS", "AnalyticsResource"]
+__all__ = ["OPERATIONS", "AsyncAnalyticsResource", "AnalyticsResource"]
 
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
@@ -836,7 +836,7 @@ class AnalyticsResource(SyncResource):
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `skus` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -929,7 +929,7 @@ class AnalyticsResource(SyncResource):
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1122,7 +1122,7 @@ class AnalyticsResource(SyncResource):
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1169,7 +1169,7 @@ class AnalyticsResource(SyncResource):
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `videos` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1369,7 +1369,7 @@ class AnalyticsResource(SyncResource):
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1435,6 +1435,984 @@ class AnalyticsResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncAnalyticsResource(AsyncResource):
+    """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
+
+    async def get_video_performances(
+        self,
+        *,
+        video_ids: str,
+        start_time_ge: int | datetime,
+        end_time_le: int | datetime,
+    ) -> _t.GetVideoPerformancesResponse:
+        """Get performance figures of the given videos over a time range.
+
+        `GET /analytics/202403/videos/performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_VIDEO_PERFORMANCES,
+            params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+        )
+
+    async def get_shop_performance_v202405(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Get the shop's overall performance over a date range (the 202405 shape).
+
+        `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PERFORMANCE_V202405,
+            params={
+                **(query or {}),
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_product_performance_list_v202405(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """List the performance of the shop's products over a date range (the 202405 shape).
+
+        `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
+            params={
+                **(query or {}),
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_product_performance_detail_v202405(
+        self,
+        product_id: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Get one product's performance over a date range (the 202405 shape).
+
+        `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
+            params={**(query or {}), "product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_sku_performance_list_v202406(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """List the performance of the shop's SKUs over a date range (the 202406 shape).
+
+        `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
+            params={
+                **(query or {}),
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_sku_performance_detail_v202406(
+        self,
+        sku_id: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Get one SKU's performance over a date range (the 202406 shape).
+
+        `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
+            params={**(query or {}), "sku_id": sku_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_overview_v202409(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Get an overview of how the shop's videos perform (the 202409 shape).
+
+        `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
+            params={
+                **(query or {}),
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_list_v202409(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """List the performance of the shop's videos (the 202409 shape).
+
+        `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
+            params={
+                **(query or {}),
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_details_v202409(
+        self,
+        video_id: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Get one video's performance (the 202409 shape).
+
+        `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
+            params={**(query or {}), "video_id": video_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_product_performance_list_v202409(
+        self,
+        video_id: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """List the performance of the products shown in one video (the 202409 shape).
+
+        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
+            params={**(query or {}), "video_id": video_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_live_room_core_stats(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomCoreStatsResponse:
+        """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_CORE_STATS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_live_room_gmv_and_order_trends(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
+        """Get how a LIVE session's GMV and orders evolved over time.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_live_room_interactive_trends(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomInteractiveTrendsResponse:
+        """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_live_room_product_stats(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomProductStatsResponse:
+        """Get sales figures for each product shown in a LIVE session.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_live_room_traffic_performance(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomTrafficPerformanceResponse:
+        """Get where a LIVE session's views came from, by traffic source and sub-source.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_live_room_user_portraits(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomUserPortraitsResponse:
+        """Get the audience profile of a LIVE session: age, gender, region and share of followers.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_live_room_view_trends(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveRoomViewTrendsResponse:
+        """Get how a LIVE session's views evolved over time.
+
+        `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_ROOM_VIEW_TRENDS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_shop_product_performance_detail(
+        self,
+        product_id: str,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceDetailResponse:
+        """Get one product's performance between two dates, day by day or in total.
+
+        `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL,
+            params={
+                "product_id": product_id,
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_sku_performance_list(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        product_ids: Sequence[str] | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopSkuPerformanceListPage:
+        """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
+
+        `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_SKU_PERFORMANCE_LIST,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+                "product_ids": product_ids,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_sku_performance_detail(
+        self,
+        sku_id: str,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopSkuPerformanceDetailResponse:
+        """Get one SKU's performance between two dates, day by day or in total.
+
+        `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_SKU_PERFORMANCE_DETAIL,
+            params={
+                "sku_id": sku_id,
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_details(
+        self,
+        video_id: str,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceDetailsResponse:
+        """Get one video's performance between two dates, day by day or in total.
+
+        `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_DETAILS,
+            params={
+                "video_id": video_id,
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_product_performance_list(
+        self,
+        video_id: str,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        page_size: int | None = None,
+        sort_field: Literal["daily_avg_buyers", "gmv", "units_sold"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoProductPerformanceListPage:
+        """List the performance of the products shown in one video between two dates, one page at a time.
+
+        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST,
+            params={
+                "video_id": video_id,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_performance_per_hour(
+        self,
+        date: str,
+        *,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformancePerHourResponse:
+        """Get the shop's performance hour by hour for one day.
+
+        `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PERFORMANCE_PER_HOUR,
+            params={"date": date, "currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_minute_performance(
+        self,
+        live_id: str,
+        *,
+        page_token: str | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLiveMinutePerformanceResponse:
+        """Get a LIVE session's performance minute by minute, one page at a time.
+
+        `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
+            params={"live_id": live_id, "page_token": page_token, "currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_bestselling_creators(
+        self,
+        *,
+        date: str,
+        time_slot: Literal["1D", "7D", "30D"],
+        author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
+        currency: Literal["LOCAL", "USD"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetBestsellingCreatorsResponse:
+        """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
+
+        `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_BESTSELLING_CREATORS,
+            params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_bestselling_live_sessions(
+        self,
+        *,
+        date: str | None = None,
+        time_slot: Literal["1D", "7D", "30D"] | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetBestsellingLiveSessionsResponse:
+        """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
+
+        `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_BESTSELLING_LIVE_SESSIONS,
+            params={"date": date, "time_slot": time_slot, "currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_bestselling_products(
+        self,
+        *,
+        date: str,
+        time_slot: Literal["1D", "7D", "30D"],
+        category_id: str | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetBestsellingProductsResponse:
+        """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
+
+        `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_BESTSELLING_PRODUCTS,
+            params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_bestselling_videos(
+        self,
+        *,
+        date: str,
+        time_slot: Literal["1D", "7D", "30D"],
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetBestsellingVideosResponse:
+        """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
+
+        `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_BESTSELLING_VIDEOS,
+            params={"date": date, "time_slot": time_slot, "currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_products_performance_list(
+        self,
+        live_id: str,
+        *,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal[
+            "created_sku_orders",
+            "customers",
+            "gmv",
+            "items_sold",
+            "main_orders",
+            "product_clicks",
+            "product_impressions",
+            "sku_orders",
+        ]
+        | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLiveProductsPerformanceListResponse:
+        """List the performance of each product featured in one of the shop's LIVE sessions.
+
+        `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PRODUCTS_PERFORMANCE_LIST,
+            params={
+                "live_id": live_id,
+                "sort_order": sort_order,
+                "sort_field": sort_field,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_product_performance_list(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceListPage:
+        """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
+
+        `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_list(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "avg_customers",
+            "click_through_rate",
+            "gmv",
+            "gpm",
+            "items_sold",
+            "post_time",
+            "sku_orders",
+            "views",
+        ]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        page_token: str | None = None,
+        account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceListPage:
+        """List the performance of the shop's videos between two dates, one page at a time.
+
+        `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_sps_metrics(
+        self,
+        *,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSpsMetricsResponse:
+        """List the metrics behind the shop's performance score, with their values, status and benchmarks.
+
+        `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SPS_METRICS,
+            params={"locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_sps_metric_diagnosis(
+        self,
+        metric_code: str,
+        *,
+        locale: str | None = None,
+        trend_duration_days: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSpsMetricDiagnosisResponse:
+        """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
+
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SPS_METRIC_DIAGNOSIS,
+            params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_sps_metric_problem_details(
+        self,
+        metric_code: str,
+        *,
+        locale: str | None = None,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSpsMetricProblemDetailsResponse:
+        """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
+
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SPS_METRIC_PROBLEM_DETAILS,
+            params={
+                "metric_code": metric_code,
+                "locale": locale,
+                "page_token": page_token,
+                "page_size": page_size,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_sps_metric_top_items(
+        self,
+        metric_code: str,
+        *,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSpsMetricTopItemsResponse:
+        """List the products, carriers or after-sales types that weigh most on one performance score metric.
+
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SPS_METRIC_TOP_ITEMS,
+            params={"metric_code": metric_code, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_sps_overview(
+        self,
+        *,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSpsOverviewResponse:
+        """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
+
+        `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SPS_OVERVIEW,
+            params={"locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_performance(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceResponse:
+        """Get the shop's overall performance between two dates, day by day or in total.
+
+        `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PERFORMANCE,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_overview(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewResponse:
+        """Get an overview of how the shop's LIVE sessions perform between two dates or today.
+
+        `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_list(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        account_type: Literal["AFFILIATE_ACCOUNTS", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"],
+        page_size: int | None = None,
+        sort_field: Literal[
+            "attributed_customers",
+            "live_attributed_gmv",
+            "live_attributed_items_sold",
+            "live_attributed_sku_orders",
+            "products_added",
+            "products_sold",
+        ]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListPage:
+        """List the performance of the shop's LIVE sessions between two dates, one page at a time.
+
+        `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "account_type": account_type,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_videos_performance_details(
+        self,
+        *,
+        video_ids: Sequence[int],
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideosPerformanceDetailsResponse:
+        """Get the performance of several videos between two dates, day by day or in total.
+
+        `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS,
+            params={
+                "video_ids": video_ids,
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_overview(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: Literal["ALL", "1D"] | None = None,
+        currency: Literal["LOCAL", "USD"] | None = None,
+        account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewResponse:
+        """Get an overview of how the shop's videos perform between two dates or today.
+
+        `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
                 "start_date_ge": start_date_ge,

@@ -8,10 +8,10 @@ from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import authorization as _t
 
-__all__ = ["OPERATIONS", "AuthorizationResource"]
+__all__ = ["OPERATIONS", "AsyncAuthorizationResource", "AuthorizationResource"]
 
 _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     id="authorization.get_authorized_shops",
@@ -140,5 +140,83 @@ class AuthorizationResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _GET_AUTHORIZED_CATEGORY_ASSETS,
+        )
+
+
+class AsyncAuthorizationResource(AsyncResource):
+    """The shops that have authorized the app. (async: every method is awaited)"""
+
+    async def get_authorized_shops(
+        self,
+    ) -> _t.GetAuthorizedShopsResponse:
+        """List the shops that authorized the app, with the cipher each shop-scoped call needs.
+
+        `GET /authorization/202309/shops`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AUTHORIZED_SHOPS,
+        )
+
+    async def get_widget_token_v202312(
+        self,
+        *,
+        shop_id: float | None = None,
+    ) -> _t.GetWidgetTokenResponse:
+        """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
+
+        `GET /authorization/202312/widget_token`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WIDGET_TOKEN_V202312,
+            params={"shop_id": shop_id},
+        )
+
+    async def get_widget_token(
+        self,
+        *,
+        shop_id: float | None = None,
+    ) -> _t.GetWidgetTokenResponse:
+        """Get a short-lived token to embed a TikTok Shop widget for a shop.
+
+        `GET /authorization/202401/widget_token`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WIDGET_TOKEN,
+            params={"shop_id": shop_id},
+        )
+
+    async def deauthorize_shop(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Revoke the app's authorization for the shop.
+
+        `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DEAUTHORIZE_SHOP,
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_authorized_category_assets(
+        self,
+    ) -> _t.GetAuthorizedCategoryAssetsResponse:
+        """List the category assets that authorized the app, with the cipher each one's calls need.
+
+        `GET /authorization/202405/category_assets`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,
         )

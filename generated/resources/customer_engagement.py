@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import customer_engagement as _t
 
-__all__ = ["OPERATIONS", "CustomerEngagementResource"]
+__all__ = ["OPERATIONS", "AsyncCustomerEngagementResource", "CustomerEngagementResource"]
 
 _CREATE_ENGAGEMENT_TASK: Operation[_t.CreateEngagementTaskResponse] = Operation(
     id="customer_engagement.create_engagement_task",
@@ -215,6 +215,145 @@ class CustomerEngagementResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncCustomerEngagementResource(AsyncResource):
+    """Marketing messages to buyers: engagement tasks, templates, sending and results. (async: every method is awaited)"""
+
+    async def create_engagement_task(
+        self,
+        *,
+        idempotency_key: str,
+        template_id: str,
+        task_name: str,
+        end_time: int | datetime,
+        channel: str,
+        product_ids: Sequence[str] | None = None,
+        coupon_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateEngagementTaskResponse:
+        """Create a task that messages buyers from a template, with optional products and coupons.
+
+        `POST /customer_engagement/202412/engagement_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_ENGAGEMENT_TASK,
+            params={"idempotency_key": idempotency_key},
+            body={
+                "template_id": template_id,
+                "task_name": task_name,
+                "end_time": end_time,
+                "channel": channel,
+                "product_ids": product_ids,
+                "coupon_ids": coupon_ids,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_message_templates(
+        self,
+        *,
+        locale: str,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMessageTemplatesResponse:
+        """List the message templates that engagement tasks can use.
+
+        `GET /customer_engagement/202412/message_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MESSAGE_TEMPLATES,
+            params={"locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def send_engagement_message(
+        self,
+        *,
+        buyer_emails: Sequence[str],
+        task_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendEngagementMessageResponse:
+        """Send an engagement task's message to buyers, given their email addresses.
+
+        `POST /customer_engagement/202412/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEND_ENGAGEMENT_MESSAGE,
+            body={"buyer_emails": buyer_emails, "task_id": task_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_engagement_task_performances(
+        self,
+        *,
+        task_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetEngagementTaskPerformancesResponse:
+        """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
+
+        `POST /customer_engagement/202412/performances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ENGAGEMENT_TASK_PERFORMANCES,
+            body={"task_ids": task_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_custom_engagement_task(
+        self,
+        *,
+        idempotency_key: str,
+        task_name: str,
+        end_time: int | datetime,
+        channel: str,
+        product_ids: Sequence[str] | None = None,
+        coupon_ids: Sequence[str] | None = None,
+        custom_message: _t.CreateCustomEngagementTaskRequestCustomMessage | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateCustomEngagementTaskResponse:
+        """Create a task that messages buyers with the seller's own text, with optional products and coupons.
+
+        `POST /customer_engagement/202502/engagement_tasks/custom` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_CUSTOM_ENGAGEMENT_TASK,
+            params={"idempotency_key": idempotency_key},
+            body={
+                "task_name": task_name,
+                "end_time": end_time,
+                "channel": channel,
+                "product_ids": product_ids,
+                "coupon_ids": coupon_ids,
+                "custom_message": custom_message,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_engagement_feature_permissions(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetEngagementFeaturePermissionsResponse:
+        """Check which engagement features the shop is allowed to use.
+
+        `GET /customer_engagement/202502/permissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
             shop_cipher=shop_cipher,
         )

@@ -10,10 +10,10 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import customer_service as _t
 
-__all__ = ["OPERATIONS", "CustomerServiceResource"]
+__all__ = ["OPERATIONS", "AsyncCustomerServiceResource", "CustomerServiceResource"]
 
 _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     id="customer_service.get_agent_settings",
@@ -222,7 +222,7 @@ class CustomerServiceResource(SyncResource):
         """List the shop's conversations with buyers, one page at a time.
 
         `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `conversations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -289,7 +289,7 @@ class CustomerServiceResource(SyncResource):
         """List the messages of a conversation, one page at a time.
 
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `messages` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -404,7 +404,7 @@ class CustomerServiceResource(SyncResource):
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
         `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `sessions` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `sessions` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -464,6 +464,321 @@ class CustomerServiceResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _SEND_MESSAGE,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content, "sender_role": sender_role},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncCustomerServiceResource(AsyncResource):
+    """Chats with buyers: conversations, messages, sessions, agent settings and service performance. (async: every method is awaited)"""
+
+    async def get_agent_settings(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAgentSettingsResponse:
+        """Check whether the current customer service agent accepts new chats.
+
+        `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AGENT_SETTINGS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_agent_settings(
+        self,
+        *,
+        can_accept_chat: bool,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Turn on or off whether the current customer service agent accepts new chats.
+
+        `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_AGENT_SETTINGS,
+            body={"can_accept_chat": can_accept_chat},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_conversations(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en",
+            "en-GB",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        need_session_id: bool | None = None,
+        need_session_info: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetConversationsPage:
+        """List the shop's conversations with buyers, one page at a time.
+
+        `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CONVERSATIONS,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "locale": locale,
+                "need_session_id": need_session_id,
+                "need_session_info": need_session_info,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_conversation(
+        self,
+        *,
+        buyer_user_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateConversationResponse:
+        """Start a conversation with a buyer and get its id.
+
+        `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_CONVERSATION,
+            body={"buyer_user_id": buyer_user_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_conversation_messages(
+        self,
+        conversation_id: str,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en",
+            "en-GB",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: str | None = None,
+        need_data: bool | None = None,
+        need_plaintext: bool | None = None,
+        time_zone: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetConversationMessagesPage:
+        """List the messages of a conversation, one page at a time.
+
+        `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CONVERSATION_MESSAGES,
+            params={
+                "conversation_id": conversation_id,
+                "page_token": page_token,
+                "page_size": page_size,
+                "locale": locale,
+                "sort_order": sort_order,
+                "sort_field": sort_field,
+                "need_data": need_data,
+                "need_plaintext": need_plaintext,
+                "time_zone": time_zone,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def mark_buyer_messages_as_read(
+        self,
+        conversation_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Mark the buyer's messages in a conversation as read.
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _MARK_BUYER_MESSAGES_AS_READ,
+            params={"conversation_id": conversation_id},
+            body={},
+            shop_cipher=shop_cipher,
+        )
+
+    async def upload_image_for_buyer_messages(
+        self,
+        *,
+        data: FileInput,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadImageForBuyerMessagesResponse:
+        """Upload an image to send in a conversation and get its URL and size.
+
+        `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
+            form={"data": data},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_customer_service_performance(
+        self,
+        *,
+        support_date_ge: str,
+        support_date_lt: str,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerServicePerformanceResponse:
+        """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
+
+        `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CUSTOMER_SERVICE_PERFORMANCE,
+            params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_conversation(
+        self,
+        conversation_id: str,
+        *,
+        need_session_id: bool | None = None,
+        need_session_info: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetConversationResponse:
+        """Get one conversation with a buyer, optionally with its current session.
+
+        `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CONVERSATION,
+            params={
+                "conversation_id": conversation_id,
+                "need_session_id": need_session_id,
+                "need_session_info": need_session_info,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_sessions(
+        self,
+        *,
+        page_size: int,
+        begin_time_ge: int | datetime,
+        begin_time_lt: int | datetime,
+        page_token: str | None = None,
+        locale: str | None = None,
+        buyer_nickname: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchSessionsPage:
+        """Search chat sessions by start time and buyer nickname, one page at a time.
+
+        `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_SESSIONS,
+            params={"page_size": page_size, "page_token": page_token, "locale": locale},
+            body={
+                "begin_time_ge": begin_time_ge,
+                "begin_time_lt": begin_time_lt,
+                "buyer_nickname": buyer_nickname,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def end_session(
+        self,
+        conversation_id: str,
+        session_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """End a chat session of a conversation.
+
+        `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _END_SESSION,
+            params={"conversation_id": conversation_id, "session_id": session_id},
+            body={},
+            shop_cipher=shop_cipher,
+        )
+
+    async def send_message(
+        self,
+        conversation_id: str,
+        *,
+        type: Literal[
+            "COUPON_CARD",
+            "IMAGE",
+            "LOGISTICS_CARD",
+            "ORDER_CARD",
+            "PRODUCT_CARD",
+            "RETURN_REFUND_CARD",
+            "TEXT",
+            "VIDEO",
+        ],
+        content: str,
+        sender_role: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageResponse:
+        """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
+
+        `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _SEND_MESSAGE,
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},

@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import data_reconciliation as _t
 
-__all__ = ["OPERATIONS", "DataReconciliationResource"]
+__all__ = ["OPERATIONS", "AsyncDataReconciliationResource", "DataReconciliationResource"]
 
 _ORDER_STATUS_DATA_EXCHANGE: Operation[_t.OrderStatusDataExchangeResponse] = Operation(
     id="data_reconciliation.order_status_data_exchange",
@@ -105,6 +105,65 @@ class DataReconciliationResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
+            body={"orders": orders},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncDataReconciliationResource(AsyncResource):
+    """Order status from other channels, sent to TikTok to reconcile with its own. (async: every method is awaited)"""
+
+    async def order_status_data_exchange(
+        self,
+        *,
+        shop_id: float | None = None,
+        orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
+    ) -> _t.OrderStatusDataExchangeResponse:
+        """Report orders' status in another sales channel so TikTok can compare it with its own.
+
+        `POST /data_reconciliation/202309/orders/sync`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ORDER_STATUS_DATA_EXCHANGE,
+            params={"shop_id": shop_id},
+            body={"orders": orders},
+        )
+
+    async def quality_factory_order_data_import_api_v202310(
+        self,
+        *,
+        orders: Sequence[_t.QualityFactoryOrderDataImportApiV202310RequestOrder | Mapping[str, Any]]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.QualityFactoryOrderDataImportApiResponse:
+        """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
+
+        `POST /data_reconciliation/202310/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
+            body={"orders": orders},
+            shop_cipher=shop_cipher,
+        )
+
+    async def quality_factory_order_data_import_api(
+        self,
+        *,
+        orders: Sequence[_t.QualityFactoryOrderDataImportApiRequestOrder | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.QualityFactoryOrderDataImportApiResponse:
+        """Import orders' status in another channel for TikTok's order quality checks.
+
+        `POST /data_reconciliation/202401/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
             body={"orders": orders},
             shop_cipher=shop_cipher,

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import event as _t
 
-__all__ = ["OPERATIONS", "EventResource"]
+__all__ = ["OPERATIONS", "AsyncEventResource", "EventResource"]
 
 _DELETE_SHOP_WEBHOOK: Operation[ResponseModel] = Operation(
     id="event.delete_shop_webhook",
@@ -137,6 +137,101 @@ class EventResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _UPDATE_SHOP_WEBHOOK,
+            body={"address": address, "event_type": event_type},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncEventResource(AsyncResource):
+    """Webhook subscriptions of the shop. (async: every method is awaited)"""
+
+    async def delete_shop_webhook(
+        self,
+        *,
+        event_type: Literal[
+            "CANCELLATION_STATUS_CHANGE",
+            "INVOICE_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "NEW_MESSAGE_LISTENER",
+            "ORDER_STATUS_CHANGE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "PRODUCT_CATEGORY_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_STATUS_CHANGE",
+            "RECIPIENT_ADDRESS_UPDATE",
+            "RETURN_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+            "SELLER_DEAUTHORIZATION",
+            "UPCOMING_AUTHORIZATION_EXPIRATION",
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Stop sending one event type to the shop's webhook.
+
+        `DELETE /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DELETE_SHOP_WEBHOOK,
+            body={"event_type": event_type},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_webhooks(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopWebhooksResponse:
+        """List the shop's webhooks, each an event type and the address it is sent to.
+
+        `GET /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_WEBHOOKS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_shop_webhook(
+        self,
+        *,
+        address: str | None = None,
+        event_type: Literal[
+            "CANCELLATION_STATUS_CHANGE",
+            "INVOICE_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "NEW_MESSAGE_LISTENER",
+            "ORDER_STATUS_CHANGE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "PRODUCT_CATEGORY_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_STATUS_CHANGE",
+            "RECIPIENT_ADDRESS_UPDATE",
+            "RETURN_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+            "SELLER_DEAUTHORIZATION",
+            "UPCOMING_AUTHORIZATION_EXPIRATION",
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Set the address that one event type is sent to for the shop.
+
+        `PUT /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _UPDATE_SHOP_WEBHOOK,
             body={"address": address, "event_type": event_type},
             shop_cipher=shop_cipher,

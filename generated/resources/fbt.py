@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import fbt as _t
 
-__all__ = ["OPERATIONS", "FbtResource"]
+__all__ = ["OPERATIONS", "AsyncFbtResource", "FbtResource"]
 
 _SEARCH_FBT_INVENTORY: Operation[_t.SearchFbtInventoryPage] = Operation(
     id="fbt.search_fbt_inventory",
@@ -272,7 +272,7 @@ class FbtResource(SyncResource):
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
 
         `POST /fbt/202408/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `inventory` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `inventory` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -329,7 +329,7 @@ class FbtResource(SyncResource):
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
         `POST /fbt/202410/inventory_records/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `inventory_records` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `inventory_records` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -695,7 +695,7 @@ class FbtResource(SyncResource):
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
         `POST /fbt/202607/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `goods` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `goods` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -744,6 +744,500 @@ class FbtResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _CREATE_FBTMCF_ORDER,
+            body={"external_order_id": external_order_id, "goods": goods, "consignee": consignee},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncFbtResource(AsyncResource):
+    """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders. (async: every method is awaited)"""
+
+    async def search_fbt_inventory(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        fbt_warehouse_ids: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchFbtInventoryPage:
+        """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
+
+        `POST /fbt/202408/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `inventory` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_FBT_INVENTORY,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"goods_ids": goods_ids, "fbt_warehouse_ids": fbt_warehouse_ids, "sku_ids": sku_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_fbt_warehouse_list(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetFbtWarehouseListResponse:
+        """List the TikTok fulfillment warehouses available to the shop.
+
+        `GET /fbt/202408/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_fbt_merchant_onboarded_regions(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
+        """List the regions where the seller has joined Fulfilled by TikTok.
+
+        `GET /fbt/202409/merchants/onboarded_regions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_fbt_inventory_record(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        fbt_warehouse_ids: Sequence[str] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchFbtInventoryRecordPage:
+        """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
+
+        `POST /fbt/202410/inventory_records/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `inventory_records` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_FBT_INVENTORY_RECORD,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "fbt_warehouse_ids": fbt_warehouse_ids,
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def query_goods_inventory_for_mcf(
+        self,
+        *,
+        goods: Sequence[_t.QueryGoodsInventoryForMcfRequestGood | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.QueryGoodsInventoryForMcfResponse:
+        """Get how much of each given goods is available for multi-channel fulfillment orders.
+
+        `POST /fbt/202601/mcf/goods/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _QUERY_GOODS_INVENTORY_FOR_MCF,
+            body={"goods": goods},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_fbtmcf_order_status(
+        self,
+        *,
+        mcf_order_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.GetFbtmcfOrderStatusResponse:
+        """Get the status of a multi-channel fulfillment order and its shipments.
+
+        `GET /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_FBTMCF_ORDER_STATUS,
+            params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def cancel_fbtmcf_order(
+        self,
+        *,
+        mcf_order_id: str,
+        consign_orders: Sequence[_t.CancelFbtmcfOrderRequestConsignOrder | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CancelFbtmcfOrderResponse:
+        """Cancel a multi-channel fulfillment order, or some of its shipments.
+
+        `POST /fbt/202601/mcf_outbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CANCEL_FBTMCF_ORDER,
+            body={"mcf_order_id": mcf_order_id, "consign_orders": consign_orders},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_fbt_merchant_mcf_status(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetFbtMerchantMcfStatusResponse:
+        """Check whether the seller can use multi-channel fulfillment.
+
+        `GET /fbt/202601/merchants/mcf_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_FBT_MERCHANT_MCF_STATUS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_or_update_inbound_plan(
+        self,
+        *,
+        plan_id: str | None = None,
+        idempotent_key: str | None = None,
+        goods_items: Sequence[_t.CreateOrUpdateInboundPlanRequestGoodsItem | Mapping[str, Any]] | None = None,
+        cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateOrUpdateInboundPlanResponse:
+        """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
+
+        `POST /fbt/202602/create_update_inbound_plan` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_OR_UPDATE_INBOUND_PLAN,
+            body={
+                "plan_id": plan_id,
+                "idempotent_key": idempotent_key,
+                "goods_items": goods_items,
+                "cartons": cartons,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_inbound_method_detail(
+        self,
+        *,
+        plan_id: str,
+        inbound_method: Literal["D2FC", "ONE_HUB"],
+        estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundMethodDetailResponse:
+        """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
+
+        `POST /fbt/202602/inbound_method_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_INBOUND_METHOD_DETAIL,
+            body={
+                "plan_id": plan_id,
+                "inbound_method": inbound_method,
+                "estimate_arrival_time": estimate_arrival_time,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_fbt_inbound_order_details(
+        self,
+        *,
+        order_ids: Sequence[str],
+        include_carton_details: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetFbtInboundOrderDetailsResponse:
+        """Get the detail of inbound orders by id, optionally with their cartons.
+
+        `GET /fbt/202602/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_FBT_INBOUND_ORDER_DETAILS,
+            params={"order_ids": order_ids, "include_carton_details": include_carton_details},
+            shop_cipher=shop_cipher,
+        )
+
+    async def cancel_inbound_order(
+        self,
+        *,
+        order_id: str,
+        cancel_reason: str,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Cancel an inbound order, giving a reason.
+
+        `POST /fbt/202602/inbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CANCEL_INBOUND_ORDER,
+            body={"order_id": order_id, "cancel_reason": cancel_reason},
+            shop_cipher=shop_cipher,
+        )
+
+    async def print_inbound_order_labels(
+        self,
+        *,
+        order_id: str,
+        print_items: Sequence[Literal["CARTON_PALLET_LABEL", "FBT_BARCODE", "PACKING_PICKING_LIST"]]
+        | None = None,
+        carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None,
+        barcode_format: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PrintInboundOrderLabelsResponse:
+        """Get a download link to the carton labels, barcodes or packing list of an inbound order.
+
+        `POST /fbt/202602/inbound_orders/label_print` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PRINT_INBOUND_ORDER_LABELS,
+            body={
+                "order_id": order_id,
+                "print_items": print_items,
+                "carton_label_format": carton_label_format,
+                "barcode_format": barcode_format,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_inbound_order_tracking(
+        self,
+        *,
+        order_id: str,
+        parcel_tracking_info: Sequence[
+            _t.UpdateInboundOrderTrackingRequestParcelTrackingInfo | Mapping[str, Any]
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Set the carrier and tracking number of each carton of an inbound order.
+
+        `POST /fbt/202602/inbound_orders/tracking_update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_INBOUND_ORDER_TRACKING,
+            body={"order_id": order_id, "parcel_tracking_info": parcel_tracking_info},
+            shop_cipher=shop_cipher,
+        )
+
+    async def list_available_inbound_methods(
+        self,
+        *,
+        plan_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.ListAvailableInboundMethodsResponse:
+        """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
+
+        `POST /fbt/202602/list_available_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _LIST_AVAILABLE_INBOUND_METHODS,
+            body={"plan_id": plan_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def confirm_inbound_method(
+        self,
+        *,
+        plan_id: str,
+        placement_option_id: str,
+        inbound_method: Literal["D2FC", "ONE_HUB"],
+        estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        shop_cipher: str | None = None,
+    ) -> _t.ConfirmInboundMethodResponse:
+        """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
+
+        `POST /fbt/202603/confirm_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CONFIRM_INBOUND_METHOD,
+            body={
+                "plan_id": plan_id,
+                "placement_option_id": placement_option_id,
+                "inbound_method": inbound_method,
+                "estimate_arrival_time": estimate_arrival_time,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_goods_hazmat_and_expiration_info(
+        self,
+        *,
+        tts_sku_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
+        """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
+
+        `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
+            body={"tts_sku_ids": tts_sku_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_goods_sku_relations(
+        self,
+        *,
+        operate_goods_sku_relation_list: Sequence[
+            _t.UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList | Mapping[str, Any]
+        ],
+        operation_type: Literal["BIND", "UN_BIND"],
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateGoodsSkuRelationsResponse:
+        """Link goods to the shop's SKUs, or unlink them.
+
+        `POST /fbt/202603/goods/update_goods_sku_relation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_GOODS_SKU_RELATIONS,
+            body={
+                "operate_goods_sku_relation_list": operate_goods_sku_relation_list,
+                "operation_type": operation_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def ship_inbound_order(
+        self,
+        *,
+        inbound_order_id: str,
+        shipment_option: _t.ShipInboundOrderRequestShipmentOption | Mapping[str, Any],
+        cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ShipInboundOrderResponse:
+        """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
+
+        `POST /fbt/202603/ship_inbound_order` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SHIP_INBOUND_ORDER,
+            body={
+                "inbound_order_id": inbound_order_id,
+                "shipment_option": shipment_option,
+                "cartons": cartons,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_fbt_goods(
+        self,
+        *,
+        create_goods_dto_list: Sequence[_t.CreateFbtGoodsRequestCreateGoodsDtoList | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtGoodsResponse:
+        """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
+
+        `POST /fbt/202607/goods/create_goods` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_FBT_GOODS,
+            body={"create_goods_dto_list": create_goods_dto_list},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_goods_info(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsInfoPage:
+        """Search goods by goods, product or SKU id or by reference code, one page at a time.
+
+        `POST /fbt/202607/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `goods` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_GOODS_INFO,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_fbt_goods_info(
+        self,
+        *,
+        update_goods_dto: _t.UpdateFbtGoodsInfoRequestUpdateGoodsDto | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateFbtGoodsInfoResponse:
+        """Change the name, image, size, weight and handling settings of one goods.
+
+        `POST /fbt/202607/goods/update_goods_info` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_FBT_GOODS_INFO,
+            body={"update_goods_dto": update_goods_dto},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_fbtmcf_order(
+        self,
+        *,
+        external_order_id: str,
+        goods: Sequence[_t.CreateFbtmcfOrderRequestGood | Mapping[str, Any]],
+        consignee: _t.CreateFbtmcfOrderRequestConsignee | Mapping[str, Any],
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderResponse:
+        """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
+
+        `POST /fbt/202607/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _CREATE_FBTMCF_ORDER,
             body={"external_order_id": external_order_id, "goods": goods, "consignee": consignee},
             shop_cipher=shop_cipher,

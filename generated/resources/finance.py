@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import finance as _t
 
-__all__ = ["OPERATIONS", "FinanceResource"]
+__all__ = ["OPERATIONS", "AsyncFinanceResource", "FinanceResource"]
 
 _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Response] = Operation(
     id="finance.get_transactionsby_order_v202309",
@@ -179,7 +179,7 @@ class FinanceResource(SyncResource):
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `payments` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -211,7 +211,7 @@ class FinanceResource(SyncResource):
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `statements` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `statements` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -242,7 +242,7 @@ class FinanceResource(SyncResource):
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `statement_transactions` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `statement_transactions` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -271,7 +271,7 @@ class FinanceResource(SyncResource):
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `withdrawals` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `withdrawals` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -318,7 +318,7 @@ class FinanceResource(SyncResource):
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `transactions` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -348,7 +348,7 @@ class FinanceResource(SyncResource):
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `transactions` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -379,7 +379,7 @@ class FinanceResource(SyncResource):
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `payments` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -427,11 +427,311 @@ class FinanceResource(SyncResource):
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `flows` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `flows` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _GET_TRADE_IN_ACCOUNT_TRANSACTIONS,
+            params={
+                "start_time": start_time,
+                "end_time": end_time,
+                "flow_type": flow_type,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncFinanceResource(AsyncResource):
+    """Money: statements, their transactions, payments, withdrawals and unsettled order amounts. (async: every method is awaited)"""
+
+    async def get_transactionsby_order_v202309(
+        self,
+        order_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTransactionsbyOrderV202309Response:
+        """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
+
+        `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRANSACTIONSBY_ORDER_V202309,
+            params={"order_id": order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_payments_v202309(
+        self,
+        *,
+        sort_field: str,
+        create_time_lt: int | datetime | None = None,
+        page_size: str | None = None,
+        page_token: str | None = None,
+        sort_order: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPaymentsV202309Page:
+        """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
+
+        `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PAYMENTS_V202309,
+            params={
+                "create_time_lt": create_time_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "create_time_ge": create_time_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_statements(
+        self,
+        *,
+        sort_field: str,
+        statement_time_lt: int | datetime | None = None,
+        payment_status: str | None = None,
+        page_size: str | None = None,
+        page_token: str | None = None,
+        sort_order: str | None = None,
+        statement_time_ge: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetStatementsPage:
+        """List the shop's statements by statement time and payment status, one page at a time.
+
+        `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `statements` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_STATEMENTS,
+            params={
+                "statement_time_lt": statement_time_lt,
+                "payment_status": payment_status,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "statement_time_ge": statement_time_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_transactionsby_statement_v202309(
+        self,
+        statement_id: str,
+        *,
+        sort_field: str,
+        page_token: str | None = None,
+        sort_order: str | None = None,
+        page_size: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTransactionsbyStatementV202309Page:
+        """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
+
+        `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `statement_transactions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRANSACTIONSBY_STATEMENT_V202309,
+            params={
+                "statement_id": statement_id,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_withdrawals(
+        self,
+        *,
+        types: Sequence[str],
+        create_time_lt: int | datetime | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetWithdrawalsPage:
+        """List the seller's withdrawals and other balance movements of the given types, one page at a time.
+
+        `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `withdrawals` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WITHDRAWALS,
+            params={
+                "create_time_lt": create_time_lt,
+                "types": types,
+                "page_size": page_size,
+                "page_token": page_token,
+                "create_time_ge": create_time_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_transactionsby_order(
+        self,
+        order_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTransactionsbyOrderResponse:
+        """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
+
+        `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRANSACTIONSBY_ORDER,
+            params={"order_id": order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_transactionsby_statement(
+        self,
+        statement_id: str,
+        *,
+        sort_field: str,
+        page_token: str | None = None,
+        sort_order: str | None = None,
+        page_size: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTransactionsbyStatementPage:
+        """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
+
+        `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRANSACTIONSBY_STATEMENT,
+            params={
+                "statement_id": statement_id,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_unsettled_transactions(
+        self,
+        *,
+        sort_field: str,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        sort_order: str | None = None,
+        search_time_ge: int | datetime | None = None,
+        search_time_lt: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetUnsettledTransactionsPage:
+        """List order transactions not yet settled, with their estimated amounts, one page at a time.
+
+        `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_UNSETTLED_TRANSACTIONS,
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "search_time_ge": search_time_ge,
+                "search_time_lt": search_time_lt,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_payments(
+        self,
+        *,
+        sort_field: str,
+        create_time_lt: int | datetime | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        create_time_ge: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPaymentsPage:
+        """List the payments made to the seller's bank account by creation time, one page at a time.
+
+        `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PAYMENTS,
+            params={
+                "create_time_lt": create_time_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "create_time_ge": create_time_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_trade_in_supplier_account_balance(
+        self,
+        *,
+        currency: str,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTradeInSupplierAccountBalanceResponse:
+        """Get the available balance of the seller's trade-in supplier account.
+
+        `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
+            params={"currency": currency},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_trade_in_account_transactions(
+        self,
+        *,
+        page_size: int,
+        start_time: str | None = None,
+        end_time: str | None = None,
+        flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTradeInAccountTransactionsPage:
+        """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
+
+        `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `flows` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _GET_TRADE_IN_ACCOUNT_TRANSACTIONS,
             params={
                 "start_time": start_time,

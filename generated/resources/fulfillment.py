@@ -11,10 +11,10 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import fulfillment as _t
 
-__all__ = ["OPERATIONS", "FulfillmentResource"]
+__all__ = ["OPERATIONS", "AsyncFulfillmentResource", "FulfillmentResource"]
 
 _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operation(
     id="fulfillment.search_combinable_packages",
@@ -407,7 +407,7 @@ class FulfillmentResource(SyncResource):
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `combinable_packages` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `combinable_packages` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -709,7 +709,7 @@ class FulfillmentResource(SyncResource):
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `packages` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `packages` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1137,6 +1137,756 @@ class FulfillmentResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _UPDATE_PACKAGE_SHIPPING_INFO,
+            params={"package_id": package_id},
+            body={"shipping_info_list": shipping_info_list},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncFulfillmentResource(AsyncResource):
+    """Packages: handover, shipping and shipping documents. (async: every method is awaited)"""
+
+    async def search_combinable_packages(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCombinablePackagesPage:
+        """List the packages that can be combined into one shipment, one page at a time.
+
+        `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `combinable_packages` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_COMBINABLE_PACKAGES,
+            params={"page_token": page_token, "page_size": page_size},
+            shop_cipher=shop_cipher,
+        )
+
+    async def fulfillment_upload_delivery_file(
+        self,
+        *,
+        data: FileInput,
+        name: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.FulfillmentUploadDeliveryFileResponse:
+        """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
+
+        `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            form={"data": data, "name": name},
+            shop_cipher=shop_cipher,
+        )
+
+    async def fulfillment_upload_delivery_image(
+        self,
+        *,
+        data: FileInput,
+        shop_cipher: str | None = None,
+    ) -> _t.FulfillmentUploadDeliveryImageResponse:
+        """Upload an image, such as a proof of delivery photo, and get its URL and size.
+
+        `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            form={"data": data},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_order_split_attributes(
+        self,
+        *,
+        order_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetOrderSplitAttributesResponse:
+        """Check whether each of the given orders can or must be split into several packages, and why.
+
+        `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ORDER_SPLIT_ATTRIBUTES,
+            params={"order_ids": order_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_handover_timeslots(
+        self,
+        order_id: str,
+        *,
+        order_line_item_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetHandoverTimeslotsResponse:
+        """List the pickup and drop-off options for some items of an order, with their pickup time slots.
+
+        `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_HANDOVER_TIMESLOTS,
+            params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def mark_package_as_shipped_v202309(
+        self,
+        order_id: str,
+        *,
+        order_line_item_ids: Sequence[str] | None = None,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.MarkPackageAsShippedV202309Response:
+        """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
+
+        `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _MARK_PACKAGE_AS_SHIPPED_V202309,
+            params={"order_id": order_id},
+            body={
+                "order_line_item_ids": order_line_item_ids,
+                "shipping_provider_id": shipping_provider_id,
+                "tracking_number": tracking_number,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_shipping_info(
+        self,
+        order_id: str,
+        *,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Change the carrier and tracking number of an order the seller ships itself.
+
+        `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_SHIPPING_INFO,
+            params={"order_id": order_id},
+            body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_eligible_shipping_service(
+        self,
+        order_id: str,
+        *,
+        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetEligibleShippingServiceResponse:
+        """List the shipping services available for an order's items, given the package weight and size.
+
+        `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ELIGIBLE_SHIPPING_SERVICE,
+            params={"order_id": order_id},
+            body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
+            shop_cipher=shop_cipher,
+        )
+
+    async def split_orders(
+        self,
+        order_id: str,
+        *,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SplitOrdersResponse:
+        """Split an order into several packages, one per group of line items.
+
+        `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SPLIT_ORDERS,
+            params={"order_id": order_id},
+            body={"splittable_groups": splittable_groups},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_tracking(
+        self,
+        order_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTrackingResponse:
+        """Get the carrier's tracking events for an order's shipment.
+
+        `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRACKING,
+            params={"order_id": order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_packages_v202309(
+        self,
+        *,
+        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        shipping_service_id: str | None = None,
+        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreatePackagesV202309Response:
+        """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
+
+        `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_PACKAGES_V202309,
+            body={
+                "dimension": dimension,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "shipping_service_id": shipping_service_id,
+                "weight": weight,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def combine_package(
+        self,
+        *,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CombinePackageResponse:
+        """Combine several combinable packages so that they ship together.
+
+        `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _COMBINE_PACKAGE,
+            body={"combinable_packages": combinable_packages},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_package_delivery_status(
+        self,
+        *,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdatePackageDeliveryStatusResponse:
+        """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
+
+        `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_PACKAGE_DELIVERY_STATUS,
+            body={"packages": packages},
+            shop_cipher=shop_cipher,
+        )
+
+    async def schedule_package_handover(
+        self,
+        *,
+        handover_method: str | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SchedulePackageHandoverResponse:
+        """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
+
+        `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SCHEDULE_PACKAGE_HANDOVER,
+            body={
+                "handover_method": handover_method,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "pickup_slot": pickup_slot,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_package(
+        self,
+        *,
+        page_size: int,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
+        | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchPackagePage:
+        """Search the shop's packages by status and create or update time, one page at a time.
+
+        `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `packages` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_PACKAGE,
+            params={
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_token": page_token,
+            },
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "package_status": package_status,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def batch_ship_packages(
+        self,
+        *,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.BatchShipPackagesResponse:
+        """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
+
+        `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _BATCH_SHIP_PACKAGES,
+            body={"packages": packages},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_package_detail(
+        self,
+        package_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPackageDetailResponse:
+        """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
+
+        `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PACKAGE_DETAIL,
+            params={"package_id": package_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_package_handover_time_slots(
+        self,
+        package_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPackageHandoverTimeSlotsResponse:
+        """List the pickup and drop-off options of a package, with its pickup time slots.
+
+        `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PACKAGE_HANDOVER_TIME_SLOTS,
+            params={"package_id": package_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def ship_package(
+        self,
+        package_id: str,
+        *,
+        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
+
+        `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SHIP_PACKAGE,
+            params={"package_id": package_id},
+            body={
+                "handover_method": handover_method,
+                "pickup_slot": pickup_slot,
+                "self_shipment": self_shipment,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_package_shipping_document(
+        self,
+        package_id: str,
+        *,
+        document_type: Literal[
+            "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
+        ],
+        document_size: str | None = None,
+        document_format: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPackageShippingDocumentResponse:
+        """Get a URL to a package's shipping label or packing slip.
+
+        `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PACKAGE_SHIPPING_DOCUMENT,
+            params={
+                "package_id": package_id,
+                "document_type": document_type,
+                "document_size": document_size,
+                "document_format": document_format,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_package_shipping_info_v202309(
+        self,
+        package_id: str,
+        *,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
+
+        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
+            params={"package_id": package_id},
+            body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
+            shop_cipher=shop_cipher,
+        )
+
+    async def uncombine_packages(
+        self,
+        package_id: str,
+        *,
+        order_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UncombinePackagesResponse:
+        """Take some orders out of a combined package so that they ship on their own.
+
+        `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UNCOMBINE_PACKAGES,
+            params={"package_id": package_id},
+            body={"order_ids": order_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_first_mile_bundle(
+        self,
+        *,
+        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        order_ids: Sequence[str] | None = None,
+        phone_tail_number: str | None = None,
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+    ) -> _t.CreateFirstMileBundleResponse:
+        """Bundle several orders into one first-mile shipment with one carrier and tracking number.
+
+        `POST /fulfillment/202407/bundles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_FIRST_MILE_BUNDLE,
+            body={
+                "handover_method": handover_method,
+                "order_ids": order_ids,
+                "phone_tail_number": phone_tail_number,
+                "shipping_provider_id": shipping_provider_id,
+                "tracking_number": tracking_number,
+            },
+        )
+
+    async def upload_invoice(
+        self,
+        *,
+        invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadInvoiceResponse:
+        """Upload XML invoices for orders or packages; failures are reported per invoice.
+
+        `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_INVOICE,
+            body={"invoices": invoices},
+            shop_cipher=shop_cipher,
+        )
+
+    async def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
+        self,
+        *,
+        tracking_number: str,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
+        """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
+
+        `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
+            params={"tracking_number": tracking_number},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_first_mile_bundle_v2(
+        self,
+        *,
+        order_ids: Sequence[str],
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        shipping_provider_id: str | None = None,
+        tracking_number: str | None = None,
+        phone_tail_number: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFirstMileBundleV2Response:
+        """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
+
+        `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_FIRST_MILE_BUNDLE_V2,
+            body={
+                "order_ids": order_ids,
+                "handover_method": handover_method,
+                "shipping_provider_id": shipping_provider_id,
+                "tracking_number": tracking_number,
+                "phone_tail_number": phone_tail_number,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_packages(
+        self,
+        *,
+        ship_type: str,
+        order_id: str | None = None,
+        order_line_item: Sequence[_t.CreatePackagesRequestOrderLineItem | Mapping[str, Any]] | None = None,
+        order_list_ids: Sequence[str] | None = None,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
+        shipping_service_id: str | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreatePackagesResponse:
+        """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
+
+        `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_PACKAGES,
+            body={
+                "ship_type": ship_type,
+                "order_id": order_id,
+                "order_line_item": order_line_item,
+                "order_list_ids": order_list_ids,
+                "dimension": dimension,
+                "shipping_service_id": shipping_service_id,
+                "weight": weight,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def submit_redemption_information(
+        self,
+        *,
+        order_id: str,
+        order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.SubmitRedemptionInformationResponse:
+        """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
+
+        `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SUBMIT_REDEMPTION_INFORMATION,
+            body={"order_id": order_id, "order_info_list": order_info_list},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_pod_customization_details(
+        self,
+        *,
+        main_order_id: str,
+        query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.GetPodCustomizationDetailsResponse:
+        """Get the buyer's print-on-demand customization of some lines of an order.
+
+        `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_POD_CUSTOMIZATION_DETAILS,
+            body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_order_customs_requirements(
+        self,
+        *,
+        order_ids: Sequence[str],
+    ) -> _t.GetOrderCustomsRequirementsResponse:
+        """Check which orders need customs clearance information and for which items.
+
+        `POST /fulfillment/202607/orders/customs_info/query`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ORDER_CUSTOMS_REQUIREMENTS,
+            body={"order_ids": order_ids},
+        )
+
+    async def submit_customs_clearance_information(
+        self,
+        *,
+        order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
+        | None = None,
+    ) -> ResponseModel:
+        """Submit customs clearance details for the items of one or more orders.
+
+        `POST /fulfillment/202607/orders/customs_info/submit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
+            body={"order_list": order_list},
+        )
+
+    async def tracking_status_update(
+        self,
+        *,
+        country: str,
+        order_id: str,
+        tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
+        provider_id: str,
+        external_tracking_url: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.TrackingStatusUpdateResponse:
+        """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
+
+        `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _TRACKING_STATUS_UPDATE,
+            body={
+                "country": country,
+                "order_id": order_id,
+                "tracks": tracks,
+                "provider_id": provider_id,
+                "external_tracking_url": external_tracking_url,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def mark_package_as_shipped(
+        self,
+        order_id: str,
+        *,
+        order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
+        | None = None,
+        shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.MarkPackageAsShippedResponse:
+        """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
+
+        `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _MARK_PACKAGE_AS_SHIPPED,
+            params={"order_id": order_id},
+            body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_package_shipping_info(
+        self,
+        package_id: str,
+        *,
+        shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Change the carriers and tracking numbers of a package the seller ships itself.
+
+        `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _UPDATE_PACKAGE_SHIPPING_INFO,
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import logistics as _t
 
-__all__ = ["OPERATIONS", "LogisticsResource"]
+__all__ = ["OPERATIONS", "AsyncLogisticsResource", "LogisticsResource"]
 
 _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
@@ -212,6 +212,134 @@ class LogisticsResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
+            params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncLogisticsResource(AsyncResource):
+    """Warehouses, delivery options, shipping providers and shipping templates of the shop. (async: every method is awaited)"""
+
+    async def get_shipping_providers(
+        self,
+        delivery_option_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShippingProvidersResponse:
+        """List the shipping providers available for a delivery option.
+
+        `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHIPPING_PROVIDERS,
+            params={"delivery_option_id": delivery_option_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_global_seller_warehouse(
+        self,
+    ) -> _t.GetGlobalSellerWarehouseResponse:
+        """List the global seller's warehouses.
+
+        `GET /logistics/202309/global_warehouses`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_SELLER_WAREHOUSE,
+        )
+
+    async def get_warehouse_list(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetWarehouseListResponse:
+        """List the shop's warehouses with their address and status.
+
+        `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_warehouse_delivery_options(
+        self,
+        warehouse_id: str,
+        *,
+        scope: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetWarehouseDeliveryOptionsResponse:
+        """List the delivery options a warehouse offers.
+
+        `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_WAREHOUSE_DELIVERY_OPTIONS,
+            params={"warehouse_id": warehouse_id, "scope": scope},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shipping_template_availability(
+        self,
+        *,
+        product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShippingTemplateAvailabilityResponse:
+        """List the shop's shipping templates and whether each fits a package of the given size.
+
+        `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHIPPING_TEMPLATE_AVAILABILITY,
+            body={"product_attribute": product_attribute},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_logistics_tracking(
+        self,
+        order_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetLogisticsTrackingResponse:
+        """Get the tracking events of an order's shipments.
+
+        `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LOGISTICS_TRACKING,
+            params={"order_id": order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def check_shipping_template_existence(
+        self,
+        *,
+        access_token: str,
+        biz_warehouse_id: int,
+        shop_id: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckShippingTemplateExistenceResponse:
+        """Check whether a warehouse has a shipping template.
+
+        `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import open as _t
 
-__all__ = ["OPERATIONS", "OpenResource"]
+__all__ = ["OPERATIONS", "AsyncOpenResource", "OpenResource"]
 
 _UPLOAD_FILE_INIT: Operation[_t.UploadFileInitResponse] = Operation(
     id="open.upload_file_init",
@@ -48,6 +48,39 @@ class OpenResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _UPLOAD_FILE_INIT,
+            params={"shop_cipher": shop_cipher, "category_asset_cipher": category_asset_cipher},
+            body={
+                "file_name": file_name,
+                "file_type": file_type,
+                "file_size": file_size,
+                "total_chunk_count": total_chunk_count,
+                "target_path": target_path,
+            },
+        )
+
+
+class AsyncOpenResource(AsyncResource):
+    """Chunked file uploads to TikTok Shop. (async: every method is awaited)"""
+
+    async def upload_file_init(
+        self,
+        *,
+        file_name: str,
+        file_type: str,
+        file_size: int,
+        total_chunk_count: int,
+        target_path: str,
+        shop_cipher: str | None = None,
+        category_asset_cipher: str | None = None,
+    ) -> _t.UploadFileInitResponse:
+        """Start a chunked file upload and get the URL and token to send the chunks with.
+
+        `POST /open/202512/file/init`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _UPLOAD_FILE_INIT,
             params={"shop_cipher": shop_cipher, "category_asset_cipher": category_asset_cipher},
             body={

@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import order as _t
 
-__all__ = ["OPERATIONS", "OrderResource"]
+__all__ = ["OPERATIONS", "AsyncOrderResource", "OrderResource"]
 
 _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operation(
     id="order.get_order_detail_v202309",
@@ -173,7 +173,7 @@ class OrderResource(SyncResource):
         """Search the shop's orders by status and create or update time, one page at a time.
 
         `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -360,6 +360,253 @@ class OrderResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _SEARCH_POD_CUSTOMIZATION_DETAILS,
+            body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncOrderResource(AsyncResource):
+    """Orders of the shop: search, detail and price breakdown. (async: every method is awaited)"""
+
+    async def get_order_detail_v202309(
+        self,
+        *,
+        ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetOrderDetailV202309Response:
+        """Get the full detail of up to 50 orders by id (the 202309 shape).
+
+        `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ORDER_DETAIL_V202309,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_order_list(
+        self,
+        *,
+        page_size: int,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        buyer_user_id: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        is_buyer_request_cancel: bool | None = None,
+        order_status: Literal[
+            "UNPAID",
+            "ON_HOLD",
+            "AWAITING_SHIPMENT",
+            "PARTIALLY_SHIPPING",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+            "ALL",
+        ]
+        | None = None,
+        shipping_type: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        warehouse_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOrderListPage:
+        """Search the shop's orders by status and create or update time, one page at a time.
+
+        `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ORDER_LIST,
+            params={
+                "page_size": page_size,
+                "sort_order": sort_order,
+                "page_token": page_token,
+                "sort_field": sort_field,
+            },
+            body={
+                "buyer_user_id": buyer_user_id,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "is_buyer_request_cancel": is_buyer_request_cancel,
+                "order_status": order_status,
+                "shipping_type": shipping_type,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+                "warehouse_ids": warehouse_ids,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_orders_by_external_order_reference(
+        self,
+        *,
+        platform: Literal[
+            "AMAZON",
+            "BIGCOMMERCE",
+            "CHANNEL_ADVISOR",
+            "ERP_SYSTEM",
+            "MAGENTO",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "SHOPIFY",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "WOOCOMMERCE",
+        ],
+        external_order_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
+        """Find the orders linked to an order id of an external platform.
+
+        `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
+            params={"platform": platform, "external_order_id": external_order_id},
+            body={},
+            shop_cipher=shop_cipher,
+        )
+
+    async def add_external_order_references(
+        self,
+        *,
+        orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.AddExternalOrderReferencesResponse:
+        """Link orders and their line items to the matching order on an external platform.
+
+        `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ADD_EXTERNAL_ORDER_REFERENCES,
+            body={"orders": orders},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_external_order_references(
+        self,
+        order_id: str,
+        *,
+        platform: Literal[
+            "AMAZON",
+            "BIGCOMMERCE",
+            "CHANNEL_ADVISOR",
+            "ERP_SYSTEM",
+            "MAGENTO",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "SHOPIFY",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "WOOCOMMERCE",
+        ],
+        shop_cipher: str | None = None,
+    ) -> _t.GetExternalOrderReferencesResponse:
+        """Get the external platform order linked to an order.
+
+        `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_EXTERNAL_ORDER_REFERENCES,
+            params={"order_id": order_id, "platform": platform},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_price_detail(
+        self,
+        order_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPriceDetailResponse:
+        """Get how one order's price is made up: item prices, discounts, shipping, taxes.
+
+        `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRICE_DETAIL,
+            params={"order_id": order_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetOrderDetailResponse:
+        """Get the full detail of up to 50 orders by id.
+
+        `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_the_blind_box_opening_results(
+        self,
+        *,
+        main_order_id: str | None = None,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        blind_batch_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which product each blind box in an order turned out to hold.
+
+        `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
+            body={
+                "main_order_id": main_order_id,
+                "blind_box_results": blind_box_results,
+                "blind_batch_box_results": blind_batch_box_results,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_pod_customization_details(
+        self,
+        *,
+        main_order_id: str,
+        query_order_lines: Sequence[
+            _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
+        ],
+        shop_cipher: str | None = None,
+    ) -> _t.SearchPodCustomizationDetailsResponse:
+        """Get the print-on-demand customization details of an order's lines.
+
+        `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,

@@ -11,10 +11,10 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import product as _t
 
-__all__ = ["OPERATIONS", "ProductResource"]
+__all__ = ["OPERATIONS", "AsyncProductResource", "ProductResource"]
 
 _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
@@ -911,7 +911,7 @@ class ProductResource(SyncResource):
         """List the brands usable in a category, one page at a time.
 
         `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `brands` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `brands` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1248,7 +1248,7 @@ class ProductResource(SyncResource):
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/global_products/search`.
-        Returns one page; `.auto_paging_iter()` yields the `global_products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1647,7 +1647,7 @@ class ProductResource(SyncResource):
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1870,7 +1870,7 @@ class ProductResource(SyncResource):
         """Search the seller's global products by status, SKU and time, one page at a time.
 
         `POST /product/202312/global_products/search`.
-        Returns one page; `.auto_paging_iter()` yields the `global_products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1924,7 +1924,7 @@ class ProductResource(SyncResource):
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
         `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2083,7 +2083,7 @@ class ProductResource(SyncResource):
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
         `POST /product/202407/sizecharts/search`.
-        Returns one page; `.auto_paging_iter()` yields the `size_chart` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `size_chart` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2132,7 +2132,7 @@ class ProductResource(SyncResource):
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/manufacturers/search`.
-        Returns one page; `.auto_paging_iter()` yields the `manufacturers` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2209,7 +2209,7 @@ class ProductResource(SyncResource):
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/responsible_persons/search`.
-        Returns one page; `.auto_paging_iter()` yields the `responsible_persons` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2295,7 +2295,7 @@ class ProductResource(SyncResource):
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/manufacturers/search`.
-        Returns one page; `.auto_paging_iter()` yields the `manufacturers` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2317,7 +2317,7 @@ class ProductResource(SyncResource):
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/responsible_persons/search`.
-        Returns one page; `.auto_paging_iter()` yields the `responsible_persons` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2361,7 +2361,7 @@ class ProductResource(SyncResource):
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
         `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2771,7 +2771,7 @@ class ProductResource(SyncResource):
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
         `POST /product/202601/compliance/auditing/research`.
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2804,7 +2804,7 @@ class ProductResource(SyncResource):
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
         `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `products` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3183,6 +3183,2305 @@ class ProductResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _EDIT_SIZE_CHART_V2,
+            body={
+                "size_chart_data": size_chart_data,
+                "size_chart_id": size_chart_id,
+                "template_name": template_name,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncProductResource(AsyncResource):
+    """Products and the catalogue they are listed in: categories, brands, attributes. (async: every method is awaited)"""
+
+    async def get_brands(
+        self,
+        *,
+        page_size: int,
+        category_id: str | None = None,
+        is_authorized: bool | None = None,
+        brand_name: str | None = None,
+        page_token: str | None = None,
+        category_version: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetBrandsPage:
+        """List the brands usable in a category, one page at a time.
+
+        `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `brands` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_BRANDS,
+            params={
+                "category_id": category_id,
+                "is_authorized": is_authorized,
+                "brand_name": brand_name,
+                "page_size": page_size,
+                "page_token": page_token,
+                "category_version": category_version,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_custom_brands(
+        self,
+        *,
+        name: str | None = None,
+    ) -> _t.CreateCustomBrandsResponse:
+        """Create a custom brand for the shop and get its id.
+
+        `POST /product/202309/brands`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_CUSTOM_BRANDS,
+            body={"name": name},
+        )
+
+    async def get_categories(
+        self,
+        *,
+        locale: str | None = None,
+        keyword: str | None = None,
+        category_version: str | None = None,
+        listing_platform: str | None = None,
+        include_prohibited_categories: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCategoriesResponse:
+        """List the categories the shop can list products in.
+
+        `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CATEGORIES,
+            params={
+                "locale": locale,
+                "keyword": keyword,
+                "category_version": category_version,
+                "listing_platform": listing_platform,
+                "include_prohibited_categories": include_prohibited_categories,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def recommend_category(
+        self,
+        *,
+        category_version: str | None = None,
+        description: str | None = None,
+        images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        include_prohibited_categories: bool | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
+        product_title: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RecommendCategoryResponse:
+        """Suggest the leaf category that fits a product, from its title, description and images.
+
+        `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_CATEGORY,
+            body={
+                "category_version": category_version,
+                "description": description,
+                "images": images,
+                "include_prohibited_categories": include_prohibited_categories,
+                "listing_platform": listing_platform,
+                "product_title": product_title,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_attributes(
+        self,
+        category_id: str,
+        *,
+        locale: str | None = None,
+        category_version: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAttributesResponse:
+        """List the product and sales attributes of a leaf category.
+
+        `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ATTRIBUTES,
+            params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_global_attributes(
+        self,
+        category_id: str,
+        *,
+        locale: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.GetGlobalAttributesResponse:
+        """List the product and sales attributes of a global leaf category.
+
+        `GET /product/202309/categories/{category_id}/global_attributes`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_ATTRIBUTES,
+            params={"category_id": category_id, "locale": locale, "category_version": category_version},
+        )
+
+    async def get_global_category_rules(
+        self,
+        category_id: str,
+        *,
+        category_version: str | None = None,
+        locale: str | None = None,
+    ) -> _t.GetGlobalCategoryRulesResponse:
+        """Get what a global category requires of its products, such as certifications and a size chart.
+
+        `GET /product/202309/categories/{category_id}/global_rules`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_CATEGORY_RULES,
+            params={"category_id": category_id, "category_version": category_version, "locale": locale},
+        )
+
+    async def get_category_rules(
+        self,
+        category_id: str,
+        *,
+        category_version: str | None = None,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCategoryRulesResponse:
+        """Get what a category requires of its products, such as certifications, size chart and package size.
+
+        `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CATEGORY_RULES,
+            params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def upload_product_file(
+        self,
+        *,
+        data: FileInput,
+        name: str | None = None,
+    ) -> _t.UploadProductFileResponse:
+        """Upload a file, such as a certificate, to use in product listings.
+
+        `POST /product/202309/files/upload`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_PRODUCT_FILE,
+            form={"data": data, "name": name},
+        )
+
+    async def get_global_categories(
+        self,
+        *,
+        locale: str | None = None,
+        keyword: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.GetGlobalCategoriesResponse:
+        """List the global categories the seller can list global products in.
+
+        `GET /product/202309/global_categories`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_CATEGORIES,
+            params={"locale": locale, "keyword": keyword, "category_version": category_version},
+        )
+
+    async def recommend_global_categories(
+        self,
+        *,
+        category_version: Literal["v1", "v2"] | None = None,
+        description: str | None = None,
+        images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        product_title: str | None = None,
+    ) -> _t.RecommendGlobalCategoriesResponse:
+        """Suggest the global leaf category that fits a product, from its title, description and images.
+
+        `POST /product/202309/global_categories/recommend`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_GLOBAL_CATEGORIES,
+            body={
+                "category_version": category_version,
+                "description": description,
+                "images": images,
+                "product_title": product_title,
+            },
+        )
+
+    async def delete_global_products(
+        self,
+        *,
+        global_product_ids: Sequence[str] | None = None,
+    ) -> _t.DeleteGlobalProductsResponse:
+        """Delete global products by id.
+
+        `DELETE /product/202309/global_products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DELETE_GLOBAL_PRODUCTS,
+            body={"global_product_ids": global_product_ids},
+        )
+
+    async def create_global_product(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_global_product_id: str | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
+        source_locale: Literal[
+            "cs-CZ",
+            "de-AT",
+            "de-BE",
+            "de-DE",
+            "el-GR",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-BE",
+            "fr-FR",
+            "hu-HU",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "nl-BE",
+            "nl-NL",
+            "pl-PL",
+            "pt-BR",
+            "pt-PT",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+    ) -> _t.CreateGlobalProductResponse:
+        """Create a global product, the shared template that local products in each market are published from.
+
+        `POST /product/202309/global_products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_GLOBAL_PRODUCT,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "description": description,
+                "external_global_product_id": external_global_product_id,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "size_chart": size_chart,
+                "skus": skus,
+                "source_locale": source_locale,
+                "title": title,
+                "video": video,
+            },
+        )
+
+    async def search_global_products_v202309(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        seller_skus: Sequence[str] | None = None,
+        status: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+    ) -> _t.SearchGlobalProductsV202309Page:
+        """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
+
+        `POST /product/202309/global_products/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_GLOBAL_PRODUCTS_V202309,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "seller_skus": seller_skus,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+        )
+
+    async def get_global_product(
+        self,
+        global_product_id: str,
+    ) -> _t.GetGlobalProductResponse:
+        """Get one global product with its SKUs, images and attributes.
+
+        `GET /product/202309/global_products/{global_product_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+        )
+
+    async def edit_global_product(
+        self,
+        global_product_id: str,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_global_product_id: str | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+    ) -> _t.EditGlobalProductResponse:
+        """Edit a global product in full and get the result of publishing the change to each market.
+
+        `PUT /product/202309/global_products/{global_product_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _EDIT_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "description": description,
+                "external_global_product_id": external_global_product_id,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+        )
+
+    async def update_global_inventory(
+        self,
+        global_product_id: str,
+        *,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+    ) -> ResponseModel:
+        """Set the stock of a global product's SKUs in each warehouse.
+
+        `POST /product/202309/global_products/{global_product_id}/inventory/update`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_GLOBAL_INVENTORY,
+            params={"global_product_id": global_product_id},
+            body={"global_skus": global_skus},
+        )
+
+    async def publish_global_product(
+        self,
+        global_product_id: str,
+        *,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
+        | None = None,
+    ) -> _t.PublishGlobalProductResponse:
+        """Publish a global product to the seller's shops in other markets.
+
+        `POST /product/202309/global_products/{global_product_id}/publish`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PUBLISH_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+            body={"publish_target": publish_target},
+        )
+
+    async def upload_product_image(
+        self,
+        *,
+        data: FileInput,
+        use_case: str | None = None,
+    ) -> _t.UploadProductImageResponse:
+        """Upload an image to use in product listings and get its URI and URL.
+
+        `POST /product/202309/images/upload`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_PRODUCT_IMAGE,
+            form={"data": data, "use_case": use_case},
+        )
+
+    async def inventory_search(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.InventorySearchResponse:
+        """Get the stock of products or SKUs by id, warehouse by warehouse.
+
+        `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _INVENTORY_SEARCH,
+            body={"product_ids": product_ids, "sku_ids": sku_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def check_listing_prerequisites_v202309(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckListingPrerequisitesV202309Response:
+        """Check whether the shop meets the conditions to list products (the 202309 shape).
+
+        `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_LISTING_PREREQUISITES_V202309,
+            shop_cipher=shop_cipher,
+        )
+
+    async def delete_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.DeleteProductsResponse:
+        """Delete products by id.
+
+        `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DELETE_PRODUCTS,
+            body={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_product(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        idempotency_key: str | None = None,
+        is_cod_allowed: bool | None = None,
+        is_not_for_sale: bool | None = None,
+        is_pre_owned: bool | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        minimum_order_quantity: int | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        primary_combined_product_id: str | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateProductResponse:
+        """Create a product with its SKUs, images and attributes.
+
+        `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_PRODUCT,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "delivery_option_ids": delivery_option_ids,
+                "description": description,
+                "external_product_id": external_product_id,
+                "idempotency_key": idempotency_key,
+                "is_cod_allowed": is_cod_allowed,
+                "is_not_for_sale": is_not_for_sale,
+                "is_pre_owned": is_pre_owned,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "minimum_order_quantity": minimum_order_quantity,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "primary_combined_product_id": primary_combined_product_id,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def activate_product(
+        self,
+        *,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ActivateProductResponse:
+        """Put deactivated products back on sale by id, on the chosen listing platforms.
+
+        `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ACTIVATE_PRODUCT,
+            body={"listing_platforms": listing_platforms, "product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def deactivate_products(
+        self,
+        *,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.DeactivateProductsResponse:
+        """Take products off sale by id, on the chosen listing platforms.
+
+        `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DEACTIVATE_PRODUCTS,
+            body={"listing_platforms": listing_platforms, "product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def check_product_listing(
+        self,
+        *,
+        is_diagnosis_required: bool | None = None,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        is_pre_owned: bool | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        minimum_order_quantity: int | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        primary_combined_product_id: str | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckProductListingResponse:
+        """Check a product before listing it and get the failures, warnings and listing quality found.
+
+        `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_PRODUCT_LISTING,
+            params={"is_diagnosis_required": is_diagnosis_required},
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "delivery_option_ids": delivery_option_ids,
+                "description": description,
+                "external_product_id": external_product_id,
+                "is_cod_allowed": is_cod_allowed,
+                "is_pre_owned": is_pre_owned,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "minimum_order_quantity": minimum_order_quantity,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "primary_combined_product_id": primary_combined_product_id,
+                "product_attributes": product_attributes,
+                "responsible_person_ids": responsible_person_ids,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def recover_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RecoverProductsResponse:
+        """Restore deleted products by id.
+
+        `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOVER_PRODUCTS,
+            body={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_products_v202309(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        category_version: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        seller_skus: Sequence[str] | None = None,
+        status: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchProductsV202309Page:
+        """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
+
+        `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_PRODUCTS_V202309,
+            params={"page_size": page_size, "page_token": page_token, "category_version": category_version},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "seller_skus": seller_skus,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_product(
+        self,
+        product_id: str,
+        *,
+        return_under_review_version: bool | None = None,
+        return_draft_version: bool | None = None,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductResponse:
+        """Get one product with its SKUs, images and attributes.
+
+        `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRODUCT,
+            params={
+                "product_id": product_id,
+                "return_under_review_version": return_under_review_version,
+                "return_draft_version": return_draft_version,
+                "locale": locale,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def edit_product_v202309(
+        self,
+        product_id: str,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.EditProductV202309RequestCertification | Mapping[str, Any]] | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        is_pre_owned: bool | None = None,
+        listing_platforms: Sequence[str] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        minimum_order_quantity: int | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: str | None = None,
+        shipping_insurance_requirement: str | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EditProductV202309Response:
+        """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
+
+        `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _EDIT_PRODUCT_V202309,
+            params={"product_id": product_id},
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "delivery_option_ids": delivery_option_ids,
+                "description": description,
+                "external_product_id": external_product_id,
+                "is_cod_allowed": is_cod_allowed,
+                "is_pre_owned": is_pre_owned,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "minimum_order_quantity": minimum_order_quantity,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "replicated_products": replicated_products,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_inventory(
+        self,
+        product_id: str,
+        *,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateInventoryResponse:
+        """Set the stock of a product's SKUs in each warehouse.
+
+        `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_INVENTORY,
+            params={"product_id": product_id},
+            body={"skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    async def partial_edit_product_v202309(
+        self,
+        product_id: str,
+        *,
+        brand_id: str | None = None,
+        certifications: Sequence[_t.EditProductV202309RequestCertification | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        listing_platforms: Sequence[str] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: str | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditProductV202309Response:
+        """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
+
+        `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_PRODUCT_V202309,
+            params={"product_id": product_id},
+            body={
+                "brand_id": brand_id,
+                "certifications": certifications,
+                "description": description,
+                "external_product_id": external_product_id,
+                "is_cod_allowed": is_cod_allowed,
+                "listing_platforms": listing_platforms,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "replicated_products": replicated_products,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_price(
+        self,
+        product_id: str,
+        *,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Change the prices of a product's SKUs.
+
+        `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_PRICE,
+            params={"product_id": product_id},
+            body={"skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_global_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        seller_skus: Sequence[str] | None = None,
+        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+    ) -> _t.SearchGlobalProductsPage:
+        """Search the seller's global products by status, SKU and time, one page at a time.
+
+        `POST /product/202312/global_products/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_GLOBAL_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "seller_skus": seller_skus,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+        )
+
+    async def check_listing_prerequisites(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.CheckListingPrerequisitesResponse:
+        """Check, condition by condition, whether the shop may list products.
+
+        `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_LISTING_PREREQUISITES,
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_products_v202312(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        audit_status: Sequence[str] | None = None,
+        category_version: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        listing_platforms: Sequence[str] | None = None,
+        listing_quality_tier: str | None = None,
+        seller_skus: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchProductsV202312Page:
+        """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
+
+        `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_PRODUCTS_V202312,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "audit_status": audit_status,
+                "category_version": category_version,
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "listing_platforms": listing_platforms,
+                "listing_quality_tier": listing_quality_tier,
+                "seller_skus": seller_skus,
+                "sku_ids": sku_ids,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def listing_schemas_v202401(
+        self,
+        *,
+        category_ids: Sequence[float],
+        locale: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.ListingSchemasV202401Response:
+        """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
+
+        `GET /product/202401/listing_schemas`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _LISTING_SCHEMAS_V202401,
+            params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+        )
+
+    async def optimized_images(
+        self,
+        *,
+        images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.OptimizedImagesResponse:
+        """Make optimized copies of product images, such as with a white background.
+
+        `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _OPTIMIZED_IMAGES,
+            body={"images": images},
+            shop_cipher=shop_cipher,
+        )
+
+    async def product_information_issue_diagnosis(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.ProductInformationIssueDiagnosisResponse:
+        """Get the issues found in products' listings and how to fix them.
+
+        `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_products_seo_words(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductsSeoWordsResponse:
+        """Get suggested search keywords for products.
+
+        `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRODUCTS_SEO_WORDS,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_recommended_product_title_and_description(
+        self,
+        *,
+        product_ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
+        """Get suggested titles and descriptions for products.
+
+        `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
+            params={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def listing_schemas(
+        self,
+        *,
+        category_ids: Sequence[float],
+        locale: str | None = None,
+        category_version: str | None = None,
+    ) -> _t.ListingSchemasResponse:
+        """Get the listing schemas of categories, the fields a product in each one needs.
+
+        `GET /product/202407/listing_schemas`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _LISTING_SCHEMAS,
+            params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+        )
+
+    async def create_category_upgrade_task(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Start moving the shop's products to the newer version of the category tree.
+
+        `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_CATEGORY_UPGRADE_TASK,
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_size_charts(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        locales: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        keyword: str | None = None,
+    ) -> _t.SearchSizeChartsPage:
+        """Search the shop's size chart templates by id or keyword, one page at a time.
+
+        `POST /product/202407/sizecharts/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `size_chart` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_SIZE_CHARTS,
+            params={"page_size": page_size, "page_token": page_token, "locales": locales},
+            body={"ids": ids, "keyword": keyword},
+        )
+
+    async def create_manufacturer(
+        self,
+        *,
+        address: str | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
+        registered_trade_name: str | None = None,
+    ) -> _t.CreateManufacturerResponse:
+        """Add a manufacturer's contact details for product compliance and get its id.
+
+        `POST /product/202409/compliance/manufacturers`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_MANUFACTURER,
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+                "registered_trade_name": registered_trade_name,
+            },
+        )
+
+    async def search_manufacturers_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+    ) -> _t.SearchManufacturersV202409Page:
+        """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
+
+        `POST /product/202409/compliance/manufacturers/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_MANUFACTURERS_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+        )
+
+    async def partial_edit_manufacturer(
+        self,
+        manufacturer_id: str,
+        *,
+        address: str | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
+        registered_trade_name: str | None = None,
+    ) -> ResponseModel:
+        """Change the given contact details of a manufacturer.
+
+        `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_MANUFACTURER,
+            params={"manufacturer_id": manufacturer_id},
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+                "registered_trade_name": registered_trade_name,
+            },
+        )
+
+    async def create_responsible_person(
+        self,
+        *,
+        address: _t.AddressInput | Mapping[str, Any] | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+    ) -> _t.CreateResponsiblePersonResponse:
+        """Add a responsible person's contact details for product compliance and get its id.
+
+        `POST /product/202409/compliance/responsible_persons`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_RESPONSIBLE_PERSON,
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+            },
+        )
+
+    async def search_responsible_persons_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+    ) -> _t.SearchResponsiblePersonsV202409Page:
+        """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
+
+        `POST /product/202409/compliance/responsible_persons/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_RESPONSIBLE_PERSONS_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+        )
+
+    async def partial_edit_responsible_person(
+        self,
+        responsible_person_id: str,
+        *,
+        address: _t.AddressInput | Mapping[str, Any] | None = None,
+        email: str | None = None,
+        locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        name: str | None = None,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+    ) -> ResponseModel:
+        """Change the given contact details of a responsible person.
+
+        `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+            params={"responsible_person_id": responsible_person_id},
+            body={
+                "address": address,
+                "email": email,
+                "locale": locale,
+                "name": name,
+                "phone_number": phone_number,
+            },
+        )
+
+    async def diagnoseand_optimize_product(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        product_id: str | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        title: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.DiagnoseandOptimizeProductResponse:
+        """Diagnose a product's content and get suggested fixes for its title, description and images.
+
+        `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "description": description,
+                "main_images": main_images,
+                "optimization_fields": optimization_fields,
+                "product_attributes": product_attributes,
+                "product_id": product_id,
+                "size_chart": size_chart,
+                "title": title,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_manufacturers(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+    ) -> _t.SearchManufacturersPage:
+        """Search the shop's manufacturers by id, keyword or locale, one page at a time.
+
+        `POST /product/202501/compliance/manufacturers/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_MANUFACTURERS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+        )
+
+    async def search_responsible_persons(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        keyword: str | None = None,
+        locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+    ) -> _t.SearchResponsiblePersonsPage:
+        """Search the shop's responsible persons by id, keyword or locale, one page at a time.
+
+        `POST /product/202501/compliance/responsible_persons/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_RESPONSIBLE_PERSONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+        )
+
+    async def search_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        category_version: Literal["v1", "v2"] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_le: int | datetime | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        return_draft_version: bool | None = None,
+        seller_skus: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
+        status: Literal[
+            "ACTIVATE",
+            "ALL",
+            "DELETED",
+            "DRAFT",
+            "FAILED",
+            "FREEZE",
+            "PENDING",
+            "PLATFORM_DEACTIVATED",
+            "SELLER_DEACTIVATED",
+        ]
+        | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_le: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchProductsPage:
+        """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
+
+        `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "audit_status": audit_status,
+                "category_version": category_version,
+                "create_time_ge": create_time_ge,
+                "create_time_le": create_time_le,
+                "listing_platforms": listing_platforms,
+                "listing_quality_tiers": listing_quality_tiers,
+                "return_draft_version": return_draft_version,
+                "seller_skus": seller_skus,
+                "sku_ids": sku_ids,
+                "sns_filter": sns_filter,
+                "status": status,
+                "update_time_ge": update_time_ge,
+                "update_time_le": update_time_le,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_image_translation_tasks(
+        self,
+        *,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateImageTranslationTasksResponse:
+        """Start translating the text in product images into other languages.
+
+        `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_IMAGE_TRANSLATION_TASKS,
+            body={"images": images},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_image_translation_tasks(
+        self,
+        *,
+        translation_task_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetImageTranslationTasksResponse:
+        """Get the status and results of image translation tasks by id.
+
+        `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_IMAGE_TRANSLATION_TASKS,
+            params={"translation_task_ids": translation_task_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_global_listing_rules(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetGlobalListingRulesResponse:
+        """Get how the global seller may list products, such as listing methods and stock allocation.
+
+        `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_LISTING_RULES,
+            shop_cipher=shop_cipher,
+        )
+
+    async def replicate_product(
+        self,
+        product_id: str,
+        *,
+        replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ReplicateProductResponse:
+        """Copy a product to the seller's shops in other markets.
+
+        `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REPLICATE_PRODUCT,
+            params={"product_id": product_id},
+            body={"replicate_target": replicate_target},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_global_replicated_products(
+        self,
+        product_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetGlobalReplicatedProductsResponse:
+        """List the copies of a product made in other markets, with their status.
+
+        `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GLOBAL_REPLICATED_PRODUCTS,
+            params={"product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def partial_edit_global_product(
+        self,
+        global_product_id: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        category_id: str | None = None,
+        brand_id: str | None = None,
+        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
+        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
+        | None = None,
+        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        category_version: Literal["v1", "v2"] | None = None,
+        external_global_product_id: str | None = None,
+    ) -> _t.PartialEditGlobalProductResponse:
+        """Change only the given fields of a global product and get the result in each market.
+
+        `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_GLOBAL_PRODUCT,
+            params={"global_product_id": global_product_id},
+            body={
+                "title": title,
+                "description": description,
+                "category_id": category_id,
+                "brand_id": brand_id,
+                "main_images": main_images,
+                "skus": skus,
+                "package_weight": package_weight,
+                "certifications": certifications,
+                "package_dimensions": package_dimensions,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "video": video,
+                "manufacturer": manufacturer,
+                "manufacturer_ids": manufacturer_ids,
+                "responsible_person_ids": responsible_person_ids,
+                "category_version": category_version,
+                "external_global_product_id": external_global_product_id,
+            },
+        )
+
+    async def edit_product(
+        self,
+        product_id: str,
+        *,
+        description: str,
+        category_id: str,
+        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
+        title: str,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        brand_id: str | None = None,
+        is_cod_allowed: bool | None = None,
+        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
+        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        external_product_id: str | None = None,
+        delivery_option_ids: Sequence[str] | None = None,
+        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        category_version: str | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        is_pre_owned: bool | None = None,
+        minimum_order_quantity: int | None = None,
+        replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
+        | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        auto_translate_enabled: bool | None = None,
+        search_terms: Sequence[str] | None = None,
+        key_product_features: Sequence[str] | None = None,
+        inventory_mode: str | None = None,
+        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
+        | None = None,
+        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
+        | Mapping[str, Any]
+        | None = None,
+        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
+        is_live_quick: bool | None = None,
+        is_blind_box: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EditProductResponse:
+        """Edit a product in full, replacing its SKUs, images and attributes.
+
+        `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _EDIT_PRODUCT,
+            params={"product_id": product_id},
+            body={
+                "description": description,
+                "category_id": category_id,
+                "main_images": main_images,
+                "skus": skus,
+                "title": title,
+                "save_mode": save_mode,
+                "brand_id": brand_id,
+                "is_cod_allowed": is_cod_allowed,
+                "certifications": certifications,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "package_dimensions": package_dimensions,
+                "external_product_id": external_product_id,
+                "delivery_option_ids": delivery_option_ids,
+                "video": video,
+                "category_version": category_version,
+                "manufacturer_ids": manufacturer_ids,
+                "responsible_person_ids": responsible_person_ids,
+                "listing_platforms": listing_platforms,
+                "shipping_insurance_requirement": shipping_insurance_requirement,
+                "is_pre_owned": is_pre_owned,
+                "minimum_order_quantity": minimum_order_quantity,
+                "replicated_products": replicated_products,
+                "subscribe_info_edit": subscribe_info_edit,
+                "shipping_template_id": shipping_template_id,
+                "scheduled_sale": scheduled_sale,
+                "locale": locale,
+                "auto_translate_enabled": auto_translate_enabled,
+                "search_terms": search_terms,
+                "key_product_features": key_product_features,
+                "inventory_mode": inventory_mode,
+                "product_tag_operations": product_tag_operations,
+                "purchase_order_quantity_limit": purchase_order_quantity_limit,
+                "selling_format": selling_format,
+                "is_live_quick": is_live_quick,
+                "is_blind_box": is_blind_box,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def partial_edit_product(
+        self,
+        product_id: str,
+        *,
+        auto_translate_enabled: bool | None = None,
+        brand_id: str | None = None,
+        category_version: str | None = None,
+        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        description: str | None = None,
+        external_product_id: str | None = None,
+        inventory_mode: str | None = None,
+        is_cod_allowed: bool | None = None,
+        key_product_features: Sequence[str] | None = None,
+        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
+        locale: Literal[
+            "cs-CZ",
+            "de-AT",
+            "de-BE",
+            "de-DE",
+            "el-GR",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-BE",
+            "fr-FR",
+            "hu-HU",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "nl-BE",
+            "nl-NL",
+            "pl-PL",
+            "pt-BR",
+            "pt-PT",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
+        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer_ids: Sequence[str] | None = None,
+        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
+        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
+        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
+        | None = None,
+        responsible_person_ids: Sequence[str] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
+        search_terms: Sequence[str] | None = None,
+        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
+        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        title: str | None = None,
+        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        is_blind_box: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditProductResponse:
+        """Change only the given fields of a product and leave the rest as it is.
+
+        `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_PRODUCT,
+            params={"product_id": product_id},
+            body={
+                "auto_translate_enabled": auto_translate_enabled,
+                "brand_id": brand_id,
+                "category_version": category_version,
+                "certifications": certifications,
+                "description": description,
+                "external_product_id": external_product_id,
+                "inventory_mode": inventory_mode,
+                "is_cod_allowed": is_cod_allowed,
+                "key_product_features": key_product_features,
+                "listing_platforms": listing_platforms,
+                "locale": locale,
+                "main_images": main_images,
+                "manufacturer_ids": manufacturer_ids,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "pod_info": pod_info,
+                "product_attributes": product_attributes,
+                "replicated_products": replicated_products,
+                "responsible_person_ids": responsible_person_ids,
+                "save_mode": save_mode,
+                "scheduled_sale": scheduled_sale,
+                "search_terms": search_terms,
+                "size_chart": size_chart,
+                "skus": skus,
+                "subscribe_info_edit": subscribe_info_edit,
+                "title": title,
+                "video": video,
+                "is_blind_box": is_blind_box,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_products_for_compliance_auditing(
+        self,
+        *,
+        page_size: int,
+        shop_cipher: str | None = None,
+        category_asset_cipher: str | None = None,
+        page_token: str | None = None,
+        product_title: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        seller_id: str | None = None,
+        category_ids: Sequence[str] | None = None,
+        brand_ids: Sequence[str] | None = None,
+        seller_name: str | None = None,
+    ) -> _t.SearchProductsForComplianceAuditingPage:
+        """Search listed products by title, id, category, brand or seller for a compliance audit.
+
+        `POST /product/202601/compliance/auditing/research`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
+            params={
+                "shop_cipher": shop_cipher,
+                "category_asset_cipher": category_asset_cipher,
+                "page_token": page_token,
+                "page_size": page_size,
+            },
+            body={
+                "product_title": product_title,
+                "product_ids": product_ids,
+                "seller_id": seller_id,
+                "category_ids": category_ids,
+                "brand_ids": brand_ids,
+                "seller_name": seller_name,
+            },
+        )
+
+    async def get_product_package_recommendations(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductPackageRecommendationsPage:
+        """Get suggested package weight and dimensions for products whose package data looks wrong.
+
+        `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRODUCT_PACKAGE_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def submit_size_chart_appeal(
+        self,
+        *,
+        product_id: int,
+        appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Appeal against a size chart issue flagged on a product.
+
+        `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SUBMIT_SIZE_CHART_APPEAL,
+            body={"product_id": product_id, "appeal_message": appeal_message},
+            shop_cipher=shop_cipher,
+        )
+
+    async def list_opportunities(
+        self,
+        *,
+        page_size: int,
+        opportunity_type: Literal["CATEGORY", "KEYWORD", "PRODUCT"],
+        page_token: str | None = None,
+        locale: str | None = None,
+        category_ids: Sequence[str] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        tag_codes: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ListOpportunitiesResponse:
+        """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
+
+        `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _LIST_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token, "locale": locale},
+            body={
+                "opportunity_type": opportunity_type,
+                "category_ids": category_ids,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "tag_codes": tag_codes,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_submission_records(
+        self,
+        *,
+        page_size: int,
+        status: str | None = None,
+        opportunity_id: str | None = None,
+        product_id: str | None = None,
+        submit_time_ge: int | datetime | None = None,
+        submit_time_lt: int | datetime | None = None,
+        page_token: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSubmissionRecordsResponse:
+        """List the products submitted to opportunities, by status, product and time, one page at a time.
+
+        `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SUBMISSION_RECORDS,
+            params={
+                "status": status,
+                "opportunity_id": opportunity_id,
+                "product_id": product_id,
+                "submit_time_ge": submit_time_ge,
+                "submit_time_lt": submit_time_lt,
+                "page_token": page_token,
+                "page_size": page_size,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_opportunity_detail(
+        self,
+        opportunity_id: str,
+        *,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetOpportunityDetailResponse:
+        """Get the detail of one product opportunity.
+
+        `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_OPPORTUNITY_DETAIL,
+            params={"opportunity_id": opportunity_id, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def submit_product_via_opportunity(
+        self,
+        opportunity_id: str,
+        *,
+        product_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.SubmitProductViaOpportunityResponse:
+        """Submit a product in answer to a product opportunity.
+
+        `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SUBMIT_PRODUCT_VIA_OPPORTUNITY,
+            params={"opportunity_id": opportunity_id},
+            body={"product_id": product_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_gpa_upgrade_task(
+        self,
+    ) -> ResponseModel:
+        """Start the task that upgrades the seller's products to global product association (GPA).
+
+        `POST /product/202604/products/gpa_upgrade_task`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_GPA_UPGRADE_TASK,
+            body={},
+        )
+
+    async def list_product_skpp_statuses(
+        self,
+        *,
+        locale: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        skpp_status: str | None = None,
+        page_size: int | None = None,
+        page_no: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ListProductSkppStatusesResponse:
+        """List products' status in the SKPP incentive program, by product or status, page by page.
+
+        `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _LIST_PRODUCT_SKPP_STATUSES,
+            params={"locale": locale},
+            body={
+                "product_ids": product_ids,
+                "skpp_status": skpp_status,
+                "page_size": page_size,
+                "page_no": page_no,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_skpp_summary(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopSkppSummaryResponse:
+        """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
+
+        `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_SKPP_SUMMARY,
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_product_skpp_detail(
+        self,
+        product_id: str,
+        *,
+        locale: Literal[
+            "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetProductSkppDetailResponse:
+        """Get a product's SKPP score, tasks and rewards.
+
+        `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRODUCT_SKPP_DETAIL,
+            params={"product_id": product_id, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_stock_operation_settings(
+        self,
+        *,
+        seller_id: str,
+        sku_ids: Sequence[str] | None = None,
+        stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateStockOperationSettingsResponse:
+        """Turn automatic restocking on or off for SKUs.
+
+        `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_STOCK_OPERATION_SETTINGS,
+            body={
+                "seller_id": seller_id,
+                "sku_ids": sku_ids,
+                "stock_operation_setting": stock_operation_setting,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def suggest_brands(
+        self,
+        *,
+        product_title: str,
+        category_id: str | None = None,
+        description: str | None = None,
+        images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SuggestBrandsResponse:
+        """Suggest brands for a product from its title, category, description and images.
+
+        `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SUGGEST_BRANDS,
+            body={
+                "product_title": product_title,
+                "category_id": category_id,
+                "description": description,
+                "images": images,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def predict_product_package_dimensions_and_weight(
+        self,
+        *,
+        category_id: str,
+        shop_cipher: str | None = None,
+    ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
+        """Predict the package dimensions and weight of a product in a category.
+
+        `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
+            body={"category_id": category_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def recommend_required_product_properties(
+        self,
+        *,
+        category_id: str,
+        product_title: str,
+        description: str | None = None,
+        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
+        | None = None,
+        sales_properties: Sequence[
+            _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
+        ]
+        | None = None,
+        target_property_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RecommendRequiredProductPropertiesResponse:
+        """Suggest values for a category's required attributes from a product's title, text and images.
+
+        `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES,
+            body={
+                "category_id": category_id,
+                "product_title": product_title,
+                "description": description,
+                "images": images,
+                "sales_properties": sales_properties,
+                "target_property_ids": target_property_ids,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def submit_strikethrough_price(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str,
+        skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        shop_cipher: str | None = None,
+    ) -> _t.SubmitStrikethroughPriceResponse:
+        """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
+
+        `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SUBMIT_STRIKETHROUGH_PRICE,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_size_chart_v2(
+        self,
+        *,
+        category_id: str,
+        size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
+        size_chart_mode: str,
+        template_name: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateSizeChartV2Response:
+        """Create a size chart template for a category and get its id.
+
+        `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_SIZE_CHART_V2,
+            body={
+                "category_id": category_id,
+                "size_chart_data": size_chart_data,
+                "size_chart_mode": size_chart_mode,
+                "template_name": template_name,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def edit_size_chart_v2(
+        self,
+        *,
+        size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
+        size_chart_id: str,
+        template_name: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EditSizeChartV2Response:
+        """Change a size chart template's name or data.
+
+        `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _EDIT_SIZE_CHART_V2,
             body={
                 "size_chart_data": size_chart_data,

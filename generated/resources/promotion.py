@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import promotion as _t
 
-__all__ = ["OPERATIONS", "PromotionResource"]
+__all__ = ["OPERATIONS", "AsyncPromotionResource", "PromotionResource"]
 
 _CREATE_ACTIVITY: Operation[_t.CreateActivityResponse] = Operation(
     id="promotion.create_activity",
@@ -214,7 +214,7 @@ class PromotionResource(SyncResource):
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `activities` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `activities` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -379,7 +379,7 @@ class PromotionResource(SyncResource):
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `coupons` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `coupons` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -423,6 +423,290 @@ class PromotionResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _REPUBLISH_ACTIVITY,
+            params={"activity_id": activity_id},
+            body={"end_time": end_time, "begin_time": begin_time},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncPromotionResource(AsyncResource):
+    """Promotions of the shop: discount activities and coupons. (async: every method is awaited)"""
+
+    async def create_activity(
+        self,
+        *,
+        activity_type: Literal[
+            "BUY_MORE_SAVE_MORE",
+            "BUY_X_GET_Y",
+            "DIRECT_DISCOUNT",
+            "FIXED_PRICE",
+            "FLASHSALE",
+            "GIFT_WITH_PURCHASE",
+            "SHIPPING_DISCOUNT",
+        ]
+        | None = None,
+        begin_time: int | datetime | None = None,
+        discount: _t.DiscountInput | Mapping[str, Any] | None = None,
+        duration_type: str | None = None,
+        end_time: int | datetime | None = None,
+        participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
+        product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
+        title: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateActivityResponse:
+        """Create a promotion activity, such as a discount or flash sale, and get its id.
+
+        `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_ACTIVITY,
+            body={
+                "activity_type": activity_type,
+                "begin_time": begin_time,
+                "discount": discount,
+                "duration_type": duration_type,
+                "end_time": end_time,
+                "participation_limit": participation_limit,
+                "product_level": product_level,
+                "title": title,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_activities(
+        self,
+        *,
+        activity_title: str | None = None,
+        activity_type: Literal[
+            "BUY_MORE_SAVE_MORE",
+            "BUY_X_GET_Y",
+            "DIRECT_DISCOUNT",
+            "FIXED_PRICE",
+            "FLASHSALE",
+            "GIFT_WITH_PURCHASE",
+            "SHIPPING_DISCOUNT",
+        ]
+        | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchActivitiesPage:
+        """Search the shop's promotion activities by title, type and status, one page at a time.
+
+        `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `activities` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_ACTIVITIES,
+            body={
+                "activity_title": activity_title,
+                "activity_type": activity_type,
+                "page_size": page_size,
+                "page_token": page_token,
+                "status": status,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_activity(
+        self,
+        activity_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetActivityResponse:
+        """Get one promotion activity with its discount, schedule and products.
+
+        `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ACTIVITY,
+            params={"activity_id": activity_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_activity(
+        self,
+        activity_id: str,
+        *,
+        begin_time: int | datetime | None = None,
+        discount: _t.DiscountInput | Mapping[str, Any] | None = None,
+        duration_type: str | None = None,
+        end_time: int | datetime | None = None,
+        participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
+        product_level: str | None = None,
+        title: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateActivityResponse:
+        """Change a promotion activity's title, schedule or discount.
+
+        `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_ACTIVITY,
+            params={"activity_id": activity_id},
+            body={
+                "begin_time": begin_time,
+                "discount": discount,
+                "duration_type": duration_type,
+                "end_time": end_time,
+                "participation_limit": participation_limit,
+                "product_level": product_level,
+                "title": title,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def deactivate_activity(
+        self,
+        activity_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.DeactivateActivityResponse:
+        """End a promotion activity before its scheduled end.
+
+        `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _DEACTIVATE_ACTIVITY,
+            params={"activity_id": activity_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def remove_activity_product(
+        self,
+        activity_id: str,
+        *,
+        product_ids: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RemoveActivityProductResponse:
+        """Remove products or SKUs from a promotion activity.
+
+        `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_ACTIVITY_PRODUCT,
+            params={"activity_id": activity_id},
+            body={"product_ids": product_ids, "sku_ids": sku_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_activity_product(
+        self,
+        activity_id: str,
+        *,
+        body_activity_id: str | None = None,
+        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateActivityProductResponse:
+        """Add products to a promotion activity or change their promotion prices.
+
+        `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_ACTIVITY_PRODUCT,
+            params={"activity_id": activity_id},
+            body={"activity_id": body_activity_id, "products": products},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_coupons_delete(
+        self,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
+
+        `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
+        through as given and the answer is an open `ResponseModel`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_COUPONS_DELETE,
+            params={
+                **(query or {}),
+            },
+            body=body,
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_coupons(
+        self,
+        *,
+        page_token: str | None = None,
+        page_size: int | None = None,
+        display_type: Sequence[str] | None = None,
+        status: Sequence[str] | None = None,
+        title_keyword: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCouponsPage:
+        """Search the shop's coupons by status, display type and title, one page at a time.
+
+        `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `coupons` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_COUPONS,
+            params={"page_token": page_token, "page_size": page_size},
+            body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_coupon(
+        self,
+        coupon_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCouponResponse:
+        """Get one coupon with its discount, threshold, validity and usage limits.
+
+        `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_COUPON,
+            params={"coupon_id": coupon_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def republish_activity(
+        self,
+        activity_id: str,
+        *,
+        end_time: int | datetime | None = None,
+        begin_time: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.RepublishActivityResponse:
+        """Run a promotion activity again with a new start and end time.
+
+        `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _REPUBLISH_ACTIVITY,
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},

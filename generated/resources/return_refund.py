@@ -11,10 +11,10 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import return_refund as _t
 
-__all__ = ["OPERATIONS", "ReturnRefundResource"]
+__all__ = ["OPERATIONS", "AsyncReturnRefundResource", "ReturnRefundResource"]
 
 _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
@@ -360,7 +360,7 @@ class ReturnRefundResource(SyncResource):
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `cancellations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -561,7 +561,7 @@ class ReturnRefundResource(SyncResource):
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `return_orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -794,7 +794,7 @@ class ReturnRefundResource(SyncResource):
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `cancellations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -967,7 +967,7 @@ class ReturnRefundResource(SyncResource):
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `return_orders` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1012,7 +1012,7 @@ class ReturnRefundResource(SyncResource):
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `aftersales_requests` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `aftersales_requests` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1041,7 +1041,7 @@ class ReturnRefundResource(SyncResource):
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `.auto_paging_iter()` yields the `return_merchandise_authorizations` of every page.
+        Returns one page; `page.auto_paging_iter()` yields the `return_merchandise_authorizations` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1155,6 +1155,858 @@ class ReturnRefundResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _REVIEW_AFTERSALES_REQUESTS,
+            body={"aftersales_request_decisions": aftersales_request_decisions},
+            shop_cipher=shop_cipher,
+        )
+
+
+class AsyncReturnRefundResource(AsyncResource):
+    """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions. (async: every method is awaited)"""
+
+    async def cancel_order_v202309(
+        self,
+        *,
+        cancel_reason: str | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CancelOrderV202309Response:
+        """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
+
+        `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CANCEL_ORDER_V202309,
+            body={
+                "cancel_reason": cancel_reason,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "skus": skus,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_cancellations_v202309(
+        self,
+        *,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        page_size: str | None = None,
+        page_token: str | None = None,
+        buyer_user_ids: Sequence[str] | None = None,
+        cancel_ids: Sequence[str] | None = None,
+        cancel_status: Sequence[str] | None = None,
+        cancel_types: Sequence[str] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        locale: str | None = None,
+        order_ids: Sequence[str] | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCancellationsV202309Page:
+        """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
+
+        `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CANCELLATIONS_V202309,
+            params={
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+            body={
+                "buyer_user_ids": buyer_user_ids,
+                "cancel_ids": cancel_ids,
+                "cancel_status": cancel_status,
+                "cancel_types": cancel_types,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "locale": locale,
+                "order_ids": order_ids,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def approve_cancellation(
+        self,
+        cancel_id: str,
+        *,
+        idempotency_key: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Accept a buyer's request to cancel an order.
+
+        `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _APPROVE_CANCELLATION,
+            params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
+            shop_cipher=shop_cipher,
+        )
+
+    async def reject_cancellation(
+        self,
+        cancel_id: str,
+        *,
+        idempotency_key: str | None = None,
+        comment: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
+        reject_reason: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
+
+        `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REJECT_CANCELLATION,
+            params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
+            body={"comment": comment, "images": images, "reject_reason": reject_reason},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_aftersale_eligibility_v202309(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202309Response:
+        """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
+
+        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202309,
+            params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
+            shop_cipher=shop_cipher,
+        )
+
+    async def calculate_refund_v202309(
+        self,
+        *,
+        handover_method: str | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        reason_name: str | None = None,
+        request_type: str | None = None,
+        shipment_type: str | None = None,
+        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CalculateRefundV202309Response:
+        """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
+
+        `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CALCULATE_REFUND_V202309,
+            body={
+                "handover_method": handover_method,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "reason_name": reason_name,
+                "request_type": request_type,
+                "shipment_type": shipment_type,
+                "skus": skus,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_reject_reasons(
+        self,
+        *,
+        return_or_cancel_id: str,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetRejectReasonsResponse:
+        """List the reasons the seller may give to reject a return or cancellation.
+
+        `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_REJECT_REASONS,
+            params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_return_v202309(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        currency: str | None = None,
+        handover_method: str | None = None,
+        order_id: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        refund_total: str | None = None,
+        return_reason: str | None = None,
+        return_type: str | None = None,
+        shipment_type: str | None = None,
+        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateReturnV202309Response:
+        """Open a return or refund request for some items of an order (the 202309 shape).
+
+        `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_RETURN_V202309,
+            params={"idempotency_key": idempotency_key},
+            body={
+                "currency": currency,
+                "handover_method": handover_method,
+                "order_id": order_id,
+                "order_line_item_ids": order_line_item_ids,
+                "refund_total": refund_total,
+                "return_reason": return_reason,
+                "return_type": return_type,
+                "shipment_type": shipment_type,
+                "skus": skus,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_returns_v202309(
+        self,
+        *,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        page_size: str | None = None,
+        page_token: str | None = None,
+        arbitration_status: Sequence[str] | None = None,
+        buyer_user_ids: Sequence[str] | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        locale: str | None = None,
+        order_ids: Sequence[str] | None = None,
+        return_ids: Sequence[str] | None = None,
+        return_status: Sequence[str] | None = None,
+        return_types: Sequence[str] | None = None,
+        seller_proposed_return_type: Sequence[str] | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchReturnsV202309Page:
+        """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
+
+        `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_RETURNS_V202309,
+            params={
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+            body={
+                "arbitration_status": arbitration_status,
+                "buyer_user_ids": buyer_user_ids,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "locale": locale,
+                "order_ids": order_ids,
+                "return_ids": return_ids,
+                "return_status": return_status,
+                "return_types": return_types,
+                "seller_proposed_return_type": seller_proposed_return_type,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def approve_return(
+        self,
+        return_id: str,
+        *,
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
+        decision: Literal[
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REFUND",
+            "APPROVE_REPLACEMENT",
+            "APPROVE_RETURN",
+            "DIRECT_REFUND",
+            "ISSUE_REPLACEMENT_REFUND",
+            "OFFER_PARTIAL_REFUND",
+        ]
+        | None = None,
+        partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Approve a return or refund request, in full or with a partial refund.
+
+        `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _APPROVE_RETURN,
+            params={"return_id": return_id, "idempotency_key": idempotency_key},
+            body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_return_records(
+        self,
+        return_id: str,
+        *,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetReturnRecordsResponse:
+        """Get the history of events of a return request.
+
+        `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_RETURN_RECORDS,
+            params={"return_id": return_id, "locale": locale},
+            shop_cipher=shop_cipher,
+        )
+
+    async def reject_return_v202309(
+        self,
+        return_id: str,
+        *,
+        idempotency_key: str | None = None,
+        comment: str | None = None,
+        decision: str | None = None,
+        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
+        reject_reason: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
+
+        `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REJECT_RETURN_V202309,
+            params={"return_id": return_id, "idempotency_key": idempotency_key},
+            body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
+            shop_cipher=shop_cipher,
+        )
+
+    async def upload_return_shipping_information(
+        self,
+        *,
+        return_ids: Sequence[str],
+        tracking_number: str,
+        return_provider_id: str,
+        return_shipping_label: FileInput,
+        return_qr_code: FileInput,
+        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
+
+        `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_RETURN_SHIPPING_INFORMATION,
+            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            form={
+                "tracking_number": tracking_number,
+                "return_provider_id": return_provider_id,
+                "return_shipping_label": return_shipping_label,
+                "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_decision_eligibility(
+        self,
+        *,
+        return_or_cancel_id: str,
+        check_decisions: Sequence[
+            Literal[
+                "APPROVE_RECEIVED_PACKAGE",
+                "APPROVE_REFUND",
+                "APPROVE_REPLACEMENT",
+                "APPROVE_REQUEST_CANCEL",
+                "APPROVE_RETURN",
+                "DIRECT_REFUND",
+                "ISSUE_EXCHANGE_REFUND",
+                "ISSUE_REPLACEMENT_REFUND",
+                "REJECT_RECEIVED_PACKAGE",
+                "REJECT_REFUND",
+                "REJECT_REPLACEMENT",
+                "REJECT_REQUEST_CANCEL",
+                "REJECT_RETURN",
+            ]
+        ]
+        | None = None,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetDecisionEligibilityResponse:
+        """Check which decisions the seller may take on a return or cancellation request.
+
+        `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_DECISION_ELIGIBILITY,
+            params={
+                "return_or_cancel_id": return_or_cancel_id,
+                "check_decisions": check_decisions,
+                "locale": locale,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def cancel_order(
+        self,
+        *,
+        order_id: str,
+        cancel_reason: str,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CancelOrderResponse:
+        """Cancel an order, or some of its items or lines, as the seller, giving a reason.
+
+        `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CANCEL_ORDER,
+            body={
+                "order_id": order_id,
+                "cancel_reason": cancel_reason,
+                "skus": skus,
+                "order_line_item_ids": order_line_item_ids,
+                "order_line_list": order_line_list,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_cancellations(
+        self,
+        *,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: str | None = None,
+        page_token: str | None = None,
+        cancel_ids: Sequence[str] | None = None,
+        order_ids: Sequence[str] | None = None,
+        buyer_user_ids: Sequence[str] | None = None,
+        cancel_types: Sequence[Literal["BUYER_CANCEL", "CANCEL"]] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+            ]
+        ]
+        | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        locale: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCancellationsPage:
+        """Search cancellation requests by order, buyer, type, status and time, one page at a time.
+
+        `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CANCELLATIONS,
+            params={
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+            body={
+                "cancel_ids": cancel_ids,
+                "order_ids": order_ids,
+                "buyer_user_ids": buyer_user_ids,
+                "cancel_types": cancel_types,
+                "cancel_status": cancel_status,
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+                "locale": locale,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_aftersale_eligibility(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
+        request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityResponse:
+        """Check which items of an order can still be cancelled, refunded or returned, and by whom.
+
+        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def calculate_refund(
+        self,
+        *,
+        order_id: str,
+        request_type: str,
+        reason_name: str,
+        shipment_type: str | None = None,
+        handover_method: str | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CalculateRefundResponse:
+        """Work out how much would be refunded for a cancellation or return, without creating it.
+
+        `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CALCULATE_REFUND,
+            body={
+                "order_id": order_id,
+                "request_type": request_type,
+                "reason_name": reason_name,
+                "shipment_type": shipment_type,
+                "handover_method": handover_method,
+                "order_line_item_ids": order_line_item_ids,
+                "skus": skus,
+                "order_line_list": order_line_list,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_return(
+        self,
+        *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
+        idempotency_key: str | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        order_line_item_ids: Sequence[str] | None = None,
+        refund_total: str | None = None,
+        currency: str | None = None,
+        shipment_type: str | None = None,
+        handover_method: str | None = None,
+        order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateReturnResponse:
+        """Open a return or refund request for some items or lines of an order.
+
+        `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_RETURN,
+            params={"idempotency_key": idempotency_key},
+            body={
+                "order_id": order_id,
+                "return_reason": return_reason,
+                "return_type": return_type,
+                "skus": skus,
+                "order_line_item_ids": order_line_item_ids,
+                "refund_total": refund_total,
+                "currency": currency,
+                "shipment_type": shipment_type,
+                "handover_method": handover_method,
+                "order_line_list": order_line_list,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_returns(
+        self,
+        *,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: str | None = None,
+        page_token: str | None = None,
+        return_ids: Sequence[str] | None = None,
+        order_ids: Sequence[str] | None = None,
+        buyer_user_ids: Sequence[str] | None = None,
+        return_types: Sequence[Literal["EXCHANGE", "REFUND", "REPLACEMENT", "RETURN_AND_REFUND"]]
+        | None = None,
+        return_status: Sequence[
+            Literal[
+                "AWAITING_BUYER_RESPONSE",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "EXCHANGE_REQUEST_CANCEL",
+                "EXCHANGE_REQUEST_COMPLETE",
+                "EXCHANGE_REQUEST_PENDING",
+                "EXCHANGE_REQUEST_REFUND_SUCCESS",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "REJECT_RECEIVE_PACKAGE",
+                "REPLACEMENT_REQUEST_CANCEL",
+                "REPLACEMENT_REQUEST_COMPLETE",
+                "REPLACEMENT_REQUEST_PENDING",
+                "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+                "REPLACEMENT_REQUEST_REJECT",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            ]
+        ]
+        | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
+        create_time_ge: int | datetime | None = None,
+        arbitration_status: Sequence[Literal["CLOSED", "IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER"]]
+        | None = None,
+        update_time_ge: int | datetime | None = None,
+        update_time_lt: int | datetime | None = None,
+        locale: str | None = None,
+        create_time_lt: int | datetime | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchReturnsPage:
+        """Search return and refund requests by order, buyer, type, status and time, one page at a time.
+
+        `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_RETURNS,
+            params={
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "page_size": page_size,
+                "page_token": page_token,
+            },
+            body={
+                "return_ids": return_ids,
+                "order_ids": order_ids,
+                "buyer_user_ids": buyer_user_ids,
+                "return_types": return_types,
+                "return_status": return_status,
+                "seller_proposed_return_type": seller_proposed_return_type,
+                "create_time_ge": create_time_ge,
+                "arbitration_status": arbitration_status,
+                "update_time_ge": update_time_ge,
+                "update_time_lt": update_time_lt,
+                "locale": locale,
+                "create_time_lt": create_time_lt,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_aftersales_requests(
+        self,
+        *,
+        locale: str | None = None,
+        whitelisted_data_fields: Sequence[
+            Literal["LINE_ITEMS", "RETURN_MERCHANDISE_AUTHORIZATIONS", "SKU_RETURN_REQUESTS"]
+        ]
+        | None = None,
+        filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
+        sort: _t.SortInput | Mapping[str, Any] | None = None,
+        pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchAftersalesRequestsPage:
+        """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
+
+        `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `aftersales_requests` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_AFTERSALES_REQUESTS,
+            params={"locale": locale},
+            body={
+                "whitelisted_data_fields": whitelisted_data_fields,
+                "filters": filters,
+                "sort": sort,
+                "pagination": pagination,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_return_merchandise_authorizations(
+        self,
+        *,
+        locale: str | None = None,
+        whitelisted_data_fields: Sequence[Literal["LINE_ITEMS", "SKU_RETURN_REQUESTS"]] | None = None,
+        filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
+        sort: _t.SortInput | Mapping[str, Any] | None = None,
+        pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
+        """Search return merchandise authorizations (RMAs) with filters, one page at a time.
+
+        `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_merchandise_authorizations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS,
+            params={"locale": locale},
+            body={
+                "whitelisted_data_fields": whitelisted_data_fields,
+                "filters": filters,
+                "sort": sort,
+                "pagination": pagination,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def reject_return(
+        self,
+        return_id: str,
+        *,
+        decision: Literal[
+            "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG",
+            "REJECT_RECEIVED_PACKAGE",
+            "REJECT_REFUND",
+            "REJECT_REPLACEMENT",
+            "REJECT_RETURN",
+        ],
+        reject_reason: str,
+        idempotency_key: str | None = None,
+        comment: str | None = None,
+        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
+
+        `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REJECT_RETURN,
+            params={"return_id": return_id, "idempotency_key": idempotency_key},
+            body={
+                "decision": decision,
+                "reject_reason": reject_reason,
+                "comment": comment,
+                "images": images,
+                "partial_refund_amount": partial_refund_amount,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_available_review_decisions(
+        self,
+        *,
+        seller_id: int,
+        return_or_cancel_id: str,
+        locale: str | None = None,
+        check_decisions: Sequence[
+            Literal[
+                "APPROVE_RECEIVED_PACKAGE",
+                "APPROVE_REFUND",
+                "APPROVE_REPLACEMENT",
+                "APPROVE_REQUEST_CANCEL",
+                "APPROVE_RETURN",
+                "DIRECT_REFUND",
+                "ISSUE_EXCHANGE_REFUND",
+                "ISSUE_REPLACEMENT_REFUND",
+                "OFFER_PARTIAL_REFUND",
+                "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG",
+                "REJECT_RECEIVED_PACKAGE",
+                "REJECT_REFUND",
+                "REJECT_REPLACEMENT",
+                "REJECT_REQUEST_CANCEL",
+                "REJECT_RETURN",
+            ]
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAvailableReviewDecisionsResponse:
+        """List the decisions the seller may take on each line of a return or cancellation request.
+
+        `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AVAILABLE_REVIEW_DECISIONS,
+            params={
+                "seller_id": seller_id,
+                "return_or_cancel_id": return_or_cancel_id,
+                "locale": locale,
+                "check_decisions": check_decisions,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def review_aftersales_requests(
+        self,
+        *,
+        aftersales_request_decisions: Sequence[
+            _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
+        ]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ReviewAftersalesRequestsResponse:
+        """Record the seller's decision on each line of one or more after-sales requests.
+
+        `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import seller as _t
 
-__all__ = ["OPERATIONS", "SellerResource"]
+__all__ = ["OPERATIONS", "AsyncSellerResource", "SellerResource"]
 
 _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
@@ -84,5 +84,48 @@ class SellerResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _GET_SHOP_GROUP_AND_RELATED_SHOPS,
+        )
+
+
+class AsyncSellerResource(AsyncResource):
+    """The seller's shops and permissions. (async: every method is awaited)"""
+
+    async def get_seller_permissions(
+        self,
+    ) -> _t.GetSellerPermissionsResponse:
+        """List the permissions of the seller's account.
+
+        `GET /seller/202309/permissions`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SELLER_PERMISSIONS,
+        )
+
+    async def get_active_shops(
+        self,
+    ) -> _t.GetActiveShopsResponse:
+        """List the seller's active shops and their regions.
+
+        `GET /seller/202309/shops`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_ACTIVE_SHOPS,
+        )
+
+    async def get_shop_group_and_related_shops(
+        self,
+    ) -> _t.GetShopGroupAndRelatedShopsResponse:
+        """Get the seller's shop group and the shops in it.
+
+        `GET /seller/202601/shop_groups`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,
         )

@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import supply_chain as _t
 
-__all__ = ["OPERATIONS", "SupplyChainResource"]
+__all__ = ["OPERATIONS", "AsyncSupplyChainResource", "SupplyChainResource"]
 
 _CONFIRM_PACKAGE_SHIPMENT: Operation[_t.ConfirmPackageShipmentResponse] = Operation(
     id="supply_chain.confirm_package_shipment",
@@ -43,6 +43,27 @@ class SupplyChainResource(SyncResource):
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
+            _CONFIRM_PACKAGE_SHIPMENT,
+            body={"packages": packages, "warehouse_provider_id": warehouse_provider_id},
+        )
+
+
+class AsyncSupplyChainResource(AsyncResource):
+    """Shipments reported by warehouse providers. (async: every method is awaited)"""
+
+    async def confirm_package_shipment(
+        self,
+        *,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
+        warehouse_provider_id: str | None = None,
+    ) -> _t.ConfirmPackageShipmentResponse:
+        """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
+
+        `POST /supply_chain/202309/packages/sync`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
             _CONFIRM_PACKAGE_SHIPMENT,
             body={"packages": packages, "warehouse_provider_id": warehouse_provider_id},
         )
