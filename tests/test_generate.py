@@ -135,3 +135,42 @@ def test_make_generate_prints_its_time() -> None:
     assert result.returncode != 0
     proc = subprocess.run(["make", "-s", "-n", "generate"], cwd=ROOT, capture_output=True, text=True)
     assert "codegen.generate" in proc.stdout
+
+
+def test_openapi_document_describes_every_operation() -> None:
+    import json
+
+    doc = json.loads((ROOT / "generated" / "openapi.json").read_text())
+    assert doc["openapi"] == "3.1.0"
+    operations = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
+    assert len(operations) == 399
+    assert len({op["operationId"] for _, _, op in operations}) == 399
+    schemas = doc["components"]["schemas"]
+
+    def refs(node: object) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [r for value in node.values() for r in refs(value)]
+        if isinstance(node, list):
+            return [r for item in node for r in refs(item)]
+        return []
+
+    dangling = {r for r in refs(doc) if r.removeprefix("#/components/schemas/") not in schemas}
+    assert dangling == set()
+    ship = doc["paths"]["/fulfillment/202309/packages/{package_id}/ship"]["post"]
+    assert {p["name"] for p in ship["parameters"]} >= {
+        "app_key",
+        "timestamp",
+        "sign",
+        "shop_cipher",
+        "package_id",
+    }
+    assert ship["x-retry-safe"] is False
+
+
+def test_api_reference_has_a_page_per_domain() -> None:
+    docs = ROOT / "generated" / "docs"
+    pages = sorted(p.stem for p in docs.glob("*.md") if p.stem != "README")
+    assert len(pages) == 21
+    order = (docs / "order.md").read_text()
+    assert "## `get_order_list`" in order and "`page_size` | query | `int` | yes" in order
