@@ -438,7 +438,7 @@ def write(files: dict[str, str], out: Path) -> None:
             "check",
             *RUFF_ARGS,
             "--select",
-            "I,F401",
+            "I,F401,RUF022",
             "--fix",
             "--quiet",
             "--config",

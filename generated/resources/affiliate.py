@@ -12,7 +12,7 @@ from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate as _t
 
-__all__ = ["OPERATIONS", "AsyncAffiliateResource", "AffiliateResource"]
+__all__ = ["OPERATIONS", "AffiliateResource", "AsyncAffiliateResource"]
 
 _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     id="affiliate.get_live_room_info",

@@ -14,7 +14,7 @@ from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate_creator as _t
 
-__all__ = ["OPERATIONS", "AsyncAffiliateCreatorResource", "AffiliateCreatorResource"]
+__all__ = ["OPERATIONS", "AffiliateCreatorResource", "AsyncAffiliateCreatorResource"]
 
 _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT: Operation[_t.CreatorSearchOpenCollaborationProductPage] = (
     Operation(

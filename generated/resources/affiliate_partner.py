@@ -13,7 +13,7 @@ from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate_partner as _t
 
-__all__ = ["OPERATIONS", "AsyncAffiliatePartnerResource", "AffiliatePartnerResource"]
+__all__ = ["OPERATIONS", "AffiliatePartnerResource", "AsyncAffiliatePartnerResource"]
 
 _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignListPage] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_list",

@@ -14,7 +14,7 @@ from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import affiliate_seller as _t
 
-__all__ = ["OPERATIONS", "AsyncAffiliateSellerResource", "AffiliateSellerResource"]
+__all__ = ["OPERATIONS", "AffiliateSellerResource", "AsyncAffiliateSellerResource"]
 
 _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_settings",

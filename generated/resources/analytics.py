@@ -13,7 +13,7 @@ from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import analytics as _t
 
-__all__ = ["OPERATIONS", "AsyncAnalyticsResource", "AnalyticsResource"]
+__all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
 
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
