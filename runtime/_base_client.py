@@ -237,10 +237,7 @@ class BaseClient:
         if stored.access_token == mine.access_token and stored.refresh_token == mine.refresh_token:
             return
         if not mine.access_token or (stored.access_token_expire or 0) >= (mine.access_token_expire or 0):
-            mine.access_token = stored.access_token
-            mine.access_token_expire = stored.access_token_expire
-            mine.refresh_token = stored.refresh_token
-            mine.refresh_token_expire = stored.refresh_token_expire
+            mine.assign(stored)
         elif initial:
             self._persist()
 
@@ -248,14 +245,8 @@ class BaseClient:
         """Save the current tokens; a failure is raised, never swallowed (the tokens stay in memory)."""
         if self._store is None:
             return
-        snapshot = TokenState(
-            access_token=self._tokens.access_token,
-            access_token_expire=self._tokens.access_token_expire,
-            refresh_token=self._tokens.refresh_token,
-            refresh_token_expire=self._tokens.refresh_token_expire,
-        )
         try:
-            self._store.save(snapshot)
+            self._store.save(self._tokens.copy())
         except TokenStoreError:
             raise
         except Exception as exc:
@@ -379,23 +370,24 @@ class BaseClient:
 
     # -- reading an answer -----------------------------------------------------------------------
 
-    def _error_for_code(
-        self, code: int, message: str, request_id: str | None, status: int, op_id: str
+    def _api_error(
+        self,
+        response: httpx.Response,
+        op_id: str,
+        message: str,
+        code: int | None = None,
+        request_id: str | None = None,
     ) -> ApiError:
-        entry = self._error_codes().get(code)
+        """The error for a refused call: its class from the code table, else from the HTTP status."""
+        status = response.status_code
+        entry = self._error_codes().get(code) if code else None
         if entry is not None:
             cls = ERROR_CLASSES.get(entry.error, ApiError)
-        elif status >= 400:
-            cls = class_for_status(status)
         else:
-            cls = ApiError
-        return cls(
-            message or "TikTok reported an error",
-            code=code,
-            request_id=request_id,
-            status_code=status,
-            operation=op_id,
-        )
+            cls = class_for_status(status) if status >= 400 else ApiError
+        error = cls(message, code=code, request_id=request_id, status_code=status, operation=op_id)
+        error.retry_after = _parse_retry_after(response.headers.get("retry-after"))
+        return error
 
     @staticmethod
     def _error_codes() -> Mapping[int, ErrorCode]:
@@ -414,11 +406,7 @@ class BaseClient:
         if not isinstance(payload, dict) or "code" not in payload:
             preview = content[:_BODY_PREVIEW].decode("utf-8", "replace")
             if status >= 400:
-                error = class_for_status(status)(
-                    f"HTTP {status} without a TikTok envelope", status_code=status, operation=op_id
-                )
-                self._note_retry_after(error, response)
-                raise error
+                raise self._api_error(response, op_id, f"HTTP {status} without a TikTok envelope")
             raise MalformedResponseError(
                 f"{op_id}: the answer (HTTP {status}) is not TikTok's JSON envelope; it starts {preview!r}",
                 status_code=status,
@@ -434,25 +422,11 @@ class BaseClient:
                 request_id=request_id,
             )
         if code != 0 or status >= 400:
-            message = str(payload.get("message") or "")
-            error = (
-                self._error_for_code(code, message, request_id, status, op_id)
-                if code != 0
-                else class_for_status(status)(
-                    message or f"HTTP {status}",
-                    code=code,
-                    request_id=request_id,
-                    status_code=status,
-                    operation=op_id,
-                )
+            message = str(payload.get("message") or "") or (
+                "TikTok reported an error" if code != 0 else f"HTTP {status}"
             )
-            self._note_retry_after(error, response)
-            raise error
+            raise self._api_error(response, op_id, message, code, request_id)
         return payload.get("data"), request_id
-
-    @staticmethod
-    def _note_retry_after(error: ApiError, response: httpx.Response) -> None:
-        error.retry_after = _parse_retry_after(response.headers.get("retry-after"))
 
     def _parse_response(self, call: PreparedCall, response: httpx.Response) -> Any:
         data, request_id = self._read_envelope(response, call.op.id)

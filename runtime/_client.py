@@ -21,6 +21,7 @@ from ._base_client import (
     ClientConfig,
 )
 from ._errors import ConfigurationError
+from ._models import _to_unix_seconds
 from ._rate_limit import RateLimiter
 from ._token_store import TokenStore
 from ._tokens import TokenState
@@ -43,17 +44,15 @@ _ENV = {
 
 
 def _unix(name: str, value: int | datetime | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.utcoffset() is None:
-            raise ConfigurationError(f"{name}: pass an aware datetime or an int Unix timestamp")
-        return int(value.timestamp())
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, (int, datetime, type(None))):
         raise ConfigurationError(
             f"{name}: expected an int Unix timestamp or an aware datetime, got {type(value).__name__}"
         )
-    return value
+    try:
+        seconds: int | None = _to_unix_seconds(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: {exc}") from None
+    return seconds
 
 
 def _url(name: str, value: str | None, default: str) -> str:

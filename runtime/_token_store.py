@@ -13,7 +13,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -51,16 +50,16 @@ class MemoryTokenStore:
     """Tokens kept in memory: for tests, and for clients that share tokens within one process."""
 
     def __init__(self, tokens: TokenState | None = None) -> None:
-        self._tokens = _copy(tokens) if tokens else None
+        self._tokens = tokens.copy() if tokens else None
         self._lock = threading.RLock()
 
     def load(self) -> TokenState | None:
         """The stored tokens (a copy), or ``None``."""
-        return _copy(self._tokens) if self._tokens else None
+        return self._tokens.copy() if self._tokens else None
 
     def save(self, tokens: TokenState) -> None:
         """Keep a copy of ``tokens``."""
-        self._tokens = _copy(tokens)
+        self._tokens = tokens.copy()
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -165,10 +164,6 @@ class JsonFileTokenStore:
 
 
 _FIELDS = ("access_token", "access_token_expire", "refresh_token", "refresh_token_expire")
-
-
-def _copy(tokens: TokenState) -> TokenState:
-    return TokenState(**asdict(tokens))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import Field
 
@@ -52,3 +52,14 @@ class TokenState:
         self.access_token_expire = token.access_token_expire_in
         self.refresh_token = token.refresh_token
         self.refresh_token_expire = token.refresh_token_expire_in
+
+    def copy(self) -> TokenState:
+        """An independent copy (what a store keeps, so later changes do not reach it)."""
+        return replace(self)
+
+    def assign(self, other: TokenState) -> None:
+        """Take every credential of ``other`` (tokens another process saved)."""
+        self.access_token = other.access_token
+        self.access_token_expire = other.access_token_expire
+        self.refresh_token = other.refresh_token
+        self.refresh_token_expire = other.refresh_token_expire
