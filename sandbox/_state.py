@@ -58,9 +58,9 @@ _PACKAGE_STATUS_OF = {
     "DELIVERED": "COMPLETED",
     "COMPLETED": "COMPLETED",
 }
-#: Webhook event types (TikTok's numbering as the reference lists it).
+#: Webhook event types (TikTok's numbering since API 202309; spec/api.yaml `webhook_types`).
 EVENT_ORDER_STATUS = 1
-EVENT_PACKAGE_UPDATE = 5
+EVENT_PACKAGE_UPDATE = 4
 CURRENCY = "GBP"
 DAY = 86400
 PROVIDERS = (
@@ -712,8 +712,7 @@ class State:
             EVENT_PACKAGE_UPDATE,
             package.shop_id,
             {
-                "order_id": package.order_id,
-                "package_id": package.id,
+                "package_list": [{"package_id": package.id, "order_id_list": [package.order_id]}],
                 "package_status": package.status,
                 "update_time": package.update_time,
             },
