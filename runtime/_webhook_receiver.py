@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ._errors import ConfigurationError
 from .webhooks import (
@@ -27,6 +25,10 @@ from .webhooks import (
     WebhookSignatureError,
     construct_event,
 )
+
+if TYPE_CHECKING:
+    import sqlite3
+    from concurrent.futures import Executor
 
 __all__ = [
     "DEFAULT_REPLAY_WINDOW",
@@ -58,8 +60,9 @@ Outcome = Literal[
 class DedupStore(Protocol):
     """Where the receiver remembers the notifications it has taken (by ``tts_notification_id``)."""
 
-    def claim(self, key: str, expires_at: float) -> bool:
-        """Record ``key`` until ``expires_at`` (Unix seconds); ``False`` if it is already recorded."""
+    def claim(self, key: str, *, now: float, expires_at: float) -> bool:
+        """Record ``key`` until ``expires_at`` (Unix seconds; ``now`` is the receiver's time);
+        ``False`` if it is already recorded and not expired."""
         ...
 
     def release(self, key: str) -> None:
@@ -74,15 +77,13 @@ class MemoryDedupStore:
     #: Never blocks: the async path calls it directly.
     nonblocking = True
 
-    def __init__(self, *, max_entries: int = 100_000, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, max_entries: int = 100_000) -> None:
         self._lock = threading.Lock()
         self._seen: dict[str, float] = {}
         self._max = max_entries
-        self._clock = clock
 
-    def claim(self, key: str, expires_at: float) -> bool:
+    def claim(self, key: str, *, now: float, expires_at: float) -> bool:
         """Record ``key`` until ``expires_at``; ``False`` if it is already recorded and not expired."""
-        now = self._clock()
         with self._lock:
             current = self._seen.get(key)
             if current is not None and current > now:
@@ -111,9 +112,10 @@ class SqliteDedupStore:
     Raises ``ConfigurationError`` when the file cannot be opened.
     """
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path) -> None:
+        import sqlite3
+
         self._path = str(path)
-        self._clock = clock
         self._lock = threading.Lock()
         try:
             with self._connect() as db:
@@ -122,11 +124,12 @@ class SqliteDedupStore:
             raise ConfigurationError(f"cannot open the webhook store {self._path}: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
+        import sqlite3
+
         return sqlite3.connect(self._path, timeout=10, isolation_level="IMMEDIATE")
 
-    def claim(self, key: str, expires_at: float) -> bool:
+    def claim(self, key: str, *, now: float, expires_at: float) -> bool:
         """Record ``key`` until ``expires_at``; ``False`` if it is already recorded and not expired."""
-        now = self._clock()
         with self._lock, self._connect() as db:
             db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
             cursor = db.execute(
@@ -209,7 +212,7 @@ class WebhookReceiver:
             )
         self._app_key = app_key
         self._app_secret = app_secret
-        self.store: DedupStore = store if store is not None else MemoryDedupStore(clock=clock)
+        self.store: DedupStore = store if store is not None else MemoryDedupStore()
         self.replay_window = replay_window
         self._clock = clock
         self._executor = executor
@@ -312,7 +315,7 @@ class WebhookReceiver:
             return self._log(result)
         event = result.event
         key = self._dedup_key(event)
-        if key is not None and not self.store.claim(key, self._expiry(event)):
+        if key is not None and not self.store.claim(key, now=self._clock(), expires_at=self._expiry(event)):
             result.outcome = "duplicate"
             return self._log(result)
         handlers = self._handlers_for(event)
@@ -349,9 +352,11 @@ class WebhookReceiver:
         key = self._dedup_key(event)
         if key is not None:
             if getattr(self.store, "nonblocking", False):
-                fresh = self.store.claim(key, self._expiry(event))
+                fresh = self.store.claim(key, now=self._clock(), expires_at=self._expiry(event))
             else:
-                fresh = await asyncio.to_thread(self.store.claim, key, self._expiry(event))
+                fresh = await asyncio.to_thread(
+                    self.store.claim, key, now=self._clock(), expires_at=self._expiry(event)
+                )
             if not fresh:
                 result.outcome = "duplicate"
                 return self._log(result)
@@ -437,9 +442,10 @@ class WebhookReceiver:
     # -- adapters --------------------------------------------------------------------------------
 
     def asgi_app(self) -> Callable[[dict[str, Any], Any, Any], Awaitable[None]]:
-        """A bare ASGI app (no framework imported) that receives webhooks at any path: mount it in
-        FastAPI or Starlette (``app.mount("/webhooks/tiktok", receiver.asgi_app())``) or serve it
-        with any ASGI server. Background handlers run after the response is sent."""
+        """A bare ASGI app (no framework imported) that receives webhooks at any path. In FastAPI or
+        Starlette: ``app.add_route("/webhooks/tiktok", receiver.asgi_app(), methods=["POST"])``
+        (or ``app.mount(...)``, whose URL then ends with ``/``); or serve it with any ASGI server.
+        Background handlers run after the response is sent."""
 
         async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if scope["type"] == "lifespan":
@@ -475,7 +481,7 @@ class WebhookReceiver:
                 assert result.event is not None
                 await self.run_background(handler, result.event)
 
-        return app
+        return _AsgiApp(app)
 
     def wsgi_app(self) -> Callable[[dict[str, Any], Callable[..., Any]], Iterator[bytes]]:
         """A bare WSGI app (no framework imported) that receives webhooks at any path: mount it in
@@ -500,6 +506,16 @@ class WebhookReceiver:
             return iter([b""])
 
         return app
+
+
+class _AsgiApp:
+    """An ASGI callable that is not a function, so that Starlette routes to it as an app."""
+
+    def __init__(self, app: Callable[[dict[str, Any], Any, Any], Awaitable[None]]) -> None:
+        self._app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self._app(scope, receive, send)
 
 
 _REASONS = {

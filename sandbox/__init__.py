@@ -20,7 +20,7 @@ from ._faults import FAULT_KINDS, Fault, FaultKind, Faults
 from ._sandbox import IN_PROCESS_URL, Sandbox
 from ._server import SandboxTransport
 from ._state import ORDER_STATUSES, PACKAGE_STATUSES, State
-from ._webhooks import Delivery, Webhooks, sign_webhook
+from ._webhooks import RETRY_SCHEDULE, Delivery, PendingRetry, Webhooks, sign_webhook
 
 __all__ = [
     "ERRORS",
@@ -28,6 +28,7 @@ __all__ = [
     "IN_PROCESS_URL",
     "ORDER_STATUSES",
     "PACKAGE_STATUSES",
+    "RETRY_SCHEDULE",
     "Clock",
     "Delivery",
     "ErrorKind",
@@ -35,6 +36,7 @@ __all__ = [
     "FaultKind",
     "Faults",
     "LoggedRequest",
+    "PendingRetry",
     "RequestLog",
     "Sandbox",
     "SandboxTransport",
