@@ -112,6 +112,15 @@ class Shop:
 
 
 @dataclass(slots=True)
+class Seller:
+    """A seller (``open_id``) and the shops it owns; authorizing the app grants them all."""
+
+    open_id: str
+    name: str
+    shop_ids: list[str]
+
+
+@dataclass(slots=True)
 class Category:
     """A node of the category tree; products are listed in leaves."""
 
@@ -324,6 +333,47 @@ class State:
         self._count_cache: dict[tuple[str, OrderQuery, int], int] = {}
         self._next_id = 0
         self._seed_world(orders)
+        #: Each seller's (``open_id``) name and shops; the first is the seller seeded above.
+        self.sellers: dict[str, Seller] = {
+            self.open_id: Seller(self.open_id, "Sandbox Seller", list(self.shops))
+        }
+
+    def add_seller(self, name: str | None = None, *, shops: int = 1, orders: int = 0) -> Seller:
+        """Add a seller with ``shops`` shops of its own (a few products each, ``orders`` new orders
+        each, awaiting shipment); it can then authorize the app. Raises ``ValueError`` for bad counts."""
+        if shops < 1 or orders < 0:
+            raise ValueError("a seller has at least one shop, and orders must be >= 0")
+        with self.lock:
+            number = len(self.sellers) + 1
+            open_id = f"7494{self._rng.randrange(10**14, 10**15)}"
+            seller = Seller(open_id, name or f"Sandbox Seller {number}", [])
+            now = int(self._now())
+            for index in range(shops):
+                shop_name = f"{seller.name} shop {index + 1}"
+                shop = Shop(
+                    id=f"7495{self._rng.randrange(10**14, 10**15)}",
+                    cipher=f"GCP_{hashlib.sha256(f'{shop_name}{self._rng.random()}'.encode()).hexdigest()[:40]}",
+                    code=f"GBLCSB{len(self.shops):04d}",
+                    name=shop_name,
+                    region="GB",
+                )
+                self.shops[shop.id] = shop
+                self.shops_by_cipher[shop.cipher] = shop
+                self._indexes[shop.id] = _Index()
+                seller.shop_ids.append(shop.id)
+                for _ in range(3):
+                    self._seed_product(shop.id, len(self.products), now)
+            self.sellers[open_id] = seller
+        for shop_id in seller.shop_ids:
+            for _ in range(orders):
+                self.create_order("AWAITING_SHIPMENT", shop_id)
+        return seller
+
+    def shops_of(self, open_id: str) -> list[Shop]:
+        """The shops of seller ``open_id`` (none for an unknown seller)."""
+        with self.lock:
+            seller = self.sellers.get(open_id)
+            return [self.shops[s] for s in seller.shop_ids] if seller is not None else []
 
     # -- seeding ---------------------------------------------------------------------------------
 
