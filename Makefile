@@ -13,7 +13,7 @@ help:
 	@echo "make bench      run the benchmarks in benchmarks/ (figures, not pass/fail)"
 	@echo "make generate   regenerate generated/ from spec/ (prints the time it took)"
 	@echo "make lint       ruff check and ruff format --check"
-	@echo "make typecheck  mypy --strict on runtime/, sandbox/ and generated/ (as the installed package)"
+	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/ (as the installed package)"
 	@echo "make check      lint + typecheck + test"
 
 $(STAMP): pyproject.toml
@@ -44,11 +44,11 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 # mypy cannot follow the editable install's import hook, so it reads the package through a
-# tree of symlinks laid out as it is installed (runtime/ as tiktokshop/, sandbox/ and generated/ inside it).
+# tree of symlinks laid out as it is installed (runtime/ as tiktokshop/; sandbox/, cli/ and generated/ inside it).
 typecheck: $(STAMP)
 	@rm -rf build/typecheck && mkdir -p build/typecheck/tiktokshop
 	@cp -rs $(CURDIR)/runtime/. build/typecheck/tiktokshop/
-	@cp -rs $(CURDIR)/sandbox $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
+	@cp -rs $(CURDIR)/sandbox $(CURDIR)/cli $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
 	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
 
 check: lint typecheck test
