@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -151,3 +153,13 @@ def test_unknown_paths_and_methods(http: httpx.Client) -> None:
     assert wrong.status_code == 405 and "GET" in wrong.headers["allow"]
     assert http.post("/clock", content=b"[1]").status_code == 400
     assert http.post("/clock", content=b"{bad").status_code == 400
+
+
+def test_every_control_is_documented(sandbox: Sandbox) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text()
+    control = sandbox._app.control
+    assert control is not None
+    for method, pattern, _ in control._routes:  # type: ignore[attr-defined]
+        path = pattern.pattern.replace("\\", "").replace("/?$", "")
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path).replace("{order_id}", "{id}")
+        assert f"`{method} {path}" in docs, f"{method} {path} is not in docs/sandbox.md"
