@@ -312,3 +312,39 @@ def test_webhooks_listen_forwards_the_sandboxs_deliveries(
     (saved,) = (tmp_path / "saved").iterdir()
     assert main(["webhooks", "verify", str(saved)]) == 0
     assert sandbox.webhooks.subscriptions == {}  # unsubscribed on the way out
+
+
+def test_sandbox_command_serves_with_sellers_and_a_frozen_clock() -> None:
+    proc = subprocess.Popen(
+        [
+            str(TIKTOKSHOP),
+            "sandbox",
+            "--port",
+            "0",
+            "--orders",
+            "10",
+            "--sellers",
+            "3",
+            "--shops",
+            "2",
+            "--frozen-clock",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        url = first.split(" at ")[1].split()[0]
+        overview = httpx.get(f"{url}/_sandbox", timeout=10).json()
+        assert [len(s["shops"]) for s in overview["sellers"]] == [2, 2, 2]
+        now = httpx.get(f"{url}/_sandbox/clock").json()["now"]
+        assert httpx.get(f"{url}/_sandbox/clock").json()["now"] == now  # frozen
+        creds = httpx.get(f"{url}/_sandbox/credentials").json()
+        lines = [proc.stdout.readline() for _ in range(5)]
+        assert any(f"TIKTOK_APP_KEY={creds['TIKTOK_APP_KEY']}" in line for line in lines)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()  # type: ignore[union-attr]
