@@ -9,6 +9,7 @@ Imports no web framework: ``asgi_app()`` and ``wsgi_app()`` speak the protocols 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import threading
@@ -53,7 +54,14 @@ MAX_BODY = 1 << 20
 
 Handler = Callable[[WebhookEvent[Any]], Awaitable[None] | None]
 Outcome = Literal[
-    "handled", "unhandled", "duplicate", "bad_signature", "malformed", "too_old", "handler_failed"
+    "handled",
+    "unhandled",
+    "duplicate",
+    "bad_signature",
+    "malformed",
+    "too_old",
+    "handler_failed",
+    "store_failed",
 ]
 
 
@@ -123,10 +131,17 @@ class SqliteDedupStore:
         except sqlite3.Error as exc:
             raise ConfigurationError(f"cannot open the webhook store {self._path}: {exc}") from None
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction: committed (or rolled back), then closed."""
         import sqlite3
 
-        return sqlite3.connect(self._path, timeout=10, isolation_level="IMMEDIATE")
+        db = sqlite3.connect(self._path, timeout=10, isolation_level="IMMEDIATE")
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
 
     def claim(self, key: str, *, now: float, expires_at: float) -> bool:
         """Record ``key`` until ``expires_at``; ``False`` if it is already recorded and not expired."""
@@ -193,7 +208,7 @@ class WebhookReceiver:
     (a thread pool; in ``asgi_app`` after the response is sent), for work that may take longer than
     TikTok's 3 seconds: their failures are logged, not retried. ``store`` de-duplicates by
     ``tts_notification_id`` (default: ``MemoryDedupStore``; pass ``SqliteDedupStore`` or another
-    ``DedupStore`` shared by all workers).
+    ``DedupStore`` shared by all workers); when the store fails, the answer is 500 (TikTok retries).
     """
 
     def __init__(
@@ -216,6 +231,7 @@ class WebhookReceiver:
         self.replay_window = replay_window
         self._clock = clock
         self._executor = executor
+        self._executor_lock = threading.Lock()
         self._handlers: dict[int | str, list[tuple[Handler, bool]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -315,9 +331,14 @@ class WebhookReceiver:
             return self._log(result)
         event = result.event
         key = self._dedup_key(event)
-        if key is not None and not self.store.claim(key, now=self._clock(), expires_at=self._expiry(event)):
-            result.outcome = "duplicate"
-            return self._log(result)
+        if key is not None:
+            try:
+                fresh = self.store.claim(key, now=self._clock(), expires_at=self._expiry(event))
+            except Exception as exc:
+                return self._store_failed(result, exc)
+            if not fresh:
+                result.outcome = "duplicate"
+                return self._log(result)
         handlers = self._handlers_for(event)
         try:
             for handler, background in handlers:
@@ -351,12 +372,15 @@ class WebhookReceiver:
         event = result.event
         key = self._dedup_key(event)
         if key is not None:
-            if getattr(self.store, "nonblocking", False):
-                fresh = self.store.claim(key, now=self._clock(), expires_at=self._expiry(event))
-            else:
-                fresh = await asyncio.to_thread(
-                    self.store.claim, key, now=self._clock(), expires_at=self._expiry(event)
-                )
+            try:
+                if getattr(self.store, "nonblocking", False):
+                    fresh = self.store.claim(key, now=self._clock(), expires_at=self._expiry(event))
+                else:
+                    fresh = await asyncio.to_thread(
+                        self.store.claim, key, now=self._clock(), expires_at=self._expiry(event)
+                    )
+            except Exception as exc:
+                return self._store_failed(result, exc)
             if not fresh:
                 result.outcome = "duplicate"
                 return self._log(result)
@@ -396,19 +420,28 @@ class WebhookReceiver:
         except Exception:
             logger.exception("background webhook handler %s failed", getattr(handler, "__name__", handler))
 
+    def _store_failed(self, result: WebhookResult, exc: Exception) -> WebhookResult:
+        result.status, result.outcome = 500, "store_failed"
+        result.detail = f"the de-duplication store failed: {type(exc).__name__}"
+        logger.error("webhook store failed (%s); answering 500 so that TikTok retries", type(exc).__name__)
+        return self._log(result)
+
     def _failed(self, result: WebhookResult, key: str | None, exc: Exception) -> WebhookResult:
         if key is not None:
-            self.store.release(key)
+            with contextlib.suppress(Exception):
+                self.store.release(key)
         result.status, result.outcome, result.background = 500, "handler_failed", []
         result.detail = f"{type(exc).__name__} in a handler"
         logger.exception("webhook handler failed; answering 500 so that TikTok retries", exc_info=exc)
         return self._log(result)
 
     def _submit(self, handler: Handler, event: WebhookEvent[Any]) -> None:
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
+        with self._executor_lock:
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
 
-            self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tiktokshop-webhooks")
+                self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tiktokshop-webhooks")
+            executor = self._executor
 
         def run() -> None:
             try:
@@ -420,7 +453,7 @@ class WebhookReceiver:
                     "background webhook handler %s failed", getattr(handler, "__name__", handler)
                 )
 
-        self._executor.submit(run)
+        executor.submit(run)
 
     def _log(self, result: WebhookResult) -> WebhookResult:
         event = result.event

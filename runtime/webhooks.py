@@ -111,7 +111,7 @@ def _signature_text(signature: object) -> str | None:
     return signature.strip().lower()
 
 
-def verify_signature(body: bytes, signature: str | None, *, app_key: str, app_secret: str) -> bool:
+def verify_signature(body: bytes, signature: str | bytes | None, *, app_key: str, app_secret: str) -> bool:
     """Whether ``signature`` (the ``Authorization`` header) matches ``body``, compared in constant time.
 
     Never raises: a missing, non-ASCII or non-text signature, or a body that is not bytes, is ``False``.
@@ -151,7 +151,7 @@ def parse_event(body: bytes | str | dict[str, Any]) -> WebhookEvent[Any]:
 
 
 def construct_event(
-    body: bytes, signature: str | None, *, app_key: str, app_secret: str
+    body: bytes, signature: str | bytes | None, *, app_key: str, app_secret: str
 ) -> WebhookEvent[Any]:
     """Verify the signature of a webhook's raw ``body``, then parse it (see ``parse_event``).
 

@@ -296,3 +296,15 @@ def test_import_tiktokshop_imports_no_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert json.loads(out) == []
+
+
+def test_a_failing_store_answers_500_so_tiktok_retries(tmp_path: Path) -> None:
+    path = tmp_path / "seen.sqlite"
+    receiver = _receiver(store=SqliteDedupStore(path))
+    path.unlink()
+    path.mkdir()  # the store's file is now a directory: every claim fails
+    body = _body()
+    result = receiver.handle(body, _headers(body))
+    assert (result.status, result.outcome) == (500, "store_failed")
+    result = asyncio.run(receiver.handle_async(body, _headers(body)))
+    assert (result.status, result.outcome) == (500, "store_failed")

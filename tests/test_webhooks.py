@@ -105,3 +105,19 @@ def test_events_delivered_by_the_sandbox_verify() -> None:
             server.server_close()
     assert {e.type_name for e in received} <= {"ORDER_STATUS_CHANGE", "PACKAGE_UPDATE"}
     assert received and all(e.shop_id for e in received)
+
+
+@pytest.mark.parametrize(
+    "signature", ["é" * 64, b"\xff" * 64, bytearray(b"\x00"), 12345, ["00"], "\u2028" + "0" * 63]
+)
+def test_hostile_signatures_are_refused_not_a_type_error(signature: Any) -> None:
+    body = _body()
+    assert not webhooks.verify_signature(body, signature, app_key=KEY, app_secret=SECRET)
+    with pytest.raises(webhooks.WebhookSignatureError):
+        webhooks.construct_event(body, signature, app_key=KEY, app_secret=SECRET)
+
+
+def test_the_signature_as_ascii_bytes_is_accepted() -> None:
+    body = _body()
+    signature = sign_webhook(KEY, SECRET, body).encode()
+    assert webhooks.verify_signature(body, signature, app_key=KEY, app_secret=SECRET)
