@@ -31,6 +31,7 @@ def sandbox(
     shops: int,
     orders_per_shop: int,
     rate_limits: bool,
+    rate_limit: tuple[str, ...],
     redirect_url: str | None,
     frozen_clock: bool,
 ) -> None:
@@ -38,6 +39,17 @@ def sandbox(
     its control API (/_sandbox, see docs/sandbox.md)."""
     from tiktokshop.sandbox import Clock, Sandbox
 
+    limits: bool | dict[str, float] = rate_limits
+    if rate_limit:
+        limits = {}
+        for item in rate_limit:
+            op, _, rps = item.partition("=")
+            try:
+                limits[op.strip()] = float(rps)
+            except ValueError:
+                raise click.BadParameter(
+                    f"{item!r}: give OP=RPS, e.g. order.get_order_list=5", param_hint="--rate-limit"
+                ) from None
     try:
         box = Sandbox(
             orders=orders,
@@ -46,7 +58,7 @@ def sandbox(
             sellers=sellers,
             shops_per_seller=shops,
             orders_per_shop=orders_per_shop,
-            rate_limits=rate_limits,
+            rate_limits=limits,
             redirect_url=redirect_url,
             clock=Clock(ticking=not frozen_clock),
         ).start()

@@ -328,6 +328,8 @@ def test_sandbox_command_serves_with_sellers_and_a_frozen_clock() -> None:
             "--shops",
             "2",
             "--frozen-clock",
+            "--rate-limit",
+            "order.get_order_list=100",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
