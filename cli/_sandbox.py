@@ -20,6 +20,13 @@ from . import cli, err
     "--rate-limits/--no-rate-limits", default=False, help="Enforce the spec's rate limits (HTTP 429)."
 )
 @click.option(
+    "--rate-limit",
+    "rate_limit",
+    multiple=True,
+    metavar="OP=RPS",
+    help="Limit one operation (or *) to RPS requests per second; repeat for more.",
+)
+@click.option(
     "--redirect-url", default=None, help="The app's redirect URL (default: the sandbox's own page)."
 )
 @click.option("--frozen-clock", is_flag=True, help="Stop the clock: only the control API moves it.")
