@@ -115,7 +115,8 @@ class MemoryDedupStore:
 
 
 class SqliteDedupStore:
-    """A ``DedupStore`` in a SQLite file, shared by the processes of one machine.
+    """A ``DedupStore`` in a SQLite file (write-ahead log), shared by the processes of one machine.
+    One connection per store, used under a lock; ``close()`` ends it.
 
     Raises ``ConfigurationError`` when the file cannot be opened.
     """
@@ -125,37 +126,56 @@ class SqliteDedupStore:
 
         self._path = str(path)
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._claims = 0
         try:
-            with self._connect() as db:
-                db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)")
+            db = sqlite3.connect(self._path, timeout=10, isolation_level="IMMEDIATE", check_same_thread=False)
         except sqlite3.Error as exc:
             raise ConfigurationError(f"cannot open the webhook store {self._path}: {exc}") from None
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection for one transaction: committed (or rolled back), then closed."""
-        import sqlite3
-
-        db = sqlite3.connect(self._path, timeout=10, isolation_level="IMMEDIATE")
         try:
+            db.execute("PRAGMA journal_mode=WAL")  # other processes read while one writes
+            db.execute("PRAGMA synchronous=NORMAL")  # with WAL: no fsync per commit, never corrupt
             with db:
-                yield db
-        finally:
+                db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)")
+        except sqlite3.Error as exc:
             db.close()
+            raise ConfigurationError(f"cannot open the webhook store {self._path}: {exc}") from None
+        self._db = db
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise ConfigurationError("this SqliteDedupStore is closed")
+        return self._db
 
     def claim(self, key: str, *, now: float, expires_at: float) -> bool:
         """Record ``key`` until ``expires_at``; ``False`` if it is already recorded and not expired."""
-        with self._lock, self._connect() as db:
-            db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+        with self._lock, self._conn() as db:
+            db.execute("DELETE FROM seen WHERE key = ? AND expires_at <= ?", (key, now))
             cursor = db.execute(
                 "INSERT OR IGNORE INTO seen (key, expires_at) VALUES (?, ?)", (key, expires_at)
             )
-            return cursor.rowcount == 1
+            fresh = cursor.rowcount == 1
+        self._claims += 1
+        if self._claims % 100 == 0:  # now and then, drop every expired entry
+            with self._lock, self._conn() as db:
+                db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+        return fresh
 
     def release(self, key: str) -> None:
         """Forget ``key``."""
-        with self._lock, self._connect() as db:
+        with self._lock, self._conn() as db:
             db.execute("DELETE FROM seen WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        """Close the connection (further use raises ``ConfigurationError``)."""
+        with self._lock:
+            db, self._db = self._db, None
+        if db is not None:
+            db.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 @dataclass

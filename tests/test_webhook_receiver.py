@@ -214,6 +214,9 @@ def test_sqlite_store_is_shared_by_receivers(tmp_path: Path) -> None:
     body = _body()
     assert one.handle(body, _headers(body)).outcome == "unhandled"
     assert two.handle(body, _headers(body)).outcome == "duplicate"
+    other = _body(nid="n2")
+    assert two.handle(other, _headers(other)).outcome == "unhandled"
+    assert one.handle(other, _headers(other)).outcome == "duplicate"
 
 
 def test_fastapi_add_route_with_its_test_client() -> None:
@@ -299,12 +302,23 @@ def test_import_tiktokshop_imports_no_framework() -> None:
 
 
 def test_a_failing_store_answers_500_so_tiktok_retries(tmp_path: Path) -> None:
-    path = tmp_path / "seen.sqlite"
-    receiver = _receiver(store=SqliteDedupStore(path))
-    path.unlink()
-    path.mkdir()  # the store's file is now a directory: every claim fails
+    store = SqliteDedupStore(tmp_path / "seen.sqlite")
+    receiver = _receiver(store=store)
+    store.close()  # every claim now fails
     body = _body()
     result = receiver.handle(body, _headers(body))
     assert (result.status, result.outcome) == (500, "store_failed")
     result = asyncio.run(receiver.handle_async(body, _headers(body)))
     assert (result.status, result.outcome) == (500, "store_failed")
+
+
+def test_sqlite_store_expires_entries(tmp_path: Path) -> None:
+    store = SqliteDedupStore(tmp_path / "seen.sqlite")
+    assert store.claim("k", now=NOW, expires_at=NOW + 10)
+    assert not store.claim("k", now=NOW + 9, expires_at=NOW + 20)
+    assert store.claim("k", now=NOW + 11, expires_at=NOW + 30)
+    store.release("k")
+    assert store.claim("k", now=NOW + 12, expires_at=NOW + 30)
+    store.close()
+    with pytest.raises(ConfigurationError):
+        store.claim("k", now=NOW, expires_at=NOW)
