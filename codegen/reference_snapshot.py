@@ -133,6 +133,7 @@ def sdk_snapshot(reference: Path) -> dict[str, Any]:
         if src is None:
             continue
         todo = [m for m in (op.get("body_model"), op.get("response_model")) if m]
+        todo += [t for q in op.get("query") or [] for t in _REF.findall(q["type"])]
         while todo:
             name = todo.pop()
             if name in used[src] or name not in files[src]:
