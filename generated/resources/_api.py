@@ -20,16 +20,68 @@ DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 10.0)
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
 #: token refresh.
 ERROR_CODES: dict[int, ErrorCode] = {
-    # The access token is invalid.
+    # The category_asset_cipher query parameter or the access token header is invalid.
+    101000: ErrorCode("AuthenticationError", retry=False, refresh_token=False),
+    # The access token is not valid (for example replaced by a refresh elsewhere).
     105001: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
     # The access token has expired.
     105002: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
-    # The signature does not match the request.
-    106001: ErrorCode("AuthenticationError", retry=False, refresh_token=False),
-    # TikTok failed internally; the call may be repeated.
+    # The app or the token lacks the access scope this endpoint needs.
+    105005: ErrorCode(
+        "PermissionDeniedError",
+        retry=False,
+        refresh_token=False,
+        hint="The seller must authorize the app for this endpoint's scope (or the app must be granted it in the Partner Center); refreshing the token does not help.",
+    ),
+    # The sign query parameter does not match the request.
+    106001: ErrorCode(
+        "AuthenticationError",
+        retry=False,
+        refresh_token=False,
+        hint="Check the app secret, and that the machine's clock is right (the timestamp is signed).",
+    ),
+    # The endpoint is shop-scoped and the shop_cipher query parameter is missing.
+    106013: ErrorCode(
+        "BadRequestError",
+        retry=False,
+        refresh_token=False,
+        hint="Pass shop_cipher= to the client or the call (authorization.get_authorized_shops lists them).",
+    ),
+    # Too many requests for this endpoint in a short time (HTTP 429).
+    36009002: ErrorCode(
+        "RateLimitError",
+        retry=True,
+        refresh_token=False,
+        hint="The client waits and repeats calls that are safe to repeat; use a RateLimiter to stay under the limits.",
+    ),
+    # TikTok failed internally; a repeated call may succeed.
     36009003: ErrorCode("ServerError", retry=True, refresh_token=False),
-    # Too many requests for this app or shop.
-    36009004: ErrorCode("RateLimitError", retry=True, refresh_token=False),
+    # A credential or an identifying parameter is missing, invalid or not accepted here.
+    36009004: ErrorCode(
+        "AuthenticationError",
+        retry=False,
+        refresh_token=False,
+        hint="Check the sign and app_key, the x-tts-access-token header, that the timestamp is within 5 minutes before and 30 seconds after TikTok's clock (the machine's clock), that no shop_cipher or category_asset_cipher is sent to an endpoint that takes none, and the shop_id and API version.",
+    ),
+    # TikTok did not answer in time; a repeated call may succeed.
+    36009007: ErrorCode("ServerError", retry=True, refresh_token=False),
+    # No endpoint has this path.
+    36009009: ErrorCode("NotFoundError", retry=False, refresh_token=False),
+    # The endpoint does not take this HTTP method.
+    36009010: ErrorCode("BadRequestError", retry=False, refresh_token=False),
+    # The uploaded file is larger than the endpoint allows.
+    36009021: ErrorCode("BadRequestError", retry=False, refresh_token=False),
+    # The body is in a format the endpoint does not take (JSON for data, multipart for files).
+    36009022: ErrorCode("BadRequestError", retry=False, refresh_token=False),
+    # The endpoint takes only a multipart/form-data upload.
+    36009023: ErrorCode("BadRequestError", retry=False, refresh_token=False),
+    # The caller's IP address is not on the app's IP allow list.
+    36009033: ErrorCode(
+        "PermissionDeniedError",
+        retry=False,
+        refresh_token=False,
+        hint="Add this machine's public IP address to the app's allow list in the Partner Center.",
+    ),
 }
 
 #: Webhook event types by number; an unknown number still parses, as a generic event.
