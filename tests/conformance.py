@@ -273,9 +273,12 @@ def compare_tree(
         if "presence" in checks and spec_type not in node.accept:
             yield Gap(source, op, f"{key}:type", node.type, spec_type)
             continue
-        if "required" in checks and node.required is not None:
-            if node.required != bool(field.get("required")):
-                yield Gap(source, op, f"{key}:required", str(node.required), str(bool(field.get("required"))))
+        if (
+            "required" in checks
+            and node.required is not None
+            and node.required != bool(field.get("required"))
+        ):
+            yield Gap(source, op, f"{key}:required", str(node.required), str(bool(field.get("required"))))
         if "enum" in checks and node.enum is not None:
             spec_enum = _spec_enum(field, models)
             if spec_enum != node.enum:

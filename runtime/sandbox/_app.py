@@ -37,8 +37,8 @@ from ._codes import (
     RATE_LIMITED,
     SHOP_CIPHER_NOT_ACCEPTED,
     SHOP_CIPHER_REQUIRED,
-    WRONG_CONTENT_TYPE,
     UNKNOWN_SERVICE_ID,
+    WRONG_CONTENT_TYPE,
     ErrorKind,
     SandboxError,
 )
