@@ -26,11 +26,17 @@ field is ``<field key>:type``, ``:required`` or ``:enum``. A field present on on
 reported at its field key with ``absent`` on the other side.
 
 Types are compared in one vocabulary: ``string``, ``integer``, ``number``, ``boolean``, ``object``,
-``file``, ``any``, ``array<T>`` (``array`` when the source names no item type). The spec's
+``file``, ``any``, ``array<T>`` (``array`` when the source names no item type: then any list
+agrees). Path parameters are named by the path, which is the same on both sides: only their
+types are compared. The spec's
 ``timestamp`` is ``integer``; a model with fields is ``object``; a named enum is ``string`` (or
 ``integer`` when its values are numbers). openapi's ``integer`` of any format is ``integer`` and
 ``string``/``binary`` is ``file``. The sdk's ``number`` stands for any number and matches
 ``integer`` or ``number``; its free ``object`` matches ``object`` or ``any``.
+
+Enum values: the spec's field must have an enum holding every value the source lists (values
+the spec adds are not reported: answers admit new values anyway, and a request that sends an
+extra value is refused by TikTok, not by a wrong type).
 
 A spec operation may accept a difference with ``deviations: [{what: KEY, reason: ...}]``: KEY
 covers the gap with that key and every gap under it (``body.skus`` covers ``body.skus.price:type``).
@@ -154,7 +160,7 @@ def _openapi_tree(fields: list[dict[str, Any]] | None, required: bool = False) -
         out[f["name"]] = _exact(
             t,
             required=bool(f.get("required")) if required else None,
-            enum=tuple(sorted(map(str, f["values"]))) if f.get("values") else None,
+            enum=tuple(sorted(set(map(str, f["values"])))) if f.get("values") else None,
             children=_openapi_tree(f["fields"]) if f.get("fields") else None,
         )
     return out
@@ -188,7 +194,7 @@ def _sdk_node(t: str, models: dict[str, Any], depth: int, required: bool | None)
     if model is not None and "fields" in model:
         return Node("object", frozenset({"object"}), required, None, _sdk_model(t, models, depth + 1))
     if model is not None and "enum" in model:
-        values = tuple(sorted(map(str, model["enum"])))
+        values = tuple(sorted(set(map(str, model["enum"]))))
         return Node("string", frozenset({"string", "integer"}), required, values)
     accept = frozenset(_SDK_SCALARS.get(t, {t}))
     return Node(t, accept, required)
@@ -232,13 +238,13 @@ def _spec_children(t: str, models: dict[str, Any]) -> dict[str, Any] | None:
 
 def _spec_enum(field: dict[str, Any], models: dict[str, Any]) -> tuple[str, ...] | None:
     if field.get("enum") is not None:
-        return tuple(sorted(map(str, field["enum"])))
+        return tuple(sorted(set(map(str, field["enum"]))))
     t = field["type"]
     while t.startswith("list<"):
         t = t[5:-1]
     model = models.get(t)
     if model is not None and model.get("enum") is not None:
-        return tuple(sorted(map(str, model["enum"])))
+        return tuple(sorted(set(map(str, model["enum"]))))
     return None
 
 
@@ -270,7 +276,8 @@ def compare_tree(
     for name in sorted(set(ref) & set(fields)):
         node, field, key = ref[name], fields[name], f"{prefix}.{name}"
         spec_type = _spec_type(field["type"], models)
-        if "presence" in checks and spec_type not in node.accept:
+        agrees = spec_type in node.accept or (node.type == "array" and spec_type.startswith("array"))
+        if "presence" in checks and not agrees:
             yield Gap(source, op, f"{key}:type", node.type, spec_type)
             continue
         if (
@@ -281,7 +288,7 @@ def compare_tree(
             yield Gap(source, op, f"{key}:required", str(node.required), str(bool(field.get("required"))))
         if "enum" in checks and node.enum is not None:
             spec_enum = _spec_enum(field, models)
-            if spec_enum != node.enum:
+            if spec_enum is None or not set(node.enum) <= set(spec_enum):
                 yield Gap(source, op, f"{key}:enum", _show(node.enum), _show(spec_enum))
         if node.children is not None:
             children = _spec_children(field["type"], models) or {}
@@ -346,7 +353,7 @@ def _openapi_query(params: dict[str, Any]) -> dict[str, Node]:
         t = _openapi_type(q["type"], q.get("format"))
         if t == "array":
             t = f"array<{q['items']}>" if q.get("items") else "array"
-        values = tuple(sorted(map(str, q["values"]))) if q.get("values") else None
+        values = tuple(sorted(set(map(str, q["values"])))) if q.get("values") else None
         out[n] = _exact(t, required=bool(q["required"]), enum=values)
     return out
 

@@ -40,7 +40,9 @@ def shop_cipher_rule(op: Any) -> bool | str:
     rule = getattr(op, "shop_cipher", None)
     if rule is None:
         return bool(op.shop_scoped)
-    return rule if isinstance(rule, str) else bool(rule)
+    if isinstance(rule, str):
+        return "optional" if rule == "optional" else rule.lower() in ("true", "required", "yes")
+    return bool(rule)
 
 
 def project_operations() -> list[Any]:
