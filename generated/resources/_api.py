@@ -1426,7 +1426,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
         "RateLimitError",
         retry=True,
         refresh_token=False,
-        hint="The client waits and repeats calls that are safe to repeat; use a RateLimiter to stay under the limits.",
+        hint="Slow down: a call that is safe to repeat was already retried with backoff; tiktokshop.RateLimiter keeps calls under TikTok's limits.",
     ),
     # TikTok failed internally; a repeated call may succeed.
     36009003: ErrorCode("ServerError", retry=True, refresh_token=False),
