@@ -72,9 +72,21 @@ def classify(messages: list[str], code: int = 0) -> str:
     return "BadRequestError"
 
 
+_WORDING = [
+    (re.compile(r"\b(is |are )?not exists?\b", re.I), "does not exist"),
+    (re.compile(r"(?<=[a-z] )not support(ed)?(?=\.?$)"), "is not supported"),
+    (re.compile(r"^not support(ed)?\b", re.I), "Not supported"),
+    (re.compile(r"\bdoes't\b"), "doesn't"),
+    (re.compile(r"\b(\w+) \1\b"), r"\1"),
+    (re.compile(r"\bagagin\b"), "again"),
+]
+
+
 def condense(message: str) -> str:
     """The statement of a message: its first sentence without advice, as one short sentence."""
     text = " ".join(message.replace("`", "").split())
+    for pattern, repl in _WORDING:
+        text = pattern.sub(repl, text)
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
     kept = [s for s in sentences if not _ADVICE.match(s)] or sentences[:1]
     first = kept[0] if kept else text

@@ -69,7 +69,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     11001031: ErrorCode("ServerError", retry=True, refresh_token=False),
     # Shipping service operation conflict error.
     11003011: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Warehouse not exist.
+    # Warehouse does not exist.
     11005004: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # Get lead time from card service error.
     11005010: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -533,7 +533,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052302: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The algo prediction for category v2 of this product failed.
     12052303: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Main product image format not support.
+    # Main product image format is not supported.
     12052304: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The main images aspect ratio cannot exceed max limit.
     12052305: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -553,7 +553,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052315: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Product second hand not applicable in this sale platform.
     12052316: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Purchase order quantity not support.
+    # Purchase order quantity is not supported.
     12052317: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Maximum order quantity smaller than minimum order quantity.
     12052319: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -571,11 +571,11 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052341: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The description images space cannot exceed limit.
     12052342: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Product description image format not support.
+    # Product description image format is not supported.
     12052343: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The product description html syntax with error.
     12052344: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # The product description html tag not support.
+    # The product description html tag is not supported.
     12052345: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The product description has Chinese characters.
     12052346: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -593,9 +593,9 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052356: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # 'supplementary_sku_images' is only allowed when 'sku_img' is specified.
     12052357: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Save subscribe not support.
+    # Save subscribe is not supported.
     12052359: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # The video id is not exist.
+    # The video id does not exist.
     12052360: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # This base unit value count is not supported.
     12052361: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -613,11 +613,11 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052372: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Product list price is invalid.
     12052375: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # List price not support.
+    # List price is not supported.
     12052376: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The product has dt stocks, not allow to delete.
     12052377: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # The cover region of share warehouse can not cover the the product region.
+    # The cover region of share warehouse can not cover the product region.
     12052379: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Can't edit Dilayani Tokopedia warehouse quantity.
     12052382: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -679,7 +679,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052521: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Product sale property image is required.
     12052522: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Product sale property image format not support.
+    # Product sale property image format is not supported.
     12052523: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The sale property image aspect ratio invalid.
     12052524: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -687,11 +687,11 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052525: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The attribute value max num over limit.
     12052526: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # The sale attribute id not exist.
+    # The sale attribute id does not exist.
     12052527: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # You can add images to only 1 product variation, which will serve as the primary variation for display in the product options gallery.
     12052528: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # The property value id not exist.
+    # The property value id does not exist.
     12052529: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # The warehouse ' {{warehouse ID}} ' does not belong to this shop/seller.
     12052530: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -713,7 +713,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052553: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Sku name contain Chinese characters.
     12052554: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # The SKU id not exist.
+    # The SKU id does not exist.
     12052556: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # The SKU ID does not belong to the product.
     12052557: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -747,7 +747,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052650: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The qualification images size over limit.
     12052651: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Qualification id not exist.
+    # Qualification id does not exist.
     12052655: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # Qualification id duplicate.
     12052656: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -769,7 +769,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052702: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Invalid seller tax number.
     12052703: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Seller id not exist.
+    # Seller id does not exist.
     12052704: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # Seller can not manage local product.
     12052705: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -793,7 +793,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052833: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The number of combo sku associated with a sku cannot exceed limit.
     12052834: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Sub product ID not exist.
+    # Sub product ID does not exist.
     12052835: ErrorCode("NotFoundError", retry=False, refresh_token=False),
     # The category of the combo is inconsistent with the category of the main sub-product.
     12052836: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -955,7 +955,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     16032013: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # The seller is currently restricted by the platform.
     16603010: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # This creator does't have e-commerce permission.
+    # This creator doesn't have e-commerce permission.
     16901005: ErrorCode("PermissionDeniedError", retry=False, refresh_token=False),
     # Creator selection region doesn't match seller's region.
     16901006: ErrorCode("BadRequestError", retry=False, refresh_token=False),
@@ -1536,7 +1536,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     45109001: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Unable to create a conversation as you did not meet the criteria for initiating conversations.
     45109003: ErrorCode("BadRequestError", retry=False, refresh_token=False),
-    # Not support.
+    # Not supported.
     45111001: ErrorCode("BadRequestError", retry=False, refresh_token=False),
     # Failed to send the coupon card message due to exceeding the QPS limit.
     45111012: ErrorCode("RateLimitError", retry=True, refresh_token=False),
