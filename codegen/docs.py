@@ -15,9 +15,18 @@ if TYPE_CHECKING:
 _REF = "#/components/schemas/"
 
 
-def reference_pages(env: jinja2.Environment, domains: list[Domain], header: str) -> dict[str, str]:
+def reference_pages(
+    env: jinja2.Environment, domains: list[Domain], header: str, api: ApiSpec | None = None
+) -> dict[str, str]:
+    # The codes TikTok documents for particular endpoints, by "METHOD /path", for each method's section.
+    errors: dict[str, list[tuple[int, str]]] = {}
+    for code, e in sorted((api.errors if api else {}).items()):
+        for op in e.operations or []:
+            errors.setdefault(op, []).append((code, e.error))
     pages = {
-        f"docs/{d.name}.md": env.get_template("reference.md.jinja").render(dom=d, header=header)
+        f"docs/{d.name}.md": env.get_template("reference.md.jinja").render(
+            dom=d, header=header, errors=errors
+        )
         for d in domains
     }
     lines = [

@@ -76,3 +76,13 @@ def test_the_reference_page_lists_every_code() -> None:
     page = (ROOT / "generated" / "docs" / "errors.md").read_text(encoding="utf-8")
     for code in TABLE:
         assert f"| {code} |" in page, code
+
+
+def test_each_method_page_names_the_codes_of_its_endpoint() -> None:
+    entry = next(e for e in TABLE.values() if e.get("operations"))
+    code = next(c for c, e in TABLE.items() if e is entry)
+    method, path = entry["operations"][0].split(" ", 1)
+    domain = path.split("/")[1]
+    page = (ROOT / "generated" / "docs" / f"{domain}.md").read_text(encoding="utf-8")
+    section = page.split(f"`{method} {path}` (version", 1)[1].split("\n## ", 1)[0]
+    assert f"{code} `{entry['error']}`" in section
