@@ -79,10 +79,15 @@ def test_the_reference_page_lists_every_code() -> None:
 
 
 def test_each_method_page_names_the_codes_of_its_endpoint() -> None:
-    entry = next(e for e in TABLE.values() if e.get("operations"))
-    code = next(c for c, e in TABLE.items() if e is entry)
-    method, path = entry["operations"][0].split(" ", 1)
-    domain = path.split("/")[1]
-    page = (ROOT / "generated" / "docs" / f"{domain}.md").read_text(encoding="utf-8")
-    section = page.split(f"`{method} {path}` (version", 1)[1].split("\n## ", 1)[0]
-    assert f"{code} `{entry['error']}`" in section
+    checked = 0
+    for code, entry in TABLE.items():
+        for op in entry.get("operations") or []:
+            method, path = op.split(" ", 1)
+            page_path = ROOT / "generated" / "docs" / f"{path.split('/')[1]}.md"
+            page = page_path.read_text(encoding="utf-8") if page_path.exists() else ""
+            marker = f"`{method} {path}` (version"
+            if marker in page:  # an endpoint the spec offers
+                section = page.split(marker, 1)[1].split("\n## ", 1)[0]
+                assert f"{code} `{entry['error']}`" in section, (code, op)
+                checked += 1
+    assert checked
