@@ -108,3 +108,28 @@ def test_unknown_type_is_a_generic_event_with_dict_data() -> None:
 def test_bodies_that_are_not_events_raise_our_error(body: bytes) -> None:
     with pytest.raises(webhooks.WebhookPayloadError):
         webhooks.parse_event(body)
+
+
+def _docs_shape(shape: Any) -> Any:
+    """A `data_fields` shape of TikTok's docs in the spec's notation."""
+    if isinstance(shape, dict):
+        return {key: _docs_shape(value) for key, value in shape.items()}
+    if isinstance(shape, list):
+        (inner,) = shape
+        return f"list<{inner}>" if isinstance(inner, str) else [_docs_shape(inner)]
+    return shape
+
+
+def test_the_spec_agrees_with_tiktoks_docs_snapshot() -> None:
+    snapshot = json.loads((ROOT / "tests" / "reference" / "docs.json").read_text())
+    docs = {int(number): entry for number, entry in snapshot["webhook_event_types"].items()}
+    assert set(docs) == set(SPEC["webhook_types"])
+    for number, entry in docs.items():
+        spec = SPEC["webhook_types"][number]
+        assert (spec["name"], spec["group"]) == (entry["name"], entry["group"]), number
+        expected = _docs_shape(entry["data_fields"]) if entry["data_fields"] else None
+        assert spec.get("data") == expected, f"webhook type {number}: data differs from the docs"
+    legacy = snapshot["legacy_webhook_types_before_202309"]
+    assert {int(k): (v["legacy_name"], [int(n) for n in v["now"]]) for k, v in legacy.items()} == {
+        k: (v["name"], v["now"]) for k, v in SPEC["webhook_types_before_202309"].items()
+    }
