@@ -6,6 +6,7 @@
     tiktokshop ops [SEARCH]                the operations and their arguments
     tiktokshop webhooks verify FILE        check a saved delivery's signature and parse it
     tiktokshop webhooks listen --forward-to http://127.0.0.1:8000/webhooks
+    tiktokshop webhooks trigger ORDER_STATUS_CHANGE   the sandbox sends one event now
     tiktokshop sandbox                     serve the local sandbox
 
 Settings come from flags, then ``TIKTOK_*`` variables, then the config file (see ``_config``).

@@ -182,3 +182,38 @@ def listen(
             control.close()
             server.shutdown()
             server.server_close()
+
+
+@webhooks.command()
+@click.argument("event_type")
+@click.option("--data", default=None, help="The event's data as a JSON object.")
+@click.option("--shop-id", default=None, help="The shop it is about (default: the sandbox's first).")
+@click.option(
+    "--sandbox-url", default=None, help=f"The sandbox (or TIKTOK_SANDBOX_URL; default {DEFAULT_SANDBOX})."
+)
+@pass_state
+def trigger(
+    state: State, event_type: str, data: str | None, shop_id: str | None, sandbox_url: str | None
+) -> None:
+    """Make the sandbox send an event of EVENT_TYPE (a name like ORDER_STATUS_CHANGE, or a number)
+    to its subscribers now, e.g. to the app behind `webhooks listen`; prints the event."""
+    with errors():
+        try:
+            payload = json.loads(data) if data else {}
+        except ValueError:
+            raise ValidationError("--data: not valid JSON", field="data") from None
+        if not isinstance(payload, dict):
+            raise ValidationError("--data: give a JSON object", field="data")
+        base = (sandbox_url or state.settings.get("sandbox_url") or DEFAULT_SANDBOX).rstrip("/")
+        body: dict[str, Any] = {"type": event_type, "data": payload}
+        if shop_id:
+            body["shop_id"] = shop_id
+        try:
+            answer = httpx.post(f"{base}/_sandbox/webhooks/trigger", json=body, timeout=10)
+        except httpx.HTTPError as exc:
+            raise ConfigurationError(
+                f"no sandbox at {base} ({type(exc).__name__}): start one with `tiktokshop sandbox`"
+            ) from None
+        if answer.status_code != 200:
+            raise ValidationError(f"the sandbox refused: {answer.json().get('error')}", field="event_type")
+        print_json(answer.json())

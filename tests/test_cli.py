@@ -237,6 +237,13 @@ def test_ops_lists_operations_with_arguments(capsys: Any) -> None:
     assert code == 0 and "fulfillment.ship_package" in out
 
 
+def test_webhooks_trigger_refuses_unknown_types(sandbox: Sandbox, env: dict[str, str], capsys: Any) -> None:
+    code, _, err = _run(capsys, "webhooks", "trigger", "NO_SUCH_TYPE")
+    assert code == EXIT_CODES["usage"] and "NO_SUCH_TYPE" in err
+    code, _, err = _run(capsys, "webhooks", "trigger", "1", "--sandbox-url", "http://127.0.0.1:9")
+    assert code == EXIT_CODES["config"] and "no sandbox" in err
+
+
 def test_webhooks_verify_a_saved_delivery(
     sandbox: Sandbox, env: dict[str, str], capsys: Any, tmp_path: Path
 ) -> None:
@@ -298,10 +305,22 @@ def test_webhooks_listen_forwards_the_sandboxs_deliveries(
     try:
         assert proc.stderr is not None
         assert "Ready" in proc.stderr.readline()
-        event = httpx.post(
-            f"{sandbox.url}/_sandbox/webhooks/trigger",
-            json={"type": "NEW_CONVERSATION", "data": {"conversation_id": "c1"}},
-        ).json()
+        trigger = subprocess.run(
+            [
+                str(TIKTOKSHOP),
+                "webhooks",
+                "trigger",
+                "NEW_CONVERSATION",
+                "--data",
+                '{"conversation_id": "c1"}',
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            timeout=30,
+        )
+        assert trigger.returncode == 0, trigger.stderr
+        event = json.loads(trigger.stdout)
         assert proc.wait(30) == 0
     finally:
         proc.stderr.close()  # type: ignore[union-attr]
