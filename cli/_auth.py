@@ -75,53 +75,29 @@ def _when(stamp: int | None) -> str:
 @click.option("--no-browser", is_flag=True, help="Only print the link; do not open a browser.")
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for the seller.")
 @click.option("--us", is_flag=True, help="Use the authorization page for US sellers.")
+@click.option("--code", default=None, help="Exchange this code (from a redirect caught elsewhere) instead.")
 @pass_state
 def login(
-    state: State, callback_port: int, callback_path: str, no_browser: bool, timeout: float, us: bool
+    state: State,
+    callback_port: int,
+    callback_path: str,
+    no_browser: bool,
+    timeout: float,
+    us: bool,
+    code: str | None,
 ) -> None:
     """Authorize a seller: open TikTok's authorization page, catch the redirect on
-    http://127.0.0.1:PORT/callback (set the app's redirect URL in Partner Center to it), exchange
-    the code, and store the seller's tokens and shops."""
+    http://127.0.0.1:PORT/callback (the app's redirect URL in Partner Center must be it), exchange
+    the code, and store the seller's tokens and shops. When the app's redirect URL is elsewhere,
+    copy the `code` of the redirect and pass it with --code."""
     with errors():
         kwargs = app_kwargs(state.settings)
-        if not kwargs.get("service_id"):
-            state.settings.require("service_id")
-        result: dict[str, str] = {}
-        done = threading.Event()
-        handler = type(
-            "Callback", (_Callback,), {"result": result, "done": done, "path_expected": callback_path}
-        )
-        try:
-            server = HTTPServer(("127.0.0.1", callback_port), handler)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot listen on 127.0.0.1:{callback_port} ({exc.strerror}): choose another --callback-port"
-            ) from None
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            with TikTokShop(**kwargs) as client:
-                link = client.auth.authorization_url(us=us)
-                err.print(f"Waiting for the redirect on http://127.0.0.1:{callback_port}{callback_path}")
-                err.print("Open this link and authorize the app:")
-                print(link.url, flush=True)
-                if not no_browser:
-                    webbrowser.open(link.url)
-                if not done.wait(timeout):
-                    fail(f"no redirect came within {timeout:g} s", EXIT_CODES["config"])
-                if result.get("state") != link.state:
-                    fail("the redirect's state does not match this login: ignored", EXIT_CODES["refused"])
-                code = result.get("code")
-                if not code:
-                    fail(
-                        f"the redirect carries no code ({result.get('error') or 'refused'})",
-                        EXIT_CODES["refused"],
-                    )
-                token = client.auth.get_access_token(code)
-                shops = client.authorization.get_authorized_shops().shops or []
-        finally:
-            server.shutdown()
-            server.server_close()
+        with TikTokShop(**kwargs) as client:
+            if code is None:
+                state.settings.require("service_id")
+                code = _catch_code(client, callback_port, callback_path, no_browser, timeout, us)
+            token = client.auth.get_access_token(code)
+            shops = client.authorization.get_authorized_shops().shops or []
         if not token.open_id:
             raise AuthenticationError("the token answer has no open_id: cannot tell which seller it is")
         book = SellerBook(state.settings.token_file)
@@ -143,6 +119,39 @@ def login(
             f"[green]Authorized[/] {token.seller_name or token.open_id} ({token.open_id}): "
             f"{len(shops)} shop(s); tokens saved in {state.settings.token_file}"
         )
+
+
+def _catch_code(client: TikTokShop, port: int, path: str, no_browser: bool, timeout: float, us: bool) -> str:
+    """Print (and open) the authorization link, wait for the redirect on the local port, check its
+    ``state``; returns the code. Exits 1 when refused, 3 when nothing came."""
+    result: dict[str, str] = {}
+    done = threading.Event()
+    handler = type("Callback", (_Callback,), {"result": result, "done": done, "path_expected": path})
+    try:
+        server = HTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror}): choose another --callback-port"
+        ) from None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        link = client.auth.authorization_url(us=us)
+        err.print(f"Waiting for the redirect on http://127.0.0.1:{port}{path}")
+        err.print("Open this link and authorize the app:")
+        print(link.url, flush=True)
+        if not no_browser:
+            webbrowser.open(link.url)
+        if not done.wait(timeout):
+            fail(f"no redirect came within {timeout:g} s", EXIT_CODES["config"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    if result.get("state") != link.state:
+        fail("the redirect's state does not match this login: ignored", EXIT_CODES["refused"])
+    code = result.get("code")
+    if not code:
+        fail(f"the redirect carries no code ({result.get('error') or 'refused'})", EXIT_CODES["refused"])
+    return code
 
 
 @auth.command()

@@ -369,3 +369,11 @@ def test_sandbox_command_serves_with_sellers_and_a_frozen_clock() -> None:
         proc.terminate()
         proc.wait(10)
         proc.stdout.close()  # type: ignore[union-attr]
+
+
+def test_login_with_a_code_caught_elsewhere(sandbox: Sandbox, env: dict[str, str], capsys: Any) -> None:
+    code = httpx.post(f"{sandbox.url}/_sandbox/auth/code", json={}).json()["code"]
+    status, _, err = _run(capsys, "auth", "login", "--code", code)
+    assert status == 0 and "Authorized" in err
+    status, _, err = _run(capsys, "auth", "login", "--code", code)  # codes work once
+    assert status == EXIT_CODES["refused"] and code not in err
