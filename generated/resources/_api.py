@@ -56,765 +56,765 @@ ERROR_CODES: dict[int, ErrorCode] = {
         refresh_token=False,
         hint="Pass shop_cipher= to the client or the call (authorization.get_authorized_shops lists them).",
     ),
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10002014: _ServerError_retry,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10002015: _ServerError_retry,
-    # Permission denied.
+    # The shop may not access this order or package.
     10006402: _PermissionDeniedError,
-    # You cannot update the shipping information due to the order's current status.
+    # The order's status no longer lets its shipping details be changed.
     10007002: _BadRequestError,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10037002: _ServerError_retry,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10037003: _ServerError_retry,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10037004: _ServerError_retry,
-    # Invalid param.
+    # A request parameter has a wrong value.
     11001002: _BadRequestError,
-    # System timeout.
+    # TikTok's fulfillment service did not answer in time; repeat the call later.
     11001027: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     11001031: _ServerError_retry,
-    # Shipping service operation conflict error.
+    # The operation conflicts with the shipping service's state; check the shipping service ID.
     11003011: _BadRequestError,
-    # Warehouse does not exist.
+    # No warehouse has this ID.
     11005004: _NotFoundError,
-    # Get lead time from card service error.
-    11005010: _BadRequestError,
-    # System process error.
+    # TikTok could not work out the delivery lead time; repeat the call later.
+    11005010: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
     11006005: _ServerError_retry,
-    # Internal package status error.
+    # TikTok's record of the package status was inconsistent; repeat the call later.
     11006010: _ServerError_retry,
-    # Failed to ship package.
+    # Phones and tablets must ship apart from other items; split the order into packages.
     11006013: _BadRequestError,
-    # Failed to ship package.
+    # Each phone or tablet must ship in its own package; split the order.
     11006014: _BadRequestError,
-    # Package has been shipped.
+    # The package was already shipped and cannot be shipped a second time.
     11006021: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     11006026: _ServerError_retry,
-    # No available shipping services for this request.
+    # No shipping service can carry this package; change its weight or check the buyer's address.
     11021009: _BadRequestError,
-    # The shipment failed due to an invalid postal code.
+    # The buyer's postal code is not valid; ask the buyer to fix the address, or cancel as undeliverable.
     11021010: _BadRequestError,
-    # Fail to ship package because the product name is invalid.
+    # The product name is not valid for shipping; the order can be cancelled as undeliverable without penalty.
     11021011: _BadRequestError,
-    # Illegal address.
+    # The address is not valid.
     11021012: _BadRequestError,
-    # The shipment failed because the delivery address is too long.
+    # The delivery address is too long; ask the buyer to shorten it, or cancel as undeliverable.
     11021013: _BadRequestError,
-    # Product oversize.
+    # The product is too large to ship.
     11021014: _BadRequestError,
-    # Fail to ship package because the package is overweight.
+    # The package is over the weight limit; the order can be cancelled as undeliverable without penalty.
     11021015: _BadRequestError,
-    # Fail to ship package because the weight of the SKU exceeds the allowed limit.
+    # A SKU is over the weight limit; the order can be cancelled as undeliverable without penalty.
     11021016: _BadRequestError,
-    # Fail to ship package because the SKU dimensions exceed the allowed limits.
+    # A SKU is over the size limits; the order can be cancelled as undeliverable without penalty.
     11021017: _BadRequestError,
-    # Fail to ship package because the number of items in the package exceeds the allowed limit.
+    # The package holds more items than allowed.
     11021018: _BadRequestError,
-    # Fail to ship package because the package dimensions exceed the allowed limits.
+    # The package is over the size limits; the order can be cancelled as undeliverable without penalty.
     11021019: _BadRequestError,
-    # Fail to ship package because the package's circumference exceeds the allowed limit.
+    # The package's girth is over the limit; the order can be cancelled as undeliverable without penalty.
     11021020: _BadRequestError,
-    # Fail to ship package because the SKU name is invalid.
+    # The SKU name is not valid for shipping; the order can be cancelled as undeliverable without penalty.
     11021021: _BadRequestError,
-    # Fail to ship package because the longest dimension of the package exceeds the allowed limit.
+    # The package's longest side is over the limit; the order can be cancelled as undeliverable without penalty.
     11021022: _BadRequestError,
-    # Fail to ship package because the buyer and/or seller addresses are invalid.
+    # The buyer's or the seller's address is not valid; the order can be cancelled as undeliverable without penalty.
     11021023: _BadRequestError,
-    # Fail to ship package because the buyer recipient address is invalid.
+    # The buyer's delivery address is not valid; the order can be cancelled as undeliverable without penalty.
     11021024: _BadRequestError,
-    # Fail to ship package because the seller shipping address is invalid.
+    # The seller's ship-from address is not valid; the order can be cancelled as undeliverable without penalty.
     11021025: _BadRequestError,
-    # This tracking number cannot be matched to any carrier.
+    # No carrier recognises this tracking number; check it and send it again.
     11028006: _BadRequestError,
-    # This API is only applicable to TikTok Shipping orders.
+    # This call works only for orders shipped through TikTok Shipping; seller-shipped orders use their own labels.
     11034002: _BadRequestError,
-    # Warehouse does not exist.
+    # No warehouse has this ID.
     11034009: _NotFoundError,
-    # Shipping document generation timeout error.
+    # Making the shipping document took too long; repeat the call later.
     11034023: _ServerError_retry,
-    # Internal package tag error.
+    # TikTok failed while tagging the package; repeat the call later.
     11034025: _ServerError_retry,
-    # The shipping document is still being generated by the logistics provider.
+    # The carrier is still preparing the shipping document; ask again later.
     11034037: _ServerError_retry,
-    # Invalid param.
+    # A request parameter has a wrong value.
     11050001: _BadRequestError,
-    # Product api internal error.
+    # TikTok's product service failed; repeat the call later.
     12001000: _ServerError_retry,
-    # Seller no permission for product error.
+    # The seller may not act on this product.
     12009014: _PermissionDeniedError,
-    # Category is invalid.
+    # The category is not valid.
     12019002: _BadRequestError,
-    # Seller is inactive.
+    # The seller account is not active.
     12019004: _BadRequestError,
-    # Product description is invalid.
+    # The product description is not valid.
     12019006: _BadRequestError,
-    # Product id is invalid.
+    # The product ID is not valid.
     12019008: _BadRequestError,
-    # Product image list is invalid.
+    # The product's image list is not valid.
     12019009: _BadRequestError,
-    # Product price is invalid.
+    # The product price is not valid.
     12019010: _BadRequestError,
-    # Product package weight is invalid.
+    # The package weight is not valid.
     12019011: _BadRequestError,
-    # Product package size is invalid.
+    # The package dimensions are not valid.
     12019012: _BadRequestError,
-    # Brand id is invalid.
+    # The brand ID is not valid.
     12019013: _BadRequestError,
-    # The number of SKU exceed the limit.
+    # The product has more SKUs than allowed.
     12019015: _BadRequestError,
-    # Unable to publish or sync products to target markets due to missing or invalid warehouse details.
+    # Warehouse details are missing or wrong, so the product cannot be published or synced to the target markets.
     12019016: _BadRequestError,
-    # Sale property is invalid.
+    # A sales attribute (variation) is not valid.
     12019019: _BadRequestError,
-    # SKU must contain a valid warehouse.
+    # Every SKU needs a valid warehouse.
     12019022: _BadRequestError,
-    # Stock count is invalid.
+    # The stock quantity is not valid.
     12019024: _BadRequestError,
-    # The maximum count of “seller_skus” in the search filter is 10.
+    # The search filter takes at most 10 seller_skus.
     12019027: _BadRequestError,
-    # Multiple warehouses detected.
+    # The product is stocked in several warehouses; send every warehouse ID with its details.
     12019028: _BadRequestError,
-    # Property is invalid.
+    # A product attribute is not valid.
     12019030: _BadRequestError,
-    # Price is locked.
+    # The price is locked and cannot be changed now.
     12019045: _BadRequestError,
-    # Sku not allow add.
+    # SKUs cannot be added to this product.
     12019056: _BadRequestError,
-    # Sku not allow delete.
+    # SKUs cannot be removed from this product.
     12019057: _BadRequestError,
-    # Seller sku is invalid.
+    # The seller SKU is not valid.
     12019059: _BadRequestError,
-    # Package_dimension_unit field is for America market(US) only.
+    # package_dimension_unit is accepted only for US products.
     12019060: _BadRequestError,
-    # Product weight or dimensions unit does not support the imperial units on non-US local products.
+    # Imperial units for weight or size are accepted only for US products.
     12019061: _BadRequestError,
-    # No matching categories.
+    # No category fits the product; give its full name and better attributes.
     12019064: _BadRequestError,
-    # The image URI is invalid.
+    # The image URI is not valid; use one returned by the product image upload call.
     12019065: _BadRequestError,
-    # The optimization mode is invalid.
+    # The optimization mode is not valid.
     12019070: _BadRequestError,
-    # The number of SKU IDs exceeds the limit of 10.
+    # At most 10 SKU IDs may be sent.
     12019087: _BadRequestError,
-    # Conflicting presale fields.
+    # The pre-sale fields contradict each other; drop pre_sale.fulfillment_type when pre_sale.type is NONE.
     12019094: _BadRequestError,
-    # Pre_sale.fulfillment_type is missing or empty.
+    # pre_sale.fulfillment_type is required but missing or empty.
     12019095: _BadRequestError,
-    # The value for pre_sale.type is missing.
+    # pre_sale.type is required but missing.
     12019096: _BadRequestError,
-    # Pre_sale.fulfillment_type.release_date must be set to a non-zero value.
+    # pre_sale.fulfillment_type.release_date must not be zero.
     12019097: _BadRequestError,
-    # Pre_sale.fulfillment_type.handling_duration_days must be set to a non-zero value.
+    # pre_sale.fulfillment_type.handling_duration_days must not be zero.
     12019098: _BadRequestError,
-    # The specified pre_sale.type is not supported in your region.
+    # This pre_sale.type is not offered in the shop's region.
     12019099: _BadRequestError,
-    # All SKUs of a product must have the same pre_sale.type.
+    # All SKUs of one product must share the same pre_sale.type.
     12019100: _BadRequestError,
-    # Couldn't upload file, the file is empty.
+    # The uploaded file is empty.
     12019103: _BadRequestError,
-    # The file name is empty.
+    # The file name is missing.
     12019104: _BadRequestError,
-    # Failed to process the file.
+    # The file's format or content could not be processed.
     12019105: _BadRequestError,
-    # Page number is invalid.
+    # The page number is not valid.
     12019108: _BadRequestError,
-    # Page size is invalid.
+    # The page size is not valid.
     12019109: _BadRequestError,
-    # Seller id is invalid.
+    # The seller ID is not valid.
     12019112: _BadRequestError,
-    # Product status is invalid.
+    # The product status is not valid.
     12019113: _BadRequestError,
-    # Seller has no permission.
+    # The seller may not perform this action.
     12019114: _PermissionDeniedError,
-    # Invalid image resolution. / The image dimensions exceed the allowed limits.
+    # The image's width or height is outside the allowed range (100 to 20000 pixels for products).
     12019116: _BadRequestError,
-    # Missing variations (sales attributes).
+    # A product with several SKUs needs sales attributes on each SKU to tell them apart.
     12019117: _BadRequestError,
-    # Search create time invalid.
+    # The creation-time range of the search is not valid.
     12019118: _BadRequestError,
-    # Search update time invalid.
+    # The update-time range of the search is not valid.
     12019119: _BadRequestError,
-    # The number of provided product IDs exceeds the limit.
+    # Too many product IDs were sent.
     12019120: _BadRequestError,
-    # Calculate price error.
+    # TikTok could not compute the price.
     12019121: _BadRequestError,
-    # The video ratio must be between 9:16 and 16:9.
+    # The video's aspect ratio must lie between 9:16 and 16:9.
     12019122: _BadRequestError,
-    # Product of pageSize and pageNumber exceeds the maximum limit.
+    # Page size times page number goes past the deepest page allowed.
     12019123: _BadRequestError,
-    # PageSize and pageNumber need to be used together.
+    # Page size and page number must be sent together.
     12019124: _BadRequestError,
-    # The product ID does not exist.
+    # No product has this ID.
     12019150: _NotFoundError,
-    # Publish param invalid.
+    # A publish parameter is not valid.
     12019210: _BadRequestError,
-    # Region already published.
+    # The product is already published in this region.
     12019212: _BadRequestError,
-    # Deposit balance is not enough.
+    # The seller's deposit balance is too low.
     12019215: _BadRequestError,
-    # Invalid upload file.
+    # The uploaded file data is not valid.
     12038002: _BadRequestError,
-    # Invalid file type. / Invalid image file type.
+    # The file type is not accepted (PDF for documents; JPG, JPEG or PNG for images).
     12038004: _BadRequestError,
-    # Invalid file size. / Invalid image file size.
+    # The file is larger than allowed (10 MB for documents, 5 MB for images).
     12038005: _BadRequestError,
-    # The number of image URIs exceeded the limit of 200.
+    # At most 200 image URIs may be sent.
     12038007: _BadRequestError,
-    # The image URI is invalid.
+    # The image URI is not valid; use one returned by the product image upload call.
     12038008: _BadRequestError,
-    # The specified target_language is invalid or unsupported.
+    # target_language is not valid or not offered.
     12038009: _BadRequestError,
-    # The number of translation task IDs exceeded the limit of 20.
+    # At most 20 translation task IDs may be sent.
     12038010: _BadRequestError,
-    # The translation task ID is invalid.
+    # The translation task ID is not valid.
     12038011: _BadRequestError,
-    # Exceeded the daily limit of 500 translation tasks.
+    # The daily quota of 500 translation tasks is used up.
     12038012: _BadRequestError,
-    # This operation is not available for this shop.
+    # This operation is not offered to this shop.
     12038013: _BadRequestError,
-    # The image dimensions exceed the allowed limits.
+    # The image's width or height is outside the allowed range.
     12038014: _BadRequestError,
-    # Failed to process the image.
+    # The image's format or content could not be processed.
     12038015: _BadRequestError,
-    # Incorrect category format.
+    # The category is in the wrong format.
     12052002: _BadRequestError,
-    # Incorrect parcel height format.
+    # The parcel height is in the wrong format.
     12052003: _BadRequestError,
-    # Incorrect parcel width format.
+    # The parcel width is in the wrong format.
     12052004: _BadRequestError,
-    # Incorrect parcel length format.
+    # The parcel length is in the wrong format.
     12052005: _BadRequestError,
-    # Incorrect parcel weight format.
+    # The parcel weight is in the wrong format.
     12052006: _BadRequestError,
-    # Incorrect price format.
+    # The price is in the wrong format.
     12052012: _BadRequestError,
-    # The product description cannot exceed maximum characters.
+    # The product description is too long.
     12052013: _BadRequestError,
     # The product description is required.
     12052015: _BadRequestError,
     # The parcel weight is required.
     12052016: _BadRequestError,
-    # Category does not exist.
+    # No category has this ID.
     12052023: _NotFoundError,
-    # Category is not final category.
+    # Products go only in a leaf category, and this one has subcategories.
     12052024: _BadRequestError,
-    # The category is invalid.
+    # The category is not valid.
     12052025: _BadRequestError,
-    # Brand does not exist.
+    # No brand has this ID.
     12052026: _NotFoundError,
-    # Main product image is required.
+    # A main product image is required.
     12052028: _BadRequestError,
-    # Invalid product ID(s) found.
+    # One or more product IDs are not valid.
     12052031: _BadRequestError,
-    # The product does not exist.
+    # No product has this ID.
     12052032: _NotFoundError,
-    # This product doesn't belong to this shop.
+    # The product belongs to another shop.
     12052034: _BadRequestError,
-    # The SKU ID is necessary.
+    # A SKU ID is required.
     12052036: _BadRequestError,
-    # Couldn't update inventory.
+    # The inventory could not be updated: it may be allocated automatically, or warehouse IDs are wrong or missing.
     12052037: _BadRequestError,
-    # Product price locked due to ongoing promotion.
+    # A running promotion locks the product's price.
     12052038: _BadRequestError,
-    # You cannot edit the specified product(s) as it isn't listed in your account or shop.
+    # The product is not listed in this shop, so it cannot be edited here.
     12052048: _BadRequestError,
-    # A single product cannot have more than 100 different SKUs.
+    # A product may have at most 100 SKUs.
     12052050: _BadRequestError,
-    # The product name exceed max limit characters.
+    # The product name is too long.
     12052051: _BadRequestError,
-    # The seller SKU text length cannot exceed max limit characters.
+    # The seller SKU is too long.
     12052054: _BadRequestError,
-    # The SKU inventory quantity for the warehouse must be within allowed limits.
+    # The SKU's stock for the warehouse is outside the allowed range.
     12052055: _BadRequestError,
-    # The num of image in description cannot exceed max limit.
+    # The description holds more images than allowed.
     12052056: _BadRequestError,
-    # The product price is invalid.
+    # The product price is not valid.
     12052073: _BadRequestError,
-    # The provided currency is not available for this shop/region.
+    # The currency is not offered for this shop or region.
     12052084: _BadRequestError,
-    # Product sale price is invalid.
+    # The sale price is not valid.
     12052092: _BadRequestError,
-    # Exceeded the product listing limit for the seller.
+    # The seller has reached the limit of product listings.
     12052093: _BadRequestError,
-    # No multiple warehouse permission.
+    # The shop is not enabled for multiple warehouses.
     12052094: _PermissionDeniedError,
-    # Warehouse information parsing error.
+    # The warehouse details could not be read.
     12052095: _BadRequestError,
-    # Unable to update the price for SKUs with no warehouse.
+    # A SKU without a warehouse cannot have its price changed; assign a warehouse first.
     12052096: _BadRequestError,
-    # The warehouse does not exist.
+    # No warehouse has this ID.
     12052097: _NotFoundError,
-    # Property is required.
+    # A required product attribute is missing.
     12052104: _BadRequestError,
-    # Required qualification miss.
+    # A required qualification document is missing.
     12052105: _BadRequestError,
-    # Seller has no warehouse.
+    # The seller has no warehouse.
     12052115: _BadRequestError,
-    # Product package size is invalid.
+    # The package dimensions are not valid.
     12052116: _BadRequestError,
-    # Seller publish global product over limit and save draft.
+    # The seller has reached the limit of global products; the product was saved as a draft.
     12052117: _BadRequestError,
-    # Size chart not found.
+    # No size chart has this ID.
     12052128: _NotFoundError,
-    # Please edit stock from global.
+    # Stock for this product is managed on the global product; change it there.
     12052141: _BadRequestError,
-    # No permission of multi global warehouse.
+    # The seller is not enabled for several global warehouses.
     12052142: _PermissionDeniedError,
-    # Sku warehouse must equal.
+    # All SKUs must use the same warehouses.
     12052143: _BadRequestError,
-    # Platform warehouse not support to edit.
+    # Stock in a platform-run warehouse cannot be edited.
     12052144: _BadRequestError,
-    # Activity warehouse not allowed to be deleted.
+    # A warehouse in use by a campaign cannot be removed.
     12052145: _BadRequestError,
-    # The specified inventory quantity is too low.
+    # The stock is set lower than what is already reserved (orders, campaigns, creators); raise it.
     12052146: _BadRequestError,
-    # Product property value contain restricted words.
+    # An attribute value uses words that are not allowed.
     12052151: _BadRequestError,
-    # Sale property name contains restricted words.
+    # A variation name uses words that are not allowed.
     12052152: _BadRequestError,
-    # Sale property value contains restricted words.
+    # A variation value uses words that are not allowed.
     12052153: _BadRequestError,
-    # One or more of the product attributes cannot be edited by cross-border sellers.
+    # Cross-border sellers may not edit some of these attributes.
     12052157: _BadRequestError,
-    # Category unable to change.
+    # The product's category can no longer be changed.
     12052158: _BadRequestError,
-    # Unique item total quantity must be one.
+    # A one-of-a-kind item must have a total quantity of one.
     12052159: _BadRequestError,
-    # Sku count must be one and disable variables.
+    # This product must have exactly one SKU and no variations.
     12052160: _BadRequestError,
-    # Unique item sku count must be one and disable varialbes.
+    # A one-of-a-kind item must have exactly one SKU and no variations.
     12052162: _BadRequestError,
-    # The gift product are not allowed to be edited.
+    # Gift products cannot be edited.
     12052163: _BadRequestError,
-    # The total number of search results can not exceed 10000.
+    # A search may reach at most 10,000 results; narrow the filters.
     12052180: _BadRequestError,
-    # The package weight of the product can not be zero.
+    # The package weight must not be zero.
     12052181: _BadRequestError,
-    # The '{{sub_property_name}}' field is required as you've selected '{{parent_property_value}}' for '{{parent_property_name}}'.
+    # A dependent attribute is required by the value chosen for its parent attribute.
     12052182: _BadRequestError,
-    # The '{{sub_property_name}}' field should be left empty as you've selected '{{parent_property_value}}' for '{{parent_property_name}}'.
+    # A dependent attribute must stay empty for the value chosen for its parent attribute.
     12052183: _BadRequestError,
-    # Brand names must be at least 2 characters.
+    # A brand name needs at least 2 characters.
     12052189: _BadRequestError,
-    # Brand names must not be longer than 30 characters.
+    # A brand name may have at most 30 characters.
     12052190: _BadRequestError,
-    # Brand names can't include special fonts or emoticons.
+    # A brand name may not use special fonts or emoji.
     12052191: _BadRequestError,
-    # The brand name can't contain 5 or more consecutive numbers.
+    # A brand name may not hold 5 or more digits in a row.
     12052192: _BadRequestError,
-    # Brand is expired.
+    # The brand's authorization has expired.
     12052200: _BadRequestError,
-    # You are not authorized to sell this brand in this category.
+    # The seller is not authorized to sell this brand in this category; apply in the Seller Center's Qualification Center.
     12052201: _PermissionDeniedError,
-    # The total number of brands you have created today exceeds the limit.
+    # The seller has created as many brands as allowed today.
     12052202: _BadRequestError,
-    # The total number of brands you have created exceeds the limit.
+    # The seller has created as many brands as allowed.
     12052203: _BadRequestError,
-    # The brand name you created is invalid.
+    # The new brand's name is not valid.
     12052204: _BadRequestError,
-    # This brand name already exists.
+    # A brand with this name already exists.
     12052205: _BadRequestError,
-    # The number of characters of the created brand name is invalid.
+    # The new brand's name is too short or too long.
     12052206: _BadRequestError,
-    # Receipt brand not support warehouse.
+    # This brand cannot be used with the warehouse.
     12052207: _BadRequestError,
-    # A brand authorization is required to publish this listing.
+    # Listing this product needs a brand authorization.
     12052208: _BadRequestError,
-    # Manufacturer info is invalid.
+    # The manufacturer details are not valid.
     12052216: _BadRequestError,
-    # Incorrect category version.
+    # Wrong category_version: v2 for US shops (and global sellers with one), v1 elsewhere.
     12052217: _BadRequestError,
-    # Instant product not support not for sale.
+    # An instant product cannot be set as not for sale.
     12052219: _BadRequestError,
-    # This category is prohibited or unsupported on TikTok Shop.
+    # TikTok Shop does not allow or support this category; choose another.
     12052220: _BadRequestError,
-    # Only whitelisted sellers are permitted to trade under current category.
-    12052221: _BadRequestError,
-    # Category do not support cod.
+    # Only sellers on an allow list may sell in this category.
+    12052221: _PermissionDeniedError,
+    # The category does not allow cash on delivery.
     12052222: _BadRequestError,
-    # This category is restricted.
-    12052223: _BadRequestError,
-    # You are not authorized to sell in this category because it does not fall under your shop's main category.
+    # The category is restricted; the seller must apply for it in the Seller Center's Qualification Center.
+    12052223: _PermissionDeniedError,
+    # The category lies outside the shop's main category, so the shop may not sell in it.
     12052225: _PermissionDeniedError,
-    # This category is restricted.
-    12052226: _BadRequestError,
-    # The category is unauthorized or unavailable.
+    # The category is restricted; the seller must apply for it in the Seller Center's Qualification Center.
+    12052226: _PermissionDeniedError,
+    # The shop may not use this category, or it is not available.
     12052227: _PermissionDeniedError,
-    # Combo product not support not for sale.
+    # A combo product cannot be set as not for sale.
     12052228: _BadRequestError,
-    # Pre order product not support not for sale.
+    # A pre-order product cannot be set as not for sale.
     12052229: _BadRequestError,
-    # The specified category ID is not a leaf category, or it does not belong to the specified category version.
+    # The category is not a leaf category or not part of the given category_version (v2 for US shops, v1 elsewhere).
     12052230: _BadRequestError,
-    # Please wait for the current task to finish (maximum 2 hours) and try again.
+    # Another task on this product is still running (it can take up to 2 hours); call again when it ends.
     12052234: _BadRequestError,
-    # The format of url is invalid.
+    # The URL is not well formed.
     12052235: _BadRequestError,
-    # The length of the url is greater than 200.
+    # The URL is longer than 200 characters.
     12052238: _BadRequestError,
-    # Do not support custom property.
+    # Custom attributes are not accepted here.
     12052240: _BadRequestError,
-    # Attribute name or attribute id is empty.
+    # An attribute needs a name or an ID.
     12052241: _BadRequestError,
-    # The attribute name characters cannot exceed max_limit.
+    # An attribute name is too long.
     12052242: _BadRequestError,
-    # The product attribute or sale attribute name characters contain Chinese.
+    # Attribute and variation names may not contain Chinese characters.
     12052243: _BadRequestError,
-    # The attribute name duplicate.
+    # Two attributes have the same name.
     12052244: _BadRequestError,
-    # The product attributes contained invalid characters.
+    # A product attribute contains characters that are not allowed.
     12052245: _BadRequestError,
-    # The {{property_type}} not support multi selected, attribute id is :{{property_id}}.
+    # This attribute takes a single value, but several were given.
     12052246: _BadRequestError,
-    # Do not support custom product attribute.
+    # Custom product attributes are not accepted here.
     12052247: _BadRequestError,
-    # The {{property_type}} value name or attribute value id is empty.
+    # An attribute value needs a name or an ID.
     12052248: _BadRequestError,
-    # The {{property_type}} value name characters cannot exceed {{max_limit}}, attribute value name is :{{property_value_name}}.
+    # An attribute value name is too long.
     12052249: _BadRequestError,
-    # The {{property_type}} value name characters contain Chinese.
+    # An attribute value name may not contain Chinese characters.
     12052250: _BadRequestError,
-    # Duplicated attribute values found for an attribute.
+    # An attribute has the same value twice; remove the repeat.
     12052251: _BadRequestError,
-    # Duplicate attribute value id.
+    # The same attribute value ID appears twice.
     12052253: _BadRequestError,
-    # Duplicate attribute id.
+    # The same attribute ID appears twice.
     12052254: _BadRequestError,
-    # The {{property_name}} value need to be positive integers or positive decimals.
+    # This attribute's value must be a positive number.
     12052256: _BadRequestError,
-    # The product ID does not exist.
+    # No product has this ID.
     12052260: _NotFoundError,
-    # Product name is empty.
+    # The product name is missing.
     12052261: _BadRequestError,
-    # Chinese characters are not supported in product name.
+    # The product name may not contain Chinese characters.
     12052262: _BadRequestError,
-    # Product name prefix illegal.
+    # The product name starts with a prefix that is not allowed.
     12052263: _BadRequestError,
-    # Category upgrading is not available for your shop.
+    # Category upgrades are not offered to this shop.
     12052265: _BadRequestError,
-    # The product name contains non-English characters.
+    # The product name may contain only English characters.
     12052266: _BadRequestError,
-    # The selected time is outside the limit.
+    # The chosen time is outside the allowed range.
     12052269: _BadRequestError,
-    # After the pre-sale product has been onlive product, the pre-sale info cannot be modified.
+    # Once a pre-sale product is live, its pre-sale details are fixed.
     12052273: _BadRequestError,
-    # Sku's mto day is invalid.
+    # The SKU's make-to-order days value is not valid.
     12052275: _BadRequestError,
-    # Seller does not support make to order.
+    # The seller is not enabled for make-to-order products.
     12052278: _BadRequestError,
-    # Product manufacturer is required.
+    # A manufacturer is required for this product.
     12052282: _BadRequestError,
-    # The number of manufacturers cannot exceed the allowed limits.
+    # Too many manufacturers are given.
     12052283: _BadRequestError,
-    # Manufacturer ID {{manufacturer_id}} is not found.
+    # No manufacturer has this ID.
     12052284: _NotFoundError,
-    # Manufacturer ID {{manufacturer_id}} is not associated with the seller.
+    # The manufacturer is not linked to this seller.
     12052285: _BadRequestError,
-    # Product responsible person is required.
+    # A responsible person is required for this product.
     12052287: _BadRequestError,
-    # The number of responsible person ids cannot exceed {{max_limit}}, and cannot less {{min_limit}}.
+    # The number of responsible person IDs is outside the allowed range.
     12052288: _BadRequestError,
-    # Responsible person ID {{rp_id}} is not found.
+    # No responsible person has this ID.
     12052289: _NotFoundError,
-    # Responsible person ID {{rp_id}} is not associated with the seller.
+    # The responsible person is not linked to this seller.
     12052290: _BadRequestError,
-    # Extra identification code information is not supported in this region.
+    # Extra identifier codes are not accepted in this region.
     12052291: _BadRequestError,
-    # The number of extra identification codes cannot exceed the allowed limits.
+    # Too many extra identifier codes are given.
     12052292: _BadRequestError,
-    # When identifier code is not filled in, extra identification code is not allowed to be filled in.
+    # Extra identifier codes need the main identifier code to be set.
     12052293: _BadRequestError,
-    # The format of the extra identification code is incorrect.
+    # An extra identifier code is in the wrong format.
     12052294: _BadRequestError,
-    # Duplicate manufacturer IDs associated with the same product.
+    # The same manufacturer ID is linked to the product twice.
     12052295: _BadRequestError,
-    # Duplicate responsible person IDs associated with the same product.
+    # The same responsible person ID is linked to the product twice.
     12052296: _BadRequestError,
-    # Product main image uri illegal.
+    # A main image URI is not valid.
     12052300: _BadRequestError,
-    # Width and length of main image must be at least {{min_limit}}, check uri {{uri}}.
+    # A main image is smaller than the minimum width and height.
     12052301: _BadRequestError,
-    # The main images size exceed limit.
+    # A main image file is too large.
     12052302: _BadRequestError,
-    # The algo prediction for category v2 of this product failed.
+    # TikTok could not predict a v2 category for this product.
     12052303: _BadRequestError,
-    # Main product image format is not supported.
+    # A main image is in a format that is not accepted.
     12052304: _BadRequestError,
-    # The main images aspect ratio cannot exceed max limit.
+    # A main image is too wide or too tall for the allowed aspect ratio.
     12052305: _BadRequestError,
-    # Main product images count exceed limit.
+    # The product has more main images than allowed.
     12052306: _BadRequestError,
-    # Skus in the lottery cannot be deleted.
+    # SKUs taking part in a lottery cannot be deleted.
     12052307: _BadRequestError,
-    # There's an ongoing appeal.
+    # An appeal is open on this product; withdraw it before editing.
     12052308: _BadRequestError,
-    # The futures information filled in by the seller does not meet the requirements.
+    # The seller's futures details do not meet the rules.
     12052310: _BadRequestError,
-    # The number of backorder product exceeds the limit max_num, or the proportion of backorder product exceeds the limit max_ratio.
+    # The seller has too many backorder products, by number or by share.
     12052311: _BadRequestError,
-    # Standard product cannot be converted to MTO product.
+    # A standard product cannot become a make-to-order product.
     12052314: _BadRequestError,
-    # Standard product cannot be converted to preorder product.
+    # A standard product cannot become a pre-order product.
     12052315: _BadRequestError,
-    # Product second hand not applicable in this sale platform.
+    # Second-hand products are not allowed on this sales platform.
     12052316: _BadRequestError,
-    # Purchase order quantity is not supported.
+    # This purchase quantity setting is not accepted.
     12052317: _BadRequestError,
-    # Maximum order quantity smaller than minimum order quantity.
+    # The maximum order quantity is below the minimum order quantity.
     12052319: _BadRequestError,
-    # Product description image file format is not supported.
+    # A description image is in a format that is not accepted.
     12052324: _BadRequestError,
-    # A pre-order product can't be changed to a regular product.
+    # A pre-order product cannot become a regular product.
     12052329: _BadRequestError,
-    # Product is not supported to list in designated sale platform.
+    # The product cannot be listed on the chosen sales platform.
     12052330: _BadRequestError,
-    # The seller center is locked during shop integration, only editing stock and price is allowed.
+    # The shop is being merged and is locked; only stock and prices may be edited now.
     12052332: _BadRequestError,
-    # Product description image uri illegal.
+    # A description image URI is not valid.
     12052340: _BadRequestError,
-    # The description images size cannot exceed limit.
+    # A description image file is too large.
     12052341: _BadRequestError,
-    # The description images space cannot exceed limit.
+    # The description images take more space than allowed.
     12052342: _BadRequestError,
-    # Product description image format is not supported.
+    # A description image is in a format that is not accepted.
     12052343: _BadRequestError,
-    # The product description html syntax with error.
+    # The description's HTML is malformed.
     12052344: _BadRequestError,
-    # The product description html tag is not supported.
+    # The description uses an HTML tag that is not accepted.
     12052345: _BadRequestError,
-    # The product description has Chinese characters.
+    # The description may not contain Chinese characters.
     12052346: _BadRequestError,
-    # The product description html tag required attribute is miss.
+    # An HTML tag in the description lacks an attribute it needs.
     12052348: _BadRequestError,
-    # The product description html tag not support nest.
+    # The description nests an HTML tag that may not be nested.
     12052349: _BadRequestError,
-    # The product description html tag contain illegal attribute.
+    # An HTML tag in the description has an attribute that is not allowed.
     12052350: _BadRequestError,
-    # The product description contains non-English characters.
+    # The description may contain only English characters.
     12052351: _BadRequestError,
-    # The product description nest exceeding limit.
+    # The description's HTML is nested too deeply.
     12052352: _BadRequestError,
-    # The number of 'supplementary_sku_images' for the sales attribute value exceeds the maximum limit.
+    # A variation value has more supplementary_sku_images than allowed.
     12052356: _BadRequestError,
-    # 'supplementary_sku_images' is only allowed when 'sku_img' is specified.
+    # supplementary_sku_images needs sku_img to be set first.
     12052357: _BadRequestError,
-    # Save subscribe is not supported.
+    # Subscription products cannot be saved this way.
     12052359: _BadRequestError,
-    # The video id does not exist.
+    # No video has this ID.
     12052360: _NotFoundError,
-    # This base unit value count is not supported.
+    # The base unit count is not one of the allowed values (the category attributes call lists them).
     12052361: _BadRequestError,
-    # SKU unit count is required.
+    # The SKU unit count is required.
     12052362: _BadRequestError,
-    # The warehouse is unavailable because this product cannot be shipped to the target market from this warehouse.
+    # The product cannot ship from this warehouse to the target market.
     12052364: _BadRequestError,
-    # The manufacturer lacks language version information for this market.
+    # The manufacturer has no details in this market's language.
     12052365: _BadRequestError,
-    # The responsible person lacks language version information for this market.
+    # The responsible person has no details in this market's language.
     12052366: _BadRequestError,
-    # Auction product is bidding when it is not supported to change product info.
+    # The auction product is being bid on, so its details cannot change now.
     12052371: _BadRequestError,
-    # Generate EU energy label image failed.
+    # TikTok could not make the EU energy label image.
     12052372: _BadRequestError,
-    # Product list price is invalid.
+    # The list price is not valid.
     12052375: _BadRequestError,
-    # List price is not supported.
+    # A list price is not accepted here.
     12052376: _BadRequestError,
-    # The product has dt stocks, not allow to delete.
+    # The product still has stock in a Dilayani Tokopedia warehouse and cannot be deleted.
     12052377: _BadRequestError,
-    # The cover region of share warehouse can not cover the product region.
+    # The shared warehouse does not serve the product's region.
     12052379: _BadRequestError,
-    # Can't edit Dilayani Tokopedia warehouse quantity.
+    # Stock in a Dilayani Tokopedia warehouse cannot be edited.
     12052382: _BadRequestError,
-    # Product list price exceed limit.
+    # The list price is above the allowed maximum.
     12052383: _BadRequestError,
-    # Please enter valid certificate expiration date.
+    # The certificate's expiry date is not valid.
     12052385: _BadRequestError,
-    # Product locked for Promotion and stock can't be updated below current stock.
+    # A promotion locks the product; its stock cannot go below the current level.
     12052393: _BadRequestError,
-    # Package weight exceed limit.
+    # The package weight is above the allowed maximum.
     12052401: _BadRequestError,
-    # Seller shipping template is empty.
+    # The seller has no shipping template.
     12052402: _BadRequestError,
-    # The warehouse does not support fulfillment for the current shop.
+    # The warehouse does not fulfill orders for this shop.
     12052403: _BadRequestError,
-    # Multi-warehouse not support customize logistics service.
+    # Custom logistics services cannot be used with several warehouses.
     12052404: _BadRequestError,
-    # The warehouse has not opened the subscribed logistics service.
+    # The warehouse has not enabled the logistics service chosen.
     12052405: _BadRequestError,
-    # Warehouse didn't set logistics service.
+    # The warehouse has no logistics service set up.
     12052420: _BadRequestError,
-    # Missing 'sale price' value.
+    # The sale price is missing.
     12052424: _BadRequestError,
-    # Category is not open in this market.
+    # The category is not open in this market.
     12052446: _BadRequestError,
-    # You still have stock reserved for campaigns in your Chinese warehouse(s), so you cannot add an overseas warehouse yet.
+    # Campaign stock is still reserved in a Chinese warehouse, so no overseas warehouse can be added yet.
     12052447: _BadRequestError,
-    # Local fulfillment is required for {{country}} shop.
+    # This shop must ship locally and needs at least one overseas warehouse in its country.
     12052448: _BadRequestError,
-    # Warehouse is unavailable for eu gpr product.
+    # The warehouse cannot serve products that fall under the EU product safety rules (GPR).
     12052465: _BadRequestError,
-    # This region doesn't support save draft after product submitted.
+    # In this region a submitted product cannot be saved back as a draft.
     12052488: _BadRequestError,
-    # The handling time must be within the allowed limits.
+    # The handling time is outside the allowed range.
     12052490: _BadRequestError,
-    # If the inventory allocation mode is SHARED, the inventory quantity must be the same across all SKUs.
+    # With SHARED inventory allocation every SKU must have the same quantity.
     12052503: _BadRequestError,
-    # The SKU ID in replicated_products is invalid and cannot be found.
+    # A SKU ID in replicated_products matches no SKU.
     12052508: _NotFoundError,
-    # Missing seller_sku in replicated_products.
+    # Every new SKU in replicated_products needs its seller_sku.
     12052509: _BadRequestError,
-    # No matching seller_sku found in the source product.
+    # A seller_sku in replicated_products matches none in the source product; set it in both places.
     12052510: _BadRequestError,
-    # Missing SKU details in replicated_products.
+    # SKU details in replicated_products are incomplete.
     12052511: _BadRequestError,
-    # No replicas exist for this product.
-    12052512: _BadRequestError,
-    # No replicas exist for this product in the stated region.
-    12052513: _BadRequestError,
-    # Missing regions in replicated_products.
+    # The product has no replicas; replicate it first.
+    12052512: _NotFoundError,
+    # The product has no replica in that region; replicate it first.
+    12052513: _NotFoundError,
+    # The category changed, so replicated_products must list every market holding a replica.
     12052514: _BadRequestError,
-    # Missing regions in replicated_products.
+    # The variations changed, so replicated_products must list every market holding a replica.
     12052515: _BadRequestError,
-    # Missing inventory details.
+    # The inventory must list exactly the SKU's warehouses, each with its quantity.
     12052516: _BadRequestError,
-    # Product sale property image uri illegal.
+    # A variation image URI is not valid.
     12052520: _BadRequestError,
-    # The sale property images size over limit.
+    # A variation image file is too large.
     12052521: _BadRequestError,
-    # Product sale property image is required.
+    # A variation image is required.
     12052522: _BadRequestError,
-    # Product sale property image format is not supported.
+    # A variation image is in a format that is not accepted.
     12052523: _BadRequestError,
-    # The sale property image aspect ratio invalid.
+    # A variation image has an aspect ratio that is not accepted.
     12052524: _BadRequestError,
-    # The attribute max num cannot exceed 3.
+    # A product may have at most 3 variation attributes.
     12052525: _BadRequestError,
-    # The attribute value max num over limit.
+    # A variation attribute has more values than allowed.
     12052526: _BadRequestError,
-    # The sale attribute id does not exist.
+    # No sales attribute has this ID.
     12052527: _NotFoundError,
-    # You can add images to only 1 product variation, which will serve as the primary variation for display in the product options gallery.
+    # Only one variation attribute may carry images.
     12052528: _BadRequestError,
-    # The property value id does not exist.
+    # No attribute value has this ID.
     12052529: _NotFoundError,
-    # The warehouse ' {{warehouse ID}} ' does not belong to this shop/seller.
+    # The warehouse belongs to another shop or seller.
     12052530: _BadRequestError,
     # The warehouse is disabled.
     12052531: _BadRequestError,
-    # The warehouse not delivery warehouse.
+    # The warehouse is not a shipping warehouse.
     12052532: _BadRequestError,
-    # Removal, addition, and change of warehouses are not permitted.
+    # The SKUs' warehouses cannot be added, removed or swapped here; send the original ones.
     12052533: _BadRequestError,
-    # Warehouse unable to delete.
+    # The warehouse cannot be removed.
     12052534: _BadRequestError,
-    # Couldn't publish this product as you haven't set the return warehouse for your shop.
+    # The shop has no return warehouse; set one in the Seller Center before publishing.
     12052535: _BadRequestError,
-    # There is no version of this product that is under review.
-    12052547: _BadRequestError,
-    # SKU property must contain all properties.
+    # The product has no version under review; read the live version instead.
+    12052547: _NotFoundError,
+    # Each SKU must give a value for every variation attribute.
     12052550: _BadRequestError,
-    # Sku id duplicate.
+    # The same SKU ID appears twice.
     12052553: _BadRequestError,
-    # Sku name contain Chinese characters.
+    # A SKU name may not contain Chinese characters.
     12052554: _BadRequestError,
-    # The SKU id does not exist.
+    # No SKU has this ID.
     12052556: _NotFoundError,
-    # The SKU ID does not belong to the product.
+    # The SKU belongs to another product.
     12052557: _BadRequestError,
-    # Number of product skus exceed limit.
+    # The product has more SKUs than allowed.
     12052558: _BadRequestError,
-    # The product with duplicate default sku.
+    # The product has more than one default SKU.
     12052559: _BadRequestError,
-    # The SKU contains duplicate sales attribute.
+    # A SKU repeats a variation attribute.
     12052560: _BadRequestError,
-    # Product price exceed limit.
+    # The product price is above the allowed maximum.
     12052570: _BadRequestError,
-    # Missing price for SKU(s).
+    # One or more SKUs have no price.
     12052571: _BadRequestError,
-    # The sale price is invalid.
+    # The sale price is not valid.
     12052572: _BadRequestError,
-    # Unit price config is invalid.
+    # The unit price settings are not valid.
     12052574: _BadRequestError,
-    # Invalid number of digits of identifier code.
+    # The identifier code has the wrong number of digits.
     12052591: _BadRequestError,
-    # Identifier code already entered, cannot enter the same code twice.
+    # This identifier code is already in use.
     12052592: _BadRequestError,
-    # The identifier code cannot be changed once be submitted.
+    # An identifier code cannot change once submitted.
     12052593: _BadRequestError,
-    # The identifier code type cannot be changed once be submitted.
+    # An identifier code's type cannot change once submitted.
     12052594: _BadRequestError,
-    # Only the last digit supports input X.
+    # Only the last character of the code may be an X.
     12052598: _BadRequestError,
-    # The identifier code type must be selected.
+    # The identifier code type is required.
     12052600: _BadRequestError,
-    # Product qualification image uri illegal.
+    # A qualification image URI is not valid.
     12052650: _BadRequestError,
-    # The qualification images size over limit.
+    # A qualification image file is too large.
     12052651: _BadRequestError,
-    # Qualification id does not exist.
+    # No qualification has this ID.
     12052655: _NotFoundError,
-    # Qualification id duplicate.
+    # The same qualification ID appears twice.
     12052656: _BadRequestError,
-    # Qualification image and pdf file is out of limit.
+    # Too many qualification images and PDF files.
     12052657: _BadRequestError,
-    # Product qualification file uri illegal.
+    # A qualification file URI is not valid.
     12052658: _BadRequestError,
-    # The size chart image URI is invalid.
+    # The size chart image URI is not valid; use one returned by the product image upload call.
     12052670: _BadRequestError,
-    # The sizechart images size over limit.
+    # A size chart image file is too large.
     12052671: _BadRequestError,
-    # Product sizechart image is required.
+    # A size chart image is required.
     12052673: _BadRequestError,
-    # The seller is inactive.
+    # The seller account is not active.
     12052700: _BadRequestError,
-    # Do not support cross-boarder seller create local product directly.
+    # A cross-border seller cannot create a local product directly.
     12052701: _BadRequestError,
-    # Seller does not support pre-order.
+    # The seller is not enabled for pre-order products.
     12052702: _BadRequestError,
-    # Invalid seller tax number.
+    # The seller's tax number is not valid.
     12052703: _BadRequestError,
-    # Seller id does not exist.
+    # No seller has this ID.
     12052704: _NotFoundError,
-    # Seller can not manage local product.
+    # This seller cannot manage local products.
     12052705: _BadRequestError,
-    # The minimum sales quantity should not be exceed limit.
+    # The minimum purchase quantity is above the allowed maximum.
     12052706: _BadRequestError,
-    # Setting minimum sales quantity is not supported.
+    # A minimum purchase quantity cannot be set here.
     12052707: _BadRequestError,
-    # Sku's pre_order is invalid.
+    # The SKU's pre-order settings are not valid.
     12052712: _BadRequestError,
-    # The image URI does not exist in TikTok Shop.
+    # TikTok Shop holds no image with this URI.
     12052722: _NotFoundError,
-    # Bundle does not support adding this product type.
+    # Bundles cannot include this kind of product.
     12052805: _BadRequestError,
-    # Product in bundle deal cannot set minimum sale quantity.
+    # A product in a bundle deal cannot have a minimum purchase quantity.
     12052815: _BadRequestError,
-    # The number of sub-skus contained in each combo sku cannot exceed {{max_limit}}.
+    # A combo SKU holds more sub-SKUs than allowed.
     12052831: _BadRequestError,
-    # The sub-SKU coefficient associated with each combo SKU cannot exceed {{max_limit}}, and cannot less {{min_limit}}.
+    # A sub-SKU's quantity in a combo SKU is outside the allowed range.
     12052832: _BadRequestError,
-    # The number of combo associated with a product cannot exceed the max limit.
+    # The product is part of more combos than allowed.
     12052833: _BadRequestError,
-    # The number of combo sku associated with a sku cannot exceed limit.
+    # The SKU is part of more combo SKUs than allowed.
     12052834: _BadRequestError,
-    # Sub product ID does not exist.
+    # No product has this sub-product ID.
     12052835: _NotFoundError,
-    # The category of the combo is inconsistent with the category of the main sub-product.
+    # The combo's category differs from its main sub-product's.
     12052836: _BadRequestError,
-    # The category of the combo is not in the set of restricted categories.
+    # The combo's category is not among the categories combos may use.
     12052837: _BadRequestError,
-    # The first-level categories of the sub-products in the combo are inconsistent.
+    # The combo's sub-products come from different top-level categories.
     12052838: _BadRequestError,
-    # Sub-skus in a combo sku cannot be duplicated.
+    # A combo SKU lists the same sub-SKU twice.
     12052840: _BadRequestError,
-    # The sub-sku relationship corresponding to different combo sku cannot be duplicated.
+    # Two combo SKUs have the same set of sub-SKUs.
     12052841: _BadRequestError,
-    # The combo does not include the main sub-product.
+    # The combo does not include its main sub-product.
     12052842: _BadRequestError,
     # The main sub-product in the combo cannot be changed.
     12052843: _BadRequestError,
