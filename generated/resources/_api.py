@@ -23,6 +23,7 @@ _AuthenticationError_refresh = ErrorCode("AuthenticationError", retry=False, ref
 _BadRequestError = ErrorCode("BadRequestError", retry=False, refresh_token=False)
 _NotFoundError = ErrorCode("NotFoundError", retry=False, refresh_token=False)
 _PermissionDeniedError = ErrorCode("PermissionDeniedError", retry=False, refresh_token=False)
+_RateLimitError = ErrorCode("RateLimitError", retry=False, refresh_token=False)
 _RateLimitError_retry = ErrorCode("RateLimitError", retry=True, refresh_token=False)
 _ServerError_retry = ErrorCode("ServerError", retry=True, refresh_token=False)
 
@@ -816,620 +817,620 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052841: _BadRequestError,
     # The combo does not include its main sub-product.
     12052842: _BadRequestError,
-    # The main sub-product in the combo cannot be changed.
+    # The combo's main sub-product cannot be changed.
     12052843: _BadRequestError,
-    # The sub-sku is not in the sub-product.
+    # The sub-SKU is not a SKU of the sub-product given.
     12052844: _BadRequestError,
-    # Failed to create, does not support non-live status product.
+    # A combo can only be made from live products.
     12052845: _BadRequestError,
-    # Combo does not support adding this product type.
+    # Combos cannot include this kind of product.
     12052846: _BadRequestError,
-    # The combo sku relationship cannot be changed.
+    # The sub-SKUs of a combo SKU cannot be changed.
     12052847: _BadRequestError,
-    # Combo cannot set minimum sale quantity.
+    # A combo cannot have a minimum purchase quantity.
     12052848: _BadRequestError,
-    # You don't have the permission to operate combo.
+    # The seller is not allowed to manage combos.
     12052849: _PermissionDeniedError,
-    # The stock of combo does not support being edited.
+    # A combo's stock cannot be edited directly.
     12052850: _BadRequestError,
-    # The sale property of combo mismatch.
+    # The combo's variations do not match its sub-products.
     12052853: _BadRequestError,
-    # The sale property of combo is not unique.
+    # Two of the combo's variations are the same.
     12052854: _BadRequestError,
-    # The combo does not support customize logistics service.
+    # A combo cannot use custom logistics services.
     12052856: _BadRequestError,
-    # Combined products and normal products cannot be converted to each other.
+    # A combo cannot become a normal product, nor the other way round.
     12052857: _BadRequestError,
-    # When the combined SKU is only associated with one sub-SKU, the coefficient of this sub-SKU cannot be less than 2.
+    # A combo SKU with a single sub-SKU must hold at least 2 of it.
     12052859: _BadRequestError,
-    # The price of combined SKU cannot exceed the sum of the prices of the sub-SKUs.
+    # A combo SKU may not cost more than its sub-SKUs together.
     12052861: _BadRequestError,
-    # The brand of the combined product must be within the range of sub-product brands.
+    # The combo's brand must be one of its sub-products' brands.
     12052862: _BadRequestError,
-    # All SKU of a combined product need to be the combined SKU.
+    # Every SKU of a combo product must be a combo SKU.
     12052863: _BadRequestError,
-    # Unable to add deactivated SKUs to the combined product.
+    # Deactivated SKUs cannot be added to a combo.
     12052864: _BadRequestError,
-    # Identity internal error.
+    # TikTok's identity service failed; repeat the call later.
     12052881: _ServerError_retry,
-    # The product in its current status is not available for this operation.
+    # The product's current status does not allow this operation.
     12052901: _BadRequestError,
-    # The SKU list is empty.
+    # The SKU list is empty; leave it out or fill it in completely.
     12052902: _BadRequestError,
-    # The publish region is inactive.
+    # The region to publish in is not active.
     12052903: _BadRequestError,
-    # Invalid input parameters.
+    # A request parameter has a wrong value.
     12052910: _BadRequestError,
-    # No matching category found within your account's main category.
+    # No category within the shop's main category fits this product.
     12052912: _BadRequestError,
-    # Package weight unit and dimension unit miss match.
+    # The package weight unit and size unit do not belong together.
     12052915: _BadRequestError,
-    # The package unit is not supported in the current region.
+    # This package unit is not used in the shop's region.
     12052916: _BadRequestError,
-    # Couldn't edit the inventory quantity because this product shares the inventory with the source shop.
+    # The product shares stock with its source shop, so its stock cannot be edited here.
     12052921: _BadRequestError,
-    # Edit fields limit.
+    # Some of these fields cannot be edited now.
     12052922: _BadRequestError,
-    # Contact info required.
+    # Contact details are required.
     12052923: _BadRequestError,
-    # The title must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control characters (e.g..
+    # The title has HTML entities, emoji or control characters, or consists only of symbols.
     12052931: _BadRequestError,
-    # The description must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control characters.
+    # The description has HTML entities, emoji or control characters, or consists only of symbols.
     12052932: _BadRequestError,
-    # Sales attribute names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    # A variation name has HTML entities, emoji or control characters, or consists only of symbols.
     12052933: _BadRequestError,
-    # Sales attribute value names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    # A variation value has HTML entities, emoji or control characters, or consists only of symbols.
     12052934: _BadRequestError,
-    # Product attribute value names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    # An attribute value has HTML entities, emoji or control characters, or consists only of symbols.
     12052935: _BadRequestError,
-    # The check failed.
+    # The product failed a validation check.
     12052990: _BadRequestError,
-    # No permission to create gift product.
+    # The seller is not allowed to create gift products.
     12052992: _PermissionDeniedError,
-    # Seller is not toko seller.
+    # The seller is not a Tokopedia seller.
     12052994: _BadRequestError,
-    # Seller has not finished onboarding to tts.
+    # The seller has not finished joining TikTok Shop.
     12052995: _BadRequestError,
-    # External_id duplicated.
+    # The same external_id appears twice.
     12052996: _BadRequestError,
-    # System error, try again later.
+    # TikTok's product service failed; repeat the call later.
     12056001: _ServerError_retry,
-    # An open collaboration containing this product already exists.
+    # An open collaboration with this product already exists.
     16003012: _BadRequestError,
-    # The seller's account is deactivated.
+    # The seller account is deactivated.
     16003025: _BadRequestError,
-    # The commission rate must be between 1% and 80%.
+    # The commission rate must be from 1% to 80%.
     16003033: _BadRequestError,
-    # One or more of the products you are trying to add are currently restricted by the platform.
+    # TikTok currently restricts one or more of these products.
     16003035: _BadRequestError,
-    # Invalid parameter.
+    # A request parameter has a wrong value.
     16015001: _BadRequestError,
-    # No sale region error; detail: creator has no sale region.
+    # The creator has no sales region.
     16015007: _BadRequestError,
-    # System error.
+    # TikTok's affiliate service failed; repeat the call later.
     16015027: _ServerError_retry,
-    # Seller has no permission to operate agency's sample request.
+    # The seller may not act on an agency's sample request.
     16022020: _PermissionDeniedError,
-    # Test account and non test account can not cross invite.
+    # Test accounts and real accounts cannot invite each other.
     16024004: _BadRequestError,
-    # The seller cannot invite their official creator.
+    # A seller cannot invite its own official creator.
     16024006: _BadRequestError,
-    # There are products that do not belong to this merchant.
+    # Some products belong to another seller.
     16024008: _BadRequestError,
-    # The invitation failed because the creator is already linked with a shop account.
+    # The creator is already linked to a shop account and cannot be invited.
     16024016: _BadRequestError,
-    # Seller can not invite his block creator.
+    # The seller has blocked this creator, so cannot invite them.
     16024018: _BadRequestError,
-    # In sufficient quota to create invitation.
+    # The seller has no invitation quota left.
     16024019: _BadRequestError,
-    # Remove excluded creators to create invitation.
+    # The invitation lists excluded creators; remove them.
     16024020: _BadRequestError,
-    # Invitation contains creator exceed follower limit.
+    # A creator in the invitation has more followers than allowed.
     16024021: _BadRequestError,
-    # This invitation has exist creator and product.
+    # A creator and product pair in the invitation is already invited.
     16024022: _BadRequestError,
-    # Creator has been cleard.
+    # The creator's account has been cleared.
     16030001: _BadRequestError,
-    # Shop has reached IM quota.
+    # The shop has used up its quota of creator messages.
     16030002: _BadRequestError,
-    # This shop cannot message the creator at the moment because the Affiliate GMV requirement has not been met.
+    # The shop cannot message creators until it meets the affiliate sales (GMV) requirement.
     16030003: _BadRequestError,
-    # Shop status invalid.
+    # The shop's status does not allow this.
     16030007: _BadRequestError,
-    # Test account isolate.
+    # Test accounts cannot send messages to real creators.
     16030009: _BadRequestError,
-    # Nvalid parameter Creator and Seller.
+    # The creator and the seller are in different regions.
     16032001: _BadRequestError,
-    # Invalid campaign period.
+    # The campaign period is not valid.
     16032002: _BadRequestError,
-    # Invalid registration period.
+    # The registration period is not valid.
     16032003: _BadRequestError,
-    # Invalid campaign seller scope.
+    # The set of sellers the campaign targets is not valid.
     16032004: _BadRequestError,
-    # Campaign not found.
+    # No campaign has this ID.
     16032005: _NotFoundError,
-    # Permission denied.
+    # The caller may not act on this campaign.
     16032007: _PermissionDeniedError,
-    # Operation denied.
-    16032008: _BadRequestError,
-    # Product operation denied.
+    # The caller may not perform this operation.
+    16032008: _PermissionDeniedError,
+    # Products can be changed only while the campaign is online.
     16032009: _BadRequestError,
-    # Campaign product not found.
+    # No product with this ID is in the campaign.
     16032010: _NotFoundError,
-    # Max campaign online count reached.
+    # The partner already has the most online campaigns allowed.
     16032011: _BadRequestError,
-    # Only affiliate partner cipher can access this api.
-    16032012: _BadRequestError,
-    # Payment account not yet activated.
+    # Only an affiliate partner (with its partner cipher) may call this endpoint.
+    16032012: _PermissionDeniedError,
+    # The payment account is not activated yet.
     16032013: _BadRequestError,
-    # The seller is currently restricted by the platform.
+    # TikTok currently restricts this seller.
     16603010: _BadRequestError,
-    # This creator doesn't have e-commerce permission.
-    16901005: _PermissionDeniedError,
-    # Creator selection region doesn't match seller's region.
+    # The creator is not enabled for e-commerce; check the creator ID.
+    16901005: _BadRequestError,
+    # The creator's selection region differs from the seller's region.
     16901006: _BadRequestError,
-    # This seller was unable to get official creator profile because of didn't have the permission.
+    # The seller is not allowed to read the official creator's profile.
     16901007: _PermissionDeniedError,
-    # The creator didn't didn't have e-commerce permissions or has been deactivated.
-    16901008: _PermissionDeniedError,
-    # A storewide free shipping promotion activity is already active.
+    # The creator is not enabled for e-commerce, or the account is deactivated.
+    16901008: _BadRequestError,
+    # A shop-wide free shipping promotion is already running; only one may exist at a time.
     17003203: _BadRequestError,
-    # Promotion title cannot be a duplicate.
+    # Another promotion already has this title.
     17011102: _BadRequestError,
-    # Internal system error.
+    # TikTok's promotion service failed; repeat the call later.
     17027107: _ServerError_retry,
-    # Internal error, promotion purchase limit deletion failed.
+    # TikTok failed to remove the purchase limit; repeat the call later.
     17027802: _ServerError_retry,
-    # Invalid parameters.
+    # A request parameter has a wrong value.
     17029001: _BadRequestError,
-    # Title Length Too Long.
+    # The title is too long.
     17029002: _BadRequestError,
-    # The activity title is empty.
+    # The title is empty.
     17029003: _BadRequestError,
-    # Duplicate activity title.
+    # Another activity already has this title.
     17029004: _BadRequestError,
-    # Begin Time Earlier Than Now.
+    # The start time is in the past.
     17029005: _BadRequestError,
-    # The activity period is too short.
+    # The activity is too short.
     17029006: _BadRequestError,
-    # The activity period is too long.
+    # The activity is too long.
     17029007: _BadRequestError,
-    # FlashSale Period Too Long.
+    # The flash sale lasts longer than allowed.
     17029008: _BadRequestError,
-    # Activity does not exist.
+    # No activity has this ID.
     17029009: _NotFoundError,
-    # Activity is deactivated.
+    # The activity is deactivated.
     17029010: _BadRequestError,
-    # Not allowed to update the beginning time of activity.
+    # An activity's start time cannot be changed.
     17029011: _BadRequestError,
-    # Not allowed to update expired activities.
+    # An expired activity cannot be changed.
     17029012: _BadRequestError,
-    # Sku must be [] for activities of which product_level==PRODUCT.
+    # With product_level PRODUCT, sku must be an empty list.
     17029013: _BadRequestError,
-    # The value of quantity_per_user is out of range.
+    # quantity_per_user is out of range.
     17029014: _BadRequestError,
-    # When product_level==VARIATION, the value of quantity_limit must be -1.
+    # With product_level VARIATION, quantity_limit must be -1.
     17029015: _BadRequestError,
-    # Invalid SKU ID.
+    # A SKU ID is not valid.
     17029016: _BadRequestError,
-    # You are specifying products not in your shop.
+    # Some products belong to another shop.
     17029017: _BadRequestError,
-    # The provided SKU quantity is greater than the available stock.
+    # The SKU quantity is more than the stock on hand.
     17029018: _BadRequestError,
-    # The provided product quantity is greater than the available stock.
+    # The product quantity is more than the stock on hand.
     17029019: _BadRequestError,
-    # Product discount exceeds limit.
+    # The product discount is above the limit for this product and region.
     17029020: _BadRequestError,
-    # SKU discount exceeds limit.
+    # The SKU discount is above the limit for this product and region.
     17029021: _BadRequestError,
-    # The product or SKU cannot be in two ONGOING or NOT_START activities at the same time.
+    # A product or SKU cannot be in two ongoing or upcoming activities at once.
     17029022: _BadRequestError,
-    # Products Not In Promotion.
+    # The products are not part of the promotion.
     17029023: _BadRequestError,
-    # SKU(s) not found in this promotion.
+    # The promotion has no such SKU.
     17029024: _NotFoundError,
-    # The quantity of the products or the SKUs included in the activity exceeds 10000.
+    # An activity may hold at most 10,000 products or SKUs.
     17029025: _BadRequestError,
-    # Invalid SellerID.
+    # The seller ID is not valid.
     17029026: _BadRequestError,
-    # Empty RequestSerialNo.
+    # The request serial number is missing.
     17029027: _BadRequestError,
-    # You are specifying activities not in your shop.
+    # Some activities belong to another shop.
     17029028: _BadRequestError,
-    # You are incorrectly specifying activity_price_amount instead of discount when activity_type==DIRECT_DISCOUNT and product_level==PRODUCT.
+    # A DIRECT_DISCOUNT activity at PRODUCT level takes discount, not activity_price_amount.
     17029029: _BadRequestError,
-    # You are incorrectly specifying discount instead of activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==PRODUCT.
+    # A FIXED_PRICE or FLASHSALE activity at PRODUCT level takes activity_price_amount, not discount.
     17029030: _BadRequestError,
-    # You are incorrectly specifying activity_price_amount instead of discount when activity_type==DIRECT_DISCOUNT and product_level==VARIATION.
+    # A DIRECT_DISCOUNT activity at VARIATION level takes discount, not activity_price_amount.
     17029031: _BadRequestError,
-    # You are incorrectly specifying discount instead of activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==VARIATION.
+    # A FIXED_PRICE or FLASHSALE activity at VARIATION level takes activity_price_amount, not discount.
     17029032: _BadRequestError,
-    # Products is empty.
+    # The products list is empty.
     17029033: _BadRequestError,
-    # Activity_price_amount is invalid.
+    # activity_price_amount is not valid.
     17029034: _BadRequestError,
-    # ShopRisk Check Failed.
+    # The shop failed TikTok's risk check.
     17029035: _BadRequestError,
-    # ActivityType is not supported.
+    # This activity type is not supported.
     17029036: _BadRequestError,
-    # Skus is empty when product_level==VARIATION.
+    # With product_level VARIATION, skus must not be empty.
     17029037: _BadRequestError,
-    # When product_level==VARIATION, you must not specify product.activity_price_amount and product.discount.
+    # With product_level VARIATION, leave product.activity_price_amount and product.discount unset.
     17029038: _BadRequestError,
-    # Duplicate product ID.
+    # The same product ID appears twice.
     17029039: _BadRequestError,
-    # Duplicate SKU ID.
+    # The same SKU ID appears twice.
     17029040: _BadRequestError,
-    # You must specify product.discount when activity_type==DIRECT_DISCOUNT and product_level==PRODUCT.
+    # A DIRECT_DISCOUNT activity at PRODUCT level needs product.discount.
     17029041: _BadRequestError,
-    # You must specify product.activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==PRODUCT.
+    # A FIXED_PRICE or FLASHSALE activity at PRODUCT level needs product.activity_price_amount.
     17029042: _BadRequestError,
-    # You must specify sku.discount when activity_type==DIRECT_DISCOUNT and product_level==VARIATION.
+    # A DIRECT_DISCOUNT activity at VARIATION level needs sku.discount.
     17029043: _BadRequestError,
-    # You must specify sku.activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==VARIATION.
+    # A FIXED_PRICE or FLASHSALE activity at VARIATION level needs sku.activity_price_amount.
     17029044: _BadRequestError,
-    # Duplicated RequestSerialNo.
+    # This request serial number was already used.
     17029045: _BadRequestError,
-    # Number of items per request exceeds the limit.
+    # The request holds more items than allowed.
     17029046: _BadRequestError,
-    # An ONGOING flash sale product cannot be updated.
+    # A product in a running flash sale cannot be changed.
     17029047: _BadRequestError,
-    # An ONGOING flash sale SKU cannot be updated.
+    # A SKU in a running flash sale cannot be changed.
     17029048: _BadRequestError,
-    # ActivityVersion is not supported.
+    # This activity version is not supported.
     17029049: _BadRequestError,
-    # The value of quantity_limit and quantity_per_user must be -1 or in the range of [1, 99].
+    # quantity_limit and quantity_per_user must be -1 or from 1 to 99.
     17029050: _BadRequestError,
-    # Product ID not found.
+    # No product has this ID.
     17029051: _NotFoundError,
-    # ProductType is not supported.
+    # This product type is not supported.
     17029052: _BadRequestError,
-    # The SKU ID does not match the product ID.
+    # The SKU belongs to a different product.
     17029053: _BadRequestError,
-    # Please limit the request frequency.
-    17029054: _BadRequestError,
-    # Request Timeout.
+    # Requests come too often; slow down.
+    17029054: _RateLimitError_retry,
+    # TikTok did not answer in time; repeat the call later.
     17029055: _ServerError_retry,
-    # Invalid product status.
+    # The product's status does not allow this.
     17029056: _BadRequestError,
-    # Unable to decrease buyer/num PurchaseLimit.
+    # The per-buyer purchase limit cannot be lowered.
     17029058: _BadRequestError,
-    # Page_token + page_size must be less than 10000.
+    # page_token plus page_size must stay below 10,000.
     17029059: _BadRequestError,
-    # The Categories of products is invalid.
+    # The products' categories are not valid for this.
     17029060: _BadRequestError,
-    # Discount is below the limit.
+    # The discount is below the minimum.
     17029062: _BadRequestError,
-    # SKU discount is below the limit.
+    # The SKU discount is below the minimum.
     17029063: _BadRequestError,
-    # Product is non-sellable.
+    # The product is not for sale.
     17029064: _BadRequestError,
-    # Target quota is less than the initial quota.
+    # The new quota is smaller than the original one.
     17029065: _BadRequestError,
-    # Limit info cannot be changed or modified.
+    # The limit settings cannot be changed.
     17029066: _BadRequestError,
-    # Auction products are not eligible for promotions.
+    # Auction products cannot be in promotions.
     17029067: _BadRequestError,
-    # Selected inventory_type is not supported in your region.
+    # This inventory_type is not offered in the shop's region.
     17029068: _BadRequestError,
-    # Access denied.
+    # The activity belongs to another shop, so this shop cannot change it.
     17029069: _PermissionDeniedError,
-    # Empty gift sku info.
+    # The gift SKU details are missing.
     17029070: _BadRequestError,
-    # Gift sku id is invalid, not an integer.
+    # A gift SKU ID is not a valid integer.
     17029071: _BadRequestError,
-    # Gift sku repeated.
+    # The same gift SKU appears twice.
     17029072: _BadRequestError,
-    # Price of the gift exceeds the upper limit.
+    # The gift's price is above the allowed maximum.
     17029073: _BadRequestError,
-    # Eligible products and the gift products must not be the same product.
+    # A gift cannot be the same product as the one that earns it.
     17029074: _BadRequestError,
-    # Number of gifts per tier does not meet the limit.
+    # A tier has a number of gifts outside the allowed range.
     17029075: _BadRequestError,
-    # Gift sku is out of stock.
+    # A gift SKU is out of stock.
     17029076: _BadRequestError,
-    # Gifts across different tiers are repeated.
+    # The same gift appears in two tiers.
     17029077: _BadRequestError,
-    # Number of gift tiers does not meet the requirement.
+    # The number of gift tiers is outside the allowed range.
     17029078: _BadRequestError,
-    # Product is already assigned in another conflicting promotion.
+    # The product is already in a promotion that conflicts with this one.
     17029079: _BadRequestError,
-    # Specified time is outside of the defined range for this activity.
+    # The time given is outside the activity's time range.
     17029082: _BadRequestError,
-    # The claim limit quantity of gift can not be decreased.
+    # A gift's claim limit cannot be lowered.
     17029083: _BadRequestError,
-    # The threshold type of gift can not be modified.
+    # A gift's threshold type cannot be changed.
     17029084: _BadRequestError,
-    # The number of gift tiers can not be changed.
+    # The number of gift tiers cannot be changed.
     17029085: _BadRequestError,
-    # Product level and shop level are not interchangeable.
+    # A product-level promotion cannot become shop-level, nor the other way round.
     17029102: _BadRequestError,
-    # Partial of products have already been applied to another conflict promotion during the selected period.
+    # Some products are already in a conflicting promotion during this period.
     17029103: _BadRequestError,
-    # The product(s) selected have already been applied to another buy more save more promotion during the selected period.
+    # Some products are already in another buy-more-save-more promotion during this period; change the products or the dates.
     17029104: _BadRequestError,
-    # The threshold type and discount type can not be modified.
+    # The threshold type and discount type cannot be changed.
     17029105: _BadRequestError,
-    # Participation Limit info cannot change or modify.
+    # The participation limits cannot be changed.
     17029106: _BadRequestError,
-    # Due to overlapping with other activities, sellers cannot create shop-scope BMSM activity.
+    # A shop-wide buy-more-save-more promotion would overlap other activities.
     17029107: _BadRequestError,
-    # The promotion exceeds the threshold.
+    # The promotion goes beyond the allowed threshold.
     17029109: _BadRequestError,
-    # The discount value is below the minimum threshold.
+    # The discount is below the minimum.
     17029110: _BadRequestError,
-    # The threshold value is invalid.
+    # The threshold value is not valid.
     17029111: _BadRequestError,
-    # The discount value is invalid.
+    # The discount value is not valid.
     17029112: _BadRequestError,
-    # The number of products will exceed the maximum number of the promotion.
+    # The promotion would hold more products than allowed.
     17029113: _BadRequestError,
-    # The promotion type is not supported.
+    # This promotion type is not supported.
     17029114: _BadRequestError,
-    # This creator account has no selection region.
+    # The creator account has no selection region.
     18001405: _BadRequestError,
-    # Invalid parameters.
+    # A request parameter has a wrong value.
     21001001: _BadRequestError,
-    # System timeout.
+    # TikTok's fulfillment service did not answer in time; repeat the call later.
     21001003: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21001008: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21001011: _ServerError_retry,
-    # Rpc logistics_logistics_service_4b failed.
-    21001029: _BadRequestError,
-    # System process error.
+    # A call inside TikTok's logistics service failed; repeat the call later.
+    21001029: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
     21001043: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21001055: _ServerError_retry,
-    # Failed to ship.
+    # Upload the invoice before shipping.
     21004006: _BadRequestError,
-    # Create label shipping service not found.
+    # No shipping service for creating the label was found.
     21004008: _NotFoundError,
-    # Your country does not support the use of this feature.
+    # This feature is not offered in the seller's country.
     21004010: _BadRequestError,
-    # Tracking number has special characters, verify failed.
+    # The tracking number contains special characters.
     21004012: _BadRequestError,
-    # Tracking number mismatch provider.
+    # The tracking number does not match the carrier.
     21004015: _BadRequestError,
-    # Tracking number verify, not avalible logsitics service or provider.
+    # No logistics service or carrier fits this tracking number.
     21004016: _BadRequestError,
-    # ON DEMAND RTS NOT IN PICKUP TIME.
+    # An on-demand package can be marked ready to ship only during its pickup window.
     21004017: _BadRequestError,
-    # Need invoice uploaded for all order before rts.
+    # Every order needs an uploaded invoice before the package is marked ready to ship.
     21004019: _BadRequestError,
-    # Fulfillment Invoice status is not success, can not rts pkg.
+    # The invoice has not been accepted yet, so the package cannot be marked ready to ship.
     21004020: _BadRequestError,
-    # Ship order failed due to platform limitations.
+    # TikTok's rules do not let this order ship.
     21004024: _BadRequestError,
-    # This API is only applicable to TikTok Shipping orders.
+    # This call works only for orders shipped through TikTok Shipping; seller-shipped orders use their own labels.
     21008017: _BadRequestError,
-    # Seller cannot operate orders which are fulfilled by platform.
+    # Orders fulfilled by TikTok cannot be handled by the seller.
     21008025: _BadRequestError,
-    # Seller already print shipping label.
+    # The seller already printed the shipping label.
     21008042: _BadRequestError,
-    # This package is fulfilled by TikTok.
+    # TikTok fulfills this package, so its shipping documents cannot be printed.
     21008043: _BadRequestError,
-    # SellerFulfillUnitInReverseCannotOperate. / Package item has after-sale request.
+    # An item in the package has an open return or refund request; settle it first.
     21008044: _BadRequestError,
-    # Package has been shipped.
+    # The package was already shipped and cannot be shipped a second time.
     21008099: _BadRequestError,
-    # This interface cannot be used in this region.
+    # This endpoint is not offered in the shop's region.
     21008106: _BadRequestError,
-    # Unable to retrieve shipping information.
+    # No shipping details are available for the order in its current status.
     21008109: _BadRequestError,
-    # The order or package does not belong to the current seller.
+    # The order or package belongs to another seller.
     21008111: _BadRequestError,
-    # No Subscription without specified delivery option.
+    # Without a delivery option, there is no subscription to look up.
     21008116: _BadRequestError,
-    # The delivery of the specified delivery_option_id is fulfilled by TikTok.
+    # TikTok fulfills this delivery option, so it has no shipping providers to list.
     21008117: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21008300: _ServerError_retry,
-    # Fulfill_unit action not allowed.
+    # The package's state does not allow this action.
     21011003: _BadRequestError,
-    # This API cannot be used to update package shipping information for packages that are not shipped by sellers.
+    # Only packages the seller ships can have their shipping details updated here.
     21011004: _BadRequestError,
-    # Invalid parameters. / An invalid request parameter was passed.
+    # A request parameter has a wrong type, format or value.
     21011005: _BadRequestError,
-    # These orders are already shipped.
+    # The orders have already shipped.
     21011006: _BadRequestError,
-    # Package item has after-sale request.
+    # An item in the package has an open return or refund request; settle it first.
     21011007: _BadRequestError,
-    # Package is not complete.
+    # The package is not complete.
     21011008: _BadRequestError,
-    # Not match trade rule.
+    # The request breaks one of TikTok's order rules.
     21011012: _BadRequestError,
-    # Not match logistics rule.
+    # The request breaks one of TikTok's logistics rules.
     21011013: _BadRequestError,
-    # These orders are already shipped.
+    # The orders have already shipped.
     21011020: _BadRequestError,
-    # Invalid tracking number or provider ID.
+    # The tracking number or the shipping provider ID is not valid.
     21011022: _BadRequestError,
-    # Duplicate tracking number.
+    # This tracking number is already in use.
     21011025: _BadRequestError,
-    # Fulfillment tracking no used times over limit.
+    # This tracking number has been used more times than allowed.
     21011026: _BadRequestError,
-    # Package has already been delivered.
+    # The package was already delivered.
     21011027: _BadRequestError,
-    # The package does not belong to the current shop.
+    # The package belongs to another shop; check the package ID and the shop_cipher.
     21011028: _BadRequestError,
-    # Order does not belong to fulfill unit.
+    # The order is not part of this package.
     21011029: _BadRequestError,
-    # Fulfillment not allow update tracking no. / Package has already been delivered.
+    # The tracking number can no longer be changed (for example, the package was delivered).
     21011030: _BadRequestError,
-    # Order does not belong to pre_pkg.
+    # The order is not part of this pre-combined package; check the order IDs.
     21011031: _BadRequestError,
-    # Order already combined.
+    # The order is already combined with others.
     21011033: _BadRequestError,
-    # Split order not allowed.
+    # This order cannot be split.
     21011035: _BadRequestError,
-    # Split same sku in Multi Package not allow.
+    # One SKU cannot be split over several packages.
     21011036: _BadRequestError,
-    # There are no available shipping services for this request.
+    # No shipping service can carry this package; change its weight or check the buyer's address.
     21011037: _BadRequestError,
-    # Package has already been shipped.
+    # The package has already shipped.
     21011040: _BadRequestError,
-    # Cannot complete the operation when order is cancelled.
+    # The order was cancelled, so this cannot be done.
     21011041: _BadRequestError,
-    # Cannot complete the operation when order is cancelled.
+    # The order was cancelled, so this cannot be done.
     21011042: _BadRequestError,
-    # The package has not been shipped yet.
+    # The package has not shipped yet.
     21011043: _BadRequestError,
-    # Order has combine, not allow split order.
+    # The order is combined with others, so it cannot be split.
     21011046: _BadRequestError,
-    # There are multiple packages that can be shipped.
+    # Several packages could ship; name the order lines to ship.
     21011048: _BadRequestError,
-    # Due to platform rule limitations, you are unable to update the tracking number.
+    # TikTok's rules do not let the tracking number change here.
     21011049: _BadRequestError,
-    # The tracking number can only be updated within a certain number of hours.
+    # The window for changing the tracking number has passed.
     21011050: _BadRequestError,
-    # The tracking number can only be updated once.
+    # The tracking number may be changed only once.
     21011051: _BadRequestError,
-    # The tracking number can only be updated a limited number of times.
+    # The tracking number has been changed as many times as allowed.
     21011052: _BadRequestError,
-    # Fail to ship package because the shipment time is outside of the pick-up time slot.
+    # The shipping time is outside the pickup window.
     21011053: _BadRequestError,
-    # No available shipping services for this request due to missing pick-up time slot.
+    # No shipping service is available because no pickup window is set up; contact TikTok support.
     21011054: _BadRequestError,
-    # Failed to ship.
+    # The package could not ship; the order can be cancelled as undeliverable without penalty.
     21014009: _BadRequestError,
-    # Failed to ship. / Package item has after-sale request.
+    # The package could not ship (undeliverable address, or an open return on an item); cancel as undeliverable or settle the return.
     21021010: _BadRequestError,
-    # A shipping label has already been purchased.
+    # A shipping label was already bought.
     21022025: _BadRequestError,
-    # Cannot purchase shipping label.
+    # TikTok could not buy the shipping label now; repeat the call later.
     21022026: _ServerError_retry,
-    # Split pkg fail.
+    # The package could not be split.
     21022028: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21022029: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21022030: _ServerError_retry,
-    # Match provider failed.
+    # No shipping provider fits this package.
     21022032: _BadRequestError,
-    # Unknown label print timeout error.
+    # Printing the label took too long; repeat the call later.
     21023022: _ServerError_retry,
-    # Internal package update error.
+    # TikTok failed to update the package; repeat the call later.
     21023034: _ServerError_retry,
-    # Please arrange shipment before retrieving the shipping document.
+    # Arrange the shipment before asking for the shipping document.
     21023035: _BadRequestError,
-    # Package has already been shipped.
+    # The package has already shipped.
     21023046: _BadRequestError,
-    # Package has already been cancelled.
+    # The package was cancelled.
     21023059: _BadRequestError,
-    # Processing create_label_status not allow to operate this action.
+    # A label is still being created for this package; wait until it is done.
     21030005: _BadRequestError,
-    # Shipping label purchase successful.
+    # The shipping label was bought, and the order's status now forbids this.
     21030006: _BadRequestError,
-    # Fulfill unit status not allow to update pkg attr.
+    # The package's status does not allow its details to change.
     21032001: _BadRequestError,
-    # Decision route occurs error.
+    # TikTok could not decide a shipping route for the package.
     21034006: _BadRequestError,
-    # Tracking no has been used.
+    # This tracking number has already been used.
     21034012: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21042001: _ServerError_retry,
-    # These orders are already shipped.
+    # The orders have already shipped.
     21042056: _BadRequestError,
-    # These orders are not in the Awaiting shipment status.
+    # Labels can be made only for orders awaiting shipment.
     21042057: _BadRequestError,
-    # The logistics service provider couldn't process your order.
+    # The logistics provider could not handle the order.
     21042067: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21042076: _ServerError_retry,
-    # Documents couldn't be printed after the package has been pickup.
+    # Documents cannot be printed once the package has been picked up.
     21042102: _BadRequestError,
-    # Documents couldn't be printed before shipped.Please check shipping is arranged and try again.
+    # Documents can be printed only after the shipment is arranged.
     21042104: _BadRequestError,
-    # Given merchant does not exist.
+    # No merchant has this ID.
     22005007: _NotFoundError,
-    # An invalid request parameter was passed.
+    # A request parameter has a wrong type, format or value.
     25001001: _BadRequestError,
-    # Invalid order status.
+    # The order's status does not allow this.
     25001003: _BadRequestError,
-    # A return request has already been completed, or the order has already been cancelled.
+    # A return was already completed, or the order was cancelled.
     25001010: _BadRequestError,
-    # A return request is already in process, or the order has already been cancelled.
+    # A return is already under way, or the order was cancelled.
     25001011: _BadRequestError,
-    # Unknown return reason.
+    # The return reason is not a known one.
     25001014: _BadRequestError,
-    # The provided return reason cannot be used by the seller.
+    # Sellers may not use this return reason; choose another.
     25001015: _BadRequestError,
-    # Reverse reason not match action type.
+    # The reason does not fit the action taken.
     25001016: _BadRequestError,
-    # The provided return reason is currently offline.
+    # This return reason is no longer offered; choose another.
     25001020: _BadRequestError,
-    # Reason not match order status.
+    # The reason does not fit the order's status.
     25001021: _BadRequestError,
-    # Reverse lock failed.
-    25001028: _BadRequestError,
-    # Return package creation has failed due to internal error.
+    # Another change to this return or order is in progress; repeat the call shortly.
+    25001028: _ServerError_retry,
+    # TikTok failed to create the return package; repeat the call later.
     25001042: _ServerError_retry,
-    # The return request cannot be approved.
+    # This return request cannot be approved.
     25001044: _BadRequestError,
-    # The order has already been shipped and we are unable to cancel shipment with the courier.
+    # The order already shipped and the carrier cannot stop the shipment.
     25001045: _BadRequestError,
-    # Return request has failed due to an interception by TikTok risk control.
+    # TikTok's risk checks blocked the return request.
     25001046: _BadRequestError,
-    # Not allowed to return or cancel since order is completed or cancelled.
+    # A completed or cancelled order cannot be returned or cancelled.
     25001051: _BadRequestError,
-    # Reverse reason not match reason type.
+    # The reason does not fit the request type.
     25001057: _BadRequestError,
-    # Reverse downstream data load error.
-    25001058: _BadRequestError,
-    # Refund total amount is larger than the refundable amount.
+    # TikTok could not load the data for this return; repeat the call later.
+    25001058: _ServerError_retry,
+    # The refund is larger than the amount that can be refunded.
     25005005: _BadRequestError,
-    # Unable to cancel individual line items within this request.
+    # Single line items of this request cannot be cancelled on their own.
     25005010: _BadRequestError,
-    # The requested line item(s) for return or refund exceeds the allowable limit.
+    # More line items are asked for return or refund than allowed.
     25005011: _BadRequestError,
-    # Db access error.
-    25007002: _BadRequestError,
-    # Order not found.
+    # TikTok's database failed; repeat the call later.
+    25007002: _ServerError_retry,
+    # No order has this ID.
     25007006: _NotFoundError,
-    # ReverseOrderExistNegotiate.
+    # A negotiation is already open on this return.
     25007007: _BadRequestError,
-    # Request has been transferred to platform operator.
+    # The request has been handed to TikTok's staff and the seller can no longer act on it.
     25011010: _BadRequestError,
-    # Reverse status cannot reject application.
+    # The return's status does not allow rejecting the request.
     25011011: _BadRequestError,
-    # Reverse status cannot approve application.
+    # The return's status does not allow approving the request.
     25011012: _BadRequestError,
-    # Reverse status cannot approve receive.
+    # The return's status does not allow confirming receipt.
     25011013: _BadRequestError,
-    # Forbid process authentic guarantee order.
+    # Orders under the authenticity guarantee cannot be handled here.
     25011023: _BadRequestError,
-    # Quick refund forbid reject receive.
+    # A quick refund does not allow rejecting the returned parcel.
     25011025: _BadRequestError,
-    # Forbid process receive for FBT order.
+    # Receipt of returns for Fulfilled by TikTok orders cannot be handled here.
     25011026: _BadRequestError,
-    # ReverseInvalidStatusPartialRefund.
+    # The return's status does not allow a partial refund.
     25011032: _BadRequestError,
-    # Could not reject parcel now.
+    # The returned parcel cannot be rejected now.
     25011035: _BadRequestError,
-    # Decision not match reverse status.
+    # The decision does not fit the return's status.
     25020003: _BadRequestError,
-    # Decision not match reverse type.
+    # The decision does not fit the return's type.
     25020004: _BadRequestError,
-    # No permission to process this order.
+    # The seller may not handle this order.
     25020005: _PermissionDeniedError,
-    # Reverse already cancelled.
+    # The return was already cancelled.
     25020009: _BadRequestError,
-    # Aftersales has been approved and cannot be rejected.
+    # The after-sales request was approved and can no longer be rejected.
     25020010: _BadRequestError,
-    # Return already received.
+    # The return was already received.
     25020011: _BadRequestError,
-    # Status can't reject receive.
+    # The return's status does not allow rejecting the parcel.
     25020012: _BadRequestError,
-    # Can't find any related data; detail: Product not found.
+    # No data was found; check that the product ID is one of this shop's products.
     28001007: _NotFoundError,
-    # Invalid request params; detail: start time or end time is invalid.
+    # The start or end time is not valid.
     28001022: _BadRequestError,
-    # Internal error.
+    # TikTok failed internally; repeat the call later.
     33001002: _ServerError_retry,
-    # Access db failed.
-    35003001: _BadRequestError,
+    # TikTok's database failed; repeat the call later.
+    35003001: _ServerError_retry,
     # Too many requests for this endpoint in a short time (HTTP 429).
     36009002: ErrorCode(
         "RateLimitError",
@@ -1465,120 +1466,120 @@ ERROR_CODES: dict[int, ErrorCode] = {
         refresh_token=False,
         hint="Add this machine's public IP address to the app's allow list in the Partner Center.",
     ),
-    # Invalid responsible person's name.
+    # The responsible person's name is not valid.
     38023022: _BadRequestError,
-    # Invalid responsible person's address.
+    # The responsible person's address is not valid.
     38023024: _BadRequestError,
-    # Internal error.
+    # TikTok failed internally; repeat the call later.
     38023025: _ServerError_retry,
-    # Invalid EU country.
+    # The EU country is not valid.
     38023026: _BadRequestError,
-    # Number of responsible person exceeds the limit.
+    # Too many responsible persons are given.
     38023027: _BadRequestError,
-    # Invalid EU phone country code.
+    # The EU phone country code is not valid.
     38023028: _BadRequestError,
-    # Number of manufacturers exceeds the limit.
+    # Too many manufacturers are given.
     38023032: _BadRequestError,
-    # Invalid manufacturer's name.
+    # The manufacturer's name is not valid.
     38023033: _BadRequestError,
-    # Invalid manufacturer's address.
+    # The manufacturer's address is not valid.
     38023034: _BadRequestError,
-    # Invalid manufacturer's registered trade name.
+    # The manufacturer's registered trade name is not valid.
     38023037: _BadRequestError,
-    # Invalid phone number length.
+    # The phone number is too short or too long.
     38023041: _BadRequestError,
-    # Invalid email format.
+    # The email address is badly formed.
     38023042: _BadRequestError,
-    # Invalid address length.
+    # The address is too short or too long.
     38023043: _BadRequestError,
-    # Invalid name length.
+    # The name is too short or too long.
     38023044: _BadRequestError,
-    # Invalid registered trade name length.
+    # The registered trade name is too short or too long.
     38023045: _BadRequestError,
-    # Invalid phone country code format.
+    # The phone country code is badly formed.
     38023046: _BadRequestError,
-    # Invalid page size.
+    # The page size is not valid.
     38023047: _BadRequestError,
-    # Invalid page token.
+    # The page token is not valid.
     38023048: _BadRequestError,
-    # The number of ids is larger than page size.
+    # More IDs were sent than the page size.
     38023049: _BadRequestError,
-    # Operation is not supported for global seller.
+    # Global sellers cannot use this operation.
     38023050: _BadRequestError,
-    # Resource not found.
+    # The requested item was not found.
     38023051: _NotFoundError,
-    # Seller is not authorised to access resource.
+    # The seller may not access this item.
     38023052: _PermissionDeniedError,
-    # Unsupported locale.
+    # The locale is not supported.
     38023057: _BadRequestError,
-    # Invalid phone number availability.
+    # The phone number availability must be AVAILABLE or UNAVAILABLE.
     38023060: _BadRequestError,
-    # Provider is not in package information send-back white list.
-    39003015: _BadRequestError,
-    # Package param invalid.
+    # This provider is not on the allow list for sending package details back.
+    39003015: _PermissionDeniedError,
+    # Some package details are not valid; the response says which.
     39003016: _BadRequestError,
-    # Save warehouse package info err.
-    39003017: _BadRequestError,
-    # The package list is empty in the request.
+    # TikTok failed to save the warehouse package details; repeat the call later.
+    39003017: _ServerError_retry,
+    # The package list is empty.
     39003018: _BadRequestError,
-    # Warehouse provider id is invalid.
+    # The warehouse provider ID is not valid.
     39003019: _BadRequestError,
-    # The provider id in your request is not match your app_key.
-    39003020: _BadRequestError,
-    # Internal error. / Invalid parameter.
+    # The provider ID does not belong to this app's key.
+    39003020: _PermissionDeniedError,
+    # TikTok failed internally (one page also lists it for a bad parameter); repeat the call later.
     45101001: _ServerError_retry,
-    # Invalid params.
+    # The RETURN_REFUND_CARD message does not meet its conditions.
     45101002: _BadRequestError,
-    # Record not found.
+    # No record matches these parameters.
     45101003: _NotFoundError,
-    # The query quota has been reached (10000 request per day).
-    45101004: _BadRequestError,
-    # You cannot send the message containing sensitive content.
+    # The daily quota of 10,000 queries is used up; call again tomorrow.
+    45101004: _RateLimitError,
+    # The message holds content that is not allowed.
     45101006: _BadRequestError,
-    # Internal error.
+    # TikTok failed internally; repeat the call later.
     45101008: _ServerError_retry,
-    # Unauthorized operation on users who hit privacy control.
+    # The user's privacy settings do not allow this operation.
     45101021: _PermissionDeniedError,
-    # No permission to access this conversation.
+    # TikTok could not open the conversation (its data may be damaged); repeat the call later.
     45102007: _ServerError_retry,
-    # Unable to send messages due to conversation rules.
+    # The conversation's rules do not allow sending this message now.
     45109001: _BadRequestError,
-    # Unable to create a conversation as you did not meet the criteria for initiating conversations.
+    # The shop does not meet the conditions for starting a conversation.
     45109003: _BadRequestError,
-    # Not supported.
+    # This is not supported.
     45111001: _BadRequestError,
-    # Failed to send the coupon card message due to exceeding the QPS limit.
+    # Coupon card messages were sent too often (the limit is one every 2 seconds).
     45111012: _RateLimitError_retry,
-    # Invalid params.
+    # The COUPON_CARD message does not meet its conditions.
     45111017: _BadRequestError,
-    # Seller cannot access this target collaboration.
-    50001700: _BadRequestError,
-    # Target collaboration has expired.
+    # The seller may not access this target collaboration.
+    50001700: _PermissionDeniedError,
+    # The target collaboration has expired.
     50001701: _BadRequestError,
-    # Your invitation target contains an unavailable creator or product.
+    # The invitation names a creator or product that is not available; remove it.
     50001702: _BadRequestError,
-    # The request parameters contain sensitive words.
+    # The request contains words that are not allowed.
     50001703: _BadRequestError,
-    # Policy violation.
+    # The message breaks TikTok Shop's content policies; change it.
     68008004: _BadRequestError,
-    # You're currently ineligible to send customized messages.
+    # The shop may not send custom messages now; use a message template.
     68008016: _BadRequestError,
-    # Access denied.
+    # The shop does not qualify for TikTok's CRM features, so this endpoint is closed to it.
     68009001: _PermissionDeniedError,
-    # The specified task has ended, and sending of messages is no longer allowed.
+    # The task has ended, so no more messages can be sent for it.
     68009002: _BadRequestError,
-    # The user adresss is invalid.
+    # The user's address is not valid.
     68009003: _BadRequestError,
-    # Unable to send messages to the specified buyer email as the buyer has not placed an order with the shop in the past 365 days.
+    # The buyer has not ordered from the shop in the last 365 days, so cannot be emailed.
     68009004: _BadRequestError,
-    # Failed to create an engagement task.
+    # The engagement task could not be created; the response gives details.
     68009005: _BadRequestError,
-    # Invalid params.
+    # A request parameter has a wrong value.
     98001004: _BadRequestError,
-    # Seller call this function is too many.
-    600001001: _BadRequestError,
-    # Try lock failed.
-    600001002: _BadRequestError,
+    # The seller called this function too often; slow down.
+    600001001: _RateLimitError_retry,
+    # Another change to this collaboration is in progress; repeat the call shortly.
+    600001002: _ServerError_retry,
 }
 
 #: Webhook event types by number; an unknown number still parses, as a generic event.
