@@ -30,7 +30,7 @@ _ServerError_retry = ErrorCode("ServerError", retry=True, refresh_token=False)
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
 #: token refresh, and what to check (``hint``, added to the exception's message).
 ERROR_CODES: dict[int, ErrorCode] = {
-    # The category_asset_cipher query parameter or the access token header is invalid.
+    # TikTok rejected the category_asset_cipher query parameter or the access token header.
     101000: _AuthenticationError,
     # The access token is not valid (for example replaced by a refresh elsewhere).
     105001: _AuthenticationError_refresh,
