@@ -151,13 +151,13 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12019002: _BadRequestError,
     # The seller account is not active.
     12019004: _BadRequestError,
-    # The product description is not valid.
+    # The product description breaks TikTok's rules; check its content and length.
     12019006: _BadRequestError,
     # The product ID is not valid.
     12019008: _BadRequestError,
-    # The product's image list is not valid.
+    # The list of product images is malformed; check each image URI.
     12019009: _BadRequestError,
-    # The product price is not valid.
+    # The product price is malformed or out of range.
     12019010: _BadRequestError,
     # The package weight is not valid.
     12019011: _BadRequestError,
@@ -197,13 +197,13 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12019064: _BadRequestError,
     # The image URI is not valid; use one returned by the product image upload call.
     12019065: _BadRequestError,
-    # The optimization mode is not valid.
+    # The optimization mode given is not one TikTok accepts.
     12019070: _BadRequestError,
     # At most 10 SKU IDs may be sent.
     12019087: _BadRequestError,
     # The pre-sale fields contradict each other; drop pre_sale.fulfillment_type when pre_sale.type is NONE.
     12019094: _BadRequestError,
-    # pre_sale.fulfillment_type is required but missing or empty.
+    # Set pre_sale.fulfillment_type; it is missing or empty.
     12019095: _BadRequestError,
     # pre_sale.type is required but missing.
     12019096: _BadRequestError,
@@ -227,7 +227,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12019109: _BadRequestError,
     # The seller ID is not valid.
     12019112: _BadRequestError,
-    # The product status is not valid.
+    # The product status given is not one TikTok accepts.
     12019113: _BadRequestError,
     # The seller may not perform this action.
     12019114: _PermissionDeniedError,
@@ -243,7 +243,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12019120: _BadRequestError,
     # TikTok could not compute the price.
     12019121: _BadRequestError,
-    # The video's aspect ratio must lie between 9:16 and 16:9.
+    # Videos must have an aspect ratio from 9:16 (portrait) to 16:9 (landscape).
     12019122: _BadRequestError,
     # Page size times page number goes past the deepest page allowed.
     12019123: _BadRequestError,
@@ -271,7 +271,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12038009: _BadRequestError,
     # At most 20 translation task IDs may be sent.
     12038010: _BadRequestError,
-    # The translation task ID is not valid.
+    # No translation task matches this ID, or the ID is malformed.
     12038011: _BadRequestError,
     # The daily quota of 500 translation tasks is used up.
     12038012: _BadRequestError,
@@ -295,19 +295,19 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052012: _BadRequestError,
     # The product description is too long.
     12052013: _BadRequestError,
-    # The product description is required.
+    # A product description must be given.
     12052015: _BadRequestError,
-    # The parcel weight is required.
+    # A parcel weight must be given.
     12052016: _BadRequestError,
     # No category has this ID.
     12052023: _NotFoundError,
     # Products go only in a leaf category, and this one has subcategories.
     12052024: _BadRequestError,
-    # The category is not valid.
+    # The category given cannot be used.
     12052025: _BadRequestError,
     # No brand has this ID.
     12052026: _NotFoundError,
-    # A main product image is required.
+    # The product needs a main image.
     12052028: _BadRequestError,
     # One or more product IDs are not valid.
     12052031: _BadRequestError,
@@ -333,7 +333,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052055: _BadRequestError,
     # The description holds more images than allowed.
     12052056: _BadRequestError,
-    # The product price is not valid.
+    # The product price is malformed or out of range.
     12052073: _BadRequestError,
     # The currency is not offered for this shop or region.
     12052084: _BadRequestError,
@@ -353,7 +353,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052104: _BadRequestError,
     # A required qualification document is missing.
     12052105: _BadRequestError,
-    # The seller has no warehouse.
+    # The seller has not set up any warehouse.
     12052115: _BadRequestError,
     # The package dimensions are not valid.
     12052116: _BadRequestError,
@@ -497,7 +497,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052263: _BadRequestError,
     # Category upgrades are not offered to this shop.
     12052265: _BadRequestError,
-    # The product name may contain only English characters.
+    # Only English characters are allowed in the product name.
     12052266: _BadRequestError,
     # The chosen time is outside the allowed range.
     12052269: _BadRequestError,
@@ -559,17 +559,17 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052311: _BadRequestError,
     # A standard product cannot become a make-to-order product.
     12052314: _BadRequestError,
-    # A standard product cannot become a pre-order product.
+    # Switching a standard product to pre-order is not allowed.
     12052315: _BadRequestError,
     # Second-hand products are not allowed on this sales platform.
     12052316: _BadRequestError,
     # This purchase quantity setting is not accepted.
     12052317: _BadRequestError,
-    # The maximum order quantity is below the minimum order quantity.
+    # The maximum order quantity must not be lower than the minimum.
     12052319: _BadRequestError,
     # A description image is in a format that is not accepted.
     12052324: _BadRequestError,
-    # A pre-order product cannot become a regular product.
+    # Switching a pre-order product back to a regular one is not allowed.
     12052329: _BadRequestError,
     # The product cannot be listed on the chosen sales platform.
     12052330: _BadRequestError,
@@ -609,7 +609,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052360: _NotFoundError,
     # The base unit count is not one of the allowed values (the category attributes call lists them).
     12052361: _BadRequestError,
-    # The SKU unit count is required.
+    # Each SKU needs its unit count.
     12052362: _BadRequestError,
     # The product cannot ship from this warehouse to the target market.
     12052364: _BadRequestError,
@@ -651,7 +651,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052420: _BadRequestError,
     # The sale price is missing.
     12052424: _BadRequestError,
-    # The category is not open in this market.
+    # This market does not offer the category yet.
     12052446: _BadRequestError,
     # Campaign stock is still reserved in a Chinese warehouse, so no overseas warehouse can be added yet.
     12052447: _BadRequestError,
@@ -705,7 +705,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052529: _NotFoundError,
     # The warehouse belongs to another shop or seller.
     12052530: _BadRequestError,
-    # The warehouse is disabled.
+    # The warehouse is switched off; pick an active one.
     12052531: _BadRequestError,
     # The warehouse is not a shipping warehouse.
     12052532: _BadRequestError,
@@ -721,7 +721,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052550: _BadRequestError,
     # The same SKU ID appears twice.
     12052553: _BadRequestError,
-    # A SKU name may not contain Chinese characters.
+    # SKU names must be free of Chinese characters.
     12052554: _BadRequestError,
     # No SKU has this ID.
     12052556: _NotFoundError,
@@ -737,7 +737,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052570: _BadRequestError,
     # One or more SKUs have no price.
     12052571: _BadRequestError,
-    # The sale price is not valid.
+    # The sale price is malformed or out of range.
     12052572: _BadRequestError,
     # The unit price settings are not valid.
     12052574: _BadRequestError,
@@ -745,9 +745,9 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052591: _BadRequestError,
     # This identifier code is already in use.
     12052592: _BadRequestError,
-    # An identifier code cannot change once submitted.
+    # A submitted identifier code is final.
     12052593: _BadRequestError,
-    # An identifier code's type cannot change once submitted.
+    # The type of a submitted identifier code is final.
     12052594: _BadRequestError,
     # Only the last character of the code may be an X.
     12052598: _BadRequestError,
@@ -769,7 +769,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052670: _BadRequestError,
     # A size chart image file is too large.
     12052671: _BadRequestError,
-    # A size chart image is required.
+    # The product needs a size chart image.
     12052673: _BadRequestError,
     # The seller account is not active.
     12052700: _BadRequestError,
@@ -781,7 +781,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052703: _BadRequestError,
     # No seller has this ID.
     12052704: _NotFoundError,
-    # This seller cannot manage local products.
+    # Local products are not open to this seller.
     12052705: _BadRequestError,
     # The minimum purchase quantity is above the allowed maximum.
     12052706: _BadRequestError,
@@ -793,7 +793,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052722: _NotFoundError,
     # Bundles cannot include this kind of product.
     12052805: _BadRequestError,
-    # A product in a bundle deal cannot have a minimum purchase quantity.
+    # Products in a bundle deal may not set a minimum purchase quantity.
     12052815: _BadRequestError,
     # A combo SKU holds more sub-SKUs than allowed.
     12052831: _BadRequestError,
@@ -815,7 +815,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052840: _BadRequestError,
     # Two combo SKUs have the same set of sub-SKUs.
     12052841: _BadRequestError,
-    # The combo does not include its main sub-product.
+    # The main sub-product is missing from the combo.
     12052842: _BadRequestError,
     # The combo's main sub-product cannot be changed.
     12052843: _BadRequestError,
@@ -895,9 +895,9 @@ ERROR_CODES: dict[int, ErrorCode] = {
     12052996: _BadRequestError,
     # TikTok's product service failed; repeat the call later.
     12056001: _ServerError_retry,
-    # An open collaboration with this product already exists.
+    # This product is already in an open collaboration.
     16003012: _BadRequestError,
-    # The seller account is deactivated.
+    # The seller's account has been switched off.
     16003025: _BadRequestError,
     # The commission rate must be from 1% to 80%.
     16003033: _BadRequestError,
@@ -913,7 +913,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     16022020: _PermissionDeniedError,
     # Test accounts and real accounts cannot invite each other.
     16024004: _BadRequestError,
-    # A seller cannot invite its own official creator.
+    # Sellers may not send invitations to their own official creator.
     16024006: _BadRequestError,
     # Some products belong to another seller.
     16024008: _BadRequestError,
@@ -991,15 +991,15 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029004: _BadRequestError,
     # The start time is in the past.
     17029005: _BadRequestError,
-    # The activity is too short.
+    # The activity's time span is shorter than allowed.
     17029006: _BadRequestError,
-    # The activity is too long.
+    # The activity's time span is longer than allowed.
     17029007: _BadRequestError,
     # The flash sale lasts longer than allowed.
     17029008: _BadRequestError,
     # No activity has this ID.
     17029009: _NotFoundError,
-    # The activity is deactivated.
+    # The activity has been switched off.
     17029010: _BadRequestError,
     # An activity's start time cannot be changed.
     17029011: _BadRequestError,
@@ -1047,11 +1047,11 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029032: _BadRequestError,
     # The products list is empty.
     17029033: _BadRequestError,
-    # activity_price_amount is not valid.
+    # activity_price_amount is malformed or out of range.
     17029034: _BadRequestError,
     # The shop failed TikTok's risk check.
     17029035: _BadRequestError,
-    # This activity type is not supported.
+    # TikTok does not support this activity type.
     17029036: _BadRequestError,
     # With product_level VARIATION, skus must not be empty.
     17029037: _BadRequestError,
@@ -1077,13 +1077,13 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029047: _BadRequestError,
     # A SKU in a running flash sale cannot be changed.
     17029048: _BadRequestError,
-    # This activity version is not supported.
+    # TikTok does not support this activity version.
     17029049: _BadRequestError,
     # quantity_limit and quantity_per_user must be -1 or from 1 to 99.
     17029050: _BadRequestError,
     # No product has this ID.
     17029051: _NotFoundError,
-    # This product type is not supported.
+    # TikTok does not support this product type here.
     17029052: _BadRequestError,
     # The SKU belongs to a different product.
     17029053: _BadRequestError,
@@ -1127,7 +1127,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029074: _BadRequestError,
     # A tier has a number of gifts outside the allowed range.
     17029075: _BadRequestError,
-    # A gift SKU is out of stock.
+    # A gift SKU has no stock left.
     17029076: _BadRequestError,
     # The same gift appears in two tiers.
     17029077: _BadRequestError,
@@ -1141,7 +1141,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029083: _BadRequestError,
     # A gift's threshold type cannot be changed.
     17029084: _BadRequestError,
-    # The number of gift tiers cannot be changed.
+    # Gift tiers cannot be added or removed after creation.
     17029085: _BadRequestError,
     # A product-level promotion cannot become shop-level, nor the other way round.
     17029102: _BadRequestError,
@@ -1149,7 +1149,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029103: _BadRequestError,
     # Some products are already in another buy-more-save-more promotion during this period; change the products or the dates.
     17029104: _BadRequestError,
-    # The threshold type and discount type cannot be changed.
+    # Neither the threshold type nor the discount type can change after creation.
     17029105: _BadRequestError,
     # The participation limits cannot be changed.
     17029106: _BadRequestError,
@@ -1159,15 +1159,15 @@ ERROR_CODES: dict[int, ErrorCode] = {
     17029109: _BadRequestError,
     # The discount is below the minimum.
     17029110: _BadRequestError,
-    # The threshold value is not valid.
+    # The threshold has a value TikTok does not accept.
     17029111: _BadRequestError,
-    # The discount value is not valid.
+    # The discount has a value TikTok does not accept.
     17029112: _BadRequestError,
     # The promotion would hold more products than allowed.
     17029113: _BadRequestError,
-    # This promotion type is not supported.
+    # TikTok does not support this kind of promotion.
     17029114: _BadRequestError,
-    # The creator account has no selection region.
+    # No selection region is set for the creator's account.
     18001405: _BadRequestError,
     # A request parameter has a wrong value.
     21001001: _BadRequestError,
@@ -1207,7 +1207,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21008017: _BadRequestError,
     # Orders fulfilled by TikTok cannot be handled by the seller.
     21008025: _BadRequestError,
-    # The seller already printed the shipping label.
+    # A shipping label has been printed for this package already.
     21008042: _BadRequestError,
     # TikTok fulfills this package, so its shipping documents cannot be printed.
     21008043: _BadRequestError,
@@ -1233,7 +1233,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21011004: _BadRequestError,
     # A request parameter has a wrong type, format or value.
     21011005: _BadRequestError,
-    # The orders have already shipped.
+    # Shipping is already done for these orders.
     21011006: _BadRequestError,
     # An item in the package has an open return or refund request; settle it first.
     21011007: _BadRequestError,
@@ -1243,7 +1243,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21011012: _BadRequestError,
     # The request breaks one of TikTok's logistics rules.
     21011013: _BadRequestError,
-    # The orders have already shipped.
+    # Shipping is already done for these orders.
     21011020: _BadRequestError,
     # The tracking number or the shipping provider ID is not valid.
     21011022: _BadRequestError,
@@ -1251,7 +1251,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21011025: _BadRequestError,
     # This tracking number has been used more times than allowed.
     21011026: _BadRequestError,
-    # The package was already delivered.
+    # The package has reached the buyer already.
     21011027: _BadRequestError,
     # The package belongs to another shop; check the package ID and the shop_cipher.
     21011028: _BadRequestError,
@@ -1269,13 +1269,13 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21011036: _BadRequestError,
     # No shipping service can carry this package; change its weight or check the buyer's address.
     21011037: _BadRequestError,
-    # The package has already shipped.
+    # The package is already on its way.
     21011040: _BadRequestError,
     # The order was cancelled, so this cannot be done.
     21011041: _BadRequestError,
     # The order was cancelled, so this cannot be done.
     21011042: _BadRequestError,
-    # The package has not shipped yet.
+    # The package is still waiting to be shipped.
     21011043: _BadRequestError,
     # The order is combined with others, so it cannot be split.
     21011046: _BadRequestError,
@@ -1315,7 +1315,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21023034: _ServerError_retry,
     # Arrange the shipment before asking for the shipping document.
     21023035: _BadRequestError,
-    # The package has already shipped.
+    # The package is already on its way.
     21023046: _BadRequestError,
     # The package was cancelled.
     21023059: _BadRequestError,
@@ -1331,7 +1331,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21034012: _BadRequestError,
     # TikTok's fulfillment service failed; repeat the call later.
     21042001: _ServerError_retry,
-    # The orders have already shipped.
+    # Shipping is already done for these orders.
     21042056: _BadRequestError,
     # Labels can be made only for orders awaiting shipment.
     21042057: _BadRequestError,
@@ -1339,7 +1339,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     21042067: _BadRequestError,
     # TikTok's fulfillment service failed; repeat the call later.
     21042076: _ServerError_retry,
-    # Documents cannot be printed once the package has been picked up.
+    # After pickup, the package's documents can no longer be printed.
     21042102: _BadRequestError,
     # Documents can be printed only after the shipment is arranged.
     21042104: _BadRequestError,
@@ -1367,7 +1367,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     25001028: _ServerError_retry,
     # TikTok failed to create the return package; repeat the call later.
     25001042: _ServerError_retry,
-    # This return request cannot be approved.
+    # TikTok does not allow approving this return request.
     25001044: _BadRequestError,
     # The order already shipped and the carrier cannot stop the shipment.
     25001045: _BadRequestError,
@@ -1419,7 +1419,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     25020009: _BadRequestError,
     # The after-sales request was approved and can no longer be rejected.
     25020010: _BadRequestError,
-    # The return was already received.
+    # The returned item has been marked as received already.
     25020011: _BadRequestError,
     # The return's status does not allow rejecting the parcel.
     25020012: _BadRequestError,
@@ -1522,7 +1522,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     39003017: _ServerError_retry,
     # The package list is empty.
     39003018: _BadRequestError,
-    # The warehouse provider ID is not valid.
+    # TikTok does not recognise this warehouse provider ID.
     39003019: _BadRequestError,
     # The provider ID does not belong to this app's key.
     39003020: _PermissionDeniedError,
@@ -1552,9 +1552,9 @@ ERROR_CODES: dict[int, ErrorCode] = {
     45111012: _RateLimitError_retry,
     # The COUPON_CARD message does not meet its conditions.
     45111017: _BadRequestError,
-    # The seller may not access this target collaboration.
+    # This target collaboration is closed to the seller.
     50001700: _PermissionDeniedError,
-    # The target collaboration has expired.
+    # The target collaboration is past its end date.
     50001701: _BadRequestError,
     # The invitation names a creator or product that is not available; remove it.
     50001702: _BadRequestError,
@@ -1568,7 +1568,7 @@ ERROR_CODES: dict[int, ErrorCode] = {
     68009001: _PermissionDeniedError,
     # The task has ended, so no more messages can be sent for it.
     68009002: _BadRequestError,
-    # The user's address is not valid.
+    # The user's address is not one TikTok accepts.
     68009003: _BadRequestError,
     # The buyer has not ordered from the shop in the last 365 days, so cannot be emailed.
     68009004: _BadRequestError,
