@@ -9,7 +9,9 @@ It checks every request as TikTok does (app key, timestamp, signature, token, sh
 arguments), keeps orders, packages and products that change as the API is used, answers every
 other operation of the spec with data generated from its response model, fails on demand
 (``sandbox.faults``), logs requests (``sandbox.requests``) and sends signed webhooks
-(``sandbox.webhooks``). ``python -m tiktokshop.sandbox`` serves one until Ctrl-C.
+(``sandbox.webhooks``, retried on TikTok's schedule by its clock). Any process can drive it over
+HTTP through its control API under ``/_sandbox`` (docs/sandbox.md). ``tiktokshop sandbox`` or
+``python -m tiktokshop.sandbox`` serves one until Ctrl-C.
 Importing ``tiktokshop`` does not import this package.
 """
 
