@@ -284,6 +284,14 @@ def ops(search: str | None, as_json: bool) -> None:
                 )
             return
         out = Console(highlight=False, soft_wrap=True)
+        exact = [m for m in found if m.id == needle]
+        if exact:  # one operation: each argument with its type
+            (m,) = exact
+            out.print(f"[bold]{m.id}[/]: {m.summary}", markup=True)
+            for n in m.params:
+                mark = "required" if m.required(n) else "optional"
+                out.print(f"  --{_flag(n)}  {m.type_text(n)}  ({mark})", markup=False)
+            return
         for m in found:
             args = " ".join(f"--{_flag(n)}{'*' if m.required(n) else ''}" for n in m.params)
             out.print(f"[bold]{m.id}[/]  {args}", markup=True)

@@ -235,6 +235,8 @@ def test_ops_lists_operations_with_arguments(capsys: Any) -> None:
     )
     code, out, _ = _run(capsys, "ops", "ship")
     assert code == 0 and "fulfillment.ship_package" in out
+    code, out, _ = _run(capsys, "ops", "order.get_order_list")
+    assert code == 0 and "--page-size  int  (required)" in out and "--order-status" in out
 
 
 def test_webhooks_trigger_refuses_unknown_types(sandbox: Sandbox, env: dict[str, str], capsys: Any) -> None:
