@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ._errors import ConfigurationError
 from .webhooks import (
@@ -53,7 +53,9 @@ DEFAULT_REPLAY_WINDOW = 17 * 3600.0
 FUTURE_SKEW = 300.0
 MAX_BODY = 1 << 20
 
-Handler = Callable[[WebhookEvent[Any]], Awaitable[None] | None]
+Handler = Callable[[Any], Awaitable[None] | None]
+#: A handler as registered: it may take the event's own class (``OrderStatusChangeEvent``).
+H = TypeVar("H", bound=Callable[[Any], Any])
 Outcome = Literal[
     "handled",
     "unhandled",
@@ -248,7 +250,8 @@ class WebhookReceiver:
         @webhooks.on("ORDER_STATUS_CHANGE")
         def order_changed(event: OrderStatusChangeEvent) -> None: ...
 
-        app.mount("/webhooks/tiktok", webhooks.asgi_app())     # FastAPI / Starlette
+        app.add_route("/webhooks/tiktok", webhooks.asgi_app(), methods=["POST"])  # FastAPI
+        app.mount("/webhooks/tiktok", webhooks.asgi_app())  # or this (the URL then ends in /)
         flask_app.wsgi_app = DispatcherMiddleware(flask_app.wsgi_app,
                                                   {"/webhooks/tiktok": webhooks.wsgi_app()})
 
@@ -296,7 +299,7 @@ class WebhookReceiver:
 
     def on(
         self, event_type: int | str | type[WebhookEvent[Any]], *, background: bool = False
-    ) -> Callable[[Handler], Handler]:
+    ) -> Callable[[H], H]:
         """Register the decorated function for ``event_type``: a type name (``"ORDER_STATUS_CHANGE"``),
         a number (also one the spec does not know yet), an event class, or ``"*"`` for every event.
 
@@ -304,7 +307,7 @@ class WebhookReceiver:
         """
         key = self._key(event_type)
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: H) -> H:
             self._handlers.setdefault(key, []).append((handler, background))
             return handler
 
