@@ -178,7 +178,7 @@ class Control:
             self.sb.clock.set(_number(body["set"], "set"))
         else:
             raise ControlError(400, 'give {"advance": seconds} or {"set": unix_seconds}')
-        self.sb.webhooks.wait(0)  # queue the retries now due
+        self.sb.webhooks.deliver_due()
         return {"now": self.sb.clock.now()}
 
     # -- faults ----------------------------------------------------------------------------------

@@ -185,6 +185,10 @@ class Webhooks:
                 self.dropped += 1
             logger.warning("webhook queue full: event %s dropped", event["tts_notification_id"])
 
+    def deliver_due(self) -> None:
+        """Queue the retries that the clock has made due (the delivery thread also checks often)."""
+        self._enqueue_due()
+
     def _enqueue_due(self) -> None:
         now = self._now()
         with self._lock:
