@@ -40,9 +40,10 @@ class DeadlineExceeded(httpx.TimeoutException):
 class _Decoder:
     """Decompress ``Content-Encoding`` gzip or deflate into at most ``limit`` bytes."""
 
-    def __init__(self, encoding: str, limit: int, where: str) -> None:
+    def __init__(self, encoding: str, limit: int, where: str, status: int) -> None:
         self.limit = limit
         self.where = where
+        self.status = status
         self.size = 0
         codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
@@ -60,7 +61,9 @@ class _Decoder:
                 )
 
     def _error(self, problem: str) -> MalformedResponseError:
-        return MalformedResponseError(f"{self.where}: {problem}")
+        return MalformedResponseError(
+            f"{self.where}: {problem} (HTTP {self.status})", status_code=self.status
+        )
 
     def _count(self, data: bytes) -> bytes:
         self.size += len(data)
@@ -121,7 +124,8 @@ def _already_read(response: httpx.Response, limit: int, where: str) -> httpx.Res
         body = b""
     if len(body) > limit:
         raise MalformedResponseError(
-            f"{where}: the answer is larger than max_response_bytes ({limit} bytes, decompressed)"
+            f"{where}: the answer is larger than max_response_bytes ({limit} bytes, decompressed)",
+            status_code=response.status_code,
         )
     return _rebuilt(response, body)
 
@@ -132,7 +136,7 @@ def _read(
     done = _already_read(response, limit, where)
     if done is not None:
         return done
-    decoder = _Decoder(response.headers.get("content-encoding", ""), limit, where)
+    decoder = _Decoder(response.headers.get("content-encoding", ""), limit, where, response.status_code)
     parts: list[bytes] = []
     for chunk in response.iter_raw():
         if cancelled is not None and cancelled.is_set():
@@ -214,7 +218,7 @@ async def _aread(response: httpx.Response, limit: int, where: str) -> httpx.Resp
     done = _already_read(response, limit, where)
     if done is not None:
         return done
-    decoder = _Decoder(response.headers.get("content-encoding", ""), limit, where)
+    decoder = _Decoder(response.headers.get("content-encoding", ""), limit, where, response.status_code)
     parts: list[bytes] = []
     chunks: AsyncIterator[bytes] = response.aiter_raw()
     async for chunk in chunks:
