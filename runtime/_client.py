@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import os
 import time
 from collections.abc import Callable
@@ -35,6 +34,8 @@ from ._options import (
     check_client_text,
     check_max_bytes,
     check_timeout,
+    positive_seconds,
+    short_repr,
 )
 from ._rate_limit import RateLimiter
 from ._token_store import TokenStore
@@ -80,15 +81,10 @@ def _check_limits(
     max_retries: Any, total_timeout: Any, max_response_bytes: Any, on_request: Any, on_response: Any
 ) -> None:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
-    if total_timeout is not None and (
-        isinstance(total_timeout, bool)
-        or not isinstance(total_timeout, (int, float))
-        or not math.isfinite(total_timeout)
-        or total_timeout <= 0
-    ):
+        raise ConfigurationError(f"max_retries must be an int >= 0, got {short_repr(max_retries)}")
+    if total_timeout is not None and not positive_seconds(total_timeout):
         raise ConfigurationError(
-            f"total_timeout must be a positive number of seconds or None, got {total_timeout!r}"
+            f"total_timeout must be a positive number of seconds or None, got {short_repr(total_timeout)}"
         )
     check_max_bytes(max_response_bytes, ConfigurationError)
     for name, hook in (("on_request", on_request), ("on_response", on_response)):

@@ -35,8 +35,11 @@ __all__ = [
     "Timeout",
     "check_options",
     "check_value",
+    "loose_mapping",
     "mask_headers",
     "mask_query",
+    "positive_seconds",
+    "short_repr",
 ]
 
 #: The largest answer read by default (decompressed): above TikTok's largest real answers.
@@ -220,6 +223,19 @@ def _check(op_id: str, field: str, value: Any, depth: int, path: set[int], allow
         path.discard(id(value))
 
 
+def loose_mapping(name: str, value: Any) -> Mapping[str, Any]:
+    """The ``query`` or ``body`` of a loosely typed method: a mapping (``None``: empty).
+    Raises ``ValidationError`` for anything else."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"{name} must be a mapping of names to values, got {type(value).__name__}; nothing was sent",
+            field=name,
+        )
+    return value
+
+
 def check_options(op_id: str, options: RequestOptions | None) -> CallOptions:
     """Check a call's options. Raises ``ValidationError`` naming the option and the fix."""
     if options is None or options == _EMPTY:
@@ -248,11 +264,18 @@ def check_options(op_id: str, options: RequestOptions | None) -> CallOptions:
 _EMPTY = RequestOptions()
 
 
-def _short(value: Any) -> str:
+def short_repr(value: Any) -> str:
+    """A short ``repr`` of a user's value for an error message; never fails (deep, cyclic or
+    huge values are described by their type)."""
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         return f"an integer of {value.bit_length()} bits"
+    if isinstance(value, (list, tuple, set, frozenset, dict)) or not isinstance(value, (str, int, float)):
+        return f"a {type(value).__name__}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_short = short_repr
 
 
 def wire_text(value: Any) -> str:
@@ -293,16 +316,20 @@ def _check_query(op_id: str, query: Any) -> dict[str, str]:
     return out
 
 
+def positive_seconds(value: Any) -> bool:
+    """Whether ``value`` is a finite, positive number of seconds (not a bool, not a huge int)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return 0 < value < 10**9
+    return math.isfinite(value) and 0 < value < 1e9
+
+
 def check_timeout(value: Any, error: Callable[[str], Exception]) -> httpx.Timeout:
     """A timeout option as an ``httpx.Timeout``; raises ``error(message)`` for a bad value."""
     if isinstance(value, httpx.Timeout):
         return value
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
+    if not positive_seconds(value):
         raise error(f"timeout must be a positive number of seconds or an httpx.Timeout, got {_short(value)}")
     return httpx.Timeout(float(value), connect=min(float(value), 10.0))
 

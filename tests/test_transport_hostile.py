@@ -22,8 +22,8 @@ from tiktokshop import (
     MalformedResponseError,
     RequestTimeoutError,
     ServerError,
-    TikTokShopError,
     TikTokShop,
+    TikTokShopError,
     TransportError,
 )
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
@@ -536,7 +536,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -565,7 +565,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -594,7 +594,7 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -622,7 +622,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -651,7 +651,7 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -679,7 +679,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -708,7 +708,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -737,7 +737,7 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -765,7 +765,7 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1887,7 +1887,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1916,7 +1916,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1945,7 +1945,7 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1973,7 +1973,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2002,7 +2002,7 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2030,7 +2030,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2059,7 +2059,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2088,7 +2088,7 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2116,7 +2116,7 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
