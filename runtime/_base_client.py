@@ -601,16 +601,6 @@ class BaseClient:
             delay = max(delay, wait + random.uniform(0, max(0.1, 0.25 * wait)))  # noqa: S311
         return delay
 
-    def _transport_error(self, call: PreparedCall, exc: httpx.TransportError) -> TransportError:
-        """Our error for an httpx failure; its message holds no URL (a signed URL is a secret)."""
-        where = f"{call.op.id} ({call.op.method} {call.path})"
-        nothing_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-        if isinstance(exc, httpx.TimeoutException):
-            return RequestTimeoutError(
-                f"{where}: no answer in time ({type(exc).__name__})", nothing_sent=nothing_sent
-            )
-        return TransportError(f"{where}: {type(exc).__name__}: {_safe_text(exc)}", nothing_sent=nothing_sent)
-
     def _send_error(self, where: str, exc: BaseException) -> BaseException:
         """Our error for whatever sending raised: every ``httpx`` error becomes a ``TransportError``
         (``RequestTimeoutError`` for timeouts) whose text holds no URL; ours pass through."""
@@ -619,7 +609,8 @@ class BaseClient:
         if isinstance(exc, httpx.TimeoutException):
             nothing_sent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
             return RequestTimeoutError(
-                f"{where}: no answer in time ({_safe_text(exc)})", nothing_sent=nothing_sent
+                f"{where}: no answer in time ({type(exc).__name__}: {_safe_text(exc)})",
+                nothing_sent=nothing_sent,
             )
         if isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict)):
             nothing_sent = isinstance(exc, httpx.ConnectError)

@@ -330,7 +330,14 @@ class TikTokShop(_ClientOptions, SyncResources):
     ``token_store`` persists the tokens whenever they change (see ``JsonFileTokenStore``);
     ``rate_limiter`` keeps calls under TikTok's limits (see ``RateLimiter``); ``for_shop()``
     makes a client for another seller that shares this one's connection pool.
-    Pass ``http_client`` (an ``httpx.Client``) to share a pool between clients (they do not close it).
+    Pass ``http_client`` (an ``httpx.Client``) to share a pool between clients (they do not close it);
+    its redirect setting is ignored (the client never follows one) and its own ``event_hooks`` see the
+    signed request, so observe calls with ``on_request`` / ``on_response`` instead: they get every
+    attempt's method, path, status, timing and ``request_id`` with every secret masked.
+    ``max_response_bytes`` bounds the size of an answer read (default 50 MB, decompressed).
+    ``with_options()`` gives a copy with other settings sharing the pool and tokens; every method
+    also takes ``timeout``, ``max_retries``, ``extra_query``, ``extra_body``, ``extra_headers``,
+    and ``client.<domain>.with_raw_response.<method>`` returns the answer as it came.
 
     Raises ``ConfigurationError`` for a missing key or secret, a malformed URL or expiry.
     """
