@@ -399,3 +399,22 @@ def test_unusable_client_settings_are_configuration_errors(fake: FakeTikTok, set
     value = next(iter(setting.values()))
     if isinstance(value, str):
         assert value not in str(info.value), "the setting's value is never echoed"
+
+
+def test_retry_after_waits_are_spread_by_jitter(fake: FakeTikTok) -> None:
+    state = {"n": 0}
+
+    def answer(seen: Any) -> Any:
+        state["n"] += 1
+        if state["n"] % 2:
+            return httpx.Response(429, headers={"retry-after": "1"}, text="")
+        return _orders(seen)
+
+    fake.on(*SEARCH, answer)
+    sleeps: list[float] = []
+    client = fake.client(sleep=sleeps.append)
+    for _ in range(300):
+        client.order.get_order_list(page_size=5)
+    assert len(sleeps) == 300 and min(sleeps) >= 1.0, "never earlier than asked"
+    assert max(sleeps) - min(sleeps) >= 0.1, "spread over at least 10% of the wait"
+    assert len({round(s, 3) for s in sleeps}) > 250, "not a herd at one instant"
