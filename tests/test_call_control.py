@@ -417,4 +417,4 @@ def test_retry_after_waits_are_spread_by_jitter(fake: FakeTikTok) -> None:
         client.order.get_order_list(page_size=5)
     assert len(sleeps) == 300 and min(sleeps) >= 1.0, "never earlier than asked"
     assert max(sleeps) - min(sleeps) >= 0.1, "spread over at least 10% of the wait"
-    assert len({round(s, 3) for s in sleeps}) > 250, "not a herd at one instant"
+    assert len({round(s, 3) for s in sleeps}) > 100, "not a herd at one instant"
