@@ -13,11 +13,13 @@ import pytest
 from tiktokshop import (
     ApiError,
     AsyncTikTokShop,
+    MalformedResponseError,
     RawResponse,
     RequestEvent,
     RequestTimeoutError,
     ResponseEvent,
     ServerError,
+    ValidationError,
 )
 from tiktokshop.sandbox import Sandbox
 
@@ -142,3 +144,46 @@ def test_async_call_control_against_the_sandbox(served: Sandbox) -> None:
 
     asyncio.run(run())
     assert [e.status_code for e in events][:3] == [200, 200, 200]
+
+
+def test_answers_over_the_size_limit_and_malformed_answers(served: Sandbox) -> None:
+    with served.client(max_response_bytes=2_000) as client:
+        with pytest.raises(MalformedResponseError, match="max_response_bytes"):
+            client.order.get_order_list(page_size=50)
+        assert client.with_options(max_response_bytes=10_000_000).order.get_order_list(page_size=50).orders
+        served.faults.inject(LIST, "malformed_json")
+        with pytest.raises(MalformedResponseError) as info:
+            client.with_options(max_response_bytes=10_000_000).order.get_order_list(page_size=5)
+        assert info.value.response is not None and info.value.response.status_code == 200
+
+    async def run() -> None:
+        async with _async_client(served, max_response_bytes=2_000) as client:
+            with pytest.raises(MalformedResponseError, match="max_response_bytes"):
+                await client.order.get_order_list(page_size=50)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"page_size": 10**5000},
+        {"page_size": float("nan")},
+        {"page_size": 5, "shop_cipher": "\ud800"},
+        {"page_size": 5, "extra_query": {"q": "x" * 70_000}},
+        {"page_size": 5, "extra_body": {"x": b"raw"}},
+    ],
+)
+def test_bad_input_never_reaches_the_sandbox(served: Sandbox, kwargs: dict[str, Any]) -> None:
+    with served.client() as client, pytest.raises(ValidationError) as info:
+        client.order.get_order_list(**kwargs)
+    assert len(served.requests) == 0
+    assert served.app_secret not in str(info.value) and served.access_token not in str(info.value)
+
+    async def run() -> None:
+        async with _async_client(served) as client:
+            with pytest.raises(ValidationError):
+                await client.order.get_order_list(**kwargs)
+
+    asyncio.run(run())
+    assert len(served.requests) == 0
