@@ -653,11 +653,20 @@ class BaseClient:
         request_id: str | None,
         started: float,
         attempt: int,
+        error: bool = False,
     ) -> RawResponse[Any]:
+        """The answer as a ``RawResponse``; an error's body has quoted secrets masked (a proxy page
+        may quote the signed URL), the bytes kept otherwise."""
+        content = response.content
+        if error:
+            text = content.decode("utf-8", "surrogateescape")
+            masked = self._mask(text)
+            if masked != text:
+                content = masked.encode("utf-8", "surrogateescape")
         return RawResponse(
             status_code=response.status_code,
             headers={k: self._mask(v) for k, v in mask_headers(response.headers.multi_items()).items()},
-            content=response.content,
+            content=content,
             request_id=request_id,
             method=call.op.method,
             path=call.path,
@@ -871,7 +880,9 @@ class _Steps(BaseClient):
                 try:
                     result, request_id = self._read_answer(call, response, raw)
                 except (ApiError, MalformedResponseError) as answer_error:
-                    answer_error.response = self._raw_answer(call, response, None, started, attempt)
+                    answer_error.response = self._raw_answer(
+                        call, response, None, started, attempt, error=True
+                    )
                     request_id = answer_error.request_id
                     error = answer_error
                 else:

@@ -71,7 +71,7 @@ def _all_text(exc: BaseException) -> str:
         parts += [str(v) for k, v in vars(link).items() if k != "response"]
         response = getattr(link, "response", None)
         if response is not None:
-            parts += [repr(response.headers), repr(response)]
+            parts += [repr(response.headers), repr(response), response.text]
         for attr in ("__cause__", "__context__"):
             nxt = getattr(link, attr)
             if nxt is not None:
