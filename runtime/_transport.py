@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import socket
 import threading
 import time
@@ -199,7 +200,8 @@ def send(
         finally:
             done.set()
 
-    worker = threading.Thread(target=run, name="tiktokshop-send", daemon=True)
+    context = contextvars.copy_context()  # the pool's hooks and tracing see the caller's context
+    worker = threading.Thread(target=context.run, args=(run,), name="tiktokshop-send", daemon=True)
     worker.start()
     if not done.wait(max(0.0, deadline - time.monotonic())):
         cancelled.set()

@@ -418,3 +418,20 @@ def test_retry_after_waits_are_spread_by_jitter(fake: FakeTikTok) -> None:
     assert len(sleeps) == 300 and min(sleeps) >= 1.0, "never earlier than asked"
     assert max(sleeps) - min(sleeps) >= 0.1, "spread over at least 10% of the wait"
     assert len({round(s, 3) for s in sleeps}) > 100, "not a herd at one instant"
+
+
+def test_the_pool_sees_the_callers_context(fake: FakeTikTok) -> None:
+    import contextvars
+
+    tag: contextvars.ContextVar[str] = contextvars.ContextVar("tag", default="unset")
+    seen_tags: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen_tags.append(tag.get())  # e.g. tracing that propagates through contextvars
+        return fake(request)
+
+    fake.on(*SEARCH, _orders)
+    client = fake.client(http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    tag.set("request-42")
+    client.order.get_order_list(page_size=5)
+    assert seen_tags == ["request-42"]
