@@ -709,7 +709,11 @@ class BaseClient:
                     status_code=response.status_code if response is not None else None,
                     elapsed=time.monotonic() - started,
                     request_id=request_id,
-                    headers=mask_headers(response.headers.multi_items()) if response is not None else {},
+                    headers={
+                        k: self._mask(v) for k, v in mask_headers(response.headers.multi_items()).items()
+                    }
+                    if response is not None
+                    else {},
                     error=type(error).__name__ if error is not None else None,
                 )
             )

@@ -98,9 +98,15 @@ def _assert_clean(exc: BaseException, extra: tuple[str, ...] = ()) -> None:
 def test_a_redirect_is_an_error_and_nothing_goes_to_the_other_host(server: HostileServer, mode: str) -> None:
     server.mode = mode
     stolen = len(server.stolen)
-    client = _client(server, http_client=httpx.Client(follow_redirects=True, timeout=10))
+    events: list[Any] = []
+    client = _client(
+        server, http_client=httpx.Client(follow_redirects=True, timeout=10), on_response=events.append
+    )
     with pytest.raises(ApiError) as info:
         client.order.get_order_list(page_size=5)
+    sign = server.received[-1].split(b"sign=")[1][:64].decode()
+    assert "sign=***" in events[0].headers["location"] and sign not in repr(events)
+    assert info.value.response is not None and sign not in repr(info.value.response.headers)
     assert info.value.status_code in (302, 307)
     assert f"HTTP {info.value.status_code}" in str(info.value) and "redirect" in str(info.value)
     with pytest.raises(ApiError):
