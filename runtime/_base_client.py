@@ -55,6 +55,7 @@ from ._options import (
     ResponseHook,
     Timeout,
     check_options,
+    check_query,
     check_value,
     mask_headers,
     mask_query,
@@ -437,7 +438,8 @@ class BaseClient:
             raise ValidationError(f"{op.id}: body must be a mapping (a JSON object)", field="body")
         if body is not None and method == "GET":
             raise ValidationError(f"{op.id}: a GET sends no body; use query", field="body")
-        options = check_options(op.id, RequestOptions(timeout, max_retries, query, None, extra_headers))
+        options = check_options(op.id, RequestOptions(timeout, max_retries, None, None, extra_headers))
+        query_text = check_query(op.id, query, "query")
         check_value(op.id, "body", body)
         body_text = _json_text(op.id, _plain(dict(body))) if body is not None else None
         if method != "GET" and body_text is None:
@@ -447,7 +449,6 @@ class BaseClient:
         else:
             _check_cipher(op.id, shop_cipher)
             cipher = shop_cipher or self._config.shop_cipher
-        query_text = dict(options.extra_query)
         params_in = dict(query or {})
         return PreparedCall(
             op,
@@ -457,7 +458,7 @@ class BaseClient:
             cipher,
             params_in,
             dict(body or {}),
-            options=_without_query(options),
+            options=options,
         )
 
     def _build_request(self, call: PreparedCall) -> tuple[httpx.Request, list[IO[bytes]]]:
@@ -1234,11 +1235,6 @@ def _take_raw_mode() -> bool:
     if raw:
         RAW_MODE.set(False)
     return raw
-
-
-def _without_query(options: CallOptions) -> CallOptions:
-    """``options`` without its extra query (already part of the call's own query)."""
-    return CallOptions(options.timeout, options.max_retries, {}, {}, options.extra_headers)
 
 
 def _attach_next(result: Any, raw: bool, next_page: Callable[[str], Any]) -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "ResponseHook",
     "Timeout",
     "check_options",
+    "check_query",
     "check_value",
     "loose_mapping",
     "mask_headers",
@@ -248,7 +249,7 @@ def check_options(op_id: str, options: RequestOptions | None) -> CallOptions:
         raise ValidationError(
             f"{op_id}: max_retries must be an int >= 0, got {_short(retries)}", field="max_retries"
         )
-    query = _check_query(op_id, options.extra_query)
+    query = check_query(op_id, options.extra_query)
     body: dict[str, Any] = {}
     if options.extra_body is not None:
         if not isinstance(options.extra_body, Mapping):
@@ -287,18 +288,18 @@ def wire_text(value: Any) -> str:
     return str(value)
 
 
-def _check_query(op_id: str, query: Any) -> dict[str, str]:
+def check_query(op_id: str, query: Any, name: str = "extra_query") -> dict[str, str]:
+    """Query values as sent and signed. Raises ``ValidationError`` for a reserved key or a value
+    that is not text, a number, a bool or a list of them."""
     if query is None:
         return {}
     if not isinstance(query, Mapping):
-        raise ValidationError(
-            f"{op_id}: extra_query must be a mapping of names to values", field="extra_query"
-        )
+        raise ValidationError(f"{op_id}: {name} must be a mapping of names to values", field=name)
     out: dict[str, str] = {}
     for key, value in query.items():
         if not isinstance(key, str) or not key:
-            raise ValidationError(f"{op_id}: extra_query keys must be non-empty text", field="extra_query")
-        where = f"extra_query.{_name(key)}"
+            raise ValidationError(f"{op_id}: {name} keys must be non-empty text", field=name)
+        where = f"{name}.{_name(key)}"
         check_value(op_id, where, key)
         if key in RESERVED_QUERY:
             fix = " (pass shop_cipher= instead)" if key == "shop_cipher" else ""
