@@ -649,7 +649,7 @@ class BaseClient:
 
     def _raw_answer(
         self,
-        call: PreparedCall,
+        call: PreparedCall | httpx.Request,
         response: httpx.Response,
         request_id: str | None,
         started: float,
@@ -669,8 +669,8 @@ class BaseClient:
             headers={k: self._mask(v) for k, v in mask_headers(response.headers.multi_items()).items()},
             content=content,
             request_id=request_id,
-            method=call.op.method,
-            path=call.path,
+            method=call.op.method if isinstance(call, PreparedCall) else call.method,
+            path=call.path if isinstance(call, PreparedCall) else call.url.path,
             elapsed=time.monotonic() - started,
             retries=attempt,
         )
@@ -969,6 +969,8 @@ class _Steps(BaseClient):
                 raise self._redirect_error(op_id, response)
             token = self._parse_token(response, op_id)
         except TikTokShopError as exc:
+            if isinstance(exc, (ApiError, MalformedResponseError)):
+                exc.response = self._raw_answer(request, response, exc.request_id, started, 0, error=True)
             self._emit_response(op_id, request, 0, started, response, getattr(exc, "request_id", None), exc)
             raise
         except Exception as exc:  # RecursionError on a deep answer...

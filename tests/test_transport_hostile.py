@@ -231,6 +231,8 @@ def test_a_proxy_page_quoting_the_token_url_leaks_no_secret(server: HostileServe
     with pytest.raises(MalformedResponseError) as info:
         client.auth.refresh_access_token()
     assert "app_secret=***" in info.value.body_start
+    assert info.value.response is not None and "app_secret=***" in info.value.response.text
+    assert info.value.response.path == "/api/v2/token/refresh"
     _assert_clean(info.value)
     with pytest.raises(MalformedResponseError) as call:
         client.order.get_order_list(page_size=5)
