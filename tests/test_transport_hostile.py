@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.fake import ACCESS_TOKEN, APP_KEY, APP_SECRET, REFRESH_TOKEN, SHOP_CIPHER
-from tests.hostile import MB, HostileServer, RssMeter
+from tests.hostile import MB, HostileServer, RssMeter, gzip_bomb
 from tiktokshop import (
     ApiError,
     AsyncTikTokShop,
@@ -32,6 +32,7 @@ SECRETS = (APP_SECRET, ACCESS_TOKEN, REFRESH_TOKEN)
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[HostileServer]:
+    gzip_bomb()  # built once up front, so that no test's clock counts it
     with HostileServer() as hostile:
         yield hostile
 
