@@ -181,6 +181,7 @@ class ErrorSpec(_Strict):
     meaning: str
     retry: bool = False
     refresh_token: bool = False
+    reauthorize: bool = False
 
 
 class ApiSpec(_Strict):

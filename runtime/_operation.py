@@ -28,6 +28,7 @@ class ErrorCode:
     error: str
     retry: bool = False
     refresh_token: bool = False
+    reauthorize: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ US_AUTHORIZE_URL = "https://services.us.tiktokshop.com/open/authorize"
 SANDBOX_API_BASE_URL = "https://open-api-sandbox.tiktokglobalshop.com"
 SANDBOX_AUTH_BASE_URL = "https://auth-sandbox.tiktok-shops.com"
 
-#: Client-side rate limits when neither the operation nor the limiter names one:
-#: (requests per second per app, per shop) for each endpoint. TikTok does not publish one number.
-DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 10.0)
+#: Rate limits when neither the operation nor the limiter names one, in requests per second per
+#: endpoint: (calls that name no shop, per app; calls to a shop, per app+shop pair). TikTok's
+#: reference: 50 QPS per API by default, per app and shop.
+DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 50.0)
 
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
 #: token refresh.
@@ -26,10 +27,16 @@ ERROR_CODES: dict[int, ErrorCode] = {
     105002: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
     # The signature does not match the request.
     106001: ErrorCode("AuthenticationError", retry=False, refresh_token=False),
+    # The refresh token is invalid or was replaced.
+    36004014: ErrorCode("AuthenticationError", retry=False, refresh_token=False, reauthorize=True),
+    # The refresh token has expired.
+    36004016: ErrorCode("AuthenticationError", retry=False, refresh_token=False, reauthorize=True),
+    # Too many requests for this app and shop (HTTP 429).
+    36009002: ErrorCode("RateLimitError", retry=True, refresh_token=False),
     # TikTok failed internally; the call may be repeated.
     36009003: ErrorCode("ServerError", retry=True, refresh_token=False),
-    # Too many requests for this app or shop.
-    36009004: ErrorCode("RateLimitError", retry=True, refresh_token=False),
+    # A credential or identifier is missing or invalid: sign, app_key, access token, timestamp or shop_cipher.
+    36009004: ErrorCode("AuthenticationError", retry=False, refresh_token=False),
 }
 
 #: Webhook event types by number; an unknown number still parses, as a generic event.

@@ -193,6 +193,13 @@ class TokenStore:
             grant.used = True
         return self.issue_tokens(grant.open_id)
 
+    def revoke(self, open_id: str) -> None:
+        """Withdraw every token of ``open_id`` (the seller deauthorized the app)."""
+        with self._lock:
+            for table in (self.access, self.refresh):
+                for token in [t for t, g in table.items() if g.open_id == open_id]:
+                    del table[token]
+
     def check_access(self, token: str | None) -> Grant:
         """The grant of a valid access token.
 

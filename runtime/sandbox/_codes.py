@@ -35,7 +35,10 @@ INVALID_ACCESS_TOKEN = _spec("INVALID_ACCESS_TOKEN", 105001, 401, "The access to
 EXPIRED_ACCESS_TOKEN = _spec("EXPIRED_ACCESS_TOKEN", 105002, 401, "The access token has expired")
 INVALID_SIGNATURE = _spec("INVALID_SIGNATURE", 106001, 401, "The signature does not match the request")
 INTERNAL_ERROR = _spec("INTERNAL_ERROR", 36009003, 200, "Internal error, please try again")
-RATE_LIMITED = _spec("RATE_LIMITED", 36009004, 200, "Too many requests, please slow down")
+RATE_LIMITED = _spec("RATE_LIMITED", 36009002, 429, "Too many requests, please slow down")
+SHOP_CIPHER_NOT_ACCEPTED = _spec(
+    "SHOP_CIPHER_NOT_ACCEPTED", 36009004, 400, "shop_cipher is not accepted by this operation"
+)
 
 # -- the sandbox's own codes ----------------------------------------------------------------------
 MISSING_ACCESS_TOKEN = ErrorKind(
@@ -47,9 +50,6 @@ TIMESTAMP_OUT_OF_RANGE = ErrorKind(
 )
 MISSING_SIGNATURE = ErrorKind("MISSING_SIGNATURE", 106004, 401, "The sign parameter is missing")
 SHOP_CIPHER_REQUIRED = ErrorKind("SHOP_CIPHER_REQUIRED", 36009001, 400, "shop_cipher is required")
-SHOP_CIPHER_NOT_ACCEPTED = ErrorKind(
-    "SHOP_CIPHER_NOT_ACCEPTED", 36009002, 400, "shop_cipher is not accepted by this operation"
-)
 INVALID_SHOP_CIPHER = ErrorKind(
     "INVALID_SHOP_CIPHER", 36009005, 403, "The shop_cipher is unknown or not authorized for this token"
 )
@@ -62,10 +62,10 @@ INVALID_APP_CREDENTIALS = ErrorKind(
 )
 INVALID_AUTH_CODE = ErrorKind("INVALID_AUTH_CODE", 36004013, 401, "The auth_code is invalid or already used")
 EXPIRED_AUTH_CODE = ErrorKind("EXPIRED_AUTH_CODE", 36004015, 401, "The auth_code has expired")
-INVALID_REFRESH_TOKEN = ErrorKind(
-    "INVALID_REFRESH_TOKEN", 36004014, 401, "The refresh_token is invalid or was replaced"
+INVALID_REFRESH_TOKEN = _spec(
+    "INVALID_REFRESH_TOKEN", 36004014, 401, "The refresh_token is invalid, revoked or was replaced"
 )
-EXPIRED_REFRESH_TOKEN = ErrorKind("EXPIRED_REFRESH_TOKEN", 36004016, 401, "The refresh_token has expired")
+EXPIRED_REFRESH_TOKEN = _spec("EXPIRED_REFRESH_TOKEN", 36004016, 401, "The refresh_token has expired")
 INVALID_GRANT_TYPE = ErrorKind(
     "INVALID_GRANT_TYPE", 36004017, 400, "The grant_type is wrong for this endpoint"
 )
