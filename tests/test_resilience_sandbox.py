@@ -207,7 +207,9 @@ def test_two_processes_share_one_refresh_through_the_token_store(tmp_path: Path)
             p.join(30)
         assert [r[0] for r in results] == ["ok", "ok"], results
         assert _count(sb, REFRESH, start) == 1
-        assert results[0][1] == results[1][1] == JsonFileTokenStore(store).load("default").tokens.refresh_token  # type: ignore[union-attr]
+        assert (
+            results[0][1] == results[1][1] == JsonFileTokenStore(store).load("default").tokens.refresh_token
+        )  # type: ignore[union-attr]
 
 
 # -- rate limiting ------------------------------------------------------------------------------

@@ -98,7 +98,8 @@ class RateLimiter:
     ``limits`` maps an op id (or ``*``) to requests per second for the app and for each shop;
     ``spec_limits`` gives an operation's own ``(per app, per shop)`` limits from the spec, used when
     ``limits`` names none. A call to a shop counts in its app+shop bucket, a call that names no shop
-    in the app's. Buckets hold one second of requests (at least one) and refill on ``monotonic`` time.
+    in the app's. Buckets hold one second of requests (at least two, so a client pacing calls evenly
+    at the limit is not refused for network jitter) and refill on ``monotonic`` time.
     """
 
     def __init__(
@@ -133,7 +134,7 @@ class RateLimiter:
         )
         if rate is None:
             return 0.0
-        capacity = max(rate, 1.0)
+        capacity = max(rate, 2.0)
         now = self._monotonic()
         with self._lock:
             level, last = self._buckets.get((key, ""), (capacity, now))

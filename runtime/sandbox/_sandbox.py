@@ -189,6 +189,12 @@ class Sandbox:
             int(str(ready["refresh_token_expire_in"])),
         )
 
+    def expire_access_tokens(self, open_id: str | None = None) -> int:
+        """Every access token issued so far (to ``open_id``, or to every seller) expires now, as if
+        its time had come, without moving the clock; returns how many. Clients learn it from
+        TikTok's answer (105002) and refresh."""
+        return self.tokens.expire_access(open_id)
+
     def revoke(self, open_id: str | None = None) -> None:
         """The seller (default: the first) withdraws the authorization: its access and refresh
         tokens stop working at once (a refresh answers 36004014)."""
