@@ -69,8 +69,30 @@ class _Connections:
             self._async[id(loop)] = entry
         return entry[1]
 
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
 
-class RedisTokenStore:
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        entry = self._async.pop(id(loop), None)
+        if entry is not None and entry[0] is loop:
+            await entry[1].aclose()
+
+
+class _Closing:
+    _redis: _Connections
+
+    def close(self) -> None:
+        """Close the blocking client's connections."""
+        self._redis.close()
+
+    async def aclose(self) -> None:
+        """Close this event loop's asyncio connections (call it before the loop ends)."""
+        await self._redis.aclose()
+
+
+class RedisTokenStore(_Closing):
     """Sellers' records in Redis, shared by every worker on every machine.
 
     ``url`` is a Redis URL (``redis://host:6379/0``); keys start with ``prefix``. The refresh lock of
@@ -234,7 +256,7 @@ return {1, string.format('%.6f', wait)}
 """
 
 
-class RedisRateLimiter(_Rates):
+class RedisRateLimiter(_Rates, _Closing):
     """TikTok's rate limits held for a whole fleet: the buckets of ``RateLimiter`` in Redis.
 
     Same rates and options as ``RateLimiter`` (per app+shop per endpoint, from the spec unless
@@ -304,10 +326,10 @@ class RedisRateLimiter(_Rates):
 
     def _ascript(self) -> Any:
         client = self._redis.aio
-        script = self._ascripts.get(id(client))
-        if script is None:
-            script = self._ascripts[id(client)] = client.register_script(_RESERVE)
-        return script
+        entry = self._ascripts.get(id(client))
+        if entry is None or entry[0] is not client:
+            entry = self._ascripts[id(client)] = (client, client.register_script(_RESERVE))
+        return entry[1]
 
     async def areserve(
         self, op: Operation[Any], shop: str | None, max_wait: float | None = None, *, app: str = ""

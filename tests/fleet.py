@@ -193,6 +193,9 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
             await asyncio.sleep(0.01)
         await asyncio.gather(*(run(clients) for clients in jobs))
         await http.aclose()
+        for closing in (store, limiter):
+            if hasattr(closing, "aclose"):
+                await closing.aclose()
         _report(out, latencies, errors)
 
     asyncio.run(main())
