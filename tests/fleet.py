@@ -50,15 +50,17 @@ class FleetResult:
     seconds: float = 0.0
     limit_qps: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    http_latencies: list[float] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
         return self.calls / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
+    def percentile(self, p: float, http: bool = False) -> float:
+        values = self.http_latencies if http else self.latencies
+        if not values:
             return 0.0
-        ordered = sorted(self.latencies)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     def summary(self) -> str:
@@ -68,7 +70,9 @@ class FleetResult:
             f"({self.throughput / self.limit_qps:.0%} of the sandbox's {self.limit_qps:.0f}/s), "
             f"failed {self.failed}, HTTP 429 {self.http_429}, refreshes per seller {dict(per_seller)} "
             f"({self.sellers} sellers, {self.shops} shops), "
-            f"p50 {self.percentile(50) * 1000:.1f} ms, p99 {self.percentile(99) * 1000:.1f} ms"
+            f"call (limiter wait included) p50 {self.percentile(50) * 1000:.0f} ms p99 "
+            f"{self.percentile(99) * 1000:.0f} ms, HTTP round trip p50 {self.percentile(50, True) * 1000:.1f} ms "
+            f"p99 {self.percentile(99, True) * 1000:.1f} ms"
         )
 
 
@@ -83,10 +87,10 @@ def _store(spec: dict[str, Any]) -> Any:
 def _limiter(spec: dict[str, Any]) -> Any:
     overrides = {OP: (None, spec["client_rate"])}
     if spec["limiter"] == "local":
-        return RateLimiter(overrides=overrides)
+        return RateLimiter(overrides=overrides, burst=spec["burst"])
     from tiktokshop import RedisRateLimiter
 
-    return RedisRateLimiter(spec["url"], prefix=spec["prefix"], overrides=overrides)
+    return RedisRateLimiter(spec["url"], prefix=spec["prefix"], overrides=overrides, burst=spec["burst"])
 
 
 def _my_shops(spec: dict[str, Any], worker: int) -> list[tuple[str, str]]:
@@ -96,13 +100,28 @@ def _my_shops(spec: dict[str, Any], worker: int) -> list[tuple[str, str]]:
     return [pair for i, pair in enumerate(shops) if i % slots == worker % slots]
 
 
-def _report(out: Any, latencies: list[float], errors: list[str]) -> None:
-    out.put({"latencies": latencies, "errors": errors})
+def _report(out: Any, latencies: list[float], errors: list[str], http: list[float]) -> None:
+    out.put({"latencies": latencies, "errors": errors, "http": http})
+
+
+def _hooks(http: list[float]) -> tuple[Any, Any]:
+    def sent(request: httpx.Request) -> None:
+        request.extensions["t0"] = time.perf_counter()
+
+    def answered(response: httpx.Response) -> None:
+        http.append(time.perf_counter() - response.request.extensions["t0"])
+
+    return sent, answered
 
 
 def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
     store, limiter = _store(spec), _limiter(spec)
-    http = httpx.Client(limits=httpx.Limits(max_connections=spec["concurrency"] + 5))
+    round_trips: list[float] = []
+    sent, answered = _hooks(round_trips)
+    http = httpx.Client(
+        limits=httpx.Limits(max_connections=spec["concurrency"] + 5),
+        event_hooks={"request": [sent], "response": [answered]},
+    )
     app = TikTokShop(
         app_key=spec["app_key"],
         app_secret=spec["app_secret"],
@@ -148,13 +167,25 @@ def _thread_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
         t.start()
     for t in threads:
         t.join()
-    _report(out, latencies, errors)
+    _report(out, latencies, errors, round_trips)
 
 
 def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
     async def main() -> None:
         store, limiter = _store(spec), _limiter(spec)
-        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=spec["concurrency"] + 5))
+        round_trips: list[float] = []
+        sent, answered = _hooks(round_trips)
+
+        async def asent(request: httpx.Request) -> None:
+            sent(request)
+
+        async def aanswered(response: httpx.Response) -> None:
+            answered(response)
+
+        http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=spec["concurrency"] + 5),
+            event_hooks={"request": [asent], "response": [aanswered]},
+        )
         app = AsyncTikTokShop(
             app_key=spec["app_key"],
             app_secret=spec["app_secret"],
@@ -196,7 +227,7 @@ def _async_worker(spec: dict[str, Any], index: int, go: Any, out: Any) -> None:
         for closing in (store, limiter):
             if hasattr(closing, "aclose"):
                 await closing.aclose()
-        _report(out, latencies, errors)
+        _report(out, latencies, errors, round_trips)
 
     asyncio.run(main())
 
@@ -219,6 +250,8 @@ def run_fleet(
     expire_after: float = 2.0,
     sandbox_rate: float = 1.0,
     client_share: float = 0.95,
+    burst: float = 1.5,
+    share: int = 1,
     workdir: str,
     redis_url: str | None = None,
     kill_lock_holder: bool = False,
@@ -226,9 +259,10 @@ def run_fleet(
     seed: int = 1,
 ) -> FleetResult:
     """Run a fleet (see the module docstring). ``store`` is ``"file"`` or ``"redis"``; with Redis
-    the rate limiter is shared too and each shop is served by two workers (in two processes when
-    there are several). ``kill_lock_holder`` kills -9 a process that holds a seller's refresh lock
-    just before the tokens expire."""
+    the rate limiter is shared too. Each shop is served by ``share`` workers (spread over the
+    processes), and a seller's shops by different workers, so sellers' tokens are shared across
+    processes. ``kill_lock_holder`` kills -9 a process that holds a seller's refresh lock just
+    before the tokens expire."""
     rng = random.Random(seed)
     sb = Sandbox(orders=0, seed=seed, rate_limits={OP: sandbox_rate}, log_size=10**6).start()
     try:
@@ -265,8 +299,9 @@ def run_fleet(
             "shops": shops,
             "concurrency": concurrency,
             "workers_total": processes * concurrency,
-            "share": 2 if shared and processes * concurrency >= 2 else 1,
+            "share": share,
             "client_rate": sandbox_rate * client_share,
+            "burst": burst,
             "duration": duration,
         }
         seeded = _store(spec)
@@ -301,10 +336,12 @@ def run_fleet(
         for report in reports:
             result.latencies.extend(report["latencies"])
             result.errors.extend(report["errors"])
+            result.http_latencies.extend(report["http"])
         result.failed = len(result.errors)
-        result.calls = sum(1 for r in log if r.op_id == OP and r.status == 200 and r.code == 0)
+        ok = [r.time for r in log if r.op_id == OP and r.status == 200 and r.code == 0]
+        result.calls = len(ok)
         result.http_429 = sum(1 for r in log if r.status == 429)
-        result.seconds = duration
+        result.seconds = max(ok) - min(ok) if len(ok) > 1 else duration
         result.limit_qps = sandbox_rate * len(shops)
         with sb.tokens._lock:
             used = Counter(g.open_id for g in sb.tokens.refresh.values() if g.used)

@@ -38,6 +38,7 @@ def test_fleet_sharing_tokens_and_limits_through_redis(tmp_path: Path, redis_url
             duration=5,
             workdir=str(tmp_path),
             redis_url=redis_url,
+            share=2,  # each shop served by two workers in two processes, paced by one Redis bucket
         )
     )
 
