@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from ._errors import ConfigurationError, ValidationError
@@ -105,7 +105,7 @@ class AuthResource:
         Raises ``ApiError``, ``TransportError``, ``TokenStoreError``.
         """
         client = self._client
-        shops = _shops(client.authorization.get_authorized_shops())
+        shops = _shops(cast(Any, client).authorization.get_authorized_shops())
         with client._token_lock:
             client._seller.shops = shops
             if client._store is not None:
@@ -157,7 +157,7 @@ class AsyncAuthResource:
         """List the seller's authorized shops, keep them in the client and its token store, and
         return them. Raises ``ApiError``, ``TransportError``, ``TokenStoreError``."""
         client = self._client
-        shops = _shops(await client.authorization.get_authorized_shops())
+        shops = _shops(await cast(Any, client).authorization.get_authorized_shops())
         async with client._token_lock:
             client._seller.shops = shops
             if client._store is not None:

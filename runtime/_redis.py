@@ -45,6 +45,7 @@ class _Connections:
     the loop that first used it)."""
 
     def __init__(self, url: str, client: Any, kwargs: Mapping[str, Any]) -> None:
+        kwargs = {"max_connections": 64, **kwargs}
         if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationError(
                 "the Redis URL must start with redis://, rediss:// or unix:// (e.g. redis://localhost:6379/0)"
@@ -54,10 +55,12 @@ class _Connections:
         self._sync: Any = client
         self._async: dict[int, tuple[Any, Any]] = {}
 
+    # Pools that wait for a free connection (up to 20 s) instead of failing when all are busy.
     @property
     def sync(self) -> Any:
         if self._sync is None:
-            self._sync = redis.Redis.from_url(self.url, **self._kwargs)
+            pool = redis.BlockingConnectionPool.from_url(self.url, **self._kwargs)
+            self._sync = redis.Redis(connection_pool=pool)
         return self._sync
 
     @property
@@ -65,7 +68,8 @@ class _Connections:
         loop = asyncio.get_running_loop()
         entry = self._async.get(id(loop))
         if entry is None or entry[0] is not loop:
-            entry = (loop, aredis.Redis.from_url(self.url, **self._kwargs))
+            pool = aredis.BlockingConnectionPool.from_url(self.url, **self._kwargs)
+            entry = (loop, aredis.Redis(connection_pool=pool))
             self._async[id(loop)] = entry
         return entry[1]
 
@@ -78,6 +82,7 @@ class _Connections:
         entry = self._async.pop(id(loop), None)
         if entry is not None and entry[0] is loop:
             await entry[1].aclose()
+            await entry[1].connection_pool.disconnect()
 
 
 class _Closing:
