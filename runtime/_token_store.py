@@ -38,8 +38,8 @@ __all__ = [
 ]
 
 DEFAULT_LOCK_TIMEOUT = 60.0
-_POLL = 0.005
-_POLL_MAX = 0.05
+_POLL = 0.01
+_POLL_MAX = 0.1
 
 
 class TokenStoreError(TikTokShopError):
@@ -224,7 +224,7 @@ class JsonFileTokenStore(_BlockingStore):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = self._file_lock(self.path.parent / (self.path.name + ".lock"))
-            lock.acquire(timeout=self.lock_timeout, poll_interval=0.002)  # saves are short
+            lock.acquire(timeout=self.lock_timeout)
         except Timeout:
             raise TokenStoreError(f"cannot lock {self.path}: busy for {self.lock_timeout:g} s") from None
         except OSError as exc:

@@ -250,7 +250,7 @@ def run_fleet(
     expire_after: float = 2.0,
     sandbox_rate: float = 1.0,
     client_share: float = 0.95,
-    burst: float = 1.5,
+    burst: float = 1.0,
     share: int = 1,
     workdir: str,
     redis_url: str | None = None,
