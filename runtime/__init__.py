@@ -31,7 +31,9 @@ from ._errors import (
 )
 from ._files import FileInput
 from ._models import Page, RequestModel, ResponseModel, Timestamp
+from ._options import NOT_GIVEN, NotGiven, RequestEvent, ResponseEvent
 from ._rate_limit import Limiter, RateLimiter
+from ._response import RawResponse
 from ._signing import sign_request
 from ._token_store import (
     JsonFileTokenStore,
@@ -59,6 +61,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "NOT_GIVEN",
     "AccessToken",
     "ApiError",
     "AsyncTikTokShop",
@@ -73,16 +76,20 @@ __all__ = [
     "MalformedResponseError",
     "MemoryTokenStore",
     "NotFoundError",
+    "NotGiven",
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitWaitError",
     "RateLimiter",
+    "RawResponse",
     "ReauthorizationRequired",
     "RedisRateLimiter",
     "RedisTokenStore",
+    "RequestEvent",
     "RequestModel",
     "RequestTimeoutError",
+    "ResponseEvent",
     "ResponseModel",
     "SellerRecord",
     "ServerError",
