@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 from rich.table import Table
 
-from tiktokshop import AuthenticationError, ConfigurationError, TikTokShop, TokenState
+from tiktokshop import AuthenticationError, ConfigurationError, TikTokShop
 
 from . import EXIT_CODES, State, cli, err, errors, fail, pass_state, print_json
 from ._clients import app_kwargs
@@ -92,29 +92,16 @@ def login(
     copy the `code` of the redirect and pass it with --code."""
     with errors():
         kwargs = app_kwargs(state.settings)
-        with TikTokShop(**kwargs) as client:
+        book = SellerBook(state.settings.token_file)
+        with TikTokShop(**kwargs, token_store=book.store) as client:
             if code is None:
                 state.settings.require("service_id")
                 code = _catch_code(client, callback_port, callback_path, no_browser, timeout, us)
-            token = client.auth.get_access_token(code)
-            shops = client.authorization.get_authorized_shops().shops or []
+            token = client.auth.get_access_token(code, load_shops=True)
         if not token.open_id:
             raise AuthenticationError("the token answer has no open_id: cannot tell which seller it is")
-        book = SellerBook(state.settings.token_file)
-        tokens = TokenState()
-        tokens.update(token)
-        book.store(token.open_id).save(tokens)
-        book.save(
-            token.open_id,
-            {
-                "seller_name": token.seller_name,
-                "region": token.seller_base_region,
-                "scopes": token.granted_scopes or [],
-                "shops": [
-                    {"id": s.id, "name": s.name, "region": s.region, "cipher": s.cipher} for s in shops
-                ],
-            },
-        )
+        record = book.store.load(token.open_id)
+        shops = record.shops if record is not None else ()
         err.print(
             f"[green]Authorized[/] {token.seller_name or token.open_id} ({token.open_id}): "
             f"{len(shops)} shop(s); tokens saved in {state.settings.token_file}"
@@ -163,17 +150,14 @@ def status(state: State, as_json: bool) -> None:
         book = SellerBook(state.settings.token_file)
         rows: list[dict[str, Any]] = []
         for open_id, record in book.load().items():
-            tokens = book.store(open_id).load() or TokenState()
             rows.append(
                 {
                     "open_id": open_id,
-                    "seller_name": record.get("seller_name"),
-                    "region": record.get("region"),
-                    "shops": [
-                        {k: s.get(k) for k in ("id", "name", "region")} for s in record.get("shops", [])
-                    ],
-                    "access_token_expire": tokens.access_token_expire,
-                    "refresh_token_expire": tokens.refresh_token_expire,
+                    "seller_name": record.name,
+                    "region": record.region,
+                    "shops": [{"id": s.id, "name": s.name, "region": s.region} for s in record.shops],
+                    "access_token_expire": record.tokens.access_token_expire,
+                    "refresh_token_expire": record.tokens.refresh_token_expire,
                 }
             )
         if as_json:
@@ -204,8 +188,8 @@ def refresh(state: State, every: bool) -> None:
     """Refresh the seller's access token now (a rotated refresh token replaces the old one)."""
     with errors():
         book = SellerBook(state.settings.token_file)
-        targets = list(book.load()) if every else [book.pick(state.settings.get("seller"))[0]]
+        targets = list(book.load()) if every else [book.pick(state.settings.get("seller")).seller]
         for open_id in targets:
-            with TikTokShop(**app_kwargs(state.settings), token_store=book.store(open_id)) as client:
+            with TikTokShop(**app_kwargs(state.settings), seller=open_id, token_store=book.store) as client:
                 token = client.auth.refresh_access_token()
             err.print(f"Refreshed {open_id}: access token until {_when(token.access_token_expire_in)}")

@@ -40,19 +40,16 @@ def make_client(settings: Settings, *, http_client: httpx.Client | None = None) 
         kwargs["shop_cipher"] = settings.get("shop_cipher")
         return TikTokShop(**kwargs)
     book = SellerBook(settings.token_file)
-    open_id, record = book.pick(settings.get("seller"))
-    shops: list[dict[str, Any]] = record.get("shops") or []
+    record = book.pick(settings.get("seller"))
     wanted = settings.get("shop")
-    shop: dict[str, Any] | None = None
+    shop = None
     if wanted:
-        shop = next((s for s in shops if wanted in (s.get("id"), s.get("name"), s.get("cipher"))), None)
+        shop = record.shop(wanted) or next((s for s in record.shops if s.name == wanted), None)
         if shop is None:
-            names = ", ".join(f"{s.get('name')} ({s.get('id')})" for s in shops) or "none"
-            raise ConfigurationError(
-                f"seller {record.get('seller_name')} has no shop {wanted!r}; its shops: {names}"
-            )
-    elif shops:
-        shop = shops[0]
+            names = ", ".join(f"{s.name} ({s.id})" for s in record.shops) or "none"
+            raise ConfigurationError(f"seller {record.name} has no shop {wanted!r}; its shops: {names}")
+    elif record.shops:
+        shop = record.shops[0]
     if shop is not None:
-        kwargs["shop_cipher"], kwargs["shop_id"] = shop.get("cipher"), shop.get("id")
-    return TikTokShop(**kwargs, token_store=book.store(open_id))
+        kwargs["shop_cipher"], kwargs["shop_id"] = shop.cipher, shop.id
+    return TikTokShop(**kwargs, seller=record.seller, token_store=book.store)

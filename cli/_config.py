@@ -3,8 +3,8 @@
 The config file (``--config``, ``TIKTOK_CONFIG``, default ``~/.config/tiktokshop/config.json``)
 is a JSON object with the same names as the flags (``app_key``, ``app_secret``, ``service_id``,
 ``base_url``, ``auth_base_url``, ``authorize_url``, ``token_file``, ``seller``, ``shop``,
-``sandbox_url``). Tokens live in the library's ``JsonFileTokenStore`` (``token_file``, one entry
-per seller ``open_id``); the sellers' names and shops in ``sellers.json`` beside it.
+``sandbox_url``). Sellers live in the library's ``JsonFileTokenStore`` (``token_file``): one
+record per seller ``open_id`` with its tokens, name and shops.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiktokshop import ConfigurationError, JsonFileTokenStore, TokenStoreError
+from tiktokshop import ConfigurationError, JsonFileTokenStore
+from tiktokshop._tokens import SellerRecord
 
 __all__ = ["SETTINGS", "SellerBook", "Settings", "default_dir"]
 
@@ -106,43 +107,23 @@ class Settings:
 
 
 class SellerBook:
-    """The sellers the command line has authorized: name, region and shops per ``open_id``, in
-    ``sellers.json`` beside the token file. Tokens stay in the token store."""
+    """The sellers the command line has authorized, as the library's ``JsonFileTokenStore`` keeps
+    them (``token_file``): one record per seller ``open_id`` with its tokens, name and shops."""
 
     def __init__(self, token_file: Path) -> None:
         self.token_file = token_file
-        self.path = token_file.with_name("sellers.json")
+        self.store = JsonFileTokenStore(token_file)
 
-    def load(self) -> dict[str, dict[str, Any]]:
-        """Every seller by ``open_id``. Raises ``TokenStoreError`` for an unreadable file."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            raise TokenStoreError(f"cannot read {self.path}: {exc}") from None
-        if not isinstance(data, dict):
-            raise TokenStoreError(f"{self.path} does not hold a JSON object")
-        return data
+    def load(self) -> dict[str, SellerRecord]:
+        """Every stored seller by ``open_id``. Raises ``TokenStoreError`` for an unreadable file."""
+        records = {}
+        for seller in self.store.sellers():
+            record = self.store.load(seller)
+            if record is not None:
+                records[seller] = record
+        return records
 
-    def save(self, open_id: str, record: dict[str, Any]) -> None:
-        """Add or replace one seller. Raises ``TokenStoreError`` when the file cannot be written."""
-        data = self.load()
-        data[open_id] = record
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            raise TokenStoreError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-
-    def store(self, open_id: str) -> JsonFileTokenStore:
-        """The library's token store entry of one seller."""
-        return JsonFileTokenStore(self.token_file, key=open_id)
-
-    def pick(self, seller: str | None) -> tuple[str, dict[str, Any]]:
+    def pick(self, seller: str | None) -> SellerRecord:
         """The seller named by ``seller`` (open_id or name), or the only one.
 
         Raises ``ConfigurationError`` when none is authorized, or several are and none is named.
@@ -154,13 +135,12 @@ class SellerBook:
             )
         if seller:
             for open_id, record in sellers.items():
-                if seller in (open_id, record.get("seller_name")):
-                    return open_id, record
+                if seller in (open_id, record.name):
+                    return record
             raise ConfigurationError(f"no authorized seller {seller!r}; `tiktokshop auth status` lists them")
         if len(sellers) > 1:
             raise ConfigurationError(
                 "several sellers are authorized: choose one with --seller (or TIKTOK_SELLER); "
                 "`tiktokshop auth status` lists them"
             )
-        open_id = next(iter(sellers))
-        return open_id, sellers[open_id]
+        return next(iter(sellers.values()))

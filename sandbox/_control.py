@@ -224,7 +224,7 @@ class Control:
         name = body.get("name")
         if name is not None and not isinstance(name, str):
             raise ControlError(400, "`name` must be a string")
-        seller = self.sb.state.add_seller(
+        seller = self.sb.state.new_seller(
             name,
             shops=int(_number(body.get("shops", 1), "shops")),
             orders=int(_number(body.get("orders", 0), "orders")),

@@ -109,6 +109,7 @@ class Shop:
     name: str
     region: str
     seller_type: str = "LOCAL"
+    owner: str = ""  # the open_id of the seller that authorized it ("": the sandbox's first seller)
 
 
 @dataclass(slots=True)
@@ -338,42 +339,31 @@ class State:
             self.open_id: Seller(self.open_id, "Sandbox Seller", list(self.shops))
         }
 
-    def add_seller(self, name: str | None = None, *, shops: int = 1, orders: int = 0) -> Seller:
+    def new_seller(self, name: str | None = None, *, shops: int = 1, orders: int = 0) -> Seller:
         """Add a seller with ``shops`` shops of its own (a few products each, ``orders`` new orders
         each, awaiting shipment); it can then authorize the app. Raises ``ValueError`` for bad counts."""
         if shops < 1 or orders < 0:
             raise ValueError("a seller has at least one shop, and orders must be >= 0")
         with self.lock:
-            number = len(self.sellers) + 1
-            open_id = f"7494{self._rng.randrange(10**14, 10**15)}"
-            seller = Seller(open_id, name or f"Sandbox Seller {number}", [])
+            open_id, added = self.add_seller(shops)
+            seller = self.sellers[open_id]
+            if name:
+                seller.name = name
+                for index, shop in enumerate(added):
+                    shop.name = f"{name} shop {index + 1}"
             now = int(self._now())
-            for index in range(shops):
-                shop_name = f"{seller.name} shop {index + 1}"
-                shop = Shop(
-                    id=f"7495{self._rng.randrange(10**14, 10**15)}",
-                    cipher=f"GCP_{hashlib.sha256(f'{shop_name}{self._rng.random()}'.encode()).hexdigest()[:40]}",
-                    code=f"GBLCSB{len(self.shops):04d}",
-                    name=shop_name,
-                    region="GB",
-                )
-                self.shops[shop.id] = shop
-                self.shops_by_cipher[shop.cipher] = shop
-                self._indexes[shop.id] = _Index()
-                seller.shop_ids.append(shop.id)
+            for shop in added:
                 for _ in range(3):
                     self._seed_product(shop.id, len(self.products), now)
-            self.sellers[open_id] = seller
-        for shop_id in seller.shop_ids:
+        for shop in added:
             for _ in range(orders):
-                self.create_order("AWAITING_SHIPMENT", shop_id)
+                self.create_order("AWAITING_SHIPMENT", shop.id)
         return seller
 
     def shops_of(self, open_id: str) -> list[Shop]:
         """The shops of seller ``open_id`` (none for an unknown seller)."""
         with self.lock:
-            seller = self.sellers.get(open_id)
-            return [self.shops[s] for s in seller.shop_ids] if seller is not None else []
+            return [s for s in self.shops.values() if (s.owner or self.open_id) == open_id]
 
     # -- seeding ---------------------------------------------------------------------------------
 
@@ -569,6 +559,28 @@ class State:
         )
 
     # -- lookups ---------------------------------------------------------------------------------
+
+    def add_seller(self, shops: int = 1, *, region: str = "GB") -> tuple[str, list[Shop]]:
+        """Another seller (a new ``open_id``) that authorized ``shops`` shops, empty of orders."""
+        with self.lock:
+            open_id = f"7494{self._rng.randrange(10**14, 10**15)}"
+            added = []
+            for index in range(shops):
+                shop = Shop(
+                    id=f"7495{self._rng.randrange(10**14, 10**15)}",
+                    cipher=f"GCP_{hashlib.sha256(f'{open_id}{index}{self._rng.random()}'.encode()).hexdigest()[:40]}",
+                    code=f"{region}LCSB{len(self.shops):04d}",
+                    name=f"Seller {open_id[-4:]} shop {index + 1}",
+                    region=region,
+                    owner=open_id,
+                )
+                self.shops[shop.id] = shop
+                self.shops_by_cipher[shop.cipher] = shop
+                self._indexes[shop.id] = _Index()
+                added.append(shop)
+            number = len(self.sellers) + 1
+            self.sellers[open_id] = Seller(open_id, f"Sandbox Seller {number}", [s.id for s in added])
+            return open_id, added
 
     def shop_for_cipher(self, cipher: str) -> Shop | None:
         """The shop with this cipher, if any."""

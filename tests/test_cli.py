@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
+from tiktokshop import JsonFileTokenStore
 from tiktokshop.cli import EXIT_CODES, main
 from tiktokshop.sandbox import Sandbox, sign_webhook
 
@@ -76,6 +77,12 @@ def _login(sandbox: Sandbox, env: dict[str, str], *extra: str) -> subprocess.Com
     return subprocess.CompletedProcess(proc.args, proc.returncode, link + out, errors)
 
 
+def _tokens(env: dict[str, str], seller: str) -> dict[str, Any]:
+    record = JsonFileTokenStore(env["TIKTOK_TOKEN_FILE"]).load(seller)
+    assert record is not None
+    return {"access_token": record.tokens.access_token, "refresh_token": record.tokens.refresh_token}
+
+
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     captured = capsys.readouterr()
@@ -86,10 +93,10 @@ def test_login_then_every_order_as_json_lines(sandbox: Sandbox, env: dict[str, s
     done = _login(sandbox, env)
     assert done.returncode == 0, done.stderr
     assert "Authorized" in done.stderr and sandbox.access_token not in done.stdout + done.stderr
-    tokens = json.loads(Path(env["TIKTOK_TOKEN_FILE"]).read_text())
-    assert list(tokens) == [sandbox.state.open_id] and tokens[sandbox.state.open_id]["access_token"]
-    sellers = json.loads(Path(env["TIKTOK_TOKEN_FILE"]).with_name("sellers.json").read_text())
-    assert [s["id"] for s in sellers[sandbox.state.open_id]["shops"]] == [s.id for s in sandbox.shops[:2]]
+    store = JsonFileTokenStore(env["TIKTOK_TOKEN_FILE"])  # the library's own token store
+    record = store.load(sandbox.state.open_id)
+    assert store.sellers() == [sandbox.state.open_id] and record is not None and record.tokens.access_token
+    assert [s.id for s in record.shops] == [s.id for s in sandbox.state.shops_of(sandbox.state.open_id)]
 
     result = subprocess.run(
         [str(TIKTOKSHOP), "call", "order.get_order_list", "--page-size", "5", "--all-pages"],
@@ -126,12 +133,12 @@ def test_login_as_another_seller_and_pick_shops(sandbox: Sandbox, env: dict[str,
 
 def test_status_and_refresh_never_show_a_secret(sandbox: Sandbox, env: dict[str, str], capsys: Any) -> None:
     assert _login(sandbox, env).returncode == 0
-    stored = json.loads(Path(env["TIKTOK_TOKEN_FILE"]).read_text())[sandbox.state.open_id]
+    stored = _tokens(env, sandbox.state.open_id)
     code, out, err = _run(capsys, "auth", "status")
     assert code == 0 and "Sellers in" in err and "Sandbox" in err
     code, out, err = _run(capsys, "auth", "refresh")
     assert code == 0 and "Refreshed" in err
-    renewed = json.loads(Path(env["TIKTOK_TOKEN_FILE"]).read_text())[sandbox.state.open_id]
+    renewed = _tokens(env, sandbox.state.open_id)
     assert renewed["access_token"] != stored["access_token"]
     code, out, err = _run(capsys, "auth", "status", "--json")
     for secret in (
