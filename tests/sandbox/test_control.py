@@ -70,17 +70,15 @@ def test_sellers_shops_and_auth_codes(served: Sandbox, http: httpx.Client) -> No
     code = http.post("/auth/code", json={"seller": seller["open_id"]}).json()
     assert code["open_id"] == seller["open_id"]
     with served.client(access_token=None, refresh_token=None, shop_cipher=None) as client:
-        token = client.auth.get_access_token(code["code"]).access_token
+        client.auth.get_access_token(code["code"])  # the client now serves that seller
         shops = client.authorization.get_authorized_shops().shops or []
         assert sorted(s.id for s in shops) == sorted(s["id"] for s in seller["shops"])
-        second = client.for_shop(shop_cipher=seller["shops"][1]["cipher"], access_token=token)
+        second = client.for_shop(shop_cipher=seller["shops"][1]["cipher"])
         page = second.order.get_order_list(page_size=10)
         assert len(page.orders or []) == 2
         # The first seller's shop is not this seller's.
         with pytest.raises(Exception, match="cipher"):
-            client.for_shop(shop_cipher=served.shop_cipher, access_token=token).order.get_order_list(
-                page_size=1
-            )
+            client.for_shop(shop_cipher=served.shop_cipher).order.get_order_list(page_size=1)
     assert http.post("/auth/code", json={"seller": "nobody"}).status_code == 404
     assert http.put("/redirect-url", json={"url": "http://127.0.0.1:9/cb"}).json() == {
         "url": "http://127.0.0.1:9/cb"
