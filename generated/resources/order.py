@@ -36,6 +36,15 @@ _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
     omit=(("order_status", "ALL"),),
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_GET_PRIVILEGED_ORDER_DETAIL: Operation[_t.GetPrivilegedOrderDetailResponse] = Operation(
+    id="order.get_privileged_order_detail",
+    method="GET",
+    path="/order/202309/privileged_orders",
+    response=_t.GetPrivilegedOrderDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetPrivilegedOrderDetailParams,
+)
 _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
     Operation(
         id="order.search_orders_by_external_order_reference",
@@ -45,7 +54,6 @@ _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalO
         shop_scoped=True,
         retry_safe=True,
         params=_t.SearchOrdersByExternalOrderReferenceParams,
-        body=_t.SearchOrdersByExternalOrderReferenceRequest,
     )
 )
 _ADD_EXTERNAL_ORDER_REFERENCES: Operation[_t.AddExternalOrderReferencesResponse] = Operation(
@@ -86,6 +94,15 @@ _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     retry_safe=True,
     params=_t.GetOrderDetailParams,
 )
+_UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511: Operation[ResponseModel] = Operation(
+    id="order.update_the_blind_box_opening_results_v202511",
+    method="POST",
+    path="/order/202511/orders/blind_box_result/callback",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UpdateTheBlindBoxOpeningResultsV202511Request,
+)
 _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     id="order.update_the_blind_box_opening_results",
     method="POST",
@@ -109,11 +126,13 @@ _SEARCH_POD_CUSTOMIZATION_DETAILS: Operation[_t.SearchPodCustomizationDetailsRes
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_ORDER_DETAIL_V202309,
     _GET_ORDER_LIST,
+    _GET_PRIVILEGED_ORDER_DETAIL,
     _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
     _ADD_EXTERNAL_ORDER_REFERENCES,
     _GET_EXTERNAL_ORDER_REFERENCES,
     _GET_PRICE_DETAIL,
     _GET_ORDER_DETAIL,
+    _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
     _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
     _SEARCH_POD_CUSTOMIZATION_DETAILS,
 )
@@ -199,20 +218,38 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
     def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         shop_cipher: str | None = None,
@@ -226,7 +263,6 @@ class OrderResource(SyncResource):
         return self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
         )
 
@@ -253,16 +289,16 @@ class OrderResource(SyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
@@ -311,6 +347,28 @@ class OrderResource(SyncResource):
         return self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
         )
 
@@ -446,20 +504,38 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    async def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
     async def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         shop_cipher: str | None = None,
@@ -473,7 +549,6 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
         )
 
@@ -500,16 +575,16 @@ class AsyncOrderResource(AsyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
@@ -558,6 +633,28 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _GET_ORDER_DETAIL,
             params={"ids": ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
         )
 
