@@ -35,6 +35,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileRes
     response=_t.FulfillmentUploadDeliveryFileResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.FulfillmentUploadDeliveryFileParams,
     form=_t.FulfillmentUploadDeliveryFileForm,
     files=("data",),
 )
@@ -45,6 +46,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_IMAGE: Operation[_t.FulfillmentUploadDeliveryImageR
     response=_t.FulfillmentUploadDeliveryImageResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.FulfillmentUploadDeliveryImageParams,
     form=_t.FulfillmentUploadDeliveryImageForm,
     files=("data",),
 )
@@ -249,6 +251,15 @@ _CREATE_FIRST_MILE_BUNDLE: Operation[_t.CreateFirstMileBundleResponse] = Operati
     retry_safe=False,
     body=_t.CreateFirstMileBundleRequest,
 )
+_CREATE_LAST_MILE_BUNDLE: Operation[_t.CreateLastMileBundleResponse] = Operation(
+    id="fulfillment.create_last_mile_bundle",
+    method="POST",
+    path="/fulfillment/202408/last_mile_bundles",
+    response=_t.CreateLastMileBundleResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateLastMileBundleRequest,
+)
 _UPLOAD_INVOICE: Operation[_t.UploadInvoiceResponse] = Operation(
     id="fulfillment.upload_invoice",
     method="POST",
@@ -380,6 +391,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
     _UNCOMBINE_PACKAGES,
     _CREATE_FIRST_MILE_BUNDLE,
+    _CREATE_LAST_MILE_BUNDLE,
     _UPLOAD_INVOICE,
     _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
     _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -421,7 +433,8 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
@@ -433,6 +446,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
         )
@@ -441,6 +455,7 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
@@ -452,6 +467,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
         )
@@ -497,9 +513,9 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
@@ -523,8 +539,8 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
@@ -566,7 +582,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
@@ -586,6 +602,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
@@ -596,18 +613,18 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
         )
 
     def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
@@ -631,8 +648,7 @@ class FulfillmentResource(SyncResource):
     def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
@@ -650,7 +666,7 @@ class FulfillmentResource(SyncResource):
     def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
@@ -695,13 +711,12 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -734,7 +749,7 @@ class FulfillmentResource(SyncResource):
     def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
@@ -789,7 +804,7 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
@@ -818,8 +833,8 @@ class FulfillmentResource(SyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
@@ -843,8 +858,8 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
@@ -883,8 +898,8 @@ class FulfillmentResource(SyncResource):
     def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -903,6 +918,28 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+        )
+
+    def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
         )
 
@@ -1171,7 +1208,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
@@ -1183,6 +1221,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
         )
@@ -1191,6 +1230,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
@@ -1202,6 +1242,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
         )
@@ -1247,9 +1288,9 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
@@ -1273,8 +1314,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
@@ -1316,7 +1357,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
@@ -1336,6 +1377,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
@@ -1346,18 +1388,18 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
         )
 
     async def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
@@ -1381,8 +1423,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
@@ -1400,7 +1441,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
@@ -1445,13 +1486,12 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -1484,7 +1524,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
@@ -1539,7 +1579,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
@@ -1568,8 +1608,8 @@ class AsyncFulfillmentResource(AsyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
@@ -1593,8 +1633,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
@@ -1633,8 +1673,8 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -1653,6 +1693,28 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+        )
+
+    async def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
         )
 
