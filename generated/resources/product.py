@@ -35,6 +35,15 @@ _CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
     retry_safe=False,
     body=_t.CreateCustomBrandsRequest,
 )
+_RECOMMEND_BRAND: Operation[_t.RecommendBrandResponse] = Operation(
+    id="product.recommend_brand",
+    method="POST",
+    path="/product/202309/brands/recommend",
+    response=_t.RecommendBrandResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.RecommendBrandRequest,
+)
 _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     id="product.get_categories",
     method="GET",
@@ -192,6 +201,15 @@ _PUBLISH_GLOBAL_PRODUCT: Operation[_t.PublishGlobalProductResponse] = Operation(
     params=_t.PublishGlobalProductParams,
     path_params=("global_product_id",),
     body=_t.PublishGlobalProductRequest,
+)
+_RECOMMEND_SIZECHART: Operation[_t.RecommendSizechartResponse] = Operation(
+    id="product.recommend_sizechart",
+    method="POST",
+    path="/product/202309/images/size_charts/identify",
+    response=_t.RecommendSizechartResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.RecommendSizechartRequest,
 )
 _UPLOAD_PRODUCT_IMAGE: Operation[_t.UploadProductImageResponse] = Operation(
     id="product.upload_product_image",
@@ -379,6 +397,15 @@ _LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operatio
     retry_safe=True,
     params=_t.ListingSchemasV202401Params,
 )
+_CHECK_GLOBAL_PRODUCT_LISTING: Operation[_t.CheckGlobalProductListingResponse] = Operation(
+    id="product.check_global_product_listing",
+    method="POST",
+    path="/product/202404/global_products/listing_check",
+    response=_t.CheckGlobalProductListingResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.CheckGlobalProductListingRequest,
+)
 _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     id="product.optimized_images",
     method="POST",
@@ -386,6 +413,7 @@ _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     response=_t.OptimizedImagesResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.OptimizedImagesParams,
     body=_t.OptimizedImagesRequest,
 )
 _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS: Operation[_t.ProductInformationIssueDiagnosisResponse] = Operation(
@@ -444,6 +472,35 @@ _SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
     params=_t.SearchSizeChartsParams,
     body=_t.SearchSizeChartsRequest,
     pagination=Pagination(items="size_chart", token_param="page_token", next_token="next_page_token"),
+)
+_UPLOAD_CANDIDATE_PRODUCTS: Operation[_t.UploadCandidateProductsResponse] = Operation(
+    id="product.upload_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/batch",
+    response=_t.UploadCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadCandidateProductsRequest,
+)
+_PARTIAL_EDIT_CANDIDATE_PRODUCTS: Operation[_t.PartialEditCandidateProductsResponse] = Operation(
+    id="product.partial_edit_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/partial_edit/batch",
+    response=_t.PartialEditCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.PartialEditCandidateProductsRequest,
+)
+_SEARCH_CANDIDATE_PRODUCTS: Operation[_t.SearchCandidateProductsPage] = Operation(
+    id="product.search_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/search",
+    response=_t.SearchCandidateProductsPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchCandidateProductsParams,
+    body=_t.SearchCandidateProductsRequest,
+    pagination=Pagination(items="candidate_products", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
     id="product.create_manufacturer",
@@ -509,6 +566,28 @@ _PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
     path_params=("responsible_person_id",),
     body=_t.PartialEditResponsiblePersonRequest,
 )
+_SEARCH_OPPORTUNITIES: Operation[_t.SearchOpportunitiesPage] = Operation(
+    id="product.search_opportunities",
+    method="POST",
+    path="/product/202409/opportunities/search",
+    response=_t.SearchOpportunitiesPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchOpportunitiesParams,
+    body=_t.SearchOpportunitiesRequest,
+    pagination=Pagination(items="opportunities", token_param="page_token", next_token="next_page_token"),
+)
+_APPLY_OPPORTUNITIES: Operation[_t.ApplyOpportunitiesResponse] = Operation(
+    id="product.apply_opportunities",
+    method="PUT",
+    path="/product/202409/products/{product_id}/opportunities",
+    response=_t.ApplyOpportunitiesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.ApplyOpportunitiesParams,
+    path_params=("product_id",),
+    body=_t.ApplyOpportunitiesRequest,
+)
 _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] = Operation(
     id="product.diagnoseand_optimize_product",
     method="POST",
@@ -517,6 +596,15 @@ _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] 
     shop_scoped=True,
     retry_safe=True,
     body=_t.DiagnoseandOptimizeProductRequest,
+)
+_CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST: Operation[ResponseModel] = Operation(
+    id="product.create_attribute_recommendation_request",
+    method="POST",
+    path="/product/202501/attribute_recommendation_request",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateAttributeRecommendationRequestRequest,
 )
 _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
     id="product.search_manufacturers",
@@ -553,6 +641,28 @@ _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
     body=_t.SearchProductsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_ENABLE_STRIKETHROUGH_PRICES: Operation[_t.EnableStrikethroughPricesResponse] = Operation(
+    id="product.enable_strikethrough_prices",
+    method="POST",
+    path="/product/202502/products/{product_id}/strikethrough_prices/enable",
+    response=_t.EnableStrikethroughPricesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.EnableStrikethroughPricesParams,
+    path_params=("product_id",),
+    body=_t.EnableStrikethroughPricesRequest,
+)
+_BIND_LOCAL_PRODUCTS: Operation[_t.BindLocalProductsResponse] = Operation(
+    id="product.bind_local_products",
+    method="POST",
+    path="/product/202503/global_products/{global_product_id}/bind_local_products",
+    response=_t.BindLocalProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.BindLocalProductsParams,
+    path_params=("global_product_id",),
+    body=_t.BindLocalProductsRequest,
+)
 _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
     id="product.create_image_translation_tasks",
     method="POST",
@@ -560,7 +670,30 @@ _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksRespons
     response=_t.CreateImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.CreateImageTranslationTasksParams,
     body=_t.CreateImageTranslationTasksRequest,
+)
+_SEARCH_COMBINED_LISTING_RECOMMENDATIONS: Operation[_t.SearchCombinedListingRecommendationsPage] = Operation(
+    id="product.search_combined_listing_recommendations",
+    method="POST",
+    path="/product/202506/combined_listing_recommendations/search",
+    response=_t.SearchCombinedListingRecommendationsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchCombinedListingRecommendationsParams,
+    body=_t.SearchCombinedListingRecommendationsRequest,
+    pagination=Pagination(
+        items="combined_listing_recommendations", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_UPLOAD_EXTERNAL_PRODUCT: Operation[ResponseModel] = Operation(
+    id="product.upload_external_product",
+    method="POST",
+    path="/product/202506/external_products",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadExternalProductRequest,
 )
 _GET_IMAGE_TRANSLATION_TASKS: Operation[_t.GetImageTranslationTasksResponse] = Operation(
     id="product.get_image_translation_tasks",
@@ -599,6 +732,16 @@ _GET_GLOBAL_REPLICATED_PRODUCTS: Operation[_t.GetGlobalReplicatedProductsRespons
     retry_safe=True,
     params=_t.GetGlobalReplicatedProductsParams,
     path_params=("product_id",),
+)
+_IMPORT_EXTERNAL_PRODUCT_INFO: Operation[_t.ImportExternalProductInfoResponse] = Operation(
+    id="product.import_external_product_info",
+    method="POST",
+    path="/product/202508/import_external",
+    response=_t.ImportExternalProductInfoResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    form=_t.ImportExternalProductInfoForm,
+    files=("data",),
 )
 _PARTIAL_EDIT_GLOBAL_PRODUCT: Operation[_t.PartialEditGlobalProductResponse] = Operation(
     id="product.partial_edit_global_product",
@@ -711,7 +854,6 @@ _CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateGpaUpgradeTaskRequest,
 )
 _LIST_PRODUCT_SKPP_STATUSES: Operation[_t.ListProductSkppStatusesResponse] = Operation(
     id="product.list_product_skpp_statuses",
@@ -813,6 +955,7 @@ _EDIT_SIZE_CHART_V2: Operation[_t.EditSizeChartV2Response] = Operation(
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_BRANDS,
     _CREATE_CUSTOM_BRANDS,
+    _RECOMMEND_BRAND,
     _GET_CATEGORIES,
     _RECOMMEND_CATEGORY,
     _GET_ATTRIBUTES,
@@ -829,6 +972,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _EDIT_GLOBAL_PRODUCT,
     _UPDATE_GLOBAL_INVENTORY,
     _PUBLISH_GLOBAL_PRODUCT,
+    _RECOMMEND_SIZECHART,
     _UPLOAD_PRODUCT_IMAGE,
     _INVENTORY_SEARCH,
     _CHECK_LISTING_PREREQUISITES_V202309,
@@ -848,6 +992,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CHECK_LISTING_PREREQUISITES,
     _SEARCH_PRODUCTS_V202312,
     _LISTING_SCHEMAS_V202401,
+    _CHECK_GLOBAL_PRODUCT_LISTING,
     _OPTIMIZED_IMAGES,
     _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
     _GET_PRODUCTS_SEO_WORDS,
@@ -855,21 +1000,32 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _LISTING_SCHEMAS,
     _CREATE_CATEGORY_UPGRADE_TASK,
     _SEARCH_SIZE_CHARTS,
+    _UPLOAD_CANDIDATE_PRODUCTS,
+    _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+    _SEARCH_CANDIDATE_PRODUCTS,
     _CREATE_MANUFACTURER,
     _SEARCH_MANUFACTURERS_V202409,
     _PARTIAL_EDIT_MANUFACTURER,
     _CREATE_RESPONSIBLE_PERSON,
     _SEARCH_RESPONSIBLE_PERSONS_V202409,
     _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+    _SEARCH_OPPORTUNITIES,
+    _APPLY_OPPORTUNITIES,
     _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+    _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
     _SEARCH_MANUFACTURERS,
     _SEARCH_RESPONSIBLE_PERSONS,
     _SEARCH_PRODUCTS,
+    _ENABLE_STRIKETHROUGH_PRICES,
+    _BIND_LOCAL_PRODUCTS,
     _CREATE_IMAGE_TRANSLATION_TASKS,
+    _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+    _UPLOAD_EXTERNAL_PRODUCT,
     _GET_IMAGE_TRANSLATION_TASKS,
     _GET_GLOBAL_LISTING_RULES,
     _REPLICATE_PRODUCT,
     _GET_GLOBAL_REPLICATED_PRODUCTS,
+    _IMPORT_EXTERNAL_PRODUCT_INFO,
     _PARTIAL_EDIT_GLOBAL_PRODUCT,
     _EDIT_PRODUCT,
     _PARTIAL_EDIT_PRODUCT,
@@ -931,7 +1087,7 @@ class ProductResource(SyncResource):
     def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
@@ -944,13 +1100,47 @@ class ProductResource(SyncResource):
             body={"name": name},
         )
 
+    def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+        )
+
     def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
@@ -975,12 +1165,12 @@ class ProductResource(SyncResource):
     def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
@@ -1006,7 +1196,24 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
@@ -1026,7 +1233,23 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
@@ -1045,7 +1268,23 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
@@ -1063,7 +1302,24 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
@@ -1082,7 +1338,7 @@ class ProductResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
@@ -1099,7 +1355,23 @@ class ProductResource(SyncResource):
     def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
@@ -1117,10 +1389,10 @@ class ProductResource(SyncResource):
     def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
@@ -1141,7 +1413,7 @@ class ProductResource(SyncResource):
     def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
@@ -1157,21 +1429,22 @@ class ProductResource(SyncResource):
     def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -1200,7 +1473,6 @@ class ProductResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
@@ -1284,22 +1556,22 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
@@ -1336,7 +1608,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
@@ -1354,8 +1626,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
@@ -1367,6 +1638,22 @@ class ProductResource(SyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+        )
+
+    def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
         )
 
     def upload_product_image(
@@ -1425,7 +1712,7 @@ class ProductResource(SyncResource):
     def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
@@ -1443,32 +1730,33 @@ class ProductResource(SyncResource):
     def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
@@ -1506,6 +1794,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
         )
@@ -1513,8 +1802,8 @@ class ProductResource(SyncResource):
     def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
@@ -1532,8 +1821,8 @@ class ProductResource(SyncResource):
     def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
@@ -1551,29 +1840,31 @@ class ProductResource(SyncResource):
     def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
@@ -1608,6 +1899,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
         )
@@ -1615,7 +1908,7 @@ class ProductResource(SyncResource):
     def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
@@ -1639,7 +1932,18 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -1704,21 +2008,26 @@ class ProductResource(SyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
@@ -1755,6 +2064,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
         )
@@ -1763,7 +2074,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
@@ -1788,19 +2099,26 @@ class ProductResource(SyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
@@ -1831,6 +2149,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
         )
@@ -1839,7 +2158,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
@@ -1863,7 +2182,7 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
     ) -> _t.SearchGlobalProductsPage:
@@ -1908,15 +2227,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -1950,7 +2280,7 @@ class ProductResource(SyncResource):
     def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.ListingSchemasV202401Response:
@@ -1965,9 +2295,56 @@ class ProductResource(SyncResource):
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
 
+    def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+        )
+
     def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
@@ -1979,6 +2356,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
         )
@@ -2040,7 +2418,7 @@ class ProductResource(SyncResource):
     def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.ListingSchemasResponse:
@@ -2076,7 +2454,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
     ) -> _t.SearchSizeChartsPage:
@@ -2093,14 +2490,76 @@ class ProductResource(SyncResource):
             body={"ids": ids, "keyword": keyword},
         )
 
+    def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+        )
+
+    def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+        )
+
+    def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `candidate_products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+        )
+
     def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
@@ -2175,11 +2634,11 @@ class ProductResource(SyncResource):
     def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
@@ -2247,17 +2706,60 @@ class ProductResource(SyncResource):
             },
         )
 
+    def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `opportunities` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+        )
+
     def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
@@ -2280,6 +2782,26 @@ class ProductResource(SyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
         )
 
@@ -2332,26 +2854,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -2386,10 +2908,50 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+        )
+
     def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
@@ -2400,7 +2962,46 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+        )
+
+    def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search`.
+        Returns one page; `page.auto_paging_iter()` yields the `combined_listing_recommendations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+        )
+
+    def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
         )
 
@@ -2408,6 +3009,7 @@ class ProductResource(SyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
@@ -2418,7 +3020,10 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -2477,6 +3082,23 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+        )
+
     def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -2485,19 +3107,15 @@ class ProductResource(SyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -2539,64 +3157,31 @@ class ProductResource(SyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
@@ -2635,17 +3220,6 @@ class ProductResource(SyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
         )
@@ -2654,62 +3228,26 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
@@ -2722,34 +3260,25 @@ class ProductResource(SyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
         )
@@ -2758,8 +3287,6 @@ class ProductResource(SyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -2777,12 +3304,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -2948,7 +3470,6 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
-            body={},
         )
 
     def list_product_skpp_statuses(
@@ -3093,8 +3614,7 @@ class ProductResource(SyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -3230,7 +3750,7 @@ class AsyncProductResource(AsyncResource):
     async def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
@@ -3243,13 +3763,47 @@ class AsyncProductResource(AsyncResource):
             body={"name": name},
         )
 
+    async def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+        )
+
     async def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
@@ -3274,12 +3828,12 @@ class AsyncProductResource(AsyncResource):
     async def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
@@ -3305,7 +3859,24 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
@@ -3325,7 +3896,23 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
@@ -3344,7 +3931,23 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
@@ -3362,7 +3965,24 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
@@ -3381,7 +4001,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
@@ -3398,7 +4018,23 @@ class AsyncProductResource(AsyncResource):
     async def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
@@ -3416,10 +4052,10 @@ class AsyncProductResource(AsyncResource):
     async def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
@@ -3440,7 +4076,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
@@ -3456,21 +4092,22 @@ class AsyncProductResource(AsyncResource):
     async def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -3499,7 +4136,6 @@ class AsyncProductResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
@@ -3583,22 +4219,22 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
@@ -3635,7 +4271,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
@@ -3653,8 +4289,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
@@ -3666,6 +4301,22 @@ class AsyncProductResource(AsyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+        )
+
+    async def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
         )
 
     async def upload_product_image(
@@ -3724,7 +4375,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
@@ -3742,32 +4393,33 @@ class AsyncProductResource(AsyncResource):
     async def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
@@ -3805,6 +4457,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
         )
@@ -3812,8 +4465,8 @@ class AsyncProductResource(AsyncResource):
     async def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
@@ -3831,8 +4484,8 @@ class AsyncProductResource(AsyncResource):
     async def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
@@ -3850,29 +4503,31 @@ class AsyncProductResource(AsyncResource):
     async def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
@@ -3907,6 +4562,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
         )
@@ -3914,7 +4571,7 @@ class AsyncProductResource(AsyncResource):
     async def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
@@ -3938,7 +4595,18 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -4003,21 +4671,26 @@ class AsyncProductResource(AsyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
@@ -4054,6 +4727,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
         )
@@ -4062,7 +4737,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
@@ -4087,19 +4762,26 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
@@ -4130,6 +4812,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
         )
@@ -4138,7 +4821,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
@@ -4162,7 +4845,7 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
     ) -> _t.SearchGlobalProductsPage:
@@ -4207,15 +4890,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -4249,7 +4943,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.ListingSchemasV202401Response:
@@ -4264,9 +4958,56 @@ class AsyncProductResource(AsyncResource):
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
 
+    async def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+        )
+
     async def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
@@ -4278,6 +5019,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
         )
@@ -4339,7 +5081,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
     ) -> _t.ListingSchemasResponse:
@@ -4375,7 +5117,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
     ) -> _t.SearchSizeChartsPage:
@@ -4392,14 +5153,76 @@ class AsyncProductResource(AsyncResource):
             body={"ids": ids, "keyword": keyword},
         )
 
+    async def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+        )
+
+    async def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `candidate_products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+        )
+
     async def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
@@ -4474,11 +5297,11 @@ class AsyncProductResource(AsyncResource):
     async def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
@@ -4546,17 +5369,60 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    async def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `opportunities` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+        )
+
     async def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
@@ -4579,6 +5445,26 @@ class AsyncProductResource(AsyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
         )
 
@@ -4631,26 +5517,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -4685,10 +5571,50 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    async def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+        )
+
+    async def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+        )
+
     async def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
@@ -4699,7 +5625,46 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+        )
+
+    async def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `combined_listing_recommendations` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+        )
+
+    async def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
         )
 
@@ -4707,6 +5672,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
@@ -4717,7 +5683,10 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -4776,6 +5745,23 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    async def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external`.
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+        )
+
     async def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -4784,19 +5770,15 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -4838,64 +5820,31 @@ class AsyncProductResource(AsyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
@@ -4934,17 +5883,6 @@ class AsyncProductResource(AsyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
         )
@@ -4953,62 +5891,26 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
@@ -5021,34 +5923,25 @@ class AsyncProductResource(AsyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
         )
@@ -5057,8 +5950,6 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -5076,12 +5967,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -5247,7 +6133,6 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
-            body={},
         )
 
     async def list_product_skpp_statuses(
@@ -5392,8 +6277,7 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
