@@ -88,6 +88,14 @@ _GET_TRANSACTIONSBY_STATEMENT: Operation[_t.GetTransactionsbyStatementPage] = Op
     path_params=("statement_id",),
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
 )
+_GET_TAX_INFORMATION: Operation[_t.GetTaxInformationResponse] = Operation(
+    id="finance.get_tax_information",
+    method="GET",
+    path="/finance/202504/tax_information",
+    response=_t.GetTaxInformationResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
 _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operation(
     id="finance.get_unsettled_transactions",
     method="GET",
@@ -137,6 +145,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_WITHDRAWALS,
     _GET_TRANSACTIONSBY_ORDER,
     _GET_TRANSACTIONSBY_STATEMENT,
+    _GET_TAX_INFORMATION,
     _GET_UNSETTLED_TRANSACTIONS,
     _GET_PAYMENTS,
     _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
@@ -170,9 +179,9 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
@@ -201,10 +210,10 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
@@ -236,7 +245,7 @@ class FinanceResource(SyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
@@ -261,7 +270,7 @@ class FinanceResource(SyncResource):
     def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -311,8 +320,8 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
@@ -334,13 +343,29 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    def get_tax_information(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+        )
+
     def get_unsettled_transactions(
         self,
         *,
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -470,9 +495,9 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
@@ -501,10 +526,10 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
@@ -536,7 +561,7 @@ class AsyncFinanceResource(AsyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
@@ -561,7 +586,7 @@ class AsyncFinanceResource(AsyncResource):
     async def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -611,8 +636,8 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
@@ -634,13 +659,29 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    async def get_tax_information(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+        )
+
     async def get_unsettled_transactions(
         self,
         *,
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
