@@ -152,6 +152,16 @@ _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
         "return_qr_code",
     ),
 )
+_GET_AFTERSALE_ELIGIBILITY_V202512: Operation[_t.GetAftersaleEligibilityV202512Response] = Operation(
+    id="return_refund.get_aftersale_eligibility_v202512",
+    method="GET",
+    path="/return_refund/202512/orders/{order_id}/aftersale_eligibility",
+    response=_t.GetAftersaleEligibilityV202512Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetAftersaleEligibilityV202512Params,
+    path_params=("order_id",),
+)
 _GET_DECISION_ELIGIBILITY: Operation[_t.GetDecisionEligibilityResponse] = Operation(
     id="return_refund.get_decision_eligibility",
     method="GET",
@@ -294,6 +304,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_RETURN_RECORDS,
     _REJECT_RETURN_V202309,
     _UPLOAD_RETURN_SHIPPING_INFORMATION,
+    _GET_AFTERSALE_ELIGIBILITY_V202512,
     _GET_DECISION_ELIGIBILITY,
     _CANCEL_ORDER,
     _SEARCH_CANCELLATIONS,
@@ -315,10 +326,10 @@ class ReturnRefundResource(SyncResource):
     def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
@@ -341,14 +352,22 @@ class ReturnRefundResource(SyncResource):
     def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -410,10 +429,10 @@ class ReturnRefundResource(SyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
@@ -433,7 +452,7 @@ class ReturnRefundResource(SyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
@@ -451,13 +470,13 @@ class ReturnRefundResource(SyncResource):
     def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
@@ -502,16 +521,16 @@ class ReturnRefundResource(SyncResource):
     def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
@@ -540,20 +559,34 @@ class ReturnRefundResource(SyncResource):
     def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -594,18 +627,16 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
@@ -645,11 +676,11 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
@@ -669,11 +700,10 @@ class ReturnRefundResource(SyncResource):
         self,
         *,
         return_ids: Sequence[str],
-        tracking_number: str,
-        return_provider_id: str,
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        tracking_number: str | None = None,
+        return_provider_id: str | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
@@ -685,12 +715,36 @@ class ReturnRefundResource(SyncResource):
         """
         return self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
         )
@@ -1071,7 +1125,7 @@ class ReturnRefundResource(SyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
@@ -1167,10 +1221,10 @@ class AsyncReturnRefundResource(AsyncResource):
     async def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
@@ -1193,14 +1247,22 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -1262,10 +1324,10 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
@@ -1285,7 +1347,7 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
@@ -1303,13 +1365,13 @@ class AsyncReturnRefundResource(AsyncResource):
     async def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
@@ -1354,16 +1416,16 @@ class AsyncReturnRefundResource(AsyncResource):
     async def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
@@ -1392,20 +1454,34 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
@@ -1446,18 +1522,16 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
@@ -1497,11 +1571,11 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
@@ -1521,11 +1595,10 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         *,
         return_ids: Sequence[str],
-        tracking_number: str,
-        return_provider_id: str,
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        tracking_number: str | None = None,
+        return_provider_id: str | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
@@ -1537,12 +1610,36 @@ class AsyncReturnRefundResource(AsyncResource):
         """
         return await self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
         )
@@ -1923,7 +2020,7 @@ class AsyncReturnRefundResource(AsyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
