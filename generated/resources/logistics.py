@@ -49,6 +49,35 @@ _GET_WAREHOUSE_DELIVERY_OPTIONS: Operation[_t.GetWarehouseDeliveryOptionsRespons
     params=_t.GetWarehouseDeliveryOptionsParams,
     path_params=("warehouse_id",),
 )
+_STANDARDIZE_WAREHOUSE_ADDRESS: Operation[_t.StandardizeWarehouseAddressResponse] = Operation(
+    id="logistics.standardize_warehouse_address",
+    method="POST",
+    path="/logistics/202412/addresses/standardize",
+    response=_t.StandardizeWarehouseAddressResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    body=_t.StandardizeWarehouseAddressRequest,
+)
+_CREATE_WAREHOUSE: Operation[_t.CreateWarehouseResponse] = Operation(
+    id="logistics.create_warehouse",
+    method="POST",
+    path="/logistics/202502/warehouses",
+    response=_t.CreateWarehouseResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateWarehouseRequest,
+)
+_UPDATE_WAREHOUSE: Operation[_t.UpdateWarehouseResponse] = Operation(
+    id="logistics.update_warehouse",
+    method="POST",
+    path="/logistics/202502/warehouses/{warehouse_id}",
+    response=_t.UpdateWarehouseResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.UpdateWarehouseParams,
+    path_params=("warehouse_id",),
+    body=_t.UpdateWarehouseRequest,
+)
 _GET_SHIPPING_TEMPLATE_AVAILABILITY: Operation[_t.GetShippingTemplateAvailabilityResponse] = Operation(
     id="logistics.get_shipping_template_availability",
     method="GET",
@@ -84,6 +113,9 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_GLOBAL_SELLER_WAREHOUSE,
     _GET_WAREHOUSE_LIST,
     _GET_WAREHOUSE_DELIVERY_OPTIONS,
+    _STANDARDIZE_WAREHOUSE_ADDRESS,
+    _CREATE_WAREHOUSE,
+    _UPDATE_WAREHOUSE,
     _GET_SHIPPING_TEMPLATE_AVAILABILITY,
     _GET_LOGISTICS_TRACKING,
     _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
@@ -156,6 +188,62 @@ class LogisticsResource(SyncResource):
         return self._client._request(
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
+            shop_cipher=shop_cipher,
+        )
+
+    def standardize_warehouse_address(
+        self,
+        *,
+        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.StandardizeWarehouseAddressResponse:
+        """Check an address and return it in the standard form warehouses use.
+
+        `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _STANDARDIZE_WAREHOUSE_ADDRESS,
+            body={"address": address},
+            shop_cipher=shop_cipher,
+        )
+
+    def create_warehouse(
+        self,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateWarehouseResponse:
+        """Create a warehouse for the shop.
+
+        `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_WAREHOUSE,
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+        )
+
+    def update_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateWarehouseResponse:
+        """Update one of the shop's warehouses.
+
+        `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UPDATE_WAREHOUSE,
+            params={"warehouse_id": warehouse_id},
+            body={"warehouse": warehouse},
             shop_cipher=shop_cipher,
         )
 
@@ -284,6 +372,62 @@ class AsyncLogisticsResource(AsyncResource):
         return await self._client._request(
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
+            shop_cipher=shop_cipher,
+        )
+
+    async def standardize_warehouse_address(
+        self,
+        *,
+        address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.StandardizeWarehouseAddressResponse:
+        """Check an address and return it in the standard form warehouses use.
+
+        `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _STANDARDIZE_WAREHOUSE_ADDRESS,
+            body={"address": address},
+            shop_cipher=shop_cipher,
+        )
+
+    async def create_warehouse(
+        self,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateWarehouseResponse:
+        """Create a warehouse for the shop.
+
+        `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_WAREHOUSE,
+            body={"warehouse": warehouse},
+            shop_cipher=shop_cipher,
+        )
+
+    async def update_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UpdateWarehouseResponse:
+        """Update one of the shop's warehouses.
+
+        `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UPDATE_WAREHOUSE,
+            params={"warehouse_id": warehouse_id},
+            body={"warehouse": warehouse},
             shop_cipher=shop_cipher,
         )
 
