@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tiktokshop._operation import Operation
@@ -28,6 +29,31 @@ _GET_ACTIVE_SHOPS: Operation[_t.GetActiveShopsResponse] = Operation(
     shop_scoped=False,
     retry_safe=True,
 )
+_GET_SHOP_CREATORS: Operation[_t.GetShopCreatorsResponse] = Operation(
+    id="seller.get_shop_creators",
+    method="GET",
+    path="/seller/202407/shop_creators",
+    response=_t.GetShopCreatorsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_SYNC_COLLECTIONS: Operation[_t.SyncCollectionsResponse] = Operation(
+    id="seller.sync_collections",
+    method="POST",
+    path="/seller/202508/collections/sync",
+    response=_t.SyncCollectionsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.SyncCollectionsRequest,
+)
+_GET_SELLER_STATUS: Operation[_t.GetSellerStatusResponse] = Operation(
+    id="seller.get_seller_status",
+    method="GET",
+    path="/seller/202508/status",
+    response=_t.GetSellerStatusResponse,
+    shop_scoped=False,
+    retry_safe=True,
+)
 _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsResponse] = Operation(
     id="seller.get_shop_group_and_related_shops",
     method="GET",
@@ -41,6 +67,9 @@ _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsRespo
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SELLER_PERMISSIONS,
     _GET_ACTIVE_SHOPS,
+    _GET_SHOP_CREATORS,
+    _SYNC_COLLECTIONS,
+    _GET_SELLER_STATUS,
     _GET_SHOP_GROUP_AND_RELATED_SHOPS,
 )
 
@@ -72,6 +101,55 @@ class SellerResource(SyncResource):
         """
         return self._client._request(
             _GET_ACTIVE_SHOPS,
+        )
+
+    def get_shop_creators(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopCreatorsResponse:
+        """List the creators linked to the shop (official and marketing accounts).
+
+        `GET /seller/202407/shop_creators` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_CREATORS,
+            shop_cipher=shop_cipher,
+        )
+
+    def sync_collections(
+        self,
+        *,
+        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
+        logo_url: str | None = None,
+        source: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SyncCollectionsResponse:
+        """Sync the shop's product collections from another platform.
+
+        `POST /seller/202508/collections/sync` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SYNC_COLLECTIONS,
+            body={"collections": collections, "logo_url": logo_url, "source": source},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_seller_status(
+        self,
+    ) -> _t.GetSellerStatusResponse:
+        """Get the seller's account status and any restrictions on it.
+
+        `GET /seller/202508/status`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SELLER_STATUS,
         )
 
     def get_shop_group_and_related_shops(
@@ -115,6 +193,55 @@ class AsyncSellerResource(AsyncResource):
         """
         return await self._client._request(
             _GET_ACTIVE_SHOPS,
+        )
+
+    async def get_shop_creators(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopCreatorsResponse:
+        """List the creators linked to the shop (official and marketing accounts).
+
+        `GET /seller/202407/shop_creators` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_CREATORS,
+            shop_cipher=shop_cipher,
+        )
+
+    async def sync_collections(
+        self,
+        *,
+        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
+        logo_url: str | None = None,
+        source: int | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SyncCollectionsResponse:
+        """Sync the shop's product collections from another platform.
+
+        `POST /seller/202508/collections/sync` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SYNC_COLLECTIONS,
+            body={"collections": collections, "logo_url": logo_url, "source": source},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_seller_status(
+        self,
+    ) -> _t.GetSellerStatusResponse:
+        """Get the seller's account status and any restrictions on it.
+
+        `GET /seller/202508/status`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SELLER_STATUS,
         )
 
     async def get_shop_group_and_related_shops(
