@@ -22,6 +22,7 @@ _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     response=_t.GetAgentSettingsResponse,
     shop_scoped=True,
     retry_safe=True,
+    params=_t.GetAgentSettingsParams,
 )
 _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     id="customer_service.update_agent_settings",
@@ -62,6 +63,17 @@ _GET_CONVERSATION_MESSAGES: Operation[_t.GetConversationMessagesPage] = Operatio
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
 )
+_SEND_MESSAGE_V202309: Operation[_t.SendMessageV202309Response] = Operation(
+    id="customer_service.send_message_v202309",
+    method="POST",
+    path="/customer_service/202309/conversations/{conversation_id}/messages",
+    response=_t.SendMessageV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.SendMessageV202309Params,
+    path_params=("conversation_id",),
+    body=_t.SendMessageV202309Request,
+)
 _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     id="customer_service.mark_buyer_messages_as_read",
     method="POST",
@@ -71,7 +83,6 @@ _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     retry_safe=False,
     params=_t.MarkBuyerMessagesAsReadParams,
     path_params=("conversation_id",),
-    body=_t.MarkBuyerMessagesAsReadRequest,
 )
 _UPLOAD_IMAGE_FOR_BUYER_MESSAGES: Operation[_t.UploadImageForBuyerMessagesResponse] = Operation(
     id="customer_service.upload_image_for_buyer_messages",
@@ -125,7 +136,6 @@ _END_SESSION: Operation[ResponseModel] = Operation(
         "conversation_id",
         "session_id",
     ),
-    body=_t.EndSessionRequest,
 )
 _SEND_MESSAGE: Operation[_t.SendMessageResponse] = Operation(
     id="customer_service.send_message",
@@ -146,6 +156,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_CONVERSATIONS,
     _CREATE_CONVERSATION,
     _GET_CONVERSATION_MESSAGES,
+    _SEND_MESSAGE_V202309,
     _MARK_BUYER_MESSAGES_AS_READ,
     _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
     _GET_CUSTOMER_SERVICE_PERFORMANCE,
@@ -162,6 +173,7 @@ class CustomerServiceResource(SyncResource):
     def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
@@ -172,6 +184,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
         )
 
@@ -215,8 +228,6 @@ class CustomerServiceResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
@@ -228,13 +239,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
         )
 
@@ -282,8 +287,6 @@ class CustomerServiceResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
@@ -303,9 +306,28 @@ class CustomerServiceResource(SyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
         )
 
@@ -324,7 +346,6 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
         )
 
@@ -370,8 +391,6 @@ class CustomerServiceResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
@@ -382,11 +401,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
         )
 
@@ -435,7 +450,6 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _END_SESSION,
             params={"conversation_id": conversation_id, "session_id": session_id},
-            body={},
             shop_cipher=shop_cipher,
         )
 
@@ -477,6 +491,7 @@ class AsyncCustomerServiceResource(AsyncResource):
     async def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
@@ -487,6 +502,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
         )
 
@@ -530,8 +546,6 @@ class AsyncCustomerServiceResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
@@ -543,13 +557,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
         )
 
@@ -597,8 +605,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
@@ -618,9 +624,28 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    async def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
         )
 
@@ -639,7 +664,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
         )
 
@@ -685,8 +709,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
@@ -697,11 +719,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
         )
 
@@ -750,7 +768,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _END_SESSION,
             params={"conversation_id": conversation_id, "session_id": session_id},
-            body={},
             shop_cipher=shop_cipher,
         )
 
