@@ -51,6 +51,14 @@ _GET_ENGAGEMENT_TASK_PERFORMANCES: Operation[_t.GetEngagementTaskPerformancesRes
     retry_safe=True,
     body=_t.GetEngagementTaskPerformancesRequest,
 )
+_GET_CUSTOMER_TAB_VISIBILITY: Operation[_t.GetCustomerTabVisibilityResponse] = Operation(
+    id="customer_engagement.get_customer_tab_visibility",
+    method="GET",
+    path="/customer_engagement/202501/customer_tab/visibility",
+    response=_t.GetCustomerTabVisibilityResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
 _CREATE_CUSTOM_ENGAGEMENT_TASK: Operation[_t.CreateCustomEngagementTaskResponse] = Operation(
     id="customer_engagement.create_custom_engagement_task",
     method="POST",
@@ -76,6 +84,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_MESSAGE_TEMPLATES,
     _SEND_ENGAGEMENT_MESSAGE,
     _GET_ENGAGEMENT_TASK_PERFORMANCES,
+    _GET_CUSTOMER_TAB_VISIBILITY,
     _CREATE_CUSTOM_ENGAGEMENT_TASK,
     _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
 )
@@ -168,6 +177,22 @@ class CustomerEngagementResource(SyncResource):
         return self._client._request(
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
             body={"task_ids": task_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    def get_customer_tab_visibility(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
             shop_cipher=shop_cipher,
         )
 
@@ -307,6 +332,22 @@ class AsyncCustomerEngagementResource(AsyncResource):
         return await self._client._request(
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
             body={"task_ids": task_ids},
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_customer_tab_visibility(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
             shop_cipher=shop_cipher,
         )
 
