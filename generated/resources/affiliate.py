@@ -22,6 +22,61 @@ _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     shop_scoped=False,
     retry_safe=True,
 )
+_REMOVE_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
+    id="affiliate.remove_live_products",
+    method="DELETE",
+    path="/affiliate/202309/live_rooms/products",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.RemoveLiveProductsRequest,
+)
+_GET_LIVE_PRODUCTS: Operation[_t.GetLiveProductsResponse] = Operation(
+    id="affiliate.get_live_products",
+    method="GET",
+    path="/affiliate/202309/live_rooms/products",
+    response=_t.GetLiveProductsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+)
+_ADD_LIVE_PRODUCTS: Operation[_t.AddLiveProductsResponse] = Operation(
+    id="affiliate.add_live_products",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products",
+    response=_t.AddLiveProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.AddLiveProductsRequest,
+)
+_TOP_LIVE_PRODUCTS: Operation[ResponseModel] = Operation(
+    id="affiliate.top_live_products",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products/top",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.TopLiveProductsRequest,
+)
+_PIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
+    id="affiliate.pin_live_product",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products/{product_id}/pin",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.PinLiveProductParams,
+    path_params=("product_id",),
+)
+_UNPIN_LIVE_PRODUCT: Operation[ResponseModel] = Operation(
+    id="affiliate.unpin_live_product",
+    method="POST",
+    path="/affiliate/202309/live_rooms/products/{product_id}/unpin",
+    response=ResponseModel,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.UnpinLiveProductParams,
+    path_params=("product_id",),
+)
 _GET_CREATOR_PROFILEOLD: Operation[_t.GetCreatorProfileoldResponse] = Operation(
     id="affiliate.get_creator_profileold",
     method="GET",
@@ -98,6 +153,12 @@ _CHECK_ANCHOR_CONTENT: Operation[ResponseModel] = Operation(
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_LIVE_ROOM_INFO,
+    _REMOVE_LIVE_PRODUCTS,
+    _GET_LIVE_PRODUCTS,
+    _ADD_LIVE_PRODUCTS,
+    _TOP_LIVE_PRODUCTS,
+    _PIN_LIVE_PRODUCT,
+    _UNPIN_LIVE_PRODUCT,
     _GET_CREATOR_PROFILEOLD,
     _GET_SHOP_PRODUCTS,
     _REMOVE_SHOWCASE_PRODUCTSOLD,
@@ -123,6 +184,97 @@ class AffiliateResource(SyncResource):
         """
         return self._client._request(
             _GET_LIVE_ROOM_INFO,
+        )
+
+    def remove_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Take products off the shelf of the creator's current LIVE room.
+
+        `DELETE /affiliate/202309/live_rooms/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _REMOVE_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    def get_live_products(
+        self,
+    ) -> _t.GetLiveProductsResponse:
+        """List the products on the shelf of the creator's current LIVE room.
+
+        `GET /affiliate/202309/live_rooms/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_LIVE_PRODUCTS,
+        )
+
+    def add_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.AddLiveProductsResponse:
+        """Put products on the shelf of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _ADD_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    def top_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Move products to the top of the LIVE room's shelf.
+
+        `POST /affiliate/202309/live_rooms/products/top`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _TOP_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    def pin_live_product(
+        self,
+        product_id: str,
+    ) -> ResponseModel:
+        """Pin a product in the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/pin`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _PIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
+        )
+
+    def unpin_live_product(
+        self,
+        product_id: str,
+    ) -> ResponseModel:
+        """Unpin the pinned product of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/unpin`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _UNPIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
         )
 
     def get_creator_profileold(
@@ -278,6 +430,97 @@ class AsyncAffiliateResource(AsyncResource):
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INFO,
+        )
+
+    async def remove_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Take products off the shelf of the creator's current LIVE room.
+
+        `DELETE /affiliate/202309/live_rooms/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _REMOVE_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    async def get_live_products(
+        self,
+    ) -> _t.GetLiveProductsResponse:
+        """List the products on the shelf of the creator's current LIVE room.
+
+        `GET /affiliate/202309/live_rooms/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_PRODUCTS,
+        )
+
+    async def add_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> _t.AddLiveProductsResponse:
+        """Put products on the shelf of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _ADD_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    async def top_live_products(
+        self,
+        *,
+        product_ids: Sequence[str] | None = None,
+    ) -> ResponseModel:
+        """Move products to the top of the LIVE room's shelf.
+
+        `POST /affiliate/202309/live_rooms/products/top`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _TOP_LIVE_PRODUCTS,
+            body={"product_ids": product_ids},
+        )
+
+    async def pin_live_product(
+        self,
+        product_id: str,
+    ) -> ResponseModel:
+        """Pin a product in the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/pin`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _PIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
+        )
+
+    async def unpin_live_product(
+        self,
+        product_id: str,
+    ) -> ResponseModel:
+        """Unpin the pinned product of the creator's current LIVE room.
+
+        `POST /affiliate/202309/live_rooms/products/{product_id}/unpin`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _UNPIN_LIVE_PRODUCT,
+            params={"product_id": product_id},
         )
 
     async def get_creator_profileold(
