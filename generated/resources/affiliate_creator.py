@@ -211,6 +211,15 @@ _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS: Operation[_t.CreatorSearchAffiliateTrace
     body=_t.CreatorSearchAffiliateTraceOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_POST_SHOPPABLE_VIDEO_V202505: Operation[_t.PostShoppableVideoV202505Response] = Operation(
+    id="affiliate_creator.post_shoppable_video_v202505",
+    method="POST",
+    path="/affiliate_creator/202505/videos",
+    response=_t.PostShoppableVideoV202505Response,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.PostShoppableVideoV202505Request,
+)
 _UPLOAD_SHOPPABLE_VIDEO_FILE: Operation[_t.UploadShoppableVideoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_video_file",
     method="POST",
@@ -239,7 +248,6 @@ _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS: Operation[
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetOpenCollaborationProductListByProductIdsParams,
-    body=_t.GetOpenCollaborationProductListByProductIdsRequest,
 )
 _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate_creator.get_shop_products",
@@ -279,6 +287,27 @@ _CREATE_VIDEO_PRECHECK_TASK: Operation[_t.CreateVideoPrecheckTaskResponse] = Ope
     shop_scoped=False,
     retry_safe=False,
     body=_t.CreateVideoPrecheckTaskRequest,
+)
+_GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511: Operation[_t.GetShoppableVideoPrecheckResultV202511Response] = (
+    Operation(
+        id="affiliate_creator.get_shoppable_video_precheck_result_v202511",
+        method="GET",
+        path="/affiliate_creator/202511/videos/precheck_tasks/{task_id}",
+        response=_t.GetShoppableVideoPrecheckResultV202511Response,
+        shop_scoped=False,
+        retry_safe=True,
+        params=_t.GetShoppableVideoPrecheckResultV202511Params,
+        path_params=("task_id",),
+    )
+)
+_CREATOR_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.CreatorGetSampleRequestDeeplinkResponse] = Operation(
+    id="affiliate_creator.creator_get_sample_request_deeplink",
+    method="GET",
+    path="/affiliate_creator/202512/samples/deeplink",
+    response=_t.CreatorGetSampleRequestDeeplinkResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.CreatorGetSampleRequestDeeplinkParams,
 )
 _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT: Operation[_t.GetShoppableVideoPrecheckResultResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_precheck_result",
@@ -352,6 +381,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CREATOR_GENERATE_PUBLISHER_LINK,
     _CREATOR_GENERATE_GENERAL_LINK,
     _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+    _POST_SHOPPABLE_VIDEO_V202505,
     _UPLOAD_SHOPPABLE_VIDEO_FILE,
     _GET_CREATOR_PROFILE,
     _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -359,6 +389,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOPPABLE_VIDEO_STATUS,
     _UPLOAD_SHOPPABLE_PHOTO_FILE,
     _CREATE_VIDEO_PRECHECK_TASK,
+    _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+    _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
     _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
     _POST_SHOPPABLE_VIDEO,
     _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
@@ -375,8 +407,9 @@ class AffiliateCreatorResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -413,7 +446,7 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
@@ -463,7 +496,7 @@ class AffiliateCreatorResource(SyncResource):
     def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
     ) -> _t.AddShowcaseProductsResponse:
@@ -482,10 +515,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
     ) -> _t.SearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
@@ -521,12 +554,11 @@ class AffiliateCreatorResource(SyncResource):
     def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
@@ -543,7 +575,7 @@ class AffiliateCreatorResource(SyncResource):
     def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
@@ -559,7 +591,7 @@ class AffiliateCreatorResource(SyncResource):
     def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
@@ -616,10 +648,10 @@ class AffiliateCreatorResource(SyncResource):
     def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
@@ -696,8 +728,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
@@ -707,15 +741,16 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
         )
 
     def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
@@ -725,17 +760,17 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
         )
 
     def creator_search_affiliate_trace_orders(
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
     ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
@@ -748,6 +783,25 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+        )
+
+    def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
         )
 
     def upload_shoppable_video_file(
@@ -794,7 +848,6 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
         )
 
     def get_shop_products(
@@ -871,6 +924,47 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+        )
+
+    def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+        )
+
+    def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
         )
 
     def get_shoppable_video_precheck_result(
@@ -972,8 +1066,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -1010,7 +1105,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
@@ -1060,7 +1155,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
     ) -> _t.AddShowcaseProductsResponse:
@@ -1079,10 +1174,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
     ) -> _t.SearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
@@ -1118,12 +1213,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
@@ -1140,7 +1234,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
@@ -1156,7 +1250,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
@@ -1213,10 +1307,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
@@ -1293,8 +1387,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
@@ -1304,15 +1400,16 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
         )
 
     async def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
@@ -1322,17 +1419,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
         )
 
     async def creator_search_affiliate_trace_orders(
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
     ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
@@ -1345,6 +1442,25 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+        )
+
+    async def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
         )
 
     async def upload_shoppable_video_file(
@@ -1391,7 +1507,6 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
         )
 
     async def get_shop_products(
@@ -1468,6 +1583,47 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+        )
+
+    async def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+        )
+
+    async def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
         )
 
     async def get_shoppable_video_precheck_result(
