@@ -136,12 +136,12 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response
+    _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response,
+    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
@@ -152,12 +152,12 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response
+    _t.GetAffiliateCampaignCreatorProductSampleStatusResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response,
+    response=_t.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
@@ -183,15 +183,16 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO: Operation[
     ),
     pagination=Pagination(items="promotion_creators", token_param="page_token", next_token="next_page_token"),
 )
-_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[ResponseModel] = Operation(
+_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[_t.SearchCapAffiliateOrdersV202504Page] = Operation(
     id="affiliate_partner.search_cap_affiliate_orders_v202504",
     method="POST",
     path="/affiliate_partner/202504/cap_order/search",
-    response=ResponseModel,
+    response=_t.SearchCapAffiliateOrdersV202504Page,
     shop_scoped=False,
     retry_safe=True,
     params=_t.SearchCapAffiliateOrdersV202504Params,
-    loose=True,
+    body=_t.SearchCapAffiliateOrdersV202504Request,
+    pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
 _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
     _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse
@@ -340,15 +341,15 @@ class AffiliatePartnerResource(SyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
@@ -399,12 +400,12 @@ class AffiliatePartnerResource(SyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
@@ -471,7 +472,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
@@ -495,6 +496,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -504,7 +506,6 @@ class AffiliatePartnerResource(SyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
@@ -597,7 +598,7 @@ class AffiliatePartnerResource(SyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
@@ -620,7 +621,7 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
@@ -660,23 +661,36 @@ class AffiliatePartnerResource(SyncResource):
     def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> ResponseModel:
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **(query or {}),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=body,
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
         )
 
     def partner_generate_multi_affiliate_campaign_product_link(
@@ -880,15 +894,15 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
@@ -939,12 +953,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
@@ -1011,7 +1025,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
@@ -1035,6 +1049,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -1044,7 +1059,6 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
@@ -1137,7 +1151,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
@@ -1160,7 +1174,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
@@ -1200,23 +1214,36 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     async def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> ResponseModel:
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **(query or {}),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=body,
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
         )
 
     async def partner_generate_multi_affiliate_campaign_product_link(
