@@ -85,7 +85,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
@@ -101,7 +101,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
@@ -163,7 +163,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
@@ -179,7 +179,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
