@@ -58,7 +58,7 @@ class DataReconciliationResource(SyncResource):
     def order_status_data_exchange(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
@@ -117,7 +117,7 @@ class AsyncDataReconciliationResource(AsyncResource):
     async def order_status_data_exchange(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
