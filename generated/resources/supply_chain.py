@@ -33,8 +33,8 @@ class SupplyChainResource(SyncResource):
     def confirm_package_shipment(
         self,
         *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
-        warehouse_provider_id: str | None = None,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
+        warehouse_provider_id: str,
     ) -> _t.ConfirmPackageShipmentResponse:
         """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
 
@@ -54,8 +54,8 @@ class AsyncSupplyChainResource(AsyncResource):
     async def confirm_package_shipment(
         self,
         *,
-        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]] | None = None,
-        warehouse_provider_id: str | None = None,
+        packages: Sequence[_t.ConfirmPackageShipmentRequestPackage | Mapping[str, Any]],
+        warehouse_provider_id: str,
     ) -> _t.ConfirmPackageShipmentResponse:
         """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
 
