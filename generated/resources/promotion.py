@@ -160,15 +160,15 @@ class PromotionResource(SyncResource):
             "FLASHSALE",
             "GIFT_WITH_PURCHASE",
             "SHIPPING_DISCOUNT",
-        ]
-        | None = None,
-        begin_time: int | datetime | None = None,
+        ],
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        product_level: Literal["PRODUCT", "SHOP", "VARIATION"],
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
-        product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
@@ -188,6 +188,7 @@ class PromotionResource(SyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
         )
@@ -197,18 +198,13 @@ class PromotionResource(SyncResource):
         *,
         activity_title: str | None = None,
         activity_type: Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
+            "FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"
         ]
         | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
-        status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"]
+        | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
@@ -252,13 +248,14 @@ class PromotionResource(SyncResource):
         self,
         activity_id: str,
         *,
-        begin_time: int | datetime | None = None,
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
@@ -278,6 +275,7 @@ class PromotionResource(SyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
         )
@@ -325,8 +323,8 @@ class PromotionResource(SyncResource):
         self,
         activity_id: str,
         *,
-        body_activity_id: str | None = None,
-        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        body_activity_id: str,
+        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
@@ -444,15 +442,15 @@ class AsyncPromotionResource(AsyncResource):
             "FLASHSALE",
             "GIFT_WITH_PURCHASE",
             "SHIPPING_DISCOUNT",
-        ]
-        | None = None,
-        begin_time: int | datetime | None = None,
+        ],
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        product_level: Literal["PRODUCT", "SHOP", "VARIATION"],
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
-        product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
@@ -472,6 +470,7 @@ class AsyncPromotionResource(AsyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
         )
@@ -481,18 +480,13 @@ class AsyncPromotionResource(AsyncResource):
         *,
         activity_title: str | None = None,
         activity_type: Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
+            "FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"
         ]
         | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
-        status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"]
+        | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
@@ -536,13 +530,14 @@ class AsyncPromotionResource(AsyncResource):
         self,
         activity_id: str,
         *,
-        begin_time: int | datetime | None = None,
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
@@ -562,6 +557,7 @@ class AsyncPromotionResource(AsyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
         )
@@ -609,8 +605,8 @@ class AsyncPromotionResource(AsyncResource):
         self,
         activity_id: str,
         *,
-        body_activity_id: str | None = None,
-        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        body_activity_id: str,
+        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]],
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
