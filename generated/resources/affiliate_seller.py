@@ -443,6 +443,31 @@ _GET_OR_CREATE_CREATOR_CONVERSATION: Operation[_t.GetOrCreateCreatorConversation
     retry_safe=False,
     body=_t.GetOrCreateCreatorConversationRequest,
 )
+_SELLER_SEARCH_CREATORON_MARKETPLACE_V202508: Operation[_t.SellerSearchCreatoronMarketplaceV202508Page] = (
+    Operation(
+        id="affiliate_seller.seller_search_creatoron_marketplace_v202508",
+        method="POST",
+        path="/affiliate_seller/202508/marketplace_creators/search",
+        response=_t.SellerSearchCreatoronMarketplaceV202508Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.SellerSearchCreatoronMarketplaceV202508Params,
+        body=_t.SellerSearchCreatoronMarketplaceV202508Request,
+        pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
+    )
+)
+_GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508: Operation[
+    _t.GetMarketplaceCreatorPerformanceV202508Response
+] = Operation(
+    id="affiliate_seller.get_marketplace_creator_performance_v202508",
+    method="GET",
+    path="/affiliate_seller/202508/marketplace_creators/{creator_user_id}",
+    response=_t.GetMarketplaceCreatorPerformanceV202508Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetMarketplaceCreatorPerformanceV202508Params,
+    path_params=("creator_user_id",),
+)
 _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS: Operation[
     _t.GetOpenCollaborationCreatorContentDetailsPage
 ] = Operation(
@@ -533,7 +558,6 @@ _GENERATE_TARGET_COLLABORATION_LINK: Operation[_t.GenerateTargetCollaborationLin
     retry_safe=False,
     params=_t.GenerateTargetCollaborationLinkParams,
     path_params=("target_collaboration_id",),
-    body=_t.GenerateTargetCollaborationLinkRequest,
 )
 _UPLOAD_MESSAGE_IMAGE: Operation[_t.UploadMessageImageResponse] = Operation(
     id="affiliate_seller.upload_message_image",
@@ -553,6 +577,16 @@ _SELLER_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.SellerGetSampleRequestDeeplink
     shop_scoped=True,
     retry_safe=True,
     params=_t.SellerGetSampleRequestDeeplinkParams,
+)
+_GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS: Operation[
+    _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse
+] = Operation(
+    id="affiliate_seller.get_seller_search_creator_marketplace_advanced_filters",
+    method="POST",
+    path="/affiliate_seller/202601/marketplace_creators/search/filter",
+    response=_t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse,
+    shop_scoped=True,
+    retry_safe=True,
 )
 _CREATE_COMPASS_OFFLINE_EXPORT_TASK: Operation[_t.CreateCompassOfflineExportTaskResponse] = Operation(
     id="affiliate_seller.create_compass_offline_export_task",
@@ -742,6 +776,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _SELLER_SEARCH_SAMPLE_APPLICATIONS,
     _SELLER_REVIEW_SAMPLE_APPLICATIONS,
     _GET_OR_CREATE_CREATOR_CONVERSATION,
+    _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+    _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
     _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
     _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
     _SEARCH_SAMPLE_APPLICATIONS,
@@ -752,6 +788,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GENERATE_TARGET_COLLABORATION_LINK,
     _UPLOAD_MESSAGE_IMAGE,
     _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
+    _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
     _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
     _GET_COMPASS_TASK_LIST,
     _DOWNLOAD_COMPASS_TASK_FILE,
@@ -796,7 +833,7 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         shop_cipher: str | None = None,
@@ -821,8 +858,9 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -885,7 +923,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
@@ -1279,7 +1317,7 @@ class AffiliateSellerResource(SyncResource):
     def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
@@ -1300,6 +1338,7 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -1314,7 +1353,11 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -1350,7 +1393,7 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
@@ -1436,7 +1479,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -1445,8 +1488,7 @@ class AffiliateSellerResource(SyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
@@ -1465,7 +1507,7 @@ class AffiliateSellerResource(SyncResource):
     def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
@@ -1483,8 +1525,8 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
@@ -1692,8 +1734,8 @@ class AffiliateSellerResource(SyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
@@ -1725,6 +1767,73 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+        )
+
+    def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
         )
 
@@ -1833,7 +1942,6 @@ class AffiliateSellerResource(SyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
@@ -1852,7 +1960,6 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
         )
@@ -1915,7 +2022,7 @@ class AffiliateSellerResource(SyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
@@ -1943,6 +2050,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
@@ -1953,8 +2061,10 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -2000,6 +2110,22 @@ class AffiliateSellerResource(SyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
         )
 
@@ -2182,7 +2308,7 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -2369,7 +2495,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         shop_cipher: str | None = None,
@@ -2394,8 +2520,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -2458,7 +2585,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
@@ -2852,7 +2979,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
@@ -2873,6 +3000,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -2887,7 +3015,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -2923,7 +3055,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
@@ -3009,7 +3141,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -3018,8 +3150,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
@@ -3038,7 +3169,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
@@ -3056,8 +3187,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
@@ -3265,8 +3396,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
@@ -3298,6 +3429,73 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+        )
+
+    async def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
         )
 
@@ -3406,7 +3604,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
@@ -3425,7 +3622,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
         )
@@ -3488,7 +3684,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
@@ -3516,6 +3712,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
@@ -3526,8 +3723,10 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -3573,6 +3772,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
         )
 
@@ -3755,7 +3970,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,

@@ -4,17 +4,86 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop.types import analytics as _t
 
 __all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
 
+_GET_LIVE_CORE_STATS: Operation[_t.GetLiveCoreStatsResponse] = Operation(
+    id="analytics.get_live_core_stats",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/core_stats",
+    response=_t.GetLiveCoreStatsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetLiveCoreStatsParams,
+    path_params=("live_room_id",),
+)
+_GET_GMV_TREND_PERFORMANCES: Operation[_t.GetGmvTrendPerformancesResponse] = Operation(
+    id="analytics.get_gmv_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances",
+    response=_t.GetGmvTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetGmvTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_INTERACTIVE_TREND_PERFORMANCES: Operation[_t.GetInteractiveTrendPerformancesResponse] = Operation(
+    id="analytics.get_interactive_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances",
+    response=_t.GetInteractiveTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetInteractiveTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_PRODUCT_STATS: Operation[_t.GetProductStatsResponse] = Operation(
+    id="analytics.get_product_stats",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/product_stats",
+    response=_t.GetProductStatsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetProductStatsParams,
+    path_params=("live_room_id",),
+)
+_GET_TRAFFIC_PERFORMANCES: Operation[_t.GetTrafficPerformancesResponse] = Operation(
+    id="analytics.get_traffic_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/traffic_performances",
+    response=_t.GetTrafficPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetTrafficPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_USER_PORTRAITS: Operation[_t.GetUserPortraitsResponse] = Operation(
+    id="analytics.get_user_portraits",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/user_portraits",
+    response=_t.GetUserPortraitsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetUserPortraitsParams,
+    path_params=("live_room_id",),
+)
+_GET_VIEW_TREND_PERFORMANCES: Operation[_t.GetViewTrendPerformancesResponse] = Operation(
+    id="analytics.get_view_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/view_trend_performances",
+    response=_t.GetViewTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetViewTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
     method="GET",
@@ -24,99 +93,106 @@ _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     retry_safe=True,
     params=_t.GetVideoPerformancesParams,
 )
-_GET_SHOP_PERFORMANCE_V202405: Operation[ResponseModel] = Operation(
+_GET_SHOP_PERFORMANCE_V202405: Operation[_t.GetShopPerformanceV202405Response] = Operation(
     id="analytics.get_shop_performance_v202405",
     method="GET",
     path="/analytics/202405/shop/performance",
-    response=ResponseModel,
+    response=_t.GetShopPerformanceV202405Response,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopPerformanceV202405Params,
-    loose=True,
 )
-_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_product_performance_list_v202405",
-    method="GET",
-    path="/analytics/202405/shop_products/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopProductPerformanceListV202405Params,
-    loose=True,
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[_t.GetShopProductPerformanceListV202405Page] = (
+    Operation(
+        id="analytics.get_shop_product_performance_list_v202405",
+        method="GET",
+        path="/analytics/202405/shop_products/performance",
+        response=_t.GetShopProductPerformanceListV202405Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopProductPerformanceListV202405Params,
+        pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+    )
 )
-_GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_product_performance_detail_v202405",
-    method="GET",
-    path="/analytics/202405/shop_products/{product_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailV202405Params,
-    path_params=("product_id",),
-    loose=True,
+_GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[_t.GetShopProductPerformanceDetailV202405Response] = (
+    Operation(
+        id="analytics.get_shop_product_performance_detail_v202405",
+        method="GET",
+        path="/analytics/202405/shop_products/{product_id}/performance",
+        response=_t.GetShopProductPerformanceDetailV202405Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopProductPerformanceDetailV202405Params,
+        path_params=("product_id",),
+    )
 )
-_GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[ResponseModel] = Operation(
+_GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[_t.GetShopSkuPerformanceListV202406Page] = Operation(
     id="analytics.get_shop_sku_performance_list_v202406",
     method="GET",
     path="/analytics/202406/shop_skus/performance",
-    response=ResponseModel,
+    response=_t.GetShopSkuPerformanceListV202406Page,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopSkuPerformanceListV202406Params,
-    loose=True,
+    pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
-_GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_sku_performance_detail_v202406",
-    method="GET",
-    path="/analytics/202406/shop_skus/{sku_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailV202406Params,
-    path_params=("sku_id",),
-    loose=True,
+_GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[_t.GetShopSkuPerformanceDetailV202406Response] = (
+    Operation(
+        id="analytics.get_shop_sku_performance_detail_v202406",
+        method="GET",
+        path="/analytics/202406/shop_skus/{sku_id}/performance",
+        response=_t.GetShopSkuPerformanceDetailV202406Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopSkuPerformanceDetailV202406Params,
+        path_params=("sku_id",),
+    )
 )
-_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_overview_v202409",
-    method="GET",
-    path="/analytics/202409/shop_videos/overview_performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewV202409Params,
-    loose=True,
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[_t.GetShopVideoPerformanceOverviewV202409Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview_v202409",
+        method="GET",
+        path="/analytics/202409/shop_videos/overview_performance",
+        response=_t.GetShopVideoPerformanceOverviewV202409Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceOverviewV202409Params,
+    )
 )
-_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[_t.GetShopVideoPerformanceListV202409Page] = Operation(
     id="analytics.get_shop_video_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/performance",
-    response=ResponseModel,
+    response=_t.GetShopVideoPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopVideoPerformanceListV202409Params,
-    loose=True,
+    pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
-_GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_details_v202409",
-    method="GET",
-    path="/analytics/202409/shop_videos/{video_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsV202409Params,
-    path_params=("video_id",),
-    loose=True,
+_GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[_t.GetShopVideoPerformanceDetailsV202409Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_details_v202409",
+        method="GET",
+        path="/analytics/202409/shop_videos/{video_id}/performance",
+        response=_t.GetShopVideoPerformanceDetailsV202409Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceDetailsV202409Params,
+        path_params=("video_id",),
+    )
 )
-_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
+_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[
+    _t.GetShopVideoProductPerformanceListV202409Page
+] = Operation(
     id="analytics.get_shop_video_product_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/{video_id}/products/performance",
-    response=ResponseModel,
+    response=_t.GetShopVideoProductPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopVideoProductPerformanceListV202409Params,
     path_params=("video_id",),
-    loose=True,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_LIVE_ROOM_CORE_STATS: Operation[_t.GetLiveRoomCoreStatsResponse] = Operation(
     id="analytics.get_live_room_core_stats",
@@ -188,6 +264,94 @@ _GET_LIVE_ROOM_VIEW_TRENDS: Operation[_t.GetLiveRoomViewTrendsResponse] = Operat
     params=_t.GetLiveRoomViewTrendsParams,
     path_params=("live_room_id",),
 )
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD: Operation[_t.GetShopLivePerformanceOverviewOldResponse] = Operation(
+    id="analytics.get_shop_live_performance_overview_old",
+    method="POST",
+    path="/analytics/202503/shop_lives/overview_performance",
+    response=_t.GetShopLivePerformanceOverviewOldResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceOverviewOldParams,
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_OLD: Operation[_t.GetShopLivePerformanceListOldPage] = Operation(
+    id="analytics.get_shop_live_performance_list_old",
+    method="POST",
+    path="/analytics/202505/shop_lives/performance",
+    response=_t.GetShopLivePerformanceListOldPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceListOldParams,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508: Operation[_t.GetShopLivePerformanceOverviewV202508Response] = (
+    Operation(
+        id="analytics.get_shop_live_performance_overview_v202508",
+        method="GET",
+        path="/analytics/202508/shop_lives/overview_performance",
+        response=_t.GetShopLivePerformanceOverviewV202508Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopLivePerformanceOverviewV202508Params,
+    )
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202508: Operation[_t.GetShopLivePerformanceListV202508Page] = Operation(
+    id="analytics.get_shop_live_performance_list_v202508",
+    method="GET",
+    path="/analytics/202508/shop_lives/performance",
+    response=_t.GetShopLivePerformanceListV202508Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceListV202508Params,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_PERFORMANCE_V202509: Operation[_t.GetShopPerformanceV202509Response] = Operation(
+    id="analytics.get_shop_performance_v202509",
+    method="GET",
+    path="/analytics/202509/shop/performance",
+    response=_t.GetShopPerformanceV202509Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopPerformanceV202509Params,
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopLivePerformanceOverviewV202509Response] = (
+    Operation(
+        id="analytics.get_shop_live_performance_overview_v202509",
+        method="GET",
+        path="/analytics/202509/shop_lives/overview_performance",
+        response=_t.GetShopLivePerformanceOverviewV202509Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopLivePerformanceOverviewV202509Params,
+    )
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202509: Operation[_t.GetShopLivePerformanceListV202509Page] = Operation(
+    id="analytics.get_shop_live_performance_list_v202509",
+    method="GET",
+    path="/analytics/202509/shop_lives/performance",
+    response=_t.GetShopLivePerformanceListV202509Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceListV202509Params,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509: Operation[_t.GetShopProductPerformanceListV202509Page] = (
+    Operation(
+        id="analytics.get_shop_product_performance_list_v202509",
+        method="GET",
+        path="/analytics/202509/shop_products/performance",
+        response=_t.GetShopProductPerformanceListV202509Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopProductPerformanceListV202509Params,
+        pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+    )
+)
 _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL: Operation[_t.GetShopProductPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_product_performance_detail",
     method="GET",
@@ -217,6 +381,27 @@ _GET_SHOP_SKU_PERFORMANCE_DETAIL: Operation[_t.GetShopSkuPerformanceDetailRespon
     retry_safe=True,
     params=_t.GetShopSkuPerformanceDetailParams,
     path_params=("sku_id",),
+)
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopVideoPerformanceOverviewV202509Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview_v202509",
+        method="GET",
+        path="/analytics/202509/shop_videos/overview_performance",
+        response=_t.GetShopVideoPerformanceOverviewV202509Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceOverviewV202509Params,
+    )
+)
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509: Operation[_t.GetShopVideoPerformanceListV202509Page] = Operation(
+    id="analytics.get_shop_video_performance_list_v202509",
+    method="GET",
+    path="/analytics/202509/shop_videos/performance",
+    response=_t.GetShopVideoPerformanceListV202509Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopVideoPerformanceListV202509Params,
+    pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS: Operation[_t.GetShopVideoPerformanceDetailsResponse] = Operation(
     id="analytics.get_shop_video_performance_details",
@@ -426,6 +611,13 @@ _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[_t.GetShopVideoPerformanceOvervi
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_LIVE_CORE_STATS,
+    _GET_GMV_TREND_PERFORMANCES,
+    _GET_INTERACTIVE_TREND_PERFORMANCES,
+    _GET_PRODUCT_STATS,
+    _GET_TRAFFIC_PERFORMANCES,
+    _GET_USER_PORTRAITS,
+    _GET_VIEW_TREND_PERFORMANCES,
     _GET_VIDEO_PERFORMANCES,
     _GET_SHOP_PERFORMANCE_V202405,
     _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
@@ -443,9 +635,19 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
     _GET_LIVE_ROOM_USER_PORTRAITS,
     _GET_LIVE_ROOM_VIEW_TRENDS,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+    _GET_SHOP_PERFORMANCE_V202509,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+    _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
     _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL,
     _GET_SHOP_SKU_PERFORMANCE_LIST,
     _GET_SHOP_SKU_PERFORMANCE_DETAIL,
+    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+    _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
     _GET_SHOP_VIDEO_PERFORMANCE_DETAILS,
     _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST,
     _GET_SHOP_PERFORMANCE_PER_HOUR,
@@ -473,6 +675,111 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AnalyticsResource(SyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
 
+    def get_live_core_stats(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveCoreStatsResponse:
+        """Get the core statistics of one LIVE room (viewers, sales, engagement).
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/core_stats`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_LIVE_CORE_STATS,
+            params={"live_room_id": live_room_id},
+        )
+
+    def get_gmv_trend_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetGmvTrendPerformancesResponse:
+        """Get how a LIVE room's GMV moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_GMV_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
+    def get_interactive_trend_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetInteractiveTrendPerformancesResponse:
+        """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_INTERACTIVE_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
+    def get_product_stats(
+        self,
+        live_room_id: str,
+    ) -> _t.GetProductStatsResponse:
+        """Get the sales statistics of each product shown in a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/product_stats`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+        )
+
+    def get_traffic_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetTrafficPerformancesResponse:
+        """Get where a LIVE room's viewers came from.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_TRAFFIC_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
+    def get_user_portraits(
+        self,
+        live_room_id: str,
+    ) -> _t.GetUserPortraitsResponse:
+        """Get the audience profile (age, gender, region) of a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+        )
+
+    def get_view_trend_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetViewTrendPerformancesResponse:
+        """Get how a LIVE room's viewer count moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_VIEW_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
     def get_video_performances(
         self,
         *,
@@ -494,21 +801,27 @@ class AnalyticsResource(SyncResource):
     def get_shop_performance_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
         )
@@ -516,21 +829,32 @@ class AnalyticsResource(SyncResource):
     def get_shop_product_performance_list_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
         )
@@ -539,41 +863,63 @@ class AnalyticsResource(SyncResource):
         self,
         product_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={
+                "product_id": product_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
         )
 
     def get_shop_sku_performance_list_v202406(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_id: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "product_id": product_id,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
         )
@@ -582,41 +928,58 @@ class AnalyticsResource(SyncResource):
         self,
         sku_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={
+                "sku_id": sku_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
         )
 
     def get_shop_video_performance_overview_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
         )
@@ -624,21 +987,34 @@ class AnalyticsResource(SyncResource):
     def get_shop_video_performance_list_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
         )
@@ -647,20 +1023,29 @@ class AnalyticsResource(SyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -668,20 +1053,34 @@ class AnalyticsResource(SyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -790,6 +1189,282 @@ class AnalyticsResource(SyncResource):
             params={"live_room_id": live_room_id},
         )
 
+    def get_shop_live_performance_overview_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        with_comparison: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewOldResponse:
+        """Get the shop's LIVE performance totals over a date range (the earlier POST form).
+
+        `POST /analytics/202503/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "with_comparison": with_comparison,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_live_performance_list_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListOldPage:
+        """List the shop's LIVE sessions with their performance (the earlier POST form).
+
+        `POST /analytics/202505/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_live_performance_overview_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202508Response:
+        """Get the shop's LIVE performance totals over a date range (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_live_performance_list_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202508Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_performance_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: str | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceV202509Response:
+        """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_PERFORMANCE_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_live_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202509Response:
+        """Get the shop's LIVE performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_live_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202509Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_product_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceListV202509Page:
+        """List the shop's products with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+        )
+
     def get_shop_product_performance_detail(
         self,
         product_id: str,
@@ -826,7 +1501,7 @@ class AnalyticsResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
-        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
@@ -881,6 +1556,74 @@ class AnalyticsResource(SyncResource):
                 "end_date_lt": end_date_lt,
                 "granularity": granularity,
                 "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_video_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
+        """Get the shop's video performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    def get_shop_video_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceListV202509Page:
+        """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
             },
             shop_cipher=shop_cipher,
         )
@@ -1075,14 +1818,14 @@ class AnalyticsResource(SyncResource):
         *,
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None = None,
         currency: str | None = None,
@@ -1451,6 +2194,111 @@ class AnalyticsResource(SyncResource):
 class AsyncAnalyticsResource(AsyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
 
+    async def get_live_core_stats(
+        self,
+        live_room_id: str,
+    ) -> _t.GetLiveCoreStatsResponse:
+        """Get the core statistics of one LIVE room (viewers, sales, engagement).
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/core_stats`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_LIVE_CORE_STATS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_gmv_trend_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetGmvTrendPerformancesResponse:
+        """Get how a LIVE room's GMV moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_GMV_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_interactive_trend_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetInteractiveTrendPerformancesResponse:
+        """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_INTERACTIVE_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_product_stats(
+        self,
+        live_room_id: str,
+    ) -> _t.GetProductStatsResponse:
+        """Get the sales statistics of each product shown in a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/product_stats`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_traffic_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetTrafficPerformancesResponse:
+        """Get where a LIVE room's viewers came from.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_TRAFFIC_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_user_portraits(
+        self,
+        live_room_id: str,
+    ) -> _t.GetUserPortraitsResponse:
+        """Get the audience profile (age, gender, region) of a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+        )
+
+    async def get_view_trend_performances(
+        self,
+        live_room_id: str,
+    ) -> _t.GetViewTrendPerformancesResponse:
+        """Get how a LIVE room's viewer count moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances`.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_VIEW_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+        )
+
     async def get_video_performances(
         self,
         *,
@@ -1472,21 +2320,27 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_performance_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
         )
@@ -1494,21 +2348,32 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_product_performance_list_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
         )
@@ -1517,41 +2382,63 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         product_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={
+                "product_id": product_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
         )
 
     async def get_shop_sku_performance_list_v202406(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_id: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "product_id": product_id,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
         )
@@ -1560,41 +2447,58 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         sku_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={
+                "sku_id": sku_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
         )
 
     async def get_shop_video_performance_overview_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
         )
@@ -1602,21 +2506,34 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_video_performance_list_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
         )
@@ -1625,20 +2542,29 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -1646,20 +2572,34 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
             shop_cipher=shop_cipher,
         )
 
@@ -1768,6 +2708,282 @@ class AsyncAnalyticsResource(AsyncResource):
             params={"live_room_id": live_room_id},
         )
 
+    async def get_shop_live_performance_overview_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        with_comparison: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewOldResponse:
+        """Get the shop's LIVE performance totals over a date range (the earlier POST form).
+
+        `POST /analytics/202503/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "with_comparison": with_comparison,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_list_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListOldPage:
+        """List the shop's LIVE sessions with their performance (the earlier POST form).
+
+        `POST /analytics/202505/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_overview_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202508Response:
+        """Get the shop's LIVE performance totals over a date range (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_list_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202508Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_performance_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: str | None = None,
+        currency: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceV202509Response:
+        """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PERFORMANCE_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202509Response:
+        """Get the shop's LIVE performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_live_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202509Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_product_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceListV202509Page:
+        """List the shop's products with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+        )
+
     async def get_shop_product_performance_detail(
         self,
         product_id: str,
@@ -1804,7 +3020,7 @@ class AsyncAnalyticsResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
-        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
@@ -1859,6 +3075,74 @@ class AsyncAnalyticsResource(AsyncResource):
                 "end_date_lt": end_date_lt,
                 "granularity": granularity,
                 "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
+        """Get the shop's video performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+        )
+
+    async def get_shop_video_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceListV202509Page:
+        """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
             },
             shop_cipher=shop_cipher,
         )
@@ -2053,14 +3337,14 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None = None,
         currency: str | None = None,
