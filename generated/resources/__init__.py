@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from .fbt import AsyncFbtResource, FbtResource
     from .finance import AsyncFinanceResource, FinanceResource
     from .fulfillment import AsyncFulfillmentResource, FulfillmentResource
+    from .gs_full_service_commodity import AsyncGsFullServiceCommodityResource, GsFullServiceCommodityResource
+    from .gs_full_service_inventory import AsyncGsFullServiceInventoryResource, GsFullServiceInventoryResource
+    from .gs_full_service_shipment import AsyncGsFullServiceShipmentResource, GsFullServiceShipmentResource
     from .logistics import AsyncLogisticsResource, LogisticsResource
     from .open import AsyncOpenResource, OpenResource
     from .order import AsyncOrderResource, OrderResource
@@ -49,6 +52,9 @@ DOMAINS: tuple[str, ...] = (
     "fbt",
     "finance",
     "fulfillment",
+    "gs_full_service_commodity",
+    "gs_full_service_inventory",
+    "gs_full_service_shipment",
     "logistics",
     "open",
     "order",
@@ -153,6 +159,27 @@ class SyncResources(SyncAPIClient):
         from .fulfillment import FulfillmentResource
 
         return FulfillmentResource(self)
+
+    @cached_property
+    def gs_full_service_commodity(self) -> GsFullServiceCommodityResource:
+        """Global Selling full-service products: categories, brands, attributes, media, creation and review status."""
+        from .gs_full_service_commodity import GsFullServiceCommodityResource
+
+        return GsFullServiceCommodityResource(self)
+
+    @cached_property
+    def gs_full_service_inventory(self) -> GsFullServiceInventoryResource:
+        """Global Selling full-service virtual stock of SKUs."""
+        from .gs_full_service_inventory import GsFullServiceInventoryResource
+
+        return GsFullServiceInventoryResource(self)
+
+    @cached_property
+    def gs_full_service_shipment(self) -> GsFullServiceShipmentResource:
+        """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns."""
+        from .gs_full_service_shipment import GsFullServiceShipmentResource
+
+        return GsFullServiceShipmentResource(self)
 
     @cached_property
     def logistics(self) -> LogisticsResource:
@@ -304,6 +331,27 @@ class AsyncResources(AsyncAPIClient):
         from .fulfillment import AsyncFulfillmentResource
 
         return AsyncFulfillmentResource(self)
+
+    @cached_property
+    def gs_full_service_commodity(self) -> AsyncGsFullServiceCommodityResource:
+        """Global Selling full-service products: categories, brands, attributes, media, creation and review status."""
+        from .gs_full_service_commodity import AsyncGsFullServiceCommodityResource
+
+        return AsyncGsFullServiceCommodityResource(self)
+
+    @cached_property
+    def gs_full_service_inventory(self) -> AsyncGsFullServiceInventoryResource:
+        """Global Selling full-service virtual stock of SKUs."""
+        from .gs_full_service_inventory import AsyncGsFullServiceInventoryResource
+
+        return AsyncGsFullServiceInventoryResource(self)
+
+    @cached_property
+    def gs_full_service_shipment(self) -> AsyncGsFullServiceShipmentResource:
+        """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns."""
+        from .gs_full_service_shipment import AsyncGsFullServiceShipmentResource
+
+        return AsyncGsFullServiceShipmentResource(self)
 
     @cached_property
     def logistics(self) -> AsyncLogisticsResource:
