@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .customer_engagement import AsyncCustomerEngagementResource, CustomerEngagementResource
     from .customer_service import AsyncCustomerServiceResource, CustomerServiceResource
     from .data_reconciliation import AsyncDataReconciliationResource, DataReconciliationResource
+    from .epharmacy import AsyncEpharmacyResource, EpharmacyResource
     from .event import AsyncEventResource, EventResource
     from .fbt import AsyncFbtResource, FbtResource
     from .finance import AsyncFinanceResource, FinanceResource
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .product import AsyncProductResource, ProductResource
     from .promotion import AsyncPromotionResource, PromotionResource
     from .return_refund import AsyncReturnRefundResource, ReturnRefundResource
+    from .review_rating import AsyncReviewRatingResource, ReviewRatingResource
     from .seller import AsyncSellerResource, SellerResource
     from .supply_chain import AsyncSupplyChainResource, SupplyChainResource
 
@@ -48,6 +50,7 @@ DOMAINS: tuple[str, ...] = (
     "customer_engagement",
     "customer_service",
     "data_reconciliation",
+    "epharmacy",
     "event",
     "fbt",
     "finance",
@@ -61,6 +64,7 @@ DOMAINS: tuple[str, ...] = (
     "product",
     "promotion",
     "return_refund",
+    "review_rating",
     "seller",
     "supply_chain",
 )
@@ -131,6 +135,13 @@ class SyncResources(SyncAPIClient):
         from .data_reconciliation import DataReconciliationResource
 
         return DataReconciliationResource(self)
+
+    @cached_property
+    def epharmacy(self) -> EpharmacyResource:
+        """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
+        from .epharmacy import EpharmacyResource
+
+        return EpharmacyResource(self)
 
     @cached_property
     def event(self) -> EventResource:
@@ -224,6 +235,13 @@ class SyncResources(SyncAPIClient):
         return ReturnRefundResource(self)
 
     @cached_property
+    def review_rating(self) -> ReviewRatingResource:
+        """Product reviews and ratings imported from other platforms, with their media."""
+        from .review_rating import ReviewRatingResource
+
+        return ReviewRatingResource(self)
+
+    @cached_property
     def seller(self) -> SellerResource:
         """The seller's shops and permissions."""
         from .seller import SellerResource
@@ -303,6 +321,13 @@ class AsyncResources(AsyncAPIClient):
         from .data_reconciliation import AsyncDataReconciliationResource
 
         return AsyncDataReconciliationResource(self)
+
+    @cached_property
+    def epharmacy(self) -> AsyncEpharmacyResource:
+        """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
+        from .epharmacy import AsyncEpharmacyResource
+
+        return AsyncEpharmacyResource(self)
 
     @cached_property
     def event(self) -> AsyncEventResource:
@@ -394,6 +419,13 @@ class AsyncResources(AsyncAPIClient):
         from .return_refund import AsyncReturnRefundResource
 
         return AsyncReturnRefundResource(self)
+
+    @cached_property
+    def review_rating(self) -> AsyncReviewRatingResource:
+        """Product reviews and ratings imported from other platforms, with their media."""
+        from .review_rating import AsyncReviewRatingResource
+
+        return AsyncReviewRatingResource(self)
 
     @cached_property
     def seller(self) -> AsyncSellerResource:
