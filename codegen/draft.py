@@ -246,7 +246,8 @@ class Drafter:
     def __init__(self, ref: Reference) -> None:
         self.ref = ref
         self.ops, self.models, self.peer = ref.ops, ref.models, ref.peer
-        self.rejected: list[str] = []
+        self.rejected: list[str] = []  # fields whose listed values are not wire values
+        self.newer: list[str] = []  # fields TikTok's OpenAPI document has and its page lacks
 
     def _scalar(self, name: str, ref_type: str, peer_type: str | None) -> str:
         if ref_type in ("string", "date", "date-time"):
@@ -316,6 +317,8 @@ class Drafter:
         out = []
         for name in names:
             fd, fo, fs = d.get(name), o.get(name), s.get(name)
+            if docs and fd is None and fo is not None:
+                self.newer.append(f"{where}.{name}")
             top = fd or fo or fs
             assert top is not None
             node: dict[str, Any] = {"name": name, "type": top["type"], "items": top.get("items")}
@@ -324,7 +327,7 @@ class Drafter:
             else:
                 node["required"] = bool(fs and fs.get("required"))
             values = (fo or {}).get("values")
-            if values and not _values_ok(values):
+            if values and (not _values_ok(values) or top["type"] == "boolean"):
                 self.rejected.append(f"{where}.{name}")
                 values = None
             values = values or (fs or {}).get("values")
@@ -438,7 +441,7 @@ class Drafter:
             if t in ("any", "object"):
                 t = "string"
             spec: dict[str, Any] = {"type": f"list<{t}>" if is_list else t}
-            if fo.get("values") and not _values_ok(fo["values"]):
+            if fo.get("values") and (not _values_ok(fo["values"]) or t == "boolean"):
                 self.rejected.append(f"query.{name}")
             elif fo.get("values") and t in ("string", "integer"):
                 values = [str(v) for v in fo["values"]] if t == "string" else fo["values"]
@@ -455,10 +458,16 @@ class Drafter:
         """The entry of one operation, its body and response trees, and its multipart form."""
         page, oa, op = self.ref.docs.get(key), self.ref.openapi.get(key), self.ref.sdk.get(key)
         self.rejected = []
+        self.newer = []
         method, path = key
         version = path.split("/")[2]
         name = api_name(op) if op else (oa or {}).get("name") or UNNAMED[key]
-        name = re.sub(r"[^A-Za-z0-9]", "", name)  # GetDelivery-OrderPrintDocument
+        clean = re.sub(r"[^A-Za-z0-9]", "", name)  # GetDelivery-OrderPrintDocument
+        if clean != name:
+            entry_deviations = [{"what": "name", "reason": f"{name!r} is not an API name: written {clean}."}]
+        else:
+            entry_deviations = []
+        name = clean
         entry: dict[str, Any] = {
             "name": name,
             "version": version,
@@ -466,6 +475,10 @@ class Drafter:
             "path": path,
             "summary": "TODO",
         }
+        if entry_deviations:
+            entry["deviations"] = entry_deviations
+        if oa is not None:
+            entry["_openapi_name"] = oa["name"]
         if page is not None:
             entry["shop_cipher"] = page["shop_cipher"]
         elif oa is not None:
@@ -479,6 +492,11 @@ class Drafter:
         placeholders = re.findall(r"\{([a-z0-9_]+)\}", path)
         if placeholders:
             entry["path_params"] = {p: {"type": "string", "required": True} for p in placeholders}
+            for p in placeholders:
+                if page is not None and p not in page["path_params"]:
+                    entry.setdefault("deviations", []).append(
+                        {"what": f"path.{p}", "reason": "The path names it; TikTok's page does not list it."}
+                    )
         entry.update(DEFAULTS.get(key, {}))
         typed = page is not None or oa is not None or (op is not None and op["models_file"] is not None)
         if not typed:
@@ -523,11 +541,17 @@ class Drafter:
                 fields = [
                     {"name": f["name"], "type": f["type"], "required": f["required"]} for f in page["body"]
                 ]
-                for f in (oa or {}).get("form") or []:
+                listed = {f["name"]: f for f in (oa or {}).get("form") or []}
+                for x in fields:
+                    if listed.get(x["name"], {}).get("values"):
+                        x["values"] = listed[x["name"]]["values"]
+                for f in listed.values():
                     if f["name"] not in {x["name"] for x in fields}:
                         fields.append({"name": f["name"], "type": f.get("format") or f["type"]})
             elif oa is not None and oa.get("form"):
                 sdk_req = {f["name"]: f.get("required") for f in (op or {}).get("form") or []}
+                for f in src.get((op or {}).get("body_model") or "", {}).get("fields", []):
+                    sdk_req.setdefault(f["name"], f.get("required"))
                 fields = [
                     {
                         "name": f["name"],
@@ -550,7 +574,7 @@ class Drafter:
                     form[f["name"]] = {"type": "string", "enum": [str(v) for v in f["values"]]}
                 else:
                     form[f["name"]] = {"type": "string" if t == "any" else t}
-                if f.get("required") or t == "file":
+                if f.get("required") or (t == "file" and f.get("required") is None):
                     form[f["name"]]["required"] = True
         else:
             sdk_body = None
@@ -563,7 +587,7 @@ class Drafter:
                 tree = []
             else:
                 tree = self.merge(docs_body, oa_body, sdk_body, "body")
-            if tree:
+            if tree or (sdk_body is not None and page is None and oa is None):
                 body = self.node(tree, "request")
         sdk_resp = None
         if op is not None and op.get("response_model") and src:
@@ -580,12 +604,19 @@ class Drafter:
         docs_resp = page["response_data"] if page is not None else None
         oa_resp = oa["response_data"] if oa is not None else None
         tree = self.merge(docs_resp, oa_resp, sdk_resp, "response")
+        for newer in self.newer:
+            entry.setdefault("deviations", []).append(
+                {
+                    "what": newer,
+                    "reason": "In TikTok's OpenAPI document (2026), newer than its page: kept.",
+                }
+            )
         for bad in self.rejected:
             entry.setdefault("deviations", []).append(
                 {
-                    "what": f"{bad}.enum",
+                    "what": f"{bad}:enum",
                     "reason": "The values TikTok's document lists here are words of its prose "
-                    "(e.g. US / Other, The), not wire values: not used as an enum.",
+                    "(US / Other, The) or a boolean's spellings, not wire values: no enum.",
                 }
             )
         for bad in _prune(tree, "response"):
@@ -770,6 +801,7 @@ def draft_domain(d: Drafter, domain: str, existing: dict[str, Any] | None) -> st
     old_models = (existing or {}).get("models", {})
     for e in entries:
         old = old_ops.get((e["method"], e["path"]))
+        theirs = e.pop("_openapi_name", None)
         if old:
             e["name"] = old.get("name", e["name"])
             drafted_deviations = e.get("deviations") or []
@@ -784,6 +816,15 @@ def draft_domain(d: Drafter, domain: str, existing: dict[str, Any] | None) -> st
                 e["shop_cipher"] = old["shop_cipher"]
         elif e["shop_cipher"] == "optional" and not OPTIONAL_SHOP_CIPHER:
             e["shop_cipher"] = True
+        named = any(x["what"] == "name" for x in e.get("deviations") or [])
+        if theirs and snake_case(theirs) != snake_case(e["name"]) and not named:
+            e.setdefault("deviations", []).append(
+                {
+                    "what": "name",
+                    "reason": f"TikTok's document calls it {theirs}; the method keeps the name "
+                    f"users call ({snake_case(e['name'])}).",
+                }
+            )
     keep_plain_names(entries, old_ops)
     pynames = python_names(entries)
     users: dict[tuple[str, str], set[str]] = {}

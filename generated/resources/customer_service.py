@@ -136,6 +136,7 @@ _END_SESSION: Operation[ResponseModel] = Operation(
         "conversation_id",
         "session_id",
     ),
+    body=_t.EndSessionRequest,
 )
 _SEND_MESSAGE: Operation[_t.SendMessageResponse] = Operation(
     id="customer_service.send_message",
@@ -450,6 +451,7 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _END_SESSION,
             params={"conversation_id": conversation_id, "session_id": session_id},
+            body={},
             shop_cipher=shop_cipher,
         )
 
@@ -768,6 +770,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _END_SESSION,
             params={"conversation_id": conversation_id, "session_id": session_id},
+            body={},
             shop_cipher=shop_cipher,
         )
 

@@ -854,6 +854,7 @@ _CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
+    body=_t.CreateGpaUpgradeTaskRequest,
 )
 _LIST_PRODUCT_SKPP_STATUSES: Operation[_t.ListProductSkppStatusesResponse] = Operation(
     id="product.list_product_skpp_statuses",
@@ -1660,7 +1661,10 @@ class ProductResource(SyncResource):
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
@@ -3470,6 +3474,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
+            body={},
         )
 
     def list_product_skpp_statuses(
@@ -4323,7 +4328,10 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
@@ -6133,6 +6141,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
+            body={},
         )
 
     async def list_product_skpp_statuses(

@@ -700,10 +700,10 @@ class ReturnRefundResource(SyncResource):
         self,
         *,
         return_ids: Sequence[str],
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        tracking_number: str | None = None,
-        return_provider_id: str | None = None,
+        tracking_number: str,
+        return_provider_id: str,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
@@ -1595,10 +1595,10 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         *,
         return_ids: Sequence[str],
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        tracking_number: str | None = None,
-        return_provider_id: str | None = None,
+        tracking_number: str,
+        return_provider_id: str,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.

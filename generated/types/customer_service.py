@@ -28,6 +28,10 @@ class EndSessionParams(RequestModel):
     session_id: Annotated[str, Field(min_length=1)]
 
 
+class EndSessionRequest(RequestModel):
+    pass
+
+
 class GetAgentSettingsParams(RequestModel):
     """
     Path and query arguments of `get_agent_settings`.

@@ -212,6 +212,10 @@ class CreateCustomBrandsResponse(ResponseModel):
     id: str | None = None
 
 
+class CreateGpaUpgradeTaskRequest(RequestModel):
+    pass
+
+
 class CreateImageTranslationTasksParams(RequestModel):
     """
     Path and query arguments of `create_image_translation_tasks`.
@@ -2374,7 +2378,12 @@ class UploadProductImageForm(RequestModel):
     """
 
     data: Any
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None
+    ) = None
 
 
 class UploadProductImageResponse(ResponseModel):

@@ -737,10 +737,10 @@ class UploadReturnShippingInformationForm(RequestModel):
     Multipart fields of `upload_return_shipping_information`.
     """
 
-    tracking_number: str | None = None
-    return_provider_id: str | None = None
-    return_shipping_label: Any
-    return_qr_code: Any
+    tracking_number: str
+    return_provider_id: str
+    return_shipping_label: Any | None = None
+    return_qr_code: Any | None = None
 
 
 class UploadReturnShippingInformationParams(RequestModel):
