@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
 
-__all__ = ["OPERATIONS", "AffiliatePartnerResource", "AsyncAffiliatePartnerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliatePartnerResource",
+    "AffiliatePartnerResourceWithRawResponse",
+    "AsyncAffiliatePartnerResource",
+    "AsyncAffiliatePartnerResourceWithRawResponse",
+]
 
 _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignListPage] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_list",
@@ -308,6 +317,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliatePartnerResource(SyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliatePartnerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliatePartnerResourceWithRawResponse(self)
+
     def get_affiliate_partner_campaign_list(
         self,
         *,
@@ -317,11 +332,17 @@ class AffiliatePartnerResource(SyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
         `GET /affiliate_partner/202405/campaigns`.
         Returns one page; `page.auto_paging_iter()` yields the `campaigns` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -335,6 +356,7 @@ class AffiliatePartnerResource(SyncResource):
                 "type": type,
                 "query_type_filter": query_type_filter,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_affiliate_partner_campaign(
@@ -351,10 +373,16 @@ class AffiliatePartnerResource(SyncResource):
         registration_start_time: int | datetime,
         target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
         `POST /affiliate_partner/202405/campaigns`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -373,6 +401,7 @@ class AffiliatePartnerResource(SyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_partner_campaign_detail(
@@ -380,16 +409,23 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_affiliate_partner_campaign(
@@ -407,10 +443,16 @@ class AffiliatePartnerResource(SyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -429,6 +471,7 @@ class AffiliatePartnerResource(SyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_partner_campaign_product_list(
@@ -443,11 +486,17 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -464,6 +513,7 @@ class AffiliatePartnerResource(SyncResource):
                 "shop_name": shop_name,
                 "category_id": category_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_partner_campaign_product_link(
@@ -473,10 +523,16 @@ class AffiliatePartnerResource(SyncResource):
         *,
         category_asset_cipher: str,
         creator_commission_rate: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -488,6 +544,7 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"creator_commission_rate": creator_commission_rate},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def review_affiliate_partner_campaign_product(
@@ -506,10 +563,16 @@ class AffiliatePartnerResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -521,6 +584,7 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"reject_reasons": reject_reasons, "review_result": review_result},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def publish_affiliate_partner_campaign(
@@ -528,16 +592,23 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_tap_affiliate_orders_v202411(
@@ -549,11 +620,17 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
         `POST /affiliate_partner/202411/orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -569,6 +646,7 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_fulfillment_status_list(
@@ -577,17 +655,24 @@ class AffiliatePartnerResource(SyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
         Returns one page; `page.auto_paging_iter()` yields the `campaign_product_statistics` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_content_statistics_v202501(
@@ -598,10 +683,16 @@ class AffiliatePartnerResource(SyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -614,6 +705,7 @@ class AffiliatePartnerResource(SyncResource):
                 "affiliate_product_id": affiliate_product_id,
                 "content_type": content_type,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_sample_status_v202501(
@@ -621,16 +713,24 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_fulfillment_status_info(
@@ -640,11 +740,17 @@ class AffiliatePartnerResource(SyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -656,6 +762,7 @@ class AffiliatePartnerResource(SyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cap_affiliate_orders_v202504(
@@ -669,11 +776,17 @@ class AffiliatePartnerResource(SyncResource):
         order_id: str | None = None,
         order_status: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -691,6 +804,7 @@ class AffiliatePartnerResource(SyncResource):
                 "order_status": order_status,
                 "product_id": product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partner_generate_multi_affiliate_campaign_product_link(
@@ -699,10 +813,16 @@ class AffiliatePartnerResource(SyncResource):
         *,
         category_asset_cipher: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
         `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -710,6 +830,7 @@ class AffiliatePartnerResource(SyncResource):
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_content_statistics(
@@ -721,10 +842,16 @@ class AffiliatePartnerResource(SyncResource):
         affiliate_product_id: str,
         category_asset_cipher: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -738,6 +865,7 @@ class AffiliatePartnerResource(SyncResource):
                 "content_type": content_type,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_affiliate_campaign_creator_product_sample_status(
@@ -747,10 +875,16 @@ class AffiliatePartnerResource(SyncResource):
         creator_temp_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -762,6 +896,7 @@ class AffiliatePartnerResource(SyncResource):
                 "creator_temp_id": creator_temp_id,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_performance_for_campaign_product(
@@ -772,11 +907,17 @@ class AffiliatePartnerResource(SyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -789,6 +930,7 @@ class AffiliatePartnerResource(SyncResource):
                 "page_token": page_token,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cap_affiliate_orders(
@@ -802,11 +944,17 @@ class AffiliatePartnerResource(SyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
         `POST /affiliate_partner/202603/cap_order/search`.
         Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -824,6 +972,7 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_tap_affiliate_orders(
@@ -835,11 +984,17 @@ class AffiliatePartnerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
         `POST /affiliate_partner/202603/orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -855,11 +1010,74 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_lt": create_time_lt,
                 "campaign_id": campaign_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliatePartnerResourceWithRawResponse:
+    """`client.affiliate_partner.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliatePartnerResource) -> None:
+        self.get_affiliate_partner_campaign_list = to_raw_response(
+            resource.get_affiliate_partner_campaign_list
+        )
+        self.create_affiliate_partner_campaign = to_raw_response(resource.create_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_detail = to_raw_response(
+            resource.get_affiliate_partner_campaign_detail
+        )
+        self.edit_affiliate_partner_campaign = to_raw_response(resource.edit_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_product_list = to_raw_response(
+            resource.get_affiliate_partner_campaign_product_list
+        )
+        self.generate_affiliate_partner_campaign_product_link = to_raw_response(
+            resource.generate_affiliate_partner_campaign_product_link
+        )
+        self.review_affiliate_partner_campaign_product = to_raw_response(
+            resource.review_affiliate_partner_campaign_product
+        )
+        self.publish_affiliate_partner_campaign = to_raw_response(resource.publish_affiliate_partner_campaign)
+        self.search_tap_affiliate_orders_v202411 = to_raw_response(
+            resource.search_tap_affiliate_orders_v202411
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_list = to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_list
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202501 = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics_v202501
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202501 = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status_v202501
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_info = to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_info
+        )
+        self.search_cap_affiliate_orders_v202504 = to_raw_response(
+            resource.search_cap_affiliate_orders_v202504
+        )
+        self.partner_generate_multi_affiliate_campaign_product_link = to_raw_response(
+            resource.partner_generate_multi_affiliate_campaign_product_link
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_sample_status = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_creator_performance_for_campaign_product = to_raw_response(
+            resource.get_creator_performance_for_campaign_product
+        )
+        self.search_cap_affiliate_orders = to_raw_response(resource.search_cap_affiliate_orders)
+        self.search_tap_affiliate_orders = to_raw_response(resource.search_tap_affiliate_orders)
 
 
 class AsyncAffiliatePartnerResource(AsyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliatePartnerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliatePartnerResourceWithRawResponse(self)
 
     async def get_affiliate_partner_campaign_list(
         self,
@@ -870,11 +1088,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
         `GET /affiliate_partner/202405/campaigns`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaigns` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -888,6 +1112,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "type": type,
                 "query_type_filter": query_type_filter,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_affiliate_partner_campaign(
@@ -904,10 +1129,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         registration_start_time: int | datetime,
         target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
         `POST /affiliate_partner/202405/campaigns`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -926,6 +1157,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_partner_campaign_detail(
@@ -933,16 +1165,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_affiliate_partner_campaign(
@@ -960,10 +1199,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -982,6 +1227,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_partner_campaign_product_list(
@@ -996,11 +1242,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
         `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1017,6 +1269,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "shop_name": shop_name,
                 "category_id": category_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_partner_campaign_product_link(
@@ -1026,10 +1279,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         category_asset_cipher: str,
         creator_commission_rate: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1041,6 +1300,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"creator_commission_rate": creator_commission_rate},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def review_affiliate_partner_campaign_product(
@@ -1059,10 +1319,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1074,6 +1340,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"reject_reasons": reject_reasons, "review_result": review_result},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def publish_affiliate_partner_campaign(
@@ -1081,16 +1348,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
         `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_tap_affiliate_orders_v202411(
@@ -1102,11 +1376,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
         `POST /affiliate_partner/202411/orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1122,6 +1402,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_fulfillment_status_list(
@@ -1130,17 +1411,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaign_product_statistics` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_content_statistics_v202501(
@@ -1151,10 +1439,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1167,6 +1461,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "affiliate_product_id": affiliate_product_id,
                 "content_type": content_type,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_sample_status_v202501(
@@ -1174,16 +1469,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_fulfillment_status_info(
@@ -1193,11 +1496,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1209,6 +1518,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cap_affiliate_orders_v202504(
@@ -1222,11 +1532,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         order_id: str | None = None,
         order_status: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1244,6 +1560,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "order_status": order_status,
                 "product_id": product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partner_generate_multi_affiliate_campaign_product_link(
@@ -1252,10 +1569,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         category_asset_cipher: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
         `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1263,6 +1586,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_content_statistics(
@@ -1274,10 +1598,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         affiliate_product_id: str,
         category_asset_cipher: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1291,6 +1621,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "content_type": content_type,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_affiliate_campaign_creator_product_sample_status(
@@ -1300,10 +1631,16 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         creator_temp_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1315,6 +1652,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "creator_temp_id": creator_temp_id,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_performance_for_campaign_product(
@@ -1325,11 +1663,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
         `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1342,6 +1686,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "page_token": page_token,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cap_affiliate_orders(
@@ -1355,11 +1700,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
         `POST /affiliate_partner/202603/cap_order/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1377,6 +1728,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_tap_affiliate_orders(
@@ -1388,11 +1740,17 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
         `POST /affiliate_partner/202603/orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1408,4 +1766,65 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_lt": create_time_lt,
                 "campaign_id": campaign_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAffiliatePartnerResourceWithRawResponse:
+    """`client.affiliate_partner.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliatePartnerResource) -> None:
+        self.get_affiliate_partner_campaign_list = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_list
+        )
+        self.create_affiliate_partner_campaign = async_to_raw_response(
+            resource.create_affiliate_partner_campaign
+        )
+        self.get_affiliate_partner_campaign_detail = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_detail
+        )
+        self.edit_affiliate_partner_campaign = async_to_raw_response(resource.edit_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_product_list = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_product_list
+        )
+        self.generate_affiliate_partner_campaign_product_link = async_to_raw_response(
+            resource.generate_affiliate_partner_campaign_product_link
+        )
+        self.review_affiliate_partner_campaign_product = async_to_raw_response(
+            resource.review_affiliate_partner_campaign_product
+        )
+        self.publish_affiliate_partner_campaign = async_to_raw_response(
+            resource.publish_affiliate_partner_campaign
+        )
+        self.search_tap_affiliate_orders_v202411 = async_to_raw_response(
+            resource.search_tap_affiliate_orders_v202411
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_list = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_list
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202501 = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics_v202501
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202501 = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status_v202501
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_info = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_info
+        )
+        self.search_cap_affiliate_orders_v202504 = async_to_raw_response(
+            resource.search_cap_affiliate_orders_v202504
+        )
+        self.partner_generate_multi_affiliate_campaign_product_link = async_to_raw_response(
+            resource.partner_generate_multi_affiliate_campaign_product_link
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_sample_status = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_creator_performance_for_campaign_product = async_to_raw_response(
+            resource.get_creator_performance_for_campaign_product
+        )
+        self.search_cap_affiliate_orders = async_to_raw_response(resource.search_cap_affiliate_orders)
+        self.search_tap_affiliate_orders = async_to_raw_response(resource.search_tap_affiliate_orders)

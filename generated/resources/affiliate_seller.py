@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_seller as _t
 
-__all__ = ["OPERATIONS", "AffiliateSellerResource", "AsyncAffiliateSellerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateSellerResource",
+    "AffiliateSellerResourceWithRawResponse",
+    "AsyncAffiliateSellerResource",
+    "AsyncAffiliateSellerResourceWithRawResponse",
+]
 
 _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_settings",
@@ -810,17 +819,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateSellerResource(SyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateSellerResourceWithRawResponse(self)
+
     def edit_open_collaboration_settings(
         self,
         *,
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
         `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -828,6 +849,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_open_collaboration_v202405(
@@ -836,11 +858,17 @@ class AffiliateSellerResource(SyncResource):
         commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
         `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -852,6 +880,7 @@ class AffiliateSellerResource(SyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_affiliate_open_collaboration_product(
@@ -872,12 +901,18 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -896,6 +931,7 @@ class AffiliateSellerResource(SyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_creator_from_open_collaboration(
@@ -904,11 +940,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -917,6 +959,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_seller_affiliate_orders_v202405(
@@ -925,12 +968,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         version: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -938,17 +987,24 @@ class AffiliateSellerResource(SyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -956,6 +1012,7 @@ class AffiliateSellerResource(SyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_target_collaboration_v202405(
@@ -971,11 +1028,17 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
         `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -991,6 +1054,7 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace_v202406(
@@ -1005,12 +1069,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1025,17 +1095,24 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1043,33 +1120,47 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
         `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_open_collaboration(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1077,6 +1168,7 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_open_collaboration_v202409(
@@ -1089,12 +1181,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1112,6 +1210,7 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications_v202409(
@@ -1126,12 +1225,18 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1148,6 +1253,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications_fulfillments(
@@ -1155,11 +1261,17 @@ class AffiliateSellerResource(SyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1168,6 +1280,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_review_sample_applications_v202409(
@@ -1176,11 +1289,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1189,6 +1308,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_target_collaborations_v202409(
@@ -1203,12 +1323,18 @@ class AffiliateSellerResource(SyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1223,17 +1349,24 @@ class AffiliateSellerResource(SyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_target_collaboration(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1241,17 +1374,24 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1259,6 +1399,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_target_collaboration_v202409(
@@ -1274,11 +1415,17 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1294,17 +1441,24 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_sample_rules(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1312,6 +1466,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_open_collaboration_sample_rule(
@@ -1319,11 +1474,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1331,6 +1492,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_seller_affiliate_orders(
@@ -1342,12 +1504,18 @@ class AffiliateSellerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1364,6 +1532,7 @@ class AffiliateSellerResource(SyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_messageinthe_conversation(
@@ -1372,12 +1541,18 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1385,6 +1560,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_list_v202412(
@@ -1395,12 +1571,18 @@ class AffiliateSellerResource(SyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1414,6 +1596,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_conversationwithcreator(
@@ -1421,11 +1604,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
         `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1433,22 +1622,30 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_newest_conversation_messages(
@@ -1456,6 +1653,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
@@ -1463,16 +1665,18 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_NEWEST_CONVERSATION_MESSAGES,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_im_message(
@@ -1489,11 +1693,17 @@ class AffiliateSellerResource(SyncResource):
             "TARGET_COLLABORATION_CARD",
             "TEXT",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1502,17 +1712,24 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_conversation_read(
         self,
         *,
         conversation_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
         `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1520,6 +1737,7 @@ class AffiliateSellerResource(SyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_open_collaboration(
@@ -1527,11 +1745,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         commission_rate: int,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
         `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1539,6 +1763,7 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_creator_content_detail(
@@ -1547,12 +1772,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1560,6 +1791,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_open_collaboration(
@@ -1572,12 +1804,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1595,17 +1833,24 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1613,6 +1858,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_list(
@@ -1622,12 +1868,18 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1640,6 +1892,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace(
@@ -1654,12 +1907,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1674,17 +1933,24 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1692,6 +1958,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications(
@@ -1706,12 +1973,18 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1728,6 +2001,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_review_sample_applications(
@@ -1736,11 +2010,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1749,6 +2029,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_or_create_creator_conversation(
@@ -1756,11 +2037,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
         `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1768,6 +2055,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace_v202508(
@@ -1793,12 +2081,18 @@ class AffiliateSellerResource(SyncResource):
         content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
 
         `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1817,17 +2111,24 @@ class AffiliateSellerResource(SyncResource):
                 "content_performance": content_performance,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202508(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
         """Get one marketplace creator's profile and performance (the 202508 shape).
 
         `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1835,6 +2136,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_creator_content_details(
@@ -1843,12 +2145,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1856,6 +2164,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_creator_from_open_collaboration_product(
@@ -1864,11 +2173,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1877,6 +2192,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_sample_applications(
@@ -1908,12 +2224,18 @@ class AffiliateSellerResource(SyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1930,6 +2252,7 @@ class AffiliateSellerResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_target_collaboration(
@@ -1942,11 +2265,17 @@ class AffiliateSellerResource(SyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
         `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1962,6 +2291,7 @@ class AffiliateSellerResource(SyncResource):
                 "message": message,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_target_collaborations(
@@ -1974,12 +2304,18 @@ class AffiliateSellerResource(SyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1994,17 +2330,24 @@ class AffiliateSellerResource(SyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2012,6 +2355,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_target_collaboration(
@@ -2024,11 +2368,17 @@ class AffiliateSellerResource(SyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2044,6 +2394,7 @@ class AffiliateSellerResource(SyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_target_collaboration_link(
@@ -2051,11 +2402,17 @@ class AffiliateSellerResource(SyncResource):
         target_collaboration_id: str,
         *,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2066,23 +2423,31 @@ class AffiliateSellerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_message_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
         `POST /affiliate_seller/202511/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_get_sample_request_deeplink(
@@ -2093,11 +2458,17 @@ class AffiliateSellerResource(SyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
         `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2111,22 +2482,30 @@ class AffiliateSellerResource(SyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_seller_search_creator_marketplace_advanced_filters(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
         """List the advanced filters the creator-marketplace search accepts.
 
         `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_compass_offline_export_task(
@@ -2136,11 +2515,17 @@ class AffiliateSellerResource(SyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
         `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2153,17 +2538,24 @@ class AffiliateSellerResource(SyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_compass_task_list(
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
         `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2171,17 +2563,24 @@ class AffiliateSellerResource(SyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def download_compass_task_file(
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2189,6 +2588,7 @@ class AffiliateSellerResource(SyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_target_collaboration_conflicts(
@@ -2196,11 +2596,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2208,6 +2614,7 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def resolve_target_collaboration_conflicts(
@@ -2216,11 +2623,17 @@ class AffiliateSellerResource(SyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2228,38 +2641,53 @@ class AffiliateSellerResource(SyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
         `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
         `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_conversation_status(
@@ -2267,11 +2695,17 @@ class AffiliateSellerResource(SyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2280,6 +2714,7 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_weekly_creator_outreach_records(
@@ -2287,11 +2722,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
         `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2299,6 +2740,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creators_in_creator_marketplace(
@@ -2325,12 +2767,18 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2350,6 +2798,7 @@ class AffiliateSellerResource(SyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_marketplace_advanced_search_filters(
@@ -2357,11 +2806,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2369,6 +2824,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance(
@@ -2385,11 +2841,17 @@ class AffiliateSellerResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2397,18 +2859,25 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_message_image_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
         `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2416,6 +2885,7 @@ class AffiliateSellerResource(SyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_creator_promotion_details_in_target_collaboration(
@@ -2429,11 +2899,17 @@ class AffiliateSellerResource(SyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2448,17 +2924,24 @@ class AffiliateSellerResource(SyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_creator_outreach_eligibility(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
         `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2466,11 +2949,153 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = to_raw_response(resource.edit_open_collaboration_settings)
+        self.create_open_collaboration_v202405 = to_raw_response(resource.create_open_collaboration_v202405)
+        self.seller_search_affiliate_open_collaboration_product = to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = to_raw_response(resource.search_open_collaboration_v202409)
+        self.seller_search_sample_applications_v202409 = to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = to_raw_response(resource.search_seller_affiliate_orders)
+        self.get_messageinthe_conversation = to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = to_raw_response(resource.get_latest_unread_messages)
+        self.get_newest_conversation_messages = to_raw_response(resource.get_newest_conversation_messages)
+        self.send_im_message = to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = to_raw_response(resource.create_open_collaboration)
+        self.get_open_collaboration_creator_content_detail = to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = to_raw_response(resource.search_open_collaboration)
+        self.query_target_collaboration_detail_v202412 = to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = to_raw_response(resource.get_conversation_list)
+        self.seller_search_creatoron_marketplace = to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.get_marketplace_creator_performance_v202505 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = to_raw_response(resource.seller_search_sample_applications)
+        self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
+        self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.seller_search_creatoron_marketplace_v202508 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
+        self.get_open_collaboration_creator_content_details = to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = to_raw_response(resource.create_target_collaboration)
+        self.search_target_collaborations = to_raw_response(resource.search_target_collaborations)
+        self.query_target_collaboration_detail = to_raw_response(resource.query_target_collaboration_detail)
+        self.update_target_collaboration = to_raw_response(resource.update_target_collaboration)
+        self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
+        self.upload_message_image = to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.get_seller_search_creator_marketplace_advanced_filters = to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
+        )
+        self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
+        self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = to_raw_response(resource.get_weekly_creator_outreach_quota)
+        self.get_inbox_category_counts = to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.upload_message_image_v2 = to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility = to_raw_response(resource.check_creator_outreach_eligibility)
 
 
 class AsyncAffiliateSellerResource(AsyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateSellerResourceWithRawResponse(self)
 
     async def edit_open_collaboration_settings(
         self,
@@ -2478,11 +3103,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
         `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2490,6 +3121,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_open_collaboration_v202405(
@@ -2498,11 +3130,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
         `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2514,6 +3152,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_affiliate_open_collaboration_product(
@@ -2534,12 +3173,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2558,6 +3203,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_creator_from_open_collaboration(
@@ -2566,11 +3212,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2579,6 +3231,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_seller_affiliate_orders_v202405(
@@ -2587,12 +3240,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         version: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2600,17 +3259,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2618,6 +3284,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_target_collaboration_v202405(
@@ -2633,11 +3300,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
         `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2653,6 +3326,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace_v202406(
@@ -2667,12 +3341,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2687,17 +3367,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2705,33 +3392,47 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
         `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_open_collaboration(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2739,6 +3440,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_open_collaboration_v202409(
@@ -2751,12 +3453,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2774,6 +3482,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications_v202409(
@@ -2788,12 +3497,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2810,6 +3525,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications_fulfillments(
@@ -2817,11 +3533,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2830,6 +3552,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_review_sample_applications_v202409(
@@ -2838,11 +3561,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2851,6 +3580,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_target_collaborations_v202409(
@@ -2865,12 +3595,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2885,17 +3621,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_target_collaboration(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2903,17 +3646,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2921,6 +3671,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_target_collaboration_v202409(
@@ -2936,11 +3687,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2956,17 +3713,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_sample_rules(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2974,6 +3738,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_open_collaboration_sample_rule(
@@ -2981,11 +3746,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2993,6 +3764,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_seller_affiliate_orders(
@@ -3004,12 +3776,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3026,6 +3804,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_messageinthe_conversation(
@@ -3034,12 +3813,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3047,6 +3832,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_list_v202412(
@@ -3057,12 +3843,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3076,6 +3868,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_conversationwithcreator(
@@ -3083,11 +3876,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
         `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3095,22 +3894,30 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_newest_conversation_messages(
@@ -3118,6 +3925,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
@@ -3125,16 +3937,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_NEWEST_CONVERSATION_MESSAGES,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_im_message(
@@ -3151,11 +3965,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "TARGET_COLLABORATION_CARD",
             "TEXT",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3164,17 +3984,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_conversation_read(
         self,
         *,
         conversation_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
         `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3182,6 +4009,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_open_collaboration(
@@ -3189,11 +4017,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         commission_rate: int,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
         `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3201,6 +4035,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_creator_content_detail(
@@ -3209,12 +4044,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3222,6 +4063,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_open_collaboration(
@@ -3234,12 +4076,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3257,17 +4105,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3275,6 +4130,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_list(
@@ -3284,12 +4140,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3302,6 +4164,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace(
@@ -3316,12 +4179,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3336,17 +4205,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3354,6 +4230,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications(
@@ -3368,12 +4245,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3390,6 +4273,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_review_sample_applications(
@@ -3398,11 +4282,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3411,6 +4301,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_or_create_creator_conversation(
@@ -3418,11 +4309,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
         `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3430,6 +4327,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace_v202508(
@@ -3455,12 +4353,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
 
         `POST /affiliate_seller/202508/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3479,17 +4383,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "content_performance": content_performance,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202508(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
         """Get one marketplace creator's profile and performance (the 202508 shape).
 
         `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3497,6 +4408,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_creator_content_details(
@@ -3505,12 +4417,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3518,6 +4436,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_creator_from_open_collaboration_product(
@@ -3526,11 +4445,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3539,6 +4464,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_sample_applications(
@@ -3570,12 +4496,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3592,6 +4524,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_target_collaboration(
@@ -3604,11 +4537,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
         `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3624,6 +4563,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "message": message,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_target_collaborations(
@@ -3636,12 +4576,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3656,17 +4602,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3674,6 +4627,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_target_collaboration(
@@ -3686,11 +4640,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3706,6 +4666,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_target_collaboration_link(
@@ -3713,11 +4674,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collaboration_id: str,
         *,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3728,23 +4695,31 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_message_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
         `POST /affiliate_seller/202511/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_get_sample_request_deeplink(
@@ -3755,11 +4730,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
         `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3773,22 +4754,30 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_seller_search_creator_marketplace_advanced_filters(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
         """List the advanced filters the creator-marketplace search accepts.
 
         `POST /affiliate_seller/202601/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_compass_offline_export_task(
@@ -3798,11 +4787,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
         `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3815,17 +4810,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_compass_task_list(
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
         `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3833,17 +4835,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def download_compass_task_file(
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3851,6 +4860,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_target_collaboration_conflicts(
@@ -3858,11 +4868,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3870,6 +4886,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def resolve_target_collaboration_conflicts(
@@ -3878,11 +4895,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3890,38 +4913,53 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
         `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
         `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_conversation_status(
@@ -3929,11 +4967,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3942,6 +4986,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_weekly_creator_outreach_records(
@@ -3949,11 +4994,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
         `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3961,6 +5012,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creators_in_creator_marketplace(
@@ -3987,12 +5039,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4012,6 +5070,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_marketplace_advanced_search_filters(
@@ -4019,11 +5078,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4031,6 +5096,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance(
@@ -4047,11 +5113,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4059,18 +5131,25 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_message_image_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
         `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4078,6 +5157,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_creator_promotion_details_in_target_collaboration(
@@ -4091,11 +5171,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4110,17 +5196,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_creator_outreach_eligibility(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
         `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4128,4 +5221,166 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = async_to_raw_response(
+            resource.edit_open_collaboration_settings
+        )
+        self.create_open_collaboration_v202405 = async_to_raw_response(
+            resource.create_open_collaboration_v202405
+        )
+        self.seller_search_affiliate_open_collaboration_product = async_to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = async_to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = async_to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = async_to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = async_to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = async_to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = async_to_raw_response(
+            resource.search_open_collaboration_v202409
+        )
+        self.seller_search_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = async_to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = async_to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = async_to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = async_to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = async_to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = async_to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = async_to_raw_response(resource.search_seller_affiliate_orders)
+        self.get_messageinthe_conversation = async_to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = async_to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = async_to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = async_to_raw_response(resource.get_latest_unread_messages)
+        self.get_newest_conversation_messages = async_to_raw_response(
+            resource.get_newest_conversation_messages
+        )
+        self.send_im_message = async_to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = async_to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = async_to_raw_response(resource.create_open_collaboration)
+        self.get_open_collaboration_creator_content_detail = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = async_to_raw_response(resource.search_open_collaboration)
+        self.query_target_collaboration_detail_v202412 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = async_to_raw_response(resource.get_conversation_list)
+        self.seller_search_creatoron_marketplace = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.get_marketplace_creator_performance_v202505 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = async_to_raw_response(
+            resource.seller_search_sample_applications
+        )
+        self.seller_review_sample_applications = async_to_raw_response(
+            resource.seller_review_sample_applications
+        )
+        self.get_or_create_creator_conversation = async_to_raw_response(
+            resource.get_or_create_creator_conversation
+        )
+        self.seller_search_creatoron_marketplace_v202508 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
+        self.get_open_collaboration_creator_content_details = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = async_to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = async_to_raw_response(resource.create_target_collaboration)
+        self.search_target_collaborations = async_to_raw_response(resource.search_target_collaborations)
+        self.query_target_collaboration_detail = async_to_raw_response(
+            resource.query_target_collaboration_detail
+        )
+        self.update_target_collaboration = async_to_raw_response(resource.update_target_collaboration)
+        self.generate_target_collaboration_link = async_to_raw_response(
+            resource.generate_target_collaboration_link
+        )
+        self.upload_message_image = async_to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = async_to_raw_response(
+            resource.seller_get_sample_request_deeplink
+        )
+        self.get_seller_search_creator_marketplace_advanced_filters = async_to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
+        )
+        self.create_compass_offline_export_task = async_to_raw_response(
+            resource.create_compass_offline_export_task
+        )
+        self.get_compass_task_list = async_to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = async_to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = async_to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = async_to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = async_to_raw_response(
+            resource.get_weekly_creator_outreach_quota
+        )
+        self.get_inbox_category_counts = async_to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = async_to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = async_to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = async_to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = async_to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = async_to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.upload_message_image_v2 = async_to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = async_to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility = async_to_raw_response(
+            resource.check_creator_outreach_eligibility
         )

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
 
-__all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AnalyticsResource",
+    "AnalyticsResourceWithRawResponse",
+    "AsyncAnalyticsResource",
+    "AsyncAnalyticsResourceWithRawResponse",
+]
 
 _GET_LIVE_CORE_STATS: Operation[_t.GetLiveCoreStatsResponse] = Operation(
     id="analytics.get_live_core_stats",
@@ -675,109 +684,171 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AnalyticsResource(SyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
 
+    @cached_property
+    def with_raw_response(self) -> AnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AnalyticsResourceWithRawResponse(self)
+
     def get_live_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveCoreStatsResponse:
         """Get the core statistics of one LIVE room (viewers, sales, engagement).
 
         `GET /analytics/202309/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_gmv_trend_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGmvTrendPerformancesResponse:
         """Get how a LIVE room's GMV moved over the session.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GMV_TREND_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_interactive_trend_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetInteractiveTrendPerformancesResponse:
         """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_INTERACTIVE_TREND_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetProductStatsResponse:
         """Get the sales statistics of each product shown in a LIVE room.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_traffic_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetTrafficPerformancesResponse:
         """Get where a LIVE room's viewers came from.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_TRAFFIC_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetUserPortraitsResponse:
         """Get the audience profile (age, gender, region) of a LIVE room.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_view_trend_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetViewTrendPerformancesResponse:
         """Get how a LIVE room's viewer count moved over the session.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_VIEW_TREND_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_video_performances(
@@ -786,16 +857,23 @@ class AnalyticsResource(SyncResource):
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
         `GET /analytics/202403/videos/performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_v202405(
@@ -806,11 +884,17 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -824,6 +908,7 @@ class AnalyticsResource(SyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list_v202405(
@@ -836,12 +921,18 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -857,6 +948,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_detail_v202405(
@@ -868,11 +960,17 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -887,6 +985,7 @@ class AnalyticsResource(SyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_list_v202406(
@@ -900,12 +999,18 @@ class AnalyticsResource(SyncResource):
         product_id: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
         sort_order: Literal["DESC", "ASC"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -922,6 +1027,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_detail_v202406(
@@ -933,11 +1039,17 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -952,6 +1064,7 @@ class AnalyticsResource(SyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview_v202409(
@@ -963,11 +1076,17 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -982,6 +1101,7 @@ class AnalyticsResource(SyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list_v202409(
@@ -995,12 +1115,18 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1017,6 +1143,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_details_v202409(
@@ -1028,11 +1155,17 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1047,6 +1180,7 @@ class AnalyticsResource(SyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_product_performance_list_v202409(
@@ -1060,12 +1194,18 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1082,111 +1222,168 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_overview_old(
@@ -1198,11 +1395,17 @@ class AnalyticsResource(SyncResource):
         granularity: str | None = None,
         currency: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewOldResponse:
         """Get the shop's LIVE performance totals over a date range (the earlier POST form).
 
         `POST /analytics/202503/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1217,6 +1420,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_list_old(
@@ -1230,12 +1434,18 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         page_token: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListOldPage:
         """List the shop's LIVE sessions with their performance (the earlier POST form).
 
         `POST /analytics/202505/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1252,6 +1462,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_overview_v202508(
@@ -1263,11 +1474,17 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewV202508Response:
         """Get the shop's LIVE performance totals over a date range (the 202508 shape).
 
         `GET /analytics/202508/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1282,6 +1499,7 @@ class AnalyticsResource(SyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_list_v202508(
@@ -1304,12 +1522,18 @@ class AnalyticsResource(SyncResource):
         ]
         | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListV202508Page:
         """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
 
         `GET /analytics/202508/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1326,6 +1550,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_v202509(
@@ -1335,11 +1560,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceV202509Response:
         """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
 
         `GET /analytics/202509/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1352,6 +1583,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_overview_v202509(
@@ -1363,11 +1595,17 @@ class AnalyticsResource(SyncResource):
         granularity: str | None = None,
         currency: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewV202509Response:
         """Get the shop's LIVE performance totals over a date range (the 202509 shape).
 
         `GET /analytics/202509/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1382,6 +1620,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_list_v202509(
@@ -1404,12 +1643,18 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         page_token: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListV202509Page:
         """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
 
         `GET /analytics/202509/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1426,6 +1671,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list_v202509(
@@ -1440,12 +1686,18 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListV202509Page:
         """List the shop's products with their performance over a date range, page by page (the 202509 shape).
 
         `GET /analytics/202509/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1463,6 +1715,7 @@ class AnalyticsResource(SyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_detail(
@@ -1473,11 +1726,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1491,6 +1750,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_list(
@@ -1506,12 +1766,18 @@ class AnalyticsResource(SyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1530,6 +1796,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_detail(
@@ -1540,11 +1807,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1558,6 +1831,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview_v202509(
@@ -1569,11 +1843,17 @@ class AnalyticsResource(SyncResource):
         granularity: str | None = None,
         currency: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
         """Get the shop's video performance totals over a date range (the 202509 shape).
 
         `GET /analytics/202509/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1588,6 +1868,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list_v202509(
@@ -1604,12 +1885,18 @@ class AnalyticsResource(SyncResource):
         currency: str | None = None,
         page_token: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListV202509Page:
         """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
 
         `GET /analytics/202509/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1626,6 +1913,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_details(
@@ -1636,11 +1924,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1654,6 +1948,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_product_performance_list(
@@ -1667,12 +1962,18 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1689,6 +1990,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_per_hour(
@@ -1696,11 +1998,17 @@ class AnalyticsResource(SyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1708,6 +2016,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_minute_performance(
@@ -1716,11 +2025,17 @@ class AnalyticsResource(SyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1728,6 +2043,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_creators(
@@ -1737,11 +2053,17 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
         `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1749,6 +2071,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_live_sessions(
@@ -1757,11 +2080,17 @@ class AnalyticsResource(SyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1769,6 +2098,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_products(
@@ -1778,11 +2108,17 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1790,6 +2126,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_videos(
@@ -1798,11 +2135,17 @@ class AnalyticsResource(SyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1810,6 +2153,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_products_performance_list(
@@ -1829,11 +2173,17 @@ class AnalyticsResource(SyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
         `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1846,6 +2196,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list(
@@ -1860,12 +2211,18 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1883,6 +2240,7 @@ class AnalyticsResource(SyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list(
@@ -1907,12 +2265,18 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1929,17 +2293,24 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metrics(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
         `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1947,6 +2318,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_diagnosis(
@@ -1955,11 +2327,17 @@ class AnalyticsResource(SyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1967,6 +2345,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_problem_details(
@@ -1976,11 +2355,17 @@ class AnalyticsResource(SyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1993,6 +2378,7 @@ class AnalyticsResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_top_items(
@@ -2000,11 +2386,17 @@ class AnalyticsResource(SyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2012,17 +2404,24 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_overview(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
         `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2030,6 +2429,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance(
@@ -2039,11 +2439,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
         `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2056,6 +2462,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_overview(
@@ -2067,11 +2474,17 @@ class AnalyticsResource(SyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
         `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2086,6 +2499,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_list(
@@ -2107,12 +2521,18 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2129,6 +2549,7 @@ class AnalyticsResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_videos_performance_details(
@@ -2139,11 +2560,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
         `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2157,6 +2584,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview(
@@ -2169,11 +2597,17 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
         `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2188,115 +2622,284 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AnalyticsResource) -> None:
+        self.get_live_core_stats = to_raw_response(resource.get_live_core_stats)
+        self.get_gmv_trend_performances = to_raw_response(resource.get_gmv_trend_performances)
+        self.get_interactive_trend_performances = to_raw_response(resource.get_interactive_trend_performances)
+        self.get_product_stats = to_raw_response(resource.get_product_stats)
+        self.get_traffic_performances = to_raw_response(resource.get_traffic_performances)
+        self.get_user_portraits = to_raw_response(resource.get_user_portraits)
+        self.get_view_trend_performances = to_raw_response(resource.get_view_trend_performances)
+        self.get_video_performances = to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview_v202409 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202409
+        )
+        self.get_shop_video_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = to_raw_response(resource.get_live_room_gmv_and_order_trends)
+        self.get_live_room_interactive_trends = to_raw_response(resource.get_live_room_interactive_trends)
+        self.get_live_room_product_stats = to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = to_raw_response(resource.get_live_room_traffic_performance)
+        self.get_live_room_user_portraits = to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_live_performance_overview_old = to_raw_response(
+            resource.get_shop_live_performance_overview_old
+        )
+        self.get_shop_live_performance_list_old = to_raw_response(resource.get_shop_live_performance_list_old)
+        self.get_shop_live_performance_overview_v202508 = to_raw_response(
+            resource.get_shop_live_performance_overview_v202508
+        )
+        self.get_shop_live_performance_list_v202508 = to_raw_response(
+            resource.get_shop_live_performance_list_v202508
+        )
+        self.get_shop_performance_v202509 = to_raw_response(resource.get_shop_performance_v202509)
+        self.get_shop_live_performance_overview_v202509 = to_raw_response(
+            resource.get_shop_live_performance_overview_v202509
+        )
+        self.get_shop_live_performance_list_v202509 = to_raw_response(
+            resource.get_shop_live_performance_list_v202509
+        )
+        self.get_shop_product_performance_list_v202509 = to_raw_response(
+            resource.get_shop_product_performance_list_v202509
+        )
+        self.get_shop_product_performance_detail = to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_sku_performance_list = to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_detail = to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_overview_v202509 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202509
+        )
+        self.get_shop_video_performance_list_v202509 = to_raw_response(
+            resource.get_shop_video_performance_list_v202509
+        )
+        self.get_shop_video_performance_details = to_raw_response(resource.get_shop_video_performance_details)
+        self.get_shop_video_product_performance_list = to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_performance_per_hour = to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = to_raw_response(resource.get_shop_live_minute_performance)
+        self.get_bestselling_creators = to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = to_raw_response(resource.get_shop_product_performance_list)
+        self.get_shop_video_performance_list = to_raw_response(resource.get_shop_video_performance_list)
+        self.get_sps_metrics = to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = to_raw_response(resource.get_shop_performance)
+        self.get_shop_live_performance_overview = to_raw_response(resource.get_shop_live_performance_overview)
+        self.get_shop_live_performance_list = to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details = to_raw_response(
+            resource.get_shop_videos_performance_details
+        )
+        self.get_shop_video_performance_overview = to_raw_response(
+            resource.get_shop_video_performance_overview
         )
 
 
 class AsyncAnalyticsResource(AsyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncAnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAnalyticsResourceWithRawResponse(self)
+
     async def get_live_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveCoreStatsResponse:
         """Get the core statistics of one LIVE room (viewers, sales, engagement).
 
         `GET /analytics/202309/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_gmv_trend_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGmvTrendPerformancesResponse:
         """Get how a LIVE room's GMV moved over the session.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GMV_TREND_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_interactive_trend_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetInteractiveTrendPerformancesResponse:
         """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_INTERACTIVE_TREND_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetProductStatsResponse:
         """Get the sales statistics of each product shown in a LIVE room.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_traffic_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetTrafficPerformancesResponse:
         """Get where a LIVE room's viewers came from.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_TRAFFIC_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetUserPortraitsResponse:
         """Get the audience profile (age, gender, region) of a LIVE room.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_view_trend_performances(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetViewTrendPerformancesResponse:
         """Get how a LIVE room's viewer count moved over the session.
 
         `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_VIEW_TREND_PERFORMANCES,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_video_performances(
@@ -2305,16 +2908,23 @@ class AsyncAnalyticsResource(AsyncResource):
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
         `GET /analytics/202403/videos/performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_v202405(
@@ -2325,11 +2935,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2343,6 +2959,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list_v202405(
@@ -2355,12 +2972,18 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2376,6 +2999,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_detail_v202405(
@@ -2387,11 +3011,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2406,6 +3036,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_list_v202406(
@@ -2419,12 +3050,18 @@ class AsyncAnalyticsResource(AsyncResource):
         product_id: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
         sort_order: Literal["DESC", "ASC"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2441,6 +3078,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_detail_v202406(
@@ -2452,11 +3090,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2471,6 +3115,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview_v202409(
@@ -2482,11 +3127,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2501,6 +3152,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list_v202409(
@@ -2514,12 +3166,18 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2536,6 +3194,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_details_v202409(
@@ -2547,11 +3206,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2566,6 +3231,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_product_performance_list_v202409(
@@ -2579,12 +3245,18 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2601,111 +3273,168 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_overview_old(
@@ -2717,11 +3446,17 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: str | None = None,
         currency: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewOldResponse:
         """Get the shop's LIVE performance totals over a date range (the earlier POST form).
 
         `POST /analytics/202503/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2736,6 +3471,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_list_old(
@@ -2749,12 +3485,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         page_token: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListOldPage:
         """List the shop's LIVE sessions with their performance (the earlier POST form).
 
         `POST /analytics/202505/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2771,6 +3513,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_overview_v202508(
@@ -2782,11 +3525,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         granularity: str | None = None,
         with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewV202508Response:
         """Get the shop's LIVE performance totals over a date range (the 202508 shape).
 
         `GET /analytics/202508/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2801,6 +3550,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_list_v202508(
@@ -2823,12 +3573,18 @@ class AsyncAnalyticsResource(AsyncResource):
         ]
         | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListV202508Page:
         """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
 
         `GET /analytics/202508/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2845,6 +3601,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_v202509(
@@ -2854,11 +3611,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceV202509Response:
         """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
 
         `GET /analytics/202509/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2871,6 +3634,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_overview_v202509(
@@ -2882,11 +3646,17 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: str | None = None,
         currency: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewV202509Response:
         """Get the shop's LIVE performance totals over a date range (the 202509 shape).
 
         `GET /analytics/202509/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2901,6 +3671,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_list_v202509(
@@ -2923,12 +3694,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         page_token: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListV202509Page:
         """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
 
         `GET /analytics/202509/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2945,6 +3722,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list_v202509(
@@ -2959,12 +3737,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListV202509Page:
         """List the shop's products with their performance over a date range, page by page (the 202509 shape).
 
         `GET /analytics/202509/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2982,6 +3766,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_detail(
@@ -2992,11 +3777,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3010,6 +3801,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_list(
@@ -3025,12 +3817,18 @@ class AsyncAnalyticsResource(AsyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3049,6 +3847,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_detail(
@@ -3059,11 +3858,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3077,6 +3882,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview_v202509(
@@ -3088,11 +3894,17 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: str | None = None,
         currency: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
         """Get the shop's video performance totals over a date range (the 202509 shape).
 
         `GET /analytics/202509/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3107,6 +3919,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list_v202509(
@@ -3123,12 +3936,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: str | None = None,
         page_token: str | None = None,
         account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListV202509Page:
         """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
 
         `GET /analytics/202509/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3145,6 +3964,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_details(
@@ -3155,11 +3975,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3173,6 +3999,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_product_performance_list(
@@ -3186,12 +4013,18 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3208,6 +4041,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_per_hour(
@@ -3215,11 +4049,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3227,6 +4067,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_minute_performance(
@@ -3235,11 +4076,17 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3247,6 +4094,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_creators(
@@ -3256,11 +4104,17 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
         `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3268,6 +4122,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_live_sessions(
@@ -3276,11 +4131,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3288,6 +4149,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_products(
@@ -3297,11 +4159,17 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3309,6 +4177,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_videos(
@@ -3317,11 +4186,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3329,6 +4204,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_products_performance_list(
@@ -3348,11 +4224,17 @@ class AsyncAnalyticsResource(AsyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
         `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3365,6 +4247,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list(
@@ -3379,12 +4262,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3402,6 +4291,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list(
@@ -3426,12 +4316,18 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3448,17 +4344,24 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metrics(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
         `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3466,6 +4369,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_diagnosis(
@@ -3474,11 +4378,17 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3486,6 +4396,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_problem_details(
@@ -3495,11 +4406,17 @@ class AsyncAnalyticsResource(AsyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3512,6 +4429,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_top_items(
@@ -3519,11 +4437,17 @@ class AsyncAnalyticsResource(AsyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3531,17 +4455,24 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_overview(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
         `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3549,6 +4480,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance(
@@ -3558,11 +4490,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
         `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3575,6 +4513,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_overview(
@@ -3586,11 +4525,17 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
         `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3605,6 +4550,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_list(
@@ -3626,12 +4572,18 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3648,6 +4600,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_videos_performance_details(
@@ -3658,11 +4611,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
         `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3676,6 +4635,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview(
@@ -3688,11 +4648,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
         `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3707,4 +4673,129 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAnalyticsResource) -> None:
+        self.get_live_core_stats = async_to_raw_response(resource.get_live_core_stats)
+        self.get_gmv_trend_performances = async_to_raw_response(resource.get_gmv_trend_performances)
+        self.get_interactive_trend_performances = async_to_raw_response(
+            resource.get_interactive_trend_performances
+        )
+        self.get_product_stats = async_to_raw_response(resource.get_product_stats)
+        self.get_traffic_performances = async_to_raw_response(resource.get_traffic_performances)
+        self.get_user_portraits = async_to_raw_response(resource.get_user_portraits)
+        self.get_view_trend_performances = async_to_raw_response(resource.get_view_trend_performances)
+        self.get_video_performances = async_to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = async_to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202409
+        )
+        self.get_shop_video_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = async_to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = async_to_raw_response(
+            resource.get_live_room_gmv_and_order_trends
+        )
+        self.get_live_room_interactive_trends = async_to_raw_response(
+            resource.get_live_room_interactive_trends
+        )
+        self.get_live_room_product_stats = async_to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = async_to_raw_response(
+            resource.get_live_room_traffic_performance
+        )
+        self.get_live_room_user_portraits = async_to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = async_to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_live_performance_overview_old = async_to_raw_response(
+            resource.get_shop_live_performance_overview_old
+        )
+        self.get_shop_live_performance_list_old = async_to_raw_response(
+            resource.get_shop_live_performance_list_old
+        )
+        self.get_shop_live_performance_overview_v202508 = async_to_raw_response(
+            resource.get_shop_live_performance_overview_v202508
+        )
+        self.get_shop_live_performance_list_v202508 = async_to_raw_response(
+            resource.get_shop_live_performance_list_v202508
+        )
+        self.get_shop_performance_v202509 = async_to_raw_response(resource.get_shop_performance_v202509)
+        self.get_shop_live_performance_overview_v202509 = async_to_raw_response(
+            resource.get_shop_live_performance_overview_v202509
+        )
+        self.get_shop_live_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_live_performance_list_v202509
+        )
+        self.get_shop_product_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202509
+        )
+        self.get_shop_product_performance_detail = async_to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_sku_performance_list = async_to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_detail = async_to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_overview_v202509 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202509
+        )
+        self.get_shop_video_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202509
+        )
+        self.get_shop_video_performance_details = async_to_raw_response(
+            resource.get_shop_video_performance_details
+        )
+        self.get_shop_video_product_performance_list = async_to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_performance_per_hour = async_to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = async_to_raw_response(
+            resource.get_shop_live_minute_performance
+        )
+        self.get_bestselling_creators = async_to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = async_to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = async_to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = async_to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = async_to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = async_to_raw_response(
+            resource.get_shop_product_performance_list
+        )
+        self.get_shop_video_performance_list = async_to_raw_response(resource.get_shop_video_performance_list)
+        self.get_sps_metrics = async_to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = async_to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = async_to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = async_to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = async_to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = async_to_raw_response(resource.get_shop_performance)
+        self.get_shop_live_performance_overview = async_to_raw_response(
+            resource.get_shop_live_performance_overview
+        )
+        self.get_shop_live_performance_list = async_to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details = async_to_raw_response(
+            resource.get_shop_videos_performance_details
+        )
+        self.get_shop_video_performance_overview = async_to_raw_response(
+            resource.get_shop_video_performance_overview
         )

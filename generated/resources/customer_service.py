@@ -5,15 +5,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_service as _t
 
-__all__ = ["OPERATIONS", "AsyncCustomerServiceResource", "CustomerServiceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncCustomerServiceResource",
+    "AsyncCustomerServiceResourceWithRawResponse",
+    "CustomerServiceResource",
+    "CustomerServiceResourceWithRawResponse",
+]
 
 _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     id="customer_service.get_agent_settings",
@@ -171,15 +180,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerServiceResource(SyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
 
+    @cached_property
+    def with_raw_response(self) -> CustomerServiceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return CustomerServiceResourceWithRawResponse(self)
+
     def get_agent_settings(
         self,
         *,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
 
         `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -187,17 +208,24 @@ class CustomerServiceResource(SyncResource):
             _GET_AGENT_SETTINGS,
             params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_agent_settings(
         self,
         *,
         can_accept_chat: bool,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
 
         `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -205,6 +233,7 @@ class CustomerServiceResource(SyncResource):
             _UPDATE_AGENT_SETTINGS,
             body={"can_accept_chat": can_accept_chat},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversations(
@@ -229,12 +258,18 @@ class CustomerServiceResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
 
         `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -242,17 +277,24 @@ class CustomerServiceResource(SyncResource):
             _GET_CONVERSATIONS,
             params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_conversation(
         self,
         *,
         buyer_user_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
 
         `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -260,6 +302,7 @@ class CustomerServiceResource(SyncResource):
             _CREATE_CONVERSATION,
             body={"buyer_user_id": buyer_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_messages(
@@ -288,12 +331,18 @@ class CustomerServiceResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
 
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -309,6 +358,7 @@ class CustomerServiceResource(SyncResource):
                 "need_data": need_data,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_message_v202309(
@@ -317,11 +367,17 @@ class CustomerServiceResource(SyncResource):
         *,
         type: str,
         content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageV202309Response:
         """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
 
         `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -330,17 +386,24 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_buyer_messages_as_read(
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
 
         `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -348,18 +411,25 @@ class CustomerServiceResource(SyncResource):
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_image_for_buyer_messages(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
 
         `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -367,6 +437,7 @@ class CustomerServiceResource(SyncResource):
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_customer_service_performance(
@@ -374,11 +445,17 @@ class CustomerServiceResource(SyncResource):
         *,
         support_date_ge: str,
         support_date_lt: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
 
         `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -386,17 +463,24 @@ class CustomerServiceResource(SyncResource):
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
             params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation(
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
 
         `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -404,6 +488,7 @@ class CustomerServiceResource(SyncResource):
             _GET_CONVERSATION,
             params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_sessions(
@@ -415,12 +500,18 @@ class CustomerServiceResource(SyncResource):
         page_token: str | None = None,
         locale: str | None = None,
         buyer_nickname: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
         `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -433,6 +524,7 @@ class CustomerServiceResource(SyncResource):
                 "buyer_nickname": buyer_nickname,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def end_session(
@@ -440,11 +532,17 @@ class CustomerServiceResource(SyncResource):
         conversation_id: str,
         session_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End a chat session of a conversation.
 
         `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -453,6 +551,7 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id, "session_id": session_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_message(
@@ -471,11 +570,17 @@ class CustomerServiceResource(SyncResource):
         ],
         content: str,
         sender_role: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
         `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -484,21 +589,53 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class CustomerServiceResourceWithRawResponse:
+    """`client.customer_service.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: CustomerServiceResource) -> None:
+        self.get_agent_settings = to_raw_response(resource.get_agent_settings)
+        self.update_agent_settings = to_raw_response(resource.update_agent_settings)
+        self.get_conversations = to_raw_response(resource.get_conversations)
+        self.create_conversation = to_raw_response(resource.create_conversation)
+        self.get_conversation_messages = to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = to_raw_response(resource.send_message_v202309)
+        self.mark_buyer_messages_as_read = to_raw_response(resource.mark_buyer_messages_as_read)
+        self.upload_image_for_buyer_messages = to_raw_response(resource.upload_image_for_buyer_messages)
+        self.get_customer_service_performance = to_raw_response(resource.get_customer_service_performance)
+        self.get_conversation = to_raw_response(resource.get_conversation)
+        self.search_sessions = to_raw_response(resource.search_sessions)
+        self.end_session = to_raw_response(resource.end_session)
+        self.send_message = to_raw_response(resource.send_message)
 
 
 class AsyncCustomerServiceResource(AsyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncCustomerServiceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncCustomerServiceResourceWithRawResponse(self)
+
     async def get_agent_settings(
         self,
         *,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
 
         `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -506,17 +643,24 @@ class AsyncCustomerServiceResource(AsyncResource):
             _GET_AGENT_SETTINGS,
             params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_agent_settings(
         self,
         *,
         can_accept_chat: bool,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
 
         `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -524,6 +668,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _UPDATE_AGENT_SETTINGS,
             body={"can_accept_chat": can_accept_chat},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversations(
@@ -548,12 +693,18 @@ class AsyncCustomerServiceResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
 
         `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -561,17 +712,24 @@ class AsyncCustomerServiceResource(AsyncResource):
             _GET_CONVERSATIONS,
             params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_conversation(
         self,
         *,
         buyer_user_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
 
         `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -579,6 +737,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _CREATE_CONVERSATION,
             body={"buyer_user_id": buyer_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_messages(
@@ -607,12 +766,18 @@ class AsyncCustomerServiceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
 
         `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -628,6 +793,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "need_data": need_data,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_message_v202309(
@@ -636,11 +802,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         *,
         type: str,
         content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageV202309Response:
         """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
 
         `POST /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -649,17 +821,24 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_buyer_messages_as_read(
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
 
         `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -667,18 +846,25 @@ class AsyncCustomerServiceResource(AsyncResource):
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_image_for_buyer_messages(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
 
         `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -686,6 +872,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_customer_service_performance(
@@ -693,11 +880,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         *,
         support_date_ge: str,
         support_date_lt: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
 
         `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -705,17 +898,24 @@ class AsyncCustomerServiceResource(AsyncResource):
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
             params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation(
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
 
         `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -723,6 +923,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _GET_CONVERSATION,
             params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_sessions(
@@ -734,12 +935,18 @@ class AsyncCustomerServiceResource(AsyncResource):
         page_token: str | None = None,
         locale: str | None = None,
         buyer_nickname: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
         `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -752,6 +959,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "buyer_nickname": buyer_nickname,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def end_session(
@@ -759,11 +967,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         conversation_id: str,
         session_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End a chat session of a conversation.
 
         `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -772,6 +986,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id, "session_id": session_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_message(
@@ -790,11 +1005,17 @@ class AsyncCustomerServiceResource(AsyncResource):
         ],
         content: str,
         sender_role: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
         `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -803,4 +1024,26 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncCustomerServiceResourceWithRawResponse:
+    """`client.customer_service.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncCustomerServiceResource) -> None:
+        self.get_agent_settings = async_to_raw_response(resource.get_agent_settings)
+        self.update_agent_settings = async_to_raw_response(resource.update_agent_settings)
+        self.get_conversations = async_to_raw_response(resource.get_conversations)
+        self.create_conversation = async_to_raw_response(resource.create_conversation)
+        self.get_conversation_messages = async_to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = async_to_raw_response(resource.send_message_v202309)
+        self.mark_buyer_messages_as_read = async_to_raw_response(resource.mark_buyer_messages_as_read)
+        self.upload_image_for_buyer_messages = async_to_raw_response(resource.upload_image_for_buyer_messages)
+        self.get_customer_service_performance = async_to_raw_response(
+            resource.get_customer_service_performance
+        )
+        self.get_conversation = async_to_raw_response(resource.get_conversation)
+        self.search_sessions = async_to_raw_response(resource.search_sessions)
+        self.end_session = async_to_raw_response(resource.end_session)
+        self.send_message = async_to_raw_response(resource.send_message)

@@ -5,14 +5,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import epharmacy as _t
 
-__all__ = ["OPERATIONS", "AsyncEpharmacyResource", "EpharmacyResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncEpharmacyResource",
+    "AsyncEpharmacyResourceWithRawResponse",
+    "EpharmacyResource",
+    "EpharmacyResourceWithRawResponse",
+]
 
 _UPDATE_PRESCRIPTION_STATUS: Operation[ResponseModel] = Operation(
     id="epharmacy.update_prescription_status",
@@ -79,17 +88,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class EpharmacyResource(SyncResource):
     """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders."""
 
+    @cached_property
+    def with_raw_response(self) -> EpharmacyResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return EpharmacyResourceWithRawResponse(self)
+
     def update_prescription_status(
         self,
         order_id: str,
         *,
         prescription_status: Literal["APPROVED", "REJECTED", "PENDING_RESUBMISSION"] | None = None,
         rejection_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the prescription review result of an e-pharmacy order.
 
         `POST /epharmacy/202504/orders/{order_id}/update_prescription_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -98,6 +119,7 @@ class EpharmacyResource(SyncResource):
             params={"order_id": order_id},
             body={"prescription_status": prescription_status, "rejection_reason": rejection_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_pharmacies(
@@ -105,12 +127,18 @@ class EpharmacyResource(SyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPharmaciesPage:
         """List the shop's registered pharmacies and their licences.
 
         `GET /epharmacy/202504/pharmacies` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `pharmacies` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -118,17 +146,24 @@ class EpharmacyResource(SyncResource):
             _GET_PHARMACIES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_pharmacies(
         self,
         *,
         pharmacies: Sequence[_t.UpdatePharmaciesRequestPharmacy | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePharmaciesResponse:
         """Register or update the shop's pharmacies and their licences.
 
         `POST /epharmacy/202504/pharmacies/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -136,6 +171,7 @@ class EpharmacyResource(SyncResource):
             _UPDATE_PHARMACIES,
             body={"pharmacies": pharmacies},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_prescription_requirement(
@@ -145,11 +181,17 @@ class EpharmacyResource(SyncResource):
         prescription_requirement: _t.UpdatePrescriptionRequirementRequestPrescriptionRequirement
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set whether a product needs a prescription, and which.
 
         `POST /epharmacy/202504/products/{product_id}/prescription_requirements/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -158,17 +200,24 @@ class EpharmacyResource(SyncResource):
             params={"product_id": product_id},
             body={"prescription_requirement": prescription_requirement},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_consultation_provider(
         self,
         consultation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConsultationProviderResponse:
         """Get the telehealth provider that handled a prescription consultation.
 
         `GET /epharmacy/202507/consultations/{consultation_id}/providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -176,11 +225,29 @@ class EpharmacyResource(SyncResource):
             _GET_CONSULTATION_PROVIDER,
             params={"consultation_id": consultation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class EpharmacyResourceWithRawResponse:
+    """`client.epharmacy.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: EpharmacyResource) -> None:
+        self.update_prescription_status = to_raw_response(resource.update_prescription_status)
+        self.get_pharmacies = to_raw_response(resource.get_pharmacies)
+        self.update_pharmacies = to_raw_response(resource.update_pharmacies)
+        self.update_prescription_requirement = to_raw_response(resource.update_prescription_requirement)
+        self.get_consultation_provider = to_raw_response(resource.get_consultation_provider)
 
 
 class AsyncEpharmacyResource(AsyncResource):
     """Online pharmacy (e-pharmacy) shops: pharmacies, prescription rules and prescription review of orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncEpharmacyResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncEpharmacyResourceWithRawResponse(self)
 
     async def update_prescription_status(
         self,
@@ -188,11 +255,17 @@ class AsyncEpharmacyResource(AsyncResource):
         *,
         prescription_status: Literal["APPROVED", "REJECTED", "PENDING_RESUBMISSION"] | None = None,
         rejection_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the prescription review result of an e-pharmacy order.
 
         `POST /epharmacy/202504/orders/{order_id}/update_prescription_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -201,6 +274,7 @@ class AsyncEpharmacyResource(AsyncResource):
             params={"order_id": order_id},
             body={"prescription_status": prescription_status, "rejection_reason": rejection_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_pharmacies(
@@ -208,12 +282,18 @@ class AsyncEpharmacyResource(AsyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPharmaciesPage:
         """List the shop's registered pharmacies and their licences.
 
         `GET /epharmacy/202504/pharmacies` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `pharmacies` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -221,17 +301,24 @@ class AsyncEpharmacyResource(AsyncResource):
             _GET_PHARMACIES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_pharmacies(
         self,
         *,
         pharmacies: Sequence[_t.UpdatePharmaciesRequestPharmacy | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePharmaciesResponse:
         """Register or update the shop's pharmacies and their licences.
 
         `POST /epharmacy/202504/pharmacies/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -239,6 +326,7 @@ class AsyncEpharmacyResource(AsyncResource):
             _UPDATE_PHARMACIES,
             body={"pharmacies": pharmacies},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_prescription_requirement(
@@ -248,11 +336,17 @@ class AsyncEpharmacyResource(AsyncResource):
         prescription_requirement: _t.UpdatePrescriptionRequirementRequestPrescriptionRequirement
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set whether a product needs a prescription, and which.
 
         `POST /epharmacy/202504/products/{product_id}/prescription_requirements/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -261,17 +355,24 @@ class AsyncEpharmacyResource(AsyncResource):
             params={"product_id": product_id},
             body={"prescription_requirement": prescription_requirement},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_consultation_provider(
         self,
         consultation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConsultationProviderResponse:
         """Get the telehealth provider that handled a prescription consultation.
 
         `GET /epharmacy/202507/consultations/{consultation_id}/providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -279,4 +380,16 @@ class AsyncEpharmacyResource(AsyncResource):
             _GET_CONSULTATION_PROVIDER,
             params={"consultation_id": consultation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncEpharmacyResourceWithRawResponse:
+    """`client.epharmacy.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncEpharmacyResource) -> None:
+        self.update_prescription_status = async_to_raw_response(resource.update_prescription_status)
+        self.get_pharmacies = async_to_raw_response(resource.get_pharmacies)
+        self.update_pharmacies = async_to_raw_response(resource.update_pharmacies)
+        self.update_prescription_requirement = async_to_raw_response(resource.update_prescription_requirement)
+        self.get_consultation_provider = async_to_raw_response(resource.get_consultation_provider)

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import finance as _t
 
-__all__ = ["OPERATIONS", "AsyncFinanceResource", "FinanceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFinanceResource",
+    "AsyncFinanceResourceWithRawResponse",
+    "FinanceResource",
+    "FinanceResourceWithRawResponse",
+]
 
 _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Response] = Operation(
     id="finance.get_transactionsby_order_v202309",
@@ -156,15 +165,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FinanceResource(SyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
 
+    @cached_property
+    def with_raw_response(self) -> FinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FinanceResourceWithRawResponse(self)
+
     def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
         `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -172,6 +193,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_payments_v202309(
@@ -183,12 +205,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -203,6 +231,7 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_statements(
@@ -215,12 +244,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `statements` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -236,6 +271,7 @@ class FinanceResource(SyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_statement_v202309(
@@ -246,12 +282,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `statement_transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -265,6 +307,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_withdrawals(
@@ -275,12 +318,18 @@ class FinanceResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `withdrawals` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -294,17 +343,24 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_order(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
         `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -312,6 +368,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_statement(
@@ -322,12 +379,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -341,22 +404,30 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_tax_information(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTaxInformationResponse:
         """Get the tax registration details on file for the shop.
 
         `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_TAX_INFORMATION,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_unsettled_transactions(
@@ -368,12 +439,18 @@ class FinanceResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -388,6 +465,7 @@ class FinanceResource(SyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_payments(
@@ -399,12 +477,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -419,17 +503,24 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_trade_in_supplier_account_balance(
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
         `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -437,6 +528,7 @@ class FinanceResource(SyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_trade_in_account_transactions(
@@ -447,12 +539,18 @@ class FinanceResource(SyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsPage:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `flows` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -466,21 +564,56 @@ class FinanceResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = to_raw_response(resource.get_transactionsby_order_v202309)
+        self.get_payments_v202309 = to_raw_response(resource.get_payments_v202309)
+        self.get_statements = to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
+        self.get_tax_information = to_raw_response(resource.get_tax_information)
+        self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = to_raw_response(resource.get_payments)
+        self.get_trade_in_supplier_account_balance = to_raw_response(
+            resource.get_trade_in_supplier_account_balance
+        )
+        self.get_trade_in_account_transactions = to_raw_response(resource.get_trade_in_account_transactions)
 
 
 class AsyncFinanceResource(AsyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncFinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFinanceResourceWithRawResponse(self)
+
     async def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
         `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -488,6 +621,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_payments_v202309(
@@ -499,12 +633,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -519,6 +659,7 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_statements(
@@ -531,12 +672,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `statements` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -552,6 +699,7 @@ class AsyncFinanceResource(AsyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_statement_v202309(
@@ -562,12 +710,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `statement_transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -581,6 +735,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_withdrawals(
@@ -591,12 +746,18 @@ class AsyncFinanceResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `withdrawals` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -610,17 +771,24 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_order(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
         `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -628,6 +796,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_statement(
@@ -638,12 +807,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -657,22 +832,30 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_tax_information(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTaxInformationResponse:
         """Get the tax registration details on file for the shop.
 
         `GET /finance/202504/tax_information` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_TAX_INFORMATION,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_unsettled_transactions(
@@ -684,12 +867,18 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -704,6 +893,7 @@ class AsyncFinanceResource(AsyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_payments(
@@ -715,12 +905,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -735,17 +931,24 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_trade_in_supplier_account_balance(
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
         `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -753,6 +956,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_trade_in_account_transactions(
@@ -763,12 +967,18 @@ class AsyncFinanceResource(AsyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsPage:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `flows` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -782,4 +992,31 @@ class AsyncFinanceResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncFinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = async_to_raw_response(
+            resource.get_transactionsby_order_v202309
+        )
+        self.get_payments_v202309 = async_to_raw_response(resource.get_payments_v202309)
+        self.get_statements = async_to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = async_to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = async_to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = async_to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
+        self.get_tax_information = async_to_raw_response(resource.get_tax_information)
+        self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = async_to_raw_response(resource.get_payments)
+        self.get_trade_in_supplier_account_balance = async_to_raw_response(
+            resource.get_trade_in_supplier_account_balance
+        )
+        self.get_trade_in_account_transactions = async_to_raw_response(
+            resource.get_trade_in_account_transactions
         )

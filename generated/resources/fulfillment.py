@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fulfillment as _t
 
-__all__ = ["OPERATIONS", "AsyncFulfillmentResource", "FulfillmentResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFulfillmentResource",
+    "AsyncFulfillmentResourceWithRawResponse",
+    "FulfillmentResource",
+    "FulfillmentResourceWithRawResponse",
+]
 
 _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operation(
     id="fulfillment.search_combinable_packages",
@@ -409,17 +418,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FulfillmentResource(SyncResource):
     """Packages: handover, shipping and shipping documents."""
 
+    @cached_property
+    def with_raw_response(self) -> FulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FulfillmentResourceWithRawResponse(self)
+
     def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `combinable_packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -427,6 +448,7 @@ class FulfillmentResource(SyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def fulfillment_upload_delivery_file(
@@ -435,12 +457,18 @@ class FulfillmentResource(SyncResource):
         data: FileInput,
         name: str,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -449,6 +477,7 @@ class FulfillmentResource(SyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def fulfillment_upload_delivery_image(
@@ -456,12 +485,18 @@ class FulfillmentResource(SyncResource):
         *,
         data: FileInput,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -470,17 +505,24 @@ class FulfillmentResource(SyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_split_attributes(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -488,6 +530,7 @@ class FulfillmentResource(SyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_handover_timeslots(
@@ -495,11 +538,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -507,6 +556,7 @@ class FulfillmentResource(SyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_package_as_shipped_v202309(
@@ -516,11 +566,17 @@ class FulfillmentResource(SyncResource):
         shipping_provider_id: str,
         tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -533,6 +589,7 @@ class FulfillmentResource(SyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_shipping_info(
@@ -541,11 +598,17 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -554,6 +617,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_eligible_shipping_service(
@@ -563,11 +627,17 @@ class FulfillmentResource(SyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -576,6 +646,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def split_orders(
@@ -583,11 +654,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -596,6 +673,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_tracking(
@@ -603,11 +681,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -615,6 +699,7 @@ class FulfillmentResource(SyncResource):
             _GET_TRACKING,
             params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_packages_v202309(
@@ -625,11 +710,17 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -643,17 +734,24 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def combine_package(
         self,
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -661,17 +759,24 @@ class FulfillmentResource(SyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_delivery_status(
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -679,6 +784,7 @@ class FulfillmentResource(SyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def schedule_package_handover(
@@ -688,11 +794,17 @@ class FulfillmentResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -705,6 +817,7 @@ class FulfillmentResource(SyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_package(
@@ -719,12 +832,18 @@ class FulfillmentResource(SyncResource):
         package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -744,17 +863,24 @@ class FulfillmentResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def batch_ship_packages(
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -762,17 +888,24 @@ class FulfillmentResource(SyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_detail(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -780,17 +913,24 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_handover_time_slots(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -798,6 +938,7 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def ship_package(
@@ -807,11 +948,17 @@ class FulfillmentResource(SyncResource):
         handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
         `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -824,6 +971,7 @@ class FulfillmentResource(SyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_shipping_document(
@@ -835,11 +983,17 @@ class FulfillmentResource(SyncResource):
         ],
         document_size: Literal["A6", "A5"] | None = None,
         document_format: Literal["PDF", "ZPL"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -852,6 +1006,7 @@ class FulfillmentResource(SyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_shipping_info_v202309(
@@ -860,11 +1015,17 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -873,6 +1034,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def uncombine_packages(
@@ -880,11 +1042,17 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -893,6 +1061,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_first_mile_bundle(
@@ -903,10 +1072,16 @@ class FulfillmentResource(SyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -919,6 +1094,7 @@ class FulfillmentResource(SyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_last_mile_bundle(
@@ -927,10 +1103,16 @@ class FulfillmentResource(SyncResource):
         fulfillment_unit_ids: Sequence[str] | None = None,
         last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
         logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateLastMileBundleResponse:
         """Bundle packages for the last-mile carrier (the 202408 shape).
 
         `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -941,17 +1123,24 @@ class FulfillmentResource(SyncResource):
                 "last_mile_bundle": last_mile_bundle,
                 "logistics_group_id": logistics_group_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_invoice(
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -959,17 +1148,24 @@ class FulfillmentResource(SyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -977,6 +1173,7 @@ class FulfillmentResource(SyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_first_mile_bundle_v2(
@@ -987,11 +1184,17 @@ class FulfillmentResource(SyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1005,6 +1208,7 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_packages(
@@ -1017,11 +1221,17 @@ class FulfillmentResource(SyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1037,6 +1247,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_redemption_information(
@@ -1044,11 +1255,17 @@ class FulfillmentResource(SyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1056,6 +1273,7 @@ class FulfillmentResource(SyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_pod_customization_details(
@@ -1063,11 +1281,17 @@ class FulfillmentResource(SyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1075,22 +1299,30 @@ class FulfillmentResource(SyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_customs_requirements(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_customs_clearance_information(
@@ -1098,16 +1330,23 @@ class FulfillmentResource(SyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def tracking_status_update(
@@ -1118,11 +1357,17 @@ class FulfillmentResource(SyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1136,6 +1381,7 @@ class FulfillmentResource(SyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_package_as_shipped(
@@ -1145,11 +1391,17 @@ class FulfillmentResource(SyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1158,6 +1410,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_shipping_info(
@@ -1165,11 +1418,17 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1178,23 +1437,83 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FulfillmentResource) -> None:
+        self.search_combinable_packages = to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = to_raw_response(resource.fulfillment_upload_delivery_file)
+        self.fulfillment_upload_delivery_image = to_raw_response(resource.fulfillment_upload_delivery_image)
+        self.get_order_split_attributes = to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped_v202309 = to_raw_response(resource.mark_package_as_shipped_v202309)
+        self.update_shipping_info = to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = to_raw_response(resource.split_orders)
+        self.get_tracking = to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = to_raw_response(resource.create_packages_v202309)
+        self.combine_package = to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = to_raw_response(resource.schedule_package_handover)
+        self.search_package = to_raw_response(resource.search_package)
+        self.batch_ship_packages = to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info_v202309 = to_raw_response(
+            resource.update_package_shipping_info_v202309
+        )
+        self.uncombine_packages = to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = to_raw_response(resource.create_last_mile_bundle)
+        self.upload_invoice = to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = to_raw_response(resource.create_packages)
+        self.submit_redemption_information = to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped = to_raw_response(resource.mark_package_as_shipped)
+        self.update_package_shipping_info = to_raw_response(resource.update_package_shipping_info)
 
 
 class AsyncFulfillmentResource(AsyncResource):
     """Packages: handover, shipping and shipping documents. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncFulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFulfillmentResourceWithRawResponse(self)
 
     async def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `combinable_packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1202,6 +1521,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def fulfillment_upload_delivery_file(
@@ -1210,12 +1530,18 @@ class AsyncFulfillmentResource(AsyncResource):
         data: FileInput,
         name: str,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1224,6 +1550,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def fulfillment_upload_delivery_image(
@@ -1231,12 +1558,18 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         data: FileInput,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1245,17 +1578,24 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_split_attributes(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1263,6 +1603,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_handover_timeslots(
@@ -1270,11 +1611,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1282,6 +1629,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_package_as_shipped_v202309(
@@ -1291,11 +1639,17 @@ class AsyncFulfillmentResource(AsyncResource):
         shipping_provider_id: str,
         tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1308,6 +1662,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_shipping_info(
@@ -1316,11 +1671,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1329,6 +1690,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_eligible_shipping_service(
@@ -1338,11 +1700,17 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1351,6 +1719,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def split_orders(
@@ -1358,11 +1727,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1371,6 +1746,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_tracking(
@@ -1378,11 +1754,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1390,6 +1772,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_TRACKING,
             params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_packages_v202309(
@@ -1400,11 +1783,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1418,17 +1807,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def combine_package(
         self,
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1436,17 +1832,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_delivery_status(
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1454,6 +1857,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def schedule_package_handover(
@@ -1463,11 +1867,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1480,6 +1890,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_package(
@@ -1494,12 +1905,18 @@ class AsyncFulfillmentResource(AsyncResource):
         package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1519,17 +1936,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def batch_ship_packages(
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1537,17 +1961,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_detail(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1555,17 +1986,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_handover_time_slots(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1573,6 +2011,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def ship_package(
@@ -1582,11 +2021,17 @@ class AsyncFulfillmentResource(AsyncResource):
         handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
         `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1599,6 +2044,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_shipping_document(
@@ -1610,11 +2056,17 @@ class AsyncFulfillmentResource(AsyncResource):
         ],
         document_size: Literal["A6", "A5"] | None = None,
         document_format: Literal["PDF", "ZPL"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1627,6 +2079,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_shipping_info_v202309(
@@ -1635,11 +2088,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1648,6 +2107,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def uncombine_packages(
@@ -1655,11 +2115,17 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1668,6 +2134,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_first_mile_bundle(
@@ -1678,10 +2145,16 @@ class AsyncFulfillmentResource(AsyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1694,6 +2167,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_last_mile_bundle(
@@ -1702,10 +2176,16 @@ class AsyncFulfillmentResource(AsyncResource):
         fulfillment_unit_ids: Sequence[str] | None = None,
         last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
         logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateLastMileBundleResponse:
         """Bundle packages for the last-mile carrier (the 202408 shape).
 
         `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1716,17 +2196,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "last_mile_bundle": last_mile_bundle,
                 "logistics_group_id": logistics_group_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_invoice(
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1734,17 +2221,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1752,6 +2246,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_first_mile_bundle_v2(
@@ -1762,11 +2257,17 @@ class AsyncFulfillmentResource(AsyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1780,6 +2281,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_packages(
@@ -1792,11 +2294,17 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1812,6 +2320,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_redemption_information(
@@ -1819,11 +2328,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1831,6 +2346,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_pod_customization_details(
@@ -1838,11 +2354,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1850,22 +2372,30 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_customs_requirements(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_customs_clearance_information(
@@ -1873,16 +2403,23 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def tracking_status_update(
@@ -1893,11 +2430,17 @@ class AsyncFulfillmentResource(AsyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1911,6 +2454,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_package_as_shipped(
@@ -1920,11 +2464,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1933,6 +2483,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_shipping_info(
@@ -1940,11 +2491,17 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1953,4 +2510,56 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncFulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFulfillmentResource) -> None:
+        self.search_combinable_packages = async_to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = async_to_raw_response(
+            resource.fulfillment_upload_delivery_file
+        )
+        self.fulfillment_upload_delivery_image = async_to_raw_response(
+            resource.fulfillment_upload_delivery_image
+        )
+        self.get_order_split_attributes = async_to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = async_to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped_v202309 = async_to_raw_response(resource.mark_package_as_shipped_v202309)
+        self.update_shipping_info = async_to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = async_to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = async_to_raw_response(resource.split_orders)
+        self.get_tracking = async_to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = async_to_raw_response(resource.create_packages_v202309)
+        self.combine_package = async_to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = async_to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = async_to_raw_response(resource.schedule_package_handover)
+        self.search_package = async_to_raw_response(resource.search_package)
+        self.batch_ship_packages = async_to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = async_to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = async_to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = async_to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = async_to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info_v202309 = async_to_raw_response(
+            resource.update_package_shipping_info_v202309
+        )
+        self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = async_to_raw_response(resource.create_last_mile_bundle)
+        self.upload_invoice = async_to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = async_to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = async_to_raw_response(resource.create_packages)
+        self.submit_redemption_information = async_to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = async_to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = async_to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = async_to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = async_to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped = async_to_raw_response(resource.mark_package_as_shipped)
+        self.update_package_shipping_info = async_to_raw_response(resource.update_package_shipping_info)

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._files import FileInput
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import gs_full_service_commodity as _t
 
-__all__ = ["OPERATIONS", "AsyncGsFullServiceCommodityResource", "GsFullServiceCommodityResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncGsFullServiceCommodityResource",
+    "AsyncGsFullServiceCommodityResourceWithRawResponse",
+    "GsFullServiceCommodityResource",
+    "GsFullServiceCommodityResourceWithRawResponse",
+]
 
 _GS_FULL_SERVICE_PREVIEW_GET_BRANDS: Operation[_t.GsFullServicePreviewGetBrandsResponse] = Operation(
     id="gs_full_service_commodity.gs_full_service_preview_get_brands",
@@ -421,20 +430,33 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class GsFullServiceCommodityResource(SyncResource):
     """Global Selling full-service products: categories, brands, attributes, media, creation and review status."""
 
+    @cached_property
+    def with_raw_response(self) -> GsFullServiceCommodityResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return GsFullServiceCommodityResourceWithRawResponse(self)
+
     def gs_full_service_preview_get_brands(
         self,
         *,
         supplier_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServicePreviewGetBrandsResponse:
         """List the brands a Global Selling full-service product may use (preview).
 
         `GET /gs_full_service_commodity/202404/preview/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_PREVIEW_GET_BRANDS,
             params={"supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_selling_full_service_categories(
@@ -442,59 +464,90 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         page_offset: int | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellingFullServiceCategoriesResponse:
         """Search the Global Selling full-service product categories (preview).
 
         `POST /gs_full_service_commodity/202404/preview/categories/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_SELLING_FULL_SERVICE_CATEGORIES,
             body={"page_offset": page_offset, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_preview_getcategoryinformation(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServicePreviewGetcategoryinformationResponse:
         """Get one Global Selling full-service category's details (preview).
 
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_PREVIEW_GETCATEGORYINFORMATION,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_preview_getattributes(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServicePreviewGetattributesResponse:
         """List the attributes of a Global Selling full-service category (preview).
 
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_PREVIEW_GETATTRIBUTES,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_get_brands(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetBrandsResponse:
         """List the brands a Global Selling full-service product may use.
 
         `GET /gs_full_service_commodity/202405/beta/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GET_BRANDS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_search_categories(
@@ -502,78 +555,116 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         page_offset: int | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceSearchCategoriesResponse:
         """Search the Global Selling full-service product categories.
 
         `POST /gs_full_service_commodity/202405/beta/categories/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_SEARCH_CATEGORIES,
             body={"page_offset": page_offset, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_get_categoryinformation(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetCategoryinformationResponse:
         """Get one Global Selling full-service category's details.
 
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GET_CATEGORYINFORMATION,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_getattributes_v202405(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetattributesV202405Response:
         """List the attributes of a Global Selling full-service category (the 202405 shape).
 
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GETATTRIBUTES_V202405,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_productimageuploadrequirementsquery(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsProductimageuploadrequirementsqueryResponse:
         """Get the image rules (count, size, kind) of a Global Selling full-service category.
 
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/image_upload_requirements`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_PRODUCTIMAGEUPLOADREQUIREMENTSQUERY,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_qualificationfileupload(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQualificationfileuploadResponse:
         """Upload a qualification or certification file for Global Selling full-service products.
 
         `POST /gs_full_service_commodity/202405/beta/certification_files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_QUALIFICATIONFILEUPLOAD,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_create_productv2_v202405(
@@ -581,49 +672,70 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.GsCreateProductv2V202405RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product (the 202405 shape).
 
         `POST /gs_full_service_commodity/202405/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CREATE_PRODUCTV2_V202405,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_video_upload(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsVideoUploadResponse:
         """Upload a product video for Global Selling full-service products.
 
         `POST /gs_full_service_commodity/202405/beta/videos/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_VIDEO_UPLOAD,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def getgradingtemplatesconfig(
         self,
         *,
         supplier_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetgradingtemplatesconfigResponse:
         """List the grading templates of Global Selling full-service products (preview).
 
         `GET /gs_full_service_commodity/202405/preview/grading_templates`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GETGRADINGTEMPLATESCONFIG,
             params={"supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def imageupload(
@@ -631,11 +743,17 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         supplier_id: str,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ImageuploadResponse:
         """Upload a product image for Global Selling full-service products (preview).
 
         `POST /gs_full_service_commodity/202405/preview/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -643,6 +761,7 @@ class GsFullServiceCommodityResource(SyncResource):
             _IMAGEUPLOAD,
             params={"supplier_id": supplier_id},
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_create_product(
@@ -650,10 +769,16 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         supplier_id: str,
         spu: _t.GsCreateProductRequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductResponse:
         """Create a Global Selling full-service product (preview).
 
         `POST /gs_full_service_commodity/202405/preview/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -661,6 +786,7 @@ class GsFullServiceCommodityResource(SyncResource):
             _GS_CREATE_PRODUCT,
             params={"supplier_id": supplier_id},
             body={"spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_sk_usandtheapprovalstatusof_sk_us(
@@ -675,11 +801,17 @@ class GsFullServiceCommodityResource(SyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.QuerySkUsandtheapprovalstatusofSkUsPage:
         """Search Global Selling full-service SKUs and their review status (preview).
 
         `POST /gs_full_service_commodity/202405/preview/products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -696,67 +828,98 @@ class GsFullServiceCommodityResource(SyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def getsizegroupsconfig(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetsizegroupsconfigResponse:
         """List the size groups of Global Selling full-service products (preview).
 
         `GET /gs_full_service_commodity/202405/preview/size_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GETSIZEGROUPSCONFIG,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_get_certifications_v202406(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetCertificationsV202406Response:
         """List the certifications a Global Selling full-service category asks for (the 202406 shape).
 
         `GET /gs_full_service_commodity/202406/beta/categories/{category_id}/certifications`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GET_CERTIFICATIONS_V202406,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_getgradingtemplatesconfig_v2(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetgradingtemplatesconfigV2Response:
         """List the grading templates of Global Selling full-service products.
 
         `GET /gs_full_service_commodity/202406/beta/grading_templates`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_GETGRADINGTEMPLATESCONFIG_V2,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_image_upload_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsImageUploadV2Response:
         """Upload a product image for Global Selling full-service products.
 
         `POST /gs_full_service_commodity/202406/beta/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_IMAGE_UPLOAD_V2,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406(
@@ -770,11 +933,17 @@ class GsFullServiceCommodityResource(SyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page:
         """Search Global Selling full-service SKUs and their review status (the 202406 shape).
 
         `POST /gs_full_service_commodity/202406/beta/products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -790,22 +959,30 @@ class GsFullServiceCommodityResource(SyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_getsizegroupsconfig_v2(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetsizegroupsconfigV2Response:
         """List the size groups of Global Selling full-service products (the 202406 shape).
 
         `GET /gs_full_service_commodity/202406/beta/size_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_GETSIZEGROUPSCONFIG_V2,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_get_supplier_addresses(
@@ -813,33 +990,47 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetSupplierAddressesPage:
         """List the supplier's addresses known to Global Selling full service.
 
         `GET /gs_full_service_commodity/202407/supplier_addresses`.
         Returns one page; `page.auto_paging_iter()` yields the `addresses` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GLOBAL_SELLING_GET_SUPPLIER_ADDRESSES,
             params={"page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_size_groups(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSizeGroupsResponse:
         """List the size groups of Global Selling full-service products.
 
         `GET /gs_full_service_commodity/202408/size_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SIZE_GROUPS,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_create_productv2_v202410(
@@ -847,16 +1038,23 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.GsCreateProductv2V202410RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product (the 202410 shape).
 
         `POST /gs_full_service_commodity/202410/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CREATE_PRODUCTV2_V202410,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410(
@@ -870,11 +1068,17 @@ class GsFullServiceCommodityResource(SyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page:
         """Search Global Selling full-service SKUs and their review status (the 202410 shape).
 
         `POST /gs_full_service_commodity/202410/beta/products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -890,21 +1094,30 @@ class GsFullServiceCommodityResource(SyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_getattributes_v202503(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetattributesV202503Response:
         """List the attributes of a Global Selling full-service category (the 202503 shape).
 
         `GET /gs_full_service_commodity/202503/beta/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GETATTRIBUTES_V202503,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_query_sk_usandtheapprovalstatusof_sk_us_v2(
@@ -918,11 +1131,17 @@ class GsFullServiceCommodityResource(SyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQuerySkUsandtheapprovalstatusofSkUsV2Page:
         """Search Global Selling full-service SKUs and their review status.
 
         `POST /gs_full_service_commodity/202504/beta/products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -938,36 +1157,53 @@ class GsFullServiceCommodityResource(SyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_getattributes(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetattributesResponse:
         """List the attributes of a Global Selling full-service category.
 
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GETATTRIBUTES,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_get_certifications(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetCertificationsResponse:
         """List the certifications a Global Selling full-service category asks for.
 
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/certifications`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_GET_CERTIFICATIONS,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_create_productv2_v202508(
@@ -975,32 +1211,46 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.GsCreateProductv2V202508RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product (the 202508 shape).
 
         `POST /gs_full_service_commodity/202508/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CREATE_PRODUCTV2_V202508,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_calculate_product_audit_info_v202508(
         self,
         *,
         spu: _t.GsCreateProductv2V202508RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCalculateProductAuditInfoResponse:
         """Work out which reviews and documents a Global Selling full-service product will need (the 202508 shape).
 
         `POST /gs_full_service_commodity/202508/calculate_audit_info`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CALCULATE_PRODUCT_AUDIT_INFO_V202508,
             body={"spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_list_supplier_manufacturer(
@@ -1008,17 +1258,24 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsListSupplierManufacturerPage:
         """List the manufacturers registered for the Global Selling supplier.
 
         `GET /gs_full_service_commodity/202508/supplier_manufacturers`.
         Returns one page; `page.auto_paging_iter()` yields the `manufacturer_list` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_LIST_SUPPLIER_MANUFACTURER,
             params={"page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_get_supplier_rp(
@@ -1026,17 +1283,24 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetSupplierRpPage:
         """List the responsible persons registered for the Global Selling supplier.
 
         `GET /gs_full_service_commodity/202508/supplier_rps`.
         Returns one page; `page.auto_paging_iter()` yields the `rp_infos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_GET_SUPPLIER_RP,
             params={"page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_create_productv2(
@@ -1044,52 +1308,149 @@ class GsFullServiceCommodityResource(SyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.SpuInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product.
 
         `POST /gs_full_service_commodity/202509/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CREATE_PRODUCTV2,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_calculate_product_audit_info(
         self,
         *,
         spu: _t.SpuInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCalculateProductAuditInfoResponse:
         """Work out which reviews and documents a Global Selling full-service product will need.
 
         `POST /gs_full_service_commodity/202509/calculate_audit_info`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CALCULATE_PRODUCT_AUDIT_INFO,
             body={"spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class GsFullServiceCommodityResourceWithRawResponse:
+    """`client.gs_full_service_commodity.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: GsFullServiceCommodityResource) -> None:
+        self.gs_full_service_preview_get_brands = to_raw_response(resource.gs_full_service_preview_get_brands)
+        self.get_global_selling_full_service_categories = to_raw_response(
+            resource.get_global_selling_full_service_categories
+        )
+        self.gs_full_service_preview_getcategoryinformation = to_raw_response(
+            resource.gs_full_service_preview_getcategoryinformation
+        )
+        self.gs_full_service_preview_getattributes = to_raw_response(
+            resource.gs_full_service_preview_getattributes
+        )
+        self.gs_full_service_get_brands = to_raw_response(resource.gs_full_service_get_brands)
+        self.gs_full_service_search_categories = to_raw_response(resource.gs_full_service_search_categories)
+        self.gs_full_service_get_categoryinformation = to_raw_response(
+            resource.gs_full_service_get_categoryinformation
+        )
+        self.gs_full_service_getattributes_v202405 = to_raw_response(
+            resource.gs_full_service_getattributes_v202405
+        )
+        self.gs_productimageuploadrequirementsquery = to_raw_response(
+            resource.gs_productimageuploadrequirementsquery
+        )
+        self.gs_qualificationfileupload = to_raw_response(resource.gs_qualificationfileupload)
+        self.gs_create_productv2_v202405 = to_raw_response(resource.gs_create_productv2_v202405)
+        self.gs_video_upload = to_raw_response(resource.gs_video_upload)
+        self.getgradingtemplatesconfig = to_raw_response(resource.getgradingtemplatesconfig)
+        self.imageupload = to_raw_response(resource.imageupload)
+        self.gs_create_product = to_raw_response(resource.gs_create_product)
+        self.query_sk_usandtheapprovalstatusof_sk_us = to_raw_response(
+            resource.query_sk_usandtheapprovalstatusof_sk_us
+        )
+        self.getsizegroupsconfig = to_raw_response(resource.getsizegroupsconfig)
+        self.gs_full_service_get_certifications_v202406 = to_raw_response(
+            resource.gs_full_service_get_certifications_v202406
+        )
+        self.gs_getgradingtemplatesconfig_v2 = to_raw_response(resource.gs_getgradingtemplatesconfig_v2)
+        self.gs_image_upload_v2 = to_raw_response(resource.gs_image_upload_v2)
+        self.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406 = to_raw_response(
+            resource.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406
+        )
+        self.gs_getsizegroupsconfig_v2 = to_raw_response(resource.gs_getsizegroupsconfig_v2)
+        self.global_selling_get_supplier_addresses = to_raw_response(
+            resource.global_selling_get_supplier_addresses
+        )
+        self.get_size_groups = to_raw_response(resource.get_size_groups)
+        self.gs_create_productv2_v202410 = to_raw_response(resource.gs_create_productv2_v202410)
+        self.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410 = to_raw_response(
+            resource.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410
+        )
+        self.gs_full_service_getattributes_v202503 = to_raw_response(
+            resource.gs_full_service_getattributes_v202503
+        )
+        self.gs_query_sk_usandtheapprovalstatusof_sk_us_v2 = to_raw_response(
+            resource.gs_query_sk_usandtheapprovalstatusof_sk_us_v2
+        )
+        self.gs_full_service_getattributes = to_raw_response(resource.gs_full_service_getattributes)
+        self.gs_full_service_get_certifications = to_raw_response(resource.gs_full_service_get_certifications)
+        self.gs_create_productv2_v202508 = to_raw_response(resource.gs_create_productv2_v202508)
+        self.gs_calculate_product_audit_info_v202508 = to_raw_response(
+            resource.gs_calculate_product_audit_info_v202508
+        )
+        self.gs_list_supplier_manufacturer = to_raw_response(resource.gs_list_supplier_manufacturer)
+        self.gs_get_supplier_rp = to_raw_response(resource.gs_get_supplier_rp)
+        self.gs_create_productv2 = to_raw_response(resource.gs_create_productv2)
+        self.gs_calculate_product_audit_info = to_raw_response(resource.gs_calculate_product_audit_info)
 
 
 class AsyncGsFullServiceCommodityResource(AsyncResource):
     """Global Selling full-service products: categories, brands, attributes, media, creation and review status. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncGsFullServiceCommodityResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncGsFullServiceCommodityResourceWithRawResponse(self)
+
     async def gs_full_service_preview_get_brands(
         self,
         *,
         supplier_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServicePreviewGetBrandsResponse:
         """List the brands a Global Selling full-service product may use (preview).
 
         `GET /gs_full_service_commodity/202404/preview/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_PREVIEW_GET_BRANDS,
             params={"supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_selling_full_service_categories(
@@ -1097,59 +1458,90 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         page_offset: int | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellingFullServiceCategoriesResponse:
         """Search the Global Selling full-service product categories (preview).
 
         `POST /gs_full_service_commodity/202404/preview/categories/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_SELLING_FULL_SERVICE_CATEGORIES,
             body={"page_offset": page_offset, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_preview_getcategoryinformation(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServicePreviewGetcategoryinformationResponse:
         """Get one Global Selling full-service category's details (preview).
 
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_PREVIEW_GETCATEGORYINFORMATION,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_preview_getattributes(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServicePreviewGetattributesResponse:
         """List the attributes of a Global Selling full-service category (preview).
 
         `GET /gs_full_service_commodity/202404/preview/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_PREVIEW_GETATTRIBUTES,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_get_brands(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetBrandsResponse:
         """List the brands a Global Selling full-service product may use.
 
         `GET /gs_full_service_commodity/202405/beta/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GET_BRANDS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_search_categories(
@@ -1157,78 +1549,116 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         page_offset: int | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceSearchCategoriesResponse:
         """Search the Global Selling full-service product categories.
 
         `POST /gs_full_service_commodity/202405/beta/categories/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_SEARCH_CATEGORIES,
             body={"page_offset": page_offset, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_get_categoryinformation(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetCategoryinformationResponse:
         """Get one Global Selling full-service category's details.
 
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GET_CATEGORYINFORMATION,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_getattributes_v202405(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetattributesV202405Response:
         """List the attributes of a Global Selling full-service category (the 202405 shape).
 
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GETATTRIBUTES_V202405,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_productimageuploadrequirementsquery(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsProductimageuploadrequirementsqueryResponse:
         """Get the image rules (count, size, kind) of a Global Selling full-service category.
 
         `GET /gs_full_service_commodity/202405/beta/categories/{category_id}/image_upload_requirements`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_PRODUCTIMAGEUPLOADREQUIREMENTSQUERY,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_qualificationfileupload(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQualificationfileuploadResponse:
         """Upload a qualification or certification file for Global Selling full-service products.
 
         `POST /gs_full_service_commodity/202405/beta/certification_files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_QUALIFICATIONFILEUPLOAD,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_create_productv2_v202405(
@@ -1236,49 +1666,70 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.GsCreateProductv2V202405RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product (the 202405 shape).
 
         `POST /gs_full_service_commodity/202405/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CREATE_PRODUCTV2_V202405,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_video_upload(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsVideoUploadResponse:
         """Upload a product video for Global Selling full-service products.
 
         `POST /gs_full_service_commodity/202405/beta/videos/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_VIDEO_UPLOAD,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def getgradingtemplatesconfig(
         self,
         *,
         supplier_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetgradingtemplatesconfigResponse:
         """List the grading templates of Global Selling full-service products (preview).
 
         `GET /gs_full_service_commodity/202405/preview/grading_templates`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GETGRADINGTEMPLATESCONFIG,
             params={"supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def imageupload(
@@ -1286,11 +1737,17 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         supplier_id: str,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ImageuploadResponse:
         """Upload a product image for Global Selling full-service products (preview).
 
         `POST /gs_full_service_commodity/202405/preview/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1298,6 +1755,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
             _IMAGEUPLOAD,
             params={"supplier_id": supplier_id},
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_create_product(
@@ -1305,10 +1763,16 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         supplier_id: str,
         spu: _t.GsCreateProductRequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductResponse:
         """Create a Global Selling full-service product (preview).
 
         `POST /gs_full_service_commodity/202405/preview/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1316,6 +1780,7 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
             _GS_CREATE_PRODUCT,
             params={"supplier_id": supplier_id},
             body={"spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_sk_usandtheapprovalstatusof_sk_us(
@@ -1330,11 +1795,17 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.QuerySkUsandtheapprovalstatusofSkUsPage:
         """Search Global Selling full-service SKUs and their review status (preview).
 
         `POST /gs_full_service_commodity/202405/preview/products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1351,67 +1822,98 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def getsizegroupsconfig(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetsizegroupsconfigResponse:
         """List the size groups of Global Selling full-service products (preview).
 
         `GET /gs_full_service_commodity/202405/preview/size_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GETSIZEGROUPSCONFIG,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_get_certifications_v202406(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetCertificationsV202406Response:
         """List the certifications a Global Selling full-service category asks for (the 202406 shape).
 
         `GET /gs_full_service_commodity/202406/beta/categories/{category_id}/certifications`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GET_CERTIFICATIONS_V202406,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_getgradingtemplatesconfig_v2(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetgradingtemplatesconfigV2Response:
         """List the grading templates of Global Selling full-service products.
 
         `GET /gs_full_service_commodity/202406/beta/grading_templates`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_GETGRADINGTEMPLATESCONFIG_V2,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_image_upload_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsImageUploadV2Response:
         """Upload a product image for Global Selling full-service products.
 
         `POST /gs_full_service_commodity/202406/beta/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_IMAGE_UPLOAD_V2,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406(
@@ -1425,11 +1927,17 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page:
         """Search Global Selling full-service SKUs and their review status (the 202406 shape).
 
         `POST /gs_full_service_commodity/202406/beta/products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1445,22 +1953,30 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_getsizegroupsconfig_v2(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetsizegroupsconfigV2Response:
         """List the size groups of Global Selling full-service products (the 202406 shape).
 
         `GET /gs_full_service_commodity/202406/beta/size_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_GETSIZEGROUPSCONFIG_V2,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_get_supplier_addresses(
@@ -1468,33 +1984,47 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetSupplierAddressesPage:
         """List the supplier's addresses known to Global Selling full service.
 
         `GET /gs_full_service_commodity/202407/supplier_addresses`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `addresses` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GLOBAL_SELLING_GET_SUPPLIER_ADDRESSES,
             params={"page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_size_groups(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSizeGroupsResponse:
         """List the size groups of Global Selling full-service products.
 
         `GET /gs_full_service_commodity/202408/size_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SIZE_GROUPS,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_create_productv2_v202410(
@@ -1502,16 +2032,23 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.GsCreateProductv2V202410RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product (the 202410 shape).
 
         `POST /gs_full_service_commodity/202410/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CREATE_PRODUCTV2_V202410,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410(
@@ -1525,11 +2062,17 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page:
         """Search Global Selling full-service SKUs and their review status (the 202410 shape).
 
         `POST /gs_full_service_commodity/202410/beta/products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1545,21 +2088,30 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_getattributes_v202503(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetattributesV202503Response:
         """List the attributes of a Global Selling full-service category (the 202503 shape).
 
         `GET /gs_full_service_commodity/202503/beta/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GETATTRIBUTES_V202503,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_query_sk_usandtheapprovalstatusof_sk_us_v2(
@@ -1573,11 +2125,17 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         push_time_ge: int | datetime | None = None,
         push_time_lt: int | datetime | None = None,
         sku_status: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQuerySkUsandtheapprovalstatusofSkUsV2Page:
         """Search Global Selling full-service SKUs and their review status.
 
         `POST /gs_full_service_commodity/202504/beta/products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `spus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1593,36 +2151,53 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
                 "push_time_lt": push_time_lt,
                 "sku_status": sku_status,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_getattributes(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetattributesResponse:
         """List the attributes of a Global Selling full-service category.
 
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GETATTRIBUTES,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_get_certifications(
         self,
         category_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceGetCertificationsResponse:
         """List the certifications a Global Selling full-service category asks for.
 
         `GET /gs_full_service_commodity/202507/beta/categories/{category_id}/certifications`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_GET_CERTIFICATIONS,
             params={"category_id": category_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_create_productv2_v202508(
@@ -1630,32 +2205,46 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.GsCreateProductv2V202508RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product (the 202508 shape).
 
         `POST /gs_full_service_commodity/202508/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CREATE_PRODUCTV2_V202508,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_calculate_product_audit_info_v202508(
         self,
         *,
         spu: _t.GsCreateProductv2V202508RequestSpu | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCalculateProductAuditInfoResponse:
         """Work out which reviews and documents a Global Selling full-service product will need (the 202508 shape).
 
         `POST /gs_full_service_commodity/202508/calculate_audit_info`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CALCULATE_PRODUCT_AUDIT_INFO_V202508,
             body={"spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_list_supplier_manufacturer(
@@ -1663,17 +2252,24 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsListSupplierManufacturerPage:
         """List the manufacturers registered for the Global Selling supplier.
 
         `GET /gs_full_service_commodity/202508/supplier_manufacturers`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturer_list` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_LIST_SUPPLIER_MANUFACTURER,
             params={"page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_get_supplier_rp(
@@ -1681,17 +2277,24 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetSupplierRpPage:
         """List the responsible persons registered for the Global Selling supplier.
 
         `GET /gs_full_service_commodity/202508/supplier_rps`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `rp_infos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_GET_SUPPLIER_RP,
             params={"page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_create_productv2(
@@ -1699,30 +2302,120 @@ class AsyncGsFullServiceCommodityResource(AsyncResource):
         *,
         idempotent_key: str | None = None,
         spu: _t.SpuInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateProductv2Response:
         """Create a Global Selling full-service product.
 
         `POST /gs_full_service_commodity/202509/beta/products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CREATE_PRODUCTV2,
             body={"idempotent_key": idempotent_key, "spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_calculate_product_audit_info(
         self,
         *,
         spu: _t.SpuInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCalculateProductAuditInfoResponse:
         """Work out which reviews and documents a Global Selling full-service product will need.
 
         `POST /gs_full_service_commodity/202509/calculate_audit_info`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CALCULATE_PRODUCT_AUDIT_INFO,
             body={"spu": spu},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncGsFullServiceCommodityResourceWithRawResponse:
+    """`client.gs_full_service_commodity.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncGsFullServiceCommodityResource) -> None:
+        self.gs_full_service_preview_get_brands = async_to_raw_response(
+            resource.gs_full_service_preview_get_brands
+        )
+        self.get_global_selling_full_service_categories = async_to_raw_response(
+            resource.get_global_selling_full_service_categories
+        )
+        self.gs_full_service_preview_getcategoryinformation = async_to_raw_response(
+            resource.gs_full_service_preview_getcategoryinformation
+        )
+        self.gs_full_service_preview_getattributes = async_to_raw_response(
+            resource.gs_full_service_preview_getattributes
+        )
+        self.gs_full_service_get_brands = async_to_raw_response(resource.gs_full_service_get_brands)
+        self.gs_full_service_search_categories = async_to_raw_response(
+            resource.gs_full_service_search_categories
+        )
+        self.gs_full_service_get_categoryinformation = async_to_raw_response(
+            resource.gs_full_service_get_categoryinformation
+        )
+        self.gs_full_service_getattributes_v202405 = async_to_raw_response(
+            resource.gs_full_service_getattributes_v202405
+        )
+        self.gs_productimageuploadrequirementsquery = async_to_raw_response(
+            resource.gs_productimageuploadrequirementsquery
+        )
+        self.gs_qualificationfileupload = async_to_raw_response(resource.gs_qualificationfileupload)
+        self.gs_create_productv2_v202405 = async_to_raw_response(resource.gs_create_productv2_v202405)
+        self.gs_video_upload = async_to_raw_response(resource.gs_video_upload)
+        self.getgradingtemplatesconfig = async_to_raw_response(resource.getgradingtemplatesconfig)
+        self.imageupload = async_to_raw_response(resource.imageupload)
+        self.gs_create_product = async_to_raw_response(resource.gs_create_product)
+        self.query_sk_usandtheapprovalstatusof_sk_us = async_to_raw_response(
+            resource.query_sk_usandtheapprovalstatusof_sk_us
+        )
+        self.getsizegroupsconfig = async_to_raw_response(resource.getsizegroupsconfig)
+        self.gs_full_service_get_certifications_v202406 = async_to_raw_response(
+            resource.gs_full_service_get_certifications_v202406
+        )
+        self.gs_getgradingtemplatesconfig_v2 = async_to_raw_response(resource.gs_getgradingtemplatesconfig_v2)
+        self.gs_image_upload_v2 = async_to_raw_response(resource.gs_image_upload_v2)
+        self.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406 = async_to_raw_response(
+            resource.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406
+        )
+        self.gs_getsizegroupsconfig_v2 = async_to_raw_response(resource.gs_getsizegroupsconfig_v2)
+        self.global_selling_get_supplier_addresses = async_to_raw_response(
+            resource.global_selling_get_supplier_addresses
+        )
+        self.get_size_groups = async_to_raw_response(resource.get_size_groups)
+        self.gs_create_productv2_v202410 = async_to_raw_response(resource.gs_create_productv2_v202410)
+        self.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410 = async_to_raw_response(
+            resource.gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202410
+        )
+        self.gs_full_service_getattributes_v202503 = async_to_raw_response(
+            resource.gs_full_service_getattributes_v202503
+        )
+        self.gs_query_sk_usandtheapprovalstatusof_sk_us_v2 = async_to_raw_response(
+            resource.gs_query_sk_usandtheapprovalstatusof_sk_us_v2
+        )
+        self.gs_full_service_getattributes = async_to_raw_response(resource.gs_full_service_getattributes)
+        self.gs_full_service_get_certifications = async_to_raw_response(
+            resource.gs_full_service_get_certifications
+        )
+        self.gs_create_productv2_v202508 = async_to_raw_response(resource.gs_create_productv2_v202508)
+        self.gs_calculate_product_audit_info_v202508 = async_to_raw_response(
+            resource.gs_calculate_product_audit_info_v202508
+        )
+        self.gs_list_supplier_manufacturer = async_to_raw_response(resource.gs_list_supplier_manufacturer)
+        self.gs_get_supplier_rp = async_to_raw_response(resource.gs_get_supplier_rp)
+        self.gs_create_productv2 = async_to_raw_response(resource.gs_create_productv2)
+        self.gs_calculate_product_audit_info = async_to_raw_response(resource.gs_calculate_product_audit_info)

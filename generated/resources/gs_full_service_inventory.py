@@ -5,13 +5,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import gs_full_service_inventory as _t
 
-__all__ = ["OPERATIONS", "AsyncGsFullServiceInventoryResource", "GsFullServiceInventoryResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncGsFullServiceInventoryResource",
+    "AsyncGsFullServiceInventoryResourceWithRawResponse",
+    "GsFullServiceInventoryResource",
+    "GsFullServiceInventoryResourceWithRawResponse",
+]
 
 _QUERY_GLOBAL_SELLING_VIRTUAL_INVENTORY: Operation[_t.QueryGlobalSellingVirtualInventoryResponse] = Operation(
     id="gs_full_service_inventory.query_global_selling_virtual_inventory",
@@ -66,21 +75,34 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class GsFullServiceInventoryResource(SyncResource):
     """Global Selling full-service virtual stock of SKUs."""
 
+    @cached_property
+    def with_raw_response(self) -> GsFullServiceInventoryResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return GsFullServiceInventoryResourceWithRawResponse(self)
+
     def query_global_selling_virtual_inventory(
         self,
         *,
         skus: Sequence[str] | None = None,
         supplier_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.QueryGlobalSellingVirtualInventoryResponse:
         """Get the virtual stock of Global Selling full-service SKUs (preview).
 
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _QUERY_GLOBAL_SELLING_VIRTUAL_INVENTORY,
             body={"skus": skus, "supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def set_global_selling_virtual_inventory(
@@ -88,69 +110,121 @@ class GsFullServiceInventoryResource(SyncResource):
         *,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         supplier_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SetGlobalSellingVirtualInventoryResponse:
         """Set the virtual stock of Global Selling full-service SKUs (preview).
 
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SET_GLOBAL_SELLING_VIRTUAL_INVENTORY,
             body={"skus": skus, "supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_query_virtual_inventory(
         self,
         *,
         skus: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceQueryVirtualInventoryResponse:
         """Get the virtual stock of Global Selling full-service SKUs.
 
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_QUERY_VIRTUAL_INVENTORY,
             body={"skus": skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_full_service_update_virtual_inventory(
         self,
         *,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceUpdateVirtualInventoryResponse:
         """Set the virtual stock of Global Selling full-service SKUs.
 
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_FULL_SERVICE_UPDATE_VIRTUAL_INVENTORY,
             body={"skus": skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class GsFullServiceInventoryResourceWithRawResponse:
+    """`client.gs_full_service_inventory.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: GsFullServiceInventoryResource) -> None:
+        self.query_global_selling_virtual_inventory = to_raw_response(
+            resource.query_global_selling_virtual_inventory
+        )
+        self.set_global_selling_virtual_inventory = to_raw_response(
+            resource.set_global_selling_virtual_inventory
+        )
+        self.gs_full_service_query_virtual_inventory = to_raw_response(
+            resource.gs_full_service_query_virtual_inventory
+        )
+        self.gs_full_service_update_virtual_inventory = to_raw_response(
+            resource.gs_full_service_update_virtual_inventory
         )
 
 
 class AsyncGsFullServiceInventoryResource(AsyncResource):
     """Global Selling full-service virtual stock of SKUs. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncGsFullServiceInventoryResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncGsFullServiceInventoryResourceWithRawResponse(self)
+
     async def query_global_selling_virtual_inventory(
         self,
         *,
         skus: Sequence[str] | None = None,
         supplier_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.QueryGlobalSellingVirtualInventoryResponse:
         """Get the virtual stock of Global Selling full-service SKUs (preview).
 
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _QUERY_GLOBAL_SELLING_VIRTUAL_INVENTORY,
             body={"skus": skus, "supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def set_global_selling_virtual_inventory(
@@ -158,46 +232,85 @@ class AsyncGsFullServiceInventoryResource(AsyncResource):
         *,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         supplier_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SetGlobalSellingVirtualInventoryResponse:
         """Set the virtual stock of Global Selling full-service SKUs (preview).
 
         `POST /gs_full_service_inventory/202404/preview/virtual_inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SET_GLOBAL_SELLING_VIRTUAL_INVENTORY,
             body={"skus": skus, "supplier_id": supplier_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_query_virtual_inventory(
         self,
         *,
         skus: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceQueryVirtualInventoryResponse:
         """Get the virtual stock of Global Selling full-service SKUs.
 
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_QUERY_VIRTUAL_INVENTORY,
             body={"skus": skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_full_service_update_virtual_inventory(
         self,
         *,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsFullServiceUpdateVirtualInventoryResponse:
         """Set the virtual stock of Global Selling full-service SKUs.
 
         `POST /gs_full_service_inventory/202405/beta/virtual_inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_FULL_SERVICE_UPDATE_VIRTUAL_INVENTORY,
             body={"skus": skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncGsFullServiceInventoryResourceWithRawResponse:
+    """`client.gs_full_service_inventory.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncGsFullServiceInventoryResource) -> None:
+        self.query_global_selling_virtual_inventory = async_to_raw_response(
+            resource.query_global_selling_virtual_inventory
+        )
+        self.set_global_selling_virtual_inventory = async_to_raw_response(
+            resource.set_global_selling_virtual_inventory
+        )
+        self.gs_full_service_query_virtual_inventory = async_to_raw_response(
+            resource.gs_full_service_query_virtual_inventory
+        )
+        self.gs_full_service_update_virtual_inventory = async_to_raw_response(
+            resource.gs_full_service_update_virtual_inventory
         )

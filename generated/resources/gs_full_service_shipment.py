@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import gs_full_service_shipment as _t
 
-__all__ = ["OPERATIONS", "AsyncGsFullServiceShipmentResource", "GsFullServiceShipmentResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncGsFullServiceShipmentResource",
+    "AsyncGsFullServiceShipmentResourceWithRawResponse",
+    "GsFullServiceShipmentResource",
+    "GsFullServiceShipmentResourceWithRawResponse",
+]
 
 _GS_CREATE_DELIVERY_ORDER: Operation[_t.GsCreateDeliveryOrderResponse] = Operation(
     id="gs_full_service_shipment.gs_create_delivery_order",
@@ -378,68 +387,102 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class GsFullServiceShipmentResource(SyncResource):
     """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns."""
 
+    @cached_property
+    def with_raw_response(self) -> GsFullServiceShipmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return GsFullServiceShipmentResourceWithRawResponse(self)
+
     def gs_create_delivery_order(
         self,
         *,
         delivery_order: _t.GsCreateDeliveryOrderRequestDeliveryOrder | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateDeliveryOrderResponse:
         """Create a delivery order for stock-up orders bound for a Global Selling warehouse.
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CREATE_DELIVERY_ORDER,
             body={"delivery_order": delivery_order},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_confirm_delivery(
         self,
         *,
         delivery_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Confirm a Global Selling delivery order as handed over for shipping.
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/confirm`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_CONFIRM_DELIVERY,
             body={"delivery_order_code": delivery_order_code},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_query_delivery_batchs(
         self,
         *,
         delivery_batch_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQueryDeliveryBatchsResponse:
         """List the delivery batches of Global Selling delivery orders.
 
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/delivery_batchs`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_QUERY_DELIVERY_BATCHS,
             params={"delivery_batch_codes": delivery_batch_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_get_delivery_order_print_document(
         self,
         *,
         delivery_order_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetDeliveryOrderPrintDocumentResponse:
         """Get the printable document of a Global Selling delivery order.
 
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/documents`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_GET_DELIVERY_ORDER_PRINT_DOCUMENT,
             params={"delivery_order_codes": delivery_order_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_reserve_shipping(
@@ -453,10 +496,16 @@ class GsFullServiceShipmentResource(SyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsReserveShippingResponse:
         """Book the pickup or drop-off of Global Selling delivery orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -472,6 +521,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_search_delivery_orders(
@@ -498,11 +548,17 @@ class GsFullServiceShipmentResource(SyncResource):
         ship_time_ge: int | datetime | None = None,
         ship_time_lt: int | datetime | None = None,
         warehouse_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsSearchDeliveryOrdersPage:
         """Search Global Selling delivery orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `delivery_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -531,6 +587,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "ship_time_lt": ship_time_lt,
                 "warehouse_codes": warehouse_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_get_sku_print_document(
@@ -541,10 +598,16 @@ class GsFullServiceShipmentResource(SyncResource):
         | None = None,
         print_sku_code: bool | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetSkuPrintDocumentResponse:
         """Generate the printable SKU labels of a Global Selling delivery order (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/sku_documents/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -556,6 +619,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "print_sku_code": print_sku_code,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_search_available_shipping_providers(
@@ -567,10 +631,16 @@ class GsFullServiceShipmentResource(SyncResource):
         sender_contact: _t.SenderContactInput | Mapping[str, Any] | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsSearchAvailableShippingProvidersResponse:
         """List the carriers available for Global Selling delivery orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -584,6 +654,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_search_stockup_orders(
@@ -612,11 +683,17 @@ class GsFullServiceShipmentResource(SyncResource):
         require_ship_time_ge: int | datetime | None = None,
         require_ship_time_lt: int | datetime | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsSearchStockupOrdersPage:
         """Search Global Selling stock-up orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/stockup_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `stockup_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -647,22 +724,30 @@ class GsFullServiceShipmentResource(SyncResource):
                 "require_ship_time_lt": require_ship_time_lt,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def gs_get_logistics_waybills_print_document(
         self,
         *,
         logistics_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetLogisticsWaybillsPrintDocumentResponse:
         """Get the printable carrier waybills of Global Selling delivery orders.
 
         `GET /gs_full_service_shipment/202405/beta/waybills`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GS_GET_LOGISTICS_WAYBILLS_PRINT_DOCUMENT,
             params={"logistics_codes": logistics_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_delivery_order(
@@ -670,10 +755,16 @@ class GsFullServiceShipmentResource(SyncResource):
         *,
         supplier_id: str,
         delivery_order: _t.CreateDeliveryOrderRequestDeliveryOrder | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateDeliveryOrderResponse:
         """Create a delivery order for stock-up orders bound for a Global Selling warehouse (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -681,6 +772,7 @@ class GsFullServiceShipmentResource(SyncResource):
             _CREATE_DELIVERY_ORDER,
             params={"supplier_id": supplier_id},
             body={"delivery_order": delivery_order},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def confirm_delivery(
@@ -688,10 +780,16 @@ class GsFullServiceShipmentResource(SyncResource):
         *,
         supplier_id: str,
         delivery_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Confirm a Global Selling delivery order as handed over for shipping (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/confirm`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -699,6 +797,7 @@ class GsFullServiceShipmentResource(SyncResource):
             _CONFIRM_DELIVERY,
             params={"supplier_id": supplier_id},
             body={"delivery_order_code": delivery_order_code},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_delivery_batchs(
@@ -706,16 +805,23 @@ class GsFullServiceShipmentResource(SyncResource):
         *,
         supplier_id: str,
         delivery_batch_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.QueryDeliveryBatchsResponse:
         """List the delivery batches of Global Selling delivery orders (preview).
 
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/delivery_batchs`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _QUERY_DELIVERY_BATCHS,
             params={"supplier_id": supplier_id, "delivery_batch_codes": delivery_batch_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_delivery_order_print_document(
@@ -723,16 +829,23 @@ class GsFullServiceShipmentResource(SyncResource):
         *,
         supplier_id: str,
         delivery_order_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetDeliveryOrderPrintDocumentResponse:
         """Get the printable document of a Global Selling delivery order (preview).
 
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/documents`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_DELIVERY_ORDER_PRINT_DOCUMENT,
             params={"supplier_id": supplier_id, "delivery_order_codes": delivery_order_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reserve_shipping(
@@ -746,10 +859,16 @@ class GsFullServiceShipmentResource(SyncResource):
         sender_contact: _t.SenderContactInput | Mapping[str, Any] | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ReserveShippingResponse:
         """Book the pickup or drop-off of Global Selling delivery orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -765,6 +884,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_delivery_orders(
@@ -790,11 +910,17 @@ class GsFullServiceShipmentResource(SyncResource):
         ship_time_ge: int | datetime | None = None,
         ship_time_lt: int | datetime | None = None,
         warehouse_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchDeliveryOrdersPage:
         """Search Global Selling delivery orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `delivery_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -822,6 +948,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "ship_time_lt": ship_time_lt,
                 "warehouse_codes": warehouse_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_available_shipping_providers(
@@ -834,10 +961,16 @@ class GsFullServiceShipmentResource(SyncResource):
         sender_contact: _t.SenderContactInput | Mapping[str, Any] | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchAvailableShippingProvidersResponse:
         """List the carriers available for Global Selling delivery orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -852,6 +985,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_stockup_orders(
@@ -879,11 +1013,17 @@ class GsFullServiceShipmentResource(SyncResource):
         require_ship_time_ge: int | datetime | None = None,
         require_ship_time_lt: int | datetime | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchStockupOrdersPage:
         """Search Global Selling stock-up orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/stockup_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `stockup_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -913,6 +1053,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "require_ship_time_lt": require_ship_time_lt,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_logistics_waybills_print_docurement(
@@ -920,16 +1061,23 @@ class GsFullServiceShipmentResource(SyncResource):
         *,
         supplier_id: str,
         logistics_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLogisticsWaybillsPrintDocurementResponse:
         """Get the printable carrier waybills of Global Selling delivery orders (preview).
 
         `GET /gs_full_service_shipment/202405/preview/waybills`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LOGISTICS_WAYBILLS_PRINT_DOCUREMENT,
             params={"supplier_id": supplier_id, "logistics_codes": logistics_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_search_abnormal_orders(
@@ -950,11 +1098,17 @@ class GsFullServiceShipmentResource(SyncResource):
         platform_spu_codes: Sequence[str] | None = None,
         relative_return_status: Sequence[str] | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchAbnormalOrdersPage:
         """Search Global Selling orders held up by an exception (shortage, damage, mismatch).
 
         `POST /gs_full_service_shipment/202407/abnormal_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `abnormal_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -977,6 +1131,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "relative_return_status": relative_return_status,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_reserve_shipment_v202407(
@@ -990,10 +1145,16 @@ class GsFullServiceShipmentResource(SyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingReserveShipmentResponse:
         """Book the pickup or drop-off of Global Selling delivery orders (the 202407 shape).
 
         `POST /gs_full_service_shipment/202407/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1009,6 +1170,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_search_delivery_orders(
@@ -1035,11 +1197,17 @@ class GsFullServiceShipmentResource(SyncResource):
         ship_time_ge: int | datetime | None = None,
         ship_time_lt: int | datetime | None = None,
         warehouse_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchDeliveryOrdersPage:
         """Search Global Selling delivery orders.
 
         `POST /gs_full_service_shipment/202407/delivery_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `delivery_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1068,38 +1236,53 @@ class GsFullServiceShipmentResource(SyncResource):
                 "ship_time_lt": ship_time_lt,
                 "warehouse_codes": warehouse_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_query_logistics_orders(
         self,
         *,
         logistics_orders: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingQueryLogisticsOrdersResponse:
         """Get the carrier orders of Global Selling delivery orders.
 
         `GET /gs_full_service_shipment/202407/logistics_orders`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GLOBAL_SELLING_QUERY_LOGISTICS_ORDERS,
             params={"logistics_orders": logistics_orders},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_cancel_shipment(
         self,
         *,
         logistics_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Cancel the booked shipment of a Global Selling carrier order.
 
         `POST /gs_full_service_shipment/202407/logistics_orders/cancel_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GLOBAL_SELLING_CANCEL_SHIPMENT,
             body={"logistics_order": logistics_order},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_get_quality_documents(
@@ -1107,16 +1290,23 @@ class GsFullServiceShipmentResource(SyncResource):
         *,
         order_code: str,
         order_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetQualityDocumentsResponse:
         """Get the quality-inspection documents of Global Selling orders.
 
         `GET /gs_full_service_shipment/202407/quality_documents`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GLOBAL_SELLING_GET_QUALITY_DOCUMENTS,
             params={"order_code": order_code, "order_type": order_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_search_return_orders(
@@ -1135,11 +1325,17 @@ class GsFullServiceShipmentResource(SyncResource):
         return_source: str | None = None,
         return_status: Sequence[str] | None = None,
         return_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchReturnOrdersPage:
         """Search Global Selling return orders (goods sent back to the supplier).
 
         `POST /gs_full_service_shipment/202407/return_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1160,6 +1356,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "return_status": return_status,
                 "return_types": return_types,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_search_available_shipping_providers_v202407(
@@ -1172,10 +1369,16 @@ class GsFullServiceShipmentResource(SyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchAvailableShippingProvidersV202407Response:
         """List the carriers available for Global Selling delivery orders (the 202407 shape).
 
         `POST /gs_full_service_shipment/202407/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1190,6 +1393,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_search_stockup_orders(
@@ -1218,11 +1422,17 @@ class GsFullServiceShipmentResource(SyncResource):
         require_ship_time_ge: int | datetime | None = None,
         require_ship_time_lt: int | datetime | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchStockupOrdersPage:
         """Search Global Selling stock-up orders.
 
         `POST /gs_full_service_shipment/202407/stockup_orders/search`.
         Returns one page; `page.auto_paging_iter()` yields the `stockup_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1253,6 +1463,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "require_ship_time_lt": require_ship_time_lt,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_get_sku_print_document_v202409(
@@ -1264,10 +1475,16 @@ class GsFullServiceShipmentResource(SyncResource):
         | None = None,
         size: _t.GlobalSellingGetSkuPrintDocumentRequestSize | Mapping[str, Any] | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetSkuPrintDocumentResponse:
         """Generate the printable SKU labels of a Global Selling delivery order (the 202409 shape).
 
         `POST /gs_full_service_shipment/202409/delivery_orders/sku_documents/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1278,6 +1495,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "size": size,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_confirm_stockup_order(
@@ -1288,10 +1506,16 @@ class GsFullServiceShipmentResource(SyncResource):
         reject_reason: str | None = None,
         skus: Sequence[_t.GlobalSellingConfirmStockupOrderRequestSku | Mapping[str, Any]] | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Accept Global Selling stock-up orders.
 
         `POST /gs_full_service_shipment/202409/stockup_orders/confirm`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1304,6 +1528,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "skus": skus,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_reserve_shipment(
@@ -1317,10 +1542,16 @@ class GsFullServiceShipmentResource(SyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingReserveShipmentResponse:
         """Book the pickup or drop-off of Global Selling delivery orders.
 
         `POST /gs_full_service_shipment/202410/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1336,6 +1567,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_search_available_shipping_providers(
@@ -1348,10 +1580,16 @@ class GsFullServiceShipmentResource(SyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchAvailableShippingProvidersResponse:
         """List the carriers available for Global Selling delivery orders.
 
         `POST /gs_full_service_shipment/202410/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1366,6 +1604,7 @@ class GsFullServiceShipmentResource(SyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def global_selling_get_sku_print_document(
@@ -1378,10 +1617,16 @@ class GsFullServiceShipmentResource(SyncResource):
         | None = None,
         size: _t.GlobalSellingGetSkuPrintDocumentRequestSize | Mapping[str, Any] | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetSkuPrintDocumentResponse:
         """Generate the printable SKU labels of a Global Selling delivery order.
 
         `POST /gs_full_service_shipment/202503/delivery_orders/sku_documents/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1393,74 +1638,182 @@ class GsFullServiceShipmentResource(SyncResource):
                 "size": size,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class GsFullServiceShipmentResourceWithRawResponse:
+    """`client.gs_full_service_shipment.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: GsFullServiceShipmentResource) -> None:
+        self.gs_create_delivery_order = to_raw_response(resource.gs_create_delivery_order)
+        self.gs_confirm_delivery = to_raw_response(resource.gs_confirm_delivery)
+        self.gs_query_delivery_batchs = to_raw_response(resource.gs_query_delivery_batchs)
+        self.gs_get_delivery_order_print_document = to_raw_response(
+            resource.gs_get_delivery_order_print_document
+        )
+        self.gs_reserve_shipping = to_raw_response(resource.gs_reserve_shipping)
+        self.gs_search_delivery_orders = to_raw_response(resource.gs_search_delivery_orders)
+        self.gs_get_sku_print_document = to_raw_response(resource.gs_get_sku_print_document)
+        self.gs_search_available_shipping_providers = to_raw_response(
+            resource.gs_search_available_shipping_providers
+        )
+        self.gs_search_stockup_orders = to_raw_response(resource.gs_search_stockup_orders)
+        self.gs_get_logistics_waybills_print_document = to_raw_response(
+            resource.gs_get_logistics_waybills_print_document
+        )
+        self.create_delivery_order = to_raw_response(resource.create_delivery_order)
+        self.confirm_delivery = to_raw_response(resource.confirm_delivery)
+        self.query_delivery_batchs = to_raw_response(resource.query_delivery_batchs)
+        self.get_delivery_order_print_document = to_raw_response(resource.get_delivery_order_print_document)
+        self.reserve_shipping = to_raw_response(resource.reserve_shipping)
+        self.search_delivery_orders = to_raw_response(resource.search_delivery_orders)
+        self.search_available_shipping_providers = to_raw_response(
+            resource.search_available_shipping_providers
+        )
+        self.search_stockup_orders = to_raw_response(resource.search_stockup_orders)
+        self.get_logistics_waybills_print_docurement = to_raw_response(
+            resource.get_logistics_waybills_print_docurement
+        )
+        self.global_selling_search_abnormal_orders = to_raw_response(
+            resource.global_selling_search_abnormal_orders
+        )
+        self.global_selling_reserve_shipment_v202407 = to_raw_response(
+            resource.global_selling_reserve_shipment_v202407
+        )
+        self.global_selling_search_delivery_orders = to_raw_response(
+            resource.global_selling_search_delivery_orders
+        )
+        self.global_selling_query_logistics_orders = to_raw_response(
+            resource.global_selling_query_logistics_orders
+        )
+        self.global_selling_cancel_shipment = to_raw_response(resource.global_selling_cancel_shipment)
+        self.global_selling_get_quality_documents = to_raw_response(
+            resource.global_selling_get_quality_documents
+        )
+        self.global_selling_search_return_orders = to_raw_response(
+            resource.global_selling_search_return_orders
+        )
+        self.global_selling_search_available_shipping_providers_v202407 = to_raw_response(
+            resource.global_selling_search_available_shipping_providers_v202407
+        )
+        self.global_selling_search_stockup_orders = to_raw_response(
+            resource.global_selling_search_stockup_orders
+        )
+        self.global_selling_get_sku_print_document_v202409 = to_raw_response(
+            resource.global_selling_get_sku_print_document_v202409
+        )
+        self.global_selling_confirm_stockup_order = to_raw_response(
+            resource.global_selling_confirm_stockup_order
+        )
+        self.global_selling_reserve_shipment = to_raw_response(resource.global_selling_reserve_shipment)
+        self.global_selling_search_available_shipping_providers = to_raw_response(
+            resource.global_selling_search_available_shipping_providers
+        )
+        self.global_selling_get_sku_print_document = to_raw_response(
+            resource.global_selling_get_sku_print_document
         )
 
 
 class AsyncGsFullServiceShipmentResource(AsyncResource):
     """Global Selling full-service shipments: stock-up orders, delivery orders, carriers, labels and returns. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncGsFullServiceShipmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncGsFullServiceShipmentResourceWithRawResponse(self)
+
     async def gs_create_delivery_order(
         self,
         *,
         delivery_order: _t.GsCreateDeliveryOrderRequestDeliveryOrder | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsCreateDeliveryOrderResponse:
         """Create a delivery order for stock-up orders bound for a Global Selling warehouse.
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CREATE_DELIVERY_ORDER,
             body={"delivery_order": delivery_order},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_confirm_delivery(
         self,
         *,
         delivery_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Confirm a Global Selling delivery order as handed over for shipping.
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/confirm`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_CONFIRM_DELIVERY,
             body={"delivery_order_code": delivery_order_code},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_query_delivery_batchs(
         self,
         *,
         delivery_batch_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsQueryDeliveryBatchsResponse:
         """List the delivery batches of Global Selling delivery orders.
 
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/delivery_batchs`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_QUERY_DELIVERY_BATCHS,
             params={"delivery_batch_codes": delivery_batch_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_get_delivery_order_print_document(
         self,
         *,
         delivery_order_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetDeliveryOrderPrintDocumentResponse:
         """Get the printable document of a Global Selling delivery order.
 
         `GET /gs_full_service_shipment/202405/beta/delivery_orders/documents`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_GET_DELIVERY_ORDER_PRINT_DOCUMENT,
             params={"delivery_order_codes": delivery_order_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_reserve_shipping(
@@ -1474,10 +1827,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsReserveShippingResponse:
         """Book the pickup or drop-off of Global Selling delivery orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1493,6 +1852,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_search_delivery_orders(
@@ -1519,11 +1879,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         ship_time_ge: int | datetime | None = None,
         ship_time_lt: int | datetime | None = None,
         warehouse_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsSearchDeliveryOrdersPage:
         """Search Global Selling delivery orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `delivery_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1552,6 +1918,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "ship_time_lt": ship_time_lt,
                 "warehouse_codes": warehouse_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_get_sku_print_document(
@@ -1562,10 +1929,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         | None = None,
         print_sku_code: bool | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetSkuPrintDocumentResponse:
         """Generate the printable SKU labels of a Global Selling delivery order (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/delivery_orders/sku_documents/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1577,6 +1950,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "print_sku_code": print_sku_code,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_search_available_shipping_providers(
@@ -1588,10 +1962,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         sender_contact: _t.SenderContactInput | Mapping[str, Any] | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsSearchAvailableShippingProvidersResponse:
         """List the carriers available for Global Selling delivery orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1605,6 +1985,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_search_stockup_orders(
@@ -1633,11 +2014,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         require_ship_time_ge: int | datetime | None = None,
         require_ship_time_lt: int | datetime | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsSearchStockupOrdersPage:
         """Search Global Selling stock-up orders (the 202405 shape).
 
         `POST /gs_full_service_shipment/202405/beta/stockup_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `stockup_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1668,22 +2055,30 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "require_ship_time_lt": require_ship_time_lt,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def gs_get_logistics_waybills_print_document(
         self,
         *,
         logistics_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GsGetLogisticsWaybillsPrintDocumentResponse:
         """Get the printable carrier waybills of Global Selling delivery orders.
 
         `GET /gs_full_service_shipment/202405/beta/waybills`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GS_GET_LOGISTICS_WAYBILLS_PRINT_DOCUMENT,
             params={"logistics_codes": logistics_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_delivery_order(
@@ -1691,10 +2086,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         *,
         supplier_id: str,
         delivery_order: _t.CreateDeliveryOrderRequestDeliveryOrder | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateDeliveryOrderResponse:
         """Create a delivery order for stock-up orders bound for a Global Selling warehouse (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1702,6 +2103,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             _CREATE_DELIVERY_ORDER,
             params={"supplier_id": supplier_id},
             body={"delivery_order": delivery_order},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def confirm_delivery(
@@ -1709,10 +2111,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         *,
         supplier_id: str,
         delivery_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Confirm a Global Selling delivery order as handed over for shipping (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/confirm`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1720,6 +2128,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
             _CONFIRM_DELIVERY,
             params={"supplier_id": supplier_id},
             body={"delivery_order_code": delivery_order_code},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_delivery_batchs(
@@ -1727,16 +2136,23 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         *,
         supplier_id: str,
         delivery_batch_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.QueryDeliveryBatchsResponse:
         """List the delivery batches of Global Selling delivery orders (preview).
 
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/delivery_batchs`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _QUERY_DELIVERY_BATCHS,
             params={"supplier_id": supplier_id, "delivery_batch_codes": delivery_batch_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_delivery_order_print_document(
@@ -1744,16 +2160,23 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         *,
         supplier_id: str,
         delivery_order_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetDeliveryOrderPrintDocumentResponse:
         """Get the printable document of a Global Selling delivery order (preview).
 
         `GET /gs_full_service_shipment/202405/preview/delivery_orders/documents`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_DELIVERY_ORDER_PRINT_DOCUMENT,
             params={"supplier_id": supplier_id, "delivery_order_codes": delivery_order_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reserve_shipping(
@@ -1767,10 +2190,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         sender_contact: _t.SenderContactInput | Mapping[str, Any] | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ReserveShippingResponse:
         """Book the pickup or drop-off of Global Selling delivery orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1786,6 +2215,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_delivery_orders(
@@ -1811,11 +2241,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         ship_time_ge: int | datetime | None = None,
         ship_time_lt: int | datetime | None = None,
         warehouse_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchDeliveryOrdersPage:
         """Search Global Selling delivery orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/delivery_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `delivery_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1843,6 +2279,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "ship_time_lt": ship_time_lt,
                 "warehouse_codes": warehouse_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_available_shipping_providers(
@@ -1855,10 +2292,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         sender_contact: _t.SenderContactInput | Mapping[str, Any] | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchAvailableShippingProvidersResponse:
         """List the carriers available for Global Selling delivery orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1873,6 +2316,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_stockup_orders(
@@ -1900,11 +2344,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         require_ship_time_ge: int | datetime | None = None,
         require_ship_time_lt: int | datetime | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchStockupOrdersPage:
         """Search Global Selling stock-up orders (preview).
 
         `POST /gs_full_service_shipment/202405/preview/stockup_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `stockup_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1934,6 +2384,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "require_ship_time_lt": require_ship_time_lt,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_logistics_waybills_print_docurement(
@@ -1941,16 +2392,23 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         *,
         supplier_id: str,
         logistics_codes: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLogisticsWaybillsPrintDocurementResponse:
         """Get the printable carrier waybills of Global Selling delivery orders (preview).
 
         `GET /gs_full_service_shipment/202405/preview/waybills`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LOGISTICS_WAYBILLS_PRINT_DOCUREMENT,
             params={"supplier_id": supplier_id, "logistics_codes": logistics_codes},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_search_abnormal_orders(
@@ -1971,11 +2429,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         platform_spu_codes: Sequence[str] | None = None,
         relative_return_status: Sequence[str] | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchAbnormalOrdersPage:
         """Search Global Selling orders held up by an exception (shortage, damage, mismatch).
 
         `POST /gs_full_service_shipment/202407/abnormal_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `abnormal_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1998,6 +2462,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "relative_return_status": relative_return_status,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_reserve_shipment_v202407(
@@ -2011,10 +2476,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingReserveShipmentResponse:
         """Book the pickup or drop-off of Global Selling delivery orders (the 202407 shape).
 
         `POST /gs_full_service_shipment/202407/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2030,6 +2501,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_search_delivery_orders(
@@ -2056,11 +2528,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         ship_time_ge: int | datetime | None = None,
         ship_time_lt: int | datetime | None = None,
         warehouse_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchDeliveryOrdersPage:
         """Search Global Selling delivery orders.
 
         `POST /gs_full_service_shipment/202407/delivery_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `delivery_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2089,38 +2567,53 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "ship_time_lt": ship_time_lt,
                 "warehouse_codes": warehouse_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_query_logistics_orders(
         self,
         *,
         logistics_orders: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingQueryLogisticsOrdersResponse:
         """Get the carrier orders of Global Selling delivery orders.
 
         `GET /gs_full_service_shipment/202407/logistics_orders`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GLOBAL_SELLING_QUERY_LOGISTICS_ORDERS,
             params={"logistics_orders": logistics_orders},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_cancel_shipment(
         self,
         *,
         logistics_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Cancel the booked shipment of a Global Selling carrier order.
 
         `POST /gs_full_service_shipment/202407/logistics_orders/cancel_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GLOBAL_SELLING_CANCEL_SHIPMENT,
             body={"logistics_order": logistics_order},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_get_quality_documents(
@@ -2128,16 +2621,23 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         *,
         order_code: str,
         order_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetQualityDocumentsResponse:
         """Get the quality-inspection documents of Global Selling orders.
 
         `GET /gs_full_service_shipment/202407/quality_documents`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GLOBAL_SELLING_GET_QUALITY_DOCUMENTS,
             params={"order_code": order_code, "order_type": order_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_search_return_orders(
@@ -2156,11 +2656,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         return_source: str | None = None,
         return_status: Sequence[str] | None = None,
         return_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchReturnOrdersPage:
         """Search Global Selling return orders (goods sent back to the supplier).
 
         `POST /gs_full_service_shipment/202407/return_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2181,6 +2687,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "return_status": return_status,
                 "return_types": return_types,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_search_available_shipping_providers_v202407(
@@ -2193,10 +2700,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchAvailableShippingProvidersV202407Response:
         """List the carriers available for Global Selling delivery orders (the 202407 shape).
 
         `POST /gs_full_service_shipment/202407/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2211,6 +2724,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_search_stockup_orders(
@@ -2239,11 +2753,17 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         require_ship_time_ge: int | datetime | None = None,
         require_ship_time_lt: int | datetime | None = None,
         stockup_order_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchStockupOrdersPage:
         """Search Global Selling stock-up orders.
 
         `POST /gs_full_service_shipment/202407/stockup_orders/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `stockup_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2274,6 +2794,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "require_ship_time_lt": require_ship_time_lt,
                 "stockup_order_codes": stockup_order_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_get_sku_print_document_v202409(
@@ -2285,10 +2806,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         | None = None,
         size: _t.GlobalSellingGetSkuPrintDocumentRequestSize | Mapping[str, Any] | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetSkuPrintDocumentResponse:
         """Generate the printable SKU labels of a Global Selling delivery order (the 202409 shape).
 
         `POST /gs_full_service_shipment/202409/delivery_orders/sku_documents/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2299,6 +2826,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "size": size,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_confirm_stockup_order(
@@ -2309,10 +2837,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         reject_reason: str | None = None,
         skus: Sequence[_t.GlobalSellingConfirmStockupOrderRequestSku | Mapping[str, Any]] | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Accept Global Selling stock-up orders.
 
         `POST /gs_full_service_shipment/202409/stockup_orders/confirm`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2325,6 +2859,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "skus": skus,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_reserve_shipment(
@@ -2338,10 +2873,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingReserveShipmentResponse:
         """Book the pickup or drop-off of Global Selling delivery orders.
 
         `POST /gs_full_service_shipment/202410/delivery_orders/reserve_ship`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2357,6 +2898,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_search_available_shipping_providers(
@@ -2369,10 +2911,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         shipping_box_quantity: int | None = None,
         total_weight: _t.TotalWeightInput | Mapping[str, Any] | None = None,
         warehouse_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingSearchAvailableShippingProvidersResponse:
         """List the carriers available for Global Selling delivery orders.
 
         `POST /gs_full_service_shipment/202410/shipping_providers/search`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2387,6 +2935,7 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "total_weight": total_weight,
                 "warehouse_code": warehouse_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def global_selling_get_sku_print_document(
@@ -2399,10 +2948,16 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
         | None = None,
         size: _t.GlobalSellingGetSkuPrintDocumentRequestSize | Mapping[str, Any] | None = None,
         stockup_order_code: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GlobalSellingGetSkuPrintDocumentResponse:
         """Generate the printable SKU labels of a Global Selling delivery order.
 
         `POST /gs_full_service_shipment/202503/delivery_orders/sku_documents/generate`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2414,4 +2969,80 @@ class AsyncGsFullServiceShipmentResource(AsyncResource):
                 "size": size,
                 "stockup_order_code": stockup_order_code,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncGsFullServiceShipmentResourceWithRawResponse:
+    """`client.gs_full_service_shipment.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncGsFullServiceShipmentResource) -> None:
+        self.gs_create_delivery_order = async_to_raw_response(resource.gs_create_delivery_order)
+        self.gs_confirm_delivery = async_to_raw_response(resource.gs_confirm_delivery)
+        self.gs_query_delivery_batchs = async_to_raw_response(resource.gs_query_delivery_batchs)
+        self.gs_get_delivery_order_print_document = async_to_raw_response(
+            resource.gs_get_delivery_order_print_document
+        )
+        self.gs_reserve_shipping = async_to_raw_response(resource.gs_reserve_shipping)
+        self.gs_search_delivery_orders = async_to_raw_response(resource.gs_search_delivery_orders)
+        self.gs_get_sku_print_document = async_to_raw_response(resource.gs_get_sku_print_document)
+        self.gs_search_available_shipping_providers = async_to_raw_response(
+            resource.gs_search_available_shipping_providers
+        )
+        self.gs_search_stockup_orders = async_to_raw_response(resource.gs_search_stockup_orders)
+        self.gs_get_logistics_waybills_print_document = async_to_raw_response(
+            resource.gs_get_logistics_waybills_print_document
+        )
+        self.create_delivery_order = async_to_raw_response(resource.create_delivery_order)
+        self.confirm_delivery = async_to_raw_response(resource.confirm_delivery)
+        self.query_delivery_batchs = async_to_raw_response(resource.query_delivery_batchs)
+        self.get_delivery_order_print_document = async_to_raw_response(
+            resource.get_delivery_order_print_document
+        )
+        self.reserve_shipping = async_to_raw_response(resource.reserve_shipping)
+        self.search_delivery_orders = async_to_raw_response(resource.search_delivery_orders)
+        self.search_available_shipping_providers = async_to_raw_response(
+            resource.search_available_shipping_providers
+        )
+        self.search_stockup_orders = async_to_raw_response(resource.search_stockup_orders)
+        self.get_logistics_waybills_print_docurement = async_to_raw_response(
+            resource.get_logistics_waybills_print_docurement
+        )
+        self.global_selling_search_abnormal_orders = async_to_raw_response(
+            resource.global_selling_search_abnormal_orders
+        )
+        self.global_selling_reserve_shipment_v202407 = async_to_raw_response(
+            resource.global_selling_reserve_shipment_v202407
+        )
+        self.global_selling_search_delivery_orders = async_to_raw_response(
+            resource.global_selling_search_delivery_orders
+        )
+        self.global_selling_query_logistics_orders = async_to_raw_response(
+            resource.global_selling_query_logistics_orders
+        )
+        self.global_selling_cancel_shipment = async_to_raw_response(resource.global_selling_cancel_shipment)
+        self.global_selling_get_quality_documents = async_to_raw_response(
+            resource.global_selling_get_quality_documents
+        )
+        self.global_selling_search_return_orders = async_to_raw_response(
+            resource.global_selling_search_return_orders
+        )
+        self.global_selling_search_available_shipping_providers_v202407 = async_to_raw_response(
+            resource.global_selling_search_available_shipping_providers_v202407
+        )
+        self.global_selling_search_stockup_orders = async_to_raw_response(
+            resource.global_selling_search_stockup_orders
+        )
+        self.global_selling_get_sku_print_document_v202409 = async_to_raw_response(
+            resource.global_selling_get_sku_print_document_v202409
+        )
+        self.global_selling_confirm_stockup_order = async_to_raw_response(
+            resource.global_selling_confirm_stockup_order
+        )
+        self.global_selling_reserve_shipment = async_to_raw_response(resource.global_selling_reserve_shipment)
+        self.global_selling_search_available_shipping_providers = async_to_raw_response(
+            resource.global_selling_search_available_shipping_providers
+        )
+        self.global_selling_get_sku_print_document = async_to_raw_response(
+            resource.global_selling_get_sku_print_document
         )

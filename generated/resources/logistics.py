@@ -5,13 +5,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import logistics as _t
 
-__all__ = ["OPERATIONS", "AsyncLogisticsResource", "LogisticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncLogisticsResource",
+    "AsyncLogisticsResourceWithRawResponse",
+    "LogisticsResource",
+    "LogisticsResourceWithRawResponse",
+]
 
 _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
@@ -125,15 +134,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class LogisticsResource(SyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
 
+    @cached_property
+    def with_raw_response(self) -> LogisticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return LogisticsResourceWithRawResponse(self)
+
     def get_shipping_providers(
         self,
         delivery_option_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
 
         `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -141,35 +162,51 @@ class LogisticsResource(SyncResource):
             _GET_SHIPPING_PROVIDERS,
             params={"delivery_option_id": delivery_option_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_seller_warehouse(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
         `GET /logistics/202309/global_warehouses`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
 
         `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_warehouse_delivery_options(
@@ -177,11 +214,17 @@ class LogisticsResource(SyncResource):
         warehouse_id: str,
         *,
         scope: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
 
         `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -189,17 +232,24 @@ class LogisticsResource(SyncResource):
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def standardize_warehouse_address(
         self,
         *,
         address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.StandardizeWarehouseAddressResponse:
         """Check an address and return it in the standard form warehouses use.
 
         `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -207,17 +257,24 @@ class LogisticsResource(SyncResource):
             _STANDARDIZE_WAREHOUSE_ADDRESS,
             body={"address": address},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_warehouse(
         self,
         *,
         warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateWarehouseResponse:
         """Create a warehouse for the shop.
 
         `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -225,6 +282,7 @@ class LogisticsResource(SyncResource):
             _CREATE_WAREHOUSE,
             body={"warehouse": warehouse},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_warehouse(
@@ -232,11 +290,17 @@ class LogisticsResource(SyncResource):
         warehouse_id: str,
         *,
         warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateWarehouseResponse:
         """Update one of the shop's warehouses.
 
         `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -245,6 +309,7 @@ class LogisticsResource(SyncResource):
             params={"warehouse_id": warehouse_id},
             body={"warehouse": warehouse},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shipping_template_availability(
@@ -253,11 +318,17 @@ class LogisticsResource(SyncResource):
         product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
 
         `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -265,17 +336,24 @@ class LogisticsResource(SyncResource):
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
             body={"product_attribute": product_attribute},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_logistics_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
 
         `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -283,6 +361,7 @@ class LogisticsResource(SyncResource):
             _GET_LOGISTICS_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_shipping_template_existence(
@@ -291,11 +370,17 @@ class LogisticsResource(SyncResource):
         access_token: str,
         biz_warehouse_id: int,
         shop_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
 
         `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -303,21 +388,50 @@ class LogisticsResource(SyncResource):
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class LogisticsResourceWithRawResponse:
+    """`client.logistics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: LogisticsResource) -> None:
+        self.get_shipping_providers = to_raw_response(resource.get_shipping_providers)
+        self.get_global_seller_warehouse = to_raw_response(resource.get_global_seller_warehouse)
+        self.get_warehouse_list = to_raw_response(resource.get_warehouse_list)
+        self.get_warehouse_delivery_options = to_raw_response(resource.get_warehouse_delivery_options)
+        self.standardize_warehouse_address = to_raw_response(resource.standardize_warehouse_address)
+        self.create_warehouse = to_raw_response(resource.create_warehouse)
+        self.update_warehouse = to_raw_response(resource.update_warehouse)
+        self.get_shipping_template_availability = to_raw_response(resource.get_shipping_template_availability)
+        self.get_logistics_tracking = to_raw_response(resource.get_logistics_tracking)
+        self.check_shipping_template_existence = to_raw_response(resource.check_shipping_template_existence)
 
 
 class AsyncLogisticsResource(AsyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncLogisticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncLogisticsResourceWithRawResponse(self)
+
     async def get_shipping_providers(
         self,
         delivery_option_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
 
         `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -325,35 +439,51 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_SHIPPING_PROVIDERS,
             params={"delivery_option_id": delivery_option_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_seller_warehouse(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
         `GET /logistics/202309/global_warehouses`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
 
         `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_warehouse_delivery_options(
@@ -361,11 +491,17 @@ class AsyncLogisticsResource(AsyncResource):
         warehouse_id: str,
         *,
         scope: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
 
         `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -373,17 +509,24 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def standardize_warehouse_address(
         self,
         *,
         address: _t.StandardizeWarehouseAddressRequestAddress | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.StandardizeWarehouseAddressResponse:
         """Check an address and return it in the standard form warehouses use.
 
         `POST /logistics/202412/addresses/standardize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -391,17 +534,24 @@ class AsyncLogisticsResource(AsyncResource):
             _STANDARDIZE_WAREHOUSE_ADDRESS,
             body={"address": address},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_warehouse(
         self,
         *,
         warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateWarehouseResponse:
         """Create a warehouse for the shop.
 
         `POST /logistics/202502/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -409,6 +559,7 @@ class AsyncLogisticsResource(AsyncResource):
             _CREATE_WAREHOUSE,
             body={"warehouse": warehouse},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_warehouse(
@@ -416,11 +567,17 @@ class AsyncLogisticsResource(AsyncResource):
         warehouse_id: str,
         *,
         warehouse: _t.WarehouseInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateWarehouseResponse:
         """Update one of the shop's warehouses.
 
         `POST /logistics/202502/warehouses/{warehouse_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -429,6 +586,7 @@ class AsyncLogisticsResource(AsyncResource):
             params={"warehouse_id": warehouse_id},
             body={"warehouse": warehouse},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shipping_template_availability(
@@ -437,11 +595,17 @@ class AsyncLogisticsResource(AsyncResource):
         product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
 
         `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -449,17 +613,24 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
             body={"product_attribute": product_attribute},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_logistics_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
 
         `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -467,6 +638,7 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_LOGISTICS_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_shipping_template_existence(
@@ -475,11 +647,17 @@ class AsyncLogisticsResource(AsyncResource):
         access_token: str,
         biz_warehouse_id: int,
         shop_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
 
         `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -487,4 +665,25 @@ class AsyncLogisticsResource(AsyncResource):
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncLogisticsResourceWithRawResponse:
+    """`client.logistics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncLogisticsResource) -> None:
+        self.get_shipping_providers = async_to_raw_response(resource.get_shipping_providers)
+        self.get_global_seller_warehouse = async_to_raw_response(resource.get_global_seller_warehouse)
+        self.get_warehouse_list = async_to_raw_response(resource.get_warehouse_list)
+        self.get_warehouse_delivery_options = async_to_raw_response(resource.get_warehouse_delivery_options)
+        self.standardize_warehouse_address = async_to_raw_response(resource.standardize_warehouse_address)
+        self.create_warehouse = async_to_raw_response(resource.create_warehouse)
+        self.update_warehouse = async_to_raw_response(resource.update_warehouse)
+        self.get_shipping_template_availability = async_to_raw_response(
+            resource.get_shipping_template_availability
+        )
+        self.get_logistics_tracking = async_to_raw_response(resource.get_logistics_tracking)
+        self.check_shipping_template_existence = async_to_raw_response(
+            resource.check_shipping_template_existence
         )

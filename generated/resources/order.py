@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import order as _t
 
-__all__ = ["OPERATIONS", "AsyncOrderResource", "OrderResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncOrderResource",
+    "AsyncOrderResourceWithRawResponse",
+    "OrderResource",
+    "OrderResourceWithRawResponse",
+]
 
 _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operation(
     id="order.get_order_detail_v202309",
@@ -141,15 +150,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class OrderResource(SyncResource):
     """Orders of the shop: search, detail and price breakdown."""
 
+    @cached_property
+    def with_raw_response(self) -> OrderResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return OrderResourceWithRawResponse(self)
+
     def get_order_detail_v202309(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
         `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -157,6 +178,7 @@ class OrderResource(SyncResource):
             _GET_ORDER_DETAIL_V202309,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_list(
@@ -187,12 +209,18 @@ class OrderResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
 
         `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -216,17 +244,24 @@ class OrderResource(SyncResource):
                 "warehouse_ids": warehouse_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_privileged_order_detail(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPrivilegedOrderDetailResponse:
         """Get the full details of orders the app holds privileged access to (unmasked buyer data).
 
         `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -234,6 +269,7 @@ class OrderResource(SyncResource):
             _GET_PRIVILEGED_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_orders_by_external_order_reference(
@@ -252,11 +288,17 @@ class OrderResource(SyncResource):
             "ERP_SYSTEM",
         ],
         external_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
 
         `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -264,17 +306,24 @@ class OrderResource(SyncResource):
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def add_external_order_references(
         self,
         *,
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
 
         `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -282,6 +331,7 @@ class OrderResource(SyncResource):
             _ADD_EXTERNAL_ORDER_REFERENCES,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_external_order_references(
@@ -300,11 +350,17 @@ class OrderResource(SyncResource):
             "WAREHOUSE_MANAGEMENT_SYSTEM",
             "ERP_SYSTEM",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
 
         `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -312,17 +368,24 @@ class OrderResource(SyncResource):
             _GET_EXTERNAL_ORDER_REFERENCES,
             params={"order_id": order_id, "platform": platform},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_price_detail(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
 
         `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -330,17 +393,24 @@ class OrderResource(SyncResource):
             _GET_PRICE_DETAIL,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_detail(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
         `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -348,6 +418,7 @@ class OrderResource(SyncResource):
             _GET_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_the_blind_box_opening_results_v202511(
@@ -358,11 +429,17 @@ class OrderResource(SyncResource):
         ]
         | None = None,
         main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which items buyers got when their blind boxes were opened (the 202511 shape).
 
         `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -370,6 +447,7 @@ class OrderResource(SyncResource):
             _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
             body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_the_blind_box_opening_results(
@@ -384,11 +462,17 @@ class OrderResource(SyncResource):
             _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
         `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -400,6 +484,7 @@ class OrderResource(SyncResource):
                 "blind_batch_box_results": blind_batch_box_results,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_pod_customization_details(
@@ -409,11 +494,17 @@ class OrderResource(SyncResource):
         query_order_lines: Sequence[
             _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
 
         `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -421,21 +512,57 @@ class OrderResource(SyncResource):
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class OrderResourceWithRawResponse:
+    """`client.order.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: OrderResource) -> None:
+        self.get_order_detail_v202309 = to_raw_response(resource.get_order_detail_v202309)
+        self.get_order_list = to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = to_raw_response(resource.get_privileged_order_detail)
+        self.search_orders_by_external_order_reference = to_raw_response(
+            resource.search_orders_by_external_order_reference
+        )
+        self.add_external_order_references = to_raw_response(resource.add_external_order_references)
+        self.get_external_order_references = to_raw_response(resource.get_external_order_references)
+        self.get_price_detail = to_raw_response(resource.get_price_detail)
+        self.get_order_detail = to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results_v202511 = to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
+        self.update_the_blind_box_opening_results = to_raw_response(
+            resource.update_the_blind_box_opening_results
+        )
+        self.search_pod_customization_details = to_raw_response(resource.search_pod_customization_details)
 
 
 class AsyncOrderResource(AsyncResource):
     """Orders of the shop: search, detail and price breakdown. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncOrderResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncOrderResourceWithRawResponse(self)
+
     async def get_order_detail_v202309(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
         `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -443,6 +570,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_ORDER_DETAIL_V202309,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_list(
@@ -473,12 +601,18 @@ class AsyncOrderResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
 
         `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -502,17 +636,24 @@ class AsyncOrderResource(AsyncResource):
                 "warehouse_ids": warehouse_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_privileged_order_detail(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPrivilegedOrderDetailResponse:
         """Get the full details of orders the app holds privileged access to (unmasked buyer data).
 
         `GET /order/202309/privileged_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -520,6 +661,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_PRIVILEGED_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_orders_by_external_order_reference(
@@ -538,11 +680,17 @@ class AsyncOrderResource(AsyncResource):
             "ERP_SYSTEM",
         ],
         external_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
 
         `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -550,17 +698,24 @@ class AsyncOrderResource(AsyncResource):
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def add_external_order_references(
         self,
         *,
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
 
         `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -568,6 +723,7 @@ class AsyncOrderResource(AsyncResource):
             _ADD_EXTERNAL_ORDER_REFERENCES,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_external_order_references(
@@ -586,11 +742,17 @@ class AsyncOrderResource(AsyncResource):
             "WAREHOUSE_MANAGEMENT_SYSTEM",
             "ERP_SYSTEM",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
 
         `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -598,17 +760,24 @@ class AsyncOrderResource(AsyncResource):
             _GET_EXTERNAL_ORDER_REFERENCES,
             params={"order_id": order_id, "platform": platform},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_price_detail(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
 
         `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -616,17 +785,24 @@ class AsyncOrderResource(AsyncResource):
             _GET_PRICE_DETAIL,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_detail(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
         `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -634,6 +810,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_the_blind_box_opening_results_v202511(
@@ -644,11 +821,17 @@ class AsyncOrderResource(AsyncResource):
         ]
         | None = None,
         main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which items buyers got when their blind boxes were opened (the 202511 shape).
 
         `POST /order/202511/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -656,6 +839,7 @@ class AsyncOrderResource(AsyncResource):
             _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
             body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_the_blind_box_opening_results(
@@ -670,11 +854,17 @@ class AsyncOrderResource(AsyncResource):
             _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
         `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -686,6 +876,7 @@ class AsyncOrderResource(AsyncResource):
                 "blind_batch_box_results": blind_batch_box_results,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_pod_customization_details(
@@ -695,11 +886,17 @@ class AsyncOrderResource(AsyncResource):
         query_order_lines: Sequence[
             _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
 
         `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -707,4 +904,30 @@ class AsyncOrderResource(AsyncResource):
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncOrderResourceWithRawResponse:
+    """`client.order.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncOrderResource) -> None:
+        self.get_order_detail_v202309 = async_to_raw_response(resource.get_order_detail_v202309)
+        self.get_order_list = async_to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = async_to_raw_response(resource.get_privileged_order_detail)
+        self.search_orders_by_external_order_reference = async_to_raw_response(
+            resource.search_orders_by_external_order_reference
+        )
+        self.add_external_order_references = async_to_raw_response(resource.add_external_order_references)
+        self.get_external_order_references = async_to_raw_response(resource.get_external_order_references)
+        self.get_price_detail = async_to_raw_response(resource.get_price_detail)
+        self.get_order_detail = async_to_raw_response(resource.get_order_detail)
+        self.update_the_blind_box_opening_results_v202511 = async_to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
+        self.update_the_blind_box_opening_results = async_to_raw_response(
+            resource.update_the_blind_box_opening_results
+        )
+        self.search_pod_customization_details = async_to_raw_response(
+            resource.search_pod_customization_details
         )

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import product as _t
 
-__all__ = ["OPERATIONS", "AsyncProductResource", "ProductResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncProductResource",
+    "AsyncProductResourceWithRawResponse",
+    "ProductResource",
+    "ProductResourceWithRawResponse",
+]
 
 _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
@@ -1054,6 +1063,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ProductResource(SyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes."""
 
+    @cached_property
+    def with_raw_response(self) -> ProductResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ProductResourceWithRawResponse(self)
+
     def get_brands(
         self,
         *,
@@ -1063,12 +1078,18 @@ class ProductResource(SyncResource):
         brand_name: str | None = None,
         page_token: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBrandsPage:
         """List the brands usable in a category, one page at a time.
 
         `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `brands` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1083,22 +1104,30 @@ class ProductResource(SyncResource):
                 "category_version": category_version,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_custom_brands(
         self,
         *,
         name: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
         `POST /product/202309/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_brand(
@@ -1106,16 +1135,23 @@ class ProductResource(SyncResource):
         *,
         language: str | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendBrandResponse:
         """Suggest brands for a product from its title, description and category.
 
         `POST /product/202309/brands/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _RECOMMEND_BRAND,
             body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_categories(
@@ -1143,11 +1179,17 @@ class ProductResource(SyncResource):
         category_version: str | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
 
         `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1161,6 +1203,7 @@ class ProductResource(SyncResource):
                 "include_prohibited_categories": include_prohibited_categories,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_category(
@@ -1172,11 +1215,17 @@ class ProductResource(SyncResource):
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1191,6 +1240,7 @@ class ProductResource(SyncResource):
                 "product_title": product_title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_attributes(
@@ -1216,11 +1266,17 @@ class ProductResource(SyncResource):
         ]
         | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
 
         `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1228,6 +1284,7 @@ class ProductResource(SyncResource):
             _GET_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_attributes(
@@ -1252,16 +1309,23 @@ class ProductResource(SyncResource):
         ]
         | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
         `GET /product/202309/categories/{category_id}/global_attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_category_rules(
@@ -1286,16 +1350,23 @@ class ProductResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
         `GET /product/202309/categories/{category_id}/global_rules`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_category_rules(
@@ -1321,11 +1392,17 @@ class ProductResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
 
         `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1333,6 +1410,7 @@ class ProductResource(SyncResource):
             _GET_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_product_file(
@@ -1340,17 +1418,24 @@ class ProductResource(SyncResource):
         *,
         data: FileInput,
         name: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
         `POST /product/202309/files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_categories(
@@ -1375,16 +1460,23 @@ class ProductResource(SyncResource):
         | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
         `GET /product/202309/global_categories`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_global_categories(
@@ -1394,10 +1486,16 @@ class ProductResource(SyncResource):
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/global_categories/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1409,22 +1507,30 @@ class ProductResource(SyncResource):
                 "images": images,
                 "product_title": product_title,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def delete_global_products(
         self,
         *,
         global_product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
         `DELETE /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_global_product(
@@ -1475,10 +1581,16 @@ class ProductResource(SyncResource):
         ]
         | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
         `POST /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1504,6 +1616,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_global_products_v202309(
@@ -1517,11 +1630,17 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/global_products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1536,21 +1655,30 @@ class ProductResource(SyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_product(
         self,
         global_product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
         `GET /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_global_product(
@@ -1574,10 +1702,16 @@ class ProductResource(SyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
         `PUT /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1603,6 +1737,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_global_inventory(
@@ -1610,10 +1745,16 @@ class ProductResource(SyncResource):
         global_product_id: str,
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
         `POST /product/202309/global_products/{global_product_id}/inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1621,6 +1762,7 @@ class ProductResource(SyncResource):
             _UPDATE_GLOBAL_INVENTORY,
             params={"global_product_id": global_product_id},
             body={"global_skus": global_skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def publish_global_product(
@@ -1628,10 +1770,16 @@ class ProductResource(SyncResource):
         global_product_id: str,
         *,
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
         `POST /product/202309/global_products/{global_product_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1639,22 +1787,30 @@ class ProductResource(SyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_sizechart(
         self,
         *,
         images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendSizechartResponse:
         """Read a size-chart image and suggest a matching size-chart template.
 
         `POST /product/202309/images/size_charts/identify`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _RECOMMEND_SIZECHART,
             body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_product_image(
@@ -1665,17 +1821,24 @@ class ProductResource(SyncResource):
             "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
         `POST /product/202309/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def inventory_search(
@@ -1683,11 +1846,17 @@ class ProductResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
 
         `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1695,33 +1864,47 @@ class ProductResource(SyncResource):
             _INVENTORY_SEARCH,
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_listing_prerequisites_v202309(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
         `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def delete_products(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
 
         `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1729,6 +1912,7 @@ class ProductResource(SyncResource):
             _DELETE_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_product(
@@ -1761,11 +1945,17 @@ class ProductResource(SyncResource):
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
 
         `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1801,6 +1991,7 @@ class ProductResource(SyncResource):
                 "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def activate_product(
@@ -1808,11 +1999,17 @@ class ProductResource(SyncResource):
         *,
         product_ids: Sequence[str],
         listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1820,6 +2017,7 @@ class ProductResource(SyncResource):
             _ACTIVATE_PRODUCT,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def deactivate_products(
@@ -1827,11 +2025,17 @@ class ProductResource(SyncResource):
         *,
         product_ids: Sequence[str],
         listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1839,6 +2043,7 @@ class ProductResource(SyncResource):
             _DEACTIVATE_PRODUCTS,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_product_listing(
@@ -1869,11 +2074,17 @@ class ProductResource(SyncResource):
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
         option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
 
         `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1907,17 +2118,24 @@ class ProductResource(SyncResource):
                 "option": option,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recover_products(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
 
         `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1925,6 +2143,7 @@ class ProductResource(SyncResource):
             _RECOVER_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products_v202309(
@@ -1950,12 +2169,18 @@ class ProductResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1971,6 +2196,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product(
@@ -1980,11 +2206,17 @@ class ProductResource(SyncResource):
         return_under_review_version: bool | None = None,
         return_draft_version: bool | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
 
         `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1997,6 +2229,7 @@ class ProductResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_product_v202309(
@@ -2032,11 +2265,17 @@ class ProductResource(SyncResource):
         video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
         `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2072,6 +2311,7 @@ class ProductResource(SyncResource):
                 "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_inventory(
@@ -2079,11 +2319,17 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
         `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2092,6 +2338,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_product_v202309(
@@ -2123,11 +2370,17 @@ class ProductResource(SyncResource):
         title: str | None = None,
         video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
         `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2156,6 +2409,7 @@ class ProductResource(SyncResource):
                 "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_price(
@@ -2163,11 +2417,17 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
 
         `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2176,6 +2436,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_global_products(
@@ -2189,11 +2450,17 @@ class ProductResource(SyncResource):
         status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
         `POST /product/202312/global_products/search`.
         Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2208,22 +2475,30 @@ class ProductResource(SyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_listing_prerequisites(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
         `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products_v202312(
@@ -2253,12 +2528,18 @@ class ProductResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
         `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2279,6 +2560,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def listing_schemas_v202401(
@@ -2287,16 +2569,23 @@ class ProductResource(SyncResource):
         category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
         `GET /product/202401/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_global_product_listing(
@@ -2319,10 +2608,16 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CheckGlobalProductListingResponse:
         """Check a global product against listing rules before creating it.
 
         `POST /product/202404/global_products/listing_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2343,6 +2638,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def optimized_images(
@@ -2350,11 +2646,17 @@ class ProductResource(SyncResource):
         *,
         category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
 
         `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2363,17 +2665,24 @@ class ProductResource(SyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def product_information_issue_diagnosis(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
 
         `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2381,17 +2690,24 @@ class ProductResource(SyncResource):
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_products_seo_words(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
 
         `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2399,17 +2715,24 @@ class ProductResource(SyncResource):
             _GET_PRODUCTS_SEO_WORDS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_recommended_product_title_and_description(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
 
         `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2417,6 +2740,7 @@ class ProductResource(SyncResource):
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def listing_schemas(
@@ -2425,32 +2749,46 @@ class ProductResource(SyncResource):
         category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
         `GET /product/202407/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_category_upgrade_task(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
 
         `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_size_charts(
@@ -2480,11 +2818,17 @@ class ProductResource(SyncResource):
         | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
         `POST /product/202407/sizecharts/search`.
         Returns one page; `page.auto_paging_iter()` yields the `size_chart` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2492,17 +2836,24 @@ class ProductResource(SyncResource):
             _SEARCH_SIZE_CHARTS,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_candidate_products(
         self,
         *,
         candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadCandidateProductsResponse:
         """Upload candidate products in bulk for later review and listing.
 
         `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2510,17 +2861,24 @@ class ProductResource(SyncResource):
             _UPLOAD_CANDIDATE_PRODUCTS,
             body={"candidate_products": candidate_products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_candidate_products(
         self,
         *,
         candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditCandidateProductsResponse:
         """Change some fields of candidate products in bulk.
 
         `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2528,6 +2886,7 @@ class ProductResource(SyncResource):
             _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
             body={"candidate_products": candidate_products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_candidate_products(
@@ -2537,12 +2896,18 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         external_product_ids: Sequence[str] | None = None,
         opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCandidateProductsPage:
         """Search the shop's candidate products.
 
         `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `candidate_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2554,6 +2919,7 @@ class ProductResource(SyncResource):
                 "opportunity_matching_statuses": opportunity_matching_statuses,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_manufacturer(
@@ -2565,10 +2931,16 @@ class ProductResource(SyncResource):
         phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/manufacturers`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2582,6 +2954,7 @@ class ProductResource(SyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_manufacturers_v202409(
@@ -2591,11 +2964,17 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/manufacturers/search`.
         Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2603,6 +2982,7 @@ class ProductResource(SyncResource):
             _SEARCH_MANUFACTURERS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_manufacturer(
@@ -2615,10 +2995,16 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2633,6 +3019,7 @@ class ProductResource(SyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_responsible_person(
@@ -2643,10 +3030,16 @@ class ProductResource(SyncResource):
         name: str,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/responsible_persons`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2659,6 +3052,7 @@ class ProductResource(SyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_responsible_persons_v202409(
@@ -2668,11 +3062,17 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/responsible_persons/search`.
         Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2680,6 +3080,7 @@ class ProductResource(SyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_responsible_person(
@@ -2691,10 +3092,16 @@ class ProductResource(SyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2708,6 +3115,7 @@ class ProductResource(SyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_opportunities(
@@ -2716,12 +3124,18 @@ class ProductResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpportunitiesPage:
         """Search the product opportunities TikTok suggests to the shop.
 
         `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `opportunities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2730,6 +3144,7 @@ class ProductResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"opportunity_ids": opportunity_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def apply_opportunities(
@@ -2737,11 +3152,17 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ApplyOpportunitiesResponse:
         """Link a product to the opportunities it answers.
 
         `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2750,6 +3171,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"opportunity_ids": opportunity_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def diagnoseand_optimize_product(
@@ -2765,11 +3187,17 @@ class ProductResource(SyncResource):
         product_id: str | None = None,
         size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
 
         `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2787,6 +3215,7 @@ class ProductResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_attribute_recommendation_request(
@@ -2795,11 +3224,17 @@ class ProductResource(SyncResource):
         external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ask TikTok to suggest attribute values for products.
 
         `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2807,6 +3242,7 @@ class ProductResource(SyncResource):
             _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
             body={"external_product": external_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_manufacturers(
@@ -2817,11 +3253,17 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/manufacturers/search`.
         Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2829,6 +3271,7 @@ class ProductResource(SyncResource):
             _SEARCH_MANUFACTURERS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_responsible_persons(
@@ -2839,11 +3282,17 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/responsible_persons/search`.
         Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2851,6 +3300,7 @@ class ProductResource(SyncResource):
             _SEARCH_RESPONSIBLE_PERSONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products(
@@ -2882,12 +3332,18 @@ class ProductResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
         `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2910,6 +3366,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def enable_strikethrough_prices(
@@ -2918,11 +3375,17 @@ class ProductResource(SyncResource):
         *,
         external_product_id: str | None = None,
         skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EnableStrikethroughPricesResponse:
         """Show a strikethrough (former) price on a product's SKUs.
 
         `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2931,6 +3394,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def bind_local_products(
@@ -2938,10 +3402,16 @@ class ProductResource(SyncResource):
         global_product_id: str,
         *,
         local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.BindLocalProductsResponse:
         """Bind existing shop products to a global product.
 
         `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2949,6 +3419,7 @@ class ProductResource(SyncResource):
             _BIND_LOCAL_PRODUCTS,
             params={"global_product_id": global_product_id},
             body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_image_translation_tasks(
@@ -2956,11 +3427,17 @@ class ProductResource(SyncResource):
         *,
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
 
         `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2969,6 +3446,7 @@ class ProductResource(SyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_combined_listing_recommendations(
@@ -2977,11 +3455,17 @@ class ProductResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCombinedListingRecommendationsPage:
         """Search TikTok's suggestions of products to combine into one listing.
 
         `POST /product/202506/combined_listing_recommendations/search`.
         Returns one page; `page.auto_paging_iter()` yields the `combined_listing_recommendations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2989,17 +3473,24 @@ class ProductResource(SyncResource):
             _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_external_product(
         self,
         *,
         external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload a product listed on another platform for import.
 
         `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3007,6 +3498,7 @@ class ProductResource(SyncResource):
             _UPLOAD_EXTERNAL_PRODUCT,
             body={"external_product": external_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_image_translation_tasks(
@@ -3014,11 +3506,17 @@ class ProductResource(SyncResource):
         *,
         translation_task_ids: Sequence[str] | None = None,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
 
         `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3029,22 +3527,30 @@ class ProductResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_listing_rules(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
 
         `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def replicate_product(
@@ -3053,11 +3559,17 @@ class ProductResource(SyncResource):
         *,
         replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
 
         `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3066,17 +3578,24 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"replicate_target": replicate_target},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_global_replicated_products(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
 
         `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3084,23 +3603,31 @@ class ProductResource(SyncResource):
             _GET_GLOBAL_REPLICATED_PRODUCTS,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def import_external_product_info(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ImportExternalProductInfoResponse:
         """Import product details from another platform's listing.
 
         `POST /product/202508/import_external`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _IMPORT_EXTERNAL_PRODUCT_INFO,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_global_product(
@@ -3124,10 +3651,16 @@ class ProductResource(SyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
         `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3153,6 +3686,7 @@ class ProductResource(SyncResource):
                 "category_version": category_version,
                 "external_global_product_id": external_global_product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_product(
@@ -3186,11 +3720,17 @@ class ProductResource(SyncResource):
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
         `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3226,6 +3766,7 @@ class ProductResource(SyncResource):
                 "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def partial_edit_product(
@@ -3252,11 +3793,17 @@ class ProductResource(SyncResource):
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
         `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3285,6 +3832,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_products_for_compliance_auditing(
@@ -3298,11 +3846,17 @@ class ProductResource(SyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
         `POST /product/202601/compliance/auditing/research`.
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3317,6 +3871,7 @@ class ProductResource(SyncResource):
                 "brand_ids": brand_ids,
                 "seller_name": seller_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product_package_recommendations(
@@ -3325,12 +3880,18 @@ class ProductResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
         `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3339,6 +3900,7 @@ class ProductResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_size_chart_appeal(
@@ -3346,11 +3908,17 @@ class ProductResource(SyncResource):
         *,
         product_id: int,
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
 
         `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3358,6 +3926,7 @@ class ProductResource(SyncResource):
             _SUBMIT_SIZE_CHART_APPEAL,
             body={"product_id": product_id, "appeal_message": appeal_message},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def list_opportunities(
@@ -3371,11 +3940,17 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         tag_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
         `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3390,6 +3965,7 @@ class ProductResource(SyncResource):
                 "tag_codes": tag_codes,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_submission_records(
@@ -3402,11 +3978,17 @@ class ProductResource(SyncResource):
         submit_time_ge: int | datetime | None = None,
         submit_time_lt: int | datetime | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
 
         `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3422,6 +4004,7 @@ class ProductResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_opportunity_detail(
@@ -3429,11 +4012,17 @@ class ProductResource(SyncResource):
         opportunity_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
 
         `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3441,6 +4030,7 @@ class ProductResource(SyncResource):
             _GET_OPPORTUNITY_DETAIL,
             params={"opportunity_id": opportunity_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_product_via_opportunity(
@@ -3448,11 +4038,17 @@ class ProductResource(SyncResource):
         opportunity_id: str,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
 
         `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3461,20 +4057,29 @@ class ProductResource(SyncResource):
             params={"opportunity_id": opportunity_id},
             body={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_gpa_upgrade_task(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def list_product_skpp_statuses(
@@ -3485,11 +4090,17 @@ class ProductResource(SyncResource):
         skpp_status: str | None = None,
         page_size: int | None = None,
         page_no: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
 
         `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3503,22 +4114,30 @@ class ProductResource(SyncResource):
                 "page_no": page_no,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_skpp_summary(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
         `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_product_skpp_detail(
@@ -3529,11 +4148,17 @@ class ProductResource(SyncResource):
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
 
         `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3541,6 +4166,7 @@ class ProductResource(SyncResource):
             _GET_PRODUCT_SKPP_DETAIL,
             params={"product_id": product_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_stock_operation_settings(
@@ -3551,11 +4177,17 @@ class ProductResource(SyncResource):
         stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
 
         `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3567,6 +4199,7 @@ class ProductResource(SyncResource):
                 "stock_operation_setting": stock_operation_setting,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def suggest_brands(
@@ -3576,11 +4209,17 @@ class ProductResource(SyncResource):
         category_id: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
 
         `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3593,17 +4232,24 @@ class ProductResource(SyncResource):
                 "images": images,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def predict_product_package_dimensions_and_weight(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
 
         `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3611,6 +4257,7 @@ class ProductResource(SyncResource):
             _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def recommend_required_product_properties(
@@ -3625,11 +4272,17 @@ class ProductResource(SyncResource):
         ]
         | None = None,
         target_property_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
 
         `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3644,6 +4297,7 @@ class ProductResource(SyncResource):
                 "target_property_ids": target_property_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_strikethrough_price(
@@ -3652,11 +4306,17 @@ class ProductResource(SyncResource):
         *,
         external_product_id: str,
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
         `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3665,6 +4325,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_size_chart_v2(
@@ -3674,11 +4335,17 @@ class ProductResource(SyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_mode: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
 
         `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3691,6 +4358,7 @@ class ProductResource(SyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_size_chart_v2(
@@ -3699,11 +4367,17 @@ class ProductResource(SyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_id: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
 
         `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3715,11 +4389,136 @@ class ProductResource(SyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ProductResourceWithRawResponse:
+    """`client.product.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ProductResource) -> None:
+        self.get_brands = to_raw_response(resource.get_brands)
+        self.create_custom_brands = to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = to_raw_response(resource.recommend_brand)
+        self.get_categories = to_raw_response(resource.get_categories)
+        self.recommend_category = to_raw_response(resource.recommend_category)
+        self.get_attributes = to_raw_response(resource.get_attributes)
+        self.get_global_attributes = to_raw_response(resource.get_global_attributes)
+        self.get_global_category_rules = to_raw_response(resource.get_global_category_rules)
+        self.get_category_rules = to_raw_response(resource.get_category_rules)
+        self.upload_product_file = to_raw_response(resource.upload_product_file)
+        self.get_global_categories = to_raw_response(resource.get_global_categories)
+        self.recommend_global_categories = to_raw_response(resource.recommend_global_categories)
+        self.delete_global_products = to_raw_response(resource.delete_global_products)
+        self.create_global_product = to_raw_response(resource.create_global_product)
+        self.search_global_products_v202309 = to_raw_response(resource.search_global_products_v202309)
+        self.get_global_product = to_raw_response(resource.get_global_product)
+        self.edit_global_product = to_raw_response(resource.edit_global_product)
+        self.update_global_inventory = to_raw_response(resource.update_global_inventory)
+        self.publish_global_product = to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = to_raw_response(resource.recommend_sizechart)
+        self.upload_product_image = to_raw_response(resource.upload_product_image)
+        self.inventory_search = to_raw_response(resource.inventory_search)
+        self.check_listing_prerequisites_v202309 = to_raw_response(
+            resource.check_listing_prerequisites_v202309
+        )
+        self.delete_products = to_raw_response(resource.delete_products)
+        self.create_product = to_raw_response(resource.create_product)
+        self.activate_product = to_raw_response(resource.activate_product)
+        self.deactivate_products = to_raw_response(resource.deactivate_products)
+        self.check_product_listing = to_raw_response(resource.check_product_listing)
+        self.recover_products = to_raw_response(resource.recover_products)
+        self.search_products_v202309 = to_raw_response(resource.search_products_v202309)
+        self.get_product = to_raw_response(resource.get_product)
+        self.edit_product_v202309 = to_raw_response(resource.edit_product_v202309)
+        self.update_inventory = to_raw_response(resource.update_inventory)
+        self.partial_edit_product_v202309 = to_raw_response(resource.partial_edit_product_v202309)
+        self.update_price = to_raw_response(resource.update_price)
+        self.search_global_products = to_raw_response(resource.search_global_products)
+        self.check_listing_prerequisites = to_raw_response(resource.check_listing_prerequisites)
+        self.search_products_v202312 = to_raw_response(resource.search_products_v202312)
+        self.listing_schemas_v202401 = to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = to_raw_response(resource.check_global_product_listing)
+        self.optimized_images = to_raw_response(resource.optimized_images)
+        self.product_information_issue_diagnosis = to_raw_response(
+            resource.product_information_issue_diagnosis
+        )
+        self.get_products_seo_words = to_raw_response(resource.get_products_seo_words)
+        self.get_recommended_product_title_and_description = to_raw_response(
+            resource.get_recommended_product_title_and_description
+        )
+        self.listing_schemas = to_raw_response(resource.listing_schemas)
+        self.create_category_upgrade_task = to_raw_response(resource.create_category_upgrade_task)
+        self.search_size_charts = to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = to_raw_response(resource.search_candidate_products)
+        self.create_manufacturer = to_raw_response(resource.create_manufacturer)
+        self.search_manufacturers_v202409 = to_raw_response(resource.search_manufacturers_v202409)
+        self.partial_edit_manufacturer = to_raw_response(resource.partial_edit_manufacturer)
+        self.create_responsible_person = to_raw_response(resource.create_responsible_person)
+        self.search_responsible_persons_v202409 = to_raw_response(resource.search_responsible_persons_v202409)
+        self.partial_edit_responsible_person = to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = to_raw_response(resource.apply_opportunities)
+        self.diagnoseand_optimize_product = to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
+        self.search_manufacturers = to_raw_response(resource.search_manufacturers)
+        self.search_responsible_persons = to_raw_response(resource.search_responsible_persons)
+        self.search_products = to_raw_response(resource.search_products)
+        self.enable_strikethrough_prices = to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = to_raw_response(resource.bind_local_products)
+        self.create_image_translation_tasks = to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = to_raw_response(resource.upload_external_product)
+        self.get_image_translation_tasks = to_raw_response(resource.get_image_translation_tasks)
+        self.get_global_listing_rules = to_raw_response(resource.get_global_listing_rules)
+        self.replicate_product = to_raw_response(resource.replicate_product)
+        self.get_global_replicated_products = to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = to_raw_response(resource.import_external_product_info)
+        self.partial_edit_global_product = to_raw_response(resource.partial_edit_global_product)
+        self.edit_product = to_raw_response(resource.edit_product)
+        self.partial_edit_product = to_raw_response(resource.partial_edit_product)
+        self.search_products_for_compliance_auditing = to_raw_response(
+            resource.search_products_for_compliance_auditing
+        )
+        self.get_product_package_recommendations = to_raw_response(
+            resource.get_product_package_recommendations
+        )
+        self.submit_size_chart_appeal = to_raw_response(resource.submit_size_chart_appeal)
+        self.list_opportunities = to_raw_response(resource.list_opportunities)
+        self.get_submission_records = to_raw_response(resource.get_submission_records)
+        self.get_opportunity_detail = to_raw_response(resource.get_opportunity_detail)
+        self.submit_product_via_opportunity = to_raw_response(resource.submit_product_via_opportunity)
+        self.create_gpa_upgrade_task = to_raw_response(resource.create_gpa_upgrade_task)
+        self.list_product_skpp_statuses = to_raw_response(resource.list_product_skpp_statuses)
+        self.get_shop_skpp_summary = to_raw_response(resource.get_shop_skpp_summary)
+        self.get_product_skpp_detail = to_raw_response(resource.get_product_skpp_detail)
+        self.update_stock_operation_settings = to_raw_response(resource.update_stock_operation_settings)
+        self.suggest_brands = to_raw_response(resource.suggest_brands)
+        self.predict_product_package_dimensions_and_weight = to_raw_response(
+            resource.predict_product_package_dimensions_and_weight
+        )
+        self.recommend_required_product_properties = to_raw_response(
+            resource.recommend_required_product_properties
+        )
+        self.submit_strikethrough_price = to_raw_response(resource.submit_strikethrough_price)
+        self.create_size_chart_v2 = to_raw_response(resource.create_size_chart_v2)
+        self.edit_size_chart_v2 = to_raw_response(resource.edit_size_chart_v2)
 
 
 class AsyncProductResource(AsyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncProductResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncProductResourceWithRawResponse(self)
 
     async def get_brands(
         self,
@@ -3730,12 +4529,18 @@ class AsyncProductResource(AsyncResource):
         brand_name: str | None = None,
         page_token: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBrandsPage:
         """List the brands usable in a category, one page at a time.
 
         `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `brands` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3750,22 +4555,30 @@ class AsyncProductResource(AsyncResource):
                 "category_version": category_version,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_custom_brands(
         self,
         *,
         name: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
         `POST /product/202309/brands`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_brand(
@@ -3773,16 +4586,23 @@ class AsyncProductResource(AsyncResource):
         *,
         language: str | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendBrandResponse:
         """Suggest brands for a product from its title, description and category.
 
         `POST /product/202309/brands/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _RECOMMEND_BRAND,
             body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_categories(
@@ -3810,11 +4630,17 @@ class AsyncProductResource(AsyncResource):
         category_version: str | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
 
         `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3828,6 +4654,7 @@ class AsyncProductResource(AsyncResource):
                 "include_prohibited_categories": include_prohibited_categories,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_category(
@@ -3839,11 +4666,17 @@ class AsyncProductResource(AsyncResource):
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3858,6 +4691,7 @@ class AsyncProductResource(AsyncResource):
                 "product_title": product_title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_attributes(
@@ -3883,11 +4717,17 @@ class AsyncProductResource(AsyncResource):
         ]
         | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
 
         `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3895,6 +4735,7 @@ class AsyncProductResource(AsyncResource):
             _GET_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_attributes(
@@ -3919,16 +4760,23 @@ class AsyncProductResource(AsyncResource):
         ]
         | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
         `GET /product/202309/categories/{category_id}/global_attributes`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_category_rules(
@@ -3953,16 +4801,23 @@ class AsyncProductResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
         `GET /product/202309/categories/{category_id}/global_rules`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_category_rules(
@@ -3988,11 +4843,17 @@ class AsyncProductResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
 
         `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4000,6 +4861,7 @@ class AsyncProductResource(AsyncResource):
             _GET_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_product_file(
@@ -4007,17 +4869,24 @@ class AsyncProductResource(AsyncResource):
         *,
         data: FileInput,
         name: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
         `POST /product/202309/files/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_categories(
@@ -4042,16 +4911,23 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
         `GET /product/202309/global_categories`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_global_categories(
@@ -4061,10 +4937,16 @@ class AsyncProductResource(AsyncResource):
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
         `POST /product/202309/global_categories/recommend`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4076,22 +4958,30 @@ class AsyncProductResource(AsyncResource):
                 "images": images,
                 "product_title": product_title,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def delete_global_products(
         self,
         *,
         global_product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
         `DELETE /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_global_product(
@@ -4142,10 +5032,16 @@ class AsyncProductResource(AsyncResource):
         ]
         | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
         `POST /product/202309/global_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4171,6 +5067,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_global_products_v202309(
@@ -4184,11 +5081,17 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/global_products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4203,21 +5106,30 @@ class AsyncProductResource(AsyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_product(
         self,
         global_product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
         `GET /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_global_product(
@@ -4241,10 +5153,16 @@ class AsyncProductResource(AsyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
         `PUT /product/202309/global_products/{global_product_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4270,6 +5188,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_global_inventory(
@@ -4277,10 +5196,16 @@ class AsyncProductResource(AsyncResource):
         global_product_id: str,
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
         `POST /product/202309/global_products/{global_product_id}/inventory/update`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4288,6 +5213,7 @@ class AsyncProductResource(AsyncResource):
             _UPDATE_GLOBAL_INVENTORY,
             params={"global_product_id": global_product_id},
             body={"global_skus": global_skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def publish_global_product(
@@ -4295,10 +5221,16 @@ class AsyncProductResource(AsyncResource):
         global_product_id: str,
         *,
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
         `POST /product/202309/global_products/{global_product_id}/publish`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4306,22 +5238,30 @@ class AsyncProductResource(AsyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_sizechart(
         self,
         *,
         images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendSizechartResponse:
         """Read a size-chart image and suggest a matching size-chart template.
 
         `POST /product/202309/images/size_charts/identify`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _RECOMMEND_SIZECHART,
             body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_product_image(
@@ -4332,17 +5272,24 @@ class AsyncProductResource(AsyncResource):
             "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
         `POST /product/202309/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def inventory_search(
@@ -4350,11 +5297,17 @@ class AsyncProductResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
 
         `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4362,33 +5315,47 @@ class AsyncProductResource(AsyncResource):
             _INVENTORY_SEARCH,
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_listing_prerequisites_v202309(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
         `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def delete_products(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
 
         `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4396,6 +5363,7 @@ class AsyncProductResource(AsyncResource):
             _DELETE_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_product(
@@ -4428,11 +5396,17 @@ class AsyncProductResource(AsyncResource):
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
 
         `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4468,6 +5442,7 @@ class AsyncProductResource(AsyncResource):
                 "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def activate_product(
@@ -4475,11 +5450,17 @@ class AsyncProductResource(AsyncResource):
         *,
         product_ids: Sequence[str],
         listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4487,6 +5468,7 @@ class AsyncProductResource(AsyncResource):
             _ACTIVATE_PRODUCT,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def deactivate_products(
@@ -4494,11 +5476,17 @@ class AsyncProductResource(AsyncResource):
         *,
         product_ids: Sequence[str],
         listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
 
         `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4506,6 +5494,7 @@ class AsyncProductResource(AsyncResource):
             _DEACTIVATE_PRODUCTS,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_product_listing(
@@ -4536,11 +5525,17 @@ class AsyncProductResource(AsyncResource):
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
         option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
 
         `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4574,17 +5569,24 @@ class AsyncProductResource(AsyncResource):
                 "option": option,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recover_products(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
 
         `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4592,6 +5594,7 @@ class AsyncProductResource(AsyncResource):
             _RECOVER_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products_v202309(
@@ -4617,12 +5620,18 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
         `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4638,6 +5647,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product(
@@ -4647,11 +5657,17 @@ class AsyncProductResource(AsyncResource):
         return_under_review_version: bool | None = None,
         return_draft_version: bool | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
 
         `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4664,6 +5680,7 @@ class AsyncProductResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_product_v202309(
@@ -4699,11 +5716,17 @@ class AsyncProductResource(AsyncResource):
         video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
         `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4739,6 +5762,7 @@ class AsyncProductResource(AsyncResource):
                 "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_inventory(
@@ -4746,11 +5770,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
         `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4759,6 +5789,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_product_v202309(
@@ -4790,11 +5821,17 @@ class AsyncProductResource(AsyncResource):
         title: str | None = None,
         video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
         `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4823,6 +5860,7 @@ class AsyncProductResource(AsyncResource):
                 "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_price(
@@ -4830,11 +5868,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
 
         `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4843,6 +5887,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_global_products(
@@ -4856,11 +5901,17 @@ class AsyncProductResource(AsyncResource):
         status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
         `POST /product/202312/global_products/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4875,22 +5926,30 @@ class AsyncProductResource(AsyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_listing_prerequisites(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
         `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products_v202312(
@@ -4920,12 +5979,18 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
         `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -4946,6 +6011,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def listing_schemas_v202401(
@@ -4954,16 +6020,23 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
         `GET /product/202401/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_global_product_listing(
@@ -4986,10 +6059,16 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CheckGlobalProductListingResponse:
         """Check a global product against listing rules before creating it.
 
         `POST /product/202404/global_products/listing_check`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5010,6 +6089,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def optimized_images(
@@ -5017,11 +6097,17 @@ class AsyncProductResource(AsyncResource):
         *,
         category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
 
         `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5030,17 +6116,24 @@ class AsyncProductResource(AsyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def product_information_issue_diagnosis(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
 
         `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5048,17 +6141,24 @@ class AsyncProductResource(AsyncResource):
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_products_seo_words(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
 
         `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5066,17 +6166,24 @@ class AsyncProductResource(AsyncResource):
             _GET_PRODUCTS_SEO_WORDS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_recommended_product_title_and_description(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
 
         `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5084,6 +6191,7 @@ class AsyncProductResource(AsyncResource):
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def listing_schemas(
@@ -5092,32 +6200,46 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
         `GET /product/202407/listing_schemas`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_category_upgrade_task(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
 
         `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_size_charts(
@@ -5147,11 +6269,17 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
         `POST /product/202407/sizecharts/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `size_chart` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5159,17 +6287,24 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_SIZE_CHARTS,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_candidate_products(
         self,
         *,
         candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadCandidateProductsResponse:
         """Upload candidate products in bulk for later review and listing.
 
         `POST /product/202409/candidate_products/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5177,17 +6312,24 @@ class AsyncProductResource(AsyncResource):
             _UPLOAD_CANDIDATE_PRODUCTS,
             body={"candidate_products": candidate_products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_candidate_products(
         self,
         *,
         candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditCandidateProductsResponse:
         """Change some fields of candidate products in bulk.
 
         `POST /product/202409/candidate_products/partial_edit/batch` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5195,6 +6337,7 @@ class AsyncProductResource(AsyncResource):
             _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
             body={"candidate_products": candidate_products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_candidate_products(
@@ -5204,12 +6347,18 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         external_product_ids: Sequence[str] | None = None,
         opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCandidateProductsPage:
         """Search the shop's candidate products.
 
         `POST /product/202409/candidate_products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `candidate_products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5221,6 +6370,7 @@ class AsyncProductResource(AsyncResource):
                 "opportunity_matching_statuses": opportunity_matching_statuses,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_manufacturer(
@@ -5232,10 +6382,16 @@ class AsyncProductResource(AsyncResource):
         phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/manufacturers`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5249,6 +6405,7 @@ class AsyncProductResource(AsyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_manufacturers_v202409(
@@ -5258,11 +6415,17 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/manufacturers/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5270,6 +6433,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_MANUFACTURERS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_manufacturer(
@@ -5282,10 +6446,16 @@ class AsyncProductResource(AsyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
         `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5300,6 +6470,7 @@ class AsyncProductResource(AsyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_responsible_person(
@@ -5310,10 +6481,16 @@ class AsyncProductResource(AsyncResource):
         name: str,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
         `POST /product/202409/compliance/responsible_persons`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5326,6 +6503,7 @@ class AsyncProductResource(AsyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_responsible_persons_v202409(
@@ -5335,11 +6513,17 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
         `POST /product/202409/compliance/responsible_persons/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5347,6 +6531,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_responsible_person(
@@ -5358,10 +6543,16 @@ class AsyncProductResource(AsyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
         `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5375,6 +6566,7 @@ class AsyncProductResource(AsyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_opportunities(
@@ -5383,12 +6575,18 @@ class AsyncProductResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpportunitiesPage:
         """Search the product opportunities TikTok suggests to the shop.
 
         `POST /product/202409/opportunities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `opportunities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5397,6 +6595,7 @@ class AsyncProductResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"opportunity_ids": opportunity_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def apply_opportunities(
@@ -5404,11 +6603,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ApplyOpportunitiesResponse:
         """Link a product to the opportunities it answers.
 
         `PUT /product/202409/products/{product_id}/opportunities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5417,6 +6622,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"opportunity_ids": opportunity_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def diagnoseand_optimize_product(
@@ -5432,11 +6638,17 @@ class AsyncProductResource(AsyncResource):
         product_id: str | None = None,
         size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
 
         `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5454,6 +6666,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_attribute_recommendation_request(
@@ -5462,11 +6675,17 @@ class AsyncProductResource(AsyncResource):
         external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ask TikTok to suggest attribute values for products.
 
         `POST /product/202501/attribute_recommendation_request` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5474,6 +6693,7 @@ class AsyncProductResource(AsyncResource):
             _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
             body={"external_product": external_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_manufacturers(
@@ -5484,11 +6704,17 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/manufacturers/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5496,6 +6722,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_MANUFACTURERS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_responsible_persons(
@@ -5506,11 +6733,17 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
         `POST /product/202501/compliance/responsible_persons/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5518,6 +6751,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_RESPONSIBLE_PERSONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products(
@@ -5549,12 +6783,18 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
         `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5577,6 +6817,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def enable_strikethrough_prices(
@@ -5585,11 +6826,17 @@ class AsyncProductResource(AsyncResource):
         *,
         external_product_id: str | None = None,
         skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EnableStrikethroughPricesResponse:
         """Show a strikethrough (former) price on a product's SKUs.
 
         `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5598,6 +6845,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def bind_local_products(
@@ -5605,10 +6853,16 @@ class AsyncProductResource(AsyncResource):
         global_product_id: str,
         *,
         local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.BindLocalProductsResponse:
         """Bind existing shop products to a global product.
 
         `POST /product/202503/global_products/{global_product_id}/bind_local_products`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5616,6 +6870,7 @@ class AsyncProductResource(AsyncResource):
             _BIND_LOCAL_PRODUCTS,
             params={"global_product_id": global_product_id},
             body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_image_translation_tasks(
@@ -5623,11 +6878,17 @@ class AsyncProductResource(AsyncResource):
         *,
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
 
         `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5636,6 +6897,7 @@ class AsyncProductResource(AsyncResource):
             params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_combined_listing_recommendations(
@@ -5644,11 +6906,17 @@ class AsyncProductResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCombinedListingRecommendationsPage:
         """Search TikTok's suggestions of products to combine into one listing.
 
         `POST /product/202506/combined_listing_recommendations/search`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `combined_listing_recommendations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5656,17 +6924,24 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_external_product(
         self,
         *,
         external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload a product listed on another platform for import.
 
         `POST /product/202506/external_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5674,6 +6949,7 @@ class AsyncProductResource(AsyncResource):
             _UPLOAD_EXTERNAL_PRODUCT,
             body={"external_product": external_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_image_translation_tasks(
@@ -5681,11 +6957,17 @@ class AsyncProductResource(AsyncResource):
         *,
         translation_task_ids: Sequence[str] | None = None,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
 
         `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5696,22 +6978,30 @@ class AsyncProductResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_listing_rules(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
 
         `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def replicate_product(
@@ -5720,11 +7010,17 @@ class AsyncProductResource(AsyncResource):
         *,
         replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
 
         `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5733,17 +7029,24 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"replicate_target": replicate_target},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_global_replicated_products(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
 
         `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5751,23 +7054,31 @@ class AsyncProductResource(AsyncResource):
             _GET_GLOBAL_REPLICATED_PRODUCTS,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def import_external_product_info(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ImportExternalProductInfoResponse:
         """Import product details from another platform's listing.
 
         `POST /product/202508/import_external`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _IMPORT_EXTERNAL_PRODUCT_INFO,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_global_product(
@@ -5791,10 +7102,16 @@ class AsyncProductResource(AsyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
         `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5820,6 +7137,7 @@ class AsyncProductResource(AsyncResource):
                 "category_version": category_version,
                 "external_global_product_id": external_global_product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_product(
@@ -5853,11 +7171,17 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
         `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5893,6 +7217,7 @@ class AsyncProductResource(AsyncResource):
                 "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def partial_edit_product(
@@ -5919,11 +7244,17 @@ class AsyncProductResource(AsyncResource):
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
         `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5952,6 +7283,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_products_for_compliance_auditing(
@@ -5965,11 +7297,17 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
         `POST /product/202601/compliance/auditing/research`.
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -5984,6 +7322,7 @@ class AsyncProductResource(AsyncResource):
                 "brand_ids": brand_ids,
                 "seller_name": seller_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product_package_recommendations(
@@ -5992,12 +7331,18 @@ class AsyncProductResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
         `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6006,6 +7351,7 @@ class AsyncProductResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_size_chart_appeal(
@@ -6013,11 +7359,17 @@ class AsyncProductResource(AsyncResource):
         *,
         product_id: int,
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
 
         `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6025,6 +7377,7 @@ class AsyncProductResource(AsyncResource):
             _SUBMIT_SIZE_CHART_APPEAL,
             body={"product_id": product_id, "appeal_message": appeal_message},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def list_opportunities(
@@ -6038,11 +7391,17 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         tag_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
         `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6057,6 +7416,7 @@ class AsyncProductResource(AsyncResource):
                 "tag_codes": tag_codes,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_submission_records(
@@ -6069,11 +7429,17 @@ class AsyncProductResource(AsyncResource):
         submit_time_ge: int | datetime | None = None,
         submit_time_lt: int | datetime | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
 
         `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6089,6 +7455,7 @@ class AsyncProductResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_opportunity_detail(
@@ -6096,11 +7463,17 @@ class AsyncProductResource(AsyncResource):
         opportunity_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
 
         `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6108,6 +7481,7 @@ class AsyncProductResource(AsyncResource):
             _GET_OPPORTUNITY_DETAIL,
             params={"opportunity_id": opportunity_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_product_via_opportunity(
@@ -6115,11 +7489,17 @@ class AsyncProductResource(AsyncResource):
         opportunity_id: str,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
 
         `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6128,20 +7508,29 @@ class AsyncProductResource(AsyncResource):
             params={"opportunity_id": opportunity_id},
             body={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_gpa_upgrade_task(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def list_product_skpp_statuses(
@@ -6152,11 +7541,17 @@ class AsyncProductResource(AsyncResource):
         skpp_status: str | None = None,
         page_size: int | None = None,
         page_no: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
 
         `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6170,22 +7565,30 @@ class AsyncProductResource(AsyncResource):
                 "page_no": page_no,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_skpp_summary(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
         `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_product_skpp_detail(
@@ -6196,11 +7599,17 @@ class AsyncProductResource(AsyncResource):
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
 
         `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6208,6 +7617,7 @@ class AsyncProductResource(AsyncResource):
             _GET_PRODUCT_SKPP_DETAIL,
             params={"product_id": product_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_stock_operation_settings(
@@ -6218,11 +7628,17 @@ class AsyncProductResource(AsyncResource):
         stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
 
         `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6234,6 +7650,7 @@ class AsyncProductResource(AsyncResource):
                 "stock_operation_setting": stock_operation_setting,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def suggest_brands(
@@ -6243,11 +7660,17 @@ class AsyncProductResource(AsyncResource):
         category_id: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
 
         `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6260,17 +7683,24 @@ class AsyncProductResource(AsyncResource):
                 "images": images,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def predict_product_package_dimensions_and_weight(
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
 
         `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6278,6 +7708,7 @@ class AsyncProductResource(AsyncResource):
             _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def recommend_required_product_properties(
@@ -6292,11 +7723,17 @@ class AsyncProductResource(AsyncResource):
         ]
         | None = None,
         target_property_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
 
         `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6311,6 +7748,7 @@ class AsyncProductResource(AsyncResource):
                 "target_property_ids": target_property_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_strikethrough_price(
@@ -6319,11 +7757,17 @@ class AsyncProductResource(AsyncResource):
         *,
         external_product_id: str,
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
         `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6332,6 +7776,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_size_chart_v2(
@@ -6341,11 +7786,17 @@ class AsyncProductResource(AsyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_mode: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
 
         `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6358,6 +7809,7 @@ class AsyncProductResource(AsyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_size_chart_v2(
@@ -6366,11 +7818,17 @@ class AsyncProductResource(AsyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_id: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
 
         `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -6382,4 +7840,125 @@ class AsyncProductResource(AsyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncProductResourceWithRawResponse:
+    """`client.product.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncProductResource) -> None:
+        self.get_brands = async_to_raw_response(resource.get_brands)
+        self.create_custom_brands = async_to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = async_to_raw_response(resource.recommend_brand)
+        self.get_categories = async_to_raw_response(resource.get_categories)
+        self.recommend_category = async_to_raw_response(resource.recommend_category)
+        self.get_attributes = async_to_raw_response(resource.get_attributes)
+        self.get_global_attributes = async_to_raw_response(resource.get_global_attributes)
+        self.get_global_category_rules = async_to_raw_response(resource.get_global_category_rules)
+        self.get_category_rules = async_to_raw_response(resource.get_category_rules)
+        self.upload_product_file = async_to_raw_response(resource.upload_product_file)
+        self.get_global_categories = async_to_raw_response(resource.get_global_categories)
+        self.recommend_global_categories = async_to_raw_response(resource.recommend_global_categories)
+        self.delete_global_products = async_to_raw_response(resource.delete_global_products)
+        self.create_global_product = async_to_raw_response(resource.create_global_product)
+        self.search_global_products_v202309 = async_to_raw_response(resource.search_global_products_v202309)
+        self.get_global_product = async_to_raw_response(resource.get_global_product)
+        self.edit_global_product = async_to_raw_response(resource.edit_global_product)
+        self.update_global_inventory = async_to_raw_response(resource.update_global_inventory)
+        self.publish_global_product = async_to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = async_to_raw_response(resource.recommend_sizechart)
+        self.upload_product_image = async_to_raw_response(resource.upload_product_image)
+        self.inventory_search = async_to_raw_response(resource.inventory_search)
+        self.check_listing_prerequisites_v202309 = async_to_raw_response(
+            resource.check_listing_prerequisites_v202309
+        )
+        self.delete_products = async_to_raw_response(resource.delete_products)
+        self.create_product = async_to_raw_response(resource.create_product)
+        self.activate_product = async_to_raw_response(resource.activate_product)
+        self.deactivate_products = async_to_raw_response(resource.deactivate_products)
+        self.check_product_listing = async_to_raw_response(resource.check_product_listing)
+        self.recover_products = async_to_raw_response(resource.recover_products)
+        self.search_products_v202309 = async_to_raw_response(resource.search_products_v202309)
+        self.get_product = async_to_raw_response(resource.get_product)
+        self.edit_product_v202309 = async_to_raw_response(resource.edit_product_v202309)
+        self.update_inventory = async_to_raw_response(resource.update_inventory)
+        self.partial_edit_product_v202309 = async_to_raw_response(resource.partial_edit_product_v202309)
+        self.update_price = async_to_raw_response(resource.update_price)
+        self.search_global_products = async_to_raw_response(resource.search_global_products)
+        self.check_listing_prerequisites = async_to_raw_response(resource.check_listing_prerequisites)
+        self.search_products_v202312 = async_to_raw_response(resource.search_products_v202312)
+        self.listing_schemas_v202401 = async_to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = async_to_raw_response(resource.check_global_product_listing)
+        self.optimized_images = async_to_raw_response(resource.optimized_images)
+        self.product_information_issue_diagnosis = async_to_raw_response(
+            resource.product_information_issue_diagnosis
+        )
+        self.get_products_seo_words = async_to_raw_response(resource.get_products_seo_words)
+        self.get_recommended_product_title_and_description = async_to_raw_response(
+            resource.get_recommended_product_title_and_description
+        )
+        self.listing_schemas = async_to_raw_response(resource.listing_schemas)
+        self.create_category_upgrade_task = async_to_raw_response(resource.create_category_upgrade_task)
+        self.search_size_charts = async_to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = async_to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = async_to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = async_to_raw_response(resource.search_candidate_products)
+        self.create_manufacturer = async_to_raw_response(resource.create_manufacturer)
+        self.search_manufacturers_v202409 = async_to_raw_response(resource.search_manufacturers_v202409)
+        self.partial_edit_manufacturer = async_to_raw_response(resource.partial_edit_manufacturer)
+        self.create_responsible_person = async_to_raw_response(resource.create_responsible_person)
+        self.search_responsible_persons_v202409 = async_to_raw_response(
+            resource.search_responsible_persons_v202409
+        )
+        self.partial_edit_responsible_person = async_to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = async_to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = async_to_raw_response(resource.apply_opportunities)
+        self.diagnoseand_optimize_product = async_to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = async_to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
+        self.search_manufacturers = async_to_raw_response(resource.search_manufacturers)
+        self.search_responsible_persons = async_to_raw_response(resource.search_responsible_persons)
+        self.search_products = async_to_raw_response(resource.search_products)
+        self.enable_strikethrough_prices = async_to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = async_to_raw_response(resource.bind_local_products)
+        self.create_image_translation_tasks = async_to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = async_to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = async_to_raw_response(resource.upload_external_product)
+        self.get_image_translation_tasks = async_to_raw_response(resource.get_image_translation_tasks)
+        self.get_global_listing_rules = async_to_raw_response(resource.get_global_listing_rules)
+        self.replicate_product = async_to_raw_response(resource.replicate_product)
+        self.get_global_replicated_products = async_to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = async_to_raw_response(resource.import_external_product_info)
+        self.partial_edit_global_product = async_to_raw_response(resource.partial_edit_global_product)
+        self.edit_product = async_to_raw_response(resource.edit_product)
+        self.partial_edit_product = async_to_raw_response(resource.partial_edit_product)
+        self.search_products_for_compliance_auditing = async_to_raw_response(
+            resource.search_products_for_compliance_auditing
+        )
+        self.get_product_package_recommendations = async_to_raw_response(
+            resource.get_product_package_recommendations
+        )
+        self.submit_size_chart_appeal = async_to_raw_response(resource.submit_size_chart_appeal)
+        self.list_opportunities = async_to_raw_response(resource.list_opportunities)
+        self.get_submission_records = async_to_raw_response(resource.get_submission_records)
+        self.get_opportunity_detail = async_to_raw_response(resource.get_opportunity_detail)
+        self.submit_product_via_opportunity = async_to_raw_response(resource.submit_product_via_opportunity)
+        self.create_gpa_upgrade_task = async_to_raw_response(resource.create_gpa_upgrade_task)
+        self.list_product_skpp_statuses = async_to_raw_response(resource.list_product_skpp_statuses)
+        self.get_shop_skpp_summary = async_to_raw_response(resource.get_shop_skpp_summary)
+        self.get_product_skpp_detail = async_to_raw_response(resource.get_product_skpp_detail)
+        self.update_stock_operation_settings = async_to_raw_response(resource.update_stock_operation_settings)
+        self.suggest_brands = async_to_raw_response(resource.suggest_brands)
+        self.predict_product_package_dimensions_and_weight = async_to_raw_response(
+            resource.predict_product_package_dimensions_and_weight
+        )
+        self.recommend_required_product_properties = async_to_raw_response(
+            resource.recommend_required_product_properties
+        )
+        self.submit_strikethrough_price = async_to_raw_response(resource.submit_strikethrough_price)
+        self.create_size_chart_v2 = async_to_raw_response(resource.create_size_chart_v2)
+        self.edit_size_chart_v2 = async_to_raw_response(resource.edit_size_chart_v2)

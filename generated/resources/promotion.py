@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import promotion as _t
 
-__all__ = ["OPERATIONS", "AsyncPromotionResource", "PromotionResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncPromotionResource",
+    "AsyncPromotionResourceWithRawResponse",
+    "PromotionResource",
+    "PromotionResourceWithRawResponse",
+]
 
 _CREATE_ACTIVITY: Operation[_t.CreateActivityResponse] = Operation(
     id="promotion.create_activity",
@@ -149,6 +158,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class PromotionResource(SyncResource):
     """Promotions of the shop: discount activities and coupons."""
 
+    @cached_property
+    def with_raw_response(self) -> PromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return PromotionResourceWithRawResponse(self)
+
     def create_activity(
         self,
         *,
@@ -169,11 +184,17 @@ class PromotionResource(SyncResource):
         duration_type: str | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
         `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -191,6 +212,7 @@ class PromotionResource(SyncResource):
                 "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_activities(
@@ -205,12 +227,18 @@ class PromotionResource(SyncResource):
         page_token: str | None = None,
         status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `activities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -224,17 +252,24 @@ class PromotionResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
         `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -242,6 +277,7 @@ class PromotionResource(SyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_activity(
@@ -256,11 +292,17 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
         `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -278,17 +320,24 @@ class PromotionResource(SyncResource):
                 "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def deactivate_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
         `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -296,6 +345,7 @@ class PromotionResource(SyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_activity_product(
@@ -304,11 +354,17 @@ class PromotionResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
         `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -317,6 +373,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_activity_product(
@@ -325,11 +382,17 @@ class PromotionResource(SyncResource):
         *,
         body_activity_id: str,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
         `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -338,6 +401,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_coupons_delete(
@@ -345,6 +409,11 @@ class PromotionResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
@@ -352,16 +421,18 @@ class PromotionResource(SyncResource):
         `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SEARCH_COUPONS_DELETE,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_coupons(
@@ -372,12 +443,18 @@ class PromotionResource(SyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `coupons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -386,17 +463,24 @@ class PromotionResource(SyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_coupon(
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
         `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -404,6 +488,7 @@ class PromotionResource(SyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def republish_activity(
@@ -412,11 +497,17 @@ class PromotionResource(SyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
         `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -425,11 +516,35 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class PromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: PromotionResource) -> None:
+        self.create_activity = to_raw_response(resource.create_activity)
+        self.search_activities = to_raw_response(resource.search_activities)
+        self.get_activity = to_raw_response(resource.get_activity)
+        self.update_activity = to_raw_response(resource.update_activity)
+        self.deactivate_activity = to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = to_raw_response(resource.update_activity_product)
+        self.search_coupons_delete = to_raw_response(resource.search_coupons_delete)
+        self.search_coupons = to_raw_response(resource.search_coupons)
+        self.get_coupon = to_raw_response(resource.get_coupon)
+        self.republish_activity = to_raw_response(resource.republish_activity)
 
 
 class AsyncPromotionResource(AsyncResource):
     """Promotions of the shop: discount activities and coupons. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncPromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncPromotionResourceWithRawResponse(self)
 
     async def create_activity(
         self,
@@ -451,11 +566,17 @@ class AsyncPromotionResource(AsyncResource):
         duration_type: str | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
         `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -473,6 +594,7 @@ class AsyncPromotionResource(AsyncResource):
                 "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_activities(
@@ -487,12 +609,18 @@ class AsyncPromotionResource(AsyncResource):
         page_token: str | None = None,
         status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `activities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -506,17 +634,24 @@ class AsyncPromotionResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
         `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -524,6 +659,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_activity(
@@ -538,11 +674,17 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
         `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -560,17 +702,24 @@ class AsyncPromotionResource(AsyncResource):
                 "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def deactivate_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
         `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -578,6 +727,7 @@ class AsyncPromotionResource(AsyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_activity_product(
@@ -586,11 +736,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
         `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -599,6 +755,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_activity_product(
@@ -607,11 +764,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         body_activity_id: str,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
         `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -620,6 +783,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_coupons_delete(
@@ -627,6 +791,11 @@ class AsyncPromotionResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
@@ -634,16 +803,18 @@ class AsyncPromotionResource(AsyncResource):
         `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SEARCH_COUPONS_DELETE,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_coupons(
@@ -654,12 +825,18 @@ class AsyncPromotionResource(AsyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `coupons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -668,17 +845,24 @@ class AsyncPromotionResource(AsyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_coupon(
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
         `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -686,6 +870,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def republish_activity(
@@ -694,11 +879,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
         `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -707,4 +898,22 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncPromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncPromotionResource) -> None:
+        self.create_activity = async_to_raw_response(resource.create_activity)
+        self.search_activities = async_to_raw_response(resource.search_activities)
+        self.get_activity = async_to_raw_response(resource.get_activity)
+        self.update_activity = async_to_raw_response(resource.update_activity)
+        self.deactivate_activity = async_to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = async_to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = async_to_raw_response(resource.update_activity_product)
+        self.search_coupons_delete = async_to_raw_response(resource.search_coupons_delete)
+        self.search_coupons = async_to_raw_response(resource.search_coupons)
+        self.get_coupon = async_to_raw_response(resource.get_coupon)
+        self.republish_activity = async_to_raw_response(resource.republish_activity)

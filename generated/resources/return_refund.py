@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import return_refund as _t
 
-__all__ = ["OPERATIONS", "AsyncReturnRefundResource", "ReturnRefundResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncReturnRefundResource",
+    "AsyncReturnRefundResourceWithRawResponse",
+    "ReturnRefundResource",
+    "ReturnRefundResourceWithRawResponse",
+]
 
 _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
@@ -323,6 +332,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ReturnRefundResource(SyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
 
+    @cached_property
+    def with_raw_response(self) -> ReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ReturnRefundResourceWithRawResponse(self)
+
     def cancel_order_v202309(
         self,
         *,
@@ -330,11 +345,17 @@ class ReturnRefundResource(SyncResource):
         order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
         `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -347,6 +368,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cancellations_v202309(
@@ -374,12 +396,18 @@ class ReturnRefundResource(SyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -404,6 +432,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def approve_cancellation(
@@ -411,11 +440,17 @@ class ReturnRefundResource(SyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -423,6 +458,7 @@ class ReturnRefundResource(SyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_cancellation(
@@ -433,11 +469,17 @@ class ReturnRefundResource(SyncResource):
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -446,6 +488,7 @@ class ReturnRefundResource(SyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility_v202309(
@@ -453,11 +496,17 @@ class ReturnRefundResource(SyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -465,6 +514,7 @@ class ReturnRefundResource(SyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def calculate_refund_v202309(
@@ -477,11 +527,17 @@ class ReturnRefundResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
         `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -497,6 +553,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_reject_reasons(
@@ -504,11 +561,17 @@ class ReturnRefundResource(SyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
         `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -516,6 +579,7 @@ class ReturnRefundResource(SyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_return_v202309(
@@ -531,11 +595,17 @@ class ReturnRefundResource(SyncResource):
         refund_total: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
         `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -554,6 +624,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_returns_v202309(
@@ -589,12 +660,18 @@ class ReturnRefundResource(SyncResource):
         seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -621,6 +698,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def approve_return(
@@ -638,11 +716,17 @@ class ReturnRefundResource(SyncResource):
         idempotency_key: str | None = None,
         buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
         `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -651,6 +735,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_return_records(
@@ -658,11 +743,17 @@ class ReturnRefundResource(SyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
         `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -670,6 +761,7 @@ class ReturnRefundResource(SyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_return_v202309(
@@ -681,11 +773,17 @@ class ReturnRefundResource(SyncResource):
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
         `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -694,6 +792,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_return_shipping_information(
@@ -704,12 +803,18 @@ class ReturnRefundResource(SyncResource):
         return_provider_id: str,
         return_shipping_label: FileInput | None = None,
         return_qr_code: FileInput | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
         `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -723,6 +828,7 @@ class ReturnRefundResource(SyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility_v202512(
@@ -731,11 +837,17 @@ class ReturnRefundResource(SyncResource):
         *,
         initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202512Response:
         """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
 
         `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -747,6 +859,7 @@ class ReturnRefundResource(SyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_decision_eligibility(
@@ -772,11 +885,17 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
         `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -788,6 +907,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def cancel_order(
@@ -798,11 +918,17 @@ class ReturnRefundResource(SyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
         `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -816,6 +942,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cancellations(
@@ -843,12 +970,18 @@ class ReturnRefundResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -873,6 +1006,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility(
@@ -881,11 +1015,17 @@ class ReturnRefundResource(SyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -897,6 +1037,7 @@ class ReturnRefundResource(SyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def calculate_refund(
@@ -910,11 +1051,17 @@ class ReturnRefundResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
         `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -931,6 +1078,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_return(
@@ -947,11 +1095,17 @@ class ReturnRefundResource(SyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
         `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -971,6 +1125,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_returns(
@@ -1016,12 +1171,18 @@ class ReturnRefundResource(SyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1048,6 +1209,7 @@ class ReturnRefundResource(SyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_aftersales_requests(
@@ -1061,12 +1223,18 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `aftersales_requests` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1080,6 +1248,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_return_merchandise_authorizations(
@@ -1090,12 +1259,18 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_merchandise_authorizations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1109,6 +1284,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_return(
@@ -1127,11 +1303,17 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
         `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1146,6 +1328,7 @@ class ReturnRefundResource(SyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_available_review_decisions(
@@ -1174,11 +1357,17 @@ class ReturnRefundResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
         `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1191,6 +1380,7 @@ class ReturnRefundResource(SyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def review_aftersales_requests(
@@ -1200,11 +1390,17 @@ class ReturnRefundResource(SyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
         `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1212,11 +1408,52 @@ class ReturnRefundResource(SyncResource):
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ReturnRefundResource) -> None:
+        self.cancel_order_v202309 = to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = to_raw_response(resource.get_aftersale_eligibility_v202309)
+        self.calculate_refund_v202309 = to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = to_raw_response(resource.search_returns_v202309)
+        self.approve_return = to_raw_response(resource.approve_return)
+        self.get_return_records = to_raw_response(resource.get_return_records)
+        self.reject_return_v202309 = to_raw_response(resource.reject_return_v202309)
+        self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_aftersale_eligibility_v202512 = to_raw_response(resource.get_aftersale_eligibility_v202512)
+        self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = to_raw_response(resource.cancel_order)
+        self.search_cancellations = to_raw_response(resource.search_cancellations)
+        self.get_aftersale_eligibility = to_raw_response(resource.get_aftersale_eligibility)
+        self.calculate_refund = to_raw_response(resource.calculate_refund)
+        self.create_return = to_raw_response(resource.create_return)
+        self.search_returns = to_raw_response(resource.search_returns)
+        self.search_aftersales_requests = to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return = to_raw_response(resource.reject_return)
+        self.get_available_review_decisions = to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests = to_raw_response(resource.review_aftersales_requests)
 
 
 class AsyncReturnRefundResource(AsyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncReturnRefundResourceWithRawResponse(self)
 
     async def cancel_order_v202309(
         self,
@@ -1225,11 +1462,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
         `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1242,6 +1485,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cancellations_v202309(
@@ -1269,12 +1513,18 @@ class AsyncReturnRefundResource(AsyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1299,6 +1549,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def approve_cancellation(
@@ -1306,11 +1557,17 @@ class AsyncReturnRefundResource(AsyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1318,6 +1575,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_cancellation(
@@ -1328,11 +1586,17 @@ class AsyncReturnRefundResource(AsyncResource):
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1341,6 +1605,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility_v202309(
@@ -1348,11 +1613,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1360,6 +1631,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def calculate_refund_v202309(
@@ -1372,11 +1644,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
         `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1392,6 +1670,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_reject_reasons(
@@ -1399,11 +1678,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
         `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1411,6 +1696,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_return_v202309(
@@ -1426,11 +1712,17 @@ class AsyncReturnRefundResource(AsyncResource):
         refund_total: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
         `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1449,6 +1741,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_returns_v202309(
@@ -1484,12 +1777,18 @@ class AsyncReturnRefundResource(AsyncResource):
         seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1516,6 +1815,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def approve_return(
@@ -1533,11 +1833,17 @@ class AsyncReturnRefundResource(AsyncResource):
         idempotency_key: str | None = None,
         buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
         `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1546,6 +1852,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_return_records(
@@ -1553,11 +1860,17 @@ class AsyncReturnRefundResource(AsyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
         `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1565,6 +1878,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_return_v202309(
@@ -1576,11 +1890,17 @@ class AsyncReturnRefundResource(AsyncResource):
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
         `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1589,6 +1909,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_return_shipping_information(
@@ -1599,12 +1920,18 @@ class AsyncReturnRefundResource(AsyncResource):
         return_provider_id: str,
         return_shipping_label: FileInput | None = None,
         return_qr_code: FileInput | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
         `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1618,6 +1945,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility_v202512(
@@ -1626,11 +1954,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202512Response:
         """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
 
         `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1642,6 +1976,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_decision_eligibility(
@@ -1667,11 +2002,17 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
         `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1683,6 +2024,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def cancel_order(
@@ -1693,11 +2035,17 @@ class AsyncReturnRefundResource(AsyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
         `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1711,6 +2059,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cancellations(
@@ -1738,12 +2087,18 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1768,6 +2123,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility(
@@ -1776,11 +2132,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1792,6 +2154,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def calculate_refund(
@@ -1805,11 +2168,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
         `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1826,6 +2195,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_return(
@@ -1842,11 +2212,17 @@ class AsyncReturnRefundResource(AsyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
         `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1866,6 +2242,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_returns(
@@ -1911,12 +2288,18 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1943,6 +2326,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_aftersales_requests(
@@ -1956,12 +2340,18 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `aftersales_requests` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1975,6 +2365,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_return_merchandise_authorizations(
@@ -1985,12 +2376,18 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_merchandise_authorizations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2004,6 +2401,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_return(
@@ -2022,11 +2420,17 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
         `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2041,6 +2445,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_available_review_decisions(
@@ -2069,11 +2474,17 @@ class AsyncReturnRefundResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
         `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2086,6 +2497,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def review_aftersales_requests(
@@ -2095,11 +2507,17 @@ class AsyncReturnRefundResource(AsyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
         `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2107,4 +2525,45 @@ class AsyncReturnRefundResource(AsyncResource):
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncReturnRefundResource) -> None:
+        self.cancel_order_v202309 = async_to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = async_to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = async_to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = async_to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202309
+        )
+        self.calculate_refund_v202309 = async_to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = async_to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = async_to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = async_to_raw_response(resource.search_returns_v202309)
+        self.approve_return = async_to_raw_response(resource.approve_return)
+        self.get_return_records = async_to_raw_response(resource.get_return_records)
+        self.reject_return_v202309 = async_to_raw_response(resource.reject_return_v202309)
+        self.upload_return_shipping_information = async_to_raw_response(
+            resource.upload_return_shipping_information
+        )
+        self.get_aftersale_eligibility_v202512 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202512
+        )
+        self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = async_to_raw_response(resource.cancel_order)
+        self.search_cancellations = async_to_raw_response(resource.search_cancellations)
+        self.get_aftersale_eligibility = async_to_raw_response(resource.get_aftersale_eligibility)
+        self.calculate_refund = async_to_raw_response(resource.calculate_refund)
+        self.create_return = async_to_raw_response(resource.create_return)
+        self.search_returns = async_to_raw_response(resource.search_returns)
+        self.search_aftersales_requests = async_to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = async_to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return = async_to_raw_response(resource.reject_return)
+        self.get_available_review_decisions = async_to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests = async_to_raw_response(resource.review_aftersales_requests)

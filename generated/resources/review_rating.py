@@ -5,14 +5,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import review_rating as _t
 
-__all__ = ["OPERATIONS", "AsyncReviewRatingResource", "ReviewRatingResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncReviewRatingResource",
+    "AsyncReviewRatingResourceWithRawResponse",
+    "ReviewRatingResource",
+    "ReviewRatingResourceWithRawResponse",
+]
 
 _UPLOAD_REVIEW_MEDIA: Operation[_t.UploadReviewMediaResponse] = Operation(
     id="review_rating.upload_review_media",
@@ -54,33 +63,52 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ReviewRatingResource(SyncResource):
     """Product reviews and ratings imported from other platforms, with their media."""
 
+    @cached_property
+    def with_raw_response(self) -> ReviewRatingResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ReviewRatingResourceWithRawResponse(self)
+
     def upload_review_media(
         self,
         *,
         data: FileInput,
         file_type: Literal["IMAGE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadReviewMediaResponse:
         """Upload an image or video to attach to an imported product review.
 
         `POST /review_rating/202410/media/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_REVIEW_MEDIA,
             form={"data": data, "file_type": file_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def import_product_reviews_v202410(
         self,
         *,
         product_review: _t.ImportProductReviewsV202410RequestProductReview | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ImportProductReviewsResponse:
         """Import product reviews from another platform (the 202410 shape).
 
         `POST /review_rating/202410/product_reviews` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -88,17 +116,24 @@ class ReviewRatingResource(SyncResource):
             _IMPORT_PRODUCT_REVIEWS_V202410,
             body={"product_review": product_review},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def import_product_reviews(
         self,
         *,
         product_review: _t.ImportProductReviewsRequestProductReview | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ImportProductReviewsResponse:
         """Import product reviews from another platform.
 
         `POST /review_rating/202508/product_reviews` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -106,39 +141,68 @@ class ReviewRatingResource(SyncResource):
             _IMPORT_PRODUCT_REVIEWS,
             body={"product_review": product_review},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ReviewRatingResourceWithRawResponse:
+    """`client.review_rating.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ReviewRatingResource) -> None:
+        self.upload_review_media = to_raw_response(resource.upload_review_media)
+        self.import_product_reviews_v202410 = to_raw_response(resource.import_product_reviews_v202410)
+        self.import_product_reviews = to_raw_response(resource.import_product_reviews)
 
 
 class AsyncReviewRatingResource(AsyncResource):
     """Product reviews and ratings imported from other platforms, with their media. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncReviewRatingResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncReviewRatingResourceWithRawResponse(self)
 
     async def upload_review_media(
         self,
         *,
         data: FileInput,
         file_type: Literal["IMAGE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadReviewMediaResponse:
         """Upload an image or video to attach to an imported product review.
 
         `POST /review_rating/202410/media/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_REVIEW_MEDIA,
             form={"data": data, "file_type": file_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def import_product_reviews_v202410(
         self,
         *,
         product_review: _t.ImportProductReviewsV202410RequestProductReview | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ImportProductReviewsResponse:
         """Import product reviews from another platform (the 202410 shape).
 
         `POST /review_rating/202410/product_reviews` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -146,17 +210,24 @@ class AsyncReviewRatingResource(AsyncResource):
             _IMPORT_PRODUCT_REVIEWS_V202410,
             body={"product_review": product_review},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def import_product_reviews(
         self,
         *,
         product_review: _t.ImportProductReviewsRequestProductReview | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ImportProductReviewsResponse:
         """Import product reviews from another platform.
 
         `POST /review_rating/202508/product_reviews` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -164,4 +235,14 @@ class AsyncReviewRatingResource(AsyncResource):
             _IMPORT_PRODUCT_REVIEWS,
             body={"product_review": product_review},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncReviewRatingResourceWithRawResponse:
+    """`client.review_rating.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncReviewRatingResource) -> None:
+        self.upload_review_media = async_to_raw_response(resource.upload_review_media)
+        self.import_product_reviews_v202410 = async_to_raw_response(resource.import_product_reviews_v202410)
+        self.import_product_reviews = async_to_raw_response(resource.import_product_reviews)

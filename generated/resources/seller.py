@@ -5,13 +5,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import seller as _t
 
-__all__ = ["OPERATIONS", "AsyncSellerResource", "SellerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncSellerResource",
+    "AsyncSellerResourceWithRawResponse",
+    "SellerResource",
+    "SellerResourceWithRawResponse",
+]
 
 _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
@@ -77,46 +86,75 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class SellerResource(SyncResource):
     """The seller's shops and permissions."""
 
+    @cached_property
+    def with_raw_response(self) -> SellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return SellerResourceWithRawResponse(self)
+
     def get_seller_permissions(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSellerPermissionsResponse:
         """List the permissions of the seller's account.
 
         `GET /seller/202309/permissions`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SELLER_PERMISSIONS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_active_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetActiveShopsResponse:
         """List the seller's active shops and their regions.
 
         `GET /seller/202309/shops`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_ACTIVE_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_creators(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopCreatorsResponse:
         """List the creators linked to the shop (official and marketing accounts).
 
         `GET /seller/202407/shop_creators` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_CREATORS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def sync_collections(
@@ -125,11 +163,17 @@ class SellerResource(SyncResource):
         collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
         logo_url: str | None = None,
         source: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SyncCollectionsResponse:
         """Sync the shop's product collections from another platform.
 
         `POST /seller/202508/collections/sync` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -137,78 +181,136 @@ class SellerResource(SyncResource):
             _SYNC_COLLECTIONS,
             body={"collections": collections, "logo_url": logo_url, "source": source},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_seller_status(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSellerStatusResponse:
         """Get the seller's account status and any restrictions on it.
 
         `GET /seller/202508/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SELLER_STATUS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_group_and_related_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopGroupAndRelatedShopsResponse:
         """Get the seller's shop group and the shops in it.
 
         `GET /seller/202601/shop_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class SellerResourceWithRawResponse:
+    """`client.seller.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: SellerResource) -> None:
+        self.get_seller_permissions = to_raw_response(resource.get_seller_permissions)
+        self.get_active_shops = to_raw_response(resource.get_active_shops)
+        self.get_shop_creators = to_raw_response(resource.get_shop_creators)
+        self.sync_collections = to_raw_response(resource.sync_collections)
+        self.get_seller_status = to_raw_response(resource.get_seller_status)
+        self.get_shop_group_and_related_shops = to_raw_response(resource.get_shop_group_and_related_shops)
 
 
 class AsyncSellerResource(AsyncResource):
     """The seller's shops and permissions. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncSellerResourceWithRawResponse(self)
+
     async def get_seller_permissions(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSellerPermissionsResponse:
         """List the permissions of the seller's account.
 
         `GET /seller/202309/permissions`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SELLER_PERMISSIONS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_active_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetActiveShopsResponse:
         """List the seller's active shops and their regions.
 
         `GET /seller/202309/shops`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_ACTIVE_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_creators(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopCreatorsResponse:
         """List the creators linked to the shop (official and marketing accounts).
 
         `GET /seller/202407/shop_creators` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_CREATORS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def sync_collections(
@@ -217,11 +319,17 @@ class AsyncSellerResource(AsyncResource):
         collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
         logo_url: str | None = None,
         source: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SyncCollectionsResponse:
         """Sync the shop's product collections from another platform.
 
         `POST /seller/202508/collections/sync` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -229,30 +337,61 @@ class AsyncSellerResource(AsyncResource):
             _SYNC_COLLECTIONS,
             body={"collections": collections, "logo_url": logo_url, "source": source},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_seller_status(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetSellerStatusResponse:
         """Get the seller's account status and any restrictions on it.
 
         `GET /seller/202508/status`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SELLER_STATUS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_group_and_related_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopGroupAndRelatedShopsResponse:
         """Get the seller's shop group and the shops in it.
 
         `GET /seller/202601/shop_groups`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncSellerResourceWithRawResponse:
+    """`client.seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncSellerResource) -> None:
+        self.get_seller_permissions = async_to_raw_response(resource.get_seller_permissions)
+        self.get_active_shops = async_to_raw_response(resource.get_active_shops)
+        self.get_shop_creators = async_to_raw_response(resource.get_shop_creators)
+        self.sync_collections = async_to_raw_response(resource.sync_collections)
+        self.get_seller_status = async_to_raw_response(resource.get_seller_status)
+        self.get_shop_group_and_related_shops = async_to_raw_response(
+            resource.get_shop_group_and_related_shops
         )
