@@ -111,3 +111,14 @@ def test_loose_operation_with_body(fake: FakeTikTok) -> None:
     fake.client().promotion.search_coupons_delete(query={"page_size": 10}, body={"status": "PAID"})
     seen = fake.seen[-1]
     assert seen.json == {"status": "PAID"} and seen.query["page_size"] == "10" and seen.signature_ok
+
+
+def test_upload_without_its_optional_files_is_still_multipart(fake: FakeTikTok) -> None:
+    fake.on("POST", "/return_refund/202405/returns/shipping_documents", {})
+    fake.client().return_refund.upload_return_shipping_information(
+        return_ids=["r1"], tracking_number="TRK1", return_provider_id="P1"
+    )
+    seen = fake.seen[-1]
+    assert seen.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="tracking_number"' in seen.content and b"TRK1" in seen.content
+    assert seen.signature_ok
