@@ -594,8 +594,10 @@ class BaseClient:
         if not nothing_sent and not call.op.retry_safe:
             return None
         if isinstance(error, ApiError):
+            # The table's retry flag decides for a code it lists (a daily quota is a rate limit
+            # that no retry helps); an unlisted code or a bare HTTP status goes by its class.
             entry = self._error_codes().get(error.code) if error.code is not None else None
-            transient = isinstance(error, (RateLimitError, ServerError)) or bool(entry and entry.retry)
+            transient = entry.retry if entry is not None else isinstance(error, (RateLimitError, ServerError))
             if not transient:
                 return None
         elif not isinstance(error, TransportError):
