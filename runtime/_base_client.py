@@ -8,7 +8,6 @@ the same loop over ``httpx.AsyncClient`` and reuses all the rest.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import email.utils
 import json
@@ -189,7 +188,7 @@ class _Envelope(pydantic.BaseModel):
     pass of pydantic-core. Anything unusual (an error code, a body that does not fit) is left to
     the slower reading that names the problem."""
 
-    model_config = pydantic.ConfigDict(extra="ignore")
+    model_config = pydantic.ConfigDict(extra="ignore", defer_build=True)
 
     code: Any
     message: Any = None
@@ -203,11 +202,9 @@ def _envelope(model: type[ResponseModel]) -> type[_Envelope]:
     """The envelope whose ``data`` is ``model``, made on first use and kept."""
     envelope = _ENVELOPES.get(model)
     if envelope is None:
+        data: Any = model | None
         envelope = pydantic.create_model(
-            f"{model.__name__}Envelope",
-            __base__=_Envelope,
-            __module__=__name__,
-            data=(model | None, None),  # type: ignore[operator]
+            f"{model.__name__}Envelope", __base__=_Envelope, __module__=__name__, data=(data, None)
         )
         _ENVELOPES[model] = envelope
     return envelope
@@ -812,13 +809,15 @@ class AsyncAPIClient(_Steps):
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         token_store: TokenStore | None = None,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
+        import asyncio  # here, not at the top: the sync client never loads asyncio
+
         self._token_lock = asyncio.Lock()
         super().__init__(config, tokens, clock=clock, token_store=token_store, rate_limiter=rate_limiter)
-        self._sleep = sleep
+        self._sleep = sleep or asyncio.sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=_timeout(timeout), follow_redirects=False, limits=httpx.Limits(max_connections=100)
