@@ -5,12 +5,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._resource import AsyncResource, SyncResource
-from tiktokshop.types import affiliate as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.types import affiliate as _t
+else:  # each model is imported when its operation is first called
+    _t = lazy_models("tiktokshop.types.affiliate")
 
 __all__ = ["OPERATIONS", "AffiliateResource", "AsyncAffiliateResource"]
 

@@ -4,12 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._resource import AsyncResource, SyncResource
-from tiktokshop.types import authorization as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.types import authorization as _t
+else:  # each model is imported when its operation is first called
+    _t = lazy_models("tiktokshop.types.authorization")
 
 __all__ = ["OPERATIONS", "AsyncAuthorizationResource", "AuthorizationResource"]
 

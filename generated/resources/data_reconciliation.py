@@ -5,11 +5,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tiktokshop._operation import Operation
+from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._resource import AsyncResource, SyncResource
-from tiktokshop.types import data_reconciliation as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.types import data_reconciliation as _t
+else:  # each model is imported when its operation is first called
+    _t = lazy_models("tiktokshop.types.data_reconciliation")
 
 __all__ = ["OPERATIONS", "AsyncDataReconciliationResource", "DataReconciliationResource"]
 

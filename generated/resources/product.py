@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
-from tiktokshop._operation import Operation, Pagination
+from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._resource import AsyncResource, SyncResource
-from tiktokshop.types import product as _t
+
+if TYPE_CHECKING:
+    from tiktokshop.types import product as _t
+else:  # each model is imported when its operation is first called
+    _t = lazy_models("tiktokshop.types.product")
 
 __all__ = ["OPERATIONS", "AsyncProductResource", "ProductResource"]
 
