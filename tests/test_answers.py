@@ -136,12 +136,15 @@ def test_async_auto_paging_walks_every_page() -> None:
 
 
 def test_error_envelope_raises_the_api_error_with_code_and_request_id() -> None:
+    """An error envelope whose data would not fit the answer's model is still TikTok's error."""
     body = envelope(
-        {"orders": "not what a success holds"}, code=36009004, message="too many", request_id="r-err"
+        {"orders": "not what a success holds"}, code=98765432, message="too many", request_id="r-err"
     )
-    with pytest.raises(RateLimitError) as caught:
+    with pytest.raises(ApiError) as caught:
         fixed(body, status=429).order.get_order_list(page_size=1)
-    assert caught.value.code == 36009004 and caught.value.request_id == "r-err"
+    assert isinstance(caught.value, RateLimitError)  # a code outside the table: the HTTP status decides
+    assert not isinstance(caught.value, MalformedResponseError)
+    assert caught.value.code == 98765432 and caught.value.request_id == "r-err"
     assert "too many" in str(caught.value)
 
 
