@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     )
     from ._files import FileInput
     from ._models import Page, RequestModel, ResponseModel, Timestamp
+    from ._options import NOT_GIVEN, NotGiven, RequestEvent, ResponseEvent
     from ._rate_limit import RateLimiter
+    from ._response import RawResponse
     from ._signing import sign_request
     from ._token_store import JsonFileTokenStore, MemoryTokenStore, TokenStore, TokenStoreError
     from ._tokens import AccessToken, TokenState
@@ -41,6 +43,11 @@ if TYPE_CHECKING:
 # Each public name and the module it lives in, imported when the name is first used (PEP 562):
 # `import tiktokshop` stays cheap, `from tiktokshop import TikTokShop` loads the client's core.
 _EXPORTS = {
+    "NOT_GIVEN": "._options",
+    "NotGiven": "._options",
+    "RawResponse": "._response",
+    "RequestEvent": "._options",
+    "ResponseEvent": "._options",
     "AccessToken": "._tokens",
     "ApiError": "._errors",
     "AsyncTikTokShop": "._client",
@@ -92,6 +99,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "NOT_GIVEN",
     "AccessToken",
     "ApiError",
     "AsyncTikTokShop",
@@ -104,12 +112,16 @@ __all__ = [
     "MalformedResponseError",
     "MemoryTokenStore",
     "NotFoundError",
+    "NotGiven",
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimiter",
+    "RawResponse",
+    "RequestEvent",
     "RequestModel",
     "RequestTimeoutError",
+    "ResponseEvent",
     "ResponseModel",
     "ServerError",
     "TikTokShop",

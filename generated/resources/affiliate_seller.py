@@ -6,19 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 
 if TYPE_CHECKING:
     from tiktokshop.types import affiliate_seller as _t
 else:  # each model is imported when its operation is first called
     _t = lazy_models("tiktokshop.types.affiliate_seller")
 
-__all__ = ["OPERATIONS", "AffiliateSellerResource", "AsyncAffiliateSellerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateSellerResource",
+    "AffiliateSellerResourceWithRawResponse",
+    "AsyncAffiliateSellerResource",
+    "AsyncAffiliateSellerResourceWithRawResponse",
+]
 
 _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_settings",
@@ -777,17 +786,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateSellerResource(SyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateSellerResourceWithRawResponse(self)
+
     def edit_open_collaboration_settings(
         self,
         *,
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
         `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -795,6 +816,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_open_collaboration_v202405(
@@ -803,11 +825,17 @@ class AffiliateSellerResource(SyncResource):
         commission_rate: float | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
         `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -819,6 +847,7 @@ class AffiliateSellerResource(SyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_affiliate_open_collaboration_product(
@@ -838,12 +867,18 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -862,6 +897,7 @@ class AffiliateSellerResource(SyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_creator_from_open_collaboration(
@@ -870,11 +906,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -883,6 +925,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_seller_affiliate_orders_v202405(
@@ -891,12 +934,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -904,17 +953,24 @@ class AffiliateSellerResource(SyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -922,6 +978,7 @@ class AffiliateSellerResource(SyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_target_collaboration_v202405(
@@ -937,11 +994,17 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
         `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -957,6 +1020,7 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace_v202406(
@@ -971,12 +1035,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -991,17 +1061,24 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1009,33 +1086,47 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
         `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_open_collaboration(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1043,6 +1134,7 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_open_collaboration_v202409(
@@ -1055,12 +1147,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1078,6 +1176,7 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications_v202409(
@@ -1092,12 +1191,18 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1114,6 +1219,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications_fulfillments(
@@ -1121,11 +1227,17 @@ class AffiliateSellerResource(SyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1134,6 +1246,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_review_sample_applications_v202409(
@@ -1142,11 +1255,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1155,6 +1274,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_target_collaborations_v202409(
@@ -1169,12 +1289,18 @@ class AffiliateSellerResource(SyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1189,17 +1315,24 @@ class AffiliateSellerResource(SyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_target_collaboration(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1207,17 +1340,24 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1225,6 +1365,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_target_collaboration_v202409(
@@ -1240,11 +1381,17 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1260,17 +1407,24 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_sample_rules(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1278,6 +1432,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def edit_open_collaboration_sample_rule(
@@ -1285,11 +1440,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         product_id: str | None = None,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1297,6 +1458,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_seller_affiliate_orders(
@@ -1307,12 +1469,18 @@ class AffiliateSellerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1325,6 +1493,7 @@ class AffiliateSellerResource(SyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_messageinthe_conversation(
@@ -1333,12 +1502,18 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1346,6 +1521,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_list_v202412(
@@ -1356,12 +1532,18 @@ class AffiliateSellerResource(SyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1375,6 +1557,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_conversationwithcreator(
@@ -1382,11 +1565,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
         `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1394,22 +1583,30 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_newest_conversation_messages(
@@ -1417,6 +1614,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
@@ -1424,16 +1626,18 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_NEWEST_CONVERSATION_MESSAGES,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def send_im_message(
@@ -1451,11 +1655,17 @@ class AffiliateSellerResource(SyncResource):
             "TEXT",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1464,17 +1674,24 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_conversation_read(
         self,
         *,
         conversation_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
         `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1482,6 +1699,7 @@ class AffiliateSellerResource(SyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_open_collaboration(
@@ -1489,11 +1707,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         commission_rate: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
         `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1501,6 +1725,7 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_creator_content_detail(
@@ -1509,12 +1734,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1522,6 +1753,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_open_collaboration(
@@ -1534,12 +1766,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1557,17 +1795,24 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1575,6 +1820,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_conversation_list(
@@ -1584,12 +1830,18 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1602,6 +1854,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_creatoron_marketplace(
@@ -1616,12 +1869,18 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1636,17 +1895,24 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1654,6 +1920,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_search_sample_applications(
@@ -1668,12 +1935,18 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1690,6 +1963,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_review_sample_applications(
@@ -1698,11 +1972,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
         review_result: Literal["APPROVE", "REJECT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1711,6 +1991,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_or_create_creator_conversation(
@@ -1718,11 +1999,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
         `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1730,6 +2017,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_open_collaboration_creator_content_details(
@@ -1738,12 +2026,18 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1751,6 +2045,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_creator_from_open_collaboration_product(
@@ -1759,11 +2054,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1772,6 +2073,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_sample_applications(
@@ -1803,12 +2105,18 @@ class AffiliateSellerResource(SyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1825,6 +2133,7 @@ class AffiliateSellerResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_target_collaboration(
@@ -1838,11 +2147,17 @@ class AffiliateSellerResource(SyncResource):
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
         preferred_content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
         `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1859,6 +2174,7 @@ class AffiliateSellerResource(SyncResource):
                 "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_target_collaborations(
@@ -1871,12 +2187,18 @@ class AffiliateSellerResource(SyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1891,17 +2213,24 @@ class AffiliateSellerResource(SyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1909,6 +2238,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_target_collaboration(
@@ -1921,11 +2251,17 @@ class AffiliateSellerResource(SyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1941,17 +2277,24 @@ class AffiliateSellerResource(SyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def generate_target_collaboration_link(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1960,23 +2303,31 @@ class AffiliateSellerResource(SyncResource):
             params={"target_collaboration_id": target_collaboration_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_message_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
         `POST /affiliate_seller/202511/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def seller_get_sample_request_deeplink(
@@ -1987,11 +2338,17 @@ class AffiliateSellerResource(SyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
         `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2005,6 +2362,7 @@ class AffiliateSellerResource(SyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_compass_offline_export_task(
@@ -2014,11 +2372,17 @@ class AffiliateSellerResource(SyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
         `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2031,17 +2395,24 @@ class AffiliateSellerResource(SyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_compass_task_list(
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
         `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2049,17 +2420,24 @@ class AffiliateSellerResource(SyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def download_compass_task_file(
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2067,6 +2445,7 @@ class AffiliateSellerResource(SyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_target_collaboration_conflicts(
@@ -2074,11 +2453,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2086,6 +2471,7 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def resolve_target_collaboration_conflicts(
@@ -2094,11 +2480,17 @@ class AffiliateSellerResource(SyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2106,38 +2498,53 @@ class AffiliateSellerResource(SyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
         `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
         `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_conversation_status(
@@ -2145,11 +2552,17 @@ class AffiliateSellerResource(SyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2158,6 +2571,7 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_weekly_creator_outreach_records(
@@ -2165,11 +2579,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
         `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2177,6 +2597,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_creators_in_creator_marketplace(
@@ -2203,12 +2624,18 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2228,6 +2655,7 @@ class AffiliateSellerResource(SyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_creator_marketplace_advanced_search_filters(
@@ -2235,11 +2663,17 @@ class AffiliateSellerResource(SyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2247,6 +2681,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_marketplace_creator_performance(
@@ -2263,11 +2698,17 @@ class AffiliateSellerResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2275,18 +2716,25 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_message_image_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
         `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2294,6 +2742,7 @@ class AffiliateSellerResource(SyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def query_creator_promotion_details_in_target_collaboration(
@@ -2307,11 +2756,17 @@ class AffiliateSellerResource(SyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2326,17 +2781,24 @@ class AffiliateSellerResource(SyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_creator_outreach_eligibility(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
         `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2344,11 +2806,144 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = to_raw_response(resource.edit_open_collaboration_settings)
+        self.create_open_collaboration_v202405 = to_raw_response(resource.create_open_collaboration_v202405)
+        self.seller_search_affiliate_open_collaboration_product = to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = to_raw_response(resource.search_open_collaboration_v202409)
+        self.seller_search_sample_applications_v202409 = to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = to_raw_response(resource.search_seller_affiliate_orders)
+        self.get_messageinthe_conversation = to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = to_raw_response(resource.get_latest_unread_messages)
+        self.get_newest_conversation_messages = to_raw_response(resource.get_newest_conversation_messages)
+        self.send_im_message = to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = to_raw_response(resource.create_open_collaboration)
+        self.get_open_collaboration_creator_content_detail = to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = to_raw_response(resource.search_open_collaboration)
+        self.query_target_collaboration_detail_v202412 = to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = to_raw_response(resource.get_conversation_list)
+        self.seller_search_creatoron_marketplace = to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.get_marketplace_creator_performance_v202505 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = to_raw_response(resource.seller_search_sample_applications)
+        self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
+        self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.get_open_collaboration_creator_content_details = to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = to_raw_response(resource.create_target_collaboration)
+        self.search_target_collaborations = to_raw_response(resource.search_target_collaborations)
+        self.query_target_collaboration_detail = to_raw_response(resource.query_target_collaboration_detail)
+        self.update_target_collaboration = to_raw_response(resource.update_target_collaboration)
+        self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
+        self.upload_message_image = to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
+        self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = to_raw_response(resource.get_weekly_creator_outreach_quota)
+        self.get_inbox_category_counts = to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.upload_message_image_v2 = to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility = to_raw_response(resource.check_creator_outreach_eligibility)
 
 
 class AsyncAffiliateSellerResource(AsyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateSellerResourceWithRawResponse(self)
 
     async def edit_open_collaboration_settings(
         self,
@@ -2356,11 +2951,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
         `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2368,6 +2969,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_open_collaboration_v202405(
@@ -2376,11 +2978,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         commission_rate: float | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
         `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2392,6 +3000,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_affiliate_open_collaboration_product(
@@ -2411,12 +3020,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
         `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2435,6 +3050,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_creator_from_open_collaboration(
@@ -2443,11 +3059,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
         `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2456,6 +3078,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_seller_affiliate_orders_v202405(
@@ -2464,12 +3087,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
         `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2477,17 +3106,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
         `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2495,6 +3131,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_target_collaboration_v202405(
@@ -2510,11 +3147,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
         `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2530,6 +3173,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace_v202406(
@@ -2544,12 +3188,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
         `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2564,17 +3214,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
         `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2582,33 +3239,47 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
         `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_open_collaboration(
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
         `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2616,6 +3287,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_open_collaboration_v202409(
@@ -2628,12 +3300,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2651,6 +3329,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications_v202409(
@@ -2665,12 +3344,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2687,6 +3372,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications_fulfillments(
@@ -2694,11 +3380,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2707,6 +3399,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_review_sample_applications_v202409(
@@ -2715,11 +3408,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
         `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2728,6 +3427,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_target_collaborations_v202409(
@@ -2742,12 +3442,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
         `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2762,17 +3468,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_target_collaboration(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
         `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2780,17 +3493,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
         `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2798,6 +3518,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_target_collaboration_v202409(
@@ -2813,11 +3534,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
         `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2833,17 +3560,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_sample_rules(
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
         `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2851,6 +3585,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def edit_open_collaboration_sample_rule(
@@ -2858,11 +3593,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         product_id: str | None = None,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
         `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2870,6 +3611,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_seller_affiliate_orders(
@@ -2880,12 +3622,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
         `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2898,6 +3646,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_messageinthe_conversation(
@@ -2906,12 +3655,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
         `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2919,6 +3674,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_list_v202412(
@@ -2929,12 +3685,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
         `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2948,6 +3710,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_conversationwithcreator(
@@ -2955,11 +3718,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
         `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2967,22 +3736,30 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_newest_conversation_messages(
@@ -2990,6 +3767,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
@@ -2997,16 +3779,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_NEWEST_CONVERSATION_MESSAGES,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def send_im_message(
@@ -3024,11 +3808,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "TEXT",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
         `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3037,17 +3827,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_conversation_read(
         self,
         *,
         conversation_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
         `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3055,6 +3852,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_open_collaboration(
@@ -3062,11 +3860,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         commission_rate: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
         `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3074,6 +3878,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_creator_content_detail(
@@ -3082,12 +3887,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
         `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3095,6 +3906,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_open_collaboration(
@@ -3107,12 +3919,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
         `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3130,17 +3948,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
         `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3148,6 +3973,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_conversation_list(
@@ -3157,12 +3983,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
         `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3175,6 +4007,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_creatoron_marketplace(
@@ -3189,12 +4022,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
         `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3209,17 +4048,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
         `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3227,6 +4073,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_search_sample_applications(
@@ -3241,12 +4088,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
         `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3263,6 +4116,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_review_sample_applications(
@@ -3271,11 +4125,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
         review_result: Literal["APPROVE", "REJECT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
         `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3284,6 +4144,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_or_create_creator_conversation(
@@ -3291,11 +4152,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
         `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3303,6 +4170,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_open_collaboration_creator_content_details(
@@ -3311,12 +4179,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
         `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3324,6 +4198,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_creator_from_open_collaboration_product(
@@ -3332,11 +4207,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
         `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3345,6 +4226,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_sample_applications(
@@ -3376,12 +4258,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
         `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3398,6 +4286,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_target_collaboration(
@@ -3411,11 +4300,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
         preferred_content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
         `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3432,6 +4327,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_target_collaborations(
@@ -3444,12 +4340,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
         `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3464,17 +4366,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
         `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3482,6 +4391,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_target_collaboration(
@@ -3494,11 +4404,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
         `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3514,17 +4430,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def generate_target_collaboration_link(
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
         `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3533,23 +4456,31 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"target_collaboration_id": target_collaboration_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_message_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
         `POST /affiliate_seller/202511/images/upload`.
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def seller_get_sample_request_deeplink(
@@ -3560,11 +4491,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
         `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3578,6 +4515,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_compass_offline_export_task(
@@ -3587,11 +4525,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
         `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3604,17 +4548,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_compass_task_list(
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
         `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3622,17 +4573,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def download_compass_task_file(
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
         `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3640,6 +4598,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_target_collaboration_conflicts(
@@ -3647,11 +4606,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3659,6 +4624,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def resolve_target_collaboration_conflicts(
@@ -3667,11 +4633,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
         `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3679,38 +4651,53 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
         `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
         `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_conversation_status(
@@ -3718,11 +4705,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
         `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3731,6 +4724,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_weekly_creator_outreach_records(
@@ -3738,11 +4732,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
         `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3750,6 +4750,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_creators_in_creator_marketplace(
@@ -3776,12 +4777,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
         `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3801,6 +4808,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_creator_marketplace_advanced_search_filters(
@@ -3808,11 +4816,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
         `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3820,6 +4834,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_marketplace_creator_performance(
@@ -3836,11 +4851,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
         `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3848,18 +4869,25 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_message_image_v2(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
         `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3867,6 +4895,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def query_creator_promotion_details_in_target_collaboration(
@@ -3880,11 +4909,17 @@ class AsyncAffiliateSellerResource(AsyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
         `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3899,17 +4934,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_creator_outreach_eligibility(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
         `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -3917,4 +4959,157 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = async_to_raw_response(
+            resource.edit_open_collaboration_settings
+        )
+        self.create_open_collaboration_v202405 = async_to_raw_response(
+            resource.create_open_collaboration_v202405
+        )
+        self.seller_search_affiliate_open_collaboration_product = async_to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = async_to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = async_to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = async_to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = async_to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = async_to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = async_to_raw_response(
+            resource.search_open_collaboration_v202409
+        )
+        self.seller_search_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = async_to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = async_to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = async_to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = async_to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = async_to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = async_to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = async_to_raw_response(resource.search_seller_affiliate_orders)
+        self.get_messageinthe_conversation = async_to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = async_to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = async_to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = async_to_raw_response(resource.get_latest_unread_messages)
+        self.get_newest_conversation_messages = async_to_raw_response(
+            resource.get_newest_conversation_messages
+        )
+        self.send_im_message = async_to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = async_to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = async_to_raw_response(resource.create_open_collaboration)
+        self.get_open_collaboration_creator_content_detail = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = async_to_raw_response(resource.search_open_collaboration)
+        self.query_target_collaboration_detail_v202412 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = async_to_raw_response(resource.get_conversation_list)
+        self.seller_search_creatoron_marketplace = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.get_marketplace_creator_performance_v202505 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = async_to_raw_response(
+            resource.seller_search_sample_applications
+        )
+        self.seller_review_sample_applications = async_to_raw_response(
+            resource.seller_review_sample_applications
+        )
+        self.get_or_create_creator_conversation = async_to_raw_response(
+            resource.get_or_create_creator_conversation
+        )
+        self.get_open_collaboration_creator_content_details = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = async_to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = async_to_raw_response(resource.create_target_collaboration)
+        self.search_target_collaborations = async_to_raw_response(resource.search_target_collaborations)
+        self.query_target_collaboration_detail = async_to_raw_response(
+            resource.query_target_collaboration_detail
+        )
+        self.update_target_collaboration = async_to_raw_response(resource.update_target_collaboration)
+        self.generate_target_collaboration_link = async_to_raw_response(
+            resource.generate_target_collaboration_link
+        )
+        self.upload_message_image = async_to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = async_to_raw_response(
+            resource.seller_get_sample_request_deeplink
+        )
+        self.create_compass_offline_export_task = async_to_raw_response(
+            resource.create_compass_offline_export_task
+        )
+        self.get_compass_task_list = async_to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = async_to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = async_to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = async_to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = async_to_raw_response(
+            resource.get_weekly_creator_outreach_quota
+        )
+        self.get_inbox_category_counts = async_to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = async_to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = async_to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = async_to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = async_to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = async_to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.upload_message_image_v2 = async_to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = async_to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility = async_to_raw_response(
+            resource.check_creator_outreach_eligibility
         )

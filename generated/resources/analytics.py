@@ -6,18 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 
 if TYPE_CHECKING:
     from tiktokshop.types import analytics as _t
 else:  # each model is imported when its operation is first called
     _t = lazy_models("tiktokshop.types.analytics")
 
-__all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AnalyticsResource",
+    "AnalyticsResourceWithRawResponse",
+    "AsyncAnalyticsResource",
+    "AsyncAnalyticsResourceWithRawResponse",
+]
 
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
@@ -477,28 +486,46 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AnalyticsResource(SyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
 
+    @cached_property
+    def with_raw_response(self) -> AnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AnalyticsResourceWithRawResponse(self)
+
     def get_video_performances(
         self,
         *,
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
         `GET /analytics/202403/videos/performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
@@ -506,21 +533,28 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
@@ -528,15 +562,17 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_detail_v202405(
@@ -544,6 +580,11 @@ class AnalyticsResource(SyncResource):
         product_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
@@ -551,19 +592,26 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_list_v202406(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
@@ -571,15 +619,17 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_detail_v202406(
@@ -587,6 +637,11 @@ class AnalyticsResource(SyncResource):
         sku_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
@@ -594,19 +649,26 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
@@ -614,21 +676,28 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
@@ -636,15 +705,17 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_details_v202409(
@@ -652,6 +723,11 @@ class AnalyticsResource(SyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
@@ -659,13 +735,15 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_product_performance_list_v202409(
@@ -673,6 +751,11 @@ class AnalyticsResource(SyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
@@ -680,118 +763,176 @@ class AnalyticsResource(SyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_detail(
@@ -802,11 +943,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -820,6 +967,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_list(
@@ -835,12 +983,18 @@ class AnalyticsResource(SyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -859,6 +1013,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_sku_performance_detail(
@@ -869,11 +1024,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -887,6 +1048,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_details(
@@ -897,11 +1059,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -915,6 +1083,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_product_performance_list(
@@ -928,12 +1097,18 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -950,6 +1125,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance_per_hour(
@@ -957,11 +1133,17 @@ class AnalyticsResource(SyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -969,6 +1151,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_minute_performance(
@@ -977,11 +1160,17 @@ class AnalyticsResource(SyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -989,6 +1178,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_creators(
@@ -998,11 +1188,17 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
         `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1010,6 +1206,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_live_sessions(
@@ -1018,11 +1215,17 @@ class AnalyticsResource(SyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1030,6 +1233,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_products(
@@ -1039,11 +1243,17 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1051,6 +1261,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_bestselling_videos(
@@ -1059,11 +1270,17 @@ class AnalyticsResource(SyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1071,6 +1288,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_products_performance_list(
@@ -1090,11 +1308,17 @@ class AnalyticsResource(SyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
         `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1107,6 +1331,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_product_performance_list(
@@ -1121,12 +1346,18 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1144,6 +1375,7 @@ class AnalyticsResource(SyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_list(
@@ -1168,12 +1400,18 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1190,17 +1428,24 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metrics(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
         `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1208,6 +1453,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_diagnosis(
@@ -1216,11 +1462,17 @@ class AnalyticsResource(SyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1228,6 +1480,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_problem_details(
@@ -1237,11 +1490,17 @@ class AnalyticsResource(SyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1254,6 +1513,7 @@ class AnalyticsResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_metric_top_items(
@@ -1261,11 +1521,17 @@ class AnalyticsResource(SyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1273,17 +1539,24 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_sps_overview(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
         `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1291,6 +1564,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_performance(
@@ -1300,11 +1574,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
         `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1317,6 +1597,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_overview(
@@ -1328,11 +1609,17 @@ class AnalyticsResource(SyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
         `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1347,6 +1634,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_live_performance_list(
@@ -1368,12 +1656,18 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1390,6 +1684,7 @@ class AnalyticsResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_videos_performance_details(
@@ -1400,11 +1695,17 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
         `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1418,6 +1719,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_shop_video_performance_overview(
@@ -1430,11 +1732,17 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
         `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1449,11 +1757,91 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AnalyticsResource) -> None:
+        self.get_video_performances = to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview_v202409 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202409
+        )
+        self.get_shop_video_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = to_raw_response(resource.get_live_room_gmv_and_order_trends)
+        self.get_live_room_interactive_trends = to_raw_response(resource.get_live_room_interactive_trends)
+        self.get_live_room_product_stats = to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = to_raw_response(resource.get_live_room_traffic_performance)
+        self.get_live_room_user_portraits = to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_product_performance_detail = to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_sku_performance_list = to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_detail = to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_details = to_raw_response(resource.get_shop_video_performance_details)
+        self.get_shop_video_product_performance_list = to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_performance_per_hour = to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = to_raw_response(resource.get_shop_live_minute_performance)
+        self.get_bestselling_creators = to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = to_raw_response(resource.get_shop_product_performance_list)
+        self.get_shop_video_performance_list = to_raw_response(resource.get_shop_video_performance_list)
+        self.get_sps_metrics = to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = to_raw_response(resource.get_shop_performance)
+        self.get_shop_live_performance_overview = to_raw_response(resource.get_shop_live_performance_overview)
+        self.get_shop_live_performance_list = to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details = to_raw_response(
+            resource.get_shop_videos_performance_details
+        )
+        self.get_shop_video_performance_overview = to_raw_response(
+            resource.get_shop_video_performance_overview
         )
 
 
 class AsyncAnalyticsResource(AsyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAnalyticsResourceWithRawResponse(self)
 
     async def get_video_performances(
         self,
@@ -1461,22 +1849,34 @@ class AsyncAnalyticsResource(AsyncResource):
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
         `GET /analytics/202403/videos/performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
@@ -1484,21 +1884,28 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list_v202405(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
@@ -1506,15 +1913,17 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_detail_v202405(
@@ -1522,6 +1931,11 @@ class AsyncAnalyticsResource(AsyncResource):
         product_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
@@ -1529,19 +1943,26 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_list_v202406(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
@@ -1549,15 +1970,17 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_detail_v202406(
@@ -1565,6 +1988,11 @@ class AsyncAnalyticsResource(AsyncResource):
         sku_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
@@ -1572,19 +2000,26 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
@@ -1592,21 +2027,28 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list_v202409(
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
@@ -1614,15 +2056,17 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_details_v202409(
@@ -1630,6 +2074,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
@@ -1637,13 +2086,15 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_product_performance_list_v202409(
@@ -1651,6 +2102,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
@@ -1658,118 +2114,176 @@ class AsyncAnalyticsResource(AsyncResource):
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
         `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_detail(
@@ -1780,11 +2294,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1798,6 +2318,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_list(
@@ -1813,12 +2334,18 @@ class AsyncAnalyticsResource(AsyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1837,6 +2364,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_sku_performance_detail(
@@ -1847,11 +2375,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1865,6 +2399,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_details(
@@ -1875,11 +2410,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
         `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1893,6 +2434,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_product_performance_list(
@@ -1906,12 +2448,18 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
         `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1928,6 +2476,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance_per_hour(
@@ -1935,11 +2484,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
         `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1947,6 +2502,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_minute_performance(
@@ -1955,11 +2511,17 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
         `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1967,6 +2529,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_creators(
@@ -1976,11 +2539,17 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
         `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1988,6 +2557,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_live_sessions(
@@ -1996,11 +2566,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2008,6 +2584,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_products(
@@ -2017,11 +2594,17 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2029,6 +2612,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_bestselling_videos(
@@ -2037,11 +2621,17 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
         `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2049,6 +2639,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_products_performance_list(
@@ -2068,11 +2659,17 @@ class AsyncAnalyticsResource(AsyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
         `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2085,6 +2682,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_product_performance_list(
@@ -2099,12 +2697,18 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
         `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2122,6 +2726,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_list(
@@ -2146,12 +2751,18 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
         `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2168,17 +2779,24 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metrics(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
         `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2186,6 +2804,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_diagnosis(
@@ -2194,11 +2813,17 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2206,6 +2831,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_problem_details(
@@ -2215,11 +2841,17 @@ class AsyncAnalyticsResource(AsyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2232,6 +2864,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_metric_top_items(
@@ -2239,11 +2872,17 @@ class AsyncAnalyticsResource(AsyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
         `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2251,17 +2890,24 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_sps_overview(
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
         `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2269,6 +2915,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_performance(
@@ -2278,11 +2925,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
         `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2295,6 +2948,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_overview(
@@ -2306,11 +2960,17 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
         `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2325,6 +2985,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_live_performance_list(
@@ -2346,12 +3007,18 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
         `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2368,6 +3035,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_videos_performance_details(
@@ -2378,11 +3046,17 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
         `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2396,6 +3070,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_shop_video_performance_overview(
@@ -2408,11 +3083,17 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
         `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2427,4 +3108,92 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAnalyticsResource) -> None:
+        self.get_video_performances = async_to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = async_to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202409
+        )
+        self.get_shop_video_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = async_to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = async_to_raw_response(
+            resource.get_live_room_gmv_and_order_trends
+        )
+        self.get_live_room_interactive_trends = async_to_raw_response(
+            resource.get_live_room_interactive_trends
+        )
+        self.get_live_room_product_stats = async_to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = async_to_raw_response(
+            resource.get_live_room_traffic_performance
+        )
+        self.get_live_room_user_portraits = async_to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = async_to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_product_performance_detail = async_to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_sku_performance_list = async_to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_detail = async_to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_video_performance_details = async_to_raw_response(
+            resource.get_shop_video_performance_details
+        )
+        self.get_shop_video_product_performance_list = async_to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_performance_per_hour = async_to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = async_to_raw_response(
+            resource.get_shop_live_minute_performance
+        )
+        self.get_bestselling_creators = async_to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = async_to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = async_to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = async_to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = async_to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = async_to_raw_response(
+            resource.get_shop_product_performance_list
+        )
+        self.get_shop_video_performance_list = async_to_raw_response(resource.get_shop_video_performance_list)
+        self.get_sps_metrics = async_to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = async_to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = async_to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = async_to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = async_to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = async_to_raw_response(resource.get_shop_performance)
+        self.get_shop_live_performance_overview = async_to_raw_response(
+            resource.get_shop_live_performance_overview
+        )
+        self.get_shop_live_performance_list = async_to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details = async_to_raw_response(
+            resource.get_shop_videos_performance_details
+        )
+        self.get_shop_video_performance_overview = async_to_raw_response(
+            resource.get_shop_video_performance_overview
         )

@@ -6,17 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 
 if TYPE_CHECKING:
     from tiktokshop.types import finance as _t
 else:  # each model is imported when its operation is first called
     _t = lazy_models("tiktokshop.types.finance")
 
-__all__ = ["OPERATIONS", "AsyncFinanceResource", "FinanceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFinanceResource",
+    "AsyncFinanceResourceWithRawResponse",
+    "FinanceResource",
+    "FinanceResourceWithRawResponse",
+]
 
 _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Response] = Operation(
     id="finance.get_transactionsby_order_v202309",
@@ -151,15 +160,27 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FinanceResource(SyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
 
+    @cached_property
+    def with_raw_response(self) -> FinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FinanceResourceWithRawResponse(self)
+
     def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
         `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -167,6 +188,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_payments_v202309(
@@ -178,12 +200,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -198,6 +226,7 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_statements(
@@ -210,12 +239,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `statements` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -231,6 +266,7 @@ class FinanceResource(SyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_statement_v202309(
@@ -241,12 +277,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `statement_transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -260,6 +302,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_withdrawals(
@@ -270,12 +313,18 @@ class FinanceResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `withdrawals` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -289,17 +338,24 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_order(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
         `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -307,6 +363,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_transactionsby_statement(
@@ -317,12 +374,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -336,6 +399,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_unsettled_transactions(
@@ -347,12 +411,18 @@ class FinanceResource(SyncResource):
         sort_order: str | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -367,6 +437,7 @@ class FinanceResource(SyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_payments(
@@ -378,12 +449,18 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -398,17 +475,24 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_trade_in_supplier_account_balance(
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
         `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -416,6 +500,7 @@ class FinanceResource(SyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_trade_in_account_transactions(
@@ -426,12 +511,18 @@ class FinanceResource(SyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsPage:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `flows` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -445,21 +536,55 @@ class FinanceResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = to_raw_response(resource.get_transactionsby_order_v202309)
+        self.get_payments_v202309 = to_raw_response(resource.get_payments_v202309)
+        self.get_statements = to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
+        self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = to_raw_response(resource.get_payments)
+        self.get_trade_in_supplier_account_balance = to_raw_response(
+            resource.get_trade_in_supplier_account_balance
+        )
+        self.get_trade_in_account_transactions = to_raw_response(resource.get_trade_in_account_transactions)
 
 
 class AsyncFinanceResource(AsyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncFinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFinanceResourceWithRawResponse(self)
+
     async def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
         `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -467,6 +592,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_payments_v202309(
@@ -478,12 +604,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
         `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -498,6 +630,7 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_statements(
@@ -510,12 +643,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
         `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `statements` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -531,6 +670,7 @@ class AsyncFinanceResource(AsyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_statement_v202309(
@@ -541,12 +681,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
         `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `statement_transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -560,6 +706,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_withdrawals(
@@ -570,12 +717,18 @@ class AsyncFinanceResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
         `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `withdrawals` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -589,17 +742,24 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_order(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
         `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -607,6 +767,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_transactionsby_statement(
@@ -617,12 +778,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
         `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -636,6 +803,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_unsettled_transactions(
@@ -647,12 +815,18 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
         `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -667,6 +841,7 @@ class AsyncFinanceResource(AsyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_payments(
@@ -678,12 +853,18 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
         `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -698,17 +879,24 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_trade_in_supplier_account_balance(
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
         `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -716,6 +904,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_trade_in_account_transactions(
@@ -726,12 +915,18 @@ class AsyncFinanceResource(AsyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsPage:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
         `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `flows` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -745,4 +940,30 @@ class AsyncFinanceResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncFinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = async_to_raw_response(
+            resource.get_transactionsby_order_v202309
+        )
+        self.get_payments_v202309 = async_to_raw_response(resource.get_payments_v202309)
+        self.get_statements = async_to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = async_to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = async_to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = async_to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
+        self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = async_to_raw_response(resource.get_payments)
+        self.get_trade_in_supplier_account_balance = async_to_raw_response(
+            resource.get_trade_in_supplier_account_balance
+        )
+        self.get_trade_in_account_transactions = async_to_raw_response(
+            resource.get_trade_in_account_transactions
         )

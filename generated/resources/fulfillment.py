@@ -6,19 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 
 if TYPE_CHECKING:
     from tiktokshop.types import fulfillment as _t
 else:  # each model is imported when its operation is first called
     _t = lazy_models("tiktokshop.types.fulfillment")
 
-__all__ = ["OPERATIONS", "AsyncFulfillmentResource", "FulfillmentResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFulfillmentResource",
+    "AsyncFulfillmentResourceWithRawResponse",
+    "FulfillmentResource",
+    "FulfillmentResourceWithRawResponse",
+]
 
 _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operation(
     id="fulfillment.search_combinable_packages",
@@ -401,17 +410,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FulfillmentResource(SyncResource):
     """Packages: handover, shipping and shipping documents."""
 
+    @cached_property
+    def with_raw_response(self) -> FulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FulfillmentResourceWithRawResponse(self)
+
     def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `combinable_packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -419,6 +440,7 @@ class FulfillmentResource(SyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def fulfillment_upload_delivery_file(
@@ -426,12 +448,18 @@ class FulfillmentResource(SyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -439,18 +467,25 @@ class FulfillmentResource(SyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def fulfillment_upload_delivery_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -458,17 +493,24 @@ class FulfillmentResource(SyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_split_attributes(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -476,6 +518,7 @@ class FulfillmentResource(SyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_handover_timeslots(
@@ -483,11 +526,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -495,6 +544,7 @@ class FulfillmentResource(SyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_package_as_shipped_v202309(
@@ -504,11 +554,17 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -521,6 +577,7 @@ class FulfillmentResource(SyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_shipping_info(
@@ -529,11 +586,17 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -542,6 +605,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_eligible_shipping_service(
@@ -551,11 +615,17 @@ class FulfillmentResource(SyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -564,6 +634,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def split_orders(
@@ -571,11 +642,17 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -584,17 +661,24 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -602,6 +686,7 @@ class FulfillmentResource(SyncResource):
             _GET_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_packages_v202309(
@@ -612,11 +697,17 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -630,6 +721,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def combine_package(
@@ -637,11 +729,17 @@ class FulfillmentResource(SyncResource):
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -649,17 +747,24 @@ class FulfillmentResource(SyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_delivery_status(
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -667,6 +772,7 @@ class FulfillmentResource(SyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def schedule_package_handover(
@@ -676,11 +782,17 @@ class FulfillmentResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -693,6 +805,7 @@ class FulfillmentResource(SyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_package(
@@ -708,12 +821,18 @@ class FulfillmentResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -733,17 +852,24 @@ class FulfillmentResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def batch_ship_packages(
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -751,17 +877,24 @@ class FulfillmentResource(SyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_detail(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -769,17 +902,24 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_handover_time_slots(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -787,6 +927,7 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def ship_package(
@@ -796,11 +937,17 @@ class FulfillmentResource(SyncResource):
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
         `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -813,6 +960,7 @@ class FulfillmentResource(SyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_package_shipping_document(
@@ -824,11 +972,17 @@ class FulfillmentResource(SyncResource):
         ],
         document_size: str | None = None,
         document_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -841,6 +995,7 @@ class FulfillmentResource(SyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_shipping_info_v202309(
@@ -849,11 +1004,17 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -862,6 +1023,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def uncombine_packages(
@@ -869,11 +1031,17 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -882,6 +1050,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_first_mile_bundle(
@@ -892,10 +1061,16 @@ class FulfillmentResource(SyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -908,17 +1083,24 @@ class FulfillmentResource(SyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_invoice(
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -926,17 +1108,24 @@ class FulfillmentResource(SyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -944,6 +1133,7 @@ class FulfillmentResource(SyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_first_mile_bundle_v2(
@@ -954,11 +1144,17 @@ class FulfillmentResource(SyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -972,6 +1168,7 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_packages(
@@ -984,11 +1181,17 @@ class FulfillmentResource(SyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1004,6 +1207,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_redemption_information(
@@ -1011,11 +1215,17 @@ class FulfillmentResource(SyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1023,6 +1233,7 @@ class FulfillmentResource(SyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_pod_customization_details(
@@ -1030,11 +1241,17 @@ class FulfillmentResource(SyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1042,22 +1259,30 @@ class FulfillmentResource(SyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_order_customs_requirements(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def submit_customs_clearance_information(
@@ -1065,16 +1290,23 @@ class FulfillmentResource(SyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def tracking_status_update(
@@ -1085,11 +1317,17 @@ class FulfillmentResource(SyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1103,6 +1341,7 @@ class FulfillmentResource(SyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def mark_package_as_shipped(
@@ -1112,11 +1351,17 @@ class FulfillmentResource(SyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1125,6 +1370,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_package_shipping_info(
@@ -1132,11 +1378,17 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1145,23 +1397,82 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FulfillmentResource) -> None:
+        self.search_combinable_packages = to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = to_raw_response(resource.fulfillment_upload_delivery_file)
+        self.fulfillment_upload_delivery_image = to_raw_response(resource.fulfillment_upload_delivery_image)
+        self.get_order_split_attributes = to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped_v202309 = to_raw_response(resource.mark_package_as_shipped_v202309)
+        self.update_shipping_info = to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = to_raw_response(resource.split_orders)
+        self.get_tracking = to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = to_raw_response(resource.create_packages_v202309)
+        self.combine_package = to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = to_raw_response(resource.schedule_package_handover)
+        self.search_package = to_raw_response(resource.search_package)
+        self.batch_ship_packages = to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info_v202309 = to_raw_response(
+            resource.update_package_shipping_info_v202309
+        )
+        self.uncombine_packages = to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.upload_invoice = to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = to_raw_response(resource.create_packages)
+        self.submit_redemption_information = to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped = to_raw_response(resource.mark_package_as_shipped)
+        self.update_package_shipping_info = to_raw_response(resource.update_package_shipping_info)
 
 
 class AsyncFulfillmentResource(AsyncResource):
     """Packages: handover, shipping and shipping documents. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncFulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFulfillmentResourceWithRawResponse(self)
 
     async def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
         `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `combinable_packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1169,6 +1480,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def fulfillment_upload_delivery_file(
@@ -1176,12 +1488,18 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
         `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1189,18 +1507,25 @@ class AsyncFulfillmentResource(AsyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def fulfillment_upload_delivery_image(
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
         `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1208,17 +1533,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_split_attributes(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
         `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1226,6 +1558,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_handover_timeslots(
@@ -1233,11 +1566,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
         `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1245,6 +1584,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_package_as_shipped_v202309(
@@ -1254,11 +1594,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
         `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1271,6 +1617,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_shipping_info(
@@ -1279,11 +1626,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1292,6 +1645,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_eligible_shipping_service(
@@ -1301,11 +1655,17 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
         `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1314,6 +1674,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def split_orders(
@@ -1321,11 +1682,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
         `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1334,17 +1701,24 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_tracking(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
         `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1352,6 +1726,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_packages_v202309(
@@ -1362,11 +1737,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
         `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1380,6 +1761,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def combine_package(
@@ -1387,11 +1769,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
         `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1399,17 +1787,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_delivery_status(
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
         `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1417,6 +1812,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def schedule_package_handover(
@@ -1426,11 +1822,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
         `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1443,6 +1845,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_package(
@@ -1458,12 +1861,18 @@ class AsyncFulfillmentResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
         `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `packages` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1483,17 +1892,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def batch_ship_packages(
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
         `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1501,17 +1917,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_detail(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
         `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1519,17 +1942,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_handover_time_slots(
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
         `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1537,6 +1967,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def ship_package(
@@ -1546,11 +1977,17 @@ class AsyncFulfillmentResource(AsyncResource):
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
         `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1563,6 +2000,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_package_shipping_document(
@@ -1574,11 +2012,17 @@ class AsyncFulfillmentResource(AsyncResource):
         ],
         document_size: str | None = None,
         document_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
         `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1591,6 +2035,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_shipping_info_v202309(
@@ -1599,11 +2044,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
         `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1612,6 +2063,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def uncombine_packages(
@@ -1619,11 +2071,17 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
         `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1632,6 +2090,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_first_mile_bundle(
@@ -1642,10 +2101,16 @@ class AsyncFulfillmentResource(AsyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
         `POST /fulfillment/202407/bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1658,17 +2123,24 @@ class AsyncFulfillmentResource(AsyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_invoice(
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
         `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1676,17 +2148,24 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
         `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1694,6 +2173,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_first_mile_bundle_v2(
@@ -1704,11 +2184,17 @@ class AsyncFulfillmentResource(AsyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
         `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1722,6 +2208,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_packages(
@@ -1734,11 +2221,17 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
         `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1754,6 +2247,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_redemption_information(
@@ -1761,11 +2255,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
         `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1773,6 +2273,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_pod_customization_details(
@@ -1780,11 +2281,17 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
         `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1792,22 +2299,30 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_order_customs_requirements(
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
         `POST /fulfillment/202607/orders/customs_info/query`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def submit_customs_clearance_information(
@@ -1815,16 +2330,23 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
         `POST /fulfillment/202607/orders/customs_info/submit`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def tracking_status_update(
@@ -1835,11 +2357,17 @@ class AsyncFulfillmentResource(AsyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
         `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1853,6 +2381,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def mark_package_as_shipped(
@@ -1862,11 +2391,17 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
         `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1875,6 +2410,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_package_shipping_info(
@@ -1882,11 +2418,17 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
         `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1895,4 +2437,55 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncFulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFulfillmentResource) -> None:
+        self.search_combinable_packages = async_to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = async_to_raw_response(
+            resource.fulfillment_upload_delivery_file
+        )
+        self.fulfillment_upload_delivery_image = async_to_raw_response(
+            resource.fulfillment_upload_delivery_image
+        )
+        self.get_order_split_attributes = async_to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = async_to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped_v202309 = async_to_raw_response(resource.mark_package_as_shipped_v202309)
+        self.update_shipping_info = async_to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = async_to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = async_to_raw_response(resource.split_orders)
+        self.get_tracking = async_to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = async_to_raw_response(resource.create_packages_v202309)
+        self.combine_package = async_to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = async_to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = async_to_raw_response(resource.schedule_package_handover)
+        self.search_package = async_to_raw_response(resource.search_package)
+        self.batch_ship_packages = async_to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = async_to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = async_to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = async_to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = async_to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info_v202309 = async_to_raw_response(
+            resource.update_package_shipping_info_v202309
+        )
+        self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.upload_invoice = async_to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = async_to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = async_to_raw_response(resource.create_packages)
+        self.submit_redemption_information = async_to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = async_to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = async_to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = async_to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = async_to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped = async_to_raw_response(resource.mark_package_as_shipped)
+        self.update_package_shipping_info = async_to_raw_response(resource.update_package_shipping_info)

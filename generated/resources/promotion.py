@@ -6,18 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 
 if TYPE_CHECKING:
     from tiktokshop.types import promotion as _t
 else:  # each model is imported when its operation is first called
     _t = lazy_models("tiktokshop.types.promotion")
 
-__all__ = ["OPERATIONS", "AsyncPromotionResource", "PromotionResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncPromotionResource",
+    "AsyncPromotionResourceWithRawResponse",
+    "PromotionResource",
+    "PromotionResourceWithRawResponse",
+]
 
 _CREATE_ACTIVITY: Operation[_t.CreateActivityResponse] = Operation(
     id="promotion.create_activity",
@@ -153,6 +162,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class PromotionResource(SyncResource):
     """Promotions of the shop: discount activities and coupons."""
 
+    @cached_property
+    def with_raw_response(self) -> PromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return PromotionResourceWithRawResponse(self)
+
     def create_activity(
         self,
         *,
@@ -173,11 +188,17 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
         `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -194,6 +215,7 @@ class PromotionResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_activities(
@@ -213,12 +235,18 @@ class PromotionResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `activities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -232,17 +260,24 @@ class PromotionResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
         `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -250,6 +285,7 @@ class PromotionResource(SyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_activity(
@@ -263,11 +299,17 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
         `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -284,17 +326,24 @@ class PromotionResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def deactivate_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
         `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -302,6 +351,7 @@ class PromotionResource(SyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def remove_activity_product(
@@ -310,11 +360,17 @@ class PromotionResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
         `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -323,6 +379,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def update_activity_product(
@@ -331,11 +388,17 @@ class PromotionResource(SyncResource):
         *,
         body_activity_id: str | None = None,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
         `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -344,6 +407,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_coupons_delete(
@@ -351,6 +415,11 @@ class PromotionResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
@@ -358,16 +427,18 @@ class PromotionResource(SyncResource):
         `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return self._client._request(
             _SEARCH_COUPONS_DELETE,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_coupons(
@@ -378,12 +449,18 @@ class PromotionResource(SyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `coupons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -392,17 +469,24 @@ class PromotionResource(SyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_coupon(
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
         `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -410,6 +494,7 @@ class PromotionResource(SyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def republish_activity(
@@ -418,11 +503,17 @@ class PromotionResource(SyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
         `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -431,11 +522,35 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class PromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: PromotionResource) -> None:
+        self.create_activity = to_raw_response(resource.create_activity)
+        self.search_activities = to_raw_response(resource.search_activities)
+        self.get_activity = to_raw_response(resource.get_activity)
+        self.update_activity = to_raw_response(resource.update_activity)
+        self.deactivate_activity = to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = to_raw_response(resource.update_activity_product)
+        self.search_coupons_delete = to_raw_response(resource.search_coupons_delete)
+        self.search_coupons = to_raw_response(resource.search_coupons)
+        self.get_coupon = to_raw_response(resource.get_coupon)
+        self.republish_activity = to_raw_response(resource.republish_activity)
 
 
 class AsyncPromotionResource(AsyncResource):
     """Promotions of the shop: discount activities and coupons. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncPromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncPromotionResourceWithRawResponse(self)
 
     async def create_activity(
         self,
@@ -457,11 +572,17 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
         `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -478,6 +599,7 @@ class AsyncPromotionResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_activities(
@@ -497,12 +619,18 @@ class AsyncPromotionResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
         `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `activities` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -516,17 +644,24 @@ class AsyncPromotionResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
         `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -534,6 +669,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_activity(
@@ -547,11 +683,17 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
         `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -568,17 +710,24 @@ class AsyncPromotionResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def deactivate_activity(
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
         `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -586,6 +735,7 @@ class AsyncPromotionResource(AsyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def remove_activity_product(
@@ -594,11 +744,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
         `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -607,6 +763,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def update_activity_product(
@@ -615,11 +772,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         body_activity_id: str | None = None,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
         `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -628,6 +791,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_coupons_delete(
@@ -635,6 +799,11 @@ class AsyncPromotionResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
@@ -642,16 +811,18 @@ class AsyncPromotionResource(AsyncResource):
         `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass
         through as given and the answer is an open `ResponseModel`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
         return await self._client._request(
             _SEARCH_COUPONS_DELETE,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_coupons(
@@ -662,12 +833,18 @@ class AsyncPromotionResource(AsyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
         `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `coupons` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -676,17 +853,24 @@ class AsyncPromotionResource(AsyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_coupon(
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
         `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -694,6 +878,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def republish_activity(
@@ -702,11 +887,17 @@ class AsyncPromotionResource(AsyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
         `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -715,4 +906,22 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncPromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncPromotionResource) -> None:
+        self.create_activity = async_to_raw_response(resource.create_activity)
+        self.search_activities = async_to_raw_response(resource.search_activities)
+        self.get_activity = async_to_raw_response(resource.get_activity)
+        self.update_activity = async_to_raw_response(resource.update_activity)
+        self.deactivate_activity = async_to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = async_to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = async_to_raw_response(resource.update_activity_product)
+        self.search_coupons_delete = async_to_raw_response(resource.search_coupons_delete)
+        self.search_coupons = async_to_raw_response(resource.search_coupons)
+        self.get_coupon = async_to_raw_response(resource.get_coupon)
+        self.republish_activity = async_to_raw_response(resource.republish_activity)

@@ -6,19 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._response import async_to_raw_response, to_raw_response
 
 if TYPE_CHECKING:
     from tiktokshop.types import return_refund as _t
 else:  # each model is imported when its operation is first called
     _t = lazy_models("tiktokshop.types.return_refund")
 
-__all__ = ["OPERATIONS", "AsyncReturnRefundResource", "ReturnRefundResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncReturnRefundResource",
+    "AsyncReturnRefundResourceWithRawResponse",
+    "ReturnRefundResource",
+    "ReturnRefundResourceWithRawResponse",
+]
 
 _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
@@ -316,6 +325,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ReturnRefundResource(SyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
 
+    @cached_property
+    def with_raw_response(self) -> ReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ReturnRefundResourceWithRawResponse(self)
+
     def cancel_order_v202309(
         self,
         *,
@@ -323,11 +338,17 @@ class ReturnRefundResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
         `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -340,6 +361,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cancellations_v202309(
@@ -359,12 +381,18 @@ class ReturnRefundResource(SyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -389,6 +417,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def approve_cancellation(
@@ -396,11 +425,17 @@ class ReturnRefundResource(SyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -408,6 +443,7 @@ class ReturnRefundResource(SyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_cancellation(
@@ -418,11 +454,17 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -431,6 +473,7 @@ class ReturnRefundResource(SyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility_v202309(
@@ -438,11 +481,17 @@ class ReturnRefundResource(SyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -450,6 +499,7 @@ class ReturnRefundResource(SyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def calculate_refund_v202309(
@@ -462,11 +512,17 @@ class ReturnRefundResource(SyncResource):
         request_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
         `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -482,6 +538,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_reject_reasons(
@@ -489,11 +546,17 @@ class ReturnRefundResource(SyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
         `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -501,6 +564,7 @@ class ReturnRefundResource(SyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_return_v202309(
@@ -516,11 +580,17 @@ class ReturnRefundResource(SyncResource):
         return_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
         `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -539,6 +609,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_returns_v202309(
@@ -560,12 +631,18 @@ class ReturnRefundResource(SyncResource):
         seller_proposed_return_type: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -592,6 +669,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def approve_return(
@@ -611,11 +689,17 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
         `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -624,6 +708,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_return_records(
@@ -631,11 +716,17 @@ class ReturnRefundResource(SyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
         `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -643,6 +734,7 @@ class ReturnRefundResource(SyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_return_v202309(
@@ -654,11 +746,17 @@ class ReturnRefundResource(SyncResource):
         decision: str | None = None,
         images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
         `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -667,6 +765,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def upload_return_shipping_information(
@@ -678,12 +777,18 @@ class ReturnRefundResource(SyncResource):
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
         return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
         `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -697,6 +802,7 @@ class ReturnRefundResource(SyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_decision_eligibility(
@@ -722,11 +828,17 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
         `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -738,6 +850,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def cancel_order(
@@ -748,11 +861,17 @@ class ReturnRefundResource(SyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
         `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -766,6 +885,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_cancellations(
@@ -793,12 +913,18 @@ class ReturnRefundResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -823,6 +949,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_aftersale_eligibility(
@@ -831,11 +958,17 @@ class ReturnRefundResource(SyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -847,6 +980,7 @@ class ReturnRefundResource(SyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def calculate_refund(
@@ -860,11 +994,17 @@ class ReturnRefundResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
         `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -881,6 +1021,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def create_return(
@@ -897,11 +1038,17 @@ class ReturnRefundResource(SyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
         `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -921,6 +1068,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_returns(
@@ -966,12 +1114,18 @@ class ReturnRefundResource(SyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -998,6 +1152,7 @@ class ReturnRefundResource(SyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_aftersales_requests(
@@ -1011,12 +1166,18 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `aftersales_requests` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1030,6 +1191,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def search_return_merchandise_authorizations(
@@ -1040,12 +1202,18 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `page.auto_paging_iter()` yields the `return_merchandise_authorizations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1059,6 +1227,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def reject_return(
@@ -1077,11 +1246,17 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
         `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1096,6 +1271,7 @@ class ReturnRefundResource(SyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def get_available_review_decisions(
@@ -1124,11 +1300,17 @@ class ReturnRefundResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
         `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1141,6 +1323,7 @@ class ReturnRefundResource(SyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def review_aftersales_requests(
@@ -1150,11 +1333,17 @@ class ReturnRefundResource(SyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
         `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1162,11 +1351,51 @@ class ReturnRefundResource(SyncResource):
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ReturnRefundResource) -> None:
+        self.cancel_order_v202309 = to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = to_raw_response(resource.get_aftersale_eligibility_v202309)
+        self.calculate_refund_v202309 = to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = to_raw_response(resource.search_returns_v202309)
+        self.approve_return = to_raw_response(resource.approve_return)
+        self.get_return_records = to_raw_response(resource.get_return_records)
+        self.reject_return_v202309 = to_raw_response(resource.reject_return_v202309)
+        self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = to_raw_response(resource.cancel_order)
+        self.search_cancellations = to_raw_response(resource.search_cancellations)
+        self.get_aftersale_eligibility = to_raw_response(resource.get_aftersale_eligibility)
+        self.calculate_refund = to_raw_response(resource.calculate_refund)
+        self.create_return = to_raw_response(resource.create_return)
+        self.search_returns = to_raw_response(resource.search_returns)
+        self.search_aftersales_requests = to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return = to_raw_response(resource.reject_return)
+        self.get_available_review_decisions = to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests = to_raw_response(resource.review_aftersales_requests)
 
 
 class AsyncReturnRefundResource(AsyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncReturnRefundResourceWithRawResponse(self)
 
     async def cancel_order_v202309(
         self,
@@ -1175,11 +1404,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
         `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1192,6 +1427,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cancellations_v202309(
@@ -1211,12 +1447,18 @@ class AsyncReturnRefundResource(AsyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1241,6 +1483,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def approve_cancellation(
@@ -1248,11 +1491,17 @@ class AsyncReturnRefundResource(AsyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1260,6 +1509,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_cancellation(
@@ -1270,11 +1520,17 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
         `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1283,6 +1539,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility_v202309(
@@ -1290,11 +1547,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
         `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1302,6 +1565,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def calculate_refund_v202309(
@@ -1314,11 +1578,17 @@ class AsyncReturnRefundResource(AsyncResource):
         request_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
         `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1334,6 +1604,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_reject_reasons(
@@ -1341,11 +1612,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
         `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1353,6 +1630,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_return_v202309(
@@ -1368,11 +1646,17 @@ class AsyncReturnRefundResource(AsyncResource):
         return_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
         `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1391,6 +1675,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_returns_v202309(
@@ -1412,12 +1697,18 @@ class AsyncReturnRefundResource(AsyncResource):
         seller_proposed_return_type: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
         `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1444,6 +1735,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def approve_return(
@@ -1463,11 +1755,17 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
         `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1476,6 +1774,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_return_records(
@@ -1483,11 +1782,17 @@ class AsyncReturnRefundResource(AsyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
         `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1495,6 +1800,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_return_v202309(
@@ -1506,11 +1812,17 @@ class AsyncReturnRefundResource(AsyncResource):
         decision: str | None = None,
         images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
         `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1519,6 +1831,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def upload_return_shipping_information(
@@ -1530,12 +1843,18 @@ class AsyncReturnRefundResource(AsyncResource):
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
         return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
         `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1549,6 +1868,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_decision_eligibility(
@@ -1574,11 +1894,17 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
         `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1590,6 +1916,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def cancel_order(
@@ -1600,11 +1927,17 @@ class AsyncReturnRefundResource(AsyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
         `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1618,6 +1951,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_cancellations(
@@ -1645,12 +1979,18 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1675,6 +2015,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_aftersale_eligibility(
@@ -1683,11 +2024,17 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
         `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1699,6 +2046,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def calculate_refund(
@@ -1712,11 +2060,17 @@ class AsyncReturnRefundResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
         `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1733,6 +2087,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def create_return(
@@ -1749,11 +2104,17 @@ class AsyncReturnRefundResource(AsyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
         `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1773,6 +2134,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_returns(
@@ -1818,12 +2180,18 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
         `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1850,6 +2218,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_aftersales_requests(
@@ -1863,12 +2232,18 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
         `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `aftersales_requests` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1882,6 +2257,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def search_return_merchandise_authorizations(
@@ -1892,12 +2268,18 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
         `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
         Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_merchandise_authorizations` of every page.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1911,6 +2293,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def reject_return(
@@ -1929,11 +2312,17 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
         `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1948,6 +2337,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def get_available_review_decisions(
@@ -1976,11 +2366,17 @@ class AsyncReturnRefundResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
         `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -1993,6 +2389,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def review_aftersales_requests(
@@ -2002,11 +2399,17 @@ class AsyncReturnRefundResource(AsyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
         `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
         Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
         subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
         """
@@ -2014,4 +2417,42 @@ class AsyncReturnRefundResource(AsyncResource):
             _REVIEW_AFTERSALES_REQUESTS,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncReturnRefundResource) -> None:
+        self.cancel_order_v202309 = async_to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = async_to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = async_to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = async_to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202309
+        )
+        self.calculate_refund_v202309 = async_to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = async_to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = async_to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = async_to_raw_response(resource.search_returns_v202309)
+        self.approve_return = async_to_raw_response(resource.approve_return)
+        self.get_return_records = async_to_raw_response(resource.get_return_records)
+        self.reject_return_v202309 = async_to_raw_response(resource.reject_return_v202309)
+        self.upload_return_shipping_information = async_to_raw_response(
+            resource.upload_return_shipping_information
+        )
+        self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = async_to_raw_response(resource.cancel_order)
+        self.search_cancellations = async_to_raw_response(resource.search_cancellations)
+        self.get_aftersale_eligibility = async_to_raw_response(resource.get_aftersale_eligibility)
+        self.calculate_refund = async_to_raw_response(resource.calculate_refund)
+        self.create_return = async_to_raw_response(resource.create_return)
+        self.search_returns = async_to_raw_response(resource.search_returns)
+        self.search_aftersales_requests = async_to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = async_to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return = async_to_raw_response(resource.reject_return)
+        self.get_available_review_decisions = async_to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests = async_to_raw_response(resource.review_aftersales_requests)
