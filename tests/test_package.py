@@ -52,8 +52,8 @@ def test_import_loads_no_domain() -> None:
 
 
 def test_a_domain_loads_on_first_use_only() -> None:
-    """Reaching a domain imports its operations and no model; a first call imports the models of
-    that operation only (its import units), not the domain's other models."""
+    """Reaching a domain imports its operations and no model (at most the table of its names); a
+    first call imports the models of that operation only (its import units), not the others."""
     code = (
         "import json, sys, httpx\n"
         "from tiktokshop import TikTokShop\n"
@@ -72,7 +72,7 @@ def test_a_domain_loads_on_first_use_only() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     before, after, units = json.loads(out)
-    assert before == []
+    assert set(before) <= {"tiktokshop.types.order"}  # at most the domain's table of names
     loaded_units = [m for m in after if m.startswith("tiktokshop.types._units.")]
     assert set(after) == {"tiktokshop.types.order", "tiktokshop.types._units", *loaded_units}
     assert loaded_units and set(loaded_units) < set(units)
@@ -111,4 +111,4 @@ def test_import_stays_light(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     loaded = json.loads(out)
     assert "asyncio" not in loaded
-    assert not [m for m in loaded if m.startswith("tiktokshop.types.")]
+    assert not [m for m in loaded if m.startswith("tiktokshop.types._units")]

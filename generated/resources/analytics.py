@@ -7,18 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop.types import analytics as _t
 
-if TYPE_CHECKING:
-    from tiktokshop.types import analytics as _t
-else:  # each model is imported when its operation is first called
-    _t = lazy_models("tiktokshop.types.analytics")
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.analytics")
 
 __all__ = [
     "OPERATIONS",
@@ -32,10 +32,10 @@ _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
     method="GET",
     path="/analytics/202403/videos/performances",
-    response=_t.GetVideoPerformancesResponse,
+    response=_m.GetVideoPerformancesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetVideoPerformancesParams,
+    params=_m.GetVideoPerformancesParams,
 )
 _GET_SHOP_PERFORMANCE_V202405: Operation[ResponseModel] = Operation(
     id="analytics.get_shop_performance_v202405",
@@ -44,7 +44,7 @@ _GET_SHOP_PERFORMANCE_V202405: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceV202405Params,
+    params=_m.GetShopPerformanceV202405Params,
     loose=True,
 )
 _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[ResponseModel] = Operation(
@@ -54,7 +54,7 @@ _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[ResponseModel] = Operation
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceListV202405Params,
+    params=_m.GetShopProductPerformanceListV202405Params,
     loose=True,
 )
 _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[ResponseModel] = Operation(
@@ -64,7 +64,7 @@ _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[ResponseModel] = Operati
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailV202405Params,
+    params=_m.GetShopProductPerformanceDetailV202405Params,
     path_params=("product_id",),
     loose=True,
 )
@@ -75,7 +75,7 @@ _GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceListV202406Params,
+    params=_m.GetShopSkuPerformanceListV202406Params,
     loose=True,
 )
 _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[ResponseModel] = Operation(
@@ -85,7 +85,7 @@ _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailV202406Params,
+    params=_m.GetShopSkuPerformanceDetailV202406Params,
     path_params=("sku_id",),
     loose=True,
 )
@@ -96,7 +96,7 @@ _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[ResponseModel] = Operati
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewV202409Params,
+    params=_m.GetShopVideoPerformanceOverviewV202409Params,
     loose=True,
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
@@ -106,7 +106,7 @@ _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListV202409Params,
+    params=_m.GetShopVideoPerformanceListV202409Params,
     loose=True,
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[ResponseModel] = Operation(
@@ -116,7 +116,7 @@ _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[ResponseModel] = Operatio
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsV202409Params,
+    params=_m.GetShopVideoPerformanceDetailsV202409Params,
     path_params=("video_id",),
     loose=True,
 )
@@ -127,7 +127,7 @@ _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Ope
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoProductPerformanceListV202409Params,
+    params=_m.GetShopVideoProductPerformanceListV202409Params,
     path_params=("video_id",),
     loose=True,
 )
@@ -135,120 +135,120 @@ _GET_LIVE_ROOM_CORE_STATS: Operation[_t.GetLiveRoomCoreStatsResponse] = Operatio
     id="analytics.get_live_room_core_stats",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/core_stats",
-    response=_t.GetLiveRoomCoreStatsResponse,
+    response=_m.GetLiveRoomCoreStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomCoreStatsParams,
+    params=_m.GetLiveRoomCoreStatsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS: Operation[_t.GetLiveRoomGmvAndOrderTrendsResponse] = Operation(
     id="analytics.get_live_room_gmv_and_order_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances",
-    response=_t.GetLiveRoomGmvAndOrderTrendsResponse,
+    response=_m.GetLiveRoomGmvAndOrderTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomGmvAndOrderTrendsParams,
+    params=_m.GetLiveRoomGmvAndOrderTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_INTERACTIVE_TRENDS: Operation[_t.GetLiveRoomInteractiveTrendsResponse] = Operation(
     id="analytics.get_live_room_interactive_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances",
-    response=_t.GetLiveRoomInteractiveTrendsResponse,
+    response=_m.GetLiveRoomInteractiveTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomInteractiveTrendsParams,
+    params=_m.GetLiveRoomInteractiveTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_PRODUCT_STATS: Operation[_t.GetLiveRoomProductStatsResponse] = Operation(
     id="analytics.get_live_room_product_stats",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/product_stats",
-    response=_t.GetLiveRoomProductStatsResponse,
+    response=_m.GetLiveRoomProductStatsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomProductStatsParams,
+    params=_m.GetLiveRoomProductStatsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE: Operation[_t.GetLiveRoomTrafficPerformanceResponse] = Operation(
     id="analytics.get_live_room_traffic_performance",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/traffic_performances",
-    response=_t.GetLiveRoomTrafficPerformanceResponse,
+    response=_m.GetLiveRoomTrafficPerformanceResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomTrafficPerformanceParams,
+    params=_m.GetLiveRoomTrafficPerformanceParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_USER_PORTRAITS: Operation[_t.GetLiveRoomUserPortraitsResponse] = Operation(
     id="analytics.get_live_room_user_portraits",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/user_portraits",
-    response=_t.GetLiveRoomUserPortraitsResponse,
+    response=_m.GetLiveRoomUserPortraitsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomUserPortraitsParams,
+    params=_m.GetLiveRoomUserPortraitsParams,
     path_params=("live_room_id",),
 )
 _GET_LIVE_ROOM_VIEW_TRENDS: Operation[_t.GetLiveRoomViewTrendsResponse] = Operation(
     id="analytics.get_live_room_view_trends",
     method="GET",
     path="/analytics/202502/live_rooms/{live_room_id}/view_trend_performances",
-    response=_t.GetLiveRoomViewTrendsResponse,
+    response=_m.GetLiveRoomViewTrendsResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetLiveRoomViewTrendsParams,
+    params=_m.GetLiveRoomViewTrendsParams,
     path_params=("live_room_id",),
 )
 _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL: Operation[_t.GetShopProductPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_product_performance_detail",
     method="GET",
     path="/analytics/202509/shop_products/{product_id}/performance",
-    response=_t.GetShopProductPerformanceDetailResponse,
+    response=_m.GetShopProductPerformanceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailParams,
+    params=_m.GetShopProductPerformanceDetailParams,
     path_params=("product_id",),
 )
 _GET_SHOP_SKU_PERFORMANCE_LIST: Operation[_t.GetShopSkuPerformanceListPage] = Operation(
     id="analytics.get_shop_sku_performance_list",
     method="GET",
     path="/analytics/202509/shop_skus/performance",
-    response=_t.GetShopSkuPerformanceListPage,
+    response=_m.GetShopSkuPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceListParams,
+    params=_m.GetShopSkuPerformanceListParams,
     pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_SKU_PERFORMANCE_DETAIL: Operation[_t.GetShopSkuPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_sku_performance_detail",
     method="GET",
     path="/analytics/202509/shop_skus/{sku_id}/performance",
-    response=_t.GetShopSkuPerformanceDetailResponse,
+    response=_m.GetShopSkuPerformanceDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailParams,
+    params=_m.GetShopSkuPerformanceDetailParams,
     path_params=("sku_id",),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS: Operation[_t.GetShopVideoPerformanceDetailsResponse] = Operation(
     id="analytics.get_shop_video_performance_details",
     method="GET",
     path="/analytics/202509/shop_videos/{video_id}/performance",
-    response=_t.GetShopVideoPerformanceDetailsResponse,
+    response=_m.GetShopVideoPerformanceDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsParams,
+    params=_m.GetShopVideoPerformanceDetailsParams,
     path_params=("video_id",),
 )
 _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopVideoProductPerformanceListPage] = Operation(
     id="analytics.get_shop_video_product_performance_list",
     method="GET",
     path="/analytics/202509/shop_videos/{video_id}/products/performance",
-    response=_t.GetShopVideoProductPerformanceListPage,
+    response=_m.GetShopVideoProductPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoProductPerformanceListParams,
+    params=_m.GetShopVideoProductPerformanceListParams,
     path_params=("video_id",),
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
@@ -256,67 +256,67 @@ _GET_SHOP_PERFORMANCE_PER_HOUR: Operation[_t.GetShopPerformancePerHourResponse] 
     id="analytics.get_shop_performance_per_hour",
     method="GET",
     path="/analytics/202510/shop/performance/{date}/performance_per_hour",
-    response=_t.GetShopPerformancePerHourResponse,
+    response=_m.GetShopPerformancePerHourResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformancePerHourParams,
+    params=_m.GetShopPerformancePerHourParams,
     path_params=("date",),
 )
 _GET_SHOP_LIVE_MINUTE_PERFORMANCE: Operation[_t.GetShopLiveMinutePerformanceResponse] = Operation(
     id="analytics.get_shop_live_minute_performance",
     method="GET",
     path="/analytics/202510/shop_lives/{live_id}/performance_per_minutes",
-    response=_t.GetShopLiveMinutePerformanceResponse,
+    response=_m.GetShopLiveMinutePerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLiveMinutePerformanceParams,
+    params=_m.GetShopLiveMinutePerformanceParams,
     path_params=("live_id",),
 )
 _GET_BESTSELLING_CREATORS: Operation[_t.GetBestsellingCreatorsResponse] = Operation(
     id="analytics.get_bestselling_creators",
     method="GET",
     path="/analytics/202511/creators/bestselling",
-    response=_t.GetBestsellingCreatorsResponse,
+    response=_m.GetBestsellingCreatorsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingCreatorsParams,
+    params=_m.GetBestsellingCreatorsParams,
 )
 _GET_BESTSELLING_LIVE_SESSIONS: Operation[_t.GetBestsellingLiveSessionsResponse] = Operation(
     id="analytics.get_bestselling_live_sessions",
     method="GET",
     path="/analytics/202511/lives/bestselling",
-    response=_t.GetBestsellingLiveSessionsResponse,
+    response=_m.GetBestsellingLiveSessionsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingLiveSessionsParams,
+    params=_m.GetBestsellingLiveSessionsParams,
 )
 _GET_BESTSELLING_PRODUCTS: Operation[_t.GetBestsellingProductsResponse] = Operation(
     id="analytics.get_bestselling_products",
     method="GET",
     path="/analytics/202511/products/bestselling",
-    response=_t.GetBestsellingProductsResponse,
+    response=_m.GetBestsellingProductsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingProductsParams,
+    params=_m.GetBestsellingProductsParams,
 )
 _GET_BESTSELLING_VIDEOS: Operation[_t.GetBestsellingVideosResponse] = Operation(
     id="analytics.get_bestselling_videos",
     method="GET",
     path="/analytics/202511/videos/bestselling",
-    response=_t.GetBestsellingVideosResponse,
+    response=_m.GetBestsellingVideosResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBestsellingVideosParams,
+    params=_m.GetBestsellingVideosParams,
 )
 _GET_SHOP_LIVE_PRODUCTS_PERFORMANCE_LIST: Operation[_t.GetShopLiveProductsPerformanceListResponse] = (
     Operation(
         id="analytics.get_shop_live_products_performance_list",
         method="GET",
         path="/analytics/202512/shop/{live_id}/products_performance",
-        response=_t.GetShopLiveProductsPerformanceListResponse,
+        response=_m.GetShopLiveProductsPerformanceListResponse,
         shop_scoped=True,
         retry_safe=True,
-        params=_t.GetShopLiveProductsPerformanceListParams,
+        params=_m.GetShopLiveProductsPerformanceListParams,
         path_params=("live_id",),
     )
 )
@@ -324,96 +324,96 @@ _GET_SHOP_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopProductPerformanceListPa
     id="analytics.get_shop_product_performance_list",
     method="GET",
     path="/analytics/202605/shop_products/performance",
-    response=_t.GetShopProductPerformanceListPage,
+    response=_m.GetShopProductPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopProductPerformanceListParams,
+    params=_m.GetShopProductPerformanceListParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST: Operation[_t.GetShopVideoPerformanceListPage] = Operation(
     id="analytics.get_shop_video_performance_list",
     method="GET",
     path="/analytics/202605/shop_videos/performance",
-    response=_t.GetShopVideoPerformanceListPage,
+    response=_m.GetShopVideoPerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceListParams,
+    params=_m.GetShopVideoPerformanceListParams,
     pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
 _GET_SPS_METRICS: Operation[_t.GetSpsMetricsResponse] = Operation(
     id="analytics.get_sps_metrics",
     method="GET",
     path="/analytics/202606/shop_performances/metrics",
-    response=_t.GetSpsMetricsResponse,
+    response=_m.GetSpsMetricsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricsParams,
+    params=_m.GetSpsMetricsParams,
 )
 _GET_SPS_METRIC_DIAGNOSIS: Operation[_t.GetSpsMetricDiagnosisResponse] = Operation(
     id="analytics.get_sps_metric_diagnosis",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/diagnosis",
-    response=_t.GetSpsMetricDiagnosisResponse,
+    response=_m.GetSpsMetricDiagnosisResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricDiagnosisParams,
+    params=_m.GetSpsMetricDiagnosisParams,
     path_params=("metric_code",),
 )
 _GET_SPS_METRIC_PROBLEM_DETAILS: Operation[_t.GetSpsMetricProblemDetailsResponse] = Operation(
     id="analytics.get_sps_metric_problem_details",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/problem_details",
-    response=_t.GetSpsMetricProblemDetailsResponse,
+    response=_m.GetSpsMetricProblemDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricProblemDetailsParams,
+    params=_m.GetSpsMetricProblemDetailsParams,
     path_params=("metric_code",),
 )
 _GET_SPS_METRIC_TOP_ITEMS: Operation[_t.GetSpsMetricTopItemsResponse] = Operation(
     id="analytics.get_sps_metric_top_items",
     method="GET",
     path="/analytics/202606/shop_performances/metrics/{metric_code}/top_items",
-    response=_t.GetSpsMetricTopItemsResponse,
+    response=_m.GetSpsMetricTopItemsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsMetricTopItemsParams,
+    params=_m.GetSpsMetricTopItemsParams,
     path_params=("metric_code",),
 )
 _GET_SPS_OVERVIEW: Operation[_t.GetSpsOverviewResponse] = Operation(
     id="analytics.get_sps_overview",
     method="GET",
     path="/analytics/202606/shop_performances/overview",
-    response=_t.GetSpsOverviewResponse,
+    response=_m.GetSpsOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSpsOverviewParams,
+    params=_m.GetSpsOverviewParams,
 )
 _GET_SHOP_PERFORMANCE: Operation[_t.GetShopPerformanceResponse] = Operation(
     id="analytics.get_shop_performance",
     method="GET",
     path="/analytics/202609/shop/performance",
-    response=_t.GetShopPerformanceResponse,
+    response=_m.GetShopPerformanceResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopPerformanceParams,
+    params=_m.GetShopPerformanceParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW: Operation[_t.GetShopLivePerformanceOverviewResponse] = Operation(
     id="analytics.get_shop_live_performance_overview",
     method="GET",
     path="/analytics/202609/shop_lives/overview_performance",
-    response=_t.GetShopLivePerformanceOverviewResponse,
+    response=_m.GetShopLivePerformanceOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceOverviewParams,
+    params=_m.GetShopLivePerformanceOverviewParams,
 )
 _GET_SHOP_LIVE_PERFORMANCE_LIST: Operation[_t.GetShopLivePerformanceListPage] = Operation(
     id="analytics.get_shop_live_performance_list",
     method="GET",
     path="/analytics/202609/shop_lives/performance",
-    response=_t.GetShopLivePerformanceListPage,
+    response=_m.GetShopLivePerformanceListPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopLivePerformanceListParams,
+    params=_m.GetShopLivePerformanceListParams,
     pagination=Pagination(
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
@@ -422,19 +422,19 @@ _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS: Operation[_t.GetShopVideosPerformanceDetai
     id="analytics.get_shop_videos_performance_details",
     method="GET",
     path="/analytics/202609/shop_videos/batch_performance",
-    response=_t.GetShopVideosPerformanceDetailsResponse,
+    response=_m.GetShopVideosPerformanceDetailsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideosPerformanceDetailsParams,
+    params=_m.GetShopVideosPerformanceDetailsParams,
 )
 _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[_t.GetShopVideoPerformanceOverviewResponse] = Operation(
     id="analytics.get_shop_video_performance_overview",
     method="GET",
     path="/analytics/202609/shop_videos/overview_performance",
-    response=_t.GetShopVideoPerformanceOverviewResponse,
+    response=_m.GetShopVideoPerformanceOverviewResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewParams,
+    params=_m.GetShopVideoPerformanceOverviewParams,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
@@ -15,11 +15,11 @@ from tiktokshop._operation import Operation, Pagination, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop.types import product as _t
 
-if TYPE_CHECKING:
-    from tiktokshop.types import product as _t
-else:  # each model is imported when its operation is first called
-    _t = lazy_models("tiktokshop.types.product")
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.product")
 
 __all__ = [
     "OPERATIONS",
@@ -33,156 +33,156 @@ _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
     method="GET",
     path="/product/202309/brands",
-    response=_t.GetBrandsPage,
+    response=_m.GetBrandsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetBrandsParams,
+    params=_m.GetBrandsParams,
     pagination=Pagination(items="brands", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
     id="product.create_custom_brands",
     method="POST",
     path="/product/202309/brands",
-    response=_t.CreateCustomBrandsResponse,
+    response=_m.CreateCustomBrandsResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateCustomBrandsRequest,
+    body=_m.CreateCustomBrandsRequest,
 )
 _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     id="product.get_categories",
     method="GET",
     path="/product/202309/categories",
-    response=_t.GetCategoriesResponse,
+    response=_m.GetCategoriesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCategoriesParams,
+    params=_m.GetCategoriesParams,
 )
 _RECOMMEND_CATEGORY: Operation[_t.RecommendCategoryResponse] = Operation(
     id="product.recommend_category",
     method="POST",
     path="/product/202309/categories/recommend",
-    response=_t.RecommendCategoryResponse,
+    response=_m.RecommendCategoryResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.RecommendCategoryRequest,
+    body=_m.RecommendCategoryRequest,
 )
 _GET_ATTRIBUTES: Operation[_t.GetAttributesResponse] = Operation(
     id="product.get_attributes",
     method="GET",
     path="/product/202309/categories/{category_id}/attributes",
-    response=_t.GetAttributesResponse,
+    response=_m.GetAttributesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetAttributesParams,
+    params=_m.GetAttributesParams,
     path_params=("category_id",),
 )
 _GET_GLOBAL_ATTRIBUTES: Operation[_t.GetGlobalAttributesResponse] = Operation(
     id="product.get_global_attributes",
     method="GET",
     path="/product/202309/categories/{category_id}/global_attributes",
-    response=_t.GetGlobalAttributesResponse,
+    response=_m.GetGlobalAttributesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalAttributesParams,
+    params=_m.GetGlobalAttributesParams,
     path_params=("category_id",),
 )
 _GET_GLOBAL_CATEGORY_RULES: Operation[_t.GetGlobalCategoryRulesResponse] = Operation(
     id="product.get_global_category_rules",
     method="GET",
     path="/product/202309/categories/{category_id}/global_rules",
-    response=_t.GetGlobalCategoryRulesResponse,
+    response=_m.GetGlobalCategoryRulesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalCategoryRulesParams,
+    params=_m.GetGlobalCategoryRulesParams,
     path_params=("category_id",),
 )
 _GET_CATEGORY_RULES: Operation[_t.GetCategoryRulesResponse] = Operation(
     id="product.get_category_rules",
     method="GET",
     path="/product/202309/categories/{category_id}/rules",
-    response=_t.GetCategoryRulesResponse,
+    response=_m.GetCategoryRulesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetCategoryRulesParams,
+    params=_m.GetCategoryRulesParams,
     path_params=("category_id",),
 )
 _UPLOAD_PRODUCT_FILE: Operation[_t.UploadProductFileResponse] = Operation(
     id="product.upload_product_file",
     method="POST",
     path="/product/202309/files/upload",
-    response=_t.UploadProductFileResponse,
+    response=_m.UploadProductFileResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadProductFileForm,
+    form=_m.UploadProductFileForm,
     files=("data",),
 )
 _GET_GLOBAL_CATEGORIES: Operation[_t.GetGlobalCategoriesResponse] = Operation(
     id="product.get_global_categories",
     method="GET",
     path="/product/202309/global_categories",
-    response=_t.GetGlobalCategoriesResponse,
+    response=_m.GetGlobalCategoriesResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalCategoriesParams,
+    params=_m.GetGlobalCategoriesParams,
 )
 _RECOMMEND_GLOBAL_CATEGORIES: Operation[_t.RecommendGlobalCategoriesResponse] = Operation(
     id="product.recommend_global_categories",
     method="POST",
     path="/product/202309/global_categories/recommend",
-    response=_t.RecommendGlobalCategoriesResponse,
+    response=_m.RecommendGlobalCategoriesResponse,
     shop_scoped=False,
     retry_safe=True,
-    body=_t.RecommendGlobalCategoriesRequest,
+    body=_m.RecommendGlobalCategoriesRequest,
 )
 _DELETE_GLOBAL_PRODUCTS: Operation[_t.DeleteGlobalProductsResponse] = Operation(
     id="product.delete_global_products",
     method="DELETE",
     path="/product/202309/global_products",
-    response=_t.DeleteGlobalProductsResponse,
+    response=_m.DeleteGlobalProductsResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.DeleteGlobalProductsRequest,
+    body=_m.DeleteGlobalProductsRequest,
 )
 _CREATE_GLOBAL_PRODUCT: Operation[_t.CreateGlobalProductResponse] = Operation(
     id="product.create_global_product",
     method="POST",
     path="/product/202309/global_products",
-    response=_t.CreateGlobalProductResponse,
+    response=_m.CreateGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateGlobalProductRequest,
+    body=_m.CreateGlobalProductRequest,
 )
 _SEARCH_GLOBAL_PRODUCTS_V202309: Operation[_t.SearchGlobalProductsV202309Page] = Operation(
     id="product.search_global_products_v202309",
     method="POST",
     path="/product/202309/global_products/search",
-    response=_t.SearchGlobalProductsV202309Page,
+    response=_m.SearchGlobalProductsV202309Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchGlobalProductsV202309Params,
-    body=_t.SearchGlobalProductsV202309Request,
+    params=_m.SearchGlobalProductsV202309Params,
+    body=_m.SearchGlobalProductsV202309Request,
     pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_GLOBAL_PRODUCT: Operation[_t.GetGlobalProductResponse] = Operation(
     id="product.get_global_product",
     method="GET",
     path="/product/202309/global_products/{global_product_id}",
-    response=_t.GetGlobalProductResponse,
+    response=_m.GetGlobalProductResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.GetGlobalProductParams,
+    params=_m.GetGlobalProductParams,
     path_params=("global_product_id",),
 )
 _EDIT_GLOBAL_PRODUCT: Operation[_t.EditGlobalProductResponse] = Operation(
     id="product.edit_global_product",
     method="PUT",
     path="/product/202309/global_products/{global_product_id}",
-    response=_t.EditGlobalProductResponse,
+    response=_m.EditGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.EditGlobalProductParams,
+    params=_m.EditGlobalProductParams,
     path_params=("global_product_id",),
-    body=_t.EditGlobalProductRequest,
+    body=_m.EditGlobalProductRequest,
 )
 _UPDATE_GLOBAL_INVENTORY: Operation[ResponseModel] = Operation(
     id="product.update_global_inventory",
@@ -191,45 +191,45 @@ _UPDATE_GLOBAL_INVENTORY: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.UpdateGlobalInventoryParams,
+    params=_m.UpdateGlobalInventoryParams,
     path_params=("global_product_id",),
-    body=_t.UpdateGlobalInventoryRequest,
+    body=_m.UpdateGlobalInventoryRequest,
 )
 _PUBLISH_GLOBAL_PRODUCT: Operation[_t.PublishGlobalProductResponse] = Operation(
     id="product.publish_global_product",
     method="POST",
     path="/product/202309/global_products/{global_product_id}/publish",
-    response=_t.PublishGlobalProductResponse,
+    response=_m.PublishGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PublishGlobalProductParams,
+    params=_m.PublishGlobalProductParams,
     path_params=("global_product_id",),
-    body=_t.PublishGlobalProductRequest,
+    body=_m.PublishGlobalProductRequest,
 )
 _UPLOAD_PRODUCT_IMAGE: Operation[_t.UploadProductImageResponse] = Operation(
     id="product.upload_product_image",
     method="POST",
     path="/product/202309/images/upload",
-    response=_t.UploadProductImageResponse,
+    response=_m.UploadProductImageResponse,
     shop_scoped=False,
     retry_safe=False,
-    form=_t.UploadProductImageForm,
+    form=_m.UploadProductImageForm,
     files=("data",),
 )
 _INVENTORY_SEARCH: Operation[_t.InventorySearchResponse] = Operation(
     id="product.inventory_search",
     method="POST",
     path="/product/202309/inventory/search",
-    response=_t.InventorySearchResponse,
+    response=_m.InventorySearchResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.InventorySearchRequest,
+    body=_m.InventorySearchRequest,
 )
 _CHECK_LISTING_PREREQUISITES_V202309: Operation[_t.CheckListingPrerequisitesV202309Response] = Operation(
     id="product.check_listing_prerequisites_v202309",
     method="GET",
     path="/product/202309/prerequisites",
-    response=_t.CheckListingPrerequisitesV202309Response,
+    response=_m.CheckListingPrerequisitesV202309Response,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -237,110 +237,110 @@ _DELETE_PRODUCTS: Operation[_t.DeleteProductsResponse] = Operation(
     id="product.delete_products",
     method="DELETE",
     path="/product/202309/products",
-    response=_t.DeleteProductsResponse,
+    response=_m.DeleteProductsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.DeleteProductsRequest,
+    body=_m.DeleteProductsRequest,
 )
 _CREATE_PRODUCT: Operation[_t.CreateProductResponse] = Operation(
     id="product.create_product",
     method="POST",
     path="/product/202309/products",
-    response=_t.CreateProductResponse,
+    response=_m.CreateProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateProductRequest,
+    body=_m.CreateProductRequest,
 )
 _ACTIVATE_PRODUCT: Operation[_t.ActivateProductResponse] = Operation(
     id="product.activate_product",
     method="POST",
     path="/product/202309/products/activate",
-    response=_t.ActivateProductResponse,
+    response=_m.ActivateProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.ActivateProductRequest,
+    body=_m.ActivateProductRequest,
 )
 _DEACTIVATE_PRODUCTS: Operation[_t.DeactivateProductsResponse] = Operation(
     id="product.deactivate_products",
     method="POST",
     path="/product/202309/products/deactivate",
-    response=_t.DeactivateProductsResponse,
+    response=_m.DeactivateProductsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.DeactivateProductsRequest,
+    body=_m.DeactivateProductsRequest,
 )
 _CHECK_PRODUCT_LISTING: Operation[_t.CheckProductListingResponse] = Operation(
     id="product.check_product_listing",
     method="POST",
     path="/product/202309/products/listing_check",
-    response=_t.CheckProductListingResponse,
+    response=_m.CheckProductListingResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.CheckProductListingParams,
-    body=_t.CheckProductListingRequest,
+    params=_m.CheckProductListingParams,
+    body=_m.CheckProductListingRequest,
 )
 _RECOVER_PRODUCTS: Operation[_t.RecoverProductsResponse] = Operation(
     id="product.recover_products",
     method="POST",
     path="/product/202309/products/recover",
-    response=_t.RecoverProductsResponse,
+    response=_m.RecoverProductsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.RecoverProductsRequest,
+    body=_m.RecoverProductsRequest,
 )
 _SEARCH_PRODUCTS_V202309: Operation[_t.SearchProductsV202309Page] = Operation(
     id="product.search_products_v202309",
     method="POST",
     path="/product/202309/products/search",
-    response=_t.SearchProductsV202309Page,
+    response=_m.SearchProductsV202309Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchProductsV202309Params,
-    body=_t.SearchProductsV202309Request,
+    params=_m.SearchProductsV202309Params,
+    body=_m.SearchProductsV202309Request,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PRODUCT: Operation[_t.GetProductResponse] = Operation(
     id="product.get_product",
     method="GET",
     path="/product/202309/products/{product_id}",
-    response=_t.GetProductResponse,
+    response=_m.GetProductResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductParams,
+    params=_m.GetProductParams,
     path_params=("product_id",),
 )
 _EDIT_PRODUCT_V202309: Operation[_t.EditProductV202309Response] = Operation(
     id="product.edit_product_v202309",
     method="PUT",
     path="/product/202309/products/{product_id}",
-    response=_t.EditProductV202309Response,
+    response=_m.EditProductV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.EditProductV202309Params,
+    params=_m.EditProductV202309Params,
     path_params=("product_id",),
-    body=_t.EditProductV202309Request,
+    body=_m.EditProductV202309Request,
 )
 _UPDATE_INVENTORY: Operation[_t.UpdateInventoryResponse] = Operation(
     id="product.update_inventory",
     method="POST",
     path="/product/202309/products/{product_id}/inventory/update",
-    response=_t.UpdateInventoryResponse,
+    response=_m.UpdateInventoryResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdateInventoryParams,
+    params=_m.UpdateInventoryParams,
     path_params=("product_id",),
-    body=_t.UpdateInventoryRequest,
+    body=_m.UpdateInventoryRequest,
 )
 _PARTIAL_EDIT_PRODUCT_V202309: Operation[_t.PartialEditProductV202309Response] = Operation(
     id="product.partial_edit_product_v202309",
     method="POST",
     path="/product/202309/products/{product_id}/partial_edit",
-    response=_t.PartialEditProductV202309Response,
+    response=_m.PartialEditProductV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.PartialEditProductV202309Params,
+    params=_m.PartialEditProductV202309Params,
     path_params=("product_id",),
-    body=_t.PartialEditProductV202309Request,
+    body=_m.PartialEditProductV202309Request,
 )
 _UPDATE_PRICE: Operation[ResponseModel] = Operation(
     id="product.update_price",
@@ -349,26 +349,26 @@ _UPDATE_PRICE: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePriceParams,
+    params=_m.UpdatePriceParams,
     path_params=("product_id",),
-    body=_t.UpdatePriceRequest,
+    body=_m.UpdatePriceRequest,
 )
 _SEARCH_GLOBAL_PRODUCTS: Operation[_t.SearchGlobalProductsPage] = Operation(
     id="product.search_global_products",
     method="POST",
     path="/product/202312/global_products/search",
-    response=_t.SearchGlobalProductsPage,
+    response=_m.SearchGlobalProductsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchGlobalProductsParams,
-    body=_t.SearchGlobalProductsRequest,
+    params=_m.SearchGlobalProductsParams,
+    body=_m.SearchGlobalProductsRequest,
     pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
 )
 _CHECK_LISTING_PREREQUISITES: Operation[_t.CheckListingPrerequisitesResponse] = Operation(
     id="product.check_listing_prerequisites",
     method="GET",
     path="/product/202312/prerequisites",
-    response=_t.CheckListingPrerequisitesResponse,
+    response=_m.CheckListingPrerequisitesResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -376,48 +376,48 @@ _SEARCH_PRODUCTS_V202312: Operation[_t.SearchProductsV202312Page] = Operation(
     id="product.search_products_v202312",
     method="POST",
     path="/product/202312/products/search",
-    response=_t.SearchProductsV202312Page,
+    response=_m.SearchProductsV202312Page,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchProductsV202312Params,
-    body=_t.SearchProductsV202312Request,
+    params=_m.SearchProductsV202312Params,
+    body=_m.SearchProductsV202312Request,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operation(
     id="product.listing_schemas_v202401",
     method="GET",
     path="/product/202401/listing_schemas",
-    response=_t.ListingSchemasV202401Response,
+    response=_m.ListingSchemasV202401Response,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.ListingSchemasV202401Params,
+    params=_m.ListingSchemasV202401Params,
 )
 _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     id="product.optimized_images",
     method="POST",
     path="/product/202404/images/optimize",
-    response=_t.OptimizedImagesResponse,
+    response=_m.OptimizedImagesResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.OptimizedImagesRequest,
+    body=_m.OptimizedImagesRequest,
 )
 _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS: Operation[_t.ProductInformationIssueDiagnosisResponse] = Operation(
     id="product.product_information_issue_diagnosis",
     method="GET",
     path="/product/202405/products/diagnoses",
-    response=_t.ProductInformationIssueDiagnosisResponse,
+    response=_m.ProductInformationIssueDiagnosisResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.ProductInformationIssueDiagnosisParams,
+    params=_m.ProductInformationIssueDiagnosisParams,
 )
 _GET_PRODUCTS_SEO_WORDS: Operation[_t.GetProductsSeoWordsResponse] = Operation(
     id="product.get_products_seo_words",
     method="GET",
     path="/product/202405/products/seo_words",
-    response=_t.GetProductsSeoWordsResponse,
+    response=_m.GetProductsSeoWordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductsSeoWordsParams,
+    params=_m.GetProductsSeoWordsParams,
 )
 _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION: Operation[
     _t.GetRecommendedProductTitleAndDescriptionResponse
@@ -425,19 +425,19 @@ _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION: Operation[
     id="product.get_recommended_product_title_and_description",
     method="GET",
     path="/product/202405/products/suggestions",
-    response=_t.GetRecommendedProductTitleAndDescriptionResponse,
+    response=_m.GetRecommendedProductTitleAndDescriptionResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetRecommendedProductTitleAndDescriptionParams,
+    params=_m.GetRecommendedProductTitleAndDescriptionParams,
 )
 _LISTING_SCHEMAS: Operation[_t.ListingSchemasResponse] = Operation(
     id="product.listing_schemas",
     method="GET",
     path="/product/202407/listing_schemas",
-    response=_t.ListingSchemasResponse,
+    response=_m.ListingSchemasResponse,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.ListingSchemasParams,
+    params=_m.ListingSchemasParams,
 )
 _CREATE_CATEGORY_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     id="product.create_category_upgrade_task",
@@ -451,31 +451,31 @@ _SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
     id="product.search_size_charts",
     method="POST",
     path="/product/202407/sizecharts/search",
-    response=_t.SearchSizeChartsPage,
+    response=_m.SearchSizeChartsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchSizeChartsParams,
-    body=_t.SearchSizeChartsRequest,
+    params=_m.SearchSizeChartsParams,
+    body=_m.SearchSizeChartsRequest,
     pagination=Pagination(items="size_chart", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
     id="product.create_manufacturer",
     method="POST",
     path="/product/202409/compliance/manufacturers",
-    response=_t.CreateManufacturerResponse,
+    response=_m.CreateManufacturerResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateManufacturerRequest,
+    body=_m.CreateManufacturerRequest,
 )
 _SEARCH_MANUFACTURERS_V202409: Operation[_t.SearchManufacturersV202409Page] = Operation(
     id="product.search_manufacturers_v202409",
     method="POST",
     path="/product/202409/compliance/manufacturers/search",
-    response=_t.SearchManufacturersV202409Page,
+    response=_m.SearchManufacturersV202409Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchManufacturersV202409Params,
-    body=_t.SearchManufacturersV202409Request,
+    params=_m.SearchManufacturersV202409Params,
+    body=_m.SearchManufacturersV202409Request,
     pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
 )
 _PARTIAL_EDIT_MANUFACTURER: Operation[ResponseModel] = Operation(
@@ -485,28 +485,28 @@ _PARTIAL_EDIT_MANUFACTURER: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartialEditManufacturerParams,
+    params=_m.PartialEditManufacturerParams,
     path_params=("manufacturer_id",),
-    body=_t.PartialEditManufacturerRequest,
+    body=_m.PartialEditManufacturerRequest,
 )
 _CREATE_RESPONSIBLE_PERSON: Operation[_t.CreateResponsiblePersonResponse] = Operation(
     id="product.create_responsible_person",
     method="POST",
     path="/product/202409/compliance/responsible_persons",
-    response=_t.CreateResponsiblePersonResponse,
+    response=_m.CreateResponsiblePersonResponse,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateResponsiblePersonRequest,
+    body=_m.CreateResponsiblePersonRequest,
 )
 _SEARCH_RESPONSIBLE_PERSONS_V202409: Operation[_t.SearchResponsiblePersonsV202409Page] = Operation(
     id="product.search_responsible_persons_v202409",
     method="POST",
     path="/product/202409/compliance/responsible_persons/search",
-    response=_t.SearchResponsiblePersonsV202409Page,
+    response=_m.SearchResponsiblePersonsV202409Page,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchResponsiblePersonsV202409Params,
-    body=_t.SearchResponsiblePersonsV202409Request,
+    params=_m.SearchResponsiblePersonsV202409Params,
+    body=_m.SearchResponsiblePersonsV202409Request,
     pagination=Pagination(
         items="responsible_persons", token_param="page_token", next_token="next_page_token"
     ),
@@ -518,39 +518,39 @@ _PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartialEditResponsiblePersonParams,
+    params=_m.PartialEditResponsiblePersonParams,
     path_params=("responsible_person_id",),
-    body=_t.PartialEditResponsiblePersonRequest,
+    body=_m.PartialEditResponsiblePersonRequest,
 )
 _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] = Operation(
     id="product.diagnoseand_optimize_product",
     method="POST",
     path="/product/202411/products/diagnose_optimize",
-    response=_t.DiagnoseandOptimizeProductResponse,
+    response=_m.DiagnoseandOptimizeProductResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.DiagnoseandOptimizeProductRequest,
+    body=_m.DiagnoseandOptimizeProductRequest,
 )
 _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
     id="product.search_manufacturers",
     method="POST",
     path="/product/202501/compliance/manufacturers/search",
-    response=_t.SearchManufacturersPage,
+    response=_m.SearchManufacturersPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchManufacturersParams,
-    body=_t.SearchManufacturersRequest,
+    params=_m.SearchManufacturersParams,
+    body=_m.SearchManufacturersRequest,
     pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
 )
 _SEARCH_RESPONSIBLE_PERSONS: Operation[_t.SearchResponsiblePersonsPage] = Operation(
     id="product.search_responsible_persons",
     method="POST",
     path="/product/202501/compliance/responsible_persons/search",
-    response=_t.SearchResponsiblePersonsPage,
+    response=_m.SearchResponsiblePersonsPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchResponsiblePersonsParams,
-    body=_t.SearchResponsiblePersonsRequest,
+    params=_m.SearchResponsiblePersonsParams,
+    body=_m.SearchResponsiblePersonsRequest,
     pagination=Pagination(
         items="responsible_persons", token_param="page_token", next_token="next_page_token"
     ),
@@ -559,36 +559,36 @@ _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
     id="product.search_products",
     method="POST",
     path="/product/202502/products/search",
-    response=_t.SearchProductsPage,
+    response=_m.SearchProductsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.SearchProductsParams,
-    body=_t.SearchProductsRequest,
+    params=_m.SearchProductsParams,
+    body=_m.SearchProductsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
     id="product.create_image_translation_tasks",
     method="POST",
     path="/product/202505/images/translation_tasks",
-    response=_t.CreateImageTranslationTasksResponse,
+    response=_m.CreateImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateImageTranslationTasksRequest,
+    body=_m.CreateImageTranslationTasksRequest,
 )
 _GET_IMAGE_TRANSLATION_TASKS: Operation[_t.GetImageTranslationTasksResponse] = Operation(
     id="product.get_image_translation_tasks",
     method="GET",
     path="/product/202506/images/translation_tasks",
-    response=_t.GetImageTranslationTasksResponse,
+    response=_m.GetImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetImageTranslationTasksParams,
+    params=_m.GetImageTranslationTasksParams,
 )
 _GET_GLOBAL_LISTING_RULES: Operation[_t.GetGlobalListingRulesResponse] = Operation(
     id="product.get_global_listing_rules",
     method="GET",
     path="/product/202507/global_listing_rules",
-    response=_t.GetGlobalListingRulesResponse,
+    response=_m.GetGlobalListingRulesResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -596,76 +596,76 @@ _REPLICATE_PRODUCT: Operation[_t.ReplicateProductResponse] = Operation(
     id="product.replicate_product",
     method="POST",
     path="/product/202507/products/{product_id}/global_replicate",
-    response=_t.ReplicateProductResponse,
+    response=_m.ReplicateProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.ReplicateProductParams,
+    params=_m.ReplicateProductParams,
     path_params=("product_id",),
-    body=_t.ReplicateProductRequest,
+    body=_m.ReplicateProductRequest,
 )
 _GET_GLOBAL_REPLICATED_PRODUCTS: Operation[_t.GetGlobalReplicatedProductsResponse] = Operation(
     id="product.get_global_replicated_products",
     method="GET",
     path="/product/202507/products/{product_id}/replicated_products",
-    response=_t.GetGlobalReplicatedProductsResponse,
+    response=_m.GetGlobalReplicatedProductsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetGlobalReplicatedProductsParams,
+    params=_m.GetGlobalReplicatedProductsParams,
     path_params=("product_id",),
 )
 _PARTIAL_EDIT_GLOBAL_PRODUCT: Operation[_t.PartialEditGlobalProductResponse] = Operation(
     id="product.partial_edit_global_product",
     method="PUT",
     path="/product/202509/global_products/{global_product_id}/partial_edit",
-    response=_t.PartialEditGlobalProductResponse,
+    response=_m.PartialEditGlobalProductResponse,
     shop_scoped=False,
     retry_safe=False,
-    params=_t.PartialEditGlobalProductParams,
+    params=_m.PartialEditGlobalProductParams,
     path_params=("global_product_id",),
-    body=_t.PartialEditGlobalProductRequest,
+    body=_m.PartialEditGlobalProductRequest,
 )
 _EDIT_PRODUCT: Operation[_t.EditProductResponse] = Operation(
     id="product.edit_product",
     method="PUT",
     path="/product/202509/products/{product_id}",
-    response=_t.EditProductResponse,
+    response=_m.EditProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.EditProductParams,
+    params=_m.EditProductParams,
     path_params=("product_id",),
-    body=_t.EditProductRequest,
+    body=_m.EditProductRequest,
 )
 _PARTIAL_EDIT_PRODUCT: Operation[_t.PartialEditProductResponse] = Operation(
     id="product.partial_edit_product",
     method="POST",
     path="/product/202509/products/{product_id}/partial_edit",
-    response=_t.PartialEditProductResponse,
+    response=_m.PartialEditProductResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.PartialEditProductParams,
+    params=_m.PartialEditProductParams,
     path_params=("product_id",),
-    body=_t.PartialEditProductRequest,
+    body=_m.PartialEditProductRequest,
 )
 _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING: Operation[_t.SearchProductsForComplianceAuditingPage] = Operation(
     id="product.search_products_for_compliance_auditing",
     method="POST",
     path="/product/202601/compliance/auditing/research",
-    response=_t.SearchProductsForComplianceAuditingPage,
+    response=_m.SearchProductsForComplianceAuditingPage,
     shop_scoped=False,
     retry_safe=True,
-    params=_t.SearchProductsForComplianceAuditingParams,
-    body=_t.SearchProductsForComplianceAuditingRequest,
+    params=_m.SearchProductsForComplianceAuditingParams,
+    body=_m.SearchProductsForComplianceAuditingRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _GET_PRODUCT_PACKAGE_RECOMMENDATIONS: Operation[_t.GetProductPackageRecommendationsPage] = Operation(
     id="product.get_product_package_recommendations",
     method="POST",
     path="/product/202602/packages/recommend",
-    response=_t.GetProductPackageRecommendationsPage,
+    response=_m.GetProductPackageRecommendationsPage,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductPackageRecommendationsParams,
-    body=_t.GetProductPackageRecommendationsRequest,
+    params=_m.GetProductPackageRecommendationsParams,
+    body=_m.GetProductPackageRecommendationsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
 _SUBMIT_SIZE_CHART_APPEAL: Operation[ResponseModel] = Operation(
@@ -675,47 +675,47 @@ _SUBMIT_SIZE_CHART_APPEAL: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.SubmitSizeChartAppealRequest,
+    body=_m.SubmitSizeChartAppealRequest,
 )
 _LIST_OPPORTUNITIES: Operation[_t.ListOpportunitiesResponse] = Operation(
     id="product.list_opportunities",
     method="POST",
     path="/product/202604/opportunities/query",
-    response=_t.ListOpportunitiesResponse,
+    response=_m.ListOpportunitiesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.ListOpportunitiesParams,
-    body=_t.ListOpportunitiesRequest,
+    params=_m.ListOpportunitiesParams,
+    body=_m.ListOpportunitiesRequest,
 )
 _GET_SUBMISSION_RECORDS: Operation[_t.GetSubmissionRecordsResponse] = Operation(
     id="product.get_submission_records",
     method="GET",
     path="/product/202604/opportunities/submissions",
-    response=_t.GetSubmissionRecordsResponse,
+    response=_m.GetSubmissionRecordsResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetSubmissionRecordsParams,
+    params=_m.GetSubmissionRecordsParams,
 )
 _GET_OPPORTUNITY_DETAIL: Operation[_t.GetOpportunityDetailResponse] = Operation(
     id="product.get_opportunity_detail",
     method="GET",
     path="/product/202604/opportunities/{opportunity_id}",
-    response=_t.GetOpportunityDetailResponse,
+    response=_m.GetOpportunityDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetOpportunityDetailParams,
+    params=_m.GetOpportunityDetailParams,
     path_params=("opportunity_id",),
 )
 _SUBMIT_PRODUCT_VIA_OPPORTUNITY: Operation[_t.SubmitProductViaOpportunityResponse] = Operation(
     id="product.submit_product_via_opportunity",
     method="POST",
     path="/product/202604/opportunities/{opportunity_id}/submit",
-    response=_t.SubmitProductViaOpportunityResponse,
+    response=_m.SubmitProductViaOpportunityResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SubmitProductViaOpportunityParams,
+    params=_m.SubmitProductViaOpportunityParams,
     path_params=("opportunity_id",),
-    body=_t.SubmitProductViaOpportunityRequest,
+    body=_m.SubmitProductViaOpportunityRequest,
 )
 _CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     id="product.create_gpa_upgrade_task",
@@ -724,23 +724,23 @@ _CREATE_GPA_UPGRADE_TASK: Operation[ResponseModel] = Operation(
     response=ResponseModel,
     shop_scoped=False,
     retry_safe=False,
-    body=_t.CreateGpaUpgradeTaskRequest,
+    body=_m.CreateGpaUpgradeTaskRequest,
 )
 _LIST_PRODUCT_SKPP_STATUSES: Operation[_t.ListProductSkppStatusesResponse] = Operation(
     id="product.list_product_skpp_statuses",
     method="POST",
     path="/product/202606/skpps/search",
-    response=_t.ListProductSkppStatusesResponse,
+    response=_m.ListProductSkppStatusesResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.ListProductSkppStatusesParams,
-    body=_t.ListProductSkppStatusesRequest,
+    params=_m.ListProductSkppStatusesParams,
+    body=_m.ListProductSkppStatusesRequest,
 )
 _GET_SHOP_SKPP_SUMMARY: Operation[_t.GetShopSkppSummaryResponse] = Operation(
     id="product.get_shop_skpp_summary",
     method="GET",
     path="/product/202606/skpps/sum",
-    response=_t.GetShopSkppSummaryResponse,
+    response=_m.GetShopSkppSummaryResponse,
     shop_scoped=True,
     retry_safe=True,
 )
@@ -748,29 +748,29 @@ _GET_PRODUCT_SKPP_DETAIL: Operation[_t.GetProductSkppDetailResponse] = Operation
     id="product.get_product_skpp_detail",
     method="GET",
     path="/product/202606/skpps/{product_id}",
-    response=_t.GetProductSkppDetailResponse,
+    response=_m.GetProductSkppDetailResponse,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetProductSkppDetailParams,
+    params=_m.GetProductSkppDetailParams,
     path_params=("product_id",),
 )
 _UPDATE_STOCK_OPERATION_SETTINGS: Operation[_t.UpdateStockOperationSettingsResponse] = Operation(
     id="product.update_stock_operation_settings",
     method="POST",
     path="/product/202608/inventory/operation/settings",
-    response=_t.UpdateStockOperationSettingsResponse,
+    response=_m.UpdateStockOperationSettingsResponse,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.UpdateStockOperationSettingsRequest,
+    body=_m.UpdateStockOperationSettingsRequest,
 )
 _SUGGEST_BRANDS: Operation[_t.SuggestBrandsResponse] = Operation(
     id="product.suggest_brands",
     method="POST",
     path="/product/202609/brands/suggest",
-    response=_t.SuggestBrandsResponse,
+    response=_m.SuggestBrandsResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.SuggestBrandsRequest,
+    body=_m.SuggestBrandsRequest,
 )
 _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
     _t.PredictProductPackageDimensionsAndWeightResponse
@@ -778,48 +778,48 @@ _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
     id="product.predict_product_package_dimensions_and_weight",
     method="POST",
     path="/product/202609/products/package/predict",
-    response=_t.PredictProductPackageDimensionsAndWeightResponse,
+    response=_m.PredictProductPackageDimensionsAndWeightResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.PredictProductPackageDimensionsAndWeightRequest,
+    body=_m.PredictProductPackageDimensionsAndWeightRequest,
 )
 _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES: Operation[_t.RecommendRequiredProductPropertiesResponse] = Operation(
     id="product.recommend_required_product_properties",
     method="POST",
     path="/product/202609/products/properties/recommend",
-    response=_t.RecommendRequiredProductPropertiesResponse,
+    response=_m.RecommendRequiredProductPropertiesResponse,
     shop_scoped=True,
     retry_safe=True,
-    body=_t.RecommendRequiredProductPropertiesRequest,
+    body=_m.RecommendRequiredProductPropertiesRequest,
 )
 _SUBMIT_STRIKETHROUGH_PRICE: Operation[_t.SubmitStrikethroughPriceResponse] = Operation(
     id="product.submit_strikethrough_price",
     method="POST",
     path="/product/202609/products/{product_id}/strikethrough_price/submit",
-    response=_t.SubmitStrikethroughPriceResponse,
+    response=_m.SubmitStrikethroughPriceResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SubmitStrikethroughPriceParams,
+    params=_m.SubmitStrikethroughPriceParams,
     path_params=("product_id",),
-    body=_t.SubmitStrikethroughPriceRequest,
+    body=_m.SubmitStrikethroughPriceRequest,
 )
 _CREATE_SIZE_CHART_V2: Operation[_t.CreateSizeChartV2Response] = Operation(
     id="product.create_size_chart_v2",
     method="POST",
     path="/product/202610/size_charts",
-    response=_t.CreateSizeChartV2Response,
+    response=_m.CreateSizeChartV2Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.CreateSizeChartV2Request,
+    body=_m.CreateSizeChartV2Request,
 )
 _EDIT_SIZE_CHART_V2: Operation[_t.EditSizeChartV2Response] = Operation(
     id="product.edit_size_chart_v2",
     method="POST",
     path="/product/202610/size_charts/edit",
-    response=_t.EditSizeChartV2Response,
+    response=_m.EditSizeChartV2Response,
     shop_scoped=True,
     retry_safe=False,
-    body=_t.EditSizeChartV2Request,
+    body=_m.EditSizeChartV2Request,
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).

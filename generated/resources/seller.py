@@ -5,17 +5,17 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tiktokshop._operation import Operation, lazy_models
 from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource
 from tiktokshop._response import async_to_raw_response, to_raw_response
+from tiktokshop.types import seller as _t
 
-if TYPE_CHECKING:
-    from tiktokshop.types import seller as _t
-else:  # each model is imported when its operation is first called
-    _t = lazy_models("tiktokshop.types.seller")
+# The operations name their models lazily (``_m.X`` is a reference): each model is imported
+# when its operation is first called (``_t`` imports a model only when one is read).
+_m = lazy_models("tiktokshop.types.seller")
 
 __all__ = [
     "OPERATIONS",
@@ -29,7 +29,7 @@ _GET_SELLER_PERMISSIONS: Operation[_t.GetSellerPermissionsResponse] = Operation(
     id="seller.get_seller_permissions",
     method="GET",
     path="/seller/202309/permissions",
-    response=_t.GetSellerPermissionsResponse,
+    response=_m.GetSellerPermissionsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -37,7 +37,7 @@ _GET_ACTIVE_SHOPS: Operation[_t.GetActiveShopsResponse] = Operation(
     id="seller.get_active_shops",
     method="GET",
     path="/seller/202309/shops",
-    response=_t.GetActiveShopsResponse,
+    response=_m.GetActiveShopsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
@@ -45,7 +45,7 @@ _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsRespo
     id="seller.get_shop_group_and_related_shops",
     method="GET",
     path="/seller/202601/shop_groups",
-    response=_t.GetShopGroupAndRelatedShopsResponse,
+    response=_m.GetShopGroupAndRelatedShopsResponse,
     shop_scoped=False,
     retry_safe=True,
 )
