@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         NotFoundError,
         PermissionDeniedError,
         RateLimitError,
+        RateLimitWaitError,
+        ReauthorizationRequired,
         RequestTimeoutError,
         ServerError,
         TikTokShopError,
@@ -34,40 +36,56 @@ if TYPE_CHECKING:
     from ._files import FileInput
     from ._models import Page, RequestModel, ResponseModel, Timestamp
     from ._options import NOT_GIVEN, NotGiven, RequestEvent, ResponseEvent
-    from ._rate_limit import RateLimiter
+    from ._rate_limit import Limiter, RateLimiter
+    from ._redis import RedisRateLimiter, RedisTokenStore
     from ._response import RawResponse
     from ._signing import sign_request
-    from ._token_store import JsonFileTokenStore, MemoryTokenStore, TokenStore, TokenStoreError
-    from ._tokens import AccessToken, TokenState
+    from ._token_store import (
+        JsonFileTokenStore,
+        MemoryTokenStore,
+        SqliteTokenStore,
+        TokenStore,
+        TokenStoreError,
+    )
+    from ._tokens import AccessToken, AuthorizedShop, SellerRecord, TokenState
 
 # Each public name and the module it lives in, imported when the name is first used (PEP 562):
-# `import tiktokshop` stays cheap, `from tiktokshop import TikTokShop` loads the client's core.
+# `import tiktokshop` stays cheap, `from tiktokshop import TikTokShop` loads the client's core;
+# the Redis classes load redis-py (the optional extra tiktokshop[redis]) only when used.
 _EXPORTS = {
-    "NOT_GIVEN": "._options",
-    "NotGiven": "._options",
-    "RawResponse": "._response",
-    "RequestEvent": "._options",
-    "ResponseEvent": "._options",
     "AccessToken": "._tokens",
     "ApiError": "._errors",
     "AsyncTikTokShop": "._client",
     "AuthenticationError": "._errors",
     "AuthorizationLink": "._auth",
+    "AuthorizedShop": "._tokens",
     "BadRequestError": "._errors",
     "ConfigurationError": "._errors",
     "FileInput": "._files",
     "JsonFileTokenStore": "._token_store",
+    "Limiter": "._rate_limit",
     "MalformedResponseError": "._errors",
     "MemoryTokenStore": "._token_store",
+    "NOT_GIVEN": "._options",
     "NotFoundError": "._errors",
+    "NotGiven": "._options",
     "Page": "._models",
     "PermissionDeniedError": "._errors",
     "RateLimitError": "._errors",
+    "RateLimitWaitError": "._errors",
     "RateLimiter": "._rate_limit",
+    "RawResponse": "._response",
+    "ReauthorizationRequired": "._errors",
+    "RedisRateLimiter": "._redis",
+    "RedisTokenStore": "._redis",
+    "RequestEvent": "._options",
     "RequestModel": "._models",
     "RequestTimeoutError": "._errors",
+    "ResponseEvent": "._options",
     "ResponseModel": "._models",
+    "SellerRecord": "._tokens",
     "ServerError": "._errors",
+    "SqliteTokenStore": "._token_store",
     "TikTokShop": "._client",
     "TikTokShopError": "._errors",
     "Timestamp": "._models",
@@ -105,10 +123,12 @@ __all__ = [
     "AsyncTikTokShop",
     "AuthenticationError",
     "AuthorizationLink",
+    "AuthorizedShop",
     "BadRequestError",
     "ConfigurationError",
     "FileInput",
     "JsonFileTokenStore",
+    "Limiter",
     "MalformedResponseError",
     "MemoryTokenStore",
     "NotFoundError",
@@ -116,14 +136,20 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
     "RateLimiter",
     "RawResponse",
+    "ReauthorizationRequired",
+    "RedisRateLimiter",
+    "RedisTokenStore",
     "RequestEvent",
     "RequestModel",
     "RequestTimeoutError",
     "ResponseEvent",
     "ResponseModel",
+    "SellerRecord",
     "ServerError",
+    "SqliteTokenStore",
     "TikTokShop",
     "TikTokShopError",
     "Timestamp",

@@ -224,6 +224,15 @@ _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS: Operation[_t.CreatorSearchAffiliateTrace
     body=_m.CreatorSearchAffiliateTraceOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_POST_SHOPPABLE_VIDEO_V202505: Operation[_t.PostShoppableVideoV202505Response] = Operation(
+    id="affiliate_creator.post_shoppable_video_v202505",
+    method="POST",
+    path="/affiliate_creator/202505/videos",
+    response=_m.PostShoppableVideoV202505Response,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.PostShoppableVideoV202505Request,
+)
 _UPLOAD_SHOPPABLE_VIDEO_FILE: Operation[_t.UploadShoppableVideoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_video_file",
     method="POST",
@@ -252,7 +261,6 @@ _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS: Operation[
     shop_scoped=False,
     retry_safe=True,
     params=_m.GetOpenCollaborationProductListByProductIdsParams,
-    body=_m.GetOpenCollaborationProductListByProductIdsRequest,
 )
 _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate_creator.get_shop_products",
@@ -292,6 +300,27 @@ _CREATE_VIDEO_PRECHECK_TASK: Operation[_t.CreateVideoPrecheckTaskResponse] = Ope
     shop_scoped=False,
     retry_safe=False,
     body=_m.CreateVideoPrecheckTaskRequest,
+)
+_GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511: Operation[_t.GetShoppableVideoPrecheckResultV202511Response] = (
+    Operation(
+        id="affiliate_creator.get_shoppable_video_precheck_result_v202511",
+        method="GET",
+        path="/affiliate_creator/202511/videos/precheck_tasks/{task_id}",
+        response=_m.GetShoppableVideoPrecheckResultV202511Response,
+        shop_scoped=False,
+        retry_safe=True,
+        params=_m.GetShoppableVideoPrecheckResultV202511Params,
+        path_params=("task_id",),
+    )
+)
+_CREATOR_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.CreatorGetSampleRequestDeeplinkResponse] = Operation(
+    id="affiliate_creator.creator_get_sample_request_deeplink",
+    method="GET",
+    path="/affiliate_creator/202512/samples/deeplink",
+    response=_m.CreatorGetSampleRequestDeeplinkResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_m.CreatorGetSampleRequestDeeplinkParams,
 )
 _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT: Operation[_t.GetShoppableVideoPrecheckResultResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_precheck_result",
@@ -365,6 +394,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CREATOR_GENERATE_PUBLISHER_LINK,
     _CREATOR_GENERATE_GENERAL_LINK,
     _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+    _POST_SHOPPABLE_VIDEO_V202505,
     _UPLOAD_SHOPPABLE_VIDEO_FILE,
     _GET_CREATOR_PROFILE,
     _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -372,6 +402,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOPPABLE_VIDEO_STATUS,
     _UPLOAD_SHOPPABLE_PHOTO_FILE,
     _CREATE_VIDEO_PRECHECK_TASK,
+    _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+    _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
     _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
     _POST_SHOPPABLE_VIDEO,
     _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
@@ -394,8 +426,9 @@ class AffiliateCreatorResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -439,7 +472,7 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -511,7 +544,7 @@ class AffiliateCreatorResource(SyncResource):
     def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -537,10 +570,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -590,12 +623,11 @@ class AffiliateCreatorResource(SyncResource):
     def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -619,7 +651,7 @@ class AffiliateCreatorResource(SyncResource):
     def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -642,7 +674,7 @@ class AffiliateCreatorResource(SyncResource):
     def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -720,10 +752,10 @@ class AffiliateCreatorResource(SyncResource):
     def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -828,8 +860,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -845,16 +879,17 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -870,7 +905,7 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -878,10 +913,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -900,6 +935,32 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -968,7 +1029,6 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1074,6 +1134,62 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1243,6 +1359,7 @@ class AffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = to_raw_response(resource.get_creator_profile)
         self.get_open_collaboration_product_list_by_product_ids = to_raw_response(
@@ -1252,6 +1369,12 @@ class AffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = to_raw_response(
             resource.get_shoppable_video_precheck_result
         )
@@ -1279,8 +1402,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -1324,7 +1448,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1396,7 +1520,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -1422,10 +1546,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1475,12 +1599,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1504,7 +1627,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1527,7 +1650,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1605,10 +1728,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1713,8 +1836,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1730,16 +1855,17 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     async def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1755,7 +1881,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1763,10 +1889,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1785,6 +1911,32 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1853,7 +2005,6 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1959,6 +2110,62 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2132,6 +2339,7 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = async_to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = async_to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = async_to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = async_to_raw_response(resource.get_creator_profile)
         self.get_open_collaboration_product_list_by_product_ids = async_to_raw_response(
@@ -2141,6 +2349,12 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = async_to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = async_to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = async_to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = async_to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = async_to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = async_to_raw_response(
             resource.get_shoppable_video_precheck_result
         )

@@ -112,7 +112,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -135,7 +135,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -244,7 +244,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -267,7 +267,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

@@ -48,6 +48,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileRes
     response=_m.FulfillmentUploadDeliveryFileResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_m.FulfillmentUploadDeliveryFileParams,
     form=_m.FulfillmentUploadDeliveryFileForm,
     files=("data",),
 )
@@ -58,6 +59,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_IMAGE: Operation[_t.FulfillmentUploadDeliveryImageR
     response=_m.FulfillmentUploadDeliveryImageResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_m.FulfillmentUploadDeliveryImageParams,
     form=_m.FulfillmentUploadDeliveryImageForm,
     files=("data",),
 )
@@ -262,6 +264,15 @@ _CREATE_FIRST_MILE_BUNDLE: Operation[_t.CreateFirstMileBundleResponse] = Operati
     retry_safe=False,
     body=_m.CreateFirstMileBundleRequest,
 )
+_CREATE_LAST_MILE_BUNDLE: Operation[_t.CreateLastMileBundleResponse] = Operation(
+    id="fulfillment.create_last_mile_bundle",
+    method="POST",
+    path="/fulfillment/202408/last_mile_bundles",
+    response=_m.CreateLastMileBundleResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_m.CreateLastMileBundleRequest,
+)
 _UPLOAD_INVOICE: Operation[_t.UploadInvoiceResponse] = Operation(
     id="fulfillment.upload_invoice",
     method="POST",
@@ -393,6 +404,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
     _UNCOMBINE_PACKAGES,
     _CREATE_FIRST_MILE_BUNDLE,
+    _CREATE_LAST_MILE_BUNDLE,
     _UPLOAD_INVOICE,
     _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
     _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -447,7 +459,8 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -465,6 +478,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -474,6 +488,7 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -491,6 +506,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -551,9 +567,9 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -584,8 +600,8 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -641,7 +657,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -668,6 +684,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -684,7 +701,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -692,11 +709,11 @@ class FulfillmentResource(SyncResource):
     def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -727,8 +744,7 @@ class FulfillmentResource(SyncResource):
     def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -753,7 +769,7 @@ class FulfillmentResource(SyncResource):
     def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -812,13 +828,12 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -858,7 +873,7 @@ class FulfillmentResource(SyncResource):
     def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -934,7 +949,7 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -970,8 +985,8 @@ class FulfillmentResource(SyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1002,8 +1017,8 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1056,8 +1071,8 @@ class FulfillmentResource(SyncResource):
     def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -1082,6 +1097,35 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1430,6 +1474,7 @@ class FulfillmentResourceWithRawResponse:
         )
         self.uncombine_packages = to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
@@ -1487,7 +1532,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1505,6 +1551,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1514,6 +1561,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1531,6 +1579,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1591,9 +1640,9 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1624,8 +1673,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1681,7 +1730,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1708,6 +1757,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1724,7 +1774,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1732,11 +1782,11 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1767,8 +1817,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1793,7 +1842,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1852,13 +1901,12 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1898,7 +1946,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1974,7 +2022,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -2010,8 +2058,8 @@ class AsyncFulfillmentResource(AsyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2042,8 +2090,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2096,8 +2144,8 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -2122,6 +2170,35 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    async def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles`.
+        `timeout`, `max_retries`, `extra_query`, `extra_body`, `extra_headers` steer this call only.
+        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
+        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        """
+        return await self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2474,6 +2551,7 @@ class AsyncFulfillmentResourceWithRawResponse:
         )
         self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = async_to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = async_to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage

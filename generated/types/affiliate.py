@@ -12,17 +12,33 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.affiliate__add_live_products import AddLiveProductsRequest, AddLiveProductsResponse
+    from ._units.affiliate__add_live_products__shared import (
+        AddShowcaseProductsoldResponseError,
+        AddShowcaseProductsoldResponseErrorDetail,
+    )
     from ._units.affiliate__add_showcase_productsold import (
         AddShowcaseProductsoldRequest,
         AddShowcaseProductsoldResponse,
-        AddShowcaseProductsoldResponseError,
-        AddShowcaseProductsoldResponseErrorDetail,
     )
     from ._units.affiliate__check_anchor_content import CheckAnchorContentRequest
     from ._units.affiliate__check_anchor_prerequisites import CheckAnchorPrerequisitesRequest
     from ._units.affiliate__get_creator_profileold import (
         GetCreatorProfileoldResponse,
         GetCreatorProfileoldResponseAvatar,
+    )
+    from ._units.affiliate__get_live_products import (
+        GetLiveProductsResponse,
+        GetLiveProductsResponseProduct,
+        GetLiveProductsResponseProductStatus,
+    )
+    from ._units.affiliate__get_live_products__shared import (
+        GetShowcaseProductsoldResponseProductCommission,
+        GetShowcaseProductsoldResponseProductMainImage,
+        GetShowcaseProductsoldResponseProductPrice,
+        GetShowcaseProductsoldResponseProductPriceOriginalPrice,
+        GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice,
+        GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice,
     )
     from ._units.affiliate__get_live_room_info import GetLiveRoomInfoResponse
     from ._units.affiliate__get_shop_products import (
@@ -39,27 +55,30 @@ if TYPE_CHECKING:
         GetShowcaseProductsoldResponseProduct,
         GetShowcaseProductsoldResponseProductAddition,
         GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage,
-        GetShowcaseProductsoldResponseProductCommission,
-        GetShowcaseProductsoldResponseProductMainImage,
-        GetShowcaseProductsoldResponseProductPrice,
-        GetShowcaseProductsoldResponseProductPriceOriginalPrice,
-        GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice,
-        GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice,
         GetShowcaseProductsoldResponseProductStatus,
     )
+    from ._units.affiliate__pin_live_product import PinLiveProductParams
+    from ._units.affiliate__remove_live_products import RemoveLiveProductsRequest
     from ._units.affiliate__remove_showcase_productsold import RemoveShowcaseProductsoldRequest
+    from ._units.affiliate__top_live_products import TopLiveProductsRequest
     from ._units.affiliate__top_showcase_productsold import TopShowcaseProductsoldRequest
+    from ._units.affiliate__unpin_live_product import UnpinLiveProductParams
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AddLiveProductsRequest": "affiliate__add_live_products",
+    "AddLiveProductsResponse": "affiliate__add_live_products",
     "AddShowcaseProductsoldRequest": "affiliate__add_showcase_productsold",
     "AddShowcaseProductsoldResponse": "affiliate__add_showcase_productsold",
-    "AddShowcaseProductsoldResponseError": "affiliate__add_showcase_productsold",
-    "AddShowcaseProductsoldResponseErrorDetail": "affiliate__add_showcase_productsold",
+    "AddShowcaseProductsoldResponseError": "affiliate__add_live_products__shared",
+    "AddShowcaseProductsoldResponseErrorDetail": "affiliate__add_live_products__shared",
     "CheckAnchorContentRequest": "affiliate__check_anchor_content",
     "CheckAnchorPrerequisitesRequest": "affiliate__check_anchor_prerequisites",
     "GetCreatorProfileoldResponse": "affiliate__get_creator_profileold",
     "GetCreatorProfileoldResponseAvatar": "affiliate__get_creator_profileold",
+    "GetLiveProductsResponse": "affiliate__get_live_products",
+    "GetLiveProductsResponseProduct": "affiliate__get_live_products",
+    "GetLiveProductsResponseProductStatus": "affiliate__get_live_products",
     "GetLiveRoomInfoResponse": "affiliate__get_live_room_info",
     "GetShopProductsPage": "affiliate__get_shop_products",
     "GetShopProductsParams": "affiliate__get_shop_products",
@@ -72,18 +91,24 @@ _UNITS: dict[str, str] = {
     "GetShowcaseProductsoldResponseProduct": "affiliate__get_showcase_productsold",
     "GetShowcaseProductsoldResponseProductAddition": "affiliate__get_showcase_productsold",
     "GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage": "affiliate__get_showcase_productsold",
-    "GetShowcaseProductsoldResponseProductCommission": "affiliate__get_showcase_productsold",
-    "GetShowcaseProductsoldResponseProductMainImage": "affiliate__get_showcase_productsold",
-    "GetShowcaseProductsoldResponseProductPrice": "affiliate__get_showcase_productsold",
-    "GetShowcaseProductsoldResponseProductPriceOriginalPrice": "affiliate__get_showcase_productsold",
-    "GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice": "affiliate__get_showcase_productsold",
-    "GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice": "affiliate__get_showcase_productsold",
+    "GetShowcaseProductsoldResponseProductCommission": "affiliate__get_live_products__shared",
+    "GetShowcaseProductsoldResponseProductMainImage": "affiliate__get_live_products__shared",
+    "GetShowcaseProductsoldResponseProductPrice": "affiliate__get_live_products__shared",
+    "GetShowcaseProductsoldResponseProductPriceOriginalPrice": "affiliate__get_live_products__shared",
+    "GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice": "affiliate__get_live_products__shared",
+    "GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice": "affiliate__get_live_products__shared",
     "GetShowcaseProductsoldResponseProductStatus": "affiliate__get_showcase_productsold",
+    "PinLiveProductParams": "affiliate__pin_live_product",
+    "RemoveLiveProductsRequest": "affiliate__remove_live_products",
     "RemoveShowcaseProductsoldRequest": "affiliate__remove_showcase_productsold",
+    "TopLiveProductsRequest": "affiliate__top_live_products",
     "TopShowcaseProductsoldRequest": "affiliate__top_showcase_productsold",
+    "UnpinLiveProductParams": "affiliate__unpin_live_product",
 }
 
 __all__ = [
+    "AddLiveProductsRequest",
+    "AddLiveProductsResponse",
     "AddShowcaseProductsoldRequest",
     "AddShowcaseProductsoldResponse",
     "AddShowcaseProductsoldResponseError",
@@ -92,6 +117,9 @@ __all__ = [
     "CheckAnchorPrerequisitesRequest",
     "GetCreatorProfileoldResponse",
     "GetCreatorProfileoldResponseAvatar",
+    "GetLiveProductsResponse",
+    "GetLiveProductsResponseProduct",
+    "GetLiveProductsResponseProductStatus",
     "GetLiveRoomInfoResponse",
     "GetShopProductsPage",
     "GetShopProductsParams",
@@ -111,8 +139,12 @@ __all__ = [
     "GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice",
     "GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice",
     "GetShowcaseProductsoldResponseProductStatus",
+    "PinLiveProductParams",
+    "RemoveLiveProductsRequest",
     "RemoveShowcaseProductsoldRequest",
+    "TopLiveProductsRequest",
     "TopShowcaseProductsoldRequest",
+    "UnpinLiveProductParams",
 ]
 
 

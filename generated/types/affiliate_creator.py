@@ -40,6 +40,10 @@ if TYPE_CHECKING:
         FailedMaterial,
         MaterialInput,
     )
+    from ._units.affiliate_creator__creator_get_sample_request_deeplink import (
+        CreatorGetSampleRequestDeeplinkParams,
+        CreatorGetSampleRequestDeeplinkResponse,
+    )
     from ._units.affiliate_creator__creator_search_affiliate_trace_orders import (
         CreatorSearchAffiliateTraceOrdersPage,
         CreatorSearchAffiliateTraceOrdersParams,
@@ -58,12 +62,16 @@ if TYPE_CHECKING:
         CreatorSearchOpenCollaborationProductRequestSalesPriceRange,
         CreatorSearchOpenCollaborationProductResponse,
         CreatorSearchOpenCollaborationProductResponseProduct,
+    )
+    from ._units.affiliate_creator__creator_search_open_collaboration_product__shared import (
         CreatorSearchOpenCollaborationProductResponseProductCategoryChain,
         CreatorSearchOpenCollaborationProductResponseProductSalesPrice,
     )
-    from ._units.affiliate_creator__creator_search_open_collaboration_product__shared import OriginalPrice
-    from ._units.affiliate_creator__creator_search_open_collaboration_product__shared2 import Commission
-    from ._units.affiliate_creator__creator_search_open_collaboration_product__shared3 import Shop
+    from ._units.affiliate_creator__creator_search_open_collaboration_product__shared2 import (
+        OriginalPrice,
+        Shop,
+    )
+    from ._units.affiliate_creator__creator_search_open_collaboration_product__shared3 import Commission
     from ._units.affiliate_creator__creator_search_sample_application_fulfillments import (
         CreatorSearchSampleApplicationFulfillmentsParams,
         CreatorSearchSampleApplicationFulfillmentsRequest,
@@ -111,14 +119,9 @@ if TYPE_CHECKING:
         GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuList,
         GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuListSaleProperty,
     )
-    from ._units.affiliate_creator__get_creator_profile import (
-        GetCreatorProfileResponse,
-        GetCreatorProfileResponseAvatar,
-    )
-    from ._units.affiliate_creator__get_creator_profile_v202405 import (
-        GetCreatorProfileV202405Response,
-        GetCreatorProfileV202405ResponseAvatar,
-    )
+    from ._units.affiliate_creator__get_creator_profile import GetCreatorProfileResponse
+    from ._units.affiliate_creator__get_creator_profile_v202405 import GetCreatorProfileV202405Response
+    from ._units.affiliate_creator__get_creator_profile_v202405__shared import GetCreatorProfileResponseAvatar
     from ._units.affiliate_creator__get_creator_sample_application_detail import (
         GetCreatorSampleApplicationDetailRequest,
         GetCreatorSampleApplicationDetailResponse,
@@ -127,13 +130,8 @@ if TYPE_CHECKING:
     )
     from ._units.affiliate_creator__get_open_collaboration_product_list_by_product_ids import (
         GetOpenCollaborationProductListByProductIdsParams,
-        GetOpenCollaborationProductListByProductIdsRequest,
         GetOpenCollaborationProductListByProductIdsResponse,
         GetOpenCollaborationProductListByProductIdsResponseProduct,
-        GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain,
-        GetOpenCollaborationProductListByProductIdsResponseProductCommission,
-        GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice,
-        GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice,
         GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission,
     )
     from ._units.affiliate_creator__get_shop_products import (
@@ -150,6 +148,13 @@ if TYPE_CHECKING:
         GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResult,
         GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResultIssue,
         GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResult,
+    )
+    from ._units.affiliate_creator__get_shoppable_video_precheck_result_v202511 import (
+        GetShoppableVideoPrecheckResultV202511Params,
+        GetShoppableVideoPrecheckResultV202511Response,
+        GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask,
+    )
+    from ._units.affiliate_creator__get_shoppable_video_precheck_result_v202511__shared import (
         GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue,
     )
     from ._units.affiliate_creator__get_shoppable_video_status import (
@@ -195,6 +200,14 @@ if TYPE_CHECKING:
         PostShoppableVideoRequest,
         PostShoppableVideoRequestVideoInfo,
         PostShoppableVideoResponse,
+    )
+    from ._units.affiliate_creator__post_shoppable_video_v202505 import (
+        PostShoppableVideoV202505Request,
+        PostShoppableVideoV202505RequestProductLinkInfo,
+        PostShoppableVideoV202505RequestVideoInfo,
+        PostShoppableVideoV202505Response,
+    )
+    from ._units.affiliate_creator__post_shoppable_video_v202505__shared import (
         PostShoppableVideoResponseVideo,
     )
     from ._units.affiliate_creator__remove_showcase_products import RemoveShowcaseProductsRequest
@@ -266,7 +279,7 @@ _UNITS: dict[str, str] = {
     "AddShowcaseProductsResponse": "affiliate_creator__add_showcase_products",
     "AddShowcaseProductsResponseError": "affiliate_creator__add_showcase_products",
     "AddShowcaseProductsResponseErrorDetail": "affiliate_creator__add_showcase_products",
-    "Commission": "affiliate_creator__creator_search_open_collaboration_product__shared2",
+    "Commission": "affiliate_creator__creator_search_open_collaboration_product__shared3",
     "CreateVideoPrecheckTaskRequest": "affiliate_creator__create_video_precheck_task",
     "CreateVideoPrecheckTaskRequestVideoInfo": "affiliate_creator__create_video_precheck_task",
     "CreateVideoPrecheckTaskResponse": "affiliate_creator__create_video_precheck_task",
@@ -278,6 +291,8 @@ _UNITS: dict[str, str] = {
     "CreatorGeneratePublisherLinkRequest": "affiliate_creator__creator_generate_publisher_link",
     "CreatorGeneratePublisherLinkResponse": "affiliate_creator__creator_generate_publisher_link",
     "CreatorGeneratePublisherLinkResponseSharingLink": "affiliate_creator__creator_generate_publisher_link",
+    "CreatorGetSampleRequestDeeplinkParams": "affiliate_creator__creator_get_sample_request_deeplink",
+    "CreatorGetSampleRequestDeeplinkResponse": "affiliate_creator__creator_get_sample_request_deeplink",
     "CreatorSearchAffiliateTraceOrdersPage": "affiliate_creator__creator_search_affiliate_trace_orders",
     "CreatorSearchAffiliateTraceOrdersParams": "affiliate_creator__creator_search_affiliate_trace_orders",
     "CreatorSearchAffiliateTraceOrdersRequest": "affiliate_creator__creator_search_affiliate_trace_orders",
@@ -293,8 +308,8 @@ _UNITS: dict[str, str] = {
     "CreatorSearchOpenCollaborationProductRequestSalesPriceRange": "affiliate_creator__creator_search_open_collaboration_product",
     "CreatorSearchOpenCollaborationProductResponse": "affiliate_creator__creator_search_open_collaboration_product",
     "CreatorSearchOpenCollaborationProductResponseProduct": "affiliate_creator__creator_search_open_collaboration_product",
-    "CreatorSearchOpenCollaborationProductResponseProductCategoryChain": "affiliate_creator__creator_search_open_collaboration_product",
-    "CreatorSearchOpenCollaborationProductResponseProductSalesPrice": "affiliate_creator__creator_search_open_collaboration_product",
+    "CreatorSearchOpenCollaborationProductResponseProductCategoryChain": "affiliate_creator__creator_search_open_collaboration_product__shared",
+    "CreatorSearchOpenCollaborationProductResponseProductSalesPrice": "affiliate_creator__creator_search_open_collaboration_product__shared",
     "CreatorSearchSampleApplicationFulfillmentsParams": "affiliate_creator__creator_search_sample_application_fulfillments",
     "CreatorSearchSampleApplicationFulfillmentsRequest": "affiliate_creator__creator_search_sample_application_fulfillments",
     "CreatorSearchSampleApplicationFulfillmentsResponse": "affiliate_creator__creator_search_sample_application_fulfillments",
@@ -338,21 +353,15 @@ _UNITS: dict[str, str] = {
     "GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuList": "affiliate_creator__get_creator_applicable_sample_label",
     "GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuListSaleProperty": "affiliate_creator__get_creator_applicable_sample_label",
     "GetCreatorProfileResponse": "affiliate_creator__get_creator_profile",
-    "GetCreatorProfileResponseAvatar": "affiliate_creator__get_creator_profile",
+    "GetCreatorProfileResponseAvatar": "affiliate_creator__get_creator_profile_v202405__shared",
     "GetCreatorProfileV202405Response": "affiliate_creator__get_creator_profile_v202405",
-    "GetCreatorProfileV202405ResponseAvatar": "affiliate_creator__get_creator_profile_v202405",
     "GetCreatorSampleApplicationDetailRequest": "affiliate_creator__get_creator_sample_application_detail",
     "GetCreatorSampleApplicationDetailResponse": "affiliate_creator__get_creator_sample_application_detail",
     "GetCreatorSampleApplicationDetailResponseSampleApplication": "affiliate_creator__get_creator_sample_application_detail",
     "GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment": "affiliate_creator__get_creator_sample_application_detail",
     "GetOpenCollaborationProductListByProductIdsParams": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
-    "GetOpenCollaborationProductListByProductIdsRequest": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
     "GetOpenCollaborationProductListByProductIdsResponse": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
     "GetOpenCollaborationProductListByProductIdsResponseProduct": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
-    "GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
-    "GetOpenCollaborationProductListByProductIdsResponseProductCommission": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
-    "GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
-    "GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
     "GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission": "affiliate_creator__get_open_collaboration_product_list_by_product_ids",
     "GetShopProductsPage": "affiliate_creator__get_shop_products",
     "GetShopProductsParams": "affiliate_creator__get_shop_products",
@@ -365,7 +374,10 @@ _UNITS: dict[str, str] = {
     "GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResult": "affiliate_creator__get_shoppable_video_precheck_result",
     "GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResultIssue": "affiliate_creator__get_shoppable_video_precheck_result",
     "GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResult": "affiliate_creator__get_shoppable_video_precheck_result",
-    "GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue": "affiliate_creator__get_shoppable_video_precheck_result",
+    "GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue": "affiliate_creator__get_shoppable_video_precheck_result_v202511__shared",
+    "GetShoppableVideoPrecheckResultV202511Params": "affiliate_creator__get_shoppable_video_precheck_result_v202511",
+    "GetShoppableVideoPrecheckResultV202511Response": "affiliate_creator__get_shoppable_video_precheck_result_v202511",
+    "GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask": "affiliate_creator__get_shoppable_video_precheck_result_v202511",
     "GetShoppableVideoStatusParams": "affiliate_creator__get_shoppable_video_status",
     "GetShoppableVideoStatusResponse": "affiliate_creator__get_shoppable_video_status",
     "GetShoppableVideoStatusResponseVideo": "affiliate_creator__get_shoppable_video_status",
@@ -388,7 +400,7 @@ _UNITS: dict[str, str] = {
     "MapTokopediaToTikTokShopProductIDsRequest": "affiliate_creator__map_tokopedia_to_tik_tok_shop_product_i_ds",
     "MapTokopediaToTikTokShopProductIDsResponse": "affiliate_creator__map_tokopedia_to_tik_tok_shop_product_i_ds",
     "MaterialInput": "affiliate_creator__creator_generate_publisher_link__shared",
-    "OriginalPrice": "affiliate_creator__creator_search_open_collaboration_product__shared",
+    "OriginalPrice": "affiliate_creator__creator_search_open_collaboration_product__shared2",
     "PostShoppablePhotosRequest": "affiliate_creator__post_shoppable_photos",
     "PostShoppablePhotosRequestLinkInfo": "affiliate_creator__post_shoppable_photos",
     "PostShoppablePhotosRequestLinkInfoLink": "affiliate_creator__post_shoppable_photos",
@@ -399,7 +411,11 @@ _UNITS: dict[str, str] = {
     "PostShoppableVideoRequest": "affiliate_creator__post_shoppable_video",
     "PostShoppableVideoRequestVideoInfo": "affiliate_creator__post_shoppable_video",
     "PostShoppableVideoResponse": "affiliate_creator__post_shoppable_video",
-    "PostShoppableVideoResponseVideo": "affiliate_creator__post_shoppable_video",
+    "PostShoppableVideoResponseVideo": "affiliate_creator__post_shoppable_video_v202505__shared",
+    "PostShoppableVideoV202505Request": "affiliate_creator__post_shoppable_video_v202505",
+    "PostShoppableVideoV202505RequestProductLinkInfo": "affiliate_creator__post_shoppable_video_v202505",
+    "PostShoppableVideoV202505RequestVideoInfo": "affiliate_creator__post_shoppable_video_v202505",
+    "PostShoppableVideoV202505Response": "affiliate_creator__post_shoppable_video_v202505",
     "Price": "affiliate_creator__search_creator_affiliate_orders__shared2",
     "Product": "affiliate_creator__map_tokopedia_to_tik_tok_shop_product_i_ds__shared",
     "ProductLinkInfoInput": "affiliate_creator__create_video_precheck_task__shared",
@@ -428,7 +444,7 @@ _UNITS: dict[str, str] = {
     "SearchCreatorTargetCollaborationsResponse": "affiliate_creator__search_creator_target_collaborations",
     "SearchCreatorTargetCollaborationsResponseTargetCollaboration": "affiliate_creator__search_creator_target_collaborations",
     "SearchCreatorTargetCollaborationsResponseTargetCollaborationProduct": "affiliate_creator__search_creator_target_collaborations",
-    "Shop": "affiliate_creator__creator_search_open_collaboration_product__shared3",
+    "Shop": "affiliate_creator__creator_search_open_collaboration_product__shared2",
     "TopShowcaseProductsRequest": "affiliate_creator__top_showcase_products",
     "UploadShoppablePhotoFileForm": "affiliate_creator__upload_shoppable_photo_file",
     "UploadShoppablePhotoFileResponse": "affiliate_creator__upload_shoppable_photo_file",
@@ -460,6 +476,8 @@ __all__ = [
     "CreatorGeneratePublisherLinkRequest",
     "CreatorGeneratePublisherLinkResponse",
     "CreatorGeneratePublisherLinkResponseSharingLink",
+    "CreatorGetSampleRequestDeeplinkParams",
+    "CreatorGetSampleRequestDeeplinkResponse",
     "CreatorSearchAffiliateTraceOrdersPage",
     "CreatorSearchAffiliateTraceOrdersParams",
     "CreatorSearchAffiliateTraceOrdersRequest",
@@ -522,19 +540,13 @@ __all__ = [
     "GetCreatorProfileResponse",
     "GetCreatorProfileResponseAvatar",
     "GetCreatorProfileV202405Response",
-    "GetCreatorProfileV202405ResponseAvatar",
     "GetCreatorSampleApplicationDetailRequest",
     "GetCreatorSampleApplicationDetailResponse",
     "GetCreatorSampleApplicationDetailResponseSampleApplication",
     "GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment",
     "GetOpenCollaborationProductListByProductIdsParams",
-    "GetOpenCollaborationProductListByProductIdsRequest",
     "GetOpenCollaborationProductListByProductIdsResponse",
     "GetOpenCollaborationProductListByProductIdsResponseProduct",
-    "GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain",
-    "GetOpenCollaborationProductListByProductIdsResponseProductCommission",
-    "GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice",
-    "GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice",
     "GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission",
     "GetShopProductsPage",
     "GetShopProductsParams",
@@ -548,6 +560,9 @@ __all__ = [
     "GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResultIssue",
     "GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResult",
     "GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue",
+    "GetShoppableVideoPrecheckResultV202511Params",
+    "GetShoppableVideoPrecheckResultV202511Response",
+    "GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask",
     "GetShoppableVideoStatusParams",
     "GetShoppableVideoStatusResponse",
     "GetShoppableVideoStatusResponseVideo",
@@ -582,6 +597,10 @@ __all__ = [
     "PostShoppableVideoRequestVideoInfo",
     "PostShoppableVideoResponse",
     "PostShoppableVideoResponseVideo",
+    "PostShoppableVideoV202505Request",
+    "PostShoppableVideoV202505RequestProductLinkInfo",
+    "PostShoppableVideoV202505RequestVideoInfo",
+    "PostShoppableVideoV202505Response",
     "Price",
     "Product",
     "ProductLinkInfoInput",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         CreateEngagementTaskRequest,
         CreateEngagementTaskResponse,
     )
+    from ._units.customer_engagement__get_customer_tab_visibility import GetCustomerTabVisibilityResponse
     from ._units.customer_engagement__get_engagement_feature_permissions import (
         GetEngagementFeaturePermissionsResponse,
         GetEngagementFeaturePermissionsResponseFeature,
@@ -55,6 +56,7 @@ _UNITS: dict[str, str] = {
     "CreateEngagementTaskParams": "customer_engagement__create_engagement_task",
     "CreateEngagementTaskRequest": "customer_engagement__create_engagement_task",
     "CreateEngagementTaskResponse": "customer_engagement__create_engagement_task",
+    "GetCustomerTabVisibilityResponse": "customer_engagement__get_customer_tab_visibility",
     "GetEngagementFeaturePermissionsResponse": "customer_engagement__get_engagement_feature_permissions",
     "GetEngagementFeaturePermissionsResponseFeature": "customer_engagement__get_engagement_feature_permissions",
     "GetEngagementTaskPerformancesRequest": "customer_engagement__get_engagement_task_performances",
@@ -79,6 +81,7 @@ __all__ = [
     "CreateEngagementTaskParams",
     "CreateEngagementTaskRequest",
     "CreateEngagementTaskResponse",
+    "GetCustomerTabVisibilityResponse",
     "GetEngagementFeaturePermissionsResponse",
     "GetEngagementFeaturePermissionsResponseFeature",
     "GetEngagementTaskPerformancesRequest",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
         CreateConversationResponse,
     )
     from ._units.customer_service__end_session import EndSessionParams, EndSessionRequest
-    from ._units.customer_service__get_agent_settings import GetAgentSettingsResponse
+    from ._units.customer_service__get_agent_settings import GetAgentSettingsParams, GetAgentSettingsResponse
     from ._units.customer_service__get_conversation import (
         GetConversationParams,
         GetConversationResponse,
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
         GetConversationMessagesParams,
         GetConversationMessagesResponse,
         GetConversationMessagesResponseMessage,
-        GetConversationMessagesResponseMessageSender,
     )
     from ._units.customer_service__get_conversations import (
         GetConversationsPage,
@@ -37,19 +36,17 @@ if TYPE_CHECKING:
         GetConversationsResponse,
         GetConversationsResponseConversation,
         GetConversationsResponseConversationLatestMessage,
-        GetConversationsResponseConversationLatestMessageSender,
         GetConversationsResponseConversationParticipant,
     )
-    from ._units.customer_service__get_conversations__shared import CurSession
+    from ._units.customer_service__get_conversations__shared import (
+        GetConversationsResponseConversationLatestMessageSender,
+    )
     from ._units.customer_service__get_customer_service_performance import (
         GetCustomerServicePerformanceParams,
         GetCustomerServicePerformanceResponse,
         GetCustomerServicePerformanceResponsePerformance,
     )
-    from ._units.customer_service__mark_buyer_messages_as_read import (
-        MarkBuyerMessagesAsReadParams,
-        MarkBuyerMessagesAsReadRequest,
-    )
+    from ._units.customer_service__mark_buyer_messages_as_read import MarkBuyerMessagesAsReadParams
     from ._units.customer_service__search_sessions import (
         SearchSessionsPage,
         SearchSessionsParams,
@@ -62,6 +59,11 @@ if TYPE_CHECKING:
         SendMessageRequest,
         SendMessageResponse,
     )
+    from ._units.customer_service__send_message_v202309 import (
+        SendMessageV202309Params,
+        SendMessageV202309Request,
+        SendMessageV202309Response,
+    )
     from ._units.customer_service__update_agent_settings import UpdateAgentSettingsRequest
     from ._units.customer_service__upload_image_for_buyer_messages import (
         UploadImageForBuyerMessagesForm,
@@ -72,15 +74,14 @@ if TYPE_CHECKING:
 _UNITS: dict[str, str] = {
     "CreateConversationRequest": "customer_service__create_conversation",
     "CreateConversationResponse": "customer_service__create_conversation",
-    "CurSession": "customer_service__get_conversations__shared",
     "EndSessionParams": "customer_service__end_session",
     "EndSessionRequest": "customer_service__end_session",
+    "GetAgentSettingsParams": "customer_service__get_agent_settings",
     "GetAgentSettingsResponse": "customer_service__get_agent_settings",
     "GetConversationMessagesPage": "customer_service__get_conversation_messages",
     "GetConversationMessagesParams": "customer_service__get_conversation_messages",
     "GetConversationMessagesResponse": "customer_service__get_conversation_messages",
     "GetConversationMessagesResponseMessage": "customer_service__get_conversation_messages",
-    "GetConversationMessagesResponseMessageSender": "customer_service__get_conversation_messages",
     "GetConversationParams": "customer_service__get_conversation",
     "GetConversationResponse": "customer_service__get_conversation",
     "GetConversationResponseConversation": "customer_service__get_conversation",
@@ -90,13 +91,12 @@ _UNITS: dict[str, str] = {
     "GetConversationsResponse": "customer_service__get_conversations",
     "GetConversationsResponseConversation": "customer_service__get_conversations",
     "GetConversationsResponseConversationLatestMessage": "customer_service__get_conversations",
-    "GetConversationsResponseConversationLatestMessageSender": "customer_service__get_conversations",
+    "GetConversationsResponseConversationLatestMessageSender": "customer_service__get_conversations__shared",
     "GetConversationsResponseConversationParticipant": "customer_service__get_conversations",
     "GetCustomerServicePerformanceParams": "customer_service__get_customer_service_performance",
     "GetCustomerServicePerformanceResponse": "customer_service__get_customer_service_performance",
     "GetCustomerServicePerformanceResponsePerformance": "customer_service__get_customer_service_performance",
     "MarkBuyerMessagesAsReadParams": "customer_service__mark_buyer_messages_as_read",
-    "MarkBuyerMessagesAsReadRequest": "customer_service__mark_buyer_messages_as_read",
     "SearchSessionsPage": "customer_service__search_sessions",
     "SearchSessionsParams": "customer_service__search_sessions",
     "SearchSessionsRequest": "customer_service__search_sessions",
@@ -105,6 +105,9 @@ _UNITS: dict[str, str] = {
     "SendMessageParams": "customer_service__send_message",
     "SendMessageRequest": "customer_service__send_message",
     "SendMessageResponse": "customer_service__send_message",
+    "SendMessageV202309Params": "customer_service__send_message_v202309",
+    "SendMessageV202309Request": "customer_service__send_message_v202309",
+    "SendMessageV202309Response": "customer_service__send_message_v202309",
     "UpdateAgentSettingsRequest": "customer_service__update_agent_settings",
     "UploadImageForBuyerMessagesForm": "customer_service__upload_image_for_buyer_messages",
     "UploadImageForBuyerMessagesResponse": "customer_service__upload_image_for_buyer_messages",
@@ -113,15 +116,14 @@ _UNITS: dict[str, str] = {
 __all__ = [
     "CreateConversationRequest",
     "CreateConversationResponse",
-    "CurSession",
     "EndSessionParams",
     "EndSessionRequest",
+    "GetAgentSettingsParams",
     "GetAgentSettingsResponse",
     "GetConversationMessagesPage",
     "GetConversationMessagesParams",
     "GetConversationMessagesResponse",
     "GetConversationMessagesResponseMessage",
-    "GetConversationMessagesResponseMessageSender",
     "GetConversationParams",
     "GetConversationResponse",
     "GetConversationResponseConversation",
@@ -137,7 +139,6 @@ __all__ = [
     "GetCustomerServicePerformanceResponse",
     "GetCustomerServicePerformanceResponsePerformance",
     "MarkBuyerMessagesAsReadParams",
-    "MarkBuyerMessagesAsReadRequest",
     "SearchSessionsPage",
     "SearchSessionsParams",
     "SearchSessionsRequest",
@@ -146,6 +147,9 @@ __all__ = [
     "SendMessageParams",
     "SendMessageRequest",
     "SendMessageResponse",
+    "SendMessageV202309Params",
+    "SendMessageV202309Request",
+    "SendMessageV202309Response",
     "UpdateAgentSettingsRequest",
     "UploadImageForBuyerMessagesForm",
     "UploadImageForBuyerMessagesResponse",

@@ -32,45 +32,59 @@ if TYPE_CHECKING:
     from ._units.fulfillment__create_first_mile_bundle import (
         CreateFirstMileBundleRequest,
         CreateFirstMileBundleResponse,
-        CreateFirstMileBundleResponseError,
     )
-    from ._units.fulfillment__create_first_mile_bundle__shared import CreateFirstMileBundleResponseErrorDetail
+    from ._units.fulfillment__create_first_mile_bundle__shared import (
+        CreateFirstMileBundleResponseError,
+        CreateFirstMileBundleResponseErrorDetail,
+    )
     from ._units.fulfillment__create_first_mile_bundle_v2 import (
         CreateFirstMileBundleV2Request,
         CreateFirstMileBundleV2Response,
-        CreateFirstMileBundleV2ResponseError,
+    )
+    from ._units.fulfillment__create_last_mile_bundle import (
+        CreateLastMileBundleRequest,
+        CreateLastMileBundleRequestLastMileBundle,
+        CreateLastMileBundleRequestLastMileBundleDimensions,
+        CreateLastMileBundleRequestLastMileBundleWeight,
+        CreateLastMileBundleResponse,
     )
     from ._units.fulfillment__create_packages import (
         CreatePackagesRequest,
-        CreatePackagesRequestDimension,
         CreatePackagesRequestOrderLineItem,
-        CreatePackagesRequestWeight,
         CreatePackagesResponse,
-        CreatePackagesResponseDimension,
-        CreatePackagesResponseShippingServiceInfo,
-        CreatePackagesResponseWeight,
     )
     from ._units.fulfillment__create_packages_v202309 import (
         CreatePackagesV202309Request,
         CreatePackagesV202309Response,
-        CreatePackagesV202309ResponseShippingServiceInfo,
+    )
+    from ._units.fulfillment__create_packages_v202309__shared import (
+        CreatePackagesRequestDimension,
+        CreatePackagesRequestWeight,
+        CreatePackagesResponseShippingServiceInfo,
+    )
+    from ._units.fulfillment__create_packages_v202309__shared2 import (
+        GetPackageDetailResponseDimension,
+        GetPackageDetailResponseWeight,
     )
     from ._units.fulfillment__fulfillment_upload_delivery_file import (
         FulfillmentUploadDeliveryFileForm,
+        FulfillmentUploadDeliveryFileParams,
         FulfillmentUploadDeliveryFileResponse,
     )
     from ._units.fulfillment__fulfillment_upload_delivery_image import (
         FulfillmentUploadDeliveryImageForm,
+        FulfillmentUploadDeliveryImageParams,
         FulfillmentUploadDeliveryImageResponse,
     )
     from ._units.fulfillment__get_eligible_shipping_service import (
+        DimensionInput,
         GetEligibleShippingServiceParams,
         GetEligibleShippingServiceRequest,
         GetEligibleShippingServiceResponse,
         GetEligibleShippingServiceResponseShippingService,
+        WeightInput,
     )
-    from ._units.fulfillment__get_eligible_shipping_service__shared import DimensionInput, WeightInput
-    from ._units.fulfillment__get_eligible_shipping_service__shared2 import Dimension, Weight
+    from ._units.fulfillment__get_eligible_shipping_service__shared import Dimension, Weight
     from ._units.fulfillment__get_handover_timeslots import (
         GetHandoverTimeslotsParams,
         GetHandoverTimeslotsResponse,
@@ -217,29 +231,32 @@ _UNITS: dict[str, str] = {
     "CombinePackageResponse": "fulfillment__combine_package",
     "CreateFirstMileBundleRequest": "fulfillment__create_first_mile_bundle",
     "CreateFirstMileBundleResponse": "fulfillment__create_first_mile_bundle",
-    "CreateFirstMileBundleResponseError": "fulfillment__create_first_mile_bundle",
+    "CreateFirstMileBundleResponseError": "fulfillment__create_first_mile_bundle__shared",
     "CreateFirstMileBundleResponseErrorDetail": "fulfillment__create_first_mile_bundle__shared",
     "CreateFirstMileBundleV2Request": "fulfillment__create_first_mile_bundle_v2",
     "CreateFirstMileBundleV2Response": "fulfillment__create_first_mile_bundle_v2",
-    "CreateFirstMileBundleV2ResponseError": "fulfillment__create_first_mile_bundle_v2",
+    "CreateLastMileBundleRequest": "fulfillment__create_last_mile_bundle",
+    "CreateLastMileBundleRequestLastMileBundle": "fulfillment__create_last_mile_bundle",
+    "CreateLastMileBundleRequestLastMileBundleDimensions": "fulfillment__create_last_mile_bundle",
+    "CreateLastMileBundleRequestLastMileBundleWeight": "fulfillment__create_last_mile_bundle",
+    "CreateLastMileBundleResponse": "fulfillment__create_last_mile_bundle",
     "CreatePackagesRequest": "fulfillment__create_packages",
-    "CreatePackagesRequestDimension": "fulfillment__create_packages",
+    "CreatePackagesRequestDimension": "fulfillment__create_packages_v202309__shared",
     "CreatePackagesRequestOrderLineItem": "fulfillment__create_packages",
-    "CreatePackagesRequestWeight": "fulfillment__create_packages",
+    "CreatePackagesRequestWeight": "fulfillment__create_packages_v202309__shared",
     "CreatePackagesResponse": "fulfillment__create_packages",
-    "CreatePackagesResponseDimension": "fulfillment__create_packages",
-    "CreatePackagesResponseShippingServiceInfo": "fulfillment__create_packages",
-    "CreatePackagesResponseWeight": "fulfillment__create_packages",
+    "CreatePackagesResponseShippingServiceInfo": "fulfillment__create_packages_v202309__shared",
     "CreatePackagesV202309Request": "fulfillment__create_packages_v202309",
     "CreatePackagesV202309Response": "fulfillment__create_packages_v202309",
-    "CreatePackagesV202309ResponseShippingServiceInfo": "fulfillment__create_packages_v202309",
     "Detail": "fulfillment__combine_package__shared2",
-    "Dimension": "fulfillment__get_eligible_shipping_service__shared2",
-    "DimensionInput": "fulfillment__get_eligible_shipping_service__shared",
+    "Dimension": "fulfillment__get_eligible_shipping_service__shared",
+    "DimensionInput": "fulfillment__get_eligible_shipping_service",
     "Error": "fulfillment__combine_package__shared2",
     "FulfillmentUploadDeliveryFileForm": "fulfillment__fulfillment_upload_delivery_file",
+    "FulfillmentUploadDeliveryFileParams": "fulfillment__fulfillment_upload_delivery_file",
     "FulfillmentUploadDeliveryFileResponse": "fulfillment__fulfillment_upload_delivery_file",
     "FulfillmentUploadDeliveryImageForm": "fulfillment__fulfillment_upload_delivery_image",
+    "FulfillmentUploadDeliveryImageParams": "fulfillment__fulfillment_upload_delivery_image",
     "FulfillmentUploadDeliveryImageResponse": "fulfillment__fulfillment_upload_delivery_image",
     "GetEligibleShippingServiceParams": "fulfillment__get_eligible_shipping_service",
     "GetEligibleShippingServiceRequest": "fulfillment__get_eligible_shipping_service",
@@ -258,10 +275,12 @@ _UNITS: dict[str, str] = {
     "GetOrderSplitAttributesResponseSplitAttributeMustSplitReason": "fulfillment__get_order_split_attributes",
     "GetPackageDetailParams": "fulfillment__get_package_detail",
     "GetPackageDetailResponse": "fulfillment__get_package_detail",
+    "GetPackageDetailResponseDimension": "fulfillment__create_packages_v202309__shared2",
     "GetPackageDetailResponseInsurance": "fulfillment__get_package_detail",
     "GetPackageDetailResponsePickupSlot": "fulfillment__get_package_detail",
     "GetPackageDetailResponseRecipientAddress": "fulfillment__get_package_detail",
     "GetPackageDetailResponseSenderAddress": "fulfillment__get_package_detail",
+    "GetPackageDetailResponseWeight": "fulfillment__create_packages_v202309__shared2",
     "GetPackageHandoverTimeSlotsParams": "fulfillment__get_package_handover_time_slots",
     "GetPackageHandoverTimeSlotsResponse": "fulfillment__get_package_handover_time_slots",
     "GetPackageShippingDocumentParams": "fulfillment__get_package_shipping_document",
@@ -337,8 +356,8 @@ _UNITS: dict[str, str] = {
     "UploadInvoiceResponse": "fulfillment__upload_invoice",
     "UploadInvoiceResponseError": "fulfillment__upload_invoice",
     "UploadInvoiceResponseErrorDetail": "fulfillment__upload_invoice",
-    "Weight": "fulfillment__get_eligible_shipping_service__shared2",
-    "WeightInput": "fulfillment__get_eligible_shipping_service__shared",
+    "Weight": "fulfillment__get_eligible_shipping_service__shared",
+    "WeightInput": "fulfillment__get_eligible_shipping_service",
 }
 
 __all__ = [
@@ -356,25 +375,28 @@ __all__ = [
     "CreateFirstMileBundleResponseErrorDetail",
     "CreateFirstMileBundleV2Request",
     "CreateFirstMileBundleV2Response",
-    "CreateFirstMileBundleV2ResponseError",
+    "CreateLastMileBundleRequest",
+    "CreateLastMileBundleRequestLastMileBundle",
+    "CreateLastMileBundleRequestLastMileBundleDimensions",
+    "CreateLastMileBundleRequestLastMileBundleWeight",
+    "CreateLastMileBundleResponse",
     "CreatePackagesRequest",
     "CreatePackagesRequestDimension",
     "CreatePackagesRequestOrderLineItem",
     "CreatePackagesRequestWeight",
     "CreatePackagesResponse",
-    "CreatePackagesResponseDimension",
     "CreatePackagesResponseShippingServiceInfo",
-    "CreatePackagesResponseWeight",
     "CreatePackagesV202309Request",
     "CreatePackagesV202309Response",
-    "CreatePackagesV202309ResponseShippingServiceInfo",
     "Detail",
     "Dimension",
     "DimensionInput",
     "Error",
     "FulfillmentUploadDeliveryFileForm",
+    "FulfillmentUploadDeliveryFileParams",
     "FulfillmentUploadDeliveryFileResponse",
     "FulfillmentUploadDeliveryImageForm",
+    "FulfillmentUploadDeliveryImageParams",
     "FulfillmentUploadDeliveryImageResponse",
     "GetEligibleShippingServiceParams",
     "GetEligibleShippingServiceRequest",
@@ -393,10 +415,12 @@ __all__ = [
     "GetOrderSplitAttributesResponseSplitAttributeMustSplitReason",
     "GetPackageDetailParams",
     "GetPackageDetailResponse",
+    "GetPackageDetailResponseDimension",
     "GetPackageDetailResponseInsurance",
     "GetPackageDetailResponsePickupSlot",
     "GetPackageDetailResponseRecipientAddress",
     "GetPackageDetailResponseSenderAddress",
+    "GetPackageDetailResponseWeight",
     "GetPackageHandoverTimeSlotsParams",
     "GetPackageHandoverTimeSlotsResponse",
     "GetPackageShippingDocumentParams",

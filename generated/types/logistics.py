@@ -16,6 +16,13 @@ if TYPE_CHECKING:
         CheckShippingTemplateExistenceParams,
         CheckShippingTemplateExistenceResponse,
     )
+    from ._units.logistics__create_warehouse import CreateWarehouseRequest, CreateWarehouseResponse
+    from ._units.logistics__create_warehouse__shared import (
+        AddressInput,
+        CoverAddressDetailInput,
+        ErrorList,
+        WarehouseInput,
+    )
     from ._units.logistics__get_global_seller_warehouse import (
         GetGlobalSellerWarehouseResponse,
         GetGlobalSellerWarehouseResponseGlobalWarehouse,
@@ -55,11 +62,28 @@ if TYPE_CHECKING:
         GetWarehouseListResponseWarehouseAddress,
         GetWarehouseListResponseWarehouseAddressGeolocation,
     )
+    from ._units.logistics__standardize_warehouse_address import (
+        StandardizeWarehouseAddressRequest,
+        StandardizeWarehouseAddressRequestAddress,
+        StandardizeWarehouseAddressResponse,
+        StandardizeWarehouseAddressResponseStandardizationResult,
+        StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress,
+    )
+    from ._units.logistics__update_warehouse import (
+        UpdateWarehouseParams,
+        UpdateWarehouseRequest,
+        UpdateWarehouseResponse,
+    )
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AddressInput": "logistics__create_warehouse__shared",
     "CheckShippingTemplateExistenceParams": "logistics__check_shipping_template_existence",
     "CheckShippingTemplateExistenceResponse": "logistics__check_shipping_template_existence",
+    "CoverAddressDetailInput": "logistics__create_warehouse__shared",
+    "CreateWarehouseRequest": "logistics__create_warehouse",
+    "CreateWarehouseResponse": "logistics__create_warehouse",
+    "ErrorList": "logistics__create_warehouse__shared",
     "GetGlobalSellerWarehouseResponse": "logistics__get_global_seller_warehouse",
     "GetGlobalSellerWarehouseResponseGlobalWarehouse": "logistics__get_global_seller_warehouse",
     "GetLogisticsTrackingParams": "logistics__get_logistics_tracking",
@@ -87,11 +111,25 @@ _UNITS: dict[str, str] = {
     "GetWarehouseListResponseWarehouse": "logistics__get_warehouse_list",
     "GetWarehouseListResponseWarehouseAddress": "logistics__get_warehouse_list",
     "GetWarehouseListResponseWarehouseAddressGeolocation": "logistics__get_warehouse_list",
+    "StandardizeWarehouseAddressRequest": "logistics__standardize_warehouse_address",
+    "StandardizeWarehouseAddressRequestAddress": "logistics__standardize_warehouse_address",
+    "StandardizeWarehouseAddressResponse": "logistics__standardize_warehouse_address",
+    "StandardizeWarehouseAddressResponseStandardizationResult": "logistics__standardize_warehouse_address",
+    "StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress": "logistics__standardize_warehouse_address",
+    "UpdateWarehouseParams": "logistics__update_warehouse",
+    "UpdateWarehouseRequest": "logistics__update_warehouse",
+    "UpdateWarehouseResponse": "logistics__update_warehouse",
+    "WarehouseInput": "logistics__create_warehouse__shared",
 }
 
 __all__ = [
+    "AddressInput",
     "CheckShippingTemplateExistenceParams",
     "CheckShippingTemplateExistenceResponse",
+    "CoverAddressDetailInput",
+    "CreateWarehouseRequest",
+    "CreateWarehouseResponse",
+    "ErrorList",
     "GetGlobalSellerWarehouseResponse",
     "GetGlobalSellerWarehouseResponseGlobalWarehouse",
     "GetLogisticsTrackingParams",
@@ -119,6 +157,15 @@ __all__ = [
     "GetWarehouseListResponseWarehouse",
     "GetWarehouseListResponseWarehouseAddress",
     "GetWarehouseListResponseWarehouseAddressGeolocation",
+    "StandardizeWarehouseAddressRequest",
+    "StandardizeWarehouseAddressRequestAddress",
+    "StandardizeWarehouseAddressResponse",
+    "StandardizeWarehouseAddressResponseStandardizationResult",
+    "StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress",
+    "UpdateWarehouseParams",
+    "UpdateWarehouseRequest",
+    "UpdateWarehouseResponse",
+    "WarehouseInput",
 ]
 
 

@@ -31,39 +31,50 @@ if TYPE_CHECKING:
         GetOrderDetailParams,
         GetOrderDetailResponse,
         GetOrderDetailResponseOrder,
-        GetOrderDetailResponseOrderLineItem,
     )
     from ._units.order__get_order_detail_v202309 import (
         GetOrderDetailV202309Params,
         GetOrderDetailV202309Response,
         GetOrderDetailV202309ResponseOrder,
     )
-    from ._units.order__get_order_detail_v202309__shared import LineItem
+    from ._units.order__get_order_detail_v202309__shared import GetOrderDetailResponseOrderLineItem
     from ._units.order__get_order_detail_v202309__shared2 import (
         CombinedListingSku,
-        DeliveryPreference,
         DistrictInfo,
         HandlingDuration,
-        ItemTax,
-        Package,
         Payment,
         RecipientAddress,
     )
+    from ._units.order__get_order_detail_v202309__shared3 import (
+        GetPrivilegedOrderDetailResponseOrderLineItemItemTax,
+    )
+    from ._units.order__get_order_detail_v202309__shared4 import DeliveryPreference, Package
     from ._units.order__get_order_list import (
         GetOrderListPage,
         GetOrderListParams,
         GetOrderListRequest,
         GetOrderListResponse,
         GetOrderListResponseOrder,
+        ItemTax,
+        LineItem,
     )
     from ._units.order__get_price_detail import (
         GetPriceDetailParams,
         GetPriceDetailResponse,
         GetPriceDetailResponseLineItem,
     )
+    from ._units.order__get_privileged_order_detail import (
+        GetPrivilegedOrderDetailParams,
+        GetPrivilegedOrderDetailResponse,
+        GetPrivilegedOrderDetailResponseOrder,
+        GetPrivilegedOrderDetailResponseOrderLineItem,
+        GetPrivilegedOrderDetailResponseOrderLineItemCombinedListingSku,
+        GetPrivilegedOrderDetailResponseOrderPayment,
+        GetPrivilegedOrderDetailResponseOrderRecipientAddress,
+        GetPrivilegedOrderDetailResponseOrderRecipientAddressDistrictInfo,
+    )
     from ._units.order__search_orders_by_external_order_reference import (
         SearchOrdersByExternalOrderReferenceParams,
-        SearchOrdersByExternalOrderReferenceRequest,
         SearchOrdersByExternalOrderReferenceResponse,
         SearchOrdersByExternalOrderReferenceResponseOrder,
         SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder,
@@ -81,6 +92,11 @@ if TYPE_CHECKING:
         UpdateTheBlindBoxOpeningResultsRequest,
         UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult,
         UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList,
+    )
+    from ._units.order__update_the_blind_box_opening_results_v202511 import (
+        UpdateTheBlindBoxOpeningResultsV202511Request,
+    )
+    from ._units.order__update_the_blind_box_opening_results_v202511__shared import (
         UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult,
     )
 
@@ -95,7 +111,7 @@ _UNITS: dict[str, str] = {
     "AddExternalOrderReferencesResponseErrorDetail": "order__add_external_order_references",
     "AddExternalOrderReferencesResponseErrorDetailExternalOrder": "order__add_external_order_references",
     "CombinedListingSku": "order__get_order_detail_v202309__shared2",
-    "DeliveryPreference": "order__get_order_detail_v202309__shared2",
+    "DeliveryPreference": "order__get_order_detail_v202309__shared4",
     "DistrictInfo": "order__get_order_detail_v202309__shared2",
     "GetExternalOrderReferencesParams": "order__get_external_order_references",
     "GetExternalOrderReferencesResponse": "order__get_external_order_references",
@@ -103,7 +119,7 @@ _UNITS: dict[str, str] = {
     "GetOrderDetailParams": "order__get_order_detail",
     "GetOrderDetailResponse": "order__get_order_detail",
     "GetOrderDetailResponseOrder": "order__get_order_detail",
-    "GetOrderDetailResponseOrderLineItem": "order__get_order_detail",
+    "GetOrderDetailResponseOrderLineItem": "order__get_order_detail_v202309__shared",
     "GetOrderDetailV202309Params": "order__get_order_detail_v202309",
     "GetOrderDetailV202309Response": "order__get_order_detail_v202309",
     "GetOrderDetailV202309ResponseOrder": "order__get_order_detail_v202309",
@@ -115,14 +131,22 @@ _UNITS: dict[str, str] = {
     "GetPriceDetailParams": "order__get_price_detail",
     "GetPriceDetailResponse": "order__get_price_detail",
     "GetPriceDetailResponseLineItem": "order__get_price_detail",
+    "GetPrivilegedOrderDetailParams": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponse": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponseOrder": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponseOrderLineItem": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponseOrderLineItemCombinedListingSku": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponseOrderLineItemItemTax": "order__get_order_detail_v202309__shared3",
+    "GetPrivilegedOrderDetailResponseOrderPayment": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponseOrderRecipientAddress": "order__get_privileged_order_detail",
+    "GetPrivilegedOrderDetailResponseOrderRecipientAddressDistrictInfo": "order__get_privileged_order_detail",
     "HandlingDuration": "order__get_order_detail_v202309__shared2",
-    "ItemTax": "order__get_order_detail_v202309__shared2",
-    "LineItem": "order__get_order_detail_v202309__shared",
-    "Package": "order__get_order_detail_v202309__shared2",
+    "ItemTax": "order__get_order_list",
+    "LineItem": "order__get_order_list",
+    "Package": "order__get_order_detail_v202309__shared4",
     "Payment": "order__get_order_detail_v202309__shared2",
     "RecipientAddress": "order__get_order_detail_v202309__shared2",
     "SearchOrdersByExternalOrderReferenceParams": "order__search_orders_by_external_order_reference",
-    "SearchOrdersByExternalOrderReferenceRequest": "order__search_orders_by_external_order_reference",
     "SearchOrdersByExternalOrderReferenceResponse": "order__search_orders_by_external_order_reference",
     "SearchOrdersByExternalOrderReferenceResponseOrder": "order__search_orders_by_external_order_reference",
     "SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder": "order__search_orders_by_external_order_reference",
@@ -134,7 +158,8 @@ _UNITS: dict[str, str] = {
     "UpdateTheBlindBoxOpeningResultsRequest": "order__update_the_blind_box_opening_results",
     "UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult": "order__update_the_blind_box_opening_results",
     "UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList": "order__update_the_blind_box_opening_results",
-    "UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult": "order__update_the_blind_box_opening_results",
+    "UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult": "order__update_the_blind_box_opening_results_v202511__shared",
+    "UpdateTheBlindBoxOpeningResultsV202511Request": "order__update_the_blind_box_opening_results_v202511",
 }
 
 __all__ = [
@@ -167,6 +192,15 @@ __all__ = [
     "GetPriceDetailParams",
     "GetPriceDetailResponse",
     "GetPriceDetailResponseLineItem",
+    "GetPrivilegedOrderDetailParams",
+    "GetPrivilegedOrderDetailResponse",
+    "GetPrivilegedOrderDetailResponseOrder",
+    "GetPrivilegedOrderDetailResponseOrderLineItem",
+    "GetPrivilegedOrderDetailResponseOrderLineItemCombinedListingSku",
+    "GetPrivilegedOrderDetailResponseOrderLineItemItemTax",
+    "GetPrivilegedOrderDetailResponseOrderPayment",
+    "GetPrivilegedOrderDetailResponseOrderRecipientAddress",
+    "GetPrivilegedOrderDetailResponseOrderRecipientAddressDistrictInfo",
     "HandlingDuration",
     "ItemTax",
     "LineItem",
@@ -174,7 +208,6 @@ __all__ = [
     "Payment",
     "RecipientAddress",
     "SearchOrdersByExternalOrderReferenceParams",
-    "SearchOrdersByExternalOrderReferenceRequest",
     "SearchOrdersByExternalOrderReferenceResponse",
     "SearchOrdersByExternalOrderReferenceResponseOrder",
     "SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder",
@@ -187,6 +220,7 @@ __all__ = [
     "UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult",
     "UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList",
     "UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult",
+    "UpdateTheBlindBoxOpeningResultsV202511Request",
 ]
 
 

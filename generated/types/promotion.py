@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         GiftInfoInput,
         ParticipationLimitInput,
         ShippingDiscountInput,
+        TargetUserInfoInput,
     )
     from ._units.promotion__deactivate_activity import DeactivateActivityParams, DeactivateActivityResponse
     from ._units.promotion__get_activity import (
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         GetActivityResponseProduct,
         GetActivityResponseProductActivityPrice,
         GetActivityResponseProductSku,
+        GetActivityResponseTargetUserInfo,
     )
     from ._units.promotion__get_coupon import (
         GetCouponParams,
@@ -117,6 +119,7 @@ _UNITS: dict[str, str] = {
     "GetActivityResponseProduct": "promotion__get_activity",
     "GetActivityResponseProductActivityPrice": "promotion__get_activity",
     "GetActivityResponseProductSku": "promotion__get_activity",
+    "GetActivityResponseTargetUserInfo": "promotion__get_activity",
     "GetCouponParams": "promotion__get_coupon",
     "GetCouponResponse": "promotion__get_coupon",
     "GetCouponResponseCoupon": "promotion__get_coupon",
@@ -153,6 +156,7 @@ _UNITS: dict[str, str] = {
     "SearchCouponsResponseCouponDiscount": "promotion__search_coupons__shared",
     "ShippingDiscount": "promotion__search_activities__shared",
     "ShippingDiscountInput": "promotion__create_activity__shared",
+    "TargetUserInfoInput": "promotion__create_activity__shared",
     "Threshold": "promotion__search_coupons__shared",
     "UpdateActivityParams": "promotion__update_activity",
     "UpdateActivityProductParams": "promotion__update_activity_product",
@@ -184,6 +188,7 @@ __all__ = [
     "GetActivityResponseProduct",
     "GetActivityResponseProductActivityPrice",
     "GetActivityResponseProductSku",
+    "GetActivityResponseTargetUserInfo",
     "GetCouponParams",
     "GetCouponResponse",
     "GetCouponResponseCoupon",
@@ -220,6 +225,7 @@ __all__ = [
     "SearchCouponsResponseCouponDiscount",
     "ShippingDiscount",
     "ShippingDiscountInput",
+    "TargetUserInfoInput",
     "Threshold",
     "UpdateActivityParams",
     "UpdateActivityProductParams",

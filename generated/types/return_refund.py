@@ -18,23 +18,21 @@ if TYPE_CHECKING:
         ApproveReturnRequest,
         ApproveReturnRequestPartialRefund,
     )
-    from ._units.return_refund__calculate_refund import (
-        CalculateRefundRequest,
-        CalculateRefundResponse,
-        CalculateRefundResponseOrderRefundAmount,
-    )
+    from ._units.return_refund__calculate_refund import CalculateRefundRequest, CalculateRefundResponse
     from ._units.return_refund__calculate_refund_v202309 import (
         CalculateRefundV202309Request,
         CalculateRefundV202309Response,
-        CalculateRefundV202309ResponseOrderRefundAmount,
+    )
+    from ._units.return_refund__calculate_refund_v202309__shared import (
+        CalculateRefundResponseOrderRefundAmount,
     )
     from ._units.return_refund__cancel_order import CancelOrderRequest, CancelOrderResponse
-    from ._units.return_refund__cancel_order__shared import OrderLineListInput, SkuInput
+    from ._units.return_refund__cancel_order__shared import OrderLineListInput
     from ._units.return_refund__cancel_order_v202309 import (
         CancelOrderV202309Request,
         CancelOrderV202309Response,
     )
-    from ._units.return_refund__cancel_order_v202309__shared import CancelOrderV202309RequestSku
+    from ._units.return_refund__cancel_order_v202309__shared import SkuInput
     from ._units.return_refund__create_return import (
         CreateReturnParams,
         CreateReturnRequest,
@@ -57,6 +55,12 @@ if TYPE_CHECKING:
         GetAftersaleEligibilityV202309Response,
         GetAftersaleEligibilityV202309ResponseSkuEligibility,
         GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility,
+    )
+    from ._units.return_refund__get_aftersale_eligibility_v202512 import (
+        GetAftersaleEligibilityV202512Params,
+        GetAftersaleEligibilityV202512Response,
+        GetAftersaleEligibilityV202512ResponseSkuEligibility,
+        GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility,
     )
     from ._units.return_refund__get_available_review_decisions import (
         GetAvailableReviewDecisionsParams,
@@ -84,21 +88,16 @@ if TYPE_CHECKING:
         GetReturnRecordsResponseRecordImage,
         GetReturnRecordsResponseRecordVideo,
     )
-    from ._units.return_refund__reject_cancellation import (
-        RejectCancellationParams,
-        RejectCancellationRequest,
-        RejectCancellationRequestImage,
-    )
+    from ._units.return_refund__reject_cancellation import RejectCancellationParams, RejectCancellationRequest
+    from ._units.return_refund__reject_cancellation__shared import RejectCancellationRequestImage
     from ._units.return_refund__reject_return import (
         RejectReturnParams,
         RejectReturnRequest,
-        RejectReturnRequestImage,
         RejectReturnRequestPartialRefundAmount,
     )
     from ._units.return_refund__reject_return_v202309 import (
         RejectReturnV202309Params,
         RejectReturnV202309Request,
-        RejectReturnV202309RequestImage,
     )
     from ._units.return_refund__review_aftersales_requests import (
         ReviewAftersalesRequestsRequest,
@@ -127,7 +126,6 @@ if TYPE_CHECKING:
         PaginationInput,
         PartialRefundAmount,
         PriceDetail,
-        ReturnLineItem,
         ShippingFee,
         SkuReturnRequest,
         SortInput,
@@ -143,11 +141,7 @@ if TYPE_CHECKING:
         SearchCancellationsResponseCancellationCancelLineItem,
         SearchCancellationsResponseCancellationCancelLineItemCancelSubLineItem,
     )
-    from ._units.return_refund__search_cancellations__shared import (
-        ProductImage,
-        RefundAmount,
-        SellerNextActionResponse,
-    )
+    from ._units.return_refund__search_cancellations__shared import SellerNextActionResponse
     from ._units.return_refund__search_cancellations_v202309 import (
         SearchCancellationsV202309Page,
         SearchCancellationsV202309Params,
@@ -155,12 +149,9 @@ if TYPE_CHECKING:
         SearchCancellationsV202309Response,
         SearchCancellationsV202309ResponseCancellation,
         SearchCancellationsV202309ResponseCancellationCancelLineItem,
-    )
-    from ._units.return_refund__search_cancellations_v202309__shared import (
-        SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage,
-        SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount,
         SearchCancellationsV202309ResponseCancellationSellerNextActionResponse,
     )
+    from ._units.return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
     from ._units.return_refund__search_return_merchandise_authorizations import (
         SearchReturnMerchandiseAuthorizationsPage,
         SearchReturnMerchandiseAuthorizationsParams,
@@ -175,24 +166,26 @@ if TYPE_CHECKING:
         SearchReturnsRequest,
         SearchReturnsResponse,
         SearchReturnsResponseReturnOrder,
-        SearchReturnsResponseReturnOrderDiscountAmount,
-        SearchReturnsResponseReturnOrderPartialRefund,
-        SearchReturnsResponseReturnOrderReturnLineItem,
-        SearchReturnsResponseReturnOrderShippingFeeAmount,
     )
-    from ._units.return_refund__search_returns__shared import ReturnSubLineItem
+    from ._units.return_refund__search_returns__shared import (
+        ReturnSubLineItem,
+        SearchReturnsResponseReturnOrderReturnLineItem,
+    )
     from ._units.return_refund__search_returns_v202309 import (
         SearchReturnsV202309Page,
         SearchReturnsV202309Params,
         SearchReturnsV202309Request,
         SearchReturnsV202309Response,
         SearchReturnsV202309ResponseReturnOrder,
-        SearchReturnsV202309ResponseReturnOrderDiscountAmount,
-        SearchReturnsV202309ResponseReturnOrderPartialRefund,
         SearchReturnsV202309ResponseReturnOrderReturnLineItem,
-        SearchReturnsV202309ResponseReturnOrderShippingFeeAmount,
+        SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse,
     )
-    from ._units.return_refund__search_returns_v202309__shared import ReturnWarehouseAddress
+    from ._units.return_refund__search_returns_v202309__shared import (
+        SearchReturnsResponseReturnOrderDiscountAmount,
+        SearchReturnsResponseReturnOrderPartialRefund,
+        SearchReturnsResponseReturnOrderShippingFeeAmount,
+    )
+    from ._units.return_refund__search_returns_v202309__shared2 import ReturnWarehouseAddress
     from ._units.return_refund__upload_return_shipping_information import (
         UploadReturnShippingInformationForm,
         UploadReturnShippingInformationParams,
@@ -207,14 +200,12 @@ _UNITS: dict[str, str] = {
     "AvailableRejectReason": "return_refund__get_decision_eligibility__shared",
     "CalculateRefundRequest": "return_refund__calculate_refund",
     "CalculateRefundResponse": "return_refund__calculate_refund",
-    "CalculateRefundResponseOrderRefundAmount": "return_refund__calculate_refund",
+    "CalculateRefundResponseOrderRefundAmount": "return_refund__calculate_refund_v202309__shared",
     "CalculateRefundV202309Request": "return_refund__calculate_refund_v202309",
     "CalculateRefundV202309Response": "return_refund__calculate_refund_v202309",
-    "CalculateRefundV202309ResponseOrderRefundAmount": "return_refund__calculate_refund_v202309",
     "CancelOrderRequest": "return_refund__cancel_order",
     "CancelOrderResponse": "return_refund__cancel_order",
     "CancelOrderV202309Request": "return_refund__cancel_order_v202309",
-    "CancelOrderV202309RequestSku": "return_refund__cancel_order_v202309__shared",
     "CancelOrderV202309Response": "return_refund__cancel_order_v202309",
     "CreateReturnParams": "return_refund__create_return",
     "CreateReturnRequest": "return_refund__create_return",
@@ -235,6 +226,10 @@ _UNITS: dict[str, str] = {
     "GetAftersaleEligibilityV202309Response": "return_refund__get_aftersale_eligibility_v202309",
     "GetAftersaleEligibilityV202309ResponseSkuEligibility": "return_refund__get_aftersale_eligibility_v202309",
     "GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility": "return_refund__get_aftersale_eligibility_v202309",
+    "GetAftersaleEligibilityV202512Params": "return_refund__get_aftersale_eligibility_v202512",
+    "GetAftersaleEligibilityV202512Response": "return_refund__get_aftersale_eligibility_v202512",
+    "GetAftersaleEligibilityV202512ResponseSkuEligibility": "return_refund__get_aftersale_eligibility_v202512",
+    "GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility": "return_refund__get_aftersale_eligibility_v202512",
     "GetAvailableReviewDecisionsParams": "return_refund__get_available_review_decisions",
     "GetAvailableReviewDecisionsResponse": "return_refund__get_available_review_decisions",
     "GetAvailableReviewDecisionsResponseLineItem": "return_refund__get_available_review_decisions",
@@ -256,21 +251,18 @@ _UNITS: dict[str, str] = {
     "PaginationInput": "return_refund__search_aftersales_requests__shared",
     "PartialRefundAmount": "return_refund__search_aftersales_requests__shared",
     "PriceDetail": "return_refund__search_aftersales_requests__shared",
-    "ProductImage": "return_refund__search_cancellations__shared",
-    "RefundAmount": "return_refund__search_cancellations__shared",
+    "ProductImage": "return_refund__search_cancellations_v202309__shared",
+    "RefundAmount": "return_refund__search_cancellations_v202309__shared",
     "RejectCancellationParams": "return_refund__reject_cancellation",
     "RejectCancellationRequest": "return_refund__reject_cancellation",
-    "RejectCancellationRequestImage": "return_refund__reject_cancellation",
+    "RejectCancellationRequestImage": "return_refund__reject_cancellation__shared",
     "RejectReturnParams": "return_refund__reject_return",
     "RejectReturnRequest": "return_refund__reject_return",
-    "RejectReturnRequestImage": "return_refund__reject_return",
     "RejectReturnRequestPartialRefundAmount": "return_refund__reject_return",
     "RejectReturnV202309Params": "return_refund__reject_return_v202309",
     "RejectReturnV202309Request": "return_refund__reject_return_v202309",
-    "RejectReturnV202309RequestImage": "return_refund__reject_return_v202309",
-    "ReturnLineItem": "return_refund__search_aftersales_requests__shared",
     "ReturnSubLineItem": "return_refund__search_returns__shared",
-    "ReturnWarehouseAddress": "return_refund__search_returns_v202309__shared",
+    "ReturnWarehouseAddress": "return_refund__search_returns_v202309__shared2",
     "ReviewAftersalesRequestsRequest": "return_refund__review_aftersales_requests",
     "ReviewAftersalesRequestsRequestAftersalesRequestDecision": "return_refund__review_aftersales_requests",
     "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision": "return_refund__review_aftersales_requests",
@@ -299,9 +291,7 @@ _UNITS: dict[str, str] = {
     "SearchCancellationsV202309Response": "return_refund__search_cancellations_v202309",
     "SearchCancellationsV202309ResponseCancellation": "return_refund__search_cancellations_v202309",
     "SearchCancellationsV202309ResponseCancellationCancelLineItem": "return_refund__search_cancellations_v202309",
-    "SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage": "return_refund__search_cancellations_v202309__shared",
-    "SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount": "return_refund__search_cancellations_v202309__shared",
-    "SearchCancellationsV202309ResponseCancellationSellerNextActionResponse": "return_refund__search_cancellations_v202309__shared",
+    "SearchCancellationsV202309ResponseCancellationSellerNextActionResponse": "return_refund__search_cancellations_v202309",
     "SearchReturnMerchandiseAuthorizationsPage": "return_refund__search_return_merchandise_authorizations",
     "SearchReturnMerchandiseAuthorizationsParams": "return_refund__search_return_merchandise_authorizations",
     "SearchReturnMerchandiseAuthorizationsRequest": "return_refund__search_return_merchandise_authorizations",
@@ -313,22 +303,20 @@ _UNITS: dict[str, str] = {
     "SearchReturnsRequest": "return_refund__search_returns",
     "SearchReturnsResponse": "return_refund__search_returns",
     "SearchReturnsResponseReturnOrder": "return_refund__search_returns",
-    "SearchReturnsResponseReturnOrderDiscountAmount": "return_refund__search_returns",
-    "SearchReturnsResponseReturnOrderPartialRefund": "return_refund__search_returns",
-    "SearchReturnsResponseReturnOrderReturnLineItem": "return_refund__search_returns",
-    "SearchReturnsResponseReturnOrderShippingFeeAmount": "return_refund__search_returns",
+    "SearchReturnsResponseReturnOrderDiscountAmount": "return_refund__search_returns_v202309__shared",
+    "SearchReturnsResponseReturnOrderPartialRefund": "return_refund__search_returns_v202309__shared",
+    "SearchReturnsResponseReturnOrderReturnLineItem": "return_refund__search_returns__shared",
+    "SearchReturnsResponseReturnOrderShippingFeeAmount": "return_refund__search_returns_v202309__shared",
     "SearchReturnsV202309Page": "return_refund__search_returns_v202309",
     "SearchReturnsV202309Params": "return_refund__search_returns_v202309",
     "SearchReturnsV202309Request": "return_refund__search_returns_v202309",
     "SearchReturnsV202309Response": "return_refund__search_returns_v202309",
     "SearchReturnsV202309ResponseReturnOrder": "return_refund__search_returns_v202309",
-    "SearchReturnsV202309ResponseReturnOrderDiscountAmount": "return_refund__search_returns_v202309",
-    "SearchReturnsV202309ResponseReturnOrderPartialRefund": "return_refund__search_returns_v202309",
     "SearchReturnsV202309ResponseReturnOrderReturnLineItem": "return_refund__search_returns_v202309",
-    "SearchReturnsV202309ResponseReturnOrderShippingFeeAmount": "return_refund__search_returns_v202309",
+    "SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse": "return_refund__search_returns_v202309",
     "SellerNextActionResponse": "return_refund__search_cancellations__shared",
     "ShippingFee": "return_refund__search_aftersales_requests__shared",
-    "SkuInput": "return_refund__cancel_order__shared",
+    "SkuInput": "return_refund__cancel_order_v202309__shared",
     "SkuReturnRequest": "return_refund__search_aftersales_requests__shared",
     "SortInput": "return_refund__search_aftersales_requests__shared",
     "TimeInput": "return_refund__search_aftersales_requests__shared",
@@ -348,11 +336,9 @@ __all__ = [
     "CalculateRefundResponseOrderRefundAmount",
     "CalculateRefundV202309Request",
     "CalculateRefundV202309Response",
-    "CalculateRefundV202309ResponseOrderRefundAmount",
     "CancelOrderRequest",
     "CancelOrderResponse",
     "CancelOrderV202309Request",
-    "CancelOrderV202309RequestSku",
     "CancelOrderV202309Response",
     "CreateReturnParams",
     "CreateReturnRequest",
@@ -373,6 +359,10 @@ __all__ = [
     "GetAftersaleEligibilityV202309Response",
     "GetAftersaleEligibilityV202309ResponseSkuEligibility",
     "GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility",
+    "GetAftersaleEligibilityV202512Params",
+    "GetAftersaleEligibilityV202512Response",
+    "GetAftersaleEligibilityV202512ResponseSkuEligibility",
+    "GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility",
     "GetAvailableReviewDecisionsParams",
     "GetAvailableReviewDecisionsResponse",
     "GetAvailableReviewDecisionsResponseLineItem",
@@ -401,12 +391,9 @@ __all__ = [
     "RejectCancellationRequestImage",
     "RejectReturnParams",
     "RejectReturnRequest",
-    "RejectReturnRequestImage",
     "RejectReturnRequestPartialRefundAmount",
     "RejectReturnV202309Params",
     "RejectReturnV202309Request",
-    "RejectReturnV202309RequestImage",
-    "ReturnLineItem",
     "ReturnSubLineItem",
     "ReturnWarehouseAddress",
     "ReviewAftersalesRequestsRequest",
@@ -437,8 +424,6 @@ __all__ = [
     "SearchCancellationsV202309Response",
     "SearchCancellationsV202309ResponseCancellation",
     "SearchCancellationsV202309ResponseCancellationCancelLineItem",
-    "SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage",
-    "SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount",
     "SearchCancellationsV202309ResponseCancellationSellerNextActionResponse",
     "SearchReturnMerchandiseAuthorizationsPage",
     "SearchReturnMerchandiseAuthorizationsParams",
@@ -460,10 +445,8 @@ __all__ = [
     "SearchReturnsV202309Request",
     "SearchReturnsV202309Response",
     "SearchReturnsV202309ResponseReturnOrder",
-    "SearchReturnsV202309ResponseReturnOrderDiscountAmount",
-    "SearchReturnsV202309ResponseReturnOrderPartialRefund",
     "SearchReturnsV202309ResponseReturnOrderReturnLineItem",
-    "SearchReturnsV202309ResponseReturnOrderShippingFeeAmount",
+    "SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse",
     "SellerNextActionResponse",
     "ShippingFee",
     "SkuInput",

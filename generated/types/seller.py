@@ -14,11 +14,24 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._units.seller__get_active_shops import GetActiveShopsResponse, GetActiveShopsResponseShop
     from ._units.seller__get_seller_permissions import GetSellerPermissionsResponse
+    from ._units.seller__get_seller_status import (
+        GetSellerStatusResponse,
+        GetSellerStatusResponseSellerStatusData,
+        GetSellerStatusResponseSellerStatusDataShopStatus,
+    )
+    from ._units.seller__get_shop_creators import GetShopCreatorsResponse, GetShopCreatorsResponseShopCreator
     from ._units.seller__get_shop_group_and_related_shops import (
         GetShopGroupAndRelatedShopsResponse,
         GetShopGroupAndRelatedShopsResponseShopGroupData,
         GetShopGroupAndRelatedShopsResponseShopGroupDataShop,
         GetShopGroupAndRelatedShopsResponseShopGroupDataShopGroup,
+    )
+    from ._units.seller__sync_collections import (
+        SyncCollectionsRequest,
+        SyncCollectionsRequestCollection,
+        SyncCollectionsRequestCollectionProduct,
+        SyncCollectionsResponse,
+        SyncCollectionsResponseFailedInfo,
     )
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
@@ -26,20 +39,40 @@ _UNITS: dict[str, str] = {
     "GetActiveShopsResponse": "seller__get_active_shops",
     "GetActiveShopsResponseShop": "seller__get_active_shops",
     "GetSellerPermissionsResponse": "seller__get_seller_permissions",
+    "GetSellerStatusResponse": "seller__get_seller_status",
+    "GetSellerStatusResponseSellerStatusData": "seller__get_seller_status",
+    "GetSellerStatusResponseSellerStatusDataShopStatus": "seller__get_seller_status",
+    "GetShopCreatorsResponse": "seller__get_shop_creators",
+    "GetShopCreatorsResponseShopCreator": "seller__get_shop_creators",
     "GetShopGroupAndRelatedShopsResponse": "seller__get_shop_group_and_related_shops",
     "GetShopGroupAndRelatedShopsResponseShopGroupData": "seller__get_shop_group_and_related_shops",
     "GetShopGroupAndRelatedShopsResponseShopGroupDataShop": "seller__get_shop_group_and_related_shops",
     "GetShopGroupAndRelatedShopsResponseShopGroupDataShopGroup": "seller__get_shop_group_and_related_shops",
+    "SyncCollectionsRequest": "seller__sync_collections",
+    "SyncCollectionsRequestCollection": "seller__sync_collections",
+    "SyncCollectionsRequestCollectionProduct": "seller__sync_collections",
+    "SyncCollectionsResponse": "seller__sync_collections",
+    "SyncCollectionsResponseFailedInfo": "seller__sync_collections",
 }
 
 __all__ = [
     "GetActiveShopsResponse",
     "GetActiveShopsResponseShop",
     "GetSellerPermissionsResponse",
+    "GetSellerStatusResponse",
+    "GetSellerStatusResponseSellerStatusData",
+    "GetSellerStatusResponseSellerStatusDataShopStatus",
+    "GetShopCreatorsResponse",
+    "GetShopCreatorsResponseShopCreator",
     "GetShopGroupAndRelatedShopsResponse",
     "GetShopGroupAndRelatedShopsResponseShopGroupData",
     "GetShopGroupAndRelatedShopsResponseShopGroupDataShop",
     "GetShopGroupAndRelatedShopsResponseShopGroupDataShopGroup",
+    "SyncCollectionsRequest",
+    "SyncCollectionsRequestCollection",
+    "SyncCollectionsRequestCollectionProduct",
+    "SyncCollectionsResponse",
+    "SyncCollectionsResponseFailedInfo",
 ]
 
 

@@ -4,19 +4,11 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .affiliate__add_live_products__shared import AddShowcaseProductsoldResponseError
+
 
 class AddShowcaseProductsoldRequest(RequestModel):
     product_ids: list[str] | None = None
-
-
-class AddShowcaseProductsoldResponseErrorDetail(ResponseModel):
-    product_id: str | None = None
-
-
-class AddShowcaseProductsoldResponseError(ResponseModel):
-    code: float | None = None
-    detail: AddShowcaseProductsoldResponseErrorDetail | None = None
-    message: str | None = None
 
 
 class AddShowcaseProductsoldResponse(ResponseModel):

@@ -6,9 +6,9 @@ from tiktokshop._models import ResponseModel
 
 
 class GetCreatorProfileoldResponseAvatar(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
 
 
 class GetCreatorProfileoldResponse(ResponseModel):

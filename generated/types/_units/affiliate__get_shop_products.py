@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate` domain used by the same operations (see ``tiktokshop.types.affiliate``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
@@ -20,9 +20,9 @@ class GetShopProductsParams(RequestModel):
 
 
 class GetShopProductsResponseProductImage(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
 
 
 class GetShopProductsResponseProductPrice(ResponseModel):
@@ -31,7 +31,7 @@ class GetShopProductsResponseProductPrice(ResponseModel):
 
 
 class GetShopProductsResponseProduct(ResponseModel):
-    added_status: str | None = None
+    added_status: Literal["ADDABLE", "ADDED", "REJECTED"] | str | None = None
     brand_name: str | None = None
     id: str | None = None
     images: list[GetShopProductsResponseProductImage] | None = None

@@ -4,6 +4,12 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .affiliate__get_live_products__shared import (
+    GetShowcaseProductsoldResponseProductCommission,
+    GetShowcaseProductsoldResponseProductMainImage,
+    GetShowcaseProductsoldResponseProductPrice,
+)
+
 
 class GetShowcaseProductsoldParams(RequestModel):
     """
@@ -16,38 +22,9 @@ class GetShowcaseProductsoldParams(RequestModel):
 
 
 class GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage(ResponseModel):
-    height: float | None = None
+    height: int | None = None
     url: str | None = None
-    width: float | None = None
-
-
-class GetShowcaseProductsoldResponseProductCommission(ResponseModel):
-    commission_rate: float | None = None
-    inclusive_reward_commission_rate: float | None = None
-
-
-class GetShowcaseProductsoldResponseProductMainImage(ResponseModel):
-    height: float | None = None
-    url: str | None = None
-    width: float | None = None
-
-
-class GetShowcaseProductsoldResponseProductPriceOriginalPrice(ResponseModel):
-    currency: str | None = None
-    highest_amount: str | None = None
-    lowest_amount: str | None = None
-
-
-class GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice(ResponseModel):
-    currency: str | None = None
-    highest_amount: str | None = None
-    lowest_amount: str | None = None
-
-
-class GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice(ResponseModel):
-    currency: str | None = None
-    highest_amount: str | None = None
-    lowest_amount: str | None = None
+    width: int | None = None
 
 
 class GetShowcaseProductsoldResponseProductStatus(ResponseModel):
@@ -61,12 +38,6 @@ class GetShowcaseProductsoldResponseProductAddition(ResponseModel):
     customized_main_image: list[GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage] | None = (
         None
     )
-
-
-class GetShowcaseProductsoldResponseProductPrice(ResponseModel):
-    original_price: GetShowcaseProductsoldResponseProductPriceOriginalPrice | None = None
-    platform_discount_price: GetShowcaseProductsoldResponseProductPricePlatformDiscountPrice | None = None
-    seller_discount_price: GetShowcaseProductsoldResponseProductPriceSellerDiscountPrice | None = None
 
 
 class GetShowcaseProductsoldResponseProduct(ResponseModel):

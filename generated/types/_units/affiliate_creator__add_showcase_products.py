@@ -6,7 +6,7 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class AddShowcaseProductsRequest(RequestModel):
-    add_type: str | None = None
+    add_type: str
     product_ids: list[str] | None = None
     product_link: str | None = None
 

@@ -10,11 +10,14 @@ from .affiliate_creator__creator_generate_publisher_link__shared import FailedMa
 class CreatorGenerateGeneralLinkResponseSharingLink(ResponseModel):
     material_id: str | None = None
     sharing_link: str | None = None
+    deep_link: str | None = None
+    one_link: str | None = None
 
 
 class CreatorGenerateGeneralLinkRequest(RequestModel):
     campaign_id: str | None = None
-    material: MaterialInput | None = None
+    material: MaterialInput
+    link_type: str | None = None
 
 
 class CreatorGenerateGeneralLinkResponse(ResponseModel):

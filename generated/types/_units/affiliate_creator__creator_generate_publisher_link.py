@@ -17,16 +17,20 @@ class CreatorGeneratePublisherLinkParams(RequestModel):
     """
 
     publisher_id: Annotated[str, Field(min_length=1)]
+    category_asset_cipher: str | None = None
 
 
 class CreatorGeneratePublisherLinkResponseSharingLink(ResponseModel):
     material_id: int | None = None
     sharing_link: str | None = None
+    deep_link: str | None = None
+    one_link: str | None = None
 
 
 class CreatorGeneratePublisherLinkRequest(RequestModel):
     campaign_id: str | None = None
-    material: MaterialInput | None = None
+    material: MaterialInput
+    link_type: str | None = None
 
 
 class CreatorGeneratePublisherLinkResponse(ResponseModel):

@@ -11,5 +11,5 @@ class FailedMaterial(ResponseModel):
 
 
 class MaterialInput(RequestModel):
-    ids: list[str] | None = None
-    type: str | None = None
+    ids: list[str]
+    type: str

@@ -36,9 +36,9 @@ class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    time_ge: Timestamp | None = None
-    time_lt: Timestamp | None = None
-    time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None
+    time_ge: Timestamp
+    time_lt: Timestamp
+    time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None
 
 
 class CreatorSearchAffiliateTraceOrdersResponseOrderSkuTrace(ResponseModel):
@@ -56,7 +56,9 @@ class CreatorSearchAffiliateTraceOrdersResponseOrderSku(ResponseModel):
     commission_bonus_rate: int | None = None
     commission_rate: int | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_commission_reward_rate: int | None = None
     delivery_time: int | None = None
     estimated_bonus_commission: EstimatedBonusCommission | None = None

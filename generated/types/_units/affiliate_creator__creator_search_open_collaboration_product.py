@@ -2,13 +2,16 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_creator` domain used by the same operations (see ``tiktokshop.types.affiliate_creator``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_creator__creator_search_open_collaboration_product__shared import OriginalPrice
-from .affiliate_creator__creator_search_open_collaboration_product__shared2 import Commission
-from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Shop
+from .affiliate_creator__creator_search_open_collaboration_product__shared import (
+    CreatorSearchOpenCollaborationProductResponseProductCategoryChain,
+    CreatorSearchOpenCollaborationProductResponseProductSalesPrice,
+)
+from .affiliate_creator__creator_search_open_collaboration_product__shared2 import OriginalPrice, Shop
+from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Commission
 
 
 class CreatorSearchOpenCollaborationProductParams(RequestModel):
@@ -18,8 +21,8 @@ class CreatorSearchOpenCollaborationProductParams(RequestModel):
 
     page_token: str | None = None
     page_size: int
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
 
 
 class CreatorSearchOpenCollaborationProductRequestCategory(RequestModel):
@@ -34,19 +37,6 @@ class CreatorSearchOpenCollaborationProductRequestCommissionRateRange(RequestMod
 class CreatorSearchOpenCollaborationProductRequestSalesPriceRange(RequestModel):
     amount_ge: str | None = None
     amount_lt: str | None = None
-
-
-class CreatorSearchOpenCollaborationProductResponseProductCategoryChain(ResponseModel):
-    id: str | None = None
-    is_leaf: bool | None = None
-    local_name: str | None = None
-    parent_id: str | None = None
-
-
-class CreatorSearchOpenCollaborationProductResponseProductSalesPrice(ResponseModel):
-    currency: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
 
 
 class CreatorSearchOpenCollaborationProductRequest(RequestModel):

@@ -5,7 +5,14 @@
 from tiktokshop._models import ResponseModel
 
 
-class OriginalPrice(ResponseModel):
+class CreatorSearchOpenCollaborationProductResponseProductCategoryChain(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    local_name: str | None = None
+    parent_id: str | None = None
+
+
+class CreatorSearchOpenCollaborationProductResponseProductSalesPrice(ResponseModel):
     currency: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None

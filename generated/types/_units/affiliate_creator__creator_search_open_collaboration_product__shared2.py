@@ -5,7 +5,11 @@
 from tiktokshop._models import ResponseModel
 
 
-class Commission(ResponseModel):
-    amount: str | None = None
+class OriginalPrice(ResponseModel):
     currency: str | None = None
-    rate: int | None = None
+    maximum_amount: str | None = None
+    minimum_amount: str | None = None
+
+
+class Shop(ResponseModel):
+    name: str | None = None

@@ -5,5 +5,7 @@
 from tiktokshop._models import ResponseModel
 
 
-class Shop(ResponseModel):
-    name: str | None = None
+class Commission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+    rate: int | None = None

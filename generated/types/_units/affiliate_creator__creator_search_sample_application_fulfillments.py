@@ -17,12 +17,9 @@ class CreatorSearchSampleApplicationFulfillmentsParams(RequestModel):
 
 
 class CreatorSearchSampleApplicationFulfillmentsRequest(RequestModel):
-    fulfillment_statuses: (
-        list[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None
-    ) = None
+    fulfillment_statuses: list[
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+    ]
 
 
 class CreatorSearchSampleApplicationFulfillmentsResponseFulfillment(ResponseModel):

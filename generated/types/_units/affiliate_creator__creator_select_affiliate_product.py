@@ -17,8 +17,8 @@ class CreatorSelectAffiliateProductParams(RequestModel):
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange(RequestModel):
-    rate_ge: float | None = None
-    rate_le: float | None = None
+    rate_ge: int | None = None
+    rate_le: int | None = None
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
@@ -27,13 +27,13 @@ class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange(RequestModel):
-    rating_ge: float | None = None
-    rating_le: float | None = None
+    rating_ge: int | None = None
+    rating_le: int | None = None
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange(RequestModel):
-    quantity_ge: float | None = None
-    quantity_le: float | None = None
+    quantity_ge: int | None = None
+    quantity_le: int | None = None
 
 
 class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
@@ -42,7 +42,7 @@ class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
 
 class CreatorSelectAffiliateProductResponseProductCommission(ResponseModel):
     amount: str | None = None
-    rate: float | None = None
+    rate: int | None = None
 
 
 class CreatorSelectAffiliateProductResponseProductMarketPerformance(ResponseModel):

@@ -16,7 +16,7 @@ class GenerateAffiliateSharingLinkResponseErrorDetail(ResponseModel):
 
 
 class GenerateAffiliateSharingLinkResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: GenerateAffiliateSharingLinkResponseErrorDetail | None = None
     message: str | None = None
 

@@ -4,11 +4,7 @@
 
 from tiktokshop._models import ResponseModel
 
-
-class GetCreatorProfileResponseAvatar(ResponseModel):
-    width: int | None = None
-    height: int | None = None
-    url: str | None = None
+from .affiliate_creator__get_creator_profile_v202405__shared import GetCreatorProfileResponseAvatar
 
 
 class GetCreatorProfileResponse(ResponseModel):

@@ -4,15 +4,11 @@
 
 from tiktokshop._models import ResponseModel
 
-
-class GetCreatorProfileV202405ResponseAvatar(ResponseModel):
-    height: float | None = None
-    url: str | None = None
-    width: float | None = None
+from .affiliate_creator__get_creator_profile_v202405__shared import GetCreatorProfileResponseAvatar
 
 
 class GetCreatorProfileV202405Response(ResponseModel):
-    avatar: GetCreatorProfileV202405ResponseAvatar | None = None
+    avatar: GetCreatorProfileResponseAvatar | None = None
     creator_user_id: str | None = None
     permissions: list[str] | None = None
     register_region: str | None = None

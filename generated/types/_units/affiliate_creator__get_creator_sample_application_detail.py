@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_creator` domain used by the same operations (see ``tiktokshop.types.affiliate_creator``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .affiliate_creator__search_creator_sample_applications__shared import SampleProduct
@@ -9,15 +11,19 @@ from .affiliate_creator__search_creator_sample_applications__shared import Sampl
 
 class GetCreatorSampleApplicationDetailRequest(RequestModel):
     application_id: str | None = None
-    application_type: str | None = None
+    application_type: str
     main_order_id: str | None = None
-    product_id: str | None = None
+    product_id: str
 
 
 class GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment(ResponseModel):
     expiration_time: int | None = None
     id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     total_suspend_duration: int | None = None
 
 

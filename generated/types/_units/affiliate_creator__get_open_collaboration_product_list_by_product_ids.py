@@ -4,7 +4,12 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Shop
+from .affiliate_creator__creator_search_open_collaboration_product__shared import (
+    CreatorSearchOpenCollaborationProductResponseProductCategoryChain,
+    CreatorSearchOpenCollaborationProductResponseProductSalesPrice,
+)
+from .affiliate_creator__creator_search_open_collaboration_product__shared2 import OriginalPrice, Shop
+from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Commission
 
 
 class GetOpenCollaborationProductListByProductIdsParams(RequestModel):
@@ -13,35 +18,6 @@ class GetOpenCollaborationProductListByProductIdsParams(RequestModel):
     """
 
     product_ids: list[str] | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsRequest(RequestModel):
-    pass
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain(ResponseModel):
-    id: str | None = None
-    local_name: str | None = None
-    is_leaf: bool | None = None
-    parent_id: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductCommission(ResponseModel):
-    rate: int | None = None
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
 
 
 class GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission(ResponseModel):
@@ -57,12 +33,10 @@ class GetOpenCollaborationProductListByProductIdsResponseProduct(ResponseModel):
     sale_region: str | None = None
     main_image_url: str | None = None
     detail_link: str | None = None
-    original_price: GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice | None = None
-    category_chains: list[GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain] | None = (
-        None
-    )
-    commission: GetOpenCollaborationProductListByProductIdsResponseProductCommission | None = None
-    sales_price: GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice | None = None
+    original_price: OriginalPrice | None = None
+    category_chains: list[CreatorSearchOpenCollaborationProductResponseProductCategoryChain] | None = None
+    commission: Commission | None = None
+    sales_price: CreatorSearchOpenCollaborationProductResponseProductSalesPrice | None = None
     shop_ads_commission: (
         GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission | None
     ) = None

@@ -31,7 +31,7 @@ class GetShopProductsResponseProduct(ResponseModel):
     id: str | None = None
     title: str | None = None
     price: Price | None = None
-    added_status: str | None = None
+    added_status: Literal["ADDABLE", "ADDED", "REJECTED"] | str | None = None
     brand_name: str | None = None
     images: list[GetShopProductsResponseProductImage] | None = None
     sales_count: int | None = None

@@ -8,6 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .affiliate_creator__get_shoppable_video_precheck_result_v202511__shared import (
+    GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue,
+)
+
 
 class GetShoppableVideoPrecheckResultParams(RequestModel):
     """
@@ -19,11 +23,6 @@ class GetShoppableVideoPrecheckResultParams(RequestModel):
 
 class GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResultIssue(ResponseModel):
     code: str | None = None
-    suggestions: str | None = None
-
-
-class GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue(ResponseModel):
-    risk: str | None = None
     suggestions: str | None = None
 
 

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_creator` domain used by the same operations (see ``tiktokshop.types.affiliate_creator``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,7 +19,7 @@ class GetShoppableVideoStatusParams(RequestModel):
 
 class GetShoppableVideoStatusResponseVideo(ResponseModel):
     id: str | None = None
-    post_status: str | None = None
+    post_status: Literal["SUCCESS", "FAIL", "PROCESSING"] | str | None = None
     post_time: int | None = None
 
 

@@ -6,8 +6,7 @@ from typing import ClassVar
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_creator__creator_search_open_collaboration_product__shared import OriginalPrice
-from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Shop
+from .affiliate_creator__creator_search_open_collaboration_product__shared2 import OriginalPrice, Shop
 
 
 class GetShowcaseProductsParams(RequestModel):

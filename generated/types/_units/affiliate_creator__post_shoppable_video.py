@@ -5,6 +5,7 @@
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .affiliate_creator__create_video_precheck_task__shared import ProductLinkInfoInput
+from .affiliate_creator__post_shoppable_video_v202505__shared import PostShoppableVideoResponseVideo
 
 
 class PostShoppableVideoRequestVideoInfo(RequestModel):
@@ -13,10 +14,6 @@ class PostShoppableVideoRequestVideoInfo(RequestModel):
     cover_uri: str | None = None
     cover_timestamp_ms: int | None = None
     music_id: str | None = None
-
-
-class PostShoppableVideoResponseVideo(ResponseModel):
-    id: str | None = None
 
 
 class PostShoppableVideoRequest(RequestModel):

@@ -6,4 +6,4 @@ from tiktokshop._models import RequestModel
 
 
 class RemoveShowcaseProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]

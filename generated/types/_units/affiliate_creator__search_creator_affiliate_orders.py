@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_creator` domain used by the same operations (see ``tiktokshop.types.affiliate_creator``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -52,7 +52,9 @@ class SearchCreatorAffiliateOrdersResponseOrderSku(ResponseModel):
     commission_rate: int | None = None
     commission_tier_setting: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_commission_reward_rate: int | None = None
     estimated_bonus_commission: EstimatedBonusCommission | None = None
     estimated_commission: EstimatedCommission | None = None

@@ -12,7 +12,7 @@ class SearchCreatorAffiliateOrdersV202405Params(RequestModel):
     Path and query arguments of `search_creator_affiliate_orders_v202405`.
     """
 
-    version: float | None = None
+    version: int | None = None
     page_token: str | None = None
     page_size: int
 

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_creator` domain used by the same operations (see ``tiktokshop.types.affiliate_creator``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
@@ -23,10 +23,26 @@ class SearchCreatorSampleApplicationsRequest(RequestModel):
 
 
 class SearchCreatorSampleApplicationsResponseSampleApplicationCreatorFulfillment(ResponseModel):
-    bound_product_status: str | None = None
+    bound_product_status: (
+        Literal[
+            "UNKNOWN",
+            "LIVE",
+            "OUT_OF_STOCK",
+            "SELLER_DEACTIVATE",
+            "PLATFORM_DEACTIVATE",
+            "NO_PLAN",
+            "PERMANENT_DELETED",
+        ]
+        | str
+        | None
+    ) = None
     expiration_time: int | None = None
     id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     total_suspend_duration: int | None = None
 
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_creator__creator_search_open_collaboration_product__shared2 import Commission
+from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Commission
 
 
 class SearchCreatorTargetCollaborationsParams(RequestModel):
@@ -21,7 +21,7 @@ class SearchCreatorTargetCollaborationsParams(RequestModel):
 class SearchCreatorTargetCollaborationsRequest(RequestModel):
     keyword: str | None = None
     keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None
-    shop_id: str | None = None
+    shop_id: str
 
 
 class SearchCreatorTargetCollaborationsResponseTargetCollaborationProduct(ResponseModel):

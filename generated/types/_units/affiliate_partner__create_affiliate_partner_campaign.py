@@ -8,7 +8,14 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
-from .affiliate_partner__create_affiliate_partner_campaign__shared import ContactInfoInput
+
+class ContactInfoInput(RequestModel):
+    email: str
+    line: str | None = None
+    phone: str | None = None
+    viber: str | None = None
+    whatsapp: str | None = None
+    zalo: str | None = None
 
 
 class CreateAffiliatePartnerCampaignParams(RequestModel):
@@ -23,15 +30,15 @@ class CreateAffiliatePartnerCampaignRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    campaign_end_time: Timestamp | None = None
-    campaign_start_time: Timestamp | None = None
-    commission_rate: int | None = None
-    contact_info: ContactInfoInput | None = None
-    description: str | None = None
-    name: str | None = None
-    registration_end_time: Timestamp | None = None
-    registration_start_time: Timestamp | None = None
-    target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
+    campaign_end_time: Timestamp
+    campaign_start_time: Timestamp
+    commission_rate: int
+    contact_info: ContactInfoInput
+    description: str
+    name: str
+    registration_end_time: Timestamp
+    registration_start_time: Timestamp
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
     target_shop_codes: list[str] | None = None
 
 

@@ -8,8 +8,6 @@ from pydantic import ConfigDict, Field
 
 from tiktokshop._models import RequestModel, Timestamp
 
-from .affiliate_partner__create_affiliate_partner_campaign__shared import ContactInfoInput
-
 
 class EditAffiliatePartnerCampaignParams(RequestModel):
     """
@@ -20,6 +18,15 @@ class EditAffiliatePartnerCampaignParams(RequestModel):
     category_asset_cipher: str
 
 
+class EditAffiliatePartnerCampaignRequestContactInfo(RequestModel):
+    email: str | None = None
+    line: str | None = None
+    phone: str | None = None
+    viber: str | None = None
+    whatsapp: str | None = None
+    zalo: str | None = None
+
+
 class EditAffiliatePartnerCampaignRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
@@ -27,10 +34,10 @@ class EditAffiliatePartnerCampaignRequest(RequestModel):
     campaign_end_time: Timestamp | None = None
     campaign_start_time: Timestamp | None = None
     commission_rate: int | None = None
-    contact_info: ContactInfoInput | None = None
+    contact_info: EditAffiliatePartnerCampaignRequestContactInfo | None = None
     description: str | None = None
     name: str | None = None
     registration_end_time: Timestamp | None = None
     registration_start_time: Timestamp | None = None
-    target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
     target_shop_codes: list[str] | None = None

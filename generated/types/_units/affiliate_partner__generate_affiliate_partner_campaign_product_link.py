@@ -20,7 +20,7 @@ class GenerateAffiliatePartnerCampaignProductLinkParams(RequestModel):
 
 
 class GenerateAffiliatePartnerCampaignProductLinkRequest(RequestModel):
-    creator_commission_rate: int | None = None
+    creator_commission_rate: int
 
 
 class GenerateAffiliatePartnerCampaignProductLinkResponse(ResponseModel):

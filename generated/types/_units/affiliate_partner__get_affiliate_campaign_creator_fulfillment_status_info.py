@@ -8,6 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
+from .affiliate_partner__get_affiliate_campaign_creator_fulfillment_status_info__shared import (
+    GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount,
+)
+
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoParams(RequestModel):
     """
@@ -26,11 +30,6 @@ class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorCr
     follower_num: int | None = None
     nick_name: str | None = None
     user_name: str | None = None
-
-
-class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator(ResponseModel):

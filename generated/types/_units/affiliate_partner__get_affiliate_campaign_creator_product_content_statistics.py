@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tiktokshop._models import RequestModel, ResponseModel
+from tiktokshop._models import RequestModel
 
 
 class GetAffiliateCampaignCreatorProductContentStatisticsParams(RequestModel):
@@ -20,23 +20,3 @@ class GetAffiliateCampaignCreatorProductContentStatisticsParams(RequestModel):
     affiliate_product_id: str
     content_type: str | None = None
     category_asset_cipher: str
-
-
-class GetAffiliateCampaignCreatorProductContentStatisticsResponseCreatorContentStatistic(ResponseModel):
-    content_type: str | None = None
-    cover_img_url: str | None = None
-    source_url: str | None = None
-    view_count: str | None = None
-    like_count: str | None = None
-    comment_num: str | None = None
-    paid_order_num: str | None = None
-    paid_amount: str | None = None
-    linked_tiktok_video: str | None = None
-    published_date: str | None = None
-    content_end_date: str | None = None
-
-
-class GetAffiliateCampaignCreatorProductContentStatisticsResponse(ResponseModel):
-    creator_content_statistics: (
-        list[GetAffiliateCampaignCreatorProductContentStatisticsResponseCreatorContentStatistic] | None
-    ) = None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tiktokshop._models import RequestModel, ResponseModel
+from tiktokshop._models import RequestModel
 
 
 class GetAffiliateCampaignCreatorProductContentStatisticsV202501Params(RequestModel):
@@ -19,25 +19,3 @@ class GetAffiliateCampaignCreatorProductContentStatisticsV202501Params(RequestMo
     creator_temp_id: Annotated[str, Field(min_length=1)]
     affiliate_product_id: str
     content_type: str | None = None
-
-
-class GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic(
-    ResponseModel
-):
-    comment_num: str | None = None
-    content_end_date: str | None = None
-    content_type: str | None = None
-    cover_img_url: str | None = None
-    like_count: str | None = None
-    linked_tiktok_video: str | None = None
-    paid_amount: str | None = None
-    paid_order_num: str | None = None
-    published_date: str | None = None
-    source_url: str | None = None
-    view_count: str | None = None
-
-
-class GetAffiliateCampaignCreatorProductContentStatisticsV202501Response(ResponseModel):
-    creator_content_statistics: (
-        list[GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic] | None
-    ) = None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tiktokshop._models import RequestModel, ResponseModel
+from tiktokshop._models import RequestModel
 
 
 class GetAffiliateCampaignCreatorProductSampleStatusParams(RequestModel):
@@ -18,24 +18,3 @@ class GetAffiliateCampaignCreatorProductSampleStatusParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
     creator_temp_id: Annotated[str, Field(min_length=1)]
     category_asset_cipher: str
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatusTrackingResult(ResponseModel):
-    tracking_event_update_date: str | None = None
-    tracking_event_description: str | None = None
-    tracking_event_description_extended: str | None = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus(ResponseModel):
-    shipping_provider_name: str | None = None
-    delivery_option: str | None = None
-    estimated_earliest_delivery_date: str | None = None
-    estimated_latest_delivery_date: str | None = None
-    quantity: int | None = None
-    tracking_results: (
-        list[GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatusTrackingResult] | None
-    ) = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusResponse(ResponseModel):
-    sample_status: GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus | None = None

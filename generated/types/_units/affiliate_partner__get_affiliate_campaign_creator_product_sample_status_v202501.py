@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tiktokshop._models import RequestModel, ResponseModel
+from tiktokshop._models import RequestModel
 
 
 class GetAffiliateCampaignCreatorProductSampleStatusV202501Params(RequestModel):
@@ -17,24 +17,3 @@ class GetAffiliateCampaignCreatorProductSampleStatusV202501Params(RequestModel):
     campaign_id: Annotated[str, Field(min_length=1)]
     product_id: Annotated[str, Field(min_length=1)]
     creator_temp_id: Annotated[str, Field(min_length=1)]
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult(ResponseModel):
-    tracking_event_description: str | None = None
-    tracking_event_description_extended: str | None = None
-    tracking_event_update_date: str | None = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatus(ResponseModel):
-    delivery_option: str | None = None
-    estimated_earliest_delivery_date: str | None = None
-    estimated_latest_delivery_date: str | None = None
-    quantity: int | None = None
-    shipping_provider_name: str | None = None
-    tracking_results: (
-        list[GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult] | None
-    ) = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501Response(ResponseModel):
-    sample_status: GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatus | None = None

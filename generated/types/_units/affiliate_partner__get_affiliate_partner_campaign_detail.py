@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_partner` domain used by the same operations (see ``tiktokshop.types.affiliate_partner``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -44,5 +44,5 @@ class GetAffiliatePartnerCampaignDetailResponse(ResponseModel):
     registration_end_time: int | None = None
     registration_start_time: int | None = None
     status: str | None = None
-    target_seller_types: list[str] | None = None
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"] | str] | None = None
     target_shops: list[GetAffiliatePartnerCampaignDetailResponseTargetShop] | None = None

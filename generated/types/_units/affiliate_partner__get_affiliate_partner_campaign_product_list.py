@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_partner` domain used by the same operations (see ``tiktokshop.types.affiliate_partner``)."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,11 @@ class GetAffiliatePartnerCampaignProductListResponseProductLowestPrice(ResponseM
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListBasePrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     list_price: str | None = None
     localized_dutiable_price: str | None = None
     region_code: str | None = None
@@ -58,7 +62,11 @@ class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListPro
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListRegionPrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     list_price: str | None = None
     localized_dutiable_price: str | None = None
     region_code: str | None = None

@@ -8,6 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
+from .affiliate_partner__get_affiliate_campaign_creator_fulfillment_status_info__shared import (
+    GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount,
+)
+
 
 class GetCreatorPerformanceForCampaignProductParams(RequestModel):
     """
@@ -29,13 +33,10 @@ class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorCreator(Res
     creator_open_id: str | None = None
 
 
-class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorPaidAmount(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
 class GetCreatorPerformanceForCampaignProductResponsePromotionCreator(ResponseModel):
-    paid_amount: GetCreatorPerformanceForCampaignProductResponsePromotionCreatorPaidAmount | None = None
+    paid_amount: GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount | None = (
+        None
+    )
     room_count: int | None = None
     video_count: int | None = None
     free_sample_status: str | None = None

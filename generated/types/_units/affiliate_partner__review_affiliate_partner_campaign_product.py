@@ -31,4 +31,4 @@ class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
         ]
         | None
     ) = None
-    review_result: str | None = None
+    review_result: str

@@ -8,6 +8,12 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
+from .affiliate_partner__search_cap_affiliate_orders_v202504__shared import (
+    SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission,
+    SearchCapAffiliateOrdersResponseSkuOrderActualShopAdsCommission,
+    SearchCapAffiliateOrdersResponseSkuOrderEstimatedBonusCommission,
+    SearchCapAffiliateOrdersResponseSkuOrderEstimatedShopAdsCommission,
+)
 from .affiliate_partner__search_tap_affiliate_orders_v202411__shared import (
     ActualCommissionBase,
     EstimatedCommissionBase,
@@ -46,11 +52,6 @@ class SearchCapAffiliateOrdersResponseSkuOrderActualAgencyIva(ResponseModel):
     currency: str | None = None
 
 
-class SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class SearchCapAffiliateOrdersResponseSkuOrderActualCreatorTaxIsr(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -67,11 +68,6 @@ class SearchCapAffiliateOrdersResponseSkuOrderActualCreatorTaxPit(ResponseModel)
 
 
 class SearchCapAffiliateOrdersResponseSkuOrderActualCreatorTotalEarningsAfterTax(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
-class SearchCapAffiliateOrdersResponseSkuOrderActualShopAdsCommission(ResponseModel):
     amount: str | None = None
     currency: str | None = None
 
@@ -101,11 +97,6 @@ class SearchCapAffiliateOrdersResponseSkuOrderEstimatedAgencyIva(ResponseModel):
     currency: str | None = None
 
 
-class SearchCapAffiliateOrdersResponseSkuOrderEstimatedBonusCommission(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class SearchCapAffiliateOrdersResponseSkuOrderEstimatedCreatorTaxIsr(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -122,11 +113,6 @@ class SearchCapAffiliateOrdersResponseSkuOrderEstimatedCreatorTaxPit(ResponseMod
 
 
 class SearchCapAffiliateOrdersResponseSkuOrderEstimatedCreatorTotalEarningsAfterTax(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
-class SearchCapAffiliateOrdersResponseSkuOrderEstimatedShopAdsCommission(ResponseModel):
     amount: str | None = None
     currency: str | None = None
 

@@ -2,9 +2,23 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_partner` domain used by the same operations (see ``tiktokshop.types.affiliate_partner``)."""
 
+from typing import ClassVar, Literal
+
 from pydantic import ConfigDict
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+
+from .affiliate_partner__search_cap_affiliate_orders_v202504__shared import (
+    SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission,
+    SearchCapAffiliateOrdersResponseSkuOrderActualShopAdsCommission,
+    SearchCapAffiliateOrdersResponseSkuOrderEstimatedBonusCommission,
+    SearchCapAffiliateOrdersResponseSkuOrderEstimatedShopAdsCommission,
+)
+from .affiliate_partner__search_tap_affiliate_orders_v202411__shared import (
+    ActualCommissionBase,
+    EstimatedCommissionBase,
+    Price,
+)
 
 
 class SearchCapAffiliateOrdersV202504Params(RequestModel):
@@ -12,6 +26,118 @@ class SearchCapAffiliateOrdersV202504Params(RequestModel):
     Path and query arguments of `search_cap_affiliate_orders_v202504`.
     """
 
+    page_token: str | None = None
+    page_size: int
+    category_asset_cipher: str
+
+
+class SearchCapAffiliateOrdersV202504Request(RequestModel):
     model_config = ConfigDict(
-        extra="allow",
+        arbitrary_types_allowed=True,
     )
+    create_time_ge: Timestamp | None = None
+    create_time_lt: Timestamp | None = None
+    order_id: str | None = None
+    order_status: int | None = None
+    product_id: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyBonusCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyShopAdsCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusEstimatedCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusTotalAgencyCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkus(ResponseModel):
+    actual_bonus_commission: SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission | None = None
+    actual_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission | None = None
+    actual_commission_base: ActualCommissionBase | None = None
+    actual_shop_ads_commission: SearchCapAffiliateOrdersResponseSkuOrderActualShopAdsCommission | None = None
+    agency_bonus_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyBonusCommission | None = (
+        None
+    )
+    agency_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyCommission | None = None
+    agency_commission_rate: str | None = None
+    agency_shop_ads_commission: (
+        SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyShopAdsCommission | None
+    ) = None
+    attribution_type: str | None = None
+    commission_bonus_rate: str | None = None
+    commission_model: str | None = None
+    commission_rate: str | None = None
+    commission_tier_setting: str | None = None
+    content_id: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
+    creator_username: str | None = None
+    estimated_bonus_commission: SearchCapAffiliateOrdersResponseSkuOrderEstimatedBonusCommission | None = None
+    estimated_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusEstimatedCommission | None = None
+    estimated_commission_base: EstimatedCommissionBase | None = None
+    estimated_shop_ads_commission: (
+        SearchCapAffiliateOrdersResponseSkuOrderEstimatedShopAdsCommission | None
+    ) = None
+    id: str | None = None
+    isr: str | None = None
+    iva: str | None = None
+    open_collaboration_id: str | None = None
+    price: Price | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    quantity: int | None = None
+    refunded_quantity: int | None = None
+    returned_quantity: int | None = None
+    shop_ads_commission_rate: str | None = None
+    shop_name: str | None = None
+    target_collaboration_id: str | None = None
+    total_agency_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusTotalAgencyCommission | None = (
+        None
+    )
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrder(ResponseModel):
+    create_time: int | None = None
+    delivery_time: int | None = None
+    id: str | None = None
+    skus: SearchCapAffiliateOrdersV202504ResponseOrderSkus | None = None
+    status: str | None = None
+    tags: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504Response(ResponseModel):
+    next_page_token: str | None = None
+    orders: list[SearchCapAffiliateOrdersV202504ResponseOrder] | None = None
+    total_count: int | None = None
+
+
+class SearchCapAffiliateOrdersV202504Page(
+    SearchCapAffiliateOrdersV202504Response, Page[SearchCapAffiliateOrdersV202504ResponseOrder]
+):
+    """A page of `search_cap_affiliate_orders_v202504` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_partner` domain used by the same operations (see ``tiktokshop.types.affiliate_partner``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -88,9 +88,11 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkus(ResponseModel):
     actual_tap_commission: SearchTapAffiliateOrdersV202411ResponseOrderSkusActualTapCommission | None = None
     campaign_id: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
-    creator_commission_rate: float | None = None
-    creator_commission_reward_rate: float | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
+    creator_commission_rate: int | None = None
+    creator_commission_reward_rate: int | None = None
     creator_username: str | None = None
     estimated_commission_base: EstimatedCommissionBase | None = None
     estimated_creator_commission: (
@@ -106,14 +108,14 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkus(ResponseModel):
         SearchTapAffiliateOrdersV202411ResponseOrderSkusEstimatedTapCommission | None
     ) = None
     id: str | None = None
-    partner_commission_reward_rate: float | None = None
+    partner_commission_reward_rate: int | None = None
     price: Price | None = None
     product_id: str | None = None
     product_name: str | None = None
     quantity: int | None = None
     refunded_quantity: int | None = None
     returned_quantity: int | None = None
-    tap_commission_rate: float | None = None
+    tap_commission_rate: int | None = None
 
 
 class SearchTapAffiliateOrdersV202411ResponseOrder(ResponseModel):

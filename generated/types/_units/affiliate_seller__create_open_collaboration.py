@@ -6,5 +6,5 @@ from tiktokshop._models import RequestModel
 
 
 class CreateOpenCollaborationRequest(RequestModel):
-    commission_rate: int | None = None
-    product_id: str | None = None
+    commission_rate: int
+    product_id: str

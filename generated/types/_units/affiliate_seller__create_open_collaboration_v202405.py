@@ -6,6 +6,6 @@ from tiktokshop._models import RequestModel
 
 
 class CreateOpenCollaborationV202405Request(RequestModel):
-    commission_rate: float | None = None
+    commission_rate: int | None = None
     product_id: str | None = None
     require_seller_approve_creator: bool | None = None

@@ -5,6 +5,7 @@
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .affiliate_seller__create_target_collaboration__shared import (
+    CreateTargetCollaborationRequestSellerContactInfo,
     FreeSampleRuleInput,
     TargetCollaborationConflict,
 )
@@ -19,14 +20,6 @@ class CreateTargetCollaborationRequestProduct(RequestModel):
     shop_ads_commission_rate: int | None = None
 
 
-class CreateTargetCollaborationRequestSellerContactInfo(RequestModel):
-    email: str | None = None
-    phone_number: str | None = None
-    whatsapp: str | None = None
-    telegram: str | None = None
-    line: str | None = None
-
-
 class CreateTargetCollaborationRequest(RequestModel):
     name: str
     end_time: str
@@ -35,12 +28,8 @@ class CreateTargetCollaborationRequest(RequestModel):
     seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
     free_sample_rule: FreeSampleRuleInput
     message: str | None = None
-    preferred_content_type: str | None = None
 
 
 class CreateTargetCollaborationResponse(ResponseModel):
     target_collaboration: CreateTargetCollaborationResponseTargetCollaboration | None = None
     target_collaboration_conflicts: list[TargetCollaborationConflict] | None = None
-    invalid_open_id_list: list[str] | None = None
-    invalid_product_id_list: list[str] | None = None
-    create_time: int | None = None

@@ -5,6 +5,10 @@
 from tiktokshop._models import RequestModel, ResponseModel
 
 
+class CreateTargetCollaborationRequestSellerContactInfo(RequestModel):
+    email: str
+
+
 class FreeSampleRuleInput(RequestModel):
     has_free_sample: bool
     is_sample_approval_exempt: bool

@@ -16,7 +16,7 @@ from .affiliate_seller__create_target_collaboration_v202405__shared2 import (
 
 class CreateTargetCollaborationV202405RequestProduct(RequestModel):
     id: str | None = None
-    target_commission_rate: float | None = None
+    target_commission_rate: int | None = None
 
 
 class CreateTargetCollaborationV202405Request(RequestModel):

@@ -19,7 +19,7 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    activate_status: str | None = None
+    activate_status: str
     end_time: Timestamp | None = None
     is_sample_time_unlimited: bool | None = None
     sample_quota: int | None = None
@@ -28,5 +28,5 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
 
 
 class EditOpenCollaborationSampleRuleRequest(RequestModel):
-    product_id: str | None = None
+    product_id: str
     sample_rule: EditOpenCollaborationSampleRuleRequestSampleRule | None = None

@@ -6,8 +6,8 @@ from tiktokshop._models import RequestModel
 
 
 class EditOpenCollaborationSettingsRequestAutoAddProduct(RequestModel):
-    commission_rate: int | None = None
-    enable: bool | None = None
+    commission_rate: int
+    enable: bool
 
 
 class EditOpenCollaborationSettingsRequest(RequestModel):

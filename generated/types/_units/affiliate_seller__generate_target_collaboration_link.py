@@ -15,10 +15,7 @@ class GenerateTargetCollaborationLinkParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
-
-
-class GenerateTargetCollaborationLinkRequest(RequestModel):
-    pass
+    category_asset_cipher: str | None = None
 
 
 class GenerateTargetCollaborationLinkResponse(ResponseModel):

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel
 
@@ -20,7 +20,7 @@ class GetConversationListV202412Params(RequestModel):
     page_size: int
     page_token: str | None = None
     only_need_conversation_id: bool | None = None
-    conversation_status: str | None = None
+    conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None
 
 
 class GetConversationListV202412Page(

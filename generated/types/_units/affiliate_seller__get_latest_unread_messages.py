@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
@@ -9,7 +11,22 @@ class GetLatestUnreadMessagesResponseNewestMessageList(ResponseModel):
     content: str | None = None
     conversation_id: str | None = None
     sender_id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "TEXT",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "NOTIFICATION",
+            "EMOTICONS",
+            "SYSTEM",
+        ]
+        | str
+        | None
+    ) = None
     unread_message_count: int | None = None
 
 

@@ -8,18 +8,31 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .affiliate_seller__get_marketplace_creator_performance_v202406__shared2 import (
+from .affiliate_seller__get_marketplace_creator_performance_v202406__shared import (
+    GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer,
     GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution,
     GetMarketplaceCreatorPerformanceResponseCreatorContentGmvDistribution,
+    GetMarketplaceCreatorPerformanceResponseCreatorGpm,
+    GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm,
+    GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm,
 )
-from .affiliate_seller__search_creators_in_creator_marketplace__shared import (
-    SearchCreatorsInCreatorMarketplaceResponseCreatorGmv,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv,
+from .affiliate_seller__get_marketplace_creator_performance_v202505__shared import (
+    GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorGpmRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange,
 )
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__get_marketplace_creator_performance_v202508__shared import (
+    GetMarketplaceCreatorPerformanceResponseCreatorFollowerAge,
+    GetMarketplaceCreatorPerformanceResponseCreatorFollowerGender,
+    GetMarketplaceCreatorPerformanceResponseCreatorFollowerLocation,
+)
+from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import LiveGmv, VideoGmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
 
 
 class GetMarketplaceCreatorPerformanceParams(RequestModel):
@@ -42,23 +55,6 @@ class GetMarketplaceCreatorPerformanceParams(RequestModel):
     ) = None
 
 
-class GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange(ResponseModel):
-    minimum_amount: int | None = None
-    maximum_amount: int | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-    formatted_range: str | None = None
-
-
 class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorConnectInfo(ResponseModel):
     is_paired: bool | None = None
     is_connect: bool | None = None
@@ -68,63 +64,6 @@ class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorConnec
 class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorTrendProfileGmv(ResponseModel):
     amount: str | None = None
     symbol: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorFollowerAge(ResponseModel):
-    key: str | None = None
-    value: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorFollowerGender(ResponseModel):
-    key: str | None = None
-    value: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorFollowerLocation(ResponseModel):
-    key: str | None = None
-    value: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorGpm(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorGpmRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-    formatted_range: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-    formatted_range: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-    formatted_range: str | None = None
 
 
 class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorTrendProfile(ResponseModel):
@@ -175,11 +114,11 @@ class GetMarketplaceCreatorPerformanceResponseCreator(ResponseModel):
     top_collaborated_brand_ids: list[str] | None = None
     brand_collaboration_count: int | None = None
     units_sold: int | None = None
-    units_sold_range: SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange | None = None
-    gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorGmv | None = None
-    video_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv | None = None
-    live_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv | None = None
-    gmv_range: SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    video_gmv: VideoGmv | None = None
+    live_gmv: LiveGmv | None = None
+    gmv_range: GmvRange | None = None
     ec_live_engagement_rate: str | None = None
     category_gmv_distribution: (
         list[GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution] | None

@@ -5,32 +5,42 @@
 from tiktokshop._models import ResponseModel
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange(ResponseModel):
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+class GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange(ResponseModel):
+    minimum_amount: int | None = None
+    maximum_amount: int | None = None
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer(ResponseModel):
+class GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer(ResponseModel):
+    currency: str | None = None
     amount: str | None = None
+
+
+class GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution(ResponseModel):
+    category_id: str | None = None
+    value: str | None = None
+
+
+class GetMarketplaceCreatorPerformanceResponseCreatorContentGmvDistribution(ResponseModel):
+    content_type: str | None = None
+    value: str | None = None
+
+
+class GetMarketplaceCreatorPerformanceResponseCreatorGpm(ResponseModel):
     currency: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm(ResponseModel):
     amount: str | None = None
+
+
+class GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm(ResponseModel):
     currency: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm(ResponseModel):
     amount: str | None = None
-    currency: str | None = None
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange(ResponseModel):
+class GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange(ResponseModel):
     currency: str | None = None
-    maximum_amount: str | None = None
     minimum_amount: str | None = None
+    maximum_amount: str | None = None
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm(ResponseModel):
-    amount: str | None = None
+class GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm(ResponseModel):
     currency: str | None = None
+    amount: str | None = None

@@ -9,21 +9,25 @@ from pydantic import Field
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .affiliate_seller__get_marketplace_creator_performance_v202406__shared import (
-    GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange,
-    GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer,
-    GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm,
-    GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm,
-    GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange,
-    GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm,
-)
-from .affiliate_seller__get_marketplace_creator_performance_v202406__shared2 import (
+    GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer,
     GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution,
     GetMarketplaceCreatorPerformanceResponseCreatorContentGmvDistribution,
+    GetMarketplaceCreatorPerformanceResponseCreatorGpm,
+    GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm,
+    GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm,
+)
+from .affiliate_seller__get_marketplace_creator_performance_v202505__shared import (
+    GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorGpmRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange,
+    GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange,
 )
 from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import LiveGmv, VideoGmv
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import Gmv
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import LiveGmv, VideoGmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
 
 
 class GetMarketplaceCreatorPerformanceV202505Params(RequestModel):
@@ -34,39 +38,11 @@ class GetMarketplaceCreatorPerformanceV202505Params(RequestModel):
     creator_user_id: Annotated[str, Field(min_length=1)]
 
 
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorLiveGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorVideoGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
 class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_commission_rate: float | None = None
+    avg_commission_rate: int | None = None
     avg_commission_rate_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
     ) = None
     avg_ec_live_comment_count: int | None = None
     avg_ec_live_like_count: int | None = None
@@ -76,10 +52,8 @@ class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     avg_ec_video_like_count: int | None = None
     avg_ec_video_play_count: int | None = None
     avg_ec_video_share_count: int | None = None
-    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer | None = None
-    avg_gmv_per_buyer_range: (
-        GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange | None
-    ) = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer_range: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange | None = None
     bio_description: str | None = None
     brand_collaboration_count: int | None = None
     category_gmv_distribution: (
@@ -95,25 +69,25 @@ class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     follower_count: int | None = None
     gmv: Gmv | None = None
     gmv_range: GmvRange | None = None
-    gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm | None = None
-    gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorGpmRange | None = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
+    gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorGpmRange | None = None
     live_gmv: LiveGmv | None = None
-    live_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm | None = None
-    live_gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorLiveGpmRange | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
+    live_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange | None = None
     nickname: str | None = None
     product_original_price_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
     ) = None
     profile_tt_uri: str | None = None
     promoted_product_num: int | None = None
     selection_region: str | None = None
     top_collaborated_brand_ids: list[str] | None = None
-    units_sold: float | None = None
+    units_sold: int | None = None
     units_sold_range: UnitsSoldRange | None = None
     username: str | None = None
     video_gmv: VideoGmv | None = None
-    video_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm | None = None
-    video_gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorVideoGpmRange | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
+    video_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202505Response(ResponseModel):

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,7 +25,22 @@ class GetMessageintheConversationResponseMessageMessageBody(ResponseModel):
     create_time: int | None = None
     id: str | None = None
     sender_id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "TEXT",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "NOTIFICATION",
+            "EMOTICONS",
+            "SYSTEM",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class GetMessageintheConversationResponseMessage(ResponseModel):

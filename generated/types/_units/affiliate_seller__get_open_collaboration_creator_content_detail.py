@@ -7,7 +7,7 @@ from typing import ClassVar
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
 from .affiliate_seller__get_open_collaboration_creator_content_detail__shared import Product
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
 
 
 class GetOpenCollaborationCreatorContentDetailParams(RequestModel):

@@ -6,7 +6,7 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class MarkConversationReadRequest(RequestModel):
-    conversation_ids: list[str] | None = None
+    conversation_ids: list[str]
 
 
 class MarkConversationReadResponse(ResponseModel):

@@ -8,9 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .affiliate_seller__query_target_collaboration_detail__shared import SellerContactInfo
-from .affiliate_seller__search_target_collaborations_v202409__shared import FreeSampleRule
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__query_target_collaboration_detail_v202409__shared2 import SellerContactInfo
+from .affiliate_seller__search_target_collaborations_v202409__shared2 import FreeSampleRule
+from .affiliate_seller__seller_search_affiliate_open_collaboration_product__shared import OriginalPrice
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
 
 
 class QueryTargetCollaborationDetailParams(RequestModel):
@@ -42,19 +43,11 @@ class QueryTargetCollaborationDetailResponseTargetCollaborationProductCommission
     shop_ads_commission_rate: int | None = None
 
 
-class QueryTargetCollaborationDetailResponseTargetCollaborationProductOriginalPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
 class QueryTargetCollaborationDetailResponseTargetCollaborationProduct(ResponseModel):
     id: str | None = None
     main_image_url: str | None = None
     title: str | None = None
-    original_price: QueryTargetCollaborationDetailResponseTargetCollaborationProductOriginalPrice | None = (
-        None
-    )
+    original_price: OriginalPrice | None = None
     commission: QueryTargetCollaborationDetailResponseTargetCollaborationProductCommission | None = None
     status: str | None = None
     commission_effective_status: str | None = None

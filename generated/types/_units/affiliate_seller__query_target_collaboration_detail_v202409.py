@@ -11,11 +11,9 @@ from tiktokshop._models import RequestModel, ResponseModel
 from .affiliate_seller__query_target_collaboration_detail_v202409__shared import (
     QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct,
 )
-from .affiliate_seller__query_target_collaboration_detail_v202409__shared2 import (
-    QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo,
-)
-from .affiliate_seller__search_target_collaborations_v202409__shared import FreeSampleRule
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__query_target_collaboration_detail_v202409__shared2 import SellerContactInfo
+from .affiliate_seller__search_target_collaborations_v202409__shared2 import FreeSampleRule
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
 
 
 class QueryTargetCollaborationDetailV202409Params(RequestModel):
@@ -49,9 +47,7 @@ class QueryTargetCollaborationDetailV202409ResponseTargetCollaboration(ResponseM
     name: str | None = None
     product_count: int | None = None
     products: list[QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
-    ) = None
+    seller_contact_info: SellerContactInfo | None = None
     showcase_creator_count: int | None = None
     start_time: int | None = None
     type: str | None = None

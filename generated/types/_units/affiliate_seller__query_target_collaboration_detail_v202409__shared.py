@@ -12,7 +12,7 @@ class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProductCom
     effective_time: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-    rate: float | None = None
+    rate: int | None = None
 
 
 class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct(ResponseModel):

@@ -5,5 +5,5 @@
 from tiktokshop._models import ResponseModel
 
 
-class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo(ResponseModel):
+class SellerContactInfo(ResponseModel):
     email: str | None = None

@@ -6,14 +6,19 @@ from typing import ClassVar
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_seller__search_creators_in_creator_marketplace__shared import (
-    SearchCreatorsInCreatorMarketplaceResponseCreatorGmv,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange,
-    SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv,
+from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import (
+    SellerSearchCreatoronMarketplaceRequestFollowerDemographics,
+    SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics,
 )
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import LiveGmv, VideoGmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
+from .affiliate_seller__seller_search_creatoron_marketplace_v202508__shared import (
+    SearchCreatorsInCreatorMarketplaceRequestAffiliateData,
+    SearchCreatorsInCreatorMarketplaceRequestCategory,
+    SearchCreatorsInCreatorMarketplaceRequestContentPerformance,
+)
 
 
 class SearchCreatorsInCreatorMarketplaceParams(RequestModel):
@@ -30,38 +35,6 @@ class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOp
     name: str | None = None
 
 
-class SearchCreatorsInCreatorMarketplaceRequestAffiliateData(RequestModel):
-    avg_commission_rate: str | None = None
-    post_rate: str | None = None
-    creator_agency_staus: str | None = None
-    is_fast_growing: bool | None = None
-    not_invited_l90_days: bool | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceRequestCategory(RequestModel):
-    parent_category_id: str | None = None
-    child_category_id_list: list[str] | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceRequestContentPerformance(RequestModel):
-    avg_video_views: str | None = None
-    avg_shoppable_video_views: str | None = None
-    avg_engagement_rate: str | None = None
-    avg_shopable_engagement_rate: str | None = None
-    avg_live_avg_viewers_ge: str | None = None
-    avg_shoppable_live_avg_viewers_ge: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
-    count_ge: int | None = None
-    count_le: int | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
-    gender: str | None = None
-    percentage_ge: int | None = None
-
-
 class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseModel):
     is_official_recommend: bool | None = None
     creator_bind_mcn_name: str | None = None
@@ -76,31 +49,11 @@ class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseMo
     creator_level: int | None = None
 
 
-class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
-    gender: str | None = None
-    percentage: int | None = None
-
-
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption(RequestModel):
     id: str | None = None
     name: str | None = None
     option_children: (
         list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOptionChildren] | None
-    ) = None
-
-
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics(RequestModel):
-    age_ranges: list[str] | None = None
-    count_range: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange | None = None
-    gender_distribution: (
-        SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution | None
-    ) = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
-    age_ranges: list[str] | None = None
-    major_gender: (
-        SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographicsMajorGender | None
     ) = None
 
 
@@ -118,13 +71,13 @@ class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
     avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     follower_count: int | None = None
-    gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorGmv | None = None
-    live_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv | None = None
-    video_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv | None = None
-    gmv_range: SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange | None = None
-    units_sold_range: SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    live_gmv: LiveGmv | None = None
+    video_gmv: VideoGmv | None = None
+    gmv_range: GmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
     top_follower_demographics: (
-        SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics | None
+        SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics | None
     ) = None
     creator_open_id: str | None = None
     creator_profile: SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile | None = None
@@ -146,7 +99,7 @@ class SearchCreatorsInCreatorMarketplaceResponse(ResponseModel):
 class SearchCreatorsInCreatorMarketplaceRequest(RequestModel):
     search_key: str | None = None
     keyword: str | None = None
-    follower_demographics: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics | None = None
+    follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
     gmv_ranges: list[str] | None = None
     units_sold_ranges: list[str] | None = None
     category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None

@@ -6,7 +6,10 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_seller__seller_search_affiliate_open_collaboration_product__shared import OriginalPrice
+from .affiliate_seller__search_open_collaboration_v202409__shared import (
+    SearchOpenCollaborationResponseOpenCollaborationCurrentCommission,
+    SearchOpenCollaborationResponseOpenCollaborationProduct,
+)
 
 
 class SearchOpenCollaborationParams(RequestModel):
@@ -24,21 +27,6 @@ class SearchOpenCollaborationRequest(RequestModel):
     keyword: str | None = None
     keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None
     top_level_category_id: str | None = None
-
-
-class SearchOpenCollaborationResponseOpenCollaborationCurrentCommission(ResponseModel):
-    end_time: int | None = None
-    rate: int | None = None
-    start_time: int | None = None
-
-
-class SearchOpenCollaborationResponseOpenCollaborationProduct(ResponseModel):
-    id: str | None = None
-    inventory: int | None = None
-    main_image_url: str | None = None
-    original_price: OriginalPrice | None = None
-    status: str | None = None
-    title: str | None = None
 
 
 class SearchOpenCollaborationResponseOpenCollaboration(ResponseModel):

@@ -6,7 +6,10 @@ from typing import ClassVar
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_seller__seller_search_affiliate_open_collaboration_product__shared import OriginalPrice
+from .affiliate_seller__search_open_collaboration_v202409__shared import (
+    SearchOpenCollaborationResponseOpenCollaborationCurrentCommission,
+    SearchOpenCollaborationResponseOpenCollaborationProduct,
+)
 
 
 class SearchOpenCollaborationV202409Params(RequestModel):
@@ -26,26 +29,11 @@ class SearchOpenCollaborationV202409Request(RequestModel):
     top_level_category_id: str | None = None
 
 
-class SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission(ResponseModel):
-    end_time: int | None = None
-    rate: float | None = None
-    start_time: int | None = None
-
-
-class SearchOpenCollaborationV202409ResponseOpenCollaborationProduct(ResponseModel):
-    id: str | None = None
-    inventory: float | None = None
-    main_image_url: str | None = None
-    original_price: OriginalPrice | None = None
-    status: str | None = None
-    title: str | None = None
-
-
 class SearchOpenCollaborationV202409ResponseOpenCollaboration(ResponseModel):
     content_creator_count: int | None = None
-    current_commission: SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission | None = None
+    current_commission: SearchOpenCollaborationResponseOpenCollaborationCurrentCommission | None = None
     id: str | None = None
-    product: SearchOpenCollaborationV202409ResponseOpenCollaborationProduct | None = None
+    product: SearchOpenCollaborationResponseOpenCollaborationProduct | None = None
     require_seller_approve_creator: bool | None = None
     showcase_creator_count: int | None = None
     status: str | None = None

@@ -6,7 +6,10 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import Gmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
+from .affiliate_seller__seller_search_sample_applications_v202409__shared2 import (
+    SellerSearchSampleApplicationsResponseSampleApplicationProduct,
+)
 
 
 class SearchSampleApplicationsParams(RequestModel):
@@ -59,14 +62,6 @@ class SearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
     ec_video_view: int | None = None
 
 
-class SearchSampleApplicationsResponseSampleApplicationProduct(ResponseModel):
-    id: str | None = None
-    title: str | None = None
-    sku_id: str | None = None
-    sku_image_url: str | None = None
-    sku_name: str | None = None
-
-
 class SearchSampleApplicationsResponseSampleApplication(ResponseModel):
     id: str | None = None
     commission_rate: str | None = None
@@ -76,12 +71,16 @@ class SearchSampleApplicationsResponseSampleApplication(ResponseModel):
     approve_expiration_time: int | None = None
     shipment_expiration_time: int | None = None
     tracking_number: str | None = None
-    fulfillment_status: str | None = None
+    fulfillment_status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     is_approvable: bool | None = None
     disapprovable_reasons: list[str] | None = None
     partner_name: str | None = None
     creator: SearchSampleApplicationsResponseSampleApplicationCreator | None = None
-    product: SearchSampleApplicationsResponseSampleApplicationProduct | None = None
+    product: SellerSearchSampleApplicationsResponseSampleApplicationProduct | None = None
 
 
 class SearchSampleApplicationsResponse(ResponseModel):

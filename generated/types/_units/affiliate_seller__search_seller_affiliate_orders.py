@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -16,6 +16,7 @@ class SearchSellerAffiliateOrdersParams(RequestModel):
 
     page_token: str | None = None
     page_size: int
+    category_asset_cipher: str | None = None
 
 
 class SearchSellerAffiliateOrdersRequest(RequestModel):
@@ -86,7 +87,9 @@ class SearchSellerAffiliateOrdersResponseOrderSku(ResponseModel):
     commission_rate: str | None = None
     commission_tier_setting: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_username: str | None = None
     estimated_cofunded_creator_bonus_amount: (
         SearchSellerAffiliateOrdersResponseOrderSkuEstimatedCofundedCreatorBonusAmount | None

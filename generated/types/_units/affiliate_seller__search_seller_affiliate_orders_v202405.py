@@ -12,7 +12,7 @@ class SearchSellerAffiliateOrdersV202405Params(RequestModel):
     Path and query arguments of `search_seller_affiliate_orders_v202405`.
     """
 
-    version: float | None = None
+    version: int | None = None
     page_token: str | None = None
     page_size: int
 

@@ -6,7 +6,9 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_seller__search_target_collaborations_v202409__shared import FreeSampleRule
+from .affiliate_seller__search_target_collaborations_v202409__shared import (
+    SearchTargetCollaborationsResponseTargetCollaboration,
+)
 
 
 class SearchTargetCollaborationsParams(RequestModel):
@@ -23,22 +25,6 @@ class SearchTargetCollaborationsRequestSearchParam(RequestModel):
         "PRODUCT_ID", "PRODUCT_NAME", "TARGET_COLLABORATION_ID", "TARGET_COLLABORATION_NAME"
     ]
     keyword: str
-
-
-class SearchTargetCollaborationsResponseTargetCollaboration(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-    message: str | None = None
-    start_time: int | None = None
-    end_time: int | None = None
-    create_time: int | None = None
-    update_time: int | None = None
-    creator_inivited_count: int | None = None
-    showcase_creator_count: int | None = None
-    content_creator_count: int | None = None
-    product_count: int | None = None
-    free_sample_rule: FreeSampleRule | None = None
-    type: str | None = None
 
 
 class SearchTargetCollaborationsRequest(RequestModel):

@@ -6,7 +6,9 @@ from typing import ClassVar
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .affiliate_seller__search_target_collaborations_v202409__shared import FreeSampleRule
+from .affiliate_seller__search_target_collaborations_v202409__shared import (
+    SearchTargetCollaborationsResponseTargetCollaboration,
+)
 
 
 class SearchTargetCollaborationsV202409Params(RequestModel):
@@ -23,19 +25,10 @@ class SearchTargetCollaborationsV202409RequestSearchParam(RequestModel):
     keyword_type: str | None = None
 
 
-class SearchTargetCollaborationsV202409ResponseTargetCollaboration(ResponseModel):
-    content_creator_count: int | None = None
-    creator_inivited_count: int | None = None
-    end_time: int | None = None
-    free_sample_rule: FreeSampleRule | None = None
-    id: str | None = None
-    message: str | None = None
-    name: str | None = None
-    product_count: int | None = None
-    showcase_creator_count: int | None = None
-    start_time: int | None = None
-    type: str | None = None
-    update_time: int | None = None
+class SearchTargetCollaborationsV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    target_collaborations: list[SearchTargetCollaborationsResponseTargetCollaboration] | None = None
+    total_count: int | None = None
 
 
 class SearchTargetCollaborationsV202409Request(RequestModel):
@@ -46,15 +39,8 @@ class SearchTargetCollaborationsV202409Request(RequestModel):
     search_param: SearchTargetCollaborationsV202409RequestSearchParam | None = None
 
 
-class SearchTargetCollaborationsV202409Response(ResponseModel):
-    next_page_token: str | None = None
-    target_collaborations: list[SearchTargetCollaborationsV202409ResponseTargetCollaboration] | None = None
-    total_count: int | None = None
-
-
 class SearchTargetCollaborationsV202409Page(
-    SearchTargetCollaborationsV202409Response,
-    Page[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
+    SearchTargetCollaborationsV202409Response, Page[SearchTargetCollaborationsResponseTargetCollaboration]
 ):
     """A page of `search_target_collaborations_v202409` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,19 @@
 
 from tiktokshop._models import ResponseModel
 
+from .affiliate_seller__search_target_collaborations_v202409__shared2 import FreeSampleRule
 
-class FreeSampleRule(ResponseModel):
-    has_free_sample: bool | None = None
-    is_sample_approval_exempt: bool | None = None
+
+class SearchTargetCollaborationsResponseTargetCollaboration(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    message: str | None = None
+    start_time: int | None = None
+    end_time: int | None = None
+    update_time: int | None = None
+    creator_inivited_count: int | None = None
+    showcase_creator_count: int | None = None
+    content_creator_count: int | None = None
+    product_count: int | None = None
+    free_sample_rule: FreeSampleRule | None = None
+    type: str | None = None

@@ -19,4 +19,4 @@ class SellerReviewSampleApplicationsParams(RequestModel):
 
 class SellerReviewSampleApplicationsRequest(RequestModel):
     reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None
-    review_result: Literal["APPROVE", "REJECT"] | None = None
+    review_result: Literal["APPROVE", "REJECT"]

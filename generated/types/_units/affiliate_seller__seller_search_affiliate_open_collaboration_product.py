@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
@@ -14,8 +14,8 @@ class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
     Path and query arguments of `seller_search_affiliate_open_collaboration_product`.
     """
 
-    sort_order: str | None = None
-    sort_field: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
+    sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
     page_token: str | None = None
     page_size: int
 

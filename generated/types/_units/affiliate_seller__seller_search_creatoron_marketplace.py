@@ -7,12 +7,12 @@ from typing import ClassVar
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
 from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared2 import (
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import (
     SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics,
 )
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import LiveGmv, VideoGmv
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import Gmv
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Avatar
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import LiveGmv, VideoGmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
 
 
 class SellerSearchCreatoronMarketplaceParams(RequestModel):
@@ -26,7 +26,7 @@ class SellerSearchCreatoronMarketplaceParams(RequestModel):
 
 class SellerSearchCreatoronMarketplaceResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_ec_live_uv: float | None = None
+    avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     category_ids: list[str] | None = None
     follower_count: int | None = None

@@ -14,5 +14,5 @@ class GmvRange(ResponseModel):
 
 class UnitsSoldRange(ResponseModel):
     formatted_range: str | None = None
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+    maximum_amount: int | None = None
+    minimum_amount: int | None = None

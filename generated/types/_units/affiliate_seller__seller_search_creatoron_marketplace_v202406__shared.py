@@ -12,5 +12,5 @@ class SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange(ResponseMod
 
 
 class SellerSearchCreatoronMarketplaceV202406ResponseCreatorUnitsSoldRange(ResponseModel):
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+    maximum_amount: int | None = None
+    minimum_amount: int | None = None

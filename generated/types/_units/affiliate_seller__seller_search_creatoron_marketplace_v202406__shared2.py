@@ -2,37 +2,11 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
-from tiktokshop._models import RequestModel, ResponseModel
+from tiktokshop._models import RequestModel
 
-
-class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
-    count_ge: float | None = None
-    count_le: float | None = None
-
-
-class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
-    gender: str | None = None
-    percentage_ge: float | None = None
-
-
-class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
-    gender: str | None = None
-    percentage: float | None = None
-
-
-class SellerSearchCreatoronMarketplaceRequestFollowerDemographics(RequestModel):
-    age_ranges: list[str] | None = None
-    count_range: SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange | None = None
-    gender_distribution: (
-        SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution | None
-    ) = None
-
-
-class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
-    age_ranges: list[str] | None = None
-    major_gender: SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender | None = (
-        None
-    )
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import (
+    SellerSearchCreatoronMarketplaceRequestFollowerDemographics,
+)
 
 
 class SellerSearchCreatoronMarketplaceRequest(RequestModel):

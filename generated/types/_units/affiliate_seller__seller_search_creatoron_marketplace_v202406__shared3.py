@@ -2,14 +2,34 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel
 
 
-class LiveGmv(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
+class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
+    count_ge: int | None = None
+    count_le: int | None = None
 
 
-class VideoGmv(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
+class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
+    gender: str | None = None
+    percentage_ge: int | None = None
+
+
+class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
+    gender: str | None = None
+    percentage: int | None = None
+
+
+class SellerSearchCreatoronMarketplaceRequestFollowerDemographics(RequestModel):
+    age_ranges: list[str] | None = None
+    count_range: SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange | None = None
+    gender_distribution: (
+        SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution | None
+    ) = None
+
+
+class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
+    age_ranges: list[str] | None = None
+    major_gender: SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender | None = (
+        None
+    )

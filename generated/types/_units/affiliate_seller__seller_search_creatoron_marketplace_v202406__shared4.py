@@ -5,6 +5,11 @@
 from tiktokshop._models import ResponseModel
 
 
-class Gmv(ResponseModel):
+class LiveGmv(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class VideoGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None

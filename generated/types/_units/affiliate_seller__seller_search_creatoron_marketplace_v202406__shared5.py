@@ -5,5 +5,6 @@
 from tiktokshop._models import ResponseModel
 
 
-class Avatar(ResponseModel):
-    url: str | None = None
+class Gmv(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None

@@ -2,9 +2,14 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `affiliate_seller` domain used by the same operations (see ``tiktokshop.types.affiliate_seller``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared4 import Gmv
+from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
+from .affiliate_seller__seller_search_sample_applications_v202409__shared2 import (
+    SellerSearchSampleApplicationsResponseSampleApplicationProduct,
+)
 
 
 class SellerSearchSampleApplicationsRequest(RequestModel):
@@ -20,7 +25,7 @@ class SellerSearchSampleApplicationsRequest(RequestModel):
 class SellerSearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
     avatar_url: str | None = None
     content_count: int | None = None
-    ec_video_view: float | None = None
+    ec_video_view: int | None = None
     follower_count: int | None = None
     fulfillment_percentage: str | None = None
     gmv: Gmv | None = None
@@ -29,21 +34,17 @@ class SellerSearchSampleApplicationsResponseSampleApplicationCreator(ResponseMod
     username: str | None = None
 
 
-class SellerSearchSampleApplicationsResponseSampleApplicationProduct(ResponseModel):
-    id: str | None = None
-    sku_id: str | None = None
-    sku_image_url: str | None = None
-    sku_name: str | None = None
-    title: str | None = None
-
-
 class SellerSearchSampleApplicationsResponseSampleApplication(ResponseModel):
     approve_expiration_time: int | None = None
     available_quantity: int | None = None
     commission_rate: str | None = None
     creator: SellerSearchSampleApplicationsResponseSampleApplicationCreator | None = None
     disapprovable_reasons: list[str] | None = None
-    fulfillment_status: str | None = None
+    fulfillment_status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     id: str | None = None
     is_approvable: bool | None = None
     order_id: str | None = None

@@ -18,19 +18,16 @@ class SendImMessageParams(RequestModel):
 
 
 class SendImMessageRequest(RequestModel):
-    content: str | None = None
-    msg_type: (
-        Literal[
-            "CRM_TEXT_WITH_IMAGE_CARD",
-            "CRM_TEXT_WITH_PRODUCTS_CARD",
-            "FREE_SAMPLE_CARD",
-            "IMAGE",
-            "PRODUCT_CARD",
-            "TARGET_COLLABORATION_CARD",
-            "TEXT",
-        ]
-        | None
-    ) = None
+    content: str
+    msg_type: Literal[
+        "CRM_TEXT_WITH_IMAGE_CARD",
+        "CRM_TEXT_WITH_PRODUCTS_CARD",
+        "FREE_SAMPLE_CARD",
+        "IMAGE",
+        "PRODUCT_CARD",
+        "TARGET_COLLABORATION_CARD",
+        "TEXT",
+    ]
 
 
 class SendImMessageResponse(ResponseModel):

@@ -9,10 +9,15 @@ from pydantic import Field
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .affiliate_seller__create_target_collaboration__shared import (
+    CreateTargetCollaborationRequestSellerContactInfo,
     FreeSampleRuleInput,
     TargetCollaborationConflict,
 )
-from .affiliate_seller__query_target_collaboration_detail__shared import SellerContactInfo
+from .affiliate_seller__query_target_collaboration_detail_v202409__shared2 import SellerContactInfo
+from .affiliate_seller__update_target_collaboration_v202409__shared import (
+    UpdateTargetCollaborationResponseUpdateFailedAddProducts,
+    UpdateTargetCollaborationResponseUpdateFailedChangeCommissions,
+)
 
 
 class UpdateTargetCollaborationParams(RequestModel):
@@ -29,30 +34,12 @@ class UpdateTargetCollaborationRequestProduct(RequestModel):
     target_ad_commission_rate: int | None = None
 
 
-class UpdateTargetCollaborationRequestSellerContactInfo(RequestModel):
-    email: str
-    phone_number: str | None = None
-    whatsapp: str | None = None
-    telegram: str | None = None
-    line: str | None = None
-
-
-class UpdateTargetCollaborationResponseUpdateFailedAddProducts(ResponseModel):
-    id: str | None = None
-    commission_rate: int | None = None
-
-
-class UpdateTargetCollaborationResponseUpdateFailedChangeCommissions(ResponseModel):
-    product_id: str | None = None
-    commission_rate: int | None = None
-
-
 class UpdateTargetCollaborationRequest(RequestModel):
     name: str
     end_time: str
     products: list[UpdateTargetCollaborationRequestProduct]
     creator_user_open_ids: list[str]
-    seller_contact_info: UpdateTargetCollaborationRequestSellerContactInfo
+    seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
     free_sample_rule: FreeSampleRuleInput
 
 
@@ -65,8 +52,6 @@ class UpdateTargetCollaborationResponseUpdateFailed(ResponseModel):
     end_time: int | None = None
     seller_contact_info: SellerContactInfo | None = None
     name: str | None = None
-    invalid_product_id_list: list[str] | None = None
-    invalid_open_id_list: list[str] | None = None
 
 
 class UpdateTargetCollaborationResponse(ResponseModel):

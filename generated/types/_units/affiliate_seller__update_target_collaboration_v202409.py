@@ -13,8 +13,10 @@ from .affiliate_seller__create_target_collaboration_v202405__shared import (
     CreateTargetCollaborationV202405ResponseTargetCollaborationConflict,
     SellerContactInfoInput,
 )
-from .affiliate_seller__query_target_collaboration_detail_v202409__shared2 import (
-    QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo,
+from .affiliate_seller__query_target_collaboration_detail_v202409__shared2 import SellerContactInfo
+from .affiliate_seller__update_target_collaboration_v202409__shared import (
+    UpdateTargetCollaborationResponseUpdateFailedAddProducts,
+    UpdateTargetCollaborationResponseUpdateFailedChangeCommissions,
 )
 
 
@@ -27,18 +29,19 @@ class UpdateTargetCollaborationV202409Params(RequestModel):
 
 
 class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
-    commission_rate: float | None = None
+    commission_rate: int | None = None
     id: str | None = None
 
 
-class UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts(ResponseModel):
-    commission_rate: float | None = None
-    id: str | None = None
-
-
-class UpdateTargetCollaborationV202409ResponseUpdateFailedChangeCommissions(ResponseModel):
-    commission_rate: float | None = None
-    product_id: str | None = None
+class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
+    add_creator_ids: list[str] | None = None
+    add_products: UpdateTargetCollaborationResponseUpdateFailedAddProducts | None = None
+    change_commissions: UpdateTargetCollaborationResponseUpdateFailedChangeCommissions | None = None
+    end_time: int | None = None
+    name: str | None = None
+    remove_creator_ids: list[str] | None = None
+    remove_product_ids: list[str] | None = None
+    seller_contact_info: SellerContactInfo | None = None
 
 
 class UpdateTargetCollaborationV202409Request(RequestModel):
@@ -48,19 +51,6 @@ class UpdateTargetCollaborationV202409Request(RequestModel):
     name: str | None = None
     products: list[UpdateTargetCollaborationV202409RequestProduct] | None = None
     seller_contact_info: SellerContactInfoInput | None = None
-
-
-class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
-    add_creator_ids: list[str] | None = None
-    add_products: UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts | None = None
-    change_commissions: UpdateTargetCollaborationV202409ResponseUpdateFailedChangeCommissions | None = None
-    end_time: int | None = None
-    name: str | None = None
-    remove_creator_ids: list[str] | None = None
-    remove_product_ids: list[str] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
-    ) = None
 
 
 class UpdateTargetCollaborationV202409Response(ResponseModel):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_live_room_core_stats__shared import LocalGmv, LocalUnitPrice
+from .analytics__get_live_core_stats__shared import GetLiveRoomCoreStatsResponseStats
 
 
 class GetLiveRoomCoreStatsParams(RequestModel):
@@ -17,26 +17,6 @@ class GetLiveRoomCoreStatsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomCoreStatsResponseStats(ResponseModel):
-    sales: int | None = None
-    local_gmv: LocalGmv | None = None
-    created_order_count: int | None = None
-    current_visitor_count: int | None = None
-    paid_order_count: int | None = None
-    local_unit_price: LocalUnitPrice | None = None
-    product_reach_count: int | None = None
-    watch_pv: int | None = None
-    click_through_rate: str | None = None
-    accumulated_new_follower_count: int | None = None
-    buyer_count: int | None = None
-    accumulated_comment_count: int | None = None
-    product_view_count: int | None = None
-    click_order_rate: str | None = None
-    avg_watching_duration: int | None = None
-    accumulated_sharing_count: int | None = None
-    peak_concurrent_user_count: int | None = None
 
 
 class GetLiveRoomCoreStatsResponse(ResponseModel):

@@ -8,6 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .analytics__get_gmv_trend_performances__shared import (
+    GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformance,
+)
+
 
 class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
     """
@@ -15,22 +19,6 @@ class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPoint(ResponseModel):
-    order_count: int | None = None
-    timestamp: int | None = None
-    gmv: GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv | None = None
-
-
-class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformance(ResponseModel):
-    stats_type: str | None = None
-    data_points: list[GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPoint] | None = None
 
 
 class GetLiveRoomGmvAndOrderTrendsResponse(ResponseModel):

@@ -8,7 +8,9 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_live_room_interactive_trends__shared import DataPoint
+from .analytics__get_interactive_trend_performances__shared import (
+    GetLiveRoomInteractiveTrendsResponseInteractiveTrendPerformance,
+)
 
 
 class GetLiveRoomInteractiveTrendsParams(RequestModel):
@@ -17,11 +19,6 @@ class GetLiveRoomInteractiveTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomInteractiveTrendsResponseInteractiveTrendPerformance(ResponseModel):
-    stats_type: str | None = None
-    data_points: list[DataPoint] | None = None
 
 
 class GetLiveRoomInteractiveTrendsResponse(ResponseModel):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_live_room_core_stats__shared import LocalGmv, LocalUnitPrice
+from .analytics__get_product_stats__shared import GetLiveRoomProductStatsResponseProductStat
 
 
 class GetLiveRoomProductStatsParams(RequestModel):
@@ -17,26 +17,6 @@ class GetLiveRoomProductStatsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomProductStatsResponseProductStat(ResponseModel):
-    main_image_url: str | None = None
-    product_id: str | None = None
-    is_live: bool | None = None
-    click_through_rate: str | None = None
-    sellable_region: str | None = None
-    created_order_count: int | None = None
-    exposure_count: int | None = None
-    total_click_count: int | None = None
-    local_gmv: LocalGmv | None = None
-    product_name: str | None = None
-    local_unit_price: LocalUnitPrice | None = None
-    paid_order_count: int | None = None
-    inventory_left_count: int | None = None
-    inventory_consumption_count: int | None = None
-    created_order_user_count: int | None = None
-    paid_user_count: int | None = None
-    click_order_rate: str | None = None
 
 
 class GetLiveRoomProductStatsResponse(ResponseModel):

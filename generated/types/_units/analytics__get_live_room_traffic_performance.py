@@ -8,6 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .analytics__get_traffic_performances__shared import (
+    GetLiveRoomTrafficPerformanceResponseTrafficPerformance,
+)
+
 
 class GetLiveRoomTrafficPerformanceParams(RequestModel):
     """
@@ -15,21 +19,6 @@ class GetLiveRoomTrafficPerformanceParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomTrafficPerformanceResponseTrafficPerformanceSource(ResponseModel):
-    name: str | None = None
-    watch_pv: int | None = None
-
-
-class GetLiveRoomTrafficPerformanceResponseTrafficPerformanceSubSource(ResponseModel):
-    name: str | None = None
-    watch_pv: int | None = None
-
-
-class GetLiveRoomTrafficPerformanceResponseTrafficPerformance(ResponseModel):
-    source: GetLiveRoomTrafficPerformanceResponseTrafficPerformanceSource | None = None
-    sub_sources: list[GetLiveRoomTrafficPerformanceResponseTrafficPerformanceSubSource] | None = None
 
 
 class GetLiveRoomTrafficPerformanceResponse(ResponseModel):

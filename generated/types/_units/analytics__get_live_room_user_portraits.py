@@ -8,6 +8,16 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .analytics__get_user_portraits__shared import (
+    GetLiveRoomUserPortraitsResponseAllAdsAgeIndicator,
+    GetLiveRoomUserPortraitsResponseAllAdsGenderIndicator,
+    GetLiveRoomUserPortraitsResponseAllFanIndicator,
+    GetLiveRoomUserPortraitsResponsePaidAdsAgeIndicator,
+    GetLiveRoomUserPortraitsResponsePaidAdsGenderIndicator,
+    GetLiveRoomUserPortraitsResponsePaidFanIndicator,
+    GetLiveRoomUserPortraitsResponseRegionIndicator,
+)
+
 
 class GetLiveRoomUserPortraitsParams(RequestModel):
     """
@@ -15,41 +25,6 @@ class GetLiveRoomUserPortraitsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomUserPortraitsResponseAllAdsAgeIndicator(ResponseModel):
-    type: str | None = None
-    value: str | None = None
-
-
-class GetLiveRoomUserPortraitsResponseAllAdsGenderIndicator(ResponseModel):
-    type: str | None = None
-    value: str | None = None
-
-
-class GetLiveRoomUserPortraitsResponseAllFanIndicator(ResponseModel):
-    type: str | None = None
-    value: str | None = None
-
-
-class GetLiveRoomUserPortraitsResponsePaidAdsAgeIndicator(ResponseModel):
-    type: str | None = None
-    value: str | None = None
-
-
-class GetLiveRoomUserPortraitsResponsePaidAdsGenderIndicator(ResponseModel):
-    type: str | None = None
-    value: str | None = None
-
-
-class GetLiveRoomUserPortraitsResponsePaidFanIndicator(ResponseModel):
-    type: str | None = None
-    value: str | None = None
-
-
-class GetLiveRoomUserPortraitsResponseRegionIndicator(ResponseModel):
-    value: str | None = None
-    type: str | None = None
 
 
 class GetLiveRoomUserPortraitsResponse(ResponseModel):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_live_room_interactive_trends__shared import DataPoint
+from .analytics__get_view_trend_performances__shared import GetLiveRoomViewTrendsResponseViewTrendPerformance
 
 
 class GetLiveRoomViewTrendsParams(RequestModel):
@@ -17,11 +17,6 @@ class GetLiveRoomViewTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomViewTrendsResponseViewTrendPerformance(ResponseModel):
-    stats_type: str | None = None
-    data_points: list[DataPoint] | None = None
 
 
 class GetLiveRoomViewTrendsResponse(ResponseModel):

@@ -8,9 +8,9 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_live_minute_performance__shared import ClickToOrderRate
-from .analytics__get_shop_live_minute_performance__shared2 import AvgPrice
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_shop_live_performance_list_old__shared3 import AvgPrice
 
 
 class GetShopLiveMinutePerformanceParams(RequestModel):

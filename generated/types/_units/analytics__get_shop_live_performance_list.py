@@ -6,15 +6,15 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .analytics__get_shop_live_minute_performance__shared2 import AvgPrice
+from .analytics__get_shop_live_performance_list_old__shared3 import AvgPrice
 from .analytics__get_shop_live_performance_overview__shared import (
     AvgLiveAuctionPrice,
     LiveAuctionAttributedGmv,
     ShowGpm,
 )
 from .analytics__get_shop_performance__shared2 import LiveGmv, LiveIndirectGmv
-from .analytics__get_shop_performance_per_hour__shared3 import LiveAttributedGmv
 from .analytics__get_shop_product_performance_list__shared3 import Aov
+from .analytics__get_shop_product_performance_list__shared4 import LiveAttributedGmv
 
 
 class GetShopLivePerformanceListParams(RequestModel):

@@ -12,7 +12,7 @@ from .analytics__get_shop_live_performance_overview__shared import (
     ShowGpm,
 )
 from .analytics__get_shop_performance__shared2 import LiveGmv, LiveIndirectGmv
-from .analytics__get_shop_performance_per_hour__shared3 import LiveAttributedGmv
+from .analytics__get_shop_product_performance_list__shared4 import LiveAttributedGmv
 
 
 class GetShopLivePerformanceOverviewParams(RequestModel):

@@ -9,6 +9,7 @@ from pydantic import Field
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .analytics__get_shop_live_minute_performance__shared import ClickToOrderRate
+from .analytics__get_shop_live_performance_list_old__shared3 import AvgPrice
 
 
 class GetShopLiveProductsPerformanceListParams(RequestModel):
@@ -20,23 +21,18 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
     sort_order: Literal["ASC", "DESC"] | None = None
     sort_field: (
         Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None
     ) = None
     currency: str | None = None
-
-
-class GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class GetShopLiveProductsPerformanceListResponseProductSalesDirectGmv(ResponseModel):
@@ -53,7 +49,7 @@ class GetShopLiveProductsPerformanceListResponseProductSales(ResponseModel):
     items_sold: int | None = None
     customers: int | None = None
     created_sku_orders: int | None = None
-    avg_price: GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice | None = None
+    avg_price: AvgPrice | None = None
     sku_orders: int | None = None
     main_orders: int | None = None
     payment_rate: str | None = None

@@ -6,18 +6,19 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_shop_performance__shared import VideoGmv, VideoIndirectGmv
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_performance__shared import VideoAttributedGmv, VideoGmv, VideoIndirectGmv
 from .analytics__get_shop_performance__shared2 import LiveGmv, LiveIndirectGmv
-from .analytics__get_shop_performance_per_hour__shared import (
-    AvgOrderValue,
-    AvgSkuOrderValue,
-    ProductCardAttributedGmv,
-)
-from .analytics__get_shop_performance_per_hour__shared2 import VideoAttributedGmv
-from .analytics__get_shop_performance_per_hour__shared3 import LiveAttributedGmv
-from .analytics__get_shop_product_performance_list__shared2 import Refund, ShippingFee, Tax
+from .analytics__get_shop_performance_v202405__shared2 import AvgOrderValue
+from .analytics__get_shop_performance_v202405__shared3 import Refund
+from .analytics__get_shop_product_performance_list__shared2 import ShippingFee, Tax
+from .analytics__get_shop_product_performance_list__shared4 import LiveAttributedGmv
 from .analytics__get_shop_video_performance_list__shared import IndirectGmv
-from .analytics__get_video_performances__shared import Gmv
+
+
+class AvgSkuOrderValue(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
 
 
 class GetShopPerformanceParams(RequestModel):
@@ -134,6 +135,11 @@ class GetShopPerformanceResponsePerformanceIntervalTraffic(ResponseModel):
     product_impressions: int | None = None
     unique_clicks: int | None = None
     unique_product_impressions: int | None = None
+
+
+class ProductCardAttributedGmv(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
 
 
 class GetShopPerformanceResponsePerformanceIntervalBreakdownsContentBreakdown(ResponseModel):

@@ -8,14 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_shop_performance_per_hour__shared import (
-    AvgOrderValue,
-    AvgSkuOrderValue,
-    ProductCardAttributedGmv,
-)
-from .analytics__get_shop_performance_per_hour__shared2 import VideoAttributedGmv
-from .analytics__get_shop_performance_per_hour__shared3 import LiveAttributedGmv
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetShopPerformancePerHourParams(RequestModel):
@@ -28,41 +21,17 @@ class GetShopPerformancePerHourParams(RequestModel):
 
 
 class GetShopPerformancePerHourResponsePerformanceInterval(ResponseModel):
-    avg_order_value: AvgOrderValue | None = None
-    avg_sku_order_value: AvgSkuOrderValue | None = None
     customers: int | None = None
-    customers_count: int | None = None
     gmv: Gmv | None = None
     index: int | None = None
     items_sold: int | None = None
-    live_attributed_gmv: LiveAttributedGmv | None = None
-    orders_count: int | None = None
-    product_card_attributed_gmv: ProductCardAttributedGmv | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    sku_orders_count: int | None = None
-    unique_clicks: int | None = None
-    unique_product_impressions: int | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
     visitors: int | None = None
 
 
 class GetShopPerformancePerHourResponsePerformanceOverall(ResponseModel):
-    avg_order_value: AvgOrderValue | None = None
-    avg_sku_order_value: AvgSkuOrderValue | None = None
     customers: int | None = None
-    customers_count: int | None = None
     gmv: Gmv | None = None
     items_sold: int | None = None
-    live_attributed_gmv: LiveAttributedGmv | None = None
-    orders_count: int | None = None
-    product_card_attributed_gmv: ProductCardAttributedGmv | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    sku_orders_count: int | None = None
-    unique_clicks: int | None = None
-    unique_product_impressions: int | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
     visitors: int | None = None
 
 

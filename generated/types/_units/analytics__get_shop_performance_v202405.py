@@ -2,9 +2,12 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from pydantic import ConfigDict
+from tiktokshop._models import RequestModel, ResponseModel
 
-from tiktokshop._models import RequestModel
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_performance_v202405__shared import GmvBreakdown
+from .analytics__get_shop_performance_v202405__shared2 import AvgOrderValue
+from .analytics__get_shop_performance_v202405__shared3 import Refund
 
 
 class GetShopPerformanceV202405Params(RequestModel):
@@ -12,6 +15,92 @@ class GetShopPerformanceV202405Params(RequestModel):
     Path and query arguments of `get_shop_performance_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    sku_orders: int | None = None
+    orders: int | None = None
+    avg_order_value: AvgOrderValue | None = None
+    units_sold: int | None = None
+    buyers: int | None = None
+    buyer_breakdowns: list[GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown] | None = None
+    product_impressions: int | None = None
+    product_impression_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown] | None
+    ) = None
+    product_page_views: int | None = None
+    product_page_view_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown] | None
+    ) = None
+    avg_product_page_visitors: int | None = None
+    avg_product_page_visitor_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown] | None
+    ) = None
+    refunds: Refund | None = None
+    cancellations_and_returns: int | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    sku_orders: int | None = None
+    orders: int | None = None
+    avg_order_value: AvgOrderValue | None = None
+    units_sold: int | None = None
+    buyers: int | None = None
+    buyer_breakdowns: list[GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown] | None = None
+    product_impressions: int | None = None
+    product_impression_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown] | None
+    ) = None
+    product_page_views: int | None = None
+    product_page_view_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown] | None
+    ) = None
+    avg_product_page_visitors: int | None = None
+    avg_product_page_visitor_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown] | None
+    ) = None
+    refunds: Refund | None = None
+    cancellations_and_returns: int | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformance(ResponseModel):
+    intervals: list[GetShopPerformanceV202405ResponsePerformanceInterval] | None = None
+    comparison_intervals: list[GetShopPerformanceV202405ResponsePerformanceComparisonInterval] | None = None
+
+
+class GetShopPerformanceV202405Response(ResponseModel):
+    performance: GetShopPerformanceV202405ResponsePerformance | None = None
+    latest_available_date: str | None = None

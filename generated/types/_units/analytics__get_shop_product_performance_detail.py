@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetShopProductPerformanceDetailParams(RequestModel):
@@ -39,7 +39,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdown
 
 
 class GetShopProductPerformanceDetailResponsePerformanceRating(ResponseModel):
-    stars: str | None = None
+    stars: Literal["1_STAR", "2_STAR", "3_STAR", "4_STAR", "5_STAR"] | str | None = None
     count: int | None = None
     percentage: str | None = None
 
@@ -52,7 +52,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSa
 
 class GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdown(ResponseModel):
     traffic: GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdownTraffic | None = None
-    content_type: str | None = None
+    content_type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
 
 
 class GetShopProductPerformanceDetailResponsePerformanceTopContentContent(ResponseModel):
@@ -70,7 +70,7 @@ class GetShopProductPerformanceDetailResponsePerformanceTopCreator(ResponseModel
 
 
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdown(ResponseModel):
-    content_type: str | None = None
+    content_type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
     sales: GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSales | None = None
 
 
@@ -79,7 +79,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalTraffic(Response
 
 
 class GetShopProductPerformanceDetailResponsePerformanceTopContent(ResponseModel):
-    type: str | None = None
+    type: Literal["LIVE", "VIDEO"] | str | None = None
     contents: list[GetShopProductPerformanceDetailResponsePerformanceTopContentContent] | None = None
 
 

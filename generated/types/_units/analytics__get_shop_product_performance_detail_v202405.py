@@ -4,9 +4,12 @@
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import RequestModel, ResponseModel
+
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_performance_v202405__shared import GmvBreakdown
 
 
 class GetShopProductPerformanceDetailV202405Params(RequestModel):
@@ -14,7 +17,106 @@ class GetShopProductPerformanceDetailV202405Params(RequestModel):
     Path and query arguments of `get_shop_product_performance_detail_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     product_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown(
+    ResponseModel
+):
+    amount: str | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    unit_sold_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown] | None
+    ) = None
+    impressions: int | None = None
+    impression_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown] | None
+    ) = None
+    page_views: int | None = None
+    page_view_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown] | None
+    ) = None
+    avg_page_visitors: int | None = None
+    avg_page_visitor_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown] | None
+    ) = None
+    click_through_rate: str | None = None
+    click_through_rate_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown]
+        | None
+    ) = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    unit_sold_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown] | None
+    ) = None
+    impressions: int | None = None
+    impression_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown] | None
+    ) = None
+    page_views: int | None = None
+    page_view_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown] | None
+    ) = None
+    avg_page_visitors: int | None = None
+    avg_page_visitor_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown] | None
+    ) = None
+    click_through_rate: str | None = None
+    click_through_rate_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown]
+        | None
+    ) = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformance(ResponseModel):
+    intervals: list[GetShopProductPerformanceDetailV202405ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceComparisonInterval] | None
+    ) = None
+
+
+class GetShopProductPerformanceDetailV202405Response(ResponseModel):
+    performance: GetShopProductPerformanceDetailV202405ResponsePerformance | None = None
+    latest_available_date: str | None = None

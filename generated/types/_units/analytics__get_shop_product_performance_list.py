@@ -6,11 +6,12 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .analytics__get_shop_performance_per_hour__shared3 import LiveAttributedGmv
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_performance_v202405__shared3 import Refund
 from .analytics__get_shop_product_performance_list__shared import AttributedGmv
-from .analytics__get_shop_product_performance_list__shared2 import Refund, ShippingFee, Tax
+from .analytics__get_shop_product_performance_list__shared2 import ShippingFee, Tax
 from .analytics__get_shop_product_performance_list__shared3 import Aov
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_shop_product_performance_list__shared4 import LiveAttributedGmv
 
 
 class GetShopProductPerformanceListParams(RequestModel):

@@ -5,11 +5,6 @@
 from tiktokshop._models import ResponseModel
 
 
-class Refund(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class ShippingFee(ResponseModel):
     amount: str | None = None
     currency: str | None = None

@@ -2,9 +2,11 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from pydantic import ConfigDict
+from typing import ClassVar
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import Page, RequestModel, ResponseModel
+
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetShopProductPerformanceListV202405Params(RequestModel):
@@ -12,6 +14,34 @@ class GetShopProductPerformanceListV202405Params(RequestModel):
     Path and query arguments of `get_shop_product_performance_list_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    start_date_ge: str
+
+
+class GetShopProductPerformanceListV202405ResponseProduct(ResponseModel):
+    id: int | None = None
+    gmv: Gmv | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    click_through_rate: str | None = None
+
+
+class GetShopProductPerformanceListV202405Response(ResponseModel):
+    products: list[GetShopProductPerformanceListV202405ResponseProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopProductPerformanceListV202405Page(
+    GetShopProductPerformanceListV202405Response, Page[GetShopProductPerformanceListV202405ResponseProduct]
+):
+    """A page of `get_shop_product_performance_list_v202405` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"

@@ -8,7 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_sku_performance_detail_v202406__shared import (
+    GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown,
+)
 
 
 class GetShopSkuPerformanceDetailParams(RequestModel):
@@ -21,12 +24,6 @@ class GetShopSkuPerformanceDetailParams(RequestModel):
     end_date_lt: str
     granularity: Literal["ALL", "1D"] | None = None
     currency: str | None = None
-
-
-class GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-    type: str | None = None
 
 
 class GetShopSkuPerformanceDetailResponsePerformanceIntervalItemsSoldBreakdown(ResponseModel):

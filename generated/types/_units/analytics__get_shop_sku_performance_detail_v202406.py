@@ -4,9 +4,14 @@
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import RequestModel, ResponseModel
+
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_sku_performance_detail_v202406__shared import (
+    GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown,
+)
 
 
 class GetShopSkuPerformanceDetailV202406Params(RequestModel):
@@ -14,7 +19,51 @@ class GetShopSkuPerformanceDetailV202406Params(RequestModel):
     Path and query arguments of `get_shop_sku_performance_detail_v202406`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     sku_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdown: list[GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown] | None = None
+    units_sold: int | None = None
+    units_sold_breakdown: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown] | None
+    ) = None
+    sku_orders: int | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdown: list[GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown] | None = None
+    units_sold: int | None = None
+    units_sold_breakdown: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown] | None
+    ) = None
+    sku_orders: int | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformance(ResponseModel):
+    product_id: int | None = None
+    intervals: list[GetShopSkuPerformanceDetailV202406ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceComparisonInterval] | None
+    ) = None
+
+
+class GetShopSkuPerformanceDetailV202406Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopSkuPerformanceDetailV202406ResponsePerformance | None = None

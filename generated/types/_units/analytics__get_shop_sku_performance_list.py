@@ -4,9 +4,12 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import Page, RequestModel
 
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_shop_sku_performance_list_v202406__shared import (
+    GetShopSkuPerformanceListResponse,
+    GetShopSkuPerformanceListResponseSku,
+)
 
 
 class GetShopSkuPerformanceListParams(RequestModel):
@@ -19,26 +22,11 @@ class GetShopSkuPerformanceListParams(RequestModel):
     page_size: int | None = None
     page_token: str | None = None
     sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
-    sort_order: Literal["ASC", "DESC"] | None = None
+    sort_order: Literal["DESC", "ASC"] | None = None
     category_filter: list[str] | None = None
     product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None
     product_ids: list[str] | None = None
     currency: str | None = None
-
-
-class GetShopSkuPerformanceListResponseSku(ResponseModel):
-    id: int | None = None
-    product_id: int | None = None
-    gmv: Gmv | None = None
-    sku_orders: int | None = None
-    units_sold: int | None = None
-
-
-class GetShopSkuPerformanceListResponse(ResponseModel):
-    skus: list[GetShopSkuPerformanceListResponseSku] | None = None
-    next_page_token: str | None = None
-    total_count: int | None = None
-    latest_available_date: str | None = None
 
 
 class GetShopSkuPerformanceListPage(

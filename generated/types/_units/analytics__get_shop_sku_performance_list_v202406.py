@@ -2,9 +2,14 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from pydantic import ConfigDict
+from typing import ClassVar, Literal
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import Page, RequestModel
+
+from .analytics__get_shop_sku_performance_list_v202406__shared import (
+    GetShopSkuPerformanceListResponse,
+    GetShopSkuPerformanceListResponseSku,
+)
 
 
 class GetShopSkuPerformanceListV202406Params(RequestModel):
@@ -12,6 +17,20 @@ class GetShopSkuPerformanceListV202406Params(RequestModel):
     Path and query arguments of `get_shop_sku_performance_list_v202406`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    product_id: str | None = None
+    sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
+    sort_order: Literal["DESC", "ASC"] | None = None
+    start_date_ge: str
+
+
+class GetShopSkuPerformanceListV202406Page(
+    GetShopSkuPerformanceListResponse, Page[GetShopSkuPerformanceListResponseSku]
+):
+    """A page of `get_shop_sku_performance_list_v202406` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"

@@ -8,13 +8,23 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_video_performance_details__shared import (
-    AgeDistribution,
     CountryDistribution,
-    GenderDistribution,
+    GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall,
+    GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic,
 )
-from .analytics__get_shop_video_performance_details__shared2 import Gpm
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_shop_video_performance_list_v202509__shared import Gpm
+
+
+class AgeDistribution(ResponseModel):
+    age: Literal["18-24", "25-34", "35-44", "45-54"] | str | None = None
+    percentage: str | None = None
+
+
+class GenderDistribution(ResponseModel):
+    gender: Literal["MALE", "FEMALE"] | str | None = None
+    percentage: str | None = None
 
 
 class GetShopVideoPerformanceDetailsParams(RequestModel):
@@ -29,16 +39,8 @@ class GetShopVideoPerformanceDetailsParams(RequestModel):
     currency: Literal["LOCAL", "USD"] | None = None
 
 
-class GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic(ResponseModel):
-    views: int | None = None
-    new_followers: int | None = None
-    shares: int | None = None
-    comments: int | None = None
-    likes: int | None = None
-
-
 class GetShopVideoPerformanceDetailsResponsePerformanceViewerProfile(ResponseModel):
-    type: str | None = None
+    type: Literal["NEW_FOLLOWER", "VIEWERS"] | str | None = None
     gender_distribution: list[GenderDistribution] | None = None
     age_distribution: list[AgeDistribution] | None = None
     country_distribution: list[CountryDistribution] | None = None
@@ -46,16 +48,6 @@ class GetShopVideoPerformanceDetailsResponsePerformanceViewerProfile(ResponseMod
 
 class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesBreakdown(ResponseModel):
     product_id: str | None = None
-    gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    customers: int | None = None
-    items_sold: int | None = None
-    ctr: str | None = None
-    product_impressions: int | None = None
-    product_clicks: int | None = None
-
-
-class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall(ResponseModel):
     gmv: Gmv | None = None
     gpm: Gpm | None = None
     customers: int | None = None

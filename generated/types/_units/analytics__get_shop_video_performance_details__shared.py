@@ -4,10 +4,8 @@
 
 from tiktokshop._models import ResponseModel
 
-
-class AgeDistribution(ResponseModel):
-    age: str | None = None
-    percentage: str | None = None
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_video_performance_list_v202509__shared import Gpm
 
 
 class CountryDistribution(ResponseModel):
@@ -15,6 +13,19 @@ class CountryDistribution(ResponseModel):
     percentage: str | None = None
 
 
-class GenderDistribution(ResponseModel):
-    gender: str | None = None
-    percentage: str | None = None
+class GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic(ResponseModel):
+    views: int | None = None
+    new_followers: int | None = None
+    shares: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+
+
+class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall(ResponseModel):
+    gmv: Gmv | None = None
+    gpm: Gpm | None = None
+    customers: int | None = None
+    items_sold: int | None = None
+    ctr: str | None = None
+    product_impressions: int | None = None
+    product_clicks: int | None = None

@@ -4,9 +4,11 @@
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import RequestModel, ResponseModel
+
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetShopVideoPerformanceDetailsV202409Params(RequestModel):
@@ -14,7 +16,48 @@ class GetShopVideoPerformanceDetailsV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_details_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     video_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponseEngagementData(ResponseModel):
+    total_likes: int | None = None
+    total_shares: int | None = None
+    total_comments: int | None = None
+    total_views: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    daily_avg_buyers: str | None = None
+    views: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    daily_avg_buyers: str | None = None
+    views: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceDetailsV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceDetailsV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+    video_post_time: str | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceDetailsV202409ResponsePerformance | None = None
+    engagement_data: GetShopVideoPerformanceDetailsV202409ResponseEngagementData | None = None
+    latest_available_date: str | None = None

@@ -6,10 +6,13 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_product_performance_list__shared import AttributedGmv
-from .analytics__get_shop_video_performance_details__shared2 import Gpm
 from .analytics__get_shop_video_performance_list__shared import IndirectGmv
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_shop_video_performance_list_v202409__shared import (
+    GetShopVideoPerformanceListResponseVideoProduct,
+)
+from .analytics__get_shop_video_performance_list_v202509__shared import Gpm
 
 
 class GetShopVideoPerformanceListParams(RequestModel):
@@ -48,11 +51,6 @@ class GetShopVideoPerformanceListResponseVideoCreator(ResponseModel):
     nick_name: str | None = None
     open_id: str | None = None
     user_name: str | None = None
-
-
-class GetShopVideoPerformanceListResponseVideoProduct(ResponseModel):
-    id: str | None = None
-    name: str | None = None
 
 
 class GetShopVideoPerformanceListResponseVideo(ResponseModel):

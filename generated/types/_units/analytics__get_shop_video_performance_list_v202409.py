@@ -2,9 +2,14 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from pydantic import ConfigDict
+from typing import ClassVar
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import Page, RequestModel, ResponseModel
+
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
+from .analytics__get_shop_video_performance_list_v202409__shared import (
+    GetShopVideoPerformanceListResponseVideoProduct,
+)
 
 
 class GetShopVideoPerformanceListV202409Params(RequestModel):
@@ -12,6 +17,40 @@ class GetShopVideoPerformanceListV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_list_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    account_type: str | None = None
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    start_date_ge: str
+
+
+class GetShopVideoPerformanceListV202409ResponseVideo(ResponseModel):
+    id: str | None = None
+    title: str | None = None
+    username: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+    views: int | None = None
+    click_through_rate: str | None = None
+    products: list[GetShopVideoPerformanceListResponseVideoProduct] | None = None
+    video_post_time: str | None = None
+
+
+class GetShopVideoPerformanceListV202409Response(ResponseModel):
+    videos: list[GetShopVideoPerformanceListV202409ResponseVideo] | None = None
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class GetShopVideoPerformanceListV202409Page(
+    GetShopVideoPerformanceListV202409Response, Page[GetShopVideoPerformanceListV202409ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "videos"
+    _next_token_field: ClassVar[str] = "next_page_token"

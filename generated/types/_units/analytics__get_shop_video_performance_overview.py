@@ -6,9 +6,8 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_shop_performance__shared import VideoGmv, VideoIndirectGmv
-from .analytics__get_shop_performance_per_hour__shared2 import VideoAttributedGmv
-from .analytics__get_shop_video_performance_details__shared2 import Gpm
+from .analytics__get_shop_performance__shared import VideoAttributedGmv, VideoGmv, VideoIndirectGmv
+from .analytics__get_shop_video_performance_list_v202509__shared import Gpm
 
 
 class GetShopVideoPerformanceOverviewParams(RequestModel):

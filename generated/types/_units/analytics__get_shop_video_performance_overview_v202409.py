@@ -2,9 +2,9 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from pydantic import ConfigDict
+from tiktokshop._models import RequestModel, ResponseModel
 
-from tiktokshop._models import RequestModel
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetShopVideoPerformanceOverviewV202409Params(RequestModel):
@@ -12,6 +12,39 @@ class GetShopVideoPerformanceOverviewV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_overview_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    account_type: str | None = None
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+
+
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+
+
+class GetShopVideoPerformanceOverviewV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+
+
+class GetShopVideoPerformanceOverviewV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceOverviewV202409ResponsePerformance | None = None
+    latest_available_date: str | None = None

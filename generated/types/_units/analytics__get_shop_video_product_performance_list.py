@@ -6,10 +6,12 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import Page, RequestModel
 
-from .analytics__get_shop_video_performance_details__shared2 import Gpm
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_shop_video_product_performance_list_v202409__shared import (
+    GetShopVideoProductPerformanceListResponse,
+    GetShopVideoProductPerformanceListResponseProduct,
+)
 
 
 class GetShopVideoProductPerformanceListParams(RequestModel):
@@ -25,26 +27,6 @@ class GetShopVideoProductPerformanceListParams(RequestModel):
     currency: Literal["LOCAL", "USD"] | None = None
     page_token: str | None = None
     start_date_ge: str
-
-
-class GetShopVideoProductPerformanceListResponseProduct(ResponseModel):
-    ctr: str | None = None
-    customers: int | None = None
-    daily_avg_buyers: str | None = None
-    gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    id: str | None = None
-    name: str | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    units_sold: int | None = None
-
-
-class GetShopVideoProductPerformanceListResponse(ResponseModel):
-    latest_available_date: str | None = None
-    next_page_token: str | None = None
-    products: list[GetShopVideoProductPerformanceListResponseProduct] | None = None
-    total_count: int | None = None
 
 
 class GetShopVideoProductPerformanceListPage(

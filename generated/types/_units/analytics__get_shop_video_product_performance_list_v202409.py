@@ -2,11 +2,16 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import Page, RequestModel
+
+from .analytics__get_shop_video_product_performance_list_v202409__shared import (
+    GetShopVideoProductPerformanceListResponse,
+    GetShopVideoProductPerformanceListResponseProduct,
+)
 
 
 class GetShopVideoProductPerformanceListV202409Params(RequestModel):
@@ -14,7 +19,20 @@ class GetShopVideoProductPerformanceListV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_product_performance_list_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     video_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    start_date_ge: str
+
+
+class GetShopVideoProductPerformanceListV202409Page(
+    GetShopVideoProductPerformanceListResponse, Page[GetShopVideoProductPerformanceListResponseProduct]
+):
+    """A page of `get_shop_video_product_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"

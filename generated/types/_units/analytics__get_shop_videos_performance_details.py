@@ -7,12 +7,10 @@ from typing import Literal
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .analytics__get_shop_video_performance_details__shared import (
-    AgeDistribution,
     CountryDistribution,
-    GenderDistribution,
+    GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall,
+    GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic,
 )
-from .analytics__get_shop_video_performance_details__shared2 import Gpm
-from .analytics__get_video_performances__shared import Gmv
 
 
 class GetShopVideosPerformanceDetailsParams(RequestModel):
@@ -32,19 +30,14 @@ class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
     message: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalTraffic(ResponseModel):
-    comments: int | None = None
-    likes: int | None = None
-    new_followers: int | None = None
-    shares: int | None = None
-    views: int | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileAgeDistribution(ResponseModel):
+    age: str | None = None
+    percentage: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile(ResponseModel):
-    age_distribution: list[AgeDistribution] | None = None
-    country_distribution: list[CountryDistribution] | None = None
-    gender_distribution: list[GenderDistribution] | None = None
-    type: str | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileGenderDistribution(ResponseModel):
+    gender: str | None = None
+    percentage: str | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoVideo(ResponseModel):
@@ -57,25 +50,26 @@ class GetShopVideosPerformanceDetailsResponseVideoVideo(ResponseModel):
     video_post_time: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSalesOverall(ResponseModel):
-    ctr: str | None = None
-    customers: int | None = None
-    gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    items_sold: int | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-
-
 class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales(ResponseModel):
-    overall: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSalesOverall | None = None
+    overall: GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile(ResponseModel):
+    age_distribution: (
+        list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileAgeDistribution] | None
+    ) = None
+    country_distribution: list[CountryDistribution] | None = None
+    gender_distribution: (
+        list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileGenderDistribution] | None
+    ) = None
+    type: str | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval(ResponseModel):
     end_date: str | None = None
     sales: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales | None = None
     start_date: str | None = None
-    traffic: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalTraffic | None = None
+    traffic: GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoPerformance(ResponseModel):

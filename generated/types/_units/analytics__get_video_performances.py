@@ -6,7 +6,7 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
-from .analytics__get_video_performances__shared import Gmv
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetVideoPerformancesParams(RequestModel):

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `authorization` domain used by the same operations (see ``tiktokshop.types.authorization``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
@@ -11,7 +13,7 @@ class GetAuthorizedShopsResponseShop(ResponseModel):
     id: str | None = None
     name: str | None = None
     region: str | None = None
-    seller_type: str | None = None
+    seller_type: Literal["CROSS_BORDER", "LOCAL"] | str | None = None
 
 
 class GetAuthorizedShopsResponse(ResponseModel):

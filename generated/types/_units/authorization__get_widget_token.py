@@ -10,4 +10,4 @@ class GetWidgetTokenParams(RequestModel):
     Path and query arguments of `get_widget_token`.
     """
 
-    shop_id: float | None = None
+    shop_id: int | None = None

@@ -10,4 +10,4 @@ class GetWidgetTokenV202312Params(RequestModel):
     Path and query arguments of `get_widget_token_v202312`.
     """
 
-    shop_id: float | None = None
+    shop_id: int | None = None

@@ -2,11 +2,13 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `customer_engagement` domain used by the same operations (see ``tiktokshop.types.customer_engagement``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class GetEngagementFeaturePermissionsResponseFeature(ResponseModel):
-    name: str | None = None
+    name: Literal["FUNDAMENTAL", "CUSTOM_MSG"] | str | None = None
     is_authorized: bool | None = None
 
 

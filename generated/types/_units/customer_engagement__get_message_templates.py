@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `customer_engagement` domain used by the same operations (see ``tiktokshop.types.customer_engagement``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
 
@@ -16,7 +18,7 @@ class GetMessageTemplatesParams(RequestModel):
 class GetMessageTemplatesResponseMessageTemplateCouponCardRules(ResponseModel):
     min_count: int | None = None
     max_count: int | None = None
-    coupon_type: list[str] | None = None
+    coupon_type: list[Literal["REGULAR_ALL"] | str] | None = None
 
 
 class GetMessageTemplatesResponseMessageTemplateProductCardRules(ResponseModel):

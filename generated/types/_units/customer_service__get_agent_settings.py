@@ -2,7 +2,15 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `customer_service` domain used by the same operations (see ``tiktokshop.types.customer_service``)."""
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel
+
+
+class GetAgentSettingsParams(RequestModel):
+    """
+    Path and query arguments of `get_agent_settings`.
+    """
+
+    category_asset_cipher: str | None = None
 
 
 class GetAgentSettingsResponse(ResponseModel):

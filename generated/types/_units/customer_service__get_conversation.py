@@ -8,8 +8,6 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .customer_service__get_conversations__shared import CurSession
-
 
 class GetConversationParams(RequestModel):
     """
@@ -17,8 +15,6 @@ class GetConversationParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
-    need_session_id: bool | None = None
-    need_session_info: bool | None = None
 
 
 class GetConversationResponseConversationParticipant(ResponseModel):
@@ -36,8 +32,6 @@ class GetConversationResponseConversation(ResponseModel):
     participants: list[GetConversationResponseConversationParticipant] | None = None
     create_time: int | None = None
     unread_count: int | None = None
-    cur_session_id: str | None = None
-    cur_session: CurSession | None = None
 
 
 class GetConversationResponse(ResponseModel):

@@ -8,6 +8,10 @@ from pydantic import Field
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
+from .customer_service__get_conversations__shared import (
+    GetConversationsResponseConversationLatestMessageSender,
+)
+
 
 class GetConversationMessagesParams(RequestModel):
     """
@@ -39,15 +43,6 @@ class GetConversationMessagesParams(RequestModel):
     sort_order: Literal["ASC", "DESC"] | None = None
     sort_field: str | None = None
     need_data: bool | None = None
-    need_plaintext: bool | None = None
-    time_zone: str | None = None
-
-
-class GetConversationMessagesResponseMessageSender(ResponseModel):
-    im_user_id: str | None = None
-    role: str | None = None
-    nickname: str | None = None
-    avatar: str | None = None
 
 
 class GetConversationMessagesResponseMessage(ResponseModel):
@@ -56,10 +51,9 @@ class GetConversationMessagesResponseMessage(ResponseModel):
     content: str | None = None
     create_time: int | None = None
     is_visible: bool | None = None
-    sender: GetConversationMessagesResponseMessageSender | None = None
+    sender: GetConversationsResponseConversationLatestMessageSender | None = None
     index: str | None = None
     data: str | None = None
-    plaintext: str | None = None
 
 
 class GetConversationMessagesResponse(ResponseModel):

@@ -6,7 +6,9 @@ from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .customer_service__get_conversations__shared import CurSession
+from .customer_service__get_conversations__shared import (
+    GetConversationsResponseConversationLatestMessageSender,
+)
 
 
 class GetConversationsParams(RequestModel):
@@ -35,15 +37,6 @@ class GetConversationsParams(RequestModel):
         ]
         | None
     ) = None
-    need_session_id: bool | None = None
-    need_session_info: bool | None = None
-
-
-class GetConversationsResponseConversationLatestMessageSender(ResponseModel):
-    im_user_id: str | None = None
-    avatar: str | None = None
-    role: str | None = None
-    nickname: str | None = None
 
 
 class GetConversationsResponseConversationParticipant(ResponseModel):
@@ -73,8 +66,6 @@ class GetConversationsResponseConversation(ResponseModel):
     create_time: int | None = None
     participants: list[GetConversationsResponseConversationParticipant] | None = None
     latest_message: GetConversationsResponseConversationLatestMessage | None = None
-    cur_session_id: str | None = None
-    cur_session: CurSession | None = None
 
 
 class GetConversationsResponse(ResponseModel):

@@ -5,6 +5,8 @@
 from tiktokshop._models import ResponseModel
 
 
-class CurSession(ResponseModel):
-    id: str | None = None
-    phase: str | None = None
+class GetConversationsResponseConversationLatestMessageSender(ResponseModel):
+    im_user_id: str | None = None
+    avatar: str | None = None
+    role: str | None = None
+    nickname: str | None = None

@@ -19,9 +19,6 @@ class GetCustomerServicePerformanceResponsePerformance(ResponseModel):
     response_percentage: str | None = None
     satisfaction_percentage: str | None = None
     response_time_mins: str | None = None
-    conversion_rate: str | None = None
-    cs_guided_gmv: str | None = None
-    currency: str | None = None
 
 
 class GetCustomerServicePerformanceResponse(ResponseModel):

@@ -15,7 +15,3 @@ class MarkBuyerMessagesAsReadParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
-
-
-class MarkBuyerMessagesAsReadRequest(RequestModel):
-    pass

@@ -2,13 +2,37 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `event` domain used by the same operations (see ``tiktokshop.types.event``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class GetShopWebhooksResponseWebhook(ResponseModel):
     address: str | None = None
     create_time: int | None = None
-    event_type: str | None = None
+    event_type: (
+        Literal[
+            "ORDER_STATUS_CHANGE",
+            "RECIPIENT_ADDRESS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
+            "SELLER_DEAUTHORIZATION",
+            "UPCOMING_AUTHORIZATION_EXPIRATION",
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ]
+        | str
+        | None
+    ) = None
     update_time: int | None = None
 
 

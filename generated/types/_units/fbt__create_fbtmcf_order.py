@@ -4,6 +4,8 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .fbt__create_fbtmcf_order_v202601__shared import CreateFbtmcfOrderResponseMcfOrder
+
 
 class CreateFbtmcfOrderRequestConsigneeAddress(RequestModel):
     country_code: str
@@ -18,12 +20,6 @@ class CreateFbtmcfOrderRequestConsigneeAddress(RequestModel):
 class CreateFbtmcfOrderRequestGood(RequestModel):
     id: str
     quantity: int
-
-
-class CreateFbtmcfOrderResponseMcfOrder(ResponseModel):
-    external_order_id: str | None = None
-    mcf_order_id: str | None = None
-    create_time: int | None = None
 
 
 class CreateFbtmcfOrderRequestConsignee(RequestModel):

@@ -5,6 +5,7 @@
 from tiktokshop._models import RequestModel, ResponseModel
 
 from .fbt__get_inbound_method_detail__shared import BoxMeasurement
+from .fbt__get_inbound_order__shared import GetFbtInboundOrderDetailsResponseInboundOrderMerchant
 
 
 class GetFbtInboundOrderDetailsParams(RequestModel):
@@ -35,11 +36,6 @@ class GetFbtInboundOrderDetailsResponseInboundOrderLogisticInfoList(ResponseMode
     provider_name: str | None = None
     waybill_number: str | None = None
     related_number: str | None = None
-
-
-class GetFbtInboundOrderDetailsResponseInboundOrderMerchant(ResponseModel):
-    id: str | None = None
-    name: str | None = None
 
 
 class GetFbtInboundOrderDetailsResponseInboundOrderStatusLog(ResponseModel):

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fbt` domain used by the same operations (see ``tiktokshop.types.fbt``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
@@ -26,7 +28,7 @@ class GetFbtWarehouseListResponseWarehouse(ResponseModel):
     fbt_warehouse_id: str | None = None
     warehouse_ids: list[str] | None = None
     name: str | None = None
-    type: str | None = None
+    type: Literal["PLATFORM_WAREHOUSE"] | str | None = None
     subscribed: bool | None = None
     addresses: list[GetFbtWarehouseListResponseWarehouseAddress] | None = None
     logistics_services: list[GetFbtWarehouseListResponseWarehouseLogisticsService] | None = None

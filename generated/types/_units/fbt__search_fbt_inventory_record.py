@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fbt` domain used by the same operations (see ``tiktokshop.types.fbt``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -36,7 +36,22 @@ class SearchFbtInventoryRecordResponseInventoryRecordGoods(ResponseModel):
 
 class SearchFbtInventoryRecordResponseInventoryRecordOrder(ResponseModel):
     id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "INBOUND_ORDER",
+            "RETURN_TO_SUPPLIER_ORDER",
+            "DISPOSAL",
+            "INVENTORY_STATUS_ADJUSTMENT_ORDER",
+            "CONSIGN_ORDER",
+            "INVENTORY_COUNT_ORDER",
+            "FAILED_DELIVERY",
+            "CUSTOMER_RETURN",
+            "INVENTORY_QUANTITY_ADJUSTMENT_ORDER",
+            "INVENTORY_TRANSFER_ORDER",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class SearchFbtInventoryRecordResponseInventoryRecord(ResponseModel):
@@ -44,7 +59,7 @@ class SearchFbtInventoryRecordResponseInventoryRecord(ResponseModel):
     fbt_warehouse_id: str | None = None
     order: SearchFbtInventoryRecordResponseInventoryRecordOrder | None = None
     create_time: int | None = None
-    inventory_goods_type: str | None = None
+    inventory_goods_type: Literal["NORMAL", "DEFECTIVE"] | str | None = None
     initial_on_hand_quantity: int | None = None
     final_on_hand_quantity: int | None = None
     changed_quantity: int | None = None

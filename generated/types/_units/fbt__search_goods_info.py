@@ -6,6 +6,8 @@ from typing import ClassVar
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
+from .fbt__search_goods_info_v202409__shared import SearchGoodsInfoResponseGoodSku
+
 
 class SearchGoodsInfoParams(RequestModel):
     """
@@ -89,12 +91,6 @@ class SearchGoodsInfoResponseGoodSiocAttributeSiocFile(ResponseModel):
     sioc_file_type: str | None = None
 
 
-class SearchGoodsInfoResponseGoodSkuProduct(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-    image_url: str | None = None
-
-
 class SearchGoodsInfoResponseGoodWarehouseConfirmationInfo(ResponseModel):
     weight: SearchGoodsInfoResponseGoodMerchantDeclarationInfoWeight | None = None
     dimension: SearchGoodsInfoResponseGoodMerchantDeclarationInfoDimension | None = None
@@ -117,15 +113,6 @@ class SearchGoodsInfoResponseGoodMerchantDeclarationInfo(ResponseModel):
 
 class SearchGoodsInfoResponseGoodSiocAttribute(ResponseModel):
     sioc_files: list[SearchGoodsInfoResponseGoodSiocAttributeSiocFile] | None = None
-
-
-class SearchGoodsInfoResponseGoodSku(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-    image_url: str | None = None
-    product: SearchGoodsInfoResponseGoodSkuProduct | None = None
-    regions: list[str] | None = None
-    matched: bool | None = None
 
 
 class SearchGoodsInfoResponseGood(ResponseModel):

@@ -8,6 +8,12 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
+from .finance__get_payments_v202309__shared import (
+    GetPaymentsResponsePaymentAmount,
+    GetPaymentsResponsePaymentPaymentAmountBeforeExchange,
+    GetPaymentsResponsePaymentSettlementAmount,
+)
+
 
 class GetPaymentsParams(RequestModel):
     """
@@ -23,21 +29,6 @@ class GetPaymentsParams(RequestModel):
     sort_field: str
     sort_order: Literal["ASC", "DESC"] | None = None
     create_time_ge: Timestamp | None = None
-
-
-class GetPaymentsResponsePaymentAmount(ResponseModel):
-    value: str | None = None
-    currency: str | None = None
-
-
-class GetPaymentsResponsePaymentPaymentAmountBeforeExchange(ResponseModel):
-    value: str | None = None
-    currency: str | None = None
-
-
-class GetPaymentsResponsePaymentSettlementAmount(ResponseModel):
-    value: str | None = None
-    currency: str | None = None
 
 
 class GetPaymentsResponsePayment(ResponseModel):

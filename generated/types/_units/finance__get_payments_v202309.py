@@ -2,11 +2,17 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `finance` domain used by the same operations (see ``tiktokshop.types.finance``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+
+from .finance__get_payments_v202309__shared import (
+    GetPaymentsResponsePaymentAmount,
+    GetPaymentsResponsePaymentPaymentAmountBeforeExchange,
+    GetPaymentsResponsePaymentSettlementAmount,
+)
 
 
 class GetPaymentsV202309Params(RequestModel):
@@ -18,21 +24,11 @@ class GetPaymentsV202309Params(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
-    page_size: str | None = None
+    page_size: int | None = None
     page_token: str | None = None
     sort_field: str
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     create_time_ge: Timestamp | None = None
-
-
-class GetPaymentsV202309ResponsePaymentAmount(ResponseModel):
-    currency: str | None = None
-    value: str | None = None
-
-
-class GetPaymentsV202309ResponsePaymentPaymentAmountBeforeExchange(ResponseModel):
-    currency: str | None = None
-    value: str | None = None
 
 
 class GetPaymentsV202309ResponsePaymentReserveAmount(ResponseModel):
@@ -40,22 +36,17 @@ class GetPaymentsV202309ResponsePaymentReserveAmount(ResponseModel):
     value: str | None = None
 
 
-class GetPaymentsV202309ResponsePaymentSettlementAmount(ResponseModel):
-    currency: str | None = None
-    value: str | None = None
-
-
 class GetPaymentsV202309ResponsePayment(ResponseModel):
-    amount: GetPaymentsV202309ResponsePaymentAmount | None = None
+    amount: GetPaymentsResponsePaymentAmount | None = None
     bank_account: str | None = None
     create_time: int | None = None
     exchange_rate: str | None = None
     id: str | None = None
     paid_time: int | None = None
-    payment_amount_before_exchange: GetPaymentsV202309ResponsePaymentPaymentAmountBeforeExchange | None = None
+    payment_amount_before_exchange: GetPaymentsResponsePaymentPaymentAmountBeforeExchange | None = None
     reserve_amount: GetPaymentsV202309ResponsePaymentReserveAmount | None = None
-    settlement_amount: GetPaymentsV202309ResponsePaymentSettlementAmount | None = None
-    status: str | None = None
+    settlement_amount: GetPaymentsResponsePaymentSettlementAmount | None = None
+    status: Literal["PAID", "FAILED", "PROCESSING"] | str | None = None
 
 
 class GetPaymentsV202309Response(ResponseModel):

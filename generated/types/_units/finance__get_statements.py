@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `finance` domain used by the same operations (see ``tiktokshop.types.finance``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -18,11 +18,11 @@ class GetStatementsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     statement_time_lt: Timestamp | None = None
-    payment_status: str | None = None
-    page_size: str | None = None
+    payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None
+    page_size: int | None = None
     page_token: str | None = None
     sort_field: str
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     statement_time_ge: Timestamp | None = None
 
 
@@ -33,11 +33,12 @@ class GetStatementsResponseStatement(ResponseModel):
     id: str | None = None
     net_sales_amount: str | None = None
     payment_id: str | None = None
-    payment_status: str | None = None
+    payment_status: Literal["PAID", "FAILED", "PROCESSING"] | str | None = None
     revenue_amount: str | None = None
     settlement_amount: str | None = None
     shipping_cost_amount: str | None = None
     statement_time: int | None = None
+    payment_time: int | None = None
 
 
 class GetStatementsResponse(ResponseModel):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .finance__get_transactionsby_order__shared import FeeTaxBreakdown, ShippingCostBreakdown
+from .finance__get_transactionsby_order__shared import FeeTaxBreakdown
 from .finance__get_transactionsby_order__shared2 import RevenueBreakdown
 
 
@@ -18,6 +18,40 @@ class GetTransactionsbyOrderParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+
+
+class SupplementaryComponent(ResponseModel):
+    customer_shipping_fee_offset_amount: str | None = None
+    fbm_shipping_cost_amount: str | None = None
+    fbt_fulfillment_fee_amount: str | None = None
+    fbt_fulfillment_fee_reimbursement_amount: str | None = None
+    fbt_shipping_cost_amount: str | None = None
+    platform_shipping_fee_discount_amount: str | None = None
+    promo_shipping_incentive_amount: str | None = None
+    refunded_customer_shipping_fee_amount: str | None = None
+    return_refund_subsidy_amount: str | None = None
+    seller_shipping_fee_discount_amount: str | None = None
+    shipping_fee_subsidy_amount: str | None = None
+    shipping_fee_guarantee_reimbursement: str | None = None
+
+
+class ShippingCostBreakdown(ResponseModel):
+    actual_shipping_fee_amount: str | None = None
+    customer_paid_shipping_fee_amount: str | None = None
+    exchange_shipping_fee_amount: str | None = None
+    failed_delivery_subsidy_amount: str | None = None
+    fbt_fulfillment_fee_reimbursement_amount: str | None = None
+    replacement_shipping_fee_amount: str | None = None
+    return_shipping_fee_amount: str | None = None
+    return_shipping_fee_paid_buyer_amount: str | None = None
+    return_shipping_label_fee_amount: str | None = None
+    seller_self_shipping_service_fee_amount: str | None = None
+    shipping_fee_discount_amount: str | None = None
+    shipping_insurance_fee_amount: str | None = None
+    signature_confirmation_fee_amount: str | None = None
+    supplementary_component: SupplementaryComponent | None = None
+    fbt_free_shipping_fee_amount: str | None = None
+    free_return_subsidy_amount: str | None = None
 
 
 class GetTransactionsbyOrderResponseSkuTransaction(ResponseModel):

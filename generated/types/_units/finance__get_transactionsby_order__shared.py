@@ -35,20 +35,9 @@ class Fee(ResponseModel):
     tsp_commission_amount: str | None = None
     vn_fix_infrastructure_fee: str | None = None
     voucher_xtra_service_fee_amount: str | None = None
-
-
-class SupplementaryComponent(ResponseModel):
-    customer_shipping_fee_offset_amount: str | None = None
-    fbm_shipping_cost_amount: str | None = None
-    fbt_fulfillment_fee_amount: str | None = None
-    fbt_fulfillment_fee_reimbursement_amount: str | None = None
-    fbt_shipping_cost_amount: str | None = None
-    platform_shipping_fee_discount_amount: str | None = None
-    promo_shipping_incentive_amount: str | None = None
-    refunded_customer_shipping_fee_amount: str | None = None
-    return_refund_subsidy_amount: str | None = None
-    seller_shipping_fee_discount_amount: str | None = None
-    shipping_fee_subsidy_amount: str | None = None
+    shipping_fee_guarantee_service_fee: str | None = None
+    installation_service_fee: str | None = None
+    campaign_resource_fee: str | None = None
 
 
 class Tax(ResponseModel):
@@ -68,20 +57,3 @@ class Tax(ResponseModel):
 class FeeTaxBreakdown(ResponseModel):
     fee: Fee | None = None
     tax: Tax | None = None
-
-
-class ShippingCostBreakdown(ResponseModel):
-    actual_shipping_fee_amount: str | None = None
-    customer_paid_shipping_fee_amount: str | None = None
-    exchange_shipping_fee_amount: str | None = None
-    failed_delivery_subsidy_amount: str | None = None
-    fbt_fulfillment_fee_reimbursement_amount: str | None = None
-    replacement_shipping_fee_amount: str | None = None
-    return_shipping_fee_amount: str | None = None
-    return_shipping_fee_paid_buyer_amount: str | None = None
-    return_shipping_label_fee_amount: str | None = None
-    seller_self_shipping_service_fee_amount: str | None = None
-    shipping_fee_discount_amount: str | None = None
-    shipping_insurance_fee_amount: str | None = None
-    signature_confirmation_fee_amount: str | None = None
-    supplementary_component: SupplementaryComponent | None = None

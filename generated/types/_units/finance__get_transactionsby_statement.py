@@ -2,13 +2,13 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `finance` domain used by the same operations (see ``tiktokshop.types.finance``)."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
-from .finance__get_transactionsby_order__shared import FeeTaxBreakdown, ShippingCostBreakdown
+from .finance__get_transactionsby_order__shared import FeeTaxBreakdown
 from .finance__get_transactionsby_order__shared2 import RevenueBreakdown
 
 
@@ -20,8 +20,8 @@ class GetTransactionsbyStatementParams(RequestModel):
     statement_id: Annotated[str, Field(min_length=1)]
     page_token: str | None = None
     sort_field: str
-    sort_order: str | None = None
-    page_size: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
+    page_size: int | None = None
 
 
 class GetTransactionsbyStatementResponseTotalSettlementBreakdown(ResponseModel):
@@ -29,6 +29,22 @@ class GetTransactionsbyStatementResponseTotalSettlementBreakdown(ResponseModel):
     total_fee_tax_amount: str | None = None
     total_revenue_amount: str | None = None
     total_shipping_cost_amount: str | None = None
+
+
+class GetTransactionsbyStatementResponseTransactionShippingCostBreakdownSupplementaryComponent(ResponseModel):
+    customer_shipping_fee_offset_amount: str | None = None
+    fbm_shipping_cost_amount: str | None = None
+    fbt_fulfillment_fee_amount: str | None = None
+    fbt_fulfillment_fee_reimbursement_amount: str | None = None
+    fbt_shipping_cost_amount: str | None = None
+    platform_shipping_fee_discount_amount: str | None = None
+    promo_shipping_incentive_amount: str | None = None
+    refunded_customer_shipping_fee_amount: str | None = None
+    return_refund_subsidy_amount: str | None = None
+    seller_shipping_fee_discount_amount: str | None = None
+    shipping_fee_subsidy_amount: str | None = None
+    customer_shipping_fee: str | None = None
+    refund_customer_shipping_fee: str | None = None
 
 
 class GetTransactionsbyStatementResponseTransactionSupplementaryComponent(ResponseModel):
@@ -48,6 +64,28 @@ class GetTransactionsbyStatementResponseTransactionSupplementaryComponent(Respon
     seller_cofunded_discount_refund_amount: str | None = None
 
 
+class GetTransactionsbyStatementResponseTransactionShippingCostBreakdown(ResponseModel):
+    actual_shipping_fee_amount: str | None = None
+    customer_paid_shipping_fee_amount: str | None = None
+    exchange_shipping_fee_amount: str | None = None
+    failed_delivery_subsidy_amount: str | None = None
+    fbt_fulfillment_fee_reimbursement_amount: str | None = None
+    replacement_shipping_fee_amount: str | None = None
+    return_shipping_fee_amount: str | None = None
+    return_shipping_fee_paid_buyer_amount: str | None = None
+    return_shipping_label_fee_amount: str | None = None
+    seller_self_shipping_service_fee_amount: str | None = None
+    shipping_fee_discount_amount: str | None = None
+    shipping_insurance_fee_amount: str | None = None
+    signature_confirmation_fee_amount: str | None = None
+    supplementary_component: (
+        GetTransactionsbyStatementResponseTransactionShippingCostBreakdownSupplementaryComponent | None
+    ) = None
+    shipping_fee_guarantee_reimbursement: str | None = None
+    fbt_free_shipping_fee_amount: str | None = None
+    free_return_subsidy_amount: str | None = None
+
+
 class GetTransactionsbyStatementResponseTransaction(ResponseModel):
     adjustment_amount: str | None = None
     adjustment_id: str | None = None
@@ -61,12 +99,12 @@ class GetTransactionsbyStatementResponseTransaction(ResponseModel):
     order_id: str | None = None
     reserve_amount: str | None = None
     reserve_id: str | None = None
-    reserve_status: str | None = None
+    reserve_status: Literal["COLLECTED", "RELEASED"] | str | None = None
     revenue_amount: str | None = None
     revenue_breakdown: RevenueBreakdown | None = None
     settlement_amount: str | None = None
     shipping_cost_amount: str | None = None
-    shipping_cost_breakdown: ShippingCostBreakdown | None = None
+    shipping_cost_breakdown: GetTransactionsbyStatementResponseTransactionShippingCostBreakdown | None = None
     supplementary_component: GetTransactionsbyStatementResponseTransactionSupplementaryComponent | None = None
     type: str | None = None
 

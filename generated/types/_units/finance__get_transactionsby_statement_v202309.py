@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `finance` domain used by the same operations (see ``tiktokshop.types.finance``)."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ class GetTransactionsbyStatementV202309Params(RequestModel):
     page_token: str | None = None
     sort_field: str
     sort_order: str | None = None
-    page_size: str | None = None
+    page_size: int | None = None
 
 
 class GetTransactionsbyStatementV202309ResponseStatementTransaction(ResponseModel):
@@ -81,7 +81,32 @@ class GetTransactionsbyStatementV202309ResponseStatementTransaction(ResponseMode
     shipping_insurance_fee_amount: str | None = None
     signature_confirmation_fee_amount: str | None = None
     transaction_fee_amount: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "SHIPPING_FEE_ADJUSTMENT",
+            "SHIPPING_FEE_COMPENSATION",
+            "CHARGE_BACK",
+            "CUSTOMER_SERVICE_COMPENSATION",
+            "PROMOTION_ADJUSTMENT",
+            "PLATFORM_COMPENSATION",
+            "PLATFORM_PENALTY",
+            "SAMPLE_SHIPPING_FEE",
+            "LOGISTICS_REIMBURSEMENT",
+            "PLATFORM_REIMBURSEMENT",
+            "Platform",
+            "DEDUCTIONS_INCURRED_BY_SELLER",
+            "When",
+            "SHIPPING_FEE_REBATE",
+            "PLATFORM_COMMISSION_ADJUSTMENT",
+            "PLATFORM_COMMISSION_COMPENSATION",
+            "OTHER_ADJUSTMENT",
+            "FBT_WAREHOUSE_SERVICE_FEE",
+            "GMV_PAYMENT_FOR_ADS",
+            "REBATE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class GetTransactionsbyStatementV202309Response(ResponseModel):

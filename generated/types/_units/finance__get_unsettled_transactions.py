@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `finance` domain used by the same operations (see ``tiktokshop.types.finance``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -22,7 +22,7 @@ class GetUnsettledTransactionsParams(RequestModel):
     page_token: str | None = None
     page_size: int | None = None
     sort_field: str
-    sort_order: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     search_time_ge: Timestamp | None = None
     search_time_lt: Timestamp | None = None
 

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `finance` domain used by the same operations (see ``tiktokshop.types.finance``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
@@ -18,7 +18,7 @@ class GetWithdrawalsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
-    types: list[str]
+    types: list[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]]
     page_size: int | None = None
     page_token: str | None = None
     create_time_ge: Timestamp | None = None
@@ -29,7 +29,7 @@ class GetWithdrawalsResponseWithdrawal(ResponseModel):
     create_time: int | None = None
     currency: str | None = None
     id: str | None = None
-    status: str | None = None
+    status: Literal["PROCESSING", "SUCCESS", "FAILED"] | str | None = None
     type: str | None = None
 
 

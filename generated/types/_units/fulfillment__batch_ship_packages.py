@@ -12,8 +12,8 @@ from .fulfillment__schedule_package_handover__shared import PickupSlotInput
 
 
 class BatchShipPackagesRequestPackage(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
-    id: str | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
+    id: str
     pickup_slot: PickupSlotInput | None = None
     self_shipment: SelfShipmentInput | None = None
 
@@ -23,4 +23,4 @@ class BatchShipPackagesResponse(ResponseModel):
 
 
 class BatchShipPackagesRequest(RequestModel):
-    packages: list[BatchShipPackagesRequestPackage] | None = None
+    packages: list[BatchShipPackagesRequestPackage]

@@ -6,5 +6,5 @@ from tiktokshop._models import RequestModel
 
 
 class SelfShipmentInput(RequestModel):
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str

@@ -9,12 +9,12 @@ from .fulfillment__combine_package__shared2 import Error
 
 
 class CombinePackageRequestCombinablePackage(RequestModel):
-    id: str | None = None
+    id: str
     order_ids: list[str] | None = None
 
 
 class CombinePackageRequest(RequestModel):
-    combinable_packages: list[CombinePackageRequestCombinablePackage] | None = None
+    combinable_packages: list[CombinePackageRequestCombinablePackage]
 
 
 class CombinePackageResponse(ResponseModel):

@@ -6,21 +6,15 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__create_first_mile_bundle__shared import CreateFirstMileBundleResponseErrorDetail
+from .fulfillment__create_first_mile_bundle__shared import CreateFirstMileBundleResponseError
 
 
 class CreateFirstMileBundleRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
-    order_ids: list[str] | None = None
+    handover_method: Literal["DROP_OFF", "PICKUP"]
+    order_ids: list[str]
     phone_tail_number: str | None = None
     shipping_provider_id: str | None = None
     tracking_number: str | None = None
-
-
-class CreateFirstMileBundleResponseError(ResponseModel):
-    code: int | None = None
-    detail: CreateFirstMileBundleResponseErrorDetail | None = None
-    message: str | None = None
 
 
 class CreateFirstMileBundleResponse(ResponseModel):

@@ -7,3 +7,9 @@ from tiktokshop._models import ResponseModel
 
 class CreateFirstMileBundleResponseErrorDetail(ResponseModel):
     order_id: str | None = None
+
+
+class CreateFirstMileBundleResponseError(ResponseModel):
+    code: int | None = None
+    detail: CreateFirstMileBundleResponseErrorDetail | None = None
+    message: str | None = None

@@ -6,7 +6,7 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__create_first_mile_bundle__shared import CreateFirstMileBundleResponseErrorDetail
+from .fulfillment__create_first_mile_bundle__shared import CreateFirstMileBundleResponseError
 
 
 class CreateFirstMileBundleV2Request(RequestModel):
@@ -17,13 +17,7 @@ class CreateFirstMileBundleV2Request(RequestModel):
     phone_tail_number: str | None = None
 
 
-class CreateFirstMileBundleV2ResponseError(ResponseModel):
-    code: int | None = None
-    message: str | None = None
-    detail: CreateFirstMileBundleResponseErrorDetail | None = None
-
-
 class CreateFirstMileBundleV2Response(ResponseModel):
     first_mile_bundle_id: str | None = None
     url: str | None = None
-    errors: list[CreateFirstMileBundleV2ResponseError] | None = None
+    errors: list[CreateFirstMileBundleResponseError] | None = None

@@ -2,49 +2,21 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fulfillment` domain used by the same operations (see ``tiktokshop.types.fulfillment``)."""
 
-from typing import Literal
-
 from tiktokshop._models import RequestModel, ResponseModel
 
-
-class CreatePackagesRequestDimension(RequestModel):
-    length: str
-    width: str
-    height: str
-    unit: Literal["CM", "INCH"]
+from .fulfillment__create_packages_v202309__shared import (
+    CreatePackagesRequestDimension,
+    CreatePackagesRequestWeight,
+    CreatePackagesResponseShippingServiceInfo,
+)
+from .fulfillment__create_packages_v202309__shared2 import (
+    GetPackageDetailResponseDimension,
+    GetPackageDetailResponseWeight,
+)
 
 
 class CreatePackagesRequestOrderLineItem(RequestModel):
     order_line_id: str | None = None
-    sub_item_id: str | None = None
-
-
-class CreatePackagesRequestWeight(RequestModel):
-    value: str
-    unit: Literal["GRAM", "POUND"]
-
-
-class CreatePackagesResponseDimension(ResponseModel):
-    length: str | None = None
-    width: str | None = None
-    height: str | None = None
-    unit: str | None = None
-
-
-class CreatePackagesResponseShippingServiceInfo(ResponseModel):
-    id: str | None = None
-    name: str | None = None
-    price: str | None = None
-    currency: str | None = None
-    earliest_delivery_days: int | None = None
-    latest_delivery_days: int | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
-
-
-class CreatePackagesResponseWeight(ResponseModel):
-    value: str | None = None
-    unit: str | None = None
 
 
 class CreatePackagesRequest(RequestModel):
@@ -58,8 +30,8 @@ class CreatePackagesRequest(RequestModel):
 
 
 class CreatePackagesResponse(ResponseModel):
-    dimension: CreatePackagesResponseDimension | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
     shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
     package_id: str | None = None
-    weight: CreatePackagesResponseWeight | None = None
+    weight: GetPackageDetailResponseWeight | None = None
     create_time: int | None = None

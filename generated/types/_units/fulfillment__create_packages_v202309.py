@@ -4,34 +4,30 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__get_eligible_shipping_service__shared import DimensionInput, WeightInput
-from .fulfillment__get_eligible_shipping_service__shared2 import Dimension, Weight
-
-
-class CreatePackagesV202309ResponseShippingServiceInfo(ResponseModel):
-    currency: str | None = None
-    earliest_delivery_days: int | None = None
-    id: str | None = None
-    latest_delivery_days: int | None = None
-    name: str | None = None
-    price: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
+from .fulfillment__create_packages_v202309__shared import (
+    CreatePackagesRequestDimension,
+    CreatePackagesRequestWeight,
+    CreatePackagesResponseShippingServiceInfo,
+)
+from .fulfillment__create_packages_v202309__shared2 import (
+    GetPackageDetailResponseDimension,
+    GetPackageDetailResponseWeight,
+)
 
 
 class CreatePackagesV202309Request(RequestModel):
-    dimension: DimensionInput | None = None
-    order_id: str | None = None
+    dimension: CreatePackagesRequestDimension | None = None
+    order_id: str
     order_line_item_ids: list[str] | None = None
     shipping_service_id: str | None = None
-    weight: WeightInput | None = None
+    weight: CreatePackagesRequestWeight | None = None
 
 
 class CreatePackagesV202309Response(ResponseModel):
     create_time: int | None = None
-    dimension: Dimension | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
     order_id: str | None = None
     order_line_item_ids: list[str] | None = None
     package_id: str | None = None
-    shipping_service_info: CreatePackagesV202309ResponseShippingServiceInfo | None = None
-    weight: Weight | None = None
+    shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
+    weight: GetPackageDetailResponseWeight | None = None

@@ -13,7 +13,15 @@ class FulfillmentUploadDeliveryFileForm(RequestModel):
     """
 
     data: Any
-    name: str | None = None
+    name: str
+
+
+class FulfillmentUploadDeliveryFileParams(RequestModel):
+    """
+    Path and query arguments of `fulfillment_upload_delivery_file`.
+    """
+
+    category_asset_cipher: str | None = None
 
 
 class FulfillmentUploadDeliveryFileResponse(ResponseModel):

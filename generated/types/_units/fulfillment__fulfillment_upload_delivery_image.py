@@ -15,6 +15,14 @@ class FulfillmentUploadDeliveryImageForm(RequestModel):
     data: Any
 
 
+class FulfillmentUploadDeliveryImageParams(RequestModel):
+    """
+    Path and query arguments of `fulfillment_upload_delivery_image`.
+    """
+
+    category_asset_cipher: str | None = None
+
+
 class FulfillmentUploadDeliveryImageResponse(ResponseModel):
     height: int | None = None
     url: str | None = None

@@ -8,8 +8,14 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__get_eligible_shipping_service__shared import DimensionInput, WeightInput
-from .fulfillment__get_eligible_shipping_service__shared2 import Dimension, Weight
+from .fulfillment__get_eligible_shipping_service__shared import Dimension, Weight
+
+
+class DimensionInput(RequestModel):
+    height: str
+    length: str
+    unit: str
+    width: str
 
 
 class GetEligibleShippingServiceParams(RequestModel):
@@ -30,6 +36,11 @@ class GetEligibleShippingServiceResponseShippingService(ResponseModel):
     price: str | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
+
+
+class WeightInput(RequestModel):
+    unit: str
+    value: str
 
 
 class GetEligibleShippingServiceRequest(RequestModel):

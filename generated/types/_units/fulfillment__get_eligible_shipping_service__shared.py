@@ -2,16 +2,16 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fulfillment` domain used by the same operations (see ``tiktokshop.types.fulfillment``)."""
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import ResponseModel
 
 
-class DimensionInput(RequestModel):
+class Dimension(ResponseModel):
     height: str | None = None
     length: str | None = None
     unit: str | None = None
     width: str | None = None
 
 
-class WeightInput(RequestModel):
+class Weight(ResponseModel):
     unit: str | None = None
     value: str | None = None

@@ -2,13 +2,16 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fulfillment` domain used by the same operations (see ``tiktokshop.types.fulfillment``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__get_eligible_shipping_service__shared2 import Dimension, Weight
+from .fulfillment__create_packages_v202309__shared2 import (
+    GetPackageDetailResponseDimension,
+    GetPackageDetailResponseWeight,
+)
 from .fulfillment__search_package__shared import Order
 
 
@@ -21,7 +24,7 @@ class GetPackageDetailParams(RequestModel):
 
 
 class GetPackageDetailResponseInsurance(ResponseModel):
-    claim_status: str | None = None
+    claim_status: Literal["NOT_STARTED", "CLAIM_PENDING", "APPROVED", "DECLINED"] | str | None = None
     coverage_amount: str | None = None
     is_claim_eligible: bool | None = None
     is_purchased: bool | None = None
@@ -62,23 +65,23 @@ class GetPackageDetailResponse(ResponseModel):
     create_time: int | None = None
     delivery_option_id: str | None = None
     delivery_option_name: str | None = None
-    dimension: Dimension | None = None
-    handover_method: str | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | str | None = None
     has_multi_skus: bool | None = None
     insurance: GetPackageDetailResponseInsurance | None = None
     last_mile_tracking_number: str | None = None
-    note_tag: str | None = None
+    note_tag: Literal["BUYER_UNNOTED", "BUYER_NOTED"] | str | None = None
     order_line_item_ids: list[str] | None = None
     orders: list[Order] | None = None
     package_id: str | None = None
-    package_status: str | None = None
+    package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None = None
     pickup_slot: GetPackageDetailResponsePickupSlot | None = None
     recipient_address: GetPackageDetailResponseRecipientAddress | None = None
     sender_address: GetPackageDetailResponseSenderAddress | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
-    shipping_type: str | None = None
-    split_and_combine_tag: str | None = None
+    shipping_type: Literal["TIKTOK", "SELLER"] | str | None = None
+    split_and_combine_tag: Literal["DEFAULT", "COMBINE", "SPLIT"] | str | None = None
     tracking_number: str | None = None
     update_time: int | None = None
-    weight: Weight | None = None
+    weight: GetPackageDetailResponseWeight | None = None

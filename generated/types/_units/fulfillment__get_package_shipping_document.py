@@ -21,8 +21,8 @@ class GetPackageShippingDocumentParams(RequestModel):
     """
     Which document.
     """
-    document_size: str | None = None
-    document_format: str | None = None
+    document_size: Literal["A6", "A5"] | None = None
+    document_format: Literal["PDF", "ZPL"] | None = None
 
 
 class GetPackageShippingDocumentResponse(ResponseModel):

@@ -15,6 +15,7 @@ class GetTrackingParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    category_asset_cipher: str | None = None
 
 
 class GetTrackingResponseTracking(ResponseModel):

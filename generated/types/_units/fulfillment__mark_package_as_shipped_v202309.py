@@ -21,8 +21,8 @@ class MarkPackageAsShippedV202309Params(RequestModel):
 
 class MarkPackageAsShippedV202309Request(RequestModel):
     order_line_item_ids: list[str] | None = None
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str
 
 
 class MarkPackageAsShippedV202309Response(ResponseModel):

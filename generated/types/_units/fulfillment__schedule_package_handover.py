@@ -4,7 +4,7 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__get_eligible_shipping_service__shared2 import Dimension, Weight
+from .fulfillment__get_eligible_shipping_service__shared import Dimension, Weight
 from .fulfillment__schedule_package_handover__shared import PickupSlotInput
 
 

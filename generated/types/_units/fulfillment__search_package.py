@@ -17,8 +17,8 @@ class SearchPackageParams(RequestModel):
     """
 
     page_size: int
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_token: str | None = None
 
 
@@ -28,7 +28,7 @@ class SearchPackageRequest(RequestModel):
     )
     create_time_ge: Timestamp | None = None
     create_time_lt: Timestamp | None = None
-    package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"] | None = None
+    package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None
     update_time_ge: Timestamp | None = None
     update_time_lt: Timestamp | None = None
 
@@ -40,7 +40,7 @@ class SearchPackageResponsePackage(ResponseModel):
     orders: list[Order] | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
-    status: str | None = None
+    status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None = None
     tracking_number: str | None = None
     update_time: int | None = None
 

@@ -21,6 +21,6 @@ class ShipPackageParams(RequestModel):
 
 
 class ShipPackageRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
     pickup_slot: PickupSlotInput | None = None
     self_shipment: SelfShipmentInput | None = None

@@ -18,8 +18,8 @@ class SplitOrdersParams(RequestModel):
 
 
 class SplitOrdersRequestSplittableGroup(RequestModel):
-    id: str | None = None
-    order_line_item_ids: list[str] | None = None
+    id: str
+    order_line_item_ids: list[str]
 
 
 class SplitOrdersResponsePackage(ResponseModel):
@@ -28,7 +28,7 @@ class SplitOrdersResponsePackage(ResponseModel):
 
 
 class SplitOrdersRequest(RequestModel):
-    splittable_groups: list[SplitOrdersRequestSplittableGroup] | None = None
+    splittable_groups: list[SplitOrdersRequestSplittableGroup]
 
 
 class SplitOrdersResponse(ResponseModel):

@@ -8,7 +8,6 @@ from tiktokshop._models import RequestModel, ResponseModel
 class SubmitRedemptionInformationRequestOrderInfoListRedeemInfo(RequestModel):
     redeem_type: str
     redeem_data: str | None = None
-    redeem_instruction_info: str | None = None
 
 
 class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):

@@ -10,24 +10,24 @@ from .fulfillment__combine_package__shared2 import Error
 
 
 class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
-    delivery_type: Literal["DELIVERY_FAILED", "DELIVERY_SUCCESS", "UPDATE_POD"] | None = None
+    delivery_type: Literal["DELIVERY_SUCCESS", "DELIVERY_FAILED", "UPDATE_POD"]
     fail_delivery_reason: (
         Literal[
+            "INVALID_ADDRESS",
+            "UNABLE_RECEIVE",
+            "UNABLE_CONTACT_BUYER",
             "BUYER_REFUSED",
             "DELAY_DELIVERY",
-            "FORCE_MAJEURE",
-            "INVALID_ADDRESS",
-            "OTHER",
-            "PACKAGE_DAMAGE",
             "PACKAGE_LOST",
-            "UNABLE_CONTACT_BUYER",
-            "UNABLE_RECEIVE",
+            "PACKAGE_DAMAGE",
+            "FORCE_MAJEURE",
+            "OTHER",
         ]
         | None
     ) = None
     file_type: str | None = None
     file_url: str | None = None
-    id: str | None = None
+    id: str
 
 
 class UpdatePackageDeliveryStatusResponse(ResponseModel):
@@ -35,4 +35,4 @@ class UpdatePackageDeliveryStatusResponse(ResponseModel):
 
 
 class UpdatePackageDeliveryStatusRequest(RequestModel):
-    packages: list[UpdatePackageDeliveryStatusRequestPackage] | None = None
+    packages: list[UpdatePackageDeliveryStatusRequestPackage]

@@ -18,5 +18,5 @@ class UpdatePackageShippingInfoV202309Params(RequestModel):
 
 
 class UpdatePackageShippingInfoV202309Request(RequestModel):
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str

@@ -18,5 +18,5 @@ class UpdateShippingInfoParams(RequestModel):
 
 
 class UpdateShippingInfoRequest(RequestModel):
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str

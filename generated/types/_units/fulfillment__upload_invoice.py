@@ -8,10 +8,10 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class UploadInvoiceRequestInvoice(RequestModel):
-    file: str | None = None
-    file_type: Literal["XML"] | None = None
-    order_ids: list[str] | None = None
-    package_id: str | None = None
+    file: str
+    file_type: Literal["XML"]
+    order_ids: list[str]
+    package_id: str
 
 
 class UploadInvoiceResponseErrorDetail(ResponseModel):

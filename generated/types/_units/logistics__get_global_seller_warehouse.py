@@ -2,13 +2,15 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `logistics` domain used by the same operations (see ``tiktokshop.types.logistics``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class GetGlobalSellerWarehouseResponseGlobalWarehouse(ResponseModel):
     id: str | None = None
     name: str | None = None
-    ownership: str | None = None
+    ownership: Literal["SELLER", "PLATFORM_COOPERATION"] | str | None = None
 
 
 class GetGlobalSellerWarehouseResponse(ResponseModel):

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `logistics` domain used by the same operations (see ``tiktokshop.types.logistics``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -22,13 +22,13 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit(ResponseMo
     max_height: int | None = None
     max_length: int | None = None
     max_width: int | None = None
-    unit: str | None = None
+    unit: Literal["CM", "INCH"] | str | None = None
 
 
 class GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit(ResponseModel):
     max_weight: int | None = None
     min_weight: int | None = None
-    unit: str | None = None
+    unit: Literal["GRAM", "POUND"] | str | None = None
 
 
 class GetWarehouseDeliveryOptionsResponseDeliveryOption(ResponseModel):
@@ -36,7 +36,7 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOption(ResponseModel):
     dimension_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit | None = None
     id: str | None = None
     name: str | None = None
-    platform: list[str] | None = None
+    platform: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str] | None = None
     type: str | None = None
     weight_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit | None = None
 

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `logistics` domain used by the same operations (see ``tiktokshop.types.logistics``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
@@ -39,8 +41,10 @@ class GetWarehouseListResponseWarehouse(ResponseModel):
     id: str | None = None
     is_default: bool | None = None
     name: str | None = None
-    sub_type: str | None = None
-    type: str | None = None
+    sub_type: (
+        Literal["DOMESTIC_WAREHOUSE", "CB_OVERSEA_WAREHOUSE", "CB_DIRECT_SHIPPING_WAREHOUSE"] | str | None
+    ) = None
+    type: Literal["SALES_WAREHOUSE", "RETURN_WAREHOUSE"] | str | None = None
 
 
 class GetWarehouseListResponse(ResponseModel):

@@ -20,16 +20,16 @@ class AddExternalOrderReferencesResponseErrorDetailExternalOrder(ResponseModel):
 class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
     id: str
     platform: Literal[
-        "AMAZON",
-        "BIGCOMMERCE",
-        "CHANNEL_ADVISOR",
-        "ERP_SYSTEM",
-        "MAGENTO",
-        "ORDER_MANAGEMENT_SYSTEM",
-        "SALESFORCE_COMMERCE_CLOUD",
         "SHOPIFY",
-        "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
+        "BIGCOMMERCE",
+        "MAGENTO",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "CHANNEL_ADVISOR",
+        "AMAZON",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "ERP_SYSTEM",
     ]
     line_items: list[AddExternalOrderReferencesRequestOrderExternalOrderLineItem]
 

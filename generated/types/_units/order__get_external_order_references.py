@@ -20,16 +20,16 @@ class GetExternalOrderReferencesParams(RequestModel):
 
     order_id: Annotated[str, Field(min_length=1)]
     platform: Literal[
-        "AMAZON",
-        "BIGCOMMERCE",
-        "CHANNEL_ADVISOR",
-        "ERP_SYSTEM",
-        "MAGENTO",
-        "ORDER_MANAGEMENT_SYSTEM",
-        "SALESFORCE_COMMERCE_CLOUD",
         "SHOPIFY",
-        "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
+        "BIGCOMMERCE",
+        "MAGENTO",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "CHANNEL_ADVISOR",
+        "AMAZON",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "ERP_SYSTEM",
     ]
 
 

@@ -2,20 +2,15 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `order` domain used by the same operations (see ``tiktokshop.types.order``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .order__get_order_detail_v202309__shared2 import (
-    CombinedListingSku,
-    HandlingDuration,
-    ItemTax,
-    Package,
-    Payment,
-    RecipientAddress,
-)
+from .order__get_order_detail_v202309__shared import GetOrderDetailResponseOrderLineItem
+from .order__get_order_detail_v202309__shared2 import HandlingDuration, Payment, RecipientAddress
+from .order__get_order_detail_v202309__shared4 import Package
 
 
 class GetOrderDetailParams(RequestModel):
@@ -29,40 +24,6 @@ class GetOrderDetailParams(RequestModel):
     """
 
 
-class GetOrderDetailResponseOrderLineItem(ResponseModel):
-    buyer_service_fee: str | None = None
-    cancel_reason: str | None = None
-    cancel_user: str | None = None
-    combined_listing_skus: list[CombinedListingSku] | None = None
-    currency: str | None = None
-    display_status: str | None = None
-    handling_duration_days: str | None = None
-    id: str | None = None
-    is_dangerous_good: bool | None = None
-    is_gift: bool | None = None
-    item_tax: list[ItemTax] | None = None
-    needs_prescription: bool | None = None
-    original_price: str | None = None
-    package_id: str | None = None
-    package_status: str | None = None
-    platform_discount: str | None = None
-    product_id: str | None = None
-    product_name: str | None = None
-    retail_delivery_fee: str | None = None
-    rts_time: int | None = None
-    sale_price: str | None = None
-    seller_discount: str | None = None
-    seller_sku: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
-    sku_id: str | None = None
-    sku_image: str | None = None
-    sku_name: str | None = None
-    sku_type: str | None = None
-    small_order_fee: str | None = None
-    tracking_number: str | None = None
-
-
 class GetOrderDetailResponseOrder(ResponseModel):
     auto_combine_group_id: str | None = None
     buyer_email: str | None = None
@@ -70,11 +31,11 @@ class GetOrderDetailResponseOrder(ResponseModel):
     cancel_order_sla_time: int | None = None
     cancel_reason: str | None = None
     cancel_time: int | None = None
-    cancellation_initiator: str | None = None
+    cancellation_initiator: Literal["SELLER", "BUYER", "SYSTEM"] | str | None = None
     channel_entity_national_registry_id: str | None = None
     collection_due_time: int | None = None
     collection_time: int | None = None
-    commerce_platform: str | None = None
+    commerce_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     consultation_id: str | None = None
     cpf: str | None = None
     cpf_name: str | None = None
@@ -87,9 +48,13 @@ class GetOrderDetailResponseOrder(ResponseModel):
     delivery_time: int | None = None
     delivery_type: str | None = None
     exchange_source_order_id: str | None = None
-    fast_delivery_program: str | None = None
+    fast_delivery_program: Literal["3_DAY_DELIVERY"] | str | None = None
     fast_dispatch_sla_time: int | None = None
-    fulfillment_type: str | None = None
+    fulfillment_type: (
+        Literal["FULFILLMENT_BY_SELLER", "FULFILLMENT_BY_TIKTOK", "FULFILLMENT_BY_DILAYANI_TOKOPEDIA"]
+        | str
+        | None
+    ) = None
     handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
@@ -101,7 +66,9 @@ class GetOrderDetailResponseOrder(ResponseModel):
     is_sample_order: bool | None = None
     line_items: list[GetOrderDetailResponseOrderLineItem] | None = None
     need_upload_invoice: str | None = None
-    order_type: str | None = None
+    order_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER"] | str | None
+    ) = None
     packages: list[Package] | None = None
     paid_time: int | None = None
     payment: Payment | None = None
@@ -122,12 +89,29 @@ class GetOrderDetailResponseOrder(ResponseModel):
     shipping_provider_id: str | None = None
     shipping_type: str | None = None
     split_or_combine_tag: str | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "UNPAID",
+            "ON_HOLD",
+            "AWAITING_SHIPMENT",
+            "PARTIALLY_SHIPPING",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+        ]
+        | str
+        | None
+    ) = None
     tracking_number: str | None = None
     tts_sla_time: int | None = None
     update_time: int | None = None
     user_id: str | None = None
     warehouse_id: str | None = None
+    buyer_avatar: str | None = None
+    buyer_nickname: str | None = None
+    order_rights: list[int] | None = None
 
 
 class GetOrderDetailResponse(ResponseModel):

@@ -2,14 +2,15 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `order` domain used by the same operations (see ``tiktokshop.types.order``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .order__get_order_detail_v202309__shared import LineItem
-from .order__get_order_detail_v202309__shared2 import HandlingDuration, Package, Payment, RecipientAddress
+from .order__get_order_detail_v202309__shared import GetOrderDetailResponseOrderLineItem
+from .order__get_order_detail_v202309__shared2 import HandlingDuration, Payment, RecipientAddress
+from .order__get_order_detail_v202309__shared4 import Package
 
 
 class GetOrderDetailV202309Params(RequestModel):
@@ -30,11 +31,11 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     cancel_order_sla_time: int | None = None
     cancel_reason: str | None = None
     cancel_time: int | None = None
-    cancellation_initiator: str | None = None
+    cancellation_initiator: Literal["SELLER", "BUYER", "SYSTEM"] | str | None = None
     channel_entity_national_registry_id: str | None = None
     collection_due_time: int | None = None
     collection_time: int | None = None
-    commerce_platform: str | None = None
+    commerce_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     consultation_id: str | None = None
     cpf: str | None = None
     cpf_name: str | None = None
@@ -47,10 +48,14 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     delivery_time: int | None = None
     delivery_type: str | None = None
     exchange_source_order_id: str | None = None
-    fast_delivery_program: str | None = None
+    fast_delivery_program: Literal["3_DAY_DELIVERY"] | str | None = None
     fast_dispatch_sla_time: int | None = None
-    fulfillment_priority_level: float | None = None
-    fulfillment_type: str | None = None
+    fulfillment_priority_level: int | None = None
+    fulfillment_type: (
+        Literal["FULFILLMENT_BY_SELLER", "FULFILLMENT_BY_TIKTOK", "FULFILLMENT_BY_DILAYANI_TOKOPEDIA"]
+        | str
+        | None
+    ) = None
     handling_duration: HandlingDuration | None = None
     has_updated_recipient_address: bool | None = None
     id: str | None = None
@@ -60,9 +65,11 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     is_on_hold_order: bool | None = None
     is_replacement_order: bool | None = None
     is_sample_order: bool | None = None
-    line_items: list[LineItem] | None = None
+    line_items: list[GetOrderDetailResponseOrderLineItem] | None = None
     need_upload_invoice: str | None = None
-    order_type: str | None = None
+    order_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "PRE_ORDER", "MADE_TO_ORDER", "BACK_ORDER"] | str | None
+    ) = None
     packages: list[Package] | None = None
     paid_time: int | None = None
     payment: Payment | None = None
@@ -73,7 +80,7 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     pick_up_cut_off_time: int | None = None
     recipient_address: RecipientAddress | None = None
     recommended_shipping_time: int | None = None
-    release_date: float | None = None
+    release_date: int | None = None
     replaced_order_id: str | None = None
     request_cancel_time: int | None = None
     rts_sla_time: int | None = None
@@ -84,12 +91,29 @@ class GetOrderDetailV202309ResponseOrder(ResponseModel):
     shipping_provider_id: str | None = None
     shipping_type: str | None = None
     split_or_combine_tag: str | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "UNPAID",
+            "ON_HOLD",
+            "AWAITING_SHIPMENT",
+            "PARTIALLY_SHIPPING",
+            "AWAITING_COLLECTION",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "COMPLETED",
+            "CANCELLED",
+        ]
+        | str
+        | None
+    ) = None
     tracking_number: str | None = None
     tts_sla_time: int | None = None
     update_time: int | None = None
     user_id: str | None = None
     warehouse_id: str | None = None
+    buyer_avatar: str | None = None
+    buyer_nickname: str | None = None
+    order_rights: list[int] | None = None
 
 
 class GetOrderDetailV202309Response(ResponseModel):

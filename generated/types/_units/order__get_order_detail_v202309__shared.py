@@ -2,12 +2,15 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `order` domain used by the same operations (see ``tiktokshop.types.order``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
-from .order__get_order_detail_v202309__shared2 import CombinedListingSku, ItemTax
+from .order__get_order_detail_v202309__shared2 import CombinedListingSku
+from .order__get_order_detail_v202309__shared3 import GetPrivilegedOrderDetailResponseOrderLineItemItemTax
 
 
-class LineItem(ResponseModel):
+class GetOrderDetailResponseOrderLineItem(ResponseModel):
     buyer_service_fee: str | None = None
     cancel_reason: str | None = None
     cancel_user: str | None = None
@@ -18,12 +21,11 @@ class LineItem(ResponseModel):
     id: str | None = None
     is_dangerous_good: bool | None = None
     is_gift: bool | None = None
-    item_tax: list[ItemTax] | None = None
+    item_tax: list[GetPrivilegedOrderDetailResponseOrderLineItemItemTax] | None = None
     needs_prescription: bool | None = None
     original_price: str | None = None
     package_id: str | None = None
     package_status: str | None = None
-    pfand_fee: str | None = None
     platform_discount: str | None = None
     product_id: str | None = None
     product_name: str | None = None
@@ -37,6 +39,14 @@ class LineItem(ResponseModel):
     sku_id: str | None = None
     sku_image: str | None = None
     sku_name: str | None = None
-    sku_type: str | None = None
+    sku_type: (
+        Literal["All", "NORMAL", "ZERO_LOTTERY", "SHOP_PARTNER", "PRE_ORDER", "MADE_TO_ORDER"] | str | None
+    ) = None
     small_order_fee: str | None = None
     tracking_number: str | None = None
+    pfand_fee: str | None = None
+    gift_retail_price: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
+    is_unboxing_item: bool | None = None
+    unboxing_sku_code: str | None = None

@@ -2,7 +2,11 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `order` domain used by the same operations (see ``tiktokshop.types.order``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
+
+from .order__get_order_detail_v202309__shared4 import DeliveryPreference
 
 
 class CombinedListingSku(ResponseModel):
@@ -12,29 +16,16 @@ class CombinedListingSku(ResponseModel):
     sku_id: str | None = None
 
 
-class DeliveryPreference(ResponseModel):
-    drop_off_location: str | None = None
-
-
 class DistrictInfo(ResponseModel):
     address_level: str | None = None
     address_level_name: str | None = None
     address_name: str | None = None
+    iso_code: str | None = None
 
 
 class HandlingDuration(ResponseModel):
     days: str | None = None
-    type: str | None = None
-
-
-class ItemTax(ResponseModel):
-    tax_amount: str | None = None
-    tax_rate: str | None = None
-    tax_type: str | None = None
-
-
-class Package(ResponseModel):
-    id: str | None = None
+    type: Literal["CALENDAR_DAY", "BUSINESS_DAY"] | str | None = None
 
 
 class Payment(ResponseModel):
@@ -58,6 +49,11 @@ class Payment(ResponseModel):
     sub_total: str | None = None
     tax: str | None = None
     total_amount: str | None = None
+    item_insurance_tax: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
+    payment_discount_service_fee: str | None = None
+    payment_platform_discount: str | None = None
 
 
 class RecipientAddress(ResponseModel):

@@ -42,6 +42,8 @@ class GetPriceDetailResponseLineItem(ResponseModel):
     total: str | None = None
     voucher_deduction_platform: str | None = None
     voucher_deduction_seller: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None
 
 
 class GetPriceDetailResponse(ResponseModel):
@@ -69,3 +71,5 @@ class GetPriceDetailResponse(ResponseModel):
     total: str | None = None
     voucher_deduction_platform: str | None = None
     voucher_deduction_seller: str | None = None
+    distance_fee: str | None = None
+    distance_shipping_fee: str | None = None

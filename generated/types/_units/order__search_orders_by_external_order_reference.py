@@ -17,22 +17,18 @@ class SearchOrdersByExternalOrderReferenceParams(RequestModel):
     """
 
     platform: Literal[
-        "AMAZON",
-        "BIGCOMMERCE",
-        "CHANNEL_ADVISOR",
-        "ERP_SYSTEM",
-        "MAGENTO",
-        "ORDER_MANAGEMENT_SYSTEM",
-        "SALESFORCE_COMMERCE_CLOUD",
         "SHOPIFY",
-        "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
+        "BIGCOMMERCE",
+        "MAGENTO",
+        "SALESFORCE_COMMERCE_CLOUD",
+        "CHANNEL_ADVISOR",
+        "AMAZON",
+        "ORDER_MANAGEMENT_SYSTEM",
+        "WAREHOUSE_MANAGEMENT_SYSTEM",
+        "ERP_SYSTEM",
     ]
     external_order_id: str
-
-
-class SearchOrdersByExternalOrderReferenceRequest(RequestModel):
-    pass
 
 
 class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder(ResponseModel):

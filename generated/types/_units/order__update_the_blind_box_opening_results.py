@@ -8,6 +8,10 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import RequestModel, Timestamp
 
+from .order__update_the_blind_box_opening_results_v202511__shared import (
+    UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult,
+)
+
 
 class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList(RequestModel):
     model_config = ConfigDict(
@@ -17,16 +21,6 @@ class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLine
     blind_result_sku_id: str | None = None
     blind_open_time: Timestamp | None = None
     product_type: Literal["GIFT", "NORMAL"] | None = None
-
-
-class UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    order_line_id: str | None = None
-    blind_result_product_id: str | None = None
-    blind_result_sku_id: str | None = None
-    blind_open_time: Timestamp | None = None
 
 
 class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult(RequestModel):

@@ -8,8 +8,8 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class ActivateProductRequest(RequestModel):
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    product_ids: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    product_ids: list[str]
 
 
 class ActivateProductResponseErrorDetailExtraError(ResponseModel):

@@ -2,11 +2,28 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class CheckListingPrerequisitesResponseCheckResult(ResponseModel):
-    check_item: str | None = None
+    check_item: (
+        Literal[
+            "SHOP_STATUS",
+            "SHOP_TAX",
+            "PICKUP_WAREHOUSE",
+            "RETURN_WAREHOUSE",
+            "DELIVERY_OPTION",
+            "SHIPPING_TEMPLATE",
+            "PRODUCT_QUANTITY_LIMIT",
+            "EXTENDED_PRODUCER_RESPONSIBILITY",
+            "BANk_ACCOUNT",
+            "CONTACT_INFO",
+        ]
+        | str
+        | None
+    ) = None
     fail_reasons: list[str] | None = None
     is_failed: bool | None = None
 

@@ -6,19 +6,20 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__check_product_listing__shared import DiagnosisResult, Image, ListingQuality, SmartText
-from .product__check_product_listing__shared2 import SeoWord
-from .product__create_global_product__shared3 import PackageDimensionInput, PackageWeightInput, VideoInput
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__create_product__shared import CreateProductRequestCertification
-from .product__create_product__shared2 import CombinedSkuInput
-from .product__create_product__shared3 import ExternalListPriceInput, ListPriceInput
-from .product__create_product__shared4 import PreSaleInput
-from .product__create_product__shared6 import CreateProductRequestSkuSalesAttribute
-from .product__create_product__shared7 import Warning
-from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuPrice
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__check_product_listing__shared import CheckProductListingResponseFailReason
+from .product__check_product_listing__shared2 import DiagnosisResult, Image, ListingQuality, SmartText
+from .product__check_product_listing__shared3 import SeoWord
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
+)
+from .product__create_product__shared import CreateProductRequestSku
+from .product__create_product__shared3 import Warning
+from .product__create_product__shared5 import CreateProductRequestCertification
 
 
 class CheckProductListingParams(RequestModel):
@@ -29,9 +30,15 @@ class CheckProductListingParams(RequestModel):
     is_diagnosis_required: bool | None = None
 
 
-class CheckProductListingResponseFailReason(ResponseModel):
-    code: int | None = None
-    message: str | None = None
+class CheckProductListingRequestOption(RequestModel):
+    gne_async_check_session_id: str | None = None
+    need_trigger_gne_async_check: bool | None = None
+
+
+class CheckProductListingResponsePreCheckResultPreCheckDetail(ResponseModel):
+    long_reason: str | None = None
+    related_fields: list[str] | None = None
+    short_reason: str | None = None
 
 
 class CheckProductListingResponseDiagnoseSuggestions(ResponseModel):
@@ -40,51 +47,42 @@ class CheckProductListingResponseDiagnoseSuggestions(ResponseModel):
     smart_texts: list[SmartText] | None = None
 
 
-class CheckProductListingRequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
-    external_list_prices: list[ExternalListPriceInput] | None = None
-    external_sku_id: str | None = None
-    external_urls: list[str] | None = None
-    extra_identifier_codes: list[str] | None = None
-    identifier_code: IdentifierCodeInput | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    list_price: ListPriceInput | None = None
-    pre_sale: PreSaleInput | None = None
-    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
-    seller_sku: str | None = None
-    sku_unit_count: str | None = None
+class CheckProductListingResponsePreCheckResult(ResponseModel):
+    pre_check_details: list[CheckProductListingResponsePreCheckResultPreCheckDetail] | None = None
+    pre_check_item: str | None = None
 
 
 class CheckProductListingResponseDiagnose(ResponseModel):
     diagnosis_results: list[DiagnosisResult] | None = None
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION", "IMAGE", "ATTRIBUTE", "SIZE_CHART"] | str | None = None
     suggestions: CheckProductListingResponseDiagnoseSuggestions | None = None
 
 
 class CheckProductListingRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     certifications: list[CreateProductRequestCertification] | None = None
     delivery_option_ids: list[str] | None = None
-    description: str | None = None
+    description: str
     external_product_id: str | None = None
     is_cod_allowed: bool | None = None
     is_pre_owned: bool | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[MainImageInput]
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[CheckProductListingRequestSku] | None = None
-    title: str | None = None
+    skus: list[CreateProductRequestSku]
+    title: str
     video: VideoInput | None = None
+    shipping_template_id: str | None = None
+    option: CheckProductListingRequestOption | None = None
 
 
 class CheckProductListingResponse(ResponseModel):
@@ -93,3 +91,4 @@ class CheckProductListingResponse(ResponseModel):
     fail_reasons: list[CheckProductListingResponseFailReason] | None = None
     listing_quality: ListingQuality | None = None
     warnings: Warning | None = None
+    pre_check_results: list[CheckProductListingResponsePreCheckResult] | None = None

@@ -5,25 +5,6 @@
 from tiktokshop._models import ResponseModel
 
 
-class DiagnosisResult(ResponseModel):
-    code: str | None = None
-    how_to_solve: str | None = None
-    quality_tier: str | None = None
-
-
-class Image(ResponseModel):
-    height: int | None = None
-    optimized_uri: str | None = None
-    optimized_url: str | None = None
-    uri: str | None = None
-    url: str | None = None
-    width: int | None = None
-
-
-class ListingQuality(ResponseModel):
-    current_tier: str | None = None
-    remaining_recommendations: int | None = None
-
-
-class SmartText(ResponseModel):
-    text: str | None = None
+class CheckProductListingResponseFailReason(ResponseModel):
+    code: int | None = None
+    message: str | None = None

@@ -2,8 +2,30 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
-class SeoWord(ResponseModel):
+class DiagnosisResult(ResponseModel):
+    code: str | None = None
+    how_to_solve: str | None = None
+    quality_tier: str | None = None
+
+
+class Image(ResponseModel):
+    height: int | None = None
+    optimized_uri: str | None = None
+    optimized_url: str | None = None
+    uri: str | None = None
+    url: str | None = None
+    width: int | None = None
+
+
+class ListingQuality(ResponseModel):
+    current_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
+    remaining_recommendations: int | None = None
+
+
+class SmartText(ResponseModel):
     text: str | None = None

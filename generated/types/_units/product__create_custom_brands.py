@@ -6,7 +6,7 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class CreateCustomBrandsRequest(RequestModel):
-    name: str | None = None
+    name: str
 
 
 class CreateCustomBrandsResponse(ResponseModel):

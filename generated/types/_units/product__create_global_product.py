@@ -9,14 +9,20 @@ from tiktokshop._models import RequestModel, ResponseModel
 from .product__create_global_product__shared import (
     CertificationInput,
     GlobalSku,
-    ManufacturerInput,
     PriceInput,
     SalesAttributeInput,
 )
 from .product__create_global_product__shared2 import InventoryInput
-from .product__create_global_product__shared3 import PackageDimensionInput, PackageWeightInput, VideoInput
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
-from .product__create_global_product__shared7 import IdentifierCodeInput
+from .product__create_global_product__shared3 import ManufacturerInput
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
+)
+from .product__create_global_product__shared8 import IdentifierCodeInput
 
 
 class CreateGlobalProductRequestSku(RequestModel):
@@ -25,7 +31,7 @@ class CreateGlobalProductRequestSku(RequestModel):
     global_quantity: int | None = None
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[InventoryInput] | None = None
-    price: PriceInput | None = None
+    price: PriceInput
     sales_attributes: list[SalesAttributeInput] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
@@ -38,20 +44,20 @@ class CreateGlobalProductResponse(ResponseModel):
 
 class CreateGlobalProductRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     category_version: str | None = None
     certifications: list[CertificationInput] | None = None
-    description: str | None = None
+    description: str
     external_global_product_id: str | None = None
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     manufacturer: ManufacturerInput | None = None
     manufacturer_ids: list[str] | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[CreateGlobalProductRequestSku] | None = None
+    skus: list[CreateGlobalProductRequestSku]
     source_locale: (
         Literal[
             "cs-CZ",
@@ -82,5 +88,5 @@ class CreateGlobalProductRequest(RequestModel):
         ]
         | None
     ) = None
-    title: str | None = None
+    title: str
     video: VideoInput | None = None

@@ -6,27 +6,20 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared3 import FileInput, SkuImgInput
-from .product__create_global_product__shared6 import SalesAttribute
-from .product__recommend_category__shared import ImageInput
-
-
-class ManufacturerInput(RequestModel):
-    address: str | None = None
-    email: str | None = None
-    name: str | None = None
-    phone_number: str | None = None
+from .product__create_global_product__shared4 import FileInput, SkuImgInput
+from .product__create_global_product__shared5 import CertificationInputImage
+from .product__create_global_product__shared7 import SalesAttribute
 
 
 class PriceInput(RequestModel):
-    amount: str | None = None
-    currency: Literal["EUR", "USD"] | None = None
+    amount: str
+    currency: Literal["USD", "EUR"]
 
 
 class CertificationInput(RequestModel):
     files: list[FileInput] | None = None
-    id: str | None = None
-    images: list[ImageInput] | None = None
+    id: str
+    images: list[CertificationInputImage] | None = None
 
 
 class GlobalSku(ResponseModel):

@@ -6,5 +6,5 @@ from tiktokshop._models import RequestModel
 
 
 class InventoryInput(RequestModel):
-    global_warehouse_id: str | None = None
-    quantity: int | None = None
+    global_warehouse_id: str
+    quantity: int

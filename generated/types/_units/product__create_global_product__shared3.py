@@ -5,27 +5,8 @@
 from tiktokshop._models import RequestModel
 
 
-class FileInput(RequestModel):
-    format: str | None = None
-    id: str | None = None
+class ManufacturerInput(RequestModel):
+    address: str | None = None
+    email: str | None = None
     name: str | None = None
-
-
-class PackageDimensionInput(RequestModel):
-    height: str | None = None
-    length: str | None = None
-    unit: str | None = None
-    width: str | None = None
-
-
-class PackageWeightInput(RequestModel):
-    unit: str | None = None
-    value: str | None = None
-
-
-class SkuImgInput(RequestModel):
-    uri: str | None = None
-
-
-class VideoInput(RequestModel):
-    id: str | None = None
+    phone_number: str | None = None

@@ -4,24 +4,47 @@
 
 from tiktokshop._models import RequestModel
 
-from .product__create_global_product__shared5 import ValueInput
+from .product__create_global_product__shared6 import SizeChartInputImage
+from .product__create_global_product__shared9 import ValueInput
+
+
+class FileInput(RequestModel):
+    format: str
+    id: str
+    name: str
 
 
 class MainImageInput(RequestModel):
-    uri: str | None = None
+    uri: str
 
 
-class SizeChartInputImage(RequestModel):
-    uri: str | None = None
+class PackageDimensionInput(RequestModel):
+    height: str
+    length: str
+    unit: str
+    width: str
+
+
+class PackageWeightInput(RequestModel):
+    unit: str
+    value: str
+
+
+class SkuImgInput(RequestModel):
+    uri: str
 
 
 class TemplateInput(RequestModel):
-    id: str | None = None
+    id: str
+
+
+class VideoInput(RequestModel):
+    id: str
 
 
 class ProductAttributeInput(RequestModel):
-    id: str | None = None
-    values: list[ValueInput] | None = None
+    id: str
+    values: list[ValueInput]
 
 
 class SizeChartInput(RequestModel):

@@ -5,6 +5,5 @@
 from tiktokshop._models import RequestModel
 
 
-class ValueInput(RequestModel):
-    id: str | None = None
-    name: str | None = None
+class CertificationInputImage(RequestModel):
+    uri: str

@@ -2,9 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel
 
 
-class SalesAttribute(ResponseModel):
-    id: str | None = None
-    value_id: str | None = None
+class SizeChartInputImage(RequestModel):
+    uri: str

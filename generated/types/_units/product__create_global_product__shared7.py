@@ -2,9 +2,9 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import ResponseModel
 
 
-class IdentifierCodeInput(RequestModel):
-    code: str | None = None
-    type: str | None = None
+class SalesAttribute(ResponseModel):
+    id: str | None = None
+    value_id: str | None = None

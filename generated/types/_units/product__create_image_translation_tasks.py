@@ -7,44 +7,27 @@ from typing import Literal
 from tiktokshop._models import RequestModel, ResponseModel
 
 
+class CreateImageTranslationTasksParams(RequestModel):
+    """
+    Path and query arguments of `create_image_translation_tasks`.
+    """
+
+    category_asset_cipher: str | None = None
+
+
 class CreateImageTranslationTasksRequestImage(RequestModel):
-    image_uri: str | None = None
-    target_languages: (
-        list[
-            Literal[
-                "cs-CZ",
-                "da-DK",
-                "de-AT",
-                "de-BE",
-                "de-DE",
-                "el-GR",
-                "en-GB",
-                "en-IE",
-                "es-ES",
-                "fi-FI",
-                "fr-BE",
-                "fr-FR",
-                "hu-HU",
-                "it-IT",
-                "nl-BE",
-                "nl-NL",
-                "pl-PL",
-                "pt-PT",
-                "sv-SE",
-            ]
-        ]
-        | None
-    ) = None
+    image_uri: str
+    target_languages: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]]
 
 
 class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
     id: str | None = None
     image_uri: str | None = None
-    target_language: str | None = None
+    target_language: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
 
 
 class CreateImageTranslationTasksRequest(RequestModel):
-    images: list[CreateImageTranslationTasksRequestImage] | None = None
+    images: list[CreateImageTranslationTasksRequestImage]
 
 
 class CreateImageTranslationTasksResponse(ResponseModel):

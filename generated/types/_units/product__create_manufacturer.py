@@ -14,9 +14,9 @@ class CreateManufacturerResponse(ResponseModel):
 
 
 class CreateManufacturerRequest(RequestModel):
-    address: str | None = None
-    email: str | None = None
+    address: str
+    email: str
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
-    name: str | None = None
-    phone_number: PhoneNumberInput | None = None
+    name: str
+    phone_number: PhoneNumberInput
     registered_trade_name: str | None = None

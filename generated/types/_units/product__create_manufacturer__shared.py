@@ -2,10 +2,12 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel
 
 
 class PhoneNumberInput(RequestModel):
-    availability: str | None = None
+    availability: Literal["AVAILABLE", "UNAVAILABLE"] | None = None
     country_code: str | None = None
     local_number: str | None = None

@@ -6,25 +6,18 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared3 import PackageDimensionInput, PackageWeightInput, VideoInput
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__create_product__shared import CreateProductRequestCertification
-from .product__create_product__shared2 import CombinedSkuInput
-from .product__create_product__shared3 import ExternalListPriceInput, ListPriceInput
-from .product__create_product__shared4 import PreSaleInput
-from .product__create_product__shared5 import Sku
-from .product__create_product__shared6 import CreateProductRequestSkuSalesAttribute
-from .product__create_product__shared7 import Warning
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
-
-
-class CreateProductRequestSkuPrice(RequestModel):
-    amount: str | None = None
-    currency: (
-        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
-    ) = None
-    sale_price: str | None = None
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
+)
+from .product__create_product__shared import CreateProductRequestSku
+from .product__create_product__shared3 import Warning
+from .product__create_product__shared5 import CreateProductRequestCertification
+from .product__create_product__shared7 import Sku
 
 
 class CreateProductResponse(ResponseModel):
@@ -33,46 +26,31 @@ class CreateProductResponse(ResponseModel):
     warnings: list[Warning] | None = None
 
 
-class CreateProductRequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
-    external_list_prices: list[ExternalListPriceInput] | None = None
-    external_sku_id: str | None = None
-    external_urls: list[str] | None = None
-    extra_identifier_codes: list[str] | None = None
-    identifier_code: IdentifierCodeInput | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    list_price: ListPriceInput | None = None
-    pre_sale: PreSaleInput | None = None
-    price: CreateProductRequestSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
-    seller_sku: str | None = None
-    sku_unit_count: str | None = None
-
-
 class CreateProductRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     category_version: str | None = None
     certifications: list[CreateProductRequestCertification] | None = None
     delivery_option_ids: list[str] | None = None
-    description: str | None = None
+    description: str
     external_product_id: str | None = None
     idempotency_key: str | None = None
     is_cod_allowed: bool | None = None
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[MainImageInput]
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[CreateProductRequestSku] | None = None
-    title: str | None = None
+    skus: list[CreateProductRequestSku]
+    title: str
     video: VideoInput | None = None
+    shipping_template_id: str | None = None

@@ -4,12 +4,30 @@
 
 from tiktokshop._models import RequestModel
 
-from .product__create_global_product__shared3 import FileInput
-from .product__recommend_category__shared import ImageInput
+from .product__create_global_product__shared8 import IdentifierCodeInput
+from .product__create_product__shared2 import CombinedSkuInput, CreateProductRequestSkuInventory
+from .product__create_product__shared4 import PreSaleInput
+from .product__create_product__shared5 import CreateProductRequestSkuSalesAttribute
+from .product__create_product__shared6 import (
+    CreateProductRequestSkuPrice,
+    ExternalListPriceInput,
+    ListPriceInput,
+)
+from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 
-class CreateProductRequestCertification(RequestModel):
-    expiration_date: int | None = None
-    files: list[FileInput] | None = None
-    id: str | None = None
-    images: list[ImageInput] | None = None
+class CreateProductRequestSku(RequestModel):
+    combined_skus: list[CombinedSkuInput] | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
+    external_sku_id: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[CreateProductRequestSkuInventory]
+    list_price: ListPriceInput | None = None
+    pre_sale: PreSaleInput | None = None
+    price: CreateProductRequestSkuPrice
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
+    fees: list[EditProductRequestSkuFee] | None = None

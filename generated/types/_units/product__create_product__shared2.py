@@ -6,6 +6,13 @@ from tiktokshop._models import RequestModel
 
 
 class CombinedSkuInput(RequestModel):
-    product_id: str | None = None
-    sku_count: int | None = None
-    sku_id: str | None = None
+    product_id: str
+    sku_count: int
+    sku_id: str
+
+
+class CreateProductRequestSkuInventory(RequestModel):
+    quantity: int | None = None
+    warehouse_id: str
+    backorder_quantity: int | None = None
+    handling_time: int | None = None

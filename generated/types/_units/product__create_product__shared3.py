@@ -2,17 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Literal
-
-from tiktokshop._models import RequestModel
+from tiktokshop._models import ResponseModel
 
 
-class ExternalListPriceInput(RequestModel):
-    amount: str | None = None
-    currency: Literal["USD"] | None = None
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
-
-
-class ListPriceInput(RequestModel):
-    amount: str | None = None
-    currency: Literal["USD"] | None = None
+class Warning(ResponseModel):
+    message: str | None = None

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel
 
 from .product__create_product__shared8 import FulfillmentTypeInput
@@ -9,4 +11,4 @@ from .product__create_product__shared8 import FulfillmentTypeInput
 
 class PreSaleInput(RequestModel):
     fulfillment_type: FulfillmentTypeInput | None = None
-    type: str | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | None = None

@@ -2,13 +2,27 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel
 
-from .product__create_global_product__shared6 import SalesAttribute
+from .product__create_global_product__shared4 import FileInput, SkuImgInput
+from .product__create_global_product__shared5 import CertificationInputImage
 
 
-class Sku(ResponseModel):
-    external_sku_id: str | None = None
+class SupplementarySkuImageInput(RequestModel):
+    uri: str
+
+
+class CreateProductRequestCertification(RequestModel):
+    expiration_date: int | None = None
+    files: list[FileInput] | None = None
+    id: str
+    images: list[CertificationInputImage] | None = None
+
+
+class CreateProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    seller_sku: str | None = None
+    name: str | None = None
+    sku_img: SkuImgInput | None = None
+    supplementary_sku_images: list[SupplementarySkuImageInput] | None = None
+    value_id: str | None = None
+    value_name: str | None = None

@@ -2,19 +2,23 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel
 
-from .product__create_global_product__shared3 import SkuImgInput
+
+class CreateProductRequestSkuPrice(RequestModel):
+    amount: str | None = None
+    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    sale_price: str | None = None
 
 
-class SupplementarySkuImageInput(RequestModel):
-    uri: str | None = None
+class ExternalListPriceInput(RequestModel):
+    amount: str
+    currency: Literal["USD"]
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
 
 
-class CreateProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    sku_img: SkuImgInput | None = None
-    supplementary_sku_images: list[SupplementarySkuImageInput] | None = None
-    value_id: str | None = None
-    value_name: str | None = None
+class ListPriceInput(RequestModel):
+    amount: str
+    currency: Literal["USD"]

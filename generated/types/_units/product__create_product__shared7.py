@@ -4,6 +4,13 @@
 
 from tiktokshop._models import ResponseModel
 
+from .product__create_global_product__shared7 import SalesAttribute
+from .product__create_product__shared9 import EditProductResponseSkuFee
 
-class Warning(ResponseModel):
-    message: str | None = None
+
+class Sku(ResponseModel):
+    external_sku_id: str | None = None
+    id: str | None = None
+    sales_attributes: list[SalesAttribute] | None = None
+    seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None

@@ -17,8 +17,8 @@ class CreateResponsiblePersonResponse(ResponseModel):
 
 
 class CreateResponsiblePersonRequest(RequestModel):
-    address: AddressInput | None = None
-    email: str | None = None
+    address: AddressInput
+    email: str
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
-    name: str | None = None
-    phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+    name: str
+    phone_number: CreateResponsiblePersonRequestPhoneNumber

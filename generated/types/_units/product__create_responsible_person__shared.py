@@ -7,14 +7,14 @@ from tiktokshop._models import RequestModel
 
 class AddressInput(RequestModel):
     city: str | None = None
-    country: str | None = None
+    country: str
     district: str | None = None
-    postal_code: str | None = None
+    postal_code: str
     province: str | None = None
-    street_address_line1: str | None = None
+    street_address_line1: str
     street_address_line2: str | None = None
 
 
 class CreateResponsiblePersonRequestPhoneNumber(RequestModel):
-    country_code: str | None = None
-    local_number: str | None = None
+    country_code: str
+    local_number: str

@@ -10,8 +10,8 @@ from .product__delete_products__shared import Error
 
 
 class DeactivateProductsRequest(RequestModel):
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    product_ids: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    product_ids: list[str]
 
 
 class DeactivateProductsResponse(ResponseModel):

@@ -6,7 +6,7 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class DeleteGlobalProductsRequest(RequestModel):
-    global_product_ids: list[str] | None = None
+    global_product_ids: list[str]
 
 
 class DeleteGlobalProductsResponseErrorDetail(ResponseModel):

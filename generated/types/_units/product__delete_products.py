@@ -8,7 +8,7 @@ from .product__delete_products__shared import Error
 
 
 class DeleteProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
 
 
 class DeleteProductsResponse(ResponseModel):

@@ -6,23 +6,27 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__check_product_listing__shared import ListingQuality
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
+from .product__check_product_listing__shared2 import ListingQuality
+from .product__edit_product_v202309__shared4 import (
+    CheckGlobalProductListingRequestMainImage,
+    CheckGlobalProductListingRequestProductAttribute,
+    CheckGlobalProductListingRequestSizeChart,
+)
 from .product__product_information_issue_diagnosis__shared import Diagnose
+
+
+class DiagnoseandOptimizeProductRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str
+    description: str | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    optimization_fields: list[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    product_id: str | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    title: str | None = None
 
 
 class DiagnoseandOptimizeProductResponse(ResponseModel):
     diagnoses: list[Diagnose] | None = None
     listing_quality: ListingQuality | None = None
-
-
-class DiagnoseandOptimizeProductRequest(RequestModel):
-    brand_id: str | None = None
-    category_id: str | None = None
-    description: str | None = None
-    main_images: list[MainImageInput] | None = None
-    optimization_fields: list[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None
-    product_attributes: list[ProductAttributeInput] | None = None
-    product_id: str | None = None
-    size_chart: SizeChartInput | None = None
-    title: str | None = None

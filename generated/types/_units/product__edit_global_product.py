@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -11,15 +11,24 @@ from tiktokshop._models import RequestModel, ResponseModel
 from .product__create_global_product__shared import (
     CertificationInput,
     GlobalSku,
-    ManufacturerInput,
     PriceInput,
     SalesAttributeInput,
 )
 from .product__create_global_product__shared2 import InventoryInput
-from .product__create_global_product__shared3 import PackageDimensionInput, PackageWeightInput, VideoInput
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__edit_global_product__shared import FailReason
+from .product__create_global_product__shared3 import ManufacturerInput
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
+)
+from .product__create_global_product__shared8 import IdentifierCodeInput
+from .product__edit_global_product__shared import (
+    EditGlobalProductRequestSkuSalePrice,
+    EditGlobalProductResponsePublishResult,
+)
 
 
 class EditGlobalProductParams(RequestModel):
@@ -30,44 +39,6 @@ class EditGlobalProductParams(RequestModel):
     global_product_id: Annotated[str, Field(min_length=1)]
 
 
-class EditGlobalProductRequestSkuSalePrice(RequestModel):
-    amount: str | None = None
-    region: (
-        Literal[
-            "AT",
-            "BE",
-            "CZ",
-            "DE",
-            "ES",
-            "FR",
-            "GB",
-            "GR",
-            "HU",
-            "ID",
-            "IE",
-            "IT",
-            "JP",
-            "MX",
-            "MY",
-            "NL",
-            "PH",
-            "PO",
-            "PT",
-            "SG",
-            "TH",
-            "US",
-            "VN",
-        ]
-        | None
-    ) = None
-
-
-class EditGlobalProductResponsePublishResult(ResponseModel):
-    fail_reasons: list[FailReason] | None = None
-    region: str | None = None
-    status: str | None = None
-
-
 class EditGlobalProductRequestSku(RequestModel):
     external_global_sku_id: str | None = None
     extra_identifier_codes: list[str] | None = None
@@ -75,7 +46,7 @@ class EditGlobalProductRequestSku(RequestModel):
     id: str | None = None
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[InventoryInput] | None = None
-    price: PriceInput | None = None
+    price: PriceInput
     sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
     sales_attributes: list[SalesAttributeInput] | None = None
     seller_sku: str | None = None
@@ -89,19 +60,19 @@ class EditGlobalProductResponse(ResponseModel):
 
 class EditGlobalProductRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     category_version: str | None = None
     certifications: list[CertificationInput] | None = None
-    description: str | None = None
+    description: str
     external_global_product_id: str | None = None
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     manufacturer: ManufacturerInput | None = None
     manufacturer_ids: list[str] | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[EditGlobalProductRequestSku] | None = None
-    title: str | None = None
+    skus: list[EditGlobalProductRequestSku]
+    title: str
     video: VideoInput | None = None

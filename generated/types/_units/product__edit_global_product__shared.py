@@ -2,8 +2,23 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from tiktokshop._models import ResponseModel
+from typing import Literal
+
+from tiktokshop._models import RequestModel, ResponseModel
+
+from .product__edit_global_product__shared2 import FailReason
 
 
-class FailReason(ResponseModel):
-    message: str | None = None
+class EditGlobalProductRequestSkuSalePrice(RequestModel):
+    amount: str
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+
+
+class EditGlobalProductResponsePublishResult(ResponseModel):
+    fail_reasons: list[FailReason] | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"]
+        | str
+        | None
+    ) = None
+    status: Literal["SUCCESS", "FAILED"] | str | None = None

@@ -2,35 +2,43 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from tiktokshop._models import RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared6 import SalesAttribute
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__create_product__shared7 import Warning
-from .product__create_product__shared8 import FulfillmentTypeInput
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
+)
+from .product__create_global_product__shared8 import IdentifierCodeInput
+from .product__create_product__shared2 import CombinedSkuInput, CreateProductRequestSkuInventory
+from .product__create_product__shared3 import Warning
+from .product__create_product__shared5 import (
+    CreateProductRequestCertification,
+    CreateProductRequestSkuSalesAttribute,
+)
+from .product__create_product__shared6 import (
+    CreateProductRequestSkuPrice,
+    ExternalListPriceInput,
+    ListPriceInput,
+)
+from .product__create_product__shared7 import Sku
 from .product__edit_product__shared import (
-    DiscountDetailInput,
-    EditProductRequestProductAttribute,
-    EditProductRequestSkuListPrice,
-    EditProductRequestSkuSalesAttributeSupplementarySkuImage,
-    ScheduledSaleInput,
+    EditProductRequestReplicatedProductSkuInventory,
+    EditProductRequestReplicatedProductSkuPrice,
 )
-from .product__edit_product_v202309__shared3 import EditProductResponseAudit
-from .product__partial_edit_global_product__shared import (
-    PartialEditGlobalProductRequestPackageDimensions,
-    PartialEditGlobalProductRequestPackageWeight,
+from .product__edit_product_v202309__shared2 import EditProductRequestSkuPreSale
+from .product__edit_product_v202309__shared5 import (
+    EditProductRequestSubscribeInfoEdit,
+    EditProductResponseAudit,
 )
-from .product__partial_edit_global_product__shared2 import (
-    PartialEditGlobalProductRequestMainImage,
-    PartialEditGlobalProductRequestSizeChart,
-    PartialEditGlobalProductRequestSkuSalesAttributeSkuImg,
-    PartialEditGlobalProductRequestVideo,
-)
-from .product__partial_edit_global_product__shared3 import PartialEditGlobalProductRequestCertificationImage
+from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 
 class EditProductParams(RequestModel):
@@ -41,207 +49,67 @@ class EditProductParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
-class EditProductRequestProductTagOperation(RequestModel):
-    product_tag: Literal["AUCTION"]
-    enable: bool
-
-
-class EditProductRequestPurchaseOrderQuantityLimit(RequestModel):
-    maximum_order_quantity: int | None = None
-    cumulative_order_quantity: int | None = None
-
-
-class EditProductRequestReplicatedProductSkuInventory(RequestModel):
-    warehouse_id: str | None = None
-    quantity: int | None = None
-
-
-class EditProductRequestReplicatedProductSkuPrice(RequestModel):
-    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
-    sale_price: str
-
-
-class EditProductRequestSkuCombinedSku(RequestModel):
-    product_id: str
-    sku_id: str
-    sku_count: int
-
-
-class EditProductRequestSkuExternalListPrice(RequestModel):
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
-    amount: str
-    currency: Literal["USD"]
-
-
-class EditProductRequestSkuFee(RequestModel):
-    type: str | None = None
-    amount: str | None = None
-    additional_attribute: str | None = None
-
-
-class EditProductRequestSkuInventory(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    warehouse_id: str
-    quantity: int | None = None
-    backorder_quantity: int | None = None
-    handling_time: Timestamp | None = None
-
-
-class EditProductRequestSkuPrice(RequestModel):
-    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
-    amount: str | None = None
-    sale_price: str | None = None
-    starting_bid_price: str | None = None
-
-
-class EditProductRequestSkuSkuDimensions(RequestModel):
-    length: str
-    width: str
-    height: str
-    unit: str
-
-
-class EditProductRequestSkuSkuWeight(RequestModel):
-    value: str
-    unit: str
-
-
-class EditProductRequestSubscribeInfoEdit(RequestModel):
-    subscribe_status: str | None = None
-    discount_details: list[DiscountDetailInput] | None = None
-
-
-class EditProductResponseSkuFee(ResponseModel):
-    type: str | None = None
-    amount: str | None = None
-    additional_attribute: str | None = None
-
-
-class EditProductRequestCertification(RequestModel):
-    id: str
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    files: list[Any] | None = None
-    expiration_date: int | None = None
-
-
 class EditProductRequestReplicatedProductSku(RequestModel):
     price: EditProductRequestReplicatedProductSkuPrice
     id: str | None = None
     seller_sku: str | None = None
-    inventory: list[EditProductRequestReplicatedProductSkuInventory] | None = None
+    inventory: list[EditProductRequestReplicatedProductSkuInventory]
 
 
-class EditProductRequestSkuPreSale(RequestModel):
-    type: Literal["CUSTOM", "MADE_TO_ORDER", "NONE", "PRE_ORDER"] | None = None
-    fulfillment_type: FulfillmentTypeInput | None = None
-
-
-class EditProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
-
-
-class EditProductResponseSku(ResponseModel):
-    id: str | None = None
-    seller_sku: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    external_sku_id: str | None = None
-    fees: list[EditProductResponseSkuFee] | None = None
+class EditProductResponse(ResponseModel):
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    warnings: list[Warning] | None = None
+    audit: EditProductResponseAudit | None = None
 
 
 class EditProductRequestReplicatedProduct(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
     skus: list[EditProductRequestReplicatedProductSku] | None = None
-    inventory_mode: str | None = None
 
 
 class EditProductRequestSku(RequestModel):
     id: str | None = None
-    sales_attributes: list[EditProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
-    price: EditProductRequestSkuPrice | None = None
+    price: CreateProductRequestSkuPrice | None = None
     external_sku_id: str | None = None
     identifier_code: IdentifierCodeInput | None = None
-    inventory: list[EditProductRequestSkuInventory] | None = None
-    combined_skus: list[EditProductRequestSkuCombinedSku] | None = None
+    inventory: list[CreateProductRequestSkuInventory] | None = None
+    combined_skus: list[CombinedSkuInput] | None = None
     sku_unit_count: str | None = None
     external_urls: list[str] | None = None
     extra_identifier_codes: list[str] | None = None
     pre_sale: EditProductRequestSkuPreSale | None = None
-    list_price: EditProductRequestSkuListPrice | None = None
-    external_list_prices: list[EditProductRequestSkuExternalListPrice] | None = None
+    list_price: ListPriceInput | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
     fees: list[EditProductRequestSkuFee] | None = None
-    sku_dimensions: EditProductRequestSkuSkuDimensions | None = None
-    sku_weight: EditProductRequestSkuSkuWeight | None = None
-
-
-class EditProductResponse(ResponseModel):
-    product_id: str | None = None
-    skus: list[EditProductResponseSku] | None = None
-    warnings: list[Warning] | None = None
-    audit: EditProductResponseAudit | None = None
 
 
 class EditProductRequest(RequestModel):
     description: str
     category_id: str
-    main_images: list[PartialEditGlobalProductRequestMainImage]
+    main_images: list[MainImageInput]
     skus: list[EditProductRequestSku]
     title: str
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
     brand_id: str | None = None
     is_cod_allowed: bool | None = None
-    certifications: list[EditProductRequestCertification] | None = None
-    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
-    product_attributes: list[EditProductRequestProductAttribute] | None = None
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
+    certifications: list[CreateProductRequestCertification] | None = None
+    package_weight: PackageWeightInput
+    product_attributes: list[ProductAttributeInput] | None = None
+    size_chart: SizeChartInput | None = None
+    package_dimensions: PackageDimensionInput | None = None
     external_product_id: str | None = None
     delivery_option_ids: list[str] | None = None
-    video: PartialEditGlobalProductRequestVideo | None = None
+    video: VideoInput | None = None
     category_version: str | None = None
     manufacturer_ids: list[str] | None = None
     responsible_person_ids: list[str] | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     is_pre_owned: bool | None = None
     minimum_order_quantity: int | None = None
     replicated_products: list[EditProductRequestReplicatedProduct] | None = None
     subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
     shipping_template_id: str | None = None
-    scheduled_sale: ScheduledSaleInput | None = None
-    locale: (
-        Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None
-    ) = None
-    auto_translate_enabled: bool | None = None
-    search_terms: list[str] | None = None
-    key_product_features: list[str] | None = None
-    inventory_mode: str | None = None
-    product_tag_operations: list[EditProductRequestProductTagOperation] | None = None
-    purchase_order_quantity_limit: EditProductRequestPurchaseOrderQuantityLimit | None = None
-    selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None
-    is_live_quick: bool | None = None
-    is_blind_box: bool | None = None

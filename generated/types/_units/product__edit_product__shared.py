@@ -4,50 +4,14 @@
 
 from typing import Literal
 
-from pydantic import ConfigDict
-
-from tiktokshop._models import RequestModel, Timestamp
+from tiktokshop._models import RequestModel
 
 
-class DiscountDetailInput(RequestModel):
-    discount_level: str | None = None
-    discount_value: int | None = None
+class EditProductRequestReplicatedProductSkuInventory(RequestModel):
+    warehouse_id: str
+    quantity: int
 
 
-class EditProductRequestSkuListPrice(RequestModel):
-    amount: str
-    currency: Literal["USD"]
-
-
-class EditProductRequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
-    uri: str
-
-
-class MetricValueModuleInfoInput(RequestModel):
-    id: str | None = None
-    value: str | None = None
-    unit_id: str | None = None
-
-
-class ScheduledSaleInput(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    is_enabled_scheduled_sale: bool
-    schedule_sale_time: Timestamp
-
-
-class MetricStandardInfoInput(RequestModel):
-    id: str | None = None
-    metric_value_module_infos: list[MetricValueModuleInfoInput] | None = None
-
-
-class EditProductRequestProductAttributeValue(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    metric_standard_info: MetricStandardInfoInput | None = None
-
-
-class EditProductRequestProductAttribute(RequestModel):
-    id: str
-    values: list[EditProductRequestProductAttributeValue]
+class EditProductRequestReplicatedProductSkuPrice(RequestModel):
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    sale_price: str

@@ -2,29 +2,40 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared3 import PackageDimensionInput, PackageWeightInput, VideoInput
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__create_product__shared2 import CombinedSkuInput
-from .product__create_product__shared5 import Sku
-from .product__create_product__shared6 import CreateProductRequestSkuSalesAttribute
-from .product__create_product__shared7 import Warning
+from .product__create_global_product__shared8 import IdentifierCodeInput
+from .product__create_product__shared3 import Warning
+from .product__create_product__shared7 import Sku
 from .product__edit_product_v202309__shared import (
     EditProductV202309RequestCertification,
     EditProductV202309RequestSkuExternalListPrice,
     EditProductV202309RequestSkuListPrice,
-    EditProductV202309RequestSkuPreSale,
     EditProductV202309RequestSkuPrice,
-    ReplicatedProductInput,
+    EditProductV202309RequestSkuSalesAttribute,
+    ReplicatedProductInputSkuPrice,
 )
-from .product__edit_product_v202309__shared3 import EditProductResponseAudit
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__edit_product_v202309__shared2 import EditProductRequestSkuPreSale
+from .product__edit_product_v202309__shared3 import (
+    CheckGlobalProductListingRequestPackageDimensions,
+    CheckGlobalProductListingRequestPackageWeight,
+    CheckGlobalProductListingRequestVideo,
+)
+from .product__edit_product_v202309__shared4 import (
+    CheckGlobalProductListingRequestMainImage,
+    CheckGlobalProductListingRequestProductAttribute,
+    CheckGlobalProductListingRequestSizeChart,
+)
+from .product__edit_product_v202309__shared5 import (
+    EditProductRequestSubscribeInfoEdit,
+    EditProductResponseAudit,
+)
+from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 
 class EditProductV202309Params(RequestModel):
@@ -35,6 +46,12 @@ class EditProductV202309Params(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
+class EditProductV202309RequestSkuCombinedSku(RequestModel):
+    product_id: str | None = None
+    sku_count: int | None = None
+    sku_id: str | None = None
+
+
 class EditProductV202309Response(ResponseModel):
     audit: EditProductResponseAudit | None = None
     product_id: str | None = None
@@ -42,8 +59,15 @@ class EditProductV202309Response(ResponseModel):
     warnings: list[Warning] | None = None
 
 
+class ReplicatedProductInputSku(RequestModel):
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    price: ReplicatedProductInputSkuPrice | None = None
+    seller_sku: str | None = None
+
+
 class EditProductV202309RequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
+    combined_skus: list[EditProductV202309RequestSkuCombinedSku] | None = None
     external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
     external_sku_id: str | None = None
     external_urls: list[str] | None = None
@@ -52,11 +76,19 @@ class EditProductV202309RequestSku(RequestModel):
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     list_price: EditProductV202309RequestSkuListPrice | None = None
-    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    pre_sale: EditProductRequestSkuPreSale | None = None
     price: EditProductV202309RequestSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
+
+
+class ReplicatedProductInput(RequestModel):
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    skus: list[ReplicatedProductInputSku] | None = None
 
 
 class EditProductV202309Request(RequestModel):
@@ -69,18 +101,20 @@ class EditProductV202309Request(RequestModel):
     external_product_id: str | None = None
     is_cod_allowed: bool | None = None
     is_pre_owned: bool | None = None
-    listing_platforms: list[str] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
-    package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
-    product_attributes: list[ProductAttributeInput] | None = None
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
     replicated_products: list[ReplicatedProductInput] | None = None
     responsible_person_ids: list[str] | None = None
-    save_mode: str | None = None
-    shipping_insurance_requirement: str | None = None
-    size_chart: SizeChartInput | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
     skus: list[EditProductV202309RequestSku] | None = None
     title: str | None = None
-    video: VideoInput | None = None
+    video: CheckGlobalProductListingRequestVideo | None = None
+    shipping_template_id: str | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None

@@ -2,18 +2,21 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel
 
-from .product__create_global_product__shared3 import FileInput
-from .product__edit_product_v202309__shared2 import ReplicateProductRequestReplicateTargetSkuPrice
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__edit_product_v202309__shared3 import (
+    CheckGlobalProductListingRequestCertificationFile,
+    CheckGlobalProductListingRequestSkuSalesAttributeSkuImg,
+)
 from .product__recommend_category__shared import ImageInput
 
 
 class EditProductV202309RequestSkuExternalListPrice(RequestModel):
     amount: str | None = None
     currency: str | None = None
-    source: str | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
 
 
 class EditProductV202309RequestSkuListPrice(RequestModel):
@@ -21,36 +24,36 @@ class EditProductV202309RequestSkuListPrice(RequestModel):
     currency: str | None = None
 
 
-class EditProductV202309RequestSkuPreSaleFulfillmentType(RequestModel):
-    handling_duration_days: int | None = None
-    release_date: float | None = None
-
-
 class EditProductV202309RequestSkuPrice(RequestModel):
     amount: str | None = None
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
+    ) = None
     sale_price: str | None = None
 
 
-class SkuInput(RequestModel):
-    id: str | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
-    seller_sku: str | None = None
+class EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
+    uri: str | None = None
+
+
+class ReplicatedProductInputSkuPrice(RequestModel):
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None = None
+    sale_price: str | None = None
 
 
 class EditProductV202309RequestCertification(RequestModel):
-    expiration_date: float | None = None
-    files: list[FileInput] | None = None
+    expiration_date: int | None = None
+    files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
     id: str | None = None
     images: list[ImageInput] | None = None
 
 
-class EditProductV202309RequestSkuPreSale(RequestModel):
-    fulfillment_type: EditProductV202309RequestSkuPreSaleFulfillmentType | None = None
-    type: str | None = None
-
-
-class ReplicatedProductInput(RequestModel):
-    region: str | None = None
-    skus: list[SkuInput] | None = None
+class EditProductV202309RequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    supplementary_sku_images: list[EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage] | None = (
+        None
+    )
+    value_id: str | None = None
+    value_name: str | None = None

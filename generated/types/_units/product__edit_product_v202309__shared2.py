@@ -2,9 +2,13 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel
 
+from .product__create_product__shared8 import FulfillmentTypeInput
 
-class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
-    currency: str | None = None
-    sale_price: str | None = None
+
+class EditProductRequestSkuPreSale(RequestModel):
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM", "NONE"] | None = None
+    fulfillment_type: FulfillmentTypeInput | None = None

@@ -2,8 +2,30 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel
 
 
-class EditProductResponseAudit(ResponseModel):
-    status: str | None = None
+class CheckGlobalProductListingRequestCertificationFile(RequestModel):
+    format: str | None = None
+    id: str | None = None
+    name: str | None = None
+
+
+class CheckGlobalProductListingRequestPackageDimensions(RequestModel):
+    height: str | None = None
+    length: str | None = None
+    unit: str | None = None
+    width: str | None = None
+
+
+class CheckGlobalProductListingRequestPackageWeight(RequestModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class CheckGlobalProductListingRequestSkuSalesAttributeSkuImg(RequestModel):
+    uri: str | None = None
+
+
+class CheckGlobalProductListingRequestVideo(RequestModel):
+    id: str | None = None

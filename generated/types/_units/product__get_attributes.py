@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -17,7 +17,26 @@ class GetAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     category_version: str | None = None
 
 
@@ -34,8 +53,8 @@ class GetAttributesResponseAttribute(ResponseModel):
     is_requried: bool | None = None
     name: str | None = None
     requirement_conditions: list[RequirementCondition] | None = None
-    type: str | None = None
-    value_data_format: str | None = None
+    type: Literal["SALES_PROPERTY", "PRODUCT_PROPERTY"] | str | None = None
+    value_data_format: Literal["POSITIVE_INT_OR_DECIMAL"] | str | None = None
     values: list[GetAttributesResponseAttributeValue] | None = None
 
 

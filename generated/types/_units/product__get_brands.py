@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
@@ -21,8 +21,8 @@ class GetBrandsParams(RequestModel):
 
 
 class GetBrandsResponseBrand(ResponseModel):
-    authorized_status: str | None = None
-    brand_status: str | None = None
+    authorized_status: Literal["UNAUTHORIEZD", "AUTHORIZED"] | str | None = None
+    brand_status: Literal["AVAILABLE", "UNAVAILABLE"] | str | None = None
     id: str | None = None
     is_t1_brand: bool | None = None
     name: str | None = None

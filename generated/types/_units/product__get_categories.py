@@ -2,9 +2,19 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__get_categories__shared import Category
+
+class Category(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    local_name: str | None = None
+    parent_id: str | None = None
+    permission_statuses: (
+        list[Literal["AVAILABLE", "INVITE_ONLY", "NON_MAIN_CATEGORY", "PROHIBITED"] | str] | None
+    ) = None
 
 
 class GetCategoriesParams(RequestModel):
@@ -12,10 +22,29 @@ class GetCategoriesParams(RequestModel):
     Path and query arguments of `get_categories`.
     """
 
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     keyword: str | None = None
     category_version: str | None = None
-    listing_platform: str | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
     include_prohibited_categories: bool | None = None
 
 

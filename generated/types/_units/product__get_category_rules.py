@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,7 +19,26 @@ class GetCategoryRulesParams(RequestModel):
 
     category_id: Annotated[str, Field(min_length=1)]
     category_version: str | None = None
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
 
 
 class GetCategoryRulesResponseCod(ResponseModel):
@@ -27,6 +46,11 @@ class GetCategoryRulesResponseCod(ResponseModel):
 
 
 class GetCategoryRulesResponseEpr(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponseFee(ResponseModel):
+    type: str | None = None
     is_required: bool | None = None
 
 
@@ -65,3 +89,4 @@ class GetCategoryRulesResponse(ResponseModel):
     product_certifications: list[GetCategoryRulesResponseProductCertification] | None = None
     responsible_person: GetCategoryRulesResponseResponsiblePerson | None = None
     size_chart: SizeChart | None = None
+    fees: list[GetCategoryRulesResponseFee] | None = None

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -18,7 +18,25 @@ class GetGlobalAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     category_version: str | None = None
 
 
@@ -28,10 +46,22 @@ class GetGlobalAttributesResponseAttribute(ResponseModel):
     is_multiple_selection: bool | None = None
     is_requried: bool | None = None
     name: str | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
+    required_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
     requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
-    type: str | None = None
+    type: Literal["SALES_PROPERTY", "PRODUCT_PROPERTY"] | str | None = None
     values: list[Value] | None = None
 
 

@@ -2,11 +2,17 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class GetGlobalAttributesResponseAttributeRequirementCondition(ResponseModel):
     attribute_id: str | None = None
     attribute_value_id: str | None = None
-    condition_type: str | None = None
-    region: str | None = None
+    condition_type: Literal["VALUE_ID_MATCH"] | str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None

@@ -2,9 +2,9 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from tiktokshop._models import RequestModel, ResponseModel
+from typing import Literal
 
-from .product__get_categories__shared import Category
+from tiktokshop._models import RequestModel, ResponseModel
 
 
 class GetGlobalCategoriesParams(RequestModel):
@@ -12,10 +12,36 @@ class GetGlobalCategoriesParams(RequestModel):
     Path and query arguments of `get_global_categories`.
     """
 
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     keyword: str | None = None
     category_version: str | None = None
 
 
+class GetGlobalCategoriesResponseCategory(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    local_name: str | None = None
+    parent_id: str | None = None
+    permission_statuses: list[Literal["AVAILABLE", "NON_MAIN_CATEGORY"] | str] | None = None
+
+
 class GetGlobalCategoriesResponse(ResponseModel):
-    categories: list[Category] | None = None
+    categories: list[GetGlobalCategoriesResponseCategory] | None = None

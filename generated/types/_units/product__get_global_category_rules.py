@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,29 +19,59 @@ class GetGlobalCategoryRulesParams(RequestModel):
 
     category_id: Annotated[str, Field(min_length=1)]
     category_version: str | None = None
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
 
 
 class GetGlobalCategoryRulesResponseManufacturer(ResponseModel):
     is_required: bool | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
+    required_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
 
 
 class GetGlobalCategoryRulesResponseProductCertification(ResponseModel):
     id: str | None = None
     is_required: bool | None = None
     name: str | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
+    required_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
     requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
     sample_image_url: str | None = None
 
 
 class GetGlobalCategoryRulesResponseResponsiblePerson(ResponseModel):
     is_required: bool | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
+    required_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
 
 
 class GetGlobalCategoryRulesResponse(ResponseModel):

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
@@ -18,4 +20,4 @@ class GetGlobalListingRulesResponseInventoryRule(ResponseModel):
 
 class GetGlobalListingRulesResponse(ResponseModel):
     inventory_rules: list[GetGlobalListingRulesResponseInventoryRule] | None = None
-    listing_methods: list[str] | None = None
+    listing_methods: list[Literal["GLOBAL_PUBLISHING", "LOCAL_REPLICATION"] | str] | None = None

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -12,7 +12,6 @@ from .product__get_global_product__shared import (
     File,
     IdentifierCode,
     PackageDimension,
-    PackageWeight,
     ProductAttribute,
     SkuImg,
     SkuMapping,
@@ -68,12 +67,17 @@ class GetGlobalProductResponseSkuInventory(ResponseModel):
 
 class GetGlobalProductResponseSkuPrice(ResponseModel):
     amount: str | None = None
-    currency: str | None = None
+    currency: Literal["USD", "EUR"] | str | None = None
     unit_price: str | None = None
 
 
 class GetGlobalProductResponseVideo(ResponseModel):
     id: str | None = None
+
+
+class PackageWeight(ResponseModel):
+    unit: str | None = None
+    value: str | None = None
 
 
 class GetGlobalProductResponseCertification(ResponseModel):
@@ -134,7 +138,7 @@ class GetGlobalProductResponse(ResponseModel):
     responsible_person_ids: list[str] | None = None
     size_chart: GetGlobalProductResponseSizeChart | None = None
     skus: list[GetGlobalProductResponseSku] | None = None
-    source_locale: str | None = None
+    source_locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     title: str | None = None
     update_time: int | None = None
     video: GetGlobalProductResponseVideo | None = None

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 from .product__get_global_attributes__shared2 import Value
@@ -16,7 +18,7 @@ class File(ResponseModel):
 
 class IdentifierCode(ResponseModel):
     code: str | None = None
-    type: str | None = None
+    type: Literal["GTIN", "EAN", "UPC", "ISBN", "JAN"] | str | None = None
 
 
 class PackageDimension(ResponseModel):
@@ -24,11 +26,6 @@ class PackageDimension(ResponseModel):
     length: str | None = None
     unit: str | None = None
     width: str | None = None
-
-
-class PackageWeight(ResponseModel):
-    unit: str | None = None
-    value: str | None = None
 
 
 class SalesAttributeMapping(ResponseModel):

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
 
@@ -11,6 +13,7 @@ class GetImageTranslationTasksParams(RequestModel):
     """
 
     translation_task_ids: list[str] | None = None
+    category_asset_cipher: str | None = None
 
 
 class GetImageTranslationTasksResponseTranslationTaskOriginalImage(ResponseModel):
@@ -27,8 +30,8 @@ class GetImageTranslationTasksResponseTranslationTask(ResponseModel):
     fail_reason: str | None = None
     id: str | None = None
     original_image: GetImageTranslationTasksResponseTranslationTaskOriginalImage | None = None
-    status: str | None = None
-    target_language: str | None = None
+    status: Literal["PROCESSING", "COMPLETED", "FAILED"] | str | None = None
+    target_language: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     translated_image: GetImageTranslationTasksResponseTranslationTaskTranslatedImage | None = None
 
 

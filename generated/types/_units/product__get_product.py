@@ -2,25 +2,33 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
+from .product__create_product__shared9 import EditProductResponseSkuFee
 from .product__get_global_product__shared import (
     File,
     IdentifierCode,
     PackageDimension,
-    PackageWeight,
     ProductAttribute,
     SkuImg,
     SkuMapping,
     Template,
 )
-from .product__get_product__shared import PreSale, ProductFamily, StatusInfo
-from .product__get_product__shared2 import Audit, ExternalListPrice, IntegratedPlatformStatus, ListPrice
-from .product__search_products_v202309__shared import Inventory, Price, RecommendedCategory
+from .product__get_product__shared import GetProductResponseSkuInventory, PreSale, ProductFamily, StatusInfo
+from .product__get_product__shared2 import (
+    Audit,
+    ExternalListPrice,
+    IntegratedPlatformStatus,
+    ListPrice,
+    Price,
+)
+from .product__recommend_brand__shared import GetProductResponseBrand
+from .product__search_products_v202309__shared import Inventory
+from .product__search_products_v202309__shared2 import RecommendedCategory
 
 
 class GetProductParams(RequestModel):
@@ -35,15 +43,10 @@ class GetProductParams(RequestModel):
 
 
 class GetProductResponseAuditFailedReason(ResponseModel):
-    listing_platform: str | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     position: str | None = None
     reasons: list[str] | None = None
     suggestions: list[str] | None = None
-
-
-class GetProductResponseBrand(ResponseModel):
-    id: str | None = None
-    name: str | None = None
 
 
 class GetProductResponseCategoryChain(ResponseModel):
@@ -73,6 +76,11 @@ class GetProductResponseMainImage(ResponseModel):
     uri: str | None = None
     urls: list[str] | None = None
     width: int | None = None
+
+
+class GetProductResponsePackageWeight(ResponseModel):
+    unit: Literal["KILOGRAM", "POUND"] | str | None = None
+    value: str | None = None
 
 
 class GetProductResponsePrescriptionRequirement(ResponseModel):
@@ -117,7 +125,11 @@ class GetProductResponseSkuGlobalListingPolicyReplicateSource(ResponseModel):
 
 
 class GetProductResponseSkuPrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     sale_price: str | None = None
     tax_exclusive_price: str | None = None
     unit_price: str | None = None
@@ -175,7 +187,7 @@ class GetProductResponseSkuCombinedSkuSalesAttribute(ResponseModel):
 
 
 class GetProductResponseSkuGlobalListingPolicy(ResponseModel):
-    inventory_type: str | None = None
+    inventory_type: Literal["SHARED", "EXCLUSIVE"] | str | None = None
     price_sync: bool | None = None
     replicate_source: GetProductResponseSkuGlobalListingPolicyReplicateSource | None = None
 
@@ -190,7 +202,20 @@ class GetProductResponseSubscribeInfo(ResponseModel):
 class GetProductResponseSkuCombinedSku(ResponseModel):
     brand: GetProductResponseBrand | None = None
     categories: list[GetProductResponseSkuCombinedSkuCategory] | None = None
-    combined_listing_not_live_reasons: list[str] | None = None
+    combined_listing_not_live_reasons: (
+        list[
+            Literal[
+                "SUB_PRODUCT_DEACTIVATE",
+                "SUB_PRODUCT_DELETE",
+                "SUB_PRODUCT_FROZEN",
+                "SUB_SKU_DELETE",
+                "SUB_PRODUCT_CATEGORY_FIRST_LEVEL_ERROR",
+                "SUB_PRODUCT_CATEGORY_OVER_RESTRICTION",
+            ]
+            | str
+        ]
+        | None
+    ) = None
     inventory: list[Inventory] | None = None
     price: Price | None = None
     product_id: str | None = None
@@ -211,7 +236,7 @@ class GetProductResponseSku(ResponseModel):
     global_listing_policy: GetProductResponseSkuGlobalListingPolicy | None = None
     id: str | None = None
     identifier_code: IdentifierCode | None = None
-    inventory: list[Inventory] | None = None
+    inventory: list[GetProductResponseSkuInventory] | None = None
     list_price: ListPrice | None = None
     pre_sale: PreSale | None = None
     price: GetProductResponseSkuPrice | None = None
@@ -219,6 +244,7 @@ class GetProductResponseSku(ResponseModel):
     seller_sku: str | None = None
     sku_unit_count: str | None = None
     status_info: StatusInfo | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class GetProductResponse(ResponseModel):
@@ -239,25 +265,47 @@ class GetProductResponse(ResponseModel):
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
     is_replicated: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     main_images: list[GetProductResponseMainImage] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimension | None = None
-    package_weight: PackageWeight | None = None
+    package_weight: GetProductResponsePackageWeight | None = None
     prescription_requirement: GetProductResponsePrescriptionRequirement | None = None
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttribute] | None = None
     product_families: list[ProductFamily] | None = None
-    product_status: str | None = None
-    product_types: list[str] | None = None
+    product_status: (
+        Literal[
+            "INITIAL", "DRAFT", "ACTIVATE", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED", "FREEZE", "DELETED"
+        ]
+        | str
+        | None
+    ) = None
+    product_types: (
+        list[Literal["COMBINED_PRODUCT", "IN_COMBINED_PRODUCT", "GPR_TARGET_PRODUCT"] | str] | None
+    ) = None
     recommended_categories: list[RecommendedCategory] | None = None
     responsible_person_ids: list[str] | None = None
-    shipping_insurance_requirement: str | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | str | None = None
     size_chart: GetProductResponseSizeChart | None = None
     skus: list[GetProductResponseSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     subscribe_info: GetProductResponseSubscribeInfo | None = None
     title: str | None = None
     update_time: int | None = None
     video: GetProductResponseVideo | None = None
+    shipping_template_id: str | None = None

@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
@@ -10,9 +12,16 @@ class FulfillmentType(ResponseModel):
     release_date: int | None = None
 
 
+class GetProductResponseSkuInventory(ResponseModel):
+    quantity: int | None = None
+    warehouse_id: str | None = None
+    backorder_quantity: int | None = None
+    handling_time: int | None = None
+
+
 class PreSale(ResponseModel):
     fulfillment_type: FulfillmentType | None = None
-    type: str | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | str | None = None
 
 
 class Product(ResponseModel):
@@ -25,5 +34,5 @@ class ProductFamily(ResponseModel):
 
 
 class StatusInfo(ResponseModel):
-    deactivation_source: str | None = None
-    status: str | None = None
+    deactivation_source: Literal["SELLER", "PLATFORM", "COMBO_RELATION"] | str | None = None
+    status: Literal["NORMAL", "DEACTIVATED"] | str | None = None

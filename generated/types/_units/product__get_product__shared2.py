@@ -2,25 +2,50 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class Audit(ResponseModel):
-    pre_approved_reasons: list[str] | None = None
-    status: str | None = None
+    pre_approved_reasons: list[Literal["KYC_PENDING", "RESTRICTED_CATEGORY_PENDING"] | str] | None = None
+    status: Literal["NONE", "AUDITING", "FAILED", "PRE_APPROVED", "APPROVED"] | str | None = None
 
 
 class ExternalListPrice(ResponseModel):
     amount: str | None = None
     currency: str | None = None
-    source: str | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | str | None = None
 
 
 class IntegratedPlatformStatus(ResponseModel):
-    platform: str | None = None
-    status: str | None = None
+    platform: Literal["TOKOPEDIA"] | str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class ListPrice(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class Price(ResponseModel):
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
+    sale_price: str | None = None
+    tax_exclusive_price: str | None = None

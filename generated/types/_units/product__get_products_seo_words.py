@@ -4,7 +4,7 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__check_product_listing__shared2 import SeoWord
+from .product__check_product_listing__shared3 import SeoWord
 
 
 class GetProductsSeoWordsParams(RequestModel):

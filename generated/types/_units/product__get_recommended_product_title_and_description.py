@@ -2,6 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
 
@@ -18,7 +20,7 @@ class GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem(Resp
 
 
 class GetRecommendedProductTitleAndDescriptionResponseProductSuggestion(ResponseModel):
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION"] | str | None = None
     items: list[GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem] | None = None
 
 

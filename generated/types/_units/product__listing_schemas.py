@@ -17,7 +17,7 @@ class ListingSchemasParams(RequestModel):
     Path and query arguments of `listing_schemas`.
     """
 
-    category_ids: list[float]
+    category_ids: list[int]
     locale: str | None = None
     category_version: str | None = None
 
@@ -31,7 +31,7 @@ class ListingSchemasResponseListingSchemaField(ResponseModel):
 
 
 class ListingSchemasResponseListingSchema(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
     fields: list[ListingSchemasResponseListingSchemaField] | None = None
 
 

@@ -17,7 +17,7 @@ class ListingSchemasV202401Params(RequestModel):
     Path and query arguments of `listing_schemas_v202401`.
     """
 
-    category_ids: list[float]
+    category_ids: list[int]
     locale: str | None = None
     category_version: str | None = None
 
@@ -31,7 +31,7 @@ class ListingSchemasV202401ResponseListingSchemaFiled(ResponseModel):
 
 
 class ListingSchemasV202401ResponseListingSchema(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
     fileds: list[ListingSchemasV202401ResponseListingSchemaFiled] | None = None
 
 

@@ -6,7 +6,7 @@ from tiktokshop._models import ResponseModel
 
 
 class ListingSchemasResponseErrorDetail(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
 
 
 class ListingSchemasResponseListingSchemaFieldComplexValueOption(ResponseModel):
@@ -20,7 +20,7 @@ class ListingSchemasResponseListingSchemaFieldComplexValueRule(ResponseModel):
 
 
 class ListingSchemasResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: ListingSchemasResponseErrorDetail | None = None
     message: str | None = None
 

@@ -7,6 +7,14 @@ from typing import Literal
 from tiktokshop._models import RequestModel, ResponseModel
 
 
+class OptimizedImagesParams(RequestModel):
+    """
+    Path and query arguments of `optimized_images`.
+    """
+
+    category_asset_cipher: str | None = None
+
+
 class OptimizedImagesRequestImage(RequestModel):
     optimization_mode: list[Literal["WHITE_BACKGROUND"]] | None = None
     uri: str | None = None
@@ -14,7 +22,7 @@ class OptimizedImagesRequestImage(RequestModel):
 
 class OptimizedImagesResponseImage(ResponseModel):
     height: int | None = None
-    optimize_status: str | None = None
+    optimize_status: Literal["SUCCESS", "IGNORE", "PROCESSING"] | str | None = None
     optimized_uri: str | None = None
     optimized_url: str | None = None
     original_uri: str | None = None

@@ -2,27 +2,33 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared5 import ValueInput
-from .product__create_global_product__shared6 import SalesAttribute
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__edit_global_product__shared import FailReason
-from .product__partial_edit_global_product__shared import (
-    PartialEditGlobalProductRequestPackageDimensions,
-    PartialEditGlobalProductRequestPackageWeight,
+from .product__create_global_product__shared import (
+    CertificationInput,
+    GlobalSku,
+    PriceInput,
+    SalesAttributeInput,
 )
-from .product__partial_edit_global_product__shared2 import (
-    PartialEditGlobalProductRequestMainImage,
-    PartialEditGlobalProductRequestSizeChart,
-    PartialEditGlobalProductRequestSkuSalesAttributeSkuImg,
-    PartialEditGlobalProductRequestVideo,
+from .product__create_global_product__shared2 import InventoryInput
+from .product__create_global_product__shared3 import ManufacturerInput
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
 )
-from .product__partial_edit_global_product__shared3 import PartialEditGlobalProductRequestCertificationImage
+from .product__create_global_product__shared8 import IdentifierCodeInput
+from .product__edit_global_product__shared import (
+    EditGlobalProductRequestSkuSalePrice,
+    EditGlobalProductResponsePublishResult,
+)
 
 
 class PartialEditGlobalProductParams(RequestModel):
@@ -33,77 +39,23 @@ class PartialEditGlobalProductParams(RequestModel):
     global_product_id: Annotated[str, Field(min_length=1)]
 
 
-class PartialEditGlobalProductRequestManufacturer(RequestModel):
-    name: str | None = None
-    address: str | None = None
-    phone_number: str | None = None
-    email: str | None = None
-
-
-class PartialEditGlobalProductRequestSkuInventory(RequestModel):
-    global_warehouse_id: str
-    quantity: int
-
-
-class PartialEditGlobalProductRequestSkuPrice(RequestModel):
-    amount: str
-    currency: Literal["EUR", "USD"]
-
-
-class PartialEditGlobalProductRequestSkuSalePrice(RequestModel):
-    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
-    amount: str
-
-
-class PartialEditGlobalProductResponsePublishResult(ResponseModel):
-    region: str | None = None
-    status: str | None = None
-    fail_reasons: list[FailReason] | None = None
-
-
-class PartialEditGlobalProductRequestCertification(RequestModel):
-    id: str
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    files: list[Any] | None = None
-
-
-class PartialEditGlobalProductRequestProductAttribute(RequestModel):
-    id: str
-    values: list[ValueInput]
-
-
-class PartialEditGlobalProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-
-
-class PartialEditGlobalProductResponseGlobalSku(ResponseModel):
-    id: str | None = None
-    seller_sku: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    external_global_sku_id: str | None = None
+class PartialEditGlobalProductResponse(ResponseModel):
+    global_skus: list[GlobalSku] | None = None
+    publish_results: list[EditGlobalProductResponsePublishResult] | None = None
 
 
 class PartialEditGlobalProductRequestSku(RequestModel):
     id: str | None = None
     global_quantity: int | None = None
     seller_sku: str | None = None
-    price: PartialEditGlobalProductRequestSkuPrice | None = None
-    sales_attributes: list[PartialEditGlobalProductRequestSkuSalesAttribute] | None = None
-    inventory: list[PartialEditGlobalProductRequestSkuInventory] | None = None
+    price: PriceInput | None = None
+    sales_attributes: list[SalesAttributeInput] | None = None
+    inventory: list[InventoryInput] | None = None
     identifier_code: IdentifierCodeInput | None = None
     sku_unit_count: str | None = None
     extra_identifier_codes: list[str] | None = None
     external_global_sku_id: str | None = None
-    sale_prices: list[PartialEditGlobalProductRequestSkuSalePrice] | None = None
-
-
-class PartialEditGlobalProductResponse(ResponseModel):
-    global_skus: list[PartialEditGlobalProductResponseGlobalSku] | None = None
-    publish_results: list[PartialEditGlobalProductResponsePublishResult] | None = None
+    sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
 
 
 class PartialEditGlobalProductRequest(RequestModel):
@@ -111,15 +63,15 @@ class PartialEditGlobalProductRequest(RequestModel):
     description: str | None = None
     category_id: str | None = None
     brand_id: str | None = None
-    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    main_images: list[MainImageInput] | None = None
     skus: list[PartialEditGlobalProductRequestSku] | None = None
-    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
-    certifications: list[PartialEditGlobalProductRequestCertification] | None = None
-    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
-    product_attributes: list[PartialEditGlobalProductRequestProductAttribute] | None = None
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    video: PartialEditGlobalProductRequestVideo | None = None
-    manufacturer: PartialEditGlobalProductRequestManufacturer | None = None
+    package_weight: PackageWeightInput | None = None
+    certifications: list[CertificationInput] | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    size_chart: SizeChartInput | None = None
+    video: VideoInput | None = None
+    manufacturer: ManufacturerInput | None = None
     manufacturer_ids: list[str] | None = None
     responsible_person_ids: list[str] | None = None
     category_version: Literal["v1", "v2"] | None = None

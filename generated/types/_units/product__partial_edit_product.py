@@ -4,29 +4,39 @@
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from tiktokshop._models import RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared6 import SalesAttribute
-from .product__create_global_product__shared7 import IdentifierCodeInput
+from .product__create_global_product__shared4 import (
+    MainImageInput,
+    PackageDimensionInput,
+    PackageWeightInput,
+    ProductAttributeInput,
+    SizeChartInput,
+    VideoInput,
+)
+from .product__create_global_product__shared8 import IdentifierCodeInput
 from .product__create_product__shared4 import PreSaleInput
+from .product__create_product__shared5 import (
+    CreateProductRequestCertification,
+    CreateProductRequestSkuSalesAttribute,
+)
+from .product__create_product__shared6 import (
+    CreateProductRequestSkuPrice,
+    ExternalListPriceInput,
+    ListPriceInput,
+)
+from .product__create_product__shared7 import Sku
 from .product__edit_product__shared import (
-    DiscountDetailInput,
-    EditProductRequestProductAttribute,
-    EditProductRequestSkuListPrice,
-    EditProductRequestSkuSalesAttributeSupplementarySkuImage,
-    ScheduledSaleInput,
+    EditProductRequestReplicatedProductSkuInventory,
+    EditProductRequestReplicatedProductSkuPrice,
 )
-from .product__edit_product_v202309__shared3 import EditProductResponseAudit
-from .product__partial_edit_global_product__shared2 import (
-    PartialEditGlobalProductRequestMainImage,
-    PartialEditGlobalProductRequestSizeChart,
-    PartialEditGlobalProductRequestSkuSalesAttributeSkuImg,
-    PartialEditGlobalProductRequestVideo,
+from .product__edit_product_v202309__shared5 import (
+    EditProductRequestSubscribeInfoEdit,
+    EditProductResponseAudit,
 )
-from .product__partial_edit_global_product__shared3 import PartialEditGlobalProductRequestCertificationImage
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 
 class PartialEditProductParams(RequestModel):
@@ -37,320 +47,66 @@ class PartialEditProductParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
-class PartialEditProductRequestCertificationFile(RequestModel):
-    format: str
-    id: str
-    name: str
-
-
-class PartialEditProductRequestPackageDimensions(RequestModel):
-    height: str
-    length: str
-    unit: str
-    width: str
-
-
-class PartialEditProductRequestPackageWeight(RequestModel):
-    unit: str
-    value: str
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage(RequestModel):
-    uri: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement(RequestModel):
-    height: str | None = None
-    rotate_degree: str | None = None
-    width: str | None = None
-    x_coordinate: str | None = None
-    y_coordinate: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage(RequestModel):
-    uri: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea(RequestModel):
-    align_type: str | None = None
-    colors: list[str] | None = None
-    default_text: str | None = None
-    fonts: list[str] | None = None
-    max_text_length: int | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage(RequestModel):
-    uri: str | None = None
-
-
-class PartialEditProductRequestReplicatedProductSkuPrice(RequestModel):
-    currency: Literal[
-        "BRL",
-        "CZK",
-        "EUR",
-        "GBP",
-        "HUF",
-        "IDR",
-        "JPY",
-        "MXN",
-        "MYR",
-        "PHP",
-        "PLN",
-        "SGD",
-        "THB",
-        "USD",
-        "VND",
-    ]
-    sale_price: str
-
-
-class PartialEditProductRequestSkuExternalListPrice(RequestModel):
-    amount: str
-    currency: Literal["USD"]
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
-
-
-class PartialEditProductRequestSkuFee(RequestModel):
-    additional_attribute: str | None = None
-    amount: str | None = None
-    type: str | None = None
+class PartialEditProductRequestReplicatedProductSku(RequestModel):
+    price: EditProductRequestReplicatedProductSkuPrice
+    external_sku_id: str | None = None
+    id: str | None = None
+    inventory: list[EditProductRequestReplicatedProductSkuInventory]
+    seller_sku: str | None = None
 
 
 class PartialEditProductRequestSkuInventory(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
     quantity: int
     warehouse_id: str
     backorder_quantity: int | None = None
-    handling_time: Timestamp | None = None
-
-
-class PartialEditProductRequestSkuPrice(RequestModel):
-    currency: Literal[
-        "BRL",
-        "CZK",
-        "EUR",
-        "GBP",
-        "HUF",
-        "IDR",
-        "JPY",
-        "MXN",
-        "MYR",
-        "PHP",
-        "PLN",
-        "SGD",
-        "THB",
-        "USD",
-        "VND",
-    ]
-    amount: str | None = None
-    sale_price: str | None = None
-
-
-class PartialEditProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-
-
-class PartialEditProductRequestSkuSkuDimensions(RequestModel):
-    height: str
-    length: str
-    unit: str
-    width: str
-
-
-class PartialEditProductRequestSkuSkuWeight(RequestModel):
-    unit: str
-    value: str
-
-
-class PartialEditProductRequestSubscribeInfoEdit(RequestModel):
-    discount_details: list[DiscountDetailInput] | None = None
-    subscribe_status: str | None = None
-
-
-class PartialEditProductResponseSkuFee(ResponseModel):
-    additional_attribute: str | None = None
-    amount: str | None = None
-    type: str | None = None
-
-
-class PartialEditProductRequestCertification(RequestModel):
-    id: str
-    expiration_date: int | None = None
-    files: list[PartialEditProductRequestCertificationFile] | None = None
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea(RequestModel):
-    default_image: (
-        PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage | None
-    ) = None
-    min_height: int | None = None
-    min_width: int | None = None
-
-
-class PartialEditProductRequestReplicatedProductSku(RequestModel):
-    price: PartialEditProductRequestReplicatedProductSkuPrice
-    external_sku_id: str | None = None
-    id: str | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    seller_sku: str | None = None
-
-
-class PartialEditProductRequestSku(RequestModel):
-    external_list_prices: list[PartialEditProductRequestSkuExternalListPrice] | None = None
-    external_sku_id: str | None = None
-    external_urls: list[str] | None = None
-    extra_identifier_codes: list[str] | None = None
-    fees: list[PartialEditProductRequestSkuFee] | None = None
-    id: str | None = None
-    identifier_code: IdentifierCodeInput | None = None
-    inventory: list[PartialEditProductRequestSkuInventory] | None = None
-    list_price: EditProductRequestSkuListPrice | None = None
-    pre_sale: PreSaleInput | None = None
-    price: PartialEditProductRequestSkuPrice | None = None
-    sales_attributes: list[PartialEditProductRequestSkuSalesAttribute] | None = None
-    seller_sku: str | None = None
-    sku_dimensions: PartialEditProductRequestSkuSkuDimensions | None = None
-    sku_unit_count: str | None = None
-    sku_weight: PartialEditProductRequestSkuSkuWeight | None = None
-
-
-class PartialEditProductResponseSku(ResponseModel):
-    external_sku_id: str | None = None
-    fees: list[PartialEditProductResponseSkuFee] | None = None
-    id: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    seller_sku: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea(RequestModel):
-    area_name: str | None = None
-    area_placement: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement | None = None
-    area_type: str | None = None
-    external_area_id: str | None = None
-    image_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea | None = None
-    is_required: bool | None = None
-    text_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea | None = None
+    handling_time: int | None = None
 
 
 class PartialEditProductRequestReplicatedProduct(RequestModel):
-    region: Literal[
-        "AT",
-        "BE",
-        "CZ",
-        "DE",
-        "ES",
-        "FR",
-        "GB",
-        "GR",
-        "HU",
-        "ID",
-        "IE",
-        "IT",
-        "JP",
-        "MX",
-        "MY",
-        "NL",
-        "PH",
-        "PO",
-        "PT",
-        "SG",
-        "TH",
-        "US",
-        "VN",
-    ]
-    inventory_mode: str | None = None
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
     skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
+
+
+class PartialEditProductRequestSku(RequestModel):
+    external_list_prices: list[ExternalListPriceInput] | None = None
+    external_sku_id: str | None = None
+    external_urls: list[str] | None = None
+    extra_identifier_codes: list[str] | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
+    id: str | None = None
+    identifier_code: IdentifierCodeInput | None = None
+    inventory: list[PartialEditProductRequestSkuInventory] | None = None
+    list_price: ListPriceInput | None = None
+    pre_sale: PreSaleInput | None = None
+    price: CreateProductRequestSkuPrice | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    seller_sku: str | None = None
+    sku_unit_count: str | None = None
 
 
 class PartialEditProductResponse(ResponseModel):
     audit: EditProductResponseAudit | None = None
     product_id: str | None = None
-    skus: list[PartialEditProductResponseSku] | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
-    background_image: PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage | None = None
-    custom_areas: list[PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea] | None = None
-    external_surface_id: str | None = None
-    mask_image: PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage | None = None
-    surface_name: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplate(RequestModel):
-    pod_template_id: str | None = None
-    remark: str | None = None
-    sku_ids: list[str] | None = None
-    surfaces: list[PartialEditProductRequestPodInfoPodTemplateSurface] | None = None
-    template_name: str | None = None
-
-
-class PartialEditProductRequestPodInfo(RequestModel):
-    pod_templates: list[PartialEditProductRequestPodInfoPodTemplate] | None = None
+    skus: list[Sku] | None = None
 
 
 class PartialEditProductRequest(RequestModel):
-    auto_translate_enabled: bool | None = None
     brand_id: str | None = None
-    category_version: str | None = None
-    certifications: list[PartialEditProductRequestCertification] | None = None
+    certifications: list[CreateProductRequestCertification] | None = None
     description: str | None = None
     external_product_id: str | None = None
-    inventory_mode: str | None = None
     is_cod_allowed: bool | None = None
-    key_product_features: list[str] | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    locale: (
-        Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None
-    ) = None
-    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[MainImageInput] | None = None
     manufacturer_ids: list[str] | None = None
-    package_dimensions: PartialEditProductRequestPackageDimensions | None = None
-    package_weight: PartialEditProductRequestPackageWeight | None = None
-    pod_info: PartialEditProductRequestPodInfo | None = None
-    product_attributes: list[EditProductRequestProductAttribute] | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    package_weight: PackageWeightInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
     replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
     responsible_person_ids: list[str] | None = None
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    scheduled_sale: ScheduledSaleInput | None = None
-    search_terms: list[str] | None = None
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    size_chart: SizeChartInput | None = None
     skus: list[PartialEditProductRequestSku] | None = None
-    subscribe_info_edit: PartialEditProductRequestSubscribeInfoEdit | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
     title: str | None = None
-    video: PartialEditGlobalProductRequestVideo | None = None
-    is_blind_box: bool | None = None
+    video: VideoInput | None = None

@@ -2,27 +2,39 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_global_product__shared3 import PackageDimensionInput, PackageWeightInput, VideoInput
-from .product__create_global_product__shared4 import MainImageInput, ProductAttributeInput, SizeChartInput
-from .product__create_global_product__shared7 import IdentifierCodeInput
-from .product__create_product__shared5 import Sku
-from .product__create_product__shared6 import CreateProductRequestSkuSalesAttribute
+from .product__create_global_product__shared8 import IdentifierCodeInput
+from .product__create_product__shared4 import PreSaleInput
+from .product__create_product__shared7 import Sku
 from .product__edit_product_v202309__shared import (
     EditProductV202309RequestCertification,
     EditProductV202309RequestSkuExternalListPrice,
     EditProductV202309RequestSkuListPrice,
-    EditProductV202309RequestSkuPreSale,
     EditProductV202309RequestSkuPrice,
-    ReplicatedProductInput,
+    EditProductV202309RequestSkuSalesAttribute,
+    ReplicatedProductInputSkuPrice,
 )
-from .product__edit_product_v202309__shared3 import EditProductResponseAudit
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__edit_product_v202309__shared3 import (
+    CheckGlobalProductListingRequestPackageDimensions,
+    CheckGlobalProductListingRequestPackageWeight,
+    CheckGlobalProductListingRequestVideo,
+)
+from .product__edit_product_v202309__shared4 import (
+    CheckGlobalProductListingRequestMainImage,
+    CheckGlobalProductListingRequestProductAttribute,
+    CheckGlobalProductListingRequestSizeChart,
+)
+from .product__edit_product_v202309__shared5 import (
+    EditProductRequestSubscribeInfoEdit,
+    EditProductResponseAudit,
+)
+from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 
 class PartialEditProductV202309Params(RequestModel):
@@ -31,6 +43,19 @@ class PartialEditProductV202309Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditProductV202309ResponseReplicatedProductSku(ResponseModel):
+    external_sku_id: str | None = None
+    id: str | None = None
+
+
+class PartialEditProductV202309RequestReplicatedProductSku(RequestModel):
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    price: ReplicatedProductInputSkuPrice | None = None
+    seller_sku: str | None = None
+    external_sku_id: str | None = None
 
 
 class PartialEditProductV202309RequestSku(RequestModel):
@@ -42,17 +67,32 @@ class PartialEditProductV202309RequestSku(RequestModel):
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     list_price: EditProductV202309RequestSkuListPrice | None = None
-    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    pre_sale: PreSaleInput | None = None
     price: EditProductV202309RequestSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
+
+
+class PartialEditProductV202309ResponseReplicatedProduct(ResponseModel):
+    product_id: str | None = None
+    region: str | None = None
+    skus: list[PartialEditProductV202309ResponseReplicatedProductSku] | None = None
+
+
+class PartialEditProductV202309RequestReplicatedProduct(RequestModel):
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    skus: list[PartialEditProductV202309RequestReplicatedProductSku] | None = None
 
 
 class PartialEditProductV202309Response(ResponseModel):
     audit: EditProductResponseAudit | None = None
     product_id: str | None = None
     skus: list[Sku] | None = None
+    replicated_products: list[PartialEditProductV202309ResponseReplicatedProduct] | None = None
 
 
 class PartialEditProductV202309Request(RequestModel):
@@ -61,16 +101,17 @@ class PartialEditProductV202309Request(RequestModel):
     description: str | None = None
     external_product_id: str | None = None
     is_cod_allowed: bool | None = None
-    listing_platforms: list[str] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
     manufacturer_ids: list[str] | None = None
-    package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
-    product_attributes: list[ProductAttributeInput] | None = None
-    replicated_products: list[ReplicatedProductInput] | None = None
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    replicated_products: list[PartialEditProductV202309RequestReplicatedProduct] | None = None
     responsible_person_ids: list[str] | None = None
-    save_mode: str | None = None
-    size_chart: SizeChartInput | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
     skus: list[PartialEditProductV202309RequestSku] | None = None
     title: str | None = None
-    video: VideoInput | None = None
+    video: CheckGlobalProductListingRequestVideo | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None

@@ -4,7 +4,7 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__check_product_listing__shared import ListingQuality
+from .product__check_product_listing__shared2 import ListingQuality
 from .product__product_information_issue_diagnosis__shared import Diagnose
 
 

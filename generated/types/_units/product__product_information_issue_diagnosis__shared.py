@@ -2,10 +2,12 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
-from .product__check_product_listing__shared import DiagnosisResult, Image, SmartText
-from .product__check_product_listing__shared2 import SeoWord
+from .product__check_product_listing__shared2 import DiagnosisResult, Image, SmartText
+from .product__check_product_listing__shared3 import SeoWord
 
 
 class Suggestion(ResponseModel):
@@ -16,5 +18,5 @@ class Suggestion(ResponseModel):
 
 class Diagnose(ResponseModel):
     diagnosis_results: list[DiagnosisResult] | None = None
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION", "IMAGE", "ATTRIBUTE", "SIZE_CHART"] | str | None = None
     suggestion: Suggestion | None = None

@@ -8,9 +8,9 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__edit_global_product__shared import FailReason
-from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuPrice
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__edit_global_product__shared2 import FailReason
+from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__publish_global_product__shared2 import EditProductRequestSkuFee
 
 
 class PublishGlobalProductParams(RequestModel):
@@ -21,6 +21,12 @@ class PublishGlobalProductParams(RequestModel):
     global_product_id: Annotated[str, Field(min_length=1)]
 
 
+class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
+    amount: str | None = None
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND", "MXN"]
+    sale_price: str | None = None
+
+
 class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
     id: str | None = None
     value_id: str | None = None
@@ -28,14 +34,19 @@ class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
 
 class PublishGlobalProductResponsePublishResult(ResponseModel):
     fail_reasons: list[FailReason] | None = None
-    region: str | None = None
-    status: str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
+    status: Literal["SUCCESS", "DRAFT", "FAILED"] | str | None = None
 
 
 class PublishGlobalProductRequestPublishTargetSku(RequestModel):
     inventory: PublishGlobalProductRequestPublishTargetSkuInventory | None = None
     price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
-    related_global_sku_id: str | None = None
+    related_global_sku_id: str
+    fees: list[EditProductRequestSkuFee] | None = None
 
 
 class PublishGlobalProductResponseProductSku(ResponseModel):
@@ -47,47 +58,24 @@ class PublishGlobalProductResponseProductSku(ResponseModel):
 
 class PublishGlobalProductRequestPublishTarget(RequestModel):
     manufacturer_ids: list[str] | None = None
-    region: (
-        Literal[
-            "AT",
-            "BE",
-            "CZ",
-            "DE",
-            "ES",
-            "FR",
-            "GB",
-            "GR",
-            "HU",
-            "ID",
-            "IE",
-            "IT",
-            "JP",
-            "MX",
-            "MY",
-            "NL",
-            "PH",
-            "PO",
-            "PT",
-            "SG",
-            "TH",
-            "US",
-            "VN",
-        ]
-        | None
-    ) = None
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
     responsible_person_ids: list[str] | None = None
-    skus: list[PublishGlobalProductRequestPublishTargetSku] | None = None
+    skus: list[PublishGlobalProductRequestPublishTargetSku]
 
 
 class PublishGlobalProductResponseProduct(ResponseModel):
     id: str | None = None
-    region: str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
     shop_id: str | None = None
     skus: list[PublishGlobalProductResponseProductSku] | None = None
 
 
 class PublishGlobalProductRequest(RequestModel):
-    publish_target: list[PublishGlobalProductRequestPublishTarget] | None = None
+    publish_target: list[PublishGlobalProductRequestPublishTarget]
 
 
 class PublishGlobalProductResponse(ResponseModel):

@@ -2,31 +2,9 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Literal
-
 from tiktokshop._models import RequestModel
 
 
-class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
-    amount: str | None = None
-    currency: (
-        Literal[
-            "BRL",
-            "CZK",
-            "EUR",
-            "GBP",
-            "HUF",
-            "IDR",
-            "JPY",
-            "MXN",
-            "MYR",
-            "PHP",
-            "PLN",
-            "SGD",
-            "THB",
-            "USD",
-            "VND",
-        ]
-        | None
-    ) = None
-    sale_price: str | None = None
+class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
+    quantity: int | None = None
+    warehouse_id: str | None = None

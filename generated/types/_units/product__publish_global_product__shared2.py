@@ -2,9 +2,12 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel
 
 
-class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
-    quantity: int | None = None
-    warehouse_id: str | None = None
+class EditProductRequestSkuFee(RequestModel):
+    type: str | None = None
+    amount: str | None = None
+    additional_attribute: Literal["SINGLE_USE", "REUSABLE", "NOT_APPLICABLE"] | None = None

@@ -15,7 +15,7 @@ class RecommendCategoryRequest(RequestModel):
     images: list[ImageInput] | None = None
     include_prohibited_categories: bool | None = None
     listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
-    product_title: str | None = None
+    product_title: str
 
 
 class RecommendCategoryResponseCategory(ResponseModel):
@@ -23,7 +23,7 @@ class RecommendCategoryResponseCategory(ResponseModel):
     is_leaf: bool | None = None
     level: int | None = None
     name: str | None = None
-    permission_statuses: list[str] | None = None
+    permission_statuses: list[Literal["AVAILABLE", "INVITE_ONLY", "PROHIBITED"] | str] | None = None
 
 
 class RecommendCategoryResponse(ResponseModel):

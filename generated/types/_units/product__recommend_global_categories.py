@@ -13,7 +13,7 @@ class RecommendGlobalCategoriesRequest(RequestModel):
     category_version: Literal["v1", "v2"] | None = None
     description: str | None = None
     images: list[ImageInput] | None = None
-    product_title: str | None = None
+    product_title: str
 
 
 class RecommendGlobalCategoriesResponseCategory(ResponseModel):

@@ -4,7 +4,7 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__partial_edit_global_product__shared3 import PartialEditGlobalProductRequestCertificationImage
+from .product__create_global_product__shared5 import CertificationInputImage
 
 
 class RecommendRequiredProductPropertiesRequestSalesPropertyValue(RequestModel):
@@ -35,7 +35,7 @@ class RecommendRequiredProductPropertiesRequest(RequestModel):
     category_id: str
     product_title: str
     description: str | None = None
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    images: list[CertificationInputImage] | None = None
     sales_properties: list[RecommendRequiredProductPropertiesRequestSalesProperty] | None = None
     target_property_ids: list[str] | None = None
 

@@ -8,8 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__edit_product_v202309__shared2 import ReplicateProductRequestReplicateTargetSkuPrice
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
+from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuInventory
 
 
 class ReplicateProductParams(RequestModel):
@@ -18,6 +17,11 @@ class ReplicateProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+
+
+class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
+    currency: str | None = None
+    sale_price: str
 
 
 class ReplicateProductResponseErrorDetail(ResponseModel):

@@ -6,12 +6,9 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, Timestamp
+from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .product__search_global_products_v202309__shared import (
-    SearchGlobalProductsResponse,
-    SearchGlobalProductsResponseGlobalProduct,
-)
+from .product__search_global_products_v202309__shared import SearchGlobalProductsResponseGlobalProductSku
 
 
 class SearchGlobalProductsParams(RequestModel):
@@ -30,9 +27,24 @@ class SearchGlobalProductsRequest(RequestModel):
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
     seller_skus: list[str] | None = None
-    status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None
+    status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None
     update_time_ge: Timestamp | None = None
     update_time_le: Timestamp | None = None
+
+
+class SearchGlobalProductsResponseGlobalProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
+    status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
+class SearchGlobalProductsResponse(ResponseModel):
+    global_products: list[SearchGlobalProductsResponseGlobalProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class SearchGlobalProductsPage(SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]):

@@ -6,12 +6,9 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, Timestamp
+from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .product__search_global_products_v202309__shared import (
-    SearchGlobalProductsResponse,
-    SearchGlobalProductsResponseGlobalProduct,
-)
+from .product__search_global_products_v202309__shared import SearchGlobalProductsResponseGlobalProductSku
 
 
 class SearchGlobalProductsV202309Params(RequestModel):
@@ -35,8 +32,23 @@ class SearchGlobalProductsV202309Request(RequestModel):
     update_time_le: Timestamp | None = None
 
 
+class SearchGlobalProductsV202309ResponseGlobalProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
+class SearchGlobalProductsV202309Response(ResponseModel):
+    global_products: list[SearchGlobalProductsV202309ResponseGlobalProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
 class SearchGlobalProductsV202309Page(
-    SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]
+    SearchGlobalProductsV202309Response, Page[SearchGlobalProductsV202309ResponseGlobalProduct]
 ):
     """A page of `search_global_products_v202309` results; `auto_paging_iter()` walks every page."""
 

@@ -8,18 +8,3 @@ from tiktokshop._models import ResponseModel
 class SearchGlobalProductsResponseGlobalProductSku(ResponseModel):
     id: str | None = None
     seller_sku: str | None = None
-
-
-class SearchGlobalProductsResponseGlobalProduct(ResponseModel):
-    create_time: int | None = None
-    id: str | None = None
-    skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
-    status: str | None = None
-    title: str | None = None
-    update_time: int | None = None
-
-
-class SearchGlobalProductsResponse(ResponseModel):
-    global_products: list[SearchGlobalProductsResponseGlobalProduct] | None = None
-    next_page_token: str | None = None
-    total_count: int | None = None

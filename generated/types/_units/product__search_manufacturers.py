@@ -23,7 +23,7 @@ class SearchManufacturersRequest(RequestModel):
 
 
 class SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber(ResponseModel):
-    availability: str | None = None
+    availability: Literal["AVAILABLE", "UNAVAILABLE"] | str | None = None
     country_code: str | None = None
     local_number: str | None = None
 
@@ -31,7 +31,7 @@ class SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber(Response
 class SearchManufacturersResponseManufacturerRegionalProfile(ResponseModel):
     address: str | None = None
     email: str | None = None
-    locale: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     name: str | None = None
     phone_number: SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber | None = None
     registered_trade_name: str | None = None

@@ -8,9 +8,16 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .product__get_product__shared import PreSale, ProductFamily, StatusInfo
-from .product__get_product__shared2 import Audit, ExternalListPrice, IntegratedPlatformStatus, ListPrice
-from .product__search_products_v202309__shared import Inventory, Price, RecommendedCategory
+from .product__create_product__shared9 import EditProductResponseSkuFee
+from .product__get_product__shared import GetProductResponseSkuInventory, PreSale, ProductFamily, StatusInfo
+from .product__get_product__shared2 import (
+    Audit,
+    ExternalListPrice,
+    IntegratedPlatformStatus,
+    ListPrice,
+    Price,
+)
+from .product__search_products_v202309__shared2 import RecommendedCategory
 
 
 class SearchProductsParams(RequestModel):
@@ -26,27 +33,27 @@ class SearchProductsRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    audit_status: list[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None
+    audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
     category_version: Literal["v1", "v2"] | None = None
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    listing_quality_tiers: list[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    listing_quality_tiers: list[Literal["POOR", "FAIR", "GOOD"]] | None = None
     return_draft_version: bool | None = None
     seller_skus: list[str] | None = None
     sku_ids: list[str] | None = None
     sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None
     status: (
         Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None
     ) = None
@@ -57,12 +64,13 @@ class SearchProductsRequest(RequestModel):
 class SearchProductsResponseProductSku(ResponseModel):
     external_list_prices: list[ExternalListPrice] | None = None
     id: str | None = None
-    inventory: list[Inventory] | None = None
+    inventory: list[GetProductResponseSkuInventory] | None = None
     list_price: ListPrice | None = None
     pre_sale: PreSale | None = None
     price: Price | None = None
     seller_sku: str | None = None
     status_info: StatusInfo | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchProductsResponseProduct(ResponseModel):
@@ -72,13 +80,34 @@ class SearchProductsResponseProduct(ResponseModel):
     id: str | None = None
     integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_not_for_sale: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     product_families: list[ProductFamily] | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal[
+                "BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"
+            ]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 

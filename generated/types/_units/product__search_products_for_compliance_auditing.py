@@ -12,8 +12,6 @@ class SearchProductsForComplianceAuditingParams(RequestModel):
     Path and query arguments of `search_products_for_compliance_auditing`.
     """
 
-    shop_cipher: str | None = None
-    category_asset_cipher: str | None = None
     page_token: str | None = None
     page_size: int
 

@@ -2,13 +2,15 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .product__search_products_v202309__shared import Inventory, Price, RecommendedCategory
+from .product__create_product__shared9 import EditProductResponseSkuFee
+from .product__search_products_v202309__shared import Inventory
+from .product__search_products_v202309__shared2 import RecommendedCategory
 
 
 class SearchProductsV202309Params(RequestModel):
@@ -28,16 +30,38 @@ class SearchProductsV202309Request(RequestModel):
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
     seller_skus: list[str] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None
+    ) = None
     update_time_ge: Timestamp | None = None
     update_time_le: Timestamp | None = None
+
+
+class SearchProductsV202309ResponseProductSkuPrice(ResponseModel):
+    currency: (
+        Literal["EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | str | None
+    ) = None
+    sale_price: str | None = None
+    tax_exclusive_price: str | None = None
 
 
 class SearchProductsV202309ResponseProductSku(ResponseModel):
     id: str | None = None
     inventory: list[Inventory] | None = None
-    price: Price | None = None
+    price: SearchProductsV202309ResponseProductSkuPrice | None = None
     seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchProductsV202309ResponseProduct(ResponseModel):
@@ -45,9 +69,28 @@ class SearchProductsV202309ResponseProduct(ResponseModel):
     id: str | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsV202309ResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 

@@ -8,14 +8,3 @@ from tiktokshop._models import ResponseModel
 class Inventory(ResponseModel):
     quantity: int | None = None
     warehouse_id: str | None = None
-
-
-class Price(ResponseModel):
-    currency: str | None = None
-    sale_price: str | None = None
-    tax_exclusive_price: str | None = None
-
-
-class RecommendedCategory(ResponseModel):
-    id: str | None = None
-    local_name: str | None = None

@@ -2,14 +2,22 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .product__get_product__shared2 import Audit, ExternalListPrice, IntegratedPlatformStatus, ListPrice
-from .product__search_products_v202309__shared import Inventory, Price, RecommendedCategory
+from .product__create_product__shared9 import EditProductResponseSkuFee
+from .product__get_product__shared2 import (
+    Audit,
+    ExternalListPrice,
+    IntegratedPlatformStatus,
+    ListPrice,
+    Price,
+)
+from .product__search_products_v202309__shared import Inventory
+from .product__search_products_v202309__shared2 import RecommendedCategory
 
 
 class SearchProductsV202312Params(RequestModel):
@@ -25,15 +33,28 @@ class SearchProductsV202312Request(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    audit_status: list[str] | None = None
+    audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
     category_version: str | None = None
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
-    listing_platforms: list[str] | None = None
-    listing_quality_tier: str | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None
     seller_skus: list[str] | None = None
     sku_ids: list[str] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None
+    ) = None
     update_time_ge: Timestamp | None = None
     update_time_le: Timestamp | None = None
 
@@ -45,6 +66,7 @@ class SearchProductsV202312ResponseProductSku(ResponseModel):
     list_price: ListPrice | None = None
     price: Price | None = None
     seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchProductsV202312ResponseProduct(ResponseModel):
@@ -53,12 +75,33 @@ class SearchProductsV202312ResponseProduct(ResponseModel):
     id: str | None = None
     integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_not_for_sale: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal[
+                "BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"
+            ]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsV202312ResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 

@@ -30,7 +30,7 @@ class SearchResponsiblePersonsRequest(RequestModel):
 class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfile(ResponseModel):
     address: SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress | None = None
     email: str | None = None
-    locale: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     name: str | None = None
     phone_number: PhoneNumber | None = None
 

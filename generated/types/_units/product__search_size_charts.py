@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from tiktokshop._models import Page, RequestModel, ResponseModel
 
@@ -14,7 +14,28 @@ class SearchSizeChartsParams(RequestModel):
 
     page_size: int
     page_token: str | None = None
-    locales: list[str] | None = None
+    locales: (
+        list[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None
+    ) = None
 
 
 class SearchSizeChartsRequest(RequestModel):

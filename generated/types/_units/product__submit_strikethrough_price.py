@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__partial_edit_global_product__shared4 import PartialEditGlobalProductRequestSizeChartImage
+from .product__create_global_product__shared6 import SizeChartInputImage
 
 
 class SubmitStrikethroughPriceParams(RequestModel):
@@ -28,7 +28,7 @@ class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
     amount: str
     currency: str
     transaction_time: str
-    image: PartialEditGlobalProductRequestSizeChartImage | None = None
+    image: SizeChartInputImage | None = None
 
 
 class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):

@@ -20,9 +20,9 @@ class UpdateGlobalInventoryParams(RequestModel):
 
 
 class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
-    id: str | None = None
-    inventory: list[InventoryInput] | None = None
+    id: str
+    inventory: list[InventoryInput]
 
 
 class UpdateGlobalInventoryRequest(RequestModel):
-    global_skus: list[UpdateGlobalInventoryRequestGlobalSku] | None = None
+    global_skus: list[UpdateGlobalInventoryRequestGlobalSku]

@@ -8,8 +8,6 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__publish_global_product__shared2 import PublishGlobalProductRequestPublishTargetSkuInventory
-
 
 class UpdateInventoryParams(RequestModel):
     """
@@ -19,9 +17,11 @@ class UpdateInventoryParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
-class UpdateInventoryRequestSku(RequestModel):
-    id: str | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+class UpdateInventoryRequestSkuInventory(RequestModel):
+    quantity: int
+    warehouse_id: str | None = None
+    backorder_quantity: int | None = None
+    handling_time: int | None = None
 
 
 class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
@@ -30,13 +30,18 @@ class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
     warehouse_id: str | None = None
 
 
-class UpdateInventoryRequest(RequestModel):
-    skus: list[UpdateInventoryRequestSku] | None = None
+class UpdateInventoryRequestSku(RequestModel):
+    id: str
+    inventory: list[UpdateInventoryRequestSkuInventory]
 
 
 class UpdateInventoryResponseErrorDetail(ResponseModel):
     extra_errors: list[UpdateInventoryResponseErrorDetailExtraError] | None = None
     sku_id: str | None = None
+
+
+class UpdateInventoryRequest(RequestModel):
+    skus: list[UpdateInventoryRequestSku]
 
 
 class UpdateInventoryResponseError(ResponseModel):

@@ -8,8 +8,11 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel
 
-from .product__create_product__shared3 import ExternalListPriceInput, ListPriceInput
-from .product__publish_global_product__shared import PublishGlobalProductRequestPublishTargetSkuPrice
+from .product__create_product__shared6 import (
+    CreateProductRequestSkuPrice,
+    ExternalListPriceInput,
+    ListPriceInput,
+)
 
 
 class UpdatePriceParams(RequestModel):
@@ -22,10 +25,10 @@ class UpdatePriceParams(RequestModel):
 
 class UpdatePriceRequestSku(RequestModel):
     external_list_prices: list[ExternalListPriceInput] | None = None
-    id: str | None = None
+    id: str
     list_price: ListPriceInput | None = None
-    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    price: CreateProductRequestSkuPrice
 
 
 class UpdatePriceRequest(RequestModel):
-    skus: list[UpdatePriceRequestSku] | None = None
+    skus: list[UpdatePriceRequestSku]

@@ -13,7 +13,7 @@ class UploadProductFileForm(RequestModel):
     """
 
     data: Any
-    name: str | None = None
+    name: str
 
 
 class UploadProductFileResponse(ResponseModel):

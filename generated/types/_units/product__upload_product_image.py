@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `product` domain used by the same operations (see ``tiktokshop.types.product``)."""
 
-from typing import Any
+from typing import Any, Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
@@ -13,12 +13,23 @@ class UploadProductImageForm(RequestModel):
     """
 
     data: Any
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None
+    ) = None
 
 
 class UploadProductImageResponse(ResponseModel):
     height: int | None = None
     uri: str | None = None
     url: str | None = None
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | str
+        | None
+    ) = None
     width: int | None = None

@@ -8,13 +8,15 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
-from .promotion__create_activity__shared import DiscountInput, ParticipationLimitInput
+from .promotion__create_activity__shared import DiscountInput, ParticipationLimitInput, TargetUserInfoInput
 
 
 class CreateActivityResponse(ResponseModel):
     activity_id: str | None = None
     create_time: int | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     update_time: int | None = None
 
 
@@ -22,22 +24,20 @@ class CreateActivityRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    activity_type: (
-        Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
-        ]
-        | None
-    ) = None
-    begin_time: Timestamp | None = None
+    activity_type: Literal[
+        "BUY_MORE_SAVE_MORE",
+        "BUY_X_GET_Y",
+        "DIRECT_DISCOUNT",
+        "FIXED_PRICE",
+        "FLASHSALE",
+        "GIFT_WITH_PURCHASE",
+        "SHIPPING_DISCOUNT",
+    ]
+    begin_time: Timestamp
     discount: DiscountInput | None = None
     duration_type: str | None = None
-    end_time: Timestamp | None = None
+    end_time: Timestamp
     participation_limit: list[ParticipationLimitInput] | None = None
-    product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None
-    title: str | None = None
+    product_level: Literal["PRODUCT", "SHOP", "VARIATION"]
+    title: str
+    target_user_info: TargetUserInfoInput | None = None

@@ -9,42 +9,46 @@ from tiktokshop._models import RequestModel
 
 class AreaScopeInput(RequestModel):
     specific_areas: list[str] | None = None
-    type: str | None = None
+    type: str
 
 
 class DetailInput(RequestModel):
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
-    threshold_value: str | None = None
-    tier: int | None = None
-    type: str | None = None
-    value: str | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
+    threshold_value: str
+    tier: int
+    type: str
+    value: str
 
 
 class GiftDetailInput(RequestModel):
-    product_id: str | None = None
-    sku_id: str | None = None
-    total_claim_limit: str | None = None
+    product_id: str
+    sku_id: str
+    total_claim_limit: str
 
 
 class GiftInfoInput(RequestModel):
-    gift_details: list[GiftDetailInput] | None = None
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
-    threshold_value: str | None = None
-    tier: int | None = None
+    gift_details: list[GiftDetailInput]
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
+    threshold_value: str
+    tier: int
 
 
 class ParticipationLimitInput(RequestModel):
-    type: str | None = None
+    type: str
 
 
 class ShippingDiscountInput(RequestModel):
-    area_scope: AreaScopeInput | None = None
+    area_scope: AreaScopeInput
     inventory_type: str | None = None
     shipping_method: str | None = None
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"] | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"]
     threshold_value: str | None = None
-    type: str | None = None
+    type: str
     value: str | None = None
+
+
+class TargetUserInfoInput(RequestModel):
+    user_type: str | None = None
 
 
 class BmsmDiscountInput(RequestModel):
@@ -52,8 +56,8 @@ class BmsmDiscountInput(RequestModel):
 
 
 class GiftDiscountInput(RequestModel):
-    gift_infos: list[GiftInfoInput] | None = None
-    gift_receiving_type: str | None = None
+    gift_infos: list[GiftInfoInput]
+    gift_receiving_type: str
 
 
 class DiscountInput(RequestModel):

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `promotion` domain used by the same operations (see ``tiktokshop.types.promotion``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -32,6 +32,10 @@ class GetActivityResponseProductSku(ResponseModel):
     quantity_per_user: int | None = None
 
 
+class GetActivityResponseTargetUserInfo(ResponseModel):
+    user_type: str | None = None
+
+
 class GetActivityResponseProduct(ResponseModel):
     activity_price: GetActivityResponseProductActivityPrice | None = None
     discount: str | None = None
@@ -53,6 +57,9 @@ class GetActivityResponse(ResponseModel):
     participation_limit: list[ParticipationLimit] | None = None
     product_level: str | None = None
     products: list[GetActivityResponseProduct] | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
+    target_user_info: GetActivityResponseTargetUserInfo | None = None

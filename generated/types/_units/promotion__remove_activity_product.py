@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `promotion` domain used by the same operations (see ``tiktokshop.types.promotion``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -24,5 +24,7 @@ class RemoveActivityProductRequest(RequestModel):
 
 class RemoveActivityProductResponse(ResponseModel):
     activity_id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     update_time: int | None = None

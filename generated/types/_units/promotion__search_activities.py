@@ -12,25 +12,19 @@ from .promotion__search_activities__shared import Discount, ParticipationLimit
 class SearchActivitiesRequest(RequestModel):
     activity_title: str | None = None
     activity_type: (
-        Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
-        ]
+        Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"]
         | None
     ) = None
     page_size: int | None = None
     page_token: str | None = None
-    status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None
+    status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | None = None
 
 
 class SearchActivitiesResponseActivity(ResponseModel):
     activity_commands: list[str] | None = None
-    activity_type: str | None = None
+    activity_type: (
+        Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT"] | str | None
+    ) = None
     begin_time: int | None = None
     create_time: int | None = None
     discount: Discount | None = None
@@ -39,7 +33,9 @@ class SearchActivitiesResponseActivity(ResponseModel):
     id: str | None = None
     participation_limit: list[ParticipationLimit] | None = None
     product_level: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 

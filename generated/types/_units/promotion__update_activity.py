@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from tiktokshop._models import RequestModel, ResponseModel, Timestamp
 
-from .promotion__create_activity__shared import DiscountInput, ParticipationLimitInput
+from .promotion__create_activity__shared import DiscountInput, ParticipationLimitInput, TargetUserInfoInput
 
 
 class UpdateActivityParams(RequestModel):
@@ -29,10 +29,11 @@ class UpdateActivityRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    begin_time: Timestamp | None = None
+    begin_time: Timestamp
     discount: DiscountInput | None = None
     duration_type: str | None = None
-    end_time: Timestamp | None = None
+    end_time: Timestamp
     participation_limit: list[ParticipationLimitInput] | None = None
     product_level: str | None = None
-    title: str | None = None
+    title: str
+    target_user_info: TargetUserInfoInput | None = None

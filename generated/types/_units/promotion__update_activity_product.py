@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `promotion` domain used by the same operations (see ``tiktokshop.types.promotion``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -20,14 +20,16 @@ class UpdateActivityProductParams(RequestModel):
 class UpdateActivityProductRequestProductSku(RequestModel):
     activity_price_amount: str | None = None
     discount: str | None = None
-    id: str | None = None
-    quantity_limit: int | None = None
-    quantity_per_user: int | None = None
+    id: str
+    quantity_limit: int
+    quantity_per_user: int
 
 
 class UpdateActivityProductResponse(ResponseModel):
     activity_id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     total_count: int | None = None
     update_time: int | None = None
@@ -36,12 +38,12 @@ class UpdateActivityProductResponse(ResponseModel):
 class UpdateActivityProductRequestProduct(RequestModel):
     activity_price_amount: str | None = None
     discount: str | None = None
-    id: str | None = None
-    quantity_limit: int | None = None
-    quantity_per_user: int | None = None
+    id: str
+    quantity_limit: int
+    quantity_per_user: int
     skus: list[UpdateActivityProductRequestProductSku] | None = None
 
 
 class UpdateActivityProductRequest(RequestModel):
-    activity_id: str | None = None
-    products: list[UpdateActivityProductRequestProduct] | None = None
+    activity_id: str
+    products: list[UpdateActivityProductRequestProduct]

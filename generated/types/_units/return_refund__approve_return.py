@@ -25,16 +25,12 @@ class ApproveReturnRequestPartialRefund(RequestModel):
 
 class ApproveReturnRequest(RequestModel):
     buyer_keep_item: bool | None = None
-    decision: (
-        Literal[
-            "APPROVE_RECEIVED_PACKAGE",
-            "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
-            "APPROVE_RETURN",
-            "DIRECT_REFUND",
-            "ISSUE_REPLACEMENT_REFUND",
-            "OFFER_PARTIAL_REFUND",
-        ]
-        | None
-    ) = None
+    decision: Literal[
+        "APPROVE_REFUND",
+        "APPROVE_RETURN",
+        "APPROVE_RECEIVED_PACKAGE",
+        "APPROVE_REPLACEMENT",
+        "ISSUE_REPLACEMENT_REFUND",
+        "OFFER_PARTIAL_REFUND",
+    ]
     partial_refund: ApproveReturnRequestPartialRefund | None = None

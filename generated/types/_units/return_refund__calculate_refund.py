@@ -4,16 +4,9 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .return_refund__cancel_order__shared import OrderLineListInput, SkuInput
-
-
-class CalculateRefundResponseOrderRefundAmount(ResponseModel):
-    currency: str | None = None
-    refund_total: str | None = None
-    refund_subtotal: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_tax: str | None = None
-    retail_delivery_fee: str | None = None
+from .return_refund__calculate_refund_v202309__shared import CalculateRefundResponseOrderRefundAmount
+from .return_refund__cancel_order__shared import OrderLineListInput
+from .return_refund__cancel_order_v202309__shared import SkuInput
 
 
 class CalculateRefundRequest(RequestModel):

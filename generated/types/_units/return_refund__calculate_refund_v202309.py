@@ -4,27 +4,19 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .return_refund__cancel_order_v202309__shared import CancelOrderV202309RequestSku
+from .return_refund__calculate_refund_v202309__shared import CalculateRefundResponseOrderRefundAmount
+from .return_refund__cancel_order_v202309__shared import SkuInput
 
 
-class CalculateRefundV202309ResponseOrderRefundAmount(ResponseModel):
-    currency: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_subtotal: str | None = None
-    refund_tax: str | None = None
-    refund_total: str | None = None
-    retail_delivery_fee: str | None = None
+class CalculateRefundV202309Response(ResponseModel):
+    order_refund_amount: CalculateRefundResponseOrderRefundAmount | None = None
 
 
 class CalculateRefundV202309Request(RequestModel):
     handover_method: str | None = None
-    order_id: str | None = None
+    order_id: str
     order_line_item_ids: list[str] | None = None
-    reason_name: str | None = None
-    request_type: str | None = None
+    reason_name: str
+    request_type: str
     shipment_type: str | None = None
-    skus: list[CancelOrderV202309RequestSku] | None = None
-
-
-class CalculateRefundV202309Response(ResponseModel):
-    order_refund_amount: CalculateRefundV202309ResponseOrderRefundAmount | None = None
+    skus: list[SkuInput] | None = None

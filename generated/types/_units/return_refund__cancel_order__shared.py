@@ -8,8 +8,3 @@ from tiktokshop._models import RequestModel
 class OrderLineListInput(RequestModel):
     order_line_item_id: str | None = None
     sub_order_line_item_id: str | None = None
-
-
-class SkuInput(RequestModel):
-    sku_id: str
-    quantity: int

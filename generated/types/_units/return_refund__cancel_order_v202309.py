@@ -2,18 +2,29 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .return_refund__cancel_order_v202309__shared import CancelOrderV202309RequestSku
+from .return_refund__cancel_order_v202309__shared import SkuInput
 
 
 class CancelOrderV202309Response(ResponseModel):
     cancel_id: str | None = None
-    cancel_status: str | None = None
+    cancel_status: (
+        Literal[
+            "CANCELLATION_REQUEST_PENDING",
+            "CANCELLATION_REQUEST_SUCCESS",
+            "CANCELLATION_REQUEST_CANCEL",
+            "CANCELLATION_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class CancelOrderV202309Request(RequestModel):
-    cancel_reason: str | None = None
-    order_id: str | None = None
+    cancel_reason: str
+    order_id: str
     order_line_item_ids: list[str] | None = None
-    skus: list[CancelOrderV202309RequestSku] | None = None
+    skus: list[SkuInput] | None = None

@@ -5,6 +5,6 @@
 from tiktokshop._models import RequestModel
 
 
-class CancelOrderV202309RequestSku(RequestModel):
-    quantity: int | None = None
-    sku_id: str | None = None
+class SkuInput(RequestModel):
+    sku_id: str
+    quantity: int

@@ -4,7 +4,8 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .return_refund__cancel_order__shared import OrderLineListInput, SkuInput
+from .return_refund__cancel_order__shared import OrderLineListInput
+from .return_refund__cancel_order_v202309__shared import SkuInput
 
 
 class CreateReturnParams(RequestModel):

@@ -2,9 +2,11 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
+from typing import Literal
+
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .return_refund__cancel_order_v202309__shared import CancelOrderV202309RequestSku
+from .return_refund__cancel_order_v202309__shared import SkuInput
 
 
 class CreateReturnV202309Params(RequestModel):
@@ -15,18 +17,31 @@ class CreateReturnV202309Params(RequestModel):
     idempotency_key: str | None = None
 
 
+class CreateReturnV202309Response(ResponseModel):
+    return_id: str | None = None
+    return_status: (
+        Literal[
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "REFUND_OR_RETURN_REQUEST_REJECT",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE",
+            "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "RETURN_OR_REFUND_REQUEST_CANCEL",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
+
+
 class CreateReturnV202309Request(RequestModel):
     currency: str | None = None
     handover_method: str | None = None
-    order_id: str | None = None
+    order_id: str
     order_line_item_ids: list[str] | None = None
     refund_total: str | None = None
-    return_reason: str | None = None
-    return_type: str | None = None
+    return_reason: str
+    return_type: str
     shipment_type: str | None = None
-    skus: list[CancelOrderV202309RequestSku] | None = None
-
-
-class CreateReturnV202309Response(ResponseModel):
-    return_id: str | None = None
-    return_status: str | None = None
+    skus: list[SkuInput] | None = None

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -15,15 +15,15 @@ class GetAftersaleEligibilityV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
-    initiate_aftersale_user: str | None = None
+    initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
 
 
 class GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility(ResponseModel):
     eligible: bool | None = None
-    ineligible_code: float | None = None
+    ineligible_code: int | None = None
     ineligible_reason: str | None = None
     order_line_items_ids: list[str] | None = None
-    request_type: str | None = None
+    request_type: Literal["CANCEL", "RETURN", "RETURN_AND_REFUND"] | str | None = None
 
 
 class GetAftersaleEligibilityV202309ResponseSkuEligibility(ResponseModel):

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -39,7 +39,7 @@ class GetReturnRecordsResponseRecord(ResponseModel):
     images: list[GetReturnRecordsResponseRecordImage] | None = None
     note: str | None = None
     reason_text: str | None = None
-    role: str | None = None
+    role: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     videos: list[GetReturnRecordsResponseRecordVideo] | None = None
 
 

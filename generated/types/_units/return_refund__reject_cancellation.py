@@ -8,6 +8,8 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel
 
+from .return_refund__reject_cancellation__shared import RejectCancellationRequestImage
+
 
 class RejectCancellationParams(RequestModel):
     """
@@ -18,14 +20,7 @@ class RejectCancellationParams(RequestModel):
     idempotency_key: str | None = None
 
 
-class RejectCancellationRequestImage(RequestModel):
-    height: int | None = None
-    image_id: str | None = None
-    mime_type: str | None = None
-    width: int | None = None
-
-
 class RejectCancellationRequest(RequestModel):
     comment: str | None = None
     images: list[RejectCancellationRequestImage] | None = None
-    reject_reason: str | None = None
+    reject_reason: str

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel
 
+from .return_refund__reject_cancellation__shared import RejectCancellationRequestImage
+
 
 class RejectReturnParams(RequestModel):
     """
@@ -16,13 +18,6 @@ class RejectReturnParams(RequestModel):
 
     return_id: Annotated[str, Field(min_length=1)]
     idempotency_key: str | None = None
-
-
-class RejectReturnRequestImage(RequestModel):
-    image_id: str
-    mime_type: str | None = None
-    height: int | None = None
-    width: int | None = None
 
 
 class RejectReturnRequestPartialRefundAmount(RequestModel):
@@ -40,5 +35,5 @@ class RejectReturnRequest(RequestModel):
     ]
     reject_reason: str
     comment: str | None = None
-    images: list[RejectReturnRequestImage] | None = None
+    images: list[RejectCancellationRequestImage] | None = None
     partial_refund_amount: RejectReturnRequestPartialRefundAmount | None = None

@@ -2,11 +2,13 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel
+
+from .return_refund__reject_cancellation__shared import RejectCancellationRequestImage
 
 
 class RejectReturnV202309Params(RequestModel):
@@ -18,15 +20,8 @@ class RejectReturnV202309Params(RequestModel):
     idempotency_key: str | None = None
 
 
-class RejectReturnV202309RequestImage(RequestModel):
-    height: float | None = None
-    image_id: str | None = None
-    mime_type: str | None = None
-    width: float | None = None
-
-
 class RejectReturnV202309Request(RequestModel):
     comment: str | None = None
-    decision: str | None = None
-    images: list[RejectReturnV202309RequestImage] | None = None
-    reject_reason: str | None = None
+    decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"]
+    images: list[RejectCancellationRequestImage] | None = None
+    reject_reason: str

@@ -6,9 +6,13 @@ from typing import Literal
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .return_refund__search_cancellations__shared import ProductImage, RefundAmount, SellerNextActionResponse
-from .return_refund__search_returns__shared import ReturnSubLineItem
-from .return_refund__search_returns_v202309__shared import ReturnWarehouseAddress
+from .return_refund__search_cancellations__shared import SellerNextActionResponse
+from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
+from .return_refund__search_returns__shared import (
+    ReturnSubLineItem,
+    SearchReturnsResponseReturnOrderReturnLineItem,
+)
+from .return_refund__search_returns_v202309__shared2 import ReturnWarehouseAddress
 
 
 class CreateTimeInput(RequestModel):
@@ -75,18 +79,6 @@ class ExchangeOrderLine(ResponseModel):
     price_detail: PriceDetail | None = None
 
 
-class ReturnLineItem(ResponseModel):
-    return_line_item_id: str | None = None
-    order_line_item_id: str | None = None
-    sku_id: str | None = None
-    sku_name: str | None = None
-    product_image: ProductImage | None = None
-    product_name: str | None = None
-    seller_sku: str | None = None
-    refund_amount: RefundAmount | None = None
-    return_sub_line_items: list[ReturnSubLineItem] | None = None
-
-
 class SkuReturnRequest(ResponseModel):
     order_id: str | None = None
     return_id: str | None = None
@@ -105,7 +97,7 @@ class SkuReturnRequest(ResponseModel):
     pre_return_id: str | None = None
     next_return_id: str | None = None
     refund_amount: RefundAmount | None = None
-    return_line_items: list[ReturnLineItem] | None = None
+    return_line_items: list[SearchReturnsResponseReturnOrderReturnLineItem] | None = None
     create_time: int | None = None
     update_time: int | None = None
     discount: Discount | None = None

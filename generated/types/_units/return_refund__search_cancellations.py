@@ -8,7 +8,8 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .return_refund__search_cancellations__shared import ProductImage, RefundAmount, SellerNextActionResponse
+from .return_refund__search_cancellations__shared import SellerNextActionResponse
+from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
 
 
 class SearchCancellationsParams(RequestModel):

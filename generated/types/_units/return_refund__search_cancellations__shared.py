@@ -5,22 +5,6 @@
 from tiktokshop._models import ResponseModel
 
 
-class ProductImage(ResponseModel):
-    url: str | None = None
-    width: int | None = None
-    height: int | None = None
-
-
-class RefundAmount(ResponseModel):
-    currency: str | None = None
-    refund_total: str | None = None
-    refund_subtotal: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_tax: str | None = None
-    retail_delivery_fee: str | None = None
-    buyer_service_fee: str | None = None
-
-
 class SellerNextActionResponse(ResponseModel):
     action: str | None = None
     deadline: int | None = None

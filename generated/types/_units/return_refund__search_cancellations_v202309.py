@@ -2,17 +2,13 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .return_refund__search_cancellations_v202309__shared import (
-    SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage,
-    SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount,
-    SearchCancellationsV202309ResponseCancellationSellerNextActionResponse,
-)
+from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
 
 
 class SearchCancellationsV202309Params(RequestModel):
@@ -20,8 +16,8 @@ class SearchCancellationsV202309Params(RequestModel):
     Path and query arguments of `search_cancellations_v202309`.
     """
 
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["create_time", "update_time"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_size: str | None = None
     page_token: str | None = None
 
@@ -32,8 +28,18 @@ class SearchCancellationsV202309Request(RequestModel):
     )
     buyer_user_ids: list[str] | None = None
     cancel_ids: list[str] | None = None
-    cancel_status: list[str] | None = None
-    cancel_types: list[str] | None = None
+    cancel_status: (
+        list[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None
+    ) = None
+    cancel_types: list[Literal["CANCEL", "BUYER_CANCEL"]] | None = None
     create_time_ge: Timestamp | None = None
     create_time_lt: Timestamp | None = None
     locale: str | None = None
@@ -45,12 +51,17 @@ class SearchCancellationsV202309Request(RequestModel):
 class SearchCancellationsV202309ResponseCancellationCancelLineItem(ResponseModel):
     cancel_line_item_id: str | None = None
     order_line_item_id: str | None = None
-    product_image: SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage | None = None
+    product_image: ProductImage | None = None
     product_name: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     seller_sku: str | None = None
     sku_id: str | None = None
     sku_name: str | None = None
+
+
+class SearchCancellationsV202309ResponseCancellationSellerNextActionResponse(ResponseModel):
+    action: Literal["SELLER_RESPOND_CANCEL"] | str | None = None
+    deadline: int | None = None
 
 
 class SearchCancellationsV202309ResponseCancellation(ResponseModel):
@@ -58,12 +69,21 @@ class SearchCancellationsV202309ResponseCancellation(ResponseModel):
     cancel_line_items: list[SearchCancellationsV202309ResponseCancellationCancelLineItem] | None = None
     cancel_reason: str | None = None
     cancel_reason_text: str | None = None
-    cancel_status: str | None = None
-    cancel_type: str | None = None
+    cancel_status: (
+        Literal[
+            "CANCELLATION_REQUEST_PENDING",
+            "CANCELLATION_REQUEST_SUCCESS",
+            "CANCELLATION_REQUEST_CANCELLED",
+            "CANCELLATION_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
+    cancel_type: Literal["CANCEL", "BUYER_CANCEL"] | str | None = None
     create_time: int | None = None
     order_id: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
-    role: str | None = None
+    refund_amount: RefundAmount | None = None
+    role: Literal["BUYER", "SELLER", "SYSTEM"] | str | None = None
     seller_next_action_response: (
         list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
     ) = None

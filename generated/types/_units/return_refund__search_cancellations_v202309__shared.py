@@ -5,22 +5,17 @@
 from tiktokshop._models import ResponseModel
 
 
-class SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage(ResponseModel):
-    height: float | None = None
+class ProductImage(ResponseModel):
     url: str | None = None
-    width: float | None = None
+    width: int | None = None
+    height: int | None = None
 
 
-class SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount(ResponseModel):
-    buyer_service_fee: str | None = None
+class RefundAmount(ResponseModel):
     currency: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_subtotal: str | None = None
-    refund_tax: str | None = None
     refund_total: str | None = None
+    refund_subtotal: str | None = None
+    refund_shipping_fee: str | None = None
+    refund_tax: str | None = None
     retail_delivery_fee: str | None = None
-
-
-class SearchCancellationsV202309ResponseCancellationSellerNextActionResponse(ResponseModel):
-    action: str | None = None
-    deadline: float | None = None
+    buyer_service_fee: str | None = None

@@ -8,9 +8,15 @@ from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .return_refund__search_cancellations__shared import ProductImage, RefundAmount, SellerNextActionResponse
-from .return_refund__search_returns__shared import ReturnSubLineItem
-from .return_refund__search_returns_v202309__shared import ReturnWarehouseAddress
+from .return_refund__search_cancellations__shared import SellerNextActionResponse
+from .return_refund__search_cancellations_v202309__shared import RefundAmount
+from .return_refund__search_returns__shared import SearchReturnsResponseReturnOrderReturnLineItem
+from .return_refund__search_returns_v202309__shared import (
+    SearchReturnsResponseReturnOrderDiscountAmount,
+    SearchReturnsResponseReturnOrderPartialRefund,
+    SearchReturnsResponseReturnOrderShippingFeeAmount,
+)
+from .return_refund__search_returns_v202309__shared2 import ReturnWarehouseAddress
 
 
 class SearchReturnsParams(RequestModel):
@@ -66,38 +72,6 @@ class SearchReturnsRequest(RequestModel):
     update_time_lt: Timestamp | None = None
     locale: str | None = None
     create_time_lt: Timestamp | None = None
-
-
-class SearchReturnsResponseReturnOrderDiscountAmount(ResponseModel):
-    currency: str | None = None
-    product_seller_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-    product_platform_discount: str | None = None
-
-
-class SearchReturnsResponseReturnOrderPartialRefund(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class SearchReturnsResponseReturnOrderReturnLineItem(ResponseModel):
-    return_line_item_id: str | None = None
-    order_line_item_id: str | None = None
-    sku_id: str | None = None
-    sku_name: str | None = None
-    product_name: str | None = None
-    seller_sku: str | None = None
-    product_image: ProductImage | None = None
-    refund_amount: RefundAmount | None = None
-    return_sub_line_items: list[ReturnSubLineItem] | None = None
-
-
-class SearchReturnsResponseReturnOrderShippingFeeAmount(ResponseModel):
-    currency: str | None = None
-    seller_paid_return_shipping_fee: str | None = None
-    platform_paid_return_shipping_fee: str | None = None
-    buyer_paid_return_shipping_fee: str | None = None
 
 
 class SearchReturnsResponseReturnOrder(ResponseModel):

@@ -4,7 +4,7 @@
 
 from tiktokshop._models import ResponseModel
 
-from .return_refund__search_cancellations__shared import ProductImage, RefundAmount
+from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
 
 
 class ReturnSubLineItem(ResponseModel):
@@ -18,3 +18,15 @@ class ReturnSubLineItem(ResponseModel):
     product_name: str | None = None
     seller_sku: str | None = None
     refund_amount: RefundAmount | None = None
+
+
+class SearchReturnsResponseReturnOrderReturnLineItem(ResponseModel):
+    return_line_item_id: str | None = None
+    order_line_item_id: str | None = None
+    sku_id: str | None = None
+    sku_name: str | None = None
+    product_name: str | None = None
+    seller_sku: str | None = None
+    product_image: ProductImage | None = None
+    refund_amount: RefundAmount | None = None
+    return_sub_line_items: list[ReturnSubLineItem] | None = None

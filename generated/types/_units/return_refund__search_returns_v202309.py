@@ -2,18 +2,19 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
 from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
-from .return_refund__search_cancellations_v202309__shared import (
-    SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage,
-    SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount,
-    SearchCancellationsV202309ResponseCancellationSellerNextActionResponse,
+from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
+from .return_refund__search_returns_v202309__shared import (
+    SearchReturnsResponseReturnOrderDiscountAmount,
+    SearchReturnsResponseReturnOrderPartialRefund,
+    SearchReturnsResponseReturnOrderShippingFeeAmount,
 )
-from .return_refund__search_returns_v202309__shared import ReturnWarehouseAddress
+from .return_refund__search_returns_v202309__shared2 import ReturnWarehouseAddress
 
 
 class SearchReturnsV202309Params(RequestModel):
@@ -21,8 +22,8 @@ class SearchReturnsV202309Params(RequestModel):
     Path and query arguments of `search_returns_v202309`.
     """
 
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["create_time", "update_time"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_size: str | None = None
     page_token: str | None = None
 
@@ -31,65 +32,78 @@ class SearchReturnsV202309Request(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    arbitration_status: list[str] | None = None
+    arbitration_status: list[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]] | None = (
+        None
+    )
     buyer_user_ids: list[str] | None = None
     create_time_ge: Timestamp | None = None
     create_time_lt: Timestamp | None = None
     locale: str | None = None
     order_ids: list[str] | None = None
     return_ids: list[str] | None = None
-    return_status: list[str] | None = None
-    return_types: list[str] | None = None
-    seller_proposed_return_type: list[str] | None = None
+    return_status: (
+        list[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None
+    ) = None
+    return_types: list[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None
+    seller_proposed_return_type: list[Literal["PARTIAL_REFUND"]] | None = None
     update_time_ge: Timestamp | None = None
     update_time_lt: Timestamp | None = None
 
 
-class SearchReturnsV202309ResponseReturnOrderDiscountAmount(ResponseModel):
-    currency: str | None = None
-    product_platform_discount: str | None = None
-    product_seller_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-
-
-class SearchReturnsV202309ResponseReturnOrderPartialRefund(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class SearchReturnsV202309ResponseReturnOrderReturnLineItem(ResponseModel):
     order_line_item_id: str | None = None
-    product_image: SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage | None = None
+    product_image: ProductImage | None = None
     product_name: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     return_line_item_id: str | None = None
     seller_sku: str | None = None
     sku_id: str | None = None
     sku_name: str | None = None
 
 
-class SearchReturnsV202309ResponseReturnOrderShippingFeeAmount(ResponseModel):
-    buyer_paid_return_shipping_fee: str | None = None
-    currency: str | None = None
-    platform_paid_return_shipping_fee: str | None = None
-    seller_paid_return_shipping_fee: str | None = None
+class SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse(ResponseModel):
+    action: (
+        Literal[
+            "SELLER_RESPOND_REFUND",
+            "SELLER_RESPOND_RETURN",
+            "SELLER_RESPOND_RECEIVE_PACKAGE",
+            "SELLER_RESPOND_REPLACEMENT",
+        ]
+        | str
+        | None
+    ) = None
+    deadline: int | None = None
 
 
 class SearchReturnsV202309ResponseReturnOrder(ResponseModel):
-    arbitration_status: str | None = None
+    arbitration_status: Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"] | str | None = (
+        None
+    )
     buyer_rejected_partial_refund: bool | None = None
     can_buyer_keep_item: bool | None = None
     combined_return_id: str | None = None
     create_time: int | None = None
-    discount_amount: list[SearchReturnsV202309ResponseReturnOrderDiscountAmount] | None = None
+    discount_amount: list[SearchReturnsResponseReturnOrderDiscountAmount] | None = None
     handover_method: str | None = None
     is_combined_return: bool | None = None
     next_return_id: str | None = None
     order_id: str | None = None
-    partial_refund: SearchReturnsV202309ResponseReturnOrderPartialRefund | None = None
+    partial_refund: SearchReturnsResponseReturnOrderPartialRefund | None = None
     pre_return_id: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     return_id: str | None = None
     return_line_items: list[SearchReturnsV202309ResponseReturnOrderReturnLineItem] | None = None
     return_method: str | None = None
@@ -97,18 +111,37 @@ class SearchReturnsV202309ResponseReturnOrder(ResponseModel):
     return_provider_name: str | None = None
     return_reason: str | None = None
     return_reason_text: str | None = None
-    return_shipping_document_type: str | None = None
-    return_status: str | None = None
+    return_shipping_document_type: Literal["QR_CODE"] | str | None = None
+    return_status: (
+        Literal[
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "REFUND_OR_RETURN_REQUEST_REJECT",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE",
+            "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "RETURN_OR_REFUND_REQUEST_CANCEL",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+            "REPLACEMENT_REQUEST_PENDING",
+            "REPLACEMENT_REQUEST_REJECT",
+            "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+            "REPLACEMENT_REQUEST_CANCEL",
+            "REPLACEMENT_REQUEST_COMPLETE",
+            "AWAITING_BUYER_RESPONSE",
+        ]
+        | str
+        | None
+    ) = None
     return_tracking_number: str | None = None
-    return_type: str | None = None
+    return_type: Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"] | str | None = None
     return_warehouse_address: ReturnWarehouseAddress | None = None
-    role: str | None = None
+    role: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     seller_next_action_response: (
-        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
+        list[SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse] | None
     ) = None
     seller_proposed_return_type: str | None = None
-    shipment_type: str | None = None
-    shipping_fee_amount: list[SearchReturnsV202309ResponseReturnOrderShippingFeeAmount] | None = None
+    shipment_type: Literal["PLATFORM", "BUYER_ARRANGE"] | str | None = None
+    shipping_fee_amount: list[SearchReturnsResponseReturnOrderShippingFeeAmount] | None = None
     update_time: int | None = None
 
 

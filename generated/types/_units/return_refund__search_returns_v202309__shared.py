@@ -5,5 +5,21 @@
 from tiktokshop._models import ResponseModel
 
 
-class ReturnWarehouseAddress(ResponseModel):
-    full_address: str | None = None
+class SearchReturnsResponseReturnOrderDiscountAmount(ResponseModel):
+    currency: str | None = None
+    product_seller_discount: str | None = None
+    shipping_fee_platform_discount: str | None = None
+    shipping_fee_seller_discount: str | None = None
+    product_platform_discount: str | None = None
+
+
+class SearchReturnsResponseReturnOrderPartialRefund(ResponseModel):
+    currency: str | None = None
+    amount: str | None = None
+
+
+class SearchReturnsResponseReturnOrderShippingFeeAmount(ResponseModel):
+    currency: str | None = None
+    seller_paid_return_shipping_fee: str | None = None
+    platform_paid_return_shipping_fee: str | None = None
+    buyer_paid_return_shipping_fee: str | None = None

@@ -2,7 +2,7 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `return_refund` domain used by the same operations (see ``tiktokshop.types.return_refund``)."""
 
-from typing import Any, Literal
+from typing import Any
 
 from tiktokshop._models import RequestModel
 
@@ -14,8 +14,8 @@ class UploadReturnShippingInformationForm(RequestModel):
 
     tracking_number: str
     return_provider_id: str
-    return_shipping_label: Any
-    return_qr_code: Any
+    return_shipping_label: Any | None = None
+    return_qr_code: Any | None = None
 
 
 class UploadReturnShippingInformationParams(RequestModel):
@@ -24,4 +24,3 @@ class UploadReturnShippingInformationParams(RequestModel):
     """
 
     return_ids: list[str]
-    return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None

@@ -2,8 +2,10 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `seller` domain used by the same operations (see ``tiktokshop.types.seller``)."""
 
+from typing import Literal
+
 from tiktokshop._models import ResponseModel
 
 
 class GetSellerPermissionsResponse(ResponseModel):
-    permissions: list[str] | None = None
+    permissions: list[Literal["MANAGE_GLOBAL_PRODUCT"] | str] | None = None
