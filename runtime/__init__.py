@@ -26,7 +26,7 @@ from ._errors import (
     ValidationError,
 )
 from ._files import FileInput
-from ._models import Page, RequestModel, ResponseModel, Timestamp
+from ._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 from ._rate_limit import RateLimiter
 from ._signing import sign_request
 from ._token_store import JsonFileTokenStore, MemoryTokenStore, TokenStore, TokenStoreError
@@ -36,6 +36,7 @@ from ._version import __version__
 __all__ = [
     "AccessToken",
     "ApiError",
+    "AsyncPage",
     "AsyncTikTokShop",
     "AuthenticationError",
     "AuthorizationLink",
@@ -46,7 +47,6 @@ __all__ = [
     "MalformedResponseError",
     "MemoryTokenStore",
     "NotFoundError",
-    "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimiter",
@@ -54,6 +54,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseModel",
     "ServerError",
+    "SyncPage",
     "TikTokShop",
     "TikTokShopError",
     "Timestamp",

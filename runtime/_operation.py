@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from ._models import RequestModel, ResponseModel
@@ -10,6 +10,7 @@ from ._models import RequestModel, ResponseModel
 __all__ = ["ErrorCode", "Operation", "Pagination"]
 
 R = TypeVar("R", bound=ResponseModel)
+R2 = TypeVar("R2", bound=ResponseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class Operation(Generic[R]):
     ``form`` validates the fields of a multipart upload, ``files`` names its file fields.
     ``loose`` marks an operation known by method and path only: extra query and body pass through.
     ``rate_limit`` is the spec's (per app, per shop) requests per second for this endpoint, if any.
+    ``shop_scoped`` says the call carries a ``shop_cipher``; with ``shop_optional`` it also works
+    without one (the cipher is sent only when the client or the call has one).
     ``retry_safe`` says whether repeating the call after it may have reached TikTok is harmless.
     """
 
@@ -57,3 +60,8 @@ class Operation(Generic[R]):
     files: tuple[str, ...] = ()
     loose: bool = False
     rate_limit: tuple[float | None, float | None] | None = None
+    shop_optional: bool = False
+
+    def with_response(self, response: type[R2]) -> Operation[R2]:
+        """The same operation parsed into another model (the async client's page type)."""
+        return replace(self, response=response)  # type: ignore[arg-type, return-value]

@@ -9,7 +9,7 @@ from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import affiliate as _t
 
 __all__ = ["OPERATIONS", "AffiliateResource", "AsyncAffiliateResource"]
@@ -39,6 +39,9 @@ _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     retry_safe=True,
     params=_t.GetShopProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOP_PRODUCTS_ASYNC: Operation[_t.AsyncGetShopProductsPage] = _GET_SHOP_PRODUCTS.with_response(
+    _t.AsyncGetShopProductsPage
 )
 _REMOVE_SHOWCASE_PRODUCTSOLD: Operation[ResponseModel] = Operation(
     id="affiliate.remove_showcase_productsold",
@@ -112,32 +115,51 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateResource(SyncResource):
     """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks."""
 
+    @checked_arguments("affiliate.get_live_room_info")
     def get_live_room_info(
         self,
     ) -> _t.GetLiveRoomInfoResponse:
         """Get the creator's live room: its id, title, status and start time.
 
-        `GET /affiliate/202309/live_rooms`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/live_rooms` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetLiveRoomInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_INFO,
         )
 
+    @checked_arguments("affiliate.get_creator_profileold")
     def get_creator_profileold(
         self,
     ) -> _t.GetCreatorProfileoldResponse:
         """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
 
-        `GET /affiliate/202309/profiles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/profiles` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetCreatorProfileoldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_PROFILEOLD,
         )
 
+    @checked_arguments("affiliate.get_shop_products")
     def get_shop_products(
         self,
         *,
@@ -149,10 +171,24 @@ class AffiliateResource(SyncResource):
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
-        `GET /affiliate/202309/shop_products`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/shop_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            title_keyword: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+
+        Returns:
+            GetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PRODUCTS,
@@ -165,6 +201,7 @@ class AffiliateResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate.remove_showcase_productsold")
     def remove_showcase_productsold(
         self,
         *,
@@ -172,15 +209,27 @@ class AffiliateResource(SyncResource):
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
-        `DELETE /affiliate/202309/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate.get_showcase_productsold")
     def get_showcase_productsold(
         self,
         *,
@@ -190,15 +239,29 @@ class AffiliateResource(SyncResource):
     ) -> _t.GetShowcaseProductsoldResponse:
         """List the products in the creator's showcase with price, commission and status, one page at a time.
 
-        `GET /affiliate/202309/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            origin: Query parameter.
+
+        Returns:
+            GetShowcaseProductsoldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOWCASE_PRODUCTSOLD,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
         )
 
+    @checked_arguments("affiliate.add_showcase_productsold")
     def add_showcase_productsold(
         self,
         *,
@@ -206,15 +269,27 @@ class AffiliateResource(SyncResource):
     ) -> _t.AddShowcaseProductsoldResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
-        `POST /affiliate/202309/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            AddShowcaseProductsoldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _ADD_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate.top_showcase_productsold")
     def top_showcase_productsold(
         self,
         *,
@@ -222,15 +297,27 @@ class AffiliateResource(SyncResource):
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
-        `POST /affiliate/202309/showcases/products/top`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202309/showcases/products/top` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _TOP_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate.check_anchor_prerequisites")
     def check_anchor_prerequisites(
         self,
         *,
@@ -238,15 +325,27 @@ class AffiliateResource(SyncResource):
     ) -> ResponseModel:
         """Check whether a product meets the requirements to be attached to content as a product anchor.
 
-        `POST /affiliate/202402/anchors/prerequisite_check`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202402/anchors/prerequisite_check` (version 202402). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_id: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_ANCHOR_PREREQUISITES,
             body={"product_id": product_id},
         )
 
+    @checked_arguments("affiliate.check_anchor_content")
     def check_anchor_content(
         self,
         *,
@@ -254,9 +353,20 @@ class AffiliateResource(SyncResource):
     ) -> ResponseModel:
         """Check whether an anchor title is acceptable before it is used.
 
-        `POST /affiliate/202403/anchors/content_check`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202403/anchors/content_check` (version 202403). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            title: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_ANCHOR_CONTENT,
@@ -267,32 +377,51 @@ class AffiliateResource(SyncResource):
 class AsyncAffiliateResource(AsyncResource):
     """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks. (async: every method is awaited)"""
 
+    @checked_arguments("affiliate.get_live_room_info")
     async def get_live_room_info(
         self,
     ) -> _t.GetLiveRoomInfoResponse:
         """Get the creator's live room: its id, title, status and start time.
 
-        `GET /affiliate/202309/live_rooms`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/live_rooms` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetLiveRoomInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INFO,
         )
 
+    @checked_arguments("affiliate.get_creator_profileold")
     async def get_creator_profileold(
         self,
     ) -> _t.GetCreatorProfileoldResponse:
         """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
 
-        `GET /affiliate/202309/profiles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/profiles` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetCreatorProfileoldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CREATOR_PROFILEOLD,
         )
 
+    @checked_arguments("affiliate.get_shop_products")
     async def get_shop_products(
         self,
         *,
@@ -301,16 +430,30 @@ class AsyncAffiliateResource(AsyncResource):
         title_keyword: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
-    ) -> _t.GetShopProductsPage:
+    ) -> _t.AsyncGetShopProductsPage:
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
-        `GET /affiliate/202309/shop_products`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/shop_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            title_keyword: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+
+        Returns:
+            AsyncGetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_PRODUCTS,
+            _GET_SHOP_PRODUCTS_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -320,6 +463,7 @@ class AsyncAffiliateResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate.remove_showcase_productsold")
     async def remove_showcase_productsold(
         self,
         *,
@@ -327,15 +471,27 @@ class AsyncAffiliateResource(AsyncResource):
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
-        `DELETE /affiliate/202309/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate.get_showcase_productsold")
     async def get_showcase_productsold(
         self,
         *,
@@ -345,15 +501,29 @@ class AsyncAffiliateResource(AsyncResource):
     ) -> _t.GetShowcaseProductsoldResponse:
         """List the products in the creator's showcase with price, commission and status, one page at a time.
 
-        `GET /affiliate/202309/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            origin: Query parameter.
+
+        Returns:
+            GetShowcaseProductsoldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOWCASE_PRODUCTSOLD,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
         )
 
+    @checked_arguments("affiliate.add_showcase_productsold")
     async def add_showcase_productsold(
         self,
         *,
@@ -361,15 +531,27 @@ class AsyncAffiliateResource(AsyncResource):
     ) -> _t.AddShowcaseProductsoldResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
-        `POST /affiliate/202309/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202309/showcases/products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            AddShowcaseProductsoldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _ADD_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate.top_showcase_productsold")
     async def top_showcase_productsold(
         self,
         *,
@@ -377,15 +559,27 @@ class AsyncAffiliateResource(AsyncResource):
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
-        `POST /affiliate/202309/showcases/products/top`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202309/showcases/products/top` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _TOP_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate.check_anchor_prerequisites")
     async def check_anchor_prerequisites(
         self,
         *,
@@ -393,15 +587,27 @@ class AsyncAffiliateResource(AsyncResource):
     ) -> ResponseModel:
         """Check whether a product meets the requirements to be attached to content as a product anchor.
 
-        `POST /affiliate/202402/anchors/prerequisite_check`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202402/anchors/prerequisite_check` (version 202402). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_id: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_ANCHOR_PREREQUISITES,
             body={"product_id": product_id},
         )
 
+    @checked_arguments("affiliate.check_anchor_content")
     async def check_anchor_content(
         self,
         *,
@@ -409,9 +615,20 @@ class AsyncAffiliateResource(AsyncResource):
     ) -> ResponseModel:
         """Check whether an anchor title is acceptable before it is used.
 
-        `POST /affiliate/202403/anchors/content_check`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate/202403/anchors/content_check` (version 202403). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            title: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_ANCHOR_CONTENT,

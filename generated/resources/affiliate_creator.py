@@ -11,7 +11,7 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import affiliate_creator as _t
 
 __all__ = ["OPERATIONS", "AffiliateCreatorResource", "AsyncAffiliateCreatorResource"]
@@ -29,6 +29,11 @@ _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT: Operation[_t.CreatorSearchOpenCollab
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
 )
+_CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT_ASYNC: Operation[
+    _t.AsyncCreatorSearchOpenCollaborationProductPage
+] = _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT.with_response(
+    _t.AsyncCreatorSearchOpenCollaborationProductPage
+)
 _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405: Operation[_t.SearchCreatorAffiliateOrdersV202405Page] = Operation(
     id="affiliate_creator.search_creator_affiliate_orders_v202405",
     method="POST",
@@ -38,6 +43,9 @@ _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405: Operation[_t.SearchCreatorAffiliateOrd
     retry_safe=True,
     params=_t.SearchCreatorAffiliateOrdersV202405Params,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_CREATOR_AFFILIATE_ORDERS_V202405_ASYNC: Operation[_t.AsyncSearchCreatorAffiliateOrdersV202405Page] = (
+    _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405.with_response(_t.AsyncSearchCreatorAffiliateOrdersV202405Page)
 )
 _GET_CREATOR_PROFILE_V202405: Operation[_t.GetCreatorProfileV202405Response] = Operation(
     id="affiliate_creator.get_creator_profile_v202405",
@@ -56,6 +64,9 @@ _GET_SHOWCASE_PRODUCTS: Operation[_t.GetShowcaseProductsPage] = Operation(
     retry_safe=True,
     params=_t.GetShowcaseProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOWCASE_PRODUCTS_ASYNC: Operation[_t.AsyncGetShowcaseProductsPage] = (
+    _GET_SHOWCASE_PRODUCTS.with_response(_t.AsyncGetShowcaseProductsPage)
 )
 _ADD_SHOWCASE_PRODUCTS: Operation[_t.AddShowcaseProductsResponse] = Operation(
     id="affiliate_creator.add_showcase_products",
@@ -78,6 +89,9 @@ _SEARCH_CREATOR_TARGET_COLLABORATIONS: Operation[_t.SearchCreatorTargetCollabora
     pagination=Pagination(
         items="target_collaborations", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_CREATOR_TARGET_COLLABORATIONS_ASYNC: Operation[_t.AsyncSearchCreatorTargetCollaborationsPage] = (
+    _SEARCH_CREATOR_TARGET_COLLABORATIONS.with_response(_t.AsyncSearchCreatorTargetCollaborationsPage)
 )
 _GENERATE_AFFILIATE_SHARING_LINK_V202407: Operation[_t.GenerateAffiliateSharingLinkResponse] = Operation(
     id="affiliate_creator.generate_affiliate_sharing_link_v202407",
@@ -129,6 +143,9 @@ _SEARCH_CREATOR_AFFILIATE_ORDERS: Operation[_t.SearchCreatorAffiliateOrdersPage]
     body=_t.SearchCreatorAffiliateOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_CREATOR_AFFILIATE_ORDERS_ASYNC: Operation[_t.AsyncSearchCreatorAffiliateOrdersPage] = (
+    _SEARCH_CREATOR_AFFILIATE_ORDERS.with_response(_t.AsyncSearchCreatorAffiliateOrdersPage)
+)
 _SEARCH_CREATOR_SAMPLE_APPLICATIONS: Operation[_t.SearchCreatorSampleApplicationsPage] = Operation(
     id="affiliate_creator.search_creator_sample_applications",
     method="POST",
@@ -141,6 +158,9 @@ _SEARCH_CREATOR_SAMPLE_APPLICATIONS: Operation[_t.SearchCreatorSampleApplication
     pagination=Pagination(
         items="sample_applications", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_CREATOR_SAMPLE_APPLICATIONS_ASYNC: Operation[_t.AsyncSearchCreatorSampleApplicationsPage] = (
+    _SEARCH_CREATOR_SAMPLE_APPLICATIONS.with_response(_t.AsyncSearchCreatorSampleApplicationsPage)
 )
 _GET_CREATOR_SAMPLE_APPLICATION_DETAIL: Operation[_t.GetCreatorSampleApplicationDetailResponse] = Operation(
     id="affiliate_creator.get_creator_sample_application_detail",
@@ -180,6 +200,9 @@ _CREATOR_SELECT_AFFILIATE_PRODUCT: Operation[_t.CreatorSelectAffiliateProductPag
     body=_t.CreatorSelectAffiliateProductRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_CREATOR_SELECT_AFFILIATE_PRODUCT_ASYNC: Operation[_t.AsyncCreatorSelectAffiliateProductPage] = (
+    _CREATOR_SELECT_AFFILIATE_PRODUCT.with_response(_t.AsyncCreatorSelectAffiliateProductPage)
+)
 _CREATOR_GENERATE_PUBLISHER_LINK: Operation[_t.CreatorGeneratePublisherLinkResponse] = Operation(
     id="affiliate_creator.creator_generate_publisher_link",
     method="POST",
@@ -210,6 +233,9 @@ _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS: Operation[_t.CreatorSearchAffiliateTrace
     params=_t.CreatorSearchAffiliateTraceOrdersParams,
     body=_t.CreatorSearchAffiliateTraceOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS_ASYNC: Operation[_t.AsyncCreatorSearchAffiliateTraceOrdersPage] = (
+    _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS.with_response(_t.AsyncCreatorSearchAffiliateTraceOrdersPage)
 )
 _UPLOAD_SHOPPABLE_VIDEO_FILE: Operation[_t.UploadShoppableVideoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_video_file",
@@ -250,6 +276,9 @@ _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     retry_safe=True,
     params=_t.GetShopProductsParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOP_PRODUCTS_ASYNC: Operation[_t.AsyncGetShopProductsPage] = _GET_SHOP_PRODUCTS.with_response(
+    _t.AsyncGetShopProductsPage
 )
 _GET_SHOPPABLE_VIDEO_STATUS: Operation[_t.GetShoppableVideoStatusResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_status",
@@ -321,8 +350,8 @@ _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS: Operation[
     retry_safe=True,
     body=_t.GetTokopediaAndTikTokShopProductIdMappingsRequest,
 )
-_POST_SHOPPABLE_PHOTOS: Operation[_t.PostShoppablePhotosResponse] = Operation(
-    id="affiliate_creator.post_shoppable_photos",
+_POST_SHOPPABLE_PHOTOS_V202610: Operation[_t.PostShoppablePhotosResponse] = Operation(
+    id="affiliate_creator.post_shoppable_photos_v202610",
     method="POST",
     path="/affiliate_creator/202610/photos",
     response=_t.PostShoppablePhotosResponse,
@@ -363,13 +392,14 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _POST_SHOPPABLE_VIDEO,
     _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
     _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
-    _POST_SHOPPABLE_PHOTOS,
+    _POST_SHOPPABLE_PHOTOS_V202610,
 )
 
 
 class AffiliateCreatorResource(SyncResource):
     """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts."""
 
+    @checked_arguments("affiliate_creator.creator_search_open_collaboration_product")
     def creator_search_open_collaboration_product(
         self,
         *,
@@ -388,10 +418,27 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreatorSearchOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
-        `POST /affiliate_creator/202405/open_collaborations/products/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/open_collaborations/products/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            category: Body field. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Body field.
+
+        Returns:
+            CreatorSearchOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT,
@@ -409,6 +456,7 @@ class AffiliateCreatorResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_creator.search_creator_affiliate_orders_v202405")
     def search_creator_affiliate_orders_v202405(
         self,
         *,
@@ -418,29 +466,51 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
-        `POST /affiliate_creator/202405/orders/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            version: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+
+        Returns:
+            SearchCreatorAffiliateOrdersV202405Page: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
         )
 
+    @checked_arguments("affiliate_creator.get_creator_profile_v202405")
     def get_creator_profile_v202405(
         self,
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
-        `GET /affiliate_creator/202405/profiles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetCreatorProfileV202405Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_PROFILE_V202405,
         )
 
+    @checked_arguments("affiliate_creator.get_showcase_products")
     def get_showcase_products(
         self,
         *,
@@ -450,16 +520,29 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetShowcaseProductsPage:
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
-        `GET /affiliate_creator/202405/showcases/products`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202405/showcases/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            origin: Query parameter.
+
+        Returns:
+            GetShowcaseProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOWCASE_PRODUCTS,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
         )
 
+    @checked_arguments("affiliate_creator.add_showcase_products")
     def add_showcase_products(
         self,
         *,
@@ -469,15 +552,29 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.AddShowcaseProductsResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
-        `POST /affiliate_creator/202405/showcases/products/add`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/showcases/products/add` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            add_type: Body field.
+            product_ids: Body field.
+            product_link: Body field.
+
+        Returns:
+            AddShowcaseProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _ADD_SHOWCASE_PRODUCTS,
             body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
         )
 
+    @checked_arguments("affiliate_creator.search_creator_target_collaborations")
     def search_creator_target_collaborations(
         self,
         *,
@@ -489,10 +586,24 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.SearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
-        `POST /affiliate_creator/202405/target_collaborations/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/target_collaborations/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            keyword: Body field.
+            keyword_type: Body field. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
+            shop_id: Body field.
+
+        Returns:
+            SearchCreatorTargetCollaborationsPage: One page of `target_collaborations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CREATOR_TARGET_COLLABORATIONS,
@@ -500,6 +611,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
         )
 
+    @checked_arguments("affiliate_creator.generate_affiliate_sharing_link_v202407")
     def generate_affiliate_sharing_link_v202407(
         self,
         *,
@@ -509,15 +621,29 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
-        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            channel: Body field.
+            material: Body field. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
+            tags: Body field.
+
+        Returns:
+            GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK_V202407,
             body={"channel": channel, "material": material, "tags": tags},
         )
 
+    @checked_arguments("affiliate_creator.creator_search_sample_application_fulfillments")
     def creator_search_sample_application_fulfillments(
         self,
         *,
@@ -530,9 +656,22 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
-        `POST /affiliate_creator/202409/sample_applications/fulfillments/search`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202409/sample_applications/fulfillments/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            fulfillment_statuses: Body field. One of `CANCELLED`, `EXEMPTED`, `FAILED`, `ONGOING`, `OVERDUE`, `PENDING`, `SUCCEED`, `SUSPEND`.
+
+        Returns:
+            CreatorSearchSampleApplicationFulfillmentsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
@@ -540,6 +679,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"fulfillment_statuses": fulfillment_statuses},
         )
 
+    @checked_arguments("affiliate_creator.remove_showcase_products")
     def remove_showcase_products(
         self,
         *,
@@ -547,15 +687,27 @@ class AffiliateCreatorResource(SyncResource):
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
-        `DELETE /affiliate_creator/202409/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate_creator/202409/showcases/products` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate_creator.top_showcase_products")
     def top_showcase_products(
         self,
         *,
@@ -563,15 +715,27 @@ class AffiliateCreatorResource(SyncResource):
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
-        `POST /affiliate_creator/202409/showcases/products/top`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202409/showcases/products/top` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _TOP_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate_creator.search_creator_affiliate_orders")
     def search_creator_affiliate_orders(
         self,
         *,
@@ -582,10 +746,23 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.SearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
-        `POST /affiliate_creator/202410/orders/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            SearchCreatorAffiliateOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CREATOR_AFFILIATE_ORDERS,
@@ -593,6 +770,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
         )
 
+    @checked_arguments("affiliate_creator.search_creator_sample_applications")
     def search_creator_sample_applications(
         self,
         *,
@@ -602,10 +780,22 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.SearchCreatorSampleApplicationsPage:
         """Search the creator's sample applications by status, one page at a time.
 
-        `POST /affiliate_creator/202412/sample_applications/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202412/sample_applications/search` (version 202412). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            application_statuses: Body field.
+
+        Returns:
+            SearchCreatorSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CREATOR_SAMPLE_APPLICATIONS,
@@ -613,6 +803,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"application_statuses": application_statuses},
         )
 
+    @checked_arguments("affiliate_creator.get_creator_sample_application_detail")
     def get_creator_sample_application_detail(
         self,
         *,
@@ -623,9 +814,23 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
-        `POST /affiliate_creator/202412/sample_applications/single_query`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202412/sample_applications/single_query` (version 202412). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            application_id: Body field.
+            application_type: Body field.
+            main_order_id: Body field.
+            product_id: Body field.
+
+        Returns:
+            GetCreatorSampleApplicationDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_SAMPLE_APPLICATION_DETAIL,
@@ -637,6 +842,7 @@ class AffiliateCreatorResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_creator.get_creator_applicable_sample_label")
     def get_creator_applicable_sample_label(
         self,
         *,
@@ -644,15 +850,27 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetCreatorApplicableSampleLabelResponse:
         """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
 
-        `GET /affiliate_creator/202412/samples/labels`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202412/samples/labels` (version 202412). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_id: Query parameter.
+
+        Returns:
+            GetCreatorApplicableSampleLabelResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
             params={"product_id": product_id},
         )
 
+    @checked_arguments("affiliate_creator.generate_affiliate_sharing_link")
     def generate_affiliate_sharing_link(
         self,
         *,
@@ -662,15 +880,29 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
-        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            channel: Body field.
+            material: Body field. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
+            tags: Body field.
+
+        Returns:
+            GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
         )
 
+    @checked_arguments("affiliate_creator.creator_select_affiliate_product")
     def creator_select_affiliate_product(
         self,
         *,
@@ -681,10 +913,23 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreatorSelectAffiliateProductPage:
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
-        `POST /affiliate_creator/202501/selection/products/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202501/selection/products/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            filter_params: Body field. A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
+            sort_params: Body field. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
+
+        Returns:
+            CreatorSelectAffiliateProductPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATOR_SELECT_AFFILIATE_PRODUCT,
@@ -692,6 +937,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"filter_params": filter_params, "sort_params": sort_params},
         )
 
+    @checked_arguments("affiliate_creator.creator_generate_publisher_link")
     def creator_generate_publisher_link(
         self,
         publisher_id: str,
@@ -701,9 +947,22 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
-        `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch` (version 202504). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            publisher_id: Path parameter.
+            campaign_id: Body field.
+            material: Body field. A `MaterialInput` or a dict.
+
+        Returns:
+            CreatorGeneratePublisherLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
@@ -711,6 +970,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"campaign_id": campaign_id, "material": material},
         )
 
+    @checked_arguments("affiliate_creator.creator_generate_general_link")
     def creator_generate_general_link(
         self,
         *,
@@ -719,15 +979,28 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
-        `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Body field.
+            material: Body field. A `MaterialInput` or a dict.
+
+        Returns:
+            CreatorGenerateGeneralLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
             body={"campaign_id": campaign_id, "material": material},
         )
 
+    @checked_arguments("affiliate_creator.creator_search_affiliate_trace_orders")
     def creator_search_affiliate_trace_orders(
         self,
         *,
@@ -739,10 +1012,24 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
-        `POST /affiliate_creator/202505/orders/trace/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202505/orders/trace/search` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            time_ge: Body field. Unix seconds or an aware `datetime`.
+            time_lt: Body field. Unix seconds or an aware `datetime`.
+            time_type: Body field. One of `CREATE_TIME`, `DELIVERY_TIME`, `PAY_TIME`, `SETTLE_TIME`.
+
+        Returns:
+            CreatorSearchAffiliateTraceOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
@@ -750,6 +1037,7 @@ class AffiliateCreatorResource(SyncResource):
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
         )
 
+    @checked_arguments("affiliate_creator.upload_shoppable_video_file")
     def upload_shoppable_video_file(
         self,
         *,
@@ -757,29 +1045,51 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.UploadShoppableVideoFileResponse:
         """Upload a video file for a shoppable video post; returns its file id.
 
-        `POST /affiliate_creator/202505/videos/video_files`.
+        `POST /affiliate_creator/202505/videos/video_files` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+
+        Returns:
+            UploadShoppableVideoFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_SHOPPABLE_VIDEO_FILE,
             form={"data": data},
         )
 
+    @checked_arguments("affiliate_creator.get_creator_profile")
     def get_creator_profile(
         self,
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
-        `GET /affiliate_creator/202508/profiles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetCreatorProfileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_PROFILE,
         )
 
+    @checked_arguments("affiliate_creator.get_open_collaboration_product_list_by_product_ids")
     def get_open_collaboration_product_list_by_product_ids(
         self,
         *,
@@ -787,9 +1097,20 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
         """Get open-collaboration products by id, with shop, prices, commission and sales.
 
-        `POST /affiliate_creator/202509/open_collaborations/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202509/open_collaborations/products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Query parameter.
+
+        Returns:
+            GetOpenCollaborationProductListByProductIdsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -797,6 +1118,7 @@ class AffiliateCreatorResource(SyncResource):
             body={},
         )
 
+    @checked_arguments("affiliate_creator.get_shop_products")
     def get_shop_products(
         self,
         *,
@@ -808,10 +1130,24 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
-        `GET /affiliate_creator/202509/shop_products`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202509/shop_products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            title_keyword: Query parameter.
+            sort_field: Query parameter. One of `PRICE`, `PRODUCT_ID`, `SALE`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+
+        Returns:
+            GetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PRODUCTS,
@@ -824,21 +1160,34 @@ class AffiliateCreatorResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_creator.get_shoppable_video_status")
     def get_shoppable_video_status(
         self,
         video_id: str,
     ) -> _t.GetShoppableVideoStatusResponse:
         """Get the posting status and post time of a shoppable video.
 
-        `GET /affiliate_creator/202509/videos/{video_id}/status`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202509/videos/{video_id}/status` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_id: Path parameter.
+
+        Returns:
+            GetShoppableVideoStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOPPABLE_VIDEO_STATUS,
             params={"video_id": video_id},
         )
 
+    @checked_arguments("affiliate_creator.upload_shoppable_photo_file")
     def upload_shoppable_photo_file(
         self,
         *,
@@ -846,16 +1195,29 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.UploadShoppablePhotoFileResponse:
         """Upload a photo file for a shoppable photo post; returns its photo URI.
 
-        `POST /affiliate_creator/202511/photos/photo_files`.
+        `POST /affiliate_creator/202511/photos/photo_files` (version 202511). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+
+        Returns:
+            UploadShoppablePhotoFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_SHOPPABLE_PHOTO_FILE,
             form={"data": data},
         )
 
+    @checked_arguments("affiliate_creator.create_video_precheck_task")
     def create_video_precheck_task(
         self,
         *,
@@ -864,30 +1226,55 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.CreateVideoPrecheckTaskResponse:
         """Start a precheck of an uploaded video and its product link; returns the task id to poll.
 
-        `POST /affiliate_creator/202511/videos/precheck_task`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202511/videos/precheck_task` (version 202511). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_info: Body field. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
+            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+
+        Returns:
+            CreateVideoPrecheckTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
         )
 
+    @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result")
     def get_shoppable_video_precheck_result(
         self,
         task_id: str,
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
-        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            task_id: Path parameter.
+
+        Returns:
+            GetShoppableVideoPrecheckResultResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
             params={"task_id": task_id},
         )
 
+    @checked_arguments("affiliate_creator.post_shoppable_video")
     def post_shoppable_video(
         self,
         *,
@@ -896,15 +1283,28 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
-        `POST /affiliate_creator/202603/videos`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
+            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+
+        Returns:
+            PostShoppableVideoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _POST_SHOPPABLE_VIDEO,
             body={"video_info": video_info, "product_link_info": product_link_info},
         )
 
+    @checked_arguments("affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds")
     def map_tokopedia_to_tik_tok_shop_product_i_ds(
         self,
         *,
@@ -912,15 +1312,27 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
         """Map Tokopedia product ids to the matching TikTok Shop product ids.
 
-        `GET /affiliate_creator/202606/toko_product_mappers`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202606/toko_product_mappers` (version 202606). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            toko_pids: Body field.
+
+        Returns:
+            MapTokopediaToTikTokShopProductIDsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
             body={"toko_pids": toko_pids},
         )
 
+    @checked_arguments("affiliate_creator.get_tokopedia_and_tik_tok_shop_product_id_mappings")
     def get_tokopedia_and_tik_tok_shop_product_id_mappings(
         self,
         *,
@@ -928,16 +1340,28 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
         """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
 
-        `POST /affiliate_creator/202607/map_toko_product`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202607/map_toko_product` (version 202607). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            toko_pids: Body field.
+
+        Returns:
+            GetTokopediaAndTikTokShopProductIdMappingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
             body={"toko_pids": toko_pids},
         )
 
-    def post_shoppable_photos(
+    @checked_arguments("affiliate_creator.post_shoppable_photos_v202610")
+    def post_shoppable_photos_v202610(
         self,
         *,
         photos_info: Sequence[_t.PostShoppablePhotosRequestPhotosInfo | Mapping[str, Any]],
@@ -948,12 +1372,29 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.PostShoppablePhotosResponse:
         """Publish uploaded photos as a shoppable photo post linked to products or a shop.
 
-        `POST /affiliate_creator/202610/photos`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202610/photos` (version 202610). Not shop-scoped: sends no `shop_cipher`.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            photos_info: Body field. A `PostShoppablePhotosRequestPhotosInfo` or a dict.
+            music_id: Body field.
+            title: Body field.
+            link_info: Body field. A `PostShoppablePhotosRequestLinkInfo` or a dict.
+            is_ai_generated: Body field.
+
+        Returns:
+            PostShoppablePhotosResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _POST_SHOPPABLE_PHOTOS,
+            _POST_SHOPPABLE_PHOTOS_V202610,
             body={
                 "photos_info": photos_info,
                 "music_id": music_id,
@@ -967,6 +1408,7 @@ class AffiliateCreatorResource(SyncResource):
 class AsyncAffiliateCreatorResource(AsyncResource):
     """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts. (async: every method is awaited)"""
 
+    @checked_arguments("affiliate_creator.creator_search_open_collaboration_product")
     async def creator_search_open_collaboration_product(
         self,
         *,
@@ -982,16 +1424,33 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
-    ) -> _t.CreatorSearchOpenCollaborationProductPage:
+    ) -> _t.AsyncCreatorSearchOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
-        `POST /affiliate_creator/202405/open_collaborations/products/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/open_collaborations/products/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            category: Body field. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Body field.
+
+        Returns:
+            AsyncCreatorSearchOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT,
+            _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -1006,57 +1465,93 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_creator.search_creator_affiliate_orders_v202405")
     async def search_creator_affiliate_orders_v202405(
         self,
         *,
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
-    ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
+    ) -> _t.AsyncSearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
-        `POST /affiliate_creator/202405/orders/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            version: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+
+        Returns:
+            AsyncSearchCreatorAffiliateOrdersV202405Page: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405,
+            _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405_ASYNC,
             params={"version": version, "page_token": page_token, "page_size": page_size},
         )
 
+    @checked_arguments("affiliate_creator.get_creator_profile_v202405")
     async def get_creator_profile_v202405(
         self,
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
-        `GET /affiliate_creator/202405/profiles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetCreatorProfileV202405Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CREATOR_PROFILE_V202405,
         )
 
+    @checked_arguments("affiliate_creator.get_showcase_products")
     async def get_showcase_products(
         self,
         *,
         page_size: int,
         origin: str,
         page_token: str | None = None,
-    ) -> _t.GetShowcaseProductsPage:
+    ) -> _t.AsyncGetShowcaseProductsPage:
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
-        `GET /affiliate_creator/202405/showcases/products`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202405/showcases/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            origin: Query parameter.
+
+        Returns:
+            AsyncGetShowcaseProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOWCASE_PRODUCTS,
+            _GET_SHOWCASE_PRODUCTS_ASYNC,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
         )
 
+    @checked_arguments("affiliate_creator.add_showcase_products")
     async def add_showcase_products(
         self,
         *,
@@ -1066,15 +1561,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.AddShowcaseProductsResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
-        `POST /affiliate_creator/202405/showcases/products/add`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/showcases/products/add` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            add_type: Body field.
+            product_ids: Body field.
+            product_link: Body field.
+
+        Returns:
+            AddShowcaseProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _ADD_SHOWCASE_PRODUCTS,
             body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
         )
 
+    @checked_arguments("affiliate_creator.search_creator_target_collaborations")
     async def search_creator_target_collaborations(
         self,
         *,
@@ -1083,20 +1592,35 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
         shop_id: str | None = None,
-    ) -> _t.SearchCreatorTargetCollaborationsPage:
+    ) -> _t.AsyncSearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
-        `POST /affiliate_creator/202405/target_collaborations/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202405/target_collaborations/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            keyword: Body field.
+            keyword_type: Body field. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
+            shop_id: Body field.
+
+        Returns:
+            AsyncSearchCreatorTargetCollaborationsPage: One page of `target_collaborations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CREATOR_TARGET_COLLABORATIONS,
+            _SEARCH_CREATOR_TARGET_COLLABORATIONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
         )
 
+    @checked_arguments("affiliate_creator.generate_affiliate_sharing_link_v202407")
     async def generate_affiliate_sharing_link_v202407(
         self,
         *,
@@ -1106,15 +1630,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
-        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            channel: Body field.
+            material: Body field. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
+            tags: Body field.
+
+        Returns:
+            GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK_V202407,
             body={"channel": channel, "material": material, "tags": tags},
         )
 
+    @checked_arguments("affiliate_creator.creator_search_sample_application_fulfillments")
     async def creator_search_sample_application_fulfillments(
         self,
         *,
@@ -1127,9 +1665,22 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
-        `POST /affiliate_creator/202409/sample_applications/fulfillments/search`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202409/sample_applications/fulfillments/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            fulfillment_statuses: Body field. One of `CANCELLED`, `EXEMPTED`, `FAILED`, `ONGOING`, `OVERDUE`, `PENDING`, `SUCCEED`, `SUSPEND`.
+
+        Returns:
+            CreatorSearchSampleApplicationFulfillmentsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
@@ -1137,6 +1688,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             body={"fulfillment_statuses": fulfillment_statuses},
         )
 
+    @checked_arguments("affiliate_creator.remove_showcase_products")
     async def remove_showcase_products(
         self,
         *,
@@ -1144,15 +1696,27 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
-        `DELETE /affiliate_creator/202409/showcases/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate_creator/202409/showcases/products` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate_creator.top_showcase_products")
     async def top_showcase_products(
         self,
         *,
@@ -1160,15 +1724,27 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
-        `POST /affiliate_creator/202409/showcases/products/top`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202409/showcases/products/top` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _TOP_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate_creator.search_creator_affiliate_orders")
     async def search_creator_affiliate_orders(
         self,
         *,
@@ -1176,40 +1752,67 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-    ) -> _t.SearchCreatorAffiliateOrdersPage:
+    ) -> _t.AsyncSearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
-        `POST /affiliate_creator/202410/orders/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            AsyncSearchCreatorAffiliateOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CREATOR_AFFILIATE_ORDERS,
+            _SEARCH_CREATOR_AFFILIATE_ORDERS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
         )
 
+    @checked_arguments("affiliate_creator.search_creator_sample_applications")
     async def search_creator_sample_applications(
         self,
         *,
         page_token: str | None = None,
         page_size: int | None = None,
         application_statuses: Sequence[str] | None = None,
-    ) -> _t.SearchCreatorSampleApplicationsPage:
+    ) -> _t.AsyncSearchCreatorSampleApplicationsPage:
         """Search the creator's sample applications by status, one page at a time.
 
-        `POST /affiliate_creator/202412/sample_applications/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202412/sample_applications/search` (version 202412). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            application_statuses: Body field.
+
+        Returns:
+            AsyncSearchCreatorSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CREATOR_SAMPLE_APPLICATIONS,
+            _SEARCH_CREATOR_SAMPLE_APPLICATIONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"application_statuses": application_statuses},
         )
 
+    @checked_arguments("affiliate_creator.get_creator_sample_application_detail")
     async def get_creator_sample_application_detail(
         self,
         *,
@@ -1220,9 +1823,23 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
-        `POST /affiliate_creator/202412/sample_applications/single_query`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202412/sample_applications/single_query` (version 202412). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            application_id: Body field.
+            application_type: Body field.
+            main_order_id: Body field.
+            product_id: Body field.
+
+        Returns:
+            GetCreatorSampleApplicationDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CREATOR_SAMPLE_APPLICATION_DETAIL,
@@ -1234,6 +1851,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_creator.get_creator_applicable_sample_label")
     async def get_creator_applicable_sample_label(
         self,
         *,
@@ -1241,15 +1859,27 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetCreatorApplicableSampleLabelResponse:
         """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
 
-        `GET /affiliate_creator/202412/samples/labels`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202412/samples/labels` (version 202412). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_id: Query parameter.
+
+        Returns:
+            GetCreatorApplicableSampleLabelResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
             params={"product_id": product_id},
         )
 
+    @checked_arguments("affiliate_creator.generate_affiliate_sharing_link")
     async def generate_affiliate_sharing_link(
         self,
         *,
@@ -1259,15 +1889,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
-        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            channel: Body field.
+            material: Body field. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
+            tags: Body field.
+
+        Returns:
+            GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
         )
 
+    @checked_arguments("affiliate_creator.creator_select_affiliate_product")
     async def creator_select_affiliate_product(
         self,
         *,
@@ -1275,20 +1919,34 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int | None = None,
         filter_params: _t.CreatorSelectAffiliateProductRequestFilterParams | Mapping[str, Any] | None = None,
         sort_params: _t.CreatorSelectAffiliateProductRequestSortParams | Mapping[str, Any] | None = None,
-    ) -> _t.CreatorSelectAffiliateProductPage:
+    ) -> _t.AsyncCreatorSelectAffiliateProductPage:
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
-        `POST /affiliate_creator/202501/selection/products/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202501/selection/products/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            filter_params: Body field. A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
+            sort_params: Body field. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
+
+        Returns:
+            AsyncCreatorSelectAffiliateProductPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _CREATOR_SELECT_AFFILIATE_PRODUCT,
+            _CREATOR_SELECT_AFFILIATE_PRODUCT_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"filter_params": filter_params, "sort_params": sort_params},
         )
 
+    @checked_arguments("affiliate_creator.creator_generate_publisher_link")
     async def creator_generate_publisher_link(
         self,
         publisher_id: str,
@@ -1298,9 +1956,22 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
-        `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch` (version 202504). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            publisher_id: Path parameter.
+            campaign_id: Body field.
+            material: Body field. A `MaterialInput` or a dict.
+
+        Returns:
+            CreatorGeneratePublisherLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
@@ -1308,6 +1979,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             body={"campaign_id": campaign_id, "material": material},
         )
 
+    @checked_arguments("affiliate_creator.creator_generate_general_link")
     async def creator_generate_general_link(
         self,
         *,
@@ -1316,15 +1988,28 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
-        `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Body field.
+            material: Body field. A `MaterialInput` or a dict.
+
+        Returns:
+            CreatorGenerateGeneralLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
             body={"campaign_id": campaign_id, "material": material},
         )
 
+    @checked_arguments("affiliate_creator.creator_search_affiliate_trace_orders")
     async def creator_search_affiliate_trace_orders(
         self,
         *,
@@ -1333,20 +2018,35 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         time_ge: int | datetime | None = None,
         time_lt: int | datetime | None = None,
         time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
-    ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
+    ) -> _t.AsyncCreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
-        `POST /affiliate_creator/202505/orders/trace/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202505/orders/trace/search` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            time_ge: Body field. Unix seconds or an aware `datetime`.
+            time_lt: Body field. Unix seconds or an aware `datetime`.
+            time_type: Body field. One of `CREATE_TIME`, `DELIVERY_TIME`, `PAY_TIME`, `SETTLE_TIME`.
+
+        Returns:
+            AsyncCreatorSearchAffiliateTraceOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+            _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
         )
 
+    @checked_arguments("affiliate_creator.upload_shoppable_video_file")
     async def upload_shoppable_video_file(
         self,
         *,
@@ -1354,29 +2054,51 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.UploadShoppableVideoFileResponse:
         """Upload a video file for a shoppable video post; returns its file id.
 
-        `POST /affiliate_creator/202505/videos/video_files`.
+        `POST /affiliate_creator/202505/videos/video_files` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+
+        Returns:
+            UploadShoppableVideoFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_SHOPPABLE_VIDEO_FILE,
             form={"data": data},
         )
 
+    @checked_arguments("affiliate_creator.get_creator_profile")
     async def get_creator_profile(
         self,
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
-        `GET /affiliate_creator/202508/profiles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetCreatorProfileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CREATOR_PROFILE,
         )
 
+    @checked_arguments("affiliate_creator.get_open_collaboration_product_list_by_product_ids")
     async def get_open_collaboration_product_list_by_product_ids(
         self,
         *,
@@ -1384,9 +2106,20 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
         """Get open-collaboration products by id, with shop, prices, commission and sales.
 
-        `POST /affiliate_creator/202509/open_collaborations/products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202509/open_collaborations/products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            product_ids: Query parameter.
+
+        Returns:
+            GetOpenCollaborationProductListByProductIdsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -1394,6 +2127,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             body={},
         )
 
+    @checked_arguments("affiliate_creator.get_shop_products")
     async def get_shop_products(
         self,
         *,
@@ -1402,16 +2136,30 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
-    ) -> _t.GetShopProductsPage:
+    ) -> _t.AsyncGetShopProductsPage:
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
-        `GET /affiliate_creator/202509/shop_products`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202509/shop_products` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            title_keyword: Query parameter.
+            sort_field: Query parameter. One of `PRICE`, `PRODUCT_ID`, `SALE`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+
+        Returns:
+            AsyncGetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_PRODUCTS,
+            _GET_SHOP_PRODUCTS_ASYNC,
             params={
                 "title_keyword": title_keyword,
                 "sort_field": sort_field,
@@ -1421,21 +2169,34 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_creator.get_shoppable_video_status")
     async def get_shoppable_video_status(
         self,
         video_id: str,
     ) -> _t.GetShoppableVideoStatusResponse:
         """Get the posting status and post time of a shoppable video.
 
-        `GET /affiliate_creator/202509/videos/{video_id}/status`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202509/videos/{video_id}/status` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_id: Path parameter.
+
+        Returns:
+            GetShoppableVideoStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOPPABLE_VIDEO_STATUS,
             params={"video_id": video_id},
         )
 
+    @checked_arguments("affiliate_creator.upload_shoppable_photo_file")
     async def upload_shoppable_photo_file(
         self,
         *,
@@ -1443,16 +2204,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.UploadShoppablePhotoFileResponse:
         """Upload a photo file for a shoppable photo post; returns its photo URI.
 
-        `POST /affiliate_creator/202511/photos/photo_files`.
+        `POST /affiliate_creator/202511/photos/photo_files` (version 202511). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+
+        Returns:
+            UploadShoppablePhotoFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_SHOPPABLE_PHOTO_FILE,
             form={"data": data},
         )
 
+    @checked_arguments("affiliate_creator.create_video_precheck_task")
     async def create_video_precheck_task(
         self,
         *,
@@ -1461,30 +2235,55 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.CreateVideoPrecheckTaskResponse:
         """Start a precheck of an uploaded video and its product link; returns the task id to poll.
 
-        `POST /affiliate_creator/202511/videos/precheck_task`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202511/videos/precheck_task` (version 202511). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_info: Body field. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
+            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+
+        Returns:
+            CreateVideoPrecheckTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
         )
 
+    @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result")
     async def get_shoppable_video_precheck_result(
         self,
         task_id: str,
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
-        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            task_id: Path parameter.
+
+        Returns:
+            GetShoppableVideoPrecheckResultResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
             params={"task_id": task_id},
         )
 
+    @checked_arguments("affiliate_creator.post_shoppable_video")
     async def post_shoppable_video(
         self,
         *,
@@ -1493,15 +2292,28 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
-        `POST /affiliate_creator/202603/videos`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
+            product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+
+        Returns:
+            PostShoppableVideoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _POST_SHOPPABLE_VIDEO,
             body={"video_info": video_info, "product_link_info": product_link_info},
         )
 
+    @checked_arguments("affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds")
     async def map_tokopedia_to_tik_tok_shop_product_i_ds(
         self,
         *,
@@ -1509,15 +2321,27 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
         """Map Tokopedia product ids to the matching TikTok Shop product ids.
 
-        `GET /affiliate_creator/202606/toko_product_mappers`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_creator/202606/toko_product_mappers` (version 202606). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            toko_pids: Body field.
+
+        Returns:
+            MapTokopediaToTikTokShopProductIDsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
             body={"toko_pids": toko_pids},
         )
 
+    @checked_arguments("affiliate_creator.get_tokopedia_and_tik_tok_shop_product_id_mappings")
     async def get_tokopedia_and_tik_tok_shop_product_id_mappings(
         self,
         *,
@@ -1525,16 +2349,28 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
         """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
 
-        `POST /affiliate_creator/202607/map_toko_product`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202607/map_toko_product` (version 202607). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            toko_pids: Body field.
+
+        Returns:
+            GetTokopediaAndTikTokShopProductIdMappingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
             body={"toko_pids": toko_pids},
         )
 
-    async def post_shoppable_photos(
+    @checked_arguments("affiliate_creator.post_shoppable_photos_v202610")
+    async def post_shoppable_photos_v202610(
         self,
         *,
         photos_info: Sequence[_t.PostShoppablePhotosRequestPhotosInfo | Mapping[str, Any]],
@@ -1545,12 +2381,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.PostShoppablePhotosResponse:
         """Publish uploaded photos as a shoppable photo post linked to products or a shop.
 
-        `POST /affiliate_creator/202610/photos`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_creator/202610/photos` (version 202610). Not shop-scoped: sends no `shop_cipher`.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            photos_info: Body field. A `PostShoppablePhotosRequestPhotosInfo` or a dict.
+            music_id: Body field.
+            title: Body field.
+            link_info: Body field. A `PostShoppablePhotosRequestLinkInfo` or a dict.
+            is_ai_generated: Body field.
+
+        Returns:
+            PostShoppablePhotosResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _POST_SHOPPABLE_PHOTOS,
+            _POST_SHOPPABLE_PHOTOS_V202610,
             body={
                 "photos_info": photos_info,
                 "music_id": music_id,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import affiliate_partner as _t
 
 __all__ = ["OPERATIONS", "AffiliatePartnerResource", "AsyncAffiliatePartnerResource"]
@@ -24,6 +24,9 @@ _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignLi
     retry_safe=True,
     params=_t.GetAffiliatePartnerCampaignListParams,
     pagination=Pagination(items="campaigns", token_param="page_token", next_token="next_page_token"),
+)
+_GET_AFFILIATE_PARTNER_CAMPAIGN_LIST_ASYNC: Operation[_t.AsyncGetAffiliatePartnerCampaignListPage] = (
+    _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST.with_response(_t.AsyncGetAffiliatePartnerCampaignListPage)
 )
 _CREATE_AFFILIATE_PARTNER_CAMPAIGN: Operation[_t.CreateAffiliatePartnerCampaignResponse] = Operation(
     id="affiliate_partner.create_affiliate_partner_campaign",
@@ -68,6 +71,11 @@ _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST: Operation[_t.GetAffiliatePartnerCa
         path_params=("campaign_id",),
         pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
     )
+)
+_GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST_ASYNC: Operation[
+    _t.AsyncGetAffiliatePartnerCampaignProductListPage
+] = _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST.with_response(
+    _t.AsyncGetAffiliatePartnerCampaignProductListPage
 )
 _GENERATE_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LINK: Operation[
     _t.GenerateAffiliatePartnerCampaignProductLinkResponse
@@ -120,6 +128,9 @@ _SEARCH_TAP_AFFILIATE_ORDERS_V202411: Operation[_t.SearchTapAffiliateOrdersV2024
     body=_t.SearchTapAffiliateOrdersV202411Request,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_TAP_AFFILIATE_ORDERS_V202411_ASYNC: Operation[_t.AsyncSearchTapAffiliateOrdersV202411Page] = (
+    _SEARCH_TAP_AFFILIATE_ORDERS_V202411.with_response(_t.AsyncSearchTapAffiliateOrdersV202411Page)
+)
 _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
     _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage
 ] = Operation(
@@ -134,6 +145,11 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST: Operation[
     pagination=Pagination(
         items="campaign_product_statistics", token_param="page_token", next_token="next_page_token"
     ),
+)
+_GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST_ASYNC: Operation[
+    _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage
+] = _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST.with_response(
+    _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
     _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response
@@ -182,6 +198,11 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO: Operation[
         "product_id",
     ),
     pagination=Pagination(items="promotion_creators", token_param="page_token", next_token="next_page_token"),
+)
+_GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO_ASYNC: Operation[
+    _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage
+] = _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO.with_response(
+    _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage
 )
 _SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[ResponseModel] = Operation(
     id="affiliate_partner.search_cap_affiliate_orders_v202504",
@@ -256,6 +277,11 @@ _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT: Operation[_t.GetCreatorPerformanc
         ),
     )
 )
+_GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT_ASYNC: Operation[
+    _t.AsyncGetCreatorPerformanceForCampaignProductPage
+] = _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT.with_response(
+    _t.AsyncGetCreatorPerformanceForCampaignProductPage
+)
 _SEARCH_CAP_AFFILIATE_ORDERS: Operation[_t.SearchCapAffiliateOrdersPage] = Operation(
     id="affiliate_partner.search_cap_affiliate_orders",
     method="POST",
@@ -267,6 +293,9 @@ _SEARCH_CAP_AFFILIATE_ORDERS: Operation[_t.SearchCapAffiliateOrdersPage] = Opera
     body=_t.SearchCapAffiliateOrdersRequest,
     pagination=Pagination(items="sku_orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_CAP_AFFILIATE_ORDERS_ASYNC: Operation[_t.AsyncSearchCapAffiliateOrdersPage] = (
+    _SEARCH_CAP_AFFILIATE_ORDERS.with_response(_t.AsyncSearchCapAffiliateOrdersPage)
+)
 _SEARCH_TAP_AFFILIATE_ORDERS: Operation[_t.SearchTapAffiliateOrdersPage] = Operation(
     id="affiliate_partner.search_tap_affiliate_orders",
     method="POST",
@@ -277,6 +306,9 @@ _SEARCH_TAP_AFFILIATE_ORDERS: Operation[_t.SearchTapAffiliateOrdersPage] = Opera
     params=_t.SearchTapAffiliateOrdersParams,
     body=_t.SearchTapAffiliateOrdersRequest,
     pagination=Pagination(items="sku_orders", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_TAP_AFFILIATE_ORDERS_ASYNC: Operation[_t.AsyncSearchTapAffiliateOrdersPage] = (
+    _SEARCH_TAP_AFFILIATE_ORDERS.with_response(_t.AsyncSearchTapAffiliateOrdersPage)
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -307,6 +339,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliatePartnerResource(SyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
 
+    @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_list")
     def get_affiliate_partner_campaign_list(
         self,
         *,
@@ -319,10 +352,25 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
-        `GET /affiliate_partner/202405/campaigns`.
-        Returns one page; `page.auto_paging_iter()` yields the `campaigns` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_asset_cipher: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            status: Query parameter.
+            type: Query parameter.
+            query_type_filter: Query parameter.
+
+        Returns:
+            GetAffiliatePartnerCampaignListPage: One page of `campaigns` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST,
@@ -336,6 +384,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.create_affiliate_partner_campaign")
     def create_affiliate_partner_campaign(
         self,
         *,
@@ -353,9 +402,30 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
-        `POST /affiliate_partner/202405/campaigns`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_asset_cipher: Query parameter.
+            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
+            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
+            commission_rate: Body field.
+            contact_info: Body field. A `ContactInfoInput` or a dict.
+            description: Body field.
+            name: Body field.
+            registration_end_time: Body field. Unix seconds or an aware `datetime`.
+            registration_start_time: Body field. Unix seconds or an aware `datetime`.
+            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_shop_codes: Body field.
+
+        Returns:
+            CreateAffiliatePartnerCampaignResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_AFFILIATE_PARTNER_CAMPAIGN,
@@ -374,6 +444,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_detail")
     def get_affiliate_partner_campaign_detail(
         self,
         campaign_id: str,
@@ -382,15 +453,28 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
-        `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202405/campaigns/{campaign_id}` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetAffiliatePartnerCampaignDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
         )
 
+    @checked_arguments("affiliate_partner.edit_affiliate_partner_campaign")
     def edit_affiliate_partner_campaign(
         self,
         campaign_id: str,
@@ -409,9 +493,31 @@ class AffiliatePartnerResource(SyncResource):
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
+            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
+            commission_rate: Body field.
+            contact_info: Body field. A `ContactInfoInput` or a dict.
+            description: Body field.
+            name: Body field.
+            registration_end_time: Body field. Unix seconds or an aware `datetime`.
+            registration_start_time: Body field. Unix seconds or an aware `datetime`.
+            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_shop_codes: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _EDIT_AFFILIATE_PARTNER_CAMPAIGN,
@@ -430,6 +536,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_product_list")
     def get_affiliate_partner_campaign_product_list(
         self,
         campaign_id: str,
@@ -445,10 +552,28 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
-        `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202405/campaigns/{campaign_id}/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            review_status: Query parameter.
+            product_name: Query parameter.
+            product_id: Query parameter.
+            shop_name: Query parameter.
+            category_id: Query parameter.
+
+        Returns:
+            GetAffiliatePartnerCampaignProductListPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST,
@@ -465,6 +590,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.generate_affiliate_partner_campaign_product_link")
     def generate_affiliate_partner_campaign_product_link(
         self,
         campaign_id: str,
@@ -475,9 +601,23 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            creator_commission_rate: Body field.
+
+        Returns:
+            GenerateAffiliatePartnerCampaignProductLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GENERATE_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LINK,
@@ -489,6 +629,7 @@ class AffiliatePartnerResource(SyncResource):
             body={"creator_commission_rate": creator_commission_rate},
         )
 
+    @checked_arguments("affiliate_partner.review_affiliate_partner_campaign_product")
     def review_affiliate_partner_campaign_product(
         self,
         campaign_id: str,
@@ -508,9 +649,24 @@ class AffiliatePartnerResource(SyncResource):
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            reject_reasons: Body field. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
+            review_result: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT,
@@ -522,6 +678,7 @@ class AffiliatePartnerResource(SyncResource):
             body={"reject_reasons": reject_reasons, "review_result": review_result},
         )
 
+    @checked_arguments("affiliate_partner.publish_affiliate_partner_campaign")
     def publish_affiliate_partner_campaign(
         self,
         campaign_id: str,
@@ -530,15 +687,28 @@ class AffiliatePartnerResource(SyncResource):
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
         )
 
+    @checked_arguments("affiliate_partner.search_tap_affiliate_orders_v202411")
     def search_tap_affiliate_orders_v202411(
         self,
         *,
@@ -551,10 +721,25 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
-        `POST /affiliate_partner/202411/orders/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            campaign_id: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            SearchTapAffiliateOrdersV202411Page: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_TAP_AFFILIATE_ORDERS_V202411,
@@ -570,6 +755,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_list")
     def get_affiliate_campaign_creator_fulfillment_status_list(
         self,
         campaign_id: str,
@@ -579,16 +765,29 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
-        Returns one page; `page.auto_paging_iter()` yields the `campaign_product_statistics` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorFulfillmentStatusListPage: One page of `campaign_product_statistics` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501")
     def get_affiliate_campaign_creator_product_content_statistics_v202501(
         self,
         campaign_id: str,
@@ -600,9 +799,24 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+            affiliate_product_id: Query parameter.
+            content_type: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductContentStatisticsV202501Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501,
@@ -615,6 +829,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501")
     def get_affiliate_campaign_creator_product_sample_status_v202501(
         self,
         campaign_id: str,
@@ -623,15 +838,29 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductSampleStatusV202501Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_info")
     def get_affiliate_campaign_creator_fulfillment_status_info(
         self,
         campaign_id: str,
@@ -642,10 +871,23 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
-        Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorFulfillmentStatusInfoPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO,
@@ -657,6 +899,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.search_cap_affiliate_orders_v202504")
     def search_cap_affiliate_orders_v202504(
         self,
         *,
@@ -665,11 +908,23 @@ class AffiliatePartnerResource(SyncResource):
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
-        `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            body: JSON body fields, sent as given.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
@@ -679,6 +934,7 @@ class AffiliatePartnerResource(SyncResource):
             body=body,
         )
 
+    @checked_arguments("affiliate_partner.partner_generate_multi_affiliate_campaign_product_link")
     def partner_generate_multi_affiliate_campaign_product_link(
         self,
         campaign_id: str,
@@ -688,9 +944,22 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
-        `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            product_ids: Body field.
+
+        Returns:
+            PartnerGenerateMultiAffiliateCampaignProductLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
@@ -698,6 +967,7 @@ class AffiliatePartnerResource(SyncResource):
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics")
     def get_affiliate_campaign_creator_product_content_statistics(
         self,
         campaign_id: str,
@@ -710,9 +980,25 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+            affiliate_product_id: Query parameter.
+            content_type: Query parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductContentStatisticsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS,
@@ -726,6 +1012,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status")
     def get_affiliate_campaign_creator_product_sample_status(
         self,
         campaign_id: str,
@@ -736,9 +1023,23 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductSampleStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS,
@@ -750,6 +1051,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_creator_performance_for_campaign_product")
     def get_creator_performance_for_campaign_product(
         self,
         campaign_id: str,
@@ -761,10 +1063,24 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
-        Returns one page; `page.auto_paging_iter()` yields the `promotion_creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetCreatorPerformanceForCampaignProductPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT,
@@ -777,6 +1093,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.search_cap_affiliate_orders")
     def search_cap_affiliate_orders(
         self,
         *,
@@ -791,10 +1108,27 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
-        `POST /affiliate_partner/202603/cap_order/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            order_id: Body field.
+            product_id: Body field.
+            settle_status: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            SearchCapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS,
@@ -812,6 +1146,7 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.search_tap_affiliate_orders")
     def search_tap_affiliate_orders(
         self,
         *,
@@ -824,10 +1159,25 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
-        `POST /affiliate_partner/202603/orders/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `sku_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            campaign_id: Body field.
+
+        Returns:
+            SearchTapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_TAP_AFFILIATE_ORDERS,
@@ -847,6 +1197,7 @@ class AffiliatePartnerResource(SyncResource):
 class AsyncAffiliatePartnerResource(AsyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders. (async: every method is awaited)"""
 
+    @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_list")
     async def get_affiliate_partner_campaign_list(
         self,
         *,
@@ -856,16 +1207,31 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
-    ) -> _t.GetAffiliatePartnerCampaignListPage:
+    ) -> _t.AsyncGetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
-        `GET /affiliate_partner/202405/campaigns`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaigns` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_asset_cipher: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            status: Query parameter.
+            type: Query parameter.
+            query_type_filter: Query parameter.
+
+        Returns:
+            AsyncGetAffiliatePartnerCampaignListPage: One page of `campaigns` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST,
+            _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST_ASYNC,
             params={
                 "category_asset_cipher": category_asset_cipher,
                 "page_size": page_size,
@@ -876,6 +1242,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.create_affiliate_partner_campaign")
     async def create_affiliate_partner_campaign(
         self,
         *,
@@ -893,9 +1260,30 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
-        `POST /affiliate_partner/202405/campaigns`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_asset_cipher: Query parameter.
+            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
+            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
+            commission_rate: Body field.
+            contact_info: Body field. A `ContactInfoInput` or a dict.
+            description: Body field.
+            name: Body field.
+            registration_end_time: Body field. Unix seconds or an aware `datetime`.
+            registration_start_time: Body field. Unix seconds or an aware `datetime`.
+            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_shop_codes: Body field.
+
+        Returns:
+            CreateAffiliatePartnerCampaignResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_AFFILIATE_PARTNER_CAMPAIGN,
@@ -914,6 +1302,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_detail")
     async def get_affiliate_partner_campaign_detail(
         self,
         campaign_id: str,
@@ -922,15 +1311,28 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
-        `GET /affiliate_partner/202405/campaigns/{campaign_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202405/campaigns/{campaign_id}` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetAffiliatePartnerCampaignDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
         )
 
+    @checked_arguments("affiliate_partner.edit_affiliate_partner_campaign")
     async def edit_affiliate_partner_campaign(
         self,
         campaign_id: str,
@@ -949,9 +1351,31 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            campaign_end_time: Body field. Unix seconds or an aware `datetime`.
+            campaign_start_time: Body field. Unix seconds or an aware `datetime`.
+            commission_rate: Body field.
+            contact_info: Body field. A `ContactInfoInput` or a dict.
+            description: Body field.
+            name: Body field.
+            registration_end_time: Body field. Unix seconds or an aware `datetime`.
+            registration_start_time: Body field. Unix seconds or an aware `datetime`.
+            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_shop_codes: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _EDIT_AFFILIATE_PARTNER_CAMPAIGN,
@@ -970,6 +1394,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_product_list")
     async def get_affiliate_partner_campaign_product_list(
         self,
         campaign_id: str,
@@ -982,16 +1407,34 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
-    ) -> _t.GetAffiliatePartnerCampaignProductListPage:
+    ) -> _t.AsyncGetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
-        `GET /affiliate_partner/202405/campaigns/{campaign_id}/products`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202405/campaigns/{campaign_id}/products` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            review_status: Query parameter.
+            product_name: Query parameter.
+            product_id: Query parameter.
+            shop_name: Query parameter.
+            category_id: Query parameter.
+
+        Returns:
+            AsyncGetAffiliatePartnerCampaignProductListPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST,
+            _GET_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LIST_ASYNC,
             params={
                 "campaign_id": campaign_id,
                 "category_asset_cipher": category_asset_cipher,
@@ -1005,6 +1448,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.generate_affiliate_partner_campaign_product_link")
     async def generate_affiliate_partner_campaign_product_link(
         self,
         campaign_id: str,
@@ -1015,9 +1459,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            creator_commission_rate: Body field.
+
+        Returns:
+            GenerateAffiliatePartnerCampaignProductLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GENERATE_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT_LINK,
@@ -1029,6 +1487,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             body={"creator_commission_rate": creator_commission_rate},
         )
 
+    @checked_arguments("affiliate_partner.review_affiliate_partner_campaign_product")
     async def review_affiliate_partner_campaign_product(
         self,
         campaign_id: str,
@@ -1048,9 +1507,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            reject_reasons: Body field. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
+            review_result: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REVIEW_AFFILIATE_PARTNER_CAMPAIGN_PRODUCT,
@@ -1062,6 +1536,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             body={"reject_reasons": reject_reasons, "review_result": review_result},
         )
 
+    @checked_arguments("affiliate_partner.publish_affiliate_partner_campaign")
     async def publish_affiliate_partner_campaign(
         self,
         campaign_id: str,
@@ -1070,15 +1545,28 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
-        `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202405/campaigns/{campaign_id}/publish` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
         )
 
+    @checked_arguments("affiliate_partner.search_tap_affiliate_orders_v202411")
     async def search_tap_affiliate_orders_v202411(
         self,
         *,
@@ -1088,16 +1576,31 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-    ) -> _t.SearchTapAffiliateOrdersV202411Page:
+    ) -> _t.AsyncSearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
-        `POST /affiliate_partner/202411/orders/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            campaign_id: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            AsyncSearchTapAffiliateOrdersV202411Page: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_TAP_AFFILIATE_ORDERS_V202411,
+            _SEARCH_TAP_AFFILIATE_ORDERS_V202411_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -1110,25 +1613,39 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_list")
     async def get_affiliate_campaign_creator_fulfillment_status_list(
         self,
         campaign_id: str,
         *,
         page_size: int | None = None,
         page_token: str | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
+    ) -> _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `campaign_product_statistics` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+
+        Returns:
+            AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage: One page of `campaign_product_statistics` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST_ASYNC,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501")
     async def get_affiliate_campaign_creator_product_content_statistics_v202501(
         self,
         campaign_id: str,
@@ -1140,9 +1657,24 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+            affiliate_product_id: Query parameter.
+            content_type: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductContentStatisticsV202501Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501,
@@ -1155,6 +1687,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501")
     async def get_affiliate_campaign_creator_product_sample_status_v202501(
         self,
         campaign_id: str,
@@ -1163,15 +1696,29 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductSampleStatusV202501Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_info")
     async def get_affiliate_campaign_creator_fulfillment_status_info(
         self,
         campaign_id: str,
@@ -1179,16 +1726,29 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
+    ) -> _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/performance` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+
+        Returns:
+            AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO,
+            _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO_ASYNC,
             params={
                 "campaign_id": campaign_id,
                 "product_id": product_id,
@@ -1197,6 +1757,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.search_cap_affiliate_orders_v202504")
     async def search_cap_affiliate_orders_v202504(
         self,
         *,
@@ -1205,11 +1766,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
-        `POST /affiliate_partner/202504/cap_order/search`.
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            body: JSON body fields, sent as given.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
@@ -1219,6 +1792,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             body=body,
         )
 
+    @checked_arguments("affiliate_partner.partner_generate_multi_affiliate_campaign_product_link")
     async def partner_generate_multi_affiliate_campaign_product_link(
         self,
         campaign_id: str,
@@ -1228,9 +1802,22 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
-        `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch` (version 202505). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            category_asset_cipher: Query parameter.
+            product_ids: Body field.
+
+        Returns:
+            PartnerGenerateMultiAffiliateCampaignProductLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
@@ -1238,6 +1825,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             body={"product_ids": product_ids},
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics")
     async def get_affiliate_campaign_creator_product_content_statistics(
         self,
         campaign_id: str,
@@ -1250,9 +1838,25 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+            affiliate_product_id: Query parameter.
+            content_type: Query parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductContentStatisticsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS,
@@ -1266,6 +1870,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status")
     async def get_affiliate_campaign_creator_product_sample_status(
         self,
         campaign_id: str,
@@ -1276,9 +1881,23 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            creator_temp_id: Path parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            GetAffiliateCampaignCreatorProductSampleStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS,
@@ -1290,6 +1909,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.get_creator_performance_for_campaign_product")
     async def get_creator_performance_for_campaign_product(
         self,
         campaign_id: str,
@@ -1298,16 +1918,30 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
-    ) -> _t.GetCreatorPerformanceForCampaignProductPage:
+    ) -> _t.AsyncGetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `promotion_creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Path parameter.
+            product_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            category_asset_cipher: Query parameter.
+
+        Returns:
+            AsyncGetCreatorPerformanceForCampaignProductPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT,
+            _GET_CREATOR_PERFORMANCE_FOR_CAMPAIGN_PRODUCT_ASYNC,
             params={
                 "campaign_id": campaign_id,
                 "product_id": product_id,
@@ -1317,6 +1951,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.search_cap_affiliate_orders")
     async def search_cap_affiliate_orders(
         self,
         *,
@@ -1328,16 +1963,33 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-    ) -> _t.SearchCapAffiliateOrdersPage:
+    ) -> _t.AsyncSearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
-        `POST /affiliate_partner/202603/cap_order/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            order_id: Body field.
+            product_id: Body field.
+            settle_status: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            AsyncSearchCapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CAP_AFFILIATE_ORDERS,
+            _SEARCH_CAP_AFFILIATE_ORDERS_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -1352,6 +2004,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    @checked_arguments("affiliate_partner.search_tap_affiliate_orders")
     async def search_tap_affiliate_orders(
         self,
         *,
@@ -1361,16 +2014,31 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
-    ) -> _t.SearchTapAffiliateOrdersPage:
+    ) -> _t.AsyncSearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
-        `POST /affiliate_partner/202603/orders/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sku_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            campaign_id: Body field.
+
+        Returns:
+            AsyncSearchTapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_TAP_AFFILIATE_ORDERS,
+            _SEARCH_TAP_AFFILIATE_ORDERS_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import affiliate_seller as _t
 
 __all__ = ["OPERATIONS", "AffiliateSellerResource", "AsyncAffiliateSellerResource"]
@@ -47,6 +47,11 @@ _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT: Operation[
     body=_t.SellerSearchAffiliateOpenCollaborationProductRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT_ASYNC: Operation[
+    _t.AsyncSellerSearchAffiliateOpenCollaborationProductPage
+] = _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT.with_response(
+    _t.AsyncSellerSearchAffiliateOpenCollaborationProductPage
+)
 _REMOVE_CREATOR_FROM_OPEN_COLLABORATION: Operation[ResponseModel] = Operation(
     id="affiliate_seller.remove_creator_from_open_collaboration",
     method="POST",
@@ -67,6 +72,9 @@ _SEARCH_SELLER_AFFILIATE_ORDERS_V202405: Operation[_t.SearchSellerAffiliateOrder
     retry_safe=True,
     params=_t.SearchSellerAffiliateOrdersV202405Params,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_SELLER_AFFILIATE_ORDERS_V202405_ASYNC: Operation[_t.AsyncSearchSellerAffiliateOrdersV202405Page] = (
+    _SEARCH_SELLER_AFFILIATE_ORDERS_V202405.with_response(_t.AsyncSearchSellerAffiliateOrdersV202405Page)
 )
 _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK: Operation[_t.GenerateAffiliateProductPromotionLinkResponse] = (
     Operation(
@@ -101,6 +109,11 @@ _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406: Operation[_t.SellerSearchCreatoron
         body=_t.SellerSearchCreatoronMarketplaceRequest,
         pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
     )
+)
+_SELLER_SEARCH_CREATORON_MARKETPLACE_V202406_ASYNC: Operation[
+    _t.AsyncSellerSearchCreatoronMarketplaceV202406Page
+] = _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406.with_response(
+    _t.AsyncSellerSearchCreatoronMarketplaceV202406Page
 )
 _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406: Operation[
     _t.GetMarketplaceCreatorPerformanceV202406Response
@@ -145,6 +158,9 @@ _SEARCH_OPEN_COLLABORATION_V202409: Operation[_t.SearchOpenCollaborationV202409P
         items="open_collaborations", token_param="page_token", next_token="next_page_token"
     ),
 )
+_SEARCH_OPEN_COLLABORATION_V202409_ASYNC: Operation[_t.AsyncSearchOpenCollaborationV202409Page] = (
+    _SEARCH_OPEN_COLLABORATION_V202409.with_response(_t.AsyncSearchOpenCollaborationV202409Page)
+)
 _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409: Operation[_t.SellerSearchSampleApplicationsV202409Page] = (
     Operation(
         id="affiliate_seller.seller_search_sample_applications_v202409",
@@ -159,6 +175,11 @@ _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409: Operation[_t.SellerSearchSampleAppli
             items="sample_applications", token_param="page_token", next_token="next_page_token"
         ),
     )
+)
+_SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409_ASYNC: Operation[
+    _t.AsyncSellerSearchSampleApplicationsV202409Page
+] = _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409.with_response(
+    _t.AsyncSellerSearchSampleApplicationsV202409Page
 )
 _SELLER_SEARCH_SAMPLE_APPLICATIONS_FULFILLMENTS: Operation[
     _t.SellerSearchSampleApplicationsFulfillmentsResponse
@@ -196,6 +217,9 @@ _SEARCH_TARGET_COLLABORATIONS_V202409: Operation[_t.SearchTargetCollaborationsV2
     pagination=Pagination(
         items="target_collaborations", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_TARGET_COLLABORATIONS_V202409_ASYNC: Operation[_t.AsyncSearchTargetCollaborationsV202409Page] = (
+    _SEARCH_TARGET_COLLABORATIONS_V202409.with_response(_t.AsyncSearchTargetCollaborationsV202409Page)
 )
 _REMOVE_TARGET_COLLABORATION: Operation[ResponseModel] = Operation(
     id="affiliate_seller.remove_target_collaboration",
@@ -259,6 +283,9 @@ _SEARCH_SELLER_AFFILIATE_ORDERS: Operation[_t.SearchSellerAffiliateOrdersPage] =
     body=_t.SearchSellerAffiliateOrdersRequest,
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_SELLER_AFFILIATE_ORDERS_ASYNC: Operation[_t.AsyncSearchSellerAffiliateOrdersPage] = (
+    _SEARCH_SELLER_AFFILIATE_ORDERS.with_response(_t.AsyncSearchSellerAffiliateOrdersPage)
+)
 _GET_MESSAGEINTHE_CONVERSATION: Operation[_t.GetMessageintheConversationPage] = Operation(
     id="affiliate_seller.get_messageinthe_conversation",
     method="GET",
@@ -270,6 +297,9 @@ _GET_MESSAGEINTHE_CONVERSATION: Operation[_t.GetMessageintheConversationPage] = 
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
 )
+_GET_MESSAGEINTHE_CONVERSATION_ASYNC: Operation[_t.AsyncGetMessageintheConversationPage] = (
+    _GET_MESSAGEINTHE_CONVERSATION.with_response(_t.AsyncGetMessageintheConversationPage)
+)
 _GET_CONVERSATION_LIST_V202412: Operation[_t.GetConversationListV202412Page] = Operation(
     id="affiliate_seller.get_conversation_list_v202412",
     method="GET",
@@ -280,6 +310,9 @@ _GET_CONVERSATION_LIST_V202412: Operation[_t.GetConversationListV202412Page] = O
     params=_t.GetConversationListV202412Params,
     body=_t.GetConversationListRequest,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
+)
+_GET_CONVERSATION_LIST_V202412_ASYNC: Operation[_t.AsyncGetConversationListV202412Page] = (
+    _GET_CONVERSATION_LIST_V202412.with_response(_t.AsyncGetConversationListV202412Page)
 )
 _CREATE_CONVERSATIONWITHCREATOR: Operation[_t.CreateConversationwithcreatorResponse] = Operation(
     id="affiliate_seller.create_conversationwithcreator",
@@ -297,16 +330,6 @@ _GET_LATEST_UNREAD_MESSAGES: Operation[_t.GetLatestUnreadMessagesResponse] = Ope
     response=_t.GetLatestUnreadMessagesResponse,
     shop_scoped=True,
     retry_safe=True,
-)
-_GET_NEWEST_CONVERSATION_MESSAGES: Operation[ResponseModel] = Operation(
-    id="affiliate_seller.get_newest_conversation_messages",
-    method="POST",
-    path="/affiliate_seller/202412/conversations/messages/list/newest",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetNewestConversationMessagesParams,
-    loose=True,
 )
 _SEND_IM_MESSAGE: Operation[_t.SendImMessageResponse] = Operation(
     id="affiliate_seller.send_im_message",
@@ -351,6 +374,11 @@ _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL: Operation[_t.GetOpenCollaboratio
         ),
     )
 )
+_GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL_ASYNC: Operation[
+    _t.AsyncGetOpenCollaborationCreatorContentDetailPage
+] = _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL.with_response(
+    _t.AsyncGetOpenCollaborationCreatorContentDetailPage
+)
 _SEARCH_OPEN_COLLABORATION: Operation[_t.SearchOpenCollaborationPage] = Operation(
     id="affiliate_seller.search_open_collaboration",
     method="POST",
@@ -363,6 +391,9 @@ _SEARCH_OPEN_COLLABORATION: Operation[_t.SearchOpenCollaborationPage] = Operatio
     pagination=Pagination(
         items="open_collaborations", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_OPEN_COLLABORATION_ASYNC: Operation[_t.AsyncSearchOpenCollaborationPage] = (
+    _SEARCH_OPEN_COLLABORATION.with_response(_t.AsyncSearchOpenCollaborationPage)
 )
 _QUERY_TARGET_COLLABORATION_DETAIL_V202412: Operation[_t.QueryTargetCollaborationDetailV202412Response] = (
     Operation(
@@ -387,6 +418,9 @@ _GET_CONVERSATION_LIST: Operation[_t.GetConversationListPage] = Operation(
     body=_t.GetConversationListRequest,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
 )
+_GET_CONVERSATION_LIST_ASYNC: Operation[_t.AsyncGetConversationListPage] = (
+    _GET_CONVERSATION_LIST.with_response(_t.AsyncGetConversationListPage)
+)
 _SELLER_SEARCH_CREATORON_MARKETPLACE: Operation[_t.SellerSearchCreatoronMarketplacePage] = Operation(
     id="affiliate_seller.seller_search_creatoron_marketplace",
     method="POST",
@@ -397,6 +431,9 @@ _SELLER_SEARCH_CREATORON_MARKETPLACE: Operation[_t.SellerSearchCreatoronMarketpl
     params=_t.SellerSearchCreatoronMarketplaceParams,
     body=_t.SellerSearchCreatoronMarketplaceRequest,
     pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
+)
+_SELLER_SEARCH_CREATORON_MARKETPLACE_ASYNC: Operation[_t.AsyncSellerSearchCreatoronMarketplacePage] = (
+    _SELLER_SEARCH_CREATORON_MARKETPLACE.with_response(_t.AsyncSellerSearchCreatoronMarketplacePage)
 )
 _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505: Operation[
     _t.GetMarketplaceCreatorPerformanceV202505Response
@@ -422,6 +459,9 @@ _SELLER_SEARCH_SAMPLE_APPLICATIONS: Operation[_t.SellerSearchSampleApplicationsP
     pagination=Pagination(
         items="sample_applications", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SELLER_SEARCH_SAMPLE_APPLICATIONS_ASYNC: Operation[_t.AsyncSellerSearchSampleApplicationsPage] = (
+    _SELLER_SEARCH_SAMPLE_APPLICATIONS.with_response(_t.AsyncSellerSearchSampleApplicationsPage)
 )
 _SELLER_REVIEW_SAMPLE_APPLICATIONS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.seller_review_sample_applications",
@@ -457,6 +497,11 @@ _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS: Operation[
         items="creator_content_details", token_param="page_token", next_token="next_page_token"
     ),
 )
+_GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS_ASYNC: Operation[
+    _t.AsyncGetOpenCollaborationCreatorContentDetailsPage
+] = _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS.with_response(
+    _t.AsyncGetOpenCollaborationCreatorContentDetailsPage
+)
 _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT: Operation[ResponseModel] = Operation(
     id="affiliate_seller.remove_creator_from_open_collaboration_product",
     method="POST",
@@ -481,6 +526,9 @@ _SEARCH_SAMPLE_APPLICATIONS: Operation[_t.SearchSampleApplicationsPage] = Operat
         items="sample_applications", token_param="page_token", next_token="next_page_token"
     ),
 )
+_SEARCH_SAMPLE_APPLICATIONS_ASYNC: Operation[_t.AsyncSearchSampleApplicationsPage] = (
+    _SEARCH_SAMPLE_APPLICATIONS.with_response(_t.AsyncSearchSampleApplicationsPage)
+)
 _CREATE_TARGET_COLLABORATION: Operation[_t.CreateTargetCollaborationResponse] = Operation(
     id="affiliate_seller.create_target_collaboration",
     method="POST",
@@ -502,6 +550,9 @@ _SEARCH_TARGET_COLLABORATIONS: Operation[_t.SearchTargetCollaborationsPage] = Op
     pagination=Pagination(
         items="target_collaborations", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_TARGET_COLLABORATIONS_ASYNC: Operation[_t.AsyncSearchTargetCollaborationsPage] = (
+    _SEARCH_TARGET_COLLABORATIONS.with_response(_t.AsyncSearchTargetCollaborationsPage)
 )
 _QUERY_TARGET_COLLABORATION_DETAIL: Operation[_t.QueryTargetCollaborationDetailResponse] = Operation(
     id="affiliate_seller.query_target_collaboration_detail",
@@ -649,6 +700,9 @@ _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE: Operation[_t.SearchCreatorsInCreatorMar
     body=_t.SearchCreatorsInCreatorMarketplaceRequest,
     pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_CREATORS_IN_CREATOR_MARKETPLACE_ASYNC: Operation[_t.AsyncSearchCreatorsInCreatorMarketplacePage] = (
+    _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE.with_response(_t.AsyncSearchCreatorsInCreatorMarketplacePage)
+)
 _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS: Operation[
     _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse
 ] = Operation(
@@ -691,14 +745,16 @@ _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION: Operation[
     retry_safe=True,
     body=_t.QueryCreatorPromotionDetailsInTargetCollaborationRequest,
 )
-_CHECK_CREATOR_OUTREACH_ELIGIBILITY: Operation[_t.CheckCreatorOutreachEligibilityResponse] = Operation(
-    id="affiliate_seller.check_creator_outreach_eligibility",
-    method="POST",
-    path="/affiliate_seller/202610/creator_outreach/eligibility/check",
-    response=_t.CheckCreatorOutreachEligibilityResponse,
-    shop_scoped=True,
-    retry_safe=True,
-    body=_t.CheckCreatorOutreachEligibilityRequest,
+_CHECK_CREATOR_OUTREACH_ELIGIBILITY_V202610: Operation[_t.CheckCreatorOutreachEligibilityResponse] = (
+    Operation(
+        id="affiliate_seller.check_creator_outreach_eligibility_v202610",
+        method="POST",
+        path="/affiliate_seller/202610/creator_outreach/eligibility/check",
+        response=_t.CheckCreatorOutreachEligibilityResponse,
+        shop_scoped=True,
+        retry_safe=True,
+        body=_t.CheckCreatorOutreachEligibilityRequest,
+    )
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -729,7 +785,6 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_CONVERSATION_LIST_V202412,
     _CREATE_CONVERSATIONWITHCREATOR,
     _GET_LATEST_UNREAD_MESSAGES,
-    _GET_NEWEST_CONVERSATION_MESSAGES,
     _SEND_IM_MESSAGE,
     _MARK_CONVERSATION_READ,
     _CREATE_OPEN_COLLABORATION,
@@ -766,13 +821,14 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_MARKETPLACE_CREATOR_PERFORMANCE,
     _UPLOAD_MESSAGE_IMAGE_V2,
     _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION,
-    _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
+    _CHECK_CREATOR_OUTREACH_ELIGIBILITY_V202610,
 )
 
 
 class AffiliateSellerResource(SyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
 
+    @checked_arguments("affiliate_seller.edit_open_collaboration_settings")
     def edit_open_collaboration_settings(
         self,
         *,
@@ -783,9 +839,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
-        `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaboration_settings` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            auto_add_product: Body field. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _EDIT_OPEN_COLLABORATION_SETTINGS,
@@ -793,6 +861,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_open_collaboration_v202405")
     def create_open_collaboration_v202405(
         self,
         *,
@@ -803,9 +872,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
-        `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            commission_rate: Body field.
+            product_id: Body field.
+            require_seller_approve_creator: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateOpenCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_OPEN_COLLABORATION_V202405,
@@ -817,6 +900,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_affiliate_open_collaboration_product")
     def seller_search_affiliate_open_collaboration_product(
         self,
         *,
@@ -838,10 +922,28 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
-        `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchAffiliateOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT,
@@ -860,6 +962,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration")
     def remove_creator_from_open_collaboration(
         self,
         open_collaboration_id: str,
@@ -870,9 +973,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
-        `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            open_collaboration_id: Path parameter.
+            creator_user_id: Body field.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_CREATOR_FROM_OPEN_COLLABORATION,
@@ -881,6 +998,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_seller_affiliate_orders_v202405")
     def search_seller_affiliate_orders_v202405(
         self,
         *,
@@ -891,10 +1009,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
-        `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            version: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchSellerAffiliateOrdersV202405Page: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
@@ -902,6 +1033,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.generate_affiliate_product_promotion_link")
     def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
@@ -910,9 +1042,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
-        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GenerateAffiliateProductPromotionLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
@@ -920,6 +1064,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_target_collaboration_v202405")
     def create_target_collaboration_v202405(
         self,
         *,
@@ -937,9 +1082,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
-        `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_ids: Body field.
+            end_time: Body field.
+            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            message: Body field.
+            name: Body field.
+            products: Body field. A `CreateTargetCollaborationV202405RequestProduct` or a dict.
+            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateTargetCollaborationV202405Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_TARGET_COLLABORATION_V202405,
@@ -955,6 +1118,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace_v202406")
     def seller_search_creatoron_marketplace_v202406(
         self,
         *,
@@ -971,10 +1135,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
-        `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            keyword: Body field.
+            search_key: Body field.
+            units_sold_ranges: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchCreatoronMarketplaceV202406Page: One page of `creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406,
@@ -989,6 +1170,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202406")
     def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
@@ -997,9 +1179,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
-        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceV202406Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
@@ -1007,6 +1201,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_settings")
     def get_open_collaboration_settings(
         self,
         *,
@@ -1014,15 +1209,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
-        `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202409/open_collaboration_settings` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpenCollaborationSettingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_open_collaboration")
     def remove_open_collaboration(
         self,
         product_id: str,
@@ -1031,9 +1238,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
-        `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RemoveOpenCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_OPEN_COLLABORATION,
@@ -1041,6 +1260,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_open_collaboration_v202409")
     def search_open_collaboration_v202409(
         self,
         *,
@@ -1055,10 +1275,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            keyword: Body field.
+            keyword_type: Body field.
+            top_level_category_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchOpenCollaborationV202409Page: One page of `open_collaborations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_OPEN_COLLABORATION_V202409,
@@ -1076,6 +1313,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_sample_applications_v202409")
     def seller_search_sample_applications_v202409(
         self,
         *,
@@ -1092,10 +1330,29 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            creator_user_id: Body field.
+            order_id: Body field.
+            product_id: Body field.
+            status: Body field.
+            target_collabration_id: Body field.
+            title: Body field.
+            username: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchSampleApplicationsV202409Page: One page of `sample_applications` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409,
@@ -1112,6 +1369,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_sample_applications_fulfillments")
     def seller_search_sample_applications_fulfillments(
         self,
         application_id: str,
@@ -1121,9 +1379,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
-        `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            application_id: Path parameter.
+            content_format: Body field. One of `LIVE`, `VIDEO`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchSampleApplicationsFulfillmentsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_SEARCH_SAMPLE_APPLICATIONS_FULFILLMENTS,
@@ -1132,6 +1403,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_review_sample_applications_v202409")
     def seller_review_sample_applications_v202409(
         self,
         application_id: str,
@@ -1142,9 +1414,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            application_id: Path parameter.
+            reject_reason: Body field.
+            review_result: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_REVIEW_SAMPLE_APPLICATIONS_V202409,
@@ -1153,6 +1439,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_target_collaborations_v202409")
     def search_target_collaborations_v202409(
         self,
         *,
@@ -1169,10 +1456,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            collaboration_status: Body field.
+            creator_accept_status: Body field.
+            creator_user_id: Body field.
+            free_sample_setting: Body field.
+            search_param: Body field. A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchTargetCollaborationsV202409Page: One page of `target_collaborations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_TARGET_COLLABORATIONS_V202409,
@@ -1187,6 +1491,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_target_collaboration")
     def remove_target_collaboration(
         self,
         target_collaboration_id: str,
@@ -1195,9 +1500,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
-        `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_TARGET_COLLABORATION,
@@ -1205,6 +1522,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202409")
     def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
@@ -1213,9 +1531,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
-        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryTargetCollaborationDetailV202409Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
@@ -1223,6 +1553,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.update_target_collaboration_v202409")
     def update_target_collaboration_v202409(
         self,
         target_collaboration_id: str,
@@ -1240,9 +1571,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
-        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            creator_user_ids: Body field.
+            end_time: Body field.
+            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            name: Body field.
+            products: Body field. A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
+            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateTargetCollaborationV202409Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_TARGET_COLLABORATION_V202409,
@@ -1258,6 +1607,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_sample_rules")
     def get_open_collaboration_sample_rules(
         self,
         *,
@@ -1266,9 +1616,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
-        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpenCollaborationSampleRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
@@ -1276,6 +1638,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.edit_open_collaboration_sample_rule")
     def edit_open_collaboration_sample_rule(
         self,
         *,
@@ -1285,9 +1648,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
-        `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Body field.
+            sample_rule: Body field. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
@@ -1295,6 +1671,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_seller_affiliate_orders")
     def search_seller_affiliate_orders(
         self,
         *,
@@ -1307,10 +1684,25 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
-        `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            program_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchSellerAffiliateOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
@@ -1323,6 +1715,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_messageinthe_conversation")
     def get_messageinthe_conversation(
         self,
         conversation_id: str,
@@ -1333,10 +1726,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
-        `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMessageintheConversationPage: One page of `messages` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_MESSAGEINTHE_CONVERSATION,
@@ -1344,6 +1750,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_conversation_list_v202412")
     def get_conversation_list_v202412(
         self,
         *,
@@ -1356,10 +1763,25 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
-        `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            only_need_conversation_id: Query parameter.
+            conversation_status: Query parameter.
+            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetConversationListV202412Page: One page of `conversations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CONVERSATION_LIST_V202412,
@@ -1373,6 +1795,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_conversationwithcreator")
     def create_conversationwithcreator(
         self,
         *,
@@ -1382,9 +1805,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
-        `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_id: Body field.
+            only_need_conversation_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateConversationwithcreatorResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_CONVERSATIONWITHCREATOR,
@@ -1392,6 +1828,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_latest_unread_messages")
     def get_latest_unread_messages(
         self,
         *,
@@ -1399,39 +1836,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
-        `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/conversations/messages/list/newest` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetLatestUnreadMessagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
         )
 
-    def get_newest_conversation_messages(
-        self,
-        *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
-
-        `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
-        """
-        return self._client._request(
-            _GET_NEWEST_CONVERSATION_MESSAGES,
-            params={
-                **(query or {}),
-            },
-            body=body,
-            shop_cipher=shop_cipher,
-        )
-
+    @checked_arguments("affiliate_seller.send_im_message")
     def send_im_message(
         self,
         conversation_id: str,
@@ -1451,9 +1876,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
-        `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            content: Body field.
+            msg_type: Body field. One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendImMessageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEND_IM_MESSAGE,
@@ -1462,6 +1901,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.mark_conversation_read")
     def mark_conversation_read(
         self,
         *,
@@ -1470,9 +1910,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
-        `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/conversatons/read` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            MarkConversationReadResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _MARK_CONVERSATION_READ,
@@ -1480,6 +1932,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_open_collaboration")
     def create_open_collaboration(
         self,
         *,
@@ -1489,9 +1942,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
-        `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            commission_rate: Body field.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateOpenCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_OPEN_COLLABORATION,
@@ -1499,6 +1965,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_detail")
     def get_open_collaboration_creator_content_detail(
         self,
         *,
@@ -1509,10 +1976,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
-        `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpenCollaborationCreatorContentDetailPage: One page of `creator_content_details` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
@@ -1520,6 +2000,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_open_collaboration")
     def search_open_collaboration(
         self,
         *,
@@ -1534,10 +2015,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
-        `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `open_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            keyword: Body field.
+            keyword_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
+            top_level_category_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchOpenCollaborationPage: One page of `open_collaborations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_OPEN_COLLABORATION,
@@ -1555,6 +2053,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202412")
     def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
@@ -1563,9 +2062,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
-        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryTargetCollaborationDetailV202412Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
@@ -1573,6 +2084,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_conversation_list")
     def get_conversation_list(
         self,
         *,
@@ -1584,10 +2096,24 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
-        `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            only_need_conversation_id: Query parameter.
+            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetConversationListPage: One page of `conversations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CONVERSATION_LIST,
@@ -1600,6 +2126,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace")
     def seller_search_creatoron_marketplace(
         self,
         *,
@@ -1616,10 +2143,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
-        `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            keyword: Body field.
+            search_key: Body field.
+            units_sold_ranges: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchCreatoronMarketplacePage: One page of `creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_SEARCH_CREATORON_MARKETPLACE,
@@ -1634,6 +2178,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202505")
     def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
@@ -1642,9 +2187,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
-        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceV202505Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
@@ -1652,6 +2209,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_sample_applications")
     def seller_search_sample_applications(
         self,
         *,
@@ -1668,10 +2226,29 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
-        `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            creator_user_id: Body field.
+            order_id: Body field.
+            product_id: Body field.
+            status: Body field.
+            target_collabration_id: Body field.
+            title: Body field.
+            username: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_SEARCH_SAMPLE_APPLICATIONS,
@@ -1688,6 +2265,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_review_sample_applications")
     def seller_review_sample_applications(
         self,
         application_id: str,
@@ -1698,9 +2276,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
-        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            application_id: Path parameter.
+            reject_reason: Body field. One of `NOT_MATCH`, `OFFLINE`, `OTHER`, `OUT_OF_STOCK`.
+            review_result: Body field. One of `APPROVE`, `REJECT`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_REVIEW_SAMPLE_APPLICATIONS,
@@ -1709,6 +2301,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_or_create_creator_conversation")
     def get_or_create_creator_conversation(
         self,
         *,
@@ -1718,9 +2311,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
-        `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/conversations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_open_id: Body field.
+            only_need_conversation_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrCreateCreatorConversationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
@@ -1728,6 +2334,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_details")
     def get_open_collaboration_creator_content_details(
         self,
         *,
@@ -1738,10 +2345,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
-        `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `creator_content_details` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpenCollaborationCreatorContentDetailsPage: One page of `creator_content_details` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
@@ -1749,6 +2369,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration_product")
     def remove_creator_from_open_collaboration_product(
         self,
         open_collaboration_id: str,
@@ -1759,9 +2380,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
-        `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            open_collaboration_id: Path parameter.
+            creator_user_open_id: Body field.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
@@ -1770,6 +2405,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_sample_applications")
     def search_sample_applications(
         self,
         *,
@@ -1803,10 +2439,29 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
-        `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/sample_applications/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_id: Body field.
+            title: Body field.
+            creator_user_oepn_id: Body field.
+            username: Body field.
+            target_collabration_id: Body field.
+            order_id: Body field.
+            status: Body field. One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_SAMPLE_APPLICATIONS,
@@ -1823,6 +2478,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_target_collaboration")
     def create_target_collaboration(
         self,
         *,
@@ -1838,9 +2494,28 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
-        `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            name: Body field.
+            end_time: Body field.
+            products: Body field. A `CreateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Body field.
+            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            message: Body field.
+            preferred_content_type: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateTargetCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_TARGET_COLLABORATION,
@@ -1857,6 +2532,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_target_collaborations")
     def search_target_collaborations(
         self,
         *,
@@ -1871,10 +2547,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
-        `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `target_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            collaboration_status: Body field.
+            creator_accept_status: Body field. One of `ACCEPT`, `ALL`.
+            free_sample_setting: Body field.
+            search_param: Body field. A `SearchTargetCollaborationsRequestSearchParam` or a dict.
+            creator_user_open_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchTargetCollaborationsPage: One page of `target_collaborations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_TARGET_COLLABORATIONS,
@@ -1889,6 +2582,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_target_collaboration_detail")
     def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
@@ -1897,9 +2591,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
-        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryTargetCollaborationDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUERY_TARGET_COLLABORATION_DETAIL,
@@ -1907,6 +2613,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.update_target_collaboration")
     def update_target_collaboration(
         self,
         target_collaboration_id: str,
@@ -1921,9 +2628,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
-        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            name: Body field.
+            end_time: Body field.
+            products: Body field. A `UpdateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Body field.
+            seller_contact_info: Body field. A `UpdateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateTargetCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_TARGET_COLLABORATION,
@@ -1939,6 +2664,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.generate_target_collaboration_link")
     def generate_target_collaboration_link(
         self,
         target_collaboration_id: str,
@@ -1947,9 +2673,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
-        `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GenerateTargetCollaborationLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
@@ -1958,6 +2696,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.upload_message_image")
     def upload_message_image(
         self,
         *,
@@ -1965,16 +2704,29 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
-        `POST /affiliate_seller/202511/images/upload`.
+        `POST /affiliate_seller/202511/images/upload` (version 202511). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+
+        Returns:
+            UploadMessageImageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
         )
 
+    @checked_arguments("affiliate_seller.seller_get_sample_request_deeplink")
     def seller_get_sample_request_deeplink(
         self,
         *,
@@ -1987,9 +2739,25 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
-        `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202512/sample_applications/deeplink` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Query parameter.
+            sku_id: Query parameter.
+            campaign_id: Query parameter.
+            collaboration_id: Query parameter.
+            valid_days: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerGetSampleRequestDeeplinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
@@ -2003,6 +2771,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_compass_offline_export_task")
     def create_compass_offline_export_task(
         self,
         *,
@@ -2014,9 +2783,24 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
-        `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202603/compass/offline_task` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            module_type: Body field. One of `BASE`, `CREATOR`.
+            window_type: Body field. One of `PAST_24H`, `PAST_30_DAYS`, `PAST_7_DAYS`.
+            end_day: Body field.
+            plan_type: Body field. One of `ALL`, `OPEN`, `PARTNER`, `TARGET`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateCompassOfflineExportTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
@@ -2029,6 +2813,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_compass_task_list")
     def get_compass_task_list(
         self,
         *,
@@ -2037,9 +2822,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
-        `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202603/compass/offline_tasks` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            doc_type: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCompassTaskListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_COMPASS_TASK_LIST,
@@ -2047,6 +2844,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.download_compass_task_file")
     def download_compass_task_file(
         self,
         task_id: str,
@@ -2055,9 +2853,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
-        `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            task_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DownloadCompassTaskFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DOWNLOAD_COMPASS_TASK_FILE,
@@ -2065,6 +2875,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.check_target_collaboration_conflicts")
     def check_target_collaboration_conflicts(
         self,
         *,
@@ -2074,9 +2885,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
-        `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_open_id_list: Body field.
+            product_id_list: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckTargetCollaborationConflictsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
@@ -2084,6 +2908,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.resolve_target_collaboration_conflicts")
     def resolve_target_collaboration_conflicts(
         self,
         *,
@@ -2094,9 +2919,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
-        `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conflict_items: Body field. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResolveTargetCollaborationConflictsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
@@ -2104,6 +2941,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_weekly_creator_outreach_quota")
     def get_weekly_creator_outreach_quota(
         self,
         *,
@@ -2111,15 +2949,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
-        `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202607/creator_outreach/quota` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWeeklyCreatorOutreachQuotaResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_inbox_category_counts")
     def get_inbox_category_counts(
         self,
         *,
@@ -2127,15 +2977,27 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
-        `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202608/conversations/group_counts` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetInboxCategoryCountsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.update_conversation_status")
     def update_conversation_status(
         self,
         conversation_id: str,
@@ -2145,9 +3007,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
-        `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            action: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_CONVERSATION_STATUS,
@@ -2156,6 +3031,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_weekly_creator_outreach_records")
     def get_weekly_creator_outreach_records(
         self,
         *,
@@ -2165,9 +3041,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
-        `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/creator_outreach/records/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_index: Body field.
+            page_size: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWeeklyCreatorOutreachRecordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
@@ -2175,6 +3064,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_creators_in_creator_marketplace")
     def search_creators_in_creator_marketplace(
         self,
         *,
@@ -2203,10 +3093,32 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
-        `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/marketplace_creators/search` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            search_key: Body field.
+            keyword: Body field.
+            follower_demographics: Body field. A `SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            units_sold_ranges: Body field.
+            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            advanced_filters: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
+            data_groups: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchCreatorsInCreatorMarketplacePage: One page of `creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE,
@@ -2226,6 +3138,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_creator_marketplace_advanced_search_filters")
     def get_creator_marketplace_advanced_search_filters(
         self,
         *,
@@ -2235,9 +3148,21 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
-        `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/marketplace_creators/search/filter` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            options: Body field. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCreatorMarketplaceAdvancedSearchFiltersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
@@ -2245,6 +3170,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance")
     def get_marketplace_creator_performance(
         self,
         creator_user_id: str,
@@ -2263,9 +3189,22 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
-        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_id: Path parameter.
+            data_groups: Query parameter. One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
@@ -2273,6 +3212,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.upload_message_image_v2")
     def upload_message_image_v2(
         self,
         *,
@@ -2281,10 +3221,23 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
-        `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /affiliate_seller/202608/media/upload` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadMessageImageV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_MESSAGE_IMAGE_V2,
@@ -2292,6 +3245,7 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_creator_promotion_details_in_target_collaboration")
     def query_creator_promotion_details_in_target_collaboration(
         self,
         *,
@@ -2307,9 +3261,26 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
-        `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_open_id: Body field.
+            invitation_group_id: Body field.
+            body_query: Body field `query`.
+            query_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
+            invitation_id: Body field.
+            product_filter: Body field. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryCreatorPromotionDetailsInTargetCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION,
@@ -2324,7 +3295,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def check_creator_outreach_eligibility(
+    @checked_arguments("affiliate_seller.check_creator_outreach_eligibility_v202610")
+    def check_creator_outreach_eligibility_v202610(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
@@ -2332,12 +3304,26 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
-        `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            creator_infos: Body field. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckCreatorOutreachEligibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
+            _CHECK_CREATOR_OUTREACH_ELIGIBILITY_V202610,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
         )
@@ -2346,6 +3332,7 @@ class AffiliateSellerResource(SyncResource):
 class AsyncAffiliateSellerResource(AsyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders. (async: every method is awaited)"""
 
+    @checked_arguments("affiliate_seller.edit_open_collaboration_settings")
     async def edit_open_collaboration_settings(
         self,
         *,
@@ -2356,9 +3343,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
 
-        `POST /affiliate_seller/202405/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaboration_settings` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            auto_add_product: Body field. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _EDIT_OPEN_COLLABORATION_SETTINGS,
@@ -2366,6 +3365,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_open_collaboration_v202405")
     async def create_open_collaboration_v202405(
         self,
         *,
@@ -2376,9 +3376,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
-        `POST /affiliate_seller/202405/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            commission_rate: Body field.
+            product_id: Body field.
+            require_seller_approve_creator: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateOpenCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_OPEN_COLLABORATION_V202405,
@@ -2390,6 +3404,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_affiliate_open_collaboration_product")
     async def seller_search_affiliate_open_collaboration_product(
         self,
         *,
@@ -2408,16 +3423,34 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | None = None,
         title_keywords: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
+    ) -> _t.AsyncSellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
-        `POST /affiliate_seller/202405/open_collaborations/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
+            commission_rate_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
+            sales_price_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
+            title_keywords: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSellerSearchAffiliateOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT,
+            _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT_ASYNC,
             params={
                 "sort_order": sort_order,
                 "sort_field": sort_field,
@@ -2433,6 +3466,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration")
     async def remove_creator_from_open_collaboration(
         self,
         open_collaboration_id: str,
@@ -2443,9 +3477,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
 
-        `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/open_collaborations/{open_collaboration_id}/remove_creator` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            open_collaboration_id: Path parameter.
+            creator_user_id: Body field.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_CREATOR_FROM_OPEN_COLLABORATION,
@@ -2454,6 +3502,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_seller_affiliate_orders_v202405")
     async def search_seller_affiliate_orders_v202405(
         self,
         *,
@@ -2461,20 +3510,34 @@ class AsyncAffiliateSellerResource(AsyncResource):
         version: float | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchSellerAffiliateOrdersV202405Page:
+    ) -> _t.AsyncSearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
-        `POST /affiliate_seller/202405/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            version: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchSellerAffiliateOrdersV202405Page: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
+            _SEARCH_SELLER_AFFILIATE_ORDERS_V202405_ASYNC,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.generate_affiliate_product_promotion_link")
     async def generate_affiliate_product_promotion_link(
         self,
         product_id: str,
@@ -2483,9 +3546,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
-        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GenerateAffiliateProductPromotionLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
@@ -2493,6 +3568,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_target_collaboration_v202405")
     async def create_target_collaboration_v202405(
         self,
         *,
@@ -2510,9 +3586,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
-        `POST /affiliate_seller/202405/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_ids: Body field.
+            end_time: Body field.
+            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            message: Body field.
+            name: Body field.
+            products: Body field. A `CreateTargetCollaborationV202405RequestProduct` or a dict.
+            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateTargetCollaborationV202405Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_TARGET_COLLABORATION_V202405,
@@ -2528,6 +3622,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace_v202406")
     async def seller_search_creatoron_marketplace_v202406(
         self,
         *,
@@ -2541,16 +3636,33 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
+    ) -> _t.AsyncSellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
-        `POST /affiliate_seller/202406/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            keyword: Body field.
+            search_key: Body field.
+            units_sold_ranges: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSellerSearchCreatoronMarketplaceV202406Page: One page of `creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406,
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202406_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "follower_demographics": follower_demographics,
@@ -2562,6 +3674,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202406")
     async def get_marketplace_creator_performance_v202406(
         self,
         creator_user_id: str,
@@ -2570,9 +3683,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
-        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceV202406Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
@@ -2580,6 +3705,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_settings")
     async def get_open_collaboration_settings(
         self,
         *,
@@ -2587,15 +3713,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
 
-        `GET /affiliate_seller/202409/open_collaboration_settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202409/open_collaboration_settings` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpenCollaborationSettingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_open_collaboration")
     async def remove_open_collaboration(
         self,
         product_id: str,
@@ -2604,9 +3742,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
 
-        `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RemoveOpenCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_OPEN_COLLABORATION,
@@ -2614,6 +3764,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_open_collaboration_v202409")
     async def search_open_collaboration_v202409(
         self,
         *,
@@ -2625,16 +3776,33 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchOpenCollaborationV202409Page:
+    ) -> _t.AsyncSearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            keyword: Body field.
+            keyword_type: Body field.
+            top_level_category_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchOpenCollaborationV202409Page: One page of `open_collaborations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_OPEN_COLLABORATION_V202409,
+            _SEARCH_OPEN_COLLABORATION_V202409_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -2649,6 +3817,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_sample_applications_v202409")
     async def seller_search_sample_applications_v202409(
         self,
         *,
@@ -2662,16 +3831,35 @@ class AsyncAffiliateSellerResource(AsyncResource):
         title: str | None = None,
         username: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SellerSearchSampleApplicationsV202409Page:
+    ) -> _t.AsyncSellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            creator_user_id: Body field.
+            order_id: Body field.
+            product_id: Body field.
+            status: Body field.
+            target_collabration_id: Body field.
+            title: Body field.
+            username: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSellerSearchSampleApplicationsV202409Page: One page of `sample_applications` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409,
+            _SELLER_SEARCH_SAMPLE_APPLICATIONS_V202409_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "creator_user_id": creator_user_id,
@@ -2685,6 +3873,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_sample_applications_fulfillments")
     async def seller_search_sample_applications_fulfillments(
         self,
         application_id: str,
@@ -2694,9 +3883,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
 
-        `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            application_id: Path parameter.
+            content_format: Body field. One of `LIVE`, `VIDEO`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchSampleApplicationsFulfillmentsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SELLER_SEARCH_SAMPLE_APPLICATIONS_FULFILLMENTS,
@@ -2705,6 +3907,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_review_sample_applications_v202409")
     async def seller_review_sample_applications_v202409(
         self,
         application_id: str,
@@ -2715,9 +3918,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            application_id: Path parameter.
+            reject_reason: Body field.
+            review_result: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SELLER_REVIEW_SAMPLE_APPLICATIONS_V202409,
@@ -2726,6 +3943,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_target_collaborations_v202409")
     async def search_target_collaborations_v202409(
         self,
         *,
@@ -2739,16 +3957,33 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchTargetCollaborationsV202409Page:
+    ) -> _t.AsyncSearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            collaboration_status: Body field.
+            creator_accept_status: Body field.
+            creator_user_id: Body field.
+            free_sample_setting: Body field.
+            search_param: Body field. A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchTargetCollaborationsV202409Page: One page of `target_collaborations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_TARGET_COLLABORATIONS_V202409,
+            _SEARCH_TARGET_COLLABORATIONS_V202409_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "collaboration_status": collaboration_status,
@@ -2760,6 +3995,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_target_collaboration")
     async def remove_target_collaboration(
         self,
         target_collaboration_id: str,
@@ -2768,9 +4004,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
 
-        `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_TARGET_COLLABORATION,
@@ -2778,6 +4026,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202409")
     async def query_target_collaboration_detail_v202409(
         self,
         target_collaboration_id: str,
@@ -2786,9 +4035,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
-        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryTargetCollaborationDetailV202409Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
@@ -2796,6 +4057,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.update_target_collaboration_v202409")
     async def update_target_collaboration_v202409(
         self,
         target_collaboration_id: str,
@@ -2813,9 +4075,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
-        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            creator_user_ids: Body field.
+            end_time: Body field.
+            free_sample_rule: Body field. A `CreateTargetCollaborationV202405RequestFreeSampleRule` or a dict.
+            name: Body field.
+            products: Body field. A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
+            seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateTargetCollaborationV202409Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_TARGET_COLLABORATION_V202409,
@@ -2831,6 +4111,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_sample_rules")
     async def get_open_collaboration_sample_rules(
         self,
         *,
@@ -2839,9 +4120,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
-        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpenCollaborationSampleRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
@@ -2849,6 +4142,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.edit_open_collaboration_sample_rule")
     async def edit_open_collaboration_sample_rule(
         self,
         *,
@@ -2858,9 +4152,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
 
-        `POST /affiliate_seller/202410/open_collaborations/sample_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Body field.
+            sample_rule: Body field. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
@@ -2868,6 +4175,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_seller_affiliate_orders")
     async def search_seller_affiliate_orders(
         self,
         *,
@@ -2877,16 +4185,31 @@ class AsyncAffiliateSellerResource(AsyncResource):
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchSellerAffiliateOrdersPage:
+    ) -> _t.AsyncSearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
-        `POST /affiliate_seller/202410/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            program_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchSellerAffiliateOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_SELLER_AFFILIATE_ORDERS,
+            _SEARCH_SELLER_AFFILIATE_ORDERS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "create_time_ge": create_time_ge,
@@ -2896,6 +4219,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_messageinthe_conversation")
     async def get_messageinthe_conversation(
         self,
         conversation_id: str,
@@ -2903,20 +4227,34 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetMessageintheConversationPage:
+    ) -> _t.AsyncGetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
 
-        `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetMessageintheConversationPage: One page of `messages` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_MESSAGEINTHE_CONVERSATION,
+            _GET_MESSAGEINTHE_CONVERSATION_ASYNC,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_conversation_list_v202412")
     async def get_conversation_list_v202412(
         self,
         *,
@@ -2926,16 +4264,31 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetConversationListV202412Page:
+    ) -> _t.AsyncGetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
-        `GET /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            only_need_conversation_id: Query parameter.
+            conversation_status: Query parameter.
+            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetConversationListV202412Page: One page of `conversations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_CONVERSATION_LIST_V202412,
+            _GET_CONVERSATION_LIST_V202412_ASYNC,
             params={
                 "page_size": page_size,
                 "page_token": page_token,
@@ -2946,6 +4299,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_conversationwithcreator")
     async def create_conversationwithcreator(
         self,
         *,
@@ -2955,9 +4309,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
 
-        `POST /affiliate_seller/202412/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_id: Body field.
+            only_need_conversation_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateConversationwithcreatorResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_CONVERSATIONWITHCREATOR,
@@ -2965,6 +4332,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_latest_unread_messages")
     async def get_latest_unread_messages(
         self,
         *,
@@ -2972,39 +4340,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
 
-        `GET /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/conversations/messages/list/newest` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetLatestUnreadMessagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
         )
 
-    async def get_newest_conversation_messages(
-        self,
-        *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Get the newest unread messages of creator conversations by POST; arguments and answer are untyped.
-
-        `POST /affiliate_seller/202412/conversations/messages/list/newest` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
-        """
-        return await self._client._request(
-            _GET_NEWEST_CONVERSATION_MESSAGES,
-            params={
-                **(query or {}),
-            },
-            body=body,
-            shop_cipher=shop_cipher,
-        )
-
+    @checked_arguments("affiliate_seller.send_im_message")
     async def send_im_message(
         self,
         conversation_id: str,
@@ -3024,9 +4380,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
 
-        `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            content: Body field.
+            msg_type: Body field. One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendImMessageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEND_IM_MESSAGE,
@@ -3035,6 +4405,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.mark_conversation_read")
     async def mark_conversation_read(
         self,
         *,
@@ -3043,9 +4414,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
 
-        `POST /affiliate_seller/202412/conversatons/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/conversatons/read` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            MarkConversationReadResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _MARK_CONVERSATION_READ,
@@ -3053,6 +4436,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_open_collaboration")
     async def create_open_collaboration(
         self,
         *,
@@ -3062,9 +4446,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
-        `POST /affiliate_seller/202412/open_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            commission_rate: Body field.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateOpenCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_OPEN_COLLABORATION,
@@ -3072,6 +4469,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_detail")
     async def get_open_collaboration_creator_content_detail(
         self,
         *,
@@ -3079,20 +4477,34 @@ class AsyncAffiliateSellerResource(AsyncResource):
         product_id: str,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
+    ) -> _t.AsyncGetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
 
-        `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/open_collaborations/creator_content_details` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetOpenCollaborationCreatorContentDetailPage: One page of `creator_content_details` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
+            _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL_ASYNC,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_open_collaboration")
     async def search_open_collaboration(
         self,
         *,
@@ -3104,16 +4516,33 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchOpenCollaborationPage:
+    ) -> _t.AsyncSearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
-        `POST /affiliate_seller/202412/open_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `open_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_order: Query parameter.
+            sort_field: Query parameter.
+            keyword: Body field.
+            keyword_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
+            top_level_category_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchOpenCollaborationPage: One page of `open_collaborations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_OPEN_COLLABORATION,
+            _SEARCH_OPEN_COLLABORATION_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -3128,6 +4557,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202412")
     async def query_target_collaboration_detail_v202412(
         self,
         target_collaboration_id: str,
@@ -3136,9 +4566,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
-        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryTargetCollaborationDetailV202412Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
@@ -3146,6 +4588,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_conversation_list")
     async def get_conversation_list(
         self,
         *,
@@ -3154,16 +4597,30 @@ class AsyncAffiliateSellerResource(AsyncResource):
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetConversationListPage:
+    ) -> _t.AsyncGetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
-        `GET /affiliate_seller/202505/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            only_need_conversation_id: Query parameter.
+            body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetConversationListPage: One page of `conversations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_CONVERSATION_LIST,
+            _GET_CONVERSATION_LIST_ASYNC,
             params={
                 "page_size": page_size,
                 "page_token": page_token,
@@ -3173,6 +4630,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace")
     async def seller_search_creatoron_marketplace(
         self,
         *,
@@ -3186,16 +4644,33 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SellerSearchCreatoronMarketplacePage:
+    ) -> _t.AsyncSellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
-        `POST /affiliate_seller/202505/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            keyword: Body field.
+            search_key: Body field.
+            units_sold_ranges: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSellerSearchCreatoronMarketplacePage: One page of `creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SELLER_SEARCH_CREATORON_MARKETPLACE,
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "follower_demographics": follower_demographics,
@@ -3207,6 +4682,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202505")
     async def get_marketplace_creator_performance_v202505(
         self,
         creator_user_id: str,
@@ -3215,9 +4691,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
-        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceV202505Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
@@ -3225,6 +4713,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_search_sample_applications")
     async def seller_search_sample_applications(
         self,
         *,
@@ -3238,16 +4727,35 @@ class AsyncAffiliateSellerResource(AsyncResource):
         title: str | None = None,
         username: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SellerSearchSampleApplicationsPage:
+    ) -> _t.AsyncSellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
-        `POST /affiliate_seller/202507/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            creator_user_id: Body field.
+            order_id: Body field.
+            product_id: Body field.
+            status: Body field.
+            target_collabration_id: Body field.
+            title: Body field.
+            username: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSellerSearchSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SELLER_SEARCH_SAMPLE_APPLICATIONS,
+            _SELLER_SEARCH_SAMPLE_APPLICATIONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "creator_user_id": creator_user_id,
@@ -3261,6 +4769,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.seller_review_sample_applications")
     async def seller_review_sample_applications(
         self,
         application_id: str,
@@ -3271,9 +4780,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
-        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            application_id: Path parameter.
+            reject_reason: Body field. One of `NOT_MATCH`, `OFFLINE`, `OTHER`, `OUT_OF_STOCK`.
+            review_result: Body field. One of `APPROVE`, `REJECT`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SELLER_REVIEW_SAMPLE_APPLICATIONS,
@@ -3282,6 +4805,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_or_create_creator_conversation")
     async def get_or_create_creator_conversation(
         self,
         *,
@@ -3291,9 +4815,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
 
-        `POST /affiliate_seller/202508/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/conversations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_open_id: Body field.
+            only_need_conversation_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrCreateCreatorConversationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
@@ -3301,6 +4838,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_details")
     async def get_open_collaboration_creator_content_details(
         self,
         *,
@@ -3308,20 +4846,34 @@ class AsyncAffiliateSellerResource(AsyncResource):
         product_id: str,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
+    ) -> _t.AsyncGetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
 
-        `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creator_content_details` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202508/open_collaborations/creator_content_details` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetOpenCollaborationCreatorContentDetailsPage: One page of `creator_content_details` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
+            _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS_ASYNC,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration_product")
     async def remove_creator_from_open_collaboration_product(
         self,
         open_collaboration_id: str,
@@ -3332,9 +4884,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
 
-        `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            open_collaboration_id: Path parameter.
+            creator_user_open_id: Body field.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
@@ -3343,6 +4909,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_sample_applications")
     async def search_sample_applications(
         self,
         *,
@@ -3373,16 +4940,35 @@ class AsyncAffiliateSellerResource(AsyncResource):
         ]
         | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchSampleApplicationsPage:
+    ) -> _t.AsyncSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
 
-        `POST /affiliate_seller/202508/sample_applications/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sample_applications` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/sample_applications/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_id: Body field.
+            title: Body field.
+            creator_user_oepn_id: Body field.
+            username: Body field.
+            target_collabration_id: Body field.
+            order_id: Body field.
+            status: Body field. One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_SAMPLE_APPLICATIONS,
+            _SEARCH_SAMPLE_APPLICATIONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_id": product_id,
@@ -3396,6 +4982,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_target_collaboration")
     async def create_target_collaboration(
         self,
         *,
@@ -3411,9 +4998,28 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
-        `POST /affiliate_seller/202508/target_collaborations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            name: Body field.
+            end_time: Body field.
+            products: Body field. A `CreateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Body field.
+            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            message: Body field.
+            preferred_content_type: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateTargetCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_TARGET_COLLABORATION,
@@ -3430,6 +5036,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_target_collaborations")
     async def search_target_collaborations(
         self,
         *,
@@ -3441,16 +5048,33 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchTargetCollaborationsPage:
+    ) -> _t.AsyncSearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
-        `POST /affiliate_seller/202508/target_collaborations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `target_collaborations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            collaboration_status: Body field.
+            creator_accept_status: Body field. One of `ACCEPT`, `ALL`.
+            free_sample_setting: Body field.
+            search_param: Body field. A `SearchTargetCollaborationsRequestSearchParam` or a dict.
+            creator_user_open_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchTargetCollaborationsPage: One page of `target_collaborations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_TARGET_COLLABORATIONS,
+            _SEARCH_TARGET_COLLABORATIONS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "collaboration_status": collaboration_status,
@@ -3462,6 +5086,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_target_collaboration_detail")
     async def query_target_collaboration_detail(
         self,
         target_collaboration_id: str,
@@ -3470,9 +5095,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
-        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryTargetCollaborationDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUERY_TARGET_COLLABORATION_DETAIL,
@@ -3480,6 +5117,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.update_target_collaboration")
     async def update_target_collaboration(
         self,
         target_collaboration_id: str,
@@ -3494,9 +5132,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
-        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            name: Body field.
+            end_time: Body field.
+            products: Body field. A `UpdateTargetCollaborationRequestProduct` or a dict.
+            creator_user_open_ids: Body field.
+            seller_contact_info: Body field. A `UpdateTargetCollaborationRequestSellerContactInfo` or a dict.
+            free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateTargetCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_TARGET_COLLABORATION,
@@ -3512,6 +5168,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.generate_target_collaboration_link")
     async def generate_target_collaboration_link(
         self,
         target_collaboration_id: str,
@@ -3520,9 +5177,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
 
-        `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            target_collaboration_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GenerateTargetCollaborationLinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
@@ -3531,6 +5200,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.upload_message_image")
     async def upload_message_image(
         self,
         *,
@@ -3538,16 +5208,29 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
-        `POST /affiliate_seller/202511/images/upload`.
+        `POST /affiliate_seller/202511/images/upload` (version 202511). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+
+        Returns:
+            UploadMessageImageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
         )
 
+    @checked_arguments("affiliate_seller.seller_get_sample_request_deeplink")
     async def seller_get_sample_request_deeplink(
         self,
         *,
@@ -3560,9 +5243,25 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
 
-        `GET /affiliate_seller/202512/sample_applications/deeplink` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202512/sample_applications/deeplink` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Query parameter.
+            sku_id: Query parameter.
+            campaign_id: Query parameter.
+            collaboration_id: Query parameter.
+            valid_days: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerGetSampleRequestDeeplinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
@@ -3576,6 +5275,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.create_compass_offline_export_task")
     async def create_compass_offline_export_task(
         self,
         *,
@@ -3587,9 +5287,24 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
 
-        `POST /affiliate_seller/202603/compass/offline_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202603/compass/offline_task` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            module_type: Body field. One of `BASE`, `CREATOR`.
+            window_type: Body field. One of `PAST_24H`, `PAST_30_DAYS`, `PAST_7_DAYS`.
+            end_day: Body field.
+            plan_type: Body field. One of `ALL`, `OPEN`, `PARTNER`, `TARGET`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateCompassOfflineExportTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
@@ -3602,6 +5317,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_compass_task_list")
     async def get_compass_task_list(
         self,
         *,
@@ -3610,9 +5326,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
 
-        `GET /affiliate_seller/202603/compass/offline_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202603/compass/offline_tasks` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            doc_type: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCompassTaskListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_COMPASS_TASK_LIST,
@@ -3620,6 +5348,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.download_compass_task_file")
     async def download_compass_task_file(
         self,
         task_id: str,
@@ -3628,9 +5357,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
 
-        `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            task_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DownloadCompassTaskFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DOWNLOAD_COMPASS_TASK_FILE,
@@ -3638,6 +5379,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.check_target_collaboration_conflicts")
     async def check_target_collaboration_conflicts(
         self,
         *,
@@ -3647,9 +5389,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
 
-        `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202605/target_collaborations/conflicts/check` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_open_id_list: Body field.
+            product_id_list: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckTargetCollaborationConflictsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
@@ -3657,6 +5412,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.resolve_target_collaboration_conflicts")
     async def resolve_target_collaboration_conflicts(
         self,
         *,
@@ -3667,9 +5423,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
 
-        `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202605/target_collaborations/conflicts/resolve` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conflict_items: Body field. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResolveTargetCollaborationConflictsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
@@ -3677,6 +5445,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_weekly_creator_outreach_quota")
     async def get_weekly_creator_outreach_quota(
         self,
         *,
@@ -3684,15 +5453,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
 
-        `GET /affiliate_seller/202607/creator_outreach/quota` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202607/creator_outreach/quota` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWeeklyCreatorOutreachQuotaResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_inbox_category_counts")
     async def get_inbox_category_counts(
         self,
         *,
@@ -3700,15 +5481,27 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
 
-        `GET /affiliate_seller/202608/conversations/group_counts` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202608/conversations/group_counts` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetInboxCategoryCountsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.update_conversation_status")
     async def update_conversation_status(
         self,
         conversation_id: str,
@@ -3718,9 +5511,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
 
-        `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/conversations/{conversation_id}/status` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            action: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_CONVERSATION_STATUS,
@@ -3729,6 +5535,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_weekly_creator_outreach_records")
     async def get_weekly_creator_outreach_records(
         self,
         *,
@@ -3738,9 +5545,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
 
-        `POST /affiliate_seller/202608/creator_outreach/records/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/creator_outreach/records/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_index: Body field.
+            page_size: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWeeklyCreatorOutreachRecordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
@@ -3748,6 +5568,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.search_creators_in_creator_marketplace")
     async def search_creators_in_creator_marketplace(
         self,
         *,
@@ -3773,16 +5594,38 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | None = None,
         data_groups: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchCreatorsInCreatorMarketplacePage:
+    ) -> _t.AsyncSearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
 
-        `POST /affiliate_seller/202608/marketplace_creators/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `creators` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/marketplace_creators/search` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            search_key: Body field.
+            keyword: Body field.
+            follower_demographics: Body field. A `SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            units_sold_ranges: Body field.
+            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            advanced_filters: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
+            data_groups: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchCreatorsInCreatorMarketplacePage: One page of `creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE,
+            _SEARCH_CREATORS_IN_CREATOR_MARKETPLACE_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={
                 "search_key": search_key,
@@ -3799,6 +5642,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_creator_marketplace_advanced_search_filters")
     async def get_creator_marketplace_advanced_search_filters(
         self,
         *,
@@ -3808,9 +5652,21 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
 
-        `POST /affiliate_seller/202608/marketplace_creators/search/filter` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/marketplace_creators/search/filter` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            options: Body field. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCreatorMarketplaceAdvancedSearchFiltersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
@@ -3818,6 +5674,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance")
     async def get_marketplace_creator_performance(
         self,
         creator_user_id: str,
@@ -3836,9 +5693,22 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
-        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_id: Path parameter.
+            data_groups: Query parameter. One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
@@ -3846,6 +5716,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.upload_message_image_v2")
     async def upload_message_image_v2(
         self,
         *,
@@ -3854,10 +5725,23 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
 
-        `POST /affiliate_seller/202608/media/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /affiliate_seller/202608/media/upload` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadMessageImageV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_MESSAGE_IMAGE_V2,
@@ -3865,6 +5749,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("affiliate_seller.query_creator_promotion_details_in_target_collaboration")
     async def query_creator_promotion_details_in_target_collaboration(
         self,
         *,
@@ -3880,9 +5765,26 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
 
-        `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            creator_user_open_id: Body field.
+            invitation_group_id: Body field.
+            body_query: Body field `query`.
+            query_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
+            invitation_id: Body field.
+            product_filter: Body field. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryCreatorPromotionDetailsInTargetCollaborationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUERY_CREATOR_PROMOTION_DETAILS_IN_TARGET_COLLABORATION,
@@ -3897,7 +5799,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def check_creator_outreach_eligibility(
+    @checked_arguments("affiliate_seller.check_creator_outreach_eligibility_v202610")
+    async def check_creator_outreach_eligibility_v202610(
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
@@ -3905,12 +5808,26 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
 
-        `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /affiliate_seller/202610/creator_outreach/eligibility/check` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            creator_infos: Body field. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckCreatorOutreachEligibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _CHECK_CREATOR_OUTREACH_ELIGIBILITY,
+            _CHECK_CREATOR_OUTREACH_ELIGIBILITY_V202610,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
         )

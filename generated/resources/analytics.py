@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import analytics as _t
 
 __all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
@@ -76,14 +76,14 @@ _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[ResponseModel] = Operation(
     path_params=("sku_id",),
     loose=True,
 )
-_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_overview_v202409",
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[ResponseModel] = Operation(
+    id="analytics.get_shop_video_performance_overview",
     method="GET",
     path="/analytics/202409/shop_videos/overview_performance",
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewV202409Params,
+    params=_t.GetShopVideoPerformanceOverviewParams,
     loose=True,
 )
 _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
@@ -208,6 +208,9 @@ _GET_SHOP_SKU_PERFORMANCE_LIST: Operation[_t.GetShopSkuPerformanceListPage] = Op
     params=_t.GetShopSkuPerformanceListParams,
     pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
+_GET_SHOP_SKU_PERFORMANCE_LIST_ASYNC: Operation[_t.AsyncGetShopSkuPerformanceListPage] = (
+    _GET_SHOP_SKU_PERFORMANCE_LIST.with_response(_t.AsyncGetShopSkuPerformanceListPage)
+)
 _GET_SHOP_SKU_PERFORMANCE_DETAIL: Operation[_t.GetShopSkuPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_sku_performance_detail",
     method="GET",
@@ -238,6 +241,9 @@ _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopVideoProductPerfor
     params=_t.GetShopVideoProductPerformanceListParams,
     path_params=("video_id",),
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_ASYNC: Operation[_t.AsyncGetShopVideoProductPerformanceListPage] = (
+    _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST.with_response(_t.AsyncGetShopVideoProductPerformanceListPage)
 )
 _GET_SHOP_PERFORMANCE_PER_HOUR: Operation[_t.GetShopPerformancePerHourResponse] = Operation(
     id="analytics.get_shop_performance_per_hour",
@@ -317,6 +323,9 @@ _GET_SHOP_PRODUCT_PERFORMANCE_LIST: Operation[_t.GetShopProductPerformanceListPa
     params=_t.GetShopProductPerformanceListParams,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_ASYNC: Operation[_t.AsyncGetShopProductPerformanceListPage] = (
+    _GET_SHOP_PRODUCT_PERFORMANCE_LIST.with_response(_t.AsyncGetShopProductPerformanceListPage)
+)
 _GET_SHOP_VIDEO_PERFORMANCE_LIST: Operation[_t.GetShopVideoPerformanceListPage] = Operation(
     id="analytics.get_shop_video_performance_list",
     method="GET",
@@ -326,6 +335,9 @@ _GET_SHOP_VIDEO_PERFORMANCE_LIST: Operation[_t.GetShopVideoPerformanceListPage] 
     retry_safe=True,
     params=_t.GetShopVideoPerformanceListParams,
     pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_ASYNC: Operation[_t.AsyncGetShopVideoPerformanceListPage] = (
+    _GET_SHOP_VIDEO_PERFORMANCE_LIST.with_response(_t.AsyncGetShopVideoPerformanceListPage)
 )
 _GET_SPS_METRICS: Operation[_t.GetSpsMetricsResponse] = Operation(
     id="analytics.get_sps_metrics",
@@ -405,23 +417,30 @@ _GET_SHOP_LIVE_PERFORMANCE_LIST: Operation[_t.GetShopLivePerformanceListPage] = 
         items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
     ),
 )
-_GET_SHOP_VIDEOS_PERFORMANCE_DETAILS: Operation[_t.GetShopVideosPerformanceDetailsResponse] = Operation(
-    id="analytics.get_shop_videos_performance_details",
-    method="GET",
-    path="/analytics/202609/shop_videos/batch_performance",
-    response=_t.GetShopVideosPerformanceDetailsResponse,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideosPerformanceDetailsParams,
+_GET_SHOP_LIVE_PERFORMANCE_LIST_ASYNC: Operation[_t.AsyncGetShopLivePerformanceListPage] = (
+    _GET_SHOP_LIVE_PERFORMANCE_LIST.with_response(_t.AsyncGetShopLivePerformanceListPage)
 )
-_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[_t.GetShopVideoPerformanceOverviewResponse] = Operation(
-    id="analytics.get_shop_video_performance_overview",
-    method="GET",
-    path="/analytics/202609/shop_videos/overview_performance",
-    response=_t.GetShopVideoPerformanceOverviewResponse,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewParams,
+_GET_SHOP_VIDEOS_PERFORMANCE_DETAILS_V202609: Operation[_t.GetShopVideosPerformanceDetailsResponse] = (
+    Operation(
+        id="analytics.get_shop_videos_performance_details_v202609",
+        method="GET",
+        path="/analytics/202609/shop_videos/batch_performance",
+        response=_t.GetShopVideosPerformanceDetailsResponse,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideosPerformanceDetailsV202609Params,
+    )
+)
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202609: Operation[_t.GetShopVideoPerformanceOverviewResponse] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview_v202609",
+        method="GET",
+        path="/analytics/202609/shop_videos/overview_performance",
+        response=_t.GetShopVideoPerformanceOverviewResponse,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceOverviewV202609Params,
+    )
 )
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
@@ -432,7 +451,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
     _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
     _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
+    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
     _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
     _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
     _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
@@ -465,14 +484,15 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOP_PERFORMANCE,
     _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW,
     _GET_SHOP_LIVE_PERFORMANCE_LIST,
-    _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS,
-    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
+    _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS_V202609,
+    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202609,
 )
 
 
 class AnalyticsResource(SyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
 
+    @checked_arguments("analytics.get_video_performances")
     def get_video_performances(
         self,
         *,
@@ -482,15 +502,29 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
-        `GET /analytics/202403/videos/performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202403/videos/performances` (version 202403). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_ids: Query parameter.
+            start_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            end_time_le: Query parameter. Unix seconds or an aware `datetime`.
+
+        Returns:
+            GetVideoPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
         )
 
+    @checked_arguments("analytics.get_shop_performance_v202405")
     def get_shop_performance_v202405(
         self,
         *,
@@ -499,11 +533,23 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
@@ -513,6 +559,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_list_v202405")
     def get_shop_product_performance_list_v202405(
         self,
         *,
@@ -521,11 +568,23 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
@@ -535,6 +594,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_detail_v202405")
     def get_shop_product_performance_detail_v202405(
         self,
         product_id: str,
@@ -544,11 +604,24 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            product_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
@@ -556,6 +629,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_list_v202406")
     def get_shop_sku_performance_list_v202406(
         self,
         *,
@@ -564,11 +638,23 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
@@ -578,6 +664,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_detail_v202406")
     def get_shop_sku_performance_detail_v202406(
         self,
         sku_id: str,
@@ -587,11 +674,24 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            sku_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
@@ -599,7 +699,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def get_shop_video_performance_overview_v202409(
+    @checked_arguments("analytics.get_shop_video_performance_overview")
+    def get_shop_video_performance_overview(
         self,
         *,
         query: Mapping[str, Any] | None = None,
@@ -607,20 +708,33 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
                 **(query or {}),
             },
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_list_v202409")
     def get_shop_video_performance_list_v202409(
         self,
         *,
@@ -629,11 +743,23 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
@@ -643,6 +769,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_details_v202409")
     def get_shop_video_performance_details_v202409(
         self,
         video_id: str,
@@ -652,11 +779,24 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            video_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
@@ -664,6 +804,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_product_performance_list_v202409")
     def get_shop_video_product_performance_list_v202409(
         self,
         video_id: str,
@@ -673,11 +814,24 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            video_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
@@ -685,111 +839,196 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_live_room_core_stats")
     def get_live_room_core_stats(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/core_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomCoreStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_gmv_and_order_trends")
     def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomGmvAndOrderTrendsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_interactive_trends")
     def get_live_room_interactive_trends(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomInteractiveTrendsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_product_stats")
     def get_live_room_product_stats(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/product_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomProductStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_traffic_performance")
     def get_live_room_traffic_performance(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomTrafficPerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_user_portraits")
     def get_live_room_user_portraits(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomUserPortraitsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_view_trends")
     def get_live_room_view_trends(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomViewTrendsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_detail")
     def get_shop_product_performance_detail(
         self,
         product_id: str,
@@ -802,9 +1041,25 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopProductPerformanceDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL,
@@ -818,6 +1073,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_list")
     def get_shop_sku_performance_list(
         self,
         *,
@@ -835,10 +1091,30 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `skus` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            category_filter: Query parameter.
+            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            product_ids: Query parameter.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopSkuPerformanceListPage: One page of `skus` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST,
@@ -857,6 +1133,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_detail")
     def get_shop_sku_performance_detail(
         self,
         sku_id: str,
@@ -869,9 +1146,25 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sku_id: Path parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopSkuPerformanceDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL,
@@ -885,6 +1178,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_details")
     def get_shop_video_performance_details(
         self,
         video_id: str,
@@ -897,9 +1191,25 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            video_id: Path parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS,
@@ -913,6 +1223,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_product_performance_list")
     def get_shop_video_product_performance_list(
         self,
         video_id: str,
@@ -928,10 +1239,28 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
-        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            video_id: Path parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `daily_avg_buyers`, `gmv`, `units_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            page_token: Query parameter.
+            start_date_ge: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoProductPerformanceListPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST,
@@ -948,6 +1277,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_performance_per_hour")
     def get_shop_performance_per_hour(
         self,
         date: str,
@@ -957,9 +1287,22 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
-        `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Path parameter.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopPerformancePerHourResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PERFORMANCE_PER_HOUR,
@@ -967,6 +1310,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_minute_performance")
     def get_shop_live_minute_performance(
         self,
         live_id: str,
@@ -977,9 +1321,23 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
-        `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            live_id: Path parameter.
+            page_token: Query parameter.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLiveMinutePerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
@@ -987,6 +1345,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_creators")
     def get_bestselling_creators(
         self,
         *,
@@ -998,9 +1357,24 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
-        `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/creators/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            author_type: Query parameter. One of `AFFILIATE`, `ALL`, `CHANNEL`, `OFFICIAL`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingCreatorsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_BESTSELLING_CREATORS,
@@ -1008,6 +1382,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_live_sessions")
     def get_bestselling_live_sessions(
         self,
         *,
@@ -1018,9 +1393,23 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
-        `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/lives/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingLiveSessionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_BESTSELLING_LIVE_SESSIONS,
@@ -1028,6 +1417,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_products")
     def get_bestselling_products(
         self,
         *,
@@ -1039,9 +1429,24 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
-        `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/products/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Query parameter.
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_BESTSELLING_PRODUCTS,
@@ -1049,6 +1454,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_videos")
     def get_bestselling_videos(
         self,
         *,
@@ -1059,9 +1465,23 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
-        `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/videos/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingVideosResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_BESTSELLING_VIDEOS,
@@ -1069,6 +1489,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_products_performance_list")
     def get_shop_live_products_performance_list(
         self,
         live_id: str,
@@ -1090,9 +1511,24 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
-        `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202512/shop/{live_id}/products_performance` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            live_id: Path parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_field: Query parameter. One of `created_sku_orders`, `customers`, `gmv`, `items_sold`, `main_orders`, `product_clicks`, `product_impressions`, `sku_orders`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLiveProductsPerformanceListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_LIVE_PRODUCTS_PERFORMANCE_LIST,
@@ -1105,6 +1541,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_list")
     def get_shop_product_performance_list(
         self,
         *,
@@ -1121,10 +1558,29 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            category_filter: Query parameter.
+            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopProductPerformanceListPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST,
@@ -1142,6 +1598,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_list")
     def get_shop_video_performance_list(
         self,
         *,
@@ -1168,10 +1625,28 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
-        `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `videos` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `avg_customers`, `click_through_rate`, `gmv`, `gpm`, `items_sold`, `post_time`, `sku_orders`, `views`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            page_token: Query parameter.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceListPage: One page of `videos` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST,
@@ -1188,6 +1663,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metrics")
     def get_sps_metrics(
         self,
         *,
@@ -1196,9 +1672,21 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
-        `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SPS_METRICS,
@@ -1206,6 +1694,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metric_diagnosis")
     def get_sps_metric_diagnosis(
         self,
         metric_code: str,
@@ -1216,9 +1705,23 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
-        `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            metric_code: Path parameter.
+            locale: Query parameter.
+            trend_duration_days: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricDiagnosisResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SPS_METRIC_DIAGNOSIS,
@@ -1226,6 +1729,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metric_problem_details")
     def get_sps_metric_problem_details(
         self,
         metric_code: str,
@@ -1237,9 +1741,24 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
-        `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            metric_code: Path parameter.
+            locale: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricProblemDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SPS_METRIC_PROBLEM_DETAILS,
@@ -1252,6 +1771,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metric_top_items")
     def get_sps_metric_top_items(
         self,
         metric_code: str,
@@ -1261,9 +1781,22 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
-        `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            metric_code: Path parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricTopItemsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SPS_METRIC_TOP_ITEMS,
@@ -1271,6 +1804,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_overview")
     def get_sps_overview(
         self,
         *,
@@ -1279,9 +1813,21 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
-        `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/overview` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsOverviewResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SPS_OVERVIEW,
@@ -1289,6 +1835,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_performance")
     def get_shop_performance(
         self,
         *,
@@ -1300,9 +1847,24 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
-        `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopPerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_PERFORMANCE,
@@ -1315,6 +1877,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_performance_overview")
     def get_shop_live_performance_overview(
         self,
         *,
@@ -1328,9 +1891,26 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
-        `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `LINKED_ACCOUNTS`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW,
@@ -1345,6 +1925,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_performance_list")
     def get_shop_live_performance_list(
         self,
         *,
@@ -1368,10 +1949,28 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
-        `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `live_stream_sessions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `attributed_customers`, `live_attributed_gmv`, `live_attributed_items_sold`, `live_attributed_sku_orders`, `products_added`, `products_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            page_token: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceListPage: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_LIVE_PERFORMANCE_LIST,
@@ -1388,7 +1987,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def get_shop_videos_performance_details(
+    @checked_arguments("analytics.get_shop_videos_performance_details_v202609")
+    def get_shop_videos_performance_details_v202609(
         self,
         *,
         video_ids: Sequence[int],
@@ -1400,12 +2000,30 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
-        `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_videos/batch_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            video_ids: Query parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideosPerformanceDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS,
+            _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS_V202609,
             params={
                 "video_ids": video_ids,
                 "start_date_ge": start_date_ge,
@@ -1416,7 +2034,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def get_shop_video_performance_overview(
+    @checked_arguments("analytics.get_shop_video_performance_overview_v202609")
+    def get_shop_video_performance_overview_v202609(
         self,
         *,
         start_date_ge: str,
@@ -1430,12 +2049,31 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
-        `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_videos/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist. Prefer `get_shop_video_performance_overview`.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceOverviewResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202609,
             params={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,
@@ -1451,6 +2089,7 @@ class AnalyticsResource(SyncResource):
 class AsyncAnalyticsResource(AsyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
 
+    @checked_arguments("analytics.get_video_performances")
     async def get_video_performances(
         self,
         *,
@@ -1460,15 +2099,29 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
-        `GET /analytics/202403/videos/performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202403/videos/performances` (version 202403). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            video_ids: Query parameter.
+            start_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            end_time_le: Query parameter. Unix seconds or an aware `datetime`.
+
+        Returns:
+            GetVideoPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
         )
 
+    @checked_arguments("analytics.get_shop_performance_v202405")
     async def get_shop_performance_v202405(
         self,
         *,
@@ -1477,11 +2130,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
@@ -1491,6 +2156,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_list_v202405")
     async def get_shop_product_performance_list_v202405(
         self,
         *,
@@ -1499,11 +2165,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
@@ -1513,6 +2191,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_detail_v202405")
     async def get_shop_product_performance_detail_v202405(
         self,
         product_id: str,
@@ -1522,11 +2201,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            product_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
@@ -1534,6 +2226,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_list_v202406")
     async def get_shop_sku_performance_list_v202406(
         self,
         *,
@@ -1542,11 +2235,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
@@ -1556,6 +2261,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_detail_v202406")
     async def get_shop_sku_performance_detail_v202406(
         self,
         sku_id: str,
@@ -1565,11 +2271,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            sku_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
@@ -1577,7 +2296,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def get_shop_video_performance_overview_v202409(
+    @checked_arguments("analytics.get_shop_video_performance_overview")
+    async def get_shop_video_performance_overview(
         self,
         *,
         query: Mapping[str, Any] | None = None,
@@ -1585,20 +2305,33 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202409,
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
                 **(query or {}),
             },
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_list_v202409")
     async def get_shop_video_performance_list_v202409(
         self,
         *,
@@ -1607,11 +2340,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
@@ -1621,6 +2366,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_details_v202409")
     async def get_shop_video_performance_details_v202409(
         self,
         video_id: str,
@@ -1630,11 +2376,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            video_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
@@ -1642,6 +2401,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_product_performance_list_v202409")
     async def get_shop_video_product_performance_list_v202409(
         self,
         video_id: str,
@@ -1651,11 +2411,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
+
+        Args:
+            video_id: Path parameter.
+            query: Query parameters, sent as given.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
@@ -1663,111 +2436,196 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_live_room_core_stats")
     async def get_live_room_core_stats(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/core_stats`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/core_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomCoreStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_gmv_and_order_trends")
     async def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomGmvAndOrderTrendsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_interactive_trends")
     async def get_live_room_interactive_trends(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomInteractiveTrendsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_product_stats")
     async def get_live_room_product_stats(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/product_stats`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/product_stats` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomProductStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_traffic_performance")
     async def get_live_room_traffic_performance(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomTrafficPerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_user_portraits")
     async def get_live_room_user_portraits(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/user_portraits` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomUserPortraitsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_live_room_view_trends")
     async def get_live_room_view_trends(
         self,
         live_room_id: str,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
-        `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances` (version 202502). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+
+        Returns:
+            GetLiveRoomViewTrendsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_detail")
     async def get_shop_product_performance_detail(
         self,
         product_id: str,
@@ -1780,9 +2638,25 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_products/{product_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopProductPerformanceDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL,
@@ -1796,6 +2670,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_list")
     async def get_shop_sku_performance_list(
         self,
         *,
@@ -1810,16 +2685,36 @@ class AsyncAnalyticsResource(AsyncResource):
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetShopSkuPerformanceListPage:
+    ) -> _t.AsyncGetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202509/shop_skus/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `skus` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            category_filter: Query parameter.
+            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            product_ids: Query parameter.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopSkuPerformanceListPage: One page of `skus` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_SKU_PERFORMANCE_LIST,
+            _GET_SHOP_SKU_PERFORMANCE_LIST_ASYNC,
             params={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,
@@ -1835,6 +2730,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_sku_performance_detail")
     async def get_shop_sku_performance_detail(
         self,
         sku_id: str,
@@ -1847,9 +2743,25 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_skus/{sku_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sku_id: Path parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopSkuPerformanceDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL,
@@ -1863,6 +2775,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_details")
     async def get_shop_video_performance_details(
         self,
         video_id: str,
@@ -1875,9 +2788,25 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_videos/{video_id}/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            video_id: Path parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS,
@@ -1891,6 +2820,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_product_performance_list")
     async def get_shop_video_product_performance_list(
         self,
         video_id: str,
@@ -1903,16 +2833,34 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetShopVideoProductPerformanceListPage:
+    ) -> _t.AsyncGetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
-        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            video_id: Path parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `daily_avg_buyers`, `gmv`, `units_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            page_token: Query parameter.
+            start_date_ge: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopVideoProductPerformanceListPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST,
+            _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_ASYNC,
             params={
                 "video_id": video_id,
                 "end_date_lt": end_date_lt,
@@ -1926,6 +2874,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_performance_per_hour")
     async def get_shop_performance_per_hour(
         self,
         date: str,
@@ -1935,9 +2884,22 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
 
-        `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202510/shop/performance/{date}/performance_per_hour` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Path parameter.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopPerformancePerHourResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_PER_HOUR,
@@ -1945,6 +2907,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_minute_performance")
     async def get_shop_live_minute_performance(
         self,
         live_id: str,
@@ -1955,9 +2918,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
 
-        `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            live_id: Path parameter.
+            page_token: Query parameter.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLiveMinutePerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
@@ -1965,6 +2942,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_creators")
     async def get_bestselling_creators(
         self,
         *,
@@ -1976,9 +2954,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
 
-        `GET /analytics/202511/creators/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/creators/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            author_type: Query parameter. One of `AFFILIATE`, `ALL`, `CHANNEL`, `OFFICIAL`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingCreatorsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_BESTSELLING_CREATORS,
@@ -1986,6 +2979,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_live_sessions")
     async def get_bestselling_live_sessions(
         self,
         *,
@@ -1996,9 +2990,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
 
-        `GET /analytics/202511/lives/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/lives/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingLiveSessionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_BESTSELLING_LIVE_SESSIONS,
@@ -2006,6 +3014,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_products")
     async def get_bestselling_products(
         self,
         *,
@@ -2017,9 +3026,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
 
-        `GET /analytics/202511/products/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/products/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Query parameter.
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_BESTSELLING_PRODUCTS,
@@ -2027,6 +3051,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_bestselling_videos")
     async def get_bestselling_videos(
         self,
         *,
@@ -2037,9 +3062,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
 
-        `GET /analytics/202511/videos/bestselling` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202511/videos/bestselling` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            date: Query parameter.
+            time_slot: Query parameter. One of `1D`, `7D`, `30D`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBestsellingVideosResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_BESTSELLING_VIDEOS,
@@ -2047,6 +3086,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_products_performance_list")
     async def get_shop_live_products_performance_list(
         self,
         live_id: str,
@@ -2068,9 +3108,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
 
-        `GET /analytics/202512/shop/{live_id}/products_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202512/shop/{live_id}/products_performance` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            live_id: Path parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_field: Query parameter. One of `created_sku_orders`, `customers`, `gmv`, `items_sold`, `main_orders`, `product_clicks`, `product_impressions`, `sku_orders`.
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLiveProductsPerformanceListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_LIVE_PRODUCTS_PERFORMANCE_LIST,
@@ -2083,6 +3138,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_product_performance_list")
     async def get_shop_product_performance_list(
         self,
         *,
@@ -2096,16 +3152,35 @@ class AsyncAnalyticsResource(AsyncResource):
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetShopProductPerformanceListPage:
+    ) -> _t.AsyncGetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202605/shop_products/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            category_filter: Query parameter.
+            product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopProductPerformanceListPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_PRODUCT_PERFORMANCE_LIST,
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_ASYNC,
             params={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,
@@ -2120,6 +3195,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_video_performance_list")
     async def get_shop_video_performance_list(
         self,
         *,
@@ -2143,16 +3219,34 @@ class AsyncAnalyticsResource(AsyncResource):
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetShopVideoPerformanceListPage:
+    ) -> _t.AsyncGetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
-        `GET /analytics/202605/shop_videos/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `videos` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `avg_customers`, `click_through_rate`, `gmv`, `gpm`, `items_sold`, `post_time`, `sku_orders`, `views`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            page_token: Query parameter.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopVideoPerformanceListPage: One page of `videos` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEO_PERFORMANCE_LIST,
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_ASYNC,
             params={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,
@@ -2166,6 +3260,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metrics")
     async def get_sps_metrics(
         self,
         *,
@@ -2174,9 +3269,21 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
 
-        `GET /analytics/202606/shop_performances/metrics` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SPS_METRICS,
@@ -2184,6 +3291,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metric_diagnosis")
     async def get_sps_metric_diagnosis(
         self,
         metric_code: str,
@@ -2194,9 +3302,23 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
 
-        `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            metric_code: Path parameter.
+            locale: Query parameter.
+            trend_duration_days: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricDiagnosisResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SPS_METRIC_DIAGNOSIS,
@@ -2204,6 +3326,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metric_problem_details")
     async def get_sps_metric_problem_details(
         self,
         metric_code: str,
@@ -2215,9 +3338,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
 
-        `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            metric_code: Path parameter.
+            locale: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricProblemDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SPS_METRIC_PROBLEM_DETAILS,
@@ -2230,6 +3368,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_metric_top_items")
     async def get_sps_metric_top_items(
         self,
         metric_code: str,
@@ -2239,9 +3378,22 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
 
-        `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            metric_code: Path parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsMetricTopItemsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SPS_METRIC_TOP_ITEMS,
@@ -2249,6 +3401,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_sps_overview")
     async def get_sps_overview(
         self,
         *,
@@ -2257,9 +3410,21 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
 
-        `GET /analytics/202606/shop_performances/overview` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202606/shop_performances/overview` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSpsOverviewResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SPS_OVERVIEW,
@@ -2267,6 +3432,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_performance")
     async def get_shop_performance(
         self,
         *,
@@ -2278,9 +3444,24 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
-        `GET /analytics/202609/shop/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopPerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_PERFORMANCE,
@@ -2293,6 +3474,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_performance_overview")
     async def get_shop_live_performance_overview(
         self,
         *,
@@ -2306,9 +3488,26 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
-        `GET /analytics/202609/shop_lives/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `LINKED_ACCOUNTS`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW,
@@ -2323,6 +3522,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("analytics.get_shop_live_performance_list")
     async def get_shop_live_performance_list(
         self,
         *,
@@ -2343,16 +3543,34 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetShopLivePerformanceListPage:
+    ) -> _t.AsyncGetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
-        `GET /analytics/202609/shop_lives/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `live_stream_sessions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `attributed_customers`, `live_attributed_gmv`, `live_attributed_items_sold`, `live_attributed_sku_orders`, `products_added`, `products_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            page_token: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopLivePerformanceListPage: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_LIVE_PERFORMANCE_LIST,
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_ASYNC,
             params={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,
@@ -2366,7 +3584,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def get_shop_videos_performance_details(
+    @checked_arguments("analytics.get_shop_videos_performance_details_v202609")
+    async def get_shop_videos_performance_details_v202609(
         self,
         *,
         video_ids: Sequence[int],
@@ -2378,12 +3597,30 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
 
-        `GET /analytics/202609/shop_videos/batch_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_videos/batch_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            video_ids: Query parameter.
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideosPerformanceDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS,
+            _GET_SHOP_VIDEOS_PERFORMANCE_DETAILS_V202609,
             params={
                 "video_ids": video_ids,
                 "start_date_ge": start_date_ge,
@@ -2394,7 +3631,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def get_shop_video_performance_overview(
+    @checked_arguments("analytics.get_shop_video_performance_overview_v202609")
+    async def get_shop_video_performance_overview_v202609(
         self,
         *,
         start_date_ge: str,
@@ -2408,12 +3646,31 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
 
-        `GET /analytics/202609/shop_videos/overview_performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /analytics/202609/shop_videos/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist. Prefer `get_shop_video_performance_overview`.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter. One of `ALL`, `1D`.
+            currency: Query parameter. One of `LOCAL`, `USD`.
+            account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceOverviewResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202609,
             params={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,

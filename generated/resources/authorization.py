@@ -8,7 +8,7 @@ from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import authorization as _t
 
 __all__ = ["OPERATIONS", "AsyncAuthorizationResource", "AuthorizationResource"]
@@ -69,19 +69,29 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AuthorizationResource(SyncResource):
     """The shops that have authorized the app."""
 
+    @checked_arguments("authorization.get_authorized_shops")
     def get_authorized_shops(
         self,
     ) -> _t.GetAuthorizedShopsResponse:
         """List the shops that authorized the app, with the cipher each shop-scoped call needs.
 
-        `GET /authorization/202309/shops`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetAuthorizedShopsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AUTHORIZED_SHOPS,
         )
 
+    @checked_arguments("authorization.get_widget_token_v202312")
     def get_widget_token_v202312(
         self,
         *,
@@ -89,15 +99,27 @@ class AuthorizationResource(SyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
-        `GET /authorization/202312/widget_token`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_id: Query parameter.
+
+        Returns:
+            GetWidgetTokenResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WIDGET_TOKEN_V202312,
             params={"shop_id": shop_id},
         )
 
+    @checked_arguments("authorization.get_widget_token")
     def get_widget_token(
         self,
         *,
@@ -105,15 +127,27 @@ class AuthorizationResource(SyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
-        `GET /authorization/202401/widget_token`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_id: Query parameter.
+
+        Returns:
+            GetWidgetTokenResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
         )
 
+    @checked_arguments("authorization.deauthorize_shop")
     def deauthorize_shop(
         self,
         *,
@@ -121,23 +155,43 @@ class AuthorizationResource(SyncResource):
     ) -> ResponseModel:
         """Revoke the app's authorization for the shop.
 
-        `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /authorization/202403/shops` (version 202403). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DEAUTHORIZE_SHOP,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("authorization.get_authorized_category_assets")
     def get_authorized_category_assets(
         self,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
         """List the category assets that authorized the app, with the cipher each one's calls need.
 
-        `GET /authorization/202405/category_assets`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202405/category_assets` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetAuthorizedCategoryAssetsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,
@@ -147,19 +201,29 @@ class AuthorizationResource(SyncResource):
 class AsyncAuthorizationResource(AsyncResource):
     """The shops that have authorized the app. (async: every method is awaited)"""
 
+    @checked_arguments("authorization.get_authorized_shops")
     async def get_authorized_shops(
         self,
     ) -> _t.GetAuthorizedShopsResponse:
         """List the shops that authorized the app, with the cipher each shop-scoped call needs.
 
-        `GET /authorization/202309/shops`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetAuthorizedShopsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AUTHORIZED_SHOPS,
         )
 
+    @checked_arguments("authorization.get_widget_token_v202312")
     async def get_widget_token_v202312(
         self,
         *,
@@ -167,15 +231,27 @@ class AsyncAuthorizationResource(AsyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
-        `GET /authorization/202312/widget_token`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_id: Query parameter.
+
+        Returns:
+            GetWidgetTokenResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_WIDGET_TOKEN_V202312,
             params={"shop_id": shop_id},
         )
 
+    @checked_arguments("authorization.get_widget_token")
     async def get_widget_token(
         self,
         *,
@@ -183,15 +259,27 @@ class AsyncAuthorizationResource(AsyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
-        `GET /authorization/202401/widget_token`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_id: Query parameter.
+
+        Returns:
+            GetWidgetTokenResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
         )
 
+    @checked_arguments("authorization.deauthorize_shop")
     async def deauthorize_shop(
         self,
         *,
@@ -199,23 +287,43 @@ class AsyncAuthorizationResource(AsyncResource):
     ) -> ResponseModel:
         """Revoke the app's authorization for the shop.
 
-        `DELETE /authorization/202403/shops` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /authorization/202403/shops` (version 202403). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DEAUTHORIZE_SHOP,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("authorization.get_authorized_category_assets")
     async def get_authorized_category_assets(
         self,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
         """List the category assets that authorized the app, with the cipher each one's calls need.
 
-        `GET /authorization/202405/category_assets`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /authorization/202405/category_assets` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetAuthorizedCategoryAssetsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,

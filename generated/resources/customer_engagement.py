@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import customer_engagement as _t
 
 __all__ = ["OPERATIONS", "AsyncCustomerEngagementResource", "CustomerEngagementResource"]
@@ -84,6 +84,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerEngagementResource(SyncResource):
     """Marketing messages to buyers: engagement tasks, templates, sending and results."""
 
+    @checked_arguments("customer_engagement.create_engagement_task")
     def create_engagement_task(
         self,
         *,
@@ -98,9 +99,27 @@ class CustomerEngagementResource(SyncResource):
     ) -> _t.CreateEngagementTaskResponse:
         """Create a task that messages buyers from a template, with optional products and coupons.
 
-        `POST /customer_engagement/202412/engagement_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202412/engagement_tasks` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            template_id: Body field.
+            task_name: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            channel: Body field.
+            product_ids: Body field.
+            coupon_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateEngagementTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_ENGAGEMENT_TASK,
@@ -116,6 +135,7 @@ class CustomerEngagementResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.get_message_templates")
     def get_message_templates(
         self,
         *,
@@ -124,9 +144,21 @@ class CustomerEngagementResource(SyncResource):
     ) -> _t.GetMessageTemplatesResponse:
         """List the message templates that engagement tasks can use.
 
-        `GET /customer_engagement/202412/message_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_engagement/202412/message_templates` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMessageTemplatesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_MESSAGE_TEMPLATES,
@@ -134,6 +166,7 @@ class CustomerEngagementResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.send_engagement_message")
     def send_engagement_message(
         self,
         *,
@@ -143,9 +176,22 @@ class CustomerEngagementResource(SyncResource):
     ) -> _t.SendEngagementMessageResponse:
         """Send an engagement task's message to buyers, given their email addresses.
 
-        `POST /customer_engagement/202412/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202412/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            buyer_emails: Body field.
+            task_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendEngagementMessageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEND_ENGAGEMENT_MESSAGE,
@@ -153,6 +199,7 @@ class CustomerEngagementResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.get_engagement_task_performances")
     def get_engagement_task_performances(
         self,
         *,
@@ -161,9 +208,21 @@ class CustomerEngagementResource(SyncResource):
     ) -> _t.GetEngagementTaskPerformancesResponse:
         """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
 
-        `POST /customer_engagement/202412/performances` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202412/performances` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            task_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetEngagementTaskPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
@@ -171,6 +230,7 @@ class CustomerEngagementResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.create_custom_engagement_task")
     def create_custom_engagement_task(
         self,
         *,
@@ -185,9 +245,27 @@ class CustomerEngagementResource(SyncResource):
     ) -> _t.CreateCustomEngagementTaskResponse:
         """Create a task that messages buyers with the seller's own text, with optional products and coupons.
 
-        `POST /customer_engagement/202502/engagement_tasks/custom` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202502/engagement_tasks/custom` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            task_name: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            channel: Body field.
+            product_ids: Body field.
+            coupon_ids: Body field.
+            custom_message: Body field. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateCustomEngagementTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_CUSTOM_ENGAGEMENT_TASK,
@@ -203,6 +281,7 @@ class CustomerEngagementResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.get_engagement_feature_permissions")
     def get_engagement_feature_permissions(
         self,
         *,
@@ -210,9 +289,20 @@ class CustomerEngagementResource(SyncResource):
     ) -> _t.GetEngagementFeaturePermissionsResponse:
         """Check which engagement features the shop is allowed to use.
 
-        `GET /customer_engagement/202502/permissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_engagement/202502/permissions` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetEngagementFeaturePermissionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
@@ -223,6 +313,7 @@ class CustomerEngagementResource(SyncResource):
 class AsyncCustomerEngagementResource(AsyncResource):
     """Marketing messages to buyers: engagement tasks, templates, sending and results. (async: every method is awaited)"""
 
+    @checked_arguments("customer_engagement.create_engagement_task")
     async def create_engagement_task(
         self,
         *,
@@ -237,9 +328,27 @@ class AsyncCustomerEngagementResource(AsyncResource):
     ) -> _t.CreateEngagementTaskResponse:
         """Create a task that messages buyers from a template, with optional products and coupons.
 
-        `POST /customer_engagement/202412/engagement_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202412/engagement_tasks` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            template_id: Body field.
+            task_name: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            channel: Body field.
+            product_ids: Body field.
+            coupon_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateEngagementTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_ENGAGEMENT_TASK,
@@ -255,6 +364,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.get_message_templates")
     async def get_message_templates(
         self,
         *,
@@ -263,9 +373,21 @@ class AsyncCustomerEngagementResource(AsyncResource):
     ) -> _t.GetMessageTemplatesResponse:
         """List the message templates that engagement tasks can use.
 
-        `GET /customer_engagement/202412/message_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_engagement/202412/message_templates` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMessageTemplatesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_MESSAGE_TEMPLATES,
@@ -273,6 +395,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.send_engagement_message")
     async def send_engagement_message(
         self,
         *,
@@ -282,9 +405,22 @@ class AsyncCustomerEngagementResource(AsyncResource):
     ) -> _t.SendEngagementMessageResponse:
         """Send an engagement task's message to buyers, given their email addresses.
 
-        `POST /customer_engagement/202412/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202412/messages` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            buyer_emails: Body field.
+            task_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendEngagementMessageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEND_ENGAGEMENT_MESSAGE,
@@ -292,6 +428,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.get_engagement_task_performances")
     async def get_engagement_task_performances(
         self,
         *,
@@ -300,9 +437,21 @@ class AsyncCustomerEngagementResource(AsyncResource):
     ) -> _t.GetEngagementTaskPerformancesResponse:
         """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
 
-        `POST /customer_engagement/202412/performances` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202412/performances` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            task_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetEngagementTaskPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
@@ -310,6 +459,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.create_custom_engagement_task")
     async def create_custom_engagement_task(
         self,
         *,
@@ -324,9 +474,27 @@ class AsyncCustomerEngagementResource(AsyncResource):
     ) -> _t.CreateCustomEngagementTaskResponse:
         """Create a task that messages buyers with the seller's own text, with optional products and coupons.
 
-        `POST /customer_engagement/202502/engagement_tasks/custom` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_engagement/202502/engagement_tasks/custom` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            task_name: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            channel: Body field.
+            product_ids: Body field.
+            coupon_ids: Body field.
+            custom_message: Body field. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateCustomEngagementTaskResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_CUSTOM_ENGAGEMENT_TASK,
@@ -342,6 +510,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_engagement.get_engagement_feature_permissions")
     async def get_engagement_feature_permissions(
         self,
         *,
@@ -349,9 +518,20 @@ class AsyncCustomerEngagementResource(AsyncResource):
     ) -> _t.GetEngagementFeaturePermissionsResponse:
         """Check which engagement features the shop is allowed to use.
 
-        `GET /customer_engagement/202502/permissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_engagement/202502/permissions` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetEngagementFeaturePermissionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,

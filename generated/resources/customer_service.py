@@ -10,7 +10,7 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import customer_service as _t
 
 __all__ = ["OPERATIONS", "AsyncCustomerServiceResource", "CustomerServiceResource"]
@@ -42,6 +42,9 @@ _GET_CONVERSATIONS: Operation[_t.GetConversationsPage] = Operation(
     params=_t.GetConversationsParams,
     pagination=Pagination(items="conversations", token_param="page_token", next_token="next_page_token"),
 )
+_GET_CONVERSATIONS_ASYNC: Operation[_t.AsyncGetConversationsPage] = _GET_CONVERSATIONS.with_response(
+    _t.AsyncGetConversationsPage
+)
 _CREATE_CONVERSATION: Operation[_t.CreateConversationResponse] = Operation(
     id="customer_service.create_conversation",
     method="POST",
@@ -61,6 +64,9 @@ _GET_CONVERSATION_MESSAGES: Operation[_t.GetConversationMessagesPage] = Operatio
     params=_t.GetConversationMessagesParams,
     path_params=("conversation_id",),
     pagination=Pagination(items="messages", token_param="page_token", next_token="next_page_token"),
+)
+_GET_CONVERSATION_MESSAGES_ASYNC: Operation[_t.AsyncGetConversationMessagesPage] = (
+    _GET_CONVERSATION_MESSAGES.with_response(_t.AsyncGetConversationMessagesPage)
 )
 _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     id="customer_service.mark_buyer_messages_as_read",
@@ -113,6 +119,9 @@ _SEARCH_SESSIONS: Operation[_t.SearchSessionsPage] = Operation(
     body=_t.SearchSessionsRequest,
     pagination=Pagination(items="sessions", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_SESSIONS_ASYNC: Operation[_t.AsyncSearchSessionsPage] = _SEARCH_SESSIONS.with_response(
+    _t.AsyncSearchSessionsPage
+)
 _END_SESSION: Operation[ResponseModel] = Operation(
     id="customer_service.end_session",
     method="POST",
@@ -159,6 +168,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerServiceResource(SyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
 
+    @checked_arguments("customer_service.get_agent_settings")
     def get_agent_settings(
         self,
         *,
@@ -166,15 +176,27 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
 
-        `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAgentSettingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AGENT_SETTINGS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.update_agent_settings")
     def update_agent_settings(
         self,
         *,
@@ -183,9 +205,21 @@ class CustomerServiceResource(SyncResource):
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
 
-        `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            can_accept_chat: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_AGENT_SETTINGS,
@@ -193,6 +227,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_conversations")
     def get_conversations(
         self,
         *,
@@ -221,10 +256,25 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
 
-        `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `conversations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            need_session_id: Query parameter.
+            need_session_info: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetConversationsPage: One page of `conversations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CONVERSATIONS,
@@ -238,6 +288,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.create_conversation")
     def create_conversation(
         self,
         *,
@@ -246,9 +297,21 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
 
-        `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            buyer_user_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateConversationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_CONVERSATION,
@@ -256,6 +319,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_conversation_messages")
     def get_conversation_messages(
         self,
         conversation_id: str,
@@ -288,10 +352,29 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
 
-        `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `messages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_field: Query parameter.
+            need_data: Query parameter.
+            need_plaintext: Query parameter.
+            time_zone: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetConversationMessagesPage: One page of `messages` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CONVERSATION_MESSAGES,
@@ -309,6 +392,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.mark_buyer_messages_as_read")
     def mark_buyer_messages_as_read(
         self,
         conversation_id: str,
@@ -317,9 +401,21 @@ class CustomerServiceResource(SyncResource):
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
 
-        `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
@@ -328,6 +424,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.upload_image_for_buyer_messages")
     def upload_image_for_buyer_messages(
         self,
         *,
@@ -336,10 +433,23 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
 
-        `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /customer_service/202309/images/upload` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadImageForBuyerMessagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
@@ -347,6 +457,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_customer_service_performance")
     def get_customer_service_performance(
         self,
         *,
@@ -356,9 +467,22 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
 
-        `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202407/performance` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            support_date_ge: Query parameter.
+            support_date_lt: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCustomerServicePerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
@@ -366,6 +490,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_conversation")
     def get_conversation(
         self,
         conversation_id: str,
@@ -376,9 +501,23 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
 
-        `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202601/conversations/{conversation_id}` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            need_session_id: Query parameter.
+            need_session_info: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetConversationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CONVERSATION,
@@ -390,6 +529,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.search_sessions")
     def search_sessions(
         self,
         *,
@@ -403,10 +543,26 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.SearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
-        `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `sessions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202602/sessions/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            locale: Query parameter.
+            begin_time_ge: Body field. Unix seconds or an aware `datetime`.
+            begin_time_lt: Body field. Unix seconds or an aware `datetime`.
+            buyer_nickname: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchSessionsPage: One page of `sessions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_SESSIONS,
@@ -419,6 +575,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.end_session")
     def end_session(
         self,
         conversation_id: str,
@@ -428,9 +585,22 @@ class CustomerServiceResource(SyncResource):
     ) -> ResponseModel:
         """End a chat session of a conversation.
 
-        `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            session_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _END_SESSION,
@@ -439,6 +609,7 @@ class CustomerServiceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.send_message")
     def send_message(
         self,
         conversation_id: str,
@@ -459,9 +630,24 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
-        `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            type: Body field. One of `COUPON_CARD`, `IMAGE`, `LOGISTICS_CARD`, `ORDER_CARD`, `PRODUCT_CARD`, `RETURN_REFUND_CARD`, `TEXT`, `VIDEO`.
+            content: Body field.
+            sender_role: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendMessageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEND_MESSAGE,
@@ -474,6 +660,7 @@ class CustomerServiceResource(SyncResource):
 class AsyncCustomerServiceResource(AsyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance. (async: every method is awaited)"""
 
+    @checked_arguments("customer_service.get_agent_settings")
     async def get_agent_settings(
         self,
         *,
@@ -481,15 +668,27 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
 
-        `GET /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAgentSettingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AGENT_SETTINGS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.update_agent_settings")
     async def update_agent_settings(
         self,
         *,
@@ -498,9 +697,21 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
 
-        `PUT /customer_service/202309/agents/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            can_accept_chat: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_AGENT_SETTINGS,
@@ -508,6 +719,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_conversations")
     async def get_conversations(
         self,
         *,
@@ -533,16 +745,31 @@ class AsyncCustomerServiceResource(AsyncResource):
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetConversationsPage:
+    ) -> _t.AsyncGetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
 
-        `GET /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `conversations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            need_session_id: Query parameter.
+            need_session_info: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetConversationsPage: One page of `conversations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_CONVERSATIONS,
+            _GET_CONVERSATIONS_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -553,6 +780,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.create_conversation")
     async def create_conversation(
         self,
         *,
@@ -561,9 +789,21 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
 
-        `POST /customer_service/202309/conversations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202309/conversations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            buyer_user_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateConversationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_CONVERSATION,
@@ -571,6 +811,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_conversation_messages")
     async def get_conversation_messages(
         self,
         conversation_id: str,
@@ -600,16 +841,35 @@ class AsyncCustomerServiceResource(AsyncResource):
         need_plaintext: bool | None = None,
         time_zone: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetConversationMessagesPage:
+    ) -> _t.AsyncGetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
 
-        `GET /customer_service/202309/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `messages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_field: Query parameter.
+            need_data: Query parameter.
+            need_plaintext: Query parameter.
+            time_zone: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetConversationMessagesPage: One page of `messages` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_CONVERSATION_MESSAGES,
+            _GET_CONVERSATION_MESSAGES_ASYNC,
             params={
                 "conversation_id": conversation_id,
                 "page_token": page_token,
@@ -624,6 +884,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.mark_buyer_messages_as_read")
     async def mark_buyer_messages_as_read(
         self,
         conversation_id: str,
@@ -632,9 +893,21 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
 
-        `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202309/conversations/{conversation_id}/messages/read` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
@@ -643,6 +916,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.upload_image_for_buyer_messages")
     async def upload_image_for_buyer_messages(
         self,
         *,
@@ -651,10 +925,23 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
 
-        `POST /customer_service/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /customer_service/202309/images/upload` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadImageForBuyerMessagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
@@ -662,6 +949,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_customer_service_performance")
     async def get_customer_service_performance(
         self,
         *,
@@ -671,9 +959,22 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
 
-        `GET /customer_service/202407/performance` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202407/performance` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            support_date_ge: Query parameter.
+            support_date_lt: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCustomerServicePerformanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
@@ -681,6 +982,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.get_conversation")
     async def get_conversation(
         self,
         conversation_id: str,
@@ -691,9 +993,23 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
 
-        `GET /customer_service/202601/conversations/{conversation_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /customer_service/202601/conversations/{conversation_id}` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            need_session_id: Query parameter.
+            need_session_info: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetConversationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CONVERSATION,
@@ -705,6 +1021,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.search_sessions")
     async def search_sessions(
         self,
         *,
@@ -715,16 +1032,32 @@ class AsyncCustomerServiceResource(AsyncResource):
         locale: str | None = None,
         buyer_nickname: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchSessionsPage:
+    ) -> _t.AsyncSearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
 
-        `POST /customer_service/202602/sessions/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `sessions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202602/sessions/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            locale: Query parameter.
+            begin_time_ge: Body field. Unix seconds or an aware `datetime`.
+            begin_time_lt: Body field. Unix seconds or an aware `datetime`.
+            buyer_nickname: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchSessionsPage: One page of `sessions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_SESSIONS,
+            _SEARCH_SESSIONS_ASYNC,
             params={"page_size": page_size, "page_token": page_token, "locale": locale},
             body={
                 "begin_time_ge": begin_time_ge,
@@ -734,6 +1067,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.end_session")
     async def end_session(
         self,
         conversation_id: str,
@@ -743,9 +1077,22 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> ResponseModel:
         """End a chat session of a conversation.
 
-        `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            session_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _END_SESSION,
@@ -754,6 +1101,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("customer_service.send_message")
     async def send_message(
         self,
         conversation_id: str,
@@ -774,9 +1122,24 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
-        `POST /customer_service/202606/conversations/{conversation_id}/messages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            conversation_id: Path parameter.
+            type: Body field. One of `COUPON_CARD`, `IMAGE`, `LOGISTICS_CARD`, `ORDER_CARD`, `PRODUCT_CARD`, `RETURN_REFUND_CARD`, `TEXT`, `VIDEO`.
+            content: Body field.
+            sender_role: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendMessageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEND_MESSAGE,

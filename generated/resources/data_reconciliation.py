@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import data_reconciliation as _t
 
 __all__ = ["OPERATIONS", "AsyncDataReconciliationResource", "DataReconciliationResource"]
@@ -55,6 +55,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class DataReconciliationResource(SyncResource):
     """Order status from other channels, sent to TikTok to reconcile with its own."""
 
+    @checked_arguments("data_reconciliation.order_status_data_exchange")
     def order_status_data_exchange(
         self,
         *,
@@ -63,9 +64,21 @@ class DataReconciliationResource(SyncResource):
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
 
-        `POST /data_reconciliation/202309/orders/sync`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /data_reconciliation/202309/orders/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_id: Query parameter.
+            orders: Body field. A `OrderStatusDataExchangeRequestOrder` or a dict.
+
+        Returns:
+            OrderStatusDataExchangeResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _ORDER_STATUS_DATA_EXCHANGE,
@@ -73,6 +86,7 @@ class DataReconciliationResource(SyncResource):
             body={"orders": orders},
         )
 
+    @checked_arguments("data_reconciliation.quality_factory_order_data_import_api_v202310")
     def quality_factory_order_data_import_api_v202310(
         self,
         *,
@@ -82,9 +96,21 @@ class DataReconciliationResource(SyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
 
-        `POST /data_reconciliation/202310/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QualityFactoryOrderDataImportApiResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
@@ -92,6 +118,7 @@ class DataReconciliationResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("data_reconciliation.quality_factory_order_data_import_api")
     def quality_factory_order_data_import_api(
         self,
         *,
@@ -100,9 +127,21 @@ class DataReconciliationResource(SyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
 
-        `POST /data_reconciliation/202401/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QualityFactoryOrderDataImportApiResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
@@ -114,6 +153,7 @@ class DataReconciliationResource(SyncResource):
 class AsyncDataReconciliationResource(AsyncResource):
     """Order status from other channels, sent to TikTok to reconcile with its own. (async: every method is awaited)"""
 
+    @checked_arguments("data_reconciliation.order_status_data_exchange")
     async def order_status_data_exchange(
         self,
         *,
@@ -122,9 +162,21 @@ class AsyncDataReconciliationResource(AsyncResource):
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
 
-        `POST /data_reconciliation/202309/orders/sync`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /data_reconciliation/202309/orders/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_id: Query parameter.
+            orders: Body field. A `OrderStatusDataExchangeRequestOrder` or a dict.
+
+        Returns:
+            OrderStatusDataExchangeResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _ORDER_STATUS_DATA_EXCHANGE,
@@ -132,6 +184,7 @@ class AsyncDataReconciliationResource(AsyncResource):
             body={"orders": orders},
         )
 
+    @checked_arguments("data_reconciliation.quality_factory_order_data_import_api_v202310")
     async def quality_factory_order_data_import_api_v202310(
         self,
         *,
@@ -141,9 +194,21 @@ class AsyncDataReconciliationResource(AsyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
 
-        `POST /data_reconciliation/202310/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QualityFactoryOrderDataImportApiResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
@@ -151,6 +216,7 @@ class AsyncDataReconciliationResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("data_reconciliation.quality_factory_order_data_import_api")
     async def quality_factory_order_data_import_api(
         self,
         *,
@@ -159,9 +225,21 @@ class AsyncDataReconciliationResource(AsyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
 
-        `POST /data_reconciliation/202401/orders/import` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QualityFactoryOrderDataImportApiResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,

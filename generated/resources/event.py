@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import event as _t
 
 __all__ = ["OPERATIONS", "AsyncEventResource", "EventResource"]
@@ -51,6 +51,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class EventResource(SyncResource):
     """Webhook subscriptions of the shop."""
 
+    @checked_arguments("event.delete_shop_webhook")
     def delete_shop_webhook(
         self,
         *,
@@ -78,9 +79,21 @@ class EventResource(SyncResource):
     ) -> ResponseModel:
         """Stop sending one event type to the shop's webhook.
 
-        `DELETE /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DELETE_SHOP_WEBHOOK,
@@ -88,6 +101,7 @@ class EventResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("event.get_shop_webhooks")
     def get_shop_webhooks(
         self,
         *,
@@ -95,15 +109,27 @@ class EventResource(SyncResource):
     ) -> _t.GetShopWebhooksResponse:
         """List the shop's webhooks, each an event type and the address it is sent to.
 
-        `GET /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopWebhooksResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_WEBHOOKS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("event.update_shop_webhook")
     def update_shop_webhook(
         self,
         *,
@@ -132,9 +158,22 @@ class EventResource(SyncResource):
     ) -> ResponseModel:
         """Set the address that one event type is sent to for the shop.
 
-        `PUT /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            address: Body field.
+            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_SHOP_WEBHOOK,
@@ -146,6 +185,7 @@ class EventResource(SyncResource):
 class AsyncEventResource(AsyncResource):
     """Webhook subscriptions of the shop. (async: every method is awaited)"""
 
+    @checked_arguments("event.delete_shop_webhook")
     async def delete_shop_webhook(
         self,
         *,
@@ -173,9 +213,21 @@ class AsyncEventResource(AsyncResource):
     ) -> ResponseModel:
         """Stop sending one event type to the shop's webhook.
 
-        `DELETE /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DELETE_SHOP_WEBHOOK,
@@ -183,6 +235,7 @@ class AsyncEventResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("event.get_shop_webhooks")
     async def get_shop_webhooks(
         self,
         *,
@@ -190,15 +243,27 @@ class AsyncEventResource(AsyncResource):
     ) -> _t.GetShopWebhooksResponse:
         """List the shop's webhooks, each an event type and the address it is sent to.
 
-        `GET /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopWebhooksResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_WEBHOOKS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("event.update_shop_webhook")
     async def update_shop_webhook(
         self,
         *,
@@ -227,9 +292,22 @@ class AsyncEventResource(AsyncResource):
     ) -> ResponseModel:
         """Set the address that one event type is sent to for the shop.
 
-        `PUT /event/202309/webhooks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            address: Body field.
+            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_SHOP_WEBHOOK,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import fbt as _t
 
 __all__ = ["OPERATIONS", "AsyncFbtResource", "FbtResource"]
@@ -25,6 +25,9 @@ _SEARCH_FBT_INVENTORY: Operation[_t.SearchFbtInventoryPage] = Operation(
     params=_t.SearchFbtInventoryParams,
     body=_t.SearchFbtInventoryRequest,
     pagination=Pagination(items="inventory", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_FBT_INVENTORY_ASYNC: Operation[_t.AsyncSearchFbtInventoryPage] = _SEARCH_FBT_INVENTORY.with_response(
+    _t.AsyncSearchFbtInventoryPage
 )
 _GET_FBT_WAREHOUSE_LIST: Operation[_t.GetFbtWarehouseListResponse] = Operation(
     id="fbt.get_fbt_warehouse_list",
@@ -52,6 +55,9 @@ _SEARCH_FBT_INVENTORY_RECORD: Operation[_t.SearchFbtInventoryRecordPage] = Opera
     params=_t.SearchFbtInventoryRecordParams,
     body=_t.SearchFbtInventoryRecordRequest,
     pagination=Pagination(items="inventory_records", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_FBT_INVENTORY_RECORD_ASYNC: Operation[_t.AsyncSearchFbtInventoryRecordPage] = (
+    _SEARCH_FBT_INVENTORY_RECORD.with_response(_t.AsyncSearchFbtInventoryRecordPage)
 )
 _QUERY_GOODS_INVENTORY_FOR_MCF: Operation[_t.QueryGoodsInventoryForMcfResponse] = Operation(
     id="fbt.query_goods_inventory_for_mcf",
@@ -209,6 +215,9 @@ _SEARCH_GOODS_INFO: Operation[_t.SearchGoodsInfoPage] = Operation(
     body=_t.SearchGoodsInfoRequest,
     pagination=Pagination(items="goods", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_GOODS_INFO_ASYNC: Operation[_t.AsyncSearchGoodsInfoPage] = _SEARCH_GOODS_INFO.with_response(
+    _t.AsyncSearchGoodsInfoPage
+)
 _UPDATE_FBT_GOODS_INFO: Operation[_t.UpdateFbtGoodsInfoResponse] = Operation(
     id="fbt.update_fbt_goods_info",
     method="POST",
@@ -259,6 +268,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FbtResource(SyncResource):
     """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders."""
 
+    @checked_arguments("fbt.search_fbt_inventory")
     def search_fbt_inventory(
         self,
         *,
@@ -271,10 +281,25 @@ class FbtResource(SyncResource):
     ) -> _t.SearchFbtInventoryPage:
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
 
-        `POST /fbt/202408/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `inventory` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202408/inventory/search` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            fbt_warehouse_ids: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchFbtInventoryPage: One page of `inventory` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_FBT_INVENTORY,
@@ -283,6 +308,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_warehouse_list")
     def get_fbt_warehouse_list(
         self,
         *,
@@ -290,15 +316,27 @@ class FbtResource(SyncResource):
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
 
-        `GET /fbt/202408/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202408/warehouses` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtWarehouseListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_merchant_onboarded_regions")
     def get_fbt_merchant_onboarded_regions(
         self,
         *,
@@ -306,15 +344,27 @@ class FbtResource(SyncResource):
     ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
         """List the regions where the seller has joined Fulfilled by TikTok.
 
-        `GET /fbt/202409/merchants/onboarded_regions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202409/merchants/onboarded_regions` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtMerchantOnboardedRegionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.search_fbt_inventory_record")
     def search_fbt_inventory_record(
         self,
         *,
@@ -328,10 +378,26 @@ class FbtResource(SyncResource):
     ) -> _t.SearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
-        `POST /fbt/202410/inventory_records/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `inventory_records` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202410/inventory_records/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            fbt_warehouse_ids: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchFbtInventoryRecordPage: One page of `inventory_records` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_FBT_INVENTORY_RECORD,
@@ -345,6 +411,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.query_goods_inventory_for_mcf")
     def query_goods_inventory_for_mcf(
         self,
         *,
@@ -353,9 +420,21 @@ class FbtResource(SyncResource):
     ) -> _t.QueryGoodsInventoryForMcfResponse:
         """Get how much of each given goods is available for multi-channel fulfillment orders.
 
-        `POST /fbt/202601/mcf/goods/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202601/mcf/goods/inventory/search` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            goods: Body field. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryGoodsInventoryForMcfResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _QUERY_GOODS_INVENTORY_FOR_MCF,
@@ -363,6 +442,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbtmcf_order_status")
     def get_fbtmcf_order_status(
         self,
         *,
@@ -371,9 +451,21 @@ class FbtResource(SyncResource):
     ) -> _t.GetFbtmcfOrderStatusResponse:
         """Get the status of a multi-channel fulfillment order and its shipments.
 
-        `GET /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            mcf_order_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtmcfOrderStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
@@ -381,6 +473,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.cancel_fbtmcf_order")
     def cancel_fbtmcf_order(
         self,
         *,
@@ -390,9 +483,22 @@ class FbtResource(SyncResource):
     ) -> _t.CancelFbtmcfOrderResponse:
         """Cancel a multi-channel fulfillment order, or some of its shipments.
 
-        `POST /fbt/202601/mcf_outbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202601/mcf_outbound_orders/cancel` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            mcf_order_id: Body field.
+            consign_orders: Body field. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CancelFbtmcfOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CANCEL_FBTMCF_ORDER,
@@ -400,6 +506,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_merchant_mcf_status")
     def get_fbt_merchant_mcf_status(
         self,
         *,
@@ -407,15 +514,27 @@ class FbtResource(SyncResource):
     ) -> _t.GetFbtMerchantMcfStatusResponse:
         """Check whether the seller can use multi-channel fulfillment.
 
-        `GET /fbt/202601/merchants/mcf_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202601/merchants/mcf_status` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtMerchantMcfStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_FBT_MERCHANT_MCF_STATUS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.create_or_update_inbound_plan")
     def create_or_update_inbound_plan(
         self,
         *,
@@ -427,9 +546,24 @@ class FbtResource(SyncResource):
     ) -> _t.CreateOrUpdateInboundPlanResponse:
         """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
 
-        `POST /fbt/202602/create_update_inbound_plan` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/create_update_inbound_plan` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            idempotent_key: Body field.
+            goods_items: Body field. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
+            cartons: Body field. A `CartonInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateOrUpdateInboundPlanResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_OR_UPDATE_INBOUND_PLAN,
@@ -442,6 +576,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_inbound_method_detail")
     def get_inbound_method_detail(
         self,
         *,
@@ -452,9 +587,23 @@ class FbtResource(SyncResource):
     ) -> _t.GetInboundMethodDetailResponse:
         """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
 
-        `POST /fbt/202602/inbound_method_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_method_detail` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
+            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetInboundMethodDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_INBOUND_METHOD_DETAIL,
@@ -466,6 +615,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_inbound_order_details")
     def get_fbt_inbound_order_details(
         self,
         *,
@@ -475,9 +625,22 @@ class FbtResource(SyncResource):
     ) -> _t.GetFbtInboundOrderDetailsResponse:
         """Get the detail of inbound orders by id, optionally with their cartons.
 
-        `GET /fbt/202602/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202602/inbound_orders` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_ids: Query parameter.
+            include_carton_details: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtInboundOrderDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_FBT_INBOUND_ORDER_DETAILS,
@@ -485,6 +648,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.cancel_inbound_order")
     def cancel_inbound_order(
         self,
         *,
@@ -494,9 +658,22 @@ class FbtResource(SyncResource):
     ) -> ResponseModel:
         """Cancel an inbound order, giving a reason.
 
-        `POST /fbt/202602/inbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_orders/cancel` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            cancel_reason: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CANCEL_INBOUND_ORDER,
@@ -504,6 +681,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.print_inbound_order_labels")
     def print_inbound_order_labels(
         self,
         *,
@@ -516,9 +694,24 @@ class FbtResource(SyncResource):
     ) -> _t.PrintInboundOrderLabelsResponse:
         """Get a download link to the carton labels, barcodes or packing list of an inbound order.
 
-        `POST /fbt/202602/inbound_orders/label_print` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_orders/label_print` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            print_items: Body field. One of `CARTON_PALLET_LABEL`, `FBT_BARCODE`, `PACKING_PICKING_LIST`.
+            carton_label_format: Body field. One of `A4_4UP`, `DEFAULT_1UP`.
+            barcode_format: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PrintInboundOrderLabelsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PRINT_INBOUND_ORDER_LABELS,
@@ -531,6 +724,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.update_inbound_order_tracking")
     def update_inbound_order_tracking(
         self,
         *,
@@ -543,9 +737,22 @@ class FbtResource(SyncResource):
     ) -> ResponseModel:
         """Set the carrier and tracking number of each carton of an inbound order.
 
-        `POST /fbt/202602/inbound_orders/tracking_update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_orders/tracking_update` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            parcel_tracking_info: Body field. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_INBOUND_ORDER_TRACKING,
@@ -553,6 +760,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.list_available_inbound_methods")
     def list_available_inbound_methods(
         self,
         *,
@@ -561,9 +769,21 @@ class FbtResource(SyncResource):
     ) -> _t.ListAvailableInboundMethodsResponse:
         """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
 
-        `POST /fbt/202602/list_available_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/list_available_inbound_method` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ListAvailableInboundMethodsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _LIST_AVAILABLE_INBOUND_METHODS,
@@ -571,6 +791,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.confirm_inbound_method")
     def confirm_inbound_method(
         self,
         *,
@@ -582,9 +803,24 @@ class FbtResource(SyncResource):
     ) -> _t.ConfirmInboundMethodResponse:
         """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
 
-        `POST /fbt/202603/confirm_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/confirm_inbound_method` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            placement_option_id: Body field.
+            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
+            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ConfirmInboundMethodResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CONFIRM_INBOUND_METHOD,
@@ -597,6 +833,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.search_goods_hazmat_and_expiration_info")
     def search_goods_hazmat_and_expiration_info(
         self,
         *,
@@ -605,9 +842,21 @@ class FbtResource(SyncResource):
     ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
         """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
 
-        `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            tts_sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchGoodsHazmatAndExpirationInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
@@ -615,6 +864,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.update_goods_sku_relations")
     def update_goods_sku_relations(
         self,
         *,
@@ -626,9 +876,22 @@ class FbtResource(SyncResource):
     ) -> _t.UpdateGoodsSkuRelationsResponse:
         """Link goods to the shop's SKUs, or unlink them.
 
-        `POST /fbt/202603/goods/update_goods_sku_relation` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/goods/update_goods_sku_relation` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            operate_goods_sku_relation_list: Body field. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
+            operation_type: Body field. One of `BIND`, `UN_BIND`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateGoodsSkuRelationsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_GOODS_SKU_RELATIONS,
@@ -639,6 +902,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.ship_inbound_order")
     def ship_inbound_order(
         self,
         *,
@@ -649,9 +913,23 @@ class FbtResource(SyncResource):
     ) -> _t.ShipInboundOrderResponse:
         """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
 
-        `POST /fbt/202603/ship_inbound_order` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/ship_inbound_order` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            inbound_order_id: Body field.
+            shipment_option: Body field. A `ShipInboundOrderRequestShipmentOption` or a dict.
+            cartons: Body field. A `CartonInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ShipInboundOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SHIP_INBOUND_ORDER,
@@ -663,6 +941,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.create_fbt_goods")
     def create_fbt_goods(
         self,
         *,
@@ -671,9 +950,21 @@ class FbtResource(SyncResource):
     ) -> _t.CreateFbtGoodsResponse:
         """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
 
-        `POST /fbt/202607/goods/create_goods` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/goods/create_goods` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_goods_dto_list: Body field. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFbtGoodsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_FBT_GOODS,
@@ -681,6 +972,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.search_goods_info")
     def search_goods_info(
         self,
         *,
@@ -694,10 +986,26 @@ class FbtResource(SyncResource):
     ) -> _t.SearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
-        `POST /fbt/202607/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `goods` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            product_ids: Body field.
+            reference_codes: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchGoodsInfoPage: One page of `goods` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_GOODS_INFO,
@@ -711,6 +1019,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.update_fbt_goods_info")
     def update_fbt_goods_info(
         self,
         *,
@@ -719,9 +1028,21 @@ class FbtResource(SyncResource):
     ) -> _t.UpdateFbtGoodsInfoResponse:
         """Change the name, image, size, weight and handling settings of one goods.
 
-        `POST /fbt/202607/goods/update_goods_info` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/goods/update_goods_info` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            update_goods_dto: Body field. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateFbtGoodsInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_FBT_GOODS_INFO,
@@ -729,6 +1050,7 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.create_fbtmcf_order")
     def create_fbtmcf_order(
         self,
         *,
@@ -739,9 +1061,23 @@ class FbtResource(SyncResource):
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
 
-        `POST /fbt/202607/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            external_order_id: Body field.
+            goods: Body field. A `CreateFbtmcfOrderRequestGood` or a dict.
+            consignee: Body field. A `CreateFbtmcfOrderRequestConsignee` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFbtmcfOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_FBTMCF_ORDER,
@@ -753,6 +1089,7 @@ class FbtResource(SyncResource):
 class AsyncFbtResource(AsyncResource):
     """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders. (async: every method is awaited)"""
 
+    @checked_arguments("fbt.search_fbt_inventory")
     async def search_fbt_inventory(
         self,
         *,
@@ -762,21 +1099,37 @@ class AsyncFbtResource(AsyncResource):
         fbt_warehouse_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchFbtInventoryPage:
+    ) -> _t.AsyncSearchFbtInventoryPage:
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
 
-        `POST /fbt/202408/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `inventory` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202408/inventory/search` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            fbt_warehouse_ids: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchFbtInventoryPage: One page of `inventory` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_FBT_INVENTORY,
+            _SEARCH_FBT_INVENTORY_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"goods_ids": goods_ids, "fbt_warehouse_ids": fbt_warehouse_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_warehouse_list")
     async def get_fbt_warehouse_list(
         self,
         *,
@@ -784,15 +1137,27 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
 
-        `GET /fbt/202408/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202408/warehouses` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtWarehouseListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_merchant_onboarded_regions")
     async def get_fbt_merchant_onboarded_regions(
         self,
         *,
@@ -800,15 +1165,27 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
         """List the regions where the seller has joined Fulfilled by TikTok.
 
-        `GET /fbt/202409/merchants/onboarded_regions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202409/merchants/onboarded_regions` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtMerchantOnboardedRegionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.search_fbt_inventory_record")
     async def search_fbt_inventory_record(
         self,
         *,
@@ -819,16 +1196,32 @@ class AsyncFbtResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchFbtInventoryRecordPage:
+    ) -> _t.AsyncSearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
-        `POST /fbt/202410/inventory_records/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `inventory_records` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202410/inventory_records/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            fbt_warehouse_ids: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchFbtInventoryRecordPage: One page of `inventory_records` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_FBT_INVENTORY_RECORD,
+            _SEARCH_FBT_INVENTORY_RECORD_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "goods_ids": goods_ids,
@@ -839,6 +1232,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.query_goods_inventory_for_mcf")
     async def query_goods_inventory_for_mcf(
         self,
         *,
@@ -847,9 +1241,21 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.QueryGoodsInventoryForMcfResponse:
         """Get how much of each given goods is available for multi-channel fulfillment orders.
 
-        `POST /fbt/202601/mcf/goods/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202601/mcf/goods/inventory/search` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            goods: Body field. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            QueryGoodsInventoryForMcfResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _QUERY_GOODS_INVENTORY_FOR_MCF,
@@ -857,6 +1263,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbtmcf_order_status")
     async def get_fbtmcf_order_status(
         self,
         *,
@@ -865,9 +1272,21 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetFbtmcfOrderStatusResponse:
         """Get the status of a multi-channel fulfillment order and its shipments.
 
-        `GET /fbt/202601/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            mcf_order_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtmcfOrderStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
@@ -875,6 +1294,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.cancel_fbtmcf_order")
     async def cancel_fbtmcf_order(
         self,
         *,
@@ -884,9 +1304,22 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.CancelFbtmcfOrderResponse:
         """Cancel a multi-channel fulfillment order, or some of its shipments.
 
-        `POST /fbt/202601/mcf_outbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202601/mcf_outbound_orders/cancel` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            mcf_order_id: Body field.
+            consign_orders: Body field. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CancelFbtmcfOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CANCEL_FBTMCF_ORDER,
@@ -894,6 +1327,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_merchant_mcf_status")
     async def get_fbt_merchant_mcf_status(
         self,
         *,
@@ -901,15 +1335,27 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetFbtMerchantMcfStatusResponse:
         """Check whether the seller can use multi-channel fulfillment.
 
-        `GET /fbt/202601/merchants/mcf_status` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202601/merchants/mcf_status` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtMerchantMcfStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_FBT_MERCHANT_MCF_STATUS,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.create_or_update_inbound_plan")
     async def create_or_update_inbound_plan(
         self,
         *,
@@ -921,9 +1367,24 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.CreateOrUpdateInboundPlanResponse:
         """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
 
-        `POST /fbt/202602/create_update_inbound_plan` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/create_update_inbound_plan` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            idempotent_key: Body field.
+            goods_items: Body field. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
+            cartons: Body field. A `CartonInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateOrUpdateInboundPlanResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_OR_UPDATE_INBOUND_PLAN,
@@ -936,6 +1397,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_inbound_method_detail")
     async def get_inbound_method_detail(
         self,
         *,
@@ -946,9 +1408,23 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetInboundMethodDetailResponse:
         """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
 
-        `POST /fbt/202602/inbound_method_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_method_detail` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
+            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetInboundMethodDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_INBOUND_METHOD_DETAIL,
@@ -960,6 +1436,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.get_fbt_inbound_order_details")
     async def get_fbt_inbound_order_details(
         self,
         *,
@@ -969,9 +1446,22 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetFbtInboundOrderDetailsResponse:
         """Get the detail of inbound orders by id, optionally with their cartons.
 
-        `GET /fbt/202602/inbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fbt/202602/inbound_orders` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_ids: Query parameter.
+            include_carton_details: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetFbtInboundOrderDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_FBT_INBOUND_ORDER_DETAILS,
@@ -979,6 +1469,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.cancel_inbound_order")
     async def cancel_inbound_order(
         self,
         *,
@@ -988,9 +1479,22 @@ class AsyncFbtResource(AsyncResource):
     ) -> ResponseModel:
         """Cancel an inbound order, giving a reason.
 
-        `POST /fbt/202602/inbound_orders/cancel` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_orders/cancel` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            cancel_reason: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CANCEL_INBOUND_ORDER,
@@ -998,6 +1502,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.print_inbound_order_labels")
     async def print_inbound_order_labels(
         self,
         *,
@@ -1010,9 +1515,24 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.PrintInboundOrderLabelsResponse:
         """Get a download link to the carton labels, barcodes or packing list of an inbound order.
 
-        `POST /fbt/202602/inbound_orders/label_print` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_orders/label_print` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            print_items: Body field. One of `CARTON_PALLET_LABEL`, `FBT_BARCODE`, `PACKING_PICKING_LIST`.
+            carton_label_format: Body field. One of `A4_4UP`, `DEFAULT_1UP`.
+            barcode_format: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PrintInboundOrderLabelsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PRINT_INBOUND_ORDER_LABELS,
@@ -1025,6 +1545,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.update_inbound_order_tracking")
     async def update_inbound_order_tracking(
         self,
         *,
@@ -1037,9 +1558,22 @@ class AsyncFbtResource(AsyncResource):
     ) -> ResponseModel:
         """Set the carrier and tracking number of each carton of an inbound order.
 
-        `POST /fbt/202602/inbound_orders/tracking_update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/inbound_orders/tracking_update` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            parcel_tracking_info: Body field. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_INBOUND_ORDER_TRACKING,
@@ -1047,6 +1581,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.list_available_inbound_methods")
     async def list_available_inbound_methods(
         self,
         *,
@@ -1055,9 +1590,21 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.ListAvailableInboundMethodsResponse:
         """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
 
-        `POST /fbt/202602/list_available_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202602/list_available_inbound_method` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ListAvailableInboundMethodsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _LIST_AVAILABLE_INBOUND_METHODS,
@@ -1065,6 +1612,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.confirm_inbound_method")
     async def confirm_inbound_method(
         self,
         *,
@@ -1076,9 +1624,24 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.ConfirmInboundMethodResponse:
         """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
 
-        `POST /fbt/202603/confirm_inbound_method` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/confirm_inbound_method` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            plan_id: Body field.
+            placement_option_id: Body field.
+            inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
+            estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ConfirmInboundMethodResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CONFIRM_INBOUND_METHOD,
@@ -1091,6 +1654,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.search_goods_hazmat_and_expiration_info")
     async def search_goods_hazmat_and_expiration_info(
         self,
         *,
@@ -1099,9 +1663,21 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
         """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
 
-        `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/goods/hazmat_and_expiration_info/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            tts_sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchGoodsHazmatAndExpirationInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
@@ -1109,6 +1685,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.update_goods_sku_relations")
     async def update_goods_sku_relations(
         self,
         *,
@@ -1120,9 +1697,22 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.UpdateGoodsSkuRelationsResponse:
         """Link goods to the shop's SKUs, or unlink them.
 
-        `POST /fbt/202603/goods/update_goods_sku_relation` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/goods/update_goods_sku_relation` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            operate_goods_sku_relation_list: Body field. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
+            operation_type: Body field. One of `BIND`, `UN_BIND`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateGoodsSkuRelationsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_GOODS_SKU_RELATIONS,
@@ -1133,6 +1723,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.ship_inbound_order")
     async def ship_inbound_order(
         self,
         *,
@@ -1143,9 +1734,23 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.ShipInboundOrderResponse:
         """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
 
-        `POST /fbt/202603/ship_inbound_order` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202603/ship_inbound_order` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            inbound_order_id: Body field.
+            shipment_option: Body field. A `ShipInboundOrderRequestShipmentOption` or a dict.
+            cartons: Body field. A `CartonInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ShipInboundOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SHIP_INBOUND_ORDER,
@@ -1157,6 +1762,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.create_fbt_goods")
     async def create_fbt_goods(
         self,
         *,
@@ -1165,9 +1771,21 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.CreateFbtGoodsResponse:
         """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
 
-        `POST /fbt/202607/goods/create_goods` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/goods/create_goods` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_goods_dto_list: Body field. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFbtGoodsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_FBT_GOODS,
@@ -1175,6 +1793,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.search_goods_info")
     async def search_goods_info(
         self,
         *,
@@ -1185,16 +1804,32 @@ class AsyncFbtResource(AsyncResource):
         reference_codes: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchGoodsInfoPage:
+    ) -> _t.AsyncSearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
-        `POST /fbt/202607/goods/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `goods` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            product_ids: Body field.
+            reference_codes: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchGoodsInfoPage: One page of `goods` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_GOODS_INFO,
+            _SEARCH_GOODS_INFO_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "goods_ids": goods_ids,
@@ -1205,6 +1840,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.update_fbt_goods_info")
     async def update_fbt_goods_info(
         self,
         *,
@@ -1213,9 +1849,21 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.UpdateFbtGoodsInfoResponse:
         """Change the name, image, size, weight and handling settings of one goods.
 
-        `POST /fbt/202607/goods/update_goods_info` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/goods/update_goods_info` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            update_goods_dto: Body field. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateFbtGoodsInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_FBT_GOODS_INFO,
@@ -1223,6 +1871,7 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fbt.create_fbtmcf_order")
     async def create_fbtmcf_order(
         self,
         *,
@@ -1233,9 +1882,23 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
 
-        `POST /fbt/202607/mcf_outbound_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            external_order_id: Body field.
+            goods: Body field. A `CreateFbtmcfOrderRequestGood` or a dict.
+            consignee: Body field. A `CreateFbtmcfOrderRequestConsignee` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFbtmcfOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_FBTMCF_ORDER,

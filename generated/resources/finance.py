@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import finance as _t
 
 __all__ = ["OPERATIONS", "AsyncFinanceResource", "FinanceResource"]
@@ -34,6 +34,9 @@ _GET_PAYMENTS_V202309: Operation[_t.GetPaymentsV202309Page] = Operation(
     params=_t.GetPaymentsV202309Params,
     pagination=Pagination(items="payments", token_param="page_token", next_token="next_page_token"),
 )
+_GET_PAYMENTS_V202309_ASYNC: Operation[_t.AsyncGetPaymentsV202309Page] = _GET_PAYMENTS_V202309.with_response(
+    _t.AsyncGetPaymentsV202309Page
+)
 _GET_STATEMENTS: Operation[_t.GetStatementsPage] = Operation(
     id="finance.get_statements",
     method="GET",
@@ -43,6 +46,9 @@ _GET_STATEMENTS: Operation[_t.GetStatementsPage] = Operation(
     retry_safe=True,
     params=_t.GetStatementsParams,
     pagination=Pagination(items="statements", token_param="page_token", next_token="next_page_token"),
+)
+_GET_STATEMENTS_ASYNC: Operation[_t.AsyncGetStatementsPage] = _GET_STATEMENTS.with_response(
+    _t.AsyncGetStatementsPage
 )
 _GET_TRANSACTIONSBY_STATEMENT_V202309: Operation[_t.GetTransactionsbyStatementV202309Page] = Operation(
     id="finance.get_transactionsby_statement_v202309",
@@ -57,6 +63,9 @@ _GET_TRANSACTIONSBY_STATEMENT_V202309: Operation[_t.GetTransactionsbyStatementV2
         items="statement_transactions", token_param="page_token", next_token="next_page_token"
     ),
 )
+_GET_TRANSACTIONSBY_STATEMENT_V202309_ASYNC: Operation[_t.AsyncGetTransactionsbyStatementV202309Page] = (
+    _GET_TRANSACTIONSBY_STATEMENT_V202309.with_response(_t.AsyncGetTransactionsbyStatementV202309Page)
+)
 _GET_WITHDRAWALS: Operation[_t.GetWithdrawalsPage] = Operation(
     id="finance.get_withdrawals",
     method="GET",
@@ -66,6 +75,9 @@ _GET_WITHDRAWALS: Operation[_t.GetWithdrawalsPage] = Operation(
     retry_safe=True,
     params=_t.GetWithdrawalsParams,
     pagination=Pagination(items="withdrawals", token_param="page_token", next_token="next_page_token"),
+)
+_GET_WITHDRAWALS_ASYNC: Operation[_t.AsyncGetWithdrawalsPage] = _GET_WITHDRAWALS.with_response(
+    _t.AsyncGetWithdrawalsPage
 )
 _GET_TRANSACTIONSBY_ORDER: Operation[_t.GetTransactionsbyOrderResponse] = Operation(
     id="finance.get_transactionsby_order",
@@ -88,6 +100,9 @@ _GET_TRANSACTIONSBY_STATEMENT: Operation[_t.GetTransactionsbyStatementPage] = Op
     path_params=("statement_id",),
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
 )
+_GET_TRANSACTIONSBY_STATEMENT_ASYNC: Operation[_t.AsyncGetTransactionsbyStatementPage] = (
+    _GET_TRANSACTIONSBY_STATEMENT.with_response(_t.AsyncGetTransactionsbyStatementPage)
+)
 _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operation(
     id="finance.get_unsettled_transactions",
     method="GET",
@@ -97,6 +112,9 @@ _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operat
     retry_safe=True,
     params=_t.GetUnsettledTransactionsParams,
     pagination=Pagination(items="transactions", token_param="page_token", next_token="next_page_token"),
+)
+_GET_UNSETTLED_TRANSACTIONS_ASYNC: Operation[_t.AsyncGetUnsettledTransactionsPage] = (
+    _GET_UNSETTLED_TRANSACTIONS.with_response(_t.AsyncGetUnsettledTransactionsPage)
 )
 _GET_PAYMENTS: Operation[_t.GetPaymentsPage] = Operation(
     id="finance.get_payments",
@@ -108,25 +126,33 @@ _GET_PAYMENTS: Operation[_t.GetPaymentsPage] = Operation(
     params=_t.GetPaymentsParams,
     pagination=Pagination(items="payments", token_param="page_token", next_token="next_page_token"),
 )
-_GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE: Operation[_t.GetTradeInSupplierAccountBalanceResponse] = Operation(
-    id="finance.get_trade_in_supplier_account_balance",
-    method="GET",
-    path="/finance/202609/account_balances",
-    response=_t.GetTradeInSupplierAccountBalanceResponse,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetTradeInSupplierAccountBalanceParams,
+_GET_PAYMENTS_ASYNC: Operation[_t.AsyncGetPaymentsPage] = _GET_PAYMENTS.with_response(_t.AsyncGetPaymentsPage)
+_GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609: Operation[_t.GetTradeInSupplierAccountBalanceResponse] = (
+    Operation(
+        id="finance.get_trade_in_supplier_account_balance_v202609",
+        method="GET",
+        path="/finance/202609/account_balances",
+        response=_t.GetTradeInSupplierAccountBalanceResponse,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetTradeInSupplierAccountBalanceV202609Params,
+    )
 )
-_GET_TRADE_IN_ACCOUNT_TRANSACTIONS: Operation[_t.GetTradeInAccountTransactionsPage] = Operation(
-    id="finance.get_trade_in_account_transactions",
-    method="GET",
-    path="/finance/202609/account_transactions",
-    response=_t.GetTradeInAccountTransactionsPage,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetTradeInAccountTransactionsParams,
-    pagination=Pagination(items="flows", token_param="page_token", next_token="next_page_token"),
+_GET_TRADE_IN_ACCOUNT_TRANSACTIONS_V202609: Operation[_t.GetTradeInAccountTransactionsV202609Page] = (
+    Operation(
+        id="finance.get_trade_in_account_transactions_v202609",
+        method="GET",
+        path="/finance/202609/account_transactions",
+        response=_t.GetTradeInAccountTransactionsV202609Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetTradeInAccountTransactionsV202609Params,
+        pagination=Pagination(items="flows", token_param="page_token", next_token="next_page_token"),
+    )
 )
+_GET_TRADE_IN_ACCOUNT_TRANSACTIONS_V202609_ASYNC: Operation[
+    _t.AsyncGetTradeInAccountTransactionsV202609Page
+] = _GET_TRADE_IN_ACCOUNT_TRANSACTIONS_V202609.with_response(_t.AsyncGetTradeInAccountTransactionsV202609Page)
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
@@ -139,14 +165,15 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_TRANSACTIONSBY_STATEMENT,
     _GET_UNSETTLED_TRANSACTIONS,
     _GET_PAYMENTS,
-    _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
-    _GET_TRADE_IN_ACCOUNT_TRANSACTIONS,
+    _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609,
+    _GET_TRADE_IN_ACCOUNT_TRANSACTIONS_V202609,
 )
 
 
 class FinanceResource(SyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
 
+    @checked_arguments("finance.get_transactionsby_order_v202309")
     def get_transactionsby_order_v202309(
         self,
         order_id: str,
@@ -155,9 +182,21 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
-        `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTransactionsbyOrderV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_TRANSACTIONSBY_ORDER_V202309,
@@ -165,6 +204,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_payments_v202309")
     def get_payments_v202309(
         self,
         *,
@@ -178,10 +218,26 @@ class FinanceResource(SyncResource):
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPaymentsV202309Page: One page of `payments` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PAYMENTS_V202309,
@@ -196,6 +252,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_statements")
     def get_statements(
         self,
         *,
@@ -210,10 +267,27 @@ class FinanceResource(SyncResource):
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
-        `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `statements` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/statements` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            statement_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            payment_status: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetStatementsPage: One page of `statements` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_STATEMENTS,
@@ -229,6 +303,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_transactionsby_statement_v202309")
     def get_transactionsby_statement_v202309(
         self,
         statement_id: str,
@@ -241,10 +316,25 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `statement_transactions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            statement_id: Path parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTransactionsbyStatementV202309Page: One page of `statement_transactions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_TRANSACTIONSBY_STATEMENT_V202309,
@@ -258,6 +348,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_withdrawals")
     def get_withdrawals(
         self,
         *,
@@ -270,10 +361,25 @@ class FinanceResource(SyncResource):
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
-        `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `withdrawals` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/withdrawals` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            types: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWithdrawalsPage: One page of `withdrawals` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WITHDRAWALS,
@@ -287,6 +393,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_transactionsby_order")
     def get_transactionsby_order(
         self,
         order_id: str,
@@ -295,9 +402,21 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
-        `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTransactionsbyOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_TRANSACTIONSBY_ORDER,
@@ -305,6 +424,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_transactionsby_statement")
     def get_transactionsby_statement(
         self,
         statement_id: str,
@@ -317,10 +437,25 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
-        `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            statement_id: Path parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTransactionsbyStatementPage: One page of `transactions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_TRANSACTIONSBY_STATEMENT,
@@ -334,6 +469,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_unsettled_transactions")
     def get_unsettled_transactions(
         self,
         *,
@@ -347,10 +483,26 @@ class FinanceResource(SyncResource):
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
-        `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `transactions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202507/orders/unsettled` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetUnsettledTransactionsPage: One page of `transactions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_UNSETTLED_TRANSACTIONS,
@@ -365,6 +517,7 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_payments")
     def get_payments(
         self,
         *,
@@ -378,10 +531,26 @@ class FinanceResource(SyncResource):
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
-        `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `payments` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPaymentsPage: One page of `payments` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PAYMENTS,
@@ -396,7 +565,8 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def get_trade_in_supplier_account_balance(
+    @checked_arguments("finance.get_trade_in_supplier_account_balance_v202609")
+    def get_trade_in_supplier_account_balance_v202609(
         self,
         *,
         currency: str,
@@ -404,17 +574,32 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
-        `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202609/account_balances` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTradeInSupplierAccountBalanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
+            _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609,
             params={"currency": currency},
             shop_cipher=shop_cipher,
         )
 
-    def get_trade_in_account_transactions(
+    @checked_arguments("finance.get_trade_in_account_transactions_v202609")
+    def get_trade_in_account_transactions_v202609(
         self,
         *,
         page_size: int,
@@ -423,16 +608,33 @@ class FinanceResource(SyncResource):
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetTradeInAccountTransactionsPage:
+    ) -> _t.GetTradeInAccountTransactionsV202609Page:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
-        `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `flows` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202609/account_transactions` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            start_time: Query parameter.
+            end_time: Query parameter.
+            flow_type: Query parameter. One of `RECHARGE`, `REVERSE`, `WITHDRAW`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTradeInAccountTransactionsV202609Page: One page of `flows` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _GET_TRADE_IN_ACCOUNT_TRANSACTIONS,
+            _GET_TRADE_IN_ACCOUNT_TRANSACTIONS_V202609,
             params={
                 "start_time": start_time,
                 "end_time": end_time,
@@ -447,6 +649,7 @@ class FinanceResource(SyncResource):
 class AsyncFinanceResource(AsyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts. (async: every method is awaited)"""
 
+    @checked_arguments("finance.get_transactionsby_order_v202309")
     async def get_transactionsby_order_v202309(
         self,
         order_id: str,
@@ -455,9 +658,21 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
-        `GET /finance/202309/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTransactionsbyOrderV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_TRANSACTIONSBY_ORDER_V202309,
@@ -465,6 +680,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_payments_v202309")
     async def get_payments_v202309(
         self,
         *,
@@ -475,16 +691,32 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetPaymentsV202309Page:
+    ) -> _t.AsyncGetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetPaymentsV202309Page: One page of `payments` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_PAYMENTS_V202309,
+            _GET_PAYMENTS_V202309_ASYNC,
             params={
                 "create_time_lt": create_time_lt,
                 "page_size": page_size,
@@ -496,6 +728,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_statements")
     async def get_statements(
         self,
         *,
@@ -507,16 +740,33 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetStatementsPage:
+    ) -> _t.AsyncGetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
 
-        `GET /finance/202309/statements` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `statements` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/statements` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            statement_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            payment_status: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetStatementsPage: One page of `statements` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_STATEMENTS,
+            _GET_STATEMENTS_ASYNC,
             params={
                 "statement_time_lt": statement_time_lt,
                 "payment_status": payment_status,
@@ -529,6 +779,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_transactionsby_statement_v202309")
     async def get_transactionsby_statement_v202309(
         self,
         statement_id: str,
@@ -538,16 +789,31 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         page_size: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetTransactionsbyStatementV202309Page:
+    ) -> _t.AsyncGetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `statement_transactions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            statement_id: Path parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetTransactionsbyStatementV202309Page: One page of `statement_transactions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_TRANSACTIONSBY_STATEMENT_V202309,
+            _GET_TRANSACTIONSBY_STATEMENT_V202309_ASYNC,
             params={
                 "statement_id": statement_id,
                 "page_token": page_token,
@@ -558,6 +824,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_withdrawals")
     async def get_withdrawals(
         self,
         *,
@@ -567,16 +834,31 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetWithdrawalsPage:
+    ) -> _t.AsyncGetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
 
-        `GET /finance/202309/withdrawals` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `withdrawals` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202309/withdrawals` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            types: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetWithdrawalsPage: One page of `withdrawals` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_WITHDRAWALS,
+            _GET_WITHDRAWALS_ASYNC,
             params={
                 "create_time_lt": create_time_lt,
                 "types": types,
@@ -587,6 +869,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_transactionsby_order")
     async def get_transactionsby_order(
         self,
         order_id: str,
@@ -595,9 +878,21 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
-        `GET /finance/202501/orders/{order_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTransactionsbyOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_TRANSACTIONSBY_ORDER,
@@ -605,6 +900,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_transactionsby_statement")
     async def get_transactionsby_statement(
         self,
         statement_id: str,
@@ -614,16 +910,31 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         page_size: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetTransactionsbyStatementPage:
+    ) -> _t.AsyncGetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
-        `GET /finance/202501/statements/{statement_id}/statement_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            statement_id: Path parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetTransactionsbyStatementPage: One page of `transactions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_TRANSACTIONSBY_STATEMENT,
+            _GET_TRANSACTIONSBY_STATEMENT_ASYNC,
             params={
                 "statement_id": statement_id,
                 "page_token": page_token,
@@ -634,6 +945,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_unsettled_transactions")
     async def get_unsettled_transactions(
         self,
         *,
@@ -644,16 +956,32 @@ class AsyncFinanceResource(AsyncResource):
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetUnsettledTransactionsPage:
+    ) -> _t.AsyncGetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
 
-        `GET /finance/202507/orders/unsettled` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `transactions` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202507/orders/unsettled` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetUnsettledTransactionsPage: One page of `transactions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_UNSETTLED_TRANSACTIONS,
+            _GET_UNSETTLED_TRANSACTIONS_ASYNC,
             params={
                 "page_token": page_token,
                 "page_size": page_size,
@@ -665,6 +993,7 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("finance.get_payments")
     async def get_payments(
         self,
         *,
@@ -675,16 +1004,32 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetPaymentsPage:
+    ) -> _t.AsyncGetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
-        `GET /finance/202605/payments` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `payments` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetPaymentsPage: One page of `payments` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_PAYMENTS,
+            _GET_PAYMENTS_ASYNC,
             params={
                 "create_time_lt": create_time_lt,
                 "page_size": page_size,
@@ -696,7 +1041,8 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def get_trade_in_supplier_account_balance(
+    @checked_arguments("finance.get_trade_in_supplier_account_balance_v202609")
+    async def get_trade_in_supplier_account_balance_v202609(
         self,
         *,
         currency: str,
@@ -704,17 +1050,32 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
 
-        `GET /finance/202609/account_balances` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202609/account_balances` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            currency: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTradeInSupplierAccountBalanceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE,
+            _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609,
             params={"currency": currency},
             shop_cipher=shop_cipher,
         )
 
-    async def get_trade_in_account_transactions(
+    @checked_arguments("finance.get_trade_in_account_transactions_v202609")
+    async def get_trade_in_account_transactions_v202609(
         self,
         *,
         page_size: int,
@@ -723,16 +1084,33 @@ class AsyncFinanceResource(AsyncResource):
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetTradeInAccountTransactionsPage:
+    ) -> _t.AsyncGetTradeInAccountTransactionsV202609Page:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
 
-        `GET /finance/202609/account_transactions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `flows` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /finance/202609/account_transactions` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            start_time: Query parameter.
+            end_time: Query parameter.
+            flow_type: Query parameter. One of `RECHARGE`, `REVERSE`, `WITHDRAW`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetTradeInAccountTransactionsV202609Page: One page of `flows` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_TRADE_IN_ACCOUNT_TRANSACTIONS,
+            _GET_TRADE_IN_ACCOUNT_TRANSACTIONS_V202609_ASYNC,
             params={
                 "start_time": start_time,
                 "end_time": end_time,

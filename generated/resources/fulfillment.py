@@ -11,7 +11,7 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import fulfillment as _t
 
 __all__ = ["OPERATIONS", "AsyncFulfillmentResource", "FulfillmentResource"]
@@ -27,6 +27,9 @@ _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operat
     pagination=Pagination(
         items="combinable_packages", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_COMBINABLE_PACKAGES_ASYNC: Operation[_t.AsyncSearchCombinablePackagesPage] = (
+    _SEARCH_COMBINABLE_PACKAGES.with_response(_t.AsyncSearchCombinablePackagesPage)
 )
 _FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileResponse] = Operation(
     id="fulfillment.fulfillment_upload_delivery_file",
@@ -67,14 +70,14 @@ _GET_HANDOVER_TIMESLOTS: Operation[_t.GetHandoverTimeslotsResponse] = Operation(
     params=_t.GetHandoverTimeslotsParams,
     path_params=("order_id",),
 )
-_MARK_PACKAGE_AS_SHIPPED_V202309: Operation[_t.MarkPackageAsShippedV202309Response] = Operation(
-    id="fulfillment.mark_package_as_shipped_v202309",
+_MARK_PACKAGE_AS_SHIPPED: Operation[_t.MarkPackageAsShippedV202309Response] = Operation(
+    id="fulfillment.mark_package_as_shipped",
     method="POST",
     path="/fulfillment/202309/orders/{order_id}/packages",
     response=_t.MarkPackageAsShippedV202309Response,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.MarkPackageAsShippedV202309Params,
+    params=_t.MarkPackageAsShippedParams,
     path_params=("order_id",),
     body=_t.MarkPackageAsShippedV202309Request,
 )
@@ -168,6 +171,9 @@ _SEARCH_PACKAGE: Operation[_t.SearchPackagePage] = Operation(
     body=_t.SearchPackageRequest,
     pagination=Pagination(items="packages", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_PACKAGE_ASYNC: Operation[_t.AsyncSearchPackagePage] = _SEARCH_PACKAGE.with_response(
+    _t.AsyncSearchPackagePage
+)
 _BATCH_SHIP_PACKAGES: Operation[_t.BatchShipPackagesResponse] = Operation(
     id="fulfillment.batch_ship_packages",
     method="POST",
@@ -218,14 +224,14 @@ _GET_PACKAGE_SHIPPING_DOCUMENT: Operation[_t.GetPackageShippingDocumentResponse]
     params=_t.GetPackageShippingDocumentParams,
     path_params=("package_id",),
 )
-_UPDATE_PACKAGE_SHIPPING_INFO_V202309: Operation[ResponseModel] = Operation(
-    id="fulfillment.update_package_shipping_info_v202309",
+_UPDATE_PACKAGE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
+    id="fulfillment.update_package_shipping_info",
     method="POST",
     path="/fulfillment/202309/packages/{package_id}/shipping_info/update",
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePackageShippingInfoV202309Params,
+    params=_t.UpdatePackageShippingInfoParams,
     path_params=("package_id",),
     body=_t.UpdatePackageShippingInfoV202309Request,
 )
@@ -332,25 +338,25 @@ _TRACKING_STATUS_UPDATE: Operation[_t.TrackingStatusUpdateResponse] = Operation(
     retry_safe=False,
     body=_t.TrackingStatusUpdateRequest,
 )
-_MARK_PACKAGE_AS_SHIPPED: Operation[_t.MarkPackageAsShippedResponse] = Operation(
-    id="fulfillment.mark_package_as_shipped",
+_MARK_PACKAGE_AS_SHIPPED_V202610: Operation[_t.MarkPackageAsShippedResponse] = Operation(
+    id="fulfillment.mark_package_as_shipped_v202610",
     method="POST",
     path="/fulfillment/202610/orders/{order_id}/packages",
     response=_t.MarkPackageAsShippedResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.MarkPackageAsShippedParams,
+    params=_t.MarkPackageAsShippedV202610Params,
     path_params=("order_id",),
     body=_t.MarkPackageAsShippedRequest,
 )
-_UPDATE_PACKAGE_SHIPPING_INFO: Operation[ResponseModel] = Operation(
-    id="fulfillment.update_package_shipping_info",
+_UPDATE_PACKAGE_SHIPPING_INFO_V202610: Operation[ResponseModel] = Operation(
+    id="fulfillment.update_package_shipping_info_v202610",
     method="POST",
     path="/fulfillment/202610/packages/{package_id}/shipping_info/update",
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.UpdatePackageShippingInfoParams,
+    params=_t.UpdatePackageShippingInfoV202610Params,
     path_params=("package_id",),
     body=_t.UpdatePackageShippingInfoRequest,
 )
@@ -362,7 +368,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
     _GET_ORDER_SPLIT_ATTRIBUTES,
     _GET_HANDOVER_TIMESLOTS,
-    _MARK_PACKAGE_AS_SHIPPED_V202309,
+    _MARK_PACKAGE_AS_SHIPPED,
     _UPDATE_SHIPPING_INFO,
     _GET_ELIGIBLE_SHIPPING_SERVICE,
     _SPLIT_ORDERS,
@@ -377,7 +383,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_PACKAGE_HANDOVER_TIME_SLOTS,
     _SHIP_PACKAGE,
     _GET_PACKAGE_SHIPPING_DOCUMENT,
-    _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
+    _UPDATE_PACKAGE_SHIPPING_INFO,
     _UNCOMBINE_PACKAGES,
     _CREATE_FIRST_MILE_BUNDLE,
     _UPLOAD_INVOICE,
@@ -389,14 +395,15 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_ORDER_CUSTOMS_REQUIREMENTS,
     _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
     _TRACKING_STATUS_UPDATE,
-    _MARK_PACKAGE_AS_SHIPPED,
-    _UPDATE_PACKAGE_SHIPPING_INFO,
+    _MARK_PACKAGE_AS_SHIPPED_V202610,
+    _UPDATE_PACKAGE_SHIPPING_INFO_V202610,
 )
 
 
 class FulfillmentResource(SyncResource):
     """Packages: handover, shipping and shipping documents."""
 
+    @checked_arguments("fulfillment.search_combinable_packages")
     def search_combinable_packages(
         self,
         *,
@@ -406,10 +413,22 @@ class FulfillmentResource(SyncResource):
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
-        `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `combinable_packages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/combinable_packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchCombinablePackagesPage: One page of `combinable_packages` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_COMBINABLE_PACKAGES,
@@ -417,6 +436,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.fulfillment_upload_delivery_file")
     def fulfillment_upload_delivery_file(
         self,
         *,
@@ -426,10 +446,24 @@ class FulfillmentResource(SyncResource):
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
-        `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /fulfillment/202309/files/upload` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            name: Upload field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            FulfillmentUploadDeliveryFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
@@ -437,6 +471,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.fulfillment_upload_delivery_image")
     def fulfillment_upload_delivery_image(
         self,
         *,
@@ -445,10 +480,23 @@ class FulfillmentResource(SyncResource):
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
-        `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /fulfillment/202309/images/upload` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            FulfillmentUploadDeliveryImageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
@@ -456,6 +504,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_order_split_attributes")
     def get_order_split_attributes(
         self,
         *,
@@ -464,9 +513,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
-        `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/orders/split_attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderSplitAttributesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ORDER_SPLIT_ATTRIBUTES,
@@ -474,6 +535,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_handover_timeslots")
     def get_handover_timeslots(
         self,
         order_id: str,
@@ -483,9 +545,22 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
-        `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            order_line_item_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetHandoverTimeslotsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_HANDOVER_TIMESLOTS,
@@ -493,7 +568,8 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def mark_package_as_shipped_v202309(
+    @checked_arguments("fulfillment.mark_package_as_shipped")
+    def mark_package_as_shipped(
         self,
         order_id: str,
         *,
@@ -504,12 +580,27 @@ class FulfillmentResource(SyncResource):
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
-        `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            order_line_item_ids: Body field.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            MarkPackageAsShippedV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _MARK_PACKAGE_AS_SHIPPED_V202309,
+            _MARK_PACKAGE_AS_SHIPPED,
             params={"order_id": order_id},
             body={
                 "order_line_item_ids": order_line_item_ids,
@@ -519,6 +610,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.update_shipping_info")
     def update_shipping_info(
         self,
         order_id: str,
@@ -529,9 +621,23 @@ class FulfillmentResource(SyncResource):
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
-        `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_SHIPPING_INFO,
@@ -540,6 +646,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_eligible_shipping_service")
     def get_eligible_shipping_service(
         self,
         order_id: str,
@@ -551,9 +658,24 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
-        `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            dimension: Body field. A `DimensionInput` or a dict.
+            order_line_item_ids: Body field.
+            weight: Body field. A `WeightInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetEligibleShippingServiceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ELIGIBLE_SHIPPING_SERVICE,
@@ -562,6 +684,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.split_orders")
     def split_orders(
         self,
         order_id: str,
@@ -571,9 +694,22 @@ class FulfillmentResource(SyncResource):
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
-        `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/split` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            splittable_groups: Body field. A `SplitOrdersRequestSplittableGroup` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SplitOrdersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SPLIT_ORDERS,
@@ -582,6 +718,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_tracking")
     def get_tracking(
         self,
         order_id: str,
@@ -590,9 +727,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
-        `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/orders/{order_id}/tracking` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTrackingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_TRACKING,
@@ -600,6 +749,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_packages_v202309")
     def create_packages_v202309(
         self,
         *,
@@ -612,9 +762,25 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
-        `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            dimension: Body field. A `DimensionInput` or a dict.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            shipping_service_id: Body field.
+            weight: Body field. A `WeightInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreatePackagesV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_PACKAGES_V202309,
@@ -628,6 +794,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.combine_package")
     def combine_package(
         self,
         *,
@@ -637,9 +804,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
-        `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/combine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            combinable_packages: Body field. A `CombinePackageRequestCombinablePackage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CombinePackageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _COMBINE_PACKAGE,
@@ -647,6 +826,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.update_package_delivery_status")
     def update_package_delivery_status(
         self,
         *,
@@ -655,9 +835,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
-        `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/deliver` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            packages: Body field. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdatePackageDeliveryStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_PACKAGE_DELIVERY_STATUS,
@@ -665,6 +857,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.schedule_package_handover")
     def schedule_package_handover(
         self,
         *,
@@ -676,9 +869,24 @@ class FulfillmentResource(SyncResource):
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
-        `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/schedule` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            handover_method: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SchedulePackageHandoverResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SCHEDULE_PACKAGE_HANDOVER,
@@ -691,6 +899,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.search_package")
     def search_package(
         self,
         *,
@@ -708,10 +917,29 @@ class FulfillmentResource(SyncResource):
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
-        `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `packages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            package_status: Body field. One of `CANCELLED`, `COMPLETED`, `FULFILLING`, `PROCESSING`, `TO_FULFILL`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchPackagePage: One page of `packages` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_PACKAGE,
@@ -731,6 +959,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.batch_ship_packages")
     def batch_ship_packages(
         self,
         *,
@@ -739,9 +968,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
-        `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            packages: Body field. A `BatchShipPackagesRequestPackage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            BatchShipPackagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _BATCH_SHIP_PACKAGES,
@@ -749,6 +990,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_package_detail")
     def get_package_detail(
         self,
         package_id: str,
@@ -757,9 +999,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
-        `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/packages/{package_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPackageDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PACKAGE_DETAIL,
@@ -767,6 +1021,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_package_handover_time_slots")
     def get_package_handover_time_slots(
         self,
         package_id: str,
@@ -775,9 +1030,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
-        `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPackageHandoverTimeSlotsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
@@ -785,6 +1052,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.ship_package")
     def ship_package(
         self,
         package_id: str,
@@ -796,9 +1064,24 @@ class FulfillmentResource(SyncResource):
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
-        `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/{package_id}/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            self_shipment: Body field. A `SelfShipmentInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SHIP_PACKAGE,
@@ -811,6 +1094,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_package_shipping_document")
     def get_package_shipping_document(
         self,
         package_id: str,
@@ -824,9 +1108,24 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
-        `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
+            document_size: Query parameter.
+            document_format: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPackageShippingDocumentResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PACKAGE_SHIPPING_DOCUMENT,
@@ -839,7 +1138,8 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def update_package_shipping_info_v202309(
+    @checked_arguments("fulfillment.update_package_shipping_info")
+    def update_package_shipping_info(
         self,
         package_id: str,
         *,
@@ -849,17 +1149,32 @@ class FulfillmentResource(SyncResource):
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
-        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
+            _UPDATE_PACKAGE_SHIPPING_INFO,
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.uncombine_packages")
     def uncombine_packages(
         self,
         package_id: str,
@@ -869,9 +1184,22 @@ class FulfillmentResource(SyncResource):
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
-        `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/{package_id}/uncombine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            order_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UncombinePackagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UNCOMBINE_PACKAGES,
@@ -880,6 +1208,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_first_mile_bundle")
     def create_first_mile_bundle(
         self,
         *,
@@ -891,9 +1220,24 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
-        `POST /fulfillment/202407/bundles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202407/bundles` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            order_ids: Body field.
+            phone_tail_number: Body field.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+
+        Returns:
+            CreateFirstMileBundleResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_FIRST_MILE_BUNDLE,
@@ -906,6 +1250,7 @@ class FulfillmentResource(SyncResource):
             },
         )
 
+    @checked_arguments("fulfillment.upload_invoice")
     def upload_invoice(
         self,
         *,
@@ -914,9 +1259,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
-        `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202502/invoice/upload` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            invoices: Body field. A `UploadInvoiceRequestInvoice` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadInvoiceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_INVOICE,
@@ -924,6 +1281,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.check_tik_tok_shipping_and_collection_by_tik_tok_coverage")
     def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
@@ -932,9 +1290,21 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
-        `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202508/tts_tracking_validation` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            tracking_number: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckTikTokShippingAndCollectionByTikTokCoverageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
@@ -942,6 +1312,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_first_mile_bundle_v2")
     def create_first_mile_bundle_v2(
         self,
         *,
@@ -954,9 +1325,25 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
-        `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202510/first_mile_bundle` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_ids: Body field.
+            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            phone_tail_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFirstMileBundleV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -970,6 +1357,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_packages")
     def create_packages(
         self,
         *,
@@ -984,9 +1372,27 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
-        `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ship_type: Body field.
+            order_id: Body field.
+            order_line_item: Body field. A `CreatePackagesRequestOrderLineItem` or a dict.
+            order_list_ids: Body field.
+            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
+            shipping_service_id: Body field.
+            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreatePackagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_PACKAGES,
@@ -1002,6 +1408,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.submit_redemption_information")
     def submit_redemption_information(
         self,
         *,
@@ -1011,9 +1418,22 @@ class FulfillmentResource(SyncResource):
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
-        `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202601/redeem_info/callback` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            order_info_list: Body field. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SubmitRedemptionInformationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SUBMIT_REDEMPTION_INFORMATION,
@@ -1021,6 +1441,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_pod_customization_details")
     def get_pod_customization_details(
         self,
         *,
@@ -1030,9 +1451,22 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
-        `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202606/pod_details/get` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            main_order_id: Body field.
+            query_order_lines: Body field. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPodCustomizationDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_POD_CUSTOMIZATION_DETAILS,
@@ -1040,6 +1474,7 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_order_customs_requirements")
     def get_order_customs_requirements(
         self,
         *,
@@ -1047,15 +1482,27 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
-        `POST /fulfillment/202607/orders/customs_info/query`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202607/orders/customs_info/query` (version 202607). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            order_ids: Body field.
+
+        Returns:
+            GetOrderCustomsRequirementsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
         )
 
+    @checked_arguments("fulfillment.submit_customs_clearance_information")
     def submit_customs_clearance_information(
         self,
         *,
@@ -1064,15 +1511,27 @@ class FulfillmentResource(SyncResource):
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
-        `POST /fulfillment/202607/orders/customs_info/submit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202607/orders/customs_info/submit` (version 202607). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            order_list: Body field. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
         )
 
+    @checked_arguments("fulfillment.tracking_status_update")
     def tracking_status_update(
         self,
         *,
@@ -1085,9 +1544,25 @@ class FulfillmentResource(SyncResource):
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
-        `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202609/order/sof/track/update` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            country: Body field.
+            order_id: Body field.
+            tracks: Body field. A `TrackingStatusUpdateRequestTrack` or a dict.
+            provider_id: Body field.
+            external_tracking_url: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            TrackingStatusUpdateResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _TRACKING_STATUS_UPDATE,
@@ -1101,7 +1576,8 @@ class FulfillmentResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def mark_package_as_shipped(
+    @checked_arguments("fulfillment.mark_package_as_shipped_v202610")
+    def mark_package_as_shipped_v202610(
         self,
         order_id: str,
         *,
@@ -1112,18 +1588,35 @@ class FulfillmentResource(SyncResource):
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
-        `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202610/orders/{order_id}/packages` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `mark_package_as_shipped`.
+
+        Args:
+            order_id: Path parameter.
+            order_line_list: Body field. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
+            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            MarkPackageAsShippedResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _MARK_PACKAGE_AS_SHIPPED,
+            _MARK_PACKAGE_AS_SHIPPED_V202610,
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
         )
 
-    def update_package_shipping_info(
+    @checked_arguments("fulfillment.update_package_shipping_info_v202610")
+    def update_package_shipping_info_v202610(
         self,
         package_id: str,
         *,
@@ -1132,12 +1625,27 @@ class FulfillmentResource(SyncResource):
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
-        `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `update_package_shipping_info`.
+
+        Args:
+            package_id: Path parameter.
+            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _UPDATE_PACKAGE_SHIPPING_INFO,
+            _UPDATE_PACKAGE_SHIPPING_INFO_V202610,
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
@@ -1147,26 +1655,40 @@ class FulfillmentResource(SyncResource):
 class AsyncFulfillmentResource(AsyncResource):
     """Packages: handover, shipping and shipping documents. (async: every method is awaited)"""
 
+    @checked_arguments("fulfillment.search_combinable_packages")
     async def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchCombinablePackagesPage:
+    ) -> _t.AsyncSearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
 
-        `GET /fulfillment/202309/combinable_packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `combinable_packages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/combinable_packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchCombinablePackagesPage: One page of `combinable_packages` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_COMBINABLE_PACKAGES,
+            _SEARCH_COMBINABLE_PACKAGES_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.fulfillment_upload_delivery_file")
     async def fulfillment_upload_delivery_file(
         self,
         *,
@@ -1176,10 +1698,24 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
 
-        `POST /fulfillment/202309/files/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /fulfillment/202309/files/upload` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            name: Upload field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            FulfillmentUploadDeliveryFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
@@ -1187,6 +1723,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.fulfillment_upload_delivery_image")
     async def fulfillment_upload_delivery_image(
         self,
         *,
@@ -1195,10 +1732,23 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
 
-        `POST /fulfillment/202309/images/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /fulfillment/202309/images/upload` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            FulfillmentUploadDeliveryImageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
@@ -1206,6 +1756,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_order_split_attributes")
     async def get_order_split_attributes(
         self,
         *,
@@ -1214,9 +1765,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
 
-        `GET /fulfillment/202309/orders/split_attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/orders/split_attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderSplitAttributesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ORDER_SPLIT_ATTRIBUTES,
@@ -1224,6 +1787,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_handover_timeslots")
     async def get_handover_timeslots(
         self,
         order_id: str,
@@ -1233,9 +1797,22 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
 
-        `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/orders/{order_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            order_line_item_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetHandoverTimeslotsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_HANDOVER_TIMESLOTS,
@@ -1243,7 +1820,8 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def mark_package_as_shipped_v202309(
+    @checked_arguments("fulfillment.mark_package_as_shipped")
+    async def mark_package_as_shipped(
         self,
         order_id: str,
         *,
@@ -1254,12 +1832,27 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
-        `POST /fulfillment/202309/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            order_line_item_ids: Body field.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            MarkPackageAsShippedV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _MARK_PACKAGE_AS_SHIPPED_V202309,
+            _MARK_PACKAGE_AS_SHIPPED,
             params={"order_id": order_id},
             body={
                 "order_line_item_ids": order_line_item_ids,
@@ -1269,6 +1862,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.update_shipping_info")
     async def update_shipping_info(
         self,
         order_id: str,
@@ -1279,9 +1873,23 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
 
-        `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_SHIPPING_INFO,
@@ -1290,6 +1898,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_eligible_shipping_service")
     async def get_eligible_shipping_service(
         self,
         order_id: str,
@@ -1301,9 +1910,24 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
 
-        `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            dimension: Body field. A `DimensionInput` or a dict.
+            order_line_item_ids: Body field.
+            weight: Body field. A `WeightInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetEligibleShippingServiceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ELIGIBLE_SHIPPING_SERVICE,
@@ -1312,6 +1936,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.split_orders")
     async def split_orders(
         self,
         order_id: str,
@@ -1321,9 +1946,22 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
 
-        `POST /fulfillment/202309/orders/{order_id}/split` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/orders/{order_id}/split` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            splittable_groups: Body field. A `SplitOrdersRequestSplittableGroup` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SplitOrdersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SPLIT_ORDERS,
@@ -1332,6 +1970,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_tracking")
     async def get_tracking(
         self,
         order_id: str,
@@ -1340,9 +1979,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
 
-        `GET /fulfillment/202309/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/orders/{order_id}/tracking` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTrackingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_TRACKING,
@@ -1350,6 +2001,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_packages_v202309")
     async def create_packages_v202309(
         self,
         *,
@@ -1362,9 +2014,25 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
-        `POST /fulfillment/202309/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            dimension: Body field. A `DimensionInput` or a dict.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            shipping_service_id: Body field.
+            weight: Body field. A `WeightInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreatePackagesV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_PACKAGES_V202309,
@@ -1378,6 +2046,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.combine_package")
     async def combine_package(
         self,
         *,
@@ -1387,9 +2056,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
 
-        `POST /fulfillment/202309/packages/combine` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/combine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            combinable_packages: Body field. A `CombinePackageRequestCombinablePackage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CombinePackageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _COMBINE_PACKAGE,
@@ -1397,6 +2078,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.update_package_delivery_status")
     async def update_package_delivery_status(
         self,
         *,
@@ -1405,9 +2087,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
 
-        `POST /fulfillment/202309/packages/deliver` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/deliver` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            packages: Body field. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdatePackageDeliveryStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_PACKAGE_DELIVERY_STATUS,
@@ -1415,6 +2109,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.schedule_package_handover")
     async def schedule_package_handover(
         self,
         *,
@@ -1426,9 +2121,24 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
 
-        `POST /fulfillment/202309/packages/schedule` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/schedule` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            handover_method: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SchedulePackageHandoverResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SCHEDULE_PACKAGE_HANDOVER,
@@ -1441,6 +2151,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.search_package")
     async def search_package(
         self,
         *,
@@ -1455,16 +2166,35 @@ class AsyncFulfillmentResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchPackagePage:
+    ) -> _t.AsyncSearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
-        `POST /fulfillment/202309/packages/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `packages` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            package_status: Body field. One of `CANCELLED`, `COMPLETED`, `FULFILLING`, `PROCESSING`, `TO_FULFILL`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchPackagePage: One page of `packages` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_PACKAGE,
+            _SEARCH_PACKAGE_ASYNC,
             params={
                 "page_size": page_size,
                 "sort_field": sort_field,
@@ -1481,6 +2211,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.batch_ship_packages")
     async def batch_ship_packages(
         self,
         *,
@@ -1489,9 +2220,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
 
-        `POST /fulfillment/202309/packages/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            packages: Body field. A `BatchShipPackagesRequestPackage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            BatchShipPackagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _BATCH_SHIP_PACKAGES,
@@ -1499,6 +2242,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_package_detail")
     async def get_package_detail(
         self,
         package_id: str,
@@ -1507,9 +2251,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
-        `GET /fulfillment/202309/packages/{package_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/packages/{package_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPackageDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PACKAGE_DETAIL,
@@ -1517,6 +2273,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_package_handover_time_slots")
     async def get_package_handover_time_slots(
         self,
         package_id: str,
@@ -1525,9 +2282,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
 
-        `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPackageHandoverTimeSlotsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
@@ -1535,6 +2304,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.ship_package")
     async def ship_package(
         self,
         package_id: str,
@@ -1546,9 +2316,24 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
 
-        `POST /fulfillment/202309/packages/{package_id}/ship` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/{package_id}/ship` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            self_shipment: Body field. A `SelfShipmentInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SHIP_PACKAGE,
@@ -1561,6 +2346,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_package_shipping_document")
     async def get_package_shipping_document(
         self,
         package_id: str,
@@ -1574,9 +2360,24 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
 
-        `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202309/packages/{package_id}/shipping_documents` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
+            document_size: Query parameter.
+            document_format: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPackageShippingDocumentResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PACKAGE_SHIPPING_DOCUMENT,
@@ -1589,7 +2390,8 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def update_package_shipping_info_v202309(
+    @checked_arguments("fulfillment.update_package_shipping_info")
+    async def update_package_shipping_info(
         self,
         package_id: str,
         *,
@@ -1599,17 +2401,32 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
-        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _UPDATE_PACKAGE_SHIPPING_INFO_V202309,
+            _UPDATE_PACKAGE_SHIPPING_INFO,
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.uncombine_packages")
     async def uncombine_packages(
         self,
         package_id: str,
@@ -1619,9 +2436,22 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
 
-        `POST /fulfillment/202309/packages/{package_id}/uncombine` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202309/packages/{package_id}/uncombine` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            package_id: Path parameter.
+            order_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UncombinePackagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UNCOMBINE_PACKAGES,
@@ -1630,6 +2460,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_first_mile_bundle")
     async def create_first_mile_bundle(
         self,
         *,
@@ -1641,9 +2472,24 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
-        `POST /fulfillment/202407/bundles`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202407/bundles` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            order_ids: Body field.
+            phone_tail_number: Body field.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+
+        Returns:
+            CreateFirstMileBundleResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_FIRST_MILE_BUNDLE,
@@ -1656,6 +2502,7 @@ class AsyncFulfillmentResource(AsyncResource):
             },
         )
 
+    @checked_arguments("fulfillment.upload_invoice")
     async def upload_invoice(
         self,
         *,
@@ -1664,9 +2511,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
 
-        `POST /fulfillment/202502/invoice/upload` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202502/invoice/upload` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            invoices: Body field. A `UploadInvoiceRequestInvoice` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadInvoiceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_INVOICE,
@@ -1674,6 +2533,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.check_tik_tok_shipping_and_collection_by_tik_tok_coverage")
     async def check_tik_tok_shipping_and_collection_by_tik_tok_coverage(
         self,
         *,
@@ -1682,9 +2542,21 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
 
-        `GET /fulfillment/202508/tts_tracking_validation` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /fulfillment/202508/tts_tracking_validation` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            tracking_number: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckTikTokShippingAndCollectionByTikTokCoverageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
@@ -1692,6 +2564,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_first_mile_bundle_v2")
     async def create_first_mile_bundle_v2(
         self,
         *,
@@ -1704,9 +2577,25 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
 
-        `POST /fulfillment/202510/first_mile_bundle` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202510/first_mile_bundle` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_ids: Body field.
+            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            shipping_provider_id: Body field.
+            tracking_number: Body field.
+            phone_tail_number: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFirstMileBundleV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -1720,6 +2609,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.create_packages")
     async def create_packages(
         self,
         *,
@@ -1734,9 +2624,27 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
-        `POST /fulfillment/202512/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ship_type: Body field.
+            order_id: Body field.
+            order_line_item: Body field. A `CreatePackagesRequestOrderLineItem` or a dict.
+            order_list_ids: Body field.
+            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
+            shipping_service_id: Body field.
+            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreatePackagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_PACKAGES,
@@ -1752,6 +2660,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.submit_redemption_information")
     async def submit_redemption_information(
         self,
         *,
@@ -1761,9 +2670,22 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
 
-        `POST /fulfillment/202601/redeem_info/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202601/redeem_info/callback` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            order_info_list: Body field. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SubmitRedemptionInformationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SUBMIT_REDEMPTION_INFORMATION,
@@ -1771,6 +2693,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_pod_customization_details")
     async def get_pod_customization_details(
         self,
         *,
@@ -1780,9 +2703,22 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
 
-        `POST /fulfillment/202606/pod_details/get` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202606/pod_details/get` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            main_order_id: Body field.
+            query_order_lines: Body field. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPodCustomizationDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_POD_CUSTOMIZATION_DETAILS,
@@ -1790,6 +2726,7 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("fulfillment.get_order_customs_requirements")
     async def get_order_customs_requirements(
         self,
         *,
@@ -1797,15 +2734,27 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
-        `POST /fulfillment/202607/orders/customs_info/query`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202607/orders/customs_info/query` (version 202607). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            order_ids: Body field.
+
+        Returns:
+            GetOrderCustomsRequirementsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
         )
 
+    @checked_arguments("fulfillment.submit_customs_clearance_information")
     async def submit_customs_clearance_information(
         self,
         *,
@@ -1814,15 +2763,27 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
-        `POST /fulfillment/202607/orders/customs_info/submit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202607/orders/customs_info/submit` (version 202607). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            order_list: Body field. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
         )
 
+    @checked_arguments("fulfillment.tracking_status_update")
     async def tracking_status_update(
         self,
         *,
@@ -1835,9 +2796,25 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
 
-        `POST /fulfillment/202609/order/sof/track/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202609/order/sof/track/update` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            country: Body field.
+            order_id: Body field.
+            tracks: Body field. A `TrackingStatusUpdateRequestTrack` or a dict.
+            provider_id: Body field.
+            external_tracking_url: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            TrackingStatusUpdateResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _TRACKING_STATUS_UPDATE,
@@ -1851,7 +2828,8 @@ class AsyncFulfillmentResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def mark_package_as_shipped(
+    @checked_arguments("fulfillment.mark_package_as_shipped_v202610")
+    async def mark_package_as_shipped_v202610(
         self,
         order_id: str,
         *,
@@ -1862,18 +2840,35 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
 
-        `POST /fulfillment/202610/orders/{order_id}/packages` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202610/orders/{order_id}/packages` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `mark_package_as_shipped`.
+
+        Args:
+            order_id: Path parameter.
+            order_line_list: Body field. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
+            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            MarkPackageAsShippedResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _MARK_PACKAGE_AS_SHIPPED,
+            _MARK_PACKAGE_AS_SHIPPED_V202610,
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
         )
 
-    async def update_package_shipping_info(
+    @checked_arguments("fulfillment.update_package_shipping_info_v202610")
+    async def update_package_shipping_info_v202610(
         self,
         package_id: str,
         *,
@@ -1882,12 +2877,27 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
 
-        `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /fulfillment/202610/packages/{package_id}/shipping_info/update` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist. Prefer `update_package_shipping_info`.
+
+        Args:
+            package_id: Path parameter.
+            shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _UPDATE_PACKAGE_SHIPPING_INFO,
+            _UPDATE_PACKAGE_SHIPPING_INFO_V202610,
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,

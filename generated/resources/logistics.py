@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import logistics as _t
 
 __all__ = ["OPERATIONS", "AsyncLogisticsResource", "LogisticsResource"]
@@ -93,6 +93,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class LogisticsResource(SyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
 
+    @checked_arguments("logistics.get_shipping_providers")
     def get_shipping_providers(
         self,
         delivery_option_id: str,
@@ -101,9 +102,21 @@ class LogisticsResource(SyncResource):
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
 
-        `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            delivery_option_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShippingProvidersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHIPPING_PROVIDERS,
@@ -111,19 +124,29 @@ class LogisticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_global_seller_warehouse")
     def get_global_seller_warehouse(
         self,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
-        `GET /logistics/202309/global_warehouses`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/global_warehouses` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetGlobalSellerWarehouseResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
         )
 
+    @checked_arguments("logistics.get_warehouse_list")
     def get_warehouse_list(
         self,
         *,
@@ -131,15 +154,27 @@ class LogisticsResource(SyncResource):
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
 
-        `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/warehouses` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWarehouseListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_warehouse_delivery_options")
     def get_warehouse_delivery_options(
         self,
         warehouse_id: str,
@@ -149,9 +184,22 @@ class LogisticsResource(SyncResource):
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
 
-        `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            warehouse_id: Path parameter.
+            scope: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWarehouseDeliveryOptionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
@@ -159,6 +207,7 @@ class LogisticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_shipping_template_availability")
     def get_shipping_template_availability(
         self,
         *,
@@ -169,9 +218,21 @@ class LogisticsResource(SyncResource):
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
 
-        `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202510/seller_templates` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_attribute: Body field. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShippingTemplateAvailabilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
@@ -179,6 +240,7 @@ class LogisticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_logistics_tracking")
     def get_logistics_tracking(
         self,
         order_id: str,
@@ -187,9 +249,21 @@ class LogisticsResource(SyncResource):
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
 
-        `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202604/orders/{order_id}/tracking` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetLogisticsTrackingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_LOGISTICS_TRACKING,
@@ -197,6 +271,7 @@ class LogisticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.check_shipping_template_existence")
     def check_shipping_template_existence(
         self,
         *,
@@ -207,9 +282,23 @@ class LogisticsResource(SyncResource):
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
 
-        `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202606/seller_template/template_exist` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            access_token: Query parameter.
+            shop_id: Query parameter.
+            biz_warehouse_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckShippingTemplateExistenceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
@@ -221,6 +310,7 @@ class LogisticsResource(SyncResource):
 class AsyncLogisticsResource(AsyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop. (async: every method is awaited)"""
 
+    @checked_arguments("logistics.get_shipping_providers")
     async def get_shipping_providers(
         self,
         delivery_option_id: str,
@@ -229,9 +319,21 @@ class AsyncLogisticsResource(AsyncResource):
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
 
-        `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            delivery_option_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShippingProvidersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHIPPING_PROVIDERS,
@@ -239,19 +341,29 @@ class AsyncLogisticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_global_seller_warehouse")
     async def get_global_seller_warehouse(
         self,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
-        `GET /logistics/202309/global_warehouses`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/global_warehouses` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetGlobalSellerWarehouseResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
         )
 
+    @checked_arguments("logistics.get_warehouse_list")
     async def get_warehouse_list(
         self,
         *,
@@ -259,15 +371,27 @@ class AsyncLogisticsResource(AsyncResource):
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
 
-        `GET /logistics/202309/warehouses` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/warehouses` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWarehouseListResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_warehouse_delivery_options")
     async def get_warehouse_delivery_options(
         self,
         warehouse_id: str,
@@ -277,9 +401,22 @@ class AsyncLogisticsResource(AsyncResource):
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
 
-        `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            warehouse_id: Path parameter.
+            scope: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetWarehouseDeliveryOptionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
@@ -287,6 +424,7 @@ class AsyncLogisticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_shipping_template_availability")
     async def get_shipping_template_availability(
         self,
         *,
@@ -297,9 +435,21 @@ class AsyncLogisticsResource(AsyncResource):
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
 
-        `GET /logistics/202510/seller_templates` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202510/seller_templates` (version 202510). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_attribute: Body field. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShippingTemplateAvailabilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
@@ -307,6 +457,7 @@ class AsyncLogisticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.get_logistics_tracking")
     async def get_logistics_tracking(
         self,
         order_id: str,
@@ -315,9 +466,21 @@ class AsyncLogisticsResource(AsyncResource):
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
 
-        `GET /logistics/202604/orders/{order_id}/tracking` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202604/orders/{order_id}/tracking` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetLogisticsTrackingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_LOGISTICS_TRACKING,
@@ -325,6 +488,7 @@ class AsyncLogisticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("logistics.check_shipping_template_existence")
     async def check_shipping_template_existence(
         self,
         *,
@@ -335,9 +499,23 @@ class AsyncLogisticsResource(AsyncResource):
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
 
-        `GET /logistics/202606/seller_template/template_exist` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /logistics/202606/seller_template/template_exist` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            access_token: Query parameter.
+            shop_id: Query parameter.
+            biz_warehouse_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckShippingTemplateExistenceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,

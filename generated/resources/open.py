@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import open as _t
 
 __all__ = ["OPERATIONS", "AsyncOpenResource", "OpenResource"]
@@ -30,6 +30,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (_UPLOAD_FILE_INIT,)
 class OpenResource(SyncResource):
     """Chunked file uploads to TikTok Shop."""
 
+    @checked_arguments("open.upload_file_init")
     def upload_file_init(
         self,
         *,
@@ -43,9 +44,26 @@ class OpenResource(SyncResource):
     ) -> _t.UploadFileInitResponse:
         """Start a chunked file upload and get the URL and token to send the chunks with.
 
-        `POST /open/202512/file/init`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /open/202512/file/init` (version 202512). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_cipher: Query parameter.
+            category_asset_cipher: Query parameter.
+            file_name: Body field.
+            file_type: Body field.
+            file_size: Body field.
+            total_chunk_count: Body field.
+            target_path: Body field.
+
+        Returns:
+            UploadFileInitResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_FILE_INIT,
@@ -63,6 +81,7 @@ class OpenResource(SyncResource):
 class AsyncOpenResource(AsyncResource):
     """Chunked file uploads to TikTok Shop. (async: every method is awaited)"""
 
+    @checked_arguments("open.upload_file_init")
     async def upload_file_init(
         self,
         *,
@@ -76,9 +95,26 @@ class AsyncOpenResource(AsyncResource):
     ) -> _t.UploadFileInitResponse:
         """Start a chunked file upload and get the URL and token to send the chunks with.
 
-        `POST /open/202512/file/init`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /open/202512/file/init` (version 202512). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_cipher: Query parameter.
+            category_asset_cipher: Query parameter.
+            file_name: Body field.
+            file_type: Body field.
+            file_size: Body field.
+            total_chunk_count: Body field.
+            target_path: Body field.
+
+        Returns:
+            UploadFileInitResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_FILE_INIT,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import order as _t
 
 __all__ = ["OPERATIONS", "AsyncOrderResource", "OrderResource"]
@@ -35,6 +35,9 @@ _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
     body=_t.GetOrderListRequest,
     omit=(("order_status", "ALL"),),
     pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_GET_ORDER_LIST_ASYNC: Operation[_t.AsyncGetOrderListPage] = _GET_ORDER_LIST.with_response(
+    _t.AsyncGetOrderListPage
 )
 _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
     Operation(
@@ -122,6 +125,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class OrderResource(SyncResource):
     """Orders of the shop: search, detail and price breakdown."""
 
+    @checked_arguments("order.get_order_detail_v202309")
     def get_order_detail_v202309(
         self,
         *,
@@ -130,9 +134,21 @@ class OrderResource(SyncResource):
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
-        `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Order ids; at most 50. At most 50 items.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderDetailV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ORDER_DETAIL_V202309,
@@ -140,6 +156,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_order_list")
     def get_order_list(
         self,
         *,
@@ -172,10 +189,33 @@ class OrderResource(SyncResource):
     ) -> _t.GetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
 
-        `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202309/orders/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Orders per page (1 to 100). From 1 to 100.
+            sort_order: Order of the results; DESC by default. One of `ASC`, `DESC`.
+            page_token: The next_page_token of the previous page.
+            sort_field: Field the results are sorted by. One of `create_time`, `update_time`.
+            buyer_user_id: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            is_buyer_request_cancel: Body field.
+            order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, `PARTIALLY_SHIPPING`, `AWAITING_COLLECTION`, `IN_TRANSIT`, `DELIVERED`, `COMPLETED`, `CANCELLED`. `ALL` sends nothing.
+            shipping_type: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            warehouse_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderListPage: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ORDER_LIST,
@@ -199,6 +239,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.search_orders_by_external_order_reference")
     def search_orders_by_external_order_reference(
         self,
         *,
@@ -219,9 +260,22 @@ class OrderResource(SyncResource):
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
 
-        `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202406/orders/external_order_search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            external_order_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchOrdersByExternalOrderReferenceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
@@ -230,6 +284,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.add_external_order_references")
     def add_external_order_references(
         self,
         *,
@@ -238,9 +293,21 @@ class OrderResource(SyncResource):
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
 
-        `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202406/orders/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            orders: Body field. A `AddExternalOrderReferencesRequestOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AddExternalOrderReferencesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _ADD_EXTERNAL_ORDER_REFERENCES,
@@ -248,6 +315,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_external_order_references")
     def get_external_order_references(
         self,
         order_id: str,
@@ -268,9 +336,22 @@ class OrderResource(SyncResource):
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
 
-        `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202406/orders/{order_id}/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetExternalOrderReferencesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_EXTERNAL_ORDER_REFERENCES,
@@ -278,6 +359,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_price_detail")
     def get_price_detail(
         self,
         order_id: str,
@@ -286,9 +368,21 @@ class OrderResource(SyncResource):
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
 
-        `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202407/orders/{order_id}/price_detail` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPriceDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PRICE_DETAIL,
@@ -296,6 +390,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_order_detail")
     def get_order_detail(
         self,
         *,
@@ -304,9 +399,21 @@ class OrderResource(SyncResource):
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
-        `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Order ids; at most 50. At most 50 items.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ORDER_DETAIL,
@@ -314,6 +421,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.update_the_blind_box_opening_results")
     def update_the_blind_box_opening_results(
         self,
         *,
@@ -330,9 +438,23 @@ class OrderResource(SyncResource):
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
-        `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            main_order_id: Body field.
+            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            blind_batch_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
@@ -344,6 +466,7 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.search_pod_customization_details")
     def search_pod_customization_details(
         self,
         *,
@@ -355,9 +478,22 @@ class OrderResource(SyncResource):
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
 
-        `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202606/pod_details/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            main_order_id: Body field.
+            query_order_lines: Body field. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchPodCustomizationDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
@@ -369,6 +505,7 @@ class OrderResource(SyncResource):
 class AsyncOrderResource(AsyncResource):
     """Orders of the shop: search, detail and price breakdown. (async: every method is awaited)"""
 
+    @checked_arguments("order.get_order_detail_v202309")
     async def get_order_detail_v202309(
         self,
         *,
@@ -377,9 +514,21 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
-        `GET /order/202309/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Order ids; at most 50. At most 50 items.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderDetailV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ORDER_DETAIL_V202309,
@@ -387,6 +536,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_order_list")
     async def get_order_list(
         self,
         *,
@@ -416,16 +566,39 @@ class AsyncOrderResource(AsyncResource):
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetOrderListPage:
+    ) -> _t.AsyncGetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
 
-        `POST /order/202309/orders/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202309/orders/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Orders per page (1 to 100). From 1 to 100.
+            sort_order: Order of the results; DESC by default. One of `ASC`, `DESC`.
+            page_token: The next_page_token of the previous page.
+            sort_field: Field the results are sorted by. One of `create_time`, `update_time`.
+            buyer_user_id: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            is_buyer_request_cancel: Body field.
+            order_status: Only orders in this status; ALL (or nothing) for every status. One of `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, `PARTIALLY_SHIPPING`, `AWAITING_COLLECTION`, `IN_TRANSIT`, `DELIVERED`, `COMPLETED`, `CANCELLED`. `ALL` sends nothing.
+            shipping_type: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            warehouse_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetOrderListPage: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_ORDER_LIST,
+            _GET_ORDER_LIST_ASYNC,
             params={
                 "page_size": page_size,
                 "sort_order": sort_order,
@@ -446,6 +619,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.search_orders_by_external_order_reference")
     async def search_orders_by_external_order_reference(
         self,
         *,
@@ -466,9 +640,22 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
 
-        `POST /order/202406/orders/external_order_search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202406/orders/external_order_search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            external_order_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchOrdersByExternalOrderReferenceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
@@ -477,6 +664,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.add_external_order_references")
     async def add_external_order_references(
         self,
         *,
@@ -485,9 +673,21 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
 
-        `POST /order/202406/orders/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202406/orders/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            orders: Body field. A `AddExternalOrderReferencesRequestOrder` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AddExternalOrderReferencesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _ADD_EXTERNAL_ORDER_REFERENCES,
@@ -495,6 +695,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_external_order_references")
     async def get_external_order_references(
         self,
         order_id: str,
@@ -515,9 +716,22 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
 
-        `GET /order/202406/orders/{order_id}/external_orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202406/orders/{order_id}/external_orders` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetExternalOrderReferencesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_EXTERNAL_ORDER_REFERENCES,
@@ -525,6 +739,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_price_detail")
     async def get_price_detail(
         self,
         order_id: str,
@@ -533,9 +748,21 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
 
-        `GET /order/202407/orders/{order_id}/price_detail` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202407/orders/{order_id}/price_detail` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPriceDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PRICE_DETAIL,
@@ -543,6 +770,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.get_order_detail")
     async def get_order_detail(
         self,
         *,
@@ -551,9 +779,21 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
-        `GET /order/202507/orders` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Order ids; at most 50. At most 50 items.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOrderDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ORDER_DETAIL,
@@ -561,6 +801,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.update_the_blind_box_opening_results")
     async def update_the_blind_box_opening_results(
         self,
         *,
@@ -577,9 +818,23 @@ class AsyncOrderResource(AsyncResource):
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
-        `POST /order/202605/orders/blind_box_result/callback` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            main_order_id: Body field.
+            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            blind_batch_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
@@ -591,6 +846,7 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("order.search_pod_customization_details")
     async def search_pod_customization_details(
         self,
         *,
@@ -602,9 +858,22 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
 
-        `POST /order/202606/pod_details/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /order/202606/pod_details/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            main_order_id: Body field.
+            query_order_lines: Body field. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchPodCustomizationDetailsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SEARCH_POD_CUSTOMIZATION_DETAILS,

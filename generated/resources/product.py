@@ -11,7 +11,7 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import product as _t
 
 __all__ = ["OPERATIONS", "AsyncProductResource", "ProductResource"]
@@ -26,6 +26,7 @@ _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     params=_t.GetBrandsParams,
     pagination=Pagination(items="brands", token_param="page_token", next_token="next_page_token"),
 )
+_GET_BRANDS_ASYNC: Operation[_t.AsyncGetBrandsPage] = _GET_BRANDS.with_response(_t.AsyncGetBrandsPage)
 _CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
     id="product.create_custom_brands",
     method="POST",
@@ -149,6 +150,9 @@ _SEARCH_GLOBAL_PRODUCTS_V202309: Operation[_t.SearchGlobalProductsV202309Page] =
     params=_t.SearchGlobalProductsV202309Params,
     body=_t.SearchGlobalProductsV202309Request,
     pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_GLOBAL_PRODUCTS_V202309_ASYNC: Operation[_t.AsyncSearchGlobalProductsV202309Page] = (
+    _SEARCH_GLOBAL_PRODUCTS_V202309.with_response(_t.AsyncSearchGlobalProductsV202309Page)
 )
 _GET_GLOBAL_PRODUCT: Operation[_t.GetGlobalProductResponse] = Operation(
     id="product.get_global_product",
@@ -286,6 +290,9 @@ _SEARCH_PRODUCTS_V202309: Operation[_t.SearchProductsV202309Page] = Operation(
     body=_t.SearchProductsV202309Request,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_PRODUCTS_V202309_ASYNC: Operation[_t.AsyncSearchProductsV202309Page] = (
+    _SEARCH_PRODUCTS_V202309.with_response(_t.AsyncSearchProductsV202309Page)
+)
 _GET_PRODUCT: Operation[_t.GetProductResponse] = Operation(
     id="product.get_product",
     method="GET",
@@ -351,6 +358,9 @@ _SEARCH_GLOBAL_PRODUCTS: Operation[_t.SearchGlobalProductsPage] = Operation(
     body=_t.SearchGlobalProductsRequest,
     pagination=Pagination(items="global_products", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_GLOBAL_PRODUCTS_ASYNC: Operation[_t.AsyncSearchGlobalProductsPage] = (
+    _SEARCH_GLOBAL_PRODUCTS.with_response(_t.AsyncSearchGlobalProductsPage)
+)
 _CHECK_LISTING_PREREQUISITES: Operation[_t.CheckListingPrerequisitesResponse] = Operation(
     id="product.check_listing_prerequisites",
     method="GET",
@@ -369,6 +379,9 @@ _SEARCH_PRODUCTS_V202312: Operation[_t.SearchProductsV202312Page] = Operation(
     params=_t.SearchProductsV202312Params,
     body=_t.SearchProductsV202312Request,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_PRODUCTS_V202312_ASYNC: Operation[_t.AsyncSearchProductsV202312Page] = (
+    _SEARCH_PRODUCTS_V202312.with_response(_t.AsyncSearchProductsV202312Page)
 )
 _LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operation(
     id="product.listing_schemas_v202401",
@@ -445,6 +458,9 @@ _SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
     body=_t.SearchSizeChartsRequest,
     pagination=Pagination(items="size_chart", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_SIZE_CHARTS_ASYNC: Operation[_t.AsyncSearchSizeChartsPage] = _SEARCH_SIZE_CHARTS.with_response(
+    _t.AsyncSearchSizeChartsPage
+)
 _CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
     id="product.create_manufacturer",
     method="POST",
@@ -464,6 +480,9 @@ _SEARCH_MANUFACTURERS_V202409: Operation[_t.SearchManufacturersV202409Page] = Op
     params=_t.SearchManufacturersV202409Params,
     body=_t.SearchManufacturersV202409Request,
     pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_MANUFACTURERS_V202409_ASYNC: Operation[_t.AsyncSearchManufacturersV202409Page] = (
+    _SEARCH_MANUFACTURERS_V202409.with_response(_t.AsyncSearchManufacturersV202409Page)
 )
 _PARTIAL_EDIT_MANUFACTURER: Operation[ResponseModel] = Operation(
     id="product.partial_edit_manufacturer",
@@ -498,6 +517,9 @@ _SEARCH_RESPONSIBLE_PERSONS_V202409: Operation[_t.SearchResponsiblePersonsV20240
         items="responsible_persons", token_param="page_token", next_token="next_page_token"
     ),
 )
+_SEARCH_RESPONSIBLE_PERSONS_V202409_ASYNC: Operation[_t.AsyncSearchResponsiblePersonsV202409Page] = (
+    _SEARCH_RESPONSIBLE_PERSONS_V202409.with_response(_t.AsyncSearchResponsiblePersonsV202409Page)
+)
 _PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
     id="product.partial_edit_responsible_person",
     method="POST",
@@ -529,6 +551,9 @@ _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
     body=_t.SearchManufacturersRequest,
     pagination=Pagination(items="manufacturers", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_MANUFACTURERS_ASYNC: Operation[_t.AsyncSearchManufacturersPage] = _SEARCH_MANUFACTURERS.with_response(
+    _t.AsyncSearchManufacturersPage
+)
 _SEARCH_RESPONSIBLE_PERSONS: Operation[_t.SearchResponsiblePersonsPage] = Operation(
     id="product.search_responsible_persons",
     method="POST",
@@ -542,6 +567,9 @@ _SEARCH_RESPONSIBLE_PERSONS: Operation[_t.SearchResponsiblePersonsPage] = Operat
         items="responsible_persons", token_param="page_token", next_token="next_page_token"
     ),
 )
+_SEARCH_RESPONSIBLE_PERSONS_ASYNC: Operation[_t.AsyncSearchResponsiblePersonsPage] = (
+    _SEARCH_RESPONSIBLE_PERSONS.with_response(_t.AsyncSearchResponsiblePersonsPage)
+)
 _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
     id="product.search_products",
     method="POST",
@@ -552,6 +580,9 @@ _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
     params=_t.SearchProductsParams,
     body=_t.SearchProductsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_PRODUCTS_ASYNC: Operation[_t.AsyncSearchProductsPage] = _SEARCH_PRODUCTS.with_response(
+    _t.AsyncSearchProductsPage
 )
 _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
     id="product.create_image_translation_tasks",
@@ -644,6 +675,9 @@ _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING: Operation[_t.SearchProductsForComplian
     body=_t.SearchProductsForComplianceAuditingRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING_ASYNC: Operation[_t.AsyncSearchProductsForComplianceAuditingPage] = (
+    _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING.with_response(_t.AsyncSearchProductsForComplianceAuditingPage)
+)
 _GET_PRODUCT_PACKAGE_RECOMMENDATIONS: Operation[_t.GetProductPackageRecommendationsPage] = Operation(
     id="product.get_product_package_recommendations",
     method="POST",
@@ -654,6 +688,9 @@ _GET_PRODUCT_PACKAGE_RECOMMENDATIONS: Operation[_t.GetProductPackageRecommendati
     params=_t.GetProductPackageRecommendationsParams,
     body=_t.GetProductPackageRecommendationsRequest,
     pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_PRODUCT_PACKAGE_RECOMMENDATIONS_ASYNC: Operation[_t.AsyncGetProductPackageRecommendationsPage] = (
+    _GET_PRODUCT_PACKAGE_RECOMMENDATIONS.with_response(_t.AsyncGetProductPackageRecommendationsPage)
 )
 _SUBMIT_SIZE_CHART_APPEAL: Operation[ResponseModel] = Operation(
     id="product.submit_size_chart_appeal",
@@ -741,8 +778,8 @@ _GET_PRODUCT_SKPP_DETAIL: Operation[_t.GetProductSkppDetailResponse] = Operation
     params=_t.GetProductSkppDetailParams,
     path_params=("product_id",),
 )
-_UPDATE_STOCK_OPERATION_SETTINGS: Operation[_t.UpdateStockOperationSettingsResponse] = Operation(
-    id="product.update_stock_operation_settings",
+_UPDATE_STOCK_OPERATION_SETTINGS_V202608: Operation[_t.UpdateStockOperationSettingsResponse] = Operation(
+    id="product.update_stock_operation_settings_v202608",
     method="POST",
     path="/product/202608/inventory/operation/settings",
     response=_t.UpdateStockOperationSettingsResponse,
@@ -750,8 +787,8 @@ _UPDATE_STOCK_OPERATION_SETTINGS: Operation[_t.UpdateStockOperationSettingsRespo
     retry_safe=False,
     body=_t.UpdateStockOperationSettingsRequest,
 )
-_SUGGEST_BRANDS: Operation[_t.SuggestBrandsResponse] = Operation(
-    id="product.suggest_brands",
+_SUGGEST_BRANDS_V202609: Operation[_t.SuggestBrandsResponse] = Operation(
+    id="product.suggest_brands_v202609",
     method="POST",
     path="/product/202609/brands/suggest",
     response=_t.SuggestBrandsResponse,
@@ -759,10 +796,10 @@ _SUGGEST_BRANDS: Operation[_t.SuggestBrandsResponse] = Operation(
     retry_safe=True,
     body=_t.SuggestBrandsRequest,
 )
-_PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
+_PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT_V202609: Operation[
     _t.PredictProductPackageDimensionsAndWeightResponse
 ] = Operation(
-    id="product.predict_product_package_dimensions_and_weight",
+    id="product.predict_product_package_dimensions_and_weight_v202609",
     method="POST",
     path="/product/202609/products/package/predict",
     response=_t.PredictProductPackageDimensionsAndWeightResponse,
@@ -770,28 +807,30 @@ _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT: Operation[
     retry_safe=True,
     body=_t.PredictProductPackageDimensionsAndWeightRequest,
 )
-_RECOMMEND_REQUIRED_PRODUCT_PROPERTIES: Operation[_t.RecommendRequiredProductPropertiesResponse] = Operation(
-    id="product.recommend_required_product_properties",
-    method="POST",
-    path="/product/202609/products/properties/recommend",
-    response=_t.RecommendRequiredProductPropertiesResponse,
-    shop_scoped=True,
-    retry_safe=True,
-    body=_t.RecommendRequiredProductPropertiesRequest,
+_RECOMMEND_REQUIRED_PRODUCT_PROPERTIES_V202609: Operation[_t.RecommendRequiredProductPropertiesResponse] = (
+    Operation(
+        id="product.recommend_required_product_properties_v202609",
+        method="POST",
+        path="/product/202609/products/properties/recommend",
+        response=_t.RecommendRequiredProductPropertiesResponse,
+        shop_scoped=True,
+        retry_safe=True,
+        body=_t.RecommendRequiredProductPropertiesRequest,
+    )
 )
-_SUBMIT_STRIKETHROUGH_PRICE: Operation[_t.SubmitStrikethroughPriceResponse] = Operation(
-    id="product.submit_strikethrough_price",
+_SUBMIT_STRIKETHROUGH_PRICE_V202609: Operation[_t.SubmitStrikethroughPriceResponse] = Operation(
+    id="product.submit_strikethrough_price_v202609",
     method="POST",
     path="/product/202609/products/{product_id}/strikethrough_price/submit",
     response=_t.SubmitStrikethroughPriceResponse,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.SubmitStrikethroughPriceParams,
+    params=_t.SubmitStrikethroughPriceV202609Params,
     path_params=("product_id",),
     body=_t.SubmitStrikethroughPriceRequest,
 )
-_CREATE_SIZE_CHART_V2: Operation[_t.CreateSizeChartV2Response] = Operation(
-    id="product.create_size_chart_v2",
+_CREATE_SIZE_CHART_V2_V202610: Operation[_t.CreateSizeChartV2Response] = Operation(
+    id="product.create_size_chart_v2_v202610",
     method="POST",
     path="/product/202610/size_charts",
     response=_t.CreateSizeChartV2Response,
@@ -799,8 +838,8 @@ _CREATE_SIZE_CHART_V2: Operation[_t.CreateSizeChartV2Response] = Operation(
     retry_safe=False,
     body=_t.CreateSizeChartV2Request,
 )
-_EDIT_SIZE_CHART_V2: Operation[_t.EditSizeChartV2Response] = Operation(
-    id="product.edit_size_chart_v2",
+_EDIT_SIZE_CHART_V2_V202610: Operation[_t.EditSizeChartV2Response] = Operation(
+    id="product.edit_size_chart_v2_v202610",
     method="POST",
     path="/product/202610/size_charts/edit",
     response=_t.EditSizeChartV2Response,
@@ -884,19 +923,20 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _LIST_PRODUCT_SKPP_STATUSES,
     _GET_SHOP_SKPP_SUMMARY,
     _GET_PRODUCT_SKPP_DETAIL,
-    _UPDATE_STOCK_OPERATION_SETTINGS,
-    _SUGGEST_BRANDS,
-    _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
-    _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES,
-    _SUBMIT_STRIKETHROUGH_PRICE,
-    _CREATE_SIZE_CHART_V2,
-    _EDIT_SIZE_CHART_V2,
+    _UPDATE_STOCK_OPERATION_SETTINGS_V202608,
+    _SUGGEST_BRANDS_V202609,
+    _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT_V202609,
+    _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES_V202609,
+    _SUBMIT_STRIKETHROUGH_PRICE_V202609,
+    _CREATE_SIZE_CHART_V2_V202610,
+    _EDIT_SIZE_CHART_V2_V202610,
 )
 
 
 class ProductResource(SyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes."""
 
+    @checked_arguments("product.get_brands")
     def get_brands(
         self,
         *,
@@ -910,10 +950,26 @@ class ProductResource(SyncResource):
     ) -> _t.GetBrandsPage:
         """List the brands usable in a category, one page at a time.
 
-        `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `brands` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/brands` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Query parameter.
+            is_authorized: Query parameter.
+            brand_name: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            category_version: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetBrandsPage: One page of `brands` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_BRANDS,
@@ -928,6 +984,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_custom_brands")
     def create_custom_brands(
         self,
         *,
@@ -935,15 +992,27 @@ class ProductResource(SyncResource):
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
-        `POST /product/202309/brands`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/brands` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            name: Body field.
+
+        Returns:
+            CreateCustomBrandsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
         )
 
+    @checked_arguments("product.get_categories")
     def get_categories(
         self,
         *,
@@ -956,9 +1025,25 @@ class ProductResource(SyncResource):
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
 
-        `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            keyword: Query parameter.
+            category_version: Query parameter.
+            listing_platform: Query parameter.
+            include_prohibited_categories: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCategoriesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CATEGORIES,
@@ -972,6 +1057,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.recommend_category")
     def recommend_category(
         self,
         *,
@@ -985,9 +1071,26 @@ class ProductResource(SyncResource):
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
-        `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/categories/recommend` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_version: Body field.
+            description: Body field.
+            images: Body field. A `ImageInput` or a dict.
+            include_prohibited_categories: Body field.
+            listing_platform: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            product_title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RecommendCategoryResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _RECOMMEND_CATEGORY,
@@ -1002,6 +1105,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_attributes")
     def get_attributes(
         self,
         category_id: str,
@@ -1012,9 +1116,23 @@ class ProductResource(SyncResource):
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
 
-        `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Path parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAttributesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ATTRIBUTES,
@@ -1022,6 +1140,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_global_attributes")
     def get_global_attributes(
         self,
         category_id: str,
@@ -1031,15 +1150,29 @@ class ProductResource(SyncResource):
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
-        `GET /product/202309/categories/{category_id}/global_attributes`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/global_attributes` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_id: Path parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            GetGlobalAttributesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
         )
 
+    @checked_arguments("product.get_global_category_rules")
     def get_global_category_rules(
         self,
         category_id: str,
@@ -1049,15 +1182,29 @@ class ProductResource(SyncResource):
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
-        `GET /product/202309/categories/{category_id}/global_rules`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/global_rules` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_id: Path parameter.
+            category_version: Query parameter.
+            locale: Query parameter.
+
+        Returns:
+            GetGlobalCategoryRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
         )
 
+    @checked_arguments("product.get_category_rules")
     def get_category_rules(
         self,
         category_id: str,
@@ -1068,9 +1215,23 @@ class ProductResource(SyncResource):
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
 
-        `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/rules` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Path parameter.
+            category_version: Query parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCategoryRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_CATEGORY_RULES,
@@ -1078,6 +1239,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.upload_product_file")
     def upload_product_file(
         self,
         *,
@@ -1086,16 +1248,30 @@ class ProductResource(SyncResource):
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
-        `POST /product/202309/files/upload`.
+        `POST /product/202309/files/upload` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            name: Upload field.
+
+        Returns:
+            UploadProductFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
         )
 
+    @checked_arguments("product.get_global_categories")
     def get_global_categories(
         self,
         *,
@@ -1105,15 +1281,29 @@ class ProductResource(SyncResource):
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
-        `GET /product/202309/global_categories`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/global_categories` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            locale: Query parameter.
+            keyword: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            GetGlobalCategoriesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
         )
 
+    @checked_arguments("product.recommend_global_categories")
     def recommend_global_categories(
         self,
         *,
@@ -1124,9 +1314,23 @@ class ProductResource(SyncResource):
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
-        `POST /product/202309/global_categories/recommend`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_categories/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_version: Body field. One of `v1`, `v2`.
+            description: Body field.
+            images: Body field. A `ImageInput` or a dict.
+            product_title: Body field.
+
+        Returns:
+            RecommendGlobalCategoriesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _RECOMMEND_GLOBAL_CATEGORIES,
@@ -1138,6 +1342,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.delete_global_products")
     def delete_global_products(
         self,
         *,
@@ -1145,15 +1350,27 @@ class ProductResource(SyncResource):
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
-        `DELETE /product/202309/global_products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_ids: Body field.
+
+        Returns:
+            DeleteGlobalProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
         )
 
+    @checked_arguments("product.create_global_product")
     def create_global_product(
         self,
         *,
@@ -1205,9 +1422,37 @@ class ProductResource(SyncResource):
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
-        `POST /product/202309/global_products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `CertificationInput` or a dict.
+            description: Body field.
+            external_global_product_id: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `CreateGlobalProductRequestSku` or a dict.
+            source_locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+
+        Returns:
+            CreateGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_GLOBAL_PRODUCT,
@@ -1233,6 +1478,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.search_global_products_v202309")
     def search_global_products_v202309(
         self,
         *,
@@ -1247,10 +1493,27 @@ class ProductResource(SyncResource):
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/global_products/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            seller_skus: Body field.
+            status: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            SearchGlobalProductsV202309Page: One page of `global_products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_GLOBAL_PRODUCTS_V202309,
@@ -1265,21 +1528,34 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.get_global_product")
     def get_global_product(
         self,
         global_product_id: str,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
-        `GET /product/202309/global_products/{global_product_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+
+        Returns:
+            GetGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
         )
 
+    @checked_arguments("product.edit_global_product")
     def edit_global_product(
         self,
         global_product_id: str,
@@ -1304,9 +1580,37 @@ class ProductResource(SyncResource):
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
-        `PUT /product/202309/global_products/{global_product_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `CertificationInput` or a dict.
+            description: Body field.
+            external_global_product_id: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `EditGlobalProductRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+
+        Returns:
+            EditGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _EDIT_GLOBAL_PRODUCT,
@@ -1332,6 +1636,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.update_global_inventory")
     def update_global_inventory(
         self,
         global_product_id: str,
@@ -1340,9 +1645,21 @@ class ProductResource(SyncResource):
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
-        `POST /product/202309/global_products/{global_product_id}/inventory/update`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products/{global_product_id}/inventory/update` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            global_skus: Body field. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_GLOBAL_INVENTORY,
@@ -1350,6 +1667,7 @@ class ProductResource(SyncResource):
             body={"global_skus": global_skus},
         )
 
+    @checked_arguments("product.publish_global_product")
     def publish_global_product(
         self,
         global_product_id: str,
@@ -1359,9 +1677,21 @@ class ProductResource(SyncResource):
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
-        `POST /product/202309/global_products/{global_product_id}/publish`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products/{global_product_id}/publish` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            publish_target: Body field. A `PublishGlobalProductRequestPublishTarget` or a dict.
+
+        Returns:
+            PublishGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PUBLISH_GLOBAL_PRODUCT,
@@ -1369,6 +1699,7 @@ class ProductResource(SyncResource):
             body={"publish_target": publish_target},
         )
 
+    @checked_arguments("product.upload_product_image")
     def upload_product_image(
         self,
         *,
@@ -1377,16 +1708,30 @@ class ProductResource(SyncResource):
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
-        `POST /product/202309/images/upload`.
+        `POST /product/202309/images/upload` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            use_case: Upload field.
+
+        Returns:
+            UploadProductImageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
         )
 
+    @checked_arguments("product.inventory_search")
     def inventory_search(
         self,
         *,
@@ -1396,9 +1741,22 @@ class ProductResource(SyncResource):
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
 
-        `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/inventory/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            InventorySearchResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _INVENTORY_SEARCH,
@@ -1406,6 +1764,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.check_listing_prerequisites_v202309")
     def check_listing_prerequisites_v202309(
         self,
         *,
@@ -1413,15 +1772,27 @@ class ProductResource(SyncResource):
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
-        `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckListingPrerequisitesV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.delete_products")
     def delete_products(
         self,
         *,
@@ -1430,9 +1801,21 @@ class ProductResource(SyncResource):
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
 
-        `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DeleteProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DELETE_PRODUCTS,
@@ -1440,6 +1823,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_product")
     def create_product(
         self,
         *,
@@ -1473,9 +1857,46 @@ class ProductResource(SyncResource):
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
 
-        `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Body field.
+            description: Body field.
+            external_product_id: Body field.
+            idempotency_key: Body field.
+            is_cod_allowed: Body field.
+            is_not_for_sale: Body field.
+            is_pre_owned: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            minimum_order_quantity: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Body field.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `CreateProductRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_PRODUCT,
@@ -1510,6 +1931,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.activate_product")
     def activate_product(
         self,
         *,
@@ -1519,9 +1941,22 @@ class ProductResource(SyncResource):
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
 
-        `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/activate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ActivateProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _ACTIVATE_PRODUCT,
@@ -1529,6 +1964,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.deactivate_products")
     def deactivate_products(
         self,
         *,
@@ -1538,9 +1974,22 @@ class ProductResource(SyncResource):
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
 
-        `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DeactivateProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DEACTIVATE_PRODUCTS,
@@ -1548,6 +1997,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.check_product_listing")
     def check_product_listing(
         self,
         *,
@@ -1578,9 +2028,43 @@ class ProductResource(SyncResource):
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
 
-        `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/listing_check` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            is_diagnosis_required: Query parameter.
+            brand_id: Body field.
+            category_id: Body field.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Body field.
+            description: Body field.
+            external_product_id: Body field.
+            is_cod_allowed: Body field.
+            is_pre_owned: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            minimum_order_quantity: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Body field.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `CheckProductListingRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckProductListingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_PRODUCT_LISTING,
@@ -1612,6 +2096,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.recover_products")
     def recover_products(
         self,
         *,
@@ -1620,9 +2105,21 @@ class ProductResource(SyncResource):
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
 
-        `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/recover` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RecoverProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _RECOVER_PRODUCTS,
@@ -1630,6 +2127,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_products_v202309")
     def search_products_v202309(
         self,
         *,
@@ -1646,10 +2144,29 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            category_version: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            seller_skus: Body field.
+            status: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchProductsV202309Page: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_PRODUCTS_V202309,
@@ -1665,6 +2182,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_product")
     def get_product(
         self,
         product_id: str,
@@ -1676,9 +2194,24 @@ class ProductResource(SyncResource):
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
 
-        `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            return_under_review_version: Query parameter.
+            return_draft_version: Query parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PRODUCT,
@@ -1691,6 +2224,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.edit_product_v202309")
     def edit_product_v202309(
         self,
         product_id: str,
@@ -1723,9 +2257,45 @@ class ProductResource(SyncResource):
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
-        `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
+            delivery_option_ids: Body field.
+            description: Body field.
+            external_product_id: Body field.
+            is_cod_allowed: Body field.
+            is_pre_owned: Body field.
+            listing_platforms: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            minimum_order_quantity: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field.
+            shipping_insurance_requirement: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `EditProductV202309RequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EditProductV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _EDIT_PRODUCT_V202309,
@@ -1759,6 +2329,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.update_inventory")
     def update_inventory(
         self,
         product_id: str,
@@ -1768,9 +2339,22 @@ class ProductResource(SyncResource):
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
-        `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            skus: Body field. A `UpdateInventoryRequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateInventoryResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_INVENTORY,
@@ -1779,6 +2363,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.partial_edit_product_v202309")
     def partial_edit_product_v202309(
         self,
         product_id: str,
@@ -1805,9 +2390,39 @@ class ProductResource(SyncResource):
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
-        `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            brand_id: Body field.
+            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
+            description: Body field.
+            external_product_id: Body field.
+            is_cod_allowed: Body field.
+            listing_platforms: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PartialEditProductV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PARTIAL_EDIT_PRODUCT_V202309,
@@ -1835,6 +2450,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.update_price")
     def update_price(
         self,
         product_id: str,
@@ -1844,9 +2460,22 @@ class ProductResource(SyncResource):
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
 
-        `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/{product_id}/prices/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            skus: Body field. A `UpdatePriceRequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_PRICE,
@@ -1855,6 +2484,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_global_products")
     def search_global_products(
         self,
         *,
@@ -1869,10 +2499,27 @@ class ProductResource(SyncResource):
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
-        `POST /product/202312/global_products/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `global_products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            seller_skus: Body field.
+            status: Body field. One of `DELETED`, `DRAFT`, `PUBLISHED`, `UNPUBLISHED`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            SearchGlobalProductsPage: One page of `global_products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_GLOBAL_PRODUCTS,
@@ -1887,6 +2534,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.check_listing_prerequisites")
     def check_listing_prerequisites(
         self,
         *,
@@ -1894,15 +2542,27 @@ class ProductResource(SyncResource):
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
-        `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckListingPrerequisitesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_products_v202312")
     def search_products_v202312(
         self,
         *,
@@ -1923,10 +2583,33 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
-        `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            audit_status: Body field.
+            category_version: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            listing_platforms: Body field.
+            listing_quality_tier: Body field.
+            seller_skus: Body field.
+            sku_ids: Body field.
+            status: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchProductsV202312Page: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_PRODUCTS_V202312,
@@ -1947,6 +2630,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.listing_schemas_v202401")
     def listing_schemas_v202401(
         self,
         *,
@@ -1956,15 +2640,29 @@ class ProductResource(SyncResource):
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
-        `GET /product/202401/listing_schemas`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_ids: Query parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            ListingSchemasV202401Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
 
+    @checked_arguments("product.optimized_images")
     def optimized_images(
         self,
         *,
@@ -1973,9 +2671,21 @@ class ProductResource(SyncResource):
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
 
-        `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202404/images/optimize` (version 202404). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            images: Body field. A `OptimizedImagesRequestImage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            OptimizedImagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _OPTIMIZED_IMAGES,
@@ -1983,6 +2693,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.product_information_issue_diagnosis")
     def product_information_issue_diagnosis(
         self,
         *,
@@ -1991,9 +2702,21 @@ class ProductResource(SyncResource):
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
 
-        `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202405/products/diagnoses` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ProductInformationIssueDiagnosisResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
@@ -2001,6 +2724,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_products_seo_words")
     def get_products_seo_words(
         self,
         *,
@@ -2009,9 +2733,21 @@ class ProductResource(SyncResource):
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
 
-        `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202405/products/seo_words` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductsSeoWordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PRODUCTS_SEO_WORDS,
@@ -2019,6 +2755,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_recommended_product_title_and_description")
     def get_recommended_product_title_and_description(
         self,
         *,
@@ -2027,9 +2764,21 @@ class ProductResource(SyncResource):
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
 
-        `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202405/products/suggestions` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetRecommendedProductTitleAndDescriptionResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
@@ -2037,6 +2786,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.listing_schemas")
     def listing_schemas(
         self,
         *,
@@ -2046,15 +2796,29 @@ class ProductResource(SyncResource):
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
-        `GET /product/202407/listing_schemas`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_ids: Query parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            ListingSchemasResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
 
+    @checked_arguments("product.create_category_upgrade_task")
     def create_category_upgrade_task(
         self,
         *,
@@ -2062,15 +2826,27 @@ class ProductResource(SyncResource):
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
 
-        `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202407/products/category_upgrade_task` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_size_charts")
     def search_size_charts(
         self,
         *,
@@ -2082,10 +2858,24 @@ class ProductResource(SyncResource):
     ) -> _t.SearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
-        `POST /product/202407/sizecharts/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `size_chart` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202407/sizecharts/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            locales: Query parameter.
+            ids: Body field.
+            keyword: Body field.
+
+        Returns:
+            SearchSizeChartsPage: One page of `size_chart` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_SIZE_CHARTS,
@@ -2093,6 +2883,7 @@ class ProductResource(SyncResource):
             body={"ids": ids, "keyword": keyword},
         )
 
+    @checked_arguments("product.create_manufacturer")
     def create_manufacturer(
         self,
         *,
@@ -2105,9 +2896,25 @@ class ProductResource(SyncResource):
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
-        `POST /product/202409/compliance/manufacturers`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/manufacturers` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            address: Body field.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Body field.
+
+        Returns:
+            CreateManufacturerResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_MANUFACTURER,
@@ -2121,6 +2928,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.search_manufacturers_v202409")
     def search_manufacturers_v202409(
         self,
         *,
@@ -2131,10 +2939,23 @@ class ProductResource(SyncResource):
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/manufacturers/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            manufacturer_ids: Body field.
+
+        Returns:
+            SearchManufacturersV202409Page: One page of `manufacturers` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_MANUFACTURERS_V202409,
@@ -2142,6 +2963,7 @@ class ProductResource(SyncResource):
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
         )
 
+    @checked_arguments("product.partial_edit_manufacturer")
     def partial_edit_manufacturer(
         self,
         manufacturer_id: str,
@@ -2155,9 +2977,26 @@ class ProductResource(SyncResource):
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
-        `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            manufacturer_id: Path parameter.
+            address: Body field.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PARTIAL_EDIT_MANUFACTURER,
@@ -2172,6 +3011,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.create_responsible_person")
     def create_responsible_person(
         self,
         *,
@@ -2183,9 +3023,24 @@ class ProductResource(SyncResource):
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
-        `POST /product/202409/compliance/responsible_persons`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/responsible_persons` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            address: Body field. A `AddressInput` or a dict.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+
+        Returns:
+            CreateResponsiblePersonResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_RESPONSIBLE_PERSON,
@@ -2198,6 +3053,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.search_responsible_persons_v202409")
     def search_responsible_persons_v202409(
         self,
         *,
@@ -2208,10 +3064,23 @@ class ProductResource(SyncResource):
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/responsible_persons/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            responsible_person_ids: Body field.
+
+        Returns:
+            SearchResponsiblePersonsV202409Page: One page of `responsible_persons` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_RESPONSIBLE_PERSONS_V202409,
@@ -2219,6 +3088,7 @@ class ProductResource(SyncResource):
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
         )
 
+    @checked_arguments("product.partial_edit_responsible_person")
     def partial_edit_responsible_person(
         self,
         responsible_person_id: str,
@@ -2231,9 +3101,25 @@ class ProductResource(SyncResource):
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
-        `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            responsible_person_id: Path parameter.
+            address: Body field. A `AddressInput` or a dict.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PARTIAL_EDIT_RESPONSIBLE_PERSON,
@@ -2247,6 +3133,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.diagnoseand_optimize_product")
     def diagnoseand_optimize_product(
         self,
         *,
@@ -2263,9 +3150,29 @@ class ProductResource(SyncResource):
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
 
-        `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202411/products/diagnose_optimize` (version 202411). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            description: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            optimization_fields: Body field. One of `ALL`, `DESCRIPTION`, `IMAGE`, `NONE`, `TITLE`.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            product_id: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DiagnoseandOptimizeProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DIAGNOSEAND_OPTIMIZE_PRODUCT,
@@ -2283,6 +3190,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_manufacturers")
     def search_manufacturers(
         self,
         *,
@@ -2294,10 +3202,24 @@ class ProductResource(SyncResource):
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/manufacturers/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `manufacturers` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            manufacturer_ids: Body field.
+
+        Returns:
+            SearchManufacturersPage: One page of `manufacturers` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_MANUFACTURERS,
@@ -2305,6 +3227,7 @@ class ProductResource(SyncResource):
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
         )
 
+    @checked_arguments("product.search_responsible_persons")
     def search_responsible_persons(
         self,
         *,
@@ -2316,10 +3239,24 @@ class ProductResource(SyncResource):
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/responsible_persons/search`.
-        Returns one page; `page.auto_paging_iter()` yields the `responsible_persons` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            responsible_person_ids: Body field.
+
+        Returns:
+            SearchResponsiblePersonsPage: One page of `responsible_persons` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_RESPONSIBLE_PERSONS,
@@ -2327,6 +3264,7 @@ class ProductResource(SyncResource):
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
         )
 
+    @checked_arguments("product.search_products")
     def search_products(
         self,
         *,
@@ -2360,10 +3298,35 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
-        `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            audit_status: Body field. One of `APPROVED`, `AUDITING`, `FAILED`.
+            category_version: Body field. One of `v1`, `v2`.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_quality_tiers: Body field. One of `EXCELLENT`, `FAIR`, `GOOD`, `POOR`.
+            return_draft_version: Body field.
+            seller_skus: Body field.
+            sku_ids: Body field.
+            sns_filter: Body field. One of `CONFIGURED`, `ELIGIBLE`.
+            status: Body field. One of `ACTIVATE`, `ALL`, `DELETED`, `DRAFT`, `FAILED`, `FREEZE`, `PENDING`, `PLATFORM_DEACTIVATED`, `SELLER_DEACTIVATED`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_PRODUCTS,
@@ -2386,6 +3349,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_image_translation_tasks")
     def create_image_translation_tasks(
         self,
         *,
@@ -2394,9 +3358,21 @@ class ProductResource(SyncResource):
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
 
-        `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202505/images/translation_tasks` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateImageTranslationTasksResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
@@ -2404,6 +3380,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_image_translation_tasks")
     def get_image_translation_tasks(
         self,
         *,
@@ -2412,9 +3389,21 @@ class ProductResource(SyncResource):
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
 
-        `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202506/images/translation_tasks` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            translation_task_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetImageTranslationTasksResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
@@ -2422,6 +3411,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_global_listing_rules")
     def get_global_listing_rules(
         self,
         *,
@@ -2429,15 +3419,27 @@ class ProductResource(SyncResource):
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
 
-        `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202507/global_listing_rules` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetGlobalListingRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.replicate_product")
     def replicate_product(
         self,
         product_id: str,
@@ -2448,9 +3450,22 @@ class ProductResource(SyncResource):
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
 
-        `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202507/products/{product_id}/global_replicate` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            replicate_target: Body field. A `ReplicateProductRequestReplicateTarget` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ReplicateProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REPLICATE_PRODUCT,
@@ -2459,6 +3474,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_global_replicated_products")
     def get_global_replicated_products(
         self,
         product_id: str,
@@ -2467,9 +3483,21 @@ class ProductResource(SyncResource):
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
 
-        `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202507/products/{product_id}/replicated_products` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetGlobalReplicatedProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_GLOBAL_REPLICATED_PRODUCTS,
@@ -2477,6 +3505,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.partial_edit_global_product")
     def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -2505,9 +3534,37 @@ class ProductResource(SyncResource):
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
-        `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202509/global_products/{global_product_id}/partial_edit` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            title: Body field.
+            description: Body field.
+            category_id: Body field.
+            brand_id: Body field.
+            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            skus: Body field. A `PartialEditGlobalProductRequestSku` or a dict.
+            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
+            certifications: Body field. A `PartialEditGlobalProductRequestCertification` or a dict.
+            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
+            product_attributes: Body field. A `PartialEditGlobalProductRequestProductAttribute` or a dict.
+            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            manufacturer: Body field. A `PartialEditGlobalProductRequestManufacturer` or a dict.
+            manufacturer_ids: Body field.
+            responsible_person_ids: Body field.
+            category_version: Body field. One of `v1`, `v2`.
+            external_global_product_id: Body field.
+
+        Returns:
+            PartialEditGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PARTIAL_EDIT_GLOBAL_PRODUCT,
@@ -2533,6 +3590,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.edit_product")
     def edit_product(
         self,
         product_id: str,
@@ -2601,9 +3659,58 @@ class ProductResource(SyncResource):
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
-        `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            description: Body field.
+            category_id: Body field.
+            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            skus: Body field. A `EditProductRequestSku` or a dict.
+            title: Body field.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            brand_id: Body field.
+            is_cod_allowed: Body field.
+            certifications: Body field. A `EditProductRequestCertification` or a dict.
+            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
+            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
+            external_product_id: Body field.
+            delivery_option_ids: Body field.
+            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            category_version: Body field.
+            manufacturer_ids: Body field.
+            responsible_person_ids: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            is_pre_owned: Body field.
+            minimum_order_quantity: Body field.
+            replicated_products: Body field. A `EditProductRequestReplicatedProduct` or a dict.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            shipping_template_id: Body field.
+            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
+            locale: Body field. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            auto_translate_enabled: Body field.
+            search_terms: Body field.
+            key_product_features: Body field.
+            inventory_mode: Body field.
+            product_tag_operations: Body field. A `EditProductRequestProductTagOperation` or a dict.
+            purchase_order_quantity_limit: Body field. A `EditProductRequestPurchaseOrderQuantityLimit` or a dict.
+            selling_format: Body field. One of `FIXED_PRICE`, `FIXED_PRICE_AND_LIVE_AUCTION`.
+            is_live_quick: Body field.
+            is_blind_box: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EditProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _EDIT_PRODUCT,
@@ -2650,6 +3757,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.partial_edit_product")
     def partial_edit_product(
         self,
         product_id: str,
@@ -2714,9 +3822,49 @@ class ProductResource(SyncResource):
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
-        `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            auto_translate_enabled: Body field.
+            brand_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `PartialEditProductRequestCertification` or a dict.
+            description: Body field.
+            external_product_id: Body field.
+            inventory_mode: Body field.
+            is_cod_allowed: Body field.
+            key_product_features: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
+            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PartialEditProductRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `PartialEditProductRequestPackageWeight` or a dict.
+            pod_info: Body field. A `PartialEditProductRequestPodInfo` or a dict.
+            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
+            replicated_products: Body field. A `PartialEditProductRequestReplicatedProduct` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
+            search_terms: Body field.
+            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            skus: Body field. A `PartialEditProductRequestSku` or a dict.
+            subscribe_info_edit: Body field. A `PartialEditProductRequestSubscribeInfoEdit` or a dict.
+            title: Body field.
+            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            is_blind_box: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PartialEditProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _PARTIAL_EDIT_PRODUCT,
@@ -2754,6 +3902,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_products_for_compliance_auditing")
     def search_products_for_compliance_auditing(
         self,
         *,
@@ -2770,10 +3919,29 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
-        `POST /product/202601/compliance/auditing/research`.
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202601/compliance/auditing/research` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_cipher: Query parameter.
+            category_asset_cipher: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_title: Body field.
+            product_ids: Body field.
+            seller_id: Body field.
+            category_ids: Body field.
+            brand_ids: Body field.
+            seller_name: Body field.
+
+        Returns:
+            SearchProductsForComplianceAuditingPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
@@ -2793,6 +3961,7 @@ class ProductResource(SyncResource):
             },
         )
 
+    @checked_arguments("product.get_product_package_recommendations")
     def get_product_package_recommendations(
         self,
         *,
@@ -2803,10 +3972,23 @@ class ProductResource(SyncResource):
     ) -> _t.GetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
-        `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202602/packages/recommend` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductPackageRecommendationsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PRODUCT_PACKAGE_RECOMMENDATIONS,
@@ -2815,6 +3997,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.submit_size_chart_appeal")
     def submit_size_chart_appeal(
         self,
         *,
@@ -2824,9 +4007,22 @@ class ProductResource(SyncResource):
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
 
-        `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/appeals/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Body field.
+            appeal_message: Body field. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SUBMIT_SIZE_CHART_APPEAL,
@@ -2834,6 +4030,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.list_opportunities")
     def list_opportunities(
         self,
         *,
@@ -2849,9 +4046,28 @@ class ProductResource(SyncResource):
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
-        `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/opportunities/query` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            locale: Query parameter.
+            opportunity_type: Body field. One of `CATEGORY`, `KEYWORD`, `PRODUCT`.
+            category_ids: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            tag_codes: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ListOpportunitiesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _LIST_OPPORTUNITIES,
@@ -2866,6 +4082,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_submission_records")
     def get_submission_records(
         self,
         *,
@@ -2880,9 +4097,27 @@ class ProductResource(SyncResource):
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
 
-        `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202604/opportunities/submissions` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            status: Query parameter.
+            opportunity_id: Query parameter.
+            product_id: Query parameter.
+            submit_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            submit_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSubmissionRecordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SUBMISSION_RECORDS,
@@ -2898,6 +4133,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_opportunity_detail")
     def get_opportunity_detail(
         self,
         opportunity_id: str,
@@ -2907,9 +4143,22 @@ class ProductResource(SyncResource):
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
 
-        `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202604/opportunities/{opportunity_id}` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            opportunity_id: Path parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpportunityDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_OPPORTUNITY_DETAIL,
@@ -2917,6 +4166,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.submit_product_via_opportunity")
     def submit_product_via_opportunity(
         self,
         opportunity_id: str,
@@ -2926,9 +4176,22 @@ class ProductResource(SyncResource):
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
 
-        `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/opportunities/{opportunity_id}/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            opportunity_id: Path parameter.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SubmitProductViaOpportunityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SUBMIT_PRODUCT_VIA_OPPORTUNITY,
@@ -2937,20 +4200,30 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_gpa_upgrade_task")
     def create_gpa_upgrade_task(
         self,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
-        `POST /product/202604/products/gpa_upgrade_task`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/products/gpa_upgrade_task` (version 202604). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
         )
 
+    @checked_arguments("product.list_product_skpp_statuses")
     def list_product_skpp_statuses(
         self,
         *,
@@ -2963,9 +4236,25 @@ class ProductResource(SyncResource):
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
 
-        `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202606/skpps/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            product_ids: Body field.
+            skpp_status: Body field.
+            page_size: Body field.
+            page_no: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ListProductSkppStatusesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _LIST_PRODUCT_SKPP_STATUSES,
@@ -2979,6 +4268,7 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_shop_skpp_summary")
     def get_shop_skpp_summary(
         self,
         *,
@@ -2986,15 +4276,27 @@ class ProductResource(SyncResource):
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
-        `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202606/skpps/sum` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopSkppSummaryResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_product_skpp_detail")
     def get_product_skpp_detail(
         self,
         product_id: str,
@@ -3007,9 +4309,22 @@ class ProductResource(SyncResource):
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
 
-        `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202606/skpps/{product_id}` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductSkppDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_PRODUCT_SKPP_DETAIL,
@@ -3017,7 +4332,8 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def update_stock_operation_settings(
+    @checked_arguments("product.update_stock_operation_settings_v202608")
+    def update_stock_operation_settings_v202608(
         self,
         *,
         seller_id: str,
@@ -3029,12 +4345,28 @@ class ProductResource(SyncResource):
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
 
-        `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202608/inventory/operation/settings` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202608 of this endpoint; it may not exist.
+
+        Args:
+            seller_id: Body field.
+            sku_ids: Body field.
+            stock_operation_setting: Body field. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateStockOperationSettingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _UPDATE_STOCK_OPERATION_SETTINGS,
+            _UPDATE_STOCK_OPERATION_SETTINGS_V202608,
             body={
                 "seller_id": seller_id,
                 "sku_ids": sku_ids,
@@ -3043,7 +4375,8 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def suggest_brands(
+    @checked_arguments("product.suggest_brands_v202609")
+    def suggest_brands_v202609(
         self,
         *,
         product_title: str,
@@ -3054,12 +4387,29 @@ class ProductResource(SyncResource):
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
 
-        `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/brands/suggest` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            product_title: Body field.
+            category_id: Body field.
+            description: Body field.
+            images: Body field. A `ImageInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SuggestBrandsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _SUGGEST_BRANDS,
+            _SUGGEST_BRANDS_V202609,
             body={
                 "product_title": product_title,
                 "category_id": category_id,
@@ -3069,7 +4419,8 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def predict_product_package_dimensions_and_weight(
+    @checked_arguments("product.predict_product_package_dimensions_and_weight_v202609")
+    def predict_product_package_dimensions_and_weight_v202609(
         self,
         *,
         category_id: str,
@@ -3077,17 +4428,32 @@ class ProductResource(SyncResource):
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
 
-        `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/products/package/predict` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            category_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PredictProductPackageDimensionsAndWeightResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
+            _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT_V202609,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
         )
 
-    def recommend_required_product_properties(
+    @checked_arguments("product.recommend_required_product_properties_v202609")
+    def recommend_required_product_properties_v202609(
         self,
         *,
         category_id: str,
@@ -3104,12 +4470,31 @@ class ProductResource(SyncResource):
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
 
-        `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/products/properties/recommend` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            category_id: Body field.
+            product_title: Body field.
+            description: Body field.
+            images: Body field. A `PartialEditGlobalProductRequestCertificationImage` or a dict.
+            sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
+            target_property_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RecommendRequiredProductPropertiesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES,
+            _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES_V202609,
             body={
                 "category_id": category_id,
                 "product_title": product_title,
@@ -3121,7 +4506,8 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def submit_strikethrough_price(
+    @checked_arguments("product.submit_strikethrough_price_v202609")
+    def submit_strikethrough_price_v202609(
         self,
         product_id: str,
         *,
@@ -3131,18 +4517,35 @@ class ProductResource(SyncResource):
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
-        `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/products/{product_id}/strikethrough_price/submit` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            product_id: Path parameter.
+            external_product_id: Body field.
+            skus: Body field. A `SubmitStrikethroughPriceRequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SubmitStrikethroughPriceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _SUBMIT_STRIKETHROUGH_PRICE,
+            _SUBMIT_STRIKETHROUGH_PRICE_V202609,
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
         )
 
-    def create_size_chart_v2(
+    @checked_arguments("product.create_size_chart_v2_v202610")
+    def create_size_chart_v2_v202610(
         self,
         *,
         category_id: str,
@@ -3153,12 +4556,29 @@ class ProductResource(SyncResource):
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
 
-        `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202610/size_charts` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            category_id: Body field.
+            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
+            size_chart_mode: Body field.
+            template_name: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateSizeChartV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _CREATE_SIZE_CHART_V2,
+            _CREATE_SIZE_CHART_V2_V202610,
             body={
                 "category_id": category_id,
                 "size_chart_data": size_chart_data,
@@ -3168,7 +4588,8 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def edit_size_chart_v2(
+    @checked_arguments("product.edit_size_chart_v2_v202610")
+    def edit_size_chart_v2_v202610(
         self,
         *,
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
@@ -3178,12 +4599,28 @@ class ProductResource(SyncResource):
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
 
-        `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202610/size_charts/edit` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
+            size_chart_id: Body field.
+            template_name: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EditSizeChartV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _EDIT_SIZE_CHART_V2,
+            _EDIT_SIZE_CHART_V2_V202610,
             body={
                 "size_chart_data": size_chart_data,
                 "size_chart_id": size_chart_id,
@@ -3196,6 +4633,7 @@ class ProductResource(SyncResource):
 class AsyncProductResource(AsyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes. (async: every method is awaited)"""
 
+    @checked_arguments("product.get_brands")
     async def get_brands(
         self,
         *,
@@ -3206,16 +4644,32 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         category_version: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetBrandsPage:
+    ) -> _t.AsyncGetBrandsPage:
         """List the brands usable in a category, one page at a time.
 
-        `GET /product/202309/brands` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `brands` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/brands` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Query parameter.
+            is_authorized: Query parameter.
+            brand_name: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            category_version: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetBrandsPage: One page of `brands` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_BRANDS,
+            _GET_BRANDS_ASYNC,
             params={
                 "category_id": category_id,
                 "is_authorized": is_authorized,
@@ -3227,6 +4681,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_custom_brands")
     async def create_custom_brands(
         self,
         *,
@@ -3234,15 +4689,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
-        `POST /product/202309/brands`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/brands` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            name: Body field.
+
+        Returns:
+            CreateCustomBrandsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
         )
 
+    @checked_arguments("product.get_categories")
     async def get_categories(
         self,
         *,
@@ -3255,9 +4722,25 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
 
-        `GET /product/202309/categories` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            keyword: Query parameter.
+            category_version: Query parameter.
+            listing_platform: Query parameter.
+            include_prohibited_categories: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCategoriesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CATEGORIES,
@@ -3271,6 +4754,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.recommend_category")
     async def recommend_category(
         self,
         *,
@@ -3284,9 +4768,26 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
-        `POST /product/202309/categories/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/categories/recommend` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_version: Body field.
+            description: Body field.
+            images: Body field. A `ImageInput` or a dict.
+            include_prohibited_categories: Body field.
+            listing_platform: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            product_title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RecommendCategoryResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _RECOMMEND_CATEGORY,
@@ -3301,6 +4802,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_attributes")
     async def get_attributes(
         self,
         category_id: str,
@@ -3311,9 +4813,23 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
 
-        `GET /product/202309/categories/{category_id}/attributes` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/attributes` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Path parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAttributesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ATTRIBUTES,
@@ -3321,6 +4837,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_global_attributes")
     async def get_global_attributes(
         self,
         category_id: str,
@@ -3330,15 +4847,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
-        `GET /product/202309/categories/{category_id}/global_attributes`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/global_attributes` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_id: Path parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            GetGlobalAttributesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
         )
 
+    @checked_arguments("product.get_global_category_rules")
     async def get_global_category_rules(
         self,
         category_id: str,
@@ -3348,15 +4879,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
-        `GET /product/202309/categories/{category_id}/global_rules`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/global_rules` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_id: Path parameter.
+            category_version: Query parameter.
+            locale: Query parameter.
+
+        Returns:
+            GetGlobalCategoryRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
         )
 
+    @checked_arguments("product.get_category_rules")
     async def get_category_rules(
         self,
         category_id: str,
@@ -3367,9 +4912,23 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
 
-        `GET /product/202309/categories/{category_id}/rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/categories/{category_id}/rules` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            category_id: Path parameter.
+            category_version: Query parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCategoryRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_CATEGORY_RULES,
@@ -3377,6 +4936,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.upload_product_file")
     async def upload_product_file(
         self,
         *,
@@ -3385,16 +4945,30 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
-        `POST /product/202309/files/upload`.
+        `POST /product/202309/files/upload` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            name: Upload field.
+
+        Returns:
+            UploadProductFileResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
         )
 
+    @checked_arguments("product.get_global_categories")
     async def get_global_categories(
         self,
         *,
@@ -3404,15 +4978,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
-        `GET /product/202309/global_categories`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/global_categories` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            locale: Query parameter.
+            keyword: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            GetGlobalCategoriesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
         )
 
+    @checked_arguments("product.recommend_global_categories")
     async def recommend_global_categories(
         self,
         *,
@@ -3423,9 +5011,23 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
-        `POST /product/202309/global_categories/recommend`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_categories/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_version: Body field. One of `v1`, `v2`.
+            description: Body field.
+            images: Body field. A `ImageInput` or a dict.
+            product_title: Body field.
+
+        Returns:
+            RecommendGlobalCategoriesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _RECOMMEND_GLOBAL_CATEGORIES,
@@ -3437,6 +5039,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.delete_global_products")
     async def delete_global_products(
         self,
         *,
@@ -3444,15 +5047,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
-        `DELETE /product/202309/global_products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_ids: Body field.
+
+        Returns:
+            DeleteGlobalProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
         )
 
+    @checked_arguments("product.create_global_product")
     async def create_global_product(
         self,
         *,
@@ -3504,9 +5119,37 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
-        `POST /product/202309/global_products`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `CertificationInput` or a dict.
+            description: Body field.
+            external_global_product_id: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `CreateGlobalProductRequestSku` or a dict.
+            source_locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+
+        Returns:
+            CreateGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_GLOBAL_PRODUCT,
@@ -3532,6 +5175,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.search_global_products_v202309")
     async def search_global_products_v202309(
         self,
         *,
@@ -3543,16 +5187,33 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
-    ) -> _t.SearchGlobalProductsV202309Page:
+    ) -> _t.AsyncSearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/global_products/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            seller_skus: Body field.
+            status: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            AsyncSearchGlobalProductsV202309Page: One page of `global_products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_GLOBAL_PRODUCTS_V202309,
+            _SEARCH_GLOBAL_PRODUCTS_V202309_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "create_time_ge": create_time_ge,
@@ -3564,21 +5225,34 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.get_global_product")
     async def get_global_product(
         self,
         global_product_id: str,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
-        `GET /product/202309/global_products/{global_product_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+
+        Returns:
+            GetGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
         )
 
+    @checked_arguments("product.edit_global_product")
     async def edit_global_product(
         self,
         global_product_id: str,
@@ -3603,9 +5277,37 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
-        `PUT /product/202309/global_products/{global_product_id}`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202309/global_products/{global_product_id}` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `CertificationInput` or a dict.
+            description: Body field.
+            external_global_product_id: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `EditGlobalProductRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+
+        Returns:
+            EditGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _EDIT_GLOBAL_PRODUCT,
@@ -3631,6 +5333,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.update_global_inventory")
     async def update_global_inventory(
         self,
         global_product_id: str,
@@ -3639,9 +5342,21 @@ class AsyncProductResource(AsyncResource):
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
-        `POST /product/202309/global_products/{global_product_id}/inventory/update`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products/{global_product_id}/inventory/update` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            global_skus: Body field. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_GLOBAL_INVENTORY,
@@ -3649,6 +5364,7 @@ class AsyncProductResource(AsyncResource):
             body={"global_skus": global_skus},
         )
 
+    @checked_arguments("product.publish_global_product")
     async def publish_global_product(
         self,
         global_product_id: str,
@@ -3658,9 +5374,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
-        `POST /product/202309/global_products/{global_product_id}/publish`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/global_products/{global_product_id}/publish` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            publish_target: Body field. A `PublishGlobalProductRequestPublishTarget` or a dict.
+
+        Returns:
+            PublishGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PUBLISH_GLOBAL_PRODUCT,
@@ -3668,6 +5396,7 @@ class AsyncProductResource(AsyncResource):
             body={"publish_target": publish_target},
         )
 
+    @checked_arguments("product.upload_product_image")
     async def upload_product_image(
         self,
         *,
@@ -3676,16 +5405,30 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
-        `POST /product/202309/images/upload`.
+        `POST /product/202309/images/upload` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            use_case: Upload field.
+
+        Returns:
+            UploadProductImageResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
         )
 
+    @checked_arguments("product.inventory_search")
     async def inventory_search(
         self,
         *,
@@ -3695,9 +5438,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
 
-        `POST /product/202309/inventory/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/inventory/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            InventorySearchResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _INVENTORY_SEARCH,
@@ -3705,6 +5461,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.check_listing_prerequisites_v202309")
     async def check_listing_prerequisites_v202309(
         self,
         *,
@@ -3712,15 +5469,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
-        `GET /product/202309/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckListingPrerequisitesV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.delete_products")
     async def delete_products(
         self,
         *,
@@ -3729,9 +5498,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
 
-        `DELETE /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DeleteProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DELETE_PRODUCTS,
@@ -3739,6 +5520,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_product")
     async def create_product(
         self,
         *,
@@ -3772,9 +5554,46 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
 
-        `POST /product/202309/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Body field.
+            description: Body field.
+            external_product_id: Body field.
+            idempotency_key: Body field.
+            is_cod_allowed: Body field.
+            is_not_for_sale: Body field.
+            is_pre_owned: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            minimum_order_quantity: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Body field.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `CreateProductRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_PRODUCT,
@@ -3809,6 +5628,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.activate_product")
     async def activate_product(
         self,
         *,
@@ -3818,9 +5638,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
 
-        `POST /product/202309/products/activate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/activate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ActivateProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _ACTIVATE_PRODUCT,
@@ -3828,6 +5661,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.deactivate_products")
     async def deactivate_products(
         self,
         *,
@@ -3837,9 +5671,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
 
-        `POST /product/202309/products/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DeactivateProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DEACTIVATE_PRODUCTS,
@@ -3847,6 +5694,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.check_product_listing")
     async def check_product_listing(
         self,
         *,
@@ -3877,9 +5725,43 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
 
-        `POST /product/202309/products/listing_check` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/listing_check` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            is_diagnosis_required: Query parameter.
+            brand_id: Body field.
+            category_id: Body field.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
+            delivery_option_ids: Body field.
+            description: Body field.
+            external_product_id: Body field.
+            is_cod_allowed: Body field.
+            is_pre_owned: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            minimum_order_quantity: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            primary_combined_product_id: Body field.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            responsible_person_ids: Body field.
+            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `CheckProductListingRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckProductListingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_PRODUCT_LISTING,
@@ -3911,6 +5793,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.recover_products")
     async def recover_products(
         self,
         *,
@@ -3919,9 +5802,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
 
-        `POST /product/202309/products/recover` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/recover` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RecoverProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _RECOVER_PRODUCTS,
@@ -3929,6 +5824,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_products_v202309")
     async def search_products_v202309(
         self,
         *,
@@ -3942,16 +5838,35 @@ class AsyncProductResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchProductsV202309Page:
+    ) -> _t.AsyncSearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            category_version: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            seller_skus: Body field.
+            status: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchProductsV202309Page: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_PRODUCTS_V202309,
+            _SEARCH_PRODUCTS_V202309_ASYNC,
             params={"page_size": page_size, "page_token": page_token, "category_version": category_version},
             body={
                 "create_time_ge": create_time_ge,
@@ -3964,6 +5879,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_product")
     async def get_product(
         self,
         product_id: str,
@@ -3975,9 +5891,24 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
 
-        `GET /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            return_under_review_version: Query parameter.
+            return_draft_version: Query parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PRODUCT,
@@ -3990,6 +5921,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.edit_product_v202309")
     async def edit_product_v202309(
         self,
         product_id: str,
@@ -4022,9 +5954,45 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
-        `PUT /product/202309/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            brand_id: Body field.
+            category_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
+            delivery_option_ids: Body field.
+            description: Body field.
+            external_product_id: Body field.
+            is_cod_allowed: Body field.
+            is_pre_owned: Body field.
+            listing_platforms: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            minimum_order_quantity: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field.
+            shipping_insurance_requirement: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `EditProductV202309RequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EditProductV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _EDIT_PRODUCT_V202309,
@@ -4058,6 +6026,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.update_inventory")
     async def update_inventory(
         self,
         product_id: str,
@@ -4067,9 +6036,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
-        `POST /product/202309/products/{product_id}/inventory/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            skus: Body field. A `UpdateInventoryRequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateInventoryResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_INVENTORY,
@@ -4078,6 +6060,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.partial_edit_product_v202309")
     async def partial_edit_product_v202309(
         self,
         product_id: str,
@@ -4104,9 +6087,39 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
-        `POST /product/202309/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            brand_id: Body field.
+            certifications: Body field. A `EditProductV202309RequestCertification` or a dict.
+            description: Body field.
+            external_product_id: Body field.
+            is_cod_allowed: Body field.
+            listing_platforms: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `VideoInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PartialEditProductV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PARTIAL_EDIT_PRODUCT_V202309,
@@ -4134,6 +6147,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.update_price")
     async def update_price(
         self,
         product_id: str,
@@ -4143,9 +6157,22 @@ class AsyncProductResource(AsyncResource):
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
 
-        `POST /product/202309/products/{product_id}/prices/update` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202309/products/{product_id}/prices/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            skus: Body field. A `UpdatePriceRequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_PRICE,
@@ -4154,6 +6181,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_global_products")
     async def search_global_products(
         self,
         *,
@@ -4165,16 +6193,33 @@ class AsyncProductResource(AsyncResource):
         status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
-    ) -> _t.SearchGlobalProductsPage:
+    ) -> _t.AsyncSearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
-        `POST /product/202312/global_products/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `global_products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            seller_skus: Body field.
+            status: Body field. One of `DELETED`, `DRAFT`, `PUBLISHED`, `UNPUBLISHED`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+
+        Returns:
+            AsyncSearchGlobalProductsPage: One page of `global_products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_GLOBAL_PRODUCTS,
+            _SEARCH_GLOBAL_PRODUCTS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "create_time_ge": create_time_ge,
@@ -4186,6 +6231,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.check_listing_prerequisites")
     async def check_listing_prerequisites(
         self,
         *,
@@ -4193,15 +6239,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
-        `GET /product/202312/prerequisites` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CheckListingPrerequisitesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_products_v202312")
     async def search_products_v202312(
         self,
         *,
@@ -4219,16 +6277,39 @@ class AsyncProductResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchProductsV202312Page:
+    ) -> _t.AsyncSearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
-        `POST /product/202312/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            audit_status: Body field.
+            category_version: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            listing_platforms: Body field.
+            listing_quality_tier: Body field.
+            seller_skus: Body field.
+            sku_ids: Body field.
+            status: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchProductsV202312Page: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_PRODUCTS_V202312,
+            _SEARCH_PRODUCTS_V202312_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "audit_status": audit_status,
@@ -4246,6 +6327,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.listing_schemas_v202401")
     async def listing_schemas_v202401(
         self,
         *,
@@ -4255,15 +6337,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
-        `GET /product/202401/listing_schemas`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_ids: Query parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            ListingSchemasV202401Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
 
+    @checked_arguments("product.optimized_images")
     async def optimized_images(
         self,
         *,
@@ -4272,9 +6368,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
 
-        `POST /product/202404/images/optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202404/images/optimize` (version 202404). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            images: Body field. A `OptimizedImagesRequestImage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            OptimizedImagesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _OPTIMIZED_IMAGES,
@@ -4282,6 +6390,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.product_information_issue_diagnosis")
     async def product_information_issue_diagnosis(
         self,
         *,
@@ -4290,9 +6399,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
 
-        `GET /product/202405/products/diagnoses` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202405/products/diagnoses` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ProductInformationIssueDiagnosisResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
@@ -4300,6 +6421,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_products_seo_words")
     async def get_products_seo_words(
         self,
         *,
@@ -4308,9 +6430,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
 
-        `GET /product/202405/products/seo_words` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202405/products/seo_words` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductsSeoWordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PRODUCTS_SEO_WORDS,
@@ -4318,6 +6452,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_recommended_product_title_and_description")
     async def get_recommended_product_title_and_description(
         self,
         *,
@@ -4326,9 +6461,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
 
-        `GET /product/202405/products/suggestions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202405/products/suggestions` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetRecommendedProductTitleAndDescriptionResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
@@ -4336,6 +6483,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.listing_schemas")
     async def listing_schemas(
         self,
         *,
@@ -4345,15 +6493,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
-        `GET /product/202407/listing_schemas`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            category_ids: Query parameter.
+            locale: Query parameter.
+            category_version: Query parameter.
+
+        Returns:
+            ListingSchemasResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
 
+    @checked_arguments("product.create_category_upgrade_task")
     async def create_category_upgrade_task(
         self,
         *,
@@ -4361,15 +6523,27 @@ class AsyncProductResource(AsyncResource):
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
 
-        `POST /product/202407/products/category_upgrade_task` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202407/products/category_upgrade_task` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_size_charts")
     async def search_size_charts(
         self,
         *,
@@ -4378,20 +6552,35 @@ class AsyncProductResource(AsyncResource):
         locales: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
-    ) -> _t.SearchSizeChartsPage:
+    ) -> _t.AsyncSearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
-        `POST /product/202407/sizecharts/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `size_chart` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202407/sizecharts/search` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            locales: Query parameter.
+            ids: Body field.
+            keyword: Body field.
+
+        Returns:
+            AsyncSearchSizeChartsPage: One page of `size_chart` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_SIZE_CHARTS,
+            _SEARCH_SIZE_CHARTS_ASYNC,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
         )
 
+    @checked_arguments("product.create_manufacturer")
     async def create_manufacturer(
         self,
         *,
@@ -4404,9 +6593,25 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
-        `POST /product/202409/compliance/manufacturers`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/manufacturers` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            address: Body field.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Body field.
+
+        Returns:
+            CreateManufacturerResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_MANUFACTURER,
@@ -4420,6 +6625,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.search_manufacturers_v202409")
     async def search_manufacturers_v202409(
         self,
         *,
@@ -4427,20 +6633,34 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-    ) -> _t.SearchManufacturersV202409Page:
+    ) -> _t.AsyncSearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/manufacturers/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            manufacturer_ids: Body field.
+
+        Returns:
+            AsyncSearchManufacturersV202409Page: One page of `manufacturers` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_MANUFACTURERS_V202409,
+            _SEARCH_MANUFACTURERS_V202409_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
         )
 
+    @checked_arguments("product.partial_edit_manufacturer")
     async def partial_edit_manufacturer(
         self,
         manufacturer_id: str,
@@ -4454,9 +6674,26 @@ class AsyncProductResource(AsyncResource):
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
-        `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            manufacturer_id: Path parameter.
+            address: Body field.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `PhoneNumberInput` or a dict.
+            registered_trade_name: Body field.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PARTIAL_EDIT_MANUFACTURER,
@@ -4471,6 +6708,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.create_responsible_person")
     async def create_responsible_person(
         self,
         *,
@@ -4482,9 +6720,24 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
-        `POST /product/202409/compliance/responsible_persons`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/responsible_persons` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            address: Body field. A `AddressInput` or a dict.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+
+        Returns:
+            CreateResponsiblePersonResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_RESPONSIBLE_PERSON,
@@ -4497,6 +6750,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.search_responsible_persons_v202409")
     async def search_responsible_persons_v202409(
         self,
         *,
@@ -4504,20 +6758,34 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-    ) -> _t.SearchResponsiblePersonsV202409Page:
+    ) -> _t.AsyncSearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/responsible_persons/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            responsible_person_ids: Body field.
+
+        Returns:
+            AsyncSearchResponsiblePersonsV202409Page: One page of `responsible_persons` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_RESPONSIBLE_PERSONS_V202409,
+            _SEARCH_RESPONSIBLE_PERSONS_V202409_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
         )
 
+    @checked_arguments("product.partial_edit_responsible_person")
     async def partial_edit_responsible_person(
         self,
         responsible_person_id: str,
@@ -4530,9 +6798,25 @@ class AsyncProductResource(AsyncResource):
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
-        `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            responsible_person_id: Path parameter.
+            address: Body field. A `AddressInput` or a dict.
+            email: Body field.
+            locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            name: Body field.
+            phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PARTIAL_EDIT_RESPONSIBLE_PERSON,
@@ -4546,6 +6830,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.diagnoseand_optimize_product")
     async def diagnoseand_optimize_product(
         self,
         *,
@@ -4562,9 +6847,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
 
-        `POST /product/202411/products/diagnose_optimize` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202411/products/diagnose_optimize` (version 202411). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            description: Body field.
+            main_images: Body field. A `MainImageInput` or a dict.
+            optimization_fields: Body field. One of `ALL`, `DESCRIPTION`, `IMAGE`, `NONE`, `TITLE`.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            product_id: Body field.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DiagnoseandOptimizeProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DIAGNOSEAND_OPTIMIZE_PRODUCT,
@@ -4582,6 +6887,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_manufacturers")
     async def search_manufacturers(
         self,
         *,
@@ -4590,20 +6896,35 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-    ) -> _t.SearchManufacturersPage:
+    ) -> _t.AsyncSearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/manufacturers/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `manufacturers` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            manufacturer_ids: Body field.
+
+        Returns:
+            AsyncSearchManufacturersPage: One page of `manufacturers` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_MANUFACTURERS,
+            _SEARCH_MANUFACTURERS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
         )
 
+    @checked_arguments("product.search_responsible_persons")
     async def search_responsible_persons(
         self,
         *,
@@ -4612,20 +6933,35 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-    ) -> _t.SearchResponsiblePersonsPage:
+    ) -> _t.AsyncSearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/responsible_persons/search`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `responsible_persons` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            keyword: Body field.
+            locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
+            responsible_person_ids: Body field.
+
+        Returns:
+            AsyncSearchResponsiblePersonsPage: One page of `responsible_persons` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_RESPONSIBLE_PERSONS,
+            _SEARCH_RESPONSIBLE_PERSONS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
         )
 
+    @checked_arguments("product.search_products")
     async def search_products(
         self,
         *,
@@ -4656,16 +6992,41 @@ class AsyncProductResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchProductsPage:
+    ) -> _t.AsyncSearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
-        `POST /product/202502/products/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            audit_status: Body field. One of `APPROVED`, `AUDITING`, `FAILED`.
+            category_version: Body field. One of `v1`, `v2`.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_le: Body field. Unix seconds or an aware `datetime`.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_quality_tiers: Body field. One of `EXCELLENT`, `FAIR`, `GOOD`, `POOR`.
+            return_draft_version: Body field.
+            seller_skus: Body field.
+            sku_ids: Body field.
+            sns_filter: Body field. One of `CONFIGURED`, `ELIGIBLE`.
+            status: Body field. One of `ACTIVATE`, `ALL`, `DELETED`, `DRAFT`, `FAILED`, `FREEZE`, `PENDING`, `PLATFORM_DEACTIVATED`, `SELLER_DEACTIVATED`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_le: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_PRODUCTS,
+            _SEARCH_PRODUCTS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={
                 "audit_status": audit_status,
@@ -4685,6 +7046,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_image_translation_tasks")
     async def create_image_translation_tasks(
         self,
         *,
@@ -4693,9 +7055,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
 
-        `POST /product/202505/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202505/images/translation_tasks` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateImageTranslationTasksResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
@@ -4703,6 +7077,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_image_translation_tasks")
     async def get_image_translation_tasks(
         self,
         *,
@@ -4711,9 +7086,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
 
-        `GET /product/202506/images/translation_tasks` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202506/images/translation_tasks` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            translation_task_ids: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetImageTranslationTasksResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
@@ -4721,6 +7108,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_global_listing_rules")
     async def get_global_listing_rules(
         self,
         *,
@@ -4728,15 +7116,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
 
-        `GET /product/202507/global_listing_rules` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202507/global_listing_rules` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetGlobalListingRulesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.replicate_product")
     async def replicate_product(
         self,
         product_id: str,
@@ -4747,9 +7147,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
 
-        `POST /product/202507/products/{product_id}/global_replicate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202507/products/{product_id}/global_replicate` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            replicate_target: Body field. A `ReplicateProductRequestReplicateTarget` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ReplicateProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REPLICATE_PRODUCT,
@@ -4758,6 +7171,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_global_replicated_products")
     async def get_global_replicated_products(
         self,
         product_id: str,
@@ -4766,9 +7180,21 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
 
-        `GET /product/202507/products/{product_id}/replicated_products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202507/products/{product_id}/replicated_products` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetGlobalReplicatedProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_GLOBAL_REPLICATED_PRODUCTS,
@@ -4776,6 +7202,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.partial_edit_global_product")
     async def partial_edit_global_product(
         self,
         global_product_id: str,
@@ -4804,9 +7231,37 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
-        `PUT /product/202509/global_products/{global_product_id}/partial_edit`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202509/global_products/{global_product_id}/partial_edit` (version 202509). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            title: Body field.
+            description: Body field.
+            category_id: Body field.
+            brand_id: Body field.
+            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            skus: Body field. A `PartialEditGlobalProductRequestSku` or a dict.
+            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
+            certifications: Body field. A `PartialEditGlobalProductRequestCertification` or a dict.
+            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
+            product_attributes: Body field. A `PartialEditGlobalProductRequestProductAttribute` or a dict.
+            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            manufacturer: Body field. A `PartialEditGlobalProductRequestManufacturer` or a dict.
+            manufacturer_ids: Body field.
+            responsible_person_ids: Body field.
+            category_version: Body field. One of `v1`, `v2`.
+            external_global_product_id: Body field.
+
+        Returns:
+            PartialEditGlobalProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PARTIAL_EDIT_GLOBAL_PRODUCT,
@@ -4832,6 +7287,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.edit_product")
     async def edit_product(
         self,
         product_id: str,
@@ -4900,9 +7356,58 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
-        `PUT /product/202509/products/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            description: Body field.
+            category_id: Body field.
+            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            skus: Body field. A `EditProductRequestSku` or a dict.
+            title: Body field.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            brand_id: Body field.
+            is_cod_allowed: Body field.
+            certifications: Body field. A `EditProductRequestCertification` or a dict.
+            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
+            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
+            external_product_id: Body field.
+            delivery_option_ids: Body field.
+            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            category_version: Body field.
+            manufacturer_ids: Body field.
+            responsible_person_ids: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            is_pre_owned: Body field.
+            minimum_order_quantity: Body field.
+            replicated_products: Body field. A `EditProductRequestReplicatedProduct` or a dict.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
+            shipping_template_id: Body field.
+            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
+            locale: Body field. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
+            auto_translate_enabled: Body field.
+            search_terms: Body field.
+            key_product_features: Body field.
+            inventory_mode: Body field.
+            product_tag_operations: Body field. A `EditProductRequestProductTagOperation` or a dict.
+            purchase_order_quantity_limit: Body field. A `EditProductRequestPurchaseOrderQuantityLimit` or a dict.
+            selling_format: Body field. One of `FIXED_PRICE`, `FIXED_PRICE_AND_LIVE_AUCTION`.
+            is_live_quick: Body field.
+            is_blind_box: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EditProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _EDIT_PRODUCT,
@@ -4949,6 +7454,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.partial_edit_product")
     async def partial_edit_product(
         self,
         product_id: str,
@@ -5013,9 +7519,49 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
-        `POST /product/202509/products/{product_id}/partial_edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            auto_translate_enabled: Body field.
+            brand_id: Body field.
+            category_version: Body field.
+            certifications: Body field. A `PartialEditProductRequestCertification` or a dict.
+            description: Body field.
+            external_product_id: Body field.
+            inventory_mode: Body field.
+            is_cod_allowed: Body field.
+            key_product_features: Body field.
+            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
+            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            manufacturer_ids: Body field.
+            package_dimensions: Body field. A `PartialEditProductRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `PartialEditProductRequestPackageWeight` or a dict.
+            pod_info: Body field. A `PartialEditProductRequestPodInfo` or a dict.
+            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
+            replicated_products: Body field. A `PartialEditProductRequestReplicatedProduct` or a dict.
+            responsible_person_ids: Body field.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
+            search_terms: Body field.
+            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            skus: Body field. A `PartialEditProductRequestSku` or a dict.
+            subscribe_info_edit: Body field. A `PartialEditProductRequestSubscribeInfoEdit` or a dict.
+            title: Body field.
+            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            is_blind_box: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PartialEditProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _PARTIAL_EDIT_PRODUCT,
@@ -5053,6 +7599,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.search_products_for_compliance_auditing")
     async def search_products_for_compliance_auditing(
         self,
         *,
@@ -5066,16 +7613,35 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
-    ) -> _t.SearchProductsForComplianceAuditingPage:
+    ) -> _t.AsyncSearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
-        `POST /product/202601/compliance/auditing/research`.
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202601/compliance/auditing/research` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            shop_cipher: Query parameter.
+            category_asset_cipher: Query parameter.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            product_title: Body field.
+            product_ids: Body field.
+            seller_id: Body field.
+            category_ids: Body field.
+            brand_ids: Body field.
+            seller_name: Body field.
+
+        Returns:
+            AsyncSearchProductsForComplianceAuditingPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
+            _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING_ASYNC,
             params={
                 "shop_cipher": shop_cipher,
                 "category_asset_cipher": category_asset_cipher,
@@ -5092,6 +7658,7 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    @checked_arguments("product.get_product_package_recommendations")
     async def get_product_package_recommendations(
         self,
         *,
@@ -5099,21 +7666,35 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.GetProductPackageRecommendationsPage:
+    ) -> _t.AsyncGetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
 
-        `POST /product/202602/packages/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `products` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202602/packages/recommend` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            product_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetProductPackageRecommendationsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_PRODUCT_PACKAGE_RECOMMENDATIONS,
+            _GET_PRODUCT_PACKAGE_RECOMMENDATIONS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.submit_size_chart_appeal")
     async def submit_size_chart_appeal(
         self,
         *,
@@ -5123,9 +7704,22 @@ class AsyncProductResource(AsyncResource):
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
 
-        `POST /product/202604/appeals/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/appeals/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Body field.
+            appeal_message: Body field. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SUBMIT_SIZE_CHART_APPEAL,
@@ -5133,6 +7727,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.list_opportunities")
     async def list_opportunities(
         self,
         *,
@@ -5148,9 +7743,28 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
 
-        `POST /product/202604/opportunities/query` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/opportunities/query` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            locale: Query parameter.
+            opportunity_type: Body field. One of `CATEGORY`, `KEYWORD`, `PRODUCT`.
+            category_ids: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            tag_codes: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ListOpportunitiesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _LIST_OPPORTUNITIES,
@@ -5165,6 +7779,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_submission_records")
     async def get_submission_records(
         self,
         *,
@@ -5179,9 +7794,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
 
-        `GET /product/202604/opportunities/submissions` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202604/opportunities/submissions` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            status: Query parameter.
+            opportunity_id: Query parameter.
+            product_id: Query parameter.
+            submit_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            submit_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSubmissionRecordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SUBMISSION_RECORDS,
@@ -5197,6 +7830,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_opportunity_detail")
     async def get_opportunity_detail(
         self,
         opportunity_id: str,
@@ -5206,9 +7840,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
 
-        `GET /product/202604/opportunities/{opportunity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202604/opportunities/{opportunity_id}` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            opportunity_id: Path parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetOpportunityDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_OPPORTUNITY_DETAIL,
@@ -5216,6 +7863,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.submit_product_via_opportunity")
     async def submit_product_via_opportunity(
         self,
         opportunity_id: str,
@@ -5225,9 +7873,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
 
-        `POST /product/202604/opportunities/{opportunity_id}/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/opportunities/{opportunity_id}/submit` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            opportunity_id: Path parameter.
+            product_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SubmitProductViaOpportunityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _SUBMIT_PRODUCT_VIA_OPPORTUNITY,
@@ -5236,20 +7897,30 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.create_gpa_upgrade_task")
     async def create_gpa_upgrade_task(
         self,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
-        `POST /product/202604/products/gpa_upgrade_task`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202604/products/gpa_upgrade_task` (version 202604). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
         )
 
+    @checked_arguments("product.list_product_skpp_statuses")
     async def list_product_skpp_statuses(
         self,
         *,
@@ -5262,9 +7933,25 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
 
-        `POST /product/202606/skpps/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202606/skpps/search` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            product_ids: Body field.
+            skpp_status: Body field.
+            page_size: Body field.
+            page_no: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ListProductSkppStatusesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _LIST_PRODUCT_SKPP_STATUSES,
@@ -5278,6 +7965,7 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_shop_skpp_summary")
     async def get_shop_skpp_summary(
         self,
         *,
@@ -5285,15 +7973,27 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
 
-        `GET /product/202606/skpps/sum` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202606/skpps/sum` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopSkppSummaryResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("product.get_product_skpp_detail")
     async def get_product_skpp_detail(
         self,
         product_id: str,
@@ -5306,9 +8006,22 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
 
-        `GET /product/202606/skpps/{product_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /product/202606/skpps/{product_id}` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetProductSkppDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_PRODUCT_SKPP_DETAIL,
@@ -5316,7 +8029,8 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def update_stock_operation_settings(
+    @checked_arguments("product.update_stock_operation_settings_v202608")
+    async def update_stock_operation_settings_v202608(
         self,
         *,
         seller_id: str,
@@ -5328,12 +8042,28 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
 
-        `POST /product/202608/inventory/operation/settings` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202608/inventory/operation/settings` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202608 of this endpoint; it may not exist.
+
+        Args:
+            seller_id: Body field.
+            sku_ids: Body field.
+            stock_operation_setting: Body field. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateStockOperationSettingsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _UPDATE_STOCK_OPERATION_SETTINGS,
+            _UPDATE_STOCK_OPERATION_SETTINGS_V202608,
             body={
                 "seller_id": seller_id,
                 "sku_ids": sku_ids,
@@ -5342,7 +8072,8 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def suggest_brands(
+    @checked_arguments("product.suggest_brands_v202609")
+    async def suggest_brands_v202609(
         self,
         *,
         product_title: str,
@@ -5353,12 +8084,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
 
-        `POST /product/202609/brands/suggest` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/brands/suggest` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            product_title: Body field.
+            category_id: Body field.
+            description: Body field.
+            images: Body field. A `ImageInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SuggestBrandsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SUGGEST_BRANDS,
+            _SUGGEST_BRANDS_V202609,
             body={
                 "product_title": product_title,
                 "category_id": category_id,
@@ -5368,7 +8116,8 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def predict_product_package_dimensions_and_weight(
+    @checked_arguments("product.predict_product_package_dimensions_and_weight_v202609")
+    async def predict_product_package_dimensions_and_weight_v202609(
         self,
         *,
         category_id: str,
@@ -5376,17 +8125,32 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
 
-        `POST /product/202609/products/package/predict` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/products/package/predict` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            category_id: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PredictProductPackageDimensionsAndWeightResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT,
+            _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT_V202609,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
         )
 
-    async def recommend_required_product_properties(
+    @checked_arguments("product.recommend_required_product_properties_v202609")
+    async def recommend_required_product_properties_v202609(
         self,
         *,
         category_id: str,
@@ -5403,12 +8167,31 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
 
-        `POST /product/202609/products/properties/recommend` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/products/properties/recommend` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            category_id: Body field.
+            product_title: Body field.
+            description: Body field.
+            images: Body field. A `PartialEditGlobalProductRequestCertificationImage` or a dict.
+            sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
+            target_property_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RecommendRequiredProductPropertiesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES,
+            _RECOMMEND_REQUIRED_PRODUCT_PROPERTIES_V202609,
             body={
                 "category_id": category_id,
                 "product_title": product_title,
@@ -5420,7 +8203,8 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def submit_strikethrough_price(
+    @checked_arguments("product.submit_strikethrough_price_v202609")
+    async def submit_strikethrough_price_v202609(
         self,
         product_id: str,
         *,
@@ -5430,18 +8214,35 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
 
-        `POST /product/202609/products/{product_id}/strikethrough_price/submit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202609/products/{product_id}/strikethrough_price/submit` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            product_id: Path parameter.
+            external_product_id: Body field.
+            skus: Body field. A `SubmitStrikethroughPriceRequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SubmitStrikethroughPriceResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SUBMIT_STRIKETHROUGH_PRICE,
+            _SUBMIT_STRIKETHROUGH_PRICE_V202609,
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
         )
 
-    async def create_size_chart_v2(
+    @checked_arguments("product.create_size_chart_v2_v202610")
+    async def create_size_chart_v2_v202610(
         self,
         *,
         category_id: str,
@@ -5452,12 +8253,29 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
 
-        `POST /product/202610/size_charts` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202610/size_charts` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            category_id: Body field.
+            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
+            size_chart_mode: Body field.
+            template_name: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateSizeChartV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _CREATE_SIZE_CHART_V2,
+            _CREATE_SIZE_CHART_V2_V202610,
             body={
                 "category_id": category_id,
                 "size_chart_data": size_chart_data,
@@ -5467,7 +8285,8 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def edit_size_chart_v2(
+    @checked_arguments("product.edit_size_chart_v2_v202610")
+    async def edit_size_chart_v2_v202610(
         self,
         *,
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
@@ -5477,12 +8296,28 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
 
-        `POST /product/202610/size_charts/edit` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /product/202610/size_charts/edit` (version 202610). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202610 of this endpoint; it may not exist.
+
+        Args:
+            size_chart_data: Body field. A `SizeChartDataInput` or a dict.
+            size_chart_id: Body field.
+            template_name: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EditSizeChartV2Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _EDIT_SIZE_CHART_V2,
+            _EDIT_SIZE_CHART_V2_V202610,
             body={
                 "size_chart_data": size_chart_data,
                 "size_chart_id": size_chart_id,

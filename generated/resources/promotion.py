@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import promotion as _t
 
 __all__ = ["OPERATIONS", "AsyncPromotionResource", "PromotionResource"]
@@ -33,6 +32,9 @@ _SEARCH_ACTIVITIES: Operation[_t.SearchActivitiesPage] = Operation(
     retry_safe=True,
     body=_t.SearchActivitiesRequest,
     pagination=Pagination(items="activities", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_ACTIVITIES_ASYNC: Operation[_t.AsyncSearchActivitiesPage] = _SEARCH_ACTIVITIES.with_response(
+    _t.AsyncSearchActivitiesPage
 )
 _GET_ACTIVITY: Operation[_t.GetActivityResponse] = Operation(
     id="promotion.get_activity",
@@ -87,16 +89,6 @@ _UPDATE_ACTIVITY_PRODUCT: Operation[_t.UpdateActivityProductResponse] = Operatio
     path_params=("activity_id",),
     body=_t.UpdateActivityProductRequest,
 )
-_SEARCH_COUPONS_DELETE: Operation[ResponseModel] = Operation(
-    id="promotion.search_coupons_delete",
-    method="DELETE",
-    path="/promotion/202406/coupons/search",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=False,
-    params=_t.SearchCouponsDeleteParams,
-    loose=True,
-)
 _SEARCH_COUPONS: Operation[_t.SearchCouponsPage] = Operation(
     id="promotion.search_coupons",
     method="POST",
@@ -107,6 +99,9 @@ _SEARCH_COUPONS: Operation[_t.SearchCouponsPage] = Operation(
     params=_t.SearchCouponsParams,
     body=_t.SearchCouponsRequest,
     pagination=Pagination(items="coupons", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_COUPONS_ASYNC: Operation[_t.AsyncSearchCouponsPage] = _SEARCH_COUPONS.with_response(
+    _t.AsyncSearchCouponsPage
 )
 _GET_COUPON: Operation[_t.GetCouponResponse] = Operation(
     id="promotion.get_coupon",
@@ -139,7 +134,6 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _DEACTIVATE_ACTIVITY,
     _REMOVE_ACTIVITY_PRODUCT,
     _UPDATE_ACTIVITY_PRODUCT,
-    _SEARCH_COUPONS_DELETE,
     _SEARCH_COUPONS,
     _GET_COUPON,
     _REPUBLISH_ACTIVITY,
@@ -149,6 +143,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class PromotionResource(SyncResource):
     """Promotions of the shop: discount activities and coupons."""
 
+    @checked_arguments("promotion.create_activity")
     def create_activity(
         self,
         *,
@@ -173,9 +168,28 @@ class PromotionResource(SyncResource):
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
-        `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202309/activities` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            begin_time: Body field. Unix seconds or an aware `datetime`.
+            discount: Body field. A `DiscountInput` or a dict.
+            duration_type: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
+            product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
+            title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_ACTIVITY,
@@ -192,6 +206,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.search_activities")
     def search_activities(
         self,
         *,
@@ -213,10 +228,25 @@ class PromotionResource(SyncResource):
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
-        `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `activities` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202309/activities/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_title: Body field.
+            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            page_size: Body field.
+            page_token: Body field.
+            status: Body field. One of `DEACTIVATED`, `EXPIRED`, `NOT_START`, `ONGOING`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchActivitiesPage: One page of `activities` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_ACTIVITIES,
@@ -230,6 +260,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.get_activity")
     def get_activity(
         self,
         activity_id: str,
@@ -238,9 +269,21 @@ class PromotionResource(SyncResource):
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
-        `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ACTIVITY,
@@ -248,6 +291,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.update_activity")
     def update_activity(
         self,
         activity_id: str,
@@ -263,9 +307,28 @@ class PromotionResource(SyncResource):
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
-        `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            begin_time: Body field. Unix seconds or an aware `datetime`.
+            discount: Body field. A `DiscountInput` or a dict.
+            duration_type: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
+            product_level: Body field.
+            title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_ACTIVITY,
@@ -282,6 +345,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.deactivate_activity")
     def deactivate_activity(
         self,
         activity_id: str,
@@ -290,9 +354,21 @@ class PromotionResource(SyncResource):
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
-        `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202309/activities/{activity_id}/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DeactivateActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _DEACTIVATE_ACTIVITY,
@@ -300,6 +376,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.remove_activity_product")
     def remove_activity_product(
         self,
         activity_id: str,
@@ -310,9 +387,23 @@ class PromotionResource(SyncResource):
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
-        `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            product_ids: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RemoveActivityProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REMOVE_ACTIVITY_PRODUCT,
@@ -321,6 +412,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.update_activity_product")
     def update_activity_product(
         self,
         activity_id: str,
@@ -331,9 +423,23 @@ class PromotionResource(SyncResource):
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
-        `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            body_activity_id: Body field `activity_id`.
+            products: Body field. A `UpdateActivityProductRequestProduct` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateActivityProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPDATE_ACTIVITY_PRODUCT,
@@ -342,30 +448,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def search_coupons_delete(
-        self,
-        *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
-
-        `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
-        """
-        return self._client._request(
-            _SEARCH_COUPONS_DELETE,
-            params={
-                **(query or {}),
-            },
-            body=body,
-            shop_cipher=shop_cipher,
-        )
-
+    @checked_arguments("promotion.search_coupons")
     def search_coupons(
         self,
         *,
@@ -378,10 +461,25 @@ class PromotionResource(SyncResource):
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
-        `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `coupons` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202406/coupons/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            display_type: Body field.
+            status: Body field.
+            title_keyword: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchCouponsPage: One page of `coupons` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_COUPONS,
@@ -390,6 +488,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.get_coupon")
     def get_coupon(
         self,
         coupon_id: str,
@@ -398,9 +497,21 @@ class PromotionResource(SyncResource):
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
-        `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /promotion/202406/coupons/{coupon_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            coupon_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCouponResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_COUPON,
@@ -408,6 +519,7 @@ class PromotionResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.republish_activity")
     def republish_activity(
         self,
         activity_id: str,
@@ -418,9 +530,23 @@ class PromotionResource(SyncResource):
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
-        `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202607/activities/{activity_id}/republish` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            begin_time: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RepublishActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REPUBLISH_ACTIVITY,
@@ -433,6 +559,7 @@ class PromotionResource(SyncResource):
 class AsyncPromotionResource(AsyncResource):
     """Promotions of the shop: discount activities and coupons. (async: every method is awaited)"""
 
+    @checked_arguments("promotion.create_activity")
     async def create_activity(
         self,
         *,
@@ -457,9 +584,28 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
 
-        `POST /promotion/202309/activities` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202309/activities` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            begin_time: Body field. Unix seconds or an aware `datetime`.
+            discount: Body field. A `DiscountInput` or a dict.
+            duration_type: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
+            product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
+            title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_ACTIVITY,
@@ -476,6 +622,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.search_activities")
     async def search_activities(
         self,
         *,
@@ -494,16 +641,31 @@ class AsyncPromotionResource(AsyncResource):
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchActivitiesPage:
+    ) -> _t.AsyncSearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
 
-        `POST /promotion/202309/activities/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `activities` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202309/activities/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_title: Body field.
+            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            page_size: Body field.
+            page_token: Body field.
+            status: Body field. One of `DEACTIVATED`, `EXPIRED`, `NOT_START`, `ONGOING`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchActivitiesPage: One page of `activities` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_ACTIVITIES,
+            _SEARCH_ACTIVITIES_ASYNC,
             body={
                 "activity_title": activity_title,
                 "activity_type": activity_type,
@@ -514,6 +676,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.get_activity")
     async def get_activity(
         self,
         activity_id: str,
@@ -522,9 +685,21 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
 
-        `GET /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ACTIVITY,
@@ -532,6 +707,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.update_activity")
     async def update_activity(
         self,
         activity_id: str,
@@ -547,9 +723,28 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
 
-        `PUT /promotion/202309/activities/{activity_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /promotion/202309/activities/{activity_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            begin_time: Body field. Unix seconds or an aware `datetime`.
+            discount: Body field. A `DiscountInput` or a dict.
+            duration_type: Body field.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            participation_limit: Body field. A `ParticipationLimitInput` or a dict.
+            product_level: Body field.
+            title: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_ACTIVITY,
@@ -566,6 +761,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.deactivate_activity")
     async def deactivate_activity(
         self,
         activity_id: str,
@@ -574,9 +770,21 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
 
-        `POST /promotion/202309/activities/{activity_id}/deactivate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202309/activities/{activity_id}/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            DeactivateActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _DEACTIVATE_ACTIVITY,
@@ -584,6 +792,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.remove_activity_product")
     async def remove_activity_product(
         self,
         activity_id: str,
@@ -594,9 +803,23 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
 
-        `DELETE /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `DELETE /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            product_ids: Body field.
+            sku_ids: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RemoveActivityProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REMOVE_ACTIVITY_PRODUCT,
@@ -605,6 +828,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.update_activity_product")
     async def update_activity_product(
         self,
         activity_id: str,
@@ -615,9 +839,23 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
 
-        `PUT /promotion/202309/activities/{activity_id}/products` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `PUT /promotion/202309/activities/{activity_id}/products` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            body_activity_id: Body field `activity_id`.
+            products: Body field. A `UpdateActivityProductRequestProduct` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UpdateActivityProductResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPDATE_ACTIVITY_PRODUCT,
@@ -626,30 +864,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def search_coupons_delete(
-        self,
-        *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        shop_cipher: str | None = None,
-    ) -> ResponseModel:
-        """Search the shop's coupons with DELETE, as one source lists it; prefer search_coupons.
-
-        `DELETE /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass
-        through as given and the answer is an open `ResponseModel`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
-        """
-        return await self._client._request(
-            _SEARCH_COUPONS_DELETE,
-            params={
-                **(query or {}),
-            },
-            body=body,
-            shop_cipher=shop_cipher,
-        )
-
+    @checked_arguments("promotion.search_coupons")
     async def search_coupons(
         self,
         *,
@@ -659,21 +874,37 @@ class AsyncPromotionResource(AsyncResource):
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchCouponsPage:
+    ) -> _t.AsyncSearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
 
-        `POST /promotion/202406/coupons/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `coupons` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202406/coupons/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_token: Query parameter.
+            page_size: Query parameter.
+            display_type: Body field.
+            status: Body field.
+            title_keyword: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchCouponsPage: One page of `coupons` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_COUPONS,
+            _SEARCH_COUPONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.get_coupon")
     async def get_coupon(
         self,
         coupon_id: str,
@@ -682,9 +913,21 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
 
-        `GET /promotion/202406/coupons/{coupon_id}` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /promotion/202406/coupons/{coupon_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            coupon_id: Path parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCouponResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_COUPON,
@@ -692,6 +935,7 @@ class AsyncPromotionResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("promotion.republish_activity")
     async def republish_activity(
         self,
         activity_id: str,
@@ -702,9 +946,23 @@ class AsyncPromotionResource(AsyncResource):
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
 
-        `POST /promotion/202607/activities/{activity_id}/republish` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /promotion/202607/activities/{activity_id}/republish` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            activity_id: Path parameter.
+            end_time: Body field. Unix seconds or an aware `datetime`.
+            begin_time: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            RepublishActivityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REPUBLISH_ACTIVITY,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import return_refund as _t
 
 __all__ = ["OPERATIONS", "AsyncReturnRefundResource", "ReturnRefundResource"]
@@ -35,6 +35,9 @@ _SEARCH_CANCELLATIONS_V202309: Operation[_t.SearchCancellationsV202309Page] = Op
     params=_t.SearchCancellationsV202309Params,
     body=_t.SearchCancellationsV202309Request,
     pagination=Pagination(items="cancellations", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_CANCELLATIONS_V202309_ASYNC: Operation[_t.AsyncSearchCancellationsV202309Page] = (
+    _SEARCH_CANCELLATIONS_V202309.with_response(_t.AsyncSearchCancellationsV202309Page)
 )
 _APPROVE_CANCELLATION: Operation[ResponseModel] = Operation(
     id="return_refund.approve_cancellation",
@@ -106,6 +109,9 @@ _SEARCH_RETURNS_V202309: Operation[_t.SearchReturnsV202309Page] = Operation(
     body=_t.SearchReturnsV202309Request,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_RETURNS_V202309_ASYNC: Operation[_t.AsyncSearchReturnsV202309Page] = (
+    _SEARCH_RETURNS_V202309.with_response(_t.AsyncSearchReturnsV202309Page)
+)
 _APPROVE_RETURN: Operation[ResponseModel] = Operation(
     id="return_refund.approve_return",
     method="POST",
@@ -127,14 +133,14 @@ _GET_RETURN_RECORDS: Operation[_t.GetReturnRecordsResponse] = Operation(
     params=_t.GetReturnRecordsParams,
     path_params=("return_id",),
 )
-_REJECT_RETURN_V202309: Operation[ResponseModel] = Operation(
-    id="return_refund.reject_return_v202309",
+_REJECT_RETURN: Operation[ResponseModel] = Operation(
+    id="return_refund.reject_return",
     method="POST",
     path="/return_refund/202309/returns/{return_id}/reject",
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectReturnV202309Params,
+    params=_t.RejectReturnParams,
     path_params=("return_id",),
     body=_t.RejectReturnV202309Request,
 )
@@ -181,6 +187,9 @@ _SEARCH_CANCELLATIONS: Operation[_t.SearchCancellationsPage] = Operation(
     body=_t.SearchCancellationsRequest,
     pagination=Pagination(items="cancellations", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_CANCELLATIONS_ASYNC: Operation[_t.AsyncSearchCancellationsPage] = _SEARCH_CANCELLATIONS.with_response(
+    _t.AsyncSearchCancellationsPage
+)
 _GET_AFTERSALE_ELIGIBILITY: Operation[_t.GetAftersaleEligibilityResponse] = Operation(
     id="return_refund.get_aftersale_eligibility",
     method="GET",
@@ -221,6 +230,9 @@ _SEARCH_RETURNS: Operation[_t.SearchReturnsPage] = Operation(
     body=_t.SearchReturnsRequest,
     pagination=Pagination(items="return_orders", token_param="page_token", next_token="next_page_token"),
 )
+_SEARCH_RETURNS_ASYNC: Operation[_t.AsyncSearchReturnsPage] = _SEARCH_RETURNS.with_response(
+    _t.AsyncSearchReturnsPage
+)
 _SEARCH_AFTERSALES_REQUESTS: Operation[_t.SearchAftersalesRequestsPage] = Operation(
     id="return_refund.search_aftersales_requests",
     method="POST",
@@ -233,6 +245,9 @@ _SEARCH_AFTERSALES_REQUESTS: Operation[_t.SearchAftersalesRequestsPage] = Operat
     pagination=Pagination(
         items="aftersales_requests", token_param="page_token", next_token="next_page_token"
     ),
+)
+_SEARCH_AFTERSALES_REQUESTS_ASYNC: Operation[_t.AsyncSearchAftersalesRequestsPage] = (
+    _SEARCH_AFTERSALES_REQUESTS.with_response(_t.AsyncSearchAftersalesRequestsPage)
 )
 _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS: Operation[_t.SearchReturnMerchandiseAuthorizationsPage] = (
     Operation(
@@ -249,14 +264,17 @@ _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS: Operation[_t.SearchReturnMerchandiseA
         ),
     )
 )
-_REJECT_RETURN: Operation[ResponseModel] = Operation(
-    id="return_refund.reject_return",
+_SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS_ASYNC: Operation[
+    _t.AsyncSearchReturnMerchandiseAuthorizationsPage
+] = _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS.with_response(_t.AsyncSearchReturnMerchandiseAuthorizationsPage)
+_REJECT_RETURN_V202606: Operation[ResponseModel] = Operation(
+    id="return_refund.reject_return_v202606",
     method="POST",
     path="/return_refund/202606/returns/{return_id}/reject",
     response=ResponseModel,
     shop_scoped=True,
     retry_safe=False,
-    params=_t.RejectReturnParams,
+    params=_t.RejectReturnV202606Params,
     path_params=("return_id",),
     body=_t.RejectReturnRequest,
 )
@@ -269,8 +287,8 @@ _GET_AVAILABLE_REVIEW_DECISIONS: Operation[_t.GetAvailableReviewDecisionsRespons
     retry_safe=True,
     params=_t.GetAvailableReviewDecisionsParams,
 )
-_REVIEW_AFTERSALES_REQUESTS: Operation[_t.ReviewAftersalesRequestsResponse] = Operation(
-    id="return_refund.review_aftersales_requests",
+_REVIEW_AFTERSALES_REQUESTS_V202609: Operation[_t.ReviewAftersalesRequestsResponse] = Operation(
+    id="return_refund.review_aftersales_requests_v202609",
     method="POST",
     path="/return_refund/202609/aftersales/review",
     response=_t.ReviewAftersalesRequestsResponse,
@@ -292,7 +310,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _SEARCH_RETURNS_V202309,
     _APPROVE_RETURN,
     _GET_RETURN_RECORDS,
-    _REJECT_RETURN_V202309,
+    _REJECT_RETURN,
     _UPLOAD_RETURN_SHIPPING_INFORMATION,
     _GET_DECISION_ELIGIBILITY,
     _CANCEL_ORDER,
@@ -303,15 +321,16 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _SEARCH_RETURNS,
     _SEARCH_AFTERSALES_REQUESTS,
     _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS,
-    _REJECT_RETURN,
+    _REJECT_RETURN_V202606,
     _GET_AVAILABLE_REVIEW_DECISIONS,
-    _REVIEW_AFTERSALES_REQUESTS,
+    _REVIEW_AFTERSALES_REQUESTS_V202609,
 )
 
 
 class ReturnRefundResource(SyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
 
+    @checked_arguments("return_refund.cancel_order_v202309")
     def cancel_order_v202309(
         self,
         *,
@@ -323,9 +342,24 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            cancel_reason: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CancelOrderV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CANCEL_ORDER_V202309,
@@ -338,6 +372,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_cancellations_v202309")
     def search_cancellations_v202309(
         self,
         *,
@@ -359,10 +394,34 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            buyer_user_ids: Body field.
+            cancel_ids: Body field.
+            cancel_status: Body field.
+            cancel_types: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            order_ids: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchCancellationsV202309Page: One page of `cancellations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CANCELLATIONS_V202309,
@@ -387,6 +446,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.approve_cancellation")
     def approve_cancellation(
         self,
         cancel_id: str,
@@ -396,9 +456,22 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
-        `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations/{cancel_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            cancel_id: Path parameter.
+            idempotency_key: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _APPROVE_CANCELLATION,
@@ -406,6 +479,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.reject_cancellation")
     def reject_cancellation(
         self,
         cancel_id: str,
@@ -418,9 +492,25 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
-        `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations/{cancel_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            cancel_id: Path parameter.
+            idempotency_key: Query parameter.
+            comment: Body field.
+            images: Body field. A `RejectCancellationRequestImage` or a dict.
+            reject_reason: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _REJECT_CANCELLATION,
@@ -429,6 +519,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_aftersale_eligibility_v202309")
     def get_aftersale_eligibility_v202309(
         self,
         order_id: str,
@@ -438,9 +529,22 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
-        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            initiate_aftersale_user: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAftersaleEligibilityV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFTERSALE_ELIGIBILITY_V202309,
@@ -448,6 +552,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.calculate_refund_v202309")
     def calculate_refund_v202309(
         self,
         *,
@@ -462,9 +567,27 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
-        `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            handover_method: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            reason_name: Body field.
+            request_type: Body field.
+            shipment_type: Body field.
+            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CalculateRefundV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CALCULATE_REFUND_V202309,
@@ -480,6 +603,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_reject_reasons")
     def get_reject_reasons(
         self,
         *,
@@ -489,9 +613,22 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
-        `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202309/reject_reasons` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            return_or_cancel_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetRejectReasonsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_REJECT_REASONS,
@@ -499,6 +636,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.create_return_v202309")
     def create_return_v202309(
         self,
         *,
@@ -516,9 +654,30 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
-        `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            currency: Body field.
+            handover_method: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            refund_total: Body field.
+            return_reason: Body field.
+            return_type: Body field.
+            shipment_type: Body field.
+            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateReturnV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_RETURN_V202309,
@@ -537,6 +696,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_returns_v202309")
     def search_returns_v202309(
         self,
         *,
@@ -560,10 +720,36 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            arbitration_status: Body field.
+            buyer_user_ids: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            order_ids: Body field.
+            return_ids: Body field.
+            return_status: Body field.
+            return_types: Body field.
+            seller_proposed_return_type: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchReturnsV202309Page: One page of `return_orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_RETURNS_V202309,
@@ -590,6 +776,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.approve_return")
     def approve_return(
         self,
         return_id: str,
@@ -611,9 +798,25 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
-        `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns/{return_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_id: Path parameter.
+            idempotency_key: Query parameter.
+            buyer_keep_item: Body field.
+            decision: Body field. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
+            partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _APPROVE_RETURN,
@@ -622,6 +825,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_return_records")
     def get_return_records(
         self,
         return_id: str,
@@ -631,9 +835,22 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
-        `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202309/returns/{return_id}/records` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_id: Path parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetReturnRecordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_RETURN_RECORDS,
@@ -641,7 +858,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def reject_return_v202309(
+    @checked_arguments("return_refund.reject_return")
+    def reject_return(
         self,
         return_id: str,
         *,
@@ -654,17 +872,35 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
-        `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_id: Path parameter.
+            idempotency_key: Query parameter.
+            comment: Body field.
+            decision: Body field.
+            images: Body field. A `RejectReturnV202309RequestImage` or a dict.
+            reject_reason: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _REJECT_RETURN_V202309,
+            _REJECT_RETURN,
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.upload_return_shipping_information")
     def upload_return_shipping_information(
         self,
         *,
@@ -678,10 +914,28 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
-        `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /return_refund/202405/returns/shipping_documents` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            return_ids: Query parameter.
+            return_id_type: Query parameter. One of `RMA`, `SKU_RETURN_ORDER`.
+            tracking_number: Upload field.
+            return_provider_id: Upload field.
+            return_shipping_label: Upload field. Bytes, a path or a binary file object.
+            return_qr_code: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
@@ -695,6 +949,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_decision_eligibility")
     def get_decision_eligibility(
         self,
         *,
@@ -722,9 +977,23 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
-        `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202601/decision_eligibility` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_or_cancel_id: Query parameter.
+            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetDecisionEligibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_DECISION_ELIGIBILITY,
@@ -736,6 +1005,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.cancel_order")
     def cancel_order(
         self,
         *,
@@ -748,9 +1018,25 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
-        `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            cancel_reason: Body field.
+            skus: Body field. A `SkuInput` or a dict.
+            order_line_item_ids: Body field.
+            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CancelOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CANCEL_ORDER,
@@ -764,6 +1050,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_cancellations")
     def search_cancellations(
         self,
         *,
@@ -793,10 +1080,34 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `cancellations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            cancel_ids: Body field.
+            order_ids: Body field.
+            buyer_user_ids: Body field.
+            cancel_types: Body field. One of `BUYER_CANCEL`, `CANCEL`.
+            cancel_status: Body field. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchCancellationsPage: One page of `cancellations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_CANCELLATIONS,
@@ -821,6 +1132,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_aftersale_eligibility")
     def get_aftersale_eligibility(
         self,
         order_id: str,
@@ -831,9 +1143,23 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
-        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            initiate_aftersale_user: Query parameter. One of `BUYER`, `SELLER`.
+            request_types: Query parameter. One of `CANCEL`, `REFUND`, `RETURN_AND_REFUND`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAftersaleEligibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AFTERSALE_ELIGIBILITY,
@@ -845,6 +1171,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.calculate_refund")
     def calculate_refund(
         self,
         *,
@@ -860,9 +1187,28 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
-        `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            request_type: Body field.
+            reason_name: Body field.
+            shipment_type: Body field.
+            handover_method: Body field.
+            order_line_item_ids: Body field.
+            skus: Body field. A `SkuInput` or a dict.
+            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CalculateRefundResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CALCULATE_REFUND,
@@ -879,6 +1225,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.create_return")
     def create_return(
         self,
         *,
@@ -897,9 +1244,31 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
-        `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            order_id: Body field.
+            return_reason: Body field.
+            return_type: Body field.
+            skus: Body field. A `SkuInput` or a dict.
+            order_line_item_ids: Body field.
+            refund_total: Body field.
+            currency: Body field.
+            shipment_type: Body field.
+            handover_method: Body field.
+            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateReturnResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CREATE_RETURN,
@@ -919,6 +1288,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_returns")
     def search_returns(
         self,
         *,
@@ -966,10 +1336,36 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `return_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            return_ids: Body field.
+            order_ids: Body field.
+            buyer_user_ids: Body field.
+            return_types: Body field. One of `EXCHANGE`, `REFUND`, `REPLACEMENT`, `RETURN_AND_REFUND`.
+            return_status: Body field. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
+            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            arbitration_status: Body field. One of `CLOSED`, `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchReturnsPage: One page of `return_orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_RETURNS,
@@ -996,6 +1392,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_aftersales_requests")
     def search_aftersales_requests(
         self,
         *,
@@ -1011,10 +1408,25 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
-        `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `aftersales_requests` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202603/aftersales/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `RETURN_MERCHANDISE_AUTHORIZATIONS`, `SKU_RETURN_REQUESTS`.
+            filters: Body field. A `SearchAftersalesRequestsRequestFilters` or a dict.
+            sort: Body field. A `SortInput` or a dict.
+            pagination: Body field. A `PaginationInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchAftersalesRequestsPage: One page of `aftersales_requests` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_AFTERSALES_REQUESTS,
@@ -1028,6 +1440,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_return_merchandise_authorizations")
     def search_return_merchandise_authorizations(
         self,
         *,
@@ -1040,10 +1453,25 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
-        `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `page.auto_paging_iter()` yields the `return_merchandise_authorizations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202604/rma/search` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `SKU_RETURN_REQUESTS`.
+            filters: Body field. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
+            sort: Body field. A `SortInput` or a dict.
+            pagination: Body field. A `PaginationInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchReturnMerchandiseAuthorizationsPage: One page of `return_merchandise_authorizations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS,
@@ -1057,7 +1485,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def reject_return(
+    @checked_arguments("return_refund.reject_return_v202606")
+    def reject_return_v202606(
         self,
         return_id: str,
         *,
@@ -1077,12 +1506,32 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
-        `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202606/returns/{return_id}/reject` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202606 of this endpoint; it may not exist. Prefer `reject_return`.
+
+        Args:
+            return_id: Path parameter.
+            idempotency_key: Query parameter.
+            decision: Body field. One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
+            reject_reason: Body field.
+            comment: Body field.
+            images: Body field. A `RejectReturnRequestImage` or a dict.
+            partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _REJECT_RETURN,
+            _REJECT_RETURN_V202606,
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={
                 "decision": decision,
@@ -1094,6 +1543,7 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_available_review_decisions")
     def get_available_review_decisions(
         self,
         *,
@@ -1124,9 +1574,24 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
-        `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202606/review_decision` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            seller_id: Query parameter.
+            return_or_cancel_id: Query parameter.
+            locale: Query parameter.
+            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAvailableReviewDecisionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_AVAILABLE_REVIEW_DECISIONS,
@@ -1139,7 +1604,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
-    def review_aftersales_requests(
+    @checked_arguments("return_refund.review_aftersales_requests_v202609")
+    def review_aftersales_requests_v202609(
         self,
         *,
         aftersales_request_decisions: Sequence[
@@ -1150,12 +1616,26 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
-        `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202609/aftersales/review` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            aftersales_request_decisions: Body field. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ReviewAftersalesRequestsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
-            _REVIEW_AFTERSALES_REQUESTS,
+            _REVIEW_AFTERSALES_REQUESTS_V202609,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
         )
@@ -1164,6 +1644,7 @@ class ReturnRefundResource(SyncResource):
 class AsyncReturnRefundResource(AsyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions. (async: every method is awaited)"""
 
+    @checked_arguments("return_refund.cancel_order_v202309")
     async def cancel_order_v202309(
         self,
         *,
@@ -1175,9 +1656,24 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            cancel_reason: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CancelOrderV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CANCEL_ORDER_V202309,
@@ -1190,6 +1686,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_cancellations_v202309")
     async def search_cancellations_v202309(
         self,
         *,
@@ -1208,16 +1705,40 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchCancellationsV202309Page:
+    ) -> _t.AsyncSearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            buyer_user_ids: Body field.
+            cancel_ids: Body field.
+            cancel_status: Body field.
+            cancel_types: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            order_ids: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchCancellationsV202309Page: One page of `cancellations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CANCELLATIONS_V202309,
+            _SEARCH_CANCELLATIONS_V202309_ASYNC,
             params={
                 "sort_field": sort_field,
                 "sort_order": sort_order,
@@ -1239,6 +1760,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.approve_cancellation")
     async def approve_cancellation(
         self,
         cancel_id: str,
@@ -1248,9 +1770,22 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
 
-        `POST /return_refund/202309/cancellations/{cancel_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations/{cancel_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            cancel_id: Path parameter.
+            idempotency_key: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _APPROVE_CANCELLATION,
@@ -1258,6 +1793,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.reject_cancellation")
     async def reject_cancellation(
         self,
         cancel_id: str,
@@ -1270,9 +1806,25 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
 
-        `POST /return_refund/202309/cancellations/{cancel_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/cancellations/{cancel_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            cancel_id: Path parameter.
+            idempotency_key: Query parameter.
+            comment: Body field.
+            images: Body field. A `RejectCancellationRequestImage` or a dict.
+            reject_reason: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _REJECT_CANCELLATION,
@@ -1281,6 +1833,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_aftersale_eligibility_v202309")
     async def get_aftersale_eligibility_v202309(
         self,
         order_id: str,
@@ -1290,9 +1843,22 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
-        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            initiate_aftersale_user: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAftersaleEligibilityV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFTERSALE_ELIGIBILITY_V202309,
@@ -1300,6 +1866,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.calculate_refund_v202309")
     async def calculate_refund_v202309(
         self,
         *,
@@ -1314,9 +1881,27 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
-        `POST /return_refund/202309/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            handover_method: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            reason_name: Body field.
+            request_type: Body field.
+            shipment_type: Body field.
+            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CalculateRefundV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CALCULATE_REFUND_V202309,
@@ -1332,6 +1917,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_reject_reasons")
     async def get_reject_reasons(
         self,
         *,
@@ -1341,9 +1927,22 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
 
-        `GET /return_refund/202309/reject_reasons` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202309/reject_reasons` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            return_or_cancel_id: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetRejectReasonsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_REJECT_REASONS,
@@ -1351,6 +1950,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.create_return_v202309")
     async def create_return_v202309(
         self,
         *,
@@ -1368,9 +1968,30 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
-        `POST /return_refund/202309/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            currency: Body field.
+            handover_method: Body field.
+            order_id: Body field.
+            order_line_item_ids: Body field.
+            refund_total: Body field.
+            return_reason: Body field.
+            return_type: Body field.
+            shipment_type: Body field.
+            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateReturnV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_RETURN_V202309,
@@ -1389,6 +2010,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_returns_v202309")
     async def search_returns_v202309(
         self,
         *,
@@ -1409,16 +2031,42 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchReturnsV202309Page:
+    ) -> _t.AsyncSearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            arbitration_status: Body field.
+            buyer_user_ids: Body field.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            order_ids: Body field.
+            return_ids: Body field.
+            return_status: Body field.
+            return_types: Body field.
+            seller_proposed_return_type: Body field.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchReturnsV202309Page: One page of `return_orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_RETURNS_V202309,
+            _SEARCH_RETURNS_V202309_ASYNC,
             params={
                 "sort_field": sort_field,
                 "sort_order": sort_order,
@@ -1442,6 +2090,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.approve_return")
     async def approve_return(
         self,
         return_id: str,
@@ -1463,9 +2112,25 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
 
-        `POST /return_refund/202309/returns/{return_id}/approve` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns/{return_id}/approve` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_id: Path parameter.
+            idempotency_key: Query parameter.
+            buyer_keep_item: Body field.
+            decision: Body field. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
+            partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _APPROVE_RETURN,
@@ -1474,6 +2139,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_return_records")
     async def get_return_records(
         self,
         return_id: str,
@@ -1483,9 +2149,22 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
 
-        `GET /return_refund/202309/returns/{return_id}/records` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202309/returns/{return_id}/records` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_id: Path parameter.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetReturnRecordsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_RETURN_RECORDS,
@@ -1493,7 +2172,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def reject_return_v202309(
+    @checked_arguments("return_refund.reject_return")
+    async def reject_return(
         self,
         return_id: str,
         *,
@@ -1506,17 +2186,35 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
-        `POST /return_refund/202309/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_id: Path parameter.
+            idempotency_key: Query parameter.
+            comment: Body field.
+            decision: Body field.
+            images: Body field. A `RejectReturnV202309RequestImage` or a dict.
+            reject_reason: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _REJECT_RETURN_V202309,
+            _REJECT_RETURN,
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.upload_return_shipping_information")
     async def upload_return_shipping_information(
         self,
         *,
@@ -1530,10 +2228,28 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
 
-        `POST /return_refund/202405/returns/shipping_documents` (shop-scoped: sends the client's shop_cipher unless one is passed).
+        `POST /return_refund/202405/returns/shipping_documents` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+
+        Args:
+            return_ids: Query parameter.
+            return_id_type: Query parameter. One of `RMA`, `SKU_RETURN_ORDER`.
+            tracking_number: Upload field.
+            return_provider_id: Upload field.
+            return_shipping_label: Upload field. Bytes, a path or a binary file object.
+            return_qr_code: Upload field. Bytes, a path or a binary file object.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
@@ -1547,6 +2263,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_decision_eligibility")
     async def get_decision_eligibility(
         self,
         *,
@@ -1574,9 +2291,23 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
 
-        `GET /return_refund/202601/decision_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202601/decision_eligibility` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            return_or_cancel_id: Query parameter.
+            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
+            locale: Query parameter.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetDecisionEligibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_DECISION_ELIGIBILITY,
@@ -1588,6 +2319,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.cancel_order")
     async def cancel_order(
         self,
         *,
@@ -1600,9 +2332,25 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
-        `POST /return_refund/202602/cancellations` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            cancel_reason: Body field.
+            skus: Body field. A `SkuInput` or a dict.
+            order_line_item_ids: Body field.
+            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CancelOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CANCEL_ORDER,
@@ -1616,6 +2364,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_cancellations")
     async def search_cancellations(
         self,
         *,
@@ -1642,16 +2391,40 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchCancellationsPage:
+    ) -> _t.AsyncSearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/cancellations/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `cancellations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            cancel_ids: Body field.
+            order_ids: Body field.
+            buyer_user_ids: Body field.
+            cancel_types: Body field. One of `BUYER_CANCEL`, `CANCEL`.
+            cancel_status: Body field. One of `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`, `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchCancellationsPage: One page of `cancellations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CANCELLATIONS,
+            _SEARCH_CANCELLATIONS_ASYNC,
             params={
                 "sort_field": sort_field,
                 "sort_order": sort_order,
@@ -1673,6 +2446,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_aftersale_eligibility")
     async def get_aftersale_eligibility(
         self,
         order_id: str,
@@ -1683,9 +2457,23 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
-        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Path parameter.
+            initiate_aftersale_user: Query parameter. One of `BUYER`, `SELLER`.
+            request_types: Query parameter. One of `CANCEL`, `REFUND`, `RETURN_AND_REFUND`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAftersaleEligibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AFTERSALE_ELIGIBILITY,
@@ -1697,6 +2485,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.calculate_refund")
     async def calculate_refund(
         self,
         *,
@@ -1712,9 +2501,28 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
-        `POST /return_refund/202602/refunds/calculate` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            order_id: Body field.
+            request_type: Body field.
+            reason_name: Body field.
+            shipment_type: Body field.
+            handover_method: Body field.
+            order_line_item_ids: Body field.
+            skus: Body field. A `SkuInput` or a dict.
+            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CalculateRefundResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CALCULATE_REFUND,
@@ -1731,6 +2539,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.create_return")
     async def create_return(
         self,
         *,
@@ -1749,9 +2558,31 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
-        `POST /return_refund/202602/returns` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            idempotency_key: Query parameter.
+            order_id: Body field.
+            return_reason: Body field.
+            return_type: Body field.
+            skus: Body field. A `SkuInput` or a dict.
+            order_line_item_ids: Body field.
+            refund_total: Body field.
+            currency: Body field.
+            shipment_type: Body field.
+            handover_method: Body field.
+            order_line_list: Body field. A `OrderLineListInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateReturnResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CREATE_RETURN,
@@ -1771,6 +2602,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_returns")
     async def search_returns(
         self,
         *,
@@ -1815,16 +2647,42 @@ class AsyncReturnRefundResource(AsyncResource):
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchReturnsPage:
+    ) -> _t.AsyncSearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/returns/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_orders` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            return_ids: Body field.
+            order_ids: Body field.
+            buyer_user_ids: Body field.
+            return_types: Body field. One of `EXCHANGE`, `REFUND`, `REPLACEMENT`, `RETURN_AND_REFUND`.
+            return_status: Body field. One of `AWAITING_BUYER_RESPONSE`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `EXCHANGE_REQUEST_CANCEL`, `EXCHANGE_REQUEST_COMPLETE`, `EXCHANGE_REQUEST_PENDING`, `EXCHANGE_REQUEST_REFUND_SUCCESS`, `REFUND_OR_RETURN_REQUEST_REJECT`, `REJECT_RECEIVE_PACKAGE`, `REPLACEMENT_REQUEST_CANCEL`, `REPLACEMENT_REQUEST_COMPLETE`, `REPLACEMENT_REQUEST_PENDING` and 6 more.
+            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            arbitration_status: Body field. One of `CLOSED`, `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`.
+            update_time_ge: Body field. Unix seconds or an aware `datetime`.
+            update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            locale: Body field.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchReturnsPage: One page of `return_orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_RETURNS,
+            _SEARCH_RETURNS_ASYNC,
             params={
                 "sort_field": sort_field,
                 "sort_order": sort_order,
@@ -1848,6 +2706,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_aftersales_requests")
     async def search_aftersales_requests(
         self,
         *,
@@ -1860,16 +2719,31 @@ class AsyncReturnRefundResource(AsyncResource):
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchAftersalesRequestsPage:
+    ) -> _t.AsyncSearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
 
-        `POST /return_refund/202603/aftersales/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `aftersales_requests` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202603/aftersales/search` (version 202603). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `RETURN_MERCHANDISE_AUTHORIZATIONS`, `SKU_RETURN_REQUESTS`.
+            filters: Body field. A `SearchAftersalesRequestsRequestFilters` or a dict.
+            sort: Body field. A `SortInput` or a dict.
+            pagination: Body field. A `PaginationInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchAftersalesRequestsPage: One page of `aftersales_requests` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_AFTERSALES_REQUESTS,
+            _SEARCH_AFTERSALES_REQUESTS_ASYNC,
             params={"locale": locale},
             body={
                 "whitelisted_data_fields": whitelisted_data_fields,
@@ -1880,6 +2754,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.search_return_merchandise_authorizations")
     async def search_return_merchandise_authorizations(
         self,
         *,
@@ -1889,16 +2764,31 @@ class AsyncReturnRefundResource(AsyncResource):
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
         shop_cipher: str | None = None,
-    ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
+    ) -> _t.AsyncSearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
 
-        `POST /return_refund/202604/rma/search` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Returns one page; `async for x in page.auto_paging_aiter()` yields the `return_merchandise_authorizations` of every page.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202604/rma/search` (version 202604). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            locale: Query parameter.
+            whitelisted_data_fields: Body field. One of `LINE_ITEMS`, `SKU_RETURN_REQUESTS`.
+            filters: Body field. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
+            sort: Body field. A `SortInput` or a dict.
+            pagination: Body field. A `PaginationInput` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchReturnMerchandiseAuthorizationsPage: One page of `return_merchandise_authorizations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS,
+            _SEARCH_RETURN_MERCHANDISE_AUTHORIZATIONS_ASYNC,
             params={"locale": locale},
             body={
                 "whitelisted_data_fields": whitelisted_data_fields,
@@ -1909,7 +2799,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def reject_return(
+    @checked_arguments("return_refund.reject_return_v202606")
+    async def reject_return_v202606(
         self,
         return_id: str,
         *,
@@ -1929,12 +2820,32 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
 
-        `POST /return_refund/202606/returns/{return_id}/reject` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202606/returns/{return_id}/reject` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202606 of this endpoint; it may not exist. Prefer `reject_return`.
+
+        Args:
+            return_id: Path parameter.
+            idempotency_key: Query parameter.
+            decision: Body field. One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
+            reject_reason: Body field.
+            comment: Body field.
+            images: Body field. A `RejectReturnRequestImage` or a dict.
+            partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _REJECT_RETURN,
+            _REJECT_RETURN_V202606,
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={
                 "decision": decision,
@@ -1946,6 +2857,7 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    @checked_arguments("return_refund.get_available_review_decisions")
     async def get_available_review_decisions(
         self,
         *,
@@ -1976,9 +2888,24 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
 
-        `GET /return_refund/202606/review_decision` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /return_refund/202606/review_decision` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            seller_id: Query parameter.
+            return_or_cancel_id: Query parameter.
+            locale: Query parameter.
+            check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAvailableReviewDecisionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_AVAILABLE_REVIEW_DECISIONS,
@@ -1991,7 +2918,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
-    async def review_aftersales_requests(
+    @checked_arguments("return_refund.review_aftersales_requests_v202609")
+    async def review_aftersales_requests_v202609(
         self,
         *,
         aftersales_request_decisions: Sequence[
@@ -2002,12 +2930,26 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
 
-        `POST /return_refund/202609/aftersales/review` (shop-scoped: sends the client's shop_cipher unless one is passed).
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /return_refund/202609/aftersales/review` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Unverified: no independent source confirms that TikTok serves version 202609 of this endpoint; it may not exist.
+
+        Args:
+            aftersales_request_decisions: Body field. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ReviewAftersalesRequestsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _REVIEW_AFTERSALES_REQUESTS,
+            _REVIEW_AFTERSALES_REQUESTS_V202609,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import seller as _t
 
 __all__ = ["OPERATIONS", "AsyncSellerResource", "SellerResource"]
@@ -48,40 +48,67 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class SellerResource(SyncResource):
     """The seller's shops and permissions."""
 
+    @checked_arguments("seller.get_seller_permissions")
     def get_seller_permissions(
         self,
     ) -> _t.GetSellerPermissionsResponse:
         """List the permissions of the seller's account.
 
-        `GET /seller/202309/permissions`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /seller/202309/permissions` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetSellerPermissionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SELLER_PERMISSIONS,
         )
 
+    @checked_arguments("seller.get_active_shops")
     def get_active_shops(
         self,
     ) -> _t.GetActiveShopsResponse:
         """List the seller's active shops and their regions.
 
-        `GET /seller/202309/shops`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /seller/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetActiveShopsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_ACTIVE_SHOPS,
         )
 
+    @checked_arguments("seller.get_shop_group_and_related_shops")
     def get_shop_group_and_related_shops(
         self,
     ) -> _t.GetShopGroupAndRelatedShopsResponse:
         """Get the seller's shop group and the shops in it.
 
-        `GET /seller/202601/shop_groups`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /seller/202601/shop_groups` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetShopGroupAndRelatedShopsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,
@@ -91,40 +118,67 @@ class SellerResource(SyncResource):
 class AsyncSellerResource(AsyncResource):
     """The seller's shops and permissions. (async: every method is awaited)"""
 
+    @checked_arguments("seller.get_seller_permissions")
     async def get_seller_permissions(
         self,
     ) -> _t.GetSellerPermissionsResponse:
         """List the permissions of the seller's account.
 
-        `GET /seller/202309/permissions`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /seller/202309/permissions` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetSellerPermissionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SELLER_PERMISSIONS,
         )
 
+    @checked_arguments("seller.get_active_shops")
     async def get_active_shops(
         self,
     ) -> _t.GetActiveShopsResponse:
         """List the seller's active shops and their regions.
 
-        `GET /seller/202309/shops`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /seller/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetActiveShopsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_ACTIVE_SHOPS,
         )
 
+    @checked_arguments("seller.get_shop_group_and_related_shops")
     async def get_shop_group_and_related_shops(
         self,
     ) -> _t.GetShopGroupAndRelatedShopsResponse:
         """Get the seller's shop group and the shops in it.
 
-        `GET /seller/202601/shop_groups`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `GET /seller/202601/shop_groups` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+
+        Returns:
+            GetShopGroupAndRelatedShopsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _GET_SHOP_GROUP_AND_RELATED_SHOPS,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tiktokshop._operation import Operation
-from tiktokshop._resource import AsyncResource, SyncResource
+from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop.types import supply_chain as _t
 
 __all__ = ["OPERATIONS", "AsyncSupplyChainResource", "SupplyChainResource"]
@@ -30,6 +30,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (_CONFIRM_PACKAGE_SHIPMENT,)
 class SupplyChainResource(SyncResource):
     """Shipments reported by warehouse providers."""
 
+    @checked_arguments("supply_chain.confirm_package_shipment")
     def confirm_package_shipment(
         self,
         *,
@@ -38,9 +39,21 @@ class SupplyChainResource(SyncResource):
     ) -> _t.ConfirmPackageShipmentResponse:
         """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
 
-        `POST /supply_chain/202309/packages/sync`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /supply_chain/202309/packages/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            packages: Body field. A `ConfirmPackageShipmentRequestPackage` or a dict.
+            warehouse_provider_id: Body field.
+
+        Returns:
+            ConfirmPackageShipmentResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return self._client._request(
             _CONFIRM_PACKAGE_SHIPMENT,
@@ -51,6 +64,7 @@ class SupplyChainResource(SyncResource):
 class AsyncSupplyChainResource(AsyncResource):
     """Shipments reported by warehouse providers. (async: every method is awaited)"""
 
+    @checked_arguments("supply_chain.confirm_package_shipment")
     async def confirm_package_shipment(
         self,
         *,
@@ -59,9 +73,21 @@ class AsyncSupplyChainResource(AsyncResource):
     ) -> _t.ConfirmPackageShipmentResponse:
         """Report packages shipped by a warehouse provider, with tracking, size and SKU details.
 
-        `POST /supply_chain/202309/packages/sync`.
-        Raises `ValidationError` (bad arguments; nothing sent), `ConfigurationError`, `ApiError`
-        subclasses (TikTok refused), `TransportError`, `MalformedResponseError`.
+        `POST /supply_chain/202309/packages/sync` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            packages: Body field. A `ConfirmPackageShipmentRequestPackage` or a dict.
+            warehouse_provider_id: Body field.
+
+        Returns:
+            ConfirmPackageShipmentResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
             _CONFIRM_PACKAGE_SHIPMENT,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage
 
 
 class AddShowcaseProductsoldRequest(RequestModel):
@@ -192,8 +192,15 @@ class GetShowcaseProductsoldResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetShopProductsPage(GetShopProductsResponse, Page[GetShopProductsResponseProduct]):
+class GetShopProductsPage(GetShopProductsResponse, SyncPage[GetShopProductsResponseProduct]):
     """A page of `get_shop_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopProductsPage(GetShopProductsResponse, AsyncPage[GetShopProductsResponseProduct]):
+    """A page of `get_shop_products` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"

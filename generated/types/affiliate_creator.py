@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class ActualBonusCommission(ResponseModel):
@@ -1135,7 +1135,8 @@ class GetCreatorApplicableSampleLabelResponse(ResponseModel):
 
 
 class CreatorSearchOpenCollaborationProductPage(
-    CreatorSearchOpenCollaborationProductResponse, Page[CreatorSearchOpenCollaborationProductResponseProduct]
+    CreatorSearchOpenCollaborationProductResponse,
+    SyncPage[CreatorSearchOpenCollaborationProductResponseProduct],
 ):
     """A page of `creator_search_open_collaboration_product` results; `auto_paging_iter()` walks every page."""
 
@@ -1143,8 +1144,18 @@ class CreatorSearchOpenCollaborationProductPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncCreatorSearchOpenCollaborationProductPage(
+    CreatorSearchOpenCollaborationProductResponse,
+    AsyncPage[CreatorSearchOpenCollaborationProductResponseProduct],
+):
+    """A page of `creator_search_open_collaboration_product` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchCreatorAffiliateOrdersV202405Page(
-    SearchCreatorAffiliateOrdersV202405Response, Page[SearchCreatorAffiliateOrdersV202405ResponseOrder]
+    SearchCreatorAffiliateOrdersV202405Response, SyncPage[SearchCreatorAffiliateOrdersV202405ResponseOrder]
 ):
     """A page of `search_creator_affiliate_orders_v202405` results; `auto_paging_iter()` walks every page."""
 
@@ -1152,8 +1163,26 @@ class SearchCreatorAffiliateOrdersV202405Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetShowcaseProductsPage(GetShowcaseProductsResponse, Page[GetShowcaseProductsResponseProduct]):
+class AsyncSearchCreatorAffiliateOrdersV202405Page(
+    SearchCreatorAffiliateOrdersV202405Response, AsyncPage[SearchCreatorAffiliateOrdersV202405ResponseOrder]
+):
+    """A page of `search_creator_affiliate_orders_v202405` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShowcaseProductsPage(GetShowcaseProductsResponse, SyncPage[GetShowcaseProductsResponseProduct]):
     """A page of `get_showcase_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShowcaseProductsPage(
+    GetShowcaseProductsResponse, AsyncPage[GetShowcaseProductsResponseProduct]
+):
+    """A page of `get_showcase_products` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"
@@ -1161,7 +1190,7 @@ class GetShowcaseProductsPage(GetShowcaseProductsResponse, Page[GetShowcaseProdu
 
 class SearchCreatorTargetCollaborationsPage(
     SearchCreatorTargetCollaborationsResponse,
-    Page[SearchCreatorTargetCollaborationsResponseTargetCollaboration],
+    SyncPage[SearchCreatorTargetCollaborationsResponseTargetCollaboration],
 ):
     """A page of `search_creator_target_collaborations` results; `auto_paging_iter()` walks every page."""
 
@@ -1169,8 +1198,18 @@ class SearchCreatorTargetCollaborationsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchCreatorTargetCollaborationsPage(
+    SearchCreatorTargetCollaborationsResponse,
+    AsyncPage[SearchCreatorTargetCollaborationsResponseTargetCollaboration],
+):
+    """A page of `search_creator_target_collaborations` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "target_collaborations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchCreatorAffiliateOrdersPage(
-    SearchCreatorAffiliateOrdersResponse, Page[SearchCreatorAffiliateOrdersResponseOrder]
+    SearchCreatorAffiliateOrdersResponse, SyncPage[SearchCreatorAffiliateOrdersResponseOrder]
 ):
     """A page of `search_creator_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 
@@ -1178,8 +1217,18 @@ class SearchCreatorAffiliateOrdersPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchCreatorAffiliateOrdersPage(
+    SearchCreatorAffiliateOrdersResponse, AsyncPage[SearchCreatorAffiliateOrdersResponseOrder]
+):
+    """A page of `search_creator_affiliate_orders` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchCreatorSampleApplicationsPage(
-    SearchCreatorSampleApplicationsResponse, Page[SearchCreatorSampleApplicationsResponseSampleApplication]
+    SearchCreatorSampleApplicationsResponse,
+    SyncPage[SearchCreatorSampleApplicationsResponseSampleApplication],
 ):
     """A page of `search_creator_sample_applications` results; `auto_paging_iter()` walks every page."""
 
@@ -1187,8 +1236,18 @@ class SearchCreatorSampleApplicationsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchCreatorSampleApplicationsPage(
+    SearchCreatorSampleApplicationsResponse,
+    AsyncPage[SearchCreatorSampleApplicationsResponseSampleApplication],
+):
+    """A page of `search_creator_sample_applications` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "sample_applications"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class CreatorSelectAffiliateProductPage(
-    CreatorSelectAffiliateProductResponse, Page[CreatorSelectAffiliateProductResponseProduct]
+    CreatorSelectAffiliateProductResponse, SyncPage[CreatorSelectAffiliateProductResponseProduct]
 ):
     """A page of `creator_select_affiliate_product` results; `auto_paging_iter()` walks every page."""
 
@@ -1196,8 +1255,17 @@ class CreatorSelectAffiliateProductPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncCreatorSelectAffiliateProductPage(
+    CreatorSelectAffiliateProductResponse, AsyncPage[CreatorSelectAffiliateProductResponseProduct]
+):
+    """A page of `creator_select_affiliate_product` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class CreatorSearchAffiliateTraceOrdersPage(
-    CreatorSearchAffiliateTraceOrdersResponse, Page[CreatorSearchAffiliateTraceOrdersResponseOrder]
+    CreatorSearchAffiliateTraceOrdersResponse, SyncPage[CreatorSearchAffiliateTraceOrdersResponseOrder]
 ):
     """A page of `creator_search_affiliate_trace_orders` results; `auto_paging_iter()` walks every page."""
 
@@ -1205,8 +1273,24 @@ class CreatorSearchAffiliateTraceOrdersPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetShopProductsPage(GetShopProductsResponse, Page[GetShopProductsResponseProduct]):
+class AsyncCreatorSearchAffiliateTraceOrdersPage(
+    CreatorSearchAffiliateTraceOrdersResponse, AsyncPage[CreatorSearchAffiliateTraceOrdersResponseOrder]
+):
+    """A page of `creator_search_affiliate_trace_orders` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopProductsPage(GetShopProductsResponse, SyncPage[GetShopProductsResponseProduct]):
     """A page of `get_shop_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopProductsPage(GetShopProductsResponse, AsyncPage[GetShopProductsResponseProduct]):
+    """A page of `get_shop_products` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"

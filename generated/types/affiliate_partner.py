@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class ActualCommissionBase(ResponseModel):
@@ -1142,7 +1142,7 @@ class SearchTapAffiliateOrdersV202411Response(ResponseModel):
 
 
 class GetAffiliatePartnerCampaignListPage(
-    GetAffiliatePartnerCampaignListResponse, Page[GetAffiliatePartnerCampaignListResponseCampaign]
+    GetAffiliatePartnerCampaignListResponse, SyncPage[GetAffiliatePartnerCampaignListResponseCampaign]
 ):
     """A page of `get_affiliate_partner_campaign_list` results; `auto_paging_iter()` walks every page."""
 
@@ -1150,9 +1150,18 @@ class GetAffiliatePartnerCampaignListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetAffiliatePartnerCampaignListPage(
+    GetAffiliatePartnerCampaignListResponse, AsyncPage[GetAffiliatePartnerCampaignListResponseCampaign]
+):
+    """A page of `get_affiliate_partner_campaign_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "campaigns"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetAffiliatePartnerCampaignProductListPage(
     GetAffiliatePartnerCampaignProductListResponse,
-    Page[GetAffiliatePartnerCampaignProductListResponseProduct],
+    SyncPage[GetAffiliatePartnerCampaignProductListResponseProduct],
 ):
     """A page of `get_affiliate_partner_campaign_product_list` results; `auto_paging_iter()` walks every page."""
 
@@ -1160,8 +1169,18 @@ class GetAffiliatePartnerCampaignProductListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetAffiliatePartnerCampaignProductListPage(
+    GetAffiliatePartnerCampaignProductListResponse,
+    AsyncPage[GetAffiliatePartnerCampaignProductListResponseProduct],
+):
+    """A page of `get_affiliate_partner_campaign_product_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchTapAffiliateOrdersV202411Page(
-    SearchTapAffiliateOrdersV202411Response, Page[SearchTapAffiliateOrdersV202411ResponseOrder]
+    SearchTapAffiliateOrdersV202411Response, SyncPage[SearchTapAffiliateOrdersV202411ResponseOrder]
 ):
     """A page of `search_tap_affiliate_orders_v202411` results; `auto_paging_iter()` walks every page."""
 
@@ -1169,9 +1188,18 @@ class SearchTapAffiliateOrdersV202411Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchTapAffiliateOrdersV202411Page(
+    SearchTapAffiliateOrdersV202411Response, AsyncPage[SearchTapAffiliateOrdersV202411ResponseOrder]
+):
+    """A page of `search_tap_affiliate_orders_v202411` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetAffiliateCampaignCreatorFulfillmentStatusListPage(
     GetAffiliateCampaignCreatorFulfillmentStatusListResponse,
-    Page[GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatistic],
+    SyncPage[GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatistic],
 ):
     """A page of `get_affiliate_campaign_creator_fulfillment_status_list` results; `auto_paging_iter()` walks every page."""
 
@@ -1179,9 +1207,19 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage(
+    GetAffiliateCampaignCreatorFulfillmentStatusListResponse,
+    AsyncPage[GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatistic],
+):
+    """A page of `get_affiliate_campaign_creator_fulfillment_status_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "campaign_product_statistics"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoPage(
     GetAffiliateCampaignCreatorFulfillmentStatusInfoResponse,
-    Page[GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator],
+    SyncPage[GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator],
 ):
     """A page of `get_affiliate_campaign_creator_fulfillment_status_info` results; `auto_paging_iter()` walks every page."""
 
@@ -1189,9 +1227,19 @@ class GetAffiliateCampaignCreatorFulfillmentStatusInfoPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage(
+    GetAffiliateCampaignCreatorFulfillmentStatusInfoResponse,
+    AsyncPage[GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator],
+):
+    """A page of `get_affiliate_campaign_creator_fulfillment_status_info` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "promotion_creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetCreatorPerformanceForCampaignProductPage(
     GetCreatorPerformanceForCampaignProductResponse,
-    Page[GetCreatorPerformanceForCampaignProductResponsePromotionCreator],
+    SyncPage[GetCreatorPerformanceForCampaignProductResponsePromotionCreator],
 ):
     """A page of `get_creator_performance_for_campaign_product` results; `auto_paging_iter()` walks every page."""
 
@@ -1199,8 +1247,18 @@ class GetCreatorPerformanceForCampaignProductPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetCreatorPerformanceForCampaignProductPage(
+    GetCreatorPerformanceForCampaignProductResponse,
+    AsyncPage[GetCreatorPerformanceForCampaignProductResponsePromotionCreator],
+):
+    """A page of `get_creator_performance_for_campaign_product` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "promotion_creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchCapAffiliateOrdersPage(
-    SearchCapAffiliateOrdersResponse, Page[SearchCapAffiliateOrdersResponseSkuOrder]
+    SearchCapAffiliateOrdersResponse, SyncPage[SearchCapAffiliateOrdersResponseSkuOrder]
 ):
     """A page of `search_cap_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 
@@ -1208,10 +1266,28 @@ class SearchCapAffiliateOrdersPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchCapAffiliateOrdersPage(
+    SearchCapAffiliateOrdersResponse, AsyncPage[SearchCapAffiliateOrdersResponseSkuOrder]
+):
+    """A page of `search_cap_affiliate_orders` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "sku_orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchTapAffiliateOrdersPage(
-    SearchTapAffiliateOrdersResponse, Page[SearchTapAffiliateOrdersResponseSkuOrder]
+    SearchTapAffiliateOrdersResponse, SyncPage[SearchTapAffiliateOrdersResponseSkuOrder]
 ):
     """A page of `search_tap_affiliate_orders` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "sku_orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchTapAffiliateOrdersPage(
+    SearchTapAffiliateOrdersResponse, AsyncPage[SearchTapAffiliateOrdersResponseSkuOrder]
+):
+    """A page of `search_tap_affiliate_orders` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "sku_orders"
     _next_token_field: ClassVar[str] = "next_page_token"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class Avatar(ResponseModel):
@@ -489,16 +489,6 @@ class GetMessageintheConversationResponseMessageMessageBody(ResponseModel):
     id: str | None = None
     sender_id: str | None = None
     type: str | None = None
-
-
-class GetNewestConversationMessagesParams(RequestModel):
-    """
-    Path and query arguments of `get_newest_conversation_messages`.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
 
 
 class GetOpenCollaborationCreatorContentDetailParams(RequestModel):
@@ -2595,7 +2585,7 @@ class QueryCreatorPromotionDetailsInTargetCollaborationResponse(ResponseModel):
 
 class SellerSearchAffiliateOpenCollaborationProductPage(
     SellerSearchAffiliateOpenCollaborationProductResponse,
-    Page[SellerSearchAffiliateOpenCollaborationProductResponseProduct],
+    SyncPage[SellerSearchAffiliateOpenCollaborationProductResponseProduct],
 ):
     """A page of `seller_search_affiliate_open_collaboration_product` results; `auto_paging_iter()` walks every page."""
 
@@ -2603,8 +2593,18 @@ class SellerSearchAffiliateOpenCollaborationProductPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSellerSearchAffiliateOpenCollaborationProductPage(
+    SellerSearchAffiliateOpenCollaborationProductResponse,
+    AsyncPage[SellerSearchAffiliateOpenCollaborationProductResponseProduct],
+):
+    """A page of `seller_search_affiliate_open_collaboration_product` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchSellerAffiliateOrdersV202405Page(
-    SearchSellerAffiliateOrdersV202405Response, Page[SearchSellerAffiliateOrdersV202405ResponseOrder]
+    SearchSellerAffiliateOrdersV202405Response, SyncPage[SearchSellerAffiliateOrdersV202405ResponseOrder]
 ):
     """A page of `search_seller_affiliate_orders_v202405` results; `auto_paging_iter()` walks every page."""
 
@@ -2612,9 +2612,18 @@ class SearchSellerAffiliateOrdersV202405Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchSellerAffiliateOrdersV202405Page(
+    SearchSellerAffiliateOrdersV202405Response, AsyncPage[SearchSellerAffiliateOrdersV202405ResponseOrder]
+):
+    """A page of `search_seller_affiliate_orders_v202405` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SellerSearchCreatoronMarketplaceV202406Page(
     SellerSearchCreatoronMarketplaceV202406Response,
-    Page[SellerSearchCreatoronMarketplaceV202406ResponseCreator],
+    SyncPage[SellerSearchCreatoronMarketplaceV202406ResponseCreator],
 ):
     """A page of `seller_search_creatoron_marketplace_v202406` results; `auto_paging_iter()` walks every page."""
 
@@ -2622,8 +2631,18 @@ class SellerSearchCreatoronMarketplaceV202406Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSellerSearchCreatoronMarketplaceV202406Page(
+    SellerSearchCreatoronMarketplaceV202406Response,
+    AsyncPage[SellerSearchCreatoronMarketplaceV202406ResponseCreator],
+):
+    """A page of `seller_search_creatoron_marketplace_v202406` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchOpenCollaborationV202409Page(
-    SearchOpenCollaborationV202409Response, Page[SearchOpenCollaborationV202409ResponseOpenCollaboration]
+    SearchOpenCollaborationV202409Response, SyncPage[SearchOpenCollaborationV202409ResponseOpenCollaboration]
 ):
     """A page of `search_open_collaboration_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -2631,8 +2650,17 @@ class SearchOpenCollaborationV202409Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchOpenCollaborationV202409Page(
+    SearchOpenCollaborationV202409Response, AsyncPage[SearchOpenCollaborationV202409ResponseOpenCollaboration]
+):
+    """A page of `search_open_collaboration_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "open_collaborations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SellerSearchSampleApplicationsV202409Page(
-    SellerSearchSampleApplicationsResponse, Page[SellerSearchSampleApplicationsResponseSampleApplication]
+    SellerSearchSampleApplicationsResponse, SyncPage[SellerSearchSampleApplicationsResponseSampleApplication]
 ):
     """A page of `seller_search_sample_applications_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -2640,9 +2668,18 @@ class SellerSearchSampleApplicationsV202409Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSellerSearchSampleApplicationsV202409Page(
+    SellerSearchSampleApplicationsResponse, AsyncPage[SellerSearchSampleApplicationsResponseSampleApplication]
+):
+    """A page of `seller_search_sample_applications_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "sample_applications"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchTargetCollaborationsV202409Page(
     SearchTargetCollaborationsV202409Response,
-    Page[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
+    SyncPage[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
 ):
     """A page of `search_target_collaborations_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -2650,8 +2687,18 @@ class SearchTargetCollaborationsV202409Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchTargetCollaborationsV202409Page(
+    SearchTargetCollaborationsV202409Response,
+    AsyncPage[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
+):
+    """A page of `search_target_collaborations_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "target_collaborations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchSellerAffiliateOrdersPage(
-    SearchSellerAffiliateOrdersResponse, Page[SearchSellerAffiliateOrdersResponseOrder]
+    SearchSellerAffiliateOrdersResponse, SyncPage[SearchSellerAffiliateOrdersResponseOrder]
 ):
     """A page of `search_seller_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 
@@ -2659,8 +2706,17 @@ class SearchSellerAffiliateOrdersPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchSellerAffiliateOrdersPage(
+    SearchSellerAffiliateOrdersResponse, AsyncPage[SearchSellerAffiliateOrdersResponseOrder]
+):
+    """A page of `search_seller_affiliate_orders` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetMessageintheConversationPage(
-    GetMessageintheConversationResponse, Page[GetMessageintheConversationResponseMessage]
+    GetMessageintheConversationResponse, SyncPage[GetMessageintheConversationResponseMessage]
 ):
     """A page of `get_messageinthe_conversation` results; `auto_paging_iter()` walks every page."""
 
@@ -2668,8 +2724,17 @@ class GetMessageintheConversationPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetMessageintheConversationPage(
+    GetMessageintheConversationResponse, AsyncPage[GetMessageintheConversationResponseMessage]
+):
+    """A page of `get_messageinthe_conversation` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "messages"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetConversationListV202412Page(
-    GetConversationListResponse, Page[GetConversationListResponseConversation]
+    GetConversationListResponse, SyncPage[GetConversationListResponseConversation]
 ):
     """A page of `get_conversation_list_v202412` results; `auto_paging_iter()` walks every page."""
 
@@ -2677,9 +2742,18 @@ class GetConversationListV202412Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetConversationListV202412Page(
+    GetConversationListResponse, AsyncPage[GetConversationListResponseConversation]
+):
+    """A page of `get_conversation_list_v202412` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "conversations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetOpenCollaborationCreatorContentDetailPage(
     GetOpenCollaborationCreatorContentDetailResponse,
-    Page[GetOpenCollaborationCreatorContentDetailResponseCreatorContentDetail],
+    SyncPage[GetOpenCollaborationCreatorContentDetailResponseCreatorContentDetail],
 ):
     """A page of `get_open_collaboration_creator_content_detail` results; `auto_paging_iter()` walks every page."""
 
@@ -2687,8 +2761,18 @@ class GetOpenCollaborationCreatorContentDetailPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetOpenCollaborationCreatorContentDetailPage(
+    GetOpenCollaborationCreatorContentDetailResponse,
+    AsyncPage[GetOpenCollaborationCreatorContentDetailResponseCreatorContentDetail],
+):
+    """A page of `get_open_collaboration_creator_content_detail` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "creator_content_details"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchOpenCollaborationPage(
-    SearchOpenCollaborationResponse, Page[SearchOpenCollaborationResponseOpenCollaboration]
+    SearchOpenCollaborationResponse, SyncPage[SearchOpenCollaborationResponseOpenCollaboration]
 ):
     """A page of `search_open_collaboration` results; `auto_paging_iter()` walks every page."""
 
@@ -2696,15 +2780,33 @@ class SearchOpenCollaborationPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetConversationListPage(GetConversationListResponse, Page[GetConversationListResponseConversation]):
+class AsyncSearchOpenCollaborationPage(
+    SearchOpenCollaborationResponse, AsyncPage[SearchOpenCollaborationResponseOpenCollaboration]
+):
+    """A page of `search_open_collaboration` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "open_collaborations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetConversationListPage(GetConversationListResponse, SyncPage[GetConversationListResponseConversation]):
     """A page of `get_conversation_list` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "conversations"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetConversationListPage(
+    GetConversationListResponse, AsyncPage[GetConversationListResponseConversation]
+):
+    """A page of `get_conversation_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "conversations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SellerSearchCreatoronMarketplacePage(
-    SellerSearchCreatoronMarketplaceResponse, Page[SellerSearchCreatoronMarketplaceResponseCreator]
+    SellerSearchCreatoronMarketplaceResponse, SyncPage[SellerSearchCreatoronMarketplaceResponseCreator]
 ):
     """A page of `seller_search_creatoron_marketplace` results; `auto_paging_iter()` walks every page."""
 
@@ -2712,8 +2814,17 @@ class SellerSearchCreatoronMarketplacePage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSellerSearchCreatoronMarketplacePage(
+    SellerSearchCreatoronMarketplaceResponse, AsyncPage[SellerSearchCreatoronMarketplaceResponseCreator]
+):
+    """A page of `seller_search_creatoron_marketplace` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SellerSearchSampleApplicationsPage(
-    SellerSearchSampleApplicationsResponse, Page[SellerSearchSampleApplicationsResponseSampleApplication]
+    SellerSearchSampleApplicationsResponse, SyncPage[SellerSearchSampleApplicationsResponseSampleApplication]
 ):
     """A page of `seller_search_sample_applications` results; `auto_paging_iter()` walks every page."""
 
@@ -2721,9 +2832,18 @@ class SellerSearchSampleApplicationsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSellerSearchSampleApplicationsPage(
+    SellerSearchSampleApplicationsResponse, AsyncPage[SellerSearchSampleApplicationsResponseSampleApplication]
+):
+    """A page of `seller_search_sample_applications` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "sample_applications"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetOpenCollaborationCreatorContentDetailsPage(
     GetOpenCollaborationCreatorContentDetailsResponse,
-    Page[GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetail],
+    SyncPage[GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetail],
 ):
     """A page of `get_open_collaboration_creator_content_details` results; `auto_paging_iter()` walks every page."""
 
@@ -2731,8 +2851,18 @@ class GetOpenCollaborationCreatorContentDetailsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetOpenCollaborationCreatorContentDetailsPage(
+    GetOpenCollaborationCreatorContentDetailsResponse,
+    AsyncPage[GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetail],
+):
+    """A page of `get_open_collaboration_creator_content_details` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "creator_content_details"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchSampleApplicationsPage(
-    SearchSampleApplicationsResponse, Page[SearchSampleApplicationsResponseSampleApplication]
+    SearchSampleApplicationsResponse, SyncPage[SearchSampleApplicationsResponseSampleApplication]
 ):
     """A page of `search_sample_applications` results; `auto_paging_iter()` walks every page."""
 
@@ -2740,8 +2870,17 @@ class SearchSampleApplicationsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchSampleApplicationsPage(
+    SearchSampleApplicationsResponse, AsyncPage[SearchSampleApplicationsResponseSampleApplication]
+):
+    """A page of `search_sample_applications` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "sample_applications"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchTargetCollaborationsPage(
-    SearchTargetCollaborationsResponse, Page[SearchTargetCollaborationsResponseTargetCollaboration]
+    SearchTargetCollaborationsResponse, SyncPage[SearchTargetCollaborationsResponseTargetCollaboration]
 ):
     """A page of `search_target_collaborations` results; `auto_paging_iter()` walks every page."""
 
@@ -2749,10 +2888,28 @@ class SearchTargetCollaborationsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchTargetCollaborationsPage(
+    SearchTargetCollaborationsResponse, AsyncPage[SearchTargetCollaborationsResponseTargetCollaboration]
+):
+    """A page of `search_target_collaborations` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "target_collaborations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchCreatorsInCreatorMarketplacePage(
-    SearchCreatorsInCreatorMarketplaceResponse, Page[SearchCreatorsInCreatorMarketplaceResponseCreator]
+    SearchCreatorsInCreatorMarketplaceResponse, SyncPage[SearchCreatorsInCreatorMarketplaceResponseCreator]
 ):
     """A page of `search_creators_in_creator_marketplace` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchCreatorsInCreatorMarketplacePage(
+    SearchCreatorsInCreatorMarketplaceResponse, AsyncPage[SearchCreatorsInCreatorMarketplaceResponseCreator]
+):
+    """A page of `search_creators_in_creator_marketplace` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "creators"
     _next_token_field: ClassVar[str] = "next_page_token"

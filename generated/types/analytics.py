@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class AgeDistribution(ResponseModel):
@@ -890,13 +890,8 @@ class GetShopVideoPerformanceOverviewParams(RequestModel):
     Path and query arguments of `get_shop_video_performance_overview`.
     """
 
-    start_date_ge: str
-    end_date_lt: str
-    today: bool | None = None
-    granularity: Literal["ALL", "1D"] | None = None
-    currency: Literal["LOCAL", "USD"] | None = None
-    account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"] | None = (
-        None
+    model_config = ConfigDict(
+        extra="allow",
     )
 
 
@@ -905,13 +900,18 @@ class GetShopVideoPerformanceOverviewResponsePerformanceIntervalShoppableVideoAt
     currency: str | None = None
 
 
-class GetShopVideoPerformanceOverviewV202409Params(RequestModel):
+class GetShopVideoPerformanceOverviewV202609Params(RequestModel):
     """
-    Path and query arguments of `get_shop_video_performance_overview_v202409`.
+    Path and query arguments of `get_shop_video_performance_overview_v202609`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
+    start_date_ge: str
+    end_date_lt: str
+    today: bool | None = None
+    granularity: Literal["ALL", "1D"] | None = None
+    currency: Literal["LOCAL", "USD"] | None = None
+    account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"] | None = (
+        None
     )
 
 
@@ -939,18 +939,6 @@ class GetShopVideoProductPerformanceListV202409Params(RequestModel):
         extra="allow",
     )
     video_id: Annotated[str, Field(min_length=1)]
-
-
-class GetShopVideosPerformanceDetailsParams(RequestModel):
-    """
-    Path and query arguments of `get_shop_videos_performance_details`.
-    """
-
-    video_ids: list[int]
-    start_date_ge: str
-    end_date_lt: str
-    granularity: Literal["ALL", "1D"] | None = None
-    currency: Literal["LOCAL", "USD"] | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
@@ -981,6 +969,18 @@ class GetShopVideosPerformanceDetailsResponseVideoVideo(ResponseModel):
     title: str | None = None
     username: str | None = None
     video_post_time: str | None = None
+
+
+class GetShopVideosPerformanceDetailsV202609Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_videos_performance_details_v202609`.
+    """
+
+    video_ids: list[int]
+    start_date_ge: str
+    end_date_lt: str
+    granularity: Literal["ALL", "1D"] | None = None
+    currency: Literal["LOCAL", "USD"] | None = None
 
 
 class GetSpsMetricDiagnosisParams(RequestModel):
@@ -2226,7 +2226,7 @@ class GetShopVideosPerformanceDetailsResponse(ResponseModel):
 
 
 class GetShopSkuPerformanceListPage(
-    GetShopSkuPerformanceListResponse, Page[GetShopSkuPerformanceListResponseSku]
+    GetShopSkuPerformanceListResponse, SyncPage[GetShopSkuPerformanceListResponseSku]
 ):
     """A page of `get_shop_sku_performance_list` results; `auto_paging_iter()` walks every page."""
 
@@ -2234,8 +2234,17 @@ class GetShopSkuPerformanceListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetShopSkuPerformanceListPage(
+    GetShopSkuPerformanceListResponse, AsyncPage[GetShopSkuPerformanceListResponseSku]
+):
+    """A page of `get_shop_sku_performance_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetShopVideoProductPerformanceListPage(
-    GetShopVideoProductPerformanceListResponse, Page[GetShopVideoProductPerformanceListResponseProduct]
+    GetShopVideoProductPerformanceListResponse, SyncPage[GetShopVideoProductPerformanceListResponseProduct]
 ):
     """A page of `get_shop_video_product_performance_list` results; `auto_paging_iter()` walks every page."""
 
@@ -2243,8 +2252,17 @@ class GetShopVideoProductPerformanceListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetShopVideoProductPerformanceListPage(
+    GetShopVideoProductPerformanceListResponse, AsyncPage[GetShopVideoProductPerformanceListResponseProduct]
+):
+    """A page of `get_shop_video_product_performance_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetShopProductPerformanceListPage(
-    GetShopProductPerformanceListResponse, Page[GetShopProductPerformanceListResponseProduct]
+    GetShopProductPerformanceListResponse, SyncPage[GetShopProductPerformanceListResponseProduct]
 ):
     """A page of `get_shop_product_performance_list` results; `auto_paging_iter()` walks every page."""
 
@@ -2252,8 +2270,17 @@ class GetShopProductPerformanceListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetShopProductPerformanceListPage(
+    GetShopProductPerformanceListResponse, AsyncPage[GetShopProductPerformanceListResponseProduct]
+):
+    """A page of `get_shop_product_performance_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetShopVideoPerformanceListPage(
-    GetShopVideoPerformanceListResponse, Page[GetShopVideoPerformanceListResponseVideo]
+    GetShopVideoPerformanceListResponse, SyncPage[GetShopVideoPerformanceListResponseVideo]
 ):
     """A page of `get_shop_video_performance_list` results; `auto_paging_iter()` walks every page."""
 
@@ -2261,10 +2288,28 @@ class GetShopVideoPerformanceListPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetShopVideoPerformanceListPage(
+    GetShopVideoPerformanceListResponse, AsyncPage[GetShopVideoPerformanceListResponseVideo]
+):
+    """A page of `get_shop_video_performance_list` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "videos"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetShopLivePerformanceListPage(
-    GetShopLivePerformanceListResponse, Page[GetShopLivePerformanceListResponseLiveStreamSession]
+    GetShopLivePerformanceListResponse, SyncPage[GetShopLivePerformanceListResponseLiveStreamSession]
 ):
     """A page of `get_shop_live_performance_list` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopLivePerformanceListPage(
+    GetShopLivePerformanceListResponse, AsyncPage[GetShopLivePerformanceListResponseLiveStreamSession]
+):
+    """A page of `get_shop_live_performance_list` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "live_stream_sessions"
     _next_token_field: ClassVar[str] = "next_page_token"

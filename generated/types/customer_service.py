@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class CreateConversationRequest(RequestModel):
@@ -323,15 +323,22 @@ class GetConversationsResponse(ResponseModel):
     conversations: list[GetConversationsResponseConversation] | None = None
 
 
-class GetConversationsPage(GetConversationsResponse, Page[GetConversationsResponseConversation]):
+class GetConversationsPage(GetConversationsResponse, SyncPage[GetConversationsResponseConversation]):
     """A page of `get_conversations` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "conversations"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetConversationsPage(GetConversationsResponse, AsyncPage[GetConversationsResponseConversation]):
+    """A page of `get_conversations` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "conversations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetConversationMessagesPage(
-    GetConversationMessagesResponse, Page[GetConversationMessagesResponseMessage]
+    GetConversationMessagesResponse, SyncPage[GetConversationMessagesResponseMessage]
 ):
     """A page of `get_conversation_messages` results; `auto_paging_iter()` walks every page."""
 
@@ -339,8 +346,24 @@ class GetConversationMessagesPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchSessionsPage(SearchSessionsResponse, Page[SearchSessionsResponseSession]):
+class AsyncGetConversationMessagesPage(
+    GetConversationMessagesResponse, AsyncPage[GetConversationMessagesResponseMessage]
+):
+    """A page of `get_conversation_messages` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "messages"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchSessionsPage(SearchSessionsResponse, SyncPage[SearchSessionsResponseSession]):
     """A page of `search_sessions` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchSessionsPage(SearchSessionsResponse, AsyncPage[SearchSessionsResponseSession]):
+    """A page of `search_sessions` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "sessions"
     _next_token_field: ClassVar[str] = "next_page_token"

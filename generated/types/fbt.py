@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class AerosolExtraInfoInput(RequestModel):
@@ -933,15 +933,22 @@ class SearchFbtInventoryResponse(ResponseModel):
     inventory: list[SearchFbtInventoryResponseInventory] | None = None
 
 
-class SearchFbtInventoryPage(SearchFbtInventoryResponse, Page[SearchFbtInventoryResponseInventory]):
+class SearchFbtInventoryPage(SearchFbtInventoryResponse, SyncPage[SearchFbtInventoryResponseInventory]):
     """A page of `search_fbt_inventory` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "inventory"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchFbtInventoryPage(SearchFbtInventoryResponse, AsyncPage[SearchFbtInventoryResponseInventory]):
+    """A page of `search_fbt_inventory` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "inventory"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchFbtInventoryRecordPage(
-    SearchFbtInventoryRecordResponse, Page[SearchFbtInventoryRecordResponseInventoryRecord]
+    SearchFbtInventoryRecordResponse, SyncPage[SearchFbtInventoryRecordResponseInventoryRecord]
 ):
     """A page of `search_fbt_inventory_record` results; `auto_paging_iter()` walks every page."""
 
@@ -949,8 +956,24 @@ class SearchFbtInventoryRecordPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchGoodsInfoPage(SearchGoodsInfoResponse, Page[SearchGoodsInfoResponseGood]):
+class AsyncSearchFbtInventoryRecordPage(
+    SearchFbtInventoryRecordResponse, AsyncPage[SearchFbtInventoryRecordResponseInventoryRecord]
+):
+    """A page of `search_fbt_inventory_record` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "inventory_records"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchGoodsInfoPage(SearchGoodsInfoResponse, SyncPage[SearchGoodsInfoResponseGood]):
     """A page of `search_goods_info` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "goods"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchGoodsInfoPage(SearchGoodsInfoResponse, AsyncPage[SearchGoodsInfoResponseGood]):
+    """A page of `search_goods_info` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "goods"
     _next_token_field: ClassVar[str] = "next_page_token"

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class Fee(ResponseModel):
@@ -141,9 +141,14 @@ class GetStatementsResponseStatement(ResponseModel):
     statement_time: int | None = None
 
 
-class GetTradeInAccountTransactionsParams(RequestModel):
+class GetTradeInAccountTransactionsResponseFlowAmount(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class GetTradeInAccountTransactionsV202609Params(RequestModel):
     """
-    Path and query arguments of `get_trade_in_account_transactions`.
+    Path and query arguments of `get_trade_in_account_transactions_v202609`.
     """
 
     start_time: str | None = None
@@ -153,22 +158,17 @@ class GetTradeInAccountTransactionsParams(RequestModel):
     page_token: str | None = None
 
 
-class GetTradeInAccountTransactionsResponseFlowAmount(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
-class GetTradeInSupplierAccountBalanceParams(RequestModel):
-    """
-    Path and query arguments of `get_trade_in_supplier_account_balance`.
-    """
-
-    currency: str
-
-
 class GetTradeInSupplierAccountBalanceResponseAvailableBalance(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class GetTradeInSupplierAccountBalanceV202609Params(RequestModel):
+    """
+    Path and query arguments of `get_trade_in_supplier_account_balance_v202609`.
+    """
+
+    currency: str
 
 
 class GetTransactionsbyOrderParams(RequestModel):
@@ -767,15 +767,29 @@ class GetUnsettledTransactionsResponse(ResponseModel):
     transactions: list[GetUnsettledTransactionsResponseTransaction] | None = None
 
 
-class GetPaymentsV202309Page(GetPaymentsV202309Response, Page[GetPaymentsV202309ResponsePayment]):
+class GetPaymentsV202309Page(GetPaymentsV202309Response, SyncPage[GetPaymentsV202309ResponsePayment]):
     """A page of `get_payments_v202309` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "payments"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetStatementsPage(GetStatementsResponse, Page[GetStatementsResponseStatement]):
+class AsyncGetPaymentsV202309Page(GetPaymentsV202309Response, AsyncPage[GetPaymentsV202309ResponsePayment]):
+    """A page of `get_payments_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "payments"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetStatementsPage(GetStatementsResponse, SyncPage[GetStatementsResponseStatement]):
     """A page of `get_statements` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "statements"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetStatementsPage(GetStatementsResponse, AsyncPage[GetStatementsResponseStatement]):
+    """A page of `get_statements` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "statements"
     _next_token_field: ClassVar[str] = "next_page_token"
@@ -783,7 +797,7 @@ class GetStatementsPage(GetStatementsResponse, Page[GetStatementsResponseStateme
 
 class GetTransactionsbyStatementV202309Page(
     GetTransactionsbyStatementV202309Response,
-    Page[GetTransactionsbyStatementV202309ResponseStatementTransaction],
+    SyncPage[GetTransactionsbyStatementV202309ResponseStatementTransaction],
 ):
     """A page of `get_transactionsby_statement_v202309` results; `auto_paging_iter()` walks every page."""
 
@@ -791,15 +805,32 @@ class GetTransactionsbyStatementV202309Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetWithdrawalsPage(GetWithdrawalsResponse, Page[GetWithdrawalsResponseWithdrawal]):
+class AsyncGetTransactionsbyStatementV202309Page(
+    GetTransactionsbyStatementV202309Response,
+    AsyncPage[GetTransactionsbyStatementV202309ResponseStatementTransaction],
+):
+    """A page of `get_transactionsby_statement_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "statement_transactions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetWithdrawalsPage(GetWithdrawalsResponse, SyncPage[GetWithdrawalsResponseWithdrawal]):
     """A page of `get_withdrawals` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "withdrawals"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetWithdrawalsPage(GetWithdrawalsResponse, AsyncPage[GetWithdrawalsResponseWithdrawal]):
+    """A page of `get_withdrawals` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "withdrawals"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetTransactionsbyStatementPage(
-    GetTransactionsbyStatementResponse, Page[GetTransactionsbyStatementResponseTransaction]
+    GetTransactionsbyStatementResponse, SyncPage[GetTransactionsbyStatementResponseTransaction]
 ):
     """A page of `get_transactionsby_statement` results; `auto_paging_iter()` walks every page."""
 
@@ -807,8 +838,17 @@ class GetTransactionsbyStatementPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetTransactionsbyStatementPage(
+    GetTransactionsbyStatementResponse, AsyncPage[GetTransactionsbyStatementResponseTransaction]
+):
+    """A page of `get_transactionsby_statement` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "transactions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetUnsettledTransactionsPage(
-    GetUnsettledTransactionsResponse, Page[GetUnsettledTransactionsResponseTransaction]
+    GetUnsettledTransactionsResponse, SyncPage[GetUnsettledTransactionsResponseTransaction]
 ):
     """A page of `get_unsettled_transactions` results; `auto_paging_iter()` walks every page."""
 
@@ -816,17 +856,42 @@ class GetUnsettledTransactionsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetPaymentsPage(GetPaymentsResponse, Page[GetPaymentsResponsePayment]):
+class AsyncGetUnsettledTransactionsPage(
+    GetUnsettledTransactionsResponse, AsyncPage[GetUnsettledTransactionsResponseTransaction]
+):
+    """A page of `get_unsettled_transactions` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "transactions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetPaymentsPage(GetPaymentsResponse, SyncPage[GetPaymentsResponsePayment]):
     """A page of `get_payments` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "payments"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class GetTradeInAccountTransactionsPage(
-    GetTradeInAccountTransactionsResponse, Page[GetTradeInAccountTransactionsResponseFlow]
+class AsyncGetPaymentsPage(GetPaymentsResponse, AsyncPage[GetPaymentsResponsePayment]):
+    """A page of `get_payments` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "payments"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetTradeInAccountTransactionsV202609Page(
+    GetTradeInAccountTransactionsResponse, SyncPage[GetTradeInAccountTransactionsResponseFlow]
 ):
-    """A page of `get_trade_in_account_transactions` results; `auto_paging_iter()` walks every page."""
+    """A page of `get_trade_in_account_transactions_v202609` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "flows"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetTradeInAccountTransactionsV202609Page(
+    GetTradeInAccountTransactionsResponse, AsyncPage[GetTradeInAccountTransactionsResponseFlow]
+):
+    """A page of `get_trade_in_account_transactions_v202609` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "flows"
     _next_token_field: ClassVar[str] = "next_page_token"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class CheckTikTokShippingAndCollectionByTikTokCoverageParams(RequestModel):
@@ -329,14 +329,6 @@ class MarkPackageAsShippedResponseWarning(ResponseModel):
     message: str | None = None
 
 
-class MarkPackageAsShippedV202309Params(RequestModel):
-    """
-    Path and query arguments of `mark_package_as_shipped_v202309`.
-    """
-
-    order_id: Annotated[str, Field(min_length=1)]
-
-
 class MarkPackageAsShippedV202309Request(RequestModel):
     order_line_item_ids: list[str] | None = None
     shipping_provider_id: str | None = None
@@ -348,6 +340,14 @@ class MarkPackageAsShippedV202309Response(ResponseModel):
     order_line_item_ids: list[str] | None = None
     package_id: str | None = None
     warning: MarkPackageAsShippedResponseWarning | None = None
+
+
+class MarkPackageAsShippedV202610Params(RequestModel):
+    """
+    Path and query arguments of `mark_package_as_shipped_v202610`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
 
 
 class Package(ResponseModel):
@@ -548,17 +548,17 @@ class UpdatePackageShippingInfoRequest(RequestModel):
     shipping_info_list: list[ShippingInfoListInput]
 
 
-class UpdatePackageShippingInfoV202309Params(RequestModel):
-    """
-    Path and query arguments of `update_package_shipping_info_v202309`.
-    """
-
-    package_id: Annotated[str, Field(min_length=1)]
-
-
 class UpdatePackageShippingInfoV202309Request(RequestModel):
     shipping_provider_id: str | None = None
     tracking_number: str | None = None
+
+
+class UpdatePackageShippingInfoV202610Params(RequestModel):
+    """
+    Path and query arguments of `update_package_shipping_info_v202610`.
+    """
+
+    package_id: Annotated[str, Field(min_length=1)]
 
 
 class UpdateShippingInfoParams(RequestModel):
@@ -918,7 +918,7 @@ class SubmitCustomsClearanceInformationRequest(RequestModel):
 
 
 class SearchCombinablePackagesPage(
-    SearchCombinablePackagesResponse, Page[SearchCombinablePackagesResponseCombinablePackage]
+    SearchCombinablePackagesResponse, SyncPage[SearchCombinablePackagesResponseCombinablePackage]
 ):
     """A page of `search_combinable_packages` results; `auto_paging_iter()` walks every page."""
 
@@ -926,8 +926,24 @@ class SearchCombinablePackagesPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchPackagePage(SearchPackageResponse, Page[SearchPackageResponsePackage]):
+class AsyncSearchCombinablePackagesPage(
+    SearchCombinablePackagesResponse, AsyncPage[SearchCombinablePackagesResponseCombinablePackage]
+):
+    """A page of `search_combinable_packages` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "combinable_packages"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchPackagePage(SearchPackageResponse, SyncPage[SearchPackageResponsePackage]):
     """A page of `search_package` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "packages"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchPackagePage(SearchPackageResponse, AsyncPage[SearchPackageResponsePackage]):
+    """A page of `search_package` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "packages"
     _next_token_field: ClassVar[str] = "next_page_token"

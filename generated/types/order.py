@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class AddExternalOrderReferencesRequestOrderExternalOrderLineItem(RequestModel):
@@ -688,8 +688,15 @@ class SearchOrdersByExternalOrderReferenceResponse(ResponseModel):
     orders: list[SearchOrdersByExternalOrderReferenceResponseOrder] | None = None
 
 
-class GetOrderListPage(GetOrderListResponse, Page[GetOrderListResponseOrder]):
+class GetOrderListPage(GetOrderListResponse, SyncPage[GetOrderListResponseOrder]):
     """A page of `get_order_list` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetOrderListPage(GetOrderListResponse, AsyncPage[GetOrderListResponseOrder]):
+    """A page of `get_order_list` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "orders"
     _next_token_field: ClassVar[str] = "next_page_token"

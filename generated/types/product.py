@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class ActivateProductRequest(RequestModel):
@@ -2034,14 +2034,6 @@ class SubmitSizeChartAppealRequestAppealMessageIndicatorDetail(RequestModel):
     indicator_type: Literal["CONTAINS_ALL_SALE_PROPERTY", "REQUIRED_DIMENSION", "VALUE_RANGE_OUT_OF_RANGE"]
 
 
-class SubmitStrikethroughPriceParams(RequestModel):
-    """
-    Path and query arguments of `submit_strikethrough_price`.
-    """
-
-    product_id: Annotated[str, Field(min_length=1)]
-
-
 class SubmitStrikethroughPriceRequestSkuExternalRetailPrice(RequestModel):
     amount: str
     currency: str
@@ -2056,6 +2048,14 @@ class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
 
 class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
     sku_id: str | None = None
+
+
+class SubmitStrikethroughPriceV202609Params(RequestModel):
+    """
+    Path and query arguments of `submit_strikethrough_price_v202609`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
 
 
 class SuggestBrandsRequest(RequestModel):
@@ -4001,15 +4001,22 @@ class PartialEditProductRequest(RequestModel):
     is_blind_box: bool | None = None
 
 
-class GetBrandsPage(GetBrandsResponse, Page[GetBrandsResponseBrand]):
+class GetBrandsPage(GetBrandsResponse, SyncPage[GetBrandsResponseBrand]):
     """A page of `get_brands` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "brands"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncGetBrandsPage(GetBrandsResponse, AsyncPage[GetBrandsResponseBrand]):
+    """A page of `get_brands` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "brands"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchGlobalProductsV202309Page(
-    SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]
+    SearchGlobalProductsResponse, SyncPage[SearchGlobalProductsResponseGlobalProduct]
 ):
     """A page of `search_global_products_v202309` results; `auto_paging_iter()` walks every page."""
 
@@ -4017,36 +4024,85 @@ class SearchGlobalProductsV202309Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchProductsV202309Page(SearchProductsV202309Response, Page[SearchProductsV202309ResponseProduct]):
+class AsyncSearchGlobalProductsV202309Page(
+    SearchGlobalProductsResponse, AsyncPage[SearchGlobalProductsResponseGlobalProduct]
+):
+    """A page of `search_global_products_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "global_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsV202309Page(
+    SearchProductsV202309Response, SyncPage[SearchProductsV202309ResponseProduct]
+):
     """A page of `search_products_v202309` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchGlobalProductsPage(SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]):
+class AsyncSearchProductsV202309Page(
+    SearchProductsV202309Response, AsyncPage[SearchProductsV202309ResponseProduct]
+):
+    """A page of `search_products_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchGlobalProductsPage(
+    SearchGlobalProductsResponse, SyncPage[SearchGlobalProductsResponseGlobalProduct]
+):
     """A page of `search_global_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "global_products"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchProductsV202312Page(SearchProductsV202312Response, Page[SearchProductsV202312ResponseProduct]):
+class AsyncSearchGlobalProductsPage(
+    SearchGlobalProductsResponse, AsyncPage[SearchGlobalProductsResponseGlobalProduct]
+):
+    """A page of `search_global_products` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "global_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsV202312Page(
+    SearchProductsV202312Response, SyncPage[SearchProductsV202312ResponseProduct]
+):
     """A page of `search_products_v202312` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchSizeChartsPage(SearchSizeChartsResponse, Page[SearchSizeChartsResponseSizeChart]):
+class AsyncSearchProductsV202312Page(
+    SearchProductsV202312Response, AsyncPage[SearchProductsV202312ResponseProduct]
+):
+    """A page of `search_products_v202312` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchSizeChartsPage(SearchSizeChartsResponse, SyncPage[SearchSizeChartsResponseSizeChart]):
     """A page of `search_size_charts` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "size_chart"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchSizeChartsPage(SearchSizeChartsResponse, AsyncPage[SearchSizeChartsResponseSizeChart]):
+    """A page of `search_size_charts` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "size_chart"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchManufacturersV202409Page(
-    SearchManufacturersV202409Response, Page[SearchManufacturersV202409ResponseManufacturer]
+    SearchManufacturersV202409Response, SyncPage[SearchManufacturersV202409ResponseManufacturer]
 ):
     """A page of `search_manufacturers_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -4054,8 +4110,18 @@ class SearchManufacturersV202409Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchManufacturersV202409Page(
+    SearchManufacturersV202409Response, AsyncPage[SearchManufacturersV202409ResponseManufacturer]
+):
+    """A page of `search_manufacturers_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "manufacturers"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchResponsiblePersonsV202409Page(
-    SearchResponsiblePersonsV202409Response, Page[SearchResponsiblePersonsV202409ResponseResponsiblePerson]
+    SearchResponsiblePersonsV202409Response,
+    SyncPage[SearchResponsiblePersonsV202409ResponseResponsiblePerson],
 ):
     """A page of `search_responsible_persons_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -4063,15 +4129,34 @@ class SearchResponsiblePersonsV202409Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchManufacturersPage(SearchManufacturersResponse, Page[SearchManufacturersResponseManufacturer]):
+class AsyncSearchResponsiblePersonsV202409Page(
+    SearchResponsiblePersonsV202409Response,
+    AsyncPage[SearchResponsiblePersonsV202409ResponseResponsiblePerson],
+):
+    """A page of `search_responsible_persons_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "responsible_persons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchManufacturersPage(SearchManufacturersResponse, SyncPage[SearchManufacturersResponseManufacturer]):
     """A page of `search_manufacturers` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "manufacturers"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchManufacturersPage(
+    SearchManufacturersResponse, AsyncPage[SearchManufacturersResponseManufacturer]
+):
+    """A page of `search_manufacturers` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "manufacturers"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchResponsiblePersonsPage(
-    SearchResponsiblePersonsResponse, Page[SearchResponsiblePersonsResponseResponsiblePerson]
+    SearchResponsiblePersonsResponse, SyncPage[SearchResponsiblePersonsResponseResponsiblePerson]
 ):
     """A page of `search_responsible_persons` results; `auto_paging_iter()` walks every page."""
 
@@ -4079,15 +4164,31 @@ class SearchResponsiblePersonsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchProductsPage(SearchProductsResponse, Page[SearchProductsResponseProduct]):
+class AsyncSearchResponsiblePersonsPage(
+    SearchResponsiblePersonsResponse, AsyncPage[SearchResponsiblePersonsResponseResponsiblePerson]
+):
+    """A page of `search_responsible_persons` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "responsible_persons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchProductsPage(SearchProductsResponse, SyncPage[SearchProductsResponseProduct]):
     """A page of `search_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchProductsPage(SearchProductsResponse, AsyncPage[SearchProductsResponseProduct]):
+    """A page of `search_products` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchProductsForComplianceAuditingPage(
-    SearchProductsForComplianceAuditingResponse, Page[SearchProductsForComplianceAuditingResponseProduct]
+    SearchProductsForComplianceAuditingResponse, SyncPage[SearchProductsForComplianceAuditingResponseProduct]
 ):
     """A page of `search_products_for_compliance_auditing` results; `auto_paging_iter()` walks every page."""
 
@@ -4095,10 +4196,28 @@ class SearchProductsForComplianceAuditingPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchProductsForComplianceAuditingPage(
+    SearchProductsForComplianceAuditingResponse, AsyncPage[SearchProductsForComplianceAuditingResponseProduct]
+):
+    """A page of `search_products_for_compliance_auditing` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class GetProductPackageRecommendationsPage(
-    GetProductPackageRecommendationsResponse, Page[GetProductPackageRecommendationsResponseProduct]
+    GetProductPackageRecommendationsResponse, SyncPage[GetProductPackageRecommendationsResponseProduct]
 ):
     """A page of `get_product_package_recommendations` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetProductPackageRecommendationsPage(
+    GetProductPackageRecommendationsResponse, AsyncPage[GetProductPackageRecommendationsResponseProduct]
+):
+    """A page of `get_product_package_recommendations` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "products"
     _next_token_field: ClassVar[str] = "next_page_token"

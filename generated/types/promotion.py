@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class AreaScope(ResponseModel):
@@ -215,16 +215,6 @@ class SearchActivitiesRequest(RequestModel):
     page_size: int | None = None
     page_token: str | None = None
     status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None
-
-
-class SearchCouponsDeleteParams(RequestModel):
-    """
-    Path and query arguments of `search_coupons_delete`.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-    )
 
 
 class SearchCouponsParams(RequestModel):
@@ -499,15 +489,29 @@ class SearchActivitiesResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchActivitiesPage(SearchActivitiesResponse, Page[SearchActivitiesResponseActivity]):
+class SearchActivitiesPage(SearchActivitiesResponse, SyncPage[SearchActivitiesResponseActivity]):
     """A page of `search_activities` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "activities"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchCouponsPage(SearchCouponsResponse, Page[SearchCouponsResponseCoupon]):
+class AsyncSearchActivitiesPage(SearchActivitiesResponse, AsyncPage[SearchActivitiesResponseActivity]):
+    """A page of `search_activities` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "activities"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchCouponsPage(SearchCouponsResponse, SyncPage[SearchCouponsResponseCoupon]):
     """A page of `search_coupons` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "coupons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchCouponsPage(SearchCouponsResponse, AsyncPage[SearchCouponsResponseCoupon]):
+    """A page of `search_coupons` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "coupons"
     _next_token_field: ClassVar[str] = "next_page_token"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class ApproveCancellationParams(RequestModel):
@@ -355,20 +355,20 @@ class RejectReturnRequestPartialRefundAmount(RequestModel):
     currency: str | None = None
 
 
-class RejectReturnV202309Params(RequestModel):
-    """
-    Path and query arguments of `reject_return_v202309`.
-    """
-
-    return_id: Annotated[str, Field(min_length=1)]
-    idempotency_key: str | None = None
-
-
 class RejectReturnV202309RequestImage(RequestModel):
     height: float | None = None
     image_id: str | None = None
     mime_type: str | None = None
     width: float | None = None
+
+
+class RejectReturnV202606Params(RequestModel):
+    """
+    Path and query arguments of `reject_return_v202606`.
+    """
+
+    return_id: Annotated[str, Field(min_length=1)]
+    idempotency_key: str | None = None
 
 
 class ReturnSubLineItem(ResponseModel):
@@ -1243,7 +1243,7 @@ class ReviewAftersalesRequestsRequest(RequestModel):
 
 
 class SearchCancellationsV202309Page(
-    SearchCancellationsV202309Response, Page[SearchCancellationsV202309ResponseCancellation]
+    SearchCancellationsV202309Response, SyncPage[SearchCancellationsV202309ResponseCancellation]
 ):
     """A page of `search_cancellations_v202309` results; `auto_paging_iter()` walks every page."""
 
@@ -1251,29 +1251,65 @@ class SearchCancellationsV202309Page(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchReturnsV202309Page(SearchReturnsV202309Response, Page[SearchReturnsV202309ResponseReturnOrder]):
+class AsyncSearchCancellationsV202309Page(
+    SearchCancellationsV202309Response, AsyncPage[SearchCancellationsV202309ResponseCancellation]
+):
+    """A page of `search_cancellations_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "cancellations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchReturnsV202309Page(
+    SearchReturnsV202309Response, SyncPage[SearchReturnsV202309ResponseReturnOrder]
+):
     """A page of `search_returns_v202309` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "return_orders"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchCancellationsPage(SearchCancellationsResponse, Page[SearchCancellationsResponseCancellation]):
+class AsyncSearchReturnsV202309Page(
+    SearchReturnsV202309Response, AsyncPage[SearchReturnsV202309ResponseReturnOrder]
+):
+    """A page of `search_returns_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "return_orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchCancellationsPage(SearchCancellationsResponse, SyncPage[SearchCancellationsResponseCancellation]):
     """A page of `search_cancellations` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "cancellations"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
-class SearchReturnsPage(SearchReturnsResponse, Page[SearchReturnsResponseReturnOrder]):
+class AsyncSearchCancellationsPage(
+    SearchCancellationsResponse, AsyncPage[SearchCancellationsResponseCancellation]
+):
+    """A page of `search_cancellations` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "cancellations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchReturnsPage(SearchReturnsResponse, SyncPage[SearchReturnsResponseReturnOrder]):
     """A page of `search_returns` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "return_orders"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchReturnsPage(SearchReturnsResponse, AsyncPage[SearchReturnsResponseReturnOrder]):
+    """A page of `search_returns` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "return_orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchAftersalesRequestsPage(
-    SearchAftersalesRequestsResponse, Page[SearchAftersalesRequestsResponseAftersalesRequest]
+    SearchAftersalesRequestsResponse, SyncPage[SearchAftersalesRequestsResponseAftersalesRequest]
 ):
     """A page of `search_aftersales_requests` results; `auto_paging_iter()` walks every page."""
 
@@ -1281,11 +1317,30 @@ class SearchAftersalesRequestsPage(
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class AsyncSearchAftersalesRequestsPage(
+    SearchAftersalesRequestsResponse, AsyncPage[SearchAftersalesRequestsResponseAftersalesRequest]
+):
+    """A page of `search_aftersales_requests` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "aftersales_requests"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchReturnMerchandiseAuthorizationsPage(
     SearchReturnMerchandiseAuthorizationsResponse,
-    Page[SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization],
+    SyncPage[SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization],
 ):
     """A page of `search_return_merchandise_authorizations` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "return_merchandise_authorizations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchReturnMerchandiseAuthorizationsPage(
+    SearchReturnMerchandiseAuthorizationsResponse,
+    AsyncPage[SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization],
+):
+    """A page of `search_return_merchandise_authorizations` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "return_merchandise_authorizations"
     _next_token_field: ClassVar[str] = "next_page_token"
