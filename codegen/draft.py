@@ -94,7 +94,16 @@ _CURATED_FIELD_KEYS = (
     "max_items",
     "arg",
 )
-_CURATED_OP_KEYS = ("summary", "retry", "python_name", "pagination", "notes", "deviations")
+_CURATED_OP_KEYS = (
+    "summary",
+    "retry",
+    "python_name",
+    "default",
+    "unverified",
+    "pagination",
+    "notes",
+    "deviations",
+)
 
 
 def load_reference() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
@@ -493,6 +502,8 @@ def render(domain: str, summary: str, entries: list[dict[str, Any]], models: dic
         "version",
         "method",
         "path",
+        "default",
+        "unverified",
         "summary",
         "shop_cipher",
         "retry",
