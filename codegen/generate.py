@@ -285,7 +285,9 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
         for name, f in op.path_params.items():
             args.append(Arg(_safe_arg(name), name, annotation(f, spec), True, "path", f.description, f))
         for name, f in op.query.items():
-            args.append(Arg(_safe_arg(name), name, annotation(f, spec), f.required, "query", f.description, f))
+            args.append(
+                Arg(_safe_arg(name), name, annotation(f, spec), f.required, "query", f.description, f)
+            )
         if op.body:
             request_roots.append(op.body)
             taken = {a.name for a in args} | {"query", "body", "shop_cipher"}
@@ -469,7 +471,10 @@ def raises_lines(op: OperationSpec) -> list[tuple[str, str]]:
     return [
         ("ValidationError", "An argument is missing, unknown or mistyped; nothing was sent."),
         ("ConfigurationError", f"The client lacks {lacks}."),
-        ("ApiError", "TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...)."),
+        (
+            "ApiError",
+            "TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).",
+        ),
         ("TransportError", "The network failed or the call timed out."),
         ("MalformedResponseError", "The answer is not a valid envelope."),
     ]
@@ -610,7 +615,10 @@ def render_all(spec_dir: Path) -> dict[str, str]:
     env.filters["tojson"] = json.dumps
     env.filters["sentence"] = lambda text: _sentence(text or "")
     env.globals.update(
-        unverified_note=unverified_note, shop_line=shop_line, returns_line=returns_line, raises_lines=raises_lines
+        unverified_note=unverified_note,
+        shop_line=shop_line,
+        returns_line=returns_line,
+        raises_lines=raises_lines,
     )
     api: ApiSpec = load_api(spec_dir / "api.yaml")
     domains: list[Domain] = []

@@ -150,7 +150,9 @@ class OperationSpec(_Strict):
         if self.form and (self.body or self.method not in ("POST", "PUT")):
             raise ValueError("form (multipart) goes with POST or PUT and no body")
         if self.unverified and not self.notes:
-            raise ValueError("an unverified operation needs `notes` saying what is known of it and where from")
+            raise ValueError(
+                "an unverified operation needs `notes` saying what is known of it and where from"
+            )
         if self.loose and (self.query or self.body or self.response or self.form):
             raise ValueError(
                 "a loose operation has no typed query, body, form or response: "

@@ -166,7 +166,7 @@ def test_a_type_error_inside_a_call_is_not_reworded(
         raise TypeError("inside the call")
 
     monkeypatch.setattr(client, "_request", broken)
-    with pytest.raises(TypeError, match="^inside the call$") as info:
+    with pytest.raises(TypeError, match=r"^inside the call$") as info:
         client.order.get_order_list(page_size=10)
     assert not isinstance(info.value, ValidationError)
 
