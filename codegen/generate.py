@@ -23,7 +23,7 @@ import jinja2
 from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 from datamodel_code_generator.format import Formatter
 
-from codegen import docs
+from codegen import api_diff, docs
 from codegen.spec import (
     ApiSpec,
     DomainSpec,
@@ -81,6 +81,7 @@ class Method:
     page_class: str | None = None
     async_page_class: str | None = None
     plain_name: str | None = None  # for an unverified or non-default version: the plain name's method
+    alias: str | None = None  # for the default of several versions: its `_v<version>` name too
     doc: dict[bool, str] = field(default_factory=dict)  # the docstring, sync (False) and async (True)
 
     @property
@@ -505,6 +506,10 @@ def method_doc(m: Method, is_async: bool) -> str:
     """The Google-style docstring of a generated method, indented for the method body."""
     op = m.spec
     lines = [op.summary, "", f"`{op.method} {op.path}` (version {op.version}). {shop_line(op)}"]
+    if m.alias:
+        lines[-1] += f" The default of several versions; `{m.alias}` stays on this one."
+    elif m.plain_name and not op.unverified:
+        lines[-1] += f" Not the default version: `{m.plain_name}` calls that."
     if op.unverified:
         lines += ["", unverified_note(m)]
     if op.loose:
@@ -535,10 +540,17 @@ def finish_methods(dom: Domain) -> None:
         for m in dom.methods
         if m.python_name == snake_case(m.spec.name)
     }
+    versions: dict[str, int] = {}
+    for m in dom.methods:
+        if m.spec.python_name is None:
+            versions[snake_case(m.spec.name)] = versions.get(snake_case(m.spec.name), 0) + 1
     for m in dom.methods:
         base = snake_case(m.spec.name)
         if m.python_name != base and base in plain:
             m.plain_name = plain[base]
+        if m.python_name == base and versions.get(base, 0) > 1:
+            # Every version of a name with several keeps its suffixed name, whichever is the default.
+            m.alias = f"{base}_v{m.spec.version}"
         for a in m.args:
             if a.field is not None:
                 a.notes = arg_notes(a.field, dom.spec)
@@ -650,6 +662,7 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         )
     )
     files["openapi.json"] = docs.openapi(api, domains, all_schemas)
+    files["api_manifest.json"] = api_diff.dumps(api_diff.manifest(domains))
     return files
 
 
@@ -697,10 +710,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         files = render_all(args.spec)
+        # The public API change against the committed code (or, elsewhere, the files replaced).
+        default_out = args.out.resolve() == (ROOT / "generated").resolve()
+        old = api_diff.manifest_at("HEAD") if default_out else None
+        previous = args.out / "api_manifest.json"
+        if old is None and previous.exists():
+            old = json.loads(previous.read_text(encoding="utf-8"))
         write(files, args.out)
+        intended = [c.what for c in load_api(args.spec / "api.yaml").intended_changes]
     except SpecError as exc:
         print(f"spec error:\n{exc}", file=sys.stderr)
         return 1
+    if old is not None:
+        new = json.loads(files["api_manifest.json"])
+        text, _ = api_diff.report(api_diff.compare(old, new), intended, limit=20)
+        print(text)
     lines = sum(text.count("\n") for text in files.values())
     ops = sum(text.count("= Operation(") for name, text in files.items() if name.startswith("resources/"))
     print(

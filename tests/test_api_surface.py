@@ -180,3 +180,38 @@ def test_sync_and_async_pages_offer_only_what_they_can_run() -> None:
     assert hasattr(AsyncGetOrderListPage, "auto_paging_aiter")
     for name in ("auto_paging_iter", "iter_pages", "next_page"):
         assert not hasattr(AsyncGetOrderListPage, name)
+
+
+def test_api_diff_reports_breaking_changes_unless_intended(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+    import json
+
+    from codegen import api_diff
+
+    new = json.loads((ROOT / "generated" / "api_manifest.json").read_text())
+    assert api_diff.compare(new, new) == []
+    old = copy.deepcopy(new)
+    old["methods"]["order.get_order_list_old"] = old["methods"]["order.get_order_list"]
+    old["methods"]["order.get_order_list"]["http"] = "POST /order/202201/orders/search"
+    del new["methods"]["order.get_order_list"]["args"]["page_size"]  # type: ignore[index]
+    old["methods"]["order.get_order_detail"]["args"]["ids"]["required"] = False
+    response = "types.order.GetOrderListResponse"
+    new["models"][response]["fields"]["brand_new"] = {"type": "string"}
+    changes = {(c.subject, c.breaking) for c in api_diff.compare(old, new)}
+    assert ("order.get_order_list_old", True) in changes  # removed
+    assert ("order.get_order_list", True) in changes  # moved to another path
+    assert ("order.get_order_list.page_size", True) in changes  # argument removed
+    assert ("order.get_order_detail.ids", True) in changes  # made required
+    assert (f"{response}.brand_new", False) in changes  # a response field added is compatible
+    text, unintended = api_diff.report(api_diff.compare(old, new), [])
+    assert unintended == 4 and "BREAKING" in text
+    _, unintended = api_diff.report(
+        api_diff.compare(old, new), ["order.get_order_list", "order.get_order_detail"]
+    )
+    assert unintended == 1  # get_order_list_old is not named
+
+    monkeypatch.setattr(api_diff, "resolve_base", lambda base: "v-test")
+    monkeypatch.setattr(api_diff, "manifest_at", lambda rev: old)
+    assert api_diff.main(["--check"]) == 1
+    monkeypatch.setattr(api_diff, "manifest_at", lambda rev: None)  # a base without a manifest passes
+    assert api_diff.main(["--check"]) == 0

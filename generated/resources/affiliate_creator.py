@@ -466,7 +466,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
-        `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_creator_affiliate_orders` calls that.
 
         Args:
             version: Query parameter.
@@ -494,7 +494,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
-        `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_creator_profile` calls that.
 
         Returns:
             GetCreatorProfileV202405Response: The answer's data, with `.request_id`.
@@ -621,7 +621,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
-        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `generate_affiliate_sharing_link` calls that.
 
         Args:
             channel: Body field.
@@ -746,7 +746,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.SearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
-        `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_creator_affiliate_orders_v202410` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -769,6 +769,8 @@ class AffiliateCreatorResource(SyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
         )
+
+    search_creator_affiliate_orders_v202410 = search_creator_affiliate_orders
 
     @checked_arguments("affiliate_creator.search_creator_sample_applications")
     def search_creator_sample_applications(
@@ -880,7 +882,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
-        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `generate_affiliate_sharing_link_v202501` stays on this one.
 
         Args:
             channel: Body field.
@@ -901,6 +903,8 @@ class AffiliateCreatorResource(SyncResource):
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
         )
+
+    generate_affiliate_sharing_link_v202501 = generate_affiliate_sharing_link
 
     @checked_arguments("affiliate_creator.creator_select_affiliate_product")
     def creator_select_affiliate_product(
@@ -1073,7 +1077,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
-        `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_creator_profile_v202508` stays on this one.
 
         Returns:
             GetCreatorProfileResponse: The answer's data, with `.request_id`.
@@ -1088,6 +1092,8 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_CREATOR_PROFILE,
         )
+
+    get_creator_profile_v202508 = get_creator_profile
 
     @checked_arguments("affiliate_creator.get_open_collaboration_product_list_by_product_ids")
     def get_open_collaboration_product_list_by_product_ids(
@@ -1475,7 +1481,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.AsyncSearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
-        `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202405/orders/search` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_creator_affiliate_orders` calls that.
 
         Args:
             version: Query parameter.
@@ -1503,7 +1509,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
-        `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_creator_profile` calls that.
 
         Returns:
             GetCreatorProfileV202405Response: The answer's data, with `.request_id`.
@@ -1630,7 +1636,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
-        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202407/affiliate_sharing_links/generate_batch` (version 202407). Not shop-scoped: sends no `shop_cipher`. Not the default version: `generate_affiliate_sharing_link` calls that.
 
         Args:
             channel: Body field.
@@ -1755,7 +1761,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.AsyncSearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
-        `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202410/orders/search` (version 202410). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_creator_affiliate_orders_v202410` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -1778,6 +1784,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
         )
+
+    search_creator_affiliate_orders_v202410 = search_creator_affiliate_orders
 
     @checked_arguments("affiliate_creator.search_creator_sample_applications")
     async def search_creator_sample_applications(
@@ -1889,7 +1897,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
-        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202501/affiliate_sharing_links/generate_batch` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `generate_affiliate_sharing_link_v202501` stays on this one.
 
         Args:
             channel: Body field.
@@ -1910,6 +1918,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
         )
+
+    generate_affiliate_sharing_link_v202501 = generate_affiliate_sharing_link
 
     @checked_arguments("affiliate_creator.creator_select_affiliate_product")
     async def creator_select_affiliate_product(
@@ -2082,7 +2092,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
-        `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_creator_profile_v202508` stays on this one.
 
         Returns:
             GetCreatorProfileResponse: The answer's data, with `.request_id`.
@@ -2097,6 +2107,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_CREATOR_PROFILE,
         )
+
+    get_creator_profile_v202508 = get_creator_profile
 
     @checked_arguments("affiliate_creator.get_open_collaboration_product_list_by_product_ids")
     async def get_open_collaboration_product_list_by_product_ids(

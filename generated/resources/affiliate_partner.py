@@ -721,7 +721,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
-        `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_tap_affiliate_orders` calls that.
 
         Args:
             page_token: Query parameter.
@@ -799,7 +799,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_content_statistics` calls that.
 
         Args:
             campaign_id: Path parameter.
@@ -838,7 +838,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_sample_status` calls that.
 
         Args:
             campaign_id: Path parameter.
@@ -908,7 +908,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
-        `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_cap_affiliate_orders` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -980,7 +980,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_content_statistics_v202508` stays on this one.
 
         Args:
             campaign_id: Path parameter.
@@ -1012,6 +1012,10 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    get_affiliate_campaign_creator_product_content_statistics_v202508 = (
+        get_affiliate_campaign_creator_product_content_statistics
+    )
+
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status")
     def get_affiliate_campaign_creator_product_sample_status(
         self,
@@ -1023,7 +1027,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_sample_status_v202508` stays on this one.
 
         Args:
             campaign_id: Path parameter.
@@ -1050,6 +1054,10 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
         )
+
+    get_affiliate_campaign_creator_product_sample_status_v202508 = (
+        get_affiliate_campaign_creator_product_sample_status
+    )
 
     @checked_arguments("affiliate_partner.get_creator_performance_for_campaign_product")
     def get_creator_performance_for_campaign_product(
@@ -1108,7 +1116,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
-        `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_cap_affiliate_orders_v202603` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -1146,6 +1154,8 @@ class AffiliatePartnerResource(SyncResource):
             },
         )
 
+    search_cap_affiliate_orders_v202603 = search_cap_affiliate_orders
+
     @checked_arguments("affiliate_partner.search_tap_affiliate_orders")
     def search_tap_affiliate_orders(
         self,
@@ -1159,7 +1169,7 @@ class AffiliatePartnerResource(SyncResource):
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
-        `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_tap_affiliate_orders_v202603` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -1192,6 +1202,8 @@ class AffiliatePartnerResource(SyncResource):
                 "campaign_id": campaign_id,
             },
         )
+
+    search_tap_affiliate_orders_v202603 = search_tap_affiliate_orders
 
 
 class AsyncAffiliatePartnerResource(AsyncResource):
@@ -1579,7 +1591,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.AsyncSearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
-        `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202411/orders/search` (version 202411). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_tap_affiliate_orders` calls that.
 
         Args:
             page_token: Query parameter.
@@ -1657,7 +1669,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_content_statistics` calls that.
 
         Args:
             campaign_id: Path parameter.
@@ -1696,7 +1708,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
-        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_sample_status` calls that.
 
         Args:
             campaign_id: Path parameter.
@@ -1766,7 +1778,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
-        `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_cap_affiliate_orders` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -1838,7 +1850,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_content_statistics_v202508` stays on this one.
 
         Args:
             campaign_id: Path parameter.
@@ -1870,6 +1882,10 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    get_affiliate_campaign_creator_product_content_statistics_v202508 = (
+        get_affiliate_campaign_creator_product_content_statistics
+    )
+
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status")
     async def get_affiliate_campaign_creator_product_sample_status(
         self,
@@ -1881,7 +1897,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
-        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_affiliate_campaign_creator_product_sample_status_v202508` stays on this one.
 
         Args:
             campaign_id: Path parameter.
@@ -1908,6 +1924,10 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
         )
+
+    get_affiliate_campaign_creator_product_sample_status_v202508 = (
+        get_affiliate_campaign_creator_product_sample_status
+    )
 
     @checked_arguments("affiliate_partner.get_creator_performance_for_campaign_product")
     async def get_creator_performance_for_campaign_product(
@@ -1966,7 +1986,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.AsyncSearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
-        `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202603/cap_order/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_cap_affiliate_orders_v202603` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -2004,6 +2024,8 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             },
         )
 
+    search_cap_affiliate_orders_v202603 = search_cap_affiliate_orders
+
     @checked_arguments("affiliate_partner.search_tap_affiliate_orders")
     async def search_tap_affiliate_orders(
         self,
@@ -2017,7 +2039,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     ) -> _t.AsyncSearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
-        `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_partner/202603/orders/search` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_tap_affiliate_orders_v202603` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -2050,3 +2072,5 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "campaign_id": campaign_id,
             },
         )
+
+    search_tap_affiliate_orders_v202603 = search_tap_affiliate_orders

@@ -872,7 +872,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
-        `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_open_collaboration` calls that.
 
         Args:
             commission_rate: Body field.
@@ -1009,7 +1009,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
-        `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_seller_affiliate_orders` calls that.
 
         Args:
             version: Query parameter.
@@ -1082,7 +1082,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
-        `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_target_collaboration` calls that.
 
         Args:
             creator_user_ids: Body field.
@@ -1135,7 +1135,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
-        `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
 
         Args:
             page_token: Query parameter.
@@ -1179,7 +1179,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
-        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
             creator_user_id: Path parameter.
@@ -1275,7 +1275,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_open_collaboration` calls that.
 
         Args:
             page_token: Query parameter.
@@ -1330,7 +1330,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_sample_applications` calls that.
 
         Args:
             page_token: Query parameter.
@@ -1414,7 +1414,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_review_sample_applications` calls that.
 
         Args:
             application_id: Path parameter.
@@ -1456,7 +1456,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_target_collaborations` calls that.
 
         Args:
             page_size: Query parameter.
@@ -1531,7 +1531,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
-        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -1571,7 +1571,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
-        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_target_collaboration` calls that.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -1684,7 +1684,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
-        `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_seller_affiliate_orders_v202410` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -1714,6 +1714,8 @@ class AffiliateSellerResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    search_seller_affiliate_orders_v202410 = search_seller_affiliate_orders
 
     @checked_arguments("affiliate_seller.get_messageinthe_conversation")
     def get_messageinthe_conversation(
@@ -1763,7 +1765,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
-        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_conversation_list` calls that.
 
         Args:
             page_size: Query parameter.
@@ -1942,7 +1944,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
-        `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_open_collaboration_v202412` stays on this one.
 
         Args:
             commission_rate: Body field.
@@ -1964,6 +1966,8 @@ class AffiliateSellerResource(SyncResource):
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
         )
+
+    create_open_collaboration_v202412 = create_open_collaboration
 
     @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_detail")
     def get_open_collaboration_creator_content_detail(
@@ -2015,7 +2019,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
-        `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_open_collaboration_v202412` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -2053,6 +2057,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    search_open_collaboration_v202412 = search_open_collaboration
+
     @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202412")
     def query_target_collaboration_detail_v202412(
         self,
@@ -2062,7 +2068,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
-        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -2096,7 +2102,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
-        `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_conversation_list_v202505` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -2126,6 +2132,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_conversation_list_v202505 = get_conversation_list
+
     @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace")
     def seller_search_creatoron_marketplace(
         self,
@@ -2143,7 +2151,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
-        `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_creatoron_marketplace_v202505` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -2178,6 +2186,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    seller_search_creatoron_marketplace_v202505 = seller_search_creatoron_marketplace
+
     @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202505")
     def get_marketplace_creator_performance_v202505(
         self,
@@ -2187,7 +2197,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
-        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
             creator_user_id: Path parameter.
@@ -2226,7 +2236,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
-        `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_sample_applications_v202507` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -2265,6 +2275,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    seller_search_sample_applications_v202507 = seller_search_sample_applications
+
     @checked_arguments("affiliate_seller.seller_review_sample_applications")
     def seller_review_sample_applications(
         self,
@@ -2276,7 +2288,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
-        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_review_sample_applications_v202507` stays on this one.
 
         Args:
             application_id: Path parameter.
@@ -2300,6 +2312,8 @@ class AffiliateSellerResource(SyncResource):
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
         )
+
+    seller_review_sample_applications_v202507 = seller_review_sample_applications
 
     @checked_arguments("affiliate_seller.get_or_create_creator_conversation")
     def get_or_create_creator_conversation(
@@ -2494,7 +2508,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
-        `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_target_collaboration_v202508` stays on this one.
 
         Args:
             name: Body field.
@@ -2532,6 +2546,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    create_target_collaboration_v202508 = create_target_collaboration
+
     @checked_arguments("affiliate_seller.search_target_collaborations")
     def search_target_collaborations(
         self,
@@ -2547,7 +2563,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
-        `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_target_collaborations_v202508` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -2582,6 +2598,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    search_target_collaborations_v202508 = search_target_collaborations
+
     @checked_arguments("affiliate_seller.query_target_collaboration_detail")
     def query_target_collaboration_detail(
         self,
@@ -2591,7 +2609,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
-        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `query_target_collaboration_detail_v202508` stays on this one.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -2613,6 +2631,8 @@ class AffiliateSellerResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    query_target_collaboration_detail_v202508 = query_target_collaboration_detail
+
     @checked_arguments("affiliate_seller.update_target_collaboration")
     def update_target_collaboration(
         self,
@@ -2628,7 +2648,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
-        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_target_collaboration_v202508` stays on this one.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -2663,6 +2683,8 @@ class AffiliateSellerResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    update_target_collaboration_v202508 = update_target_collaboration
 
     @checked_arguments("affiliate_seller.generate_target_collaboration_link")
     def generate_target_collaboration_link(
@@ -3189,7 +3211,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
-        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_marketplace_creator_performance_v202608` stays on this one.
 
         Args:
             creator_user_id: Path parameter.
@@ -3211,6 +3233,8 @@ class AffiliateSellerResource(SyncResource):
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
         )
+
+    get_marketplace_creator_performance_v202608 = get_marketplace_creator_performance
 
     @checked_arguments("affiliate_seller.upload_message_image_v2")
     def upload_message_image_v2(
@@ -3376,7 +3400,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
 
-        `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/open_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_open_collaboration` calls that.
 
         Args:
             commission_rate: Body field.
@@ -3513,7 +3537,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
 
-        `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/orders/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_seller_affiliate_orders` calls that.
 
         Args:
             version: Query parameter.
@@ -3586,7 +3610,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
 
-        `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/target_collaborations` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_target_collaboration` calls that.
 
         Args:
             creator_user_ids: Body field.
@@ -3639,7 +3663,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
 
-        `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202406/marketplace_creators/search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
 
         Args:
             page_token: Query parameter.
@@ -3683,7 +3707,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
 
-        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202406/marketplace_creators/{creator_user_id}` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
             creator_user_id: Path parameter.
@@ -3779,7 +3803,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/open_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_open_collaboration` calls that.
 
         Args:
             page_token: Query parameter.
@@ -3834,7 +3858,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/sample_applications/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_sample_applications` calls that.
 
         Args:
             page_token: Query parameter.
@@ -3918,7 +3942,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
 
-        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/sample_applications/{application_id}/review` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_review_sample_applications` calls that.
 
         Args:
             application_id: Path parameter.
@@ -3960,7 +3984,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
 
-        `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202409/target_collaborations/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_target_collaborations` calls that.
 
         Args:
             page_size: Query parameter.
@@ -4035,7 +4059,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
 
-        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -4075,7 +4099,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
 
-        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_target_collaboration` calls that.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -4188,7 +4212,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
 
-        `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202410/orders/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_seller_affiliate_orders_v202410` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -4218,6 +4242,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    search_seller_affiliate_orders_v202410 = search_seller_affiliate_orders
 
     @checked_arguments("affiliate_seller.get_messageinthe_conversation")
     async def get_messageinthe_conversation(
@@ -4267,7 +4293,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncGetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
-        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_conversation_list` calls that.
 
         Args:
             page_size: Query parameter.
@@ -4446,7 +4472,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
 
-        `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202412/open_collaborations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_open_collaboration_v202412` stays on this one.
 
         Args:
             commission_rate: Body field.
@@ -4468,6 +4494,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
         )
+
+    create_open_collaboration_v202412 = create_open_collaboration
 
     @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_detail")
     async def get_open_collaboration_creator_content_detail(
@@ -4519,7 +4547,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
 
-        `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202412/open_collaborations/search` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_open_collaboration_v202412` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -4557,6 +4585,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    search_open_collaboration_v202412 = search_open_collaboration
+
     @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202412")
     async def query_target_collaboration_detail_v202412(
         self,
@@ -4566,7 +4596,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
 
-        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202412/target_collaborations/{target_collaboration_id}` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `query_target_collaboration_detail` calls that.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -4600,7 +4630,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncGetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
 
-        `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202505/conversations` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_conversation_list_v202505` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -4630,6 +4660,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_conversation_list_v202505 = get_conversation_list
+
     @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace")
     async def seller_search_creatoron_marketplace(
         self,
@@ -4647,7 +4679,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
 
-        `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202505/marketplace_creators/search` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_creatoron_marketplace_v202505` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -4682,6 +4714,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    seller_search_creatoron_marketplace_v202505 = seller_search_creatoron_marketplace
+
     @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202505")
     async def get_marketplace_creator_performance_v202505(
         self,
@@ -4691,7 +4725,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
 
-        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202505/marketplace_creators/{creator_user_id}` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
 
         Args:
             creator_user_id: Path parameter.
@@ -4730,7 +4764,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
 
-        `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202507/sample_applications/search` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_search_sample_applications_v202507` stays on this one.
 
         Args:
             page_token: Query parameter.
@@ -4769,6 +4803,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    seller_search_sample_applications_v202507 = seller_search_sample_applications
+
     @checked_arguments("affiliate_seller.seller_review_sample_applications")
     async def seller_review_sample_applications(
         self,
@@ -4780,7 +4816,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
 
-        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202507/sample_applications/{application_id}/review` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `seller_review_sample_applications_v202507` stays on this one.
 
         Args:
             application_id: Path parameter.
@@ -4804,6 +4840,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
         )
+
+    seller_review_sample_applications_v202507 = seller_review_sample_applications
 
     @checked_arguments("affiliate_seller.get_or_create_creator_conversation")
     async def get_or_create_creator_conversation(
@@ -4998,7 +5036,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
 
-        `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202508/target_collaborations` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_target_collaboration_v202508` stays on this one.
 
         Args:
             name: Body field.
@@ -5036,6 +5074,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    create_target_collaboration_v202508 = create_target_collaboration
+
     @checked_arguments("affiliate_seller.search_target_collaborations")
     async def search_target_collaborations(
         self,
@@ -5051,7 +5091,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
 
-        `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202508/target_collaborations/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_target_collaborations_v202508` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -5086,6 +5126,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    search_target_collaborations_v202508 = search_target_collaborations
+
     @checked_arguments("affiliate_seller.query_target_collaboration_detail")
     async def query_target_collaboration_detail(
         self,
@@ -5095,7 +5137,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
 
-        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `query_target_collaboration_detail_v202508` stays on this one.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -5117,6 +5159,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    query_target_collaboration_detail_v202508 = query_target_collaboration_detail
+
     @checked_arguments("affiliate_seller.update_target_collaboration")
     async def update_target_collaboration(
         self,
@@ -5132,7 +5176,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
 
-        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_target_collaboration_v202508` stays on this one.
 
         Args:
             target_collaboration_id: Path parameter.
@@ -5167,6 +5211,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    update_target_collaboration_v202508 = update_target_collaboration
 
     @checked_arguments("affiliate_seller.generate_target_collaboration_link")
     async def generate_target_collaboration_link(
@@ -5693,7 +5739,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
 
-        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_marketplace_creator_performance_v202608` stays on this one.
 
         Args:
             creator_user_id: Path parameter.
@@ -5715,6 +5761,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
         )
+
+    get_marketplace_creator_performance_v202608 = get_marketplace_creator_performance
 
     @checked_arguments("affiliate_seller.upload_message_image_v2")
     async def upload_message_image_v2(

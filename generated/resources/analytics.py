@@ -533,7 +533,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -568,7 +568,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -604,7 +604,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_detail` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -638,7 +638,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -674,7 +674,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_detail` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -708,7 +708,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_overview_v202409` stays on this one.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -734,6 +734,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_video_performance_overview_v202409 = get_shop_video_performance_overview
+
     @checked_arguments("analytics.get_shop_video_performance_list_v202409")
     def get_shop_video_performance_list_v202409(
         self,
@@ -743,7 +745,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -779,7 +781,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_details` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -814,7 +816,7 @@ class AnalyticsResource(SyncResource):
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_product_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -1041,7 +1043,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_detail_v202509` stays on this one.
 
         Args:
             product_id: Path parameter.
@@ -1073,6 +1075,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_product_performance_detail_v202509 = get_shop_product_performance_detail
+
     @checked_arguments("analytics.get_shop_sku_performance_list")
     def get_shop_sku_performance_list(
         self,
@@ -1091,7 +1095,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_list_v202509` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -1133,6 +1137,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_sku_performance_list_v202509 = get_shop_sku_performance_list
+
     @checked_arguments("analytics.get_shop_sku_performance_detail")
     def get_shop_sku_performance_detail(
         self,
@@ -1146,7 +1152,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_detail_v202509` stays on this one.
 
         Args:
             sku_id: Path parameter.
@@ -1178,6 +1184,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_sku_performance_detail_v202509 = get_shop_sku_performance_detail
+
     @checked_arguments("analytics.get_shop_video_performance_details")
     def get_shop_video_performance_details(
         self,
@@ -1191,7 +1199,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_details_v202509` stays on this one.
 
         Args:
             video_id: Path parameter.
@@ -1223,6 +1231,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_video_performance_details_v202509 = get_shop_video_performance_details
+
     @checked_arguments("analytics.get_shop_video_product_performance_list")
     def get_shop_video_product_performance_list(
         self,
@@ -1239,7 +1249,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
-        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_product_performance_list_v202509` stays on this one.
 
         Args:
             video_id: Path parameter.
@@ -1276,6 +1286,8 @@ class AnalyticsResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_shop_video_product_performance_list_v202509 = get_shop_video_product_performance_list
 
     @checked_arguments("analytics.get_shop_performance_per_hour")
     def get_shop_performance_per_hour(
@@ -1558,7 +1570,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_list_v202605` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -1598,6 +1610,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_product_performance_list_v202605 = get_shop_product_performance_list
+
     @checked_arguments("analytics.get_shop_video_performance_list")
     def get_shop_video_performance_list(
         self,
@@ -1625,7 +1639,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
-        `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_list_v202605` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -1662,6 +1676,8 @@ class AnalyticsResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_shop_video_performance_list_v202605 = get_shop_video_performance_list
 
     @checked_arguments("analytics.get_sps_metrics")
     def get_sps_metrics(
@@ -1847,7 +1863,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
-        `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_performance_v202609` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -1876,6 +1892,8 @@ class AnalyticsResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_shop_performance_v202609 = get_shop_performance
 
     @checked_arguments("analytics.get_shop_live_performance_overview")
     def get_shop_live_performance_overview(
@@ -2130,7 +2148,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2165,7 +2183,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2201,7 +2219,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
 
-        `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_detail` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2235,7 +2253,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2271,7 +2289,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
 
-        `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_detail` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2305,7 +2323,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_overview_v202409` stays on this one.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2331,6 +2349,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_video_performance_overview_v202409 = get_shop_video_performance_overview
+
     @checked_arguments("analytics.get_shop_video_performance_list_v202409")
     async def get_shop_video_performance_list_v202409(
         self,
@@ -2340,7 +2360,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2376,7 +2396,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_details` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2411,7 +2431,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
 
-        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_product_performance_list` calls that.
 
         Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
 
@@ -2638,7 +2658,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_products/{product_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_detail_v202509` stays on this one.
 
         Args:
             product_id: Path parameter.
@@ -2670,6 +2690,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_product_performance_detail_v202509 = get_shop_product_performance_detail
+
     @checked_arguments("analytics.get_shop_sku_performance_list")
     async def get_shop_sku_performance_list(
         self,
@@ -2688,7 +2710,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.AsyncGetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_skus/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_list_v202509` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -2730,6 +2752,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_sku_performance_list_v202509 = get_shop_sku_performance_list
+
     @checked_arguments("analytics.get_shop_sku_performance_detail")
     async def get_shop_sku_performance_detail(
         self,
@@ -2743,7 +2767,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_skus/{sku_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_sku_performance_detail_v202509` stays on this one.
 
         Args:
             sku_id: Path parameter.
@@ -2775,6 +2799,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_sku_performance_detail_v202509 = get_shop_sku_performance_detail
+
     @checked_arguments("analytics.get_shop_video_performance_details")
     async def get_shop_video_performance_details(
         self,
@@ -2788,7 +2814,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
 
-        `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_videos/{video_id}/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_details_v202509` stays on this one.
 
         Args:
             video_id: Path parameter.
@@ -2820,6 +2846,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_video_performance_details_v202509 = get_shop_video_performance_details
+
     @checked_arguments("analytics.get_shop_video_product_performance_list")
     async def get_shop_video_product_performance_list(
         self,
@@ -2836,7 +2864,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.AsyncGetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
 
-        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202509/shop_videos/{video_id}/products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_product_performance_list_v202509` stays on this one.
 
         Args:
             video_id: Path parameter.
@@ -2873,6 +2901,8 @@ class AsyncAnalyticsResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_shop_video_product_performance_list_v202509 = get_shop_video_product_performance_list
 
     @checked_arguments("analytics.get_shop_performance_per_hour")
     async def get_shop_performance_per_hour(
@@ -3155,7 +3185,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.AsyncGetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
 
-        `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202605/shop_products/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_product_performance_list_v202605` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -3195,6 +3225,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_shop_product_performance_list_v202605 = get_shop_product_performance_list
+
     @checked_arguments("analytics.get_shop_video_performance_list")
     async def get_shop_video_performance_list(
         self,
@@ -3222,7 +3254,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.AsyncGetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
 
-        `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202605/shop_videos/performance` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_list_v202605` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -3259,6 +3291,8 @@ class AsyncAnalyticsResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_shop_video_performance_list_v202605 = get_shop_video_performance_list
 
     @checked_arguments("analytics.get_sps_metrics")
     async def get_sps_metrics(
@@ -3444,7 +3478,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
 
-        `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202609/shop/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_performance_v202609` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -3473,6 +3507,8 @@ class AsyncAnalyticsResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_shop_performance_v202609 = get_shop_performance
 
     @checked_arguments("analytics.get_shop_live_performance_overview")
     async def get_shop_live_performance_overview(

@@ -99,7 +99,7 @@ class AuthorizationResource(SyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
-        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_widget_token` calls that.
 
         Args:
             shop_id: Query parameter.
@@ -127,7 +127,7 @@ class AuthorizationResource(SyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
-        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_widget_token_v202401` stays on this one.
 
         Args:
             shop_id: Query parameter.
@@ -146,6 +146,8 @@ class AuthorizationResource(SyncResource):
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
         )
+
+    get_widget_token_v202401 = get_widget_token
 
     @checked_arguments("authorization.deauthorize_shop")
     def deauthorize_shop(
@@ -231,7 +233,7 @@ class AsyncAuthorizationResource(AsyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
-        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+        `GET /authorization/202312/widget_token` (version 202312). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_widget_token` calls that.
 
         Args:
             shop_id: Query parameter.
@@ -259,7 +261,7 @@ class AsyncAuthorizationResource(AsyncResource):
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
-        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+        `GET /authorization/202401/widget_token` (version 202401). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_widget_token_v202401` stays on this one.
 
         Args:
             shop_id: Query parameter.
@@ -278,6 +280,8 @@ class AsyncAuthorizationResource(AsyncResource):
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
         )
+
+    get_widget_token_v202401 = get_widget_token
 
     @checked_arguments("authorization.deauthorize_shop")
     async def deauthorize_shop(

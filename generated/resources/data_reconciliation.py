@@ -96,7 +96,7 @@ class DataReconciliationResource(SyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
 
-        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `quality_factory_order_data_import_api` calls that.
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
@@ -127,7 +127,7 @@ class DataReconciliationResource(SyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
 
-        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `quality_factory_order_data_import_api_v202401` stays on this one.
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
@@ -148,6 +148,8 @@ class DataReconciliationResource(SyncResource):
             body={"orders": orders},
             shop_cipher=shop_cipher,
         )
+
+    quality_factory_order_data_import_api_v202401 = quality_factory_order_data_import_api
 
 
 class AsyncDataReconciliationResource(AsyncResource):
@@ -194,7 +196,7 @@ class AsyncDataReconciliationResource(AsyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
 
-        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /data_reconciliation/202310/orders/import` (version 202310). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `quality_factory_order_data_import_api` calls that.
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
@@ -225,7 +227,7 @@ class AsyncDataReconciliationResource(AsyncResource):
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
 
-        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /data_reconciliation/202401/orders/import` (version 202401). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `quality_factory_order_data_import_api_v202401` stays on this one.
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
@@ -246,3 +248,5 @@ class AsyncDataReconciliationResource(AsyncResource):
             body={"orders": orders},
             shop_cipher=shop_cipher,
         )
+
+    quality_factory_order_data_import_api_v202401 = quality_factory_order_data_import_api

@@ -182,7 +182,7 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
-        `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_order` calls that.
 
         Args:
             order_id: Path parameter.
@@ -218,7 +218,7 @@ class FinanceResource(SyncResource):
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_payments` calls that.
 
         Args:
             create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
@@ -316,7 +316,7 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_statement` calls that.
 
         Args:
             statement_id: Path parameter.
@@ -402,7 +402,7 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
-        `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_order_v202501` stays on this one.
 
         Args:
             order_id: Path parameter.
@@ -424,6 +424,8 @@ class FinanceResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_transactionsby_order_v202501 = get_transactionsby_order
+
     @checked_arguments("finance.get_transactionsby_statement")
     def get_transactionsby_statement(
         self,
@@ -437,7 +439,7 @@ class FinanceResource(SyncResource):
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
-        `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_statement_v202501` stays on this one.
 
         Args:
             statement_id: Path parameter.
@@ -468,6 +470,8 @@ class FinanceResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_transactionsby_statement_v202501 = get_transactionsby_statement
 
     @checked_arguments("finance.get_unsettled_transactions")
     def get_unsettled_transactions(
@@ -531,7 +535,7 @@ class FinanceResource(SyncResource):
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
-        `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_payments_v202605` stays on this one.
 
         Args:
             create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
@@ -564,6 +568,8 @@ class FinanceResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_payments_v202605 = get_payments
 
     @checked_arguments("finance.get_trade_in_supplier_account_balance_v202609")
     def get_trade_in_supplier_account_balance_v202609(
@@ -658,7 +664,7 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
 
-        `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202309/orders/{order_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_order` calls that.
 
         Args:
             order_id: Path parameter.
@@ -694,7 +700,7 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.AsyncGetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202309/payments` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_payments` calls that.
 
         Args:
             create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
@@ -792,7 +798,7 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.AsyncGetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
 
-        `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202309/statements/{statement_id}/statement_transactions` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_transactionsby_statement` calls that.
 
         Args:
             statement_id: Path parameter.
@@ -878,7 +884,7 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
 
-        `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202501/orders/{order_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_order_v202501` stays on this one.
 
         Args:
             order_id: Path parameter.
@@ -900,6 +906,8 @@ class AsyncFinanceResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_transactionsby_order_v202501 = get_transactionsby_order
+
     @checked_arguments("finance.get_transactionsby_statement")
     async def get_transactionsby_statement(
         self,
@@ -913,7 +921,7 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.AsyncGetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
 
-        `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202501/statements/{statement_id}/statement_transactions` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_transactionsby_statement_v202501` stays on this one.
 
         Args:
             statement_id: Path parameter.
@@ -944,6 +952,8 @@ class AsyncFinanceResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_transactionsby_statement_v202501 = get_transactionsby_statement
 
     @checked_arguments("finance.get_unsettled_transactions")
     async def get_unsettled_transactions(
@@ -1007,7 +1017,7 @@ class AsyncFinanceResource(AsyncResource):
     ) -> _t.AsyncGetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
 
-        `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /finance/202605/payments` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_payments_v202605` stays on this one.
 
         Args:
             create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
@@ -1040,6 +1050,8 @@ class AsyncFinanceResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    get_payments_v202605 = get_payments
 
     @checked_arguments("finance.get_trade_in_supplier_account_balance_v202609")
     async def get_trade_in_supplier_account_balance_v202609(

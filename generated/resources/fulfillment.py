@@ -580,7 +580,7 @@ class FulfillmentResource(SyncResource):
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
-        `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `mark_package_as_shipped_v202309` stays on this one.
 
         Args:
             order_id: Path parameter.
@@ -609,6 +609,8 @@ class FulfillmentResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    mark_package_as_shipped_v202309 = mark_package_as_shipped
 
     @checked_arguments("fulfillment.update_shipping_info")
     def update_shipping_info(
@@ -762,7 +764,7 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
-        `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_packages` calls that.
 
         Args:
             dimension: Body field. A `DimensionInput` or a dict.
@@ -1149,7 +1151,7 @@ class FulfillmentResource(SyncResource):
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
-        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_package_shipping_info_v202309` stays on this one.
 
         Args:
             package_id: Path parameter.
@@ -1173,6 +1175,8 @@ class FulfillmentResource(SyncResource):
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
         )
+
+    update_package_shipping_info_v202309 = update_package_shipping_info
 
     @checked_arguments("fulfillment.uncombine_packages")
     def uncombine_packages(
@@ -1372,7 +1376,7 @@ class FulfillmentResource(SyncResource):
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
-        `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_packages_v202512` stays on this one.
 
         Args:
             ship_type: Body field.
@@ -1407,6 +1411,8 @@ class FulfillmentResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    create_packages_v202512 = create_packages
 
     @checked_arguments("fulfillment.submit_redemption_information")
     def submit_redemption_information(
@@ -1832,7 +1838,7 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
 
-        `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/orders/{order_id}/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `mark_package_as_shipped_v202309` stays on this one.
 
         Args:
             order_id: Path parameter.
@@ -1861,6 +1867,8 @@ class AsyncFulfillmentResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    mark_package_as_shipped_v202309 = mark_package_as_shipped
 
     @checked_arguments("fulfillment.update_shipping_info")
     async def update_shipping_info(
@@ -2014,7 +2022,7 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
 
-        `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_packages` calls that.
 
         Args:
             dimension: Body field. A `DimensionInput` or a dict.
@@ -2401,7 +2409,7 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
 
-        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_package_shipping_info_v202309` stays on this one.
 
         Args:
             package_id: Path parameter.
@@ -2425,6 +2433,8 @@ class AsyncFulfillmentResource(AsyncResource):
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
         )
+
+    update_package_shipping_info_v202309 = update_package_shipping_info
 
     @checked_arguments("fulfillment.uncombine_packages")
     async def uncombine_packages(
@@ -2624,7 +2634,7 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
 
-        `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202512/packages` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_packages_v202512` stays on this one.
 
         Args:
             ship_type: Body field.
@@ -2659,6 +2669,8 @@ class AsyncFulfillmentResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    create_packages_v202512 = create_packages
 
     @checked_arguments("fulfillment.submit_redemption_information")
     async def submit_redemption_information(

@@ -134,7 +134,7 @@ class OrderResource(SyncResource):
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
-        `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_order_detail` calls that.
 
         Args:
             ids: Order ids; at most 50. At most 50 items.
@@ -399,7 +399,7 @@ class OrderResource(SyncResource):
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
-        `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_order_detail_v202507` stays on this one.
 
         Args:
             ids: Order ids; at most 50. At most 50 items.
@@ -420,6 +420,8 @@ class OrderResource(SyncResource):
             params={"ids": ids},
             shop_cipher=shop_cipher,
         )
+
+    get_order_detail_v202507 = get_order_detail
 
     @checked_arguments("order.update_the_blind_box_opening_results")
     def update_the_blind_box_opening_results(
@@ -514,7 +516,7 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
 
-        `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_order_detail` calls that.
 
         Args:
             ids: Order ids; at most 50. At most 50 items.
@@ -779,7 +781,7 @@ class AsyncOrderResource(AsyncResource):
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
 
-        `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_order_detail_v202507` stays on this one.
 
         Args:
             ids: Order ids; at most 50. At most 50 items.
@@ -800,6 +802,8 @@ class AsyncOrderResource(AsyncResource):
             params={"ids": ids},
             shop_cipher=shop_cipher,
         )
+
+    get_order_detail_v202507 = get_order_detail
 
     @checked_arguments("order.update_the_blind_box_opening_results")
     async def update_the_blind_box_opening_results(

@@ -1493,7 +1493,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_global_products` calls that.
 
         Args:
             page_size: Query parameter.
@@ -1772,7 +1772,7 @@ class ProductResource(SyncResource):
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
-        `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `check_listing_prerequisites` calls that.
 
         Args:
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
@@ -2144,7 +2144,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
             page_size: Query parameter.
@@ -2257,7 +2257,7 @@ class ProductResource(SyncResource):
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
-        `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `edit_product` calls that.
 
         Args:
             product_id: Path parameter.
@@ -2390,7 +2390,7 @@ class ProductResource(SyncResource):
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
-        `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `partial_edit_product` calls that.
 
         Args:
             product_id: Path parameter.
@@ -2499,7 +2499,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
-        `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_global_products_v202312` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -2534,6 +2534,8 @@ class ProductResource(SyncResource):
             },
         )
 
+    search_global_products_v202312 = search_global_products
+
     @checked_arguments("product.check_listing_prerequisites")
     def check_listing_prerequisites(
         self,
@@ -2542,7 +2544,7 @@ class ProductResource(SyncResource):
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
-        `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `check_listing_prerequisites_v202312` stays on this one.
 
         Args:
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
@@ -2561,6 +2563,8 @@ class ProductResource(SyncResource):
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
         )
+
+    check_listing_prerequisites_v202312 = check_listing_prerequisites
 
     @checked_arguments("product.search_products_v202312")
     def search_products_v202312(
@@ -2583,7 +2587,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
-        `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
             page_size: Query parameter.
@@ -2640,7 +2644,7 @@ class ProductResource(SyncResource):
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
-        `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+        `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`. Not the default version: `listing_schemas` calls that.
 
         Args:
             category_ids: Query parameter.
@@ -2796,7 +2800,7 @@ class ProductResource(SyncResource):
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
-        `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+        `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `listing_schemas_v202407` stays on this one.
 
         Args:
             category_ids: Query parameter.
@@ -2817,6 +2821,8 @@ class ProductResource(SyncResource):
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
+
+    listing_schemas_v202407 = listing_schemas
 
     @checked_arguments("product.create_category_upgrade_task")
     def create_category_upgrade_task(
@@ -2939,7 +2945,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_manufacturers` calls that.
 
         Args:
             page_size: Query parameter.
@@ -3064,7 +3070,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_responsible_persons` calls that.
 
         Args:
             page_size: Query parameter.
@@ -3202,7 +3208,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_manufacturers_v202501` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -3227,6 +3233,8 @@ class ProductResource(SyncResource):
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
         )
 
+    search_manufacturers_v202501 = search_manufacturers
+
     @checked_arguments("product.search_responsible_persons")
     def search_responsible_persons(
         self,
@@ -3239,7 +3247,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_responsible_persons_v202501` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -3263,6 +3271,8 @@ class ProductResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
         )
+
+    search_responsible_persons_v202501 = search_responsible_persons
 
     @checked_arguments("product.search_products")
     def search_products(
@@ -3298,7 +3308,7 @@ class ProductResource(SyncResource):
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
-        `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_products_v202502` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -3348,6 +3358,8 @@ class ProductResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    search_products_v202502 = search_products
 
     @checked_arguments("product.create_image_translation_tasks")
     def create_image_translation_tasks(
@@ -3659,7 +3671,7 @@ class ProductResource(SyncResource):
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
-        `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `edit_product_v202509` stays on this one.
 
         Args:
             product_id: Path parameter.
@@ -3757,6 +3769,8 @@ class ProductResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    edit_product_v202509 = edit_product
+
     @checked_arguments("product.partial_edit_product")
     def partial_edit_product(
         self,
@@ -3822,7 +3836,7 @@ class ProductResource(SyncResource):
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
-        `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `partial_edit_product_v202509` stays on this one.
 
         Args:
             product_id: Path parameter.
@@ -3901,6 +3915,8 @@ class ProductResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    partial_edit_product_v202509 = partial_edit_product
 
     @checked_arguments("product.search_products_for_compliance_auditing")
     def search_products_for_compliance_auditing(
@@ -5190,7 +5206,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202309/global_products/search` (version 202309). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_global_products` calls that.
 
         Args:
             page_size: Query parameter.
@@ -5469,7 +5485,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
 
-        `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `check_listing_prerequisites` calls that.
 
         Args:
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
@@ -5841,7 +5857,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
 
-        `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/products/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
             page_size: Query parameter.
@@ -5954,7 +5970,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
 
-        `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /product/202309/products/{product_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `edit_product` calls that.
 
         Args:
             product_id: Path parameter.
@@ -6087,7 +6103,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
 
-        `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/products/{product_id}/partial_edit` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `partial_edit_product` calls that.
 
         Args:
             product_id: Path parameter.
@@ -6196,7 +6212,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
-        `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202312/global_products/search` (version 202312). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_global_products_v202312` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -6231,6 +6247,8 @@ class AsyncProductResource(AsyncResource):
             },
         )
 
+    search_global_products_v202312 = search_global_products
+
     @checked_arguments("product.check_listing_prerequisites")
     async def check_listing_prerequisites(
         self,
@@ -6239,7 +6257,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
 
-        `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `check_listing_prerequisites_v202312` stays on this one.
 
         Args:
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
@@ -6258,6 +6276,8 @@ class AsyncProductResource(AsyncResource):
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
         )
+
+    check_listing_prerequisites_v202312 = check_listing_prerequisites
 
     @checked_arguments("product.search_products_v202312")
     async def search_products_v202312(
@@ -6280,7 +6300,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
 
-        `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202312/products/search` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_products` calls that.
 
         Args:
             page_size: Query parameter.
@@ -6337,7 +6357,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
-        `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`.
+        `GET /product/202401/listing_schemas` (version 202401). Not shop-scoped: sends no `shop_cipher`. Not the default version: `listing_schemas` calls that.
 
         Args:
             category_ids: Query parameter.
@@ -6493,7 +6513,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
-        `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`.
+        `GET /product/202407/listing_schemas` (version 202407). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `listing_schemas_v202407` stays on this one.
 
         Args:
             category_ids: Query parameter.
@@ -6514,6 +6534,8 @@ class AsyncProductResource(AsyncResource):
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
         )
+
+    listing_schemas_v202407 = listing_schemas
 
     @checked_arguments("product.create_category_upgrade_task")
     async def create_category_upgrade_task(
@@ -6636,7 +6658,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202409/compliance/manufacturers/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_manufacturers` calls that.
 
         Args:
             page_size: Query parameter.
@@ -6761,7 +6783,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
-        `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202409/compliance/responsible_persons/search` (version 202409). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_responsible_persons` calls that.
 
         Args:
             page_size: Query parameter.
@@ -6899,7 +6921,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202501/compliance/manufacturers/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_manufacturers_v202501` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -6924,6 +6946,8 @@ class AsyncProductResource(AsyncResource):
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
         )
 
+    search_manufacturers_v202501 = search_manufacturers
+
     @checked_arguments("product.search_responsible_persons")
     async def search_responsible_persons(
         self,
@@ -6936,7 +6960,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
-        `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`.
+        `POST /product/202501/compliance/responsible_persons/search` (version 202501). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `search_responsible_persons_v202501` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -6960,6 +6984,8 @@ class AsyncProductResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
         )
+
+    search_responsible_persons_v202501 = search_responsible_persons
 
     @checked_arguments("product.search_products")
     async def search_products(
@@ -6995,7 +7021,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.AsyncSearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
 
-        `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202502/products/search` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_products_v202502` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -7045,6 +7071,8 @@ class AsyncProductResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    search_products_v202502 = search_products
 
     @checked_arguments("product.create_image_translation_tasks")
     async def create_image_translation_tasks(
@@ -7356,7 +7384,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
 
-        `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `PUT /product/202509/products/{product_id}` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `edit_product_v202509` stays on this one.
 
         Args:
             product_id: Path parameter.
@@ -7454,6 +7482,8 @@ class AsyncProductResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    edit_product_v202509 = edit_product
+
     @checked_arguments("product.partial_edit_product")
     async def partial_edit_product(
         self,
@@ -7519,7 +7549,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
 
-        `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202509/products/{product_id}/partial_edit` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `partial_edit_product_v202509` stays on this one.
 
         Args:
             product_id: Path parameter.
@@ -7598,6 +7628,8 @@ class AsyncProductResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    partial_edit_product_v202509 = partial_edit_product
 
     @checked_arguments("product.search_products_for_compliance_auditing")
     async def search_products_for_compliance_auditing(

@@ -342,7 +342,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `cancel_order` calls that.
 
         Args:
             cancel_reason: Body field.
@@ -394,7 +394,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_cancellations` calls that.
 
         Args:
             sort_field: Query parameter.
@@ -529,7 +529,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
-        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
 
         Args:
             order_id: Path parameter.
@@ -567,7 +567,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
-        `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `calculate_refund` calls that.
 
         Args:
             handover_method: Body field.
@@ -654,7 +654,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
-        `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_return` calls that.
 
         Args:
             idempotency_key: Query parameter.
@@ -720,7 +720,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_returns` calls that.
 
         Args:
             sort_field: Query parameter.
@@ -872,7 +872,7 @@ class ReturnRefundResource(SyncResource):
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
-        `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `reject_return_v202309` stays on this one.
 
         Args:
             return_id: Path parameter.
@@ -899,6 +899,8 @@ class ReturnRefundResource(SyncResource):
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
         )
+
+    reject_return_v202309 = reject_return
 
     @checked_arguments("return_refund.upload_return_shipping_information")
     def upload_return_shipping_information(
@@ -1018,7 +1020,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
-        `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `cancel_order_v202602` stays on this one.
 
         Args:
             order_id: Body field.
@@ -1050,6 +1052,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    cancel_order_v202602 = cancel_order
+
     @checked_arguments("return_refund.search_cancellations")
     def search_cancellations(
         self,
@@ -1080,7 +1084,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_cancellations_v202602` stays on this one.
 
         Args:
             sort_field: Query parameter. One of `create_time`, `update_time`.
@@ -1132,6 +1136,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    search_cancellations_v202602 = search_cancellations
+
     @checked_arguments("return_refund.get_aftersale_eligibility")
     def get_aftersale_eligibility(
         self,
@@ -1143,7 +1149,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
-        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_aftersale_eligibility_v202602` stays on this one.
 
         Args:
             order_id: Path parameter.
@@ -1171,6 +1177,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_aftersale_eligibility_v202602 = get_aftersale_eligibility
+
     @checked_arguments("return_refund.calculate_refund")
     def calculate_refund(
         self,
@@ -1187,7 +1195,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
-        `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `calculate_refund_v202602` stays on this one.
 
         Args:
             order_id: Body field.
@@ -1225,6 +1233,8 @@ class ReturnRefundResource(SyncResource):
             shop_cipher=shop_cipher,
         )
 
+    calculate_refund_v202602 = calculate_refund
+
     @checked_arguments("return_refund.create_return")
     def create_return(
         self,
@@ -1244,7 +1254,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
-        `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_return_v202602` stays on this one.
 
         Args:
             idempotency_key: Query parameter.
@@ -1287,6 +1297,8 @@ class ReturnRefundResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    create_return_v202602 = create_return
 
     @checked_arguments("return_refund.search_returns")
     def search_returns(
@@ -1336,7 +1348,7 @@ class ReturnRefundResource(SyncResource):
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_returns_v202602` stays on this one.
 
         Args:
             sort_field: Query parameter. One of `create_time`, `update_time`.
@@ -1391,6 +1403,8 @@ class ReturnRefundResource(SyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    search_returns_v202602 = search_returns
 
     @checked_arguments("return_refund.search_aftersales_requests")
     def search_aftersales_requests(
@@ -1656,7 +1670,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/cancellations` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `cancel_order` calls that.
 
         Args:
             cancel_reason: Body field.
@@ -1708,7 +1722,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.AsyncSearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_cancellations` calls that.
 
         Args:
             sort_field: Query parameter.
@@ -1843,7 +1857,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
 
-        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
 
         Args:
             order_id: Path parameter.
@@ -1881,7 +1895,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
 
-        `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/refunds/calculate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `calculate_refund` calls that.
 
         Args:
             handover_method: Body field.
@@ -1968,7 +1982,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
 
-        `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/returns` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_return` calls that.
 
         Args:
             idempotency_key: Query parameter.
@@ -2034,7 +2048,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.AsyncSearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
 
-        `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_returns` calls that.
 
         Args:
             sort_field: Query parameter.
@@ -2186,7 +2200,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
 
-        `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202309/returns/{return_id}/reject` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `reject_return_v202309` stays on this one.
 
         Args:
             return_id: Path parameter.
@@ -2213,6 +2227,8 @@ class AsyncReturnRefundResource(AsyncResource):
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
         )
+
+    reject_return_v202309 = reject_return
 
     @checked_arguments("return_refund.upload_return_shipping_information")
     async def upload_return_shipping_information(
@@ -2332,7 +2348,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
 
-        `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/cancellations` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `cancel_order_v202602` stays on this one.
 
         Args:
             order_id: Body field.
@@ -2364,6 +2380,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    cancel_order_v202602 = cancel_order
+
     @checked_arguments("return_refund.search_cancellations")
     async def search_cancellations(
         self,
@@ -2394,7 +2412,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.AsyncSearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/cancellations/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_cancellations_v202602` stays on this one.
 
         Args:
             sort_field: Query parameter. One of `create_time`, `update_time`.
@@ -2446,6 +2464,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    search_cancellations_v202602 = search_cancellations
+
     @checked_arguments("return_refund.get_aftersale_eligibility")
     async def get_aftersale_eligibility(
         self,
@@ -2457,7 +2477,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
 
-        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_aftersale_eligibility_v202602` stays on this one.
 
         Args:
             order_id: Path parameter.
@@ -2485,6 +2505,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    get_aftersale_eligibility_v202602 = get_aftersale_eligibility
+
     @checked_arguments("return_refund.calculate_refund")
     async def calculate_refund(
         self,
@@ -2501,7 +2523,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
 
-        `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/refunds/calculate` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `calculate_refund_v202602` stays on this one.
 
         Args:
             order_id: Body field.
@@ -2539,6 +2561,8 @@ class AsyncReturnRefundResource(AsyncResource):
             shop_cipher=shop_cipher,
         )
 
+    calculate_refund_v202602 = calculate_refund
+
     @checked_arguments("return_refund.create_return")
     async def create_return(
         self,
@@ -2558,7 +2582,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
 
-        `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/returns` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_return_v202602` stays on this one.
 
         Args:
             idempotency_key: Query parameter.
@@ -2601,6 +2625,8 @@ class AsyncReturnRefundResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    create_return_v202602 = create_return
 
     @checked_arguments("return_refund.search_returns")
     async def search_returns(
@@ -2650,7 +2676,7 @@ class AsyncReturnRefundResource(AsyncResource):
     ) -> _t.AsyncSearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
 
-        `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /return_refund/202602/returns/search` (version 202602). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_returns_v202602` stays on this one.
 
         Args:
             sort_field: Query parameter. One of `create_time`, `update_time`.
@@ -2705,6 +2731,8 @@ class AsyncReturnRefundResource(AsyncResource):
             },
             shop_cipher=shop_cipher,
         )
+
+    search_returns_v202602 = search_returns
 
     @checked_arguments("return_refund.search_aftersales_requests")
     async def search_aftersales_requests(
