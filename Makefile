@@ -15,7 +15,7 @@ help:
 	@echo "make api-check  fail on breaking API changes against BASE (default: newest v* tag, else HEAD~1)"
 	@echo "                that spec/api.yaml intended_changes does not name; make api-diff lists all"
 	@echo "make lint       ruff check and ruff format --check"
-	@echo "make typecheck  mypy --strict on runtime/ and generated/ (as the installed package)"
+	@echo "make typecheck  mypy --strict and pyright on the package (as installed) and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
 
 $(STAMP): pyproject.toml
@@ -60,6 +60,8 @@ typecheck: $(STAMP)
 	@cp -rs $(CURDIR)/runtime/. build/typecheck/tiktokshop/
 	@cp -rs $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
 	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
+	MYPYPATH=build/typecheck $(PY) -m mypy --strict --warn-unused-ignores examples/typed_usage.py tests/static/misuse.py
+	$(VENV)/bin/basedpyright --pythonpath $(PY)
 
 check: lint typecheck test
 

@@ -33,7 +33,7 @@ def _arguments_error(
     if not unknown:
         detail = str(exc).split("() ", 1)[-1]  # "missing 1 required keyword-only argument: 'x'"
         return ValidationError(f"{op_id}: {detail}; nothing was sent")
-    parts = []
+    parts: list[str] = []
     for name in unknown:
         shown = name if len(name) <= 64 else name[:64] + "..."
         close = difflib.get_close_matches(name, valid, n=1)

@@ -38,12 +38,15 @@ class TokenStore(Protocol):
 
     def load(self) -> TokenState | None:
         """The stored tokens, or ``None`` when nothing is stored yet."""
+        ...
 
     def save(self, tokens: TokenState) -> None:
         """Store ``tokens``, replacing what was there. Raise on failure (never fail silently)."""
+        ...
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         """A critical section around load, refresh and save, across threads (and processes)."""
+        ...
 
 
 class MemoryTokenStore:

@@ -215,3 +215,12 @@ def test_api_diff_reports_breaking_changes_unless_intended(monkeypatch: pytest.M
     assert api_diff.main(["--check"]) == 1
     monkeypatch.setattr(api_diff, "manifest_at", lambda rev: None)  # a base without a manifest passes
     assert api_diff.main(["--check"]) == 0
+
+
+def test_typed_usage_example_runs_against_the_sandbox() -> None:
+    import runpy
+
+    example = runpy.run_path(str(ROOT / "examples" / "typed_usage.py"))
+    sync_ids, async_ids, error = example["main"]()
+    assert sync_ids and sorted(sync_ids) == sorted(async_ids)  # both clients walked every page
+    assert "did you mean 'page_size'" in error
