@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -384,7 +385,15 @@ def _values(values: list[Any]) -> str:
 
 
 def arg_notes(f: FieldSpec, spec: DomainSpec) -> str:
-    """What a reader needs beside the description: format, enum values, limits (from the spec)."""
+    """What a reader needs beside the description: format, enum values, limits (from the spec).
+
+    A note whose values the description already states (every enum value, both bounds) is left out.
+    """
+    said = set(re.findall(r"[A-Za-z0-9_]+(?:\.[0-9]+)?", f.description or ""))
+
+    def stated(*values: Any) -> bool:
+        return bool(said) and all(str(v if not isinstance(v, float) else _num(v)) in said for v in values)
+
     kind, inner = parse_type(f.type)
     while kind == "list":
         kind, inner = parse_type(inner)
@@ -400,11 +409,13 @@ def arg_notes(f: FieldSpec, spec: DomainSpec) -> str:
             enum = model.enum
         else:
             notes.append(f"A `{inner}` or a dict.")
-    if enum:
+    if enum and not stated(*enum):
         notes.append(f"One of {_values(list(enum))}.")
     if f.omit:
         notes.append(f"{_values(list(f.omit))} sends nothing.")
-    if f.min is not None and f.max is not None:
+    if f.min is not None and f.max is not None and stated(f.min, f.max):
+        pass
+    elif f.min is not None and f.max is not None:
         notes.append(f"From {_num(f.min)} to {_num(f.max)}.")
     elif f.min is not None:
         notes.append(f"At least {_num(f.min)}.")
@@ -417,7 +428,7 @@ def arg_notes(f: FieldSpec, spec: DomainSpec) -> str:
         notes.append(f"At most {high} characters.")
     elif low is not None:
         notes.append(f"At least {low} characters.")
-    if f.max_items is not None:
+    if f.max_items is not None and not stated(f.max_items):
         notes.append(f"At most {f.max_items} items.")
     return " ".join(notes)
 

@@ -139,7 +139,7 @@ class OrderResource(SyncResource):
         `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_order_detail` calls that.
 
         Args:
-            ids: Order ids; at most 50. At most 50 items.
+            ids: Order ids; at most 50.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -194,7 +194,7 @@ class OrderResource(SyncResource):
         `POST /order/202309/orders/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Orders per page (1 to 100). From 1 to 100.
+            page_size: Orders per page (1 to 100).
             sort_order: Order of the results; DESC by default. One of `ASC`, `DESC`.
             page_token: The next_page_token of the previous page.
             sort_field: Field the results are sorted by. One of `create_time`, `update_time`.
@@ -404,7 +404,7 @@ class OrderResource(SyncResource):
         `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_order_detail_v202507` stays on this one.
 
         Args:
-            ids: Order ids; at most 50. At most 50 items.
+            ids: Order ids; at most 50.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -521,7 +521,7 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202309/orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_order_detail` calls that.
 
         Args:
-            ids: Order ids; at most 50. At most 50 items.
+            ids: Order ids; at most 50.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -576,7 +576,7 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202309/orders/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            page_size: Orders per page (1 to 100). From 1 to 100.
+            page_size: Orders per page (1 to 100).
             sort_order: Order of the results; DESC by default. One of `ASC`, `DESC`.
             page_token: The next_page_token of the previous page.
             sort_field: Field the results are sorted by. One of `create_time`, `update_time`.
@@ -786,7 +786,7 @@ class AsyncOrderResource(AsyncResource):
         `GET /order/202507/orders` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_order_detail_v202507` stays on this one.
 
         Args:
-            ids: Order ids; at most 50. At most 50 items.
+            ids: Order ids; at most 50.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
