@@ -110,7 +110,7 @@ class Domain:
 # -- names ---------------------------------------------------------------------------------------
 
 
-def python_names(spec: DomainSpec, source: str) -> list[str]:
+def python_names(spec: DomainSpec, source: str, committed: dict[str, Any] | None = None) -> list[str]:
     """The method name of each operation: the plain snake_case API name, or ``<name>_v<version>``.
 
     When one API name has several versions, the one marked ``default: true`` gets the plain name and
@@ -126,10 +126,13 @@ def python_names(spec: DomainSpec, source: str) -> list[str]:
         defaults = [op for op in ops if op.default]
         versions = ", ".join(op.version for op in ops)
         if len(ops) > 1 and len(defaults) != 1:
+            # The committed API manifest tells which version the plain name calls today.
+            today = ((committed or {}).get(f"{spec.domain}.{base}") or {}).get("version")
+            hint = f" (in the committed code `{base}` calls {today})" if today else ""
             raise SpecError(
                 f"{source}: {ops[0].name} has versions {versions} and "
                 f"{'none' if not defaults else len(defaults)} marked `default: true`: mark exactly one, "
-                f"the version the plain method name `{base}` calls"
+                f"the version the plain method name `{base}` calls{hint}"
             )
         for op in defaults:
             if op.unverified:
@@ -651,7 +654,13 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         if path.name == "api.yaml":
             continue
         source = f"spec/{path.name}"
-        dom, schemas = build_domain(load_domain(path), source)
+        spec = load_domain(path)
+        try:
+            dom, schemas = build_domain(spec, source)
+        except SpecError:
+            # Word the error with what the committed code calls (never used to decide a name).
+            python_names(spec, source, (api_diff.manifest_at("HEAD") or {}).get("methods", {}))
+            raise
         domains.append(dom)
         all_schemas[dom.name] = schemas
         files[f"types/{dom.name}.py"] = models_module(dom, schemas)

@@ -69,6 +69,8 @@ def test_generator_refuses_an_unclear_or_unverified_plain_name() -> None:
     two = ({"name": "GetY", "version": "202309"}, {"name": "GetY", "version": "202401"})
     with pytest.raises(SpecError, match=r"spec/x.yaml: GetY has versions 202309, 202401 .* `default: true`"):
         python_names(_domain(*two), "spec/x.yaml")
+    with pytest.raises(SpecError, match="in the committed code `get_y` calls 202309"):
+        python_names(_domain(*two), "spec/x.yaml", {"x.get_y": {"version": "202309"}})
     with pytest.raises(SpecError, match="marked `default: true`"):
         python_names(_domain({**two[0], "default": True}, {**two[1], "default": True}), "spec/x.yaml")
     unverified = {**two[1], "default": True, "unverified": True, "notes": "seen once"}
