@@ -24,7 +24,7 @@ import httpx
 
 from tiktokshop import TikTokShop
 
-REFERENCE = Path("/work/shared/reference")  # H2TEMP
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 APP_KEY = "test-app-key"
 APP_SECRET = "test-app-secret-5f2b"
