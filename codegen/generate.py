@@ -511,7 +511,11 @@ def doc_args(m: Method) -> list[tuple[str, str]]:
         args.append(("query", "Query parameters, sent as given."))
         if op.method != "GET":
             args.append(("body", "JSON body fields, sent as given."))
-    if op.shop_scoped:
+    if op.shop_optional:
+        args.append(
+            ("shop_cipher", "The shop to act on, if any; defaults to the client's, and may be absent.")
+        )
+    elif op.shop_scoped:
         args.append(("shop_cipher", "The shop to act on; defaults to the client's `shop_cipher`."))
     return args
 

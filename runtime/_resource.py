@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,7 +33,10 @@ def _arguments_error(
     unknown = sorted(name for name in kwargs if name not in params)
     if not unknown:
         detail = str(exc).split("() ", 1)[-1]  # "missing 1 required keyword-only argument: 'x'"
-        return ValidationError(f"{op_id}: {detail}; nothing was sent")
+        named = re.search(r"'([A-Za-z_][A-Za-z0-9_]*)'", detail)
+        return ValidationError(
+            f"{op_id}: {detail}; nothing was sent", field=named.group(1) if named else None
+        )
     parts: list[str] = []
     for name in unknown:
         shown = name if len(name) <= 64 else name[:64] + "..."

@@ -144,8 +144,11 @@ def test_misspelled_argument_names_the_nearest_one(fake: FakeTikTok) -> None:
     assert info.value.field == "page_sise" and "order.get_order_list" in str(info.value)
     with pytest.raises(TypeError, match="did you mean 'order_status'"):
         client.order.get_order_list(page_size=10, order_stats="UNPAID")  # type: ignore[call-arg]
-    with pytest.raises(TikTokShopError, match="missing 1 required keyword-only argument: 'page_size'"):
+    with pytest.raises(
+        TikTokShopError, match="missing 1 required keyword-only argument: 'page_size'"
+    ) as missing:
         client.order.get_order_list()  # type: ignore[call-arg]
+    assert isinstance(missing.value, ValidationError) and missing.value.field == "page_size"
     with pytest.raises(ValidationError, match="nothing was sent"):
         client.fulfillment.ship_package()  # type: ignore[call-arg]
 
