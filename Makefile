@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install generate test lint typecheck check clean demo sandbox bench api-diff api-check
+.PHONY: help install generate test lint typecheck check clean demo sandbox bench reference api-diff api-check
 
 help:
 	@echo "make demo       set up .venv (first run), start the local sandbox and drive a full seller flow"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make typecheck  mypy --strict and pyright on the package (as installed) and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
+	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,11 @@ typecheck: $(STAMP)
 	$(VENV)/bin/basedpyright --pythonpath $(PY)
 
 check: lint typecheck test
+
+# The tests' own snapshot of the reference facts; run it when the reference folder changes.
+REF ?= ../shared/reference
+reference: $(STAMP)
+	$(PY) -m codegen.reference_snapshot $(REF)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -17,19 +17,1568 @@ SANDBOX_AUTH_BASE_URL = "https://auth-sandbox.tiktok-shops.com"
 #: (requests per second per app, per shop) for each endpoint. TikTok does not publish one number.
 DEFAULT_RATE_LIMIT: tuple[float | None, float | None] = (50.0, 10.0)
 
+# Rows without a hint share one ErrorCode per (exception, retry, refresh) (a cheap import).
+_AuthenticationError = ErrorCode("AuthenticationError", retry=False, refresh_token=False)
+_AuthenticationError_refresh = ErrorCode("AuthenticationError", retry=False, refresh_token=True)
+_BadRequestError = ErrorCode("BadRequestError", retry=False, refresh_token=False)
+_NotFoundError = ErrorCode("NotFoundError", retry=False, refresh_token=False)
+_PermissionDeniedError = ErrorCode("PermissionDeniedError", retry=False, refresh_token=False)
+_RateLimitError_retry = ErrorCode("RateLimitError", retry=True, refresh_token=False)
+_ServerError_retry = ErrorCode("ServerError", retry=True, refresh_token=False)
+
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
-#: token refresh.
+#: token refresh, and what to check (``hint``, added to the exception's message).
 ERROR_CODES: dict[int, ErrorCode] = {
-    # The access token is invalid.
-    105001: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
+    # The category_asset_cipher query parameter or the access token header is invalid.
+    101000: _AuthenticationError,
+    # The access token is not valid (for example replaced by a refresh elsewhere).
+    105001: _AuthenticationError_refresh,
     # The access token has expired.
-    105002: ErrorCode("AuthenticationError", retry=False, refresh_token=True),
-    # The signature does not match the request.
-    106001: ErrorCode("AuthenticationError", retry=False, refresh_token=False),
-    # TikTok failed internally; the call may be repeated.
-    36009003: ErrorCode("ServerError", retry=True, refresh_token=False),
-    # Too many requests for this app or shop.
-    36009004: ErrorCode("RateLimitError", retry=True, refresh_token=False),
+    105002: _AuthenticationError_refresh,
+    # The app or the token lacks the access scope this endpoint needs.
+    105005: ErrorCode(
+        "PermissionDeniedError",
+        retry=False,
+        refresh_token=False,
+        hint="The seller must authorize the app for this endpoint's scope (or the app must be granted it in the Partner Center); refreshing the token does not help.",
+    ),
+    # The sign query parameter does not match the request.
+    106001: ErrorCode(
+        "AuthenticationError",
+        retry=False,
+        refresh_token=False,
+        hint="Check the app secret, and that the machine's clock is right (the timestamp is signed).",
+    ),
+    # The endpoint is shop-scoped and the shop_cipher query parameter is missing.
+    106013: ErrorCode(
+        "BadRequestError",
+        retry=False,
+        refresh_token=False,
+        hint="Pass shop_cipher= to the client or the call (authorization.get_authorized_shops lists them).",
+    ),
+    # Failed to get orders.
+    10002014: _ServerError_retry,
+    # Failed to get orders.
+    10002015: _ServerError_retry,
+    # Permission denied.
+    10006402: _PermissionDeniedError,
+    # You cannot update the shipping information due to the order's current status.
+    10007002: _BadRequestError,
+    # Failed to get orders.
+    10037002: _ServerError_retry,
+    # Failed to get orders.
+    10037003: _ServerError_retry,
+    # Failed to get orders.
+    10037004: _ServerError_retry,
+    # Invalid param.
+    11001002: _BadRequestError,
+    # System timeout.
+    11001027: _ServerError_retry,
+    # System process error.
+    11001031: _ServerError_retry,
+    # Shipping service operation conflict error.
+    11003011: _BadRequestError,
+    # Warehouse does not exist.
+    11005004: _NotFoundError,
+    # Get lead time from card service error.
+    11005010: _BadRequestError,
+    # System process error.
+    11006005: _ServerError_retry,
+    # Internal package status error.
+    11006010: _ServerError_retry,
+    # Failed to ship package.
+    11006013: _BadRequestError,
+    # Failed to ship package.
+    11006014: _BadRequestError,
+    # Package has been shipped.
+    11006021: _BadRequestError,
+    # System process error.
+    11006026: _ServerError_retry,
+    # No available shipping services for this request.
+    11021009: _BadRequestError,
+    # The shipment failed due to an invalid postal code.
+    11021010: _BadRequestError,
+    # Fail to ship package because the product name is invalid.
+    11021011: _BadRequestError,
+    # Illegal address.
+    11021012: _BadRequestError,
+    # The shipment failed because the delivery address is too long.
+    11021013: _BadRequestError,
+    # Product oversize.
+    11021014: _BadRequestError,
+    # Fail to ship package because the package is overweight.
+    11021015: _BadRequestError,
+    # Fail to ship package because the weight of the SKU exceeds the allowed limit.
+    11021016: _BadRequestError,
+    # Fail to ship package because the SKU dimensions exceed the allowed limits.
+    11021017: _BadRequestError,
+    # Fail to ship package because the number of items in the package exceeds the allowed limit.
+    11021018: _BadRequestError,
+    # Fail to ship package because the package dimensions exceed the allowed limits.
+    11021019: _BadRequestError,
+    # Fail to ship package because the package's circumference exceeds the allowed limit.
+    11021020: _BadRequestError,
+    # Fail to ship package because the SKU name is invalid.
+    11021021: _BadRequestError,
+    # Fail to ship package because the longest dimension of the package exceeds the allowed limit.
+    11021022: _BadRequestError,
+    # Fail to ship package because the buyer and/or seller addresses are invalid.
+    11021023: _BadRequestError,
+    # Fail to ship package because the buyer recipient address is invalid.
+    11021024: _BadRequestError,
+    # Fail to ship package because the seller shipping address is invalid.
+    11021025: _BadRequestError,
+    # This tracking number cannot be matched to any carrier.
+    11028006: _BadRequestError,
+    # This API is only applicable to TikTok Shipping orders.
+    11034002: _BadRequestError,
+    # Warehouse does not exist.
+    11034009: _NotFoundError,
+    # Shipping document generation timeout error.
+    11034023: _ServerError_retry,
+    # Internal package tag error.
+    11034025: _ServerError_retry,
+    # The shipping document is still being generated by the logistics provider.
+    11034037: _ServerError_retry,
+    # Invalid param.
+    11050001: _BadRequestError,
+    # Product api internal error.
+    12001000: _ServerError_retry,
+    # Seller no permission for product error.
+    12009014: _PermissionDeniedError,
+    # Category is invalid.
+    12019002: _BadRequestError,
+    # Seller is inactive.
+    12019004: _BadRequestError,
+    # Product description is invalid.
+    12019006: _BadRequestError,
+    # Product id is invalid.
+    12019008: _BadRequestError,
+    # Product image list is invalid.
+    12019009: _BadRequestError,
+    # Product price is invalid.
+    12019010: _BadRequestError,
+    # Product package weight is invalid.
+    12019011: _BadRequestError,
+    # Product package size is invalid.
+    12019012: _BadRequestError,
+    # Brand id is invalid.
+    12019013: _BadRequestError,
+    # The number of SKU exceed the limit.
+    12019015: _BadRequestError,
+    # Unable to publish or sync products to target markets due to missing or invalid warehouse details.
+    12019016: _BadRequestError,
+    # Sale property is invalid.
+    12019019: _BadRequestError,
+    # SKU must contain a valid warehouse.
+    12019022: _BadRequestError,
+    # Stock count is invalid.
+    12019024: _BadRequestError,
+    # The maximum count of “seller_skus” in the search filter is 10.
+    12019027: _BadRequestError,
+    # Multiple warehouses detected.
+    12019028: _BadRequestError,
+    # Property is invalid.
+    12019030: _BadRequestError,
+    # Price is locked.
+    12019045: _BadRequestError,
+    # Sku not allow add.
+    12019056: _BadRequestError,
+    # Sku not allow delete.
+    12019057: _BadRequestError,
+    # Seller sku is invalid.
+    12019059: _BadRequestError,
+    # Package_dimension_unit field is for America market(US) only.
+    12019060: _BadRequestError,
+    # Product weight or dimensions unit does not support the imperial units on non-US local products.
+    12019061: _BadRequestError,
+    # No matching categories.
+    12019064: _BadRequestError,
+    # The image URI is invalid.
+    12019065: _BadRequestError,
+    # The optimization mode is invalid.
+    12019070: _BadRequestError,
+    # The number of SKU IDs exceeds the limit of 10.
+    12019087: _BadRequestError,
+    # Conflicting presale fields.
+    12019094: _BadRequestError,
+    # Pre_sale.fulfillment_type is missing or empty.
+    12019095: _BadRequestError,
+    # The value for pre_sale.type is missing.
+    12019096: _BadRequestError,
+    # Pre_sale.fulfillment_type.release_date must be set to a non-zero value.
+    12019097: _BadRequestError,
+    # Pre_sale.fulfillment_type.handling_duration_days must be set to a non-zero value.
+    12019098: _BadRequestError,
+    # The specified pre_sale.type is not supported in your region.
+    12019099: _BadRequestError,
+    # All SKUs of a product must have the same pre_sale.type.
+    12019100: _BadRequestError,
+    # Couldn't upload file, the file is empty.
+    12019103: _BadRequestError,
+    # The file name is empty.
+    12019104: _BadRequestError,
+    # Failed to process the file.
+    12019105: _BadRequestError,
+    # Page number is invalid.
+    12019108: _BadRequestError,
+    # Page size is invalid.
+    12019109: _BadRequestError,
+    # Seller id is invalid.
+    12019112: _BadRequestError,
+    # Product status is invalid.
+    12019113: _BadRequestError,
+    # Seller has no permission.
+    12019114: _PermissionDeniedError,
+    # Invalid image resolution. / The image dimensions exceed the allowed limits.
+    12019116: _BadRequestError,
+    # Missing variations (sales attributes).
+    12019117: _BadRequestError,
+    # Search create time invalid.
+    12019118: _BadRequestError,
+    # Search update time invalid.
+    12019119: _BadRequestError,
+    # The number of provided product IDs exceeds the limit.
+    12019120: _BadRequestError,
+    # Calculate price error.
+    12019121: _BadRequestError,
+    # The video ratio must be between 9:16 and 16:9.
+    12019122: _BadRequestError,
+    # Product of pageSize and pageNumber exceeds the maximum limit.
+    12019123: _BadRequestError,
+    # PageSize and pageNumber need to be used together.
+    12019124: _BadRequestError,
+    # The product ID does not exist.
+    12019150: _NotFoundError,
+    # Publish param invalid.
+    12019210: _BadRequestError,
+    # Region already published.
+    12019212: _BadRequestError,
+    # Deposit balance is not enough.
+    12019215: _BadRequestError,
+    # Invalid upload file.
+    12038002: _BadRequestError,
+    # Invalid file type. / Invalid image file type.
+    12038004: _BadRequestError,
+    # Invalid file size. / Invalid image file size.
+    12038005: _BadRequestError,
+    # The number of image URIs exceeded the limit of 200.
+    12038007: _BadRequestError,
+    # The image URI is invalid.
+    12038008: _BadRequestError,
+    # The specified target_language is invalid or unsupported.
+    12038009: _BadRequestError,
+    # The number of translation task IDs exceeded the limit of 20.
+    12038010: _BadRequestError,
+    # The translation task ID is invalid.
+    12038011: _BadRequestError,
+    # Exceeded the daily limit of 500 translation tasks.
+    12038012: _BadRequestError,
+    # This operation is not available for this shop.
+    12038013: _BadRequestError,
+    # The image dimensions exceed the allowed limits.
+    12038014: _BadRequestError,
+    # Failed to process the image.
+    12038015: _BadRequestError,
+    # Incorrect category format.
+    12052002: _BadRequestError,
+    # Incorrect parcel height format.
+    12052003: _BadRequestError,
+    # Incorrect parcel width format.
+    12052004: _BadRequestError,
+    # Incorrect parcel length format.
+    12052005: _BadRequestError,
+    # Incorrect parcel weight format.
+    12052006: _BadRequestError,
+    # Incorrect price format.
+    12052012: _BadRequestError,
+    # The product description cannot exceed maximum characters.
+    12052013: _BadRequestError,
+    # The product description is required.
+    12052015: _BadRequestError,
+    # The parcel weight is required.
+    12052016: _BadRequestError,
+    # Category does not exist.
+    12052023: _NotFoundError,
+    # Category is not final category.
+    12052024: _BadRequestError,
+    # The category is invalid.
+    12052025: _BadRequestError,
+    # Brand does not exist.
+    12052026: _NotFoundError,
+    # Main product image is required.
+    12052028: _BadRequestError,
+    # Invalid product ID(s) found.
+    12052031: _BadRequestError,
+    # The product does not exist.
+    12052032: _NotFoundError,
+    # This product doesn't belong to this shop.
+    12052034: _BadRequestError,
+    # The SKU ID is necessary.
+    12052036: _BadRequestError,
+    # Couldn't update inventory.
+    12052037: _BadRequestError,
+    # Product price locked due to ongoing promotion.
+    12052038: _BadRequestError,
+    # You cannot edit the specified product(s) as it isn't listed in your account or shop.
+    12052048: _BadRequestError,
+    # A single product cannot have more than 100 different SKUs.
+    12052050: _BadRequestError,
+    # The product name exceed max limit characters.
+    12052051: _BadRequestError,
+    # The seller SKU text length cannot exceed max limit characters.
+    12052054: _BadRequestError,
+    # The SKU inventory quantity for the warehouse must be within allowed limits.
+    12052055: _BadRequestError,
+    # The num of image in description cannot exceed max limit.
+    12052056: _BadRequestError,
+    # The product price is invalid.
+    12052073: _BadRequestError,
+    # The provided currency is not available for this shop/region.
+    12052084: _BadRequestError,
+    # Product sale price is invalid.
+    12052092: _BadRequestError,
+    # Exceeded the product listing limit for the seller.
+    12052093: _BadRequestError,
+    # No multiple warehouse permission.
+    12052094: _PermissionDeniedError,
+    # Warehouse information parsing error.
+    12052095: _BadRequestError,
+    # Unable to update the price for SKUs with no warehouse.
+    12052096: _BadRequestError,
+    # The warehouse does not exist.
+    12052097: _NotFoundError,
+    # Property is required.
+    12052104: _BadRequestError,
+    # Required qualification miss.
+    12052105: _BadRequestError,
+    # Seller has no warehouse.
+    12052115: _BadRequestError,
+    # Product package size is invalid.
+    12052116: _BadRequestError,
+    # Seller publish global product over limit and save draft.
+    12052117: _BadRequestError,
+    # Size chart not found.
+    12052128: _NotFoundError,
+    # Please edit stock from global.
+    12052141: _BadRequestError,
+    # No permission of multi global warehouse.
+    12052142: _PermissionDeniedError,
+    # Sku warehouse must equal.
+    12052143: _BadRequestError,
+    # Platform warehouse not support to edit.
+    12052144: _BadRequestError,
+    # Activity warehouse not allowed to be deleted.
+    12052145: _BadRequestError,
+    # The specified inventory quantity is too low.
+    12052146: _BadRequestError,
+    # Product property value contain restricted words.
+    12052151: _BadRequestError,
+    # Sale property name contains restricted words.
+    12052152: _BadRequestError,
+    # Sale property value contains restricted words.
+    12052153: _BadRequestError,
+    # One or more of the product attributes cannot be edited by cross-border sellers.
+    12052157: _BadRequestError,
+    # Category unable to change.
+    12052158: _BadRequestError,
+    # Unique item total quantity must be one.
+    12052159: _BadRequestError,
+    # Sku count must be one and disable variables.
+    12052160: _BadRequestError,
+    # Unique item sku count must be one and disable varialbes.
+    12052162: _BadRequestError,
+    # The gift product are not allowed to be edited.
+    12052163: _BadRequestError,
+    # The total number of search results can not exceed 10000.
+    12052180: _BadRequestError,
+    # The package weight of the product can not be zero.
+    12052181: _BadRequestError,
+    # The '{{sub_property_name}}' field is required as you've selected '{{parent_property_value}}' for '{{parent_property_name}}'.
+    12052182: _BadRequestError,
+    # The '{{sub_property_name}}' field should be left empty as you've selected '{{parent_property_value}}' for '{{parent_property_name}}'.
+    12052183: _BadRequestError,
+    # Brand names must be at least 2 characters.
+    12052189: _BadRequestError,
+    # Brand names must not be longer than 30 characters.
+    12052190: _BadRequestError,
+    # Brand names can't include special fonts or emoticons.
+    12052191: _BadRequestError,
+    # The brand name can't contain 5 or more consecutive numbers.
+    12052192: _BadRequestError,
+    # Brand is expired.
+    12052200: _BadRequestError,
+    # You are not authorized to sell this brand in this category.
+    12052201: _PermissionDeniedError,
+    # The total number of brands you have created today exceeds the limit.
+    12052202: _BadRequestError,
+    # The total number of brands you have created exceeds the limit.
+    12052203: _BadRequestError,
+    # The brand name you created is invalid.
+    12052204: _BadRequestError,
+    # This brand name already exists.
+    12052205: _BadRequestError,
+    # The number of characters of the created brand name is invalid.
+    12052206: _BadRequestError,
+    # Receipt brand not support warehouse.
+    12052207: _BadRequestError,
+    # A brand authorization is required to publish this listing.
+    12052208: _BadRequestError,
+    # Manufacturer info is invalid.
+    12052216: _BadRequestError,
+    # Incorrect category version.
+    12052217: _BadRequestError,
+    # Instant product not support not for sale.
+    12052219: _BadRequestError,
+    # This category is prohibited or unsupported on TikTok Shop.
+    12052220: _BadRequestError,
+    # Only whitelisted sellers are permitted to trade under current category.
+    12052221: _BadRequestError,
+    # Category do not support cod.
+    12052222: _BadRequestError,
+    # This category is restricted.
+    12052223: _BadRequestError,
+    # You are not authorized to sell in this category because it does not fall under your shop's main category.
+    12052225: _PermissionDeniedError,
+    # This category is restricted.
+    12052226: _BadRequestError,
+    # The category is unauthorized or unavailable.
+    12052227: _PermissionDeniedError,
+    # Combo product not support not for sale.
+    12052228: _BadRequestError,
+    # Pre order product not support not for sale.
+    12052229: _BadRequestError,
+    # The specified category ID is not a leaf category, or it does not belong to the specified category version.
+    12052230: _BadRequestError,
+    # Please wait for the current task to finish (maximum 2 hours) and try again.
+    12052234: _BadRequestError,
+    # The format of url is invalid.
+    12052235: _BadRequestError,
+    # The length of the url is greater than 200.
+    12052238: _BadRequestError,
+    # Do not support custom property.
+    12052240: _BadRequestError,
+    # Attribute name or attribute id is empty.
+    12052241: _BadRequestError,
+    # The attribute name characters cannot exceed max_limit.
+    12052242: _BadRequestError,
+    # The product attribute or sale attribute name characters contain Chinese.
+    12052243: _BadRequestError,
+    # The attribute name duplicate.
+    12052244: _BadRequestError,
+    # The product attributes contained invalid characters.
+    12052245: _BadRequestError,
+    # The {{property_type}} not support multi selected, attribute id is :{{property_id}}.
+    12052246: _BadRequestError,
+    # Do not support custom product attribute.
+    12052247: _BadRequestError,
+    # The {{property_type}} value name or attribute value id is empty.
+    12052248: _BadRequestError,
+    # The {{property_type}} value name characters cannot exceed {{max_limit}}, attribute value name is :{{property_value_name}}.
+    12052249: _BadRequestError,
+    # The {{property_type}} value name characters contain Chinese.
+    12052250: _BadRequestError,
+    # Duplicated attribute values found for an attribute.
+    12052251: _BadRequestError,
+    # Duplicate attribute value id.
+    12052253: _BadRequestError,
+    # Duplicate attribute id.
+    12052254: _BadRequestError,
+    # The {{property_name}} value need to be positive integers or positive decimals.
+    12052256: _BadRequestError,
+    # The product ID does not exist.
+    12052260: _NotFoundError,
+    # Product name is empty.
+    12052261: _BadRequestError,
+    # Chinese characters are not supported in product name.
+    12052262: _BadRequestError,
+    # Product name prefix illegal.
+    12052263: _BadRequestError,
+    # Category upgrading is not available for your shop.
+    12052265: _BadRequestError,
+    # The product name contains non-English characters.
+    12052266: _BadRequestError,
+    # The selected time is outside the limit.
+    12052269: _BadRequestError,
+    # After the pre-sale product has been onlive product, the pre-sale info cannot be modified.
+    12052273: _BadRequestError,
+    # Sku's mto day is invalid.
+    12052275: _BadRequestError,
+    # Seller does not support make to order.
+    12052278: _BadRequestError,
+    # Product manufacturer is required.
+    12052282: _BadRequestError,
+    # The number of manufacturers cannot exceed the allowed limits.
+    12052283: _BadRequestError,
+    # Manufacturer ID {{manufacturer_id}} is not found.
+    12052284: _NotFoundError,
+    # Manufacturer ID {{manufacturer_id}} is not associated with the seller.
+    12052285: _BadRequestError,
+    # Product responsible person is required.
+    12052287: _BadRequestError,
+    # The number of responsible person ids cannot exceed {{max_limit}}, and cannot less {{min_limit}}.
+    12052288: _BadRequestError,
+    # Responsible person ID {{rp_id}} is not found.
+    12052289: _NotFoundError,
+    # Responsible person ID {{rp_id}} is not associated with the seller.
+    12052290: _BadRequestError,
+    # Extra identification code information is not supported in this region.
+    12052291: _BadRequestError,
+    # The number of extra identification codes cannot exceed the allowed limits.
+    12052292: _BadRequestError,
+    # When identifier code is not filled in, extra identification code is not allowed to be filled in.
+    12052293: _BadRequestError,
+    # The format of the extra identification code is incorrect.
+    12052294: _BadRequestError,
+    # Duplicate manufacturer IDs associated with the same product.
+    12052295: _BadRequestError,
+    # Duplicate responsible person IDs associated with the same product.
+    12052296: _BadRequestError,
+    # Product main image uri illegal.
+    12052300: _BadRequestError,
+    # Width and length of main image must be at least {{min_limit}}, check uri {{uri}}.
+    12052301: _BadRequestError,
+    # The main images size exceed limit.
+    12052302: _BadRequestError,
+    # The algo prediction for category v2 of this product failed.
+    12052303: _BadRequestError,
+    # Main product image format is not supported.
+    12052304: _BadRequestError,
+    # The main images aspect ratio cannot exceed max limit.
+    12052305: _BadRequestError,
+    # Main product images count exceed limit.
+    12052306: _BadRequestError,
+    # Skus in the lottery cannot be deleted.
+    12052307: _BadRequestError,
+    # There's an ongoing appeal.
+    12052308: _BadRequestError,
+    # The futures information filled in by the seller does not meet the requirements.
+    12052310: _BadRequestError,
+    # The number of backorder product exceeds the limit max_num, or the proportion of backorder product exceeds the limit max_ratio.
+    12052311: _BadRequestError,
+    # Standard product cannot be converted to MTO product.
+    12052314: _BadRequestError,
+    # Standard product cannot be converted to preorder product.
+    12052315: _BadRequestError,
+    # Product second hand not applicable in this sale platform.
+    12052316: _BadRequestError,
+    # Purchase order quantity is not supported.
+    12052317: _BadRequestError,
+    # Maximum order quantity smaller than minimum order quantity.
+    12052319: _BadRequestError,
+    # Product description image file format is not supported.
+    12052324: _BadRequestError,
+    # A pre-order product can't be changed to a regular product.
+    12052329: _BadRequestError,
+    # Product is not supported to list in designated sale platform.
+    12052330: _BadRequestError,
+    # The seller center is locked during shop integration, only editing stock and price is allowed.
+    12052332: _BadRequestError,
+    # Product description image uri illegal.
+    12052340: _BadRequestError,
+    # The description images size cannot exceed limit.
+    12052341: _BadRequestError,
+    # The description images space cannot exceed limit.
+    12052342: _BadRequestError,
+    # Product description image format is not supported.
+    12052343: _BadRequestError,
+    # The product description html syntax with error.
+    12052344: _BadRequestError,
+    # The product description html tag is not supported.
+    12052345: _BadRequestError,
+    # The product description has Chinese characters.
+    12052346: _BadRequestError,
+    # The product description html tag required attribute is miss.
+    12052348: _BadRequestError,
+    # The product description html tag not support nest.
+    12052349: _BadRequestError,
+    # The product description html tag contain illegal attribute.
+    12052350: _BadRequestError,
+    # The product description contains non-English characters.
+    12052351: _BadRequestError,
+    # The product description nest exceeding limit.
+    12052352: _BadRequestError,
+    # The number of 'supplementary_sku_images' for the sales attribute value exceeds the maximum limit.
+    12052356: _BadRequestError,
+    # 'supplementary_sku_images' is only allowed when 'sku_img' is specified.
+    12052357: _BadRequestError,
+    # Save subscribe is not supported.
+    12052359: _BadRequestError,
+    # The video id does not exist.
+    12052360: _NotFoundError,
+    # This base unit value count is not supported.
+    12052361: _BadRequestError,
+    # SKU unit count is required.
+    12052362: _BadRequestError,
+    # The warehouse is unavailable because this product cannot be shipped to the target market from this warehouse.
+    12052364: _BadRequestError,
+    # The manufacturer lacks language version information for this market.
+    12052365: _BadRequestError,
+    # The responsible person lacks language version information for this market.
+    12052366: _BadRequestError,
+    # Auction product is bidding when it is not supported to change product info.
+    12052371: _BadRequestError,
+    # Generate EU energy label image failed.
+    12052372: _BadRequestError,
+    # Product list price is invalid.
+    12052375: _BadRequestError,
+    # List price is not supported.
+    12052376: _BadRequestError,
+    # The product has dt stocks, not allow to delete.
+    12052377: _BadRequestError,
+    # The cover region of share warehouse can not cover the product region.
+    12052379: _BadRequestError,
+    # Can't edit Dilayani Tokopedia warehouse quantity.
+    12052382: _BadRequestError,
+    # Product list price exceed limit.
+    12052383: _BadRequestError,
+    # Please enter valid certificate expiration date.
+    12052385: _BadRequestError,
+    # Product locked for Promotion and stock can't be updated below current stock.
+    12052393: _BadRequestError,
+    # Package weight exceed limit.
+    12052401: _BadRequestError,
+    # Seller shipping template is empty.
+    12052402: _BadRequestError,
+    # The warehouse does not support fulfillment for the current shop.
+    12052403: _BadRequestError,
+    # Multi-warehouse not support customize logistics service.
+    12052404: _BadRequestError,
+    # The warehouse has not opened the subscribed logistics service.
+    12052405: _BadRequestError,
+    # Warehouse didn't set logistics service.
+    12052420: _BadRequestError,
+    # Missing 'sale price' value.
+    12052424: _BadRequestError,
+    # Category is not open in this market.
+    12052446: _BadRequestError,
+    # You still have stock reserved for campaigns in your Chinese warehouse(s), so you cannot add an overseas warehouse yet.
+    12052447: _BadRequestError,
+    # Local fulfillment is required for {{country}} shop.
+    12052448: _BadRequestError,
+    # Warehouse is unavailable for eu gpr product.
+    12052465: _BadRequestError,
+    # This region doesn't support save draft after product submitted.
+    12052488: _BadRequestError,
+    # The handling time must be within the allowed limits.
+    12052490: _BadRequestError,
+    # If the inventory allocation mode is SHARED, the inventory quantity must be the same across all SKUs.
+    12052503: _BadRequestError,
+    # The SKU ID in replicated_products is invalid and cannot be found.
+    12052508: _NotFoundError,
+    # Missing seller_sku in replicated_products.
+    12052509: _BadRequestError,
+    # No matching seller_sku found in the source product.
+    12052510: _BadRequestError,
+    # Missing SKU details in replicated_products.
+    12052511: _BadRequestError,
+    # No replicas exist for this product.
+    12052512: _BadRequestError,
+    # No replicas exist for this product in the stated region.
+    12052513: _BadRequestError,
+    # Missing regions in replicated_products.
+    12052514: _BadRequestError,
+    # Missing regions in replicated_products.
+    12052515: _BadRequestError,
+    # Missing inventory details.
+    12052516: _BadRequestError,
+    # Product sale property image uri illegal.
+    12052520: _BadRequestError,
+    # The sale property images size over limit.
+    12052521: _BadRequestError,
+    # Product sale property image is required.
+    12052522: _BadRequestError,
+    # Product sale property image format is not supported.
+    12052523: _BadRequestError,
+    # The sale property image aspect ratio invalid.
+    12052524: _BadRequestError,
+    # The attribute max num cannot exceed 3.
+    12052525: _BadRequestError,
+    # The attribute value max num over limit.
+    12052526: _BadRequestError,
+    # The sale attribute id does not exist.
+    12052527: _NotFoundError,
+    # You can add images to only 1 product variation, which will serve as the primary variation for display in the product options gallery.
+    12052528: _BadRequestError,
+    # The property value id does not exist.
+    12052529: _NotFoundError,
+    # The warehouse ' {{warehouse ID}} ' does not belong to this shop/seller.
+    12052530: _BadRequestError,
+    # The warehouse is disabled.
+    12052531: _BadRequestError,
+    # The warehouse not delivery warehouse.
+    12052532: _BadRequestError,
+    # Removal, addition, and change of warehouses are not permitted.
+    12052533: _BadRequestError,
+    # Warehouse unable to delete.
+    12052534: _BadRequestError,
+    # Couldn't publish this product as you haven't set the return warehouse for your shop.
+    12052535: _BadRequestError,
+    # There is no version of this product that is under review.
+    12052547: _BadRequestError,
+    # SKU property must contain all properties.
+    12052550: _BadRequestError,
+    # Sku id duplicate.
+    12052553: _BadRequestError,
+    # Sku name contain Chinese characters.
+    12052554: _BadRequestError,
+    # The SKU id does not exist.
+    12052556: _NotFoundError,
+    # The SKU ID does not belong to the product.
+    12052557: _BadRequestError,
+    # Number of product skus exceed limit.
+    12052558: _BadRequestError,
+    # The product with duplicate default sku.
+    12052559: _BadRequestError,
+    # The SKU contains duplicate sales attribute.
+    12052560: _BadRequestError,
+    # Product price exceed limit.
+    12052570: _BadRequestError,
+    # Missing price for SKU(s).
+    12052571: _BadRequestError,
+    # The sale price is invalid.
+    12052572: _BadRequestError,
+    # Unit price config is invalid.
+    12052574: _BadRequestError,
+    # Invalid number of digits of identifier code.
+    12052591: _BadRequestError,
+    # Identifier code already entered, cannot enter the same code twice.
+    12052592: _BadRequestError,
+    # The identifier code cannot be changed once be submitted.
+    12052593: _BadRequestError,
+    # The identifier code type cannot be changed once be submitted.
+    12052594: _BadRequestError,
+    # Only the last digit supports input X.
+    12052598: _BadRequestError,
+    # The identifier code type must be selected.
+    12052600: _BadRequestError,
+    # Product qualification image uri illegal.
+    12052650: _BadRequestError,
+    # The qualification images size over limit.
+    12052651: _BadRequestError,
+    # Qualification id does not exist.
+    12052655: _NotFoundError,
+    # Qualification id duplicate.
+    12052656: _BadRequestError,
+    # Qualification image and pdf file is out of limit.
+    12052657: _BadRequestError,
+    # Product qualification file uri illegal.
+    12052658: _BadRequestError,
+    # The size chart image URI is invalid.
+    12052670: _BadRequestError,
+    # The sizechart images size over limit.
+    12052671: _BadRequestError,
+    # Product sizechart image is required.
+    12052673: _BadRequestError,
+    # The seller is inactive.
+    12052700: _BadRequestError,
+    # Do not support cross-boarder seller create local product directly.
+    12052701: _BadRequestError,
+    # Seller does not support pre-order.
+    12052702: _BadRequestError,
+    # Invalid seller tax number.
+    12052703: _BadRequestError,
+    # Seller id does not exist.
+    12052704: _NotFoundError,
+    # Seller can not manage local product.
+    12052705: _BadRequestError,
+    # The minimum sales quantity should not be exceed limit.
+    12052706: _BadRequestError,
+    # Setting minimum sales quantity is not supported.
+    12052707: _BadRequestError,
+    # Sku's pre_order is invalid.
+    12052712: _BadRequestError,
+    # The image URI does not exist in TikTok Shop.
+    12052722: _NotFoundError,
+    # Bundle does not support adding this product type.
+    12052805: _BadRequestError,
+    # Product in bundle deal cannot set minimum sale quantity.
+    12052815: _BadRequestError,
+    # The number of sub-skus contained in each combo sku cannot exceed {{max_limit}}.
+    12052831: _BadRequestError,
+    # The sub-SKU coefficient associated with each combo SKU cannot exceed {{max_limit}}, and cannot less {{min_limit}}.
+    12052832: _BadRequestError,
+    # The number of combo associated with a product cannot exceed the max limit.
+    12052833: _BadRequestError,
+    # The number of combo sku associated with a sku cannot exceed limit.
+    12052834: _BadRequestError,
+    # Sub product ID does not exist.
+    12052835: _NotFoundError,
+    # The category of the combo is inconsistent with the category of the main sub-product.
+    12052836: _BadRequestError,
+    # The category of the combo is not in the set of restricted categories.
+    12052837: _BadRequestError,
+    # The first-level categories of the sub-products in the combo are inconsistent.
+    12052838: _BadRequestError,
+    # Sub-skus in a combo sku cannot be duplicated.
+    12052840: _BadRequestError,
+    # The sub-sku relationship corresponding to different combo sku cannot be duplicated.
+    12052841: _BadRequestError,
+    # The combo does not include the main sub-product.
+    12052842: _BadRequestError,
+    # The main sub-product in the combo cannot be changed.
+    12052843: _BadRequestError,
+    # The sub-sku is not in the sub-product.
+    12052844: _BadRequestError,
+    # Failed to create, does not support non-live status product.
+    12052845: _BadRequestError,
+    # Combo does not support adding this product type.
+    12052846: _BadRequestError,
+    # The combo sku relationship cannot be changed.
+    12052847: _BadRequestError,
+    # Combo cannot set minimum sale quantity.
+    12052848: _BadRequestError,
+    # You don't have the permission to operate combo.
+    12052849: _PermissionDeniedError,
+    # The stock of combo does not support being edited.
+    12052850: _BadRequestError,
+    # The sale property of combo mismatch.
+    12052853: _BadRequestError,
+    # The sale property of combo is not unique.
+    12052854: _BadRequestError,
+    # The combo does not support customize logistics service.
+    12052856: _BadRequestError,
+    # Combined products and normal products cannot be converted to each other.
+    12052857: _BadRequestError,
+    # When the combined SKU is only associated with one sub-SKU, the coefficient of this sub-SKU cannot be less than 2.
+    12052859: _BadRequestError,
+    # The price of combined SKU cannot exceed the sum of the prices of the sub-SKUs.
+    12052861: _BadRequestError,
+    # The brand of the combined product must be within the range of sub-product brands.
+    12052862: _BadRequestError,
+    # All SKU of a combined product need to be the combined SKU.
+    12052863: _BadRequestError,
+    # Unable to add deactivated SKUs to the combined product.
+    12052864: _BadRequestError,
+    # Identity internal error.
+    12052881: _ServerError_retry,
+    # The product in its current status is not available for this operation.
+    12052901: _BadRequestError,
+    # The SKU list is empty.
+    12052902: _BadRequestError,
+    # The publish region is inactive.
+    12052903: _BadRequestError,
+    # Invalid input parameters.
+    12052910: _BadRequestError,
+    # No matching category found within your account's main category.
+    12052912: _BadRequestError,
+    # Package weight unit and dimension unit miss match.
+    12052915: _BadRequestError,
+    # The package unit is not supported in the current region.
+    12052916: _BadRequestError,
+    # Couldn't edit the inventory quantity because this product shares the inventory with the source shop.
+    12052921: _BadRequestError,
+    # Edit fields limit.
+    12052922: _BadRequestError,
+    # Contact info required.
+    12052923: _BadRequestError,
+    # The title must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control characters (e.g..
+    12052931: _BadRequestError,
+    # The description must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control characters.
+    12052932: _BadRequestError,
+    # Sales attribute names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    12052933: _BadRequestError,
+    # Sales attribute value names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    12052934: _BadRequestError,
+    # Product attribute value names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    12052935: _BadRequestError,
+    # The check failed.
+    12052990: _BadRequestError,
+    # No permission to create gift product.
+    12052992: _PermissionDeniedError,
+    # Seller is not toko seller.
+    12052994: _BadRequestError,
+    # Seller has not finished onboarding to tts.
+    12052995: _BadRequestError,
+    # External_id duplicated.
+    12052996: _BadRequestError,
+    # System error, try again later.
+    12056001: _ServerError_retry,
+    # An open collaboration containing this product already exists.
+    16003012: _BadRequestError,
+    # The seller's account is deactivated.
+    16003025: _BadRequestError,
+    # The commission rate must be between 1% and 80%.
+    16003033: _BadRequestError,
+    # One or more of the products you are trying to add are currently restricted by the platform.
+    16003035: _BadRequestError,
+    # Invalid parameter.
+    16015001: _BadRequestError,
+    # No sale region error; detail: creator has no sale region.
+    16015007: _BadRequestError,
+    # System error.
+    16015027: _ServerError_retry,
+    # Seller has no permission to operate agency's sample request.
+    16022020: _PermissionDeniedError,
+    # Test account and non test account can not cross invite.
+    16024004: _BadRequestError,
+    # The seller cannot invite their official creator.
+    16024006: _BadRequestError,
+    # There are products that do not belong to this merchant.
+    16024008: _BadRequestError,
+    # The invitation failed because the creator is already linked with a shop account.
+    16024016: _BadRequestError,
+    # Seller can not invite his block creator.
+    16024018: _BadRequestError,
+    # In sufficient quota to create invitation.
+    16024019: _BadRequestError,
+    # Remove excluded creators to create invitation.
+    16024020: _BadRequestError,
+    # Invitation contains creator exceed follower limit.
+    16024021: _BadRequestError,
+    # This invitation has exist creator and product.
+    16024022: _BadRequestError,
+    # Creator has been cleard.
+    16030001: _BadRequestError,
+    # Shop has reached IM quota.
+    16030002: _BadRequestError,
+    # This shop cannot message the creator at the moment because the Affiliate GMV requirement has not been met.
+    16030003: _BadRequestError,
+    # Shop status invalid.
+    16030007: _BadRequestError,
+    # Test account isolate.
+    16030009: _BadRequestError,
+    # Nvalid parameter Creator and Seller.
+    16032001: _BadRequestError,
+    # Invalid campaign period.
+    16032002: _BadRequestError,
+    # Invalid registration period.
+    16032003: _BadRequestError,
+    # Invalid campaign seller scope.
+    16032004: _BadRequestError,
+    # Campaign not found.
+    16032005: _NotFoundError,
+    # Permission denied.
+    16032007: _PermissionDeniedError,
+    # Operation denied.
+    16032008: _BadRequestError,
+    # Product operation denied.
+    16032009: _BadRequestError,
+    # Campaign product not found.
+    16032010: _NotFoundError,
+    # Max campaign online count reached.
+    16032011: _BadRequestError,
+    # Only affiliate partner cipher can access this api.
+    16032012: _BadRequestError,
+    # Payment account not yet activated.
+    16032013: _BadRequestError,
+    # The seller is currently restricted by the platform.
+    16603010: _BadRequestError,
+    # This creator doesn't have e-commerce permission.
+    16901005: _PermissionDeniedError,
+    # Creator selection region doesn't match seller's region.
+    16901006: _BadRequestError,
+    # This seller was unable to get official creator profile because of didn't have the permission.
+    16901007: _PermissionDeniedError,
+    # The creator didn't didn't have e-commerce permissions or has been deactivated.
+    16901008: _PermissionDeniedError,
+    # A storewide free shipping promotion activity is already active.
+    17003203: _BadRequestError,
+    # Promotion title cannot be a duplicate.
+    17011102: _BadRequestError,
+    # Internal system error.
+    17027107: _ServerError_retry,
+    # Internal error, promotion purchase limit deletion failed.
+    17027802: _ServerError_retry,
+    # Invalid parameters.
+    17029001: _BadRequestError,
+    # Title Length Too Long.
+    17029002: _BadRequestError,
+    # The activity title is empty.
+    17029003: _BadRequestError,
+    # Duplicate activity title.
+    17029004: _BadRequestError,
+    # Begin Time Earlier Than Now.
+    17029005: _BadRequestError,
+    # The activity period is too short.
+    17029006: _BadRequestError,
+    # The activity period is too long.
+    17029007: _BadRequestError,
+    # FlashSale Period Too Long.
+    17029008: _BadRequestError,
+    # Activity does not exist.
+    17029009: _NotFoundError,
+    # Activity is deactivated.
+    17029010: _BadRequestError,
+    # Not allowed to update the beginning time of activity.
+    17029011: _BadRequestError,
+    # Not allowed to update expired activities.
+    17029012: _BadRequestError,
+    # Sku must be [] for activities of which product_level==PRODUCT.
+    17029013: _BadRequestError,
+    # The value of quantity_per_user is out of range.
+    17029014: _BadRequestError,
+    # When product_level==VARIATION, the value of quantity_limit must be -1.
+    17029015: _BadRequestError,
+    # Invalid SKU ID.
+    17029016: _BadRequestError,
+    # You are specifying products not in your shop.
+    17029017: _BadRequestError,
+    # The provided SKU quantity is greater than the available stock.
+    17029018: _BadRequestError,
+    # The provided product quantity is greater than the available stock.
+    17029019: _BadRequestError,
+    # Product discount exceeds limit.
+    17029020: _BadRequestError,
+    # SKU discount exceeds limit.
+    17029021: _BadRequestError,
+    # The product or SKU cannot be in two ONGOING or NOT_START activities at the same time.
+    17029022: _BadRequestError,
+    # Products Not In Promotion.
+    17029023: _BadRequestError,
+    # SKU(s) not found in this promotion.
+    17029024: _NotFoundError,
+    # The quantity of the products or the SKUs included in the activity exceeds 10000.
+    17029025: _BadRequestError,
+    # Invalid SellerID.
+    17029026: _BadRequestError,
+    # Empty RequestSerialNo.
+    17029027: _BadRequestError,
+    # You are specifying activities not in your shop.
+    17029028: _BadRequestError,
+    # You are incorrectly specifying activity_price_amount instead of discount when activity_type==DIRECT_DISCOUNT and product_level==PRODUCT.
+    17029029: _BadRequestError,
+    # You are incorrectly specifying discount instead of activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==PRODUCT.
+    17029030: _BadRequestError,
+    # You are incorrectly specifying activity_price_amount instead of discount when activity_type==DIRECT_DISCOUNT and product_level==VARIATION.
+    17029031: _BadRequestError,
+    # You are incorrectly specifying discount instead of activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==VARIATION.
+    17029032: _BadRequestError,
+    # Products is empty.
+    17029033: _BadRequestError,
+    # Activity_price_amount is invalid.
+    17029034: _BadRequestError,
+    # ShopRisk Check Failed.
+    17029035: _BadRequestError,
+    # ActivityType is not supported.
+    17029036: _BadRequestError,
+    # Skus is empty when product_level==VARIATION.
+    17029037: _BadRequestError,
+    # When product_level==VARIATION, you must not specify product.activity_price_amount and product.discount.
+    17029038: _BadRequestError,
+    # Duplicate product ID.
+    17029039: _BadRequestError,
+    # Duplicate SKU ID.
+    17029040: _BadRequestError,
+    # You must specify product.discount when activity_type==DIRECT_DISCOUNT and product_level==PRODUCT.
+    17029041: _BadRequestError,
+    # You must specify product.activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==PRODUCT.
+    17029042: _BadRequestError,
+    # You must specify sku.discount when activity_type==DIRECT_DISCOUNT and product_level==VARIATION.
+    17029043: _BadRequestError,
+    # You must specify sku.activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==VARIATION.
+    17029044: _BadRequestError,
+    # Duplicated RequestSerialNo.
+    17029045: _BadRequestError,
+    # Number of items per request exceeds the limit.
+    17029046: _BadRequestError,
+    # An ONGOING flash sale product cannot be updated.
+    17029047: _BadRequestError,
+    # An ONGOING flash sale SKU cannot be updated.
+    17029048: _BadRequestError,
+    # ActivityVersion is not supported.
+    17029049: _BadRequestError,
+    # The value of quantity_limit and quantity_per_user must be -1 or in the range of [1, 99].
+    17029050: _BadRequestError,
+    # Product ID not found.
+    17029051: _NotFoundError,
+    # ProductType is not supported.
+    17029052: _BadRequestError,
+    # The SKU ID does not match the product ID.
+    17029053: _BadRequestError,
+    # Please limit the request frequency.
+    17029054: _BadRequestError,
+    # Request Timeout.
+    17029055: _ServerError_retry,
+    # Invalid product status.
+    17029056: _BadRequestError,
+    # Unable to decrease buyer/num PurchaseLimit.
+    17029058: _BadRequestError,
+    # Page_token + page_size must be less than 10000.
+    17029059: _BadRequestError,
+    # The Categories of products is invalid.
+    17029060: _BadRequestError,
+    # Discount is below the limit.
+    17029062: _BadRequestError,
+    # SKU discount is below the limit.
+    17029063: _BadRequestError,
+    # Product is non-sellable.
+    17029064: _BadRequestError,
+    # Target quota is less than the initial quota.
+    17029065: _BadRequestError,
+    # Limit info cannot be changed or modified.
+    17029066: _BadRequestError,
+    # Auction products are not eligible for promotions.
+    17029067: _BadRequestError,
+    # Selected inventory_type is not supported in your region.
+    17029068: _BadRequestError,
+    # Access denied.
+    17029069: _PermissionDeniedError,
+    # Empty gift sku info.
+    17029070: _BadRequestError,
+    # Gift sku id is invalid, not an integer.
+    17029071: _BadRequestError,
+    # Gift sku repeated.
+    17029072: _BadRequestError,
+    # Price of the gift exceeds the upper limit.
+    17029073: _BadRequestError,
+    # Eligible products and the gift products must not be the same product.
+    17029074: _BadRequestError,
+    # Number of gifts per tier does not meet the limit.
+    17029075: _BadRequestError,
+    # Gift sku is out of stock.
+    17029076: _BadRequestError,
+    # Gifts across different tiers are repeated.
+    17029077: _BadRequestError,
+    # Number of gift tiers does not meet the requirement.
+    17029078: _BadRequestError,
+    # Product is already assigned in another conflicting promotion.
+    17029079: _BadRequestError,
+    # Specified time is outside of the defined range for this activity.
+    17029082: _BadRequestError,
+    # The claim limit quantity of gift can not be decreased.
+    17029083: _BadRequestError,
+    # The threshold type of gift can not be modified.
+    17029084: _BadRequestError,
+    # The number of gift tiers can not be changed.
+    17029085: _BadRequestError,
+    # Product level and shop level are not interchangeable.
+    17029102: _BadRequestError,
+    # Partial of products have already been applied to another conflict promotion during the selected period.
+    17029103: _BadRequestError,
+    # The product(s) selected have already been applied to another buy more save more promotion during the selected period.
+    17029104: _BadRequestError,
+    # The threshold type and discount type can not be modified.
+    17029105: _BadRequestError,
+    # Participation Limit info cannot change or modify.
+    17029106: _BadRequestError,
+    # Due to overlapping with other activities, sellers cannot create shop-scope BMSM activity.
+    17029107: _BadRequestError,
+    # The promotion exceeds the threshold.
+    17029109: _BadRequestError,
+    # The discount value is below the minimum threshold.
+    17029110: _BadRequestError,
+    # The threshold value is invalid.
+    17029111: _BadRequestError,
+    # The discount value is invalid.
+    17029112: _BadRequestError,
+    # The number of products will exceed the maximum number of the promotion.
+    17029113: _BadRequestError,
+    # The promotion type is not supported.
+    17029114: _BadRequestError,
+    # This creator account has no selection region.
+    18001405: _BadRequestError,
+    # Invalid parameters.
+    21001001: _BadRequestError,
+    # System timeout.
+    21001003: _ServerError_retry,
+    # System process error.
+    21001008: _ServerError_retry,
+    # System process error.
+    21001011: _ServerError_retry,
+    # Rpc logistics_logistics_service_4b failed.
+    21001029: _BadRequestError,
+    # System process error.
+    21001043: _ServerError_retry,
+    # System process error.
+    21001055: _ServerError_retry,
+    # Failed to ship.
+    21004006: _BadRequestError,
+    # Create label shipping service not found.
+    21004008: _NotFoundError,
+    # Your country does not support the use of this feature.
+    21004010: _BadRequestError,
+    # Tracking number has special characters, verify failed.
+    21004012: _BadRequestError,
+    # Tracking number mismatch provider.
+    21004015: _BadRequestError,
+    # Tracking number verify, not avalible logsitics service or provider.
+    21004016: _BadRequestError,
+    # ON DEMAND RTS NOT IN PICKUP TIME.
+    21004017: _BadRequestError,
+    # Need invoice uploaded for all order before rts.
+    21004019: _BadRequestError,
+    # Fulfillment Invoice status is not success, can not rts pkg.
+    21004020: _BadRequestError,
+    # Ship order failed due to platform limitations.
+    21004024: _BadRequestError,
+    # This API is only applicable to TikTok Shipping orders.
+    21008017: _BadRequestError,
+    # Seller cannot operate orders which are fulfilled by platform.
+    21008025: _BadRequestError,
+    # Seller already print shipping label.
+    21008042: _BadRequestError,
+    # This package is fulfilled by TikTok.
+    21008043: _BadRequestError,
+    # SellerFulfillUnitInReverseCannotOperate. / Package item has after-sale request.
+    21008044: _BadRequestError,
+    # Package has been shipped.
+    21008099: _BadRequestError,
+    # This interface cannot be used in this region.
+    21008106: _BadRequestError,
+    # Unable to retrieve shipping information.
+    21008109: _BadRequestError,
+    # The order or package does not belong to the current seller.
+    21008111: _BadRequestError,
+    # No Subscription without specified delivery option.
+    21008116: _BadRequestError,
+    # The delivery of the specified delivery_option_id is fulfilled by TikTok.
+    21008117: _BadRequestError,
+    # System process error.
+    21008300: _ServerError_retry,
+    # Fulfill_unit action not allowed.
+    21011003: _BadRequestError,
+    # This API cannot be used to update package shipping information for packages that are not shipped by sellers.
+    21011004: _BadRequestError,
+    # Invalid parameters. / An invalid request parameter was passed.
+    21011005: _BadRequestError,
+    # These orders are already shipped.
+    21011006: _BadRequestError,
+    # Package item has after-sale request.
+    21011007: _BadRequestError,
+    # Package is not complete.
+    21011008: _BadRequestError,
+    # Not match trade rule.
+    21011012: _BadRequestError,
+    # Not match logistics rule.
+    21011013: _BadRequestError,
+    # These orders are already shipped.
+    21011020: _BadRequestError,
+    # Invalid tracking number or provider ID.
+    21011022: _BadRequestError,
+    # Duplicate tracking number.
+    21011025: _BadRequestError,
+    # Fulfillment tracking no used times over limit.
+    21011026: _BadRequestError,
+    # Package has already been delivered.
+    21011027: _BadRequestError,
+    # The package does not belong to the current shop.
+    21011028: _BadRequestError,
+    # Order does not belong to fulfill unit.
+    21011029: _BadRequestError,
+    # Fulfillment not allow update tracking no. / Package has already been delivered.
+    21011030: _BadRequestError,
+    # Order does not belong to pre_pkg.
+    21011031: _BadRequestError,
+    # Order already combined.
+    21011033: _BadRequestError,
+    # Split order not allowed.
+    21011035: _BadRequestError,
+    # Split same sku in Multi Package not allow.
+    21011036: _BadRequestError,
+    # There are no available shipping services for this request.
+    21011037: _BadRequestError,
+    # Package has already been shipped.
+    21011040: _BadRequestError,
+    # Cannot complete the operation when order is cancelled.
+    21011041: _BadRequestError,
+    # Cannot complete the operation when order is cancelled.
+    21011042: _BadRequestError,
+    # The package has not been shipped yet.
+    21011043: _BadRequestError,
+    # Order has combine, not allow split order.
+    21011046: _BadRequestError,
+    # There are multiple packages that can be shipped.
+    21011048: _BadRequestError,
+    # Due to platform rule limitations, you are unable to update the tracking number.
+    21011049: _BadRequestError,
+    # The tracking number can only be updated within a certain number of hours.
+    21011050: _BadRequestError,
+    # The tracking number can only be updated once.
+    21011051: _BadRequestError,
+    # The tracking number can only be updated a limited number of times.
+    21011052: _BadRequestError,
+    # Fail to ship package because the shipment time is outside of the pick-up time slot.
+    21011053: _BadRequestError,
+    # No available shipping services for this request due to missing pick-up time slot.
+    21011054: _BadRequestError,
+    # Failed to ship.
+    21014009: _BadRequestError,
+    # Failed to ship. / Package item has after-sale request.
+    21021010: _BadRequestError,
+    # A shipping label has already been purchased.
+    21022025: _BadRequestError,
+    # Cannot purchase shipping label.
+    21022026: _ServerError_retry,
+    # Split pkg fail.
+    21022028: _BadRequestError,
+    # System process error.
+    21022029: _ServerError_retry,
+    # System process error.
+    21022030: _ServerError_retry,
+    # Match provider failed.
+    21022032: _BadRequestError,
+    # Unknown label print timeout error.
+    21023022: _ServerError_retry,
+    # Internal package update error.
+    21023034: _ServerError_retry,
+    # Please arrange shipment before retrieving the shipping document.
+    21023035: _BadRequestError,
+    # Package has already been shipped.
+    21023046: _BadRequestError,
+    # Package has already been cancelled.
+    21023059: _BadRequestError,
+    # Processing create_label_status not allow to operate this action.
+    21030005: _BadRequestError,
+    # Shipping label purchase successful.
+    21030006: _BadRequestError,
+    # Fulfill unit status not allow to update pkg attr.
+    21032001: _BadRequestError,
+    # Decision route occurs error.
+    21034006: _BadRequestError,
+    # Tracking no has been used.
+    21034012: _BadRequestError,
+    # System process error.
+    21042001: _ServerError_retry,
+    # These orders are already shipped.
+    21042056: _BadRequestError,
+    # These orders are not in the Awaiting shipment status.
+    21042057: _BadRequestError,
+    # The logistics service provider couldn't process your order.
+    21042067: _BadRequestError,
+    # System process error.
+    21042076: _ServerError_retry,
+    # Documents couldn't be printed after the package has been pickup.
+    21042102: _BadRequestError,
+    # Documents couldn't be printed before shipped.Please check shipping is arranged and try again.
+    21042104: _BadRequestError,
+    # Given merchant does not exist.
+    22005007: _NotFoundError,
+    # An invalid request parameter was passed.
+    25001001: _BadRequestError,
+    # Invalid order status.
+    25001003: _BadRequestError,
+    # A return request has already been completed, or the order has already been cancelled.
+    25001010: _BadRequestError,
+    # A return request is already in process, or the order has already been cancelled.
+    25001011: _BadRequestError,
+    # Unknown return reason.
+    25001014: _BadRequestError,
+    # The provided return reason cannot be used by the seller.
+    25001015: _BadRequestError,
+    # Reverse reason not match action type.
+    25001016: _BadRequestError,
+    # The provided return reason is currently offline.
+    25001020: _BadRequestError,
+    # Reason not match order status.
+    25001021: _BadRequestError,
+    # Reverse lock failed.
+    25001028: _BadRequestError,
+    # Return package creation has failed due to internal error.
+    25001042: _ServerError_retry,
+    # The return request cannot be approved.
+    25001044: _BadRequestError,
+    # The order has already been shipped and we are unable to cancel shipment with the courier.
+    25001045: _BadRequestError,
+    # Return request has failed due to an interception by TikTok risk control.
+    25001046: _BadRequestError,
+    # Not allowed to return or cancel since order is completed or cancelled.
+    25001051: _BadRequestError,
+    # Reverse reason not match reason type.
+    25001057: _BadRequestError,
+    # Reverse downstream data load error.
+    25001058: _BadRequestError,
+    # Refund total amount is larger than the refundable amount.
+    25005005: _BadRequestError,
+    # Unable to cancel individual line items within this request.
+    25005010: _BadRequestError,
+    # The requested line item(s) for return or refund exceeds the allowable limit.
+    25005011: _BadRequestError,
+    # Db access error.
+    25007002: _BadRequestError,
+    # Order not found.
+    25007006: _NotFoundError,
+    # ReverseOrderExistNegotiate.
+    25007007: _BadRequestError,
+    # Request has been transferred to platform operator.
+    25011010: _BadRequestError,
+    # Reverse status cannot reject application.
+    25011011: _BadRequestError,
+    # Reverse status cannot approve application.
+    25011012: _BadRequestError,
+    # Reverse status cannot approve receive.
+    25011013: _BadRequestError,
+    # Forbid process authentic guarantee order.
+    25011023: _BadRequestError,
+    # Quick refund forbid reject receive.
+    25011025: _BadRequestError,
+    # Forbid process receive for FBT order.
+    25011026: _BadRequestError,
+    # ReverseInvalidStatusPartialRefund.
+    25011032: _BadRequestError,
+    # Could not reject parcel now.
+    25011035: _BadRequestError,
+    # Decision not match reverse status.
+    25020003: _BadRequestError,
+    # Decision not match reverse type.
+    25020004: _BadRequestError,
+    # No permission to process this order.
+    25020005: _PermissionDeniedError,
+    # Reverse already cancelled.
+    25020009: _BadRequestError,
+    # Aftersales has been approved and cannot be rejected.
+    25020010: _BadRequestError,
+    # Return already received.
+    25020011: _BadRequestError,
+    # Status can't reject receive.
+    25020012: _BadRequestError,
+    # Can't find any related data; detail: Product not found.
+    28001007: _NotFoundError,
+    # Invalid request params; detail: start time or end time is invalid.
+    28001022: _BadRequestError,
+    # Internal error.
+    33001002: _ServerError_retry,
+    # Access db failed.
+    35003001: _BadRequestError,
+    # Too many requests for this endpoint in a short time (HTTP 429).
+    36009002: ErrorCode(
+        "RateLimitError",
+        retry=True,
+        refresh_token=False,
+        hint="Slow down: a call that is safe to repeat was already retried with backoff; tiktokshop.RateLimiter keeps calls under TikTok's limits.",
+    ),
+    # TikTok failed internally; a repeated call may succeed.
+    36009003: _ServerError_retry,
+    # A credential or an identifying parameter is missing, invalid or not accepted here.
+    36009004: ErrorCode(
+        "AuthenticationError",
+        retry=False,
+        refresh_token=False,
+        hint="Check the sign and app_key, the x-tts-access-token header, that this machine's clock is right (the timestamp must be from 5 minutes before to 30 seconds after TikTok's), that no shop_cipher or category_asset_cipher is sent to an endpoint that takes none, and the shop_id and API version.",
+    ),
+    # TikTok did not answer in time; a repeated call may succeed.
+    36009007: _ServerError_retry,
+    # No endpoint has this path.
+    36009009: _NotFoundError,
+    # The endpoint does not take this HTTP method.
+    36009010: _BadRequestError,
+    # The uploaded file is larger than the endpoint allows.
+    36009021: _BadRequestError,
+    # The body is in a format the endpoint does not take (JSON for data, multipart for files).
+    36009022: _BadRequestError,
+    # The endpoint takes only a multipart/form-data upload.
+    36009023: _BadRequestError,
+    # The caller's IP address is not on the app's IP allow list.
+    36009033: ErrorCode(
+        "PermissionDeniedError",
+        retry=False,
+        refresh_token=False,
+        hint="Add this machine's public IP address to the app's allow list in the Partner Center.",
+    ),
+    # Invalid responsible person's name.
+    38023022: _BadRequestError,
+    # Invalid responsible person's address.
+    38023024: _BadRequestError,
+    # Internal error.
+    38023025: _ServerError_retry,
+    # Invalid EU country.
+    38023026: _BadRequestError,
+    # Number of responsible person exceeds the limit.
+    38023027: _BadRequestError,
+    # Invalid EU phone country code.
+    38023028: _BadRequestError,
+    # Number of manufacturers exceeds the limit.
+    38023032: _BadRequestError,
+    # Invalid manufacturer's name.
+    38023033: _BadRequestError,
+    # Invalid manufacturer's address.
+    38023034: _BadRequestError,
+    # Invalid manufacturer's registered trade name.
+    38023037: _BadRequestError,
+    # Invalid phone number length.
+    38023041: _BadRequestError,
+    # Invalid email format.
+    38023042: _BadRequestError,
+    # Invalid address length.
+    38023043: _BadRequestError,
+    # Invalid name length.
+    38023044: _BadRequestError,
+    # Invalid registered trade name length.
+    38023045: _BadRequestError,
+    # Invalid phone country code format.
+    38023046: _BadRequestError,
+    # Invalid page size.
+    38023047: _BadRequestError,
+    # Invalid page token.
+    38023048: _BadRequestError,
+    # The number of ids is larger than page size.
+    38023049: _BadRequestError,
+    # Operation is not supported for global seller.
+    38023050: _BadRequestError,
+    # Resource not found.
+    38023051: _NotFoundError,
+    # Seller is not authorised to access resource.
+    38023052: _PermissionDeniedError,
+    # Unsupported locale.
+    38023057: _BadRequestError,
+    # Invalid phone number availability.
+    38023060: _BadRequestError,
+    # Provider is not in package information send-back white list.
+    39003015: _BadRequestError,
+    # Package param invalid.
+    39003016: _BadRequestError,
+    # Save warehouse package info err.
+    39003017: _BadRequestError,
+    # The package list is empty in the request.
+    39003018: _BadRequestError,
+    # Warehouse provider id is invalid.
+    39003019: _BadRequestError,
+    # The provider id in your request is not match your app_key.
+    39003020: _BadRequestError,
+    # Internal error. / Invalid parameter.
+    45101001: _ServerError_retry,
+    # Invalid params.
+    45101002: _BadRequestError,
+    # Record not found.
+    45101003: _NotFoundError,
+    # The query quota has been reached (10000 request per day).
+    45101004: _BadRequestError,
+    # You cannot send the message containing sensitive content.
+    45101006: _BadRequestError,
+    # Internal error.
+    45101008: _ServerError_retry,
+    # Unauthorized operation on users who hit privacy control.
+    45101021: _PermissionDeniedError,
+    # No permission to access this conversation.
+    45102007: _ServerError_retry,
+    # Unable to send messages due to conversation rules.
+    45109001: _BadRequestError,
+    # Unable to create a conversation as you did not meet the criteria for initiating conversations.
+    45109003: _BadRequestError,
+    # Not supported.
+    45111001: _BadRequestError,
+    # Failed to send the coupon card message due to exceeding the QPS limit.
+    45111012: _RateLimitError_retry,
+    # Invalid params.
+    45111017: _BadRequestError,
+    # Seller cannot access this target collaboration.
+    50001700: _BadRequestError,
+    # Target collaboration has expired.
+    50001701: _BadRequestError,
+    # Your invitation target contains an unavailable creator or product.
+    50001702: _BadRequestError,
+    # The request parameters contain sensitive words.
+    50001703: _BadRequestError,
+    # Policy violation.
+    68008004: _BadRequestError,
+    # You're currently ineligible to send customized messages.
+    68008016: _BadRequestError,
+    # Access denied.
+    68009001: _PermissionDeniedError,
+    # The specified task has ended, and sending of messages is no longer allowed.
+    68009002: _BadRequestError,
+    # The user adresss is invalid.
+    68009003: _BadRequestError,
+    # Unable to send messages to the specified buyer email as the buyer has not placed an order with the shop in the past 365 days.
+    68009004: _BadRequestError,
+    # Failed to create an engagement task.
+    68009005: _BadRequestError,
+    # Invalid params.
+    98001004: _BadRequestError,
+    # Seller call this function is too many.
+    600001001: _BadRequestError,
+    # Try lock failed.
+    600001002: _BadRequestError,
 }
 
 #: Webhook event types by number; an unknown number still parses, as a generic event.
