@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -120,6 +121,17 @@ def _type(entry: dict[str, Any]) -> str:
     return text
 
 
+_LITERAL = re.compile(r"Literal\[([^\]]*)\]")
+
+
+def _widened(old: str, new: str) -> bool:
+    """Whether annotation ``new`` only adds values to ``old``'s ``Literal``s (a compatible change)."""
+    if _LITERAL.sub("Literal", old) != _LITERAL.sub("Literal", new):
+        return False
+    pairs = zip(_LITERAL.findall(old), _LITERAL.findall(new), strict=True)
+    return all(set(a.split(", ")) <= set(b.split(", ")) for a, b in pairs)
+
+
 def _args(subject: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
     for name in sorted(old.keys() - new.keys()):
@@ -132,7 +144,8 @@ def _args(subject: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change
     for name in sorted(old.keys() & new.keys()):
         a, b = old[name], new[name]
         if a["type"] != b["type"]:
-            out.append(Change(f"{subject}.{name}", f"type {a['type']} -> {b['type']}", True))
+            breaking = not _widened(a["type"], b["type"])
+            out.append(Change(f"{subject}.{name}", f"type {a['type']} -> {b['type']}", breaking))
         if a["required"] != b["required"]:
             out.append(
                 Change(
@@ -154,9 +167,14 @@ def _fields(subject: str, side: str, old: dict[str, Any], new: dict[str, Any]) -
     for name in sorted(old.keys() & new.keys()):
         a, b = old[name], new[name]
         if _type(a) != _type(b):
-            # A response enum that gains values stays open; any other retyping breaks.
-            widened = side == "response" and a.get("type") == b.get("type")
-            out.append(Change(f"{subject}.{name}", f"type {_type(a)} -> {_type(b)}", not widened))
+            old_enum, new_enum = a.get("enum"), b.get("enum")
+            if a.get("type") != b.get("type"):
+                breaking = True
+            elif side == "response":
+                breaking = False  # answers stay open to values TikTok adds or drops
+            else:  # a request field: accepting more values is compatible, fewer is not
+                breaking = new_enum is not None and (old_enum is None or not set(old_enum) <= set(new_enum))
+            out.append(Change(f"{subject}.{name}", f"type {_type(a)} -> {_type(b)}", breaking))
         if bool(a.get("required")) != bool(b.get("required")):
             made = bool(b.get("required"))
             out.append(Change(f"{subject}.{name}", "now required" if made else "now optional", made))
