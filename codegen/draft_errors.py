@@ -28,13 +28,19 @@ BEGIN = "  # -- documented on endpoint pages: drafted by `python -m codegen.draf
 END = "  # -- end of the codes documented on endpoint pages --"
 
 _CLASSES: list[tuple[str, re.Pattern[str]]] = [
-    ("RateLimitError", re.compile(r"too many requests|request is limited|rate limit|\bqps\b", re.I)),
+    (
+        "RateLimitError",
+        re.compile(
+            r"too many requests|request is limited|rate limit|\bqps\b|request frequency|call\w* .*too many",
+            re.I,
+        ),
+    ),
     (
         "ServerError",
         re.compile(
             r"internal (server )?error|internal .* error|system (process )?error|system timeout|system busy"
             r"|timed? ?out|try again later|please retry|retry later|multiple retr|service (is )?unavailable"
-            r"|\bapi internal",
+            r"|\bapi internal|\bdb access|access db|lock failed|\brpc \S+ failed|downstream data",
             re.I,
         ),
     ),

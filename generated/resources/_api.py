@@ -23,13 +23,14 @@ _AuthenticationError_refresh = ErrorCode("AuthenticationError", retry=False, ref
 _BadRequestError = ErrorCode("BadRequestError", retry=False, refresh_token=False)
 _NotFoundError = ErrorCode("NotFoundError", retry=False, refresh_token=False)
 _PermissionDeniedError = ErrorCode("PermissionDeniedError", retry=False, refresh_token=False)
+_RateLimitError = ErrorCode("RateLimitError", retry=False, refresh_token=False)
 _RateLimitError_retry = ErrorCode("RateLimitError", retry=True, refresh_token=False)
 _ServerError_retry = ErrorCode("ServerError", retry=True, refresh_token=False)
 
 #: TikTok error codes: the exception each raises, whether it is transient, whether it asks for a
 #: token refresh, and what to check (``hint``, added to the exception's message).
 ERROR_CODES: dict[int, ErrorCode] = {
-    # The category_asset_cipher query parameter or the access token header is invalid.
+    # TikTok rejected the category_asset_cipher query parameter or the access token header.
     101000: _AuthenticationError,
     # The access token is not valid (for example replaced by a refresh elsewhere).
     105001: _AuthenticationError_refresh,
@@ -56,1380 +57,1380 @@ ERROR_CODES: dict[int, ErrorCode] = {
         refresh_token=False,
         hint="Pass shop_cipher= to the client or the call (authorization.get_authorized_shops lists them).",
     ),
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10002014: _ServerError_retry,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10002015: _ServerError_retry,
-    # Permission denied.
+    # The shop may not access this order or package.
     10006402: _PermissionDeniedError,
-    # You cannot update the shipping information due to the order's current status.
+    # The order's status no longer lets its shipping details be changed.
     10007002: _BadRequestError,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10037002: _ServerError_retry,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10037003: _ServerError_retry,
-    # Failed to get orders.
+    # TikTok could not load the orders; repeat the call later.
     10037004: _ServerError_retry,
-    # Invalid param.
+    # A request parameter has a wrong value.
     11001002: _BadRequestError,
-    # System timeout.
+    # TikTok's fulfillment service did not answer in time; repeat the call later.
     11001027: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     11001031: _ServerError_retry,
-    # Shipping service operation conflict error.
+    # The operation conflicts with the shipping service's state; check the shipping service ID.
     11003011: _BadRequestError,
-    # Warehouse does not exist.
+    # No warehouse has this ID.
     11005004: _NotFoundError,
-    # Get lead time from card service error.
-    11005010: _BadRequestError,
-    # System process error.
+    # TikTok could not work out the delivery lead time; repeat the call later.
+    11005010: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
     11006005: _ServerError_retry,
-    # Internal package status error.
+    # TikTok's record of the package status was inconsistent; repeat the call later.
     11006010: _ServerError_retry,
-    # Failed to ship package.
+    # Phones and tablets must ship apart from other items; split the order into packages.
     11006013: _BadRequestError,
-    # Failed to ship package.
+    # Each phone or tablet must ship in its own package; split the order.
     11006014: _BadRequestError,
-    # Package has been shipped.
+    # The package was already shipped and cannot be shipped a second time.
     11006021: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     11006026: _ServerError_retry,
-    # No available shipping services for this request.
+    # No shipping service can carry this package; change its weight or check the buyer's address.
     11021009: _BadRequestError,
-    # The shipment failed due to an invalid postal code.
+    # The buyer's postal code is not valid; ask the buyer to fix the address, or cancel as undeliverable.
     11021010: _BadRequestError,
-    # Fail to ship package because the product name is invalid.
+    # The product name is not valid for shipping; the order can be cancelled as undeliverable without penalty.
     11021011: _BadRequestError,
-    # Illegal address.
+    # The address is not valid.
     11021012: _BadRequestError,
-    # The shipment failed because the delivery address is too long.
+    # The delivery address is too long; ask the buyer to shorten it, or cancel as undeliverable.
     11021013: _BadRequestError,
-    # Product oversize.
+    # The product is too large to ship.
     11021014: _BadRequestError,
-    # Fail to ship package because the package is overweight.
+    # The package is over the weight limit; the order can be cancelled as undeliverable without penalty.
     11021015: _BadRequestError,
-    # Fail to ship package because the weight of the SKU exceeds the allowed limit.
+    # A SKU is over the weight limit; the order can be cancelled as undeliverable without penalty.
     11021016: _BadRequestError,
-    # Fail to ship package because the SKU dimensions exceed the allowed limits.
+    # A SKU is over the size limits; the order can be cancelled as undeliverable without penalty.
     11021017: _BadRequestError,
-    # Fail to ship package because the number of items in the package exceeds the allowed limit.
+    # The package holds more items than allowed.
     11021018: _BadRequestError,
-    # Fail to ship package because the package dimensions exceed the allowed limits.
+    # The package is over the size limits; the order can be cancelled as undeliverable without penalty.
     11021019: _BadRequestError,
-    # Fail to ship package because the package's circumference exceeds the allowed limit.
+    # The package's girth is over the limit; the order can be cancelled as undeliverable without penalty.
     11021020: _BadRequestError,
-    # Fail to ship package because the SKU name is invalid.
+    # The SKU name is not valid for shipping; the order can be cancelled as undeliverable without penalty.
     11021021: _BadRequestError,
-    # Fail to ship package because the longest dimension of the package exceeds the allowed limit.
+    # The package's longest side is over the limit; the order can be cancelled as undeliverable without penalty.
     11021022: _BadRequestError,
-    # Fail to ship package because the buyer and/or seller addresses are invalid.
+    # The buyer's or the seller's address is not valid; the order can be cancelled as undeliverable without penalty.
     11021023: _BadRequestError,
-    # Fail to ship package because the buyer recipient address is invalid.
+    # The buyer's delivery address is not valid; the order can be cancelled as undeliverable without penalty.
     11021024: _BadRequestError,
-    # Fail to ship package because the seller shipping address is invalid.
+    # The seller's ship-from address is not valid; the order can be cancelled as undeliverable without penalty.
     11021025: _BadRequestError,
-    # This tracking number cannot be matched to any carrier.
+    # No carrier recognises this tracking number; check it and send it again.
     11028006: _BadRequestError,
-    # This API is only applicable to TikTok Shipping orders.
+    # This call works only for orders shipped through TikTok Shipping; seller-shipped orders use their own labels.
     11034002: _BadRequestError,
-    # Warehouse does not exist.
+    # No warehouse has this ID.
     11034009: _NotFoundError,
-    # Shipping document generation timeout error.
+    # Making the shipping document took too long; repeat the call later.
     11034023: _ServerError_retry,
-    # Internal package tag error.
+    # TikTok failed while tagging the package; repeat the call later.
     11034025: _ServerError_retry,
-    # The shipping document is still being generated by the logistics provider.
+    # The carrier is still preparing the shipping document; ask again later.
     11034037: _ServerError_retry,
-    # Invalid param.
+    # A request parameter has a wrong value.
     11050001: _BadRequestError,
-    # Product api internal error.
+    # TikTok's product service failed; repeat the call later.
     12001000: _ServerError_retry,
-    # Seller no permission for product error.
+    # The seller may not act on this product.
     12009014: _PermissionDeniedError,
-    # Category is invalid.
+    # The category is not valid.
     12019002: _BadRequestError,
-    # Seller is inactive.
+    # The seller account is not active.
     12019004: _BadRequestError,
-    # Product description is invalid.
+    # The product description breaks TikTok's rules; check its content and length.
     12019006: _BadRequestError,
-    # Product id is invalid.
+    # The product ID is not valid.
     12019008: _BadRequestError,
-    # Product image list is invalid.
+    # The list of product images is malformed; check each image URI.
     12019009: _BadRequestError,
-    # Product price is invalid.
+    # The product price is malformed or out of range.
     12019010: _BadRequestError,
-    # Product package weight is invalid.
+    # The package weight is not valid.
     12019011: _BadRequestError,
-    # Product package size is invalid.
+    # The package dimensions are not valid.
     12019012: _BadRequestError,
-    # Brand id is invalid.
+    # The brand ID is not valid.
     12019013: _BadRequestError,
-    # The number of SKU exceed the limit.
+    # The product has more SKUs than allowed.
     12019015: _BadRequestError,
-    # Unable to publish or sync products to target markets due to missing or invalid warehouse details.
+    # Warehouse details are missing or wrong, so the product cannot be published or synced to the target markets.
     12019016: _BadRequestError,
-    # Sale property is invalid.
+    # A sales attribute (variation) is not valid.
     12019019: _BadRequestError,
-    # SKU must contain a valid warehouse.
+    # Every SKU needs a valid warehouse.
     12019022: _BadRequestError,
-    # Stock count is invalid.
+    # The stock quantity is not valid.
     12019024: _BadRequestError,
-    # The maximum count of “seller_skus” in the search filter is 10.
+    # The search filter takes at most 10 seller_skus.
     12019027: _BadRequestError,
-    # Multiple warehouses detected.
+    # The product is stocked in several warehouses; send every warehouse ID with its details.
     12019028: _BadRequestError,
-    # Property is invalid.
+    # A product attribute is not valid.
     12019030: _BadRequestError,
-    # Price is locked.
+    # The price is locked and cannot be changed now.
     12019045: _BadRequestError,
-    # Sku not allow add.
+    # SKUs cannot be added to this product.
     12019056: _BadRequestError,
-    # Sku not allow delete.
+    # SKUs cannot be removed from this product.
     12019057: _BadRequestError,
-    # Seller sku is invalid.
+    # The seller SKU is not valid.
     12019059: _BadRequestError,
-    # Package_dimension_unit field is for America market(US) only.
+    # package_dimension_unit is accepted only for US products.
     12019060: _BadRequestError,
-    # Product weight or dimensions unit does not support the imperial units on non-US local products.
+    # Imperial units for weight or size are accepted only for US products.
     12019061: _BadRequestError,
-    # No matching categories.
+    # No category fits the product; give its full name and better attributes.
     12019064: _BadRequestError,
-    # The image URI is invalid.
+    # The image URI is not valid; use one returned by the product image upload call.
     12019065: _BadRequestError,
-    # The optimization mode is invalid.
+    # The optimization mode given is not one TikTok accepts.
     12019070: _BadRequestError,
-    # The number of SKU IDs exceeds the limit of 10.
+    # At most 10 SKU IDs may be sent.
     12019087: _BadRequestError,
-    # Conflicting presale fields.
+    # The pre-sale fields contradict each other; drop pre_sale.fulfillment_type when pre_sale.type is NONE.
     12019094: _BadRequestError,
-    # Pre_sale.fulfillment_type is missing or empty.
+    # Set pre_sale.fulfillment_type; it is missing or empty.
     12019095: _BadRequestError,
-    # The value for pre_sale.type is missing.
+    # pre_sale.type is required but missing.
     12019096: _BadRequestError,
-    # Pre_sale.fulfillment_type.release_date must be set to a non-zero value.
+    # pre_sale.fulfillment_type.release_date must not be zero.
     12019097: _BadRequestError,
-    # Pre_sale.fulfillment_type.handling_duration_days must be set to a non-zero value.
+    # pre_sale.fulfillment_type.handling_duration_days must not be zero.
     12019098: _BadRequestError,
-    # The specified pre_sale.type is not supported in your region.
+    # This pre_sale.type is not offered in the shop's region.
     12019099: _BadRequestError,
-    # All SKUs of a product must have the same pre_sale.type.
+    # All SKUs of one product must share the same pre_sale.type.
     12019100: _BadRequestError,
-    # Couldn't upload file, the file is empty.
+    # The uploaded file is empty.
     12019103: _BadRequestError,
-    # The file name is empty.
+    # The file name is missing.
     12019104: _BadRequestError,
-    # Failed to process the file.
+    # The file's format or content could not be processed.
     12019105: _BadRequestError,
-    # Page number is invalid.
+    # The page number is not valid.
     12019108: _BadRequestError,
-    # Page size is invalid.
+    # The page size is not valid.
     12019109: _BadRequestError,
-    # Seller id is invalid.
+    # The seller ID is not valid.
     12019112: _BadRequestError,
-    # Product status is invalid.
+    # The product status given is not one TikTok accepts.
     12019113: _BadRequestError,
-    # Seller has no permission.
+    # The seller may not perform this action.
     12019114: _PermissionDeniedError,
-    # Invalid image resolution. / The image dimensions exceed the allowed limits.
+    # The image's width or height is outside the allowed range (100 to 20000 pixels for products).
     12019116: _BadRequestError,
-    # Missing variations (sales attributes).
+    # A product with several SKUs needs sales attributes on each SKU to tell them apart.
     12019117: _BadRequestError,
-    # Search create time invalid.
+    # The creation-time range of the search is not valid.
     12019118: _BadRequestError,
-    # Search update time invalid.
+    # The update-time range of the search is not valid.
     12019119: _BadRequestError,
-    # The number of provided product IDs exceeds the limit.
+    # Too many product IDs were sent.
     12019120: _BadRequestError,
-    # Calculate price error.
+    # TikTok could not compute the price.
     12019121: _BadRequestError,
-    # The video ratio must be between 9:16 and 16:9.
+    # Videos must have an aspect ratio from 9:16 (portrait) to 16:9 (landscape).
     12019122: _BadRequestError,
-    # Product of pageSize and pageNumber exceeds the maximum limit.
+    # Page size times page number goes past the deepest page allowed.
     12019123: _BadRequestError,
-    # PageSize and pageNumber need to be used together.
+    # Page size and page number must be sent together.
     12019124: _BadRequestError,
-    # The product ID does not exist.
+    # No product has this ID.
     12019150: _NotFoundError,
-    # Publish param invalid.
+    # A publish parameter is not valid.
     12019210: _BadRequestError,
-    # Region already published.
+    # The product is already published in this region.
     12019212: _BadRequestError,
-    # Deposit balance is not enough.
+    # The seller's deposit balance is too low.
     12019215: _BadRequestError,
-    # Invalid upload file.
+    # The uploaded file data is not valid.
     12038002: _BadRequestError,
-    # Invalid file type. / Invalid image file type.
+    # The file type is not accepted (PDF for documents; JPG, JPEG or PNG for images).
     12038004: _BadRequestError,
-    # Invalid file size. / Invalid image file size.
+    # The file is larger than allowed (10 MB for documents, 5 MB for images).
     12038005: _BadRequestError,
-    # The number of image URIs exceeded the limit of 200.
+    # At most 200 image URIs may be sent.
     12038007: _BadRequestError,
-    # The image URI is invalid.
+    # The image URI is not valid; use one returned by the product image upload call.
     12038008: _BadRequestError,
-    # The specified target_language is invalid or unsupported.
+    # target_language is not valid or not offered.
     12038009: _BadRequestError,
-    # The number of translation task IDs exceeded the limit of 20.
+    # At most 20 translation task IDs may be sent.
     12038010: _BadRequestError,
-    # The translation task ID is invalid.
+    # No translation task matches this ID, or the ID is malformed.
     12038011: _BadRequestError,
-    # Exceeded the daily limit of 500 translation tasks.
+    # The daily quota of 500 translation tasks is used up.
     12038012: _BadRequestError,
-    # This operation is not available for this shop.
+    # This operation is not offered to this shop.
     12038013: _BadRequestError,
-    # The image dimensions exceed the allowed limits.
+    # The image's width or height is outside the allowed range.
     12038014: _BadRequestError,
-    # Failed to process the image.
+    # The image's format or content could not be processed.
     12038015: _BadRequestError,
-    # Incorrect category format.
+    # The category is in the wrong format.
     12052002: _BadRequestError,
-    # Incorrect parcel height format.
+    # The parcel height is in the wrong format.
     12052003: _BadRequestError,
-    # Incorrect parcel width format.
+    # The parcel width is in the wrong format.
     12052004: _BadRequestError,
-    # Incorrect parcel length format.
+    # The parcel length is in the wrong format.
     12052005: _BadRequestError,
-    # Incorrect parcel weight format.
+    # The parcel weight is in the wrong format.
     12052006: _BadRequestError,
-    # Incorrect price format.
+    # The price is in the wrong format.
     12052012: _BadRequestError,
-    # The product description cannot exceed maximum characters.
+    # The product description is too long.
     12052013: _BadRequestError,
-    # The product description is required.
+    # A product description must be given.
     12052015: _BadRequestError,
-    # The parcel weight is required.
+    # A parcel weight must be given.
     12052016: _BadRequestError,
-    # Category does not exist.
+    # No category has this ID.
     12052023: _NotFoundError,
-    # Category is not final category.
+    # Products go only in a leaf category, and this one has subcategories.
     12052024: _BadRequestError,
-    # The category is invalid.
+    # The category given cannot be used.
     12052025: _BadRequestError,
-    # Brand does not exist.
+    # No brand has this ID.
     12052026: _NotFoundError,
-    # Main product image is required.
+    # The product needs a main image.
     12052028: _BadRequestError,
-    # Invalid product ID(s) found.
+    # One or more product IDs are not valid.
     12052031: _BadRequestError,
-    # The product does not exist.
+    # No product has this ID.
     12052032: _NotFoundError,
-    # This product doesn't belong to this shop.
+    # The product belongs to another shop.
     12052034: _BadRequestError,
-    # The SKU ID is necessary.
+    # A SKU ID is required.
     12052036: _BadRequestError,
-    # Couldn't update inventory.
+    # The inventory could not be updated: it may be allocated automatically, or warehouse IDs are wrong or missing.
     12052037: _BadRequestError,
-    # Product price locked due to ongoing promotion.
+    # A running promotion locks the product's price.
     12052038: _BadRequestError,
-    # You cannot edit the specified product(s) as it isn't listed in your account or shop.
+    # The product is not listed in this shop, so it cannot be edited here.
     12052048: _BadRequestError,
-    # A single product cannot have more than 100 different SKUs.
+    # A product may have at most 100 SKUs.
     12052050: _BadRequestError,
-    # The product name exceed max limit characters.
+    # The product name is too long.
     12052051: _BadRequestError,
-    # The seller SKU text length cannot exceed max limit characters.
+    # The seller SKU is too long.
     12052054: _BadRequestError,
-    # The SKU inventory quantity for the warehouse must be within allowed limits.
+    # The SKU's stock for the warehouse is outside the allowed range.
     12052055: _BadRequestError,
-    # The num of image in description cannot exceed max limit.
+    # The description holds more images than allowed.
     12052056: _BadRequestError,
-    # The product price is invalid.
+    # The product price is malformed or out of range.
     12052073: _BadRequestError,
-    # The provided currency is not available for this shop/region.
+    # The currency is not offered for this shop or region.
     12052084: _BadRequestError,
-    # Product sale price is invalid.
+    # The sale price is not valid.
     12052092: _BadRequestError,
-    # Exceeded the product listing limit for the seller.
+    # The seller has reached the limit of product listings.
     12052093: _BadRequestError,
-    # No multiple warehouse permission.
+    # The shop is not enabled for multiple warehouses.
     12052094: _PermissionDeniedError,
-    # Warehouse information parsing error.
+    # The warehouse details could not be read.
     12052095: _BadRequestError,
-    # Unable to update the price for SKUs with no warehouse.
+    # A SKU without a warehouse cannot have its price changed; assign a warehouse first.
     12052096: _BadRequestError,
-    # The warehouse does not exist.
+    # No warehouse has this ID.
     12052097: _NotFoundError,
-    # Property is required.
+    # A required product attribute is missing.
     12052104: _BadRequestError,
-    # Required qualification miss.
+    # A required qualification document is missing.
     12052105: _BadRequestError,
-    # Seller has no warehouse.
+    # The seller has not set up any warehouse.
     12052115: _BadRequestError,
-    # Product package size is invalid.
+    # The package dimensions are not valid.
     12052116: _BadRequestError,
-    # Seller publish global product over limit and save draft.
+    # The seller has reached the limit of global products; the product was saved as a draft.
     12052117: _BadRequestError,
-    # Size chart not found.
+    # No size chart has this ID.
     12052128: _NotFoundError,
-    # Please edit stock from global.
+    # Stock for this product is managed on the global product; change it there.
     12052141: _BadRequestError,
-    # No permission of multi global warehouse.
+    # The seller is not enabled for several global warehouses.
     12052142: _PermissionDeniedError,
-    # Sku warehouse must equal.
+    # All SKUs must use the same warehouses.
     12052143: _BadRequestError,
-    # Platform warehouse not support to edit.
+    # Stock in a platform-run warehouse cannot be edited.
     12052144: _BadRequestError,
-    # Activity warehouse not allowed to be deleted.
+    # A warehouse in use by a campaign cannot be removed.
     12052145: _BadRequestError,
-    # The specified inventory quantity is too low.
+    # The stock is set lower than what is already reserved (orders, campaigns, creators); raise it.
     12052146: _BadRequestError,
-    # Product property value contain restricted words.
+    # An attribute value uses words that are not allowed.
     12052151: _BadRequestError,
-    # Sale property name contains restricted words.
+    # A variation name uses words that are not allowed.
     12052152: _BadRequestError,
-    # Sale property value contains restricted words.
+    # A variation value uses words that are not allowed.
     12052153: _BadRequestError,
-    # One or more of the product attributes cannot be edited by cross-border sellers.
+    # Cross-border sellers may not edit some of these attributes.
     12052157: _BadRequestError,
-    # Category unable to change.
+    # The product's category can no longer be changed.
     12052158: _BadRequestError,
-    # Unique item total quantity must be one.
+    # A one-of-a-kind item must have a total quantity of one.
     12052159: _BadRequestError,
-    # Sku count must be one and disable variables.
+    # This product must have exactly one SKU and no variations.
     12052160: _BadRequestError,
-    # Unique item sku count must be one and disable varialbes.
+    # A one-of-a-kind item must have exactly one SKU and no variations.
     12052162: _BadRequestError,
-    # The gift product are not allowed to be edited.
+    # Gift products cannot be edited.
     12052163: _BadRequestError,
-    # The total number of search results can not exceed 10000.
+    # A search may reach at most 10,000 results; narrow the filters.
     12052180: _BadRequestError,
-    # The package weight of the product can not be zero.
+    # The package weight must not be zero.
     12052181: _BadRequestError,
-    # The '{{sub_property_name}}' field is required as you've selected '{{parent_property_value}}' for '{{parent_property_name}}'.
+    # A dependent attribute is required by the value chosen for its parent attribute.
     12052182: _BadRequestError,
-    # The '{{sub_property_name}}' field should be left empty as you've selected '{{parent_property_value}}' for '{{parent_property_name}}'.
+    # A dependent attribute must stay empty for the value chosen for its parent attribute.
     12052183: _BadRequestError,
-    # Brand names must be at least 2 characters.
+    # A brand name needs at least 2 characters.
     12052189: _BadRequestError,
-    # Brand names must not be longer than 30 characters.
+    # A brand name may have at most 30 characters.
     12052190: _BadRequestError,
-    # Brand names can't include special fonts or emoticons.
+    # A brand name may not use special fonts or emoji.
     12052191: _BadRequestError,
-    # The brand name can't contain 5 or more consecutive numbers.
+    # A brand name may not hold 5 or more digits in a row.
     12052192: _BadRequestError,
-    # Brand is expired.
+    # The brand's authorization has expired.
     12052200: _BadRequestError,
-    # You are not authorized to sell this brand in this category.
+    # The seller is not authorized to sell this brand in this category; apply in the Seller Center's Qualification Center.
     12052201: _PermissionDeniedError,
-    # The total number of brands you have created today exceeds the limit.
+    # The seller has created as many brands as allowed today.
     12052202: _BadRequestError,
-    # The total number of brands you have created exceeds the limit.
+    # The seller has created as many brands as allowed.
     12052203: _BadRequestError,
-    # The brand name you created is invalid.
+    # The new brand's name is not valid.
     12052204: _BadRequestError,
-    # This brand name already exists.
+    # A brand with this name already exists.
     12052205: _BadRequestError,
-    # The number of characters of the created brand name is invalid.
+    # The new brand's name is too short or too long.
     12052206: _BadRequestError,
-    # Receipt brand not support warehouse.
+    # This brand cannot be used with the warehouse.
     12052207: _BadRequestError,
-    # A brand authorization is required to publish this listing.
+    # Listing this product needs a brand authorization.
     12052208: _BadRequestError,
-    # Manufacturer info is invalid.
+    # The manufacturer details are not valid.
     12052216: _BadRequestError,
-    # Incorrect category version.
+    # Wrong category_version: v2 for US shops (and global sellers with one), v1 elsewhere.
     12052217: _BadRequestError,
-    # Instant product not support not for sale.
+    # An instant product cannot be set as not for sale.
     12052219: _BadRequestError,
-    # This category is prohibited or unsupported on TikTok Shop.
+    # TikTok Shop does not allow or support this category; choose another.
     12052220: _BadRequestError,
-    # Only whitelisted sellers are permitted to trade under current category.
-    12052221: _BadRequestError,
-    # Category do not support cod.
+    # Only sellers on an allow list may sell in this category.
+    12052221: _PermissionDeniedError,
+    # The category does not allow cash on delivery.
     12052222: _BadRequestError,
-    # This category is restricted.
-    12052223: _BadRequestError,
-    # You are not authorized to sell in this category because it does not fall under your shop's main category.
+    # The category is restricted; the seller must apply for it in the Seller Center's Qualification Center.
+    12052223: _PermissionDeniedError,
+    # The category lies outside the shop's main category, so the shop may not sell in it.
     12052225: _PermissionDeniedError,
-    # This category is restricted.
-    12052226: _BadRequestError,
-    # The category is unauthorized or unavailable.
+    # The category is restricted; the seller must apply for it in the Seller Center's Qualification Center.
+    12052226: _PermissionDeniedError,
+    # The shop may not use this category, or it is not available.
     12052227: _PermissionDeniedError,
-    # Combo product not support not for sale.
+    # A combo product cannot be set as not for sale.
     12052228: _BadRequestError,
-    # Pre order product not support not for sale.
+    # A pre-order product cannot be set as not for sale.
     12052229: _BadRequestError,
-    # The specified category ID is not a leaf category, or it does not belong to the specified category version.
+    # The category is not a leaf category or not part of the given category_version (v2 for US shops, v1 elsewhere).
     12052230: _BadRequestError,
-    # Please wait for the current task to finish (maximum 2 hours) and try again.
+    # Another task on this product is still running (it can take up to 2 hours); call again when it ends.
     12052234: _BadRequestError,
-    # The format of url is invalid.
+    # The URL is not well formed.
     12052235: _BadRequestError,
-    # The length of the url is greater than 200.
+    # The URL is longer than 200 characters.
     12052238: _BadRequestError,
-    # Do not support custom property.
+    # Custom attributes are not accepted here.
     12052240: _BadRequestError,
-    # Attribute name or attribute id is empty.
+    # An attribute needs a name or an ID.
     12052241: _BadRequestError,
-    # The attribute name characters cannot exceed max_limit.
+    # An attribute name is too long.
     12052242: _BadRequestError,
-    # The product attribute or sale attribute name characters contain Chinese.
+    # Attribute and variation names may not contain Chinese characters.
     12052243: _BadRequestError,
-    # The attribute name duplicate.
+    # Two attributes have the same name.
     12052244: _BadRequestError,
-    # The product attributes contained invalid characters.
+    # A product attribute contains characters that are not allowed.
     12052245: _BadRequestError,
-    # The {{property_type}} not support multi selected, attribute id is :{{property_id}}.
+    # This attribute takes a single value, but several were given.
     12052246: _BadRequestError,
-    # Do not support custom product attribute.
+    # Custom product attributes are not accepted here.
     12052247: _BadRequestError,
-    # The {{property_type}} value name or attribute value id is empty.
+    # An attribute value needs a name or an ID.
     12052248: _BadRequestError,
-    # The {{property_type}} value name characters cannot exceed {{max_limit}}, attribute value name is :{{property_value_name}}.
+    # An attribute value name is too long.
     12052249: _BadRequestError,
-    # The {{property_type}} value name characters contain Chinese.
+    # An attribute value name may not contain Chinese characters.
     12052250: _BadRequestError,
-    # Duplicated attribute values found for an attribute.
+    # An attribute has the same value twice; remove the repeat.
     12052251: _BadRequestError,
-    # Duplicate attribute value id.
+    # The same attribute value ID appears twice.
     12052253: _BadRequestError,
-    # Duplicate attribute id.
+    # The same attribute ID appears twice.
     12052254: _BadRequestError,
-    # The {{property_name}} value need to be positive integers or positive decimals.
+    # This attribute's value must be a positive number.
     12052256: _BadRequestError,
-    # The product ID does not exist.
+    # No product has this ID.
     12052260: _NotFoundError,
-    # Product name is empty.
+    # The product name is missing.
     12052261: _BadRequestError,
-    # Chinese characters are not supported in product name.
+    # The product name may not contain Chinese characters.
     12052262: _BadRequestError,
-    # Product name prefix illegal.
+    # The product name starts with a prefix that is not allowed.
     12052263: _BadRequestError,
-    # Category upgrading is not available for your shop.
+    # Category upgrades are not offered to this shop.
     12052265: _BadRequestError,
-    # The product name contains non-English characters.
+    # Only English characters are allowed in the product name.
     12052266: _BadRequestError,
-    # The selected time is outside the limit.
+    # The chosen time is outside the allowed range.
     12052269: _BadRequestError,
-    # After the pre-sale product has been onlive product, the pre-sale info cannot be modified.
+    # Once a pre-sale product is live, its pre-sale details are fixed.
     12052273: _BadRequestError,
-    # Sku's mto day is invalid.
+    # The SKU's make-to-order days value is not valid.
     12052275: _BadRequestError,
-    # Seller does not support make to order.
+    # The seller is not enabled for make-to-order products.
     12052278: _BadRequestError,
-    # Product manufacturer is required.
+    # A manufacturer is required for this product.
     12052282: _BadRequestError,
-    # The number of manufacturers cannot exceed the allowed limits.
+    # Too many manufacturers are given.
     12052283: _BadRequestError,
-    # Manufacturer ID {{manufacturer_id}} is not found.
+    # No manufacturer has this ID.
     12052284: _NotFoundError,
-    # Manufacturer ID {{manufacturer_id}} is not associated with the seller.
+    # The manufacturer is not linked to this seller.
     12052285: _BadRequestError,
-    # Product responsible person is required.
+    # A responsible person is required for this product.
     12052287: _BadRequestError,
-    # The number of responsible person ids cannot exceed {{max_limit}}, and cannot less {{min_limit}}.
+    # The number of responsible person IDs is outside the allowed range.
     12052288: _BadRequestError,
-    # Responsible person ID {{rp_id}} is not found.
+    # No responsible person has this ID.
     12052289: _NotFoundError,
-    # Responsible person ID {{rp_id}} is not associated with the seller.
+    # The responsible person is not linked to this seller.
     12052290: _BadRequestError,
-    # Extra identification code information is not supported in this region.
+    # Extra identifier codes are not accepted in this region.
     12052291: _BadRequestError,
-    # The number of extra identification codes cannot exceed the allowed limits.
+    # Too many extra identifier codes are given.
     12052292: _BadRequestError,
-    # When identifier code is not filled in, extra identification code is not allowed to be filled in.
+    # Extra identifier codes need the main identifier code to be set.
     12052293: _BadRequestError,
-    # The format of the extra identification code is incorrect.
+    # An extra identifier code is in the wrong format.
     12052294: _BadRequestError,
-    # Duplicate manufacturer IDs associated with the same product.
+    # The same manufacturer ID is linked to the product twice.
     12052295: _BadRequestError,
-    # Duplicate responsible person IDs associated with the same product.
+    # The same responsible person ID is linked to the product twice.
     12052296: _BadRequestError,
-    # Product main image uri illegal.
+    # A main image URI is not valid.
     12052300: _BadRequestError,
-    # Width and length of main image must be at least {{min_limit}}, check uri {{uri}}.
+    # A main image is smaller than the minimum width and height.
     12052301: _BadRequestError,
-    # The main images size exceed limit.
+    # A main image file is too large.
     12052302: _BadRequestError,
-    # The algo prediction for category v2 of this product failed.
+    # TikTok could not predict a v2 category for this product.
     12052303: _BadRequestError,
-    # Main product image format is not supported.
+    # A main image is in a format that is not accepted.
     12052304: _BadRequestError,
-    # The main images aspect ratio cannot exceed max limit.
+    # A main image is too wide or too tall for the allowed aspect ratio.
     12052305: _BadRequestError,
-    # Main product images count exceed limit.
+    # The product has more main images than allowed.
     12052306: _BadRequestError,
-    # Skus in the lottery cannot be deleted.
+    # SKUs taking part in a lottery cannot be deleted.
     12052307: _BadRequestError,
-    # There's an ongoing appeal.
+    # An appeal is open on this product; withdraw it before editing.
     12052308: _BadRequestError,
-    # The futures information filled in by the seller does not meet the requirements.
+    # The seller's futures details do not meet the rules.
     12052310: _BadRequestError,
-    # The number of backorder product exceeds the limit max_num, or the proportion of backorder product exceeds the limit max_ratio.
+    # The seller has too many backorder products, by number or by share.
     12052311: _BadRequestError,
-    # Standard product cannot be converted to MTO product.
+    # A standard product cannot become a make-to-order product.
     12052314: _BadRequestError,
-    # Standard product cannot be converted to preorder product.
+    # Switching a standard product to pre-order is not allowed.
     12052315: _BadRequestError,
-    # Product second hand not applicable in this sale platform.
+    # Second-hand products are not allowed on this sales platform.
     12052316: _BadRequestError,
-    # Purchase order quantity is not supported.
+    # This purchase quantity setting is not accepted.
     12052317: _BadRequestError,
-    # Maximum order quantity smaller than minimum order quantity.
+    # The maximum order quantity must not be lower than the minimum.
     12052319: _BadRequestError,
-    # Product description image file format is not supported.
+    # A description image is in a format that is not accepted.
     12052324: _BadRequestError,
-    # A pre-order product can't be changed to a regular product.
+    # Switching a pre-order product back to a regular one is not allowed.
     12052329: _BadRequestError,
-    # Product is not supported to list in designated sale platform.
+    # The product cannot be listed on the chosen sales platform.
     12052330: _BadRequestError,
-    # The seller center is locked during shop integration, only editing stock and price is allowed.
+    # The shop is being merged and is locked; only stock and prices may be edited now.
     12052332: _BadRequestError,
-    # Product description image uri illegal.
+    # A description image URI is not valid.
     12052340: _BadRequestError,
-    # The description images size cannot exceed limit.
+    # A description image file is too large.
     12052341: _BadRequestError,
-    # The description images space cannot exceed limit.
+    # The description images take more space than allowed.
     12052342: _BadRequestError,
-    # Product description image format is not supported.
+    # A description image is in a format that is not accepted.
     12052343: _BadRequestError,
-    # The product description html syntax with error.
+    # The description's HTML is malformed.
     12052344: _BadRequestError,
-    # The product description html tag is not supported.
+    # The description uses an HTML tag that is not accepted.
     12052345: _BadRequestError,
-    # The product description has Chinese characters.
+    # The description may not contain Chinese characters.
     12052346: _BadRequestError,
-    # The product description html tag required attribute is miss.
+    # An HTML tag in the description lacks an attribute it needs.
     12052348: _BadRequestError,
-    # The product description html tag not support nest.
+    # The description nests an HTML tag that may not be nested.
     12052349: _BadRequestError,
-    # The product description html tag contain illegal attribute.
+    # An HTML tag in the description has an attribute that is not allowed.
     12052350: _BadRequestError,
-    # The product description contains non-English characters.
+    # The description may contain only English characters.
     12052351: _BadRequestError,
-    # The product description nest exceeding limit.
+    # The description's HTML is nested too deeply.
     12052352: _BadRequestError,
-    # The number of 'supplementary_sku_images' for the sales attribute value exceeds the maximum limit.
+    # A variation value has more supplementary_sku_images than allowed.
     12052356: _BadRequestError,
-    # 'supplementary_sku_images' is only allowed when 'sku_img' is specified.
+    # supplementary_sku_images needs sku_img to be set first.
     12052357: _BadRequestError,
-    # Save subscribe is not supported.
+    # Subscription products cannot be saved this way.
     12052359: _BadRequestError,
-    # The video id does not exist.
+    # No video has this ID.
     12052360: _NotFoundError,
-    # This base unit value count is not supported.
+    # The base unit count is not one of the allowed values (the category attributes call lists them).
     12052361: _BadRequestError,
-    # SKU unit count is required.
+    # Each SKU needs its unit count.
     12052362: _BadRequestError,
-    # The warehouse is unavailable because this product cannot be shipped to the target market from this warehouse.
+    # The product cannot ship from this warehouse to the target market.
     12052364: _BadRequestError,
-    # The manufacturer lacks language version information for this market.
+    # The manufacturer has no details in this market's language.
     12052365: _BadRequestError,
-    # The responsible person lacks language version information for this market.
+    # The responsible person has no details in this market's language.
     12052366: _BadRequestError,
-    # Auction product is bidding when it is not supported to change product info.
+    # The auction product is being bid on, so its details cannot change now.
     12052371: _BadRequestError,
-    # Generate EU energy label image failed.
+    # TikTok could not make the EU energy label image.
     12052372: _BadRequestError,
-    # Product list price is invalid.
+    # The list price is not valid.
     12052375: _BadRequestError,
-    # List price is not supported.
+    # A list price is not accepted here.
     12052376: _BadRequestError,
-    # The product has dt stocks, not allow to delete.
+    # The product still has stock in a Dilayani Tokopedia warehouse and cannot be deleted.
     12052377: _BadRequestError,
-    # The cover region of share warehouse can not cover the product region.
+    # The shared warehouse does not serve the product's region.
     12052379: _BadRequestError,
-    # Can't edit Dilayani Tokopedia warehouse quantity.
+    # Stock in a Dilayani Tokopedia warehouse cannot be edited.
     12052382: _BadRequestError,
-    # Product list price exceed limit.
+    # The list price is above the allowed maximum.
     12052383: _BadRequestError,
-    # Please enter valid certificate expiration date.
+    # The certificate's expiry date is not valid.
     12052385: _BadRequestError,
-    # Product locked for Promotion and stock can't be updated below current stock.
+    # A promotion locks the product; its stock cannot go below the current level.
     12052393: _BadRequestError,
-    # Package weight exceed limit.
+    # The package weight is above the allowed maximum.
     12052401: _BadRequestError,
-    # Seller shipping template is empty.
+    # The seller has no shipping template.
     12052402: _BadRequestError,
-    # The warehouse does not support fulfillment for the current shop.
+    # The warehouse does not fulfill orders for this shop.
     12052403: _BadRequestError,
-    # Multi-warehouse not support customize logistics service.
+    # Custom logistics services cannot be used with several warehouses.
     12052404: _BadRequestError,
-    # The warehouse has not opened the subscribed logistics service.
+    # The warehouse has not enabled the logistics service chosen.
     12052405: _BadRequestError,
-    # Warehouse didn't set logistics service.
+    # The warehouse has no logistics service set up.
     12052420: _BadRequestError,
-    # Missing 'sale price' value.
+    # The sale price is missing.
     12052424: _BadRequestError,
-    # Category is not open in this market.
+    # This market does not offer the category yet.
     12052446: _BadRequestError,
-    # You still have stock reserved for campaigns in your Chinese warehouse(s), so you cannot add an overseas warehouse yet.
+    # Campaign stock is still reserved in a Chinese warehouse, so no overseas warehouse can be added yet.
     12052447: _BadRequestError,
-    # Local fulfillment is required for {{country}} shop.
+    # This shop must ship locally and needs at least one overseas warehouse in its country.
     12052448: _BadRequestError,
-    # Warehouse is unavailable for eu gpr product.
+    # The warehouse cannot serve products that fall under the EU product safety rules (GPR).
     12052465: _BadRequestError,
-    # This region doesn't support save draft after product submitted.
+    # In this region a submitted product cannot be saved back as a draft.
     12052488: _BadRequestError,
-    # The handling time must be within the allowed limits.
+    # The handling time is outside the allowed range.
     12052490: _BadRequestError,
-    # If the inventory allocation mode is SHARED, the inventory quantity must be the same across all SKUs.
+    # With SHARED inventory allocation every SKU must have the same quantity.
     12052503: _BadRequestError,
-    # The SKU ID in replicated_products is invalid and cannot be found.
+    # A SKU ID in replicated_products matches no SKU.
     12052508: _NotFoundError,
-    # Missing seller_sku in replicated_products.
+    # Every new SKU in replicated_products needs its seller_sku.
     12052509: _BadRequestError,
-    # No matching seller_sku found in the source product.
+    # A seller_sku in replicated_products matches none in the source product; set it in both places.
     12052510: _BadRequestError,
-    # Missing SKU details in replicated_products.
+    # SKU details in replicated_products are incomplete.
     12052511: _BadRequestError,
-    # No replicas exist for this product.
-    12052512: _BadRequestError,
-    # No replicas exist for this product in the stated region.
-    12052513: _BadRequestError,
-    # Missing regions in replicated_products.
+    # The product has no replicas; replicate it first.
+    12052512: _NotFoundError,
+    # The product has no replica in that region; replicate it first.
+    12052513: _NotFoundError,
+    # The category changed, so replicated_products must list every market holding a replica.
     12052514: _BadRequestError,
-    # Missing regions in replicated_products.
+    # The variations changed, so replicated_products must list every market holding a replica.
     12052515: _BadRequestError,
-    # Missing inventory details.
+    # The inventory must list exactly the SKU's warehouses, each with its quantity.
     12052516: _BadRequestError,
-    # Product sale property image uri illegal.
+    # A variation image URI is not valid.
     12052520: _BadRequestError,
-    # The sale property images size over limit.
+    # A variation image file is too large.
     12052521: _BadRequestError,
-    # Product sale property image is required.
+    # A variation image is required.
     12052522: _BadRequestError,
-    # Product sale property image format is not supported.
+    # A variation image is in a format that is not accepted.
     12052523: _BadRequestError,
-    # The sale property image aspect ratio invalid.
+    # A variation image has an aspect ratio that is not accepted.
     12052524: _BadRequestError,
-    # The attribute max num cannot exceed 3.
+    # A product may have at most 3 variation attributes.
     12052525: _BadRequestError,
-    # The attribute value max num over limit.
+    # A variation attribute has more values than allowed.
     12052526: _BadRequestError,
-    # The sale attribute id does not exist.
+    # No sales attribute has this ID.
     12052527: _NotFoundError,
-    # You can add images to only 1 product variation, which will serve as the primary variation for display in the product options gallery.
+    # Only one variation attribute may carry images.
     12052528: _BadRequestError,
-    # The property value id does not exist.
+    # No attribute value has this ID.
     12052529: _NotFoundError,
-    # The warehouse ' {{warehouse ID}} ' does not belong to this shop/seller.
+    # The warehouse belongs to another shop or seller.
     12052530: _BadRequestError,
-    # The warehouse is disabled.
+    # The warehouse is switched off; pick an active one.
     12052531: _BadRequestError,
-    # The warehouse not delivery warehouse.
+    # The warehouse is not a shipping warehouse.
     12052532: _BadRequestError,
-    # Removal, addition, and change of warehouses are not permitted.
+    # The SKUs' warehouses cannot be added, removed or swapped here; send the original ones.
     12052533: _BadRequestError,
-    # Warehouse unable to delete.
+    # The warehouse cannot be removed.
     12052534: _BadRequestError,
-    # Couldn't publish this product as you haven't set the return warehouse for your shop.
+    # The shop has no return warehouse; set one in the Seller Center before publishing.
     12052535: _BadRequestError,
-    # There is no version of this product that is under review.
-    12052547: _BadRequestError,
-    # SKU property must contain all properties.
+    # The product has no version under review; read the live version instead.
+    12052547: _NotFoundError,
+    # Each SKU must give a value for every variation attribute.
     12052550: _BadRequestError,
-    # Sku id duplicate.
+    # The same SKU ID appears twice.
     12052553: _BadRequestError,
-    # Sku name contain Chinese characters.
+    # SKU names must be free of Chinese characters.
     12052554: _BadRequestError,
-    # The SKU id does not exist.
+    # No SKU has this ID.
     12052556: _NotFoundError,
-    # The SKU ID does not belong to the product.
+    # The SKU belongs to another product.
     12052557: _BadRequestError,
-    # Number of product skus exceed limit.
+    # The product has more SKUs than allowed.
     12052558: _BadRequestError,
-    # The product with duplicate default sku.
+    # The product has more than one default SKU.
     12052559: _BadRequestError,
-    # The SKU contains duplicate sales attribute.
+    # A SKU repeats a variation attribute.
     12052560: _BadRequestError,
-    # Product price exceed limit.
+    # The product price is above the allowed maximum.
     12052570: _BadRequestError,
-    # Missing price for SKU(s).
+    # One or more SKUs have no price.
     12052571: _BadRequestError,
-    # The sale price is invalid.
+    # The sale price is malformed or out of range.
     12052572: _BadRequestError,
-    # Unit price config is invalid.
+    # The unit price settings are not valid.
     12052574: _BadRequestError,
-    # Invalid number of digits of identifier code.
+    # The identifier code has the wrong number of digits.
     12052591: _BadRequestError,
-    # Identifier code already entered, cannot enter the same code twice.
+    # This identifier code is already in use.
     12052592: _BadRequestError,
-    # The identifier code cannot be changed once be submitted.
+    # A submitted identifier code is final.
     12052593: _BadRequestError,
-    # The identifier code type cannot be changed once be submitted.
+    # The type of a submitted identifier code is final.
     12052594: _BadRequestError,
-    # Only the last digit supports input X.
+    # Only the last character of the code may be an X.
     12052598: _BadRequestError,
-    # The identifier code type must be selected.
+    # The identifier code type is required.
     12052600: _BadRequestError,
-    # Product qualification image uri illegal.
+    # A qualification image URI is not valid.
     12052650: _BadRequestError,
-    # The qualification images size over limit.
+    # A qualification image file is too large.
     12052651: _BadRequestError,
-    # Qualification id does not exist.
+    # No qualification has this ID.
     12052655: _NotFoundError,
-    # Qualification id duplicate.
+    # The same qualification ID appears twice.
     12052656: _BadRequestError,
-    # Qualification image and pdf file is out of limit.
+    # Too many qualification images and PDF files.
     12052657: _BadRequestError,
-    # Product qualification file uri illegal.
+    # A qualification file URI is not valid.
     12052658: _BadRequestError,
-    # The size chart image URI is invalid.
+    # The size chart image URI is not valid; use one returned by the product image upload call.
     12052670: _BadRequestError,
-    # The sizechart images size over limit.
+    # A size chart image file is too large.
     12052671: _BadRequestError,
-    # Product sizechart image is required.
+    # The product needs a size chart image.
     12052673: _BadRequestError,
-    # The seller is inactive.
+    # The seller account is not active.
     12052700: _BadRequestError,
-    # Do not support cross-boarder seller create local product directly.
+    # A cross-border seller cannot create a local product directly.
     12052701: _BadRequestError,
-    # Seller does not support pre-order.
+    # The seller is not enabled for pre-order products.
     12052702: _BadRequestError,
-    # Invalid seller tax number.
+    # The seller's tax number is not valid.
     12052703: _BadRequestError,
-    # Seller id does not exist.
+    # No seller has this ID.
     12052704: _NotFoundError,
-    # Seller can not manage local product.
+    # Local products are not open to this seller.
     12052705: _BadRequestError,
-    # The minimum sales quantity should not be exceed limit.
+    # The minimum purchase quantity is above the allowed maximum.
     12052706: _BadRequestError,
-    # Setting minimum sales quantity is not supported.
+    # A minimum purchase quantity cannot be set here.
     12052707: _BadRequestError,
-    # Sku's pre_order is invalid.
+    # The SKU's pre-order settings are not valid.
     12052712: _BadRequestError,
-    # The image URI does not exist in TikTok Shop.
+    # TikTok Shop holds no image with this URI.
     12052722: _NotFoundError,
-    # Bundle does not support adding this product type.
+    # Bundles cannot include this kind of product.
     12052805: _BadRequestError,
-    # Product in bundle deal cannot set minimum sale quantity.
+    # Products in a bundle deal may not set a minimum purchase quantity.
     12052815: _BadRequestError,
-    # The number of sub-skus contained in each combo sku cannot exceed {{max_limit}}.
+    # A combo SKU holds more sub-SKUs than allowed.
     12052831: _BadRequestError,
-    # The sub-SKU coefficient associated with each combo SKU cannot exceed {{max_limit}}, and cannot less {{min_limit}}.
+    # A sub-SKU's quantity in a combo SKU is outside the allowed range.
     12052832: _BadRequestError,
-    # The number of combo associated with a product cannot exceed the max limit.
+    # The product is part of more combos than allowed.
     12052833: _BadRequestError,
-    # The number of combo sku associated with a sku cannot exceed limit.
+    # The SKU is part of more combo SKUs than allowed.
     12052834: _BadRequestError,
-    # Sub product ID does not exist.
+    # No product has this sub-product ID.
     12052835: _NotFoundError,
-    # The category of the combo is inconsistent with the category of the main sub-product.
+    # The combo's category differs from its main sub-product's.
     12052836: _BadRequestError,
-    # The category of the combo is not in the set of restricted categories.
+    # The combo's category is not among the categories combos may use.
     12052837: _BadRequestError,
-    # The first-level categories of the sub-products in the combo are inconsistent.
+    # The combo's sub-products come from different top-level categories.
     12052838: _BadRequestError,
-    # Sub-skus in a combo sku cannot be duplicated.
+    # A combo SKU lists the same sub-SKU twice.
     12052840: _BadRequestError,
-    # The sub-sku relationship corresponding to different combo sku cannot be duplicated.
+    # Two combo SKUs have the same set of sub-SKUs.
     12052841: _BadRequestError,
-    # The combo does not include the main sub-product.
+    # The main sub-product is missing from the combo.
     12052842: _BadRequestError,
-    # The main sub-product in the combo cannot be changed.
+    # The combo's main sub-product cannot be changed.
     12052843: _BadRequestError,
-    # The sub-sku is not in the sub-product.
+    # The sub-SKU is not a SKU of the sub-product given.
     12052844: _BadRequestError,
-    # Failed to create, does not support non-live status product.
+    # A combo can only be made from live products.
     12052845: _BadRequestError,
-    # Combo does not support adding this product type.
+    # Combos cannot include this kind of product.
     12052846: _BadRequestError,
-    # The combo sku relationship cannot be changed.
+    # The sub-SKUs of a combo SKU cannot be changed.
     12052847: _BadRequestError,
-    # Combo cannot set minimum sale quantity.
+    # A combo cannot have a minimum purchase quantity.
     12052848: _BadRequestError,
-    # You don't have the permission to operate combo.
+    # The seller is not allowed to manage combos.
     12052849: _PermissionDeniedError,
-    # The stock of combo does not support being edited.
+    # A combo's stock cannot be edited directly.
     12052850: _BadRequestError,
-    # The sale property of combo mismatch.
+    # The combo's variations do not match its sub-products.
     12052853: _BadRequestError,
-    # The sale property of combo is not unique.
+    # Two of the combo's variations are the same.
     12052854: _BadRequestError,
-    # The combo does not support customize logistics service.
+    # A combo cannot use custom logistics services.
     12052856: _BadRequestError,
-    # Combined products and normal products cannot be converted to each other.
+    # A combo cannot become a normal product, nor the other way round.
     12052857: _BadRequestError,
-    # When the combined SKU is only associated with one sub-SKU, the coefficient of this sub-SKU cannot be less than 2.
+    # A combo SKU with a single sub-SKU must hold at least 2 of it.
     12052859: _BadRequestError,
-    # The price of combined SKU cannot exceed the sum of the prices of the sub-SKUs.
+    # A combo SKU may not cost more than its sub-SKUs together.
     12052861: _BadRequestError,
-    # The brand of the combined product must be within the range of sub-product brands.
+    # The combo's brand must be one of its sub-products' brands.
     12052862: _BadRequestError,
-    # All SKU of a combined product need to be the combined SKU.
+    # Every SKU of a combo product must be a combo SKU.
     12052863: _BadRequestError,
-    # Unable to add deactivated SKUs to the combined product.
+    # Deactivated SKUs cannot be added to a combo.
     12052864: _BadRequestError,
-    # Identity internal error.
+    # TikTok's identity service failed; repeat the call later.
     12052881: _ServerError_retry,
-    # The product in its current status is not available for this operation.
+    # The product's current status does not allow this operation.
     12052901: _BadRequestError,
-    # The SKU list is empty.
+    # The SKU list is empty; leave it out or fill it in completely.
     12052902: _BadRequestError,
-    # The publish region is inactive.
+    # The region to publish in is not active.
     12052903: _BadRequestError,
-    # Invalid input parameters.
+    # A request parameter has a wrong value.
     12052910: _BadRequestError,
-    # No matching category found within your account's main category.
+    # No category within the shop's main category fits this product.
     12052912: _BadRequestError,
-    # Package weight unit and dimension unit miss match.
+    # The package weight unit and size unit do not belong together.
     12052915: _BadRequestError,
-    # The package unit is not supported in the current region.
+    # This package unit is not used in the shop's region.
     12052916: _BadRequestError,
-    # Couldn't edit the inventory quantity because this product shares the inventory with the source shop.
+    # The product shares stock with its source shop, so its stock cannot be edited here.
     12052921: _BadRequestError,
-    # Edit fields limit.
+    # Some of these fields cannot be edited now.
     12052922: _BadRequestError,
-    # Contact info required.
+    # Contact details are required.
     12052923: _BadRequestError,
-    # The title must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control characters (e.g..
+    # The title has HTML entities, emoji or control characters, or consists only of symbols.
     12052931: _BadRequestError,
-    # The description must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control characters.
+    # The description has HTML entities, emoji or control characters, or consists only of symbols.
     12052932: _BadRequestError,
-    # Sales attribute names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    # A variation name has HTML entities, emoji or control characters, or consists only of symbols.
     12052933: _BadRequestError,
-    # Sales attribute value names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    # A variation value has HTML entities, emoji or control characters, or consists only of symbols.
     12052934: _BadRequestError,
-    # Product attribute value names must follow these formatting rules: it cannot contain HTML escape characters (e.g., &nbsp;), emojis, or ASCII control.
+    # An attribute value has HTML entities, emoji or control characters, or consists only of symbols.
     12052935: _BadRequestError,
-    # The check failed.
+    # The product failed a validation check.
     12052990: _BadRequestError,
-    # No permission to create gift product.
+    # The seller is not allowed to create gift products.
     12052992: _PermissionDeniedError,
-    # Seller is not toko seller.
+    # The seller is not a Tokopedia seller.
     12052994: _BadRequestError,
-    # Seller has not finished onboarding to tts.
+    # The seller has not finished joining TikTok Shop.
     12052995: _BadRequestError,
-    # External_id duplicated.
+    # The same external_id appears twice.
     12052996: _BadRequestError,
-    # System error, try again later.
+    # TikTok's product service failed; repeat the call later.
     12056001: _ServerError_retry,
-    # An open collaboration containing this product already exists.
+    # This product is already in an open collaboration.
     16003012: _BadRequestError,
-    # The seller's account is deactivated.
+    # The seller's account has been switched off.
     16003025: _BadRequestError,
-    # The commission rate must be between 1% and 80%.
+    # The commission rate must be from 1% to 80%.
     16003033: _BadRequestError,
-    # One or more of the products you are trying to add are currently restricted by the platform.
+    # TikTok currently restricts one or more of these products.
     16003035: _BadRequestError,
-    # Invalid parameter.
+    # A request parameter has a wrong value.
     16015001: _BadRequestError,
-    # No sale region error; detail: creator has no sale region.
+    # The creator has no sales region.
     16015007: _BadRequestError,
-    # System error.
+    # TikTok's affiliate service failed; repeat the call later.
     16015027: _ServerError_retry,
-    # Seller has no permission to operate agency's sample request.
+    # The seller may not act on an agency's sample request.
     16022020: _PermissionDeniedError,
-    # Test account and non test account can not cross invite.
+    # Test accounts and real accounts cannot invite each other.
     16024004: _BadRequestError,
-    # The seller cannot invite their official creator.
+    # Sellers may not send invitations to their own official creator.
     16024006: _BadRequestError,
-    # There are products that do not belong to this merchant.
+    # Some products belong to another seller.
     16024008: _BadRequestError,
-    # The invitation failed because the creator is already linked with a shop account.
+    # The creator is already linked to a shop account and cannot be invited.
     16024016: _BadRequestError,
-    # Seller can not invite his block creator.
+    # The seller has blocked this creator, so cannot invite them.
     16024018: _BadRequestError,
-    # In sufficient quota to create invitation.
+    # The seller has no invitation quota left.
     16024019: _BadRequestError,
-    # Remove excluded creators to create invitation.
+    # The invitation lists excluded creators; remove them.
     16024020: _BadRequestError,
-    # Invitation contains creator exceed follower limit.
+    # A creator in the invitation has more followers than allowed.
     16024021: _BadRequestError,
-    # This invitation has exist creator and product.
+    # A creator and product pair in the invitation is already invited.
     16024022: _BadRequestError,
-    # Creator has been cleard.
+    # The creator's account has been cleared.
     16030001: _BadRequestError,
-    # Shop has reached IM quota.
+    # The shop has used up its quota of creator messages.
     16030002: _BadRequestError,
-    # This shop cannot message the creator at the moment because the Affiliate GMV requirement has not been met.
+    # The shop cannot message creators until it meets the affiliate sales (GMV) requirement.
     16030003: _BadRequestError,
-    # Shop status invalid.
+    # The shop's status does not allow this.
     16030007: _BadRequestError,
-    # Test account isolate.
+    # Test accounts cannot send messages to real creators.
     16030009: _BadRequestError,
-    # Nvalid parameter Creator and Seller.
+    # The creator and the seller are in different regions.
     16032001: _BadRequestError,
-    # Invalid campaign period.
+    # The campaign period is not valid.
     16032002: _BadRequestError,
-    # Invalid registration period.
+    # The registration period is not valid.
     16032003: _BadRequestError,
-    # Invalid campaign seller scope.
+    # The set of sellers the campaign targets is not valid.
     16032004: _BadRequestError,
-    # Campaign not found.
+    # No campaign has this ID.
     16032005: _NotFoundError,
-    # Permission denied.
+    # The caller may not act on this campaign.
     16032007: _PermissionDeniedError,
-    # Operation denied.
-    16032008: _BadRequestError,
-    # Product operation denied.
+    # The caller may not perform this operation.
+    16032008: _PermissionDeniedError,
+    # Products can be changed only while the campaign is online.
     16032009: _BadRequestError,
-    # Campaign product not found.
+    # No product with this ID is in the campaign.
     16032010: _NotFoundError,
-    # Max campaign online count reached.
+    # The partner already has the most online campaigns allowed.
     16032011: _BadRequestError,
-    # Only affiliate partner cipher can access this api.
-    16032012: _BadRequestError,
-    # Payment account not yet activated.
+    # Only an affiliate partner (with its partner cipher) may call this endpoint.
+    16032012: _PermissionDeniedError,
+    # The payment account is not activated yet.
     16032013: _BadRequestError,
-    # The seller is currently restricted by the platform.
+    # TikTok currently restricts this seller.
     16603010: _BadRequestError,
-    # This creator doesn't have e-commerce permission.
-    16901005: _PermissionDeniedError,
-    # Creator selection region doesn't match seller's region.
+    # The creator is not enabled for e-commerce; check the creator ID.
+    16901005: _BadRequestError,
+    # The creator's selection region differs from the seller's region.
     16901006: _BadRequestError,
-    # This seller was unable to get official creator profile because of didn't have the permission.
+    # The seller is not allowed to read the official creator's profile.
     16901007: _PermissionDeniedError,
-    # The creator didn't didn't have e-commerce permissions or has been deactivated.
-    16901008: _PermissionDeniedError,
-    # A storewide free shipping promotion activity is already active.
+    # The creator is not enabled for e-commerce, or the account is deactivated.
+    16901008: _BadRequestError,
+    # A shop-wide free shipping promotion is already running; only one may exist at a time.
     17003203: _BadRequestError,
-    # Promotion title cannot be a duplicate.
+    # Another promotion already has this title.
     17011102: _BadRequestError,
-    # Internal system error.
+    # TikTok's promotion service failed; repeat the call later.
     17027107: _ServerError_retry,
-    # Internal error, promotion purchase limit deletion failed.
+    # TikTok failed to remove the purchase limit; repeat the call later.
     17027802: _ServerError_retry,
-    # Invalid parameters.
+    # A request parameter has a wrong value.
     17029001: _BadRequestError,
-    # Title Length Too Long.
+    # The title is too long.
     17029002: _BadRequestError,
-    # The activity title is empty.
+    # The title is empty.
     17029003: _BadRequestError,
-    # Duplicate activity title.
+    # Another activity already has this title.
     17029004: _BadRequestError,
-    # Begin Time Earlier Than Now.
+    # The start time is in the past.
     17029005: _BadRequestError,
-    # The activity period is too short.
+    # The activity's time span is shorter than allowed.
     17029006: _BadRequestError,
-    # The activity period is too long.
+    # The activity's time span is longer than allowed.
     17029007: _BadRequestError,
-    # FlashSale Period Too Long.
+    # The flash sale lasts longer than allowed.
     17029008: _BadRequestError,
-    # Activity does not exist.
+    # No activity has this ID.
     17029009: _NotFoundError,
-    # Activity is deactivated.
+    # The activity has been switched off.
     17029010: _BadRequestError,
-    # Not allowed to update the beginning time of activity.
+    # An activity's start time cannot be changed.
     17029011: _BadRequestError,
-    # Not allowed to update expired activities.
+    # An expired activity cannot be changed.
     17029012: _BadRequestError,
-    # Sku must be [] for activities of which product_level==PRODUCT.
+    # With product_level PRODUCT, sku must be an empty list.
     17029013: _BadRequestError,
-    # The value of quantity_per_user is out of range.
+    # quantity_per_user is out of range.
     17029014: _BadRequestError,
-    # When product_level==VARIATION, the value of quantity_limit must be -1.
+    # With product_level VARIATION, quantity_limit must be -1.
     17029015: _BadRequestError,
-    # Invalid SKU ID.
+    # A SKU ID is not valid.
     17029016: _BadRequestError,
-    # You are specifying products not in your shop.
+    # Some products belong to another shop.
     17029017: _BadRequestError,
-    # The provided SKU quantity is greater than the available stock.
+    # The SKU quantity is more than the stock on hand.
     17029018: _BadRequestError,
-    # The provided product quantity is greater than the available stock.
+    # The product quantity is more than the stock on hand.
     17029019: _BadRequestError,
-    # Product discount exceeds limit.
+    # The product discount is above the limit for this product and region.
     17029020: _BadRequestError,
-    # SKU discount exceeds limit.
+    # The SKU discount is above the limit for this product and region.
     17029021: _BadRequestError,
-    # The product or SKU cannot be in two ONGOING or NOT_START activities at the same time.
+    # A product or SKU cannot be in two ongoing or upcoming activities at once.
     17029022: _BadRequestError,
-    # Products Not In Promotion.
+    # The products are not part of the promotion.
     17029023: _BadRequestError,
-    # SKU(s) not found in this promotion.
+    # The promotion has no such SKU.
     17029024: _NotFoundError,
-    # The quantity of the products or the SKUs included in the activity exceeds 10000.
+    # An activity may hold at most 10,000 products or SKUs.
     17029025: _BadRequestError,
-    # Invalid SellerID.
+    # The seller ID is not valid.
     17029026: _BadRequestError,
-    # Empty RequestSerialNo.
+    # The request serial number is missing.
     17029027: _BadRequestError,
-    # You are specifying activities not in your shop.
+    # Some activities belong to another shop.
     17029028: _BadRequestError,
-    # You are incorrectly specifying activity_price_amount instead of discount when activity_type==DIRECT_DISCOUNT and product_level==PRODUCT.
+    # A DIRECT_DISCOUNT activity at PRODUCT level takes discount, not activity_price_amount.
     17029029: _BadRequestError,
-    # You are incorrectly specifying discount instead of activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==PRODUCT.
+    # A FIXED_PRICE or FLASHSALE activity at PRODUCT level takes activity_price_amount, not discount.
     17029030: _BadRequestError,
-    # You are incorrectly specifying activity_price_amount instead of discount when activity_type==DIRECT_DISCOUNT and product_level==VARIATION.
+    # A DIRECT_DISCOUNT activity at VARIATION level takes discount, not activity_price_amount.
     17029031: _BadRequestError,
-    # You are incorrectly specifying discount instead of activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==VARIATION.
+    # A FIXED_PRICE or FLASHSALE activity at VARIATION level takes activity_price_amount, not discount.
     17029032: _BadRequestError,
-    # Products is empty.
+    # The products list is empty.
     17029033: _BadRequestError,
-    # Activity_price_amount is invalid.
+    # activity_price_amount is malformed or out of range.
     17029034: _BadRequestError,
-    # ShopRisk Check Failed.
+    # The shop failed TikTok's risk check.
     17029035: _BadRequestError,
-    # ActivityType is not supported.
+    # TikTok does not support this activity type.
     17029036: _BadRequestError,
-    # Skus is empty when product_level==VARIATION.
+    # With product_level VARIATION, skus must not be empty.
     17029037: _BadRequestError,
-    # When product_level==VARIATION, you must not specify product.activity_price_amount and product.discount.
+    # With product_level VARIATION, leave product.activity_price_amount and product.discount unset.
     17029038: _BadRequestError,
-    # Duplicate product ID.
+    # The same product ID appears twice.
     17029039: _BadRequestError,
-    # Duplicate SKU ID.
+    # The same SKU ID appears twice.
     17029040: _BadRequestError,
-    # You must specify product.discount when activity_type==DIRECT_DISCOUNT and product_level==PRODUCT.
+    # A DIRECT_DISCOUNT activity at PRODUCT level needs product.discount.
     17029041: _BadRequestError,
-    # You must specify product.activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==PRODUCT.
+    # A FIXED_PRICE or FLASHSALE activity at PRODUCT level needs product.activity_price_amount.
     17029042: _BadRequestError,
-    # You must specify sku.discount when activity_type==DIRECT_DISCOUNT and product_level==VARIATION.
+    # A DIRECT_DISCOUNT activity at VARIATION level needs sku.discount.
     17029043: _BadRequestError,
-    # You must specify sku.activity_price_amount when activity_type==FIXED_PRICE / FLASHSALE and product_level==VARIATION.
+    # A FIXED_PRICE or FLASHSALE activity at VARIATION level needs sku.activity_price_amount.
     17029044: _BadRequestError,
-    # Duplicated RequestSerialNo.
+    # This request serial number was already used.
     17029045: _BadRequestError,
-    # Number of items per request exceeds the limit.
+    # The request holds more items than allowed.
     17029046: _BadRequestError,
-    # An ONGOING flash sale product cannot be updated.
+    # A product in a running flash sale cannot be changed.
     17029047: _BadRequestError,
-    # An ONGOING flash sale SKU cannot be updated.
+    # A SKU in a running flash sale cannot be changed.
     17029048: _BadRequestError,
-    # ActivityVersion is not supported.
+    # TikTok does not support this activity version.
     17029049: _BadRequestError,
-    # The value of quantity_limit and quantity_per_user must be -1 or in the range of [1, 99].
+    # quantity_limit and quantity_per_user must be -1 or from 1 to 99.
     17029050: _BadRequestError,
-    # Product ID not found.
+    # No product has this ID.
     17029051: _NotFoundError,
-    # ProductType is not supported.
+    # TikTok does not support this product type here.
     17029052: _BadRequestError,
-    # The SKU ID does not match the product ID.
+    # The SKU belongs to a different product.
     17029053: _BadRequestError,
-    # Please limit the request frequency.
-    17029054: _BadRequestError,
-    # Request Timeout.
+    # Requests come too often; slow down.
+    17029054: _RateLimitError_retry,
+    # TikTok did not answer in time; repeat the call later.
     17029055: _ServerError_retry,
-    # Invalid product status.
+    # The product's status does not allow this.
     17029056: _BadRequestError,
-    # Unable to decrease buyer/num PurchaseLimit.
+    # The per-buyer purchase limit cannot be lowered.
     17029058: _BadRequestError,
-    # Page_token + page_size must be less than 10000.
+    # page_token plus page_size must stay below 10,000.
     17029059: _BadRequestError,
-    # The Categories of products is invalid.
+    # The products' categories are not valid for this.
     17029060: _BadRequestError,
-    # Discount is below the limit.
+    # The discount is below the minimum.
     17029062: _BadRequestError,
-    # SKU discount is below the limit.
+    # The SKU discount is below the minimum.
     17029063: _BadRequestError,
-    # Product is non-sellable.
+    # The product is not for sale.
     17029064: _BadRequestError,
-    # Target quota is less than the initial quota.
+    # The new quota is smaller than the original one.
     17029065: _BadRequestError,
-    # Limit info cannot be changed or modified.
+    # The limit settings cannot be changed.
     17029066: _BadRequestError,
-    # Auction products are not eligible for promotions.
+    # Auction products cannot be in promotions.
     17029067: _BadRequestError,
-    # Selected inventory_type is not supported in your region.
+    # This inventory_type is not offered in the shop's region.
     17029068: _BadRequestError,
-    # Access denied.
+    # The activity belongs to another shop, so this shop cannot change it.
     17029069: _PermissionDeniedError,
-    # Empty gift sku info.
+    # The gift SKU details are missing.
     17029070: _BadRequestError,
-    # Gift sku id is invalid, not an integer.
+    # A gift SKU ID is not a valid integer.
     17029071: _BadRequestError,
-    # Gift sku repeated.
+    # The same gift SKU appears twice.
     17029072: _BadRequestError,
-    # Price of the gift exceeds the upper limit.
+    # The gift's price is above the allowed maximum.
     17029073: _BadRequestError,
-    # Eligible products and the gift products must not be the same product.
+    # A gift cannot be the same product as the one that earns it.
     17029074: _BadRequestError,
-    # Number of gifts per tier does not meet the limit.
+    # A tier has a number of gifts outside the allowed range.
     17029075: _BadRequestError,
-    # Gift sku is out of stock.
+    # A gift SKU has no stock left.
     17029076: _BadRequestError,
-    # Gifts across different tiers are repeated.
+    # The same gift appears in two tiers.
     17029077: _BadRequestError,
-    # Number of gift tiers does not meet the requirement.
+    # The number of gift tiers is outside the allowed range.
     17029078: _BadRequestError,
-    # Product is already assigned in another conflicting promotion.
+    # The product is already in a promotion that conflicts with this one.
     17029079: _BadRequestError,
-    # Specified time is outside of the defined range for this activity.
+    # The time given is outside the activity's time range.
     17029082: _BadRequestError,
-    # The claim limit quantity of gift can not be decreased.
+    # A gift's claim limit cannot be lowered.
     17029083: _BadRequestError,
-    # The threshold type of gift can not be modified.
+    # A gift's threshold type cannot be changed.
     17029084: _BadRequestError,
-    # The number of gift tiers can not be changed.
+    # Gift tiers cannot be added or removed after creation.
     17029085: _BadRequestError,
-    # Product level and shop level are not interchangeable.
+    # A product-level promotion cannot become shop-level, nor the other way round.
     17029102: _BadRequestError,
-    # Partial of products have already been applied to another conflict promotion during the selected period.
+    # Some products are already in a conflicting promotion during this period.
     17029103: _BadRequestError,
-    # The product(s) selected have already been applied to another buy more save more promotion during the selected period.
+    # Some products are already in another buy-more-save-more promotion during this period; change the products or the dates.
     17029104: _BadRequestError,
-    # The threshold type and discount type can not be modified.
+    # Neither the threshold type nor the discount type can change after creation.
     17029105: _BadRequestError,
-    # Participation Limit info cannot change or modify.
+    # The participation limits cannot be changed.
     17029106: _BadRequestError,
-    # Due to overlapping with other activities, sellers cannot create shop-scope BMSM activity.
+    # A shop-wide buy-more-save-more promotion would overlap other activities.
     17029107: _BadRequestError,
-    # The promotion exceeds the threshold.
+    # The promotion goes beyond the allowed threshold.
     17029109: _BadRequestError,
-    # The discount value is below the minimum threshold.
+    # The discount is below the minimum.
     17029110: _BadRequestError,
-    # The threshold value is invalid.
+    # The threshold has a value TikTok does not accept.
     17029111: _BadRequestError,
-    # The discount value is invalid.
+    # The discount has a value TikTok does not accept.
     17029112: _BadRequestError,
-    # The number of products will exceed the maximum number of the promotion.
+    # The promotion would hold more products than allowed.
     17029113: _BadRequestError,
-    # The promotion type is not supported.
+    # TikTok does not support this kind of promotion.
     17029114: _BadRequestError,
-    # This creator account has no selection region.
+    # No selection region is set for the creator's account.
     18001405: _BadRequestError,
-    # Invalid parameters.
+    # A request parameter has a wrong value.
     21001001: _BadRequestError,
-    # System timeout.
+    # TikTok's fulfillment service did not answer in time; repeat the call later.
     21001003: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21001008: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21001011: _ServerError_retry,
-    # Rpc logistics_logistics_service_4b failed.
-    21001029: _BadRequestError,
-    # System process error.
+    # A call inside TikTok's logistics service failed; repeat the call later.
+    21001029: _ServerError_retry,
+    # TikTok's fulfillment service failed; repeat the call later.
     21001043: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21001055: _ServerError_retry,
-    # Failed to ship.
+    # Upload the invoice before shipping.
     21004006: _BadRequestError,
-    # Create label shipping service not found.
+    # No shipping service for creating the label was found.
     21004008: _NotFoundError,
-    # Your country does not support the use of this feature.
+    # This feature is not offered in the seller's country.
     21004010: _BadRequestError,
-    # Tracking number has special characters, verify failed.
+    # The tracking number contains special characters.
     21004012: _BadRequestError,
-    # Tracking number mismatch provider.
+    # The tracking number does not match the carrier.
     21004015: _BadRequestError,
-    # Tracking number verify, not avalible logsitics service or provider.
+    # No logistics service or carrier fits this tracking number.
     21004016: _BadRequestError,
-    # ON DEMAND RTS NOT IN PICKUP TIME.
+    # An on-demand package can be marked ready to ship only during its pickup window.
     21004017: _BadRequestError,
-    # Need invoice uploaded for all order before rts.
+    # Every order needs an uploaded invoice before the package is marked ready to ship.
     21004019: _BadRequestError,
-    # Fulfillment Invoice status is not success, can not rts pkg.
+    # The invoice has not been accepted yet, so the package cannot be marked ready to ship.
     21004020: _BadRequestError,
-    # Ship order failed due to platform limitations.
+    # TikTok's rules do not let this order ship.
     21004024: _BadRequestError,
-    # This API is only applicable to TikTok Shipping orders.
+    # This call works only for orders shipped through TikTok Shipping; seller-shipped orders use their own labels.
     21008017: _BadRequestError,
-    # Seller cannot operate orders which are fulfilled by platform.
+    # Orders fulfilled by TikTok cannot be handled by the seller.
     21008025: _BadRequestError,
-    # Seller already print shipping label.
+    # A shipping label has been printed for this package already.
     21008042: _BadRequestError,
-    # This package is fulfilled by TikTok.
+    # TikTok fulfills this package, so its shipping documents cannot be printed.
     21008043: _BadRequestError,
-    # SellerFulfillUnitInReverseCannotOperate. / Package item has after-sale request.
+    # An item in the package has an open return or refund request; settle it first.
     21008044: _BadRequestError,
-    # Package has been shipped.
+    # The package was already shipped and cannot be shipped a second time.
     21008099: _BadRequestError,
-    # This interface cannot be used in this region.
+    # This endpoint is not offered in the shop's region.
     21008106: _BadRequestError,
-    # Unable to retrieve shipping information.
+    # No shipping details are available for the order in its current status.
     21008109: _BadRequestError,
-    # The order or package does not belong to the current seller.
+    # The order or package belongs to another seller.
     21008111: _BadRequestError,
-    # No Subscription without specified delivery option.
+    # Without a delivery option, there is no subscription to look up.
     21008116: _BadRequestError,
-    # The delivery of the specified delivery_option_id is fulfilled by TikTok.
+    # TikTok fulfills this delivery option, so it has no shipping providers to list.
     21008117: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21008300: _ServerError_retry,
-    # Fulfill_unit action not allowed.
+    # The package's state does not allow this action.
     21011003: _BadRequestError,
-    # This API cannot be used to update package shipping information for packages that are not shipped by sellers.
+    # Only packages the seller ships can have their shipping details updated here.
     21011004: _BadRequestError,
-    # Invalid parameters. / An invalid request parameter was passed.
+    # A request parameter has a wrong type, format or value.
     21011005: _BadRequestError,
-    # These orders are already shipped.
+    # Shipping is already done for these orders.
     21011006: _BadRequestError,
-    # Package item has after-sale request.
+    # An item in the package has an open return or refund request; settle it first.
     21011007: _BadRequestError,
-    # Package is not complete.
+    # The package is not complete.
     21011008: _BadRequestError,
-    # Not match trade rule.
+    # The request breaks one of TikTok's order rules.
     21011012: _BadRequestError,
-    # Not match logistics rule.
+    # The request breaks one of TikTok's logistics rules.
     21011013: _BadRequestError,
-    # These orders are already shipped.
+    # Shipping is already done for these orders.
     21011020: _BadRequestError,
-    # Invalid tracking number or provider ID.
+    # The tracking number or the shipping provider ID is not valid.
     21011022: _BadRequestError,
-    # Duplicate tracking number.
+    # This tracking number is already in use.
     21011025: _BadRequestError,
-    # Fulfillment tracking no used times over limit.
+    # This tracking number has been used more times than allowed.
     21011026: _BadRequestError,
-    # Package has already been delivered.
+    # The package has reached the buyer already.
     21011027: _BadRequestError,
-    # The package does not belong to the current shop.
+    # The package belongs to another shop; check the package ID and the shop_cipher.
     21011028: _BadRequestError,
-    # Order does not belong to fulfill unit.
+    # The order is not part of this package.
     21011029: _BadRequestError,
-    # Fulfillment not allow update tracking no. / Package has already been delivered.
+    # The tracking number can no longer be changed (for example, the package was delivered).
     21011030: _BadRequestError,
-    # Order does not belong to pre_pkg.
+    # The order is not part of this pre-combined package; check the order IDs.
     21011031: _BadRequestError,
-    # Order already combined.
+    # The order is already combined with others.
     21011033: _BadRequestError,
-    # Split order not allowed.
+    # This order cannot be split.
     21011035: _BadRequestError,
-    # Split same sku in Multi Package not allow.
+    # One SKU cannot be split over several packages.
     21011036: _BadRequestError,
-    # There are no available shipping services for this request.
+    # No shipping service can carry this package; change its weight or check the buyer's address.
     21011037: _BadRequestError,
-    # Package has already been shipped.
+    # The package is already on its way.
     21011040: _BadRequestError,
-    # Cannot complete the operation when order is cancelled.
+    # The order was cancelled, so this cannot be done.
     21011041: _BadRequestError,
-    # Cannot complete the operation when order is cancelled.
+    # The order was cancelled, so this cannot be done.
     21011042: _BadRequestError,
-    # The package has not been shipped yet.
+    # The package is still waiting to be shipped.
     21011043: _BadRequestError,
-    # Order has combine, not allow split order.
+    # The order is combined with others, so it cannot be split.
     21011046: _BadRequestError,
-    # There are multiple packages that can be shipped.
+    # Several packages could ship; name the order lines to ship.
     21011048: _BadRequestError,
-    # Due to platform rule limitations, you are unable to update the tracking number.
+    # TikTok's rules do not let the tracking number change here.
     21011049: _BadRequestError,
-    # The tracking number can only be updated within a certain number of hours.
+    # The window for changing the tracking number has passed.
     21011050: _BadRequestError,
-    # The tracking number can only be updated once.
+    # The tracking number may be changed only once.
     21011051: _BadRequestError,
-    # The tracking number can only be updated a limited number of times.
+    # The tracking number has been changed as many times as allowed.
     21011052: _BadRequestError,
-    # Fail to ship package because the shipment time is outside of the pick-up time slot.
+    # The shipping time is outside the pickup window.
     21011053: _BadRequestError,
-    # No available shipping services for this request due to missing pick-up time slot.
+    # No shipping service is available because no pickup window is set up; contact TikTok support.
     21011054: _BadRequestError,
-    # Failed to ship.
+    # The package could not ship; the order can be cancelled as undeliverable without penalty.
     21014009: _BadRequestError,
-    # Failed to ship. / Package item has after-sale request.
+    # The package could not ship (undeliverable address, or an open return on an item); cancel as undeliverable or settle the return.
     21021010: _BadRequestError,
-    # A shipping label has already been purchased.
+    # A shipping label was already bought.
     21022025: _BadRequestError,
-    # Cannot purchase shipping label.
+    # TikTok could not buy the shipping label now; repeat the call later.
     21022026: _ServerError_retry,
-    # Split pkg fail.
+    # The package could not be split.
     21022028: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21022029: _ServerError_retry,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21022030: _ServerError_retry,
-    # Match provider failed.
+    # No shipping provider fits this package.
     21022032: _BadRequestError,
-    # Unknown label print timeout error.
+    # Printing the label took too long; repeat the call later.
     21023022: _ServerError_retry,
-    # Internal package update error.
+    # TikTok failed to update the package; repeat the call later.
     21023034: _ServerError_retry,
-    # Please arrange shipment before retrieving the shipping document.
+    # Arrange the shipment before asking for the shipping document.
     21023035: _BadRequestError,
-    # Package has already been shipped.
+    # The package is already on its way.
     21023046: _BadRequestError,
-    # Package has already been cancelled.
+    # The package was cancelled.
     21023059: _BadRequestError,
-    # Processing create_label_status not allow to operate this action.
+    # A label is still being created for this package; wait until it is done.
     21030005: _BadRequestError,
-    # Shipping label purchase successful.
+    # The shipping label was bought, and the order's status now forbids this.
     21030006: _BadRequestError,
-    # Fulfill unit status not allow to update pkg attr.
+    # The package's status does not allow its details to change.
     21032001: _BadRequestError,
-    # Decision route occurs error.
+    # TikTok could not decide a shipping route for the package.
     21034006: _BadRequestError,
-    # Tracking no has been used.
+    # This tracking number has already been used.
     21034012: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21042001: _ServerError_retry,
-    # These orders are already shipped.
+    # Shipping is already done for these orders.
     21042056: _BadRequestError,
-    # These orders are not in the Awaiting shipment status.
+    # Labels can be made only for orders awaiting shipment.
     21042057: _BadRequestError,
-    # The logistics service provider couldn't process your order.
+    # The logistics provider could not handle the order.
     21042067: _BadRequestError,
-    # System process error.
+    # TikTok's fulfillment service failed; repeat the call later.
     21042076: _ServerError_retry,
-    # Documents couldn't be printed after the package has been pickup.
+    # After pickup, the package's documents can no longer be printed.
     21042102: _BadRequestError,
-    # Documents couldn't be printed before shipped.Please check shipping is arranged and try again.
+    # Documents can be printed only after the shipment is arranged.
     21042104: _BadRequestError,
-    # Given merchant does not exist.
+    # No merchant has this ID.
     22005007: _NotFoundError,
-    # An invalid request parameter was passed.
+    # A request parameter has a wrong type, format or value.
     25001001: _BadRequestError,
-    # Invalid order status.
+    # The order's status does not allow this.
     25001003: _BadRequestError,
-    # A return request has already been completed, or the order has already been cancelled.
+    # A return was already completed, or the order was cancelled.
     25001010: _BadRequestError,
-    # A return request is already in process, or the order has already been cancelled.
+    # A return is already under way, or the order was cancelled.
     25001011: _BadRequestError,
-    # Unknown return reason.
+    # The return reason is not a known one.
     25001014: _BadRequestError,
-    # The provided return reason cannot be used by the seller.
+    # Sellers may not use this return reason; choose another.
     25001015: _BadRequestError,
-    # Reverse reason not match action type.
+    # The reason does not fit the action taken.
     25001016: _BadRequestError,
-    # The provided return reason is currently offline.
+    # This return reason is no longer offered; choose another.
     25001020: _BadRequestError,
-    # Reason not match order status.
+    # The reason does not fit the order's status.
     25001021: _BadRequestError,
-    # Reverse lock failed.
-    25001028: _BadRequestError,
-    # Return package creation has failed due to internal error.
+    # Another change to this return or order is in progress; repeat the call shortly.
+    25001028: _ServerError_retry,
+    # TikTok failed to create the return package; repeat the call later.
     25001042: _ServerError_retry,
-    # The return request cannot be approved.
+    # TikTok does not allow approving this return request.
     25001044: _BadRequestError,
-    # The order has already been shipped and we are unable to cancel shipment with the courier.
+    # The order already shipped and the carrier cannot stop the shipment.
     25001045: _BadRequestError,
-    # Return request has failed due to an interception by TikTok risk control.
+    # TikTok's risk checks blocked the return request.
     25001046: _BadRequestError,
-    # Not allowed to return or cancel since order is completed or cancelled.
+    # A completed or cancelled order cannot be returned or cancelled.
     25001051: _BadRequestError,
-    # Reverse reason not match reason type.
+    # The reason does not fit the request type.
     25001057: _BadRequestError,
-    # Reverse downstream data load error.
-    25001058: _BadRequestError,
-    # Refund total amount is larger than the refundable amount.
+    # TikTok could not load the data for this return; repeat the call later.
+    25001058: _ServerError_retry,
+    # The refund is larger than the amount that can be refunded.
     25005005: _BadRequestError,
-    # Unable to cancel individual line items within this request.
+    # Single line items of this request cannot be cancelled on their own.
     25005010: _BadRequestError,
-    # The requested line item(s) for return or refund exceeds the allowable limit.
+    # More line items are asked for return or refund than allowed.
     25005011: _BadRequestError,
-    # Db access error.
-    25007002: _BadRequestError,
-    # Order not found.
+    # TikTok's database failed; repeat the call later.
+    25007002: _ServerError_retry,
+    # No order has this ID.
     25007006: _NotFoundError,
-    # ReverseOrderExistNegotiate.
+    # A negotiation is already open on this return.
     25007007: _BadRequestError,
-    # Request has been transferred to platform operator.
+    # The request has been handed to TikTok's staff and the seller can no longer act on it.
     25011010: _BadRequestError,
-    # Reverse status cannot reject application.
+    # The return's status does not allow rejecting the request.
     25011011: _BadRequestError,
-    # Reverse status cannot approve application.
+    # The return's status does not allow approving the request.
     25011012: _BadRequestError,
-    # Reverse status cannot approve receive.
+    # The return's status does not allow confirming receipt.
     25011013: _BadRequestError,
-    # Forbid process authentic guarantee order.
+    # Orders under the authenticity guarantee cannot be handled here.
     25011023: _BadRequestError,
-    # Quick refund forbid reject receive.
+    # A quick refund does not allow rejecting the returned parcel.
     25011025: _BadRequestError,
-    # Forbid process receive for FBT order.
+    # Receipt of returns for Fulfilled by TikTok orders cannot be handled here.
     25011026: _BadRequestError,
-    # ReverseInvalidStatusPartialRefund.
+    # The return's status does not allow a partial refund.
     25011032: _BadRequestError,
-    # Could not reject parcel now.
+    # The returned parcel cannot be rejected now.
     25011035: _BadRequestError,
-    # Decision not match reverse status.
+    # The decision does not fit the return's status.
     25020003: _BadRequestError,
-    # Decision not match reverse type.
+    # The decision does not fit the return's type.
     25020004: _BadRequestError,
-    # No permission to process this order.
+    # The seller may not handle this order.
     25020005: _PermissionDeniedError,
-    # Reverse already cancelled.
+    # The return was already cancelled.
     25020009: _BadRequestError,
-    # Aftersales has been approved and cannot be rejected.
+    # The after-sales request was approved and can no longer be rejected.
     25020010: _BadRequestError,
-    # Return already received.
+    # The returned item has been marked as received already.
     25020011: _BadRequestError,
-    # Status can't reject receive.
+    # The return's status does not allow rejecting the parcel.
     25020012: _BadRequestError,
-    # Can't find any related data; detail: Product not found.
+    # No data was found; check that the product ID is one of this shop's products.
     28001007: _NotFoundError,
-    # Invalid request params; detail: start time or end time is invalid.
+    # The start or end time is not valid.
     28001022: _BadRequestError,
-    # Internal error.
+    # TikTok failed internally; repeat the call later.
     33001002: _ServerError_retry,
-    # Access db failed.
-    35003001: _BadRequestError,
+    # TikTok's database failed; repeat the call later.
+    35003001: _ServerError_retry,
     # Too many requests for this endpoint in a short time (HTTP 429).
     36009002: ErrorCode(
         "RateLimitError",
@@ -1465,120 +1466,120 @@ ERROR_CODES: dict[int, ErrorCode] = {
         refresh_token=False,
         hint="Add this machine's public IP address to the app's allow list in the Partner Center.",
     ),
-    # Invalid responsible person's name.
+    # The responsible person's name is not valid.
     38023022: _BadRequestError,
-    # Invalid responsible person's address.
+    # The responsible person's address is not valid.
     38023024: _BadRequestError,
-    # Internal error.
+    # TikTok failed internally; repeat the call later.
     38023025: _ServerError_retry,
-    # Invalid EU country.
+    # The EU country is not valid.
     38023026: _BadRequestError,
-    # Number of responsible person exceeds the limit.
+    # Too many responsible persons are given.
     38023027: _BadRequestError,
-    # Invalid EU phone country code.
+    # The EU phone country code is not valid.
     38023028: _BadRequestError,
-    # Number of manufacturers exceeds the limit.
+    # Too many manufacturers are given.
     38023032: _BadRequestError,
-    # Invalid manufacturer's name.
+    # The manufacturer's name is not valid.
     38023033: _BadRequestError,
-    # Invalid manufacturer's address.
+    # The manufacturer's address is not valid.
     38023034: _BadRequestError,
-    # Invalid manufacturer's registered trade name.
+    # The manufacturer's registered trade name is not valid.
     38023037: _BadRequestError,
-    # Invalid phone number length.
+    # The phone number is too short or too long.
     38023041: _BadRequestError,
-    # Invalid email format.
+    # The email address is badly formed.
     38023042: _BadRequestError,
-    # Invalid address length.
+    # The address is too short or too long.
     38023043: _BadRequestError,
-    # Invalid name length.
+    # The name is too short or too long.
     38023044: _BadRequestError,
-    # Invalid registered trade name length.
+    # The registered trade name is too short or too long.
     38023045: _BadRequestError,
-    # Invalid phone country code format.
+    # The phone country code is badly formed.
     38023046: _BadRequestError,
-    # Invalid page size.
+    # The page size is not valid.
     38023047: _BadRequestError,
-    # Invalid page token.
+    # The page token is not valid.
     38023048: _BadRequestError,
-    # The number of ids is larger than page size.
+    # More IDs were sent than the page size.
     38023049: _BadRequestError,
-    # Operation is not supported for global seller.
+    # Global sellers cannot use this operation.
     38023050: _BadRequestError,
-    # Resource not found.
+    # The requested item was not found.
     38023051: _NotFoundError,
-    # Seller is not authorised to access resource.
+    # The seller may not access this item.
     38023052: _PermissionDeniedError,
-    # Unsupported locale.
+    # The locale is not supported.
     38023057: _BadRequestError,
-    # Invalid phone number availability.
+    # The phone number availability must be AVAILABLE or UNAVAILABLE.
     38023060: _BadRequestError,
-    # Provider is not in package information send-back white list.
-    39003015: _BadRequestError,
-    # Package param invalid.
+    # This provider is not on the allow list for sending package details back.
+    39003015: _PermissionDeniedError,
+    # Some package details are not valid; the response says which.
     39003016: _BadRequestError,
-    # Save warehouse package info err.
-    39003017: _BadRequestError,
-    # The package list is empty in the request.
+    # TikTok failed to save the warehouse package details; repeat the call later.
+    39003017: _ServerError_retry,
+    # The package list is empty.
     39003018: _BadRequestError,
-    # Warehouse provider id is invalid.
+    # TikTok does not recognise this warehouse provider ID.
     39003019: _BadRequestError,
-    # The provider id in your request is not match your app_key.
-    39003020: _BadRequestError,
-    # Internal error. / Invalid parameter.
+    # The provider ID does not belong to this app's key.
+    39003020: _PermissionDeniedError,
+    # TikTok failed internally (one page also lists it for a bad parameter); repeat the call later.
     45101001: _ServerError_retry,
-    # Invalid params.
+    # The RETURN_REFUND_CARD message does not meet its conditions.
     45101002: _BadRequestError,
-    # Record not found.
+    # No record matches these parameters.
     45101003: _NotFoundError,
-    # The query quota has been reached (10000 request per day).
-    45101004: _BadRequestError,
-    # You cannot send the message containing sensitive content.
+    # The daily quota of 10,000 queries is used up; call again tomorrow.
+    45101004: _RateLimitError,
+    # The message holds content that is not allowed.
     45101006: _BadRequestError,
-    # Internal error.
+    # TikTok failed internally; repeat the call later.
     45101008: _ServerError_retry,
-    # Unauthorized operation on users who hit privacy control.
+    # The user's privacy settings do not allow this operation.
     45101021: _PermissionDeniedError,
-    # No permission to access this conversation.
+    # TikTok could not open the conversation (its data may be damaged); repeat the call later.
     45102007: _ServerError_retry,
-    # Unable to send messages due to conversation rules.
+    # The conversation's rules do not allow sending this message now.
     45109001: _BadRequestError,
-    # Unable to create a conversation as you did not meet the criteria for initiating conversations.
+    # The shop does not meet the conditions for starting a conversation.
     45109003: _BadRequestError,
-    # Not supported.
+    # This is not supported.
     45111001: _BadRequestError,
-    # Failed to send the coupon card message due to exceeding the QPS limit.
+    # Coupon card messages were sent too often (the limit is one every 2 seconds).
     45111012: _RateLimitError_retry,
-    # Invalid params.
+    # The COUPON_CARD message does not meet its conditions.
     45111017: _BadRequestError,
-    # Seller cannot access this target collaboration.
-    50001700: _BadRequestError,
-    # Target collaboration has expired.
+    # This target collaboration is closed to the seller.
+    50001700: _PermissionDeniedError,
+    # The target collaboration is past its end date.
     50001701: _BadRequestError,
-    # Your invitation target contains an unavailable creator or product.
+    # The invitation names a creator or product that is not available; remove it.
     50001702: _BadRequestError,
-    # The request parameters contain sensitive words.
+    # The request contains words that are not allowed.
     50001703: _BadRequestError,
-    # Policy violation.
+    # The message breaks TikTok Shop's content policies; change it.
     68008004: _BadRequestError,
-    # You're currently ineligible to send customized messages.
+    # The shop may not send custom messages now; use a message template.
     68008016: _BadRequestError,
-    # Access denied.
+    # The shop does not qualify for TikTok's CRM features, so this endpoint is closed to it.
     68009001: _PermissionDeniedError,
-    # The specified task has ended, and sending of messages is no longer allowed.
+    # The task has ended, so no more messages can be sent for it.
     68009002: _BadRequestError,
-    # The user adresss is invalid.
+    # The user's address is not one TikTok accepts.
     68009003: _BadRequestError,
-    # Unable to send messages to the specified buyer email as the buyer has not placed an order with the shop in the past 365 days.
+    # The buyer has not ordered from the shop in the last 365 days, so cannot be emailed.
     68009004: _BadRequestError,
-    # Failed to create an engagement task.
+    # The engagement task could not be created; the response gives details.
     68009005: _BadRequestError,
-    # Invalid params.
+    # A request parameter has a wrong value.
     98001004: _BadRequestError,
-    # Seller call this function is too many.
-    600001001: _BadRequestError,
-    # Try lock failed.
-    600001002: _BadRequestError,
+    # The seller called this function too often; slow down.
+    600001001: _RateLimitError_retry,
+    # Another change to this collaboration is in progress; repeat the call shortly.
+    600001002: _ServerError_retry,
 }
 
 #: Webhook event types by number; an unknown number still parses, as a generic event.
