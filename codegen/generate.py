@@ -511,6 +511,16 @@ def doc_args(m: Method) -> list[tuple[str, str]]:
         args.append(("query", "Query parameters, sent as given."))
         if op.method != "GET":
             args.append(("body", "JSON body fields, sent as given."))
+    args += [
+        (
+            "timeout",
+            "Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.",
+        ),
+        ("max_retries", "Retries for this call; the client's by default."),
+        ("extra_query", "Query parameters added to this call (signed with the rest)."),
+        ("extra_body", "JSON body fields added over the method's own (signed as sent)."),
+        ("extra_headers", "HTTP headers added to this call."),
+    ]
     if op.shop_optional:
         args.append(
             ("shop_cipher", "The shop to act on, if any; defaults to the client's, and may be absent.")

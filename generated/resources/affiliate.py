@@ -7,14 +7,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate as _t
 
-__all__ = ["OPERATIONS", "AffiliateResource", "AsyncAffiliateResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateResource",
+    "AffiliateResourceWithRawResponse",
+    "AsyncAffiliateResource",
+    "AsyncAffiliateResourceWithRawResponse",
+]
 
 _GET_LIVE_ROOM_INFO: Operation[_t.GetLiveRoomInfoResponse] = Operation(
     id="affiliate.get_live_room_info",
@@ -117,13 +126,32 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateResource(SyncResource):
     """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateResourceWithRawResponse(self)
+
     @checked_arguments("affiliate.get_live_room_info")
     def get_live_room_info(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInfoResponse:
         """Get the creator's live room: its id, title, status and start time.
 
         `GET /affiliate/202309/live_rooms` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomInfoResponse: The answer's data, with `.request_id`.
@@ -137,15 +165,29 @@ class AffiliateResource(SyncResource):
         """
         return self._client._request(
             _GET_LIVE_ROOM_INFO,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.get_creator_profileold")
     def get_creator_profileold(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileoldResponse:
         """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
 
         `GET /affiliate/202309/profiles` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorProfileoldResponse: The answer's data, with `.request_id`.
@@ -159,6 +201,7 @@ class AffiliateResource(SyncResource):
         """
         return self._client._request(
             _GET_CREATOR_PROFILEOLD,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.get_shop_products")
@@ -170,6 +213,11 @@ class AffiliateResource(SyncResource):
         title_keyword: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
@@ -181,6 +229,11 @@ class AffiliateResource(SyncResource):
             title_keyword: Query parameter.
             sort_field: Query parameter.
             sort_order: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -201,6 +254,7 @@ class AffiliateResource(SyncResource):
                 "sort_field": sort_field,
                 "sort_order": sort_order,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.remove_showcase_productsold")
@@ -208,6 +262,11 @@ class AffiliateResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
@@ -215,6 +274,11 @@ class AffiliateResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -229,6 +293,7 @@ class AffiliateResource(SyncResource):
         return self._client._request(
             _REMOVE_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.get_showcase_productsold")
@@ -238,6 +303,11 @@ class AffiliateResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         origin: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsoldResponse:
         """List the products in the creator's showcase with price, commission and status, one page at a time.
 
@@ -247,6 +317,11 @@ class AffiliateResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             origin: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShowcaseProductsoldResponse: The answer's data, with `.request_id`.
@@ -261,6 +336,7 @@ class AffiliateResource(SyncResource):
         return self._client._request(
             _GET_SHOWCASE_PRODUCTSOLD,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.add_showcase_productsold")
@@ -268,6 +344,11 @@ class AffiliateResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsoldResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
@@ -275,6 +356,11 @@ class AffiliateResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AddShowcaseProductsoldResponse: The answer's data, with `.request_id`.
@@ -289,6 +375,7 @@ class AffiliateResource(SyncResource):
         return self._client._request(
             _ADD_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.top_showcase_productsold")
@@ -296,6 +383,11 @@ class AffiliateResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
@@ -303,6 +395,11 @@ class AffiliateResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -317,6 +414,7 @@ class AffiliateResource(SyncResource):
         return self._client._request(
             _TOP_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.check_anchor_prerequisites")
@@ -324,6 +422,11 @@ class AffiliateResource(SyncResource):
         self,
         *,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether a product meets the requirements to be attached to content as a product anchor.
 
@@ -331,6 +434,11 @@ class AffiliateResource(SyncResource):
 
         Args:
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -345,6 +453,7 @@ class AffiliateResource(SyncResource):
         return self._client._request(
             _CHECK_ANCHOR_PREREQUISITES,
             body={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.check_anchor_content")
@@ -352,6 +461,11 @@ class AffiliateResource(SyncResource):
         self,
         *,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether an anchor title is acceptable before it is used.
 
@@ -359,6 +473,11 @@ class AffiliateResource(SyncResource):
 
         Args:
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -373,19 +492,54 @@ class AffiliateResource(SyncResource):
         return self._client._request(
             _CHECK_ANCHOR_CONTENT,
             body={"title": title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateResourceWithRawResponse:
+    """`client.affiliate.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateResource) -> None:
+        self.get_live_room_info = to_raw_response(resource.get_live_room_info)
+        self.get_creator_profileold = to_raw_response(resource.get_creator_profileold)
+        self.get_shop_products = to_raw_response(resource.get_shop_products)
+        self.remove_showcase_productsold = to_raw_response(resource.remove_showcase_productsold)
+        self.get_showcase_productsold = to_raw_response(resource.get_showcase_productsold)
+        self.add_showcase_productsold = to_raw_response(resource.add_showcase_productsold)
+        self.top_showcase_productsold = to_raw_response(resource.top_showcase_productsold)
+        self.check_anchor_prerequisites = to_raw_response(resource.check_anchor_prerequisites)
+        self.check_anchor_content = to_raw_response(resource.check_anchor_content)
 
 
 class AsyncAffiliateResource(AsyncResource):
     """Creator affiliate calls of the first API versions: profile, live room, showcase and anchor checks. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateResourceWithRawResponse(self)
+
     @checked_arguments("affiliate.get_live_room_info")
     async def get_live_room_info(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInfoResponse:
         """Get the creator's live room: its id, title, status and start time.
 
         `GET /affiliate/202309/live_rooms` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomInfoResponse: The answer's data, with `.request_id`.
@@ -399,15 +553,29 @@ class AsyncAffiliateResource(AsyncResource):
         """
         return await self._client._request(
             _GET_LIVE_ROOM_INFO,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.get_creator_profileold")
     async def get_creator_profileold(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileoldResponse:
         """Get the authorized creator's profile: user name, avatar, regions, account type and permissions.
 
         `GET /affiliate/202309/profiles` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorProfileoldResponse: The answer's data, with `.request_id`.
@@ -421,6 +589,7 @@ class AsyncAffiliateResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CREATOR_PROFILEOLD,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.get_shop_products")
@@ -432,6 +601,11 @@ class AsyncAffiliateResource(AsyncResource):
         title_keyword: str | None = None,
         sort_field: str | None = None,
         sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetShopProductsPage:
         """List shop products the creator can promote, with price, sales and showcase status, one page at a time.
 
@@ -443,6 +617,11 @@ class AsyncAffiliateResource(AsyncResource):
             title_keyword: Query parameter.
             sort_field: Query parameter.
             sort_order: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -463,6 +642,7 @@ class AsyncAffiliateResource(AsyncResource):
                 "sort_field": sort_field,
                 "sort_order": sort_order,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.remove_showcase_productsold")
@@ -470,6 +650,11 @@ class AsyncAffiliateResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
@@ -477,6 +662,11 @@ class AsyncAffiliateResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -491,6 +681,7 @@ class AsyncAffiliateResource(AsyncResource):
         return await self._client._request(
             _REMOVE_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.get_showcase_productsold")
@@ -500,6 +691,11 @@ class AsyncAffiliateResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         origin: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsoldResponse:
         """List the products in the creator's showcase with price, commission and status, one page at a time.
 
@@ -509,6 +705,11 @@ class AsyncAffiliateResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             origin: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShowcaseProductsoldResponse: The answer's data, with `.request_id`.
@@ -523,6 +724,7 @@ class AsyncAffiliateResource(AsyncResource):
         return await self._client._request(
             _GET_SHOWCASE_PRODUCTSOLD,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.add_showcase_productsold")
@@ -530,6 +732,11 @@ class AsyncAffiliateResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsoldResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
@@ -537,6 +744,11 @@ class AsyncAffiliateResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AddShowcaseProductsoldResponse: The answer's data, with `.request_id`.
@@ -551,6 +763,7 @@ class AsyncAffiliateResource(AsyncResource):
         return await self._client._request(
             _ADD_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.top_showcase_productsold")
@@ -558,6 +771,11 @@ class AsyncAffiliateResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
@@ -565,6 +783,11 @@ class AsyncAffiliateResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -579,6 +802,7 @@ class AsyncAffiliateResource(AsyncResource):
         return await self._client._request(
             _TOP_SHOWCASE_PRODUCTSOLD,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.check_anchor_prerequisites")
@@ -586,6 +810,11 @@ class AsyncAffiliateResource(AsyncResource):
         self,
         *,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether a product meets the requirements to be attached to content as a product anchor.
 
@@ -593,6 +822,11 @@ class AsyncAffiliateResource(AsyncResource):
 
         Args:
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -607,6 +841,7 @@ class AsyncAffiliateResource(AsyncResource):
         return await self._client._request(
             _CHECK_ANCHOR_PREREQUISITES,
             body={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate.check_anchor_content")
@@ -614,6 +849,11 @@ class AsyncAffiliateResource(AsyncResource):
         self,
         *,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Check whether an anchor title is acceptable before it is used.
 
@@ -621,6 +861,11 @@ class AsyncAffiliateResource(AsyncResource):
 
         Args:
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -635,4 +880,20 @@ class AsyncAffiliateResource(AsyncResource):
         return await self._client._request(
             _CHECK_ANCHOR_CONTENT,
             body={"title": title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAffiliateResourceWithRawResponse:
+    """`client.affiliate.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateResource) -> None:
+        self.get_live_room_info = async_to_raw_response(resource.get_live_room_info)
+        self.get_creator_profileold = async_to_raw_response(resource.get_creator_profileold)
+        self.get_shop_products = async_to_raw_response(resource.get_shop_products)
+        self.remove_showcase_productsold = async_to_raw_response(resource.remove_showcase_productsold)
+        self.get_showcase_productsold = async_to_raw_response(resource.get_showcase_productsold)
+        self.add_showcase_productsold = async_to_raw_response(resource.add_showcase_productsold)
+        self.top_showcase_productsold = async_to_raw_response(resource.top_showcase_productsold)
+        self.check_anchor_prerequisites = async_to_raw_response(resource.check_anchor_prerequisites)
+        self.check_anchor_content = async_to_raw_response(resource.check_anchor_content)

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_creator as _t
 
-__all__ = ["OPERATIONS", "AffiliateCreatorResource", "AsyncAffiliateCreatorResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateCreatorResource",
+    "AffiliateCreatorResourceWithRawResponse",
+    "AsyncAffiliateCreatorResource",
+    "AsyncAffiliateCreatorResourceWithRawResponse",
+]
 
 _CREATOR_SEARCH_OPEN_COLLABORATION_PRODUCT: Operation[_t.CreatorSearchOpenCollaborationProductPage] = (
     Operation(
@@ -401,6 +410,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateCreatorResource(SyncResource):
     """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateCreatorResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateCreatorResourceWithRawResponse(self)
+
     @checked_arguments("affiliate_creator.creator_search_open_collaboration_product")
     def creator_search_open_collaboration_product(
         self,
@@ -417,6 +432,11 @@ class AffiliateCreatorResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
@@ -431,6 +451,11 @@ class AffiliateCreatorResource(SyncResource):
             commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
             sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
             title_keywords: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorSearchOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -456,6 +481,7 @@ class AffiliateCreatorResource(SyncResource):
                 "sales_price_range": sales_price_range,
                 "title_keywords": title_keywords,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.search_creator_affiliate_orders_v202405")
@@ -465,6 +491,11 @@ class AffiliateCreatorResource(SyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
@@ -474,6 +505,11 @@ class AffiliateCreatorResource(SyncResource):
             version: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchCreatorAffiliateOrdersV202405Page: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -488,15 +524,29 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_profile_v202405")
     def get_creator_profile_v202405(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
         `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_creator_profile` calls that.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorProfileV202405Response: The answer's data, with `.request_id`.
@@ -510,6 +560,7 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _GET_CREATOR_PROFILE_V202405,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_showcase_products")
@@ -519,6 +570,11 @@ class AffiliateCreatorResource(SyncResource):
         page_size: int,
         origin: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShowcaseProductsPage:
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
@@ -528,6 +584,11 @@ class AffiliateCreatorResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             origin: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShowcaseProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -542,6 +603,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_SHOWCASE_PRODUCTS,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.add_showcase_products")
@@ -551,6 +613,11 @@ class AffiliateCreatorResource(SyncResource):
         add_type: str | None = None,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
@@ -560,6 +627,11 @@ class AffiliateCreatorResource(SyncResource):
             add_type: Body field.
             product_ids: Body field.
             product_link: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AddShowcaseProductsResponse: The answer's data, with `.request_id`.
@@ -574,6 +646,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _ADD_SHOWCASE_PRODUCTS,
             body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.search_creator_target_collaborations")
@@ -585,6 +658,11 @@ class AffiliateCreatorResource(SyncResource):
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
         shop_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
@@ -596,6 +674,11 @@ class AffiliateCreatorResource(SyncResource):
             keyword: Body field.
             keyword_type: Body field. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
             shop_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchCreatorTargetCollaborationsPage: One page of `target_collaborations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -611,6 +694,7 @@ class AffiliateCreatorResource(SyncResource):
             _SEARCH_CREATOR_TARGET_COLLABORATIONS,
             params={"page_token": page_token, "page_size": page_size},
             body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.generate_affiliate_sharing_link_v202407")
@@ -620,6 +704,11 @@ class AffiliateCreatorResource(SyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkV202407RequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
@@ -629,6 +718,11 @@ class AffiliateCreatorResource(SyncResource):
             channel: Body field.
             material: Body field. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
             tags: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
@@ -643,6 +737,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK_V202407,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_search_sample_application_fulfillments")
@@ -655,6 +750,11 @@ class AffiliateCreatorResource(SyncResource):
             Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
@@ -664,6 +764,11 @@ class AffiliateCreatorResource(SyncResource):
             sort_order: Query parameter.
             sort_field: Query parameter.
             fulfillment_statuses: Body field. One of `CANCELLED`, `EXEMPTED`, `FAILED`, `ONGOING`, `OVERDUE`, `PENDING`, `SUCCEED`, `SUSPEND`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorSearchSampleApplicationFulfillmentsResponse: The answer's data, with `.request_id`.
@@ -679,6 +784,7 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
             params={"sort_order": sort_order, "sort_field": sort_field},
             body={"fulfillment_statuses": fulfillment_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.remove_showcase_products")
@@ -686,6 +792,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
@@ -693,6 +804,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -707,6 +823,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _REMOVE_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.top_showcase_products")
@@ -714,6 +831,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
@@ -721,6 +843,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -735,6 +862,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _TOP_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.search_creator_affiliate_orders")
@@ -745,6 +873,11 @@ class AffiliateCreatorResource(SyncResource):
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
@@ -755,6 +888,11 @@ class AffiliateCreatorResource(SyncResource):
             page_size: Query parameter.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchCreatorAffiliateOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -770,6 +908,7 @@ class AffiliateCreatorResource(SyncResource):
             _SEARCH_CREATOR_AFFILIATE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_creator_affiliate_orders_v202410 = search_creator_affiliate_orders
@@ -781,6 +920,11 @@ class AffiliateCreatorResource(SyncResource):
         page_token: str | None = None,
         page_size: int | None = None,
         application_statuses: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCreatorSampleApplicationsPage:
         """Search the creator's sample applications by status, one page at a time.
 
@@ -790,6 +934,11 @@ class AffiliateCreatorResource(SyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             application_statuses: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchCreatorSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -805,6 +954,7 @@ class AffiliateCreatorResource(SyncResource):
             _SEARCH_CREATOR_SAMPLE_APPLICATIONS,
             params={"page_token": page_token, "page_size": page_size},
             body={"application_statuses": application_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_sample_application_detail")
@@ -815,6 +965,11 @@ class AffiliateCreatorResource(SyncResource):
         application_type: str | None = None,
         main_order_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
@@ -825,6 +980,11 @@ class AffiliateCreatorResource(SyncResource):
             application_type: Body field.
             main_order_id: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorSampleApplicationDetailResponse: The answer's data, with `.request_id`.
@@ -844,6 +1004,7 @@ class AffiliateCreatorResource(SyncResource):
                 "main_order_id": main_order_id,
                 "product_id": product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_applicable_sample_label")
@@ -851,6 +1012,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorApplicableSampleLabelResponse:
         """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
 
@@ -858,6 +1024,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             product_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorApplicableSampleLabelResponse: The answer's data, with `.request_id`.
@@ -872,6 +1043,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
             params={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.generate_affiliate_sharing_link")
@@ -881,6 +1053,11 @@ class AffiliateCreatorResource(SyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkRequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
@@ -890,6 +1067,11 @@ class AffiliateCreatorResource(SyncResource):
             channel: Body field.
             material: Body field. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
             tags: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
@@ -904,6 +1086,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     generate_affiliate_sharing_link_v202501 = generate_affiliate_sharing_link
@@ -916,6 +1099,11 @@ class AffiliateCreatorResource(SyncResource):
         page_size: int | None = None,
         filter_params: _t.CreatorSelectAffiliateProductRequestFilterParams | Mapping[str, Any] | None = None,
         sort_params: _t.CreatorSelectAffiliateProductRequestSortParams | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSelectAffiliateProductPage:
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
@@ -926,6 +1114,11 @@ class AffiliateCreatorResource(SyncResource):
             page_size: Query parameter.
             filter_params: Body field. A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
             sort_params: Body field. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorSelectAffiliateProductPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -941,6 +1134,7 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SELECT_AFFILIATE_PRODUCT,
             params={"page_token": page_token, "page_size": page_size},
             body={"filter_params": filter_params, "sort_params": sort_params},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_generate_publisher_link")
@@ -950,6 +1144,11 @@ class AffiliateCreatorResource(SyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
@@ -959,6 +1158,11 @@ class AffiliateCreatorResource(SyncResource):
             publisher_id: Path parameter.
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorGeneratePublisherLinkResponse: The answer's data, with `.request_id`.
@@ -974,6 +1178,7 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_GENERATE_PUBLISHER_LINK,
             params={"publisher_id": publisher_id},
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_generate_general_link")
@@ -982,6 +1187,11 @@ class AffiliateCreatorResource(SyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
@@ -990,6 +1200,11 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorGenerateGeneralLinkResponse: The answer's data, with `.request_id`.
@@ -1004,6 +1219,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_search_affiliate_trace_orders")
@@ -1015,6 +1231,11 @@ class AffiliateCreatorResource(SyncResource):
         time_ge: int | datetime | None = None,
         time_lt: int | datetime | None = None,
         time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
@@ -1026,6 +1247,11 @@ class AffiliateCreatorResource(SyncResource):
             time_ge: Body field. Unix seconds or an aware `datetime`.
             time_lt: Body field. Unix seconds or an aware `datetime`.
             time_type: Body field. One of `CREATE_TIME`, `DELIVERY_TIME`, `PAY_TIME`, `SETTLE_TIME`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorSearchAffiliateTraceOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -1041,6 +1267,7 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.upload_shoppable_video_file")
@@ -1048,6 +1275,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppableVideoFileResponse:
         """Upload a video file for a shoppable video post; returns its file id.
 
@@ -1057,6 +1289,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadShoppableVideoFileResponse: The answer's data, with `.request_id`.
@@ -1071,15 +1308,29 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _UPLOAD_SHOPPABLE_VIDEO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_profile")
     def get_creator_profile(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
         `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_creator_profile_v202508` stays on this one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorProfileResponse: The answer's data, with `.request_id`.
@@ -1093,6 +1344,7 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _GET_CREATOR_PROFILE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_creator_profile_v202508 = get_creator_profile
@@ -1102,6 +1354,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
         """Get open-collaboration products by id, with shop, prices, commission and sales.
 
@@ -1109,6 +1366,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetOpenCollaborationProductListByProductIdsResponse: The answer's data, with `.request_id`.
@@ -1124,6 +1386,7 @@ class AffiliateCreatorResource(SyncResource):
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_shop_products")
@@ -1135,6 +1398,11 @@ class AffiliateCreatorResource(SyncResource):
         sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShopProductsPage:
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
@@ -1146,6 +1414,11 @@ class AffiliateCreatorResource(SyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -1166,12 +1439,19 @@ class AffiliateCreatorResource(SyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_shoppable_video_status")
     def get_shoppable_video_status(
         self,
         video_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoStatusResponse:
         """Get the posting status and post time of a shoppable video.
 
@@ -1179,6 +1459,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             video_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShoppableVideoStatusResponse: The answer's data, with `.request_id`.
@@ -1193,6 +1478,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_SHOPPABLE_VIDEO_STATUS,
             params={"video_id": video_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.upload_shoppable_photo_file")
@@ -1200,6 +1486,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppablePhotoFileResponse:
         """Upload a photo file for a shoppable photo post; returns its photo URI.
 
@@ -1209,6 +1500,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadShoppablePhotoFileResponse: The answer's data, with `.request_id`.
@@ -1223,6 +1519,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _UPLOAD_SHOPPABLE_PHOTO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.create_video_precheck_task")
@@ -1231,6 +1528,11 @@ class AffiliateCreatorResource(SyncResource):
         *,
         video_info: _t.CreateVideoPrecheckTaskRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateVideoPrecheckTaskResponse:
         """Start a precheck of an uploaded video and its product link; returns the task id to poll.
 
@@ -1239,6 +1541,11 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             video_info: Body field. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
             product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateVideoPrecheckTaskResponse: The answer's data, with `.request_id`.
@@ -1253,12 +1560,19 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result")
     def get_shoppable_video_precheck_result(
         self,
         task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
@@ -1266,6 +1580,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             task_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShoppableVideoPrecheckResultResponse: The answer's data, with `.request_id`.
@@ -1280,6 +1599,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
             params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.post_shoppable_video")
@@ -1288,6 +1608,11 @@ class AffiliateCreatorResource(SyncResource):
         *,
         video_info: _t.PostShoppableVideoRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
@@ -1296,6 +1621,11 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
             product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PostShoppableVideoResponse: The answer's data, with `.request_id`.
@@ -1310,6 +1640,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _POST_SHOPPABLE_VIDEO,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds")
@@ -1317,6 +1648,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
         """Map Tokopedia product ids to the matching TikTok Shop product ids.
 
@@ -1324,6 +1660,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             toko_pids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             MapTokopediaToTikTokShopProductIDsResponse: The answer's data, with `.request_id`.
@@ -1338,6 +1679,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_tokopedia_and_tik_tok_shop_product_id_mappings")
@@ -1345,6 +1687,11 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
         """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
 
@@ -1352,6 +1699,11 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             toko_pids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetTokopediaAndTikTokShopProductIdMappingsResponse: The answer's data, with `.request_id`.
@@ -1366,6 +1718,7 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.post_shoppable_photos_v202610")
@@ -1377,6 +1730,11 @@ class AffiliateCreatorResource(SyncResource):
         title: str | None = None,
         link_info: _t.PostShoppablePhotosRequestLinkInfo | Mapping[str, Any] | None = None,
         is_ai_generated: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppablePhotosResponse:
         """Publish uploaded photos as a shoppable photo post linked to products or a shop.
 
@@ -1390,6 +1748,11 @@ class AffiliateCreatorResource(SyncResource):
             title: Body field.
             link_info: Body field. A `PostShoppablePhotosRequestLinkInfo` or a dict.
             is_ai_generated: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PostShoppablePhotosResponse: The answer's data, with `.request_id`.
@@ -1410,11 +1773,82 @@ class AffiliateCreatorResource(SyncResource):
                 "link_info": link_info,
                 "is_ai_generated": is_ai_generated,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AffiliateCreatorResourceWithRawResponse:
+    """`client.affiliate_creator.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateCreatorResource) -> None:
+        self.creator_search_open_collaboration_product = to_raw_response(
+            resource.creator_search_open_collaboration_product
+        )
+        self.search_creator_affiliate_orders_v202405 = to_raw_response(
+            resource.search_creator_affiliate_orders_v202405
+        )
+        self.get_creator_profile_v202405 = to_raw_response(resource.get_creator_profile_v202405)
+        self.get_showcase_products = to_raw_response(resource.get_showcase_products)
+        self.add_showcase_products = to_raw_response(resource.add_showcase_products)
+        self.search_creator_target_collaborations = to_raw_response(
+            resource.search_creator_target_collaborations
+        )
+        self.generate_affiliate_sharing_link_v202407 = to_raw_response(
+            resource.generate_affiliate_sharing_link_v202407
+        )
+        self.creator_search_sample_application_fulfillments = to_raw_response(
+            resource.creator_search_sample_application_fulfillments
+        )
+        self.remove_showcase_products = to_raw_response(resource.remove_showcase_products)
+        self.top_showcase_products = to_raw_response(resource.top_showcase_products)
+        self.search_creator_affiliate_orders = to_raw_response(resource.search_creator_affiliate_orders)
+        self.search_creator_affiliate_orders_v202410 = self.search_creator_affiliate_orders
+        self.search_creator_sample_applications = to_raw_response(resource.search_creator_sample_applications)
+        self.get_creator_sample_application_detail = to_raw_response(
+            resource.get_creator_sample_application_detail
+        )
+        self.get_creator_applicable_sample_label = to_raw_response(
+            resource.get_creator_applicable_sample_label
+        )
+        self.generate_affiliate_sharing_link = to_raw_response(resource.generate_affiliate_sharing_link)
+        self.generate_affiliate_sharing_link_v202501 = self.generate_affiliate_sharing_link
+        self.creator_select_affiliate_product = to_raw_response(resource.creator_select_affiliate_product)
+        self.creator_generate_publisher_link = to_raw_response(resource.creator_generate_publisher_link)
+        self.creator_generate_general_link = to_raw_response(resource.creator_generate_general_link)
+        self.creator_search_affiliate_trace_orders = to_raw_response(
+            resource.creator_search_affiliate_trace_orders
+        )
+        self.upload_shoppable_video_file = to_raw_response(resource.upload_shoppable_video_file)
+        self.get_creator_profile = to_raw_response(resource.get_creator_profile)
+        self.get_creator_profile_v202508 = self.get_creator_profile
+        self.get_open_collaboration_product_list_by_product_ids = to_raw_response(
+            resource.get_open_collaboration_product_list_by_product_ids
+        )
+        self.get_shop_products = to_raw_response(resource.get_shop_products)
+        self.get_shoppable_video_status = to_raw_response(resource.get_shoppable_video_status)
+        self.upload_shoppable_photo_file = to_raw_response(resource.upload_shoppable_photo_file)
+        self.create_video_precheck_task = to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result = to_raw_response(
+            resource.get_shoppable_video_precheck_result
+        )
+        self.post_shoppable_video = to_raw_response(resource.post_shoppable_video)
+        self.map_tokopedia_to_tik_tok_shop_product_i_ds = to_raw_response(
+            resource.map_tokopedia_to_tik_tok_shop_product_i_ds
+        )
+        self.get_tokopedia_and_tik_tok_shop_product_id_mappings = to_raw_response(
+            resource.get_tokopedia_and_tik_tok_shop_product_id_mappings
+        )
+        self.post_shoppable_photos_v202610 = to_raw_response(resource.post_shoppable_photos_v202610)
 
 
 class AsyncAffiliateCreatorResource(AsyncResource):
     """The creator side of affiliate: find products, showcase, samples, orders, sharing links and shoppable posts. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateCreatorResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateCreatorResourceWithRawResponse(self)
 
     @checked_arguments("affiliate_creator.creator_search_open_collaboration_product")
     async def creator_search_open_collaboration_product(
@@ -1432,6 +1866,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncCreatorSearchOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
@@ -1446,6 +1885,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
             sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
             title_keywords: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncCreatorSearchOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1471,6 +1915,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "sales_price_range": sales_price_range,
                 "title_keywords": title_keywords,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.search_creator_affiliate_orders_v202405")
@@ -1480,6 +1925,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchCreatorAffiliateOrdersV202405Page:
         """List the creator's affiliate orders with their line items, one page at a time (the 202405 shape).
 
@@ -1489,6 +1939,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             version: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchCreatorAffiliateOrdersV202405Page: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1503,15 +1958,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _SEARCH_CREATOR_AFFILIATE_ORDERS_V202405_ASYNC,
             params={"version": version, "page_token": page_token, "page_size": page_size},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_profile_v202405")
     async def get_creator_profile_v202405(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileV202405Response:
         """Get the authorized creator's profile: id, avatar, regions, account type, permissions (the 202405 shape).
 
         `GET /affiliate_creator/202405/profiles` (version 202405). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_creator_profile` calls that.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorProfileV202405Response: The answer's data, with `.request_id`.
@@ -1525,6 +1994,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CREATOR_PROFILE_V202405,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_showcase_products")
@@ -1534,6 +2004,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int,
         origin: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetShowcaseProductsPage:
         """List the creator's showcase products from one origin, with price, commission and status, page by page.
 
@@ -1543,6 +2018,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             origin: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetShowcaseProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1557,6 +2037,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_SHOWCASE_PRODUCTS_ASYNC,
             params={"page_size": page_size, "page_token": page_token, "origin": origin},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.add_showcase_products")
@@ -1566,6 +2047,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         add_type: str | None = None,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AddShowcaseProductsResponse:
         """Add products to the creator's showcase by id; products that fail are listed with the reason.
 
@@ -1575,6 +2061,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             add_type: Body field.
             product_ids: Body field.
             product_link: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AddShowcaseProductsResponse: The answer's data, with `.request_id`.
@@ -1589,6 +2080,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _ADD_SHOWCASE_PRODUCTS,
             body={"add_type": add_type, "product_ids": product_ids, "product_link": product_link},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.search_creator_target_collaborations")
@@ -1600,6 +2092,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
         shop_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchCreatorTargetCollaborationsPage:
         """Search the target collaborations offered to the creator, by id or name and shop, one page at a time.
 
@@ -1611,6 +2108,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             keyword: Body field.
             keyword_type: Body field. One of `TARGET_COLLABORATIONS_ID`, `TARGET_COLLABORATIONS_NAME`.
             shop_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchCreatorTargetCollaborationsPage: One page of `target_collaborations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1626,6 +2128,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _SEARCH_CREATOR_TARGET_COLLABORATIONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"keyword": keyword, "keyword_type": keyword_type, "shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.generate_affiliate_sharing_link_v202407")
@@ -1635,6 +2138,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkV202407RequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product or other material, one per tag (the 202407 shape).
 
@@ -1644,6 +2152,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             channel: Body field.
             material: Body field. A `GenerateAffiliateSharingLinkV202407RequestMaterial` or a dict.
             tags: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
@@ -1658,6 +2171,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK_V202407,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_search_sample_application_fulfillments")
@@ -1670,6 +2184,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorSearchSampleApplicationFulfillmentsResponse:
         """Search the fulfillment tasks of the creator's sample applications by status.
 
@@ -1679,6 +2198,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             sort_order: Query parameter.
             sort_field: Query parameter.
             fulfillment_statuses: Body field. One of `CANCELLED`, `EXEMPTED`, `FAILED`, `ONGOING`, `OVERDUE`, `PENDING`, `SUCCEED`, `SUSPEND`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorSearchSampleApplicationFulfillmentsResponse: The answer's data, with `.request_id`.
@@ -1694,6 +2218,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_SAMPLE_APPLICATION_FULFILLMENTS,
             params={"sort_order": sort_order, "sort_field": sort_field},
             body={"fulfillment_statuses": fulfillment_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.remove_showcase_products")
@@ -1701,6 +2226,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Remove products from the creator's showcase by product id.
 
@@ -1708,6 +2238,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1722,6 +2257,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _REMOVE_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.top_showcase_products")
@@ -1729,6 +2265,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Pin products to the top of the creator's showcase.
 
@@ -1736,6 +2277,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1750,6 +2296,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _TOP_SHOWCASE_PRODUCTS,
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.search_creator_affiliate_orders")
@@ -1760,6 +2307,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchCreatorAffiliateOrdersPage:
         """Search the creator's affiliate orders by create time, with commission figures per SKU, page by page.
 
@@ -1770,6 +2322,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             page_size: Query parameter.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchCreatorAffiliateOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1785,6 +2342,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _SEARCH_CREATOR_AFFILIATE_ORDERS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"create_time_ge": create_time_ge, "create_time_lt": create_time_lt},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_creator_affiliate_orders_v202410 = search_creator_affiliate_orders
@@ -1796,6 +2354,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_token: str | None = None,
         page_size: int | None = None,
         application_statuses: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchCreatorSampleApplicationsPage:
         """Search the creator's sample applications by status, one page at a time.
 
@@ -1805,6 +2368,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             application_statuses: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchCreatorSampleApplicationsPage: One page of `sample_applications` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1820,6 +2388,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _SEARCH_CREATOR_SAMPLE_APPLICATIONS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"application_statuses": application_statuses},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_sample_application_detail")
@@ -1830,6 +2399,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         application_type: str | None = None,
         main_order_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorSampleApplicationDetailResponse:
         """Get one of the creator's sample applications with its sample product and fulfillment state.
 
@@ -1840,6 +2414,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             application_type: Body field.
             main_order_id: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorSampleApplicationDetailResponse: The answer's data, with `.request_id`.
@@ -1859,6 +2438,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "main_order_id": main_order_id,
                 "product_id": product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_applicable_sample_label")
@@ -1866,6 +2446,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorApplicableSampleLabelResponse:
         """Get whether the creator can request a sample of a product, and which SKUs can be sampled.
 
@@ -1873,6 +2458,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             product_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorApplicableSampleLabelResponse: The answer's data, with `.request_id`.
@@ -1887,6 +2477,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_CREATOR_APPLICABLE_SAMPLE_LABEL,
             params={"product_id": product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.generate_affiliate_sharing_link")
@@ -1896,6 +2487,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         channel: str | None = None,
         material: _t.GenerateAffiliateSharingLinkRequestMaterial | Mapping[str, Any] | None = None,
         tags: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliateSharingLinkResponse:
         """Generate affiliate sharing links for a product, campaign or other material, one per tag.
 
@@ -1905,6 +2501,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             channel: Body field.
             material: Body field. A `GenerateAffiliateSharingLinkRequestMaterial` or a dict.
             tags: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GenerateAffiliateSharingLinkResponse: The answer's data, with `.request_id`.
@@ -1919,6 +2520,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GENERATE_AFFILIATE_SHARING_LINK,
             body={"channel": channel, "material": material, "tags": tags},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     generate_affiliate_sharing_link_v202501 = generate_affiliate_sharing_link
@@ -1931,6 +2533,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         page_size: int | None = None,
         filter_params: _t.CreatorSelectAffiliateProductRequestFilterParams | Mapping[str, Any] | None = None,
         sort_params: _t.CreatorSelectAffiliateProductRequestSortParams | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncCreatorSelectAffiliateProductPage:
         """Search products to promote by category, price, commission, sales and shop rating, one page at a time.
 
@@ -1941,6 +2548,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             page_size: Query parameter.
             filter_params: Body field. A `CreatorSelectAffiliateProductRequestFilterParams` or a dict.
             sort_params: Body field. A `CreatorSelectAffiliateProductRequestSortParams` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncCreatorSelectAffiliateProductPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1956,6 +2568,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SELECT_AFFILIATE_PRODUCT_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"filter_params": filter_params, "sort_params": sort_params},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_generate_publisher_link")
@@ -1965,6 +2578,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGeneratePublisherLinkResponse:
         """Generate sharing links for a batch of materials on behalf of one publisher.
 
@@ -1974,6 +2592,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             publisher_id: Path parameter.
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorGeneratePublisherLinkResponse: The answer's data, with `.request_id`.
@@ -1989,6 +2612,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_GENERATE_PUBLISHER_LINK,
             params={"publisher_id": publisher_id},
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_generate_general_link")
@@ -1997,6 +2621,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         campaign_id: str | None = None,
         material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreatorGenerateGeneralLinkResponse:
         """Generate general-publisher sharing links for a batch of materials, optionally within a campaign.
 
@@ -2005,6 +2634,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreatorGenerateGeneralLinkResponse: The answer's data, with `.request_id`.
@@ -2019,6 +2653,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
             body={"campaign_id": campaign_id, "material": material},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.creator_search_affiliate_trace_orders")
@@ -2030,6 +2665,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         time_ge: int | datetime | None = None,
         time_lt: int | datetime | None = None,
         time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncCreatorSearchAffiliateTraceOrdersPage:
         """Search the creator's affiliate orders by time, with the content each sale is traced to, page by page.
 
@@ -2041,6 +2681,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             time_ge: Body field. Unix seconds or an aware `datetime`.
             time_lt: Body field. Unix seconds or an aware `datetime`.
             time_type: Body field. One of `CREATE_TIME`, `DELIVERY_TIME`, `PAY_TIME`, `SETTLE_TIME`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncCreatorSearchAffiliateTraceOrdersPage: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -2056,6 +2701,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.upload_shoppable_video_file")
@@ -2063,6 +2709,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppableVideoFileResponse:
         """Upload a video file for a shoppable video post; returns its file id.
 
@@ -2072,6 +2723,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadShoppableVideoFileResponse: The answer's data, with `.request_id`.
@@ -2086,15 +2742,29 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _UPLOAD_SHOPPABLE_VIDEO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_creator_profile")
     async def get_creator_profile(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorProfileResponse:
         """Get the authorized creator's profile: id, avatar, regions, account type and permissions.
 
         `GET /affiliate_creator/202508/profiles` (version 202508). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_creator_profile_v202508` stays on this one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorProfileResponse: The answer's data, with `.request_id`.
@@ -2108,6 +2778,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CREATOR_PROFILE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_creator_profile_v202508 = get_creator_profile
@@ -2117,6 +2788,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOpenCollaborationProductListByProductIdsResponse:
         """Get open-collaboration products by id, with shop, prices, commission and sales.
 
@@ -2124,6 +2800,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetOpenCollaborationProductListByProductIdsResponse: The answer's data, with `.request_id`.
@@ -2139,6 +2820,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_shop_products")
@@ -2150,6 +2832,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetShopProductsPage:
         """List shop products the creator can promote, by title keyword, sorted by price, id or sales, page by page.
 
@@ -2161,6 +2848,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetShopProductsPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -2181,12 +2873,19 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_shoppable_video_status")
     async def get_shoppable_video_status(
         self,
         video_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoStatusResponse:
         """Get the posting status and post time of a shoppable video.
 
@@ -2194,6 +2893,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             video_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShoppableVideoStatusResponse: The answer's data, with `.request_id`.
@@ -2208,6 +2912,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_SHOPPABLE_VIDEO_STATUS,
             params={"video_id": video_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.upload_shoppable_photo_file")
@@ -2215,6 +2920,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadShoppablePhotoFileResponse:
         """Upload a photo file for a shoppable photo post; returns its photo URI.
 
@@ -2224,6 +2934,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadShoppablePhotoFileResponse: The answer's data, with `.request_id`.
@@ -2238,6 +2953,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _UPLOAD_SHOPPABLE_PHOTO_FILE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.create_video_precheck_task")
@@ -2246,6 +2962,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         video_info: _t.CreateVideoPrecheckTaskRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateVideoPrecheckTaskResponse:
         """Start a precheck of an uploaded video and its product link; returns the task id to poll.
 
@@ -2254,6 +2975,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             video_info: Body field. A `CreateVideoPrecheckTaskRequestVideoInfo` or a dict.
             product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateVideoPrecheckTaskResponse: The answer's data, with `.request_id`.
@@ -2268,12 +2994,19 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _CREATE_VIDEO_PRECHECK_TASK,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result")
     async def get_shoppable_video_precheck_result(
         self,
         task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
@@ -2281,6 +3014,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             task_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetShoppableVideoPrecheckResultResponse: The answer's data, with `.request_id`.
@@ -2295,6 +3033,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
             params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.post_shoppable_video")
@@ -2303,6 +3042,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         video_info: _t.PostShoppableVideoRequestVideoInfo | Mapping[str, Any],
         product_link_info: _t.ProductLinkInfoInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
@@ -2311,6 +3055,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
             product_link_info: Body field. A `ProductLinkInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PostShoppableVideoResponse: The answer's data, with `.request_id`.
@@ -2325,6 +3074,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _POST_SHOPPABLE_VIDEO,
             body={"video_info": video_info, "product_link_info": product_link_info},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds")
@@ -2332,6 +3082,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.MapTokopediaToTikTokShopProductIDsResponse:
         """Map Tokopedia product ids to the matching TikTok Shop product ids.
 
@@ -2339,6 +3094,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             toko_pids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             MapTokopediaToTikTokShopProductIDsResponse: The answer's data, with `.request_id`.
@@ -2353,6 +3113,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.get_tokopedia_and_tik_tok_shop_product_id_mappings")
@@ -2360,6 +3121,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         toko_pids: Sequence[int] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetTokopediaAndTikTokShopProductIdMappingsResponse:
         """Look up the TikTok Shop product ids that match a list of Tokopedia product ids.
 
@@ -2367,6 +3133,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             toko_pids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetTokopediaAndTikTokShopProductIdMappingsResponse: The answer's data, with `.request_id`.
@@ -2381,6 +3152,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_TOKOPEDIA_AND_TIK_TOK_SHOP_PRODUCT_ID_MAPPINGS,
             body={"toko_pids": toko_pids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_creator.post_shoppable_photos_v202610")
@@ -2392,6 +3164,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         title: str | None = None,
         link_info: _t.PostShoppablePhotosRequestLinkInfo | Mapping[str, Any] | None = None,
         is_ai_generated: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PostShoppablePhotosResponse:
         """Publish uploaded photos as a shoppable photo post linked to products or a shop.
 
@@ -2405,6 +3182,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             title: Body field.
             link_info: Body field. A `PostShoppablePhotosRequestLinkInfo` or a dict.
             is_ai_generated: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PostShoppablePhotosResponse: The answer's data, with `.request_id`.
@@ -2425,4 +3207,73 @@ class AsyncAffiliateCreatorResource(AsyncResource):
                 "link_info": link_info,
                 "is_ai_generated": is_ai_generated,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAffiliateCreatorResourceWithRawResponse:
+    """`client.affiliate_creator.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateCreatorResource) -> None:
+        self.creator_search_open_collaboration_product = async_to_raw_response(
+            resource.creator_search_open_collaboration_product
+        )
+        self.search_creator_affiliate_orders_v202405 = async_to_raw_response(
+            resource.search_creator_affiliate_orders_v202405
+        )
+        self.get_creator_profile_v202405 = async_to_raw_response(resource.get_creator_profile_v202405)
+        self.get_showcase_products = async_to_raw_response(resource.get_showcase_products)
+        self.add_showcase_products = async_to_raw_response(resource.add_showcase_products)
+        self.search_creator_target_collaborations = async_to_raw_response(
+            resource.search_creator_target_collaborations
+        )
+        self.generate_affiliate_sharing_link_v202407 = async_to_raw_response(
+            resource.generate_affiliate_sharing_link_v202407
+        )
+        self.creator_search_sample_application_fulfillments = async_to_raw_response(
+            resource.creator_search_sample_application_fulfillments
+        )
+        self.remove_showcase_products = async_to_raw_response(resource.remove_showcase_products)
+        self.top_showcase_products = async_to_raw_response(resource.top_showcase_products)
+        self.search_creator_affiliate_orders = async_to_raw_response(resource.search_creator_affiliate_orders)
+        self.search_creator_affiliate_orders_v202410 = self.search_creator_affiliate_orders
+        self.search_creator_sample_applications = async_to_raw_response(
+            resource.search_creator_sample_applications
+        )
+        self.get_creator_sample_application_detail = async_to_raw_response(
+            resource.get_creator_sample_application_detail
+        )
+        self.get_creator_applicable_sample_label = async_to_raw_response(
+            resource.get_creator_applicable_sample_label
+        )
+        self.generate_affiliate_sharing_link = async_to_raw_response(resource.generate_affiliate_sharing_link)
+        self.generate_affiliate_sharing_link_v202501 = self.generate_affiliate_sharing_link
+        self.creator_select_affiliate_product = async_to_raw_response(
+            resource.creator_select_affiliate_product
+        )
+        self.creator_generate_publisher_link = async_to_raw_response(resource.creator_generate_publisher_link)
+        self.creator_generate_general_link = async_to_raw_response(resource.creator_generate_general_link)
+        self.creator_search_affiliate_trace_orders = async_to_raw_response(
+            resource.creator_search_affiliate_trace_orders
+        )
+        self.upload_shoppable_video_file = async_to_raw_response(resource.upload_shoppable_video_file)
+        self.get_creator_profile = async_to_raw_response(resource.get_creator_profile)
+        self.get_creator_profile_v202508 = self.get_creator_profile
+        self.get_open_collaboration_product_list_by_product_ids = async_to_raw_response(
+            resource.get_open_collaboration_product_list_by_product_ids
+        )
+        self.get_shop_products = async_to_raw_response(resource.get_shop_products)
+        self.get_shoppable_video_status = async_to_raw_response(resource.get_shoppable_video_status)
+        self.upload_shoppable_photo_file = async_to_raw_response(resource.upload_shoppable_photo_file)
+        self.create_video_precheck_task = async_to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result = async_to_raw_response(
+            resource.get_shoppable_video_precheck_result
+        )
+        self.post_shoppable_video = async_to_raw_response(resource.post_shoppable_video)
+        self.map_tokopedia_to_tik_tok_shop_product_i_ds = async_to_raw_response(
+            resource.map_tokopedia_to_tik_tok_shop_product_i_ds
+        )
+        self.get_tokopedia_and_tik_tok_shop_product_id_mappings = async_to_raw_response(
+            resource.get_tokopedia_and_tik_tok_shop_product_id_mappings
+        )
+        self.post_shoppable_photos_v202610 = async_to_raw_response(resource.post_shoppable_photos_v202610)

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
 
-__all__ = ["OPERATIONS", "AffiliatePartnerResource", "AsyncAffiliatePartnerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliatePartnerResource",
+    "AffiliatePartnerResourceWithRawResponse",
+    "AsyncAffiliatePartnerResource",
+    "AsyncAffiliatePartnerResourceWithRawResponse",
+]
 
 _GET_AFFILIATE_PARTNER_CAMPAIGN_LIST: Operation[_t.GetAffiliatePartnerCampaignListPage] = Operation(
     id="affiliate_partner.get_affiliate_partner_campaign_list",
@@ -341,6 +350,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliatePartnerResource(SyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliatePartnerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliatePartnerResourceWithRawResponse(self)
+
     @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_list")
     def get_affiliate_partner_campaign_list(
         self,
@@ -351,6 +366,11 @@ class AffiliatePartnerResource(SyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
@@ -363,6 +383,11 @@ class AffiliatePartnerResource(SyncResource):
             status: Query parameter.
             type: Query parameter.
             query_type_filter: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliatePartnerCampaignListPage: One page of `campaigns` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -384,6 +409,7 @@ class AffiliatePartnerResource(SyncResource):
                 "type": type,
                 "query_type_filter": query_type_filter,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.create_affiliate_partner_campaign")
@@ -401,6 +427,11 @@ class AffiliatePartnerResource(SyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
@@ -418,6 +449,11 @@ class AffiliatePartnerResource(SyncResource):
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
             target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
             target_shop_codes: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateAffiliatePartnerCampaignResponse: The answer's data, with `.request_id`.
@@ -444,6 +480,7 @@ class AffiliatePartnerResource(SyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_detail")
@@ -452,6 +489,11 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
@@ -460,6 +502,11 @@ class AffiliatePartnerResource(SyncResource):
         Args:
             campaign_id: Path parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliatePartnerCampaignDetailResponse: The answer's data, with `.request_id`.
@@ -474,6 +521,7 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.edit_affiliate_partner_campaign")
@@ -492,6 +540,11 @@ class AffiliatePartnerResource(SyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
@@ -510,6 +563,11 @@ class AffiliatePartnerResource(SyncResource):
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
             target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
             target_shop_codes: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -536,6 +594,7 @@ class AffiliatePartnerResource(SyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_product_list")
@@ -551,6 +610,11 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
@@ -566,6 +630,11 @@ class AffiliatePartnerResource(SyncResource):
             product_id: Query parameter.
             shop_name: Query parameter.
             category_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliatePartnerCampaignProductListPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -590,6 +659,7 @@ class AffiliatePartnerResource(SyncResource):
                 "shop_name": shop_name,
                 "category_id": category_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.generate_affiliate_partner_campaign_product_link")
@@ -600,6 +670,11 @@ class AffiliatePartnerResource(SyncResource):
         *,
         category_asset_cipher: str,
         creator_commission_rate: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
@@ -610,6 +685,11 @@ class AffiliatePartnerResource(SyncResource):
             product_id: Path parameter.
             category_asset_cipher: Query parameter.
             creator_commission_rate: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GenerateAffiliatePartnerCampaignProductLinkResponse: The answer's data, with `.request_id`.
@@ -629,6 +709,7 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"creator_commission_rate": creator_commission_rate},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.review_affiliate_partner_campaign_product")
@@ -648,6 +729,11 @@ class AffiliatePartnerResource(SyncResource):
         ]
         | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
@@ -659,6 +745,11 @@ class AffiliatePartnerResource(SyncResource):
             category_asset_cipher: Query parameter.
             reject_reasons: Body field. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
             review_result: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -678,6 +769,7 @@ class AffiliatePartnerResource(SyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"reject_reasons": reject_reasons, "review_result": review_result},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.publish_affiliate_partner_campaign")
@@ -686,6 +778,11 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
@@ -694,6 +791,11 @@ class AffiliatePartnerResource(SyncResource):
         Args:
             campaign_id: Path parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -708,6 +810,7 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.search_tap_affiliate_orders_v202411")
@@ -720,6 +823,11 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
@@ -732,6 +840,11 @@ class AffiliatePartnerResource(SyncResource):
             campaign_id: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchTapAffiliateOrdersV202411Page: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -755,6 +868,7 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_list")
@@ -764,6 +878,11 @@ class AffiliatePartnerResource(SyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
@@ -773,6 +892,11 @@ class AffiliatePartnerResource(SyncResource):
             campaign_id: Path parameter.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorFulfillmentStatusListPage: One page of `campaign_product_statistics` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -787,6 +911,7 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501")
@@ -798,6 +923,11 @@ class AffiliatePartnerResource(SyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
@@ -809,6 +939,11 @@ class AffiliatePartnerResource(SyncResource):
             creator_temp_id: Path parameter.
             affiliate_product_id: Query parameter.
             content_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductContentStatisticsV202501Response: The answer's data, with `.request_id`.
@@ -829,6 +964,7 @@ class AffiliatePartnerResource(SyncResource):
                 "affiliate_product_id": affiliate_product_id,
                 "content_type": content_type,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501")
@@ -837,6 +973,12 @@ class AffiliatePartnerResource(SyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
@@ -846,6 +988,11 @@ class AffiliatePartnerResource(SyncResource):
             campaign_id: Path parameter.
             product_id: Path parameter.
             creator_temp_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductSampleStatusV202501Response: The answer's data, with `.request_id`.
@@ -860,6 +1007,7 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_info")
@@ -870,6 +1018,11 @@ class AffiliatePartnerResource(SyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
@@ -880,6 +1033,11 @@ class AffiliatePartnerResource(SyncResource):
             product_id: Path parameter.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorFulfillmentStatusInfoPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -899,6 +1057,7 @@ class AffiliatePartnerResource(SyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.search_cap_affiliate_orders_v202504")
@@ -907,6 +1066,11 @@ class AffiliatePartnerResource(SyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
@@ -917,6 +1081,11 @@ class AffiliatePartnerResource(SyncResource):
         Args:
             query: Query parameters, sent as given.
             body: JSON body fields, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -931,9 +1100,10 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.partner_generate_multi_affiliate_campaign_product_link")
@@ -943,6 +1113,11 @@ class AffiliatePartnerResource(SyncResource):
         *,
         category_asset_cipher: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
@@ -952,6 +1127,11 @@ class AffiliatePartnerResource(SyncResource):
             campaign_id: Path parameter.
             category_asset_cipher: Query parameter.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PartnerGenerateMultiAffiliateCampaignProductLinkResponse: The answer's data, with `.request_id`.
@@ -967,6 +1147,7 @@ class AffiliatePartnerResource(SyncResource):
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics")
@@ -979,6 +1160,11 @@ class AffiliatePartnerResource(SyncResource):
         affiliate_product_id: str,
         category_asset_cipher: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
@@ -991,6 +1177,11 @@ class AffiliatePartnerResource(SyncResource):
             affiliate_product_id: Query parameter.
             content_type: Query parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductContentStatisticsResponse: The answer's data, with `.request_id`.
@@ -1012,6 +1203,7 @@ class AffiliatePartnerResource(SyncResource):
                 "content_type": content_type,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_affiliate_campaign_creator_product_content_statistics_v202508 = (
@@ -1026,6 +1218,11 @@ class AffiliatePartnerResource(SyncResource):
         creator_temp_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
@@ -1036,6 +1233,11 @@ class AffiliatePartnerResource(SyncResource):
             product_id: Path parameter.
             creator_temp_id: Path parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductSampleStatusResponse: The answer's data, with `.request_id`.
@@ -1055,6 +1257,7 @@ class AffiliatePartnerResource(SyncResource):
                 "creator_temp_id": creator_temp_id,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_affiliate_campaign_creator_product_sample_status_v202508 = (
@@ -1070,6 +1273,11 @@ class AffiliatePartnerResource(SyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
@@ -1081,6 +1289,11 @@ class AffiliatePartnerResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetCreatorPerformanceForCampaignProductPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -1101,6 +1314,7 @@ class AffiliatePartnerResource(SyncResource):
                 "page_token": page_token,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.search_cap_affiliate_orders")
@@ -1115,6 +1329,11 @@ class AffiliatePartnerResource(SyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
@@ -1129,6 +1348,11 @@ class AffiliatePartnerResource(SyncResource):
             settle_status: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchCapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -1154,6 +1378,7 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_cap_affiliate_orders_v202603 = search_cap_affiliate_orders
@@ -1168,6 +1393,11 @@ class AffiliatePartnerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
@@ -1180,6 +1410,11 @@ class AffiliatePartnerResource(SyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             campaign_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchTapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -1203,13 +1438,84 @@ class AffiliatePartnerResource(SyncResource):
                 "create_time_lt": create_time_lt,
                 "campaign_id": campaign_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_tap_affiliate_orders_v202603 = search_tap_affiliate_orders
 
 
+class AffiliatePartnerResourceWithRawResponse:
+    """`client.affiliate_partner.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliatePartnerResource) -> None:
+        self.get_affiliate_partner_campaign_list = to_raw_response(
+            resource.get_affiliate_partner_campaign_list
+        )
+        self.create_affiliate_partner_campaign = to_raw_response(resource.create_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_detail = to_raw_response(
+            resource.get_affiliate_partner_campaign_detail
+        )
+        self.edit_affiliate_partner_campaign = to_raw_response(resource.edit_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_product_list = to_raw_response(
+            resource.get_affiliate_partner_campaign_product_list
+        )
+        self.generate_affiliate_partner_campaign_product_link = to_raw_response(
+            resource.generate_affiliate_partner_campaign_product_link
+        )
+        self.review_affiliate_partner_campaign_product = to_raw_response(
+            resource.review_affiliate_partner_campaign_product
+        )
+        self.publish_affiliate_partner_campaign = to_raw_response(resource.publish_affiliate_partner_campaign)
+        self.search_tap_affiliate_orders_v202411 = to_raw_response(
+            resource.search_tap_affiliate_orders_v202411
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_list = to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_list
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202501 = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics_v202501
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202501 = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status_v202501
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_info = to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_info
+        )
+        self.search_cap_affiliate_orders_v202504 = to_raw_response(
+            resource.search_cap_affiliate_orders_v202504
+        )
+        self.partner_generate_multi_affiliate_campaign_product_link = to_raw_response(
+            resource.partner_generate_multi_affiliate_campaign_product_link
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202508 = (
+            self.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_sample_status = to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202508 = (
+            self.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_creator_performance_for_campaign_product = to_raw_response(
+            resource.get_creator_performance_for_campaign_product
+        )
+        self.search_cap_affiliate_orders = to_raw_response(resource.search_cap_affiliate_orders)
+        self.search_cap_affiliate_orders_v202603 = self.search_cap_affiliate_orders
+        self.search_tap_affiliate_orders = to_raw_response(resource.search_tap_affiliate_orders)
+        self.search_tap_affiliate_orders_v202603 = self.search_tap_affiliate_orders
+
+
 class AsyncAffiliatePartnerResource(AsyncResource):
     """Affiliate partners (agencies): campaigns, their products and links, creator results and commission orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliatePartnerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliatePartnerResourceWithRawResponse(self)
 
     @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_list")
     async def get_affiliate_partner_campaign_list(
@@ -1221,6 +1527,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         status: str | None = None,
         type: str | None = None,
         query_type_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetAffiliatePartnerCampaignListPage:
         """List the partner's campaigns, filtered by status and type, one page at a time.
 
@@ -1233,6 +1544,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             status: Query parameter.
             type: Query parameter.
             query_type_filter: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetAffiliatePartnerCampaignListPage: One page of `campaigns` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1254,6 +1570,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "type": type,
                 "query_type_filter": query_type_filter,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.create_affiliate_partner_campaign")
@@ -1271,6 +1588,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateAffiliatePartnerCampaignResponse:
         """Create a partner campaign with its dates, commission rate, target sellers and contact details.
 
@@ -1288,6 +1610,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
             target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
             target_shop_codes: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateAffiliatePartnerCampaignResponse: The answer's data, with `.request_id`.
@@ -1314,6 +1641,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_detail")
@@ -1322,6 +1650,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliatePartnerCampaignDetailResponse:
         """Get one partner campaign: dates, commission rate, target shops, contact details and status.
 
@@ -1330,6 +1663,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         Args:
             campaign_id: Path parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliatePartnerCampaignDetailResponse: The answer's data, with `.request_id`.
@@ -1344,6 +1682,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _GET_AFFILIATE_PARTNER_CAMPAIGN_DETAIL,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.edit_affiliate_partner_campaign")
@@ -1362,6 +1701,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         registration_start_time: int | datetime | None = None,
         target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change some fields of a partner campaign, such as its dates, commission rate or target shops.
 
@@ -1380,6 +1724,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
             target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
             target_shop_codes: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1406,6 +1755,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "target_seller_types": target_seller_types,
                 "target_shop_codes": target_shop_codes,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_partner_campaign_product_list")
@@ -1421,6 +1771,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str | None = None,
         shop_name: str | None = None,
         category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetAffiliatePartnerCampaignProductListPage:
         """List the products sellers put in a campaign, filtered by review status, name, shop or category.
 
@@ -1436,6 +1791,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             product_id: Query parameter.
             shop_name: Query parameter.
             category_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetAffiliatePartnerCampaignProductListPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1460,6 +1820,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "shop_name": shop_name,
                 "category_id": category_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.generate_affiliate_partner_campaign_product_link")
@@ -1470,6 +1831,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         category_asset_cipher: str,
         creator_commission_rate: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GenerateAffiliatePartnerCampaignProductLinkResponse:
         """Generate a promotion link for one campaign product at a given creator commission rate.
 
@@ -1480,6 +1846,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             product_id: Path parameter.
             category_asset_cipher: Query parameter.
             creator_commission_rate: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GenerateAffiliatePartnerCampaignProductLinkResponse: The answer's data, with `.request_id`.
@@ -1499,6 +1870,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"creator_commission_rate": creator_commission_rate},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.review_affiliate_partner_campaign_product")
@@ -1518,6 +1890,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         ]
         | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Approve or reject a product registered in a campaign, with the reasons for a rejection.
 
@@ -1529,6 +1906,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             category_asset_cipher: Query parameter.
             reject_reasons: Body field. One of `COMMISSION_TOO_LOW`, `NO_SUITABLE_CREATOR`, `PRODUCT_HARD_TO_PROMOTE`, `PRODUCT_TOO_EXPENSIVE`.
             review_result: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1548,6 +1930,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "category_asset_cipher": category_asset_cipher,
             },
             body={"reject_reasons": reject_reasons, "review_result": review_result},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.publish_affiliate_partner_campaign")
@@ -1556,6 +1939,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Publish a partner campaign so that it goes live.
 
@@ -1564,6 +1952,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         Args:
             campaign_id: Path parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1578,6 +1971,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _PUBLISH_AFFILIATE_PARTNER_CAMPAIGN,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.search_tap_affiliate_orders_v202411")
@@ -1590,6 +1984,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchTapAffiliateOrdersV202411Page:
         """Search affiliate orders from the partner's campaigns by create time, page by page (the 202411 shape).
 
@@ -1602,6 +2001,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             campaign_id: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchTapAffiliateOrdersV202411Page: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1625,6 +2029,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_list")
@@ -1634,6 +2039,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage:
         """List a campaign's products with creator, sample and sales figures, one page at a time.
 
@@ -1643,6 +2053,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             campaign_id: Path parameter.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage: One page of `campaign_product_statistics` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1657,6 +2072,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST_ASYNC,
             params={"campaign_id": campaign_id, "page_size": page_size, "page_token": page_token},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501")
@@ -1668,6 +2084,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         affiliate_product_id: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
@@ -1679,6 +2100,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             creator_temp_id: Path parameter.
             affiliate_product_id: Query parameter.
             content_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductContentStatisticsV202501Response: The answer's data, with `.request_id`.
@@ -1699,6 +2125,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "affiliate_product_id": affiliate_product_id,
                 "content_type": content_type,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501")
@@ -1707,6 +2134,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_id: str,
         product_id: str,
         creator_temp_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
@@ -1716,6 +2149,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             campaign_id: Path parameter.
             product_id: Path parameter.
             creator_temp_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductSampleStatusV202501Response: The answer's data, with `.request_id`.
@@ -1730,6 +2168,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501,
             params={"campaign_id": campaign_id, "product_id": product_id, "creator_temp_id": creator_temp_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_fulfillment_status_info")
@@ -1740,6 +2179,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage:
         """List the creators promoting one campaign product, with sample status, content and sales, page by page.
 
@@ -1750,6 +2194,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             product_id: Path parameter.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1769,6 +2218,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "page_size": page_size,
                 "page_token": page_token,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.search_cap_affiliate_orders_v202504")
@@ -1777,6 +2227,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
@@ -1787,6 +2242,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         Args:
             query: Query parameters, sent as given.
             body: JSON body fields, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1801,9 +2261,10 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         return await self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
-            body=body,
+            body=loose_mapping("body", body),
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.partner_generate_multi_affiliate_campaign_product_link")
@@ -1813,6 +2274,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         *,
         category_asset_cipher: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse:
         """Generate promotion links for several campaign products at once; products that fail are listed.
 
@@ -1822,6 +2288,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             campaign_id: Path parameter.
             category_asset_cipher: Query parameter.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PartnerGenerateMultiAffiliateCampaignProductLinkResponse: The answer's data, with `.request_id`.
@@ -1837,6 +2308,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK,
             params={"campaign_id": campaign_id, "category_asset_cipher": category_asset_cipher},
             body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.get_affiliate_campaign_creator_product_content_statistics")
@@ -1849,6 +2321,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         affiliate_product_id: str,
         category_asset_cipher: str,
         content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes, comments and sales of a creator's content for one campaign product.
 
@@ -1861,6 +2338,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             affiliate_product_id: Query parameter.
             content_type: Query parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductContentStatisticsResponse: The answer's data, with `.request_id`.
@@ -1882,6 +2364,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "content_type": content_type,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_affiliate_campaign_creator_product_content_statistics_v202508 = (
@@ -1896,6 +2379,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         creator_temp_id: str,
         *,
         category_asset_cipher: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product: carrier, delivery dates and tracking events.
 
@@ -1906,6 +2394,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             product_id: Path parameter.
             creator_temp_id: Path parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAffiliateCampaignCreatorProductSampleStatusResponse: The answer's data, with `.request_id`.
@@ -1925,6 +2418,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "creator_temp_id": creator_temp_id,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_affiliate_campaign_creator_product_sample_status_v202508 = (
@@ -1940,6 +2434,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         category_asset_cipher: str,
         page_size: int | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncGetCreatorPerformanceForCampaignProductPage:
         """List the creators promoting one campaign product, with sample status, content counts and sales, page by page.
 
@@ -1951,6 +2450,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             category_asset_cipher: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncGetCreatorPerformanceForCampaignProductPage: One page of `promotion_creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -1971,6 +2475,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "page_token": page_token,
                 "category_asset_cipher": category_asset_cipher,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_partner.search_cap_affiliate_orders")
@@ -1985,6 +2490,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         settle_status: int | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchCapAffiliateOrdersPage:
         """Search creator agency (CAP) affiliate orders by time, order or product, with commissions and taxes per SKU.
 
@@ -1999,6 +2509,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             settle_status: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchCapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -2024,6 +2539,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_cap_affiliate_orders_v202603 = search_cap_affiliate_orders
@@ -2038,6 +2554,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         campaign_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchTapAffiliateOrdersPage:
         """Search affiliate orders from the partner's campaigns by create time, with commissions per SKU.
 
@@ -2050,6 +2571,11 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             campaign_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchTapAffiliateOrdersPage: One page of `sku_orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -2073,6 +2599,75 @@ class AsyncAffiliatePartnerResource(AsyncResource):
                 "create_time_lt": create_time_lt,
                 "campaign_id": campaign_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_tap_affiliate_orders_v202603 = search_tap_affiliate_orders
+
+
+class AsyncAffiliatePartnerResourceWithRawResponse:
+    """`client.affiliate_partner.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliatePartnerResource) -> None:
+        self.get_affiliate_partner_campaign_list = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_list
+        )
+        self.create_affiliate_partner_campaign = async_to_raw_response(
+            resource.create_affiliate_partner_campaign
+        )
+        self.get_affiliate_partner_campaign_detail = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_detail
+        )
+        self.edit_affiliate_partner_campaign = async_to_raw_response(resource.edit_affiliate_partner_campaign)
+        self.get_affiliate_partner_campaign_product_list = async_to_raw_response(
+            resource.get_affiliate_partner_campaign_product_list
+        )
+        self.generate_affiliate_partner_campaign_product_link = async_to_raw_response(
+            resource.generate_affiliate_partner_campaign_product_link
+        )
+        self.review_affiliate_partner_campaign_product = async_to_raw_response(
+            resource.review_affiliate_partner_campaign_product
+        )
+        self.publish_affiliate_partner_campaign = async_to_raw_response(
+            resource.publish_affiliate_partner_campaign
+        )
+        self.search_tap_affiliate_orders_v202411 = async_to_raw_response(
+            resource.search_tap_affiliate_orders_v202411
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_list = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_list
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202501 = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics_v202501
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202501 = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status_v202501
+        )
+        self.get_affiliate_campaign_creator_fulfillment_status_info = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_fulfillment_status_info
+        )
+        self.search_cap_affiliate_orders_v202504 = async_to_raw_response(
+            resource.search_cap_affiliate_orders_v202504
+        )
+        self.partner_generate_multi_affiliate_campaign_product_link = async_to_raw_response(
+            resource.partner_generate_multi_affiliate_campaign_product_link
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_content_statistics_v202508 = (
+            self.get_affiliate_campaign_creator_product_content_statistics
+        )
+        self.get_affiliate_campaign_creator_product_sample_status = async_to_raw_response(
+            resource.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_affiliate_campaign_creator_product_sample_status_v202508 = (
+            self.get_affiliate_campaign_creator_product_sample_status
+        )
+        self.get_creator_performance_for_campaign_product = async_to_raw_response(
+            resource.get_creator_performance_for_campaign_product
+        )
+        self.search_cap_affiliate_orders = async_to_raw_response(resource.search_cap_affiliate_orders)
+        self.search_cap_affiliate_orders_v202603 = self.search_cap_affiliate_orders
+        self.search_tap_affiliate_orders = async_to_raw_response(resource.search_tap_affiliate_orders)
+        self.search_tap_affiliate_orders_v202603 = self.search_tap_affiliate_orders

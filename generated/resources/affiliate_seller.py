@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_seller as _t
 
-__all__ = ["OPERATIONS", "AffiliateSellerResource", "AsyncAffiliateSellerResource"]
+__all__ = [
+    "OPERATIONS",
+    "AffiliateSellerResource",
+    "AffiliateSellerResourceWithRawResponse",
+    "AsyncAffiliateSellerResource",
+    "AsyncAffiliateSellerResourceWithRawResponse",
+]
 
 _EDIT_OPEN_COLLABORATION_SETTINGS: Operation[ResponseModel] = Operation(
     id="affiliate_seller.edit_open_collaboration_settings",
@@ -830,6 +839,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AffiliateSellerResource(SyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders."""
 
+    @cached_property
+    def with_raw_response(self) -> AffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AffiliateSellerResourceWithRawResponse(self)
+
     @checked_arguments("affiliate_seller.edit_open_collaboration_settings")
     def edit_open_collaboration_settings(
         self,
@@ -837,6 +852,11 @@ class AffiliateSellerResource(SyncResource):
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
@@ -845,6 +865,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             auto_add_product: Body field. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -861,6 +886,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_open_collaboration_v202405")
@@ -870,6 +896,11 @@ class AffiliateSellerResource(SyncResource):
         commission_rate: float | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
@@ -880,6 +911,11 @@ class AffiliateSellerResource(SyncResource):
             commission_rate: Body field.
             product_id: Body field.
             require_seller_approve_creator: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -900,6 +936,7 @@ class AffiliateSellerResource(SyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_affiliate_open_collaboration_product")
@@ -920,6 +957,11 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
@@ -935,6 +977,11 @@ class AffiliateSellerResource(SyncResource):
             commission_rate_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
             sales_price_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
             title_keywords: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -962,6 +1009,7 @@ class AffiliateSellerResource(SyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration")
@@ -971,6 +1019,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
@@ -981,6 +1034,11 @@ class AffiliateSellerResource(SyncResource):
             open_collaboration_id: Path parameter.
             creator_user_id: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -998,6 +1056,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_seller_affiliate_orders_v202405")
@@ -1007,6 +1066,11 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
@@ -1017,6 +1081,11 @@ class AffiliateSellerResource(SyncResource):
             version: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1033,6 +1102,7 @@ class AffiliateSellerResource(SyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.generate_affiliate_product_promotion_link")
@@ -1040,6 +1110,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
@@ -1048,6 +1123,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1064,6 +1144,7 @@ class AffiliateSellerResource(SyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_target_collaboration_v202405")
@@ -1080,6 +1161,11 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
@@ -1094,6 +1180,11 @@ class AffiliateSellerResource(SyncResource):
             name: Body field.
             products: Body field. A `CreateTargetCollaborationV202405RequestProduct` or a dict.
             seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1118,6 +1209,7 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace_v202406")
@@ -1133,6 +1225,11 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
@@ -1147,6 +1244,11 @@ class AffiliateSellerResource(SyncResource):
             keyword: Body field.
             search_key: Body field.
             units_sold_ranges: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1170,6 +1272,7 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202406")
@@ -1177,6 +1280,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
@@ -1185,6 +1293,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             creator_user_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1201,12 +1314,18 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_open_collaboration_settings")
     def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
@@ -1214,6 +1333,11 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202409/open_collaboration_settings` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1229,6 +1353,7 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_open_collaboration")
@@ -1236,6 +1361,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
@@ -1244,6 +1374,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1260,6 +1395,7 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_open_collaboration_v202409")
@@ -1273,6 +1409,11 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
@@ -1287,6 +1428,11 @@ class AffiliateSellerResource(SyncResource):
             keyword: Body field.
             keyword_type: Body field.
             top_level_category_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1313,6 +1459,7 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_sample_applications_v202409")
@@ -1328,6 +1475,11 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
@@ -1344,6 +1496,11 @@ class AffiliateSellerResource(SyncResource):
             target_collabration_id: Body field.
             title: Body field.
             username: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1369,6 +1526,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_sample_applications_fulfillments")
@@ -1377,6 +1535,11 @@ class AffiliateSellerResource(SyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
@@ -1386,6 +1549,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             application_id: Path parameter.
             content_format: Body field. One of `LIVE`, `VIDEO`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1403,6 +1571,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_review_sample_applications_v202409")
@@ -1412,6 +1581,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
@@ -1422,6 +1596,11 @@ class AffiliateSellerResource(SyncResource):
             application_id: Path parameter.
             reject_reason: Body field.
             review_result: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1439,6 +1618,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_target_collaborations_v202409")
@@ -1454,6 +1634,11 @@ class AffiliateSellerResource(SyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
@@ -1468,6 +1653,11 @@ class AffiliateSellerResource(SyncResource):
             creator_user_id: Body field.
             free_sample_setting: Body field.
             search_param: Body field. A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1491,6 +1681,7 @@ class AffiliateSellerResource(SyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_target_collaboration")
@@ -1498,6 +1689,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
@@ -1506,6 +1702,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1522,6 +1723,7 @@ class AffiliateSellerResource(SyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202409")
@@ -1529,6 +1731,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
@@ -1537,6 +1744,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1553,6 +1765,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.update_target_collaboration_v202409")
@@ -1569,6 +1782,11 @@ class AffiliateSellerResource(SyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
@@ -1583,6 +1801,11 @@ class AffiliateSellerResource(SyncResource):
             name: Body field.
             products: Body field. A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
             seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1607,6 +1830,7 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_open_collaboration_sample_rules")
@@ -1614,6 +1838,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
@@ -1622,6 +1851,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1638,6 +1872,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.edit_open_collaboration_sample_rule")
@@ -1646,6 +1881,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         product_id: str | None = None,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
@@ -1655,6 +1895,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             product_id: Body field.
             sample_rule: Body field. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1671,6 +1916,7 @@ class AffiliateSellerResource(SyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_seller_affiliate_orders")
@@ -1682,6 +1928,11 @@ class AffiliateSellerResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
@@ -1694,6 +1945,11 @@ class AffiliateSellerResource(SyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             program_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1715,6 +1971,7 @@ class AffiliateSellerResource(SyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_seller_affiliate_orders_v202410 = search_seller_affiliate_orders
@@ -1726,6 +1983,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
@@ -1736,6 +1998,11 @@ class AffiliateSellerResource(SyncResource):
             conversation_id: Path parameter.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1752,6 +2019,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MESSAGEINTHE_CONVERSATION,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_conversation_list_v202412")
@@ -1763,6 +2031,11 @@ class AffiliateSellerResource(SyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
@@ -1775,6 +2048,11 @@ class AffiliateSellerResource(SyncResource):
             only_need_conversation_id: Query parameter.
             conversation_status: Query parameter.
             body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1797,6 +2075,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_conversationwithcreator")
@@ -1805,6 +2084,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
@@ -1814,6 +2098,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             creator_id: Body field.
             only_need_conversation_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1830,12 +2119,18 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_latest_unread_messages")
     def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
@@ -1843,6 +2138,11 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1858,6 +2158,7 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.send_im_message")
@@ -1876,6 +2177,11 @@ class AffiliateSellerResource(SyncResource):
             "TEXT",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
@@ -1886,6 +2192,11 @@ class AffiliateSellerResource(SyncResource):
             conversation_id: Path parameter.
             content: Body field.
             msg_type: Body field. One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1903,6 +2214,7 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.mark_conversation_read")
@@ -1910,6 +2222,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         conversation_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
@@ -1918,6 +2235,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             conversation_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1934,6 +2256,7 @@ class AffiliateSellerResource(SyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_open_collaboration")
@@ -1942,6 +2265,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         commission_rate: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
@@ -1951,6 +2279,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             commission_rate: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1967,6 +2300,7 @@ class AffiliateSellerResource(SyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_open_collaboration_v202412 = create_open_collaboration
@@ -1978,6 +2312,11 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
@@ -1988,6 +2327,11 @@ class AffiliateSellerResource(SyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             product_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2004,6 +2348,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_open_collaboration")
@@ -2017,6 +2362,11 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
@@ -2031,6 +2381,11 @@ class AffiliateSellerResource(SyncResource):
             keyword: Body field.
             keyword_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
             top_level_category_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2057,6 +2412,7 @@ class AffiliateSellerResource(SyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_open_collaboration_v202412 = search_open_collaboration
@@ -2066,6 +2422,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
@@ -2074,6 +2435,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2090,6 +2456,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_conversation_list")
@@ -2100,6 +2467,11 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
@@ -2111,6 +2483,11 @@ class AffiliateSellerResource(SyncResource):
             page_token: Query parameter.
             only_need_conversation_id: Query parameter.
             body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2132,6 +2509,7 @@ class AffiliateSellerResource(SyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_conversation_list_v202505 = get_conversation_list
@@ -2149,6 +2527,11 @@ class AffiliateSellerResource(SyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
@@ -2163,6 +2546,11 @@ class AffiliateSellerResource(SyncResource):
             keyword: Body field.
             search_key: Body field.
             units_sold_ranges: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2186,6 +2574,7 @@ class AffiliateSellerResource(SyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     seller_search_creatoron_marketplace_v202505 = seller_search_creatoron_marketplace
@@ -2195,6 +2584,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
@@ -2203,6 +2597,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             creator_user_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2219,6 +2618,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_sample_applications")
@@ -2234,6 +2634,11 @@ class AffiliateSellerResource(SyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
@@ -2250,6 +2655,11 @@ class AffiliateSellerResource(SyncResource):
             target_collabration_id: Body field.
             title: Body field.
             username: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2275,6 +2685,7 @@ class AffiliateSellerResource(SyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     seller_search_sample_applications_v202507 = seller_search_sample_applications
@@ -2286,6 +2697,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
         review_result: Literal["APPROVE", "REJECT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
@@ -2296,6 +2712,11 @@ class AffiliateSellerResource(SyncResource):
             application_id: Path parameter.
             reject_reason: Body field. One of `NOT_MATCH`, `OFFLINE`, `OTHER`, `OUT_OF_STOCK`.
             review_result: Body field. One of `APPROVE`, `REJECT`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2313,6 +2734,7 @@ class AffiliateSellerResource(SyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     seller_review_sample_applications_v202507 = seller_review_sample_applications
@@ -2323,6 +2745,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
@@ -2332,6 +2759,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             creator_open_id: Body field.
             only_need_conversation_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2348,6 +2780,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_details")
@@ -2357,6 +2790,11 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
@@ -2367,6 +2805,11 @@ class AffiliateSellerResource(SyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             product_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2383,6 +2826,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration_product")
@@ -2392,6 +2836,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
@@ -2402,6 +2851,11 @@ class AffiliateSellerResource(SyncResource):
             open_collaboration_id: Path parameter.
             creator_user_open_id: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2419,6 +2873,7 @@ class AffiliateSellerResource(SyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_sample_applications")
@@ -2451,6 +2906,11 @@ class AffiliateSellerResource(SyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
@@ -2467,6 +2927,11 @@ class AffiliateSellerResource(SyncResource):
             target_collabration_id: Body field.
             order_id: Body field.
             status: Body field. One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2492,6 +2957,7 @@ class AffiliateSellerResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_target_collaboration")
@@ -2506,6 +2972,11 @@ class AffiliateSellerResource(SyncResource):
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
         preferred_content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
@@ -2521,6 +2992,11 @@ class AffiliateSellerResource(SyncResource):
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
             message: Body field.
             preferred_content_type: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2546,6 +3022,7 @@ class AffiliateSellerResource(SyncResource):
                 "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_target_collaboration_v202508 = create_target_collaboration
@@ -2561,6 +3038,11 @@ class AffiliateSellerResource(SyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
@@ -2575,6 +3057,11 @@ class AffiliateSellerResource(SyncResource):
             free_sample_setting: Body field.
             search_param: Body field. A `SearchTargetCollaborationsRequestSearchParam` or a dict.
             creator_user_open_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2598,6 +3085,7 @@ class AffiliateSellerResource(SyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_target_collaborations_v202508 = search_target_collaborations
@@ -2607,6 +3095,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
@@ -2615,6 +3108,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2631,6 +3129,7 @@ class AffiliateSellerResource(SyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     query_target_collaboration_detail_v202508 = query_target_collaboration_detail
@@ -2646,6 +3145,11 @@ class AffiliateSellerResource(SyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
@@ -2660,6 +3164,11 @@ class AffiliateSellerResource(SyncResource):
             creator_user_open_ids: Body field.
             seller_contact_info: Body field. A `UpdateTargetCollaborationRequestSellerContactInfo` or a dict.
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2684,6 +3193,7 @@ class AffiliateSellerResource(SyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     update_target_collaboration_v202508 = update_target_collaboration
@@ -2693,6 +3203,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
@@ -2701,6 +3216,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2718,6 +3238,7 @@ class AffiliateSellerResource(SyncResource):
             params={"target_collaboration_id": target_collaboration_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.upload_message_image")
@@ -2725,6 +3246,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
@@ -2734,6 +3260,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadMessageImageResponse: The answer's data, with `.request_id`.
@@ -2748,6 +3279,7 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_get_sample_request_deeplink")
@@ -2759,6 +3291,11 @@ class AffiliateSellerResource(SyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
@@ -2771,6 +3308,11 @@ class AffiliateSellerResource(SyncResource):
             campaign_id: Query parameter.
             collaboration_id: Query parameter.
             valid_days: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2793,6 +3335,7 @@ class AffiliateSellerResource(SyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_compass_offline_export_task")
@@ -2803,6 +3346,11 @@ class AffiliateSellerResource(SyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
@@ -2814,6 +3362,11 @@ class AffiliateSellerResource(SyncResource):
             window_type: Body field. One of `PAST_24H`, `PAST_30_DAYS`, `PAST_7_DAYS`.
             end_day: Body field.
             plan_type: Body field. One of `ALL`, `OPEN`, `PARTNER`, `TARGET`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2835,6 +3388,7 @@ class AffiliateSellerResource(SyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_compass_task_list")
@@ -2842,6 +3396,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
@@ -2850,6 +3409,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             doc_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2866,6 +3430,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.download_compass_task_file")
@@ -2873,6 +3438,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
@@ -2881,6 +3451,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             task_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2897,6 +3472,7 @@ class AffiliateSellerResource(SyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.check_target_collaboration_conflicts")
@@ -2905,6 +3481,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
@@ -2914,6 +3495,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             creator_open_id_list: Body field.
             product_id_list: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2930,6 +3516,7 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.resolve_target_collaboration_conflicts")
@@ -2939,6 +3526,11 @@ class AffiliateSellerResource(SyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
@@ -2947,6 +3539,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             conflict_items: Body field. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2963,12 +3560,18 @@ class AffiliateSellerResource(SyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_weekly_creator_outreach_quota")
     def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
@@ -2976,6 +3579,11 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202607/creator_outreach/quota` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2991,12 +3599,18 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_inbox_category_counts")
     def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
@@ -3004,6 +3618,11 @@ class AffiliateSellerResource(SyncResource):
         `GET /affiliate_seller/202608/conversations/group_counts` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3019,6 +3638,7 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.update_conversation_status")
@@ -3027,6 +3647,11 @@ class AffiliateSellerResource(SyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
@@ -3036,6 +3661,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             conversation_id: Path parameter.
             action: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3053,6 +3683,7 @@ class AffiliateSellerResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_weekly_creator_outreach_records")
@@ -3061,6 +3692,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
@@ -3070,6 +3706,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             page_index: Body field.
             page_size: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3086,6 +3727,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_creators_in_creator_marketplace")
@@ -3113,6 +3755,11 @@ class AffiliateSellerResource(SyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
@@ -3132,6 +3779,11 @@ class AffiliateSellerResource(SyncResource):
             affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
             advanced_filters: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
             data_groups: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3160,6 +3812,7 @@ class AffiliateSellerResource(SyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_creator_marketplace_advanced_search_filters")
@@ -3168,6 +3821,11 @@ class AffiliateSellerResource(SyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
@@ -3176,6 +3834,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             options: Body field. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3192,6 +3855,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_marketplace_creator_performance")
@@ -3209,6 +3873,11 @@ class AffiliateSellerResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
@@ -3218,6 +3887,11 @@ class AffiliateSellerResource(SyncResource):
         Args:
             creator_user_id: Path parameter.
             data_groups: Query parameter. One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3234,6 +3908,7 @@ class AffiliateSellerResource(SyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_marketplace_creator_performance_v202608 = get_marketplace_creator_performance
@@ -3243,6 +3918,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
@@ -3253,6 +3933,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3269,6 +3954,7 @@ class AffiliateSellerResource(SyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.query_creator_promotion_details_in_target_collaboration")
@@ -3283,6 +3969,11 @@ class AffiliateSellerResource(SyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
@@ -3296,6 +3987,11 @@ class AffiliateSellerResource(SyncResource):
             query_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
             invitation_id: Body field.
             product_filter: Body field. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3319,6 +4015,7 @@ class AffiliateSellerResource(SyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.check_creator_outreach_eligibility_v202610")
@@ -3326,6 +4023,11 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
@@ -3336,6 +4038,11 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             creator_infos: Body field. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3352,11 +4059,157 @@ class AffiliateSellerResource(SyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY_V202610,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = to_raw_response(resource.edit_open_collaboration_settings)
+        self.create_open_collaboration_v202405 = to_raw_response(resource.create_open_collaboration_v202405)
+        self.seller_search_affiliate_open_collaboration_product = to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = to_raw_response(resource.search_open_collaboration_v202409)
+        self.seller_search_sample_applications_v202409 = to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = to_raw_response(resource.search_seller_affiliate_orders)
+        self.search_seller_affiliate_orders_v202410 = self.search_seller_affiliate_orders
+        self.get_messageinthe_conversation = to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = to_raw_response(resource.get_latest_unread_messages)
+        self.send_im_message = to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = to_raw_response(resource.create_open_collaboration)
+        self.create_open_collaboration_v202412 = self.create_open_collaboration
+        self.get_open_collaboration_creator_content_detail = to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = to_raw_response(resource.search_open_collaboration)
+        self.search_open_collaboration_v202412 = self.search_open_collaboration
+        self.query_target_collaboration_detail_v202412 = to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = to_raw_response(resource.get_conversation_list)
+        self.get_conversation_list_v202505 = self.get_conversation_list
+        self.seller_search_creatoron_marketplace = to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.seller_search_creatoron_marketplace_v202505 = self.seller_search_creatoron_marketplace
+        self.get_marketplace_creator_performance_v202505 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = to_raw_response(resource.seller_search_sample_applications)
+        self.seller_search_sample_applications_v202507 = self.seller_search_sample_applications
+        self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
+        self.seller_review_sample_applications_v202507 = self.seller_review_sample_applications
+        self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.get_open_collaboration_creator_content_details = to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = to_raw_response(resource.create_target_collaboration)
+        self.create_target_collaboration_v202508 = self.create_target_collaboration
+        self.search_target_collaborations = to_raw_response(resource.search_target_collaborations)
+        self.search_target_collaborations_v202508 = self.search_target_collaborations
+        self.query_target_collaboration_detail = to_raw_response(resource.query_target_collaboration_detail)
+        self.query_target_collaboration_detail_v202508 = self.query_target_collaboration_detail
+        self.update_target_collaboration = to_raw_response(resource.update_target_collaboration)
+        self.update_target_collaboration_v202508 = self.update_target_collaboration
+        self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
+        self.upload_message_image = to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
+        self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = to_raw_response(resource.get_weekly_creator_outreach_quota)
+        self.get_inbox_category_counts = to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.get_marketplace_creator_performance_v202608 = self.get_marketplace_creator_performance
+        self.upload_message_image_v2 = to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility_v202610 = to_raw_response(
+            resource.check_creator_outreach_eligibility_v202610
         )
 
 
 class AsyncAffiliateSellerResource(AsyncResource):
     """The seller side of affiliate: open and target collaborations, creator search, samples, messages and orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAffiliateSellerResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAffiliateSellerResourceWithRawResponse(self)
 
     @checked_arguments("affiliate_seller.edit_open_collaboration_settings")
     async def edit_open_collaboration_settings(
@@ -3365,6 +4218,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         auto_add_product: _t.EditOpenCollaborationSettingsRequestAutoAddProduct
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the shop's open collaboration settings, such as adding new products automatically at a set rate.
@@ -3373,6 +4231,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             auto_add_product: Body field. A `EditOpenCollaborationSettingsRequestAutoAddProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3389,6 +4252,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SETTINGS,
             body={"auto_add_product": auto_add_product},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_open_collaboration_v202405")
@@ -3398,6 +4262,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         commission_rate: float | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate, optionally with seller approval (the 202405 shape).
@@ -3408,6 +4277,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             commission_rate: Body field.
             product_id: Body field.
             require_seller_approve_creator: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3428,6 +4302,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "require_seller_approve_creator": require_seller_approve_creator,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_affiliate_open_collaboration_product")
@@ -3448,6 +4323,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         title_keywords: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
@@ -3463,6 +4343,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             commission_rate_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange` or a dict.
             sales_price_range: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange` or a dict.
             title_keywords: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3490,6 +4375,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "title_keywords": title_keywords,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration")
@@ -3499,6 +4385,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_id: str | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator from the open collaboration of one product.
@@ -3509,6 +4400,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             open_collaboration_id: Path parameter.
             creator_user_id: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3526,6 +4422,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_id": creator_user_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_seller_affiliate_orders_v202405")
@@ -3535,6 +4432,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         version: float | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchSellerAffiliateOrdersV202405Page:
         """List the shop's affiliate orders, one page at a time (the 202405 shape).
@@ -3545,6 +4447,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             version: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3561,6 +4468,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _SEARCH_SELLER_AFFILIATE_ORDERS_V202405_ASYNC,
             params={"version": version, "page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.generate_affiliate_product_promotion_link")
@@ -3568,6 +4476,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
@@ -3576,6 +4489,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3592,6 +4510,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_target_collaboration_v202405")
@@ -3608,6 +4527,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.CreateTargetCollaborationV202405RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationV202405Response:
         """Invite chosen creators to promote products at set commission rates, with sample rules (the 202405 shape).
@@ -3622,6 +4546,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             name: Body field.
             products: Body field. A `CreateTargetCollaborationV202405RequestProduct` or a dict.
             seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3646,6 +4575,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace_v202406")
@@ -3661,6 +4591,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSellerSearchCreatoronMarketplaceV202406Page:
         """Search the creator marketplace by keyword, sales, GMV and followers, page by page (the 202406 shape).
@@ -3675,6 +4610,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             keyword: Body field.
             search_key: Body field.
             units_sold_ranges: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3698,6 +4638,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202406")
@@ -3705,6 +4646,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202406Response:
         """Get a marketplace creator's profile and sales and content performance (the 202406 shape).
@@ -3713,6 +4659,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             creator_user_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3729,12 +4680,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202406,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_open_collaboration_settings")
     async def get_open_collaboration_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSettingsResponse:
         """Get the shop's open collaboration settings, such as automatic adding of new products.
@@ -3742,6 +4699,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202409/open_collaboration_settings` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3757,6 +4719,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_OPEN_COLLABORATION_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_open_collaboration")
@@ -3764,6 +4727,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveOpenCollaborationResponse:
         """End the open collaboration of one product; returns when the end takes effect.
@@ -3772,6 +4740,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3788,6 +4761,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_OPEN_COLLABORATION,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_open_collaboration_v202409")
@@ -3801,6 +4775,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: str | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchOpenCollaborationV202409Page:
         """Search the shop's open collaborations by product id or name and category, page by page (the 202409 shape).
@@ -3815,6 +4794,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             keyword: Body field.
             keyword_type: Body field.
             top_level_category_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3841,6 +4825,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_sample_applications_v202409")
@@ -3856,6 +4841,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSellerSearchSampleApplicationsV202409Page:
         """Search creators' sample requests by status, product, creator or order, page by page (the 202409 shape).
@@ -3872,6 +4862,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             target_collabration_id: Body field.
             title: Body field.
             username: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3897,6 +4892,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_sample_applications_fulfillments")
@@ -3905,6 +4901,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         application_id: str,
         *,
         content_format: Literal["LIVE", "VIDEO"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerSearchSampleApplicationsFulfillmentsResponse:
         """List the videos or lives a creator posted for one sample request, filtered by content format.
@@ -3914,6 +4915,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             application_id: Path parameter.
             content_format: Body field. One of `LIVE`, `VIDEO`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3931,6 +4937,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"content_format": content_format},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_review_sample_applications_v202409")
@@ -3940,6 +4947,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: str | None = None,
         review_result: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request (the 202409 shape).
@@ -3950,6 +4962,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             application_id: Path parameter.
             reject_reason: Body field.
             review_result: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3967,6 +4984,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_target_collaborations_v202409")
@@ -3982,6 +5000,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         search_param: _t.SearchTargetCollaborationsV202409RequestSearchParam
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchTargetCollaborationsV202409Page:
         """Search the shop's target collaborations by status, keyword or creator, page by page (the 202409 shape).
@@ -3996,6 +5019,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             creator_user_id: Body field.
             free_sample_setting: Body field.
             search_param: Body field. A `SearchTargetCollaborationsV202409RequestSearchParam` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4019,6 +5047,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "search_param": search_param,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_target_collaboration")
@@ -4026,6 +5055,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End one of the shop's target collaborations.
@@ -4034,6 +5068,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4050,6 +5089,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _REMOVE_TARGET_COLLABORATION,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.query_target_collaboration_detail_v202409")
@@ -4057,6 +5097,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202409Response:
         """Get one target collaboration with its products, creators and sample rules (the 202409 shape).
@@ -4065,6 +5110,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4081,6 +5131,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202409,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.update_target_collaboration_v202409")
@@ -4097,6 +5148,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         products: Sequence[_t.UpdateTargetCollaborationV202409RequestProduct | Mapping[str, Any]]
         | None = None,
         seller_contact_info: _t.SellerContactInfoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationV202409Response:
         """Update a target collaboration's name, end time, products, creators and samples (the 202409 shape).
@@ -4111,6 +5167,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             name: Body field.
             products: Body field. A `UpdateTargetCollaborationV202409RequestProduct` or a dict.
             seller_contact_info: Body field. A `SellerContactInfoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4135,6 +5196,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_open_collaboration_sample_rules")
@@ -4142,6 +5204,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
@@ -4150,6 +5217,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4166,6 +5238,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_SAMPLE_RULES,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.edit_open_collaboration_sample_rule")
@@ -4174,6 +5247,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         product_id: str | None = None,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the free sample rule of an open-collaboration product: quota, period and creator thresholds.
@@ -4183,6 +5261,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             product_id: Body field.
             sample_rule: Body field. A `EditOpenCollaborationSampleRuleRequestSampleRule` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4199,6 +5282,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _EDIT_OPEN_COLLABORATION_SAMPLE_RULE,
             body={"product_id": product_id, "sample_rule": sample_rule},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_seller_affiliate_orders")
@@ -4210,6 +5294,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchSellerAffiliateOrdersPage:
         """Search the shop's affiliate orders by create time or program, one page at a time.
@@ -4222,6 +5311,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             program_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4243,6 +5337,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "program_id": program_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_seller_affiliate_orders_v202410 = search_seller_affiliate_orders
@@ -4254,6 +5349,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetMessageintheConversationPage:
         """List the messages of one conversation with a creator, one page at a time.
@@ -4264,6 +5364,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             conversation_id: Path parameter.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4280,6 +5385,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MESSAGEINTHE_CONVERSATION_ASYNC,
             params={"conversation_id": conversation_id, "page_size": page_size, "page_token": page_token},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_conversation_list_v202412")
@@ -4291,6 +5397,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         only_need_conversation_id: bool | None = None,
         conversation_status: str | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
@@ -4303,6 +5414,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             only_need_conversation_id: Query parameter.
             conversation_status: Query parameter.
             body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4325,6 +5441,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_conversationwithcreator")
@@ -4333,6 +5450,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_id: str | None = None,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationwithcreatorResponse:
         """Open a conversation with a creator, or get the one that already exists.
@@ -4342,6 +5464,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             creator_id: Body field.
             only_need_conversation_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4358,12 +5485,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_CONVERSATIONWITHCREATOR,
             body={"creator_id": creator_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_latest_unread_messages")
     async def get_latest_unread_messages(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLatestUnreadMessagesResponse:
         """Get the newest unread message of each conversation with creators.
@@ -4371,6 +5504,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202412/conversations/messages/list/newest` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4386,6 +5524,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_LATEST_UNREAD_MESSAGES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.send_im_message")
@@ -4404,6 +5543,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "TEXT",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendImMessageResponse:
         """Send a message to a creator: text, image, or a product, sample or collaboration card.
@@ -4414,6 +5558,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             conversation_id: Path parameter.
             content: Body field.
             msg_type: Body field. One of `CRM_TEXT_WITH_IMAGE_CARD`, `CRM_TEXT_WITH_PRODUCTS_CARD`, `FREE_SAMPLE_CARD`, `IMAGE`, `PRODUCT_CARD`, `TARGET_COLLABORATION_CARD`, `TEXT`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4431,6 +5580,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"content": content, "msg_type": msg_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.mark_conversation_read")
@@ -4438,6 +5588,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         conversation_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkConversationReadResponse:
         """Mark conversations with creators as read; the ids that could not be marked are returned.
@@ -4446,6 +5601,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             conversation_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4462,6 +5622,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _MARK_CONVERSATION_READ,
             body={"conversation_ids": conversation_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_open_collaboration")
@@ -4470,6 +5631,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         commission_rate: int | None = None,
         product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOpenCollaborationResponse:
         """Open a product to all creators at a commission rate.
@@ -4479,6 +5645,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             commission_rate: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4495,6 +5666,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CREATE_OPEN_COLLABORATION,
             body={"commission_rate": commission_rate, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_open_collaboration_v202412 = create_open_collaboration
@@ -4506,6 +5678,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetOpenCollaborationCreatorContentDetailPage:
         """List the creators promoting a product through open collaboration, with their videos, lives and status.
@@ -4516,6 +5693,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             product_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4532,6 +5714,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAIL_ASYNC,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_open_collaboration")
@@ -4545,6 +5728,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None,
         top_level_category_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchOpenCollaborationPage:
         """Search the shop's open collaborations by product id or name and category, one page at a time.
@@ -4559,6 +5747,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             keyword: Body field.
             keyword_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
             top_level_category_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4585,6 +5778,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "top_level_category_id": top_level_category_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_open_collaboration_v202412 = search_open_collaboration
@@ -4594,6 +5788,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailV202412Response:
         """Get one target collaboration with its products, creators and sample rules (the 202412 shape).
@@ -4602,6 +5801,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4618,6 +5822,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL_V202412,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_conversation_list")
@@ -4628,6 +5833,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
         body_only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetConversationListPage:
         """List the shop's conversations with creators, one page at a time.
@@ -4639,6 +5849,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             page_token: Query parameter.
             only_need_conversation_id: Query parameter.
             body_only_need_conversation_id: Body field `only_need_conversation_id`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4660,6 +5875,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             },
             body={"only_need_conversation_id": body_only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_conversation_list_v202505 = get_conversation_list
@@ -4677,6 +5893,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         keyword: str | None = None,
         search_key: str | None = None,
         units_sold_ranges: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSellerSearchCreatoronMarketplacePage:
         """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time.
@@ -4691,6 +5912,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             keyword: Body field.
             search_key: Body field.
             units_sold_ranges: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4714,6 +5940,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "units_sold_ranges": units_sold_ranges,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     seller_search_creatoron_marketplace_v202505 = seller_search_creatoron_marketplace
@@ -4723,6 +5950,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         creator_user_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceV202505Response:
         """Get a marketplace creator's profile and sales and content performance (the 202505 shape).
@@ -4731,6 +5963,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             creator_user_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4747,6 +5984,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202505,
             params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_search_sample_applications")
@@ -4762,6 +6000,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         target_collabration_id: str | None = None,
         title: str | None = None,
         username: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSellerSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator or order, one page at a time.
@@ -4778,6 +6021,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             target_collabration_id: Body field.
             title: Body field.
             username: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4803,6 +6051,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "username": username,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     seller_search_sample_applications_v202507 = seller_search_sample_applications
@@ -4814,6 +6063,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
         review_result: Literal["APPROVE", "REJECT"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve or reject a creator's sample request, with a reason for a rejection.
@@ -4824,6 +6078,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             application_id: Path parameter.
             reject_reason: Body field. One of `NOT_MATCH`, `OFFLINE`, `OTHER`, `OUT_OF_STOCK`.
             review_result: Body field. One of `APPROVE`, `REJECT`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4841,6 +6100,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"application_id": application_id},
             body={"reject_reason": reject_reason, "review_result": review_result},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     seller_review_sample_applications_v202507 = seller_review_sample_applications
@@ -4851,6 +6111,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id: str,
         only_need_conversation_id: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrCreateCreatorConversationResponse:
         """Get the conversation with a creator, opening one if none exists yet.
@@ -4860,6 +6125,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             creator_open_id: Body field.
             only_need_conversation_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4876,6 +6146,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_open_collaboration_creator_content_details")
@@ -4885,6 +6156,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         product_id: str,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetOpenCollaborationCreatorContentDetailsPage:
         """List the creators promoting a product through open collaboration, with content counts and status.
@@ -4895,6 +6171,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             product_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4911,6 +6192,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS_ASYNC,
             params={"page_token": page_token, "page_size": page_size, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.remove_creator_from_open_collaboration_product")
@@ -4920,6 +6202,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_user_open_id: str,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Remove a creator, by open id, from the open collaboration of one product.
@@ -4930,6 +6217,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             open_collaboration_id: Path parameter.
             creator_user_open_id: Body field.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4947,6 +6239,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"open_collaboration_id": open_collaboration_id},
             body={"creator_user_open_id": creator_user_open_id, "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_sample_applications")
@@ -4979,6 +6272,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "WITHDRAW_CANCELLED",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchSampleApplicationsPage:
         """Search creators' sample requests by status, product, creator, order or target collaboration, page by page.
@@ -4995,6 +6293,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             target_collabration_id: Body field.
             order_id: Body field.
             status: Body field. One of `AWAITING_SHIPMENT`, `COMPLETED`, `CONTENT_PENDING`, `DEL_OPEN_COLLAB`, `OPS_CANCELLED`, `OPS_COMPLETED`, `OPS_FAILED`, `OVERDUE_CANCELLED`, `PENDING`, `REJECT_CANCELLED`, `SELLER_NOT_SHIP_CANCELLED`, `SHIPPED` and 3 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5020,6 +6323,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_target_collaboration")
@@ -5034,6 +6338,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
         preferred_content_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateTargetCollaborationResponse:
         """Invite chosen creators to promote products at set commission rates, with sample rules and contacts.
@@ -5049,6 +6358,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
             message: Body field.
             preferred_content_type: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5074,6 +6388,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_target_collaboration_v202508 = create_target_collaboration
@@ -5089,6 +6404,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         free_sample_setting: str | None = None,
         search_param: _t.SearchTargetCollaborationsRequestSearchParam | Mapping[str, Any] | None = None,
         creator_user_open_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchTargetCollaborationsPage:
         """Search the shop's target collaborations by status, keyword, acceptance or creator, page by page.
@@ -5103,6 +6423,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             free_sample_setting: Body field.
             search_param: Body field. A `SearchTargetCollaborationsRequestSearchParam` or a dict.
             creator_user_open_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5126,6 +6451,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "creator_user_open_id": creator_user_open_id,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_target_collaborations_v202508 = search_target_collaborations
@@ -5135,6 +6461,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryTargetCollaborationDetailResponse:
         """Get one target collaboration with its products, creators and sample rules.
@@ -5143,6 +6474,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5159,6 +6495,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _QUERY_TARGET_COLLABORATION_DETAIL,
             params={"target_collaboration_id": target_collaboration_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     query_target_collaboration_detail_v202508 = query_target_collaboration_detail
@@ -5174,6 +6511,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         creator_user_open_ids: Sequence[str],
         seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateTargetCollaborationResponse:
         """Update a target collaboration's name, end time, products, creators and sample rules.
@@ -5188,6 +6530,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             creator_user_open_ids: Body field.
             seller_contact_info: Body field. A `UpdateTargetCollaborationRequestSellerContactInfo` or a dict.
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5212,6 +6559,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "free_sample_rule": free_sample_rule,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     update_target_collaboration_v202508 = update_target_collaboration
@@ -5221,6 +6569,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GenerateTargetCollaborationLinkResponse:
         """Generate a shareable link to a target collaboration invitation.
@@ -5229,6 +6582,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5246,6 +6604,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"target_collaboration_id": target_collaboration_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.upload_message_image")
@@ -5253,6 +6612,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadMessageImageResponse:
         """Upload an image to send in creator messages; returns its URL and size.
 
@@ -5262,6 +6626,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadMessageImageResponse: The answer's data, with `.request_id`.
@@ -5276,6 +6645,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _UPLOAD_MESSAGE_IMAGE,
             form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.seller_get_sample_request_deeplink")
@@ -5287,6 +6657,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         campaign_id: str | None = None,
         collaboration_id: str | None = None,
         valid_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SellerGetSampleRequestDeeplinkResponse:
         """Get a deep link creators can open to request a sample of one product SKU.
@@ -5299,6 +6674,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             campaign_id: Query parameter.
             collaboration_id: Query parameter.
             valid_days: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5321,6 +6701,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "valid_days": valid_days,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.create_compass_offline_export_task")
@@ -5331,6 +6712,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None,
         end_day: int | None = None,
         plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCompassOfflineExportTaskResponse:
         """Start an export of affiliate analytics for a time window and plan type; returns the task id.
@@ -5342,6 +6728,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             window_type: Body field. One of `PAST_24H`, `PAST_30_DAYS`, `PAST_7_DAYS`.
             end_day: Body field.
             plan_type: Body field. One of `ALL`, `OPEN`, `PARTNER`, `TARGET`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5363,6 +6754,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "plan_type": plan_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_compass_task_list")
@@ -5370,6 +6762,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         doc_type: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCompassTaskListResponse:
         """List the shop's affiliate analytics export tasks of one document type, with their status.
@@ -5378,6 +6775,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             doc_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5394,6 +6796,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_COMPASS_TASK_LIST,
             params={"doc_type": doc_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.download_compass_task_file")
@@ -5401,6 +6804,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         task_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DownloadCompassTaskFileResponse:
         """Download the file of a finished analytics export task, as base64 text.
@@ -5409,6 +6817,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             task_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5425,6 +6838,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _DOWNLOAD_COMPASS_TASK_FILE,
             params={"task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.check_target_collaboration_conflicts")
@@ -5433,6 +6847,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         creator_open_id_list: Sequence[str],
         product_id_list: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTargetCollaborationConflictsResponse:
         """Check whether creators are already paired with products in another target collaboration.
@@ -5442,6 +6861,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             creator_open_id_list: Body field.
             product_id_list: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5458,6 +6882,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_TARGET_COLLABORATION_CONFLICTS,
             body={"creator_open_id_list": creator_open_id_list, "product_id_list": product_id_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.resolve_target_collaboration_conflicts")
@@ -5467,6 +6892,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conflict_items: Sequence[
             _t.ResolveTargetCollaborationConflictsRequestConflictItem | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ResolveTargetCollaborationConflictsResponse:
         """Resolve conflicts by releasing creators from the target collaborations they already belong to.
@@ -5475,6 +6905,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             conflict_items: Body field. A `ResolveTargetCollaborationConflictsRequestConflictItem` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5491,12 +6926,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _RESOLVE_TARGET_COLLABORATION_CONFLICTS,
             body={"conflict_items": conflict_items},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_weekly_creator_outreach_quota")
     async def get_weekly_creator_outreach_quota(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachQuotaResponse:
         """Get the shop's weekly creator outreach quota and how much of it is used.
@@ -5504,6 +6945,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202607/creator_outreach/quota` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5519,12 +6965,18 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_WEEKLY_CREATOR_OUTREACH_QUOTA,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_inbox_category_counts")
     async def get_inbox_category_counts(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboxCategoryCountsResponse:
         """Count the shop's creator conversations in each inbox category.
@@ -5532,6 +6984,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `GET /affiliate_seller/202608/conversations/group_counts` (version 202608). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5547,6 +7004,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_INBOX_CATEGORY_COUNTS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.update_conversation_status")
@@ -5555,6 +7013,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         conversation_id: str,
         *,
         action: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Apply an action to a conversation with a creator, changing its status.
@@ -5564,6 +7027,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             conversation_id: Path parameter.
             action: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5581,6 +7049,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"action": action},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_weekly_creator_outreach_records")
@@ -5589,6 +7058,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_index: int,
         page_size: int,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWeeklyCreatorOutreachRecordsResponse:
         """List the creators the shop reached out to this week, with invitation and message flags.
@@ -5598,6 +7072,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             page_index: Body field.
             page_size: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5614,6 +7093,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_WEEKLY_CREATOR_OUTREACH_RECORDS,
             body={"page_index": page_index, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.search_creators_in_creator_marketplace")
@@ -5641,6 +7121,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         | Mapping[str, Any]
         | None = None,
         data_groups: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchCreatorsInCreatorMarketplacePage:
         """Search the creator marketplace by category, audience, content, sales and advanced filters, page by page.
@@ -5660,6 +7145,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
             advanced_filters: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters` or a dict.
             data_groups: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5688,6 +7178,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "data_groups": data_groups,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_creator_marketplace_advanced_search_filters")
@@ -5696,6 +7187,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         options: Sequence[_t.GetCreatorMarketplaceAdvancedSearchFiltersRequestOption | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCreatorMarketplaceAdvancedSearchFiltersResponse:
         """Get the options available for advanced creator marketplace filters and sorting.
@@ -5704,6 +7200,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             options: Body field. A `GetCreatorMarketplaceAdvancedSearchFiltersRequestOption` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5720,6 +7221,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_CREATOR_MARKETPLACE_ADVANCED_SEARCH_FILTERS,
             body={"options": options},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.get_marketplace_creator_performance")
@@ -5737,6 +7239,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMarketplaceCreatorPerformanceResponse:
         """Get a marketplace creator's profile, sales, content and follower figures, by chosen data groups.
@@ -5746,6 +7253,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             creator_user_id: Path parameter.
             data_groups: Query parameter. One of `BASIC_CREATOR_INFORMATION`, `COLLABORATION`, `CONTENT_PERFORMANCE`, `FOLLOWER_INFORMATION`, `SALES_AND_GMV`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5762,6 +7274,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _GET_MARKETPLACE_CREATOR_PERFORMANCE,
             params={"creator_user_id": creator_user_id, "data_groups": data_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_marketplace_creator_performance_v202608 = get_marketplace_creator_performance
@@ -5771,6 +7284,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadMessageImageV2Response:
         """Upload an image for creator messages through the newer media endpoint; returns its URL and size.
@@ -5781,6 +7299,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5797,6 +7320,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _UPLOAD_MESSAGE_IMAGE_V2,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.query_creator_promotion_details_in_target_collaboration")
@@ -5811,6 +7335,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         product_filter: _t.QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryCreatorPromotionDetailsInTargetCollaborationResponse:
         """Get how a creator promotes each product of a target collaboration invitation.
@@ -5824,6 +7353,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
             query_type: Body field. One of `PRODUCT_ID`, `PRODUCT_NAME`.
             invitation_id: Body field.
             product_filter: Body field. A `QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5847,6 +7381,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "product_filter": product_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("affiliate_seller.check_creator_outreach_eligibility_v202610")
@@ -5854,6 +7389,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         creator_infos: Sequence[_t.CheckCreatorOutreachEligibilityRequestCreatorInfo | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckCreatorOutreachEligibilityResponse:
         """Check whether creators can be contacted under the shop's outreach rules and quota.
@@ -5864,6 +7404,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             creator_infos: Body field. A `CheckCreatorOutreachEligibilityRequestCreatorInfo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5880,4 +7425,166 @@ class AsyncAffiliateSellerResource(AsyncResource):
             _CHECK_CREATOR_OUTREACH_ELIGIBILITY_V202610,
             body={"creator_infos": creator_infos},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAffiliateSellerResourceWithRawResponse:
+    """`client.affiliate_seller.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAffiliateSellerResource) -> None:
+        self.edit_open_collaboration_settings = async_to_raw_response(
+            resource.edit_open_collaboration_settings
+        )
+        self.create_open_collaboration_v202405 = async_to_raw_response(
+            resource.create_open_collaboration_v202405
+        )
+        self.seller_search_affiliate_open_collaboration_product = async_to_raw_response(
+            resource.seller_search_affiliate_open_collaboration_product
+        )
+        self.remove_creator_from_open_collaboration = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration
+        )
+        self.search_seller_affiliate_orders_v202405 = async_to_raw_response(
+            resource.search_seller_affiliate_orders_v202405
+        )
+        self.generate_affiliate_product_promotion_link = async_to_raw_response(
+            resource.generate_affiliate_product_promotion_link
+        )
+        self.create_target_collaboration_v202405 = async_to_raw_response(
+            resource.create_target_collaboration_v202405
+        )
+        self.seller_search_creatoron_marketplace_v202406 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202406
+        )
+        self.get_marketplace_creator_performance_v202406 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202406
+        )
+        self.get_open_collaboration_settings = async_to_raw_response(resource.get_open_collaboration_settings)
+        self.remove_open_collaboration = async_to_raw_response(resource.remove_open_collaboration)
+        self.search_open_collaboration_v202409 = async_to_raw_response(
+            resource.search_open_collaboration_v202409
+        )
+        self.seller_search_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_search_sample_applications_v202409
+        )
+        self.seller_search_sample_applications_fulfillments = async_to_raw_response(
+            resource.seller_search_sample_applications_fulfillments
+        )
+        self.seller_review_sample_applications_v202409 = async_to_raw_response(
+            resource.seller_review_sample_applications_v202409
+        )
+        self.search_target_collaborations_v202409 = async_to_raw_response(
+            resource.search_target_collaborations_v202409
+        )
+        self.remove_target_collaboration = async_to_raw_response(resource.remove_target_collaboration)
+        self.query_target_collaboration_detail_v202409 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202409
+        )
+        self.update_target_collaboration_v202409 = async_to_raw_response(
+            resource.update_target_collaboration_v202409
+        )
+        self.get_open_collaboration_sample_rules = async_to_raw_response(
+            resource.get_open_collaboration_sample_rules
+        )
+        self.edit_open_collaboration_sample_rule = async_to_raw_response(
+            resource.edit_open_collaboration_sample_rule
+        )
+        self.search_seller_affiliate_orders = async_to_raw_response(resource.search_seller_affiliate_orders)
+        self.search_seller_affiliate_orders_v202410 = self.search_seller_affiliate_orders
+        self.get_messageinthe_conversation = async_to_raw_response(resource.get_messageinthe_conversation)
+        self.get_conversation_list_v202412 = async_to_raw_response(resource.get_conversation_list_v202412)
+        self.create_conversationwithcreator = async_to_raw_response(resource.create_conversationwithcreator)
+        self.get_latest_unread_messages = async_to_raw_response(resource.get_latest_unread_messages)
+        self.send_im_message = async_to_raw_response(resource.send_im_message)
+        self.mark_conversation_read = async_to_raw_response(resource.mark_conversation_read)
+        self.create_open_collaboration = async_to_raw_response(resource.create_open_collaboration)
+        self.create_open_collaboration_v202412 = self.create_open_collaboration
+        self.get_open_collaboration_creator_content_detail = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_detail
+        )
+        self.search_open_collaboration = async_to_raw_response(resource.search_open_collaboration)
+        self.search_open_collaboration_v202412 = self.search_open_collaboration
+        self.query_target_collaboration_detail_v202412 = async_to_raw_response(
+            resource.query_target_collaboration_detail_v202412
+        )
+        self.get_conversation_list = async_to_raw_response(resource.get_conversation_list)
+        self.get_conversation_list_v202505 = self.get_conversation_list
+        self.seller_search_creatoron_marketplace = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace
+        )
+        self.seller_search_creatoron_marketplace_v202505 = self.seller_search_creatoron_marketplace
+        self.get_marketplace_creator_performance_v202505 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202505
+        )
+        self.seller_search_sample_applications = async_to_raw_response(
+            resource.seller_search_sample_applications
+        )
+        self.seller_search_sample_applications_v202507 = self.seller_search_sample_applications
+        self.seller_review_sample_applications = async_to_raw_response(
+            resource.seller_review_sample_applications
+        )
+        self.seller_review_sample_applications_v202507 = self.seller_review_sample_applications
+        self.get_or_create_creator_conversation = async_to_raw_response(
+            resource.get_or_create_creator_conversation
+        )
+        self.get_open_collaboration_creator_content_details = async_to_raw_response(
+            resource.get_open_collaboration_creator_content_details
+        )
+        self.remove_creator_from_open_collaboration_product = async_to_raw_response(
+            resource.remove_creator_from_open_collaboration_product
+        )
+        self.search_sample_applications = async_to_raw_response(resource.search_sample_applications)
+        self.create_target_collaboration = async_to_raw_response(resource.create_target_collaboration)
+        self.create_target_collaboration_v202508 = self.create_target_collaboration
+        self.search_target_collaborations = async_to_raw_response(resource.search_target_collaborations)
+        self.search_target_collaborations_v202508 = self.search_target_collaborations
+        self.query_target_collaboration_detail = async_to_raw_response(
+            resource.query_target_collaboration_detail
+        )
+        self.query_target_collaboration_detail_v202508 = self.query_target_collaboration_detail
+        self.update_target_collaboration = async_to_raw_response(resource.update_target_collaboration)
+        self.update_target_collaboration_v202508 = self.update_target_collaboration
+        self.generate_target_collaboration_link = async_to_raw_response(
+            resource.generate_target_collaboration_link
+        )
+        self.upload_message_image = async_to_raw_response(resource.upload_message_image)
+        self.seller_get_sample_request_deeplink = async_to_raw_response(
+            resource.seller_get_sample_request_deeplink
+        )
+        self.create_compass_offline_export_task = async_to_raw_response(
+            resource.create_compass_offline_export_task
+        )
+        self.get_compass_task_list = async_to_raw_response(resource.get_compass_task_list)
+        self.download_compass_task_file = async_to_raw_response(resource.download_compass_task_file)
+        self.check_target_collaboration_conflicts = async_to_raw_response(
+            resource.check_target_collaboration_conflicts
+        )
+        self.resolve_target_collaboration_conflicts = async_to_raw_response(
+            resource.resolve_target_collaboration_conflicts
+        )
+        self.get_weekly_creator_outreach_quota = async_to_raw_response(
+            resource.get_weekly_creator_outreach_quota
+        )
+        self.get_inbox_category_counts = async_to_raw_response(resource.get_inbox_category_counts)
+        self.update_conversation_status = async_to_raw_response(resource.update_conversation_status)
+        self.get_weekly_creator_outreach_records = async_to_raw_response(
+            resource.get_weekly_creator_outreach_records
+        )
+        self.search_creators_in_creator_marketplace = async_to_raw_response(
+            resource.search_creators_in_creator_marketplace
+        )
+        self.get_creator_marketplace_advanced_search_filters = async_to_raw_response(
+            resource.get_creator_marketplace_advanced_search_filters
+        )
+        self.get_marketplace_creator_performance = async_to_raw_response(
+            resource.get_marketplace_creator_performance
+        )
+        self.get_marketplace_creator_performance_v202608 = self.get_marketplace_creator_performance
+        self.upload_message_image_v2 = async_to_raw_response(resource.upload_message_image_v2)
+        self.query_creator_promotion_details_in_target_collaboration = async_to_raw_response(
+            resource.query_creator_promotion_details_in_target_collaboration
+        )
+        self.check_creator_outreach_eligibility_v202610 = async_to_raw_response(
+            resource.check_creator_outreach_eligibility_v202610
         )

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
 
-__all__ = ["OPERATIONS", "AnalyticsResource", "AsyncAnalyticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AnalyticsResource",
+    "AnalyticsResourceWithRawResponse",
+    "AsyncAnalyticsResource",
+    "AsyncAnalyticsResourceWithRawResponse",
+]
 
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
@@ -494,6 +503,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AnalyticsResource(SyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score."""
 
+    @cached_property
+    def with_raw_response(self) -> AnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AnalyticsResourceWithRawResponse(self)
+
     @checked_arguments("analytics.get_video_performances")
     def get_video_performances(
         self,
@@ -501,6 +516,11 @@ class AnalyticsResource(SyncResource):
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
@@ -510,6 +530,11 @@ class AnalyticsResource(SyncResource):
             video_ids: Query parameter.
             start_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             end_time_le: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetVideoPerformancesResponse: The answer's data, with `.request_id`.
@@ -524,6 +549,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_performance_v202405")
@@ -531,6 +557,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
@@ -541,6 +572,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -556,9 +592,10 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_list_v202405")
@@ -566,6 +603,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
@@ -576,6 +618,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -591,9 +638,10 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_detail_v202405")
@@ -602,6 +650,11 @@ class AnalyticsResource(SyncResource):
         product_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
@@ -613,6 +666,11 @@ class AnalyticsResource(SyncResource):
         Args:
             product_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -627,8 +685,9 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_sku_performance_list_v202406")
@@ -636,6 +695,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
@@ -646,6 +710,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -661,9 +730,10 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_sku_performance_detail_v202406")
@@ -672,6 +742,11 @@ class AnalyticsResource(SyncResource):
         sku_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
@@ -683,6 +758,11 @@ class AnalyticsResource(SyncResource):
         Args:
             sku_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -697,8 +777,9 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_performance_overview")
@@ -706,6 +787,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
@@ -716,6 +802,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -731,9 +822,10 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_performance_overview_v202409 = get_shop_video_performance_overview
@@ -743,6 +835,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
@@ -753,6 +850,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -768,9 +870,10 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_performance_details_v202409")
@@ -779,6 +882,11 @@ class AnalyticsResource(SyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
@@ -790,6 +898,11 @@ class AnalyticsResource(SyncResource):
         Args:
             video_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -804,8 +917,9 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_product_performance_list_v202409")
@@ -814,6 +928,11 @@ class AnalyticsResource(SyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
@@ -825,6 +944,11 @@ class AnalyticsResource(SyncResource):
         Args:
             video_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -839,14 +963,21 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_core_stats")
     def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
@@ -854,6 +985,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomCoreStatsResponse: The answer's data, with `.request_id`.
@@ -868,12 +1004,19 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_gmv_and_order_trends")
     def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
@@ -881,6 +1024,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomGmvAndOrderTrendsResponse: The answer's data, with `.request_id`.
@@ -895,12 +1043,19 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_interactive_trends")
     def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
@@ -908,6 +1063,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomInteractiveTrendsResponse: The answer's data, with `.request_id`.
@@ -922,12 +1082,19 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_product_stats")
     def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
@@ -935,6 +1102,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomProductStatsResponse: The answer's data, with `.request_id`.
@@ -949,12 +1121,19 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_traffic_performance")
     def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
@@ -962,6 +1141,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomTrafficPerformanceResponse: The answer's data, with `.request_id`.
@@ -976,12 +1160,19 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_user_portraits")
     def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
@@ -989,6 +1180,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomUserPortraitsResponse: The answer's data, with `.request_id`.
@@ -1003,12 +1199,19 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_view_trends")
     def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
@@ -1016,6 +1219,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomViewTrendsResponse: The answer's data, with `.request_id`.
@@ -1030,6 +1238,7 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_detail")
@@ -1041,6 +1250,11 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
@@ -1053,6 +1267,11 @@ class AnalyticsResource(SyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1075,6 +1294,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_product_performance_detail_v202509 = get_shop_product_performance_detail
@@ -1093,6 +1313,11 @@ class AnalyticsResource(SyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
@@ -1110,6 +1335,11 @@ class AnalyticsResource(SyncResource):
             product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
             product_ids: Query parameter.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1137,6 +1367,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_sku_performance_list_v202509 = get_shop_sku_performance_list
@@ -1150,6 +1381,11 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
@@ -1162,6 +1398,11 @@ class AnalyticsResource(SyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1184,6 +1425,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_sku_performance_detail_v202509 = get_shop_sku_performance_detail
@@ -1197,6 +1439,11 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
@@ -1209,6 +1456,11 @@ class AnalyticsResource(SyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1231,6 +1483,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_performance_details_v202509 = get_shop_video_performance_details
@@ -1247,6 +1500,11 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
@@ -1262,6 +1520,11 @@ class AnalyticsResource(SyncResource):
             currency: Query parameter. One of `LOCAL`, `USD`.
             page_token: Query parameter.
             start_date_ge: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1287,6 +1550,7 @@ class AnalyticsResource(SyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_product_performance_list_v202509 = get_shop_video_product_performance_list
@@ -1297,6 +1561,11 @@ class AnalyticsResource(SyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
@@ -1306,6 +1575,11 @@ class AnalyticsResource(SyncResource):
         Args:
             date: Path parameter.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1322,6 +1596,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_live_minute_performance")
@@ -1331,6 +1606,11 @@ class AnalyticsResource(SyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
@@ -1341,6 +1621,11 @@ class AnalyticsResource(SyncResource):
             live_id: Path parameter.
             page_token: Query parameter.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1357,6 +1642,7 @@ class AnalyticsResource(SyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_creators")
@@ -1367,6 +1653,11 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
@@ -1378,6 +1669,11 @@ class AnalyticsResource(SyncResource):
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             author_type: Query parameter. One of `AFFILIATE`, `ALL`, `CHANNEL`, `OFFICIAL`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1394,6 +1690,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_live_sessions")
@@ -1403,6 +1700,11 @@ class AnalyticsResource(SyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
@@ -1413,6 +1715,11 @@ class AnalyticsResource(SyncResource):
             date: Query parameter.
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1429,6 +1736,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_products")
@@ -1439,6 +1747,11 @@ class AnalyticsResource(SyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
@@ -1450,6 +1763,11 @@ class AnalyticsResource(SyncResource):
             date: Query parameter.
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1466,6 +1784,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_videos")
@@ -1475,6 +1794,11 @@ class AnalyticsResource(SyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
@@ -1485,6 +1809,11 @@ class AnalyticsResource(SyncResource):
             date: Query parameter.
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1501,6 +1830,7 @@ class AnalyticsResource(SyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_live_products_performance_list")
@@ -1521,6 +1851,11 @@ class AnalyticsResource(SyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
@@ -1532,6 +1867,11 @@ class AnalyticsResource(SyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             sort_field: Query parameter. One of `created_sku_orders`, `customers`, `gmv`, `items_sold`, `main_orders`, `product_clicks`, `product_impressions`, `sku_orders`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1553,6 +1893,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_list")
@@ -1568,6 +1909,11 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
@@ -1584,6 +1930,11 @@ class AnalyticsResource(SyncResource):
             currency: Query parameter. One of `LOCAL`, `USD`.
             category_filter: Query parameter.
             product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1610,6 +1961,7 @@ class AnalyticsResource(SyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_product_performance_list_v202605 = get_shop_product_performance_list
@@ -1637,6 +1989,11 @@ class AnalyticsResource(SyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
@@ -1652,6 +2009,11 @@ class AnalyticsResource(SyncResource):
             currency: Query parameter. One of `LOCAL`, `USD`.
             page_token: Query parameter.
             account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1677,6 +2039,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_performance_list_v202605 = get_shop_video_performance_list
@@ -1686,6 +2049,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
@@ -1694,6 +2062,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1710,6 +2083,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_metric_diagnosis")
@@ -1719,6 +2093,11 @@ class AnalyticsResource(SyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
@@ -1729,6 +2108,11 @@ class AnalyticsResource(SyncResource):
             metric_code: Path parameter.
             locale: Query parameter.
             trend_duration_days: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1745,6 +2129,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_metric_problem_details")
@@ -1755,6 +2140,11 @@ class AnalyticsResource(SyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
@@ -1766,6 +2156,11 @@ class AnalyticsResource(SyncResource):
             locale: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1787,6 +2182,7 @@ class AnalyticsResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_metric_top_items")
@@ -1795,6 +2191,11 @@ class AnalyticsResource(SyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
@@ -1804,6 +2205,11 @@ class AnalyticsResource(SyncResource):
         Args:
             metric_code: Path parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1820,6 +2226,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_overview")
@@ -1827,6 +2234,11 @@ class AnalyticsResource(SyncResource):
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
@@ -1835,6 +2247,11 @@ class AnalyticsResource(SyncResource):
 
         Args:
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1851,6 +2268,7 @@ class AnalyticsResource(SyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_performance")
@@ -1861,6 +2279,11 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
@@ -1872,6 +2295,11 @@ class AnalyticsResource(SyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1893,6 +2321,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_performance_v202609 = get_shop_performance
@@ -1907,6 +2336,11 @@ class AnalyticsResource(SyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
@@ -1920,6 +2354,11 @@ class AnalyticsResource(SyncResource):
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
             account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `LINKED_ACCOUNTS`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1943,6 +2382,7 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_live_performance_list")
@@ -1965,6 +2405,11 @@ class AnalyticsResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
@@ -1980,6 +2425,11 @@ class AnalyticsResource(SyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             currency: Query parameter. One of `LOCAL`, `USD`.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2005,6 +2455,7 @@ class AnalyticsResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_videos_performance_details_v202609")
@@ -2016,6 +2467,11 @@ class AnalyticsResource(SyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
@@ -2030,6 +2486,11 @@ class AnalyticsResource(SyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2052,6 +2513,7 @@ class AnalyticsResource(SyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_performance_overview_v202609")
@@ -2065,6 +2527,11 @@ class AnalyticsResource(SyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
@@ -2080,6 +2547,11 @@ class AnalyticsResource(SyncResource):
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
             account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2103,11 +2575,100 @@ class AnalyticsResource(SyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AnalyticsResource) -> None:
+        self.get_video_performances = to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview = to_raw_response(
+            resource.get_shop_video_performance_overview
+        )
+        self.get_shop_video_performance_overview_v202409 = self.get_shop_video_performance_overview
+        self.get_shop_video_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = to_raw_response(resource.get_live_room_gmv_and_order_trends)
+        self.get_live_room_interactive_trends = to_raw_response(resource.get_live_room_interactive_trends)
+        self.get_live_room_product_stats = to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = to_raw_response(resource.get_live_room_traffic_performance)
+        self.get_live_room_user_portraits = to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_product_performance_detail = to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_product_performance_detail_v202509 = self.get_shop_product_performance_detail
+        self.get_shop_sku_performance_list = to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_list_v202509 = self.get_shop_sku_performance_list
+        self.get_shop_sku_performance_detail = to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_sku_performance_detail_v202509 = self.get_shop_sku_performance_detail
+        self.get_shop_video_performance_details = to_raw_response(resource.get_shop_video_performance_details)
+        self.get_shop_video_performance_details_v202509 = self.get_shop_video_performance_details
+        self.get_shop_video_product_performance_list = to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_video_product_performance_list_v202509 = self.get_shop_video_product_performance_list
+        self.get_shop_performance_per_hour = to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = to_raw_response(resource.get_shop_live_minute_performance)
+        self.get_bestselling_creators = to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = to_raw_response(resource.get_shop_product_performance_list)
+        self.get_shop_product_performance_list_v202605 = self.get_shop_product_performance_list
+        self.get_shop_video_performance_list = to_raw_response(resource.get_shop_video_performance_list)
+        self.get_shop_video_performance_list_v202605 = self.get_shop_video_performance_list
+        self.get_sps_metrics = to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = to_raw_response(resource.get_shop_performance)
+        self.get_shop_performance_v202609 = self.get_shop_performance
+        self.get_shop_live_performance_overview = to_raw_response(resource.get_shop_live_performance_overview)
+        self.get_shop_live_performance_list = to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details_v202609 = to_raw_response(
+            resource.get_shop_videos_performance_details_v202609
+        )
+        self.get_shop_video_performance_overview_v202609 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202609
         )
 
 
 class AsyncAnalyticsResource(AsyncResource):
     """Performance figures: shop, products, SKUs, videos, LIVE sessions, best-seller rankings and the shop's score. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncAnalyticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAnalyticsResourceWithRawResponse(self)
 
     @checked_arguments("analytics.get_video_performances")
     async def get_video_performances(
@@ -2116,6 +2677,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_ids: str,
         start_time_ge: int | datetime,
         end_time_le: int | datetime,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetVideoPerformancesResponse:
         """Get performance figures of the given videos over a time range.
 
@@ -2125,6 +2691,11 @@ class AsyncAnalyticsResource(AsyncResource):
             video_ids: Query parameter.
             start_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             end_time_le: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetVideoPerformancesResponse: The answer's data, with `.request_id`.
@@ -2139,6 +2710,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_VIDEO_PERFORMANCES,
             params={"video_ids": video_ids, "start_time_ge": start_time_ge, "end_time_le": end_time_le},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_performance_v202405")
@@ -2146,6 +2718,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get the shop's overall performance over a date range (the 202405 shape).
@@ -2156,6 +2733,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2171,9 +2753,10 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_list_v202405")
@@ -2181,6 +2764,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's products over a date range (the 202405 shape).
@@ -2191,6 +2779,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2206,9 +2799,10 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_detail_v202405")
@@ -2217,6 +2811,11 @@ class AsyncAnalyticsResource(AsyncResource):
         product_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one product's performance over a date range (the 202405 shape).
@@ -2228,6 +2827,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             product_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2242,8 +2846,9 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**(query or {}), "product_id": product_id},
+            params={**loose_mapping("query", query), "product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_sku_performance_list_v202406")
@@ -2251,6 +2856,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
@@ -2261,6 +2871,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2276,9 +2891,10 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_sku_performance_detail_v202406")
@@ -2287,6 +2903,11 @@ class AsyncAnalyticsResource(AsyncResource):
         sku_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one SKU's performance over a date range (the 202406 shape).
@@ -2298,6 +2919,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             sku_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2312,8 +2938,9 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**(query or {}), "sku_id": sku_id},
+            params={**loose_mapping("query", query), "sku_id": sku_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_performance_overview")
@@ -2321,6 +2948,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get an overview of how the shop's videos perform (the 202409 shape).
@@ -2331,6 +2963,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2346,9 +2983,10 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_performance_overview_v202409 = get_shop_video_performance_overview
@@ -2358,6 +2996,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the shop's videos (the 202409 shape).
@@ -2368,6 +3011,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2383,9 +3031,10 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **(query or {}),
+                **loose_mapping("query", query),
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_performance_details_v202409")
@@ -2394,6 +3043,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Get one video's performance (the 202409 shape).
@@ -2405,6 +3059,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             video_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2419,8 +3078,9 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_product_performance_list_v202409")
@@ -2429,6 +3089,11 @@ class AsyncAnalyticsResource(AsyncResource):
         video_id: str,
         *,
         query: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """List the performance of the products shown in one video (the 202409 shape).
@@ -2440,6 +3105,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             video_id: Path parameter.
             query: Query parameters, sent as given.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2454,14 +3124,21 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**(query or {}), "video_id": video_id},
+            params={**loose_mapping("query", query), "video_id": video_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_core_stats")
     async def get_live_room_core_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomCoreStatsResponse:
         """Get the key figures of a LIVE session: sales, orders, viewers, clicks and new followers.
 
@@ -2469,6 +3146,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomCoreStatsResponse: The answer's data, with `.request_id`.
@@ -2483,12 +3165,19 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_CORE_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_gmv_and_order_trends")
     async def get_live_room_gmv_and_order_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomGmvAndOrderTrendsResponse:
         """Get how a LIVE session's GMV and orders evolved over time.
 
@@ -2496,6 +3185,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomGmvAndOrderTrendsResponse: The answer's data, with `.request_id`.
@@ -2510,12 +3204,19 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_GMV_AND_ORDER_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_interactive_trends")
     async def get_live_room_interactive_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomInteractiveTrendsResponse:
         """Get how viewer interactions evolved over a LIVE session, one series per kind of interaction.
 
@@ -2523,6 +3224,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomInteractiveTrendsResponse: The answer's data, with `.request_id`.
@@ -2537,12 +3243,19 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_INTERACTIVE_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_product_stats")
     async def get_live_room_product_stats(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomProductStatsResponse:
         """Get sales figures for each product shown in a LIVE session.
 
@@ -2550,6 +3263,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomProductStatsResponse: The answer's data, with `.request_id`.
@@ -2564,12 +3282,19 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_PRODUCT_STATS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_traffic_performance")
     async def get_live_room_traffic_performance(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomTrafficPerformanceResponse:
         """Get where a LIVE session's views came from, by traffic source and sub-source.
 
@@ -2577,6 +3302,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomTrafficPerformanceResponse: The answer's data, with `.request_id`.
@@ -2591,12 +3321,19 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_user_portraits")
     async def get_live_room_user_portraits(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomUserPortraitsResponse:
         """Get the audience profile of a LIVE session: age, gender, region and share of followers.
 
@@ -2604,6 +3341,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomUserPortraitsResponse: The answer's data, with `.request_id`.
@@ -2618,12 +3360,19 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_USER_PORTRAITS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_live_room_view_trends")
     async def get_live_room_view_trends(
         self,
         live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetLiveRoomViewTrendsResponse:
         """Get how a LIVE session's views evolved over time.
 
@@ -2631,6 +3380,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetLiveRoomViewTrendsResponse: The answer's data, with `.request_id`.
@@ -2645,6 +3399,7 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_LIVE_ROOM_VIEW_TRENDS,
             params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_detail")
@@ -2656,6 +3411,11 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopProductPerformanceDetailResponse:
         """Get one product's performance between two dates, day by day or in total.
@@ -2668,6 +3428,11 @@ class AsyncAnalyticsResource(AsyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2690,6 +3455,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_product_performance_detail_v202509 = get_shop_product_performance_detail
@@ -2708,6 +3474,11 @@ class AsyncAnalyticsResource(AsyncResource):
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetShopSkuPerformanceListPage:
         """List the performance of the shop's SKUs between two dates, sorted and filtered, one page at a time.
@@ -2725,6 +3496,11 @@ class AsyncAnalyticsResource(AsyncResource):
             product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
             product_ids: Query parameter.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2752,6 +3528,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_sku_performance_list_v202509 = get_shop_sku_performance_list
@@ -2765,6 +3542,11 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkuPerformanceDetailResponse:
         """Get one SKU's performance between two dates, day by day or in total.
@@ -2777,6 +3559,11 @@ class AsyncAnalyticsResource(AsyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2799,6 +3586,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_sku_performance_detail_v202509 = get_shop_sku_performance_detail
@@ -2812,6 +3600,11 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceDetailsResponse:
         """Get one video's performance between two dates, day by day or in total.
@@ -2824,6 +3617,11 @@ class AsyncAnalyticsResource(AsyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2846,6 +3644,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_performance_details_v202509 = get_shop_video_performance_details
@@ -2862,6 +3661,11 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetShopVideoProductPerformanceListPage:
         """List the performance of the products shown in one video between two dates, one page at a time.
@@ -2877,6 +3681,11 @@ class AsyncAnalyticsResource(AsyncResource):
             currency: Query parameter. One of `LOCAL`, `USD`.
             page_token: Query parameter.
             start_date_ge: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2902,6 +3711,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_product_performance_list_v202509 = get_shop_video_product_performance_list
@@ -2912,6 +3722,11 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         *,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformancePerHourResponse:
         """Get the shop's performance hour by hour for one day.
@@ -2921,6 +3736,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             date: Path parameter.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2937,6 +3757,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_PERFORMANCE_PER_HOUR,
             params={"date": date, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_live_minute_performance")
@@ -2946,6 +3767,11 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         page_token: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveMinutePerformanceResponse:
         """Get a LIVE session's performance minute by minute, one page at a time.
@@ -2956,6 +3782,11 @@ class AsyncAnalyticsResource(AsyncResource):
             live_id: Path parameter.
             page_token: Query parameter.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2972,6 +3803,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SHOP_LIVE_MINUTE_PERFORMANCE,
             params={"live_id": live_id, "page_token": page_token, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_creators")
@@ -2982,6 +3814,11 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"],
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingCreatorsResponse:
         """Rank the best-selling creators over the 1, 7 or 30 days up to a date, by kind of account.
@@ -2993,6 +3830,11 @@ class AsyncAnalyticsResource(AsyncResource):
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             author_type: Query parameter. One of `AFFILIATE`, `ALL`, `CHANNEL`, `OFFICIAL`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3009,6 +3851,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_CREATORS,
             params={"date": date, "time_slot": time_slot, "author_type": author_type, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_live_sessions")
@@ -3018,6 +3861,11 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str | None = None,
         time_slot: Literal["1D", "7D", "30D"] | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingLiveSessionsResponse:
         """Rank the best-selling LIVE sessions over the 1, 7 or 30 days up to a date.
@@ -3028,6 +3876,11 @@ class AsyncAnalyticsResource(AsyncResource):
             date: Query parameter.
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3044,6 +3897,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_LIVE_SESSIONS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_products")
@@ -3054,6 +3908,11 @@ class AsyncAnalyticsResource(AsyncResource):
         time_slot: Literal["1D", "7D", "30D"],
         category_id: str | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingProductsResponse:
         """Rank the best-selling products, optionally of one category, over the 1, 7 or 30 days up to a date.
@@ -3065,6 +3924,11 @@ class AsyncAnalyticsResource(AsyncResource):
             date: Query parameter.
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3081,6 +3945,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_PRODUCTS,
             params={"category_id": category_id, "date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_bestselling_videos")
@@ -3090,6 +3955,11 @@ class AsyncAnalyticsResource(AsyncResource):
         date: str,
         time_slot: Literal["1D", "7D", "30D"],
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBestsellingVideosResponse:
         """Rank the best-selling videos over the 1, 7 or 30 days up to a date.
@@ -3100,6 +3970,11 @@ class AsyncAnalyticsResource(AsyncResource):
             date: Query parameter.
             time_slot: Query parameter. One of `1D`, `7D`, `30D`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3116,6 +3991,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_BESTSELLING_VIDEOS,
             params={"date": date, "time_slot": time_slot, "currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_live_products_performance_list")
@@ -3136,6 +4012,11 @@ class AsyncAnalyticsResource(AsyncResource):
         ]
         | None = None,
         currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLiveProductsPerformanceListResponse:
         """List the performance of each product featured in one of the shop's LIVE sessions.
@@ -3147,6 +4028,11 @@ class AsyncAnalyticsResource(AsyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             sort_field: Query parameter. One of `created_sku_orders`, `customers`, `gmv`, `items_sold`, `main_orders`, `product_clicks`, `product_impressions`, `sku_orders`.
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3168,6 +4054,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_product_performance_list")
@@ -3183,6 +4070,11 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetShopProductPerformanceListPage:
         """List the performance of the shop's products between two dates, sorted and filtered, one page at a time.
@@ -3199,6 +4091,11 @@ class AsyncAnalyticsResource(AsyncResource):
             currency: Query parameter. One of `LOCAL`, `USD`.
             category_filter: Query parameter.
             product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3225,6 +4122,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "product_status_filter": product_status_filter,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_product_performance_list_v202605 = get_shop_product_performance_list
@@ -3252,6 +4150,11 @@ class AsyncAnalyticsResource(AsyncResource):
         page_token: str | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetShopVideoPerformanceListPage:
         """List the performance of the shop's videos between two dates, one page at a time.
@@ -3267,6 +4170,11 @@ class AsyncAnalyticsResource(AsyncResource):
             currency: Query parameter. One of `LOCAL`, `USD`.
             page_token: Query parameter.
             account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3292,6 +4200,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_video_performance_list_v202605 = get_shop_video_performance_list
@@ -3301,6 +4210,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricsResponse:
         """List the metrics behind the shop's performance score, with their values, status and benchmarks.
@@ -3309,6 +4223,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3325,6 +4244,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRICS,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_metric_diagnosis")
@@ -3334,6 +4254,11 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         locale: str | None = None,
         trend_duration_days: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricDiagnosisResponse:
         """Diagnose one metric of the shop's performance score: value, trend, benchmarks and analyses.
@@ -3344,6 +4269,11 @@ class AsyncAnalyticsResource(AsyncResource):
             metric_code: Path parameter.
             locale: Query parameter.
             trend_duration_days: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3360,6 +4290,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_DIAGNOSIS,
             params={"metric_code": metric_code, "locale": locale, "trend_duration_days": trend_duration_days},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_metric_problem_details")
@@ -3370,6 +4301,11 @@ class AsyncAnalyticsResource(AsyncResource):
         locale: str | None = None,
         page_token: str | None = None,
         page_size: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricProblemDetailsResponse:
         """List the orders or chats that hurt one metric of the shop's performance score, one page at a time.
@@ -3381,6 +4317,11 @@ class AsyncAnalyticsResource(AsyncResource):
             locale: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3402,6 +4343,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_metric_top_items")
@@ -3410,6 +4352,11 @@ class AsyncAnalyticsResource(AsyncResource):
         metric_code: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsMetricTopItemsResponse:
         """List the products, carriers or after-sales types that weigh most on one performance score metric.
@@ -3419,6 +4366,11 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             metric_code: Path parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3435,6 +4387,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_METRIC_TOP_ITEMS,
             params={"metric_code": metric_code, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_sps_overview")
@@ -3442,6 +4395,11 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSpsOverviewResponse:
         """Get the shop's performance score: score, tier, dimensions, benefits and top issues.
@@ -3450,6 +4408,11 @@ class AsyncAnalyticsResource(AsyncResource):
 
         Args:
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3466,6 +4429,7 @@ class AsyncAnalyticsResource(AsyncResource):
             _GET_SPS_OVERVIEW,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_performance")
@@ -3476,6 +4440,11 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopPerformanceResponse:
         """Get the shop's overall performance between two dates, day by day or in total.
@@ -3487,6 +4456,11 @@ class AsyncAnalyticsResource(AsyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3508,6 +4482,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_shop_performance_v202609 = get_shop_performance
@@ -3522,6 +4497,11 @@ class AsyncAnalyticsResource(AsyncResource):
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
@@ -3535,6 +4515,11 @@ class AsyncAnalyticsResource(AsyncResource):
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
             account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `LINKED_ACCOUNTS`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3558,6 +4543,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_live_performance_list")
@@ -3580,6 +4566,11 @@ class AsyncAnalyticsResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
@@ -3595,6 +4586,11 @@ class AsyncAnalyticsResource(AsyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             currency: Query parameter. One of `LOCAL`, `USD`.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3620,6 +4616,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_videos_performance_details_v202609")
@@ -3631,6 +4628,11 @@ class AsyncAnalyticsResource(AsyncResource):
         end_date_lt: str,
         granularity: Literal["ALL", "1D"] | None = None,
         currency: Literal["LOCAL", "USD"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideosPerformanceDetailsResponse:
         """Get the performance of several videos between two dates, day by day or in total.
@@ -3645,6 +4647,11 @@ class AsyncAnalyticsResource(AsyncResource):
             end_date_lt: Query parameter.
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3667,6 +4674,7 @@ class AsyncAnalyticsResource(AsyncResource):
                 "currency": currency,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("analytics.get_shop_video_performance_overview_v202609")
@@ -3680,6 +4688,11 @@ class AsyncAnalyticsResource(AsyncResource):
         currency: Literal["LOCAL", "USD"] | None = None,
         account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopVideoPerformanceOverviewResponse:
         """Get an overview of how the shop's videos perform between two dates or today.
@@ -3695,6 +4708,11 @@ class AsyncAnalyticsResource(AsyncResource):
             granularity: Query parameter. One of `ALL`, `1D`.
             currency: Query parameter. One of `LOCAL`, `USD`.
             account_type: Query parameter. One of `AFFILIATE_ACCOUNTS`, `ALL`, `MARKETING_ACCOUNTS`, `OFFICIAL_ACCOUNTS`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3718,4 +4736,101 @@ class AsyncAnalyticsResource(AsyncResource):
                 "account_type": account_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncAnalyticsResourceWithRawResponse:
+    """`client.analytics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAnalyticsResource) -> None:
+        self.get_video_performances = async_to_raw_response(resource.get_video_performances)
+        self.get_shop_performance_v202405 = async_to_raw_response(resource.get_shop_performance_v202405)
+        self.get_shop_product_performance_list_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202405
+        )
+        self.get_shop_product_performance_detail_v202405 = async_to_raw_response(
+            resource.get_shop_product_performance_detail_v202405
+        )
+        self.get_shop_sku_performance_list_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_list_v202406
+        )
+        self.get_shop_sku_performance_detail_v202406 = async_to_raw_response(
+            resource.get_shop_sku_performance_detail_v202406
+        )
+        self.get_shop_video_performance_overview = async_to_raw_response(
+            resource.get_shop_video_performance_overview
+        )
+        self.get_shop_video_performance_overview_v202409 = self.get_shop_video_performance_overview
+        self.get_shop_video_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202409
+        )
+        self.get_shop_video_performance_details_v202409 = async_to_raw_response(
+            resource.get_shop_video_performance_details_v202409
+        )
+        self.get_shop_video_product_performance_list_v202409 = async_to_raw_response(
+            resource.get_shop_video_product_performance_list_v202409
+        )
+        self.get_live_room_core_stats = async_to_raw_response(resource.get_live_room_core_stats)
+        self.get_live_room_gmv_and_order_trends = async_to_raw_response(
+            resource.get_live_room_gmv_and_order_trends
+        )
+        self.get_live_room_interactive_trends = async_to_raw_response(
+            resource.get_live_room_interactive_trends
+        )
+        self.get_live_room_product_stats = async_to_raw_response(resource.get_live_room_product_stats)
+        self.get_live_room_traffic_performance = async_to_raw_response(
+            resource.get_live_room_traffic_performance
+        )
+        self.get_live_room_user_portraits = async_to_raw_response(resource.get_live_room_user_portraits)
+        self.get_live_room_view_trends = async_to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_product_performance_detail = async_to_raw_response(
+            resource.get_shop_product_performance_detail
+        )
+        self.get_shop_product_performance_detail_v202509 = self.get_shop_product_performance_detail
+        self.get_shop_sku_performance_list = async_to_raw_response(resource.get_shop_sku_performance_list)
+        self.get_shop_sku_performance_list_v202509 = self.get_shop_sku_performance_list
+        self.get_shop_sku_performance_detail = async_to_raw_response(resource.get_shop_sku_performance_detail)
+        self.get_shop_sku_performance_detail_v202509 = self.get_shop_sku_performance_detail
+        self.get_shop_video_performance_details = async_to_raw_response(
+            resource.get_shop_video_performance_details
+        )
+        self.get_shop_video_performance_details_v202509 = self.get_shop_video_performance_details
+        self.get_shop_video_product_performance_list = async_to_raw_response(
+            resource.get_shop_video_product_performance_list
+        )
+        self.get_shop_video_product_performance_list_v202509 = self.get_shop_video_product_performance_list
+        self.get_shop_performance_per_hour = async_to_raw_response(resource.get_shop_performance_per_hour)
+        self.get_shop_live_minute_performance = async_to_raw_response(
+            resource.get_shop_live_minute_performance
+        )
+        self.get_bestselling_creators = async_to_raw_response(resource.get_bestselling_creators)
+        self.get_bestselling_live_sessions = async_to_raw_response(resource.get_bestselling_live_sessions)
+        self.get_bestselling_products = async_to_raw_response(resource.get_bestselling_products)
+        self.get_bestselling_videos = async_to_raw_response(resource.get_bestselling_videos)
+        self.get_shop_live_products_performance_list = async_to_raw_response(
+            resource.get_shop_live_products_performance_list
+        )
+        self.get_shop_product_performance_list = async_to_raw_response(
+            resource.get_shop_product_performance_list
+        )
+        self.get_shop_product_performance_list_v202605 = self.get_shop_product_performance_list
+        self.get_shop_video_performance_list = async_to_raw_response(resource.get_shop_video_performance_list)
+        self.get_shop_video_performance_list_v202605 = self.get_shop_video_performance_list
+        self.get_sps_metrics = async_to_raw_response(resource.get_sps_metrics)
+        self.get_sps_metric_diagnosis = async_to_raw_response(resource.get_sps_metric_diagnosis)
+        self.get_sps_metric_problem_details = async_to_raw_response(resource.get_sps_metric_problem_details)
+        self.get_sps_metric_top_items = async_to_raw_response(resource.get_sps_metric_top_items)
+        self.get_sps_overview = async_to_raw_response(resource.get_sps_overview)
+        self.get_shop_performance = async_to_raw_response(resource.get_shop_performance)
+        self.get_shop_performance_v202609 = self.get_shop_performance
+        self.get_shop_live_performance_overview = async_to_raw_response(
+            resource.get_shop_live_performance_overview
+        )
+        self.get_shop_live_performance_list = async_to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_videos_performance_details_v202609 = async_to_raw_response(
+            resource.get_shop_videos_performance_details_v202609
+        )
+        self.get_shop_video_performance_overview_v202609 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202609
         )

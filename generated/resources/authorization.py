@@ -6,14 +6,23 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import authorization as _t
 
-__all__ = ["OPERATIONS", "AsyncAuthorizationResource", "AuthorizationResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncAuthorizationResource",
+    "AsyncAuthorizationResourceWithRawResponse",
+    "AuthorizationResource",
+    "AuthorizationResourceWithRawResponse",
+]
 
 _GET_AUTHORIZED_SHOPS: Operation[_t.GetAuthorizedShopsResponse] = Operation(
     id="authorization.get_authorized_shops",
@@ -71,13 +80,32 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class AuthorizationResource(SyncResource):
     """The shops that have authorized the app."""
 
+    @cached_property
+    def with_raw_response(self) -> AuthorizationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AuthorizationResourceWithRawResponse(self)
+
     @checked_arguments("authorization.get_authorized_shops")
     def get_authorized_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedShopsResponse:
         """List the shops that authorized the app, with the cipher each shop-scoped call needs.
 
         `GET /authorization/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAuthorizedShopsResponse: The answer's data, with `.request_id`.
@@ -91,6 +119,7 @@ class AuthorizationResource(SyncResource):
         """
         return self._client._request(
             _GET_AUTHORIZED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("authorization.get_widget_token_v202312")
@@ -98,6 +127,11 @@ class AuthorizationResource(SyncResource):
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
@@ -105,6 +139,11 @@ class AuthorizationResource(SyncResource):
 
         Args:
             shop_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetWidgetTokenResponse: The answer's data, with `.request_id`.
@@ -119,6 +158,7 @@ class AuthorizationResource(SyncResource):
         return self._client._request(
             _GET_WIDGET_TOKEN_V202312,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("authorization.get_widget_token")
@@ -126,6 +166,11 @@ class AuthorizationResource(SyncResource):
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
@@ -133,6 +178,11 @@ class AuthorizationResource(SyncResource):
 
         Args:
             shop_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetWidgetTokenResponse: The answer's data, with `.request_id`.
@@ -147,6 +197,7 @@ class AuthorizationResource(SyncResource):
         return self._client._request(
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_widget_token_v202401 = get_widget_token
@@ -155,6 +206,11 @@ class AuthorizationResource(SyncResource):
     def deauthorize_shop(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Revoke the app's authorization for the shop.
@@ -162,6 +218,11 @@ class AuthorizationResource(SyncResource):
         `DELETE /authorization/202403/shops` (version 202403). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -177,15 +238,29 @@ class AuthorizationResource(SyncResource):
         return self._client._request(
             _DEAUTHORIZE_SHOP,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("authorization.get_authorized_category_assets")
     def get_authorized_category_assets(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
         """List the category assets that authorized the app, with the cipher each one's calls need.
 
         `GET /authorization/202405/category_assets` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAuthorizedCategoryAssetsResponse: The answer's data, with `.request_id`.
@@ -199,19 +274,51 @@ class AuthorizationResource(SyncResource):
         """
         return self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AuthorizationResourceWithRawResponse:
+    """`client.authorization.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: AuthorizationResource) -> None:
+        self.get_authorized_shops = to_raw_response(resource.get_authorized_shops)
+        self.get_widget_token_v202312 = to_raw_response(resource.get_widget_token_v202312)
+        self.get_widget_token = to_raw_response(resource.get_widget_token)
+        self.get_widget_token_v202401 = self.get_widget_token
+        self.deauthorize_shop = to_raw_response(resource.deauthorize_shop)
+        self.get_authorized_category_assets = to_raw_response(resource.get_authorized_category_assets)
 
 
 class AsyncAuthorizationResource(AsyncResource):
     """The shops that have authorized the app. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncAuthorizationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncAuthorizationResourceWithRawResponse(self)
+
     @checked_arguments("authorization.get_authorized_shops")
     async def get_authorized_shops(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedShopsResponse:
         """List the shops that authorized the app, with the cipher each shop-scoped call needs.
 
         `GET /authorization/202309/shops` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAuthorizedShopsResponse: The answer's data, with `.request_id`.
@@ -225,6 +332,7 @@ class AsyncAuthorizationResource(AsyncResource):
         """
         return await self._client._request(
             _GET_AUTHORIZED_SHOPS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("authorization.get_widget_token_v202312")
@@ -232,6 +340,11 @@ class AsyncAuthorizationResource(AsyncResource):
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop (the 202312 shape).
 
@@ -239,6 +352,11 @@ class AsyncAuthorizationResource(AsyncResource):
 
         Args:
             shop_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetWidgetTokenResponse: The answer's data, with `.request_id`.
@@ -253,6 +371,7 @@ class AsyncAuthorizationResource(AsyncResource):
         return await self._client._request(
             _GET_WIDGET_TOKEN_V202312,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("authorization.get_widget_token")
@@ -260,6 +379,11 @@ class AsyncAuthorizationResource(AsyncResource):
         self,
         *,
         shop_id: float | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetWidgetTokenResponse:
         """Get a short-lived token to embed a TikTok Shop widget for a shop.
 
@@ -267,6 +391,11 @@ class AsyncAuthorizationResource(AsyncResource):
 
         Args:
             shop_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetWidgetTokenResponse: The answer's data, with `.request_id`.
@@ -281,6 +410,7 @@ class AsyncAuthorizationResource(AsyncResource):
         return await self._client._request(
             _GET_WIDGET_TOKEN,
             params={"shop_id": shop_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_widget_token_v202401 = get_widget_token
@@ -289,6 +419,11 @@ class AsyncAuthorizationResource(AsyncResource):
     async def deauthorize_shop(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Revoke the app's authorization for the shop.
@@ -296,6 +431,11 @@ class AsyncAuthorizationResource(AsyncResource):
         `DELETE /authorization/202403/shops` (version 202403). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -311,15 +451,29 @@ class AsyncAuthorizationResource(AsyncResource):
         return await self._client._request(
             _DEAUTHORIZE_SHOP,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("authorization.get_authorized_category_assets")
     async def get_authorized_category_assets(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetAuthorizedCategoryAssetsResponse:
         """List the category assets that authorized the app, with the cipher each one's calls need.
 
         `GET /authorization/202405/category_assets` (version 202405). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetAuthorizedCategoryAssetsResponse: The answer's data, with `.request_id`.
@@ -333,4 +487,17 @@ class AsyncAuthorizationResource(AsyncResource):
         """
         return await self._client._request(
             _GET_AUTHORIZED_CATEGORY_ASSETS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncAuthorizationResourceWithRawResponse:
+    """`client.authorization.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncAuthorizationResource) -> None:
+        self.get_authorized_shops = async_to_raw_response(resource.get_authorized_shops)
+        self.get_widget_token_v202312 = async_to_raw_response(resource.get_widget_token_v202312)
+        self.get_widget_token = async_to_raw_response(resource.get_widget_token)
+        self.get_widget_token_v202401 = self.get_widget_token
+        self.deauthorize_shop = async_to_raw_response(resource.deauthorize_shop)
+        self.get_authorized_category_assets = async_to_raw_response(resource.get_authorized_category_assets)

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_engagement as _t
 
-__all__ = ["OPERATIONS", "AsyncCustomerEngagementResource", "CustomerEngagementResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncCustomerEngagementResource",
+    "AsyncCustomerEngagementResourceWithRawResponse",
+    "CustomerEngagementResource",
+    "CustomerEngagementResourceWithRawResponse",
+]
 
 _CREATE_ENGAGEMENT_TASK: Operation[_t.CreateEngagementTaskResponse] = Operation(
     id="customer_engagement.create_engagement_task",
@@ -86,6 +95,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerEngagementResource(SyncResource):
     """Marketing messages to buyers: engagement tasks, templates, sending and results."""
 
+    @cached_property
+    def with_raw_response(self) -> CustomerEngagementResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return CustomerEngagementResourceWithRawResponse(self)
+
     @checked_arguments("customer_engagement.create_engagement_task")
     def create_engagement_task(
         self,
@@ -97,6 +112,11 @@ class CustomerEngagementResource(SyncResource):
         channel: str,
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateEngagementTaskResponse:
         """Create a task that messages buyers from a template, with optional products and coupons.
@@ -111,6 +131,11 @@ class CustomerEngagementResource(SyncResource):
             channel: Body field.
             product_ids: Body field.
             coupon_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -135,6 +160,7 @@ class CustomerEngagementResource(SyncResource):
                 "coupon_ids": coupon_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.get_message_templates")
@@ -142,6 +168,11 @@ class CustomerEngagementResource(SyncResource):
         self,
         *,
         locale: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageTemplatesResponse:
         """List the message templates that engagement tasks can use.
@@ -150,6 +181,11 @@ class CustomerEngagementResource(SyncResource):
 
         Args:
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -166,6 +202,7 @@ class CustomerEngagementResource(SyncResource):
             _GET_MESSAGE_TEMPLATES,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.send_engagement_message")
@@ -174,6 +211,11 @@ class CustomerEngagementResource(SyncResource):
         *,
         buyer_emails: Sequence[str],
         task_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendEngagementMessageResponse:
         """Send an engagement task's message to buyers, given their email addresses.
@@ -183,6 +225,11 @@ class CustomerEngagementResource(SyncResource):
         Args:
             buyer_emails: Body field.
             task_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -199,6 +246,7 @@ class CustomerEngagementResource(SyncResource):
             _SEND_ENGAGEMENT_MESSAGE,
             body={"buyer_emails": buyer_emails, "task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.get_engagement_task_performances")
@@ -206,6 +254,11 @@ class CustomerEngagementResource(SyncResource):
         self,
         *,
         task_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementTaskPerformancesResponse:
         """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
@@ -214,6 +267,11 @@ class CustomerEngagementResource(SyncResource):
 
         Args:
             task_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -230,6 +288,7 @@ class CustomerEngagementResource(SyncResource):
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
             body={"task_ids": task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.create_custom_engagement_task")
@@ -243,6 +302,11 @@ class CustomerEngagementResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
         custom_message: _t.CreateCustomEngagementTaskRequestCustomMessage | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCustomEngagementTaskResponse:
         """Create a task that messages buyers with the seller's own text, with optional products and coupons.
@@ -257,6 +321,11 @@ class CustomerEngagementResource(SyncResource):
             product_ids: Body field.
             coupon_ids: Body field.
             custom_message: Body field. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -281,12 +350,18 @@ class CustomerEngagementResource(SyncResource):
                 "custom_message": custom_message,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.get_engagement_feature_permissions")
     def get_engagement_feature_permissions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementFeaturePermissionsResponse:
         """Check which engagement features the shop is allowed to use.
@@ -294,6 +369,11 @@ class CustomerEngagementResource(SyncResource):
         `GET /customer_engagement/202502/permissions` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -309,11 +389,30 @@ class CustomerEngagementResource(SyncResource):
         return self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class CustomerEngagementResourceWithRawResponse:
+    """`client.customer_engagement.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: CustomerEngagementResource) -> None:
+        self.create_engagement_task = to_raw_response(resource.create_engagement_task)
+        self.get_message_templates = to_raw_response(resource.get_message_templates)
+        self.send_engagement_message = to_raw_response(resource.send_engagement_message)
+        self.get_engagement_task_performances = to_raw_response(resource.get_engagement_task_performances)
+        self.create_custom_engagement_task = to_raw_response(resource.create_custom_engagement_task)
+        self.get_engagement_feature_permissions = to_raw_response(resource.get_engagement_feature_permissions)
 
 
 class AsyncCustomerEngagementResource(AsyncResource):
     """Marketing messages to buyers: engagement tasks, templates, sending and results. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncCustomerEngagementResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncCustomerEngagementResourceWithRawResponse(self)
 
     @checked_arguments("customer_engagement.create_engagement_task")
     async def create_engagement_task(
@@ -326,6 +425,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         channel: str,
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateEngagementTaskResponse:
         """Create a task that messages buyers from a template, with optional products and coupons.
@@ -340,6 +444,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
             channel: Body field.
             product_ids: Body field.
             coupon_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -364,6 +473,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
                 "coupon_ids": coupon_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.get_message_templates")
@@ -371,6 +481,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         self,
         *,
         locale: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetMessageTemplatesResponse:
         """List the message templates that engagement tasks can use.
@@ -379,6 +494,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
 
         Args:
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -395,6 +515,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             _GET_MESSAGE_TEMPLATES,
             params={"locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.send_engagement_message")
@@ -403,6 +524,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         *,
         buyer_emails: Sequence[str],
         task_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendEngagementMessageResponse:
         """Send an engagement task's message to buyers, given their email addresses.
@@ -412,6 +538,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         Args:
             buyer_emails: Body field.
             task_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -428,6 +559,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             _SEND_ENGAGEMENT_MESSAGE,
             body={"buyer_emails": buyer_emails, "task_id": task_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.get_engagement_task_performances")
@@ -435,6 +567,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         self,
         *,
         task_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementTaskPerformancesResponse:
         """Get the results of engagement tasks: recipients reached and reading, orders, sales and coupons claimed.
@@ -443,6 +580,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
 
         Args:
             task_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -459,6 +601,7 @@ class AsyncCustomerEngagementResource(AsyncResource):
             _GET_ENGAGEMENT_TASK_PERFORMANCES,
             body={"task_ids": task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.create_custom_engagement_task")
@@ -472,6 +615,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         product_ids: Sequence[str] | None = None,
         coupon_ids: Sequence[str] | None = None,
         custom_message: _t.CreateCustomEngagementTaskRequestCustomMessage | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateCustomEngagementTaskResponse:
         """Create a task that messages buyers with the seller's own text, with optional products and coupons.
@@ -486,6 +634,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
             product_ids: Body field.
             coupon_ids: Body field.
             custom_message: Body field. A `CreateCustomEngagementTaskRequestCustomMessage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -510,12 +663,18 @@ class AsyncCustomerEngagementResource(AsyncResource):
                 "custom_message": custom_message,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_engagement.get_engagement_feature_permissions")
     async def get_engagement_feature_permissions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEngagementFeaturePermissionsResponse:
         """Check which engagement features the shop is allowed to use.
@@ -523,6 +682,11 @@ class AsyncCustomerEngagementResource(AsyncResource):
         `GET /customer_engagement/202502/permissions` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -538,4 +702,21 @@ class AsyncCustomerEngagementResource(AsyncResource):
         return await self._client._request(
             _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncCustomerEngagementResourceWithRawResponse:
+    """`client.customer_engagement.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncCustomerEngagementResource) -> None:
+        self.create_engagement_task = async_to_raw_response(resource.create_engagement_task)
+        self.get_message_templates = async_to_raw_response(resource.get_message_templates)
+        self.send_engagement_message = async_to_raw_response(resource.send_engagement_message)
+        self.get_engagement_task_performances = async_to_raw_response(
+            resource.get_engagement_task_performances
+        )
+        self.create_custom_engagement_task = async_to_raw_response(resource.create_custom_engagement_task)
+        self.get_engagement_feature_permissions = async_to_raw_response(
+            resource.get_engagement_feature_permissions
         )

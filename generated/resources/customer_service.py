@@ -7,15 +7,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import customer_service as _t
 
-__all__ = ["OPERATIONS", "AsyncCustomerServiceResource", "CustomerServiceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncCustomerServiceResource",
+    "AsyncCustomerServiceResourceWithRawResponse",
+    "CustomerServiceResource",
+    "CustomerServiceResourceWithRawResponse",
+]
 
 _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     id="customer_service.get_agent_settings",
@@ -170,10 +179,21 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class CustomerServiceResource(SyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance."""
 
+    @cached_property
+    def with_raw_response(self) -> CustomerServiceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return CustomerServiceResourceWithRawResponse(self)
+
     @checked_arguments("customer_service.get_agent_settings")
     def get_agent_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
@@ -181,6 +201,11 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -196,6 +221,7 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _GET_AGENT_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.update_agent_settings")
@@ -203,6 +229,11 @@ class CustomerServiceResource(SyncResource):
         self,
         *,
         can_accept_chat: bool,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
@@ -211,6 +242,11 @@ class CustomerServiceResource(SyncResource):
 
         Args:
             can_accept_chat: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -227,6 +263,7 @@ class CustomerServiceResource(SyncResource):
             _UPDATE_AGENT_SETTINGS,
             body={"can_accept_chat": can_accept_chat},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_conversations")
@@ -254,6 +291,11 @@ class CustomerServiceResource(SyncResource):
         | None = None,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
@@ -266,6 +308,11 @@ class CustomerServiceResource(SyncResource):
             locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
             need_session_id: Query parameter.
             need_session_info: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -288,6 +335,7 @@ class CustomerServiceResource(SyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.create_conversation")
@@ -295,6 +343,11 @@ class CustomerServiceResource(SyncResource):
         self,
         *,
         buyer_user_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
@@ -303,6 +356,11 @@ class CustomerServiceResource(SyncResource):
 
         Args:
             buyer_user_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -319,6 +377,7 @@ class CustomerServiceResource(SyncResource):
             _CREATE_CONVERSATION,
             body={"buyer_user_id": buyer_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_conversation_messages")
@@ -350,6 +409,11 @@ class CustomerServiceResource(SyncResource):
         need_data: bool | None = None,
         need_plaintext: bool | None = None,
         time_zone: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
@@ -366,6 +430,11 @@ class CustomerServiceResource(SyncResource):
             need_data: Query parameter.
             need_plaintext: Query parameter.
             time_zone: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -392,6 +461,7 @@ class CustomerServiceResource(SyncResource):
                 "time_zone": time_zone,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.mark_buyer_messages_as_read")
@@ -399,6 +469,11 @@ class CustomerServiceResource(SyncResource):
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
@@ -407,6 +482,11 @@ class CustomerServiceResource(SyncResource):
 
         Args:
             conversation_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -424,6 +504,7 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.upload_image_for_buyer_messages")
@@ -431,6 +512,11 @@ class CustomerServiceResource(SyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
@@ -441,6 +527,11 @@ class CustomerServiceResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -457,6 +548,7 @@ class CustomerServiceResource(SyncResource):
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_customer_service_performance")
@@ -465,6 +557,11 @@ class CustomerServiceResource(SyncResource):
         *,
         support_date_ge: str,
         support_date_lt: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
@@ -474,6 +571,11 @@ class CustomerServiceResource(SyncResource):
         Args:
             support_date_ge: Query parameter.
             support_date_lt: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -490,6 +592,7 @@ class CustomerServiceResource(SyncResource):
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
             params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_conversation")
@@ -499,6 +602,11 @@ class CustomerServiceResource(SyncResource):
         *,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
@@ -509,6 +617,11 @@ class CustomerServiceResource(SyncResource):
             conversation_id: Path parameter.
             need_session_id: Query parameter.
             need_session_info: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -529,6 +642,7 @@ class CustomerServiceResource(SyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.search_sessions")
@@ -541,6 +655,11 @@ class CustomerServiceResource(SyncResource):
         page_token: str | None = None,
         locale: str | None = None,
         buyer_nickname: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
@@ -554,6 +673,11 @@ class CustomerServiceResource(SyncResource):
             begin_time_ge: Body field. Unix seconds or an aware `datetime`.
             begin_time_lt: Body field. Unix seconds or an aware `datetime`.
             buyer_nickname: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -575,6 +699,7 @@ class CustomerServiceResource(SyncResource):
                 "buyer_nickname": buyer_nickname,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.end_session")
@@ -583,6 +708,11 @@ class CustomerServiceResource(SyncResource):
         conversation_id: str,
         session_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End a chat session of a conversation.
@@ -592,6 +722,11 @@ class CustomerServiceResource(SyncResource):
         Args:
             conversation_id: Path parameter.
             session_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -609,6 +744,7 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id, "session_id": session_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.send_message")
@@ -628,6 +764,11 @@ class CustomerServiceResource(SyncResource):
         ],
         content: str,
         sender_role: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
@@ -639,6 +780,11 @@ class CustomerServiceResource(SyncResource):
             type: Body field. One of `COUPON_CARD`, `IMAGE`, `LOGISTICS_CARD`, `ORDER_CARD`, `PRODUCT_CARD`, `RETURN_REFUND_CARD`, `TEXT`, `VIDEO`.
             content: Body field.
             sender_role: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -656,16 +802,46 @@ class CustomerServiceResource(SyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class CustomerServiceResourceWithRawResponse:
+    """`client.customer_service.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: CustomerServiceResource) -> None:
+        self.get_agent_settings = to_raw_response(resource.get_agent_settings)
+        self.update_agent_settings = to_raw_response(resource.update_agent_settings)
+        self.get_conversations = to_raw_response(resource.get_conversations)
+        self.create_conversation = to_raw_response(resource.create_conversation)
+        self.get_conversation_messages = to_raw_response(resource.get_conversation_messages)
+        self.mark_buyer_messages_as_read = to_raw_response(resource.mark_buyer_messages_as_read)
+        self.upload_image_for_buyer_messages = to_raw_response(resource.upload_image_for_buyer_messages)
+        self.get_customer_service_performance = to_raw_response(resource.get_customer_service_performance)
+        self.get_conversation = to_raw_response(resource.get_conversation)
+        self.search_sessions = to_raw_response(resource.search_sessions)
+        self.end_session = to_raw_response(resource.end_session)
+        self.send_message = to_raw_response(resource.send_message)
 
 
 class AsyncCustomerServiceResource(AsyncResource):
     """Chats with buyers: conversations, messages, sessions, agent settings and service performance. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncCustomerServiceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncCustomerServiceResourceWithRawResponse(self)
+
     @checked_arguments("customer_service.get_agent_settings")
     async def get_agent_settings(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAgentSettingsResponse:
         """Check whether the current customer service agent accepts new chats.
@@ -673,6 +849,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -688,6 +869,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _GET_AGENT_SETTINGS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.update_agent_settings")
@@ -695,6 +877,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         *,
         can_accept_chat: bool,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Turn on or off whether the current customer service agent accepts new chats.
@@ -703,6 +890,11 @@ class AsyncCustomerServiceResource(AsyncResource):
 
         Args:
             can_accept_chat: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -719,6 +911,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _UPDATE_AGENT_SETTINGS,
             body={"can_accept_chat": can_accept_chat},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_conversations")
@@ -746,6 +939,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         | None = None,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetConversationsPage:
         """List the shop's conversations with buyers, one page at a time.
@@ -758,6 +956,11 @@ class AsyncCustomerServiceResource(AsyncResource):
             locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
             need_session_id: Query parameter.
             need_session_info: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -780,6 +983,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.create_conversation")
@@ -787,6 +991,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         *,
         buyer_user_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateConversationResponse:
         """Start a conversation with a buyer and get its id.
@@ -795,6 +1004,11 @@ class AsyncCustomerServiceResource(AsyncResource):
 
         Args:
             buyer_user_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -811,6 +1025,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _CREATE_CONVERSATION,
             body={"buyer_user_id": buyer_user_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_conversation_messages")
@@ -842,6 +1057,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         need_data: bool | None = None,
         need_plaintext: bool | None = None,
         time_zone: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetConversationMessagesPage:
         """List the messages of a conversation, one page at a time.
@@ -858,6 +1078,11 @@ class AsyncCustomerServiceResource(AsyncResource):
             need_data: Query parameter.
             need_plaintext: Query parameter.
             time_zone: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -884,6 +1109,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "time_zone": time_zone,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.mark_buyer_messages_as_read")
@@ -891,6 +1117,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         conversation_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Mark the buyer's messages in a conversation as read.
@@ -899,6 +1130,11 @@ class AsyncCustomerServiceResource(AsyncResource):
 
         Args:
             conversation_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -916,6 +1152,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.upload_image_for_buyer_messages")
@@ -923,6 +1160,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadImageForBuyerMessagesResponse:
         """Upload an image to send in a conversation and get its URL and size.
@@ -933,6 +1175,11 @@ class AsyncCustomerServiceResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -949,6 +1196,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_customer_service_performance")
@@ -957,6 +1205,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         *,
         support_date_ge: str,
         support_date_lt: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCustomerServicePerformanceResponse:
         """Get the shop's chat service figures between two dates: sessions, response rate and time, satisfaction, sales.
@@ -966,6 +1219,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         Args:
             support_date_ge: Query parameter.
             support_date_lt: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -982,6 +1240,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             _GET_CUSTOMER_SERVICE_PERFORMANCE,
             params={"support_date_ge": support_date_ge, "support_date_lt": support_date_lt},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.get_conversation")
@@ -991,6 +1250,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         *,
         need_session_id: bool | None = None,
         need_session_info: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetConversationResponse:
         """Get one conversation with a buyer, optionally with its current session.
@@ -1001,6 +1265,11 @@ class AsyncCustomerServiceResource(AsyncResource):
             conversation_id: Path parameter.
             need_session_id: Query parameter.
             need_session_info: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1021,6 +1290,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "need_session_info": need_session_info,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.search_sessions")
@@ -1033,6 +1303,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         page_token: str | None = None,
         locale: str | None = None,
         buyer_nickname: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchSessionsPage:
         """Search chat sessions by start time and buyer nickname, one page at a time.
@@ -1046,6 +1321,11 @@ class AsyncCustomerServiceResource(AsyncResource):
             begin_time_ge: Body field. Unix seconds or an aware `datetime`.
             begin_time_lt: Body field. Unix seconds or an aware `datetime`.
             buyer_nickname: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1067,6 +1347,7 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "buyer_nickname": buyer_nickname,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.end_session")
@@ -1075,6 +1356,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         conversation_id: str,
         session_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """End a chat session of a conversation.
@@ -1084,6 +1370,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         Args:
             conversation_id: Path parameter.
             session_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1101,6 +1392,7 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id, "session_id": session_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("customer_service.send_message")
@@ -1120,6 +1412,11 @@ class AsyncCustomerServiceResource(AsyncResource):
         ],
         content: str,
         sender_role: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
@@ -1131,6 +1428,11 @@ class AsyncCustomerServiceResource(AsyncResource):
             type: Body field. One of `COUPON_CARD`, `IMAGE`, `LOGISTICS_CARD`, `ORDER_CARD`, `PRODUCT_CARD`, `RETURN_REFUND_CARD`, `TEXT`, `VIDEO`.
             content: Body field.
             sender_role: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1148,4 +1450,25 @@ class AsyncCustomerServiceResource(AsyncResource):
             params={"conversation_id": conversation_id},
             body={"type": type, "content": content, "sender_role": sender_role},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncCustomerServiceResourceWithRawResponse:
+    """`client.customer_service.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncCustomerServiceResource) -> None:
+        self.get_agent_settings = async_to_raw_response(resource.get_agent_settings)
+        self.update_agent_settings = async_to_raw_response(resource.update_agent_settings)
+        self.get_conversations = async_to_raw_response(resource.get_conversations)
+        self.create_conversation = async_to_raw_response(resource.create_conversation)
+        self.get_conversation_messages = async_to_raw_response(resource.get_conversation_messages)
+        self.mark_buyer_messages_as_read = async_to_raw_response(resource.mark_buyer_messages_as_read)
+        self.upload_image_for_buyer_messages = async_to_raw_response(resource.upload_image_for_buyer_messages)
+        self.get_customer_service_performance = async_to_raw_response(
+            resource.get_customer_service_performance
+        )
+        self.get_conversation = async_to_raw_response(resource.get_conversation)
+        self.search_sessions = async_to_raw_response(resource.search_sessions)
+        self.end_session = async_to_raw_response(resource.end_session)
+        self.send_message = async_to_raw_response(resource.send_message)

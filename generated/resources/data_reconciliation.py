@@ -7,13 +7,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import data_reconciliation as _t
 
-__all__ = ["OPERATIONS", "AsyncDataReconciliationResource", "DataReconciliationResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncDataReconciliationResource",
+    "AsyncDataReconciliationResourceWithRawResponse",
+    "DataReconciliationResource",
+    "DataReconciliationResourceWithRawResponse",
+]
 
 _ORDER_STATUS_DATA_EXCHANGE: Operation[_t.OrderStatusDataExchangeResponse] = Operation(
     id="data_reconciliation.order_status_data_exchange",
@@ -57,12 +66,23 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class DataReconciliationResource(SyncResource):
     """Order status from other channels, sent to TikTok to reconcile with its own."""
 
+    @cached_property
+    def with_raw_response(self) -> DataReconciliationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return DataReconciliationResourceWithRawResponse(self)
+
     @checked_arguments("data_reconciliation.order_status_data_exchange")
     def order_status_data_exchange(
         self,
         *,
         shop_id: float | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
 
@@ -71,6 +91,11 @@ class DataReconciliationResource(SyncResource):
         Args:
             shop_id: Query parameter.
             orders: Body field. A `OrderStatusDataExchangeRequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             OrderStatusDataExchangeResponse: The answer's data, with `.request_id`.
@@ -86,6 +111,7 @@ class DataReconciliationResource(SyncResource):
             _ORDER_STATUS_DATA_EXCHANGE,
             params={"shop_id": shop_id},
             body={"orders": orders},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("data_reconciliation.quality_factory_order_data_import_api_v202310")
@@ -94,6 +120,11 @@ class DataReconciliationResource(SyncResource):
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiV202310RequestOrder | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
@@ -102,6 +133,11 @@ class DataReconciliationResource(SyncResource):
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -118,6 +154,7 @@ class DataReconciliationResource(SyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("data_reconciliation.quality_factory_order_data_import_api")
@@ -125,6 +162,11 @@ class DataReconciliationResource(SyncResource):
         self,
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
@@ -133,6 +175,11 @@ class DataReconciliationResource(SyncResource):
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -149,13 +196,34 @@ class DataReconciliationResource(SyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     quality_factory_order_data_import_api_v202401 = quality_factory_order_data_import_api
 
 
+class DataReconciliationResourceWithRawResponse:
+    """`client.data_reconciliation.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: DataReconciliationResource) -> None:
+        self.order_status_data_exchange = to_raw_response(resource.order_status_data_exchange)
+        self.quality_factory_order_data_import_api_v202310 = to_raw_response(
+            resource.quality_factory_order_data_import_api_v202310
+        )
+        self.quality_factory_order_data_import_api = to_raw_response(
+            resource.quality_factory_order_data_import_api
+        )
+        self.quality_factory_order_data_import_api_v202401 = self.quality_factory_order_data_import_api
+
+
 class AsyncDataReconciliationResource(AsyncResource):
     """Order status from other channels, sent to TikTok to reconcile with its own. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncDataReconciliationResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncDataReconciliationResourceWithRawResponse(self)
 
     @checked_arguments("data_reconciliation.order_status_data_exchange")
     async def order_status_data_exchange(
@@ -163,6 +231,11 @@ class AsyncDataReconciliationResource(AsyncResource):
         *,
         shop_id: float | None = None,
         orders: Sequence[_t.OrderStatusDataExchangeRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.OrderStatusDataExchangeResponse:
         """Report orders' status in another sales channel so TikTok can compare it with its own.
 
@@ -171,6 +244,11 @@ class AsyncDataReconciliationResource(AsyncResource):
         Args:
             shop_id: Query parameter.
             orders: Body field. A `OrderStatusDataExchangeRequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             OrderStatusDataExchangeResponse: The answer's data, with `.request_id`.
@@ -186,6 +264,7 @@ class AsyncDataReconciliationResource(AsyncResource):
             _ORDER_STATUS_DATA_EXCHANGE,
             params={"shop_id": shop_id},
             body={"orders": orders},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("data_reconciliation.quality_factory_order_data_import_api_v202310")
@@ -194,6 +273,11 @@ class AsyncDataReconciliationResource(AsyncResource):
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiV202310RequestOrder | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks (the 202310 shape).
@@ -202,6 +286,11 @@ class AsyncDataReconciliationResource(AsyncResource):
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiV202310RequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -218,6 +307,7 @@ class AsyncDataReconciliationResource(AsyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API_V202310,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("data_reconciliation.quality_factory_order_data_import_api")
@@ -225,6 +315,11 @@ class AsyncDataReconciliationResource(AsyncResource):
         self,
         *,
         orders: Sequence[_t.QualityFactoryOrderDataImportApiRequestOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QualityFactoryOrderDataImportApiResponse:
         """Import orders' status in another channel for TikTok's order quality checks.
@@ -233,6 +328,11 @@ class AsyncDataReconciliationResource(AsyncResource):
 
         Args:
             orders: Body field. A `QualityFactoryOrderDataImportApiRequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -249,6 +349,21 @@ class AsyncDataReconciliationResource(AsyncResource):
             _QUALITY_FACTORY_ORDER_DATA_IMPORT_API,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     quality_factory_order_data_import_api_v202401 = quality_factory_order_data_import_api
+
+
+class AsyncDataReconciliationResourceWithRawResponse:
+    """`client.data_reconciliation.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncDataReconciliationResource) -> None:
+        self.order_status_data_exchange = async_to_raw_response(resource.order_status_data_exchange)
+        self.quality_factory_order_data_import_api_v202310 = async_to_raw_response(
+            resource.quality_factory_order_data_import_api_v202310
+        )
+        self.quality_factory_order_data_import_api = async_to_raw_response(
+            resource.quality_factory_order_data_import_api
+        )
+        self.quality_factory_order_data_import_api_v202401 = self.quality_factory_order_data_import_api

@@ -6,14 +6,23 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import event as _t
 
-__all__ = ["OPERATIONS", "AsyncEventResource", "EventResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncEventResource",
+    "AsyncEventResourceWithRawResponse",
+    "EventResource",
+    "EventResourceWithRawResponse",
+]
 
 _DELETE_SHOP_WEBHOOK: Operation[ResponseModel] = Operation(
     id="event.delete_shop_webhook",
@@ -53,6 +62,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class EventResource(SyncResource):
     """Webhook subscriptions of the shop."""
 
+    @cached_property
+    def with_raw_response(self) -> EventResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return EventResourceWithRawResponse(self)
+
     @checked_arguments("event.delete_shop_webhook")
     def delete_shop_webhook(
         self,
@@ -77,6 +92,11 @@ class EventResource(SyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Stop sending one event type to the shop's webhook.
@@ -85,6 +105,11 @@ class EventResource(SyncResource):
 
         Args:
             event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -101,12 +126,18 @@ class EventResource(SyncResource):
             _DELETE_SHOP_WEBHOOK,
             body={"event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("event.get_shop_webhooks")
     def get_shop_webhooks(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopWebhooksResponse:
         """List the shop's webhooks, each an event type and the address it is sent to.
@@ -114,6 +145,11 @@ class EventResource(SyncResource):
         `GET /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -129,6 +165,7 @@ class EventResource(SyncResource):
         return self._client._request(
             _GET_SHOP_WEBHOOKS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("event.update_shop_webhook")
@@ -156,6 +193,11 @@ class EventResource(SyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the address that one event type is sent to for the shop.
@@ -165,6 +207,11 @@ class EventResource(SyncResource):
         Args:
             address: Body field.
             event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -181,11 +228,27 @@ class EventResource(SyncResource):
             _UPDATE_SHOP_WEBHOOK,
             body={"address": address, "event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class EventResourceWithRawResponse:
+    """`client.event.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: EventResource) -> None:
+        self.delete_shop_webhook = to_raw_response(resource.delete_shop_webhook)
+        self.get_shop_webhooks = to_raw_response(resource.get_shop_webhooks)
+        self.update_shop_webhook = to_raw_response(resource.update_shop_webhook)
 
 
 class AsyncEventResource(AsyncResource):
     """Webhook subscriptions of the shop. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncEventResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncEventResourceWithRawResponse(self)
 
     @checked_arguments("event.delete_shop_webhook")
     async def delete_shop_webhook(
@@ -211,6 +274,11 @@ class AsyncEventResource(AsyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Stop sending one event type to the shop's webhook.
@@ -219,6 +287,11 @@ class AsyncEventResource(AsyncResource):
 
         Args:
             event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -235,12 +308,18 @@ class AsyncEventResource(AsyncResource):
             _DELETE_SHOP_WEBHOOK,
             body={"event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("event.get_shop_webhooks")
     async def get_shop_webhooks(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopWebhooksResponse:
         """List the shop's webhooks, each an event type and the address it is sent to.
@@ -248,6 +327,11 @@ class AsyncEventResource(AsyncResource):
         `GET /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -263,6 +347,7 @@ class AsyncEventResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_WEBHOOKS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("event.update_shop_webhook")
@@ -290,6 +375,11 @@ class AsyncEventResource(AsyncResource):
             "UPCOMING_AUTHORIZATION_EXPIRATION",
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the address that one event type is sent to for the shop.
@@ -299,6 +389,11 @@ class AsyncEventResource(AsyncResource):
         Args:
             address: Body field.
             event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -315,4 +410,14 @@ class AsyncEventResource(AsyncResource):
             _UPDATE_SHOP_WEBHOOK,
             body={"address": address, "event_type": event_type},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncEventResourceWithRawResponse:
+    """`client.event.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncEventResource) -> None:
+        self.delete_shop_webhook = async_to_raw_response(resource.delete_shop_webhook)
+        self.get_shop_webhooks = async_to_raw_response(resource.get_shop_webhooks)
+        self.update_shop_webhook = async_to_raw_response(resource.update_shop_webhook)

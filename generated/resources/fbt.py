@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fbt as _t
 
-__all__ = ["OPERATIONS", "AsyncFbtResource", "FbtResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFbtResource",
+    "AsyncFbtResourceWithRawResponse",
+    "FbtResource",
+    "FbtResourceWithRawResponse",
+]
 
 _SEARCH_FBT_INVENTORY: Operation[_t.SearchFbtInventoryPage] = Operation(
     id="fbt.search_fbt_inventory",
@@ -270,6 +279,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FbtResource(SyncResource):
     """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders."""
 
+    @cached_property
+    def with_raw_response(self) -> FbtResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FbtResourceWithRawResponse(self)
+
     @checked_arguments("fbt.search_fbt_inventory")
     def search_fbt_inventory(
         self,
@@ -279,6 +294,11 @@ class FbtResource(SyncResource):
         goods_ids: Sequence[str] | None = None,
         fbt_warehouse_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchFbtInventoryPage:
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
@@ -291,6 +311,11 @@ class FbtResource(SyncResource):
             goods_ids: Body field.
             fbt_warehouse_ids: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -308,12 +333,18 @@ class FbtResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"goods_ids": goods_ids, "fbt_warehouse_ids": fbt_warehouse_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_warehouse_list")
     def get_fbt_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
@@ -321,6 +352,11 @@ class FbtResource(SyncResource):
         `GET /fbt/202408/warehouses` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -336,12 +372,18 @@ class FbtResource(SyncResource):
         return self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_merchant_onboarded_regions")
     def get_fbt_merchant_onboarded_regions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
         """List the regions where the seller has joined Fulfilled by TikTok.
@@ -349,6 +391,11 @@ class FbtResource(SyncResource):
         `GET /fbt/202409/merchants/onboarded_regions` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -364,6 +411,7 @@ class FbtResource(SyncResource):
         return self._client._request(
             _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.search_fbt_inventory_record")
@@ -376,6 +424,11 @@ class FbtResource(SyncResource):
         fbt_warehouse_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
@@ -389,6 +442,11 @@ class FbtResource(SyncResource):
             fbt_warehouse_ids: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -411,6 +469,7 @@ class FbtResource(SyncResource):
                 "create_time_le": create_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.query_goods_inventory_for_mcf")
@@ -418,6 +477,11 @@ class FbtResource(SyncResource):
         self,
         *,
         goods: Sequence[_t.QueryGoodsInventoryForMcfRequestGood | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryGoodsInventoryForMcfResponse:
         """Get how much of each given goods is available for multi-channel fulfillment orders.
@@ -426,6 +490,11 @@ class FbtResource(SyncResource):
 
         Args:
             goods: Body field. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -442,6 +511,7 @@ class FbtResource(SyncResource):
             _QUERY_GOODS_INVENTORY_FOR_MCF,
             body={"goods": goods},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbtmcf_order_status")
@@ -449,6 +519,11 @@ class FbtResource(SyncResource):
         self,
         *,
         mcf_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtmcfOrderStatusResponse:
         """Get the status of a multi-channel fulfillment order and its shipments.
@@ -457,6 +532,11 @@ class FbtResource(SyncResource):
 
         Args:
             mcf_order_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -473,6 +553,7 @@ class FbtResource(SyncResource):
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.cancel_fbtmcf_order")
@@ -481,6 +562,11 @@ class FbtResource(SyncResource):
         *,
         mcf_order_id: str,
         consign_orders: Sequence[_t.CancelFbtmcfOrderRequestConsignOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelFbtmcfOrderResponse:
         """Cancel a multi-channel fulfillment order, or some of its shipments.
@@ -490,6 +576,11 @@ class FbtResource(SyncResource):
         Args:
             mcf_order_id: Body field.
             consign_orders: Body field. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -506,12 +597,18 @@ class FbtResource(SyncResource):
             _CANCEL_FBTMCF_ORDER,
             body={"mcf_order_id": mcf_order_id, "consign_orders": consign_orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_merchant_mcf_status")
     def get_fbt_merchant_mcf_status(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantMcfStatusResponse:
         """Check whether the seller can use multi-channel fulfillment.
@@ -519,6 +616,11 @@ class FbtResource(SyncResource):
         `GET /fbt/202601/merchants/mcf_status` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -534,6 +636,7 @@ class FbtResource(SyncResource):
         return self._client._request(
             _GET_FBT_MERCHANT_MCF_STATUS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.create_or_update_inbound_plan")
@@ -544,6 +647,11 @@ class FbtResource(SyncResource):
         idempotent_key: str | None = None,
         goods_items: Sequence[_t.CreateOrUpdateInboundPlanRequestGoodsItem | Mapping[str, Any]] | None = None,
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOrUpdateInboundPlanResponse:
         """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
@@ -555,6 +663,11 @@ class FbtResource(SyncResource):
             idempotent_key: Body field.
             goods_items: Body field. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
             cartons: Body field. A `CartonInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -576,6 +689,7 @@ class FbtResource(SyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_inbound_method_detail")
@@ -585,6 +699,11 @@ class FbtResource(SyncResource):
         plan_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboundMethodDetailResponse:
         """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
@@ -595,6 +714,11 @@ class FbtResource(SyncResource):
             plan_id: Body field.
             inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
             estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -615,6 +739,7 @@ class FbtResource(SyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_inbound_order_details")
@@ -623,6 +748,11 @@ class FbtResource(SyncResource):
         *,
         order_ids: Sequence[str],
         include_carton_details: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtInboundOrderDetailsResponse:
         """Get the detail of inbound orders by id, optionally with their cartons.
@@ -632,6 +762,11 @@ class FbtResource(SyncResource):
         Args:
             order_ids: Query parameter.
             include_carton_details: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -648,6 +783,7 @@ class FbtResource(SyncResource):
             _GET_FBT_INBOUND_ORDER_DETAILS,
             params={"order_ids": order_ids, "include_carton_details": include_carton_details},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.cancel_inbound_order")
@@ -656,6 +792,11 @@ class FbtResource(SyncResource):
         *,
         order_id: str,
         cancel_reason: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Cancel an inbound order, giving a reason.
@@ -665,6 +806,11 @@ class FbtResource(SyncResource):
         Args:
             order_id: Body field.
             cancel_reason: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -681,6 +827,7 @@ class FbtResource(SyncResource):
             _CANCEL_INBOUND_ORDER,
             body={"order_id": order_id, "cancel_reason": cancel_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.print_inbound_order_labels")
@@ -692,6 +839,11 @@ class FbtResource(SyncResource):
         | None = None,
         carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None,
         barcode_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PrintInboundOrderLabelsResponse:
         """Get a download link to the carton labels, barcodes or packing list of an inbound order.
@@ -703,6 +855,11 @@ class FbtResource(SyncResource):
             print_items: Body field. One of `CARTON_PALLET_LABEL`, `FBT_BARCODE`, `PACKING_PICKING_LIST`.
             carton_label_format: Body field. One of `A4_4UP`, `DEFAULT_1UP`.
             barcode_format: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -724,6 +881,7 @@ class FbtResource(SyncResource):
                 "barcode_format": barcode_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.update_inbound_order_tracking")
@@ -735,6 +893,11 @@ class FbtResource(SyncResource):
             _t.UpdateInboundOrderTrackingRequestParcelTrackingInfo | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the carrier and tracking number of each carton of an inbound order.
@@ -744,6 +907,11 @@ class FbtResource(SyncResource):
         Args:
             order_id: Body field.
             parcel_tracking_info: Body field. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -760,6 +928,7 @@ class FbtResource(SyncResource):
             _UPDATE_INBOUND_ORDER_TRACKING,
             body={"order_id": order_id, "parcel_tracking_info": parcel_tracking_info},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.list_available_inbound_methods")
@@ -767,6 +936,11 @@ class FbtResource(SyncResource):
         self,
         *,
         plan_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListAvailableInboundMethodsResponse:
         """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
@@ -775,6 +949,11 @@ class FbtResource(SyncResource):
 
         Args:
             plan_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -791,6 +970,7 @@ class FbtResource(SyncResource):
             _LIST_AVAILABLE_INBOUND_METHODS,
             body={"plan_id": plan_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.confirm_inbound_method")
@@ -801,6 +981,11 @@ class FbtResource(SyncResource):
         placement_option_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ConfirmInboundMethodResponse:
         """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
@@ -812,6 +997,11 @@ class FbtResource(SyncResource):
             placement_option_id: Body field.
             inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
             estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -833,6 +1023,7 @@ class FbtResource(SyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.search_goods_hazmat_and_expiration_info")
@@ -840,6 +1031,11 @@ class FbtResource(SyncResource):
         self,
         *,
         tts_sku_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
         """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
@@ -848,6 +1044,11 @@ class FbtResource(SyncResource):
 
         Args:
             tts_sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -864,6 +1065,7 @@ class FbtResource(SyncResource):
             _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
             body={"tts_sku_ids": tts_sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.update_goods_sku_relations")
@@ -874,6 +1076,11 @@ class FbtResource(SyncResource):
             _t.UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList | Mapping[str, Any]
         ],
         operation_type: Literal["BIND", "UN_BIND"],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateGoodsSkuRelationsResponse:
         """Link goods to the shop's SKUs, or unlink them.
@@ -883,6 +1090,11 @@ class FbtResource(SyncResource):
         Args:
             operate_goods_sku_relation_list: Body field. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
             operation_type: Body field. One of `BIND`, `UN_BIND`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -902,6 +1114,7 @@ class FbtResource(SyncResource):
                 "operation_type": operation_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.ship_inbound_order")
@@ -911,6 +1124,11 @@ class FbtResource(SyncResource):
         inbound_order_id: str,
         shipment_option: _t.ShipInboundOrderRequestShipmentOption | Mapping[str, Any],
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ShipInboundOrderResponse:
         """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
@@ -921,6 +1139,11 @@ class FbtResource(SyncResource):
             inbound_order_id: Body field.
             shipment_option: Body field. A `ShipInboundOrderRequestShipmentOption` or a dict.
             cartons: Body field. A `CartonInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -941,6 +1164,7 @@ class FbtResource(SyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.create_fbt_goods")
@@ -948,6 +1172,11 @@ class FbtResource(SyncResource):
         self,
         *,
         create_goods_dto_list: Sequence[_t.CreateFbtGoodsRequestCreateGoodsDtoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtGoodsResponse:
         """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
@@ -956,6 +1185,11 @@ class FbtResource(SyncResource):
 
         Args:
             create_goods_dto_list: Body field. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -972,6 +1206,7 @@ class FbtResource(SyncResource):
             _CREATE_FBT_GOODS,
             body={"create_goods_dto_list": create_goods_dto_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.search_goods_info")
@@ -984,6 +1219,11 @@ class FbtResource(SyncResource):
         product_ids: Sequence[str] | None = None,
         reference_codes: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
@@ -997,6 +1237,11 @@ class FbtResource(SyncResource):
             product_ids: Body field.
             reference_codes: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1019,6 +1264,7 @@ class FbtResource(SyncResource):
                 "sku_ids": sku_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.update_fbt_goods_info")
@@ -1026,6 +1272,11 @@ class FbtResource(SyncResource):
         self,
         *,
         update_goods_dto: _t.UpdateFbtGoodsInfoRequestUpdateGoodsDto | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateFbtGoodsInfoResponse:
         """Change the name, image, size, weight and handling settings of one goods.
@@ -1034,6 +1285,11 @@ class FbtResource(SyncResource):
 
         Args:
             update_goods_dto: Body field. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1050,6 +1306,7 @@ class FbtResource(SyncResource):
             _UPDATE_FBT_GOODS_INFO,
             body={"update_goods_dto": update_goods_dto},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.create_fbtmcf_order")
@@ -1059,6 +1316,11 @@ class FbtResource(SyncResource):
         external_order_id: str,
         goods: Sequence[_t.CreateFbtmcfOrderRequestGood | Mapping[str, Any]],
         consignee: _t.CreateFbtmcfOrderRequestConsignee | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
@@ -1069,6 +1331,11 @@ class FbtResource(SyncResource):
             external_order_id: Body field.
             goods: Body field. A `CreateFbtmcfOrderRequestGood` or a dict.
             consignee: Body field. A `CreateFbtmcfOrderRequestConsignee` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1085,11 +1352,49 @@ class FbtResource(SyncResource):
             _CREATE_FBTMCF_ORDER,
             body={"external_order_id": external_order_id, "goods": goods, "consignee": consignee},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class FbtResourceWithRawResponse:
+    """`client.fbt.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FbtResource) -> None:
+        self.search_fbt_inventory = to_raw_response(resource.search_fbt_inventory)
+        self.get_fbt_warehouse_list = to_raw_response(resource.get_fbt_warehouse_list)
+        self.get_fbt_merchant_onboarded_regions = to_raw_response(resource.get_fbt_merchant_onboarded_regions)
+        self.search_fbt_inventory_record = to_raw_response(resource.search_fbt_inventory_record)
+        self.query_goods_inventory_for_mcf = to_raw_response(resource.query_goods_inventory_for_mcf)
+        self.get_fbtmcf_order_status = to_raw_response(resource.get_fbtmcf_order_status)
+        self.cancel_fbtmcf_order = to_raw_response(resource.cancel_fbtmcf_order)
+        self.get_fbt_merchant_mcf_status = to_raw_response(resource.get_fbt_merchant_mcf_status)
+        self.create_or_update_inbound_plan = to_raw_response(resource.create_or_update_inbound_plan)
+        self.get_inbound_method_detail = to_raw_response(resource.get_inbound_method_detail)
+        self.get_fbt_inbound_order_details = to_raw_response(resource.get_fbt_inbound_order_details)
+        self.cancel_inbound_order = to_raw_response(resource.cancel_inbound_order)
+        self.print_inbound_order_labels = to_raw_response(resource.print_inbound_order_labels)
+        self.update_inbound_order_tracking = to_raw_response(resource.update_inbound_order_tracking)
+        self.list_available_inbound_methods = to_raw_response(resource.list_available_inbound_methods)
+        self.confirm_inbound_method = to_raw_response(resource.confirm_inbound_method)
+        self.search_goods_hazmat_and_expiration_info = to_raw_response(
+            resource.search_goods_hazmat_and_expiration_info
+        )
+        self.update_goods_sku_relations = to_raw_response(resource.update_goods_sku_relations)
+        self.ship_inbound_order = to_raw_response(resource.ship_inbound_order)
+        self.create_fbt_goods = to_raw_response(resource.create_fbt_goods)
+        self.search_goods_info = to_raw_response(resource.search_goods_info)
+        self.update_fbt_goods_info = to_raw_response(resource.update_fbt_goods_info)
+        self.create_fbtmcf_order = to_raw_response(resource.create_fbtmcf_order)
 
 
 class AsyncFbtResource(AsyncResource):
     """Fulfilled by TikTok: warehouse stock, goods, inbound shipments and multi-channel orders. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncFbtResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFbtResourceWithRawResponse(self)
 
     @checked_arguments("fbt.search_fbt_inventory")
     async def search_fbt_inventory(
@@ -1100,6 +1405,11 @@ class AsyncFbtResource(AsyncResource):
         goods_ids: Sequence[str] | None = None,
         fbt_warehouse_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchFbtInventoryPage:
         """Search the shop's stock in TikTok's fulfillment warehouses by goods, SKU or warehouse, one page at a time.
@@ -1112,6 +1422,11 @@ class AsyncFbtResource(AsyncResource):
             goods_ids: Body field.
             fbt_warehouse_ids: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1129,12 +1444,18 @@ class AsyncFbtResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"goods_ids": goods_ids, "fbt_warehouse_ids": fbt_warehouse_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_warehouse_list")
     async def get_fbt_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
@@ -1142,6 +1463,11 @@ class AsyncFbtResource(AsyncResource):
         `GET /fbt/202408/warehouses` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1157,12 +1483,18 @@ class AsyncFbtResource(AsyncResource):
         return await self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_merchant_onboarded_regions")
     async def get_fbt_merchant_onboarded_regions(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantOnboardedRegionsResponse:
         """List the regions where the seller has joined Fulfilled by TikTok.
@@ -1170,6 +1502,11 @@ class AsyncFbtResource(AsyncResource):
         `GET /fbt/202409/merchants/onboarded_regions` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1185,6 +1522,7 @@ class AsyncFbtResource(AsyncResource):
         return await self._client._request(
             _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.search_fbt_inventory_record")
@@ -1197,6 +1535,11 @@ class AsyncFbtResource(AsyncResource):
         fbt_warehouse_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
@@ -1210,6 +1553,11 @@ class AsyncFbtResource(AsyncResource):
             fbt_warehouse_ids: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1232,6 +1580,7 @@ class AsyncFbtResource(AsyncResource):
                 "create_time_le": create_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.query_goods_inventory_for_mcf")
@@ -1239,6 +1588,11 @@ class AsyncFbtResource(AsyncResource):
         self,
         *,
         goods: Sequence[_t.QueryGoodsInventoryForMcfRequestGood | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.QueryGoodsInventoryForMcfResponse:
         """Get how much of each given goods is available for multi-channel fulfillment orders.
@@ -1247,6 +1601,11 @@ class AsyncFbtResource(AsyncResource):
 
         Args:
             goods: Body field. A `QueryGoodsInventoryForMcfRequestGood` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1263,6 +1622,7 @@ class AsyncFbtResource(AsyncResource):
             _QUERY_GOODS_INVENTORY_FOR_MCF,
             body={"goods": goods},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbtmcf_order_status")
@@ -1270,6 +1630,11 @@ class AsyncFbtResource(AsyncResource):
         self,
         *,
         mcf_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtmcfOrderStatusResponse:
         """Get the status of a multi-channel fulfillment order and its shipments.
@@ -1278,6 +1643,11 @@ class AsyncFbtResource(AsyncResource):
 
         Args:
             mcf_order_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1294,6 +1664,7 @@ class AsyncFbtResource(AsyncResource):
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.cancel_fbtmcf_order")
@@ -1302,6 +1673,11 @@ class AsyncFbtResource(AsyncResource):
         *,
         mcf_order_id: str,
         consign_orders: Sequence[_t.CancelFbtmcfOrderRequestConsignOrder | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelFbtmcfOrderResponse:
         """Cancel a multi-channel fulfillment order, or some of its shipments.
@@ -1311,6 +1687,11 @@ class AsyncFbtResource(AsyncResource):
         Args:
             mcf_order_id: Body field.
             consign_orders: Body field. A `CancelFbtmcfOrderRequestConsignOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1327,12 +1708,18 @@ class AsyncFbtResource(AsyncResource):
             _CANCEL_FBTMCF_ORDER,
             body={"mcf_order_id": mcf_order_id, "consign_orders": consign_orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_merchant_mcf_status")
     async def get_fbt_merchant_mcf_status(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtMerchantMcfStatusResponse:
         """Check whether the seller can use multi-channel fulfillment.
@@ -1340,6 +1727,11 @@ class AsyncFbtResource(AsyncResource):
         `GET /fbt/202601/merchants/mcf_status` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1355,6 +1747,7 @@ class AsyncFbtResource(AsyncResource):
         return await self._client._request(
             _GET_FBT_MERCHANT_MCF_STATUS,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.create_or_update_inbound_plan")
@@ -1365,6 +1758,11 @@ class AsyncFbtResource(AsyncResource):
         idempotent_key: str | None = None,
         goods_items: Sequence[_t.CreateOrUpdateInboundPlanRequestGoodsItem | Mapping[str, Any]] | None = None,
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateOrUpdateInboundPlanResponse:
         """Create or change a plan for sending goods, packed in cartons, to TikTok's fulfillment warehouses.
@@ -1376,6 +1774,11 @@ class AsyncFbtResource(AsyncResource):
             idempotent_key: Body field.
             goods_items: Body field. A `CreateOrUpdateInboundPlanRequestGoodsItem` or a dict.
             cartons: Body field. A `CartonInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1397,6 +1800,7 @@ class AsyncFbtResource(AsyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_inbound_method_detail")
@@ -1406,6 +1810,11 @@ class AsyncFbtResource(AsyncResource):
         plan_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetInboundMethodDetailResponse:
         """Get the warehouse placement options and estimated fees of an inbound plan for one inbound method.
@@ -1416,6 +1825,11 @@ class AsyncFbtResource(AsyncResource):
             plan_id: Body field.
             inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
             estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1436,6 +1850,7 @@ class AsyncFbtResource(AsyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.get_fbt_inbound_order_details")
@@ -1444,6 +1859,11 @@ class AsyncFbtResource(AsyncResource):
         *,
         order_ids: Sequence[str],
         include_carton_details: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetFbtInboundOrderDetailsResponse:
         """Get the detail of inbound orders by id, optionally with their cartons.
@@ -1453,6 +1873,11 @@ class AsyncFbtResource(AsyncResource):
         Args:
             order_ids: Query parameter.
             include_carton_details: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1469,6 +1894,7 @@ class AsyncFbtResource(AsyncResource):
             _GET_FBT_INBOUND_ORDER_DETAILS,
             params={"order_ids": order_ids, "include_carton_details": include_carton_details},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.cancel_inbound_order")
@@ -1477,6 +1903,11 @@ class AsyncFbtResource(AsyncResource):
         *,
         order_id: str,
         cancel_reason: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Cancel an inbound order, giving a reason.
@@ -1486,6 +1917,11 @@ class AsyncFbtResource(AsyncResource):
         Args:
             order_id: Body field.
             cancel_reason: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1502,6 +1938,7 @@ class AsyncFbtResource(AsyncResource):
             _CANCEL_INBOUND_ORDER,
             body={"order_id": order_id, "cancel_reason": cancel_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.print_inbound_order_labels")
@@ -1513,6 +1950,11 @@ class AsyncFbtResource(AsyncResource):
         | None = None,
         carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None,
         barcode_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PrintInboundOrderLabelsResponse:
         """Get a download link to the carton labels, barcodes or packing list of an inbound order.
@@ -1524,6 +1966,11 @@ class AsyncFbtResource(AsyncResource):
             print_items: Body field. One of `CARTON_PALLET_LABEL`, `FBT_BARCODE`, `PACKING_PICKING_LIST`.
             carton_label_format: Body field. One of `A4_4UP`, `DEFAULT_1UP`.
             barcode_format: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1545,6 +1992,7 @@ class AsyncFbtResource(AsyncResource):
                 "barcode_format": barcode_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.update_inbound_order_tracking")
@@ -1556,6 +2004,11 @@ class AsyncFbtResource(AsyncResource):
             _t.UpdateInboundOrderTrackingRequestParcelTrackingInfo | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Set the carrier and tracking number of each carton of an inbound order.
@@ -1565,6 +2018,11 @@ class AsyncFbtResource(AsyncResource):
         Args:
             order_id: Body field.
             parcel_tracking_info: Body field. A `UpdateInboundOrderTrackingRequestParcelTrackingInfo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1581,6 +2039,7 @@ class AsyncFbtResource(AsyncResource):
             _UPDATE_INBOUND_ORDER_TRACKING,
             body={"order_id": order_id, "parcel_tracking_info": parcel_tracking_info},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.list_available_inbound_methods")
@@ -1588,6 +2047,11 @@ class AsyncFbtResource(AsyncResource):
         self,
         *,
         plan_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListAvailableInboundMethodsResponse:
         """List the inbound methods open to an inbound plan, with their time windows, warehouses and fees.
@@ -1596,6 +2060,11 @@ class AsyncFbtResource(AsyncResource):
 
         Args:
             plan_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1612,6 +2081,7 @@ class AsyncFbtResource(AsyncResource):
             _LIST_AVAILABLE_INBOUND_METHODS,
             body={"plan_id": plan_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.confirm_inbound_method")
@@ -1622,6 +2092,11 @@ class AsyncFbtResource(AsyncResource):
         placement_option_id: str,
         inbound_method: Literal["D2FC", "ONE_HUB"],
         estimate_arrival_time: _t.EstimateArrivalTimeInput | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ConfirmInboundMethodResponse:
         """Confirm an inbound plan's method, placement option and arrival window, creating its inbound orders.
@@ -1633,6 +2108,11 @@ class AsyncFbtResource(AsyncResource):
             placement_option_id: Body field.
             inbound_method: Body field. One of `D2FC`, `ONE_HUB`.
             estimate_arrival_time: Body field. A `EstimateArrivalTimeInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1654,6 +2134,7 @@ class AsyncFbtResource(AsyncResource):
                 "estimate_arrival_time": estimate_arrival_time,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.search_goods_hazmat_and_expiration_info")
@@ -1661,6 +2142,11 @@ class AsyncFbtResource(AsyncResource):
         self,
         *,
         tts_sku_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchGoodsHazmatAndExpirationInfoResponse:
         """Get the hazardous-material and expiry-date settings of the goods linked to the given SKUs.
@@ -1669,6 +2155,11 @@ class AsyncFbtResource(AsyncResource):
 
         Args:
             tts_sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1685,6 +2176,7 @@ class AsyncFbtResource(AsyncResource):
             _SEARCH_GOODS_HAZMAT_AND_EXPIRATION_INFO,
             body={"tts_sku_ids": tts_sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.update_goods_sku_relations")
@@ -1695,6 +2187,11 @@ class AsyncFbtResource(AsyncResource):
             _t.UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList | Mapping[str, Any]
         ],
         operation_type: Literal["BIND", "UN_BIND"],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateGoodsSkuRelationsResponse:
         """Link goods to the shop's SKUs, or unlink them.
@@ -1704,6 +2201,11 @@ class AsyncFbtResource(AsyncResource):
         Args:
             operate_goods_sku_relation_list: Body field. A `UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList` or a dict.
             operation_type: Body field. One of `BIND`, `UN_BIND`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1723,6 +2225,7 @@ class AsyncFbtResource(AsyncResource):
                 "operation_type": operation_type,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.ship_inbound_order")
@@ -1732,6 +2235,11 @@ class AsyncFbtResource(AsyncResource):
         inbound_order_id: str,
         shipment_option: _t.ShipInboundOrderRequestShipmentOption | Mapping[str, Any],
         cartons: Sequence[_t.CartonInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ShipInboundOrderResponse:
         """Ship an inbound order to the warehouse by freight or small parcel, with its cartons.
@@ -1742,6 +2250,11 @@ class AsyncFbtResource(AsyncResource):
             inbound_order_id: Body field.
             shipment_option: Body field. A `ShipInboundOrderRequestShipmentOption` or a dict.
             cartons: Body field. A `CartonInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1762,6 +2275,7 @@ class AsyncFbtResource(AsyncResource):
                 "cartons": cartons,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.create_fbt_goods")
@@ -1769,6 +2283,11 @@ class AsyncFbtResource(AsyncResource):
         self,
         *,
         create_goods_dto_list: Sequence[_t.CreateFbtGoodsRequestCreateGoodsDtoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtGoodsResponse:
         """Register SKUs as goods stored by TikTok, with size, weight, handling of returns and other settings.
@@ -1777,6 +2296,11 @@ class AsyncFbtResource(AsyncResource):
 
         Args:
             create_goods_dto_list: Body field. A `CreateFbtGoodsRequestCreateGoodsDtoList` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1793,6 +2317,7 @@ class AsyncFbtResource(AsyncResource):
             _CREATE_FBT_GOODS,
             body={"create_goods_dto_list": create_goods_dto_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.search_goods_info")
@@ -1805,6 +2330,11 @@ class AsyncFbtResource(AsyncResource):
         product_ids: Sequence[str] | None = None,
         reference_codes: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
@@ -1818,6 +2348,11 @@ class AsyncFbtResource(AsyncResource):
             product_ids: Body field.
             reference_codes: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1840,6 +2375,7 @@ class AsyncFbtResource(AsyncResource):
                 "sku_ids": sku_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.update_fbt_goods_info")
@@ -1847,6 +2383,11 @@ class AsyncFbtResource(AsyncResource):
         self,
         *,
         update_goods_dto: _t.UpdateFbtGoodsInfoRequestUpdateGoodsDto | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateFbtGoodsInfoResponse:
         """Change the name, image, size, weight and handling settings of one goods.
@@ -1855,6 +2396,11 @@ class AsyncFbtResource(AsyncResource):
 
         Args:
             update_goods_dto: Body field. A `UpdateFbtGoodsInfoRequestUpdateGoodsDto` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1871,6 +2417,7 @@ class AsyncFbtResource(AsyncResource):
             _UPDATE_FBT_GOODS_INFO,
             body={"update_goods_dto": update_goods_dto},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fbt.create_fbtmcf_order")
@@ -1880,6 +2427,11 @@ class AsyncFbtResource(AsyncResource):
         external_order_id: str,
         goods: Sequence[_t.CreateFbtmcfOrderRequestGood | Mapping[str, Any]],
         consignee: _t.CreateFbtmcfOrderRequestConsignee | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
@@ -1890,6 +2442,11 @@ class AsyncFbtResource(AsyncResource):
             external_order_id: Body field.
             goods: Body field. A `CreateFbtmcfOrderRequestGood` or a dict.
             consignee: Body field. A `CreateFbtmcfOrderRequestConsignee` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1906,4 +2463,38 @@ class AsyncFbtResource(AsyncResource):
             _CREATE_FBTMCF_ORDER,
             body={"external_order_id": external_order_id, "goods": goods, "consignee": consignee},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncFbtResourceWithRawResponse:
+    """`client.fbt.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFbtResource) -> None:
+        self.search_fbt_inventory = async_to_raw_response(resource.search_fbt_inventory)
+        self.get_fbt_warehouse_list = async_to_raw_response(resource.get_fbt_warehouse_list)
+        self.get_fbt_merchant_onboarded_regions = async_to_raw_response(
+            resource.get_fbt_merchant_onboarded_regions
+        )
+        self.search_fbt_inventory_record = async_to_raw_response(resource.search_fbt_inventory_record)
+        self.query_goods_inventory_for_mcf = async_to_raw_response(resource.query_goods_inventory_for_mcf)
+        self.get_fbtmcf_order_status = async_to_raw_response(resource.get_fbtmcf_order_status)
+        self.cancel_fbtmcf_order = async_to_raw_response(resource.cancel_fbtmcf_order)
+        self.get_fbt_merchant_mcf_status = async_to_raw_response(resource.get_fbt_merchant_mcf_status)
+        self.create_or_update_inbound_plan = async_to_raw_response(resource.create_or_update_inbound_plan)
+        self.get_inbound_method_detail = async_to_raw_response(resource.get_inbound_method_detail)
+        self.get_fbt_inbound_order_details = async_to_raw_response(resource.get_fbt_inbound_order_details)
+        self.cancel_inbound_order = async_to_raw_response(resource.cancel_inbound_order)
+        self.print_inbound_order_labels = async_to_raw_response(resource.print_inbound_order_labels)
+        self.update_inbound_order_tracking = async_to_raw_response(resource.update_inbound_order_tracking)
+        self.list_available_inbound_methods = async_to_raw_response(resource.list_available_inbound_methods)
+        self.confirm_inbound_method = async_to_raw_response(resource.confirm_inbound_method)
+        self.search_goods_hazmat_and_expiration_info = async_to_raw_response(
+            resource.search_goods_hazmat_and_expiration_info
+        )
+        self.update_goods_sku_relations = async_to_raw_response(resource.update_goods_sku_relations)
+        self.ship_inbound_order = async_to_raw_response(resource.ship_inbound_order)
+        self.create_fbt_goods = async_to_raw_response(resource.create_fbt_goods)
+        self.search_goods_info = async_to_raw_response(resource.search_goods_info)
+        self.update_fbt_goods_info = async_to_raw_response(resource.update_fbt_goods_info)
+        self.create_fbtmcf_order = async_to_raw_response(resource.create_fbtmcf_order)

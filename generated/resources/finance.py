@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import finance as _t
 
-__all__ = ["OPERATIONS", "AsyncFinanceResource", "FinanceResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFinanceResource",
+    "AsyncFinanceResourceWithRawResponse",
+    "FinanceResource",
+    "FinanceResourceWithRawResponse",
+]
 
 _GET_TRANSACTIONSBY_ORDER_V202309: Operation[_t.GetTransactionsbyOrderV202309Response] = Operation(
     id="finance.get_transactionsby_order_v202309",
@@ -175,11 +184,22 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FinanceResource(SyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts."""
 
+    @cached_property
+    def with_raw_response(self) -> FinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FinanceResourceWithRawResponse(self)
+
     @checked_arguments("finance.get_transactionsby_order_v202309")
     def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
@@ -188,6 +208,11 @@ class FinanceResource(SyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -204,6 +229,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_payments_v202309")
@@ -216,6 +242,11 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
@@ -229,6 +260,11 @@ class FinanceResource(SyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -252,6 +288,7 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_statements")
@@ -265,6 +302,11 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
@@ -279,6 +321,11 @@ class FinanceResource(SyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -303,6 +350,7 @@ class FinanceResource(SyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_transactionsby_statement_v202309")
@@ -314,6 +362,11 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
@@ -326,6 +379,11 @@ class FinanceResource(SyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -348,6 +406,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_withdrawals")
@@ -359,6 +418,11 @@ class FinanceResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
@@ -371,6 +435,11 @@ class FinanceResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -393,6 +462,7 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_transactionsby_order")
@@ -400,6 +470,11 @@ class FinanceResource(SyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
@@ -408,6 +483,11 @@ class FinanceResource(SyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -424,6 +504,7 @@ class FinanceResource(SyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_transactionsby_order_v202501 = get_transactionsby_order
@@ -437,6 +518,11 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
@@ -449,6 +535,11 @@ class FinanceResource(SyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -471,6 +562,7 @@ class FinanceResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_transactionsby_statement_v202501 = get_transactionsby_statement
@@ -485,6 +577,11 @@ class FinanceResource(SyncResource):
         sort_order: str | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
@@ -498,6 +595,11 @@ class FinanceResource(SyncResource):
             sort_order: Query parameter.
             search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -521,6 +623,7 @@ class FinanceResource(SyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_payments")
@@ -533,6 +636,11 @@ class FinanceResource(SyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
@@ -546,6 +654,11 @@ class FinanceResource(SyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter. One of `ASC`, `DESC`.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -569,6 +682,7 @@ class FinanceResource(SyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_payments_v202605 = get_payments
@@ -578,6 +692,11 @@ class FinanceResource(SyncResource):
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
@@ -588,6 +707,11 @@ class FinanceResource(SyncResource):
 
         Args:
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -604,6 +728,7 @@ class FinanceResource(SyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_trade_in_account_transactions_v202609")
@@ -615,6 +740,11 @@ class FinanceResource(SyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInAccountTransactionsV202609Page:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
@@ -629,6 +759,11 @@ class FinanceResource(SyncResource):
             flow_type: Query parameter. One of `RECHARGE`, `REVERSE`, `WITHDRAW`.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -651,17 +786,55 @@ class FinanceResource(SyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class FinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = to_raw_response(resource.get_transactionsby_order_v202309)
+        self.get_payments_v202309 = to_raw_response(resource.get_payments_v202309)
+        self.get_statements = to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_order_v202501 = self.get_transactionsby_order
+        self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
+        self.get_transactionsby_statement_v202501 = self.get_transactionsby_statement
+        self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = to_raw_response(resource.get_payments)
+        self.get_payments_v202605 = self.get_payments
+        self.get_trade_in_supplier_account_balance_v202609 = to_raw_response(
+            resource.get_trade_in_supplier_account_balance_v202609
+        )
+        self.get_trade_in_account_transactions_v202609 = to_raw_response(
+            resource.get_trade_in_account_transactions_v202609
         )
 
 
 class AsyncFinanceResource(AsyncResource):
     """Money: statements, their transactions, payments, withdrawals and unsettled order amounts. (async: every method is awaited)"""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncFinanceResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFinanceResourceWithRawResponse(self)
+
     @checked_arguments("finance.get_transactionsby_order_v202309")
     async def get_transactionsby_order_v202309(
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderV202309Response:
         """List the statement transactions (revenue, fees, shipping, adjustments) of one order (the 202309 shape).
@@ -670,6 +843,11 @@ class AsyncFinanceResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -686,6 +864,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER_V202309,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_payments_v202309")
@@ -698,6 +877,11 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetPaymentsV202309Page:
         """List the payments made to the seller's bank account by creation time, one page at a time (the 202309 shape).
@@ -711,6 +895,11 @@ class AsyncFinanceResource(AsyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -734,6 +923,7 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_statements")
@@ -747,6 +937,11 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         statement_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetStatementsPage:
         """List the shop's statements by statement time and payment status, one page at a time.
@@ -761,6 +956,11 @@ class AsyncFinanceResource(AsyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -785,6 +985,7 @@ class AsyncFinanceResource(AsyncResource):
                 "statement_time_ge": statement_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_transactionsby_statement_v202309")
@@ -796,6 +997,11 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetTransactionsbyStatementV202309Page:
         """List the transactions settled in one statement, with its totals, one page at a time (the 202309 shape).
@@ -808,6 +1014,11 @@ class AsyncFinanceResource(AsyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -830,6 +1041,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_withdrawals")
@@ -841,6 +1053,11 @@ class AsyncFinanceResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetWithdrawalsPage:
         """List the seller's withdrawals and other balance movements of the given types, one page at a time.
@@ -853,6 +1070,11 @@ class AsyncFinanceResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -875,6 +1097,7 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_transactionsby_order")
@@ -882,6 +1105,11 @@ class AsyncFinanceResource(AsyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTransactionsbyOrderResponse:
         """Get how one order settles: revenue, fees and taxes, shipping costs and each SKU's transactions.
@@ -890,6 +1118,11 @@ class AsyncFinanceResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -906,6 +1139,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRANSACTIONSBY_ORDER,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_transactionsby_order_v202501 = get_transactionsby_order
@@ -919,6 +1153,11 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: str | None = None,
         page_size: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetTransactionsbyStatementPage:
         """List the transactions settled in one statement, with its totals and breakdown, one page at a time.
@@ -931,6 +1170,11 @@ class AsyncFinanceResource(AsyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -953,6 +1197,7 @@ class AsyncFinanceResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_transactionsby_statement_v202501 = get_transactionsby_statement
@@ -967,6 +1212,11 @@ class AsyncFinanceResource(AsyncResource):
         sort_order: str | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetUnsettledTransactionsPage:
         """List order transactions not yet settled, with their estimated amounts, one page at a time.
@@ -980,6 +1230,11 @@ class AsyncFinanceResource(AsyncResource):
             sort_order: Query parameter.
             search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1003,6 +1258,7 @@ class AsyncFinanceResource(AsyncResource):
                 "search_time_lt": search_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_payments")
@@ -1015,6 +1271,11 @@ class AsyncFinanceResource(AsyncResource):
         page_token: str | None = None,
         sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetPaymentsPage:
         """List the payments made to the seller's bank account by creation time, one page at a time.
@@ -1028,6 +1289,11 @@ class AsyncFinanceResource(AsyncResource):
             sort_field: Query parameter.
             sort_order: Query parameter. One of `ASC`, `DESC`.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1051,6 +1317,7 @@ class AsyncFinanceResource(AsyncResource):
                 "create_time_ge": create_time_ge,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_payments_v202605 = get_payments
@@ -1060,6 +1327,11 @@ class AsyncFinanceResource(AsyncResource):
         self,
         *,
         currency: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTradeInSupplierAccountBalanceResponse:
         """Get the available balance of the seller's trade-in supplier account.
@@ -1070,6 +1342,11 @@ class AsyncFinanceResource(AsyncResource):
 
         Args:
             currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1086,6 +1363,7 @@ class AsyncFinanceResource(AsyncResource):
             _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609,
             params={"currency": currency},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("finance.get_trade_in_account_transactions_v202609")
@@ -1097,6 +1375,11 @@ class AsyncFinanceResource(AsyncResource):
         end_time: str | None = None,
         flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetTradeInAccountTransactionsV202609Page:
         """List the top-ups, reversals and withdrawals of the trade-in account in a time range, one page at a time.
@@ -1111,6 +1394,11 @@ class AsyncFinanceResource(AsyncResource):
             flow_type: Query parameter. One of `RECHARGE`, `REVERSE`, `WITHDRAW`.
             page_size: Query parameter.
             page_token: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1133,4 +1421,33 @@ class AsyncFinanceResource(AsyncResource):
                 "page_token": page_token,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncFinanceResourceWithRawResponse:
+    """`client.finance.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFinanceResource) -> None:
+        self.get_transactionsby_order_v202309 = async_to_raw_response(
+            resource.get_transactionsby_order_v202309
+        )
+        self.get_payments_v202309 = async_to_raw_response(resource.get_payments_v202309)
+        self.get_statements = async_to_raw_response(resource.get_statements)
+        self.get_transactionsby_statement_v202309 = async_to_raw_response(
+            resource.get_transactionsby_statement_v202309
+        )
+        self.get_withdrawals = async_to_raw_response(resource.get_withdrawals)
+        self.get_transactionsby_order = async_to_raw_response(resource.get_transactionsby_order)
+        self.get_transactionsby_order_v202501 = self.get_transactionsby_order
+        self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
+        self.get_transactionsby_statement_v202501 = self.get_transactionsby_statement
+        self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
+        self.get_payments = async_to_raw_response(resource.get_payments)
+        self.get_payments_v202605 = self.get_payments
+        self.get_trade_in_supplier_account_balance_v202609 = async_to_raw_response(
+            resource.get_trade_in_supplier_account_balance_v202609
+        )
+        self.get_trade_in_account_transactions_v202609 = async_to_raw_response(
+            resource.get_trade_in_account_transactions_v202609
         )

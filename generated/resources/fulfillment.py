@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import fulfillment as _t
 
-__all__ = ["OPERATIONS", "AsyncFulfillmentResource", "FulfillmentResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncFulfillmentResource",
+    "AsyncFulfillmentResourceWithRawResponse",
+    "FulfillmentResource",
+    "FulfillmentResourceWithRawResponse",
+]
 
 _SEARCH_COMBINABLE_PACKAGES: Operation[_t.SearchCombinablePackagesPage] = Operation(
     id="fulfillment.search_combinable_packages",
@@ -405,12 +414,23 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class FulfillmentResource(SyncResource):
     """Packages: handover, shipping and shipping documents."""
 
+    @cached_property
+    def with_raw_response(self) -> FulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return FulfillmentResourceWithRawResponse(self)
+
     @checked_arguments("fulfillment.search_combinable_packages")
     def search_combinable_packages(
         self,
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
@@ -420,6 +440,11 @@ class FulfillmentResource(SyncResource):
         Args:
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -436,6 +461,7 @@ class FulfillmentResource(SyncResource):
             _SEARCH_COMBINABLE_PACKAGES,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.fulfillment_upload_delivery_file")
@@ -444,6 +470,11 @@ class FulfillmentResource(SyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
@@ -455,6 +486,11 @@ class FulfillmentResource(SyncResource):
         Args:
             data: Upload field. Bytes, a path or a binary file object.
             name: Upload field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -471,6 +507,7 @@ class FulfillmentResource(SyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.fulfillment_upload_delivery_image")
@@ -478,6 +515,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
@@ -488,6 +530,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -504,6 +551,7 @@ class FulfillmentResource(SyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_order_split_attributes")
@@ -511,6 +559,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
@@ -519,6 +572,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             order_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -535,6 +593,7 @@ class FulfillmentResource(SyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_handover_timeslots")
@@ -543,6 +602,11 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
@@ -552,6 +616,11 @@ class FulfillmentResource(SyncResource):
         Args:
             order_id: Path parameter.
             order_line_item_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -568,6 +637,7 @@ class FulfillmentResource(SyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.mark_package_as_shipped")
@@ -578,6 +648,11 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
@@ -589,6 +664,11 @@ class FulfillmentResource(SyncResource):
             order_line_item_ids: Body field.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -610,6 +690,7 @@ class FulfillmentResource(SyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     mark_package_as_shipped_v202309 = mark_package_as_shipped
@@ -621,6 +702,11 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
@@ -631,6 +717,11 @@ class FulfillmentResource(SyncResource):
             order_id: Path parameter.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -648,6 +739,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_eligible_shipping_service")
@@ -658,6 +750,11 @@ class FulfillmentResource(SyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
@@ -669,6 +766,11 @@ class FulfillmentResource(SyncResource):
             dimension: Body field. A `DimensionInput` or a dict.
             order_line_item_ids: Body field.
             weight: Body field. A `WeightInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -686,6 +788,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.split_orders")
@@ -694,6 +797,11 @@ class FulfillmentResource(SyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
@@ -703,6 +811,11 @@ class FulfillmentResource(SyncResource):
         Args:
             order_id: Path parameter.
             splittable_groups: Body field. A `SplitOrdersRequestSplittableGroup` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -720,6 +833,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_tracking")
@@ -727,6 +841,11 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
@@ -735,6 +854,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -751,6 +875,7 @@ class FulfillmentResource(SyncResource):
             _GET_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_packages_v202309")
@@ -762,6 +887,11 @@ class FulfillmentResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
@@ -774,6 +904,11 @@ class FulfillmentResource(SyncResource):
             order_line_item_ids: Body field.
             shipping_service_id: Body field.
             weight: Body field. A `WeightInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -796,6 +931,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.combine_package")
@@ -804,6 +940,11 @@ class FulfillmentResource(SyncResource):
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
@@ -812,6 +953,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             combinable_packages: Body field. A `CombinePackageRequestCombinablePackage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -828,6 +974,7 @@ class FulfillmentResource(SyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.update_package_delivery_status")
@@ -835,6 +982,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
@@ -843,6 +995,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             packages: Body field. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -859,6 +1016,7 @@ class FulfillmentResource(SyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.schedule_package_handover")
@@ -869,6 +1027,11 @@ class FulfillmentResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
@@ -880,6 +1043,11 @@ class FulfillmentResource(SyncResource):
             order_id: Body field.
             order_line_item_ids: Body field.
             pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -901,6 +1069,7 @@ class FulfillmentResource(SyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.search_package")
@@ -917,6 +1086,11 @@ class FulfillmentResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
@@ -933,6 +1107,11 @@ class FulfillmentResource(SyncResource):
             package_status: Body field. One of `CANCELLED`, `COMPLETED`, `FULFILLING`, `PROCESSING`, `TO_FULFILL`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -961,6 +1140,7 @@ class FulfillmentResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.batch_ship_packages")
@@ -968,6 +1148,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
@@ -976,6 +1161,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             packages: Body field. A `BatchShipPackagesRequestPackage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -992,6 +1182,7 @@ class FulfillmentResource(SyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_package_detail")
@@ -999,6 +1190,11 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
@@ -1007,6 +1203,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             package_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1023,6 +1224,7 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_package_handover_time_slots")
@@ -1030,6 +1232,11 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
@@ -1038,6 +1245,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             package_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1054,6 +1266,7 @@ class FulfillmentResource(SyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.ship_package")
@@ -1064,6 +1277,11 @@ class FulfillmentResource(SyncResource):
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
@@ -1075,6 +1293,11 @@ class FulfillmentResource(SyncResource):
             handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
             pickup_slot: Body field. A `PickupSlotInput` or a dict.
             self_shipment: Body field. A `SelfShipmentInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1096,6 +1319,7 @@ class FulfillmentResource(SyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_package_shipping_document")
@@ -1108,6 +1332,11 @@ class FulfillmentResource(SyncResource):
         ],
         document_size: str | None = None,
         document_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
@@ -1119,6 +1348,11 @@ class FulfillmentResource(SyncResource):
             document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
             document_size: Query parameter.
             document_format: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1140,6 +1374,7 @@ class FulfillmentResource(SyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.update_package_shipping_info")
@@ -1149,6 +1384,11 @@ class FulfillmentResource(SyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
@@ -1159,6 +1399,11 @@ class FulfillmentResource(SyncResource):
             package_id: Path parameter.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1176,6 +1421,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     update_package_shipping_info_v202309 = update_package_shipping_info
@@ -1186,6 +1432,11 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
@@ -1195,6 +1446,11 @@ class FulfillmentResource(SyncResource):
         Args:
             package_id: Path parameter.
             order_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1212,6 +1468,7 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_first_mile_bundle")
@@ -1223,6 +1480,11 @@ class FulfillmentResource(SyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
@@ -1234,6 +1496,11 @@ class FulfillmentResource(SyncResource):
             phone_tail_number: Body field.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateFirstMileBundleResponse: The answer's data, with `.request_id`.
@@ -1254,6 +1521,7 @@ class FulfillmentResource(SyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.upload_invoice")
@@ -1261,6 +1529,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
@@ -1269,6 +1542,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             invoices: Body field. A `UploadInvoiceRequestInvoice` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1285,6 +1563,7 @@ class FulfillmentResource(SyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.check_tik_tok_shipping_and_collection_by_tik_tok_coverage")
@@ -1292,6 +1571,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
@@ -1300,6 +1584,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             tracking_number: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1316,6 +1605,7 @@ class FulfillmentResource(SyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_first_mile_bundle_v2")
@@ -1327,6 +1617,11 @@ class FulfillmentResource(SyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
@@ -1339,6 +1634,11 @@ class FulfillmentResource(SyncResource):
             shipping_provider_id: Body field.
             tracking_number: Body field.
             phone_tail_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1361,6 +1661,7 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_packages")
@@ -1374,6 +1675,11 @@ class FulfillmentResource(SyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
@@ -1388,6 +1694,11 @@ class FulfillmentResource(SyncResource):
             dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
             shipping_service_id: Body field.
             weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1412,6 +1723,7 @@ class FulfillmentResource(SyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_packages_v202512 = create_packages
@@ -1422,6 +1734,11 @@ class FulfillmentResource(SyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
@@ -1431,6 +1748,11 @@ class FulfillmentResource(SyncResource):
         Args:
             order_id: Body field.
             order_info_list: Body field. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1447,6 +1769,7 @@ class FulfillmentResource(SyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_pod_customization_details")
@@ -1455,6 +1778,11 @@ class FulfillmentResource(SyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
@@ -1464,6 +1792,11 @@ class FulfillmentResource(SyncResource):
         Args:
             main_order_id: Body field.
             query_order_lines: Body field. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1480,6 +1813,7 @@ class FulfillmentResource(SyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_order_customs_requirements")
@@ -1487,6 +1821,11 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
@@ -1494,6 +1833,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             order_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetOrderCustomsRequirementsResponse: The answer's data, with `.request_id`.
@@ -1508,6 +1852,7 @@ class FulfillmentResource(SyncResource):
         return self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.submit_customs_clearance_information")
@@ -1516,6 +1861,11 @@ class FulfillmentResource(SyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
@@ -1523,6 +1873,11 @@ class FulfillmentResource(SyncResource):
 
         Args:
             order_list: Body field. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1537,6 +1892,7 @@ class FulfillmentResource(SyncResource):
         return self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.tracking_status_update")
@@ -1548,6 +1904,11 @@ class FulfillmentResource(SyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
@@ -1560,6 +1921,11 @@ class FulfillmentResource(SyncResource):
             tracks: Body field. A `TrackingStatusUpdateRequestTrack` or a dict.
             provider_id: Body field.
             external_tracking_url: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1582,6 +1948,7 @@ class FulfillmentResource(SyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.mark_package_as_shipped_v202610")
@@ -1592,6 +1959,11 @@ class FulfillmentResource(SyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
@@ -1604,6 +1976,11 @@ class FulfillmentResource(SyncResource):
             order_id: Path parameter.
             order_line_list: Body field. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
             shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1621,6 +1998,7 @@ class FulfillmentResource(SyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.update_package_shipping_info_v202610")
@@ -1629,6 +2007,11 @@ class FulfillmentResource(SyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
@@ -1640,6 +2023,11 @@ class FulfillmentResource(SyncResource):
         Args:
             package_id: Path parameter.
             shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1657,11 +2045,67 @@ class FulfillmentResource(SyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class FulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: FulfillmentResource) -> None:
+        self.search_combinable_packages = to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = to_raw_response(resource.fulfillment_upload_delivery_file)
+        self.fulfillment_upload_delivery_image = to_raw_response(resource.fulfillment_upload_delivery_image)
+        self.get_order_split_attributes = to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped = to_raw_response(resource.mark_package_as_shipped)
+        self.mark_package_as_shipped_v202309 = self.mark_package_as_shipped
+        self.update_shipping_info = to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = to_raw_response(resource.split_orders)
+        self.get_tracking = to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = to_raw_response(resource.create_packages_v202309)
+        self.combine_package = to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = to_raw_response(resource.schedule_package_handover)
+        self.search_package = to_raw_response(resource.search_package)
+        self.batch_ship_packages = to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info = to_raw_response(resource.update_package_shipping_info)
+        self.update_package_shipping_info_v202309 = self.update_package_shipping_info
+        self.uncombine_packages = to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.upload_invoice = to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = to_raw_response(resource.create_packages)
+        self.create_packages_v202512 = self.create_packages
+        self.submit_redemption_information = to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped_v202610 = to_raw_response(resource.mark_package_as_shipped_v202610)
+        self.update_package_shipping_info_v202610 = to_raw_response(
+            resource.update_package_shipping_info_v202610
         )
 
 
 class AsyncFulfillmentResource(AsyncResource):
     """Packages: handover, shipping and shipping documents. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncFulfillmentResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncFulfillmentResourceWithRawResponse(self)
 
     @checked_arguments("fulfillment.search_combinable_packages")
     async def search_combinable_packages(
@@ -1669,6 +2113,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchCombinablePackagesPage:
         """List the packages that can be combined into one shipment, one page at a time.
@@ -1678,6 +2127,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1694,6 +2148,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SEARCH_COMBINABLE_PACKAGES_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.fulfillment_upload_delivery_file")
@@ -1702,6 +2157,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryFileResponse:
         """Upload a file, such as a proof of delivery, and get the URL to use in later calls.
@@ -1713,6 +2173,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             data: Upload field. Bytes, a path or a binary file object.
             name: Upload field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1729,6 +2194,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.fulfillment_upload_delivery_image")
@@ -1736,6 +2202,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.FulfillmentUploadDeliveryImageResponse:
         """Upload an image, such as a proof of delivery photo, and get its URL and size.
@@ -1746,6 +2217,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1762,6 +2238,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
             form={"data": data},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_order_split_attributes")
@@ -1769,6 +2246,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderSplitAttributesResponse:
         """Check whether each of the given orders can or must be split into several packages, and why.
@@ -1777,6 +2259,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             order_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1793,6 +2280,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_ORDER_SPLIT_ATTRIBUTES,
             params={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_handover_timeslots")
@@ -1801,6 +2289,11 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         order_line_item_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetHandoverTimeslotsResponse:
         """List the pickup and drop-off options for some items of an order, with their pickup time slots.
@@ -1810,6 +2303,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             order_id: Path parameter.
             order_line_item_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1826,6 +2324,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_HANDOVER_TIMESLOTS,
             params={"order_id": order_id, "order_line_item_ids": order_line_item_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.mark_package_as_shipped")
@@ -1836,6 +2335,11 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedV202309Response:
         """Mark an order's items as shipped with the seller's own carrier and tracking number (the 202309 shape).
@@ -1847,6 +2351,11 @@ class AsyncFulfillmentResource(AsyncResource):
             order_line_item_ids: Body field.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1868,6 +2377,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "tracking_number": tracking_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     mark_package_as_shipped_v202309 = mark_package_as_shipped
@@ -1879,6 +2389,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of an order the seller ships itself.
@@ -1889,6 +2404,11 @@ class AsyncFulfillmentResource(AsyncResource):
             order_id: Path parameter.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1906,6 +2426,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_eligible_shipping_service")
@@ -1916,6 +2437,11 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetEligibleShippingServiceResponse:
         """List the shipping services available for an order's items, given the package weight and size.
@@ -1927,6 +2453,11 @@ class AsyncFulfillmentResource(AsyncResource):
             dimension: Body field. A `DimensionInput` or a dict.
             order_line_item_ids: Body field.
             weight: Body field. A `WeightInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1944,6 +2475,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"dimension": dimension, "order_line_item_ids": order_line_item_ids, "weight": weight},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.split_orders")
@@ -1952,6 +2484,11 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str,
         *,
         splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SplitOrdersResponse:
         """Split an order into several packages, one per group of line items.
@@ -1961,6 +2498,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             order_id: Path parameter.
             splittable_groups: Body field. A `SplitOrdersRequestSplittableGroup` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1978,6 +2520,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"splittable_groups": splittable_groups},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_tracking")
@@ -1985,6 +2528,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetTrackingResponse:
         """Get the carrier's tracking events for an order's shipment.
@@ -1993,6 +2541,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2009,6 +2562,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_packages_v202309")
@@ -2020,6 +2574,11 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesV202309Response:
         """Create a package for an order's items with a chosen shipping service, weight and size (the 202309 shape).
@@ -2032,6 +2591,11 @@ class AsyncFulfillmentResource(AsyncResource):
             order_line_item_ids: Body field.
             shipping_service_id: Body field.
             weight: Body field. A `WeightInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2054,6 +2618,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.combine_package")
@@ -2062,6 +2627,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CombinePackageResponse:
         """Combine several combinable packages so that they ship together.
@@ -2070,6 +2640,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             combinable_packages: Body field. A `CombinePackageRequestCombinablePackage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2086,6 +2661,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _COMBINE_PACKAGE,
             body={"combinable_packages": combinable_packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.update_package_delivery_status")
@@ -2093,6 +2669,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdatePackageDeliveryStatusResponse:
         """Report packages as delivered or failed to deliver, with a reason or a proof of delivery file.
@@ -2101,6 +2682,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             packages: Body field. A `UpdatePackageDeliveryStatusRequestPackage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2117,6 +2703,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPDATE_PACKAGE_DELIVERY_STATUS,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.schedule_package_handover")
@@ -2127,6 +2714,11 @@ class AsyncFulfillmentResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SchedulePackageHandoverResponse:
         """Schedule how an order's items reach the carrier: pickup in a time slot or drop-off.
@@ -2138,6 +2730,11 @@ class AsyncFulfillmentResource(AsyncResource):
             order_id: Body field.
             order_line_item_ids: Body field.
             pickup_slot: Body field. A `PickupSlotInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2159,6 +2756,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "pickup_slot": pickup_slot,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.search_package")
@@ -2175,6 +2773,11 @@ class AsyncFulfillmentResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
@@ -2191,6 +2794,11 @@ class AsyncFulfillmentResource(AsyncResource):
             package_status: Body field. One of `CANCELLED`, `COMPLETED`, `FULFILLING`, `PROCESSING`, `TO_FULFILL`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2219,6 +2827,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.batch_ship_packages")
@@ -2226,6 +2835,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.BatchShipPackagesResponse:
         """Ship several packages at once, each by pickup, drop-off or the seller's own shipment.
@@ -2234,6 +2848,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             packages: Body field. A `BatchShipPackagesRequestPackage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2250,6 +2869,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _BATCH_SHIP_PACKAGES,
             body={"packages": packages},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_package_detail")
@@ -2257,6 +2877,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
@@ -2265,6 +2890,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             package_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2281,6 +2911,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_DETAIL,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_package_handover_time_slots")
@@ -2288,6 +2919,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageHandoverTimeSlotsResponse:
         """List the pickup and drop-off options of a package, with its pickup time slots.
@@ -2296,6 +2932,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             package_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2312,6 +2953,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_PACKAGE_HANDOVER_TIME_SLOTS,
             params={"package_id": package_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.ship_package")
@@ -2322,6 +2964,11 @@ class AsyncFulfillmentResource(AsyncResource):
         handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Ship a package: by carrier pickup in a time slot, by drop-off, or by the seller's own shipment.
@@ -2333,6 +2980,11 @@ class AsyncFulfillmentResource(AsyncResource):
             handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
             pickup_slot: Body field. A `PickupSlotInput` or a dict.
             self_shipment: Body field. A `SelfShipmentInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2354,6 +3006,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "self_shipment": self_shipment,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_package_shipping_document")
@@ -2366,6 +3019,11 @@ class AsyncFulfillmentResource(AsyncResource):
         ],
         document_size: str | None = None,
         document_format: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPackageShippingDocumentResponse:
         """Get a URL to a package's shipping label or packing slip.
@@ -2377,6 +3035,11 @@ class AsyncFulfillmentResource(AsyncResource):
             document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
             document_size: Query parameter.
             document_format: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2398,6 +3061,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "document_format": document_format,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.update_package_shipping_info")
@@ -2407,6 +3071,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carrier and tracking number of a package the seller ships itself (the 202309 shape).
@@ -2417,6 +3086,11 @@ class AsyncFulfillmentResource(AsyncResource):
             package_id: Path parameter.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2434,6 +3108,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_provider_id": shipping_provider_id, "tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     update_package_shipping_info_v202309 = update_package_shipping_info
@@ -2444,6 +3119,11 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         order_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UncombinePackagesResponse:
         """Take some orders out of a combined package so that they ship on their own.
@@ -2453,6 +3133,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             package_id: Path parameter.
             order_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2470,6 +3155,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"order_ids": order_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_first_mile_bundle")
@@ -2481,6 +3167,11 @@ class AsyncFulfillmentResource(AsyncResource):
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateFirstMileBundleResponse:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number.
 
@@ -2492,6 +3183,11 @@ class AsyncFulfillmentResource(AsyncResource):
             phone_tail_number: Body field.
             shipping_provider_id: Body field.
             tracking_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateFirstMileBundleResponse: The answer's data, with `.request_id`.
@@ -2512,6 +3208,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.upload_invoice")
@@ -2519,6 +3216,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         invoices: Sequence[_t.UploadInvoiceRequestInvoice | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UploadInvoiceResponse:
         """Upload XML invoices for orders or packages; failures are reported per invoice.
@@ -2527,6 +3229,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             invoices: Body field. A `UploadInvoiceRequestInvoice` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2543,6 +3250,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _UPLOAD_INVOICE,
             body={"invoices": invoices},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.check_tik_tok_shipping_and_collection_by_tik_tok_coverage")
@@ -2550,6 +3258,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         tracking_number: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckTikTokShippingAndCollectionByTikTokCoverageResponse:
         """Check whether a tracking number is covered by TikTok Shipping and by collection by TikTok.
@@ -2558,6 +3271,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             tracking_number: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2574,6 +3292,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
             params={"tracking_number": tracking_number},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_first_mile_bundle_v2")
@@ -2585,6 +3304,11 @@ class AsyncFulfillmentResource(AsyncResource):
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
         phone_tail_number: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateFirstMileBundleV2Response:
         """Bundle several orders into one first-mile shipment with one carrier and tracking number (newer endpoint).
@@ -2597,6 +3321,11 @@ class AsyncFulfillmentResource(AsyncResource):
             shipping_provider_id: Body field.
             tracking_number: Body field.
             phone_tail_number: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2619,6 +3348,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.create_packages")
@@ -2632,6 +3362,11 @@ class AsyncFulfillmentResource(AsyncResource):
         dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         shipping_service_id: str | None = None,
         weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreatePackagesResponse:
         """Create a package for an order's items, or for several orders, with a shipping service, weight and size.
@@ -2646,6 +3381,11 @@ class AsyncFulfillmentResource(AsyncResource):
             dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
             shipping_service_id: Body field.
             weight: Body field. A `CreatePackagesRequestWeight` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2670,6 +3410,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "weight": weight,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_packages_v202512 = create_packages
@@ -2680,6 +3421,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_id: str,
         order_info_list: Sequence[_t.SubmitRedemptionInformationRequestOrderInfoList | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitRedemptionInformationResponse:
         """Submit how the buyer redeems each line of an order, such as a voucher code and instructions.
@@ -2689,6 +3435,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             order_id: Body field.
             order_info_list: Body field. A `SubmitRedemptionInformationRequestOrderInfoList` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2705,6 +3456,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _SUBMIT_REDEMPTION_INFORMATION,
             body={"order_id": order_id, "order_info_list": order_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_pod_customization_details")
@@ -2713,6 +3465,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         main_order_id: str,
         query_order_lines: Sequence[_t.GetPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPodCustomizationDetailsResponse:
         """Get the buyer's print-on-demand customization of some lines of an order.
@@ -2722,6 +3479,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             main_order_id: Body field.
             query_order_lines: Body field. A `GetPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2738,6 +3500,7 @@ class AsyncFulfillmentResource(AsyncResource):
             _GET_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.get_order_customs_requirements")
@@ -2745,6 +3508,11 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         order_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetOrderCustomsRequirementsResponse:
         """Check which orders need customs clearance information and for which items.
 
@@ -2752,6 +3520,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             order_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetOrderCustomsRequirementsResponse: The answer's data, with `.request_id`.
@@ -2766,6 +3539,7 @@ class AsyncFulfillmentResource(AsyncResource):
         return await self._client._request(
             _GET_ORDER_CUSTOMS_REQUIREMENTS,
             body={"order_ids": order_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.submit_customs_clearance_information")
@@ -2774,6 +3548,11 @@ class AsyncFulfillmentResource(AsyncResource):
         *,
         order_list: Sequence[_t.SubmitCustomsClearanceInformationRequestOrderList | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Submit customs clearance details for the items of one or more orders.
 
@@ -2781,6 +3560,11 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             order_list: Body field. A `SubmitCustomsClearanceInformationRequestOrderList` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -2795,6 +3579,7 @@ class AsyncFulfillmentResource(AsyncResource):
         return await self._client._request(
             _SUBMIT_CUSTOMS_CLEARANCE_INFORMATION,
             body={"order_list": order_list},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.tracking_status_update")
@@ -2806,6 +3591,11 @@ class AsyncFulfillmentResource(AsyncResource):
         tracks: Sequence[_t.TrackingStatusUpdateRequestTrack | Mapping[str, Any]],
         provider_id: str,
         external_tracking_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.TrackingStatusUpdateResponse:
         """Report tracking events (status, time, place, proof) of an order delivered by the seller's own carrier.
@@ -2818,6 +3608,11 @@ class AsyncFulfillmentResource(AsyncResource):
             tracks: Body field. A `TrackingStatusUpdateRequestTrack` or a dict.
             provider_id: Body field.
             external_tracking_url: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2840,6 +3635,7 @@ class AsyncFulfillmentResource(AsyncResource):
                 "external_tracking_url": external_tracking_url,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.mark_package_as_shipped_v202610")
@@ -2850,6 +3646,11 @@ class AsyncFulfillmentResource(AsyncResource):
         order_line_list: Sequence[_t.MarkPackageAsShippedRequestOrderLineList | Mapping[str, Any]]
         | None = None,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.MarkPackageAsShippedResponse:
         """Mark an order's items as shipped with one or more of the seller's own carriers and tracking numbers.
@@ -2862,6 +3663,11 @@ class AsyncFulfillmentResource(AsyncResource):
             order_id: Path parameter.
             order_line_list: Body field. A `MarkPackageAsShippedRequestOrderLineList` or a dict.
             shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2879,6 +3685,7 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"order_id": order_id},
             body={"order_line_list": order_line_list, "shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("fulfillment.update_package_shipping_info_v202610")
@@ -2887,6 +3694,11 @@ class AsyncFulfillmentResource(AsyncResource):
         package_id: str,
         *,
         shipping_info_list: Sequence[_t.ShippingInfoListInput | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the carriers and tracking numbers of a package the seller ships itself.
@@ -2898,6 +3710,11 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             package_id: Path parameter.
             shipping_info_list: Body field. A `ShippingInfoListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2915,4 +3732,58 @@ class AsyncFulfillmentResource(AsyncResource):
             params={"package_id": package_id},
             body={"shipping_info_list": shipping_info_list},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncFulfillmentResourceWithRawResponse:
+    """`client.fulfillment.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncFulfillmentResource) -> None:
+        self.search_combinable_packages = async_to_raw_response(resource.search_combinable_packages)
+        self.fulfillment_upload_delivery_file = async_to_raw_response(
+            resource.fulfillment_upload_delivery_file
+        )
+        self.fulfillment_upload_delivery_image = async_to_raw_response(
+            resource.fulfillment_upload_delivery_image
+        )
+        self.get_order_split_attributes = async_to_raw_response(resource.get_order_split_attributes)
+        self.get_handover_timeslots = async_to_raw_response(resource.get_handover_timeslots)
+        self.mark_package_as_shipped = async_to_raw_response(resource.mark_package_as_shipped)
+        self.mark_package_as_shipped_v202309 = self.mark_package_as_shipped
+        self.update_shipping_info = async_to_raw_response(resource.update_shipping_info)
+        self.get_eligible_shipping_service = async_to_raw_response(resource.get_eligible_shipping_service)
+        self.split_orders = async_to_raw_response(resource.split_orders)
+        self.get_tracking = async_to_raw_response(resource.get_tracking)
+        self.create_packages_v202309 = async_to_raw_response(resource.create_packages_v202309)
+        self.combine_package = async_to_raw_response(resource.combine_package)
+        self.update_package_delivery_status = async_to_raw_response(resource.update_package_delivery_status)
+        self.schedule_package_handover = async_to_raw_response(resource.schedule_package_handover)
+        self.search_package = async_to_raw_response(resource.search_package)
+        self.batch_ship_packages = async_to_raw_response(resource.batch_ship_packages)
+        self.get_package_detail = async_to_raw_response(resource.get_package_detail)
+        self.get_package_handover_time_slots = async_to_raw_response(resource.get_package_handover_time_slots)
+        self.ship_package = async_to_raw_response(resource.ship_package)
+        self.get_package_shipping_document = async_to_raw_response(resource.get_package_shipping_document)
+        self.update_package_shipping_info = async_to_raw_response(resource.update_package_shipping_info)
+        self.update_package_shipping_info_v202309 = self.update_package_shipping_info
+        self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
+        self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.upload_invoice = async_to_raw_response(resource.upload_invoice)
+        self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
+            resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
+        )
+        self.create_first_mile_bundle_v2 = async_to_raw_response(resource.create_first_mile_bundle_v2)
+        self.create_packages = async_to_raw_response(resource.create_packages)
+        self.create_packages_v202512 = self.create_packages
+        self.submit_redemption_information = async_to_raw_response(resource.submit_redemption_information)
+        self.get_pod_customization_details = async_to_raw_response(resource.get_pod_customization_details)
+        self.get_order_customs_requirements = async_to_raw_response(resource.get_order_customs_requirements)
+        self.submit_customs_clearance_information = async_to_raw_response(
+            resource.submit_customs_clearance_information
+        )
+        self.tracking_status_update = async_to_raw_response(resource.tracking_status_update)
+        self.mark_package_as_shipped_v202610 = async_to_raw_response(resource.mark_package_as_shipped_v202610)
+        self.update_package_shipping_info_v202610 = async_to_raw_response(
+            resource.update_package_shipping_info_v202610
         )

@@ -7,13 +7,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import logistics as _t
 
-__all__ = ["OPERATIONS", "AsyncLogisticsResource", "LogisticsResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncLogisticsResource",
+    "AsyncLogisticsResourceWithRawResponse",
+    "LogisticsResource",
+    "LogisticsResourceWithRawResponse",
+]
 
 _GET_SHIPPING_PROVIDERS: Operation[_t.GetShippingProvidersResponse] = Operation(
     id="logistics.get_shipping_providers",
@@ -95,11 +104,22 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class LogisticsResource(SyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop."""
 
+    @cached_property
+    def with_raw_response(self) -> LogisticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return LogisticsResourceWithRawResponse(self)
+
     @checked_arguments("logistics.get_shipping_providers")
     def get_shipping_providers(
         self,
         delivery_option_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
@@ -108,6 +128,11 @@ class LogisticsResource(SyncResource):
 
         Args:
             delivery_option_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -124,15 +149,29 @@ class LogisticsResource(SyncResource):
             _GET_SHIPPING_PROVIDERS,
             params={"delivery_option_id": delivery_option_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_global_seller_warehouse")
     def get_global_seller_warehouse(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
         `GET /logistics/202309/global_warehouses` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalSellerWarehouseResponse: The answer's data, with `.request_id`.
@@ -146,12 +185,18 @@ class LogisticsResource(SyncResource):
         """
         return self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_warehouse_list")
     def get_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
@@ -159,6 +204,11 @@ class LogisticsResource(SyncResource):
         `GET /logistics/202309/warehouses` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -174,6 +224,7 @@ class LogisticsResource(SyncResource):
         return self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_warehouse_delivery_options")
@@ -182,6 +233,11 @@ class LogisticsResource(SyncResource):
         warehouse_id: str,
         *,
         scope: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
@@ -191,6 +247,11 @@ class LogisticsResource(SyncResource):
         Args:
             warehouse_id: Path parameter.
             scope: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -207,6 +268,7 @@ class LogisticsResource(SyncResource):
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_shipping_template_availability")
@@ -216,6 +278,11 @@ class LogisticsResource(SyncResource):
         product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
@@ -224,6 +291,11 @@ class LogisticsResource(SyncResource):
 
         Args:
             product_attribute: Body field. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -240,6 +312,7 @@ class LogisticsResource(SyncResource):
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
             body={"product_attribute": product_attribute},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_logistics_tracking")
@@ -247,6 +320,11 @@ class LogisticsResource(SyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
@@ -255,6 +333,11 @@ class LogisticsResource(SyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -271,6 +354,7 @@ class LogisticsResource(SyncResource):
             _GET_LOGISTICS_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.check_shipping_template_existence")
@@ -280,6 +364,11 @@ class LogisticsResource(SyncResource):
         access_token: str,
         biz_warehouse_id: int,
         shop_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
@@ -290,6 +379,11 @@ class LogisticsResource(SyncResource):
             access_token: Query parameter.
             shop_id: Query parameter.
             biz_warehouse_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -306,17 +400,42 @@ class LogisticsResource(SyncResource):
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class LogisticsResourceWithRawResponse:
+    """`client.logistics.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: LogisticsResource) -> None:
+        self.get_shipping_providers = to_raw_response(resource.get_shipping_providers)
+        self.get_global_seller_warehouse = to_raw_response(resource.get_global_seller_warehouse)
+        self.get_warehouse_list = to_raw_response(resource.get_warehouse_list)
+        self.get_warehouse_delivery_options = to_raw_response(resource.get_warehouse_delivery_options)
+        self.get_shipping_template_availability = to_raw_response(resource.get_shipping_template_availability)
+        self.get_logistics_tracking = to_raw_response(resource.get_logistics_tracking)
+        self.check_shipping_template_existence = to_raw_response(resource.check_shipping_template_existence)
 
 
 class AsyncLogisticsResource(AsyncResource):
     """Warehouses, delivery options, shipping providers and shipping templates of the shop. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncLogisticsResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncLogisticsResourceWithRawResponse(self)
 
     @checked_arguments("logistics.get_shipping_providers")
     async def get_shipping_providers(
         self,
         delivery_option_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingProvidersResponse:
         """List the shipping providers available for a delivery option.
@@ -325,6 +444,11 @@ class AsyncLogisticsResource(AsyncResource):
 
         Args:
             delivery_option_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -341,15 +465,29 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_SHIPPING_PROVIDERS,
             params={"delivery_option_id": delivery_option_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_global_seller_warehouse")
     async def get_global_seller_warehouse(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalSellerWarehouseResponse:
         """List the global seller's warehouses.
 
         `GET /logistics/202309/global_warehouses` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalSellerWarehouseResponse: The answer's data, with `.request_id`.
@@ -363,12 +501,18 @@ class AsyncLogisticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_GLOBAL_SELLER_WAREHOUSE,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_warehouse_list")
     async def get_warehouse_list(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseListResponse:
         """List the shop's warehouses with their address and status.
@@ -376,6 +520,11 @@ class AsyncLogisticsResource(AsyncResource):
         `GET /logistics/202309/warehouses` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -391,6 +540,7 @@ class AsyncLogisticsResource(AsyncResource):
         return await self._client._request(
             _GET_WAREHOUSE_LIST,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_warehouse_delivery_options")
@@ -399,6 +549,11 @@ class AsyncLogisticsResource(AsyncResource):
         warehouse_id: str,
         *,
         scope: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetWarehouseDeliveryOptionsResponse:
         """List the delivery options a warehouse offers.
@@ -408,6 +563,11 @@ class AsyncLogisticsResource(AsyncResource):
         Args:
             warehouse_id: Path parameter.
             scope: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -424,6 +584,7 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_WAREHOUSE_DELIVERY_OPTIONS,
             params={"warehouse_id": warehouse_id, "scope": scope},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_shipping_template_availability")
@@ -433,6 +594,11 @@ class AsyncLogisticsResource(AsyncResource):
         product_attribute: _t.GetShippingTemplateAvailabilityRequestProductAttribute
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShippingTemplateAvailabilityResponse:
         """List the shop's shipping templates and whether each fits a package of the given size.
@@ -441,6 +607,11 @@ class AsyncLogisticsResource(AsyncResource):
 
         Args:
             product_attribute: Body field. A `GetShippingTemplateAvailabilityRequestProductAttribute` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -457,6 +628,7 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_SHIPPING_TEMPLATE_AVAILABILITY,
             body={"product_attribute": product_attribute},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.get_logistics_tracking")
@@ -464,6 +636,11 @@ class AsyncLogisticsResource(AsyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetLogisticsTrackingResponse:
         """Get the tracking events of an order's shipments.
@@ -472,6 +649,11 @@ class AsyncLogisticsResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -488,6 +670,7 @@ class AsyncLogisticsResource(AsyncResource):
             _GET_LOGISTICS_TRACKING,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("logistics.check_shipping_template_existence")
@@ -497,6 +680,11 @@ class AsyncLogisticsResource(AsyncResource):
         access_token: str,
         biz_warehouse_id: int,
         shop_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckShippingTemplateExistenceResponse:
         """Check whether a warehouse has a shipping template.
@@ -507,6 +695,11 @@ class AsyncLogisticsResource(AsyncResource):
             access_token: Query parameter.
             shop_id: Query parameter.
             biz_warehouse_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -523,4 +716,22 @@ class AsyncLogisticsResource(AsyncResource):
             _CHECK_SHIPPING_TEMPLATE_EXISTENCE,
             params={"access_token": access_token, "shop_id": shop_id, "biz_warehouse_id": biz_warehouse_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncLogisticsResourceWithRawResponse:
+    """`client.logistics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncLogisticsResource) -> None:
+        self.get_shipping_providers = async_to_raw_response(resource.get_shipping_providers)
+        self.get_global_seller_warehouse = async_to_raw_response(resource.get_global_seller_warehouse)
+        self.get_warehouse_list = async_to_raw_response(resource.get_warehouse_list)
+        self.get_warehouse_delivery_options = async_to_raw_response(resource.get_warehouse_delivery_options)
+        self.get_shipping_template_availability = async_to_raw_response(
+            resource.get_shipping_template_availability
+        )
+        self.get_logistics_tracking = async_to_raw_response(resource.get_logistics_tracking)
+        self.check_shipping_template_existence = async_to_raw_response(
+            resource.check_shipping_template_existence
         )

@@ -6,13 +6,22 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from tiktokshop._operation import Operation
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import open as _t
 
-__all__ = ["OPERATIONS", "AsyncOpenResource", "OpenResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncOpenResource",
+    "AsyncOpenResourceWithRawResponse",
+    "OpenResource",
+    "OpenResourceWithRawResponse",
+]
 
 _UPLOAD_FILE_INIT: Operation[_t.UploadFileInitResponse] = Operation(
     id="open.upload_file_init",
@@ -32,6 +41,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (_UPLOAD_FILE_INIT,)
 class OpenResource(SyncResource):
     """Chunked file uploads to TikTok Shop."""
 
+    @cached_property
+    def with_raw_response(self) -> OpenResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return OpenResourceWithRawResponse(self)
+
     @checked_arguments("open.upload_file_init")
     def upload_file_init(
         self,
@@ -43,6 +58,11 @@ class OpenResource(SyncResource):
         target_path: str,
         shop_cipher: str | None = None,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadFileInitResponse:
         """Start a chunked file upload and get the URL and token to send the chunks with.
 
@@ -56,6 +76,11 @@ class OpenResource(SyncResource):
             file_size: Body field.
             total_chunk_count: Body field.
             target_path: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadFileInitResponse: The answer's data, with `.request_id`.
@@ -77,11 +102,25 @@ class OpenResource(SyncResource):
                 "total_chunk_count": total_chunk_count,
                 "target_path": target_path,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class OpenResourceWithRawResponse:
+    """`client.open.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: OpenResource) -> None:
+        self.upload_file_init = to_raw_response(resource.upload_file_init)
 
 
 class AsyncOpenResource(AsyncResource):
     """Chunked file uploads to TikTok Shop. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncOpenResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncOpenResourceWithRawResponse(self)
 
     @checked_arguments("open.upload_file_init")
     async def upload_file_init(
@@ -94,6 +133,11 @@ class AsyncOpenResource(AsyncResource):
         target_path: str,
         shop_cipher: str | None = None,
         category_asset_cipher: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadFileInitResponse:
         """Start a chunked file upload and get the URL and token to send the chunks with.
 
@@ -107,6 +151,11 @@ class AsyncOpenResource(AsyncResource):
             file_size: Body field.
             total_chunk_count: Body field.
             target_path: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadFileInitResponse: The answer's data, with `.request_id`.
@@ -128,4 +177,12 @@ class AsyncOpenResource(AsyncResource):
                 "total_chunk_count": total_chunk_count,
                 "target_path": target_path,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncOpenResourceWithRawResponse:
+    """`client.open.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncOpenResource) -> None:
+        self.upload_file_init = async_to_raw_response(resource.upload_file_init)

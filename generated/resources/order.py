@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import order as _t
 
-__all__ = ["OPERATIONS", "AsyncOrderResource", "OrderResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncOrderResource",
+    "AsyncOrderResourceWithRawResponse",
+    "OrderResource",
+    "OrderResourceWithRawResponse",
+]
 
 _GET_ORDER_DETAIL_V202309: Operation[_t.GetOrderDetailV202309Response] = Operation(
     id="order.get_order_detail_v202309",
@@ -127,11 +136,22 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class OrderResource(SyncResource):
     """Orders of the shop: search, detail and price breakdown."""
 
+    @cached_property
+    def with_raw_response(self) -> OrderResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return OrderResourceWithRawResponse(self)
+
     @checked_arguments("order.get_order_detail_v202309")
     def get_order_detail_v202309(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
@@ -140,6 +160,11 @@ class OrderResource(SyncResource):
 
         Args:
             ids: Order ids; at most 50.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -156,6 +181,7 @@ class OrderResource(SyncResource):
             _GET_ORDER_DETAIL_V202309,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_order_list")
@@ -187,6 +213,11 @@ class OrderResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
@@ -207,6 +238,11 @@ class OrderResource(SyncResource):
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             warehouse_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -239,6 +275,7 @@ class OrderResource(SyncResource):
                 "warehouse_ids": warehouse_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.search_orders_by_external_order_reference")
@@ -258,6 +295,11 @@ class OrderResource(SyncResource):
             "WOOCOMMERCE",
         ],
         external_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
@@ -267,6 +309,11 @@ class OrderResource(SyncResource):
         Args:
             platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
             external_order_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -284,6 +331,7 @@ class OrderResource(SyncResource):
             params={"platform": platform, "external_order_id": external_order_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.add_external_order_references")
@@ -291,6 +339,11 @@ class OrderResource(SyncResource):
         self,
         *,
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
@@ -299,6 +352,11 @@ class OrderResource(SyncResource):
 
         Args:
             orders: Body field. A `AddExternalOrderReferencesRequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -315,6 +373,7 @@ class OrderResource(SyncResource):
             _ADD_EXTERNAL_ORDER_REFERENCES,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_external_order_references")
@@ -334,6 +393,11 @@ class OrderResource(SyncResource):
             "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
@@ -343,6 +407,11 @@ class OrderResource(SyncResource):
         Args:
             order_id: Path parameter.
             platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -359,6 +428,7 @@ class OrderResource(SyncResource):
             _GET_EXTERNAL_ORDER_REFERENCES,
             params={"order_id": order_id, "platform": platform},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_price_detail")
@@ -366,6 +436,11 @@ class OrderResource(SyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
@@ -374,6 +449,11 @@ class OrderResource(SyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -390,6 +470,7 @@ class OrderResource(SyncResource):
             _GET_PRICE_DETAIL,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_order_detail")
@@ -397,6 +478,11 @@ class OrderResource(SyncResource):
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
@@ -405,6 +491,11 @@ class OrderResource(SyncResource):
 
         Args:
             ids: Order ids; at most 50.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -421,6 +512,7 @@ class OrderResource(SyncResource):
             _GET_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_order_detail_v202507 = get_order_detail
@@ -438,6 +530,11 @@ class OrderResource(SyncResource):
             _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
@@ -448,6 +545,11 @@ class OrderResource(SyncResource):
             main_order_id: Body field.
             blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
             blind_batch_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -468,6 +570,7 @@ class OrderResource(SyncResource):
                 "blind_batch_box_results": blind_batch_box_results,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.search_pod_customization_details")
@@ -478,6 +581,11 @@ class OrderResource(SyncResource):
         query_order_lines: Sequence[
             _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
@@ -487,6 +595,11 @@ class OrderResource(SyncResource):
         Args:
             main_order_id: Body field.
             query_order_lines: Body field. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -503,17 +616,49 @@ class OrderResource(SyncResource):
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class OrderResourceWithRawResponse:
+    """`client.order.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: OrderResource) -> None:
+        self.get_order_detail_v202309 = to_raw_response(resource.get_order_detail_v202309)
+        self.get_order_list = to_raw_response(resource.get_order_list)
+        self.search_orders_by_external_order_reference = to_raw_response(
+            resource.search_orders_by_external_order_reference
+        )
+        self.add_external_order_references = to_raw_response(resource.add_external_order_references)
+        self.get_external_order_references = to_raw_response(resource.get_external_order_references)
+        self.get_price_detail = to_raw_response(resource.get_price_detail)
+        self.get_order_detail = to_raw_response(resource.get_order_detail)
+        self.get_order_detail_v202507 = self.get_order_detail
+        self.update_the_blind_box_opening_results = to_raw_response(
+            resource.update_the_blind_box_opening_results
+        )
+        self.search_pod_customization_details = to_raw_response(resource.search_pod_customization_details)
 
 
 class AsyncOrderResource(AsyncResource):
     """Orders of the shop: search, detail and price breakdown. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncOrderResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncOrderResourceWithRawResponse(self)
 
     @checked_arguments("order.get_order_detail_v202309")
     async def get_order_detail_v202309(
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailV202309Response:
         """Get the full detail of up to 50 orders by id (the 202309 shape).
@@ -522,6 +667,11 @@ class AsyncOrderResource(AsyncResource):
 
         Args:
             ids: Order ids; at most 50.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -538,6 +688,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_ORDER_DETAIL_V202309,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_order_list")
@@ -569,6 +720,11 @@ class AsyncOrderResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         warehouse_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetOrderListPage:
         """Search the shop's orders by status and create or update time, one page at a time.
@@ -589,6 +745,11 @@ class AsyncOrderResource(AsyncResource):
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             warehouse_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -621,6 +782,7 @@ class AsyncOrderResource(AsyncResource):
                 "warehouse_ids": warehouse_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.search_orders_by_external_order_reference")
@@ -640,6 +802,11 @@ class AsyncOrderResource(AsyncResource):
             "WOOCOMMERCE",
         ],
         external_order_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchOrdersByExternalOrderReferenceResponse:
         """Find the orders linked to an order id of an external platform.
@@ -649,6 +816,11 @@ class AsyncOrderResource(AsyncResource):
         Args:
             platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
             external_order_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -666,6 +838,7 @@ class AsyncOrderResource(AsyncResource):
             params={"platform": platform, "external_order_id": external_order_id},
             body={},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.add_external_order_references")
@@ -673,6 +846,11 @@ class AsyncOrderResource(AsyncResource):
         self,
         *,
         orders: Sequence[_t.AddExternalOrderReferencesRequestOrder | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AddExternalOrderReferencesResponse:
         """Link orders and their line items to the matching order on an external platform.
@@ -681,6 +859,11 @@ class AsyncOrderResource(AsyncResource):
 
         Args:
             orders: Body field. A `AddExternalOrderReferencesRequestOrder` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -697,6 +880,7 @@ class AsyncOrderResource(AsyncResource):
             _ADD_EXTERNAL_ORDER_REFERENCES,
             body={"orders": orders},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_external_order_references")
@@ -716,6 +900,11 @@ class AsyncOrderResource(AsyncResource):
             "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetExternalOrderReferencesResponse:
         """Get the external platform order linked to an order.
@@ -725,6 +914,11 @@ class AsyncOrderResource(AsyncResource):
         Args:
             order_id: Path parameter.
             platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -741,6 +935,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_EXTERNAL_ORDER_REFERENCES,
             params={"order_id": order_id, "platform": platform},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_price_detail")
@@ -748,6 +943,11 @@ class AsyncOrderResource(AsyncResource):
         self,
         order_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetPriceDetailResponse:
         """Get how one order's price is made up: item prices, discounts, shipping, taxes.
@@ -756,6 +956,11 @@ class AsyncOrderResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -772,6 +977,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_PRICE_DETAIL,
             params={"order_id": order_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.get_order_detail")
@@ -779,6 +985,11 @@ class AsyncOrderResource(AsyncResource):
         self,
         *,
         ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOrderDetailResponse:
         """Get the full detail of up to 50 orders by id.
@@ -787,6 +998,11 @@ class AsyncOrderResource(AsyncResource):
 
         Args:
             ids: Order ids; at most 50.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -803,6 +1019,7 @@ class AsyncOrderResource(AsyncResource):
             _GET_ORDER_DETAIL,
             params={"ids": ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_order_detail_v202507 = get_order_detail
@@ -820,6 +1037,11 @@ class AsyncOrderResource(AsyncResource):
             _t.UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
@@ -830,6 +1052,11 @@ class AsyncOrderResource(AsyncResource):
             main_order_id: Body field.
             blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
             blind_batch_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -850,6 +1077,7 @@ class AsyncOrderResource(AsyncResource):
                 "blind_batch_box_results": blind_batch_box_results,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("order.search_pod_customization_details")
@@ -860,6 +1088,11 @@ class AsyncOrderResource(AsyncResource):
         query_order_lines: Sequence[
             _t.SearchPodCustomizationDetailsRequestQueryOrderLine | Mapping[str, Any]
         ],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchPodCustomizationDetailsResponse:
         """Get the print-on-demand customization details of an order's lines.
@@ -869,6 +1102,11 @@ class AsyncOrderResource(AsyncResource):
         Args:
             main_order_id: Body field.
             query_order_lines: Body field. A `SearchPodCustomizationDetailsRequestQueryOrderLine` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -885,4 +1123,27 @@ class AsyncOrderResource(AsyncResource):
             _SEARCH_POD_CUSTOMIZATION_DETAILS,
             body={"main_order_id": main_order_id, "query_order_lines": query_order_lines},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncOrderResourceWithRawResponse:
+    """`client.order.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncOrderResource) -> None:
+        self.get_order_detail_v202309 = async_to_raw_response(resource.get_order_detail_v202309)
+        self.get_order_list = async_to_raw_response(resource.get_order_list)
+        self.search_orders_by_external_order_reference = async_to_raw_response(
+            resource.search_orders_by_external_order_reference
+        )
+        self.add_external_order_references = async_to_raw_response(resource.add_external_order_references)
+        self.get_external_order_references = async_to_raw_response(resource.get_external_order_references)
+        self.get_price_detail = async_to_raw_response(resource.get_price_detail)
+        self.get_order_detail = async_to_raw_response(resource.get_order_detail)
+        self.get_order_detail_v202507 = self.get_order_detail
+        self.update_the_blind_box_opening_results = async_to_raw_response(
+            resource.update_the_blind_box_opening_results
+        )
+        self.search_pod_customization_details = async_to_raw_response(
+            resource.search_pod_customization_details
         )

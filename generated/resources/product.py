@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import product as _t
 
-__all__ = ["OPERATIONS", "AsyncProductResource", "ProductResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncProductResource",
+    "AsyncProductResourceWithRawResponse",
+    "ProductResource",
+    "ProductResourceWithRawResponse",
+]
 
 _GET_BRANDS: Operation[_t.GetBrandsPage] = Operation(
     id="product.get_brands",
@@ -938,6 +947,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ProductResource(SyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes."""
 
+    @cached_property
+    def with_raw_response(self) -> ProductResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ProductResourceWithRawResponse(self)
+
     @checked_arguments("product.get_brands")
     def get_brands(
         self,
@@ -948,6 +963,11 @@ class ProductResource(SyncResource):
         brand_name: str | None = None,
         page_token: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetBrandsPage:
         """List the brands usable in a category, one page at a time.
@@ -961,6 +981,11 @@ class ProductResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -984,6 +1009,7 @@ class ProductResource(SyncResource):
                 "category_version": category_version,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_custom_brands")
@@ -991,6 +1017,11 @@ class ProductResource(SyncResource):
         self,
         *,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
@@ -998,6 +1029,11 @@ class ProductResource(SyncResource):
 
         Args:
             name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateCustomBrandsResponse: The answer's data, with `.request_id`.
@@ -1012,6 +1048,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_categories")
@@ -1023,6 +1060,11 @@ class ProductResource(SyncResource):
         category_version: str | None = None,
         listing_platform: str | None = None,
         include_prohibited_categories: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
@@ -1035,6 +1077,11 @@ class ProductResource(SyncResource):
             category_version: Query parameter.
             listing_platform: Query parameter.
             include_prohibited_categories: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1057,6 +1104,7 @@ class ProductResource(SyncResource):
                 "include_prohibited_categories": include_prohibited_categories,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recommend_category")
@@ -1069,6 +1117,11 @@ class ProductResource(SyncResource):
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
@@ -1082,6 +1135,11 @@ class ProductResource(SyncResource):
             include_prohibited_categories: Body field.
             listing_platform: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             product_title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1105,6 +1163,7 @@ class ProductResource(SyncResource):
                 "product_title": product_title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_attributes")
@@ -1114,6 +1173,11 @@ class ProductResource(SyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
@@ -1124,6 +1188,11 @@ class ProductResource(SyncResource):
             category_id: Path parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1140,6 +1209,7 @@ class ProductResource(SyncResource):
             _GET_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_attributes")
@@ -1149,6 +1219,11 @@ class ProductResource(SyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
@@ -1158,6 +1233,11 @@ class ProductResource(SyncResource):
             category_id: Path parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalAttributesResponse: The answer's data, with `.request_id`.
@@ -1172,6 +1252,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_category_rules")
@@ -1181,6 +1262,11 @@ class ProductResource(SyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
@@ -1190,6 +1276,11 @@ class ProductResource(SyncResource):
             category_id: Path parameter.
             category_version: Query parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalCategoryRulesResponse: The answer's data, with `.request_id`.
@@ -1204,6 +1295,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_category_rules")
@@ -1213,6 +1305,11 @@ class ProductResource(SyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
@@ -1223,6 +1320,11 @@ class ProductResource(SyncResource):
             category_id: Path parameter.
             category_version: Query parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1239,6 +1341,7 @@ class ProductResource(SyncResource):
             _GET_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.upload_product_file")
@@ -1247,6 +1350,11 @@ class ProductResource(SyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
@@ -1257,6 +1365,11 @@ class ProductResource(SyncResource):
         Args:
             data: Upload field. Bytes, a path or a binary file object.
             name: Upload field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadProductFileResponse: The answer's data, with `.request_id`.
@@ -1271,6 +1384,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_categories")
@@ -1280,6 +1394,11 @@ class ProductResource(SyncResource):
         locale: str | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
@@ -1289,6 +1408,11 @@ class ProductResource(SyncResource):
             locale: Query parameter.
             keyword: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalCategoriesResponse: The answer's data, with `.request_id`.
@@ -1303,6 +1427,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recommend_global_categories")
@@ -1313,6 +1438,11 @@ class ProductResource(SyncResource):
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
@@ -1323,6 +1453,11 @@ class ProductResource(SyncResource):
             description: Body field.
             images: Body field. A `ImageInput` or a dict.
             product_title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             RecommendGlobalCategoriesResponse: The answer's data, with `.request_id`.
@@ -1342,6 +1477,7 @@ class ProductResource(SyncResource):
                 "images": images,
                 "product_title": product_title,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.delete_global_products")
@@ -1349,6 +1485,11 @@ class ProductResource(SyncResource):
         self,
         *,
         global_product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
@@ -1356,6 +1497,11 @@ class ProductResource(SyncResource):
 
         Args:
             global_product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             DeleteGlobalProductsResponse: The answer's data, with `.request_id`.
@@ -1370,6 +1516,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_global_product")
@@ -1421,6 +1568,11 @@ class ProductResource(SyncResource):
         | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
@@ -1445,6 +1597,11 @@ class ProductResource(SyncResource):
             source_locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateGlobalProductResponse: The answer's data, with `.request_id`.
@@ -1478,6 +1635,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_global_products_v202309")
@@ -1492,6 +1650,11 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
@@ -1506,6 +1669,11 @@ class ProductResource(SyncResource):
             status: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchGlobalProductsV202309Page: One page of `global_products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -1528,12 +1696,19 @@ class ProductResource(SyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_product")
     def get_global_product(
         self,
         global_product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
@@ -1541,6 +1716,11 @@ class ProductResource(SyncResource):
 
         Args:
             global_product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalProductResponse: The answer's data, with `.request_id`.
@@ -1555,6 +1735,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_global_product")
@@ -1579,6 +1760,11 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
@@ -1603,6 +1789,11 @@ class ProductResource(SyncResource):
             skus: Body field. A `EditGlobalProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             EditGlobalProductResponse: The answer's data, with `.request_id`.
@@ -1636,6 +1827,7 @@ class ProductResource(SyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_global_inventory")
@@ -1644,6 +1836,11 @@ class ProductResource(SyncResource):
         global_product_id: str,
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
@@ -1652,6 +1849,11 @@ class ProductResource(SyncResource):
         Args:
             global_product_id: Path parameter.
             global_skus: Body field. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -1667,6 +1869,7 @@ class ProductResource(SyncResource):
             _UPDATE_GLOBAL_INVENTORY,
             params={"global_product_id": global_product_id},
             body={"global_skus": global_skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.publish_global_product")
@@ -1676,6 +1879,11 @@ class ProductResource(SyncResource):
         *,
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
@@ -1684,6 +1892,11 @@ class ProductResource(SyncResource):
         Args:
             global_product_id: Path parameter.
             publish_target: Body field. A `PublishGlobalProductRequestPublishTarget` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PublishGlobalProductResponse: The answer's data, with `.request_id`.
@@ -1699,6 +1912,7 @@ class ProductResource(SyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.upload_product_image")
@@ -1707,6 +1921,11 @@ class ProductResource(SyncResource):
         *,
         data: FileInput,
         use_case: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
@@ -1717,6 +1936,11 @@ class ProductResource(SyncResource):
         Args:
             data: Upload field. Bytes, a path or a binary file object.
             use_case: Upload field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadProductImageResponse: The answer's data, with `.request_id`.
@@ -1731,6 +1955,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.inventory_search")
@@ -1739,6 +1964,11 @@ class ProductResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
@@ -1748,6 +1978,11 @@ class ProductResource(SyncResource):
         Args:
             product_ids: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1764,12 +1999,18 @@ class ProductResource(SyncResource):
             _INVENTORY_SEARCH,
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.check_listing_prerequisites_v202309")
     def check_listing_prerequisites_v202309(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
@@ -1777,6 +2018,11 @@ class ProductResource(SyncResource):
         `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `check_listing_prerequisites` calls that.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1792,6 +2038,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.delete_products")
@@ -1799,6 +2046,11 @@ class ProductResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
@@ -1807,6 +2059,11 @@ class ProductResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1823,6 +2080,7 @@ class ProductResource(SyncResource):
             _DELETE_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_product")
@@ -1855,6 +2113,11 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
@@ -1888,6 +2151,11 @@ class ProductResource(SyncResource):
             skus: Body field. A `CreateProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1931,6 +2199,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.activate_product")
@@ -1939,6 +2208,11 @@ class ProductResource(SyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
@@ -1948,6 +2222,11 @@ class ProductResource(SyncResource):
         Args:
             listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1964,6 +2243,7 @@ class ProductResource(SyncResource):
             _ACTIVATE_PRODUCT,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.deactivate_products")
@@ -1972,6 +2252,11 @@ class ProductResource(SyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
@@ -1981,6 +2266,11 @@ class ProductResource(SyncResource):
         Args:
             listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1997,6 +2287,7 @@ class ProductResource(SyncResource):
             _DEACTIVATE_PRODUCTS,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.check_product_listing")
@@ -2026,6 +2317,11 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
@@ -2056,6 +2352,11 @@ class ProductResource(SyncResource):
             skus: Body field. A `CheckProductListingRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2096,6 +2397,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recover_products")
@@ -2103,6 +2405,11 @@ class ProductResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
@@ -2111,6 +2418,11 @@ class ProductResource(SyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2127,6 +2439,7 @@ class ProductResource(SyncResource):
             _RECOVER_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_products_v202309")
@@ -2142,6 +2455,11 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
@@ -2158,6 +2476,11 @@ class ProductResource(SyncResource):
             status: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2182,6 +2505,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_product")
@@ -2192,6 +2516,11 @@ class ProductResource(SyncResource):
         return_under_review_version: bool | None = None,
         return_draft_version: bool | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
@@ -2203,6 +2532,11 @@ class ProductResource(SyncResource):
             return_under_review_version: Query parameter.
             return_draft_version: Query parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2224,6 +2558,7 @@ class ProductResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_product_v202309")
@@ -2255,6 +2590,11 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
@@ -2287,6 +2627,11 @@ class ProductResource(SyncResource):
             skus: Body field. A `EditProductV202309RequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2329,6 +2674,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_inventory")
@@ -2337,6 +2683,11 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
@@ -2346,6 +2697,11 @@ class ProductResource(SyncResource):
         Args:
             product_id: Path parameter.
             skus: Body field. A `UpdateInventoryRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2363,6 +2719,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_product_v202309")
@@ -2388,6 +2745,11 @@ class ProductResource(SyncResource):
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
@@ -2414,6 +2776,11 @@ class ProductResource(SyncResource):
             skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2450,6 +2817,7 @@ class ProductResource(SyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_price")
@@ -2458,6 +2826,11 @@ class ProductResource(SyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
@@ -2467,6 +2840,11 @@ class ProductResource(SyncResource):
         Args:
             product_id: Path parameter.
             skus: Body field. A `UpdatePriceRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2484,6 +2862,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_global_products")
@@ -2498,6 +2877,11 @@ class ProductResource(SyncResource):
         status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
@@ -2512,6 +2896,11 @@ class ProductResource(SyncResource):
             status: Body field. One of `DELETED`, `DRAFT`, `PUBLISHED`, `UNPUBLISHED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchGlobalProductsPage: One page of `global_products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -2534,6 +2923,7 @@ class ProductResource(SyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_global_products_v202312 = search_global_products
@@ -2542,6 +2932,11 @@ class ProductResource(SyncResource):
     def check_listing_prerequisites(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
@@ -2549,6 +2944,11 @@ class ProductResource(SyncResource):
         `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `check_listing_prerequisites_v202312` stays on this one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2564,6 +2964,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     check_listing_prerequisites_v202312 = check_listing_prerequisites
@@ -2585,6 +2986,11 @@ class ProductResource(SyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
@@ -2605,6 +3011,11 @@ class ProductResource(SyncResource):
             status: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2634,6 +3045,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.listing_schemas_v202401")
@@ -2643,6 +3055,11 @@ class ProductResource(SyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
@@ -2652,6 +3069,11 @@ class ProductResource(SyncResource):
             category_ids: Query parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ListingSchemasV202401Response: The answer's data, with `.request_id`.
@@ -2666,6 +3088,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.optimized_images")
@@ -2673,6 +3096,11 @@ class ProductResource(SyncResource):
         self,
         *,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
@@ -2681,6 +3109,11 @@ class ProductResource(SyncResource):
 
         Args:
             images: Body field. A `OptimizedImagesRequestImage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2697,6 +3130,7 @@ class ProductResource(SyncResource):
             _OPTIMIZED_IMAGES,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.product_information_issue_diagnosis")
@@ -2704,6 +3138,11 @@ class ProductResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
@@ -2712,6 +3151,11 @@ class ProductResource(SyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2728,6 +3172,7 @@ class ProductResource(SyncResource):
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_products_seo_words")
@@ -2735,6 +3180,11 @@ class ProductResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
@@ -2743,6 +3193,11 @@ class ProductResource(SyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2759,6 +3214,7 @@ class ProductResource(SyncResource):
             _GET_PRODUCTS_SEO_WORDS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_recommended_product_title_and_description")
@@ -2766,6 +3222,11 @@ class ProductResource(SyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
@@ -2774,6 +3235,11 @@ class ProductResource(SyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2790,6 +3256,7 @@ class ProductResource(SyncResource):
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.listing_schemas")
@@ -2799,6 +3266,11 @@ class ProductResource(SyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
@@ -2808,6 +3280,11 @@ class ProductResource(SyncResource):
             category_ids: Query parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ListingSchemasResponse: The answer's data, with `.request_id`.
@@ -2822,6 +3299,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     listing_schemas_v202407 = listing_schemas
@@ -2830,6 +3308,11 @@ class ProductResource(SyncResource):
     def create_category_upgrade_task(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
@@ -2837,6 +3320,11 @@ class ProductResource(SyncResource):
         `POST /product/202407/products/category_upgrade_task` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2852,6 +3340,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_size_charts")
@@ -2863,6 +3352,11 @@ class ProductResource(SyncResource):
         locales: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
@@ -2874,6 +3368,11 @@ class ProductResource(SyncResource):
             locales: Query parameter.
             ids: Body field.
             keyword: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchSizeChartsPage: One page of `size_chart` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -2889,6 +3388,7 @@ class ProductResource(SyncResource):
             _SEARCH_SIZE_CHARTS,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_manufacturer")
@@ -2901,6 +3401,11 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
@@ -2913,6 +3418,11 @@ class ProductResource(SyncResource):
             name: Body field.
             phone_number: Body field. A `PhoneNumberInput` or a dict.
             registered_trade_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateManufacturerResponse: The answer's data, with `.request_id`.
@@ -2934,6 +3444,7 @@ class ProductResource(SyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_manufacturers_v202409")
@@ -2944,6 +3455,11 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
@@ -2954,6 +3470,11 @@ class ProductResource(SyncResource):
             page_token: Query parameter.
             keyword: Body field.
             manufacturer_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchManufacturersV202409Page: One page of `manufacturers` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -2969,6 +3490,7 @@ class ProductResource(SyncResource):
             _SEARCH_MANUFACTURERS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_manufacturer")
@@ -2982,6 +3504,11 @@ class ProductResource(SyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
@@ -2995,6 +3522,11 @@ class ProductResource(SyncResource):
             name: Body field.
             phone_number: Body field. A `PhoneNumberInput` or a dict.
             registered_trade_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -3017,6 +3549,7 @@ class ProductResource(SyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_responsible_person")
@@ -3028,6 +3561,11 @@ class ProductResource(SyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
@@ -3039,6 +3577,11 @@ class ProductResource(SyncResource):
             locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             name: Body field.
             phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateResponsiblePersonResponse: The answer's data, with `.request_id`.
@@ -3059,6 +3602,7 @@ class ProductResource(SyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_responsible_persons_v202409")
@@ -3069,6 +3613,11 @@ class ProductResource(SyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
@@ -3079,6 +3628,11 @@ class ProductResource(SyncResource):
             page_token: Query parameter.
             keyword: Body field.
             responsible_person_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchResponsiblePersonsV202409Page: One page of `responsible_persons` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -3094,6 +3648,7 @@ class ProductResource(SyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_V202409,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_responsible_person")
@@ -3106,6 +3661,11 @@ class ProductResource(SyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
@@ -3118,6 +3678,11 @@ class ProductResource(SyncResource):
             locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             name: Body field.
             phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -3139,6 +3704,7 @@ class ProductResource(SyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.diagnoseand_optimize_product")
@@ -3154,6 +3720,11 @@ class ProductResource(SyncResource):
         product_id: str | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
@@ -3170,6 +3741,11 @@ class ProductResource(SyncResource):
             product_id: Body field.
             size_chart: Body field. A `SizeChartInput` or a dict.
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3196,6 +3772,7 @@ class ProductResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_manufacturers")
@@ -3207,6 +3784,11 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
@@ -3218,6 +3800,11 @@ class ProductResource(SyncResource):
             keyword: Body field.
             locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             manufacturer_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchManufacturersPage: One page of `manufacturers` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -3233,6 +3820,7 @@ class ProductResource(SyncResource):
             _SEARCH_MANUFACTURERS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_manufacturers_v202501 = search_manufacturers
@@ -3246,6 +3834,11 @@ class ProductResource(SyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
@@ -3257,6 +3850,11 @@ class ProductResource(SyncResource):
             keyword: Body field.
             locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             responsible_person_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchResponsiblePersonsPage: One page of `responsible_persons` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -3272,6 +3870,7 @@ class ProductResource(SyncResource):
             _SEARCH_RESPONSIBLE_PERSONS,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_responsible_persons_v202501 = search_responsible_persons
@@ -3306,6 +3905,11 @@ class ProductResource(SyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
@@ -3328,6 +3932,11 @@ class ProductResource(SyncResource):
             status: Body field. One of `ACTIVATE`, `ALL`, `DELETED`, `DRAFT`, `FAILED`, `FREEZE`, `PENDING`, `PLATFORM_DEACTIVATED`, `SELLER_DEACTIVATED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3359,6 +3968,7 @@ class ProductResource(SyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_products_v202502 = search_products
@@ -3368,6 +3978,11 @@ class ProductResource(SyncResource):
         self,
         *,
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
@@ -3376,6 +3991,11 @@ class ProductResource(SyncResource):
 
         Args:
             images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3392,6 +4012,7 @@ class ProductResource(SyncResource):
             _CREATE_IMAGE_TRANSLATION_TASKS,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_image_translation_tasks")
@@ -3399,6 +4020,11 @@ class ProductResource(SyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
@@ -3407,6 +4033,11 @@ class ProductResource(SyncResource):
 
         Args:
             translation_task_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3423,12 +4054,18 @@ class ProductResource(SyncResource):
             _GET_IMAGE_TRANSLATION_TASKS,
             params={"translation_task_ids": translation_task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_listing_rules")
     def get_global_listing_rules(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
@@ -3436,6 +4073,11 @@ class ProductResource(SyncResource):
         `GET /product/202507/global_listing_rules` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3451,6 +4093,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.replicate_product")
@@ -3460,6 +4103,11 @@ class ProductResource(SyncResource):
         *,
         replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
@@ -3469,6 +4117,11 @@ class ProductResource(SyncResource):
         Args:
             product_id: Path parameter.
             replicate_target: Body field. A `ReplicateProductRequestReplicateTarget` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3486,6 +4139,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"replicate_target": replicate_target},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_replicated_products")
@@ -3493,6 +4147,11 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
@@ -3501,6 +4160,11 @@ class ProductResource(SyncResource):
 
         Args:
             product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3517,6 +4181,7 @@ class ProductResource(SyncResource):
             _GET_GLOBAL_REPLICATED_PRODUCTS,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_global_product")
@@ -3545,6 +4210,11 @@ class ProductResource(SyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
@@ -3569,6 +4239,11 @@ class ProductResource(SyncResource):
             responsible_person_ids: Body field.
             category_version: Body field. One of `v1`, `v2`.
             external_global_product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PartialEditGlobalProductResponse: The answer's data, with `.request_id`.
@@ -3602,6 +4277,7 @@ class ProductResource(SyncResource):
                 "category_version": category_version,
                 "external_global_product_id": external_global_product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_product")
@@ -3669,6 +4345,11 @@ class ProductResource(SyncResource):
         selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
         is_live_quick: bool | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
@@ -3714,6 +4395,11 @@ class ProductResource(SyncResource):
             selling_format: Body field. One of `FIXED_PRICE`, `FIXED_PRICE_AND_LIVE_AUCTION`.
             is_live_quick: Body field.
             is_blind_box: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3769,6 +4455,7 @@ class ProductResource(SyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     edit_product_v202509 = edit_product
@@ -3834,6 +4521,11 @@ class ProductResource(SyncResource):
         title: str | None = None,
         video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
@@ -3870,6 +4562,11 @@ class ProductResource(SyncResource):
             title: Body field.
             video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
             is_blind_box: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -3916,6 +4613,7 @@ class ProductResource(SyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     partial_edit_product_v202509 = partial_edit_product
@@ -3934,6 +4632,11 @@ class ProductResource(SyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.SearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
@@ -3950,6 +4653,11 @@ class ProductResource(SyncResource):
             category_ids: Body field.
             brand_ids: Body field.
             seller_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             SearchProductsForComplianceAuditingPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
@@ -3977,6 +4685,7 @@ class ProductResource(SyncResource):
                 "brand_ids": brand_ids,
                 "seller_name": seller_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_product_package_recommendations")
@@ -3986,6 +4695,11 @@ class ProductResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
@@ -3996,6 +4710,11 @@ class ProductResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4013,6 +4732,7 @@ class ProductResource(SyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.submit_size_chart_appeal")
@@ -4021,6 +4741,11 @@ class ProductResource(SyncResource):
         *,
         product_id: int,
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
@@ -4030,6 +4755,11 @@ class ProductResource(SyncResource):
         Args:
             product_id: Body field.
             appeal_message: Body field. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4046,6 +4776,7 @@ class ProductResource(SyncResource):
             _SUBMIT_SIZE_CHART_APPEAL,
             body={"product_id": product_id, "appeal_message": appeal_message},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.list_opportunities")
@@ -4060,6 +4791,11 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         tag_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
@@ -4075,6 +4811,11 @@ class ProductResource(SyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             tag_codes: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4098,6 +4839,7 @@ class ProductResource(SyncResource):
                 "tag_codes": tag_codes,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_submission_records")
@@ -4111,6 +4853,11 @@ class ProductResource(SyncResource):
         submit_time_ge: int | datetime | None = None,
         submit_time_lt: int | datetime | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
@@ -4125,6 +4872,11 @@ class ProductResource(SyncResource):
             submit_time_lt: Query parameter. Unix seconds or an aware `datetime`.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4149,6 +4901,7 @@ class ProductResource(SyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_opportunity_detail")
@@ -4157,6 +4910,11 @@ class ProductResource(SyncResource):
         opportunity_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
@@ -4166,6 +4924,11 @@ class ProductResource(SyncResource):
         Args:
             opportunity_id: Path parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4182,6 +4945,7 @@ class ProductResource(SyncResource):
             _GET_OPPORTUNITY_DETAIL,
             params={"opportunity_id": opportunity_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.submit_product_via_opportunity")
@@ -4190,6 +4954,11 @@ class ProductResource(SyncResource):
         opportunity_id: str,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
@@ -4199,6 +4968,11 @@ class ProductResource(SyncResource):
         Args:
             opportunity_id: Path parameter.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4216,15 +4990,29 @@ class ProductResource(SyncResource):
             params={"opportunity_id": opportunity_id},
             body={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_gpa_upgrade_task")
     def create_gpa_upgrade_task(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task` (version 202604). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -4239,6 +5027,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.list_product_skpp_statuses")
@@ -4250,6 +5039,11 @@ class ProductResource(SyncResource):
         skpp_status: str | None = None,
         page_size: int | None = None,
         page_no: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
@@ -4262,6 +5056,11 @@ class ProductResource(SyncResource):
             skpp_status: Body field.
             page_size: Body field.
             page_no: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4284,12 +5083,18 @@ class ProductResource(SyncResource):
                 "page_no": page_no,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_shop_skpp_summary")
     def get_shop_skpp_summary(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
@@ -4297,6 +5102,11 @@ class ProductResource(SyncResource):
         `GET /product/202606/skpps/sum` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4312,6 +5122,7 @@ class ProductResource(SyncResource):
         return self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_product_skpp_detail")
@@ -4323,6 +5134,11 @@ class ProductResource(SyncResource):
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
@@ -4332,6 +5148,11 @@ class ProductResource(SyncResource):
         Args:
             product_id: Path parameter.
             locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4348,6 +5169,7 @@ class ProductResource(SyncResource):
             _GET_PRODUCT_SKPP_DETAIL,
             params={"product_id": product_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_stock_operation_settings_v202608")
@@ -4359,6 +5181,11 @@ class ProductResource(SyncResource):
         stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
@@ -4371,6 +5198,11 @@ class ProductResource(SyncResource):
             seller_id: Body field.
             sku_ids: Body field.
             stock_operation_setting: Body field. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4391,6 +5223,7 @@ class ProductResource(SyncResource):
                 "stock_operation_setting": stock_operation_setting,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.suggest_brands_v202609")
@@ -4401,6 +5234,11 @@ class ProductResource(SyncResource):
         category_id: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
@@ -4414,6 +5252,11 @@ class ProductResource(SyncResource):
             category_id: Body field.
             description: Body field.
             images: Body field. A `ImageInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4435,6 +5278,7 @@ class ProductResource(SyncResource):
                 "images": images,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.predict_product_package_dimensions_and_weight_v202609")
@@ -4442,6 +5286,11 @@ class ProductResource(SyncResource):
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
@@ -4452,6 +5301,11 @@ class ProductResource(SyncResource):
 
         Args:
             category_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4468,6 +5322,7 @@ class ProductResource(SyncResource):
             _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT_V202609,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recommend_required_product_properties_v202609")
@@ -4484,6 +5339,11 @@ class ProductResource(SyncResource):
         ]
         | None = None,
         target_property_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
@@ -4499,6 +5359,11 @@ class ProductResource(SyncResource):
             images: Body field. A `PartialEditGlobalProductRequestCertificationImage` or a dict.
             sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
             target_property_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4522,6 +5387,7 @@ class ProductResource(SyncResource):
                 "target_property_ids": target_property_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.submit_strikethrough_price_v202609")
@@ -4531,6 +5397,11 @@ class ProductResource(SyncResource):
         *,
         external_product_id: str,
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
@@ -4543,6 +5414,11 @@ class ProductResource(SyncResource):
             product_id: Path parameter.
             external_product_id: Body field.
             skus: Body field. A `SubmitStrikethroughPriceRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4560,6 +5436,7 @@ class ProductResource(SyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_size_chart_v2_v202610")
@@ -4570,6 +5447,11 @@ class ProductResource(SyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_mode: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
@@ -4583,6 +5465,11 @@ class ProductResource(SyncResource):
             size_chart_data: Body field. A `SizeChartDataInput` or a dict.
             size_chart_mode: Body field.
             template_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4604,6 +5491,7 @@ class ProductResource(SyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_size_chart_v2_v202610")
@@ -4613,6 +5501,11 @@ class ProductResource(SyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_id: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
@@ -4625,6 +5518,11 @@ class ProductResource(SyncResource):
             size_chart_data: Body field. A `SizeChartDataInput` or a dict.
             size_chart_id: Body field.
             template_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4645,11 +5543,128 @@ class ProductResource(SyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ProductResourceWithRawResponse:
+    """`client.product.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ProductResource) -> None:
+        self.get_brands = to_raw_response(resource.get_brands)
+        self.create_custom_brands = to_raw_response(resource.create_custom_brands)
+        self.get_categories = to_raw_response(resource.get_categories)
+        self.recommend_category = to_raw_response(resource.recommend_category)
+        self.get_attributes = to_raw_response(resource.get_attributes)
+        self.get_global_attributes = to_raw_response(resource.get_global_attributes)
+        self.get_global_category_rules = to_raw_response(resource.get_global_category_rules)
+        self.get_category_rules = to_raw_response(resource.get_category_rules)
+        self.upload_product_file = to_raw_response(resource.upload_product_file)
+        self.get_global_categories = to_raw_response(resource.get_global_categories)
+        self.recommend_global_categories = to_raw_response(resource.recommend_global_categories)
+        self.delete_global_products = to_raw_response(resource.delete_global_products)
+        self.create_global_product = to_raw_response(resource.create_global_product)
+        self.search_global_products_v202309 = to_raw_response(resource.search_global_products_v202309)
+        self.get_global_product = to_raw_response(resource.get_global_product)
+        self.edit_global_product = to_raw_response(resource.edit_global_product)
+        self.update_global_inventory = to_raw_response(resource.update_global_inventory)
+        self.publish_global_product = to_raw_response(resource.publish_global_product)
+        self.upload_product_image = to_raw_response(resource.upload_product_image)
+        self.inventory_search = to_raw_response(resource.inventory_search)
+        self.check_listing_prerequisites_v202309 = to_raw_response(
+            resource.check_listing_prerequisites_v202309
+        )
+        self.delete_products = to_raw_response(resource.delete_products)
+        self.create_product = to_raw_response(resource.create_product)
+        self.activate_product = to_raw_response(resource.activate_product)
+        self.deactivate_products = to_raw_response(resource.deactivate_products)
+        self.check_product_listing = to_raw_response(resource.check_product_listing)
+        self.recover_products = to_raw_response(resource.recover_products)
+        self.search_products_v202309 = to_raw_response(resource.search_products_v202309)
+        self.get_product = to_raw_response(resource.get_product)
+        self.edit_product_v202309 = to_raw_response(resource.edit_product_v202309)
+        self.update_inventory = to_raw_response(resource.update_inventory)
+        self.partial_edit_product_v202309 = to_raw_response(resource.partial_edit_product_v202309)
+        self.update_price = to_raw_response(resource.update_price)
+        self.search_global_products = to_raw_response(resource.search_global_products)
+        self.search_global_products_v202312 = self.search_global_products
+        self.check_listing_prerequisites = to_raw_response(resource.check_listing_prerequisites)
+        self.check_listing_prerequisites_v202312 = self.check_listing_prerequisites
+        self.search_products_v202312 = to_raw_response(resource.search_products_v202312)
+        self.listing_schemas_v202401 = to_raw_response(resource.listing_schemas_v202401)
+        self.optimized_images = to_raw_response(resource.optimized_images)
+        self.product_information_issue_diagnosis = to_raw_response(
+            resource.product_information_issue_diagnosis
+        )
+        self.get_products_seo_words = to_raw_response(resource.get_products_seo_words)
+        self.get_recommended_product_title_and_description = to_raw_response(
+            resource.get_recommended_product_title_and_description
+        )
+        self.listing_schemas = to_raw_response(resource.listing_schemas)
+        self.listing_schemas_v202407 = self.listing_schemas
+        self.create_category_upgrade_task = to_raw_response(resource.create_category_upgrade_task)
+        self.search_size_charts = to_raw_response(resource.search_size_charts)
+        self.create_manufacturer = to_raw_response(resource.create_manufacturer)
+        self.search_manufacturers_v202409 = to_raw_response(resource.search_manufacturers_v202409)
+        self.partial_edit_manufacturer = to_raw_response(resource.partial_edit_manufacturer)
+        self.create_responsible_person = to_raw_response(resource.create_responsible_person)
+        self.search_responsible_persons_v202409 = to_raw_response(resource.search_responsible_persons_v202409)
+        self.partial_edit_responsible_person = to_raw_response(resource.partial_edit_responsible_person)
+        self.diagnoseand_optimize_product = to_raw_response(resource.diagnoseand_optimize_product)
+        self.search_manufacturers = to_raw_response(resource.search_manufacturers)
+        self.search_manufacturers_v202501 = self.search_manufacturers
+        self.search_responsible_persons = to_raw_response(resource.search_responsible_persons)
+        self.search_responsible_persons_v202501 = self.search_responsible_persons
+        self.search_products = to_raw_response(resource.search_products)
+        self.search_products_v202502 = self.search_products
+        self.create_image_translation_tasks = to_raw_response(resource.create_image_translation_tasks)
+        self.get_image_translation_tasks = to_raw_response(resource.get_image_translation_tasks)
+        self.get_global_listing_rules = to_raw_response(resource.get_global_listing_rules)
+        self.replicate_product = to_raw_response(resource.replicate_product)
+        self.get_global_replicated_products = to_raw_response(resource.get_global_replicated_products)
+        self.partial_edit_global_product = to_raw_response(resource.partial_edit_global_product)
+        self.edit_product = to_raw_response(resource.edit_product)
+        self.edit_product_v202509 = self.edit_product
+        self.partial_edit_product = to_raw_response(resource.partial_edit_product)
+        self.partial_edit_product_v202509 = self.partial_edit_product
+        self.search_products_for_compliance_auditing = to_raw_response(
+            resource.search_products_for_compliance_auditing
+        )
+        self.get_product_package_recommendations = to_raw_response(
+            resource.get_product_package_recommendations
+        )
+        self.submit_size_chart_appeal = to_raw_response(resource.submit_size_chart_appeal)
+        self.list_opportunities = to_raw_response(resource.list_opportunities)
+        self.get_submission_records = to_raw_response(resource.get_submission_records)
+        self.get_opportunity_detail = to_raw_response(resource.get_opportunity_detail)
+        self.submit_product_via_opportunity = to_raw_response(resource.submit_product_via_opportunity)
+        self.create_gpa_upgrade_task = to_raw_response(resource.create_gpa_upgrade_task)
+        self.list_product_skpp_statuses = to_raw_response(resource.list_product_skpp_statuses)
+        self.get_shop_skpp_summary = to_raw_response(resource.get_shop_skpp_summary)
+        self.get_product_skpp_detail = to_raw_response(resource.get_product_skpp_detail)
+        self.update_stock_operation_settings_v202608 = to_raw_response(
+            resource.update_stock_operation_settings_v202608
+        )
+        self.suggest_brands_v202609 = to_raw_response(resource.suggest_brands_v202609)
+        self.predict_product_package_dimensions_and_weight_v202609 = to_raw_response(
+            resource.predict_product_package_dimensions_and_weight_v202609
+        )
+        self.recommend_required_product_properties_v202609 = to_raw_response(
+            resource.recommend_required_product_properties_v202609
+        )
+        self.submit_strikethrough_price_v202609 = to_raw_response(resource.submit_strikethrough_price_v202609)
+        self.create_size_chart_v2_v202610 = to_raw_response(resource.create_size_chart_v2_v202610)
+        self.edit_size_chart_v2_v202610 = to_raw_response(resource.edit_size_chart_v2_v202610)
 
 
 class AsyncProductResource(AsyncResource):
     """Products and the catalogue they are listed in: categories, brands, attributes. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncProductResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncProductResourceWithRawResponse(self)
 
     @checked_arguments("product.get_brands")
     async def get_brands(
@@ -4661,6 +5676,11 @@ class AsyncProductResource(AsyncResource):
         brand_name: str | None = None,
         page_token: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetBrandsPage:
         """List the brands usable in a category, one page at a time.
@@ -4674,6 +5694,11 @@ class AsyncProductResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4697,6 +5722,7 @@ class AsyncProductResource(AsyncResource):
                 "category_version": category_version,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_custom_brands")
@@ -4704,6 +5730,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateCustomBrandsResponse:
         """Create a custom brand for the shop and get its id.
 
@@ -4711,6 +5742,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateCustomBrandsResponse: The answer's data, with `.request_id`.
@@ -4725,6 +5761,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _CREATE_CUSTOM_BRANDS,
             body={"name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_categories")
@@ -4736,6 +5773,11 @@ class AsyncProductResource(AsyncResource):
         category_version: str | None = None,
         listing_platform: str | None = None,
         include_prohibited_categories: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoriesResponse:
         """List the categories the shop can list products in.
@@ -4748,6 +5790,11 @@ class AsyncProductResource(AsyncResource):
             category_version: Query parameter.
             listing_platform: Query parameter.
             include_prohibited_categories: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4770,6 +5817,7 @@ class AsyncProductResource(AsyncResource):
                 "include_prohibited_categories": include_prohibited_categories,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recommend_category")
@@ -4782,6 +5830,11 @@ class AsyncProductResource(AsyncResource):
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
@@ -4795,6 +5848,11 @@ class AsyncProductResource(AsyncResource):
             include_prohibited_categories: Body field.
             listing_platform: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             product_title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4818,6 +5876,7 @@ class AsyncProductResource(AsyncResource):
                 "product_title": product_title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_attributes")
@@ -4827,6 +5886,11 @@ class AsyncProductResource(AsyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAttributesResponse:
         """List the product and sales attributes of a leaf category.
@@ -4837,6 +5901,11 @@ class AsyncProductResource(AsyncResource):
             category_id: Path parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4853,6 +5922,7 @@ class AsyncProductResource(AsyncResource):
             _GET_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_attributes")
@@ -4862,6 +5932,11 @@ class AsyncProductResource(AsyncResource):
         *,
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalAttributesResponse:
         """List the product and sales attributes of a global leaf category.
 
@@ -4871,6 +5946,11 @@ class AsyncProductResource(AsyncResource):
             category_id: Path parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalAttributesResponse: The answer's data, with `.request_id`.
@@ -4885,6 +5965,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _GET_GLOBAL_ATTRIBUTES,
             params={"category_id": category_id, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_category_rules")
@@ -4894,6 +5975,11 @@ class AsyncProductResource(AsyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoryRulesResponse:
         """Get what a global category requires of its products, such as certifications and a size chart.
 
@@ -4903,6 +5989,11 @@ class AsyncProductResource(AsyncResource):
             category_id: Path parameter.
             category_version: Query parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalCategoryRulesResponse: The answer's data, with `.request_id`.
@@ -4917,6 +6008,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _GET_GLOBAL_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_category_rules")
@@ -4926,6 +6018,11 @@ class AsyncProductResource(AsyncResource):
         *,
         category_version: str | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCategoryRulesResponse:
         """Get what a category requires of its products, such as certifications, size chart and package size.
@@ -4936,6 +6033,11 @@ class AsyncProductResource(AsyncResource):
             category_id: Path parameter.
             category_version: Query parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -4952,6 +6054,7 @@ class AsyncProductResource(AsyncResource):
             _GET_CATEGORY_RULES,
             params={"category_id": category_id, "category_version": category_version, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.upload_product_file")
@@ -4960,6 +6063,11 @@ class AsyncProductResource(AsyncResource):
         *,
         data: FileInput,
         name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductFileResponse:
         """Upload a file, such as a certificate, to use in product listings.
 
@@ -4970,6 +6078,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             data: Upload field. Bytes, a path or a binary file object.
             name: Upload field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadProductFileResponse: The answer's data, with `.request_id`.
@@ -4984,6 +6097,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _UPLOAD_PRODUCT_FILE,
             form={"data": data, "name": name},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_categories")
@@ -4993,6 +6107,11 @@ class AsyncProductResource(AsyncResource):
         locale: str | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalCategoriesResponse:
         """List the global categories the seller can list global products in.
 
@@ -5002,6 +6121,11 @@ class AsyncProductResource(AsyncResource):
             locale: Query parameter.
             keyword: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalCategoriesResponse: The answer's data, with `.request_id`.
@@ -5016,6 +6140,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _GET_GLOBAL_CATEGORIES,
             params={"locale": locale, "keyword": keyword, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recommend_global_categories")
@@ -5026,6 +6151,11 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.RecommendGlobalCategoriesResponse:
         """Suggest the global leaf category that fits a product, from its title, description and images.
 
@@ -5036,6 +6166,11 @@ class AsyncProductResource(AsyncResource):
             description: Body field.
             images: Body field. A `ImageInput` or a dict.
             product_title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             RecommendGlobalCategoriesResponse: The answer's data, with `.request_id`.
@@ -5055,6 +6190,7 @@ class AsyncProductResource(AsyncResource):
                 "images": images,
                 "product_title": product_title,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.delete_global_products")
@@ -5062,6 +6198,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         global_product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.DeleteGlobalProductsResponse:
         """Delete global products by id.
 
@@ -5069,6 +6210,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             global_product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             DeleteGlobalProductsResponse: The answer's data, with `.request_id`.
@@ -5083,6 +6229,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _DELETE_GLOBAL_PRODUCTS,
             body={"global_product_ids": global_product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_global_product")
@@ -5134,6 +6281,11 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateGlobalProductResponse:
         """Create a global product, the shared template that local products in each market are published from.
 
@@ -5158,6 +6310,11 @@ class AsyncProductResource(AsyncResource):
             source_locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateGlobalProductResponse: The answer's data, with `.request_id`.
@@ -5191,6 +6348,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_global_products_v202309")
@@ -5205,6 +6363,11 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchGlobalProductsV202309Page:
         """Search the seller's global products by status, SKU and time, one page at a time (the 202309 shape).
 
@@ -5219,6 +6382,11 @@ class AsyncProductResource(AsyncResource):
             status: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchGlobalProductsV202309Page: One page of `global_products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -5241,12 +6409,19 @@ class AsyncProductResource(AsyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_product")
     async def get_global_product(
         self,
         global_product_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.GetGlobalProductResponse:
         """Get one global product with its SKUs, images and attributes.
 
@@ -5254,6 +6429,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             global_product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             GetGlobalProductResponse: The answer's data, with `.request_id`.
@@ -5268,6 +6448,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _GET_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_global_product")
@@ -5292,6 +6473,11 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.EditGlobalProductResponse:
         """Edit a global product in full and get the result of publishing the change to each market.
 
@@ -5316,6 +6502,11 @@ class AsyncProductResource(AsyncResource):
             skus: Body field. A `EditGlobalProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             EditGlobalProductResponse: The answer's data, with `.request_id`.
@@ -5349,6 +6540,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
                 "video": video,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_global_inventory")
@@ -5357,6 +6549,11 @@ class AsyncProductResource(AsyncResource):
         global_product_id: str,
         *,
         global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Set the stock of a global product's SKUs in each warehouse.
 
@@ -5365,6 +6562,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             global_product_id: Path parameter.
             global_skus: Body field. A `UpdateGlobalInventoryRequestGlobalSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -5380,6 +6582,7 @@ class AsyncProductResource(AsyncResource):
             _UPDATE_GLOBAL_INVENTORY,
             params={"global_product_id": global_product_id},
             body={"global_skus": global_skus},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.publish_global_product")
@@ -5389,6 +6592,11 @@ class AsyncProductResource(AsyncResource):
         *,
         publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PublishGlobalProductResponse:
         """Publish a global product to the seller's shops in other markets.
 
@@ -5397,6 +6605,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             global_product_id: Path parameter.
             publish_target: Body field. A `PublishGlobalProductRequestPublishTarget` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PublishGlobalProductResponse: The answer's data, with `.request_id`.
@@ -5412,6 +6625,7 @@ class AsyncProductResource(AsyncResource):
             _PUBLISH_GLOBAL_PRODUCT,
             params={"global_product_id": global_product_id},
             body={"publish_target": publish_target},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.upload_product_image")
@@ -5420,6 +6634,11 @@ class AsyncProductResource(AsyncResource):
         *,
         data: FileInput,
         use_case: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.UploadProductImageResponse:
         """Upload an image to use in product listings and get its URI and URL.
 
@@ -5430,6 +6649,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             data: Upload field. Bytes, a path or a binary file object.
             use_case: Upload field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             UploadProductImageResponse: The answer's data, with `.request_id`.
@@ -5444,6 +6668,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _UPLOAD_PRODUCT_IMAGE,
             form={"data": data, "use_case": use_case},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.inventory_search")
@@ -5452,6 +6677,11 @@ class AsyncProductResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.InventorySearchResponse:
         """Get the stock of products or SKUs by id, warehouse by warehouse.
@@ -5461,6 +6691,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             product_ids: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5477,12 +6712,18 @@ class AsyncProductResource(AsyncResource):
             _INVENTORY_SEARCH,
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.check_listing_prerequisites_v202309")
     async def check_listing_prerequisites_v202309(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesV202309Response:
         """Check whether the shop meets the conditions to list products (the 202309 shape).
@@ -5490,6 +6731,11 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/prerequisites` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `check_listing_prerequisites` calls that.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5505,6 +6751,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES_V202309,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.delete_products")
@@ -5512,6 +6759,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeleteProductsResponse:
         """Delete products by id.
@@ -5520,6 +6772,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5536,6 +6793,7 @@ class AsyncProductResource(AsyncResource):
             _DELETE_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_product")
@@ -5568,6 +6826,11 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateProductResponse:
         """Create a product with its SKUs, images and attributes.
@@ -5601,6 +6864,11 @@ class AsyncProductResource(AsyncResource):
             skus: Body field. A `CreateProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5644,6 +6912,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.activate_product")
@@ -5652,6 +6921,11 @@ class AsyncProductResource(AsyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ActivateProductResponse:
         """Put deactivated products back on sale by id, on the chosen listing platforms.
@@ -5661,6 +6935,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5677,6 +6956,7 @@ class AsyncProductResource(AsyncResource):
             _ACTIVATE_PRODUCT,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.deactivate_products")
@@ -5685,6 +6965,11 @@ class AsyncProductResource(AsyncResource):
         *,
         listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateProductsResponse:
         """Take products off sale by id, on the chosen listing platforms.
@@ -5694,6 +6979,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5710,6 +7000,7 @@ class AsyncProductResource(AsyncResource):
             _DEACTIVATE_PRODUCTS,
             body={"listing_platforms": listing_platforms, "product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.check_product_listing")
@@ -5739,6 +7030,11 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckProductListingResponse:
         """Check a product before listing it and get the failures, warnings and listing quality found.
@@ -5769,6 +7065,11 @@ class AsyncProductResource(AsyncResource):
             skus: Body field. A `CheckProductListingRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5809,6 +7110,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recover_products")
@@ -5816,6 +7118,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecoverProductsResponse:
         """Restore deleted products by id.
@@ -5824,6 +7131,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5840,6 +7152,7 @@ class AsyncProductResource(AsyncResource):
             _RECOVER_PRODUCTS,
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_products_v202309")
@@ -5855,6 +7168,11 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchProductsV202309Page:
         """Search the shop's products by status, SKU and time, one page at a time (the 202309 shape).
@@ -5871,6 +7189,11 @@ class AsyncProductResource(AsyncResource):
             status: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5895,6 +7218,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_product")
@@ -5905,6 +7229,11 @@ class AsyncProductResource(AsyncResource):
         return_under_review_version: bool | None = None,
         return_draft_version: bool | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductResponse:
         """Get one product with its SKUs, images and attributes.
@@ -5916,6 +7245,11 @@ class AsyncProductResource(AsyncResource):
             return_under_review_version: Query parameter.
             return_draft_version: Query parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -5937,6 +7271,7 @@ class AsyncProductResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_product_v202309")
@@ -5968,6 +7303,11 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductV202309Response:
         """Edit a product in full, replacing its SKUs, images and attributes (the 202309 shape).
@@ -6000,6 +7340,11 @@ class AsyncProductResource(AsyncResource):
             skus: Body field. A `EditProductV202309RequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6042,6 +7387,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_inventory")
@@ -6050,6 +7396,11 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
@@ -6059,6 +7410,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             product_id: Path parameter.
             skus: Body field. A `UpdateInventoryRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6076,6 +7432,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_product_v202309")
@@ -6101,6 +7458,11 @@ class AsyncProductResource(AsyncResource):
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductV202309Response:
         """Change only the given fields of a product and leave the rest as it is (the 202309 shape).
@@ -6127,6 +7489,11 @@ class AsyncProductResource(AsyncResource):
             skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6163,6 +7530,7 @@ class AsyncProductResource(AsyncResource):
                 "video": video,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_price")
@@ -6171,6 +7539,11 @@ class AsyncProductResource(AsyncResource):
         product_id: str,
         *,
         skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Change the prices of a product's SKUs.
@@ -6180,6 +7553,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             product_id: Path parameter.
             skus: Body field. A `UpdatePriceRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6197,6 +7575,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_global_products")
@@ -6211,6 +7590,11 @@ class AsyncProductResource(AsyncResource):
         status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchGlobalProductsPage:
         """Search the seller's global products by status, SKU and time, one page at a time.
 
@@ -6225,6 +7609,11 @@ class AsyncProductResource(AsyncResource):
             status: Body field. One of `DELETED`, `DRAFT`, `PUBLISHED`, `UNPUBLISHED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchGlobalProductsPage: One page of `global_products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -6247,6 +7636,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_ge": update_time_ge,
                 "update_time_le": update_time_le,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_global_products_v202312 = search_global_products
@@ -6255,6 +7645,11 @@ class AsyncProductResource(AsyncResource):
     async def check_listing_prerequisites(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CheckListingPrerequisitesResponse:
         """Check, condition by condition, whether the shop may list products.
@@ -6262,6 +7657,11 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202312/prerequisites` (version 202312). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `check_listing_prerequisites_v202312` stays on this one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6277,6 +7677,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _CHECK_LISTING_PREREQUISITES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     check_listing_prerequisites_v202312 = check_listing_prerequisites
@@ -6298,6 +7699,11 @@ class AsyncProductResource(AsyncResource):
         status: str | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchProductsV202312Page:
         """Search the shop's products by status, audit, SKU and time, one page at a time (the 202312 shape).
@@ -6318,6 +7724,11 @@ class AsyncProductResource(AsyncResource):
             status: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6347,6 +7758,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.listing_schemas_v202401")
@@ -6356,6 +7768,11 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasV202401Response:
         """Get the listing schemas of categories, the fields a product in each one needs (the 202401 shape).
 
@@ -6365,6 +7782,11 @@ class AsyncProductResource(AsyncResource):
             category_ids: Query parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ListingSchemasV202401Response: The answer's data, with `.request_id`.
@@ -6379,6 +7801,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _LISTING_SCHEMAS_V202401,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.optimized_images")
@@ -6386,6 +7809,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.OptimizedImagesResponse:
         """Make optimized copies of product images, such as with a white background.
@@ -6394,6 +7822,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             images: Body field. A `OptimizedImagesRequestImage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6410,6 +7843,7 @@ class AsyncProductResource(AsyncResource):
             _OPTIMIZED_IMAGES,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.product_information_issue_diagnosis")
@@ -6417,6 +7851,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ProductInformationIssueDiagnosisResponse:
         """Get the issues found in products' listings and how to fix them.
@@ -6425,6 +7864,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6441,6 +7885,7 @@ class AsyncProductResource(AsyncResource):
             _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_products_seo_words")
@@ -6448,6 +7893,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductsSeoWordsResponse:
         """Get suggested search keywords for products.
@@ -6456,6 +7906,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6472,6 +7927,7 @@ class AsyncProductResource(AsyncResource):
             _GET_PRODUCTS_SEO_WORDS,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_recommended_product_title_and_description")
@@ -6479,6 +7935,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         product_ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRecommendedProductTitleAndDescriptionResponse:
         """Get suggested titles and descriptions for products.
@@ -6487,6 +7948,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6503,6 +7969,7 @@ class AsyncProductResource(AsyncResource):
             _GET_RECOMMENDED_PRODUCT_TITLE_AND_DESCRIPTION,
             params={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.listing_schemas")
@@ -6512,6 +7979,11 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[float],
         locale: str | None = None,
         category_version: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.ListingSchemasResponse:
         """Get the listing schemas of categories, the fields a product in each one needs.
 
@@ -6521,6 +7993,11 @@ class AsyncProductResource(AsyncResource):
             category_ids: Query parameter.
             locale: Query parameter.
             category_version: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ListingSchemasResponse: The answer's data, with `.request_id`.
@@ -6535,6 +8012,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _LISTING_SCHEMAS,
             params={"category_ids": category_ids, "locale": locale, "category_version": category_version},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     listing_schemas_v202407 = listing_schemas
@@ -6543,6 +8021,11 @@ class AsyncProductResource(AsyncResource):
     async def create_category_upgrade_task(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Start moving the shop's products to the newer version of the category tree.
@@ -6550,6 +8033,11 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202407/products/category_upgrade_task` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6565,6 +8053,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _CREATE_CATEGORY_UPGRADE_TASK,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_size_charts")
@@ -6576,6 +8065,11 @@ class AsyncProductResource(AsyncResource):
         locales: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchSizeChartsPage:
         """Search the shop's size chart templates by id or keyword, one page at a time.
 
@@ -6587,6 +8081,11 @@ class AsyncProductResource(AsyncResource):
             locales: Query parameter.
             ids: Body field.
             keyword: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchSizeChartsPage: One page of `size_chart` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -6602,6 +8101,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_SIZE_CHARTS_ASYNC,
             params={"page_size": page_size, "page_token": page_token, "locales": locales},
             body={"ids": ids, "keyword": keyword},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_manufacturer")
@@ -6614,6 +8114,11 @@ class AsyncProductResource(AsyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateManufacturerResponse:
         """Add a manufacturer's contact details for product compliance and get its id.
 
@@ -6626,6 +8131,11 @@ class AsyncProductResource(AsyncResource):
             name: Body field.
             phone_number: Body field. A `PhoneNumberInput` or a dict.
             registered_trade_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateManufacturerResponse: The answer's data, with `.request_id`.
@@ -6647,6 +8157,7 @@ class AsyncProductResource(AsyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_manufacturers_v202409")
@@ -6657,6 +8168,11 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchManufacturersV202409Page:
         """Search the shop's manufacturers by id or keyword, one page at a time (the 202409 shape).
 
@@ -6667,6 +8183,11 @@ class AsyncProductResource(AsyncResource):
             page_token: Query parameter.
             keyword: Body field.
             manufacturer_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchManufacturersV202409Page: One page of `manufacturers` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -6682,6 +8203,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_MANUFACTURERS_V202409_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_manufacturer")
@@ -6695,6 +8217,11 @@ class AsyncProductResource(AsyncResource):
         name: str | None = None,
         phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a manufacturer.
 
@@ -6708,6 +8235,11 @@ class AsyncProductResource(AsyncResource):
             name: Body field.
             phone_number: Body field. A `PhoneNumberInput` or a dict.
             registered_trade_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -6730,6 +8262,7 @@ class AsyncProductResource(AsyncResource):
                 "phone_number": phone_number,
                 "registered_trade_name": registered_trade_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_responsible_person")
@@ -6741,6 +8274,11 @@ class AsyncProductResource(AsyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.CreateResponsiblePersonResponse:
         """Add a responsible person's contact details for product compliance and get its id.
 
@@ -6752,6 +8290,11 @@ class AsyncProductResource(AsyncResource):
             locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             name: Body field.
             phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             CreateResponsiblePersonResponse: The answer's data, with `.request_id`.
@@ -6772,6 +8315,7 @@ class AsyncProductResource(AsyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_responsible_persons_v202409")
@@ -6782,6 +8326,11 @@ class AsyncProductResource(AsyncResource):
         page_token: str | None = None,
         keyword: str | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchResponsiblePersonsV202409Page:
         """Search the shop's responsible persons by id or keyword, one page at a time (the 202409 shape).
 
@@ -6792,6 +8341,11 @@ class AsyncProductResource(AsyncResource):
             page_token: Query parameter.
             keyword: Body field.
             responsible_person_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchResponsiblePersonsV202409Page: One page of `responsible_persons` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -6807,6 +8361,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_V202409_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_responsible_person")
@@ -6819,6 +8374,11 @@ class AsyncProductResource(AsyncResource):
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
         name: str | None = None,
         phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Change the given contact details of a responsible person.
 
@@ -6831,6 +8391,11 @@ class AsyncProductResource(AsyncResource):
             locale: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             name: Body field.
             phone_number: Body field. A `CreateResponsiblePersonRequestPhoneNumber` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -6852,6 +8417,7 @@ class AsyncProductResource(AsyncResource):
                 "name": name,
                 "phone_number": phone_number,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.diagnoseand_optimize_product")
@@ -6867,6 +8433,11 @@ class AsyncProductResource(AsyncResource):
         product_id: str | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DiagnoseandOptimizeProductResponse:
         """Diagnose a product's content and get suggested fixes for its title, description and images.
@@ -6883,6 +8454,11 @@ class AsyncProductResource(AsyncResource):
             product_id: Body field.
             size_chart: Body field. A `SizeChartInput` or a dict.
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -6909,6 +8485,7 @@ class AsyncProductResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.search_manufacturers")
@@ -6920,6 +8497,11 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchManufacturersPage:
         """Search the shop's manufacturers by id, keyword or locale, one page at a time.
 
@@ -6931,6 +8513,11 @@ class AsyncProductResource(AsyncResource):
             keyword: Body field.
             locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             manufacturer_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchManufacturersPage: One page of `manufacturers` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -6946,6 +8533,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_MANUFACTURERS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "manufacturer_ids": manufacturer_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_manufacturers_v202501 = search_manufacturers
@@ -6959,6 +8547,11 @@ class AsyncProductResource(AsyncResource):
         keyword: str | None = None,
         locales: Sequence[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchResponsiblePersonsPage:
         """Search the shop's responsible persons by id, keyword or locale, one page at a time.
 
@@ -6970,6 +8563,11 @@ class AsyncProductResource(AsyncResource):
             keyword: Body field.
             locales: Body field. One of `de-DE`, `en-IE`, `es-ES`, `fr-FR`, `it-IT`.
             responsible_person_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchResponsiblePersonsPage: One page of `responsible_persons` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -6985,6 +8583,7 @@ class AsyncProductResource(AsyncResource):
             _SEARCH_RESPONSIBLE_PERSONS_ASYNC,
             params={"page_size": page_size, "page_token": page_token},
             body={"keyword": keyword, "locales": locales, "responsible_person_ids": responsible_person_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_responsible_persons_v202501 = search_responsible_persons
@@ -7019,6 +8618,11 @@ class AsyncProductResource(AsyncResource):
         | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchProductsPage:
         """Search the shop's products by status, audit, SKU, quality tier and time, one page at a time.
@@ -7041,6 +8645,11 @@ class AsyncProductResource(AsyncResource):
             status: Body field. One of `ACTIVATE`, `ALL`, `DELETED`, `DRAFT`, `FAILED`, `FREEZE`, `PENDING`, `PLATFORM_DEACTIVATED`, `SELLER_DEACTIVATED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7072,6 +8681,7 @@ class AsyncProductResource(AsyncResource):
                 "update_time_le": update_time_le,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_products_v202502 = search_products
@@ -7081,6 +8691,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateImageTranslationTasksResponse:
         """Start translating the text in product images into other languages.
@@ -7089,6 +8704,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7105,6 +8725,7 @@ class AsyncProductResource(AsyncResource):
             _CREATE_IMAGE_TRANSLATION_TASKS,
             body={"images": images},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_image_translation_tasks")
@@ -7112,6 +8733,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetImageTranslationTasksResponse:
         """Get the status and results of image translation tasks by id.
@@ -7120,6 +8746,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             translation_task_ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7136,12 +8767,18 @@ class AsyncProductResource(AsyncResource):
             _GET_IMAGE_TRANSLATION_TASKS,
             params={"translation_task_ids": translation_task_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_listing_rules")
     async def get_global_listing_rules(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalListingRulesResponse:
         """Get how the global seller may list products, such as listing methods and stock allocation.
@@ -7149,6 +8786,11 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202507/global_listing_rules` (version 202507). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7164,6 +8806,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _GET_GLOBAL_LISTING_RULES,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.replicate_product")
@@ -7173,6 +8816,11 @@ class AsyncProductResource(AsyncResource):
         *,
         replicate_target: Sequence[_t.ReplicateProductRequestReplicateTarget | Mapping[str, Any]]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReplicateProductResponse:
         """Copy a product to the seller's shops in other markets.
@@ -7182,6 +8830,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             product_id: Path parameter.
             replicate_target: Body field. A `ReplicateProductRequestReplicateTarget` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7199,6 +8852,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"replicate_target": replicate_target},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_global_replicated_products")
@@ -7206,6 +8860,11 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetGlobalReplicatedProductsResponse:
         """List the copies of a product made in other markets, with their status.
@@ -7214,6 +8873,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7230,6 +8894,7 @@ class AsyncProductResource(AsyncResource):
             _GET_GLOBAL_REPLICATED_PRODUCTS,
             params={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.partial_edit_global_product")
@@ -7258,6 +8923,11 @@ class AsyncProductResource(AsyncResource):
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         external_global_product_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.PartialEditGlobalProductResponse:
         """Change only the given fields of a global product and get the result in each market.
 
@@ -7282,6 +8952,11 @@ class AsyncProductResource(AsyncResource):
             responsible_person_ids: Body field.
             category_version: Body field. One of `v1`, `v2`.
             external_global_product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             PartialEditGlobalProductResponse: The answer's data, with `.request_id`.
@@ -7315,6 +8990,7 @@ class AsyncProductResource(AsyncResource):
                 "category_version": category_version,
                 "external_global_product_id": external_global_product_id,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_product")
@@ -7382,6 +9058,11 @@ class AsyncProductResource(AsyncResource):
         selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
         is_live_quick: bool | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditProductResponse:
         """Edit a product in full, replacing its SKUs, images and attributes.
@@ -7427,6 +9108,11 @@ class AsyncProductResource(AsyncResource):
             selling_format: Body field. One of `FIXED_PRICE`, `FIXED_PRICE_AND_LIVE_AUCTION`.
             is_live_quick: Body field.
             is_blind_box: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7482,6 +9168,7 @@ class AsyncProductResource(AsyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     edit_product_v202509 = edit_product
@@ -7547,6 +9234,11 @@ class AsyncProductResource(AsyncResource):
         title: str | None = None,
         video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
         is_blind_box: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PartialEditProductResponse:
         """Change only the given fields of a product and leave the rest as it is.
@@ -7583,6 +9275,11 @@ class AsyncProductResource(AsyncResource):
             title: Body field.
             video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
             is_blind_box: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7629,6 +9326,7 @@ class AsyncProductResource(AsyncResource):
                 "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     partial_edit_product_v202509 = partial_edit_product
@@ -7647,6 +9345,11 @@ class AsyncProductResource(AsyncResource):
         category_ids: Sequence[str] | None = None,
         brand_ids: Sequence[str] | None = None,
         seller_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> _t.AsyncSearchProductsForComplianceAuditingPage:
         """Search listed products by title, id, category, brand or seller for a compliance audit.
 
@@ -7663,6 +9366,11 @@ class AsyncProductResource(AsyncResource):
             category_ids: Body field.
             brand_ids: Body field.
             seller_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             AsyncSearchProductsForComplianceAuditingPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
@@ -7690,6 +9398,7 @@ class AsyncProductResource(AsyncResource):
                 "brand_ids": brand_ids,
                 "seller_name": seller_name,
             },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_product_package_recommendations")
@@ -7699,6 +9408,11 @@ class AsyncProductResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncGetProductPackageRecommendationsPage:
         """Get suggested package weight and dimensions for products whose package data looks wrong.
@@ -7709,6 +9423,11 @@ class AsyncProductResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7726,6 +9445,7 @@ class AsyncProductResource(AsyncResource):
             params={"page_size": page_size, "page_token": page_token},
             body={"product_ids": product_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.submit_size_chart_appeal")
@@ -7734,6 +9454,11 @@ class AsyncProductResource(AsyncResource):
         *,
         product_id: int,
         appeal_message: _t.SubmitSizeChartAppealRequestAppealMessage | Mapping[str, Any],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Appeal against a size chart issue flagged on a product.
@@ -7743,6 +9468,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             product_id: Body field.
             appeal_message: Body field. A `SubmitSizeChartAppealRequestAppealMessage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7759,6 +9489,7 @@ class AsyncProductResource(AsyncResource):
             _SUBMIT_SIZE_CHART_APPEAL,
             body={"product_id": product_id, "appeal_message": appeal_message},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.list_opportunities")
@@ -7773,6 +9504,11 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         tag_codes: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListOpportunitiesResponse:
         """List product opportunities (products in demand) by type, category, tag and time, one page at a time.
@@ -7788,6 +9524,11 @@ class AsyncProductResource(AsyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             tag_codes: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7811,6 +9552,7 @@ class AsyncProductResource(AsyncResource):
                 "tag_codes": tag_codes,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_submission_records")
@@ -7824,6 +9566,11 @@ class AsyncProductResource(AsyncResource):
         submit_time_ge: int | datetime | None = None,
         submit_time_lt: int | datetime | None = None,
         page_token: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetSubmissionRecordsResponse:
         """List the products submitted to opportunities, by status, product and time, one page at a time.
@@ -7838,6 +9585,11 @@ class AsyncProductResource(AsyncResource):
             submit_time_lt: Query parameter. Unix seconds or an aware `datetime`.
             page_token: Query parameter.
             page_size: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7862,6 +9614,7 @@ class AsyncProductResource(AsyncResource):
                 "page_size": page_size,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_opportunity_detail")
@@ -7870,6 +9623,11 @@ class AsyncProductResource(AsyncResource):
         opportunity_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetOpportunityDetailResponse:
         """Get the detail of one product opportunity.
@@ -7879,6 +9637,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             opportunity_id: Path parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7895,6 +9658,7 @@ class AsyncProductResource(AsyncResource):
             _GET_OPPORTUNITY_DETAIL,
             params={"opportunity_id": opportunity_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.submit_product_via_opportunity")
@@ -7903,6 +9667,11 @@ class AsyncProductResource(AsyncResource):
         opportunity_id: str,
         *,
         product_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitProductViaOpportunityResponse:
         """Submit a product in answer to a product opportunity.
@@ -7912,6 +9681,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             opportunity_id: Path parameter.
             product_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7929,15 +9703,29 @@ class AsyncProductResource(AsyncResource):
             params={"opportunity_id": opportunity_id},
             body={"product_id": product_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_gpa_upgrade_task")
     async def create_gpa_upgrade_task(
         self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
     ) -> ResponseModel:
         """Start the task that upgrades the seller's products to global product association (GPA).
 
         `POST /product/202604/products/gpa_upgrade_task` (version 202604). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
 
         Returns:
             ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
@@ -7952,6 +9740,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _CREATE_GPA_UPGRADE_TASK,
             body={},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.list_product_skpp_statuses")
@@ -7963,6 +9752,11 @@ class AsyncProductResource(AsyncResource):
         skpp_status: str | None = None,
         page_size: int | None = None,
         page_no: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ListProductSkppStatusesResponse:
         """List products' status in the SKPP incentive program, by product or status, page by page.
@@ -7975,6 +9769,11 @@ class AsyncProductResource(AsyncResource):
             skpp_status: Body field.
             page_size: Body field.
             page_no: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -7997,12 +9796,18 @@ class AsyncProductResource(AsyncResource):
                 "page_no": page_no,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_shop_skpp_summary")
     async def get_shop_skpp_summary(
         self,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetShopSkppSummaryResponse:
         """Get the shop's totals in the SKPP program, such as qualified products and ad credit earned.
@@ -8010,6 +9815,11 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202606/skpps/sum` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8025,6 +9835,7 @@ class AsyncProductResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_SKPP_SUMMARY,
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.get_product_skpp_detail")
@@ -8036,6 +9847,11 @@ class AsyncProductResource(AsyncResource):
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetProductSkppDetailResponse:
         """Get a product's SKPP score, tasks and rewards.
@@ -8045,6 +9861,11 @@ class AsyncProductResource(AsyncResource):
         Args:
             product_id: Path parameter.
             locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH`, `vi-VN`, `zh-CN`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8061,6 +9882,7 @@ class AsyncProductResource(AsyncResource):
             _GET_PRODUCT_SKPP_DETAIL,
             params={"product_id": product_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.update_stock_operation_settings_v202608")
@@ -8072,6 +9894,11 @@ class AsyncProductResource(AsyncResource):
         stock_operation_setting: _t.UpdateStockOperationSettingsRequestStockOperationSetting
         | Mapping[str, Any]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateStockOperationSettingsResponse:
         """Turn automatic restocking on or off for SKUs.
@@ -8084,6 +9911,11 @@ class AsyncProductResource(AsyncResource):
             seller_id: Body field.
             sku_ids: Body field.
             stock_operation_setting: Body field. A `UpdateStockOperationSettingsRequestStockOperationSetting` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8104,6 +9936,7 @@ class AsyncProductResource(AsyncResource):
                 "stock_operation_setting": stock_operation_setting,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.suggest_brands_v202609")
@@ -8114,6 +9947,11 @@ class AsyncProductResource(AsyncResource):
         category_id: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SuggestBrandsResponse:
         """Suggest brands for a product from its title, category, description and images.
@@ -8127,6 +9965,11 @@ class AsyncProductResource(AsyncResource):
             category_id: Body field.
             description: Body field.
             images: Body field. A `ImageInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8148,6 +9991,7 @@ class AsyncProductResource(AsyncResource):
                 "images": images,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.predict_product_package_dimensions_and_weight_v202609")
@@ -8155,6 +9999,11 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         category_id: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.PredictProductPackageDimensionsAndWeightResponse:
         """Predict the package dimensions and weight of a product in a category.
@@ -8165,6 +10014,11 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             category_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8181,6 +10035,7 @@ class AsyncProductResource(AsyncResource):
             _PREDICT_PRODUCT_PACKAGE_DIMENSIONS_AND_WEIGHT_V202609,
             body={"category_id": category_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.recommend_required_product_properties_v202609")
@@ -8197,6 +10052,11 @@ class AsyncProductResource(AsyncResource):
         ]
         | None = None,
         target_property_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RecommendRequiredProductPropertiesResponse:
         """Suggest values for a category's required attributes from a product's title, text and images.
@@ -8212,6 +10072,11 @@ class AsyncProductResource(AsyncResource):
             images: Body field. A `PartialEditGlobalProductRequestCertificationImage` or a dict.
             sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
             target_property_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8235,6 +10100,7 @@ class AsyncProductResource(AsyncResource):
                 "target_property_ids": target_property_ids,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.submit_strikethrough_price_v202609")
@@ -8244,6 +10110,11 @@ class AsyncProductResource(AsyncResource):
         *,
         external_product_id: str,
         skus: Sequence[_t.SubmitStrikethroughPriceRequestSku | Mapping[str, Any]],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SubmitStrikethroughPriceResponse:
         """Submit SKUs' retail and sale prices from other channels, to show a struck-through price.
@@ -8256,6 +10127,11 @@ class AsyncProductResource(AsyncResource):
             product_id: Path parameter.
             external_product_id: Body field.
             skus: Body field. A `SubmitStrikethroughPriceRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8273,6 +10149,7 @@ class AsyncProductResource(AsyncResource):
             params={"product_id": product_id},
             body={"external_product_id": external_product_id, "skus": skus},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.create_size_chart_v2_v202610")
@@ -8283,6 +10160,11 @@ class AsyncProductResource(AsyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_mode: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateSizeChartV2Response:
         """Create a size chart template for a category and get its id.
@@ -8296,6 +10178,11 @@ class AsyncProductResource(AsyncResource):
             size_chart_data: Body field. A `SizeChartDataInput` or a dict.
             size_chart_mode: Body field.
             template_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8317,6 +10204,7 @@ class AsyncProductResource(AsyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("product.edit_size_chart_v2_v202610")
@@ -8326,6 +10214,11 @@ class AsyncProductResource(AsyncResource):
         size_chart_data: _t.SizeChartDataInput | Mapping[str, Any],
         size_chart_id: str,
         template_name: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.EditSizeChartV2Response:
         """Change a size chart template's name or data.
@@ -8338,6 +10231,11 @@ class AsyncProductResource(AsyncResource):
             size_chart_data: Body field. A `SizeChartDataInput` or a dict.
             size_chart_id: Body field.
             template_name: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -8358,4 +10256,119 @@ class AsyncProductResource(AsyncResource):
                 "template_name": template_name,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncProductResourceWithRawResponse:
+    """`client.product.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncProductResource) -> None:
+        self.get_brands = async_to_raw_response(resource.get_brands)
+        self.create_custom_brands = async_to_raw_response(resource.create_custom_brands)
+        self.get_categories = async_to_raw_response(resource.get_categories)
+        self.recommend_category = async_to_raw_response(resource.recommend_category)
+        self.get_attributes = async_to_raw_response(resource.get_attributes)
+        self.get_global_attributes = async_to_raw_response(resource.get_global_attributes)
+        self.get_global_category_rules = async_to_raw_response(resource.get_global_category_rules)
+        self.get_category_rules = async_to_raw_response(resource.get_category_rules)
+        self.upload_product_file = async_to_raw_response(resource.upload_product_file)
+        self.get_global_categories = async_to_raw_response(resource.get_global_categories)
+        self.recommend_global_categories = async_to_raw_response(resource.recommend_global_categories)
+        self.delete_global_products = async_to_raw_response(resource.delete_global_products)
+        self.create_global_product = async_to_raw_response(resource.create_global_product)
+        self.search_global_products_v202309 = async_to_raw_response(resource.search_global_products_v202309)
+        self.get_global_product = async_to_raw_response(resource.get_global_product)
+        self.edit_global_product = async_to_raw_response(resource.edit_global_product)
+        self.update_global_inventory = async_to_raw_response(resource.update_global_inventory)
+        self.publish_global_product = async_to_raw_response(resource.publish_global_product)
+        self.upload_product_image = async_to_raw_response(resource.upload_product_image)
+        self.inventory_search = async_to_raw_response(resource.inventory_search)
+        self.check_listing_prerequisites_v202309 = async_to_raw_response(
+            resource.check_listing_prerequisites_v202309
+        )
+        self.delete_products = async_to_raw_response(resource.delete_products)
+        self.create_product = async_to_raw_response(resource.create_product)
+        self.activate_product = async_to_raw_response(resource.activate_product)
+        self.deactivate_products = async_to_raw_response(resource.deactivate_products)
+        self.check_product_listing = async_to_raw_response(resource.check_product_listing)
+        self.recover_products = async_to_raw_response(resource.recover_products)
+        self.search_products_v202309 = async_to_raw_response(resource.search_products_v202309)
+        self.get_product = async_to_raw_response(resource.get_product)
+        self.edit_product_v202309 = async_to_raw_response(resource.edit_product_v202309)
+        self.update_inventory = async_to_raw_response(resource.update_inventory)
+        self.partial_edit_product_v202309 = async_to_raw_response(resource.partial_edit_product_v202309)
+        self.update_price = async_to_raw_response(resource.update_price)
+        self.search_global_products = async_to_raw_response(resource.search_global_products)
+        self.search_global_products_v202312 = self.search_global_products
+        self.check_listing_prerequisites = async_to_raw_response(resource.check_listing_prerequisites)
+        self.check_listing_prerequisites_v202312 = self.check_listing_prerequisites
+        self.search_products_v202312 = async_to_raw_response(resource.search_products_v202312)
+        self.listing_schemas_v202401 = async_to_raw_response(resource.listing_schemas_v202401)
+        self.optimized_images = async_to_raw_response(resource.optimized_images)
+        self.product_information_issue_diagnosis = async_to_raw_response(
+            resource.product_information_issue_diagnosis
+        )
+        self.get_products_seo_words = async_to_raw_response(resource.get_products_seo_words)
+        self.get_recommended_product_title_and_description = async_to_raw_response(
+            resource.get_recommended_product_title_and_description
+        )
+        self.listing_schemas = async_to_raw_response(resource.listing_schemas)
+        self.listing_schemas_v202407 = self.listing_schemas
+        self.create_category_upgrade_task = async_to_raw_response(resource.create_category_upgrade_task)
+        self.search_size_charts = async_to_raw_response(resource.search_size_charts)
+        self.create_manufacturer = async_to_raw_response(resource.create_manufacturer)
+        self.search_manufacturers_v202409 = async_to_raw_response(resource.search_manufacturers_v202409)
+        self.partial_edit_manufacturer = async_to_raw_response(resource.partial_edit_manufacturer)
+        self.create_responsible_person = async_to_raw_response(resource.create_responsible_person)
+        self.search_responsible_persons_v202409 = async_to_raw_response(
+            resource.search_responsible_persons_v202409
+        )
+        self.partial_edit_responsible_person = async_to_raw_response(resource.partial_edit_responsible_person)
+        self.diagnoseand_optimize_product = async_to_raw_response(resource.diagnoseand_optimize_product)
+        self.search_manufacturers = async_to_raw_response(resource.search_manufacturers)
+        self.search_manufacturers_v202501 = self.search_manufacturers
+        self.search_responsible_persons = async_to_raw_response(resource.search_responsible_persons)
+        self.search_responsible_persons_v202501 = self.search_responsible_persons
+        self.search_products = async_to_raw_response(resource.search_products)
+        self.search_products_v202502 = self.search_products
+        self.create_image_translation_tasks = async_to_raw_response(resource.create_image_translation_tasks)
+        self.get_image_translation_tasks = async_to_raw_response(resource.get_image_translation_tasks)
+        self.get_global_listing_rules = async_to_raw_response(resource.get_global_listing_rules)
+        self.replicate_product = async_to_raw_response(resource.replicate_product)
+        self.get_global_replicated_products = async_to_raw_response(resource.get_global_replicated_products)
+        self.partial_edit_global_product = async_to_raw_response(resource.partial_edit_global_product)
+        self.edit_product = async_to_raw_response(resource.edit_product)
+        self.edit_product_v202509 = self.edit_product
+        self.partial_edit_product = async_to_raw_response(resource.partial_edit_product)
+        self.partial_edit_product_v202509 = self.partial_edit_product
+        self.search_products_for_compliance_auditing = async_to_raw_response(
+            resource.search_products_for_compliance_auditing
+        )
+        self.get_product_package_recommendations = async_to_raw_response(
+            resource.get_product_package_recommendations
+        )
+        self.submit_size_chart_appeal = async_to_raw_response(resource.submit_size_chart_appeal)
+        self.list_opportunities = async_to_raw_response(resource.list_opportunities)
+        self.get_submission_records = async_to_raw_response(resource.get_submission_records)
+        self.get_opportunity_detail = async_to_raw_response(resource.get_opportunity_detail)
+        self.submit_product_via_opportunity = async_to_raw_response(resource.submit_product_via_opportunity)
+        self.create_gpa_upgrade_task = async_to_raw_response(resource.create_gpa_upgrade_task)
+        self.list_product_skpp_statuses = async_to_raw_response(resource.list_product_skpp_statuses)
+        self.get_shop_skpp_summary = async_to_raw_response(resource.get_shop_skpp_summary)
+        self.get_product_skpp_detail = async_to_raw_response(resource.get_product_skpp_detail)
+        self.update_stock_operation_settings_v202608 = async_to_raw_response(
+            resource.update_stock_operation_settings_v202608
+        )
+        self.suggest_brands_v202609 = async_to_raw_response(resource.suggest_brands_v202609)
+        self.predict_product_package_dimensions_and_weight_v202609 = async_to_raw_response(
+            resource.predict_product_package_dimensions_and_weight_v202609
+        )
+        self.recommend_required_product_properties_v202609 = async_to_raw_response(
+            resource.recommend_required_product_properties_v202609
+        )
+        self.submit_strikethrough_price_v202609 = async_to_raw_response(
+            resource.submit_strikethrough_price_v202609
+        )
+        self.create_size_chart_v2_v202610 = async_to_raw_response(resource.create_size_chart_v2_v202610)
+        self.edit_size_chart_v2_v202610 = async_to_raw_response(resource.edit_size_chart_v2_v202610)

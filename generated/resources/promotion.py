@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import promotion as _t
 
-__all__ = ["OPERATIONS", "AsyncPromotionResource", "PromotionResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncPromotionResource",
+    "AsyncPromotionResourceWithRawResponse",
+    "PromotionResource",
+    "PromotionResourceWithRawResponse",
+]
 
 _CREATE_ACTIVITY: Operation[_t.CreateActivityResponse] = Operation(
     id="promotion.create_activity",
@@ -145,6 +154,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class PromotionResource(SyncResource):
     """Promotions of the shop: discount activities and coupons."""
 
+    @cached_property
+    def with_raw_response(self) -> PromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return PromotionResourceWithRawResponse(self)
+
     @checked_arguments("promotion.create_activity")
     def create_activity(
         self,
@@ -166,6 +181,11 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
@@ -181,6 +201,11 @@ class PromotionResource(SyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -206,6 +231,7 @@ class PromotionResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.search_activities")
@@ -226,6 +252,11 @@ class PromotionResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
@@ -238,6 +269,11 @@ class PromotionResource(SyncResource):
             page_size: Body field.
             page_token: Body field.
             status: Body field. One of `DEACTIVATED`, `EXPIRED`, `NOT_START`, `ONGOING`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -260,6 +296,7 @@ class PromotionResource(SyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.get_activity")
@@ -267,6 +304,11 @@ class PromotionResource(SyncResource):
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
@@ -275,6 +317,11 @@ class PromotionResource(SyncResource):
 
         Args:
             activity_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -291,6 +338,7 @@ class PromotionResource(SyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.update_activity")
@@ -305,6 +353,11 @@ class PromotionResource(SyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
@@ -320,6 +373,11 @@ class PromotionResource(SyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field.
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -345,6 +403,7 @@ class PromotionResource(SyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.deactivate_activity")
@@ -352,6 +411,11 @@ class PromotionResource(SyncResource):
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
@@ -360,6 +424,11 @@ class PromotionResource(SyncResource):
 
         Args:
             activity_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -376,6 +445,7 @@ class PromotionResource(SyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.remove_activity_product")
@@ -385,6 +455,11 @@ class PromotionResource(SyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
@@ -395,6 +470,11 @@ class PromotionResource(SyncResource):
             activity_id: Path parameter.
             product_ids: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -412,6 +492,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.update_activity_product")
@@ -421,6 +502,11 @@ class PromotionResource(SyncResource):
         *,
         body_activity_id: str | None = None,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
@@ -431,6 +517,11 @@ class PromotionResource(SyncResource):
             activity_id: Path parameter.
             body_activity_id: Body field `activity_id`.
             products: Body field. A `UpdateActivityProductRequestProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -448,6 +539,7 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.search_coupons")
@@ -459,6 +551,11 @@ class PromotionResource(SyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
@@ -471,6 +568,11 @@ class PromotionResource(SyncResource):
             display_type: Body field.
             status: Body field.
             title_keyword: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -488,6 +590,7 @@ class PromotionResource(SyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.get_coupon")
@@ -495,6 +598,11 @@ class PromotionResource(SyncResource):
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
@@ -503,6 +611,11 @@ class PromotionResource(SyncResource):
 
         Args:
             coupon_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -519,6 +632,7 @@ class PromotionResource(SyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.republish_activity")
@@ -528,6 +642,11 @@ class PromotionResource(SyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
@@ -538,6 +657,11 @@ class PromotionResource(SyncResource):
             activity_id: Path parameter.
             end_time: Body field. Unix seconds or an aware `datetime`.
             begin_time: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -555,11 +679,34 @@ class PromotionResource(SyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class PromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: PromotionResource) -> None:
+        self.create_activity = to_raw_response(resource.create_activity)
+        self.search_activities = to_raw_response(resource.search_activities)
+        self.get_activity = to_raw_response(resource.get_activity)
+        self.update_activity = to_raw_response(resource.update_activity)
+        self.deactivate_activity = to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = to_raw_response(resource.update_activity_product)
+        self.search_coupons = to_raw_response(resource.search_coupons)
+        self.get_coupon = to_raw_response(resource.get_coupon)
+        self.republish_activity = to_raw_response(resource.republish_activity)
 
 
 class AsyncPromotionResource(AsyncResource):
     """Promotions of the shop: discount activities and coupons. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncPromotionResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncPromotionResourceWithRawResponse(self)
 
     @checked_arguments("promotion.create_activity")
     async def create_activity(
@@ -582,6 +729,11 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateActivityResponse:
         """Create a promotion activity, such as a discount or flash sale, and get its id.
@@ -597,6 +749,11 @@ class AsyncPromotionResource(AsyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -622,6 +779,7 @@ class AsyncPromotionResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.search_activities")
@@ -642,6 +800,11 @@ class AsyncPromotionResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchActivitiesPage:
         """Search the shop's promotion activities by title, type and status, one page at a time.
@@ -654,6 +817,11 @@ class AsyncPromotionResource(AsyncResource):
             page_size: Body field.
             page_token: Body field.
             status: Body field. One of `DEACTIVATED`, `EXPIRED`, `NOT_START`, `ONGOING`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -676,6 +844,7 @@ class AsyncPromotionResource(AsyncResource):
                 "status": status,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.get_activity")
@@ -683,6 +852,11 @@ class AsyncPromotionResource(AsyncResource):
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetActivityResponse:
         """Get one promotion activity with its discount, schedule and products.
@@ -691,6 +865,11 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             activity_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -707,6 +886,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.update_activity")
@@ -721,6 +901,11 @@ class AsyncPromotionResource(AsyncResource):
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
         title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityResponse:
         """Change a promotion activity's title, schedule or discount.
@@ -736,6 +921,11 @@ class AsyncPromotionResource(AsyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field.
             title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -761,6 +951,7 @@ class AsyncPromotionResource(AsyncResource):
                 "title": title,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.deactivate_activity")
@@ -768,6 +959,11 @@ class AsyncPromotionResource(AsyncResource):
         self,
         activity_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.DeactivateActivityResponse:
         """End a promotion activity before its scheduled end.
@@ -776,6 +972,11 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             activity_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -792,6 +993,7 @@ class AsyncPromotionResource(AsyncResource):
             _DEACTIVATE_ACTIVITY,
             params={"activity_id": activity_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.remove_activity_product")
@@ -801,6 +1003,11 @@ class AsyncPromotionResource(AsyncResource):
         *,
         product_ids: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RemoveActivityProductResponse:
         """Remove products or SKUs from a promotion activity.
@@ -811,6 +1018,11 @@ class AsyncPromotionResource(AsyncResource):
             activity_id: Path parameter.
             product_ids: Body field.
             sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -828,6 +1040,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"product_ids": product_ids, "sku_ids": sku_ids},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.update_activity_product")
@@ -837,6 +1050,11 @@ class AsyncPromotionResource(AsyncResource):
         *,
         body_activity_id: str | None = None,
         products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.UpdateActivityProductResponse:
         """Add products to a promotion activity or change their promotion prices.
@@ -847,6 +1065,11 @@ class AsyncPromotionResource(AsyncResource):
             activity_id: Path parameter.
             body_activity_id: Body field `activity_id`.
             products: Body field. A `UpdateActivityProductRequestProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -864,6 +1087,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"activity_id": body_activity_id, "products": products},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.search_coupons")
@@ -875,6 +1099,11 @@ class AsyncPromotionResource(AsyncResource):
         display_type: Sequence[str] | None = None,
         status: Sequence[str] | None = None,
         title_keyword: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchCouponsPage:
         """Search the shop's coupons by status, display type and title, one page at a time.
@@ -887,6 +1116,11 @@ class AsyncPromotionResource(AsyncResource):
             display_type: Body field.
             status: Body field.
             title_keyword: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -904,6 +1138,7 @@ class AsyncPromotionResource(AsyncResource):
             params={"page_token": page_token, "page_size": page_size},
             body={"display_type": display_type, "status": status, "title_keyword": title_keyword},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.get_coupon")
@@ -911,6 +1146,11 @@ class AsyncPromotionResource(AsyncResource):
         self,
         coupon_id: str,
         *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetCouponResponse:
         """Get one coupon with its discount, threshold, validity and usage limits.
@@ -919,6 +1159,11 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             coupon_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -935,6 +1180,7 @@ class AsyncPromotionResource(AsyncResource):
             _GET_COUPON,
             params={"coupon_id": coupon_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("promotion.republish_activity")
@@ -944,6 +1190,11 @@ class AsyncPromotionResource(AsyncResource):
         *,
         end_time: int | datetime | None = None,
         begin_time: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.RepublishActivityResponse:
         """Run a promotion activity again with a new start and end time.
@@ -954,6 +1205,11 @@ class AsyncPromotionResource(AsyncResource):
             activity_id: Path parameter.
             end_time: Body field. Unix seconds or an aware `datetime`.
             begin_time: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -971,4 +1227,21 @@ class AsyncPromotionResource(AsyncResource):
             params={"activity_id": activity_id},
             body={"end_time": end_time, "begin_time": begin_time},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class AsyncPromotionResourceWithRawResponse:
+    """`client.promotion.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncPromotionResource) -> None:
+        self.create_activity = async_to_raw_response(resource.create_activity)
+        self.search_activities = async_to_raw_response(resource.search_activities)
+        self.get_activity = async_to_raw_response(resource.get_activity)
+        self.update_activity = async_to_raw_response(resource.update_activity)
+        self.deactivate_activity = async_to_raw_response(resource.deactivate_activity)
+        self.remove_activity_product = async_to_raw_response(resource.remove_activity_product)
+        self.update_activity_product = async_to_raw_response(resource.update_activity_product)
+        self.search_coupons = async_to_raw_response(resource.search_coupons)
+        self.get_coupon = async_to_raw_response(resource.get_coupon)
+        self.republish_activity = async_to_raw_response(resource.republish_activity)

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from tiktokshop._files import FileInput
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
+from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import return_refund as _t
 
-__all__ = ["OPERATIONS", "AsyncReturnRefundResource", "ReturnRefundResource"]
+__all__ = [
+    "OPERATIONS",
+    "AsyncReturnRefundResource",
+    "AsyncReturnRefundResourceWithRawResponse",
+    "ReturnRefundResource",
+    "ReturnRefundResourceWithRawResponse",
+]
 
 _CANCEL_ORDER_V202309: Operation[_t.CancelOrderV202309Response] = Operation(
     id="return_refund.cancel_order_v202309",
@@ -332,6 +341,12 @@ OPERATIONS: tuple[Operation[Any], ...] = (
 class ReturnRefundResource(SyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions."""
 
+    @cached_property
+    def with_raw_response(self) -> ReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return ReturnRefundResourceWithRawResponse(self)
+
     @checked_arguments("return_refund.cancel_order_v202309")
     def cancel_order_v202309(
         self,
@@ -340,6 +355,11 @@ class ReturnRefundResource(SyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
@@ -351,6 +371,11 @@ class ReturnRefundResource(SyncResource):
             order_id: Body field.
             order_line_item_ids: Body field.
             skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -372,6 +397,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.search_cancellations_v202309")
@@ -392,6 +418,11 @@ class ReturnRefundResource(SyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
@@ -413,6 +444,11 @@ class ReturnRefundResource(SyncResource):
             order_ids: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -446,6 +482,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.approve_cancellation")
@@ -454,6 +491,11 @@ class ReturnRefundResource(SyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
@@ -463,6 +505,11 @@ class ReturnRefundResource(SyncResource):
         Args:
             cancel_id: Path parameter.
             idempotency_key: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -479,6 +526,7 @@ class ReturnRefundResource(SyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.reject_cancellation")
@@ -490,6 +538,11 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
@@ -502,6 +555,11 @@ class ReturnRefundResource(SyncResource):
             comment: Body field.
             images: Body field. A `RejectCancellationRequestImage` or a dict.
             reject_reason: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -519,6 +577,7 @@ class ReturnRefundResource(SyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_aftersale_eligibility_v202309")
@@ -527,6 +586,11 @@ class ReturnRefundResource(SyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
@@ -536,6 +600,11 @@ class ReturnRefundResource(SyncResource):
         Args:
             order_id: Path parameter.
             initiate_aftersale_user: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -552,6 +621,7 @@ class ReturnRefundResource(SyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.calculate_refund_v202309")
@@ -565,6 +635,11 @@ class ReturnRefundResource(SyncResource):
         request_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
@@ -579,6 +654,11 @@ class ReturnRefundResource(SyncResource):
             request_type: Body field.
             shipment_type: Body field.
             skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -603,6 +683,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_reject_reasons")
@@ -611,6 +692,11 @@ class ReturnRefundResource(SyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
@@ -620,6 +706,11 @@ class ReturnRefundResource(SyncResource):
         Args:
             locale: Query parameter.
             return_or_cancel_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -636,6 +727,7 @@ class ReturnRefundResource(SyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.create_return_v202309")
@@ -652,6 +744,11 @@ class ReturnRefundResource(SyncResource):
         return_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
@@ -669,6 +766,11 @@ class ReturnRefundResource(SyncResource):
             return_type: Body field.
             shipment_type: Body field.
             skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -696,6 +798,7 @@ class ReturnRefundResource(SyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.search_returns_v202309")
@@ -718,6 +821,11 @@ class ReturnRefundResource(SyncResource):
         seller_proposed_return_type: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
@@ -741,6 +849,11 @@ class ReturnRefundResource(SyncResource):
             seller_proposed_return_type: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -776,6 +889,7 @@ class ReturnRefundResource(SyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.approve_return")
@@ -796,6 +910,11 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
@@ -808,6 +927,11 @@ class ReturnRefundResource(SyncResource):
             buyer_keep_item: Body field.
             decision: Body field. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
             partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -825,6 +949,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_return_records")
@@ -833,6 +958,11 @@ class ReturnRefundResource(SyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
@@ -842,6 +972,11 @@ class ReturnRefundResource(SyncResource):
         Args:
             return_id: Path parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -858,6 +993,7 @@ class ReturnRefundResource(SyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.reject_return")
@@ -870,6 +1006,11 @@ class ReturnRefundResource(SyncResource):
         decision: str | None = None,
         images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
@@ -883,6 +1024,11 @@ class ReturnRefundResource(SyncResource):
             decision: Body field.
             images: Body field. A `RejectReturnV202309RequestImage` or a dict.
             reject_reason: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -900,6 +1046,7 @@ class ReturnRefundResource(SyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     reject_return_v202309 = reject_return
@@ -914,6 +1061,11 @@ class ReturnRefundResource(SyncResource):
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
         return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
@@ -929,6 +1081,11 @@ class ReturnRefundResource(SyncResource):
             return_provider_id: Upload field.
             return_shipping_label: Upload field. Bytes, a path or a binary file object.
             return_qr_code: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -951,6 +1108,7 @@ class ReturnRefundResource(SyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_decision_eligibility")
@@ -977,6 +1135,11 @@ class ReturnRefundResource(SyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
@@ -987,6 +1150,11 @@ class ReturnRefundResource(SyncResource):
             return_or_cancel_id: Query parameter.
             check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1007,6 +1175,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.cancel_order")
@@ -1018,6 +1187,11 @@ class ReturnRefundResource(SyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
@@ -1030,6 +1204,11 @@ class ReturnRefundResource(SyncResource):
             skus: Body field. A `SkuInput` or a dict.
             order_line_item_ids: Body field.
             order_line_list: Body field. A `OrderLineListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1052,6 +1231,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     cancel_order_v202602 = cancel_order
@@ -1082,6 +1262,11 @@ class ReturnRefundResource(SyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
@@ -1103,6 +1288,11 @@ class ReturnRefundResource(SyncResource):
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1136,6 +1326,7 @@ class ReturnRefundResource(SyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_cancellations_v202602 = search_cancellations
@@ -1147,6 +1338,11 @@ class ReturnRefundResource(SyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
@@ -1157,6 +1353,11 @@ class ReturnRefundResource(SyncResource):
             order_id: Path parameter.
             initiate_aftersale_user: Query parameter. One of `BUYER`, `SELLER`.
             request_types: Query parameter. One of `CANCEL`, `REFUND`, `RETURN_AND_REFUND`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1177,6 +1378,7 @@ class ReturnRefundResource(SyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_aftersale_eligibility_v202602 = get_aftersale_eligibility
@@ -1193,6 +1395,11 @@ class ReturnRefundResource(SyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
@@ -1208,6 +1415,11 @@ class ReturnRefundResource(SyncResource):
             order_line_item_ids: Body field.
             skus: Body field. A `SkuInput` or a dict.
             order_line_list: Body field. A `OrderLineListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1233,6 +1445,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     calculate_refund_v202602 = calculate_refund
@@ -1252,6 +1465,11 @@ class ReturnRefundResource(SyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
@@ -1270,6 +1488,11 @@ class ReturnRefundResource(SyncResource):
             shipment_type: Body field.
             handover_method: Body field.
             order_line_list: Body field. A `OrderLineListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1298,6 +1521,7 @@ class ReturnRefundResource(SyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_return_v202602 = create_return
@@ -1346,6 +1570,11 @@ class ReturnRefundResource(SyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
@@ -1369,6 +1598,11 @@ class ReturnRefundResource(SyncResource):
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1404,6 +1638,7 @@ class ReturnRefundResource(SyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_returns_v202602 = search_returns
@@ -1420,6 +1655,11 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
@@ -1432,6 +1672,11 @@ class ReturnRefundResource(SyncResource):
             filters: Body field. A `SearchAftersalesRequestsRequestFilters` or a dict.
             sort: Body field. A `SortInput` or a dict.
             pagination: Body field. A `PaginationInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1454,6 +1699,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.search_return_merchandise_authorizations")
@@ -1465,6 +1711,11 @@ class ReturnRefundResource(SyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.SearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
@@ -1477,6 +1728,11 @@ class ReturnRefundResource(SyncResource):
             filters: Body field. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
             sort: Body field. A `SortInput` or a dict.
             pagination: Body field. A `PaginationInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1499,6 +1755,7 @@ class ReturnRefundResource(SyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.reject_return_v202606")
@@ -1518,6 +1775,11 @@ class ReturnRefundResource(SyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
@@ -1534,6 +1796,11 @@ class ReturnRefundResource(SyncResource):
             comment: Body field.
             images: Body field. A `RejectReturnRequestImage` or a dict.
             partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1557,6 +1824,7 @@ class ReturnRefundResource(SyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_available_review_decisions")
@@ -1586,6 +1854,11 @@ class ReturnRefundResource(SyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
@@ -1597,6 +1870,11 @@ class ReturnRefundResource(SyncResource):
             return_or_cancel_id: Query parameter.
             locale: Query parameter.
             check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1618,6 +1896,7 @@ class ReturnRefundResource(SyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.review_aftersales_requests_v202609")
@@ -1628,6 +1907,11 @@ class ReturnRefundResource(SyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
@@ -1638,6 +1922,11 @@ class ReturnRefundResource(SyncResource):
 
         Args:
             aftersales_request_decisions: Body field. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1654,11 +1943,58 @@ class ReturnRefundResource(SyncResource):
             _REVIEW_AFTERSALES_REQUESTS_V202609,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+
+class ReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse`."""
+
+    def __init__(self, resource: ReturnRefundResource) -> None:
+        self.cancel_order_v202309 = to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = to_raw_response(resource.get_aftersale_eligibility_v202309)
+        self.calculate_refund_v202309 = to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = to_raw_response(resource.search_returns_v202309)
+        self.approve_return = to_raw_response(resource.approve_return)
+        self.get_return_records = to_raw_response(resource.get_return_records)
+        self.reject_return = to_raw_response(resource.reject_return)
+        self.reject_return_v202309 = self.reject_return
+        self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = to_raw_response(resource.cancel_order)
+        self.cancel_order_v202602 = self.cancel_order
+        self.search_cancellations = to_raw_response(resource.search_cancellations)
+        self.search_cancellations_v202602 = self.search_cancellations
+        self.get_aftersale_eligibility = to_raw_response(resource.get_aftersale_eligibility)
+        self.get_aftersale_eligibility_v202602 = self.get_aftersale_eligibility
+        self.calculate_refund = to_raw_response(resource.calculate_refund)
+        self.calculate_refund_v202602 = self.calculate_refund
+        self.create_return = to_raw_response(resource.create_return)
+        self.create_return_v202602 = self.create_return
+        self.search_returns = to_raw_response(resource.search_returns)
+        self.search_returns_v202602 = self.search_returns
+        self.search_aftersales_requests = to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return_v202606 = to_raw_response(resource.reject_return_v202606)
+        self.get_available_review_decisions = to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests_v202609 = to_raw_response(resource.review_aftersales_requests_v202609)
 
 
 class AsyncReturnRefundResource(AsyncResource):
     """Cancellations, returns and refunds: search, eligibility, refund amounts and the seller's decisions. (async: every method is awaited)"""
+
+    @cached_property
+    def with_raw_response(self) -> AsyncReturnRefundResourceWithRawResponse:
+        """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
+        request_id, bytes; `.parse()` gives the model) instead of the model."""
+        return AsyncReturnRefundResourceWithRawResponse(self)
 
     @checked_arguments("return_refund.cancel_order_v202309")
     async def cancel_order_v202309(
@@ -1668,6 +2004,11 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderV202309Response:
         """Cancel an order, or some of its items, as the seller, giving a reason (the 202309 shape).
@@ -1679,6 +2020,11 @@ class AsyncReturnRefundResource(AsyncResource):
             order_id: Body field.
             order_line_item_ids: Body field.
             skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1700,6 +2046,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.search_cancellations_v202309")
@@ -1720,6 +2067,11 @@ class AsyncReturnRefundResource(AsyncResource):
         order_ids: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchCancellationsV202309Page:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time (the 202309 shape).
@@ -1741,6 +2093,11 @@ class AsyncReturnRefundResource(AsyncResource):
             order_ids: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1774,6 +2131,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.approve_cancellation")
@@ -1782,6 +2140,11 @@ class AsyncReturnRefundResource(AsyncResource):
         cancel_id: str,
         *,
         idempotency_key: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Accept a buyer's request to cancel an order.
@@ -1791,6 +2154,11 @@ class AsyncReturnRefundResource(AsyncResource):
         Args:
             cancel_id: Path parameter.
             idempotency_key: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1807,6 +2175,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _APPROVE_CANCELLATION,
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.reject_cancellation")
@@ -1818,6 +2187,11 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Refuse a buyer's request to cancel an order, with a reason, a comment and images.
@@ -1830,6 +2204,11 @@ class AsyncReturnRefundResource(AsyncResource):
             comment: Body field.
             images: Body field. A `RejectCancellationRequestImage` or a dict.
             reject_reason: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1847,6 +2226,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"cancel_id": cancel_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_aftersale_eligibility_v202309")
@@ -1855,6 +2235,11 @@ class AsyncReturnRefundResource(AsyncResource):
         order_id: str,
         *,
         initiate_aftersale_user: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityV202309Response:
         """Check which items of an order can still be cancelled, refunded or returned (the 202309 shape).
@@ -1864,6 +2249,11 @@ class AsyncReturnRefundResource(AsyncResource):
         Args:
             order_id: Path parameter.
             initiate_aftersale_user: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1880,6 +2270,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_AFTERSALE_ELIGIBILITY_V202309,
             params={"order_id": order_id, "initiate_aftersale_user": initiate_aftersale_user},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.calculate_refund_v202309")
@@ -1893,6 +2284,11 @@ class AsyncReturnRefundResource(AsyncResource):
         request_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundV202309Response:
         """Work out how much would be refunded for a cancellation or return, without creating it (the 202309 shape).
@@ -1907,6 +2303,11 @@ class AsyncReturnRefundResource(AsyncResource):
             request_type: Body field.
             shipment_type: Body field.
             skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1931,6 +2332,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_reject_reasons")
@@ -1939,6 +2341,11 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         return_or_cancel_id: str,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetRejectReasonsResponse:
         """List the reasons the seller may give to reject a return or cancellation.
@@ -1948,6 +2355,11 @@ class AsyncReturnRefundResource(AsyncResource):
         Args:
             locale: Query parameter.
             return_or_cancel_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -1964,6 +2376,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_REJECT_REASONS,
             params={"locale": locale, "return_or_cancel_id": return_or_cancel_id},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.create_return_v202309")
@@ -1980,6 +2393,11 @@ class AsyncReturnRefundResource(AsyncResource):
         return_type: str | None = None,
         shipment_type: str | None = None,
         skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnV202309Response:
         """Open a return or refund request for some items of an order (the 202309 shape).
@@ -1997,6 +2415,11 @@ class AsyncReturnRefundResource(AsyncResource):
             return_type: Body field.
             shipment_type: Body field.
             skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2024,6 +2447,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "skus": skus,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.search_returns_v202309")
@@ -2046,6 +2470,11 @@ class AsyncReturnRefundResource(AsyncResource):
         seller_proposed_return_type: Sequence[str] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchReturnsV202309Page:
         """Search return and refund requests by order, buyer, status and time, one page at a time (the 202309 shape).
@@ -2069,6 +2498,11 @@ class AsyncReturnRefundResource(AsyncResource):
             seller_proposed_return_type: Body field.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2104,6 +2538,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "update_time_lt": update_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.approve_return")
@@ -2124,6 +2559,11 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Approve a return or refund request, in full or with a partial refund.
@@ -2136,6 +2576,11 @@ class AsyncReturnRefundResource(AsyncResource):
             buyer_keep_item: Body field.
             decision: Body field. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
             partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2153,6 +2598,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"buyer_keep_item": buyer_keep_item, "decision": decision, "partial_refund": partial_refund},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_return_records")
@@ -2161,6 +2607,11 @@ class AsyncReturnRefundResource(AsyncResource):
         return_id: str,
         *,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetReturnRecordsResponse:
         """Get the history of events of a return request.
@@ -2170,6 +2621,11 @@ class AsyncReturnRefundResource(AsyncResource):
         Args:
             return_id: Path parameter.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2186,6 +2642,7 @@ class AsyncReturnRefundResource(AsyncResource):
             _GET_RETURN_RECORDS,
             params={"return_id": return_id, "locale": locale},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.reject_return")
@@ -2198,6 +2655,11 @@ class AsyncReturnRefundResource(AsyncResource):
         decision: str | None = None,
         images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
         reject_reason: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, with a reason, a comment and images (the 202309 shape).
@@ -2211,6 +2673,11 @@ class AsyncReturnRefundResource(AsyncResource):
             decision: Body field.
             images: Body field. A `RejectReturnV202309RequestImage` or a dict.
             reject_reason: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2228,6 +2695,7 @@ class AsyncReturnRefundResource(AsyncResource):
             params={"return_id": return_id, "idempotency_key": idempotency_key},
             body={"comment": comment, "decision": decision, "images": images, "reject_reason": reject_reason},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     reject_return_v202309 = reject_return
@@ -2242,6 +2710,11 @@ class AsyncReturnRefundResource(AsyncResource):
         return_shipping_label: FileInput,
         return_qr_code: FileInput,
         return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Upload the return shipping label, QR code, carrier and tracking number for one or more returns.
@@ -2257,6 +2730,11 @@ class AsyncReturnRefundResource(AsyncResource):
             return_provider_id: Upload field.
             return_shipping_label: Upload field. Bytes, a path or a binary file object.
             return_qr_code: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2279,6 +2757,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "return_qr_code": return_qr_code,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_decision_eligibility")
@@ -2305,6 +2784,11 @@ class AsyncReturnRefundResource(AsyncResource):
         ]
         | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetDecisionEligibilityResponse:
         """Check which decisions the seller may take on a return or cancellation request.
@@ -2315,6 +2799,11 @@ class AsyncReturnRefundResource(AsyncResource):
             return_or_cancel_id: Query parameter.
             check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_REQUEST_CANCEL` and 1 more.
             locale: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2335,6 +2824,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.cancel_order")
@@ -2346,6 +2836,11 @@ class AsyncReturnRefundResource(AsyncResource):
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CancelOrderResponse:
         """Cancel an order, or some of its items or lines, as the seller, giving a reason.
@@ -2358,6 +2853,11 @@ class AsyncReturnRefundResource(AsyncResource):
             skus: Body field. A `SkuInput` or a dict.
             order_line_item_ids: Body field.
             order_line_list: Body field. A `OrderLineListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2380,6 +2880,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     cancel_order_v202602 = cancel_order
@@ -2410,6 +2911,11 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchCancellationsPage:
         """Search cancellation requests by order, buyer, type, status and time, one page at a time.
@@ -2431,6 +2937,11 @@ class AsyncReturnRefundResource(AsyncResource):
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2464,6 +2975,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "locale": locale,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_cancellations_v202602 = search_cancellations
@@ -2475,6 +2987,11 @@ class AsyncReturnRefundResource(AsyncResource):
         *,
         initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None,
         request_types: Sequence[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAftersaleEligibilityResponse:
         """Check which items of an order can still be cancelled, refunded or returned, and by whom.
@@ -2485,6 +3002,11 @@ class AsyncReturnRefundResource(AsyncResource):
             order_id: Path parameter.
             initiate_aftersale_user: Query parameter. One of `BUYER`, `SELLER`.
             request_types: Query parameter. One of `CANCEL`, `REFUND`, `RETURN_AND_REFUND`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2505,6 +3027,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "request_types": request_types,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     get_aftersale_eligibility_v202602 = get_aftersale_eligibility
@@ -2521,6 +3044,11 @@ class AsyncReturnRefundResource(AsyncResource):
         order_line_item_ids: Sequence[str] | None = None,
         skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CalculateRefundResponse:
         """Work out how much would be refunded for a cancellation or return, without creating it.
@@ -2536,6 +3064,11 @@ class AsyncReturnRefundResource(AsyncResource):
             order_line_item_ids: Body field.
             skus: Body field. A `SkuInput` or a dict.
             order_line_list: Body field. A `OrderLineListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2561,6 +3094,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     calculate_refund_v202602 = calculate_refund
@@ -2580,6 +3114,11 @@ class AsyncReturnRefundResource(AsyncResource):
         shipment_type: str | None = None,
         handover_method: str | None = None,
         order_line_list: Sequence[_t.OrderLineListInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.CreateReturnResponse:
         """Open a return or refund request for some items or lines of an order.
@@ -2598,6 +3137,11 @@ class AsyncReturnRefundResource(AsyncResource):
             shipment_type: Body field.
             handover_method: Body field.
             order_line_list: Body field. A `OrderLineListInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2626,6 +3170,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "order_line_list": order_line_list,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     create_return_v202602 = create_return
@@ -2674,6 +3219,11 @@ class AsyncReturnRefundResource(AsyncResource):
         update_time_lt: int | datetime | None = None,
         locale: str | None = None,
         create_time_lt: int | datetime | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchReturnsPage:
         """Search return and refund requests by order, buyer, type, status and time, one page at a time.
@@ -2697,6 +3247,11 @@ class AsyncReturnRefundResource(AsyncResource):
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2732,6 +3287,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "create_time_lt": create_time_lt,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     search_returns_v202602 = search_returns
@@ -2748,6 +3304,11 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchAftersalesRequestsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchAftersalesRequestsPage:
         """Search after-sales requests (refunds, returns, replacements, exchanges) with filters, one page at a time.
@@ -2760,6 +3321,11 @@ class AsyncReturnRefundResource(AsyncResource):
             filters: Body field. A `SearchAftersalesRequestsRequestFilters` or a dict.
             sort: Body field. A `SortInput` or a dict.
             pagination: Body field. A `PaginationInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2782,6 +3348,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.search_return_merchandise_authorizations")
@@ -2793,6 +3360,11 @@ class AsyncReturnRefundResource(AsyncResource):
         filters: _t.SearchReturnMerchandiseAuthorizationsRequestFilters | Mapping[str, Any] | None = None,
         sort: _t.SortInput | Mapping[str, Any] | None = None,
         pagination: _t.PaginationInput | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.AsyncSearchReturnMerchandiseAuthorizationsPage:
         """Search return merchandise authorizations (RMAs) with filters, one page at a time.
@@ -2805,6 +3377,11 @@ class AsyncReturnRefundResource(AsyncResource):
             filters: Body field. A `SearchReturnMerchandiseAuthorizationsRequestFilters` or a dict.
             sort: Body field. A `SortInput` or a dict.
             pagination: Body field. A `PaginationInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2827,6 +3404,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "pagination": pagination,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.reject_return_v202606")
@@ -2846,6 +3424,11 @@ class AsyncReturnRefundResource(AsyncResource):
         comment: str | None = None,
         images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> ResponseModel:
         """Reject a return or refund request, or offer a partial refund, with a reason, comment and images.
@@ -2862,6 +3445,11 @@ class AsyncReturnRefundResource(AsyncResource):
             comment: Body field.
             images: Body field. A `RejectReturnRequestImage` or a dict.
             partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2885,6 +3473,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "partial_refund_amount": partial_refund_amount,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.get_available_review_decisions")
@@ -2914,6 +3503,11 @@ class AsyncReturnRefundResource(AsyncResource):
             ]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.GetAvailableReviewDecisionsResponse:
         """List the decisions the seller may take on each line of a return or cancellation request.
@@ -2925,6 +3519,11 @@ class AsyncReturnRefundResource(AsyncResource):
             return_or_cancel_id: Query parameter.
             locale: Query parameter.
             check_decisions: Query parameter. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_REQUEST_CANCEL`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_EXCHANGE_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`, `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND` and 3 more.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2946,6 +3545,7 @@ class AsyncReturnRefundResource(AsyncResource):
                 "check_decisions": check_decisions,
             },
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
     @checked_arguments("return_refund.review_aftersales_requests_v202609")
@@ -2956,6 +3556,11 @@ class AsyncReturnRefundResource(AsyncResource):
             _t.ReviewAftersalesRequestsRequestAftersalesRequestDecision | Mapping[str, Any]
         ]
         | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
     ) -> _t.ReviewAftersalesRequestsResponse:
         """Record the seller's decision on each line of one or more after-sales requests.
@@ -2966,6 +3571,11 @@ class AsyncReturnRefundResource(AsyncResource):
 
         Args:
             aftersales_request_decisions: Body field. A `ReviewAftersalesRequestsRequestAftersalesRequestDecision` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
@@ -2982,4 +3592,51 @@ class AsyncReturnRefundResource(AsyncResource):
             _REVIEW_AFTERSALES_REQUESTS_V202609,
             body={"aftersales_request_decisions": aftersales_request_decisions},
             shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+
+class AsyncReturnRefundResourceWithRawResponse:
+    """`client.return_refund.with_raw_response`: each method returns a `RawResponse` (awaited)."""
+
+    def __init__(self, resource: AsyncReturnRefundResource) -> None:
+        self.cancel_order_v202309 = async_to_raw_response(resource.cancel_order_v202309)
+        self.search_cancellations_v202309 = async_to_raw_response(resource.search_cancellations_v202309)
+        self.approve_cancellation = async_to_raw_response(resource.approve_cancellation)
+        self.reject_cancellation = async_to_raw_response(resource.reject_cancellation)
+        self.get_aftersale_eligibility_v202309 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202309
+        )
+        self.calculate_refund_v202309 = async_to_raw_response(resource.calculate_refund_v202309)
+        self.get_reject_reasons = async_to_raw_response(resource.get_reject_reasons)
+        self.create_return_v202309 = async_to_raw_response(resource.create_return_v202309)
+        self.search_returns_v202309 = async_to_raw_response(resource.search_returns_v202309)
+        self.approve_return = async_to_raw_response(resource.approve_return)
+        self.get_return_records = async_to_raw_response(resource.get_return_records)
+        self.reject_return = async_to_raw_response(resource.reject_return)
+        self.reject_return_v202309 = self.reject_return
+        self.upload_return_shipping_information = async_to_raw_response(
+            resource.upload_return_shipping_information
+        )
+        self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
+        self.cancel_order = async_to_raw_response(resource.cancel_order)
+        self.cancel_order_v202602 = self.cancel_order
+        self.search_cancellations = async_to_raw_response(resource.search_cancellations)
+        self.search_cancellations_v202602 = self.search_cancellations
+        self.get_aftersale_eligibility = async_to_raw_response(resource.get_aftersale_eligibility)
+        self.get_aftersale_eligibility_v202602 = self.get_aftersale_eligibility
+        self.calculate_refund = async_to_raw_response(resource.calculate_refund)
+        self.calculate_refund_v202602 = self.calculate_refund
+        self.create_return = async_to_raw_response(resource.create_return)
+        self.create_return_v202602 = self.create_return
+        self.search_returns = async_to_raw_response(resource.search_returns)
+        self.search_returns_v202602 = self.search_returns
+        self.search_aftersales_requests = async_to_raw_response(resource.search_aftersales_requests)
+        self.search_return_merchandise_authorizations = async_to_raw_response(
+            resource.search_return_merchandise_authorizations
+        )
+        self.reject_return_v202606 = async_to_raw_response(resource.reject_return_v202606)
+        self.get_available_review_decisions = async_to_raw_response(resource.get_available_review_decisions)
+        self.review_aftersales_requests_v202609 = async_to_raw_response(
+            resource.review_aftersales_requests_v202609
         )
