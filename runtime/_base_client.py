@@ -980,16 +980,15 @@ class _Steps(BaseClient):
         except Exception as exc:  # RecursionError on a deep answer...
             problem = type(exc).__name__
         else:
-            problem = ""
-        if problem:
-            raise MalformedResponseError(
-                f"{op_id}: the answer (HTTP {response.status_code}) could not be read ({problem})",
-                status_code=response.status_code,
-            )
-        self._emit_response(op_id, request, 0, started, response, token.request_id, None)
-        self._tokens.update(token)
-        self._persist()
-        return token
+            self._emit_response(op_id, request, 0, started, response, token.request_id, None)
+            self._tokens.update(token)
+            self._persist()
+            return token
+        # Raised here, outside the handler: the failure's context (and what it quoted) stays out.
+        raise MalformedResponseError(
+            f"{op_id}: the answer (HTTP {response.status_code}) could not be read ({problem})",
+            status_code=response.status_code,
+        )
 
     @staticmethod
     def _next_page_args(call: PreparedCall, token: str) -> dict[str, Any]:
