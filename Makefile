@@ -15,7 +15,7 @@ help:
 	@echo "make api-check  fail on breaking API changes against BASE (default: newest v* tag, else HEAD~1)"
 	@echo "                that spec/api.yaml intended_changes does not name; make api-diff lists all"
 	@echo "make lint       ruff check and ruff format --check"
-	@echo "make typecheck  mypy --strict and pyright on the package (as installed) and examples/typed_usage.py"
+	@echo "make typecheck  mypy --strict on the package; pyright strict on the generated code and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
 	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
 

@@ -45,7 +45,7 @@ def test_burst_of_1000_calls_meets_no_429_at_50_qps(fake: FakeTikTok) -> None:
         return {"orders": []}
 
     fake.on(*SEARCH, server)
-    limiter = RateLimiter(per_app=50, per_shop=None, clock=clock.time, sleep=clock.sleep)
+    limiter = RateLimiter(per_app=None, per_shop=50, clock=clock.time, sleep=clock.sleep)
     client = fake.client(rate_limiter=limiter, max_retries=0)
     start = clock.now
     for _ in range(1000):
