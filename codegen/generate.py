@@ -120,8 +120,7 @@ def python_names(spec: DomainSpec, source: str, committed: dict[str, Any] | None
     """
     groups: dict[str, list[OperationSpec]] = {}
     for op in spec.operations:
-        if op.python_name is None:
-            groups.setdefault(snake_case(op.name), []).append(op)
+        groups.setdefault(snake_case(op.name), []).append(op)
     for base, ops in groups.items():
         defaults = [op for op in ops if op.default]
         versions = ", ".join(op.version for op in ops)
@@ -570,8 +569,7 @@ def finish_methods(dom: Domain) -> None:
     }
     versions: dict[str, int] = {}
     for m in dom.methods:
-        if m.spec.python_name is None:
-            versions[snake_case(m.spec.name)] = versions.get(snake_case(m.spec.name), 0) + 1
+        versions[snake_case(m.spec.name)] = versions.get(snake_case(m.spec.name), 0) + 1
     for m in dom.methods:
         base = snake_case(m.spec.name)
         if m.python_name != base and base in plain:

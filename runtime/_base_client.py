@@ -536,6 +536,12 @@ class BaseClient:
                 files.append((name, spec))
                 if handle is not None:
                     opened.append(handle)
+            if not files:
+                # An upload whose file parts are all optional and absent is still multipart
+                # (httpx would send its text fields url-encoded).
+                text_parts: list[tuple[str, Any]] = [(k, (None, v)) for k, v in (call.form or {}).items()]
+                request = httpx.Request(call.op.method, url, headers=headers, files=text_parts)
+                return request, opened
             request = httpx.Request(call.op.method, url, headers=headers, data=call.form, files=files)
             return request, opened
         headers["content-type"] = "application/json"

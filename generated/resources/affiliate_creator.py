@@ -248,6 +248,15 @@ _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS: Operation[_t.CreatorSearchAffiliateTrace
 _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS_ASYNC: Operation[_t.AsyncCreatorSearchAffiliateTraceOrdersPage] = (
     _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS.with_response(_t.AsyncCreatorSearchAffiliateTraceOrdersPage)
 )
+_POST_SHOPPABLE_VIDEO_V202505: Operation[_t.PostShoppableVideoV202505Response] = Operation(
+    id="affiliate_creator.post_shoppable_video_v202505",
+    method="POST",
+    path="/affiliate_creator/202505/videos",
+    response=_t.PostShoppableVideoV202505Response,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.PostShoppableVideoV202505Request,
+)
 _UPLOAD_SHOPPABLE_VIDEO_FILE: Operation[_t.UploadShoppableVideoFileResponse] = Operation(
     id="affiliate_creator.upload_shoppable_video_file",
     method="POST",
@@ -276,7 +285,6 @@ _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS: Operation[
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetOpenCollaborationProductListByProductIdsParams,
-    body=_t.GetOpenCollaborationProductListByProductIdsRequest,
 )
 _GET_SHOP_PRODUCTS: Operation[_t.GetShopProductsPage] = Operation(
     id="affiliate_creator.get_shop_products",
@@ -319,6 +327,27 @@ _CREATE_VIDEO_PRECHECK_TASK: Operation[_t.CreateVideoPrecheckTaskResponse] = Ope
     shop_scoped=False,
     retry_safe=False,
     body=_t.CreateVideoPrecheckTaskRequest,
+)
+_GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511: Operation[_t.GetShoppableVideoPrecheckResultV202511Response] = (
+    Operation(
+        id="affiliate_creator.get_shoppable_video_precheck_result_v202511",
+        method="GET",
+        path="/affiliate_creator/202511/videos/precheck_tasks/{task_id}",
+        response=_t.GetShoppableVideoPrecheckResultV202511Response,
+        shop_scoped=False,
+        retry_safe=True,
+        params=_t.GetShoppableVideoPrecheckResultV202511Params,
+        path_params=("task_id",),
+    )
+)
+_CREATOR_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.CreatorGetSampleRequestDeeplinkResponse] = Operation(
+    id="affiliate_creator.creator_get_sample_request_deeplink",
+    method="GET",
+    path="/affiliate_creator/202512/samples/deeplink",
+    response=_t.CreatorGetSampleRequestDeeplinkResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.CreatorGetSampleRequestDeeplinkParams,
 )
 _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT: Operation[_t.GetShoppableVideoPrecheckResultResponse] = Operation(
     id="affiliate_creator.get_shoppable_video_precheck_result",
@@ -392,6 +421,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CREATOR_GENERATE_PUBLISHER_LINK,
     _CREATOR_GENERATE_GENERAL_LINK,
     _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
+    _POST_SHOPPABLE_VIDEO_V202505,
     _UPLOAD_SHOPPABLE_VIDEO_FILE,
     _GET_CREATOR_PROFILE,
     _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
@@ -399,6 +429,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SHOPPABLE_VIDEO_STATUS,
     _UPLOAD_SHOPPABLE_PHOTO_FILE,
     _CREATE_VIDEO_PRECHECK_TASK,
+    _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+    _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
     _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT,
     _POST_SHOPPABLE_VIDEO,
     _MAP_TOKOPEDIA_TO_TIK_TOK_SHOP_PRODUCT_I_DS,
@@ -422,8 +454,9 @@ class AffiliateCreatorResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -445,8 +478,8 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             page_token: Query parameter.
             page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             category: Body field. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
             commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
             sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
@@ -489,7 +522,7 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -610,7 +643,7 @@ class AffiliateCreatorResource(SyncResource):
     def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -654,10 +687,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -744,12 +777,11 @@ class AffiliateCreatorResource(SyncResource):
     def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -763,7 +795,7 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             sort_order: Query parameter.
             sort_field: Query parameter.
-            fulfillment_statuses: Body field. One of `CANCELLED`, `EXEMPTED`, `FAILED`, `ONGOING`, `OVERDUE`, `PENDING`, `SUCCEED`, `SUSPEND`.
+            fulfillment_statuses: Body field. One of `PENDING`, `ONGOING`, `SUCCEED`, `FAILED`, `OVERDUE`, `SUSPEND`, `CANCELLED`, `EXEMPTED`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -791,7 +823,7 @@ class AffiliateCreatorResource(SyncResource):
     def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -830,7 +862,7 @@ class AffiliateCreatorResource(SyncResource):
     def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -961,10 +993,10 @@ class AffiliateCreatorResource(SyncResource):
     def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1142,8 +1174,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1156,8 +1190,10 @@ class AffiliateCreatorResource(SyncResource):
 
         Args:
             publisher_id: Path parameter.
+            category_asset_cipher: Query parameter.
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            link_type: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1176,8 +1212,8 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1185,8 +1221,9 @@ class AffiliateCreatorResource(SyncResource):
     def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1200,6 +1237,7 @@ class AffiliateCreatorResource(SyncResource):
         Args:
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            link_type: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1218,7 +1256,7 @@ class AffiliateCreatorResource(SyncResource):
         """
         return self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1227,10 +1265,10 @@ class AffiliateCreatorResource(SyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1246,7 +1284,7 @@ class AffiliateCreatorResource(SyncResource):
             page_size: Query parameter.
             time_ge: Body field. Unix seconds or an aware `datetime`.
             time_lt: Body field. Unix seconds or an aware `datetime`.
-            time_type: Body field. One of `CREATE_TIME`, `DELIVERY_TIME`, `PAY_TIME`, `SETTLE_TIME`.
+            time_type: Body field. One of `PAY_TIME`, `DELIVERY_TIME`, `SETTLE_TIME`, `CREATE_TIME`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1267,6 +1305,49 @@ class AffiliateCreatorResource(SyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_creator.post_shoppable_video_v202505")
+    def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos` (version 202505). Not shop-scoped: sends no `shop_cipher`. Not the default version: `post_shoppable_video` calls that.
+
+        Args:
+            product_link_info: Body field. A `PostShoppableVideoV202505RequestProductLinkInfo` or a dict.
+            video_info: Body field. A `PostShoppableVideoV202505RequestVideoInfo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            PostShoppableVideoV202505Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1385,7 +1466,6 @@ class AffiliateCreatorResource(SyncResource):
         return self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1563,6 +1643,98 @@ class AffiliateCreatorResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result_v202511")
+    def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}` (version 202511). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_shoppable_video_precheck_result` calls that.
+
+        Args:
+            task_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetShoppableVideoPrecheckResultV202511Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_creator.creator_get_sample_request_deeplink")
+    def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink` (version 202512). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Query parameter.
+            collaboration_id: Query parameter.
+            product_id: Query parameter.
+            redirect_schema: Query parameter.
+            sku_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            CreatorGetSampleRequestDeeplinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result")
     def get_shoppable_video_precheck_result(
         self,
@@ -1576,7 +1748,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
-        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_shoppable_video_precheck_result_v202601` stays on this one.
 
         Args:
             task_id: Path parameter.
@@ -1602,6 +1774,8 @@ class AffiliateCreatorResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    get_shoppable_video_precheck_result_v202601 = get_shoppable_video_precheck_result
+
     @checked_arguments("affiliate_creator.post_shoppable_video")
     def post_shoppable_video(
         self,
@@ -1616,7 +1790,7 @@ class AffiliateCreatorResource(SyncResource):
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
-        `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `post_shoppable_video_v202603` stays on this one.
 
         Args:
             video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
@@ -1642,6 +1816,8 @@ class AffiliateCreatorResource(SyncResource):
             body={"video_info": video_info, "product_link_info": product_link_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    post_shoppable_video_v202603 = post_shoppable_video
 
     @checked_arguments("affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds")
     def map_tokopedia_to_tik_tok_shop_product_i_ds(
@@ -1818,6 +1994,7 @@ class AffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = to_raw_response(resource.get_creator_profile)
         self.get_creator_profile_v202508 = self.get_creator_profile
@@ -1828,10 +2005,18 @@ class AffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = to_raw_response(
             resource.get_shoppable_video_precheck_result
         )
+        self.get_shoppable_video_precheck_result_v202601 = self.get_shoppable_video_precheck_result
         self.post_shoppable_video = to_raw_response(resource.post_shoppable_video)
+        self.post_shoppable_video_v202603 = self.post_shoppable_video
         self.map_tokopedia_to_tik_tok_shop_product_i_ds = to_raw_response(
             resource.map_tokopedia_to_tik_tok_shop_product_i_ds
         )
@@ -1856,8 +2041,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         category: _t.CreatorSearchOpenCollaborationProductRequestCategory | Mapping[str, Any] | None = None,
         commission_rate_range: _t.CreatorSearchOpenCollaborationProductRequestCommissionRateRange
         | Mapping[str, Any]
@@ -1879,8 +2065,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             page_token: Query parameter.
             page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             category: Body field. A `CreatorSearchOpenCollaborationProductRequestCategory` or a dict.
             commission_rate_range: Body field. A `CreatorSearchOpenCollaborationProductRequestCommissionRateRange` or a dict.
             sales_price_range: Body field. A `CreatorSearchOpenCollaborationProductRequestSalesPriceRange` or a dict.
@@ -1923,7 +2109,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2044,7 +2230,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def add_showcase_products(
         self,
         *,
-        add_type: str | None = None,
+        add_type: str,
         product_ids: Sequence[str] | None = None,
         product_link: str | None = None,
         timeout: Timeout | None = None,
@@ -2088,10 +2274,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        shop_id: str,
         page_token: str | None = None,
         keyword: str | None = None,
         keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None,
-        shop_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2178,12 +2364,11 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def creator_search_sample_application_fulfillments(
         self,
         *,
+        fulfillment_statuses: Sequence[
+            Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        ],
         sort_order: str | None = None,
         sort_field: str | None = None,
-        fulfillment_statuses: Sequence[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2197,7 +2382,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             sort_order: Query parameter.
             sort_field: Query parameter.
-            fulfillment_statuses: Body field. One of `CANCELLED`, `EXEMPTED`, `FAILED`, `ONGOING`, `OVERDUE`, `PENDING`, `SUCCEED`, `SUSPEND`.
+            fulfillment_statuses: Body field. One of `PENDING`, `ONGOING`, `SUCCEED`, `FAILED`, `OVERDUE`, `SUSPEND`, `CANCELLED`, `EXEMPTED`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2225,7 +2410,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def remove_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2264,7 +2449,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def top_showcase_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2395,10 +2580,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def get_creator_sample_application_detail(
         self,
         *,
+        application_type: str,
+        product_id: str,
         application_id: str | None = None,
-        application_type: str | None = None,
         main_order_id: str | None = None,
-        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2576,8 +2761,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         publisher_id: str,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
+        category_asset_cipher: str | None = None,
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2590,8 +2777,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
 
         Args:
             publisher_id: Path parameter.
+            category_asset_cipher: Query parameter.
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            link_type: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2610,8 +2799,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_PUBLISHER_LINK,
-            params={"publisher_id": publisher_id},
-            body={"campaign_id": campaign_id, "material": material},
+            params={"publisher_id": publisher_id, "category_asset_cipher": category_asset_cipher},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2619,8 +2808,9 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     async def creator_generate_general_link(
         self,
         *,
+        material: _t.MaterialInput | Mapping[str, Any],
         campaign_id: str | None = None,
-        material: _t.MaterialInput | Mapping[str, Any] | None = None,
+        link_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2634,6 +2824,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         Args:
             campaign_id: Body field.
             material: Body field. A `MaterialInput` or a dict.
+            link_type: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2652,7 +2843,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         """
         return await self._client._request(
             _CREATOR_GENERATE_GENERAL_LINK,
-            body={"campaign_id": campaign_id, "material": material},
+            body={"campaign_id": campaign_id, "material": material, "link_type": link_type},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2661,10 +2852,10 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         self,
         *,
         page_size: int,
+        time_ge: int | datetime,
+        time_lt: int | datetime,
         page_token: str | None = None,
-        time_ge: int | datetime | None = None,
-        time_lt: int | datetime | None = None,
-        time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None,
+        time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2680,7 +2871,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             page_size: Query parameter.
             time_ge: Body field. Unix seconds or an aware `datetime`.
             time_lt: Body field. Unix seconds or an aware `datetime`.
-            time_type: Body field. One of `CREATE_TIME`, `DELIVERY_TIME`, `PAY_TIME`, `SETTLE_TIME`.
+            time_type: Body field. One of `PAY_TIME`, `DELIVERY_TIME`, `SETTLE_TIME`, `CREATE_TIME`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2701,6 +2892,49 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             _CREATOR_SEARCH_AFFILIATE_TRACE_ORDERS_ASYNC,
             params={"page_token": page_token, "page_size": page_size},
             body={"time_ge": time_ge, "time_lt": time_lt, "time_type": time_type},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_creator.post_shoppable_video_v202505")
+    async def post_shoppable_video_v202505(
+        self,
+        *,
+        product_link_info: _t.PostShoppableVideoV202505RequestProductLinkInfo
+        | Mapping[str, Any]
+        | None = None,
+        video_info: _t.PostShoppableVideoV202505RequestVideoInfo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.PostShoppableVideoV202505Response:
+        """Post a shoppable video, with its products, from an uploaded video file (the 202505 shape).
+
+        `POST /affiliate_creator/202505/videos` (version 202505). Not shop-scoped: sends no `shop_cipher`. Not the default version: `post_shoppable_video` calls that.
+
+        Args:
+            product_link_info: Body field. A `PostShoppableVideoV202505RequestProductLinkInfo` or a dict.
+            video_info: Body field. A `PostShoppableVideoV202505RequestVideoInfo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            PostShoppableVideoV202505Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _POST_SHOPPABLE_VIDEO_V202505,
+            body={"product_link_info": product_link_info, "video_info": video_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2819,7 +3053,6 @@ class AsyncAffiliateCreatorResource(AsyncResource):
         return await self._client._request(
             _GET_OPEN_COLLABORATION_PRODUCT_LIST_BY_PRODUCT_IDS,
             params={"product_ids": product_ids},
-            body={},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -2997,6 +3230,98 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result_v202511")
+    async def get_shoppable_video_precheck_result_v202511(
+        self,
+        task_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetShoppableVideoPrecheckResultV202511Response:
+        """Get the result of a video precheck task (the 202511 shape).
+
+        `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}` (version 202511). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_shoppable_video_precheck_result` calls that.
+
+        Args:
+            task_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetShoppableVideoPrecheckResultV202511Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOPPABLE_VIDEO_PRECHECK_RESULT_V202511,
+            params={"task_id": task_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_creator.creator_get_sample_request_deeplink")
+    async def creator_get_sample_request_deeplink(
+        self,
+        *,
+        product_id: str,
+        sku_id: str,
+        campaign_id: str | None = None,
+        collaboration_id: str | None = None,
+        redirect_schema: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreatorGetSampleRequestDeeplinkResponse:
+        """Get the deep link a creator opens to request a product sample.
+
+        `GET /affiliate_creator/202512/samples/deeplink` (version 202512). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            campaign_id: Query parameter.
+            collaboration_id: Query parameter.
+            product_id: Query parameter.
+            redirect_schema: Query parameter.
+            sku_id: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            CreatorGetSampleRequestDeeplinkResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _CREATOR_GET_SAMPLE_REQUEST_DEEPLINK,
+            params={
+                "campaign_id": campaign_id,
+                "collaboration_id": collaboration_id,
+                "product_id": product_id,
+                "redirect_schema": redirect_schema,
+                "sku_id": sku_id,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("affiliate_creator.get_shoppable_video_precheck_result")
     async def get_shoppable_video_precheck_result(
         self,
@@ -3010,7 +3335,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.GetShoppableVideoPrecheckResultResponse:
         """Get the result of a video precheck task: policy and quality issues, with suggestions.
 
-        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`.
+        `GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}` (version 202601). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `get_shoppable_video_precheck_result_v202601` stays on this one.
 
         Args:
             task_id: Path parameter.
@@ -3036,6 +3361,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    get_shoppable_video_precheck_result_v202601 = get_shoppable_video_precheck_result
+
     @checked_arguments("affiliate_creator.post_shoppable_video")
     async def post_shoppable_video(
         self,
@@ -3050,7 +3377,7 @@ class AsyncAffiliateCreatorResource(AsyncResource):
     ) -> _t.PostShoppableVideoResponse:
         """Publish an uploaded video as a shoppable video linked to a product.
 
-        `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`.
+        `POST /affiliate_creator/202603/videos` (version 202603). Not shop-scoped: sends no `shop_cipher`. The default of several versions; `post_shoppable_video_v202603` stays on this one.
 
         Args:
             video_info: Body field. A `PostShoppableVideoRequestVideoInfo` or a dict.
@@ -3076,6 +3403,8 @@ class AsyncAffiliateCreatorResource(AsyncResource):
             body={"video_info": video_info, "product_link_info": product_link_info},
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    post_shoppable_video_v202603 = post_shoppable_video
 
     @checked_arguments("affiliate_creator.map_tokopedia_to_tik_tok_shop_product_i_ds")
     async def map_tokopedia_to_tik_tok_shop_product_i_ds(
@@ -3256,6 +3585,7 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.creator_search_affiliate_trace_orders = async_to_raw_response(
             resource.creator_search_affiliate_trace_orders
         )
+        self.post_shoppable_video_v202505 = async_to_raw_response(resource.post_shoppable_video_v202505)
         self.upload_shoppable_video_file = async_to_raw_response(resource.upload_shoppable_video_file)
         self.get_creator_profile = async_to_raw_response(resource.get_creator_profile)
         self.get_creator_profile_v202508 = self.get_creator_profile
@@ -3266,10 +3596,18 @@ class AsyncAffiliateCreatorResourceWithRawResponse:
         self.get_shoppable_video_status = async_to_raw_response(resource.get_shoppable_video_status)
         self.upload_shoppable_photo_file = async_to_raw_response(resource.upload_shoppable_photo_file)
         self.create_video_precheck_task = async_to_raw_response(resource.create_video_precheck_task)
+        self.get_shoppable_video_precheck_result_v202511 = async_to_raw_response(
+            resource.get_shoppable_video_precheck_result_v202511
+        )
+        self.creator_get_sample_request_deeplink = async_to_raw_response(
+            resource.creator_get_sample_request_deeplink
+        )
         self.get_shoppable_video_precheck_result = async_to_raw_response(
             resource.get_shoppable_video_precheck_result
         )
+        self.get_shoppable_video_precheck_result_v202601 = self.get_shoppable_video_precheck_result
         self.post_shoppable_video = async_to_raw_response(resource.post_shoppable_video)
+        self.post_shoppable_video_v202603 = self.post_shoppable_video
         self.map_tokopedia_to_tik_tok_shop_product_i_ds = async_to_raw_response(
             resource.map_tokopedia_to_tik_tok_shop_product_i_ds
         )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import affiliate_partner as _t
@@ -163,12 +163,12 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_LIST_ASYNC: Operation[
     _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response
+    _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_content_statistics_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics",
-    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response,
+    response=_t.GetAffiliateCampaignCreatorProductContentStatisticsResponse,
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Params,
@@ -179,12 +179,12 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_CONTENT_STATISTICS_V202501: Operation[
     ),
 )
 _GET_AFFILIATE_CAMPAIGN_CREATOR_PRODUCT_SAMPLE_STATUS_V202501: Operation[
-    _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response
+    _t.GetAffiliateCampaignCreatorProductSampleStatusResponse
 ] = Operation(
     id="affiliate_partner.get_affiliate_campaign_creator_product_sample_status_v202501",
     method="GET",
     path="/affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status",
-    response=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response,
+    response=_t.GetAffiliateCampaignCreatorProductSampleStatusResponse,
     shop_scoped=False,
     retry_safe=True,
     params=_t.GetAffiliateCampaignCreatorProductSampleStatusV202501Params,
@@ -215,15 +215,19 @@ _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO_ASYNC: Operation[
 ] = _GET_AFFILIATE_CAMPAIGN_CREATOR_FULFILLMENT_STATUS_INFO.with_response(
     _t.AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage
 )
-_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[ResponseModel] = Operation(
+_SEARCH_CAP_AFFILIATE_ORDERS_V202504: Operation[_t.SearchCapAffiliateOrdersV202504Page] = Operation(
     id="affiliate_partner.search_cap_affiliate_orders_v202504",
     method="POST",
     path="/affiliate_partner/202504/cap_order/search",
-    response=ResponseModel,
+    response=_t.SearchCapAffiliateOrdersV202504Page,
     shop_scoped=False,
     retry_safe=True,
     params=_t.SearchCapAffiliateOrdersV202504Params,
-    loose=True,
+    body=_t.SearchCapAffiliateOrdersV202504Request,
+    pagination=Pagination(items="orders", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_CAP_AFFILIATE_ORDERS_V202504_ASYNC: Operation[_t.AsyncSearchCapAffiliateOrdersV202504Page] = (
+    _SEARCH_CAP_AFFILIATE_ORDERS_V202504.with_response(_t.AsyncSearchCapAffiliateOrdersV202504Page)
 )
 _PARTNER_GENERATE_MULTI_AFFILIATE_CAMPAIGN_PRODUCT_LINK: Operation[
     _t.PartnerGenerateMultiAffiliateCampaignProductLinkResponse
@@ -417,15 +421,15 @@ class AffiliatePartnerResource(SyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -447,7 +451,7 @@ class AffiliatePartnerResource(SyncResource):
             name: Body field.
             registration_end_time: Body field. Unix seconds or an aware `datetime`.
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
             target_shop_codes: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -533,12 +537,12 @@ class AffiliatePartnerResource(SyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -556,12 +560,12 @@ class AffiliatePartnerResource(SyncResource):
             campaign_end_time: Body field. Unix seconds or an aware `datetime`.
             campaign_start_time: Body field. Unix seconds or an aware `datetime`.
             commission_rate: Body field.
-            contact_info: Body field. A `ContactInfoInput` or a dict.
+            contact_info: Body field. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
             description: Body field.
             name: Body field.
             registration_end_time: Body field. Unix seconds or an aware `datetime`.
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
             target_shop_codes: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -669,7 +673,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -719,6 +723,7 @@ class AffiliatePartnerResource(SyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -728,7 +733,6 @@ class AffiliatePartnerResource(SyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -928,7 +932,7 @@ class AffiliatePartnerResource(SyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_content_statistics` calls that.
@@ -946,7 +950,7 @@ class AffiliatePartnerResource(SyncResource):
             extra_headers: HTTP headers added to this call.
 
         Returns:
-            GetAffiliateCampaignCreatorProductContentStatisticsV202501Response: The answer's data, with `.request_id`.
+            GetAffiliateCampaignCreatorProductContentStatisticsResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -979,7 +983,7 @@ class AffiliatePartnerResource(SyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_sample_status` calls that.
@@ -995,7 +999,7 @@ class AffiliatePartnerResource(SyncResource):
             extra_headers: HTTP headers added to this call.
 
         Returns:
-            GetAffiliateCampaignCreatorProductSampleStatusV202501Response: The answer's data, with `.request_id`.
+            GetAffiliateCampaignCreatorProductSampleStatusResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -1064,23 +1068,33 @@ class AffiliatePartnerResource(SyncResource):
     def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> ResponseModel:
+    ) -> _t.SearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_cap_affiliate_orders` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
-            body: JSON body fields, sent as given.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            order_id: Body field.
+            order_status: Body field.
+            product_id: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1088,7 +1102,7 @@ class AffiliatePartnerResource(SyncResource):
             extra_headers: HTTP headers added to this call.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            SearchCapAffiliateOrdersV202504Page: One page of `orders` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -1100,9 +1114,17 @@ class AffiliatePartnerResource(SyncResource):
         return self._client._request(
             _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
             params={
-                **loose_mapping("query", query),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=loose_mapping("body", body),
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
@@ -1578,15 +1600,15 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         self,
         *,
         category_asset_cipher: str,
-        campaign_end_time: int | datetime | None = None,
-        campaign_start_time: int | datetime | None = None,
-        commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        registration_end_time: int | datetime | None = None,
-        registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        campaign_end_time: int | datetime,
+        campaign_start_time: int | datetime,
+        commission_rate: int,
+        contact_info: _t.ContactInfoInput | Mapping[str, Any],
+        description: str,
+        name: str,
+        registration_end_time: int | datetime,
+        registration_start_time: int | datetime,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1608,7 +1630,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             name: Body field.
             registration_end_time: Body field. Unix seconds or an aware `datetime`.
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
             target_shop_codes: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1694,12 +1716,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         campaign_end_time: int | datetime | None = None,
         campaign_start_time: int | datetime | None = None,
         commission_rate: int | None = None,
-        contact_info: _t.ContactInfoInput | Mapping[str, Any] | None = None,
+        contact_info: _t.EditAffiliatePartnerCampaignRequestContactInfo | Mapping[str, Any] | None = None,
         description: str | None = None,
         name: str | None = None,
         registration_end_time: int | datetime | None = None,
         registration_start_time: int | datetime | None = None,
-        target_seller_types: Sequence[Literal["CROSS_BORDER", "LOCAL"]] | None = None,
+        target_seller_types: Sequence[Literal["LOCAL", "CROSS_BORDER"]] | None = None,
         target_shop_codes: Sequence[str] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1717,12 +1739,12 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             campaign_end_time: Body field. Unix seconds or an aware `datetime`.
             campaign_start_time: Body field. Unix seconds or an aware `datetime`.
             commission_rate: Body field.
-            contact_info: Body field. A `ContactInfoInput` or a dict.
+            contact_info: Body field. A `EditAffiliatePartnerCampaignRequestContactInfo` or a dict.
             description: Body field.
             name: Body field.
             registration_end_time: Body field. Unix seconds or an aware `datetime`.
             registration_start_time: Body field. Unix seconds or an aware `datetime`.
-            target_seller_types: Body field. One of `CROSS_BORDER`, `LOCAL`.
+            target_seller_types: Body field. One of `LOCAL`, `CROSS_BORDER`.
             target_shop_codes: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1830,7 +1852,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
-        creator_commission_rate: int | None = None,
+        creator_commission_rate: int,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1880,6 +1902,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         product_id: str,
         *,
         category_asset_cipher: str,
+        review_result: str,
         reject_reasons: Sequence[
             Literal[
                 "COMMISSION_TOO_LOW",
@@ -1889,7 +1912,6 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             ]
         ]
         | None = None,
-        review_result: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2089,7 +2111,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductContentStatisticsResponse:
         """Get views, likes and sales of a creator's content for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_content_statistics` calls that.
@@ -2107,7 +2129,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             extra_headers: HTTP headers added to this call.
 
         Returns:
-            GetAffiliateCampaignCreatorProductContentStatisticsV202501Response: The answer's data, with `.request_id`.
+            GetAffiliateCampaignCreatorProductContentStatisticsResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2140,7 +2162,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusV202501Response:
+    ) -> _t.GetAffiliateCampaignCreatorProductSampleStatusResponse:
         """Track the sample sent to a creator for one campaign product (the 202501 shape).
 
         `GET /affiliate_partner/202501/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status` (version 202501). Not shop-scoped: sends no `shop_cipher`. Not the default version: `get_affiliate_campaign_creator_product_sample_status` calls that.
@@ -2156,7 +2178,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             extra_headers: HTTP headers added to this call.
 
         Returns:
-            GetAffiliateCampaignCreatorProductSampleStatusV202501Response: The answer's data, with `.request_id`.
+            GetAffiliateCampaignCreatorProductSampleStatusResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2225,23 +2247,33 @@ class AsyncAffiliatePartnerResource(AsyncResource):
     async def search_cap_affiliate_orders_v202504(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
+        page_size: int,
+        category_asset_cipher: str,
+        page_token: str | None = None,
+        create_time_ge: int | datetime | None = None,
+        create_time_lt: int | datetime | None = None,
+        order_id: str | None = None,
+        order_status: int | None = None,
+        product_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
-    ) -> ResponseModel:
+    ) -> _t.AsyncSearchCapAffiliateOrdersV202504Page:
         """Search creator agency (CAP) affiliate orders; arguments and answer are untyped JSON.
 
         `POST /affiliate_partner/202504/cap_order/search` (version 202504). Not shop-scoped: sends no `shop_cipher`. Not the default version: `search_cap_affiliate_orders` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
-            body: JSON body fields, sent as given.
+            page_token: Query parameter.
+            page_size: Query parameter.
+            category_asset_cipher: Query parameter.
+            create_time_ge: Body field. Unix seconds or an aware `datetime`.
+            create_time_lt: Body field. Unix seconds or an aware `datetime`.
+            order_id: Body field.
+            order_status: Body field.
+            product_id: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2249,7 +2281,7 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             extra_headers: HTTP headers added to this call.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            AsyncSearchCapAffiliateOrdersV202504Page: One page of `orders` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2259,11 +2291,19 @@ class AsyncAffiliatePartnerResource(AsyncResource):
             MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _SEARCH_CAP_AFFILIATE_ORDERS_V202504,
+            _SEARCH_CAP_AFFILIATE_ORDERS_V202504_ASYNC,
             params={
-                **loose_mapping("query", query),
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
             },
-            body=loose_mapping("body", body),
+            body={
+                "create_time_ge": create_time_ge,
+                "create_time_lt": create_time_lt,
+                "order_id": order_id,
+                "order_status": order_status,
+                "product_id": product_id,
+            },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 

@@ -494,6 +494,36 @@ _GET_OR_CREATE_CREATOR_CONVERSATION: Operation[_t.GetOrCreateCreatorConversation
     retry_safe=False,
     body=_t.GetOrCreateCreatorConversationRequest,
 )
+_SELLER_SEARCH_CREATORON_MARKETPLACE_V202508: Operation[_t.SellerSearchCreatoronMarketplaceV202508Page] = (
+    Operation(
+        id="affiliate_seller.seller_search_creatoron_marketplace_v202508",
+        method="POST",
+        path="/affiliate_seller/202508/marketplace_creators/search",
+        response=_t.SellerSearchCreatoronMarketplaceV202508Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.SellerSearchCreatoronMarketplaceV202508Params,
+        body=_t.SellerSearchCreatoronMarketplaceV202508Request,
+        pagination=Pagination(items="creators", token_param="page_token", next_token="next_page_token"),
+    )
+)
+_SELLER_SEARCH_CREATORON_MARKETPLACE_V202508_ASYNC: Operation[
+    _t.AsyncSellerSearchCreatoronMarketplaceV202508Page
+] = _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508.with_response(
+    _t.AsyncSellerSearchCreatoronMarketplaceV202508Page
+)
+_GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508: Operation[
+    _t.GetMarketplaceCreatorPerformanceV202508Response
+] = Operation(
+    id="affiliate_seller.get_marketplace_creator_performance_v202508",
+    method="GET",
+    path="/affiliate_seller/202508/marketplace_creators/{creator_user_id}",
+    response=_t.GetMarketplaceCreatorPerformanceV202508Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetMarketplaceCreatorPerformanceV202508Params,
+    path_params=("creator_user_id",),
+)
 _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS: Operation[
     _t.GetOpenCollaborationCreatorContentDetailsPage
 ] = Operation(
@@ -595,7 +625,6 @@ _GENERATE_TARGET_COLLABORATION_LINK: Operation[_t.GenerateTargetCollaborationLin
     retry_safe=False,
     params=_t.GenerateTargetCollaborationLinkParams,
     path_params=("target_collaboration_id",),
-    body=_t.GenerateTargetCollaborationLinkRequest,
 )
 _UPLOAD_MESSAGE_IMAGE: Operation[_t.UploadMessageImageResponse] = Operation(
     id="affiliate_seller.upload_message_image",
@@ -615,6 +644,16 @@ _SELLER_GET_SAMPLE_REQUEST_DEEPLINK: Operation[_t.SellerGetSampleRequestDeeplink
     shop_scoped=True,
     retry_safe=True,
     params=_t.SellerGetSampleRequestDeeplinkParams,
+)
+_GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS: Operation[
+    _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse
+] = Operation(
+    id="affiliate_seller.get_seller_search_creator_marketplace_advanced_filters",
+    method="POST",
+    path="/affiliate_seller/202601/marketplace_creators/search/filter",
+    response=_t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse,
+    shop_scoped=True,
+    retry_safe=True,
 )
 _CREATE_COMPASS_OFFLINE_EXPORT_TASK: Operation[_t.CreateCompassOfflineExportTaskResponse] = Operation(
     id="affiliate_seller.create_compass_offline_export_task",
@@ -808,6 +847,8 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _SELLER_SEARCH_SAMPLE_APPLICATIONS,
     _SELLER_REVIEW_SAMPLE_APPLICATIONS,
     _GET_OR_CREATE_CREATOR_CONVERSATION,
+    _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+    _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
     _GET_OPEN_COLLABORATION_CREATOR_CONTENT_DETAILS,
     _REMOVE_CREATOR_FROM_OPEN_COLLABORATION_PRODUCT,
     _SEARCH_SAMPLE_APPLICATIONS,
@@ -818,6 +859,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GENERATE_TARGET_COLLABORATION_LINK,
     _UPLOAD_MESSAGE_IMAGE,
     _SELLER_GET_SAMPLE_REQUEST_DEEPLINK,
+    _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
     _CREATE_COMPASS_OFFLINE_EXPORT_TASK,
     _GET_COMPASS_TASK_LIST,
     _DOWNLOAD_COMPASS_TASK_FILE,
@@ -893,7 +935,7 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         timeout: Timeout | None = None,
@@ -944,8 +986,9 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -969,8 +1012,8 @@ class AffiliateSellerResource(SyncResource):
         `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            sort_order: Query parameter.
-            sort_field: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
             page_token: Query parameter.
             page_size: Query parameter.
             category: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
@@ -1064,7 +1107,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1879,7 +1922,7 @@ class AffiliateSellerResource(SyncResource):
     def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1925,6 +1968,7 @@ class AffiliateSellerResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -1942,6 +1986,7 @@ class AffiliateSellerResource(SyncResource):
         Args:
             page_token: Query parameter.
             page_size: Query parameter.
+            category_asset_cipher: Query parameter.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             program_id: Body field.
@@ -1964,7 +2009,11 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -2029,7 +2078,7 @@ class AffiliateSellerResource(SyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2046,7 +2095,7 @@ class AffiliateSellerResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             only_need_conversation_id: Query parameter.
-            conversation_status: Query parameter.
+            conversation_status: Query parameter. One of `ALL`, `UNREAD`, `UNREPLIED`.
             body_only_need_conversation_id: Body field `only_need_conversation_id`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2166,7 +2215,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -2175,8 +2224,7 @@ class AffiliateSellerResource(SyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2221,7 +2269,7 @@ class AffiliateSellerResource(SyncResource):
     def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2263,8 +2311,8 @@ class AffiliateSellerResource(SyncResource):
     def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2695,8 +2743,8 @@ class AffiliateSellerResource(SyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2779,6 +2827,130 @@ class AffiliateSellerResource(SyncResource):
         return self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace_v202508")
+    def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            search_key: Body field.
+            keyword: Body field.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            units_sold_ranges: Body field.
+            advanced_filters: Body field. A `SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters` or a dict.
+            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SellerSearchCreatoronMarketplaceV202508Page: One page of `creators` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202508")
+    def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
+
+        Args:
+            creator_user_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceV202508Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2971,7 +3143,6 @@ class AffiliateSellerResource(SyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2991,7 +3162,6 @@ class AffiliateSellerResource(SyncResource):
             seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
             message: Body field.
-            preferred_content_type: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3019,7 +3189,6 @@ class AffiliateSellerResource(SyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3143,7 +3312,7 @@ class AffiliateSellerResource(SyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3162,7 +3331,7 @@ class AffiliateSellerResource(SyncResource):
             end_time: Body field.
             products: Body field. A `UpdateTargetCollaborationRequestProduct` or a dict.
             creator_user_open_ids: Body field.
-            seller_contact_info: Body field. A `UpdateTargetCollaborationRequestSellerContactInfo` or a dict.
+            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3203,6 +3372,7 @@ class AffiliateSellerResource(SyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3216,6 +3386,7 @@ class AffiliateSellerResource(SyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3235,8 +3406,10 @@ class AffiliateSellerResource(SyncResource):
         """
         return self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -3334,6 +3507,45 @@ class AffiliateSellerResource(SyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_seller.get_seller_search_creator_marketplace_advanced_filters")
+    def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -3738,7 +3950,7 @@ class AffiliateSellerResource(SyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -3771,7 +3983,7 @@ class AffiliateSellerResource(SyncResource):
             page_size: Query parameter.
             search_key: Body field.
             keyword: Body field.
-            follower_demographics: Body field. A `SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics` or a dict.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
             gmv_ranges: Body field.
             units_sold_ranges: Body field.
             category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
@@ -4150,6 +4362,12 @@ class AffiliateSellerResourceWithRawResponse:
         self.seller_review_sample_applications = to_raw_response(resource.seller_review_sample_applications)
         self.seller_review_sample_applications_v202507 = self.seller_review_sample_applications
         self.get_or_create_creator_conversation = to_raw_response(resource.get_or_create_creator_conversation)
+        self.seller_search_creatoron_marketplace_v202508 = to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
         self.get_open_collaboration_creator_content_details = to_raw_response(
             resource.get_open_collaboration_creator_content_details
         )
@@ -4168,6 +4386,9 @@ class AffiliateSellerResourceWithRawResponse:
         self.generate_target_collaboration_link = to_raw_response(resource.generate_target_collaboration_link)
         self.upload_message_image = to_raw_response(resource.upload_message_image)
         self.seller_get_sample_request_deeplink = to_raw_response(resource.seller_get_sample_request_deeplink)
+        self.get_seller_search_creator_marketplace_advanced_filters = to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
+        )
         self.create_compass_offline_export_task = to_raw_response(resource.create_compass_offline_export_task)
         self.get_compass_task_list = to_raw_response(resource.get_compass_task_list)
         self.download_compass_task_file = to_raw_response(resource.download_compass_task_file)
@@ -4259,7 +4480,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration_v202405(
         self,
         *,
-        commission_rate: float | None = None,
+        commission_rate: int | None = None,
         product_id: str | None = None,
         require_seller_approve_creator: bool | None = None,
         timeout: Timeout | None = None,
@@ -4310,8 +4531,9 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_order: str | None = None,
-        sort_field: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"]
+        | None = None,
         page_token: str | None = None,
         category: _t.SellerSearchAffiliateOpenCollaborationProductRequestCategory
         | Mapping[str, Any]
@@ -4335,8 +4557,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            sort_order: Query parameter.
-            sort_field: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_field: Query parameter. One of `commission_rate`, `product_sales_price`, `commission`, `units_sold`.
             page_token: Query parameter.
             page_size: Query parameter.
             category: Body field. A `SellerSearchAffiliateOpenCollaborationProductRequestCategory` or a dict.
@@ -4430,7 +4652,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         *,
         page_size: int,
-        version: float | None = None,
+        version: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5245,7 +5467,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def edit_open_collaboration_sample_rule(
         self,
         *,
-        product_id: str | None = None,
+        product_id: str,
         sample_rule: _t.EditOpenCollaborationSampleRuleRequestSampleRule | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5291,6 +5513,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
+        category_asset_cipher: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         program_id: str | None = None,
@@ -5308,6 +5531,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         Args:
             page_token: Query parameter.
             page_size: Query parameter.
+            category_asset_cipher: Query parameter.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             program_id: Body field.
@@ -5330,7 +5554,11 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_SELLER_AFFILIATE_ORDERS_ASYNC,
-            params={"page_token": page_token, "page_size": page_size},
+            params={
+                "page_token": page_token,
+                "page_size": page_size,
+                "category_asset_cipher": category_asset_cipher,
+            },
             body={
                 "create_time_ge": create_time_ge,
                 "create_time_lt": create_time_lt,
@@ -5395,7 +5623,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_size: int,
         page_token: str | None = None,
         only_need_conversation_id: bool | None = None,
-        conversation_status: str | None = None,
+        conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None,
         body_only_need_conversation_id: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5412,7 +5640,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             only_need_conversation_id: Query parameter.
-            conversation_status: Query parameter.
+            conversation_status: Query parameter. One of `ALL`, `UNREAD`, `UNREPLIED`.
             body_only_need_conversation_id: Body field `only_need_conversation_id`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -5532,7 +5760,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        content: str | None = None,
+        content: str,
         msg_type: Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
             "CRM_TEXT_WITH_PRODUCTS_CARD",
@@ -5541,8 +5769,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             "PRODUCT_CARD",
             "TARGET_COLLABORATION_CARD",
             "TEXT",
-        ]
-        | None = None,
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5587,7 +5814,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def mark_conversation_read(
         self,
         *,
-        conversation_ids: Sequence[str] | None = None,
+        conversation_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5629,8 +5856,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
     async def create_open_collaboration(
         self,
         *,
-        commission_rate: int | None = None,
-        product_id: str | None = None,
+        commission_rate: int,
+        product_id: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6061,8 +6288,8 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         application_id: str,
         *,
+        review_result: Literal["APPROVE", "REJECT"],
         reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None,
-        review_result: Literal["APPROVE", "REJECT"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6145,6 +6372,130 @@ class AsyncAffiliateSellerResource(AsyncResource):
         return await self._client._request(
             _GET_OR_CREATE_CREATOR_CONVERSATION,
             body={"creator_open_id": creator_open_id, "only_need_conversation_id": only_need_conversation_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_seller.seller_search_creatoron_marketplace_v202508")
+    async def seller_search_creatoron_marketplace_v202508(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        search_key: str | None = None,
+        keyword: str | None = None,
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
+        | Mapping[str, Any]
+        | None = None,
+        gmv_ranges: Sequence[str] | None = None,
+        units_sold_ranges: Sequence[str] | None = None,
+        advanced_filters: _t.SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters
+        | Mapping[str, Any]
+        | None = None,
+        affiliate_data: _t.SearchCreatorsInCreatorMarketplaceRequestAffiliateData
+        | Mapping[str, Any]
+        | None = None,
+        category: Sequence[_t.SearchCreatorsInCreatorMarketplaceRequestCategory | Mapping[str, Any]]
+        | None = None,
+        content_performance: _t.SearchCreatorsInCreatorMarketplaceRequestContentPerformance
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncSellerSearchCreatoronMarketplaceV202508Page:
+        """Search the creator marketplace by keyword, sales, GMV and followers, one page at a time (the 202508 shape).
+
+        `POST /affiliate_seller/202508/marketplace_creators/search` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `seller_search_creatoron_marketplace` calls that.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            search_key: Body field.
+            keyword: Body field.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
+            gmv_ranges: Body field.
+            units_sold_ranges: Body field.
+            advanced_filters: Body field. A `SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters` or a dict.
+            affiliate_data: Body field. A `SearchCreatorsInCreatorMarketplaceRequestAffiliateData` or a dict.
+            category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
+            content_performance: Body field. A `SearchCreatorsInCreatorMarketplaceRequestContentPerformance` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSellerSearchCreatoronMarketplaceV202508Page: One page of `creators` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SELLER_SEARCH_CREATORON_MARKETPLACE_V202508_ASYNC,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "search_key": search_key,
+                "keyword": keyword,
+                "follower_demographics": follower_demographics,
+                "gmv_ranges": gmv_ranges,
+                "units_sold_ranges": units_sold_ranges,
+                "advanced_filters": advanced_filters,
+                "affiliate_data": affiliate_data,
+                "category": category,
+                "content_performance": content_performance,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_seller.get_marketplace_creator_performance_v202508")
+    async def get_marketplace_creator_performance_v202508(
+        self,
+        creator_user_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetMarketplaceCreatorPerformanceV202508Response:
+        """Get one marketplace creator's profile and performance (the 202508 shape).
+
+        `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_marketplace_creator_performance` calls that.
+
+        Args:
+            creator_user_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetMarketplaceCreatorPerformanceV202508Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_MARKETPLACE_CREATOR_PERFORMANCE_V202508,
+            params={"creator_user_id": creator_user_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -6337,7 +6688,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
         seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         message: str | None = None,
-        preferred_content_type: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6357,7 +6707,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
             seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
             message: Body field.
-            preferred_content_type: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6385,7 +6734,6 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "seller_contact_info": seller_contact_info,
                 "free_sample_rule": free_sample_rule,
                 "message": message,
-                "preferred_content_type": preferred_content_type,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -6509,7 +6857,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         end_time: str,
         products: Sequence[_t.UpdateTargetCollaborationRequestProduct | Mapping[str, Any]],
         creator_user_open_ids: Sequence[str],
-        seller_contact_info: _t.UpdateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
+        seller_contact_info: _t.CreateTargetCollaborationRequestSellerContactInfo | Mapping[str, Any],
         free_sample_rule: _t.FreeSampleRuleInput | Mapping[str, Any],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -6528,7 +6876,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             end_time: Body field.
             products: Body field. A `UpdateTargetCollaborationRequestProduct` or a dict.
             creator_user_open_ids: Body field.
-            seller_contact_info: Body field. A `UpdateTargetCollaborationRequestSellerContactInfo` or a dict.
+            seller_contact_info: Body field. A `CreateTargetCollaborationRequestSellerContactInfo` or a dict.
             free_sample_rule: Body field. A `FreeSampleRuleInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -6569,6 +6917,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         self,
         target_collaboration_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6582,6 +6931,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
 
         Args:
             target_collaboration_id: Path parameter.
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6601,8 +6951,10 @@ class AsyncAffiliateSellerResource(AsyncResource):
         """
         return await self._client._request(
             _GENERATE_TARGET_COLLABORATION_LINK,
-            params={"target_collaboration_id": target_collaboration_id},
-            body={},
+            params={
+                "target_collaboration_id": target_collaboration_id,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -6700,6 +7052,45 @@ class AsyncAffiliateSellerResource(AsyncResource):
                 "collaboration_id": collaboration_id,
                 "valid_days": valid_days,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("affiliate_seller.get_seller_search_creator_marketplace_advanced_filters")
+    async def get_seller_search_creator_marketplace_advanced_filters(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse:
+        """List the advanced filters the creator-marketplace search accepts.
+
+        `POST /affiliate_seller/202601/marketplace_creators/search/filter` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SELLER_SEARCH_CREATOR_MARKETPLACE_ADVANCED_FILTERS,
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -7104,7 +7495,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
         page_token: str | None = None,
         search_key: str | None = None,
         keyword: str | None = None,
-        follower_demographics: _t.SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics
+        follower_demographics: _t.SellerSearchCreatoronMarketplaceRequestFollowerDemographics
         | Mapping[str, Any]
         | None = None,
         gmv_ranges: Sequence[str] | None = None,
@@ -7137,7 +7528,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
             page_size: Query parameter.
             search_key: Body field.
             keyword: Body field.
-            follower_demographics: Body field. A `SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics` or a dict.
+            follower_demographics: Body field. A `SellerSearchCreatoronMarketplaceRequestFollowerDemographics` or a dict.
             gmv_ranges: Body field.
             units_sold_ranges: Body field.
             category: Body field. A `SearchCreatorsInCreatorMarketplaceRequestCategory` or a dict.
@@ -7528,6 +7919,12 @@ class AsyncAffiliateSellerResourceWithRawResponse:
         self.get_or_create_creator_conversation = async_to_raw_response(
             resource.get_or_create_creator_conversation
         )
+        self.seller_search_creatoron_marketplace_v202508 = async_to_raw_response(
+            resource.seller_search_creatoron_marketplace_v202508
+        )
+        self.get_marketplace_creator_performance_v202508 = async_to_raw_response(
+            resource.get_marketplace_creator_performance_v202508
+        )
         self.get_open_collaboration_creator_content_details = async_to_raw_response(
             resource.get_open_collaboration_creator_content_details
         )
@@ -7551,6 +7948,9 @@ class AsyncAffiliateSellerResourceWithRawResponse:
         self.upload_message_image = async_to_raw_response(resource.upload_message_image)
         self.seller_get_sample_request_deeplink = async_to_raw_response(
             resource.seller_get_sample_request_deeplink
+        )
+        self.get_seller_search_creator_marketplace_advanced_filters = async_to_raw_response(
+            resource.get_seller_search_creator_marketplace_advanced_filters
         )
         self.create_compass_offline_export_task = async_to_raw_response(
             resource.create_compass_offline_export_task

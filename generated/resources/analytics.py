@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from tiktokshop._models import ResponseModel
 from tiktokshop._operation import Operation, Pagination
-from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout, loose_mapping
+from tiktokshop._options import ExtraBody, ExtraHeaders, ExtraQuery, RequestOptions, Timeout
 from tiktokshop._resource import AsyncResource, SyncResource, checked_arguments
 from tiktokshop._response import async_to_raw_response, to_raw_response
 from tiktokshop.types import analytics as _t
@@ -26,6 +25,76 @@ __all__ = [
     "AsyncAnalyticsResourceWithRawResponse",
 ]
 
+_GET_LIVE_CORE_STATS: Operation[_t.GetLiveCoreStatsResponse] = Operation(
+    id="analytics.get_live_core_stats",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/core_stats",
+    response=_t.GetLiveCoreStatsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetLiveCoreStatsParams,
+    path_params=("live_room_id",),
+)
+_GET_GMV_TREND_PERFORMANCES: Operation[_t.GetGmvTrendPerformancesResponse] = Operation(
+    id="analytics.get_gmv_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances",
+    response=_t.GetGmvTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetGmvTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_INTERACTIVE_TREND_PERFORMANCES: Operation[_t.GetInteractiveTrendPerformancesResponse] = Operation(
+    id="analytics.get_interactive_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances",
+    response=_t.GetInteractiveTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetInteractiveTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_PRODUCT_STATS: Operation[_t.GetProductStatsResponse] = Operation(
+    id="analytics.get_product_stats",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/product_stats",
+    response=_t.GetProductStatsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetProductStatsParams,
+    path_params=("live_room_id",),
+)
+_GET_TRAFFIC_PERFORMANCES: Operation[_t.GetTrafficPerformancesResponse] = Operation(
+    id="analytics.get_traffic_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/traffic_performances",
+    response=_t.GetTrafficPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetTrafficPerformancesParams,
+    path_params=("live_room_id",),
+)
+_GET_USER_PORTRAITS: Operation[_t.GetUserPortraitsResponse] = Operation(
+    id="analytics.get_user_portraits",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/user_portraits",
+    response=_t.GetUserPortraitsResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetUserPortraitsParams,
+    path_params=("live_room_id",),
+)
+_GET_VIEW_TREND_PERFORMANCES: Operation[_t.GetViewTrendPerformancesResponse] = Operation(
+    id="analytics.get_view_trend_performances",
+    method="GET",
+    path="/analytics/202309/live_rooms/{live_room_id}/view_trend_performances",
+    response=_t.GetViewTrendPerformancesResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.GetViewTrendPerformancesParams,
+    path_params=("live_room_id",),
+)
 _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     id="analytics.get_video_performances",
     method="GET",
@@ -35,99 +104,120 @@ _GET_VIDEO_PERFORMANCES: Operation[_t.GetVideoPerformancesResponse] = Operation(
     retry_safe=True,
     params=_t.GetVideoPerformancesParams,
 )
-_GET_SHOP_PERFORMANCE_V202405: Operation[ResponseModel] = Operation(
+_GET_SHOP_PERFORMANCE_V202405: Operation[_t.GetShopPerformanceV202405Response] = Operation(
     id="analytics.get_shop_performance_v202405",
     method="GET",
     path="/analytics/202405/shop/performance",
-    response=ResponseModel,
+    response=_t.GetShopPerformanceV202405Response,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopPerformanceV202405Params,
-    loose=True,
 )
-_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_product_performance_list_v202405",
-    method="GET",
-    path="/analytics/202405/shop_products/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopProductPerformanceListV202405Params,
-    loose=True,
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405: Operation[_t.GetShopProductPerformanceListV202405Page] = (
+    Operation(
+        id="analytics.get_shop_product_performance_list_v202405",
+        method="GET",
+        path="/analytics/202405/shop_products/performance",
+        response=_t.GetShopProductPerformanceListV202405Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopProductPerformanceListV202405Params,
+        pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+    )
 )
-_GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_product_performance_detail_v202405",
-    method="GET",
-    path="/analytics/202405/shop_products/{product_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopProductPerformanceDetailV202405Params,
-    path_params=("product_id",),
-    loose=True,
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405_ASYNC: Operation[
+    _t.AsyncGetShopProductPerformanceListV202405Page
+] = _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405.with_response(_t.AsyncGetShopProductPerformanceListV202405Page)
+_GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405: Operation[_t.GetShopProductPerformanceDetailV202405Response] = (
+    Operation(
+        id="analytics.get_shop_product_performance_detail_v202405",
+        method="GET",
+        path="/analytics/202405/shop_products/{product_id}/performance",
+        response=_t.GetShopProductPerformanceDetailV202405Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopProductPerformanceDetailV202405Params,
+        path_params=("product_id",),
+    )
 )
-_GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[ResponseModel] = Operation(
+_GET_SHOP_SKU_PERFORMANCE_LIST_V202406: Operation[_t.GetShopSkuPerformanceListV202406Page] = Operation(
     id="analytics.get_shop_sku_performance_list_v202406",
     method="GET",
     path="/analytics/202406/shop_skus/performance",
-    response=ResponseModel,
+    response=_t.GetShopSkuPerformanceListV202406Page,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopSkuPerformanceListV202406Params,
-    loose=True,
+    pagination=Pagination(items="skus", token_param="page_token", next_token="next_page_token"),
 )
-_GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_sku_performance_detail_v202406",
-    method="GET",
-    path="/analytics/202406/shop_skus/{sku_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopSkuPerformanceDetailV202406Params,
-    path_params=("sku_id",),
-    loose=True,
+_GET_SHOP_SKU_PERFORMANCE_LIST_V202406_ASYNC: Operation[_t.AsyncGetShopSkuPerformanceListV202406Page] = (
+    _GET_SHOP_SKU_PERFORMANCE_LIST_V202406.with_response(_t.AsyncGetShopSkuPerformanceListV202406Page)
 )
-_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_overview",
-    method="GET",
-    path="/analytics/202409/shop_videos/overview_performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceOverviewParams,
-    loose=True,
+_GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406: Operation[_t.GetShopSkuPerformanceDetailV202406Response] = (
+    Operation(
+        id="analytics.get_shop_sku_performance_detail_v202406",
+        method="GET",
+        path="/analytics/202406/shop_skus/{sku_id}/performance",
+        response=_t.GetShopSkuPerformanceDetailV202406Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopSkuPerformanceDetailV202406Params,
+        path_params=("sku_id",),
+    )
 )
-_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW: Operation[_t.GetShopVideoPerformanceOverviewV202409Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview",
+        method="GET",
+        path="/analytics/202409/shop_videos/overview_performance",
+        response=_t.GetShopVideoPerformanceOverviewV202409Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceOverviewParams,
+    )
+)
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409: Operation[_t.GetShopVideoPerformanceListV202409Page] = Operation(
     id="analytics.get_shop_video_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/performance",
-    response=ResponseModel,
+    response=_t.GetShopVideoPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopVideoPerformanceListV202409Params,
-    loose=True,
+    pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
 )
-_GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[ResponseModel] = Operation(
-    id="analytics.get_shop_video_performance_details_v202409",
-    method="GET",
-    path="/analytics/202409/shop_videos/{video_id}/performance",
-    response=ResponseModel,
-    shop_scoped=True,
-    retry_safe=True,
-    params=_t.GetShopVideoPerformanceDetailsV202409Params,
-    path_params=("video_id",),
-    loose=True,
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409_ASYNC: Operation[_t.AsyncGetShopVideoPerformanceListV202409Page] = (
+    _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409.with_response(_t.AsyncGetShopVideoPerformanceListV202409Page)
 )
-_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[ResponseModel] = Operation(
+_GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409: Operation[_t.GetShopVideoPerformanceDetailsV202409Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_details_v202409",
+        method="GET",
+        path="/analytics/202409/shop_videos/{video_id}/performance",
+        response=_t.GetShopVideoPerformanceDetailsV202409Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceDetailsV202409Params,
+        path_params=("video_id",),
+    )
+)
+_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409: Operation[
+    _t.GetShopVideoProductPerformanceListV202409Page
+] = Operation(
     id="analytics.get_shop_video_product_performance_list_v202409",
     method="GET",
     path="/analytics/202409/shop_videos/{video_id}/products/performance",
-    response=ResponseModel,
+    response=_t.GetShopVideoProductPerformanceListV202409Page,
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetShopVideoProductPerformanceListV202409Params,
     path_params=("video_id",),
-    loose=True,
+    pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409_ASYNC: Operation[
+    _t.AsyncGetShopVideoProductPerformanceListV202409Page
+] = _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409.with_response(
+    _t.AsyncGetShopVideoProductPerformanceListV202409Page
 )
 _GET_LIVE_ROOM_CORE_STATS: Operation[_t.GetLiveRoomCoreStatsResponse] = Operation(
     id="analytics.get_live_room_core_stats",
@@ -199,6 +289,106 @@ _GET_LIVE_ROOM_VIEW_TRENDS: Operation[_t.GetLiveRoomViewTrendsResponse] = Operat
     params=_t.GetLiveRoomViewTrendsParams,
     path_params=("live_room_id",),
 )
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD: Operation[_t.GetShopLivePerformanceOverviewOldResponse] = Operation(
+    id="analytics.get_shop_live_performance_overview_old",
+    method="POST",
+    path="/analytics/202503/shop_lives/overview_performance",
+    response=_t.GetShopLivePerformanceOverviewOldResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceOverviewOldParams,
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_OLD: Operation[_t.GetShopLivePerformanceListOldPage] = Operation(
+    id="analytics.get_shop_live_performance_list_old",
+    method="POST",
+    path="/analytics/202505/shop_lives/performance",
+    response=_t.GetShopLivePerformanceListOldPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceListOldParams,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_OLD_ASYNC: Operation[_t.AsyncGetShopLivePerformanceListOldPage] = (
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD.with_response(_t.AsyncGetShopLivePerformanceListOldPage)
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508: Operation[_t.GetShopLivePerformanceOverviewV202508Response] = (
+    Operation(
+        id="analytics.get_shop_live_performance_overview_v202508",
+        method="GET",
+        path="/analytics/202508/shop_lives/overview_performance",
+        response=_t.GetShopLivePerformanceOverviewV202508Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopLivePerformanceOverviewV202508Params,
+    )
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202508: Operation[_t.GetShopLivePerformanceListV202508Page] = Operation(
+    id="analytics.get_shop_live_performance_list_v202508",
+    method="GET",
+    path="/analytics/202508/shop_lives/performance",
+    response=_t.GetShopLivePerformanceListV202508Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceListV202508Params,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202508_ASYNC: Operation[_t.AsyncGetShopLivePerformanceListV202508Page] = (
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508.with_response(_t.AsyncGetShopLivePerformanceListV202508Page)
+)
+_GET_SHOP_PERFORMANCE_V202509: Operation[_t.GetShopPerformanceV202509Response] = Operation(
+    id="analytics.get_shop_performance_v202509",
+    method="GET",
+    path="/analytics/202509/shop/performance",
+    response=_t.GetShopPerformanceV202509Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopPerformanceV202509Params,
+)
+_GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopLivePerformanceOverviewV202509Response] = (
+    Operation(
+        id="analytics.get_shop_live_performance_overview_v202509",
+        method="GET",
+        path="/analytics/202509/shop_lives/overview_performance",
+        response=_t.GetShopLivePerformanceOverviewV202509Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopLivePerformanceOverviewV202509Params,
+    )
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202509: Operation[_t.GetShopLivePerformanceListV202509Page] = Operation(
+    id="analytics.get_shop_live_performance_list_v202509",
+    method="GET",
+    path="/analytics/202509/shop_lives/performance",
+    response=_t.GetShopLivePerformanceListV202509Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopLivePerformanceListV202509Params,
+    pagination=Pagination(
+        items="live_stream_sessions", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_GET_SHOP_LIVE_PERFORMANCE_LIST_V202509_ASYNC: Operation[_t.AsyncGetShopLivePerformanceListV202509Page] = (
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509.with_response(_t.AsyncGetShopLivePerformanceListV202509Page)
+)
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509: Operation[_t.GetShopProductPerformanceListV202509Page] = (
+    Operation(
+        id="analytics.get_shop_product_performance_list_v202509",
+        method="GET",
+        path="/analytics/202509/shop_products/performance",
+        response=_t.GetShopProductPerformanceListV202509Page,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopProductPerformanceListV202509Params,
+        pagination=Pagination(items="products", token_param="page_token", next_token="next_page_token"),
+    )
+)
+_GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509_ASYNC: Operation[
+    _t.AsyncGetShopProductPerformanceListV202509Page
+] = _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509.with_response(_t.AsyncGetShopProductPerformanceListV202509Page)
 _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL: Operation[_t.GetShopProductPerformanceDetailResponse] = Operation(
     id="analytics.get_shop_product_performance_detail",
     method="GET",
@@ -231,6 +421,30 @@ _GET_SHOP_SKU_PERFORMANCE_DETAIL: Operation[_t.GetShopSkuPerformanceDetailRespon
     retry_safe=True,
     params=_t.GetShopSkuPerformanceDetailParams,
     path_params=("sku_id",),
+)
+_GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509: Operation[_t.GetShopVideoPerformanceOverviewV202509Response] = (
+    Operation(
+        id="analytics.get_shop_video_performance_overview_v202509",
+        method="GET",
+        path="/analytics/202509/shop_videos/overview_performance",
+        response=_t.GetShopVideoPerformanceOverviewV202509Response,
+        shop_scoped=True,
+        retry_safe=True,
+        params=_t.GetShopVideoPerformanceOverviewV202509Params,
+    )
+)
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509: Operation[_t.GetShopVideoPerformanceListV202509Page] = Operation(
+    id="analytics.get_shop_video_performance_list_v202509",
+    method="GET",
+    path="/analytics/202509/shop_videos/performance",
+    response=_t.GetShopVideoPerformanceListV202509Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetShopVideoPerformanceListV202509Params,
+    pagination=Pagination(items="videos", token_param="page_token", next_token="next_page_token"),
+)
+_GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509_ASYNC: Operation[_t.AsyncGetShopVideoPerformanceListV202509Page] = (
+    _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509.with_response(_t.AsyncGetShopVideoPerformanceListV202509Page)
 )
 _GET_SHOP_VIDEO_PERFORMANCE_DETAILS: Operation[_t.GetShopVideoPerformanceDetailsResponse] = Operation(
     id="analytics.get_shop_video_performance_details",
@@ -456,6 +670,13 @@ _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202609: Operation[_t.GetShopVideoPerforman
 
 #: Every operation of the domain, for tools that walk the API (the sandbox, the docs).
 OPERATIONS: tuple[Operation[Any], ...] = (
+    _GET_LIVE_CORE_STATS,
+    _GET_GMV_TREND_PERFORMANCES,
+    _GET_INTERACTIVE_TREND_PERFORMANCES,
+    _GET_PRODUCT_STATS,
+    _GET_TRAFFIC_PERFORMANCES,
+    _GET_USER_PORTRAITS,
+    _GET_VIEW_TREND_PERFORMANCES,
     _GET_VIDEO_PERFORMANCES,
     _GET_SHOP_PERFORMANCE_V202405,
     _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
@@ -473,9 +694,19 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_LIVE_ROOM_TRAFFIC_PERFORMANCE,
     _GET_LIVE_ROOM_USER_PORTRAITS,
     _GET_LIVE_ROOM_VIEW_TRENDS,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+    _GET_SHOP_PERFORMANCE_V202509,
+    _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+    _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+    _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
     _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL,
     _GET_SHOP_SKU_PERFORMANCE_LIST,
     _GET_SHOP_SKU_PERFORMANCE_DETAIL,
+    _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+    _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
     _GET_SHOP_VIDEO_PERFORMANCE_DETAILS,
     _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST,
     _GET_SHOP_PERFORMANCE_PER_HOUR,
@@ -508,6 +739,279 @@ class AnalyticsResource(SyncResource):
         """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
         request_id, bytes; `.parse()` gives the model) instead of the model."""
         return AnalyticsResourceWithRawResponse(self)
+
+    @checked_arguments("analytics.get_live_core_stats")
+    def get_live_core_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetLiveCoreStatsResponse:
+        """Get the core statistics of one LIVE room (viewers, sales, engagement).
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/core_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetLiveCoreStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_LIVE_CORE_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_gmv_trend_performances")
+    def get_gmv_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetGmvTrendPerformancesResponse:
+        """Get how a LIVE room's GMV moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetGmvTrendPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_GMV_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_interactive_trend_performances")
+    def get_interactive_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetInteractiveTrendPerformancesResponse:
+        """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetInteractiveTrendPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_INTERACTIVE_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_product_stats")
+    def get_product_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetProductStatsResponse:
+        """Get the sales statistics of each product shown in a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/product_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetProductStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_traffic_performances")
+    def get_traffic_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetTrafficPerformancesResponse:
+        """Get where a LIVE room's viewers came from.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetTrafficPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_TRAFFIC_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_user_portraits")
+    def get_user_portraits(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetUserPortraitsResponse:
+        """Get the audience profile (age, gender, region) of a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetUserPortraitsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_view_trend_performances")
+    def get_view_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetViewTrendPerformancesResponse:
+        """Get how a LIVE room's viewer count moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetViewTrendPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_VIEW_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
 
     @checked_arguments("analytics.get_video_performances")
     def get_video_performances(
@@ -556,22 +1060,28 @@ class AnalyticsResource(SyncResource):
     def get_shop_performance_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -580,7 +1090,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopPerformanceV202405Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -592,7 +1102,11 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -602,22 +1116,32 @@ class AnalyticsResource(SyncResource):
     def get_shop_product_performance_list_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -626,7 +1150,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopProductPerformanceListV202405Page: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -638,7 +1162,13 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -649,23 +1179,29 @@ class AnalyticsResource(SyncResource):
         self,
         product_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_detail` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             product_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -674,7 +1210,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopProductPerformanceDetailV202405Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -685,7 +1221,14 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**loose_mapping("query", query), "product_id": product_id},
+            params={
+                "product_id": product_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -694,22 +1237,34 @@ class AnalyticsResource(SyncResource):
     def get_shop_sku_performance_list_v202406(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_id: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            product_id: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Query parameter. One of `DESC`, `ASC`.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -718,7 +1273,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopSkuPerformanceListV202406Page: One page of `skus` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -730,7 +1285,14 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "product_id": product_id,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -741,23 +1303,29 @@ class AnalyticsResource(SyncResource):
         self,
         sku_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_detail` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             sku_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -766,7 +1334,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopSkuPerformanceDetailV202406Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -777,7 +1345,14 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**loose_mapping("query", query), "sku_id": sku_id},
+            params={
+                "sku_id": sku_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -786,22 +1361,30 @@ class AnalyticsResource(SyncResource):
     def get_shop_video_performance_overview(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_overview_v202409` stays on this one.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -810,7 +1393,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopVideoPerformanceOverviewV202409Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -822,7 +1405,12 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -834,22 +1422,34 @@ class AnalyticsResource(SyncResource):
     def get_shop_video_performance_list_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -858,7 +1458,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopVideoPerformanceListV202409Page: One page of `videos` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -870,7 +1470,14 @@ class AnalyticsResource(SyncResource):
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -881,23 +1488,29 @@ class AnalyticsResource(SyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_details` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             video_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -906,7 +1519,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopVideoPerformanceDetailsV202409Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -917,7 +1530,14 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -927,23 +1547,33 @@ class AnalyticsResource(SyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_product_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             video_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -952,7 +1582,7 @@ class AnalyticsResource(SyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopVideoProductPerformanceListV202409Page: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -963,7 +1593,16 @@ class AnalyticsResource(SyncResource):
         """
         return self._client._request(
             _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1241,6 +1880,517 @@ class AnalyticsResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("analytics.get_shop_live_performance_overview_old")
+    def get_shop_live_performance_overview_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        with_comparison: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewOldResponse:
+        """Get the shop's LIVE performance totals over a date range (the earlier POST form).
+
+        `POST /analytics/202503/shop_lives/overview_performance` (version 202503). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            with_comparison: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewOldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "with_comparison": with_comparison,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_list_old")
+    def get_shop_live_performance_list_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListOldPage:
+        """List the shop's LIVE sessions with their performance (the earlier POST form).
+
+        `POST /analytics/202505/shop_lives/performance` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            page_token: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceListOldPage: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_overview_v202508")
+    def get_shop_live_performance_overview_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202508Response:
+        """Get the shop's LIVE performance totals over a date range (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/overview_performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
+
+        Args:
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewV202508Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_list_v202508")
+    def get_shop_live_performance_list_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202508Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
+
+        Args:
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `unit_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceListV202508Page: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_performance_v202509")
+    def get_shop_performance_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: str | None = None,
+        currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceV202509Response:
+        """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopPerformanceV202509Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_PERFORMANCE_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_overview_v202509")
+    def get_shop_live_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202509Response:
+        """Get the shop's LIVE performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewV202509Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_list_v202509")
+    def get_shop_live_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceListV202509Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `items_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            page_token: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceListV202509Page: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_product_performance_list_v202509")
+    def get_shop_product_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopProductPerformanceListV202509Page:
+        """List the shop's products with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            category_filter: Query parameter.
+            product_status_filter: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopProductPerformanceListV202509Page: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("analytics.get_shop_product_performance_detail")
     def get_shop_product_performance_detail(
         self,
@@ -1308,7 +2458,7 @@ class AnalyticsResource(SyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
-        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
@@ -1330,7 +2480,7 @@ class AnalyticsResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_order: Query parameter. One of `DESC`, `ASC`.
             category_filter: Query parameter.
             product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
             product_ids: Query parameter.
@@ -1429,6 +2579,133 @@ class AnalyticsResource(SyncResource):
         )
 
     get_shop_sku_performance_detail_v202509 = get_shop_sku_performance_detail
+
+    @checked_arguments("analytics.get_shop_video_performance_overview_v202509")
+    def get_shop_video_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
+        """Get the shop's video performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_overview` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceOverviewV202509Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_video_performance_list_v202509")
+    def get_shop_video_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceListV202509Page:
+        """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `gpm`, `avg_customers`, `sku_orders`, `items_sold`, `views`, `click_through_rate`.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            page_token: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceListV202509Page: One page of `videos` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
 
     @checked_arguments("analytics.get_shop_video_performance_details")
     def get_shop_video_performance_details(
@@ -1840,14 +3117,14 @@ class AnalyticsResource(SyncResource):
         *,
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None = None,
         currency: str | None = None,
@@ -1865,7 +3142,7 @@ class AnalyticsResource(SyncResource):
         Args:
             live_id: Path parameter.
             sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter. One of `created_sku_orders`, `customers`, `gmv`, `items_sold`, `main_orders`, `product_clicks`, `product_impressions`, `sku_orders`.
+            sort_field: Query parameter. One of `direct_gmv`, `items_sold`, `customers`, `created_sku_orders`, `sku_orders`, `main_orders`, `product_impressions`, `produt_clicks`.
             currency: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2345,7 +3622,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
-        `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_overview_v202609` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -2385,6 +3662,8 @@ class AnalyticsResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    get_shop_live_performance_overview_v202609 = get_shop_live_performance_overview
+
     @checked_arguments("analytics.get_shop_live_performance_list")
     def get_shop_live_performance_list(
         self,
@@ -2414,7 +3693,7 @@ class AnalyticsResource(SyncResource):
     ) -> _t.GetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
-        `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_list_v202609` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -2457,6 +3736,8 @@ class AnalyticsResource(SyncResource):
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    get_shop_live_performance_list_v202609 = get_shop_live_performance_list
 
     @checked_arguments("analytics.get_shop_videos_performance_details_v202609")
     def get_shop_videos_performance_details_v202609(
@@ -2583,6 +3864,13 @@ class AnalyticsResourceWithRawResponse:
     """`client.analytics.with_raw_response`: each method returns a `RawResponse`."""
 
     def __init__(self, resource: AnalyticsResource) -> None:
+        self.get_live_core_stats = to_raw_response(resource.get_live_core_stats)
+        self.get_gmv_trend_performances = to_raw_response(resource.get_gmv_trend_performances)
+        self.get_interactive_trend_performances = to_raw_response(resource.get_interactive_trend_performances)
+        self.get_product_stats = to_raw_response(resource.get_product_stats)
+        self.get_traffic_performances = to_raw_response(resource.get_traffic_performances)
+        self.get_user_portraits = to_raw_response(resource.get_user_portraits)
+        self.get_view_trend_performances = to_raw_response(resource.get_view_trend_performances)
         self.get_video_performances = to_raw_response(resource.get_video_performances)
         self.get_shop_performance_v202405 = to_raw_response(resource.get_shop_performance_v202405)
         self.get_shop_product_performance_list_v202405 = to_raw_response(
@@ -2617,6 +3905,26 @@ class AnalyticsResourceWithRawResponse:
         self.get_live_room_traffic_performance = to_raw_response(resource.get_live_room_traffic_performance)
         self.get_live_room_user_portraits = to_raw_response(resource.get_live_room_user_portraits)
         self.get_live_room_view_trends = to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_live_performance_overview_old = to_raw_response(
+            resource.get_shop_live_performance_overview_old
+        )
+        self.get_shop_live_performance_list_old = to_raw_response(resource.get_shop_live_performance_list_old)
+        self.get_shop_live_performance_overview_v202508 = to_raw_response(
+            resource.get_shop_live_performance_overview_v202508
+        )
+        self.get_shop_live_performance_list_v202508 = to_raw_response(
+            resource.get_shop_live_performance_list_v202508
+        )
+        self.get_shop_performance_v202509 = to_raw_response(resource.get_shop_performance_v202509)
+        self.get_shop_live_performance_overview_v202509 = to_raw_response(
+            resource.get_shop_live_performance_overview_v202509
+        )
+        self.get_shop_live_performance_list_v202509 = to_raw_response(
+            resource.get_shop_live_performance_list_v202509
+        )
+        self.get_shop_product_performance_list_v202509 = to_raw_response(
+            resource.get_shop_product_performance_list_v202509
+        )
         self.get_shop_product_performance_detail = to_raw_response(
             resource.get_shop_product_performance_detail
         )
@@ -2625,6 +3933,12 @@ class AnalyticsResourceWithRawResponse:
         self.get_shop_sku_performance_list_v202509 = self.get_shop_sku_performance_list
         self.get_shop_sku_performance_detail = to_raw_response(resource.get_shop_sku_performance_detail)
         self.get_shop_sku_performance_detail_v202509 = self.get_shop_sku_performance_detail
+        self.get_shop_video_performance_overview_v202509 = to_raw_response(
+            resource.get_shop_video_performance_overview_v202509
+        )
+        self.get_shop_video_performance_list_v202509 = to_raw_response(
+            resource.get_shop_video_performance_list_v202509
+        )
         self.get_shop_video_performance_details = to_raw_response(resource.get_shop_video_performance_details)
         self.get_shop_video_performance_details_v202509 = self.get_shop_video_performance_details
         self.get_shop_video_product_performance_list = to_raw_response(
@@ -2652,7 +3966,9 @@ class AnalyticsResourceWithRawResponse:
         self.get_shop_performance = to_raw_response(resource.get_shop_performance)
         self.get_shop_performance_v202609 = self.get_shop_performance
         self.get_shop_live_performance_overview = to_raw_response(resource.get_shop_live_performance_overview)
+        self.get_shop_live_performance_overview_v202609 = self.get_shop_live_performance_overview
         self.get_shop_live_performance_list = to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_live_performance_list_v202609 = self.get_shop_live_performance_list
         self.get_shop_videos_performance_details_v202609 = to_raw_response(
             resource.get_shop_videos_performance_details_v202609
         )
@@ -2669,6 +3985,279 @@ class AsyncAnalyticsResource(AsyncResource):
         """The same methods, each returning the answer as it came (`RawResponse`: status, headers,
         request_id, bytes; `.parse()` gives the model) instead of the model."""
         return AsyncAnalyticsResourceWithRawResponse(self)
+
+    @checked_arguments("analytics.get_live_core_stats")
+    async def get_live_core_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetLiveCoreStatsResponse:
+        """Get the core statistics of one LIVE room (viewers, sales, engagement).
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/core_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetLiveCoreStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_LIVE_CORE_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_gmv_trend_performances")
+    async def get_gmv_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetGmvTrendPerformancesResponse:
+        """Get how a LIVE room's GMV moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/gmv_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetGmvTrendPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_GMV_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_interactive_trend_performances")
+    async def get_interactive_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetInteractiveTrendPerformancesResponse:
+        """Get how a LIVE room's interactions (likes, comments, shares) moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/interactive_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetInteractiveTrendPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_INTERACTIVE_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_product_stats")
+    async def get_product_stats(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetProductStatsResponse:
+        """Get the sales statistics of each product shown in a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/product_stats` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetProductStatsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_PRODUCT_STATS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_traffic_performances")
+    async def get_traffic_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetTrafficPerformancesResponse:
+        """Get where a LIVE room's viewers came from.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/traffic_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetTrafficPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_TRAFFIC_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_user_portraits")
+    async def get_user_portraits(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetUserPortraitsResponse:
+        """Get the audience profile (age, gender, region) of a LIVE room.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/user_portraits` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetUserPortraitsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_USER_PORTRAITS,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_view_trend_performances")
+    async def get_view_trend_performances(
+        self,
+        live_room_id: str,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetViewTrendPerformancesResponse:
+        """Get how a LIVE room's viewer count moved over the session.
+
+        `GET /analytics/202309/live_rooms/{live_room_id}/view_trend_performances` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            live_room_id: Path parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetViewTrendPerformancesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_VIEW_TREND_PERFORMANCES,
+            params={"live_room_id": live_room_id},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
 
     @checked_arguments("analytics.get_video_performances")
     async def get_video_performances(
@@ -2717,22 +4306,28 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_performance_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopPerformanceV202405Response:
         """Get the shop's overall performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2741,7 +4336,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopPerformanceV202405Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2753,7 +4348,11 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_PERFORMANCE_V202405,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2763,22 +4362,32 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_product_performance_list_v202405(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.AsyncGetShopProductPerformanceListV202405Page:
         """List the performance of the shop's products over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2787,7 +4396,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            AsyncGetShopProductPerformanceListV202405Page: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2797,9 +4406,15 @@ class AsyncAnalyticsResource(AsyncResource):
             MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405,
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202405_ASYNC,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2810,23 +4425,29 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         product_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopProductPerformanceDetailV202405Response:
         """Get one product's performance over a date range (the 202405 shape).
 
         `GET /analytics/202405/shop_products/{product_id}/performance` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_detail` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             product_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2835,7 +4456,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopProductPerformanceDetailV202405Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2846,7 +4467,14 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_PRODUCT_PERFORMANCE_DETAIL_V202405,
-            params={**loose_mapping("query", query), "product_id": product_id},
+            params={
+                "product_id": product_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2855,22 +4483,34 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_sku_performance_list_v202406(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_id: str | None = None,
+        sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.AsyncGetShopSkuPerformanceListV202406Page:
         """List the performance of the shop's SKUs over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            product_id: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
+            sort_order: Query parameter. One of `DESC`, `ASC`.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2879,7 +4519,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            AsyncGetShopSkuPerformanceListV202406Page: One page of `skus` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2889,9 +4529,16 @@ class AsyncAnalyticsResource(AsyncResource):
             MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_SKU_PERFORMANCE_LIST_V202406,
+            _GET_SHOP_SKU_PERFORMANCE_LIST_V202406_ASYNC,
             params={
-                **loose_mapping("query", query),
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "product_id": product_id,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2902,23 +4549,29 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         sku_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopSkuPerformanceDetailV202406Response:
         """Get one SKU's performance over a date range (the 202406 shape).
 
         `GET /analytics/202406/shop_skus/{sku_id}/performance` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_sku_performance_detail` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             sku_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2927,7 +4580,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopSkuPerformanceDetailV202406Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2938,7 +4591,14 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_SKU_PERFORMANCE_DETAIL_V202406,
-            params={**loose_mapping("query", query), "sku_id": sku_id},
+            params={
+                "sku_id": sku_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2947,22 +4607,30 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_video_performance_overview(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceOverviewV202409Response:
         """Get an overview of how the shop's videos perform (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/overview_performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_video_performance_overview_v202409` stays on this one.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2971,7 +4639,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopVideoPerformanceOverviewV202409Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -2983,7 +4651,12 @@ class AsyncAnalyticsResource(AsyncResource):
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2995,22 +4668,34 @@ class AsyncAnalyticsResource(AsyncResource):
     async def get_shop_video_performance_list_v202409(
         self,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.AsyncGetShopVideoPerformanceListV202409Page:
         """List the performance of the shop's videos (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
-            query: Query parameters, sent as given.
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3019,7 +4704,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            AsyncGetShopVideoPerformanceListV202409Page: One page of `videos` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -3029,9 +4714,16 @@ class AsyncAnalyticsResource(AsyncResource):
             MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409,
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202409_ASYNC,
             params={
-                **loose_mapping("query", query),
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3042,23 +4734,29 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.GetShopVideoPerformanceDetailsV202409Response:
         """Get one video's performance (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_details` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             video_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3067,7 +4765,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            GetShopVideoPerformanceDetailsV202409Response: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -3078,7 +4776,14 @@ class AsyncAnalyticsResource(AsyncResource):
         """
         return await self._client._request(
             _GET_SHOP_VIDEO_PERFORMANCE_DETAILS_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -3088,23 +4793,33 @@ class AsyncAnalyticsResource(AsyncResource):
         self,
         video_id: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        end_date_lt: str,
+        start_date_ge: str,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
         extra_body: ExtraBody | None = None,
         extra_headers: ExtraHeaders | None = None,
         shop_cipher: str | None = None,
-    ) -> ResponseModel:
+    ) -> _t.AsyncGetShopVideoProductPerformanceListV202409Page:
         """List the performance of the products shown in one video (the 202409 shape).
 
         `GET /analytics/202409/shop_videos/{video_id}/products/performance` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_product_performance_list` calls that.
 
-        Loosely typed: the reference knows only its method and path, so `query` and `body` pass through as given and the answer is an open `ResponseModel`.
-
         Args:
             video_id: Path parameter.
-            query: Query parameters, sent as given.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3113,7 +4828,7 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
 
         Returns:
-            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+            AsyncGetShopVideoProductPerformanceListV202409Page: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
@@ -3123,8 +4838,17 @@ class AsyncAnalyticsResource(AsyncResource):
             MalformedResponseError: The answer is not a valid envelope.
         """
         return await self._client._request(
-            _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409,
-            params={**loose_mapping("query", query), "video_id": video_id},
+            _GET_SHOP_VIDEO_PRODUCT_PERFORMANCE_LIST_V202409_ASYNC,
+            params={
+                "video_id": video_id,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -3402,6 +5126,517 @@ class AsyncAnalyticsResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("analytics.get_shop_live_performance_overview_old")
+    async def get_shop_live_performance_overview_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        with_comparison: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewOldResponse:
+        """Get the shop's LIVE performance totals over a date range (the earlier POST form).
+
+        `POST /analytics/202503/shop_lives/overview_performance` (version 202503). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            with_comparison: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewOldResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_OLD,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "with_comparison": with_comparison,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_list_old")
+    async def get_shop_live_performance_list_old(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncGetShopLivePerformanceListOldPage:
+        """List the shop's LIVE sessions with their performance (the earlier POST form).
+
+        `POST /analytics/202505/shop_lives/performance` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            page_token: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopLivePerformanceListOldPage: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_OLD_ASYNC,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_overview_v202508")
+    async def get_shop_live_performance_overview_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        granularity: str | None = None,
+        with_comparison: bool | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202508Response:
+        """Get the shop's LIVE performance totals over a date range (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/overview_performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
+
+        Args:
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            start_date_ge: Query parameter.
+            with_comparison: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewV202508Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202508,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "start_date_ge": start_date_ge,
+                "with_comparison": with_comparison,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_list_v202508")
+    async def get_shop_live_performance_list_v202508(
+        self,
+        *,
+        end_date_lt: str,
+        start_date_ge: str,
+        account_type: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncGetShopLivePerformanceListV202508Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202508 shape).
+
+        `GET /analytics/202508/shop_lives/performance` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
+
+        Args:
+            account_type: Query parameter.
+            currency: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `unit_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Query parameter.
+            start_date_ge: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopLivePerformanceListV202508Page: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202508_ASYNC,
+            params={
+                "account_type": account_type,
+                "currency": currency,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "start_date_ge": start_date_ge,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_performance_v202509")
+    async def get_shop_performance_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        granularity: str | None = None,
+        currency: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopPerformanceV202509Response:
+        """Get the shop's performance (GMV, orders, buyers, traffic) by interval over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_performance` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopPerformanceV202509Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_PERFORMANCE_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "granularity": granularity,
+                "currency": currency,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_overview_v202509")
+    async def get_shop_live_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopLivePerformanceOverviewV202509Response:
+        """Get the shop's LIVE performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_overview` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopLivePerformanceOverviewV202509Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_live_performance_list_v202509")
+    async def get_shop_live_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncGetShopLivePerformanceListV202509Page:
+        """List the shop's LIVE sessions with their performance, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_lives/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_live_performance_list` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `products_added`, `different_products_sold`, `sku_orders`, `items_sold`, `customers`, `24h_live_gmv`.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            page_token: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopLivePerformanceListV202509Page: One page of `live_stream_sessions` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_LIVE_PERFORMANCE_LIST_V202509_ASYNC,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_product_performance_list_v202509")
+    async def get_shop_product_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_field: Literal["gmv", "items_sold", "orders"] | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        category_filter: Sequence[str] | None = None,
+        product_status_filter: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncGetShopProductPerformanceListV202509Page:
+        """List the shop's products with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_products/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_product_performance_list` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            page_token: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `items_sold`, `orders`.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            category_filter: Query parameter.
+            product_status_filter: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopProductPerformanceListV202509Page: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_PRODUCT_PERFORMANCE_LIST_V202509_ASYNC,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "category_filter": category_filter,
+                "product_status_filter": product_status_filter,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("analytics.get_shop_product_performance_detail")
     async def get_shop_product_performance_detail(
         self,
@@ -3469,7 +5704,7 @@ class AsyncAnalyticsResource(AsyncResource):
         page_size: int | None = None,
         page_token: str | None = None,
         sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None,
-        sort_order: Literal["ASC", "DESC"] | None = None,
+        sort_order: Literal["DESC", "ASC"] | None = None,
         category_filter: Sequence[str] | None = None,
         product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None,
         product_ids: Sequence[str] | None = None,
@@ -3491,7 +5726,7 @@ class AsyncAnalyticsResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             sort_field: Query parameter. One of `gmv`, `sku_orders`, `units_sold`.
-            sort_order: Query parameter. One of `ASC`, `DESC`.
+            sort_order: Query parameter. One of `DESC`, `ASC`.
             category_filter: Query parameter.
             product_status_filter: Query parameter. One of `ALL`, `INACTIVE`, `LIVE`.
             product_ids: Query parameter.
@@ -3590,6 +5825,133 @@ class AsyncAnalyticsResource(AsyncResource):
         )
 
     get_shop_sku_performance_detail_v202509 = get_shop_sku_performance_detail
+
+    @checked_arguments("analytics.get_shop_video_performance_overview_v202509")
+    async def get_shop_video_performance_overview_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        today: bool | None = None,
+        granularity: str | None = None,
+        currency: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopVideoPerformanceOverviewV202509Response:
+        """Get the shop's video performance totals over a date range (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/overview_performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_overview` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            today: Query parameter.
+            granularity: Query parameter.
+            currency: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopVideoPerformanceOverviewV202509Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_OVERVIEW_V202509,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "today": today,
+                "granularity": granularity,
+                "currency": currency,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("analytics.get_shop_video_performance_list_v202509")
+    async def get_shop_video_performance_list_v202509(
+        self,
+        *,
+        start_date_ge: str,
+        end_date_lt: str,
+        page_size: int | None = None,
+        sort_field: Literal[
+            "gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"
+        ]
+        | None = None,
+        sort_order: str | None = None,
+        currency: str | None = None,
+        page_token: str | None = None,
+        account_type: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncGetShopVideoPerformanceListV202509Page:
+        """List the shop's videos with their performance over a date range, page by page (the 202509 shape).
+
+        `GET /analytics/202509/shop_videos/performance` (version 202509). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_shop_video_performance_list` calls that.
+
+        Args:
+            start_date_ge: Query parameter.
+            end_date_lt: Query parameter.
+            page_size: Query parameter.
+            sort_field: Query parameter. One of `gmv`, `gpm`, `avg_customers`, `sku_orders`, `items_sold`, `views`, `click_through_rate`.
+            sort_order: Query parameter.
+            currency: Query parameter.
+            page_token: Query parameter.
+            account_type: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncGetShopVideoPerformanceListV202509Page: One page of `videos` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_VIDEO_PERFORMANCE_LIST_V202509_ASYNC,
+            params={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+                "currency": currency,
+                "page_token": page_token,
+                "account_type": account_type,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
 
     @checked_arguments("analytics.get_shop_video_performance_details")
     async def get_shop_video_performance_details(
@@ -4001,14 +6363,14 @@ class AsyncAnalyticsResource(AsyncResource):
         *,
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None = None,
         currency: str | None = None,
@@ -4026,7 +6388,7 @@ class AsyncAnalyticsResource(AsyncResource):
         Args:
             live_id: Path parameter.
             sort_order: Query parameter. One of `ASC`, `DESC`.
-            sort_field: Query parameter. One of `created_sku_orders`, `customers`, `gmv`, `items_sold`, `main_orders`, `product_clicks`, `product_impressions`, `sku_orders`.
+            sort_field: Query parameter. One of `direct_gmv`, `items_sold`, `customers`, `created_sku_orders`, `sku_orders`, `main_orders`, `product_impressions`, `produt_clicks`.
             currency: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -4506,7 +6868,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.GetShopLivePerformanceOverviewResponse:
         """Get an overview of how the shop's LIVE sessions perform between two dates or today.
 
-        `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202609/shop_lives/overview_performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_overview_v202609` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -4546,6 +6908,8 @@ class AsyncAnalyticsResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    get_shop_live_performance_overview_v202609 = get_shop_live_performance_overview
+
     @checked_arguments("analytics.get_shop_live_performance_list")
     async def get_shop_live_performance_list(
         self,
@@ -4575,7 +6939,7 @@ class AsyncAnalyticsResource(AsyncResource):
     ) -> _t.AsyncGetShopLivePerformanceListPage:
         """List the performance of the shop's LIVE sessions between two dates, one page at a time.
 
-        `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /analytics/202609/shop_lives/performance` (version 202609). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `get_shop_live_performance_list_v202609` stays on this one.
 
         Args:
             start_date_ge: Query parameter.
@@ -4618,6 +6982,8 @@ class AsyncAnalyticsResource(AsyncResource):
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    get_shop_live_performance_list_v202609 = get_shop_live_performance_list
 
     @checked_arguments("analytics.get_shop_videos_performance_details_v202609")
     async def get_shop_videos_performance_details_v202609(
@@ -4744,6 +7110,15 @@ class AsyncAnalyticsResourceWithRawResponse:
     """`client.analytics.with_raw_response`: each method returns a `RawResponse` (awaited)."""
 
     def __init__(self, resource: AsyncAnalyticsResource) -> None:
+        self.get_live_core_stats = async_to_raw_response(resource.get_live_core_stats)
+        self.get_gmv_trend_performances = async_to_raw_response(resource.get_gmv_trend_performances)
+        self.get_interactive_trend_performances = async_to_raw_response(
+            resource.get_interactive_trend_performances
+        )
+        self.get_product_stats = async_to_raw_response(resource.get_product_stats)
+        self.get_traffic_performances = async_to_raw_response(resource.get_traffic_performances)
+        self.get_user_portraits = async_to_raw_response(resource.get_user_portraits)
+        self.get_view_trend_performances = async_to_raw_response(resource.get_view_trend_performances)
         self.get_video_performances = async_to_raw_response(resource.get_video_performances)
         self.get_shop_performance_v202405 = async_to_raw_response(resource.get_shop_performance_v202405)
         self.get_shop_product_performance_list_v202405 = async_to_raw_response(
@@ -4784,6 +7159,28 @@ class AsyncAnalyticsResourceWithRawResponse:
         )
         self.get_live_room_user_portraits = async_to_raw_response(resource.get_live_room_user_portraits)
         self.get_live_room_view_trends = async_to_raw_response(resource.get_live_room_view_trends)
+        self.get_shop_live_performance_overview_old = async_to_raw_response(
+            resource.get_shop_live_performance_overview_old
+        )
+        self.get_shop_live_performance_list_old = async_to_raw_response(
+            resource.get_shop_live_performance_list_old
+        )
+        self.get_shop_live_performance_overview_v202508 = async_to_raw_response(
+            resource.get_shop_live_performance_overview_v202508
+        )
+        self.get_shop_live_performance_list_v202508 = async_to_raw_response(
+            resource.get_shop_live_performance_list_v202508
+        )
+        self.get_shop_performance_v202509 = async_to_raw_response(resource.get_shop_performance_v202509)
+        self.get_shop_live_performance_overview_v202509 = async_to_raw_response(
+            resource.get_shop_live_performance_overview_v202509
+        )
+        self.get_shop_live_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_live_performance_list_v202509
+        )
+        self.get_shop_product_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_product_performance_list_v202509
+        )
         self.get_shop_product_performance_detail = async_to_raw_response(
             resource.get_shop_product_performance_detail
         )
@@ -4792,6 +7189,12 @@ class AsyncAnalyticsResourceWithRawResponse:
         self.get_shop_sku_performance_list_v202509 = self.get_shop_sku_performance_list
         self.get_shop_sku_performance_detail = async_to_raw_response(resource.get_shop_sku_performance_detail)
         self.get_shop_sku_performance_detail_v202509 = self.get_shop_sku_performance_detail
+        self.get_shop_video_performance_overview_v202509 = async_to_raw_response(
+            resource.get_shop_video_performance_overview_v202509
+        )
+        self.get_shop_video_performance_list_v202509 = async_to_raw_response(
+            resource.get_shop_video_performance_list_v202509
+        )
         self.get_shop_video_performance_details = async_to_raw_response(
             resource.get_shop_video_performance_details
         )
@@ -4827,7 +7230,9 @@ class AsyncAnalyticsResourceWithRawResponse:
         self.get_shop_live_performance_overview = async_to_raw_response(
             resource.get_shop_live_performance_overview
         )
+        self.get_shop_live_performance_overview_v202609 = self.get_shop_live_performance_overview
         self.get_shop_live_performance_list = async_to_raw_response(resource.get_shop_live_performance_list)
+        self.get_shop_live_performance_list_v202609 = self.get_shop_live_performance_list
         self.get_shop_videos_performance_details_v202609 = async_to_raw_response(
             resource.get_shop_videos_performance_details_v202609
         )

@@ -126,7 +126,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -165,7 +165,7 @@ class AuthorizationResource(SyncResource):
     def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -339,7 +339,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token_v202312(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -378,7 +378,7 @@ class AsyncAuthorizationResource(AsyncResource):
     async def get_widget_token(
         self,
         *,
-        shop_id: float | None = None,
+        shop_id: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

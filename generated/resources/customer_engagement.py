@@ -62,6 +62,14 @@ _GET_ENGAGEMENT_TASK_PERFORMANCES: Operation[_t.GetEngagementTaskPerformancesRes
     retry_safe=True,
     body=_t.GetEngagementTaskPerformancesRequest,
 )
+_GET_CUSTOMER_TAB_VISIBILITY: Operation[_t.GetCustomerTabVisibilityResponse] = Operation(
+    id="customer_engagement.get_customer_tab_visibility",
+    method="GET",
+    path="/customer_engagement/202501/customer_tab/visibility",
+    response=_t.GetCustomerTabVisibilityResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
 _CREATE_CUSTOM_ENGAGEMENT_TASK: Operation[_t.CreateCustomEngagementTaskResponse] = Operation(
     id="customer_engagement.create_custom_engagement_task",
     method="POST",
@@ -87,6 +95,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_MESSAGE_TEMPLATES,
     _SEND_ENGAGEMENT_MESSAGE,
     _GET_ENGAGEMENT_TASK_PERFORMANCES,
+    _GET_CUSTOMER_TAB_VISIBILITY,
     _CREATE_CUSTOM_ENGAGEMENT_TASK,
     _GET_ENGAGEMENT_FEATURE_PERMISSIONS,
 )
@@ -291,6 +300,45 @@ class CustomerEngagementResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("customer_engagement.get_customer_tab_visibility")
+    def get_customer_tab_visibility(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCustomerTabVisibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("customer_engagement.create_custom_engagement_task")
     def create_custom_engagement_task(
         self,
@@ -401,6 +449,7 @@ class CustomerEngagementResourceWithRawResponse:
         self.get_message_templates = to_raw_response(resource.get_message_templates)
         self.send_engagement_message = to_raw_response(resource.send_engagement_message)
         self.get_engagement_task_performances = to_raw_response(resource.get_engagement_task_performances)
+        self.get_customer_tab_visibility = to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = to_raw_response(resource.get_engagement_feature_permissions)
 
@@ -604,6 +653,45 @@ class AsyncCustomerEngagementResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("customer_engagement.get_customer_tab_visibility")
+    async def get_customer_tab_visibility(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetCustomerTabVisibilityResponse:
+        """Tell whether the shop's customer tab is shown to buyers.
+
+        `GET /customer_engagement/202501/customer_tab/visibility` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetCustomerTabVisibilityResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_CUSTOMER_TAB_VISIBILITY,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("customer_engagement.create_custom_engagement_task")
     async def create_custom_engagement_task(
         self,
@@ -716,6 +804,7 @@ class AsyncCustomerEngagementResourceWithRawResponse:
         self.get_engagement_task_performances = async_to_raw_response(
             resource.get_engagement_task_performances
         )
+        self.get_customer_tab_visibility = async_to_raw_response(resource.get_customer_tab_visibility)
         self.create_custom_engagement_task = async_to_raw_response(resource.create_custom_engagement_task)
         self.get_engagement_feature_permissions = async_to_raw_response(
             resource.get_engagement_feature_permissions

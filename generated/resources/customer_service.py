@@ -33,6 +33,7 @@ _GET_AGENT_SETTINGS: Operation[_t.GetAgentSettingsResponse] = Operation(
     response=_t.GetAgentSettingsResponse,
     shop_scoped=True,
     retry_safe=True,
+    params=_t.GetAgentSettingsParams,
 )
 _UPDATE_AGENT_SETTINGS: Operation[ResponseModel] = Operation(
     id="customer_service.update_agent_settings",
@@ -79,6 +80,17 @@ _GET_CONVERSATION_MESSAGES: Operation[_t.GetConversationMessagesPage] = Operatio
 _GET_CONVERSATION_MESSAGES_ASYNC: Operation[_t.AsyncGetConversationMessagesPage] = (
     _GET_CONVERSATION_MESSAGES.with_response(_t.AsyncGetConversationMessagesPage)
 )
+_SEND_MESSAGE_V202309: Operation[_t.SendMessageV202309Response] = Operation(
+    id="customer_service.send_message_v202309",
+    method="POST",
+    path="/customer_service/202309/conversations/{conversation_id}/messages",
+    response=_t.SendMessageV202309Response,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.SendMessageV202309Params,
+    path_params=("conversation_id",),
+    body=_t.SendMessageV202309Request,
+)
 _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     id="customer_service.mark_buyer_messages_as_read",
     method="POST",
@@ -88,7 +100,6 @@ _MARK_BUYER_MESSAGES_AS_READ: Operation[ResponseModel] = Operation(
     retry_safe=False,
     params=_t.MarkBuyerMessagesAsReadParams,
     path_params=("conversation_id",),
-    body=_t.MarkBuyerMessagesAsReadRequest,
 )
 _UPLOAD_IMAGE_FOR_BUYER_MESSAGES: Operation[_t.UploadImageForBuyerMessagesResponse] = Operation(
     id="customer_service.upload_image_for_buyer_messages",
@@ -166,6 +177,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_CONVERSATIONS,
     _CREATE_CONVERSATION,
     _GET_CONVERSATION_MESSAGES,
+    _SEND_MESSAGE_V202309,
     _MARK_BUYER_MESSAGES_AS_READ,
     _UPLOAD_IMAGE_FOR_BUYER_MESSAGES,
     _GET_CUSTOMER_SERVICE_PERFORMANCE,
@@ -189,6 +201,7 @@ class CustomerServiceResource(SyncResource):
     def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -201,6 +214,7 @@ class CustomerServiceResource(SyncResource):
         `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -220,6 +234,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -289,8 +304,6 @@ class CustomerServiceResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -306,8 +319,6 @@ class CustomerServiceResource(SyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
-            need_session_id: Query parameter.
-            need_session_info: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -327,13 +338,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATIONS,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -407,8 +412,6 @@ class CustomerServiceResource(SyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -428,8 +431,6 @@ class CustomerServiceResource(SyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             sort_field: Query parameter.
             need_data: Query parameter.
-            need_plaintext: Query parameter.
-            time_zone: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -457,9 +458,54 @@ class CustomerServiceResource(SyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("customer_service.send_message_v202309")
+    def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `send_message` calls that.
+
+        Args:
+            conversation_id: Path parameter.
+            type: Body field.
+            content: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendMessageV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -502,7 +548,6 @@ class CustomerServiceResource(SyncResource):
         return self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -600,8 +645,6 @@ class CustomerServiceResource(SyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -615,8 +658,6 @@ class CustomerServiceResource(SyncResource):
 
         Args:
             conversation_id: Path parameter.
-            need_session_id: Query parameter.
-            need_session_info: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -636,11 +677,7 @@ class CustomerServiceResource(SyncResource):
         """
         return self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -773,7 +810,7 @@ class CustomerServiceResource(SyncResource):
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
-        `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `send_message_v202606` stays on this one.
 
         Args:
             conversation_id: Path parameter.
@@ -805,6 +842,8 @@ class CustomerServiceResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    send_message_v202606 = send_message
+
 
 class CustomerServiceResourceWithRawResponse:
     """`client.customer_service.with_raw_response`: each method returns a `RawResponse`."""
@@ -815,6 +854,7 @@ class CustomerServiceResourceWithRawResponse:
         self.get_conversations = to_raw_response(resource.get_conversations)
         self.create_conversation = to_raw_response(resource.create_conversation)
         self.get_conversation_messages = to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = to_raw_response(resource.send_message_v202309)
         self.mark_buyer_messages_as_read = to_raw_response(resource.mark_buyer_messages_as_read)
         self.upload_image_for_buyer_messages = to_raw_response(resource.upload_image_for_buyer_messages)
         self.get_customer_service_performance = to_raw_response(resource.get_customer_service_performance)
@@ -822,6 +862,7 @@ class CustomerServiceResourceWithRawResponse:
         self.search_sessions = to_raw_response(resource.search_sessions)
         self.end_session = to_raw_response(resource.end_session)
         self.send_message = to_raw_response(resource.send_message)
+        self.send_message_v202606 = self.send_message
 
 
 class AsyncCustomerServiceResource(AsyncResource):
@@ -837,6 +878,7 @@ class AsyncCustomerServiceResource(AsyncResource):
     async def get_agent_settings(
         self,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -849,6 +891,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         `GET /customer_service/202309/agents/settings` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -868,6 +911,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_AGENT_SETTINGS,
+            params={"category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -937,8 +981,6 @@ class AsyncCustomerServiceResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -954,8 +996,6 @@ class AsyncCustomerServiceResource(AsyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             locale: Query parameter. One of `de-DE`, `en`, `en-GB`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR`, `th-TH` and 2 more.
-            need_session_id: Query parameter.
-            need_session_info: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -975,13 +1015,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATIONS_ASYNC,
-            params={
-                "page_token": page_token,
-                "page_size": page_size,
-                "locale": locale,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"page_token": page_token, "page_size": page_size, "locale": locale},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1055,8 +1089,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         sort_order: Literal["ASC", "DESC"] | None = None,
         sort_field: str | None = None,
         need_data: bool | None = None,
-        need_plaintext: bool | None = None,
-        time_zone: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1076,8 +1108,6 @@ class AsyncCustomerServiceResource(AsyncResource):
             sort_order: Query parameter. One of `ASC`, `DESC`.
             sort_field: Query parameter.
             need_data: Query parameter.
-            need_plaintext: Query parameter.
-            time_zone: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1105,9 +1135,54 @@ class AsyncCustomerServiceResource(AsyncResource):
                 "sort_order": sort_order,
                 "sort_field": sort_field,
                 "need_data": need_data,
-                "need_plaintext": need_plaintext,
-                "time_zone": time_zone,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("customer_service.send_message_v202309")
+    async def send_message_v202309(
+        self,
+        conversation_id: str,
+        *,
+        type: str,
+        content: str,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SendMessageV202309Response:
+        """Send a message (text, image, product or order card) in a buyer conversation (the 202309 shape).
+
+        `POST /customer_service/202309/conversations/{conversation_id}/messages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `send_message` calls that.
+
+        Args:
+            conversation_id: Path parameter.
+            type: Body field.
+            content: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SendMessageV202309Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SEND_MESSAGE_V202309,
+            params={"conversation_id": conversation_id},
+            body={"type": type, "content": content},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1150,7 +1225,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         return await self._client._request(
             _MARK_BUYER_MESSAGES_AS_READ,
             params={"conversation_id": conversation_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1248,8 +1322,6 @@ class AsyncCustomerServiceResource(AsyncResource):
         self,
         conversation_id: str,
         *,
-        need_session_id: bool | None = None,
-        need_session_info: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1263,8 +1335,6 @@ class AsyncCustomerServiceResource(AsyncResource):
 
         Args:
             conversation_id: Path parameter.
-            need_session_id: Query parameter.
-            need_session_info: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1284,11 +1354,7 @@ class AsyncCustomerServiceResource(AsyncResource):
         """
         return await self._client._request(
             _GET_CONVERSATION,
-            params={
-                "conversation_id": conversation_id,
-                "need_session_id": need_session_id,
-                "need_session_info": need_session_info,
-            },
+            params={"conversation_id": conversation_id},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1421,7 +1487,7 @@ class AsyncCustomerServiceResource(AsyncResource):
     ) -> _t.SendMessageResponse:
         """Send a message in a conversation: text, image, video, or a product, order, coupon or other card.
 
-        `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /customer_service/202606/conversations/{conversation_id}/messages` (version 202606). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `send_message_v202606` stays on this one.
 
         Args:
             conversation_id: Path parameter.
@@ -1453,6 +1519,8 @@ class AsyncCustomerServiceResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    send_message_v202606 = send_message
+
 
 class AsyncCustomerServiceResourceWithRawResponse:
     """`client.customer_service.with_raw_response`: each method returns a `RawResponse` (awaited)."""
@@ -1463,6 +1531,7 @@ class AsyncCustomerServiceResourceWithRawResponse:
         self.get_conversations = async_to_raw_response(resource.get_conversations)
         self.create_conversation = async_to_raw_response(resource.create_conversation)
         self.get_conversation_messages = async_to_raw_response(resource.get_conversation_messages)
+        self.send_message_v202309 = async_to_raw_response(resource.send_message_v202309)
         self.mark_buyer_messages_as_read = async_to_raw_response(resource.mark_buyer_messages_as_read)
         self.upload_image_for_buyer_messages = async_to_raw_response(resource.upload_image_for_buyer_messages)
         self.get_customer_service_performance = async_to_raw_response(
@@ -1472,3 +1541,4 @@ class AsyncCustomerServiceResourceWithRawResponse:
         self.search_sessions = async_to_raw_response(resource.search_sessions)
         self.end_session = async_to_raw_response(resource.end_session)
         self.send_message = async_to_raw_response(resource.send_message)
+        self.send_message_v202606 = self.send_message

@@ -73,25 +73,24 @@ class EventResource(SyncResource):
         self,
         *,
         event_type: Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
             "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
             "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
             "SELLER_DEAUTHORIZATION",
             "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None = None,
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -104,7 +103,7 @@ class EventResource(SyncResource):
         `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -172,27 +171,26 @@ class EventResource(SyncResource):
     def update_shop_webhook(
         self,
         *,
-        address: str | None = None,
+        address: str,
         event_type: Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
             "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
             "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
             "SELLER_DEAUTHORIZATION",
             "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None = None,
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -206,7 +204,7 @@ class EventResource(SyncResource):
 
         Args:
             address: Body field.
-            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -255,25 +253,24 @@ class AsyncEventResource(AsyncResource):
         self,
         *,
         event_type: Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
             "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
             "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
             "SELLER_DEAUTHORIZATION",
             "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None = None,
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -286,7 +283,7 @@ class AsyncEventResource(AsyncResource):
         `DELETE /event/202309/webhooks` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -354,27 +351,26 @@ class AsyncEventResource(AsyncResource):
     async def update_shop_webhook(
         self,
         *,
-        address: str | None = None,
+        address: str,
         event_type: Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
             "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
             "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
             "SELLER_DEAUTHORIZATION",
             "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None = None,
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -388,7 +384,7 @@ class AsyncEventResource(AsyncResource):
 
         Args:
             address: Body field.
-            event_type: Body field. One of `CANCELLATION_STATUS_CHANGE`, `INVOICE_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `NEW_MESSAGE_LISTENER`, `ORDER_STATUS_CHANGE`, `PACKAGE_UPDATE`, `PRODUCT_AUDIT_STATUS_CHANGE`, `PRODUCT_CATEGORY_CHANGE`, `PRODUCT_CREATION`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_STATUS_CHANGE` and 5 more.
+            event_type: Body field. One of `ORDER_STATUS_CHANGE`, `RECIPIENT_ADDRESS_UPDATE`, `PACKAGE_UPDATE`, `PRODUCT_STATUS_CHANGE`, `SELLER_DEAUTHORIZATION`, `UPCOMING_AUTHORIZATION_EXPIRATION`, `CANCELLATION_STATUS_CHANGE`, `RETURN_STATUS_CHANGE`, `NEW_CONVERSATION`, `NEW_MESSAGE`, `PRODUCT_INFORMATION_CHANGE`, `PRODUCT_CREATION` and 5 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).

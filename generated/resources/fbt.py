@@ -48,6 +48,29 @@ _GET_FBT_WAREHOUSE_LIST: Operation[_t.GetFbtWarehouseListResponse] = Operation(
     shop_scoped=True,
     retry_safe=True,
 )
+_SEARCH_GOODS_INFO_V202409: Operation[_t.SearchGoodsInfoV202409Page] = Operation(
+    id="fbt.search_goods_info_v202409",
+    method="POST",
+    path="/fbt/202409/goods/search",
+    response=_t.SearchGoodsInfoV202409Page,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchGoodsInfoV202409Params,
+    body=_t.SearchGoodsInfoV202409Request,
+    pagination=Pagination(items="goods", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_GOODS_INFO_V202409_ASYNC: Operation[_t.AsyncSearchGoodsInfoV202409Page] = (
+    _SEARCH_GOODS_INFO_V202409.with_response(_t.AsyncSearchGoodsInfoV202409Page)
+)
+_GET_INBOUND_ORDER: Operation[_t.GetInboundOrderResponse] = Operation(
+    id="fbt.get_inbound_order",
+    method="GET",
+    path="/fbt/202409/inbound_orders",
+    response=_t.GetInboundOrderResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetInboundOrderParams,
+)
 _GET_FBT_MERCHANT_ONBOARDED_REGIONS: Operation[_t.GetFbtMerchantOnboardedRegionsResponse] = Operation(
     id="fbt.get_fbt_merchant_onboarded_regions",
     method="GET",
@@ -87,6 +110,15 @@ _GET_FBTMCF_ORDER_STATUS: Operation[_t.GetFbtmcfOrderStatusResponse] = Operation
     shop_scoped=True,
     retry_safe=True,
     params=_t.GetFbtmcfOrderStatusParams,
+)
+_CREATE_FBTMCF_ORDER_V202601: Operation[_t.CreateFbtmcfOrderV202601Response] = Operation(
+    id="fbt.create_fbtmcf_order_v202601",
+    method="POST",
+    path="/fbt/202601/mcf_outbound_orders",
+    response=_t.CreateFbtmcfOrderV202601Response,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateFbtmcfOrderV202601Request,
 )
 _CANCEL_FBTMCF_ORDER: Operation[_t.CancelFbtmcfOrderResponse] = Operation(
     id="fbt.cancel_fbtmcf_order",
@@ -252,10 +284,13 @@ _CREATE_FBTMCF_ORDER: Operation[_t.CreateFbtmcfOrderResponse] = Operation(
 OPERATIONS: tuple[Operation[Any], ...] = (
     _SEARCH_FBT_INVENTORY,
     _GET_FBT_WAREHOUSE_LIST,
+    _SEARCH_GOODS_INFO_V202409,
+    _GET_INBOUND_ORDER,
     _GET_FBT_MERCHANT_ONBOARDED_REGIONS,
     _SEARCH_FBT_INVENTORY_RECORD,
     _QUERY_GOODS_INVENTORY_FOR_MCF,
     _GET_FBTMCF_ORDER_STATUS,
+    _CREATE_FBTMCF_ORDER_V202601,
     _CANCEL_FBTMCF_ORDER,
     _GET_FBT_MERCHANT_MCF_STATUS,
     _CREATE_OR_UPDATE_INBOUND_PLAN,
@@ -371,6 +406,106 @@ class FbtResource(SyncResource):
         """
         return self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fbt.search_goods_info_v202409")
+    def search_goods_info_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchGoodsInfoV202409Page:
+        """Search the goods (FBT items) known to Fulfilled by TikTok (the 202409 shape).
+
+        `POST /fbt/202409/goods/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_goods_info` calls that.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            product_ids: Body field.
+            reference_codes: Body field.
+            sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchGoodsInfoV202409Page: One page of `goods` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SEARCH_GOODS_INFO_V202409,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fbt.get_inbound_order")
+    def get_inbound_order(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundOrderResponse:
+        """Get FBT inbound orders by id (the 202409 shape).
+
+        `GET /fbt/202409/inbound_orders` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetInboundOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_INBOUND_ORDER,
+            params={"ids": ids},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -552,6 +687,52 @@ class FbtResource(SyncResource):
         return self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fbt.create_fbtmcf_order_v202601")
+    def create_fbtmcf_order_v202601(
+        self,
+        *,
+        consignee: _t.CreateFbtmcfOrderV202601RequestConsignee | Mapping[str, Any] | None = None,
+        external_order_id: str | None = None,
+        goods: Sequence[_t.CreateFbtmcfOrderV202601RequestGood | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderV202601Response:
+        """Create a multi-channel fulfilment order shipped by FBT from the shop's FBT stock.
+
+        `POST /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_fbtmcf_order` calls that.
+
+        Args:
+            consignee: Body field. A `CreateFbtmcfOrderV202601RequestConsignee` or a dict.
+            external_order_id: Body field.
+            goods: Body field. A `CreateFbtmcfOrderV202601RequestGood` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFbtmcfOrderV202601Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _CREATE_FBTMCF_ORDER_V202601,
+            body={"consignee": consignee, "external_order_id": external_order_id, "goods": goods},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1228,7 +1409,7 @@ class FbtResource(SyncResource):
     ) -> _t.SearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
-        `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_goods_info_v202607` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -1266,6 +1447,8 @@ class FbtResource(SyncResource):
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    search_goods_info_v202607 = search_goods_info
 
     @checked_arguments("fbt.update_fbt_goods_info")
     def update_fbt_goods_info(
@@ -1325,7 +1508,7 @@ class FbtResource(SyncResource):
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
 
-        `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_fbtmcf_order_v202607` stays on this one.
 
         Args:
             external_order_id: Body field.
@@ -1355,6 +1538,8 @@ class FbtResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    create_fbtmcf_order_v202607 = create_fbtmcf_order
+
 
 class FbtResourceWithRawResponse:
     """`client.fbt.with_raw_response`: each method returns a `RawResponse`."""
@@ -1362,10 +1547,13 @@ class FbtResourceWithRawResponse:
     def __init__(self, resource: FbtResource) -> None:
         self.search_fbt_inventory = to_raw_response(resource.search_fbt_inventory)
         self.get_fbt_warehouse_list = to_raw_response(resource.get_fbt_warehouse_list)
+        self.search_goods_info_v202409 = to_raw_response(resource.search_goods_info_v202409)
+        self.get_inbound_order = to_raw_response(resource.get_inbound_order)
         self.get_fbt_merchant_onboarded_regions = to_raw_response(resource.get_fbt_merchant_onboarded_regions)
         self.search_fbt_inventory_record = to_raw_response(resource.search_fbt_inventory_record)
         self.query_goods_inventory_for_mcf = to_raw_response(resource.query_goods_inventory_for_mcf)
         self.get_fbtmcf_order_status = to_raw_response(resource.get_fbtmcf_order_status)
+        self.create_fbtmcf_order_v202601 = to_raw_response(resource.create_fbtmcf_order_v202601)
         self.cancel_fbtmcf_order = to_raw_response(resource.cancel_fbtmcf_order)
         self.get_fbt_merchant_mcf_status = to_raw_response(resource.get_fbt_merchant_mcf_status)
         self.create_or_update_inbound_plan = to_raw_response(resource.create_or_update_inbound_plan)
@@ -1383,8 +1571,10 @@ class FbtResourceWithRawResponse:
         self.ship_inbound_order = to_raw_response(resource.ship_inbound_order)
         self.create_fbt_goods = to_raw_response(resource.create_fbt_goods)
         self.search_goods_info = to_raw_response(resource.search_goods_info)
+        self.search_goods_info_v202607 = self.search_goods_info
         self.update_fbt_goods_info = to_raw_response(resource.update_fbt_goods_info)
         self.create_fbtmcf_order = to_raw_response(resource.create_fbtmcf_order)
+        self.create_fbtmcf_order_v202607 = self.create_fbtmcf_order
 
 
 class AsyncFbtResource(AsyncResource):
@@ -1482,6 +1672,106 @@ class AsyncFbtResource(AsyncResource):
         """
         return await self._client._request(
             _GET_FBT_WAREHOUSE_LIST,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fbt.search_goods_info_v202409")
+    async def search_goods_info_v202409(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        goods_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        reference_codes: Sequence[str] | None = None,
+        sku_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncSearchGoodsInfoV202409Page:
+        """Search the goods (FBT items) known to Fulfilled by TikTok (the 202409 shape).
+
+        `POST /fbt/202409/goods/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_goods_info` calls that.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            goods_ids: Body field.
+            product_ids: Body field.
+            reference_codes: Body field.
+            sku_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchGoodsInfoV202409Page: One page of `goods` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SEARCH_GOODS_INFO_V202409_ASYNC,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "goods_ids": goods_ids,
+                "product_ids": product_ids,
+                "reference_codes": reference_codes,
+                "sku_ids": sku_ids,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fbt.get_inbound_order")
+    async def get_inbound_order(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetInboundOrderResponse:
+        """Get FBT inbound orders by id (the 202409 shape).
+
+        `GET /fbt/202409/inbound_orders` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetInboundOrderResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_INBOUND_ORDER,
+            params={"ids": ids},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -1663,6 +1953,52 @@ class AsyncFbtResource(AsyncResource):
         return await self._client._request(
             _GET_FBTMCF_ORDER_STATUS,
             params={"mcf_order_id": mcf_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fbt.create_fbtmcf_order_v202601")
+    async def create_fbtmcf_order_v202601(
+        self,
+        *,
+        consignee: _t.CreateFbtmcfOrderV202601RequestConsignee | Mapping[str, Any] | None = None,
+        external_order_id: str | None = None,
+        goods: Sequence[_t.CreateFbtmcfOrderV202601RequestGood | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.CreateFbtmcfOrderV202601Response:
+        """Create a multi-channel fulfilment order shipped by FBT from the shop's FBT stock.
+
+        `POST /fbt/202601/mcf_outbound_orders` (version 202601). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_fbtmcf_order` calls that.
+
+        Args:
+            consignee: Body field. A `CreateFbtmcfOrderV202601RequestConsignee` or a dict.
+            external_order_id: Body field.
+            goods: Body field. A `CreateFbtmcfOrderV202601RequestGood` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            CreateFbtmcfOrderV202601Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _CREATE_FBTMCF_ORDER_V202601,
+            body={"consignee": consignee, "external_order_id": external_order_id, "goods": goods},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2339,7 +2675,7 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.AsyncSearchGoodsInfoPage:
         """Search goods by goods, product or SKU id or by reference code, one page at a time.
 
-        `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fbt/202607/goods/search` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `search_goods_info_v202607` stays on this one.
 
         Args:
             page_size: Query parameter.
@@ -2377,6 +2713,8 @@ class AsyncFbtResource(AsyncResource):
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    search_goods_info_v202607 = search_goods_info
 
     @checked_arguments("fbt.update_fbt_goods_info")
     async def update_fbt_goods_info(
@@ -2436,7 +2774,7 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.CreateFbtmcfOrderResponse:
         """Create a multi-channel fulfillment order shipping goods from TikTok's warehouses to a consignee.
 
-        `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fbt/202607/mcf_outbound_orders` (version 202607). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `create_fbtmcf_order_v202607` stays on this one.
 
         Args:
             external_order_id: Body field.
@@ -2466,6 +2804,8 @@ class AsyncFbtResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    create_fbtmcf_order_v202607 = create_fbtmcf_order
+
 
 class AsyncFbtResourceWithRawResponse:
     """`client.fbt.with_raw_response`: each method returns a `RawResponse` (awaited)."""
@@ -2473,12 +2813,15 @@ class AsyncFbtResourceWithRawResponse:
     def __init__(self, resource: AsyncFbtResource) -> None:
         self.search_fbt_inventory = async_to_raw_response(resource.search_fbt_inventory)
         self.get_fbt_warehouse_list = async_to_raw_response(resource.get_fbt_warehouse_list)
+        self.search_goods_info_v202409 = async_to_raw_response(resource.search_goods_info_v202409)
+        self.get_inbound_order = async_to_raw_response(resource.get_inbound_order)
         self.get_fbt_merchant_onboarded_regions = async_to_raw_response(
             resource.get_fbt_merchant_onboarded_regions
         )
         self.search_fbt_inventory_record = async_to_raw_response(resource.search_fbt_inventory_record)
         self.query_goods_inventory_for_mcf = async_to_raw_response(resource.query_goods_inventory_for_mcf)
         self.get_fbtmcf_order_status = async_to_raw_response(resource.get_fbtmcf_order_status)
+        self.create_fbtmcf_order_v202601 = async_to_raw_response(resource.create_fbtmcf_order_v202601)
         self.cancel_fbtmcf_order = async_to_raw_response(resource.cancel_fbtmcf_order)
         self.get_fbt_merchant_mcf_status = async_to_raw_response(resource.get_fbt_merchant_mcf_status)
         self.create_or_update_inbound_plan = async_to_raw_response(resource.create_or_update_inbound_plan)
@@ -2496,5 +2839,7 @@ class AsyncFbtResourceWithRawResponse:
         self.ship_inbound_order = async_to_raw_response(resource.ship_inbound_order)
         self.create_fbt_goods = async_to_raw_response(resource.create_fbt_goods)
         self.search_goods_info = async_to_raw_response(resource.search_goods_info)
+        self.search_goods_info_v202607 = self.search_goods_info
         self.update_fbt_goods_info = async_to_raw_response(resource.update_fbt_goods_info)
         self.create_fbtmcf_order = async_to_raw_response(resource.create_fbtmcf_order)
+        self.create_fbtmcf_order_v202607 = self.create_fbtmcf_order

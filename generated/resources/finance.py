@@ -114,6 +114,14 @@ _GET_TRANSACTIONSBY_STATEMENT: Operation[_t.GetTransactionsbyStatementPage] = Op
 _GET_TRANSACTIONSBY_STATEMENT_ASYNC: Operation[_t.AsyncGetTransactionsbyStatementPage] = (
     _GET_TRANSACTIONSBY_STATEMENT.with_response(_t.AsyncGetTransactionsbyStatementPage)
 )
+_GET_TAX_INFORMATION: Operation[_t.GetTaxInformationResponse] = Operation(
+    id="finance.get_tax_information",
+    method="GET",
+    path="/finance/202504/tax_information",
+    response=_t.GetTaxInformationResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
 _GET_UNSETTLED_TRANSACTIONS: Operation[_t.GetUnsettledTransactionsPage] = Operation(
     id="finance.get_unsettled_transactions",
     method="GET",
@@ -174,6 +182,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_WITHDRAWALS,
     _GET_TRANSACTIONSBY_ORDER,
     _GET_TRANSACTIONSBY_STATEMENT,
+    _GET_TAX_INFORMATION,
     _GET_UNSETTLED_TRANSACTIONS,
     _GET_PAYMENTS,
     _GET_TRADE_IN_SUPPLIER_ACCOUNT_BALANCE_V202609,
@@ -238,9 +247,9 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -258,7 +267,7 @@ class FinanceResource(SyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -297,10 +306,10 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -315,11 +324,11 @@ class FinanceResource(SyncResource):
 
         Args:
             statement_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            payment_status: Query parameter.
+            payment_status: Query parameter. One of `PAID`, `FAILED`, `PROCESSING`.
             page_size: Query parameter.
             page_token: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -361,7 +370,7 @@ class FinanceResource(SyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -413,7 +422,7 @@ class FinanceResource(SyncResource):
     def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -431,7 +440,7 @@ class FinanceResource(SyncResource):
 
         Args:
             create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            types: Query parameter.
+            types: Query parameter. One of `WITHDRAW`, `SETTLE`, `TRANSFER`, `REVERSE`.
             page_size: Query parameter.
             page_token: Query parameter.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
@@ -516,8 +525,8 @@ class FinanceResource(SyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -533,7 +542,7 @@ class FinanceResource(SyncResource):
             statement_id: Path parameter.
             page_token: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -567,6 +576,45 @@ class FinanceResource(SyncResource):
 
     get_transactionsby_statement_v202501 = get_transactionsby_statement
 
+    @checked_arguments("finance.get_tax_information")
+    def get_tax_information(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTaxInformationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("finance.get_unsettled_transactions")
     def get_unsettled_transactions(
         self,
@@ -574,7 +622,7 @@ class FinanceResource(SyncResource):
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -592,7 +640,7 @@ class FinanceResource(SyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -805,6 +853,7 @@ class FinanceResourceWithRawResponse:
         self.get_transactionsby_order_v202501 = self.get_transactionsby_order
         self.get_transactionsby_statement = to_raw_response(resource.get_transactionsby_statement)
         self.get_transactionsby_statement_v202501 = self.get_transactionsby_statement
+        self.get_tax_information = to_raw_response(resource.get_tax_information)
         self.get_unsettled_transactions = to_raw_response(resource.get_unsettled_transactions)
         self.get_payments = to_raw_response(resource.get_payments)
         self.get_payments_v202605 = self.get_payments
@@ -873,9 +922,9 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         create_time_lt: int | datetime | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         create_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -893,7 +942,7 @@ class AsyncFinanceResource(AsyncResource):
             page_size: Query parameter.
             page_token: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -932,10 +981,10 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         statement_time_lt: int | datetime | None = None,
-        payment_status: str | None = None,
-        page_size: str | None = None,
+        payment_status: Literal["PAID", "FAILED", "PROCESSING"] | None = None,
+        page_size: int | None = None,
         page_token: str | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         statement_time_ge: int | datetime | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -950,11 +999,11 @@ class AsyncFinanceResource(AsyncResource):
 
         Args:
             statement_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            payment_status: Query parameter.
+            payment_status: Query parameter. One of `PAID`, `FAILED`, `PROCESSING`.
             page_size: Query parameter.
             page_token: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             statement_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -996,7 +1045,7 @@ class AsyncFinanceResource(AsyncResource):
         sort_field: str,
         page_token: str | None = None,
         sort_order: str | None = None,
-        page_size: str | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1048,7 +1097,7 @@ class AsyncFinanceResource(AsyncResource):
     async def get_withdrawals(
         self,
         *,
-        types: Sequence[str],
+        types: Sequence[Literal["WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"]],
         create_time_lt: int | datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -1066,7 +1115,7 @@ class AsyncFinanceResource(AsyncResource):
 
         Args:
             create_time_lt: Query parameter. Unix seconds or an aware `datetime`.
-            types: Query parameter.
+            types: Query parameter. One of `WITHDRAW`, `SETTLE`, `TRANSFER`, `REVERSE`.
             page_size: Query parameter.
             page_token: Query parameter.
             create_time_ge: Query parameter. Unix seconds or an aware `datetime`.
@@ -1151,8 +1200,8 @@ class AsyncFinanceResource(AsyncResource):
         *,
         sort_field: str,
         page_token: str | None = None,
-        sort_order: str | None = None,
-        page_size: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
+        page_size: int | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1168,7 +1217,7 @@ class AsyncFinanceResource(AsyncResource):
             statement_id: Path parameter.
             page_token: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1202,6 +1251,45 @@ class AsyncFinanceResource(AsyncResource):
 
     get_transactionsby_statement_v202501 = get_transactionsby_statement
 
+    @checked_arguments("finance.get_tax_information")
+    async def get_tax_information(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetTaxInformationResponse:
+        """Get the tax registration details on file for the shop.
+
+        `GET /finance/202504/tax_information` (version 202504). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetTaxInformationResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_TAX_INFORMATION,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("finance.get_unsettled_transactions")
     async def get_unsettled_transactions(
         self,
@@ -1209,7 +1297,7 @@ class AsyncFinanceResource(AsyncResource):
         sort_field: str,
         page_token: str | None = None,
         page_size: int | None = None,
-        sort_order: str | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         search_time_ge: int | datetime | None = None,
         search_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1227,7 +1315,7 @@ class AsyncFinanceResource(AsyncResource):
             page_token: Query parameter.
             page_size: Query parameter.
             sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             search_time_ge: Query parameter. Unix seconds or an aware `datetime`.
             search_time_lt: Query parameter. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -1442,6 +1530,7 @@ class AsyncFinanceResourceWithRawResponse:
         self.get_transactionsby_order_v202501 = self.get_transactionsby_order
         self.get_transactionsby_statement = async_to_raw_response(resource.get_transactionsby_statement)
         self.get_transactionsby_statement_v202501 = self.get_transactionsby_statement
+        self.get_tax_information = async_to_raw_response(resource.get_tax_information)
         self.get_unsettled_transactions = async_to_raw_response(resource.get_unsettled_transactions)
         self.get_payments = async_to_raw_response(resource.get_payments)
         self.get_payments_v202605 = self.get_payments

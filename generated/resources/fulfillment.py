@@ -49,6 +49,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_FILE: Operation[_t.FulfillmentUploadDeliveryFileRes
     response=_t.FulfillmentUploadDeliveryFileResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.FulfillmentUploadDeliveryFileParams,
     form=_t.FulfillmentUploadDeliveryFileForm,
     files=("data",),
 )
@@ -59,6 +60,7 @@ _FULFILLMENT_UPLOAD_DELIVERY_IMAGE: Operation[_t.FulfillmentUploadDeliveryImageR
     response=_t.FulfillmentUploadDeliveryImageResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.FulfillmentUploadDeliveryImageParams,
     form=_t.FulfillmentUploadDeliveryImageForm,
     files=("data",),
 )
@@ -266,6 +268,15 @@ _CREATE_FIRST_MILE_BUNDLE: Operation[_t.CreateFirstMileBundleResponse] = Operati
     retry_safe=False,
     body=_t.CreateFirstMileBundleRequest,
 )
+_CREATE_LAST_MILE_BUNDLE: Operation[_t.CreateLastMileBundleResponse] = Operation(
+    id="fulfillment.create_last_mile_bundle",
+    method="POST",
+    path="/fulfillment/202408/last_mile_bundles",
+    response=_t.CreateLastMileBundleResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    body=_t.CreateLastMileBundleRequest,
+)
 _UPLOAD_INVOICE: Operation[_t.UploadInvoiceResponse] = Operation(
     id="fulfillment.upload_invoice",
     method="POST",
@@ -397,6 +408,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _UPDATE_PACKAGE_SHIPPING_INFO,
     _UNCOMBINE_PACKAGES,
     _CREATE_FIRST_MILE_BUNDLE,
+    _CREATE_LAST_MILE_BUNDLE,
     _UPLOAD_INVOICE,
     _CHECK_TIK_TOK_SHIPPING_AND_COLLECTION_BY_TIK_TOK_COVERAGE,
     _CREATE_FIRST_MILE_BUNDLE_V2,
@@ -469,7 +481,8 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -484,6 +497,7 @@ class FulfillmentResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
+            category_asset_cipher: Query parameter.
             data: Upload field. Bytes, a path or a binary file object.
             name: Upload field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -505,6 +519,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -515,6 +530,7 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -529,6 +545,7 @@ class FulfillmentResource(SyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
+            category_asset_cipher: Query parameter.
             data: Upload field. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -549,6 +566,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -645,9 +663,9 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -700,8 +718,8 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -796,7 +814,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -841,6 +859,7 @@ class FulfillmentResource(SyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -854,6 +873,7 @@ class FulfillmentResource(SyncResource):
 
         Args:
             order_id: Path parameter.
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -873,7 +893,7 @@ class FulfillmentResource(SyncResource):
         """
         return self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -882,11 +902,11 @@ class FulfillmentResource(SyncResource):
     def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -899,11 +919,11 @@ class FulfillmentResource(SyncResource):
         `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_packages` calls that.
 
         Args:
-            dimension: Body field. A `DimensionInput` or a dict.
+            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
             order_id: Body field.
             order_line_item_ids: Body field.
             shipping_service_id: Body field.
-            weight: Body field. A `WeightInput` or a dict.
+            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -938,8 +958,7 @@ class FulfillmentResource(SyncResource):
     def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -981,7 +1000,7 @@ class FulfillmentResource(SyncResource):
     def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1077,13 +1096,12 @@ class FulfillmentResource(SyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -1099,12 +1117,12 @@ class FulfillmentResource(SyncResource):
 
         Args:
             page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `create_time`, `update_time`, `order_pay_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_token: Query parameter.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            package_status: Body field. One of `CANCELLED`, `COMPLETED`, `FULFILLING`, `PROCESSING`, `TO_FULFILL`.
+            package_status: Body field. One of `PROCESSING`, `FULFILLING`, `COMPLETED`, `CANCELLED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -1147,7 +1165,7 @@ class FulfillmentResource(SyncResource):
     def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1274,7 +1292,7 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -1290,7 +1308,7 @@ class FulfillmentResource(SyncResource):
 
         Args:
             package_id: Path parameter.
-            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            handover_method: Body field. One of `PICKUP`, `DROP_OFF`.
             pickup_slot: Body field. A `PickupSlotInput` or a dict.
             self_shipment: Body field. A `SelfShipmentInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -1330,8 +1348,8 @@ class FulfillmentResource(SyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1346,8 +1364,8 @@ class FulfillmentResource(SyncResource):
         Args:
             package_id: Path parameter.
             document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
-            document_size: Query parameter.
-            document_format: Query parameter.
+            document_size: Query parameter. One of `A6`, `A5`.
+            document_format: Query parameter. One of `PDF`, `ZPL`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1382,8 +1400,8 @@ class FulfillmentResource(SyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1475,8 +1493,8 @@ class FulfillmentResource(SyncResource):
     def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -1520,6 +1538,53 @@ class FulfillmentResource(SyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fulfillment.create_last_mile_bundle")
+    def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles` (version 202408). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            fulfillment_unit_ids: Body field.
+            last_mile_bundle: Body field. A `CreateLastMileBundleRequestLastMileBundle` or a dict.
+            logistics_group_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            CreateLastMileBundleResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2078,6 +2143,7 @@ class FulfillmentResourceWithRawResponse:
         self.update_package_shipping_info_v202309 = self.update_package_shipping_info
         self.uncombine_packages = to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage
@@ -2156,7 +2222,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2171,6 +2238,7 @@ class AsyncFulfillmentResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
+            category_asset_cipher: Query parameter.
             data: Upload field. Bytes, a path or a binary file object.
             name: Upload field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -2192,6 +2260,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_FILE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data, "name": name},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2202,6 +2271,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         data: FileInput,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2216,6 +2286,7 @@ class AsyncFulfillmentResource(AsyncResource):
         Uploads as multipart/form-data (files stream from a path or file object; not signed).
 
         Args:
+            category_asset_cipher: Query parameter.
             data: Upload field. Bytes, a path or a binary file object.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2236,6 +2307,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _FULFILLMENT_UPLOAD_DELIVERY_IMAGE,
+            params={"category_asset_cipher": category_asset_cipher},
             form={"data": data},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2332,9 +2404,9 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        shipping_provider_id: str,
+        tracking_number: str,
         order_line_item_ids: Sequence[str] | None = None,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2387,8 +2459,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2483,7 +2555,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
-        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]] | None = None,
+        splittable_groups: Sequence[_t.SplitOrdersRequestSplittableGroup | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2528,6 +2600,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         order_id: str,
         *,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2541,6 +2614,7 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2560,7 +2634,7 @@ class AsyncFulfillmentResource(AsyncResource):
         """
         return await self._client._request(
             _GET_TRACKING,
-            params={"order_id": order_id},
+            params={"order_id": order_id, "category_asset_cipher": category_asset_cipher},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -2569,11 +2643,11 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_packages_v202309(
         self,
         *,
-        dimension: _t.DimensionInput | Mapping[str, Any] | None = None,
-        order_id: str | None = None,
+        order_id: str,
+        dimension: _t.CreatePackagesRequestDimension | Mapping[str, Any] | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         shipping_service_id: str | None = None,
-        weight: _t.WeightInput | Mapping[str, Any] | None = None,
+        weight: _t.CreatePackagesRequestWeight | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2586,11 +2660,11 @@ class AsyncFulfillmentResource(AsyncResource):
         `POST /fulfillment/202309/packages` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `create_packages` calls that.
 
         Args:
-            dimension: Body field. A `DimensionInput` or a dict.
+            dimension: Body field. A `CreatePackagesRequestDimension` or a dict.
             order_id: Body field.
             order_line_item_ids: Body field.
             shipping_service_id: Body field.
-            weight: Body field. A `WeightInput` or a dict.
+            weight: Body field. A `CreatePackagesRequestWeight` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2625,8 +2699,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def combine_package(
         self,
         *,
-        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]]
-        | None = None,
+        combinable_packages: Sequence[_t.CombinePackageRequestCombinablePackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2668,7 +2741,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def update_package_delivery_status(
         self,
         *,
-        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.UpdatePackageDeliveryStatusRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2764,13 +2837,12 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         *,
         page_size: int,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_token: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
-        package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"]
-        | None = None,
+        package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2786,12 +2858,12 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             page_size: Query parameter.
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `create_time`, `update_time`, `order_pay_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_token: Query parameter.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
-            package_status: Body field. One of `CANCELLED`, `COMPLETED`, `FULFILLING`, `PROCESSING`, `TO_FULFILL`.
+            package_status: Body field. One of `PROCESSING`, `FULFILLING`, `COMPLETED`, `CANCELLED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -2834,7 +2906,7 @@ class AsyncFulfillmentResource(AsyncResource):
     async def batch_ship_packages(
         self,
         *,
-        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]] | None = None,
+        packages: Sequence[_t.BatchShipPackagesRequestPackage | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2961,7 +3033,7 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
+        handover_method: Literal["PICKUP", "DROP_OFF"] | None = None,
         pickup_slot: _t.PickupSlotInput | Mapping[str, Any] | None = None,
         self_shipment: _t.SelfShipmentInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -2977,7 +3049,7 @@ class AsyncFulfillmentResource(AsyncResource):
 
         Args:
             package_id: Path parameter.
-            handover_method: Body field. One of `DROP_OFF`, `PICKUP`.
+            handover_method: Body field. One of `PICKUP`, `DROP_OFF`.
             pickup_slot: Body field. A `PickupSlotInput` or a dict.
             self_shipment: Body field. A `SelfShipmentInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -3017,8 +3089,8 @@ class AsyncFulfillmentResource(AsyncResource):
         document_type: Literal[
             "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
         ],
-        document_size: str | None = None,
-        document_format: str | None = None,
+        document_size: Literal["A6", "A5"] | None = None,
+        document_format: Literal["PDF", "ZPL"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3033,8 +3105,8 @@ class AsyncFulfillmentResource(AsyncResource):
         Args:
             package_id: Path parameter.
             document_type: Which document. One of `SHIPPING_LABEL`, `PACKING_SLIP`, `SHIPPING_LABEL_AND_PACKING_SLIP`, `SHIPPING_LABEL_PICTURE`.
-            document_size: Query parameter.
-            document_format: Query parameter.
+            document_size: Query parameter. One of `A6`, `A5`.
+            document_format: Query parameter. One of `PDF`, `ZPL`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -3069,8 +3141,8 @@ class AsyncFulfillmentResource(AsyncResource):
         self,
         package_id: str,
         *,
-        shipping_provider_id: str | None = None,
-        tracking_number: str | None = None,
+        shipping_provider_id: str,
+        tracking_number: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3162,8 +3234,8 @@ class AsyncFulfillmentResource(AsyncResource):
     async def create_first_mile_bundle(
         self,
         *,
-        handover_method: Literal["DROP_OFF", "PICKUP"] | None = None,
-        order_ids: Sequence[str] | None = None,
+        handover_method: Literal["DROP_OFF", "PICKUP"],
+        order_ids: Sequence[str],
         phone_tail_number: str | None = None,
         shipping_provider_id: str | None = None,
         tracking_number: str | None = None,
@@ -3207,6 +3279,53 @@ class AsyncFulfillmentResource(AsyncResource):
                 "phone_tail_number": phone_tail_number,
                 "shipping_provider_id": shipping_provider_id,
                 "tracking_number": tracking_number,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("fulfillment.create_last_mile_bundle")
+    async def create_last_mile_bundle(
+        self,
+        *,
+        fulfillment_unit_ids: Sequence[str] | None = None,
+        last_mile_bundle: _t.CreateLastMileBundleRequestLastMileBundle | Mapping[str, Any] | None = None,
+        logistics_group_id: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CreateLastMileBundleResponse:
+        """Bundle packages for the last-mile carrier (the 202408 shape).
+
+        `POST /fulfillment/202408/last_mile_bundles` (version 202408). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            fulfillment_unit_ids: Body field.
+            last_mile_bundle: Body field. A `CreateLastMileBundleRequestLastMileBundle` or a dict.
+            logistics_group_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            CreateLastMileBundleResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _CREATE_LAST_MILE_BUNDLE,
+            body={
+                "fulfillment_unit_ids": fulfillment_unit_ids,
+                "last_mile_bundle": last_mile_bundle,
+                "logistics_group_id": logistics_group_id,
             },
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -3769,6 +3888,7 @@ class AsyncFulfillmentResourceWithRawResponse:
         self.update_package_shipping_info_v202309 = self.update_package_shipping_info
         self.uncombine_packages = async_to_raw_response(resource.uncombine_packages)
         self.create_first_mile_bundle = async_to_raw_response(resource.create_first_mile_bundle)
+        self.create_last_mile_bundle = async_to_raw_response(resource.create_last_mile_bundle)
         self.upload_invoice = async_to_raw_response(resource.upload_invoice)
         self.check_tik_tok_shipping_and_collection_by_tik_tok_coverage = async_to_raw_response(
             resource.check_tik_tok_shipping_and_collection_by_tik_tok_coverage

@@ -50,6 +50,15 @@ _GET_ORDER_LIST: Operation[_t.GetOrderListPage] = Operation(
 _GET_ORDER_LIST_ASYNC: Operation[_t.AsyncGetOrderListPage] = _GET_ORDER_LIST.with_response(
     _t.AsyncGetOrderListPage
 )
+_GET_PRIVILEGED_ORDER_DETAIL: Operation[_t.GetPrivilegedOrderDetailResponse] = Operation(
+    id="order.get_privileged_order_detail",
+    method="GET",
+    path="/order/202309/privileged_orders",
+    response=_t.GetPrivilegedOrderDetailResponse,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetPrivilegedOrderDetailParams,
+)
 _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalOrderReferenceResponse] = (
     Operation(
         id="order.search_orders_by_external_order_reference",
@@ -59,7 +68,6 @@ _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE: Operation[_t.SearchOrdersByExternalO
         shop_scoped=True,
         retry_safe=True,
         params=_t.SearchOrdersByExternalOrderReferenceParams,
-        body=_t.SearchOrdersByExternalOrderReferenceRequest,
     )
 )
 _ADD_EXTERNAL_ORDER_REFERENCES: Operation[_t.AddExternalOrderReferencesResponse] = Operation(
@@ -100,6 +108,15 @@ _GET_ORDER_DETAIL: Operation[_t.GetOrderDetailResponse] = Operation(
     retry_safe=True,
     params=_t.GetOrderDetailParams,
 )
+_UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511: Operation[ResponseModel] = Operation(
+    id="order.update_the_blind_box_opening_results_v202511",
+    method="POST",
+    path="/order/202511/orders/blind_box_result/callback",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UpdateTheBlindBoxOpeningResultsV202511Request,
+)
 _UPDATE_THE_BLIND_BOX_OPENING_RESULTS: Operation[ResponseModel] = Operation(
     id="order.update_the_blind_box_opening_results",
     method="POST",
@@ -123,11 +140,13 @@ _SEARCH_POD_CUSTOMIZATION_DETAILS: Operation[_t.SearchPodCustomizationDetailsRes
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_ORDER_DETAIL_V202309,
     _GET_ORDER_LIST,
+    _GET_PRIVILEGED_ORDER_DETAIL,
     _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
     _ADD_EXTERNAL_ORDER_REFERENCES,
     _GET_EXTERNAL_ORDER_REFERENCES,
     _GET_PRICE_DETAIL,
     _GET_ORDER_DETAIL,
+    _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
     _UPDATE_THE_BLIND_BOX_OPENING_RESULTS,
     _SEARCH_POD_CUSTOMIZATION_DETAILS,
 )
@@ -278,21 +297,63 @@ class OrderResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("order.get_privileged_order_detail")
+    def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPrivilegedOrderDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("order.search_orders_by_external_order_reference")
     def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         timeout: Timeout | None = None,
@@ -307,7 +368,7 @@ class OrderResource(SyncResource):
         `POST /order/202406/orders/external_order_search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
             external_order_id: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -329,7 +390,6 @@ class OrderResource(SyncResource):
         return self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -382,16 +442,16 @@ class OrderResource(SyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -406,7 +466,7 @@ class OrderResource(SyncResource):
 
         Args:
             order_id: Path parameter.
-            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -517,6 +577,53 @@ class OrderResource(SyncResource):
 
     get_order_detail_v202507 = get_order_detail
 
+    @checked_arguments("order.update_the_blind_box_opening_results_v202511")
+    def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_the_blind_box_opening_results` calls that.
+
+        Args:
+            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            main_order_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("order.update_the_blind_box_opening_results")
     def update_the_blind_box_opening_results(
         self,
@@ -539,7 +646,7 @@ class OrderResource(SyncResource):
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
-        `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_the_blind_box_opening_results_v202605` stays on this one.
 
         Args:
             main_order_id: Body field.
@@ -572,6 +679,8 @@ class OrderResource(SyncResource):
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    update_the_blind_box_opening_results_v202605 = update_the_blind_box_opening_results
 
     @checked_arguments("order.search_pod_customization_details")
     def search_pod_customization_details(
@@ -626,6 +735,7 @@ class OrderResourceWithRawResponse:
     def __init__(self, resource: OrderResource) -> None:
         self.get_order_detail_v202309 = to_raw_response(resource.get_order_detail_v202309)
         self.get_order_list = to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = to_raw_response(resource.get_privileged_order_detail)
         self.search_orders_by_external_order_reference = to_raw_response(
             resource.search_orders_by_external_order_reference
         )
@@ -634,9 +744,13 @@ class OrderResourceWithRawResponse:
         self.get_price_detail = to_raw_response(resource.get_price_detail)
         self.get_order_detail = to_raw_response(resource.get_order_detail)
         self.get_order_detail_v202507 = self.get_order_detail
+        self.update_the_blind_box_opening_results_v202511 = to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
         self.update_the_blind_box_opening_results = to_raw_response(
             resource.update_the_blind_box_opening_results
         )
+        self.update_the_blind_box_opening_results_v202605 = self.update_the_blind_box_opening_results
         self.search_pod_customization_details = to_raw_response(resource.search_pod_customization_details)
 
 
@@ -785,21 +899,63 @@ class AsyncOrderResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("order.get_privileged_order_detail")
+    async def get_privileged_order_detail(
+        self,
+        *,
+        ids: Sequence[str],
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetPrivilegedOrderDetailResponse:
+        """Get the full details of orders the app holds privileged access to (unmasked buyer data).
+
+        `GET /order/202309/privileged_orders` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            ids: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetPrivilegedOrderDetailResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_PRIVILEGED_ORDER_DETAIL,
+            params={"ids": ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("order.search_orders_by_external_order_reference")
     async def search_orders_by_external_order_reference(
         self,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         external_order_id: str,
         timeout: Timeout | None = None,
@@ -814,7 +970,7 @@ class AsyncOrderResource(AsyncResource):
         `POST /order/202406/orders/external_order_search` (version 202406). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
             external_order_id: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -836,7 +992,6 @@ class AsyncOrderResource(AsyncResource):
         return await self._client._request(
             _SEARCH_ORDERS_BY_EXTERNAL_ORDER_REFERENCE,
             params={"platform": platform, "external_order_id": external_order_id},
-            body={},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -889,16 +1044,16 @@ class AsyncOrderResource(AsyncResource):
         order_id: str,
         *,
         platform: Literal[
-            "AMAZON",
-            "BIGCOMMERCE",
-            "CHANNEL_ADVISOR",
-            "ERP_SYSTEM",
-            "MAGENTO",
-            "ORDER_MANAGEMENT_SYSTEM",
-            "SALESFORCE_COMMERCE_CLOUD",
             "SHOPIFY",
-            "WAREHOUSE_MANAGEMENT_SYSTEM",
             "WOOCOMMERCE",
+            "BIGCOMMERCE",
+            "MAGENTO",
+            "SALESFORCE_COMMERCE_CLOUD",
+            "CHANNEL_ADVISOR",
+            "AMAZON",
+            "ORDER_MANAGEMENT_SYSTEM",
+            "WAREHOUSE_MANAGEMENT_SYSTEM",
+            "ERP_SYSTEM",
         ],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -913,7 +1068,7 @@ class AsyncOrderResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
-            platform: Query parameter. One of `AMAZON`, `BIGCOMMERCE`, `CHANNEL_ADVISOR`, `ERP_SYSTEM`, `MAGENTO`, `ORDER_MANAGEMENT_SYSTEM`, `SALESFORCE_COMMERCE_CLOUD`, `SHOPIFY`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `WOOCOMMERCE`.
+            platform: Query parameter. One of `SHOPIFY`, `WOOCOMMERCE`, `BIGCOMMERCE`, `MAGENTO`, `SALESFORCE_COMMERCE_CLOUD`, `CHANNEL_ADVISOR`, `AMAZON`, `ORDER_MANAGEMENT_SYSTEM`, `WAREHOUSE_MANAGEMENT_SYSTEM`, `ERP_SYSTEM`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1024,6 +1179,53 @@ class AsyncOrderResource(AsyncResource):
 
     get_order_detail_v202507 = get_order_detail
 
+    @checked_arguments("order.update_the_blind_box_opening_results_v202511")
+    async def update_the_blind_box_opening_results_v202511(
+        self,
+        *,
+        blind_box_results: Sequence[
+            _t.UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult | Mapping[str, Any]
+        ]
+        | None = None,
+        main_order_id: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Report which items buyers got when their blind boxes were opened (the 202511 shape).
+
+        `POST /order/202511/orders/blind_box_result/callback` (version 202511). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `update_the_blind_box_opening_results` calls that.
+
+        Args:
+            blind_box_results: Body field. A `UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult` or a dict.
+            main_order_id: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _UPDATE_THE_BLIND_BOX_OPENING_RESULTS_V202511,
+            body={"blind_box_results": blind_box_results, "main_order_id": main_order_id},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("order.update_the_blind_box_opening_results")
     async def update_the_blind_box_opening_results(
         self,
@@ -1046,7 +1248,7 @@ class AsyncOrderResource(AsyncResource):
     ) -> ResponseModel:
         """Report which product each blind box in an order turned out to hold.
 
-        `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /order/202605/orders/blind_box_result/callback` (version 202605). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. The default of several versions; `update_the_blind_box_opening_results_v202605` stays on this one.
 
         Args:
             main_order_id: Body field.
@@ -1079,6 +1281,8 @@ class AsyncOrderResource(AsyncResource):
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
+
+    update_the_blind_box_opening_results_v202605 = update_the_blind_box_opening_results
 
     @checked_arguments("order.search_pod_customization_details")
     async def search_pod_customization_details(
@@ -1133,6 +1337,7 @@ class AsyncOrderResourceWithRawResponse:
     def __init__(self, resource: AsyncOrderResource) -> None:
         self.get_order_detail_v202309 = async_to_raw_response(resource.get_order_detail_v202309)
         self.get_order_list = async_to_raw_response(resource.get_order_list)
+        self.get_privileged_order_detail = async_to_raw_response(resource.get_privileged_order_detail)
         self.search_orders_by_external_order_reference = async_to_raw_response(
             resource.search_orders_by_external_order_reference
         )
@@ -1141,9 +1346,13 @@ class AsyncOrderResourceWithRawResponse:
         self.get_price_detail = async_to_raw_response(resource.get_price_detail)
         self.get_order_detail = async_to_raw_response(resource.get_order_detail)
         self.get_order_detail_v202507 = self.get_order_detail
+        self.update_the_blind_box_opening_results_v202511 = async_to_raw_response(
+            resource.update_the_blind_box_opening_results_v202511
+        )
         self.update_the_blind_box_opening_results = async_to_raw_response(
             resource.update_the_blind_box_opening_results
         )
+        self.update_the_blind_box_opening_results_v202605 = self.update_the_blind_box_opening_results
         self.search_pod_customization_details = async_to_raw_response(
             resource.search_pod_customization_details
         )

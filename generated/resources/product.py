@@ -47,6 +47,15 @@ _CREATE_CUSTOM_BRANDS: Operation[_t.CreateCustomBrandsResponse] = Operation(
     retry_safe=False,
     body=_t.CreateCustomBrandsRequest,
 )
+_RECOMMEND_BRAND: Operation[_t.RecommendBrandResponse] = Operation(
+    id="product.recommend_brand",
+    method="POST",
+    path="/product/202309/brands/recommend",
+    response=_t.RecommendBrandResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.RecommendBrandRequest,
+)
 _GET_CATEGORIES: Operation[_t.GetCategoriesResponse] = Operation(
     id="product.get_categories",
     method="GET",
@@ -207,6 +216,15 @@ _PUBLISH_GLOBAL_PRODUCT: Operation[_t.PublishGlobalProductResponse] = Operation(
     params=_t.PublishGlobalProductParams,
     path_params=("global_product_id",),
     body=_t.PublishGlobalProductRequest,
+)
+_RECOMMEND_SIZECHART: Operation[_t.RecommendSizechartResponse] = Operation(
+    id="product.recommend_sizechart",
+    method="POST",
+    path="/product/202309/images/size_charts/identify",
+    response=_t.RecommendSizechartResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.RecommendSizechartRequest,
 )
 _UPLOAD_PRODUCT_IMAGE: Operation[_t.UploadProductImageResponse] = Operation(
     id="product.upload_product_image",
@@ -403,6 +421,15 @@ _LISTING_SCHEMAS_V202401: Operation[_t.ListingSchemasV202401Response] = Operatio
     retry_safe=True,
     params=_t.ListingSchemasV202401Params,
 )
+_CHECK_GLOBAL_PRODUCT_LISTING: Operation[_t.CheckGlobalProductListingResponse] = Operation(
+    id="product.check_global_product_listing",
+    method="POST",
+    path="/product/202404/global_products/listing_check",
+    response=_t.CheckGlobalProductListingResponse,
+    shop_scoped=False,
+    retry_safe=True,
+    body=_t.CheckGlobalProductListingRequest,
+)
 _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     id="product.optimized_images",
     method="POST",
@@ -410,6 +437,7 @@ _OPTIMIZED_IMAGES: Operation[_t.OptimizedImagesResponse] = Operation(
     response=_t.OptimizedImagesResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.OptimizedImagesParams,
     body=_t.OptimizedImagesRequest,
 )
 _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS: Operation[_t.ProductInformationIssueDiagnosisResponse] = Operation(
@@ -471,6 +499,38 @@ _SEARCH_SIZE_CHARTS: Operation[_t.SearchSizeChartsPage] = Operation(
 )
 _SEARCH_SIZE_CHARTS_ASYNC: Operation[_t.AsyncSearchSizeChartsPage] = _SEARCH_SIZE_CHARTS.with_response(
     _t.AsyncSearchSizeChartsPage
+)
+_UPLOAD_CANDIDATE_PRODUCTS: Operation[_t.UploadCandidateProductsResponse] = Operation(
+    id="product.upload_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/batch",
+    response=_t.UploadCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadCandidateProductsRequest,
+)
+_PARTIAL_EDIT_CANDIDATE_PRODUCTS: Operation[_t.PartialEditCandidateProductsResponse] = Operation(
+    id="product.partial_edit_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/partial_edit/batch",
+    response=_t.PartialEditCandidateProductsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.PartialEditCandidateProductsRequest,
+)
+_SEARCH_CANDIDATE_PRODUCTS: Operation[_t.SearchCandidateProductsPage] = Operation(
+    id="product.search_candidate_products",
+    method="POST",
+    path="/product/202409/candidate_products/search",
+    response=_t.SearchCandidateProductsPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchCandidateProductsParams,
+    body=_t.SearchCandidateProductsRequest,
+    pagination=Pagination(items="candidate_products", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_CANDIDATE_PRODUCTS_ASYNC: Operation[_t.AsyncSearchCandidateProductsPage] = (
+    _SEARCH_CANDIDATE_PRODUCTS.with_response(_t.AsyncSearchCandidateProductsPage)
 )
 _CREATE_MANUFACTURER: Operation[_t.CreateManufacturerResponse] = Operation(
     id="product.create_manufacturer",
@@ -542,6 +602,31 @@ _PARTIAL_EDIT_RESPONSIBLE_PERSON: Operation[ResponseModel] = Operation(
     path_params=("responsible_person_id",),
     body=_t.PartialEditResponsiblePersonRequest,
 )
+_SEARCH_OPPORTUNITIES: Operation[_t.SearchOpportunitiesPage] = Operation(
+    id="product.search_opportunities",
+    method="POST",
+    path="/product/202409/opportunities/search",
+    response=_t.SearchOpportunitiesPage,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.SearchOpportunitiesParams,
+    body=_t.SearchOpportunitiesRequest,
+    pagination=Pagination(items="opportunities", token_param="page_token", next_token="next_page_token"),
+)
+_SEARCH_OPPORTUNITIES_ASYNC: Operation[_t.AsyncSearchOpportunitiesPage] = _SEARCH_OPPORTUNITIES.with_response(
+    _t.AsyncSearchOpportunitiesPage
+)
+_APPLY_OPPORTUNITIES: Operation[_t.ApplyOpportunitiesResponse] = Operation(
+    id="product.apply_opportunities",
+    method="PUT",
+    path="/product/202409/products/{product_id}/opportunities",
+    response=_t.ApplyOpportunitiesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.ApplyOpportunitiesParams,
+    path_params=("product_id",),
+    body=_t.ApplyOpportunitiesRequest,
+)
 _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] = Operation(
     id="product.diagnoseand_optimize_product",
     method="POST",
@@ -550,6 +635,15 @@ _DIAGNOSEAND_OPTIMIZE_PRODUCT: Operation[_t.DiagnoseandOptimizeProductResponse] 
     shop_scoped=True,
     retry_safe=True,
     body=_t.DiagnoseandOptimizeProductRequest,
+)
+_CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST: Operation[ResponseModel] = Operation(
+    id="product.create_attribute_recommendation_request",
+    method="POST",
+    path="/product/202501/attribute_recommendation_request",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.CreateAttributeRecommendationRequestRequest,
 )
 _SEARCH_MANUFACTURERS: Operation[_t.SearchManufacturersPage] = Operation(
     id="product.search_manufacturers",
@@ -595,6 +689,28 @@ _SEARCH_PRODUCTS: Operation[_t.SearchProductsPage] = Operation(
 _SEARCH_PRODUCTS_ASYNC: Operation[_t.AsyncSearchProductsPage] = _SEARCH_PRODUCTS.with_response(
     _t.AsyncSearchProductsPage
 )
+_ENABLE_STRIKETHROUGH_PRICES: Operation[_t.EnableStrikethroughPricesResponse] = Operation(
+    id="product.enable_strikethrough_prices",
+    method="POST",
+    path="/product/202502/products/{product_id}/strikethrough_prices/enable",
+    response=_t.EnableStrikethroughPricesResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    params=_t.EnableStrikethroughPricesParams,
+    path_params=("product_id",),
+    body=_t.EnableStrikethroughPricesRequest,
+)
+_BIND_LOCAL_PRODUCTS: Operation[_t.BindLocalProductsResponse] = Operation(
+    id="product.bind_local_products",
+    method="POST",
+    path="/product/202503/global_products/{global_product_id}/bind_local_products",
+    response=_t.BindLocalProductsResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    params=_t.BindLocalProductsParams,
+    path_params=("global_product_id",),
+    body=_t.BindLocalProductsRequest,
+)
 _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksResponse] = Operation(
     id="product.create_image_translation_tasks",
     method="POST",
@@ -602,7 +718,33 @@ _CREATE_IMAGE_TRANSLATION_TASKS: Operation[_t.CreateImageTranslationTasksRespons
     response=_t.CreateImageTranslationTasksResponse,
     shop_scoped=True,
     retry_safe=False,
+    params=_t.CreateImageTranslationTasksParams,
     body=_t.CreateImageTranslationTasksRequest,
+)
+_SEARCH_COMBINED_LISTING_RECOMMENDATIONS: Operation[_t.SearchCombinedListingRecommendationsPage] = Operation(
+    id="product.search_combined_listing_recommendations",
+    method="POST",
+    path="/product/202506/combined_listing_recommendations/search",
+    response=_t.SearchCombinedListingRecommendationsPage,
+    shop_scoped=False,
+    retry_safe=True,
+    params=_t.SearchCombinedListingRecommendationsParams,
+    body=_t.SearchCombinedListingRecommendationsRequest,
+    pagination=Pagination(
+        items="combined_listing_recommendations", token_param="page_token", next_token="next_page_token"
+    ),
+)
+_SEARCH_COMBINED_LISTING_RECOMMENDATIONS_ASYNC: Operation[
+    _t.AsyncSearchCombinedListingRecommendationsPage
+] = _SEARCH_COMBINED_LISTING_RECOMMENDATIONS.with_response(_t.AsyncSearchCombinedListingRecommendationsPage)
+_UPLOAD_EXTERNAL_PRODUCT: Operation[ResponseModel] = Operation(
+    id="product.upload_external_product",
+    method="POST",
+    path="/product/202506/external_products",
+    response=ResponseModel,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.UploadExternalProductRequest,
 )
 _GET_IMAGE_TRANSLATION_TASKS: Operation[_t.GetImageTranslationTasksResponse] = Operation(
     id="product.get_image_translation_tasks",
@@ -641,6 +783,16 @@ _GET_GLOBAL_REPLICATED_PRODUCTS: Operation[_t.GetGlobalReplicatedProductsRespons
     retry_safe=True,
     params=_t.GetGlobalReplicatedProductsParams,
     path_params=("product_id",),
+)
+_IMPORT_EXTERNAL_PRODUCT_INFO: Operation[_t.ImportExternalProductInfoResponse] = Operation(
+    id="product.import_external_product_info",
+    method="POST",
+    path="/product/202508/import_external",
+    response=_t.ImportExternalProductInfoResponse,
+    shop_scoped=False,
+    retry_safe=False,
+    form=_t.ImportExternalProductInfoForm,
+    files=("data",),
 )
 _PARTIAL_EDIT_GLOBAL_PRODUCT: Operation[_t.PartialEditGlobalProductResponse] = Operation(
     id="product.partial_edit_global_product",
@@ -863,6 +1015,7 @@ _EDIT_SIZE_CHART_V2_V202610: Operation[_t.EditSizeChartV2Response] = Operation(
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_BRANDS,
     _CREATE_CUSTOM_BRANDS,
+    _RECOMMEND_BRAND,
     _GET_CATEGORIES,
     _RECOMMEND_CATEGORY,
     _GET_ATTRIBUTES,
@@ -879,6 +1032,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _EDIT_GLOBAL_PRODUCT,
     _UPDATE_GLOBAL_INVENTORY,
     _PUBLISH_GLOBAL_PRODUCT,
+    _RECOMMEND_SIZECHART,
     _UPLOAD_PRODUCT_IMAGE,
     _INVENTORY_SEARCH,
     _CHECK_LISTING_PREREQUISITES_V202309,
@@ -898,6 +1052,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _CHECK_LISTING_PREREQUISITES,
     _SEARCH_PRODUCTS_V202312,
     _LISTING_SCHEMAS_V202401,
+    _CHECK_GLOBAL_PRODUCT_LISTING,
     _OPTIMIZED_IMAGES,
     _PRODUCT_INFORMATION_ISSUE_DIAGNOSIS,
     _GET_PRODUCTS_SEO_WORDS,
@@ -905,21 +1060,32 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _LISTING_SCHEMAS,
     _CREATE_CATEGORY_UPGRADE_TASK,
     _SEARCH_SIZE_CHARTS,
+    _UPLOAD_CANDIDATE_PRODUCTS,
+    _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+    _SEARCH_CANDIDATE_PRODUCTS,
     _CREATE_MANUFACTURER,
     _SEARCH_MANUFACTURERS_V202409,
     _PARTIAL_EDIT_MANUFACTURER,
     _CREATE_RESPONSIBLE_PERSON,
     _SEARCH_RESPONSIBLE_PERSONS_V202409,
     _PARTIAL_EDIT_RESPONSIBLE_PERSON,
+    _SEARCH_OPPORTUNITIES,
+    _APPLY_OPPORTUNITIES,
     _DIAGNOSEAND_OPTIMIZE_PRODUCT,
+    _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
     _SEARCH_MANUFACTURERS,
     _SEARCH_RESPONSIBLE_PERSONS,
     _SEARCH_PRODUCTS,
+    _ENABLE_STRIKETHROUGH_PRICES,
+    _BIND_LOCAL_PRODUCTS,
     _CREATE_IMAGE_TRANSLATION_TASKS,
+    _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+    _UPLOAD_EXTERNAL_PRODUCT,
     _GET_IMAGE_TRANSLATION_TASKS,
     _GET_GLOBAL_LISTING_RULES,
     _REPLICATE_PRODUCT,
     _GET_GLOBAL_REPLICATED_PRODUCTS,
+    _IMPORT_EXTERNAL_PRODUCT_INFO,
     _PARTIAL_EDIT_GLOBAL_PRODUCT,
     _EDIT_PRODUCT,
     _PARTIAL_EDIT_PRODUCT,
@@ -1016,7 +1182,7 @@ class ProductResource(SyncResource):
     def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1051,14 +1217,72 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.recommend_brand")
+    def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            language: Body field.
+            product_title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            RecommendBrandResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.get_categories")
     def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1072,10 +1296,10 @@ class ProductResource(SyncResource):
         `GET /product/202309/categories` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             keyword: Query parameter.
             category_version: Query parameter.
-            listing_platform: Query parameter.
+            listing_platform: Query parameter. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             include_prohibited_categories: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1111,12 +1335,12 @@ class ProductResource(SyncResource):
     def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1171,7 +1395,24 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1186,7 +1427,7 @@ class ProductResource(SyncResource):
 
         Args:
             category_id: Path parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             category_version: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1217,7 +1458,23 @@ class ProductResource(SyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1231,7 +1488,7 @@ class ProductResource(SyncResource):
 
         Args:
             category_id: Path parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             category_version: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1261,7 +1518,23 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1275,7 +1548,7 @@ class ProductResource(SyncResource):
         Args:
             category_id: Path parameter.
             category_version: Query parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1304,7 +1577,24 @@ class ProductResource(SyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1319,7 +1609,7 @@ class ProductResource(SyncResource):
         Args:
             category_id: Path parameter.
             category_version: Query parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -1349,7 +1639,7 @@ class ProductResource(SyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1391,7 +1681,23 @@ class ProductResource(SyncResource):
     def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -1405,7 +1711,7 @@ class ProductResource(SyncResource):
         `GET /product/202309/global_categories` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             keyword: Query parameter.
             category_version: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -1434,10 +1740,10 @@ class ProductResource(SyncResource):
     def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1484,7 +1790,7 @@ class ProductResource(SyncResource):
     def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1523,21 +1829,22 @@ class ProductResource(SyncResource):
     def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -1566,7 +1873,6 @@ class ProductResource(SyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1743,22 +2049,22 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1835,7 +2141,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1877,8 +2183,7 @@ class ProductResource(SyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1915,12 +2220,54 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.recommend_sizechart")
+    def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            images: Body field. A `RecommendSizechartRequestImage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            RecommendSizechartResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.upload_product_image")
     def upload_product_image(
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1935,7 +2282,7 @@ class ProductResource(SyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
-            use_case: Upload field.
+            use_case: Upload field. One of `MAIN_IMAGE`, `ATTRIBUTE_IMAGE`, `DESCRIPTION_IMAGE`, `CERTIFICATION_IMAGE`, `SIZE_CHART_IMAGE`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2045,7 +2392,7 @@ class ProductResource(SyncResource):
     def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2087,32 +2434,33 @@ class ProductResource(SyncResource):
     def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2136,7 +2484,7 @@ class ProductResource(SyncResource):
             is_cod_allowed: Body field.
             is_not_for_sale: Body field.
             is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             main_images: Body field. A `MainImageInput` or a dict.
             manufacturer_ids: Body field.
             minimum_order_quantity: Body field.
@@ -2146,11 +2494,12 @@ class ProductResource(SyncResource):
             product_attributes: Body field. A `ProductAttributeInput` or a dict.
             responsible_person_ids: Body field.
             save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
             size_chart: Body field. A `SizeChartInput` or a dict.
             skus: Body field. A `CreateProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            shipping_template_id: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2197,6 +2546,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2206,8 +2556,8 @@ class ProductResource(SyncResource):
     def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2220,7 +2570,7 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/activate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             product_ids: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2250,8 +2600,8 @@ class ProductResource(SyncResource):
     def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2264,7 +2614,7 @@ class ProductResource(SyncResource):
         `POST /product/202309/products/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             product_ids: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2294,29 +2644,31 @@ class ProductResource(SyncResource):
     def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2338,7 +2690,7 @@ class ProductResource(SyncResource):
             external_product_id: Body field.
             is_cod_allowed: Body field.
             is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             main_images: Body field. A `MainImageInput` or a dict.
             manufacturer_ids: Body field.
             minimum_order_quantity: Body field.
@@ -2347,11 +2699,13 @@ class ProductResource(SyncResource):
             primary_combined_product_id: Body field.
             product_attributes: Body field. A `ProductAttributeInput` or a dict.
             responsible_person_ids: Body field.
-            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
             size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CheckProductListingRequestSku` or a dict.
+            skus: Body field. A `CreateProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            shipping_template_id: Body field.
+            option: Body field. A `CheckProductListingRequestOption` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2395,6 +2749,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2404,7 +2760,7 @@ class ProductResource(SyncResource):
     def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2452,7 +2808,18 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2473,7 +2840,7 @@ class ProductResource(SyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
             seller_skus: Body field.
-            status: Body field.
+            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -2575,21 +2942,26 @@ class ProductResource(SyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2612,21 +2984,23 @@ class ProductResource(SyncResource):
             external_product_id: Body field.
             is_cod_allowed: Body field.
             is_pre_owned: Body field.
-            listing_platforms: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
             manufacturer_ids: Body field.
             minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
             replicated_products: Body field. A `ReplicatedProductInput` or a dict.
             responsible_person_ids: Body field.
-            save_mode: Body field.
-            shipping_insurance_requirement: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
             skus: Body field. A `EditProductV202309RequestSku` or a dict.
             title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            shipping_template_id: Body field.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2672,6 +3046,8 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2682,7 +3058,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2732,19 +3108,26 @@ class ProductResource(SyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2763,19 +3146,20 @@ class ProductResource(SyncResource):
             description: Body field.
             external_product_id: Body field.
             is_cod_allowed: Body field.
-            listing_platforms: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
             manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
+            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            replicated_products: Body field. A `PartialEditProductV202309RequestReplicatedProduct` or a dict.
             responsible_person_ids: Body field.
-            save_mode: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
             skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
             title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2815,6 +3199,7 @@ class ProductResource(SyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -2825,7 +3210,7 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2874,7 +3259,7 @@ class ProductResource(SyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2893,7 +3278,7 @@ class ProductResource(SyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
             seller_skus: Body field.
-            status: Body field. One of `DELETED`, `DRAFT`, `PUBLISHED`, `UNPUBLISHED`.
+            status: Body field. One of `PUBLISHED`, `UNPUBLISHED`, `DRAFT`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -2975,15 +3360,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -3000,15 +3396,15 @@ class ProductResource(SyncResource):
         Args:
             page_size: Query parameter.
             page_token: Query parameter.
-            audit_status: Body field.
+            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
             category_version: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field.
-            listing_quality_tier: Body field.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            listing_quality_tier: Body field. One of `POOR`, `FAIR`, `GOOD`.
             seller_skus: Body field.
             sku_ids: Body field.
-            status: Body field.
+            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -3052,7 +3448,7 @@ class ProductResource(SyncResource):
     def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -3091,10 +3487,92 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.check_global_product_listing")
+    def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check` (version 202404). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            certifications: Body field. A `CheckGlobalProductListingRequestCertification` or a dict.
+            description: Body field.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
+            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: Body field. A `CheckGlobalProductListingRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            CheckGlobalProductListingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.optimized_images")
     def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3108,6 +3586,7 @@ class ProductResource(SyncResource):
         `POST /product/202404/images/optimize` (version 202404). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            category_asset_cipher: Query parameter.
             images: Body field. A `OptimizedImagesRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3128,6 +3607,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3263,7 +3743,7 @@ class ProductResource(SyncResource):
     def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -3349,7 +3829,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
         timeout: Timeout | None = None,
@@ -3365,7 +3864,7 @@ class ProductResource(SyncResource):
         Args:
             page_size: Query parameter.
             page_token: Query parameter.
-            locales: Query parameter.
+            locales: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             ids: Body field.
             keyword: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -3391,15 +3890,151 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.upload_candidate_products")
+    def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadCandidateProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.partial_edit_candidate_products")
+    def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PartialEditCandidateProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.search_candidate_products")
+    def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            external_product_ids: Body field.
+            opportunity_matching_statuses: Body field. One of `PENDING`, `MATCHED`, `NOT_MATCHED`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchCandidateProductsPage: One page of `candidate_products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.create_manufacturer")
     def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3556,11 +4191,11 @@ class ProductResource(SyncResource):
     def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3707,18 +4342,111 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.search_opportunities")
+    def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            opportunity_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SearchOpportunitiesPage: One page of `opportunities` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SEARCH_OPPORTUNITIES,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.apply_opportunities")
+    def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            opportunity_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ApplyOpportunitiesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.diagnoseand_optimize_product")
     def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3735,11 +4463,11 @@ class ProductResource(SyncResource):
             brand_id: Body field.
             category_id: Body field.
             description: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            optimization_fields: Body field. One of `ALL`, `DESCRIPTION`, `IMAGE`, `NONE`, `TITLE`.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            optimization_fields: Body field. One of `TITLE`, `DESCRIPTION`, `IMAGE`, `ALL`, `NONE`.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
             product_id: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
             title: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3771,6 +4499,50 @@ class ProductResource(SyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.create_attribute_recommendation_request")
+    def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            external_product: Body field. A `CreateAttributeRecommendationRequestRequestExternalProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -3881,26 +4653,26 @@ class ProductResource(SyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -3919,17 +4691,17 @@ class ProductResource(SyncResource):
         Args:
             page_size: Query parameter.
             page_token: Query parameter.
-            audit_status: Body field. One of `APPROVED`, `AUDITING`, `FAILED`.
+            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
             category_version: Body field. One of `v1`, `v2`.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            listing_quality_tiers: Body field. One of `EXCELLENT`, `FAIR`, `GOOD`, `POOR`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            listing_quality_tiers: Body field. One of `POOR`, `FAIR`, `GOOD`.
             return_draft_version: Body field.
             seller_skus: Body field.
             sku_ids: Body field.
             sns_filter: Body field. One of `CONFIGURED`, `ELIGIBLE`.
-            status: Body field. One of `ACTIVATE`, `ALL`, `DELETED`, `DRAFT`, `FAILED`, `FREEZE`, `PENDING`, `PLATFORM_DEACTIVATED`, `SELLER_DEACTIVATED`.
+            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -3973,11 +4745,101 @@ class ProductResource(SyncResource):
 
     search_products_v202502 = search_products
 
+    @checked_arguments("product.enable_strikethrough_prices")
+    def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            external_product_id: Body field.
+            skus: Body field. A `EnableStrikethroughPricesRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EnableStrikethroughPricesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.bind_local_products")
+    def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products` (version 202503). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            local_products: Body field. A `BindLocalProductsRequestLocalProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            BindLocalProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.create_image_translation_tasks")
     def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -3990,6 +4852,7 @@ class ProductResource(SyncResource):
         `POST /product/202505/images/translation_tasks` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            category_asset_cipher: Query parameter.
             images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -4010,7 +4873,94 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.search_combined_listing_recommendations")
+    def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.SearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search` (version 202506). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            SearchCombinedListingRecommendationsPage: One page of `combined_listing_recommendations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.upload_external_product")
+    def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            external_product: Body field. A `UploadExternalProductRequestExternalProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4020,6 +4970,7 @@ class ProductResource(SyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4033,6 +4984,7 @@ class ProductResource(SyncResource):
 
         Args:
             translation_task_ids: Query parameter.
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4052,7 +5004,10 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -4184,6 +5139,47 @@ class ProductResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.import_external_product_info")
+    def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            ImportExternalProductInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.partial_edit_global_product")
     def partial_edit_global_product(
         self,
@@ -4193,19 +5189,15 @@ class ProductResource(SyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -4226,15 +5218,15 @@ class ProductResource(SyncResource):
             description: Body field.
             category_id: Body field.
             brand_id: Body field.
-            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            main_images: Body field. A `MainImageInput` or a dict.
             skus: Body field. A `PartialEditGlobalProductRequestSku` or a dict.
-            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
-            certifications: Body field. A `PartialEditGlobalProductRequestCertification` or a dict.
-            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
-            product_attributes: Body field. A `PartialEditGlobalProductRequestProductAttribute` or a dict.
-            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
-            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
-            manufacturer: Body field. A `PartialEditGlobalProductRequestManufacturer` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            certifications: Body field. A `CertificationInput` or a dict.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            video: Body field. A `VideoInput` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
             manufacturer_ids: Body field.
             responsible_person_ids: Body field.
             category_version: Body field. One of `v1`, `v2`.
@@ -4287,64 +5279,31 @@ class ProductResource(SyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4360,41 +5319,30 @@ class ProductResource(SyncResource):
             product_id: Path parameter.
             description: Body field.
             category_id: Body field.
-            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            main_images: Body field. A `MainImageInput` or a dict.
             skus: Body field. A `EditProductRequestSku` or a dict.
             title: Body field.
             save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
             brand_id: Body field.
             is_cod_allowed: Body field.
-            certifications: Body field. A `EditProductRequestCertification` or a dict.
-            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
-            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
-            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
             external_product_id: Body field.
             delivery_option_ids: Body field.
-            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            video: Body field. A `VideoInput` or a dict.
             category_version: Body field.
             manufacturer_ids: Body field.
             responsible_person_ids: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
             is_pre_owned: Body field.
             minimum_order_quantity: Body field.
             replicated_products: Body field. A `EditProductRequestReplicatedProduct` or a dict.
             subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             shipping_template_id: Body field.
-            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
-            locale: Body field. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            auto_translate_enabled: Body field.
-            search_terms: Body field.
-            key_product_features: Body field.
-            inventory_mode: Body field.
-            product_tag_operations: Body field. A `EditProductRequestProductTagOperation` or a dict.
-            purchase_order_quantity_limit: Body field. A `EditProductRequestPurchaseOrderQuantityLimit` or a dict.
-            selling_format: Body field. One of `FIXED_PRICE`, `FIXED_PRICE_AND_LIVE_AUCTION`.
-            is_live_quick: Body field.
-            is_blind_box: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4442,17 +5390,6 @@ class ProductResource(SyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4465,62 +5402,26 @@ class ProductResource(SyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -4534,34 +5435,25 @@ class ProductResource(SyncResource):
 
         Args:
             product_id: Path parameter.
-            auto_translate_enabled: Body field.
             brand_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `PartialEditProductRequestCertification` or a dict.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
             description: Body field.
             external_product_id: Body field.
-            inventory_mode: Body field.
             is_cod_allowed: Body field.
-            key_product_features: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
-            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            main_images: Body field. A `MainImageInput` or a dict.
             manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PartialEditProductRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `PartialEditProductRequestPackageWeight` or a dict.
-            pod_info: Body field. A `PartialEditProductRequestPodInfo` or a dict.
-            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
             replicated_products: Body field. A `PartialEditProductRequestReplicatedProduct` or a dict.
             responsible_person_ids: Body field.
             save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
-            search_terms: Body field.
-            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            size_chart: Body field. A `SizeChartInput` or a dict.
             skus: Body field. A `PartialEditProductRequestSku` or a dict.
-            subscribe_info_edit: Body field. A `PartialEditProductRequestSubscribeInfoEdit` or a dict.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             title: Body field.
-            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
-            is_blind_box: Body field.
+            video: Body field. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -4583,34 +5475,25 @@ class ProductResource(SyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -4623,8 +5506,6 @@ class ProductResource(SyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -4643,8 +5524,6 @@ class ProductResource(SyncResource):
         `POST /product/202601/compliance/auditing/research` (version 202601). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            shop_cipher: Query parameter.
-            category_asset_cipher: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
             product_title: Body field.
@@ -4671,12 +5550,7 @@ class ProductResource(SyncResource):
         """
         return self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -5332,8 +6206,7 @@ class ProductResource(SyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -5356,7 +6229,7 @@ class ProductResource(SyncResource):
             category_id: Body field.
             product_title: Body field.
             description: Body field.
-            images: Body field. A `PartialEditGlobalProductRequestCertificationImage` or a dict.
+            images: Body field. A `CertificationInputImage` or a dict.
             sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
             target_property_ids: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -5553,6 +6426,7 @@ class ProductResourceWithRawResponse:
     def __init__(self, resource: ProductResource) -> None:
         self.get_brands = to_raw_response(resource.get_brands)
         self.create_custom_brands = to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = to_raw_response(resource.recommend_brand)
         self.get_categories = to_raw_response(resource.get_categories)
         self.recommend_category = to_raw_response(resource.recommend_category)
         self.get_attributes = to_raw_response(resource.get_attributes)
@@ -5569,6 +6443,7 @@ class ProductResourceWithRawResponse:
         self.edit_global_product = to_raw_response(resource.edit_global_product)
         self.update_global_inventory = to_raw_response(resource.update_global_inventory)
         self.publish_global_product = to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = to_raw_response(resource.recommend_sizechart)
         self.upload_product_image = to_raw_response(resource.upload_product_image)
         self.inventory_search = to_raw_response(resource.inventory_search)
         self.check_listing_prerequisites_v202309 = to_raw_response(
@@ -5592,6 +6467,7 @@ class ProductResourceWithRawResponse:
         self.check_listing_prerequisites_v202312 = self.check_listing_prerequisites
         self.search_products_v202312 = to_raw_response(resource.search_products_v202312)
         self.listing_schemas_v202401 = to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = to_raw_response(resource.check_global_product_listing)
         self.optimized_images = to_raw_response(resource.optimized_images)
         self.product_information_issue_diagnosis = to_raw_response(
             resource.product_information_issue_diagnosis
@@ -5604,24 +6480,39 @@ class ProductResourceWithRawResponse:
         self.listing_schemas_v202407 = self.listing_schemas
         self.create_category_upgrade_task = to_raw_response(resource.create_category_upgrade_task)
         self.search_size_charts = to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = to_raw_response(resource.search_candidate_products)
         self.create_manufacturer = to_raw_response(resource.create_manufacturer)
         self.search_manufacturers_v202409 = to_raw_response(resource.search_manufacturers_v202409)
         self.partial_edit_manufacturer = to_raw_response(resource.partial_edit_manufacturer)
         self.create_responsible_person = to_raw_response(resource.create_responsible_person)
         self.search_responsible_persons_v202409 = to_raw_response(resource.search_responsible_persons_v202409)
         self.partial_edit_responsible_person = to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = to_raw_response(resource.apply_opportunities)
         self.diagnoseand_optimize_product = to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
         self.search_manufacturers = to_raw_response(resource.search_manufacturers)
         self.search_manufacturers_v202501 = self.search_manufacturers
         self.search_responsible_persons = to_raw_response(resource.search_responsible_persons)
         self.search_responsible_persons_v202501 = self.search_responsible_persons
         self.search_products = to_raw_response(resource.search_products)
         self.search_products_v202502 = self.search_products
+        self.enable_strikethrough_prices = to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = to_raw_response(resource.bind_local_products)
         self.create_image_translation_tasks = to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = to_raw_response(resource.upload_external_product)
         self.get_image_translation_tasks = to_raw_response(resource.get_image_translation_tasks)
         self.get_global_listing_rules = to_raw_response(resource.get_global_listing_rules)
         self.replicate_product = to_raw_response(resource.replicate_product)
         self.get_global_replicated_products = to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = to_raw_response(resource.import_external_product_info)
         self.partial_edit_global_product = to_raw_response(resource.partial_edit_global_product)
         self.edit_product = to_raw_response(resource.edit_product)
         self.edit_product_v202509 = self.edit_product
@@ -5729,7 +6620,7 @@ class AsyncProductResource(AsyncResource):
     async def create_custom_brands(
         self,
         *,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5764,14 +6655,72 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.recommend_brand")
+    async def recommend_brand(
+        self,
+        *,
+        language: str | None = None,
+        product_title: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendBrandResponse:
+        """Suggest brands for a product from its title, description and category.
+
+        `POST /product/202309/brands/recommend` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            language: Body field.
+            product_title: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            RecommendBrandResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _RECOMMEND_BRAND,
+            body={"language": language, "product_title": product_title},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.get_categories")
     async def get_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
-        listing_platform: str | None = None,
+        listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
         include_prohibited_categories: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5785,10 +6734,10 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/categories` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             keyword: Query parameter.
             category_version: Query parameter.
-            listing_platform: Query parameter.
+            listing_platform: Query parameter. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
             include_prohibited_categories: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -5824,12 +6773,12 @@ class AsyncProductResource(AsyncResource):
     async def recommend_category(
         self,
         *,
+        product_title: str,
         category_version: str | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
         include_prohibited_categories: bool | None = None,
         listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5884,7 +6833,24 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5899,7 +6865,7 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             category_id: Path parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             category_version: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -5930,7 +6896,23 @@ class AsyncProductResource(AsyncResource):
         self,
         category_id: str,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -5944,7 +6926,7 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             category_id: Path parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             category_version: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -5974,7 +6956,23 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -5988,7 +6986,7 @@ class AsyncProductResource(AsyncResource):
         Args:
             category_id: Path parameter.
             category_version: Query parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6017,7 +7015,24 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         *,
         category_version: str | None = None,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6032,7 +7047,7 @@ class AsyncProductResource(AsyncResource):
         Args:
             category_id: Path parameter.
             category_version: Query parameter.
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6062,7 +7077,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         data: FileInput,
-        name: str | None = None,
+        name: str,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6104,7 +7119,23 @@ class AsyncProductResource(AsyncResource):
     async def get_global_categories(
         self,
         *,
-        locale: str | None = None,
+        locale: Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None = None,
         keyword: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -6118,7 +7149,7 @@ class AsyncProductResource(AsyncResource):
         `GET /product/202309/global_categories` (version 202309). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            locale: Query parameter.
+            locale: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `th-TH` and 2 more.
             keyword: Query parameter.
             category_version: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -6147,10 +7178,10 @@ class AsyncProductResource(AsyncResource):
     async def recommend_global_categories(
         self,
         *,
+        product_title: str,
         category_version: Literal["v1", "v2"] | None = None,
         description: str | None = None,
         images: Sequence[_t.ImageInput | Mapping[str, Any]] | None = None,
-        product_title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6197,7 +7228,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_global_products(
         self,
         *,
-        global_product_ids: Sequence[str] | None = None,
+        global_product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6236,21 +7267,22 @@ class AsyncProductResource(AsyncResource):
     async def create_global_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateGlobalProductRequestSku | Mapping[str, Any]] | None = None,
         source_locale: Literal[
             "cs-CZ",
             "de-AT",
@@ -6279,7 +7311,6 @@ class AsyncProductResource(AsyncResource):
             "zh-CN",
         ]
         | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -6456,22 +7487,22 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
-        description: str | None = None,
         external_global_product_id: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.EditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -6548,7 +7579,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]] | None = None,
+        global_skus: Sequence[_t.UpdateGlobalInventoryRequestGlobalSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6590,8 +7621,7 @@ class AsyncProductResource(AsyncResource):
         self,
         global_product_id: str,
         *,
-        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]]
-        | None = None,
+        publish_target: Sequence[_t.PublishGlobalProductRequestPublishTarget | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6628,12 +7658,54 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.recommend_sizechart")
+    async def recommend_sizechart(
+        self,
+        *,
+        images: Sequence[_t.RecommendSizechartRequestImage | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.RecommendSizechartResponse:
+        """Read a size-chart image and suggest a matching size-chart template.
+
+        `POST /product/202309/images/size_charts/identify` (version 202309). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            images: Body field. A `RecommendSizechartRequestImage` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            RecommendSizechartResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _RECOMMEND_SIZECHART,
+            body={"images": images},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.upload_product_image")
     async def upload_product_image(
         self,
         *,
         data: FileInput,
-        use_case: str | None = None,
+        use_case: Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6648,7 +7720,7 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             data: Upload field. Bytes, a path or a binary file object.
-            use_case: Upload field.
+            use_case: Upload field. One of `MAIN_IMAGE`, `ATTRIBUTE_IMAGE`, `DESCRIPTION_IMAGE`, `CERTIFICATION_IMAGE`, `SIZE_CHART_IMAGE`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6758,7 +7830,7 @@ class AsyncProductResource(AsyncResource):
     async def delete_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6800,32 +7872,33 @@ class AsyncProductResource(AsyncResource):
     async def create_product(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         category_version: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         idempotency_key: str | None = None,
         is_cod_allowed: bool | None = None,
         is_not_for_sale: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6849,7 +7922,7 @@ class AsyncProductResource(AsyncResource):
             is_cod_allowed: Body field.
             is_not_for_sale: Body field.
             is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             main_images: Body field. A `MainImageInput` or a dict.
             manufacturer_ids: Body field.
             minimum_order_quantity: Body field.
@@ -6859,11 +7932,12 @@ class AsyncProductResource(AsyncResource):
             product_attributes: Body field. A `ProductAttributeInput` or a dict.
             responsible_person_ids: Body field.
             save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
             size_chart: Body field. A `SizeChartInput` or a dict.
             skus: Body field. A `CreateProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            shipping_template_id: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -6910,6 +7984,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -6919,8 +7994,8 @@ class AsyncProductResource(AsyncResource):
     async def activate_product(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6933,7 +8008,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/activate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             product_ids: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -6963,8 +8038,8 @@ class AsyncProductResource(AsyncResource):
     async def deactivate_products(
         self,
         *,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -6977,7 +8052,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202309/products/deactivate` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             product_ids: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -7007,29 +8082,31 @@ class AsyncProductResource(AsyncResource):
     async def check_product_listing(
         self,
         *,
+        category_id: str,
+        description: str,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
+        skus: Sequence[_t.CreateProductRequestSku | Mapping[str, Any]],
+        title: str,
         is_diagnosis_required: bool | None = None,
         brand_id: str | None = None,
-        category_id: str | None = None,
         certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
         package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
         primary_combined_product_id: str | None = None,
         product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
-        skus: Sequence[_t.CheckProductListingRequestSku | Mapping[str, Any]] | None = None,
-        title: str | None = None,
         video: _t.VideoInput | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        option: _t.CheckProductListingRequestOption | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -7051,7 +8128,7 @@ class AsyncProductResource(AsyncResource):
             external_product_id: Body field.
             is_cod_allowed: Body field.
             is_pre_owned: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
             main_images: Body field. A `MainImageInput` or a dict.
             manufacturer_ids: Body field.
             minimum_order_quantity: Body field.
@@ -7060,11 +8137,13 @@ class AsyncProductResource(AsyncResource):
             primary_combined_product_id: Body field.
             product_attributes: Body field. A `ProductAttributeInput` or a dict.
             responsible_person_ids: Body field.
-            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
             size_chart: Body field. A `SizeChartInput` or a dict.
-            skus: Body field. A `CheckProductListingRequestSku` or a dict.
+            skus: Body field. A `CreateProductRequestSku` or a dict.
             title: Body field.
             video: Body field. A `VideoInput` or a dict.
+            shipping_template_id: Body field.
+            option: Body field. A `CheckProductListingRequestOption` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7108,6 +8187,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "option": option,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -7117,7 +8198,7 @@ class AsyncProductResource(AsyncResource):
     async def recover_products(
         self,
         *,
-        product_ids: Sequence[str] | None = None,
+        product_ids: Sequence[str],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -7165,7 +8246,18 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -7186,7 +8278,7 @@ class AsyncProductResource(AsyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
             seller_skus: Body field.
-            status: Body field.
+            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -7288,21 +8380,26 @@ class AsyncProductResource(AsyncResource):
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
         is_pre_owned: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         minimum_order_quantity: int | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        shipping_insurance_requirement: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.EditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        shipping_template_id: str | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -7325,21 +8422,23 @@ class AsyncProductResource(AsyncResource):
             external_product_id: Body field.
             is_cod_allowed: Body field.
             is_pre_owned: Body field.
-            listing_platforms: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
             manufacturer_ids: Body field.
             minimum_order_quantity: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
             replicated_products: Body field. A `ReplicatedProductInput` or a dict.
             responsible_person_ids: Body field.
-            save_mode: Body field.
-            shipping_insurance_requirement: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
             skus: Body field. A `EditProductV202309RequestSku` or a dict.
             title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            shipping_template_id: Body field.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7385,6 +8484,8 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "shipping_template_id": shipping_template_id,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -7395,7 +8496,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdateInventoryRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -7445,19 +8546,26 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         external_product_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
-        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
-        replicated_products: Sequence[_t.ReplicatedProductInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        replicated_products: Sequence[
+            _t.PartialEditProductV202309RequestReplicatedProduct | Mapping[str, Any]
+        ]
+        | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        save_mode: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductV202309RequestSku | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -7476,19 +8584,20 @@ class AsyncProductResource(AsyncResource):
             description: Body field.
             external_product_id: Body field.
             is_cod_allowed: Body field.
-            listing_platforms: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
             manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
-            package_weight: Body field. A `PackageWeightInput` or a dict.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
-            replicated_products: Body field. A `ReplicatedProductInput` or a dict.
+            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            replicated_products: Body field. A `PartialEditProductV202309RequestReplicatedProduct` or a dict.
             responsible_person_ids: Body field.
-            save_mode: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
+            save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
             skus: Body field. A `PartialEditProductV202309RequestSku` or a dict.
             title: Body field.
-            video: Body field. A `VideoInput` or a dict.
+            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -7528,6 +8637,7 @@ class AsyncProductResource(AsyncResource):
                 "skus": skus,
                 "title": title,
                 "video": video,
+                "subscribe_info_edit": subscribe_info_edit,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -7538,7 +8648,7 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.UpdatePriceRequestSku | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -7587,7 +8697,7 @@ class AsyncProductResource(AsyncResource):
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
         seller_skus: Sequence[str] | None = None,
-        status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None,
+        status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -7606,7 +8716,7 @@ class AsyncProductResource(AsyncResource):
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
             seller_skus: Body field.
-            status: Body field. One of `DELETED`, `DRAFT`, `PUBLISHED`, `UNPUBLISHED`.
+            status: Body field. One of `PUBLISHED`, `UNPUBLISHED`, `DRAFT`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -7688,15 +8798,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[str] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: str | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[str] | None = None,
-        listing_quality_tier: str | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
-        status: str | None = None,
+        status: Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_le: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -7713,15 +8834,15 @@ class AsyncProductResource(AsyncResource):
         Args:
             page_size: Query parameter.
             page_token: Query parameter.
-            audit_status: Body field.
+            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
             category_version: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field.
-            listing_quality_tier: Body field.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            listing_quality_tier: Body field. One of `POOR`, `FAIR`, `GOOD`.
             seller_skus: Body field.
             sku_ids: Body field.
-            status: Body field.
+            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -7765,7 +8886,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas_v202401(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -7804,10 +8925,92 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.check_global_product_listing")
+    async def check_global_product_listing(
+        self,
+        *,
+        brand_id: str | None = None,
+        category_id: str | None = None,
+        certifications: Sequence[_t.CheckGlobalProductListingRequestCertification | Mapping[str, Any]]
+        | None = None,
+        description: str | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.CheckGlobalProductListingRequestPackageDimensions
+        | Mapping[str, Any]
+        | None = None,
+        package_weight: _t.CheckGlobalProductListingRequestPackageWeight | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
+        skus: Sequence[_t.CheckGlobalProductListingRequestSku | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        video: _t.CheckGlobalProductListingRequestVideo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.CheckGlobalProductListingResponse:
+        """Check a global product against listing rules before creating it.
+
+        `POST /product/202404/global_products/listing_check` (version 202404). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            brand_id: Body field.
+            category_id: Body field.
+            certifications: Body field. A `CheckGlobalProductListingRequestCertification` or a dict.
+            description: Body field.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
+            package_dimensions: Body field. A `CheckGlobalProductListingRequestPackageDimensions` or a dict.
+            package_weight: Body field. A `CheckGlobalProductListingRequestPackageWeight` or a dict.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
+            skus: Body field. A `CheckGlobalProductListingRequestSku` or a dict.
+            title: Body field.
+            video: Body field. A `CheckGlobalProductListingRequestVideo` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            CheckGlobalProductListingResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _CHECK_GLOBAL_PRODUCT_LISTING,
+            body={
+                "brand_id": brand_id,
+                "category_id": category_id,
+                "certifications": certifications,
+                "description": description,
+                "main_images": main_images,
+                "manufacturer": manufacturer,
+                "package_dimensions": package_dimensions,
+                "package_weight": package_weight,
+                "product_attributes": product_attributes,
+                "size_chart": size_chart,
+                "skus": skus,
+                "title": title,
+                "video": video,
+            },
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.optimized_images")
     async def optimized_images(
         self,
         *,
+        category_asset_cipher: str | None = None,
         images: Sequence[_t.OptimizedImagesRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -7821,6 +9024,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202404/images/optimize` (version 202404). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            category_asset_cipher: Query parameter.
             images: Body field. A `OptimizedImagesRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -7841,6 +9045,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _OPTIMIZED_IMAGES,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -7976,7 +9181,7 @@ class AsyncProductResource(AsyncResource):
     async def listing_schemas(
         self,
         *,
-        category_ids: Sequence[float],
+        category_ids: Sequence[int],
         locale: str | None = None,
         category_version: str | None = None,
         timeout: Timeout | None = None,
@@ -8062,7 +9267,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        locales: Sequence[str] | None = None,
+        locales: Sequence[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None = None,
         ids: Sequence[str] | None = None,
         keyword: str | None = None,
         timeout: Timeout | None = None,
@@ -8078,7 +9302,7 @@ class AsyncProductResource(AsyncResource):
         Args:
             page_size: Query parameter.
             page_token: Query parameter.
-            locales: Query parameter.
+            locales: Query parameter. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
             ids: Body field.
             keyword: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -8104,15 +9328,151 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.upload_candidate_products")
+    async def upload_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.UploadCandidateProductsResponse:
+        """Upload candidate products in bulk for later review and listing.
+
+        `POST /product/202409/candidate_products/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            UploadCandidateProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _UPLOAD_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.partial_edit_candidate_products")
+    async def partial_edit_candidate_products(
+        self,
+        *,
+        candidate_products: Sequence[_t.CandidateProductInput | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.PartialEditCandidateProductsResponse:
+        """Change some fields of candidate products in bulk.
+
+        `POST /product/202409/candidate_products/partial_edit/batch` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            candidate_products: Body field. A `CandidateProductInput` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            PartialEditCandidateProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _PARTIAL_EDIT_CANDIDATE_PRODUCTS,
+            body={"candidate_products": candidate_products},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.search_candidate_products")
+    async def search_candidate_products(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        external_product_ids: Sequence[str] | None = None,
+        opportunity_matching_statuses: Sequence[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncSearchCandidateProductsPage:
+        """Search the shop's candidate products.
+
+        `POST /product/202409/candidate_products/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            external_product_ids: Body field.
+            opportunity_matching_statuses: Body field. One of `PENDING`, `MATCHED`, `NOT_MATCHED`.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchCandidateProductsPage: One page of `candidate_products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SEARCH_CANDIDATE_PRODUCTS_ASYNC,
+            params={"page_size": page_size, "page_token": page_token},
+            body={
+                "external_product_ids": external_product_ids,
+                "opportunity_matching_statuses": opportunity_matching_statuses,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.create_manufacturer")
     async def create_manufacturer(
         self,
         *,
-        address: str | None = None,
-        email: str | None = None,
+        address: str,
+        email: str,
+        name: str,
+        phone_number: _t.PhoneNumberInput | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.PhoneNumberInput | Mapping[str, Any] | None = None,
         registered_trade_name: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -8269,11 +9629,11 @@ class AsyncProductResource(AsyncResource):
     async def create_responsible_person(
         self,
         *,
-        address: _t.AddressInput | Mapping[str, Any] | None = None,
-        email: str | None = None,
+        address: _t.AddressInput | Mapping[str, Any],
+        email: str,
+        name: str,
+        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any],
         locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None,
-        name: str | None = None,
-        phone_number: _t.CreateResponsiblePersonRequestPhoneNumber | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -8420,18 +9780,111 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.search_opportunities")
+    async def search_opportunities(
+        self,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.AsyncSearchOpportunitiesPage:
+        """Search the product opportunities TikTok suggests to the shop.
+
+        `POST /product/202409/opportunities/search` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            opportunity_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            AsyncSearchOpportunitiesPage: One page of `opportunities` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SEARCH_OPPORTUNITIES_ASYNC,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.apply_opportunities")
+    async def apply_opportunities(
+        self,
+        product_id: str,
+        *,
+        opportunity_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.ApplyOpportunitiesResponse:
+        """Link a product to the opportunities it answers.
+
+        `PUT /product/202409/products/{product_id}/opportunities` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            opportunity_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ApplyOpportunitiesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _APPLY_OPPORTUNITIES,
+            params={"product_id": product_id},
+            body={"opportunity_ids": opportunity_ids},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.diagnoseand_optimize_product")
     async def diagnoseand_optimize_product(
         self,
         *,
+        category_id: str,
         brand_id: str | None = None,
-        category_id: str | None = None,
         description: str | None = None,
-        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
-        optimization_fields: Sequence[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None,
-        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.CheckGlobalProductListingRequestMainImage | Mapping[str, Any]] | None = None,
+        optimization_fields: Sequence[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None,
+        product_attributes: Sequence[_t.CheckGlobalProductListingRequestProductAttribute | Mapping[str, Any]]
+        | None = None,
         product_id: str | None = None,
-        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        size_chart: _t.CheckGlobalProductListingRequestSizeChart | Mapping[str, Any] | None = None,
         title: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -8448,11 +9901,11 @@ class AsyncProductResource(AsyncResource):
             brand_id: Body field.
             category_id: Body field.
             description: Body field.
-            main_images: Body field. A `MainImageInput` or a dict.
-            optimization_fields: Body field. One of `ALL`, `DESCRIPTION`, `IMAGE`, `NONE`, `TITLE`.
-            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            main_images: Body field. A `CheckGlobalProductListingRequestMainImage` or a dict.
+            optimization_fields: Body field. One of `TITLE`, `DESCRIPTION`, `IMAGE`, `ALL`, `NONE`.
+            product_attributes: Body field. A `CheckGlobalProductListingRequestProductAttribute` or a dict.
             product_id: Body field.
-            size_chart: Body field. A `SizeChartInput` or a dict.
+            size_chart: Body field. A `CheckGlobalProductListingRequestSizeChart` or a dict.
             title: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -8484,6 +9937,50 @@ class AsyncProductResource(AsyncResource):
                 "size_chart": size_chart,
                 "title": title,
             },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.create_attribute_recommendation_request")
+    async def create_attribute_recommendation_request(
+        self,
+        *,
+        external_product: _t.CreateAttributeRecommendationRequestRequestExternalProduct
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Ask TikTok to suggest attribute values for products.
+
+        `POST /product/202501/attribute_recommendation_request` (version 202501). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            external_product: Body field. A `CreateAttributeRecommendationRequestRequestExternalProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _CREATE_ATTRIBUTE_RECOMMENDATION_REQUEST,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -8594,26 +10091,26 @@ class AsyncProductResource(AsyncResource):
         *,
         page_size: int,
         page_token: str | None = None,
-        audit_status: Sequence[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None,
+        audit_status: Sequence[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_le: int | datetime | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        listing_quality_tiers: Sequence[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        listing_quality_tiers: Sequence[Literal["POOR", "FAIR", "GOOD"]] | None = None,
         return_draft_version: bool | None = None,
         seller_skus: Sequence[str] | None = None,
         sku_ids: Sequence[str] | None = None,
         sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None,
         status: Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None = None,
         update_time_ge: int | datetime | None = None,
@@ -8632,17 +10129,17 @@ class AsyncProductResource(AsyncResource):
         Args:
             page_size: Query parameter.
             page_token: Query parameter.
-            audit_status: Body field. One of `APPROVED`, `AUDITING`, `FAILED`.
+            audit_status: Body field. One of `AUDITING`, `FAILED`, `APPROVED`.
             category_version: Body field. One of `v1`, `v2`.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_le: Body field. Unix seconds or an aware `datetime`.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            listing_quality_tiers: Body field. One of `EXCELLENT`, `FAIR`, `GOOD`, `POOR`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            listing_quality_tiers: Body field. One of `POOR`, `FAIR`, `GOOD`.
             return_draft_version: Body field.
             seller_skus: Body field.
             sku_ids: Body field.
             sns_filter: Body field. One of `CONFIGURED`, `ELIGIBLE`.
-            status: Body field. One of `ACTIVATE`, `ALL`, `DELETED`, `DRAFT`, `FAILED`, `FREEZE`, `PENDING`, `PLATFORM_DEACTIVATED`, `SELLER_DEACTIVATED`.
+            status: Body field. One of `ALL`, `DRAFT`, `PENDING`, `FAILED`, `ACTIVATE`, `SELLER_DEACTIVATED`, `PLATFORM_DEACTIVATED`, `FREEZE`, `DELETED`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_le: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -8686,11 +10183,101 @@ class AsyncProductResource(AsyncResource):
 
     search_products_v202502 = search_products
 
+    @checked_arguments("product.enable_strikethrough_prices")
+    async def enable_strikethrough_prices(
+        self,
+        product_id: str,
+        *,
+        external_product_id: str | None = None,
+        skus: Sequence[_t.EnableStrikethroughPricesRequestSku | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.EnableStrikethroughPricesResponse:
+        """Show a strikethrough (former) price on a product's SKUs.
+
+        `POST /product/202502/products/{product_id}/strikethrough_prices/enable` (version 202502). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            product_id: Path parameter.
+            external_product_id: Body field.
+            skus: Body field. A `EnableStrikethroughPricesRequestSku` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            EnableStrikethroughPricesResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _ENABLE_STRIKETHROUGH_PRICES,
+            params={"product_id": product_id},
+            body={"external_product_id": external_product_id, "skus": skus},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.bind_local_products")
+    async def bind_local_products(
+        self,
+        global_product_id: str,
+        *,
+        local_products: Sequence[_t.BindLocalProductsRequestLocalProduct | Mapping[str, Any]] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.BindLocalProductsResponse:
+        """Bind existing shop products to a global product.
+
+        `POST /product/202503/global_products/{global_product_id}/bind_local_products` (version 202503). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            global_product_id: Path parameter.
+            local_products: Body field. A `BindLocalProductsRequestLocalProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            BindLocalProductsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _BIND_LOCAL_PRODUCTS,
+            params={"global_product_id": global_product_id},
+            body={"local_products": local_products},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.create_image_translation_tasks")
     async def create_image_translation_tasks(
         self,
         *,
-        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.CreateImageTranslationTasksRequestImage | Mapping[str, Any]],
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -8703,6 +10290,7 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202505/images/translation_tasks` (version 202505). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
 
         Args:
+            category_asset_cipher: Query parameter.
             images: Body field. A `CreateImageTranslationTasksRequestImage` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -8723,7 +10311,94 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _CREATE_IMAGE_TRANSLATION_TASKS,
+            params={"category_asset_cipher": category_asset_cipher},
             body={"images": images},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.search_combined_listing_recommendations")
+    async def search_combined_listing_recommendations(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        product_ids: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.AsyncSearchCombinedListingRecommendationsPage:
+        """Search TikTok's suggestions of products to combine into one listing.
+
+        `POST /product/202506/combined_listing_recommendations/search` (version 202506). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            page_size: Query parameter.
+            page_token: Query parameter.
+            product_ids: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            AsyncSearchCombinedListingRecommendationsPage: One page of `combined_listing_recommendations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SEARCH_COMBINED_LISTING_RECOMMENDATIONS_ASYNC,
+            params={"page_size": page_size, "page_token": page_token},
+            body={"product_ids": product_ids},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("product.upload_external_product")
+    async def upload_external_product(
+        self,
+        *,
+        external_product: _t.UploadExternalProductRequestExternalProduct | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> ResponseModel:
+        """Upload a product listed on another platform for import.
+
+        `POST /product/202506/external_products` (version 202506). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            external_product: Body field. A `UploadExternalProductRequestExternalProduct` or a dict.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            ResponseModel: The answer's data, untyped (unknown fields kept), with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _UPLOAD_EXTERNAL_PRODUCT,
+            body={"external_product": external_product},
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -8733,6 +10408,7 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         translation_task_ids: Sequence[str] | None = None,
+        category_asset_cipher: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -8746,6 +10422,7 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             translation_task_ids: Query parameter.
+            category_asset_cipher: Query parameter.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -8765,7 +10442,10 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _GET_IMAGE_TRANSLATION_TASKS,
-            params={"translation_task_ids": translation_task_ids},
+            params={
+                "translation_task_ids": translation_task_ids,
+                "category_asset_cipher": category_asset_cipher,
+            },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
@@ -8897,6 +10577,47 @@ class AsyncProductResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("product.import_external_product_info")
+    async def import_external_product_info(
+        self,
+        *,
+        data: FileInput,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.ImportExternalProductInfoResponse:
+        """Import product details from another platform's listing.
+
+        `POST /product/202508/import_external` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Uploads as multipart/form-data (files stream from a path or file object; not signed).
+
+        Args:
+            data: Upload field. Bytes, a path or a binary file object.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            ImportExternalProductInfoResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _IMPORT_EXTERNAL_PRODUCT_INFO,
+            form={"data": data},
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("product.partial_edit_global_product")
     async def partial_edit_global_product(
         self,
@@ -8906,19 +10627,15 @@ class AsyncProductResource(AsyncResource):
         description: str | None = None,
         category_id: str | None = None,
         brand_id: str | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         skus: Sequence[_t.PartialEditGlobalProductRequestSku | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        certifications: Sequence[_t.PartialEditGlobalProductRequestCertification | Mapping[str, Any]]
-        | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
-        product_attributes: Sequence[_t.PartialEditGlobalProductRequestProductAttribute | Mapping[str, Any]]
-        | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        manufacturer: _t.PartialEditGlobalProductRequestManufacturer | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        certifications: Sequence[_t.CertificationInput | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
+        manufacturer: _t.ManufacturerInput | Mapping[str, Any] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         category_version: Literal["v1", "v2"] | None = None,
@@ -8939,15 +10656,15 @@ class AsyncProductResource(AsyncResource):
             description: Body field.
             category_id: Body field.
             brand_id: Body field.
-            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            main_images: Body field. A `MainImageInput` or a dict.
             skus: Body field. A `PartialEditGlobalProductRequestSku` or a dict.
-            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
-            certifications: Body field. A `PartialEditGlobalProductRequestCertification` or a dict.
-            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
-            product_attributes: Body field. A `PartialEditGlobalProductRequestProductAttribute` or a dict.
-            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
-            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
-            manufacturer: Body field. A `PartialEditGlobalProductRequestManufacturer` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            certifications: Body field. A `CertificationInput` or a dict.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            video: Body field. A `VideoInput` or a dict.
+            manufacturer: Body field. A `ManufacturerInput` or a dict.
             manufacturer_ids: Body field.
             responsible_person_ids: Body field.
             category_version: Body field. One of `v1`, `v2`.
@@ -9000,64 +10717,31 @@ class AsyncProductResource(AsyncResource):
         *,
         description: str,
         category_id: str,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]],
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]],
         skus: Sequence[_t.EditProductRequestSku | Mapping[str, Any]],
         title: str,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any],
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
         brand_id: str | None = None,
         is_cod_allowed: bool | None = None,
-        certifications: Sequence[_t.EditProductRequestCertification | Mapping[str, Any]] | None = None,
-        package_weight: _t.PartialEditGlobalProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
-        package_dimensions: _t.PartialEditGlobalProductRequestPackageDimensions
-        | Mapping[str, Any]
-        | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
         external_product_id: str | None = None,
         delivery_option_ids: Sequence[str] | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         category_version: str | None = None,
         manufacturer_ids: Sequence[str] | None = None,
         responsible_person_ids: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None,
         is_pre_owned: bool | None = None,
         minimum_order_quantity: int | None = None,
         replicated_products: Sequence[_t.EditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         shipping_template_id: str | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        locale: Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        auto_translate_enabled: bool | None = None,
-        search_terms: Sequence[str] | None = None,
-        key_product_features: Sequence[str] | None = None,
-        inventory_mode: str | None = None,
-        product_tag_operations: Sequence[_t.EditProductRequestProductTagOperation | Mapping[str, Any]]
-        | None = None,
-        purchase_order_quantity_limit: _t.EditProductRequestPurchaseOrderQuantityLimit
-        | Mapping[str, Any]
-        | None = None,
-        selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None,
-        is_live_quick: bool | None = None,
-        is_blind_box: bool | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -9073,41 +10757,30 @@ class AsyncProductResource(AsyncResource):
             product_id: Path parameter.
             description: Body field.
             category_id: Body field.
-            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            main_images: Body field. A `MainImageInput` or a dict.
             skus: Body field. A `EditProductRequestSku` or a dict.
             title: Body field.
             save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
             brand_id: Body field.
             is_cod_allowed: Body field.
-            certifications: Body field. A `EditProductRequestCertification` or a dict.
-            package_weight: Body field. A `PartialEditGlobalProductRequestPackageWeight` or a dict.
-            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
-            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
-            package_dimensions: Body field. A `PartialEditGlobalProductRequestPackageDimensions` or a dict.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
+            size_chart: Body field. A `SizeChartInput` or a dict.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
             external_product_id: Body field.
             delivery_option_ids: Body field.
-            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
+            video: Body field. A `VideoInput` or a dict.
             category_version: Body field.
             manufacturer_ids: Body field.
             responsible_person_ids: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            shipping_insurance_requirement: Body field. One of `NOT_SUPPORTED`, `OPTIONAL`, `REQUIRED`.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            shipping_insurance_requirement: Body field. One of `REQUIRED`, `OPTIONAL`, `NOT_SUPPORTED`.
             is_pre_owned: Body field.
             minimum_order_quantity: Body field.
             replicated_products: Body field. A `EditProductRequestReplicatedProduct` or a dict.
             subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             shipping_template_id: Body field.
-            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
-            locale: Body field. One of `de-DE`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-FR`, `id-ID`, `it-IT`, `ja-JP`, `ms-MY`, `pt-BR` and 3 more.
-            auto_translate_enabled: Body field.
-            search_terms: Body field.
-            key_product_features: Body field.
-            inventory_mode: Body field.
-            product_tag_operations: Body field. A `EditProductRequestProductTagOperation` or a dict.
-            purchase_order_quantity_limit: Body field. A `EditProductRequestPurchaseOrderQuantityLimit` or a dict.
-            selling_format: Body field. One of `FIXED_PRICE`, `FIXED_PRICE_AND_LIVE_AUCTION`.
-            is_live_quick: Body field.
-            is_blind_box: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9155,17 +10828,6 @@ class AsyncProductResource(AsyncResource):
                 "replicated_products": replicated_products,
                 "subscribe_info_edit": subscribe_info_edit,
                 "shipping_template_id": shipping_template_id,
-                "scheduled_sale": scheduled_sale,
-                "locale": locale,
-                "auto_translate_enabled": auto_translate_enabled,
-                "search_terms": search_terms,
-                "key_product_features": key_product_features,
-                "inventory_mode": inventory_mode,
-                "product_tag_operations": product_tag_operations,
-                "purchase_order_quantity_limit": purchase_order_quantity_limit,
-                "selling_format": selling_format,
-                "is_live_quick": is_live_quick,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -9178,62 +10840,26 @@ class AsyncProductResource(AsyncResource):
         self,
         product_id: str,
         *,
-        auto_translate_enabled: bool | None = None,
         brand_id: str | None = None,
-        category_version: str | None = None,
-        certifications: Sequence[_t.PartialEditProductRequestCertification | Mapping[str, Any]] | None = None,
+        certifications: Sequence[_t.CreateProductRequestCertification | Mapping[str, Any]] | None = None,
         description: str | None = None,
         external_product_id: str | None = None,
-        inventory_mode: str | None = None,
         is_cod_allowed: bool | None = None,
-        key_product_features: Sequence[str] | None = None,
-        listing_platforms: Sequence[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None,
-        locale: Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None = None,
-        main_images: Sequence[_t.PartialEditGlobalProductRequestMainImage | Mapping[str, Any]] | None = None,
+        listing_platforms: Sequence[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None,
+        main_images: Sequence[_t.MainImageInput | Mapping[str, Any]] | None = None,
         manufacturer_ids: Sequence[str] | None = None,
-        package_dimensions: _t.PartialEditProductRequestPackageDimensions | Mapping[str, Any] | None = None,
-        package_weight: _t.PartialEditProductRequestPackageWeight | Mapping[str, Any] | None = None,
-        pod_info: _t.PartialEditProductRequestPodInfo | Mapping[str, Any] | None = None,
-        product_attributes: Sequence[_t.EditProductRequestProductAttribute | Mapping[str, Any]] | None = None,
+        package_dimensions: _t.PackageDimensionInput | Mapping[str, Any] | None = None,
+        package_weight: _t.PackageWeightInput | Mapping[str, Any] | None = None,
+        product_attributes: Sequence[_t.ProductAttributeInput | Mapping[str, Any]] | None = None,
         replicated_products: Sequence[_t.PartialEditProductRequestReplicatedProduct | Mapping[str, Any]]
         | None = None,
         responsible_person_ids: Sequence[str] | None = None,
         save_mode: Literal["AS_DRAFT", "LISTING"] | None = None,
-        scheduled_sale: _t.ScheduledSaleInput | Mapping[str, Any] | None = None,
-        search_terms: Sequence[str] | None = None,
-        size_chart: _t.PartialEditGlobalProductRequestSizeChart | Mapping[str, Any] | None = None,
+        size_chart: _t.SizeChartInput | Mapping[str, Any] | None = None,
         skus: Sequence[_t.PartialEditProductRequestSku | Mapping[str, Any]] | None = None,
-        subscribe_info_edit: _t.PartialEditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
+        subscribe_info_edit: _t.EditProductRequestSubscribeInfoEdit | Mapping[str, Any] | None = None,
         title: str | None = None,
-        video: _t.PartialEditGlobalProductRequestVideo | Mapping[str, Any] | None = None,
-        is_blind_box: bool | None = None,
+        video: _t.VideoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -9247,34 +10873,25 @@ class AsyncProductResource(AsyncResource):
 
         Args:
             product_id: Path parameter.
-            auto_translate_enabled: Body field.
             brand_id: Body field.
-            category_version: Body field.
-            certifications: Body field. A `PartialEditProductRequestCertification` or a dict.
+            certifications: Body field. A `CreateProductRequestCertification` or a dict.
             description: Body field.
             external_product_id: Body field.
-            inventory_mode: Body field.
             is_cod_allowed: Body field.
-            key_product_features: Body field.
-            listing_platforms: Body field. One of `TIKTOK_SHOP`, `TOKOPEDIA`.
-            locale: Body field. One of `cs-CZ`, `de-AT`, `de-BE`, `de-DE`, `el-GR`, `en-GB`, `en-IE`, `en-US`, `es-ES`, `es-MX`, `fr-BE`, `fr-FR` and 13 more.
-            main_images: Body field. A `PartialEditGlobalProductRequestMainImage` or a dict.
+            listing_platforms: Body field. One of `TOKOPEDIA`, `TIKTOK_SHOP`.
+            main_images: Body field. A `MainImageInput` or a dict.
             manufacturer_ids: Body field.
-            package_dimensions: Body field. A `PartialEditProductRequestPackageDimensions` or a dict.
-            package_weight: Body field. A `PartialEditProductRequestPackageWeight` or a dict.
-            pod_info: Body field. A `PartialEditProductRequestPodInfo` or a dict.
-            product_attributes: Body field. A `EditProductRequestProductAttribute` or a dict.
+            package_dimensions: Body field. A `PackageDimensionInput` or a dict.
+            package_weight: Body field. A `PackageWeightInput` or a dict.
+            product_attributes: Body field. A `ProductAttributeInput` or a dict.
             replicated_products: Body field. A `PartialEditProductRequestReplicatedProduct` or a dict.
             responsible_person_ids: Body field.
             save_mode: Body field. One of `AS_DRAFT`, `LISTING`.
-            scheduled_sale: Body field. A `ScheduledSaleInput` or a dict.
-            search_terms: Body field.
-            size_chart: Body field. A `PartialEditGlobalProductRequestSizeChart` or a dict.
+            size_chart: Body field. A `SizeChartInput` or a dict.
             skus: Body field. A `PartialEditProductRequestSku` or a dict.
-            subscribe_info_edit: Body field. A `PartialEditProductRequestSubscribeInfoEdit` or a dict.
+            subscribe_info_edit: Body field. A `EditProductRequestSubscribeInfoEdit` or a dict.
             title: Body field.
-            video: Body field. A `PartialEditGlobalProductRequestVideo` or a dict.
-            is_blind_box: Body field.
+            video: Body field. A `VideoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -9296,34 +10913,25 @@ class AsyncProductResource(AsyncResource):
             _PARTIAL_EDIT_PRODUCT,
             params={"product_id": product_id},
             body={
-                "auto_translate_enabled": auto_translate_enabled,
                 "brand_id": brand_id,
-                "category_version": category_version,
                 "certifications": certifications,
                 "description": description,
                 "external_product_id": external_product_id,
-                "inventory_mode": inventory_mode,
                 "is_cod_allowed": is_cod_allowed,
-                "key_product_features": key_product_features,
                 "listing_platforms": listing_platforms,
-                "locale": locale,
                 "main_images": main_images,
                 "manufacturer_ids": manufacturer_ids,
                 "package_dimensions": package_dimensions,
                 "package_weight": package_weight,
-                "pod_info": pod_info,
                 "product_attributes": product_attributes,
                 "replicated_products": replicated_products,
                 "responsible_person_ids": responsible_person_ids,
                 "save_mode": save_mode,
-                "scheduled_sale": scheduled_sale,
-                "search_terms": search_terms,
                 "size_chart": size_chart,
                 "skus": skus,
                 "subscribe_info_edit": subscribe_info_edit,
                 "title": title,
                 "video": video,
-                "is_blind_box": is_blind_box,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -9336,8 +10944,6 @@ class AsyncProductResource(AsyncResource):
         self,
         *,
         page_size: int,
-        shop_cipher: str | None = None,
-        category_asset_cipher: str | None = None,
         page_token: str | None = None,
         product_title: str | None = None,
         product_ids: Sequence[str] | None = None,
@@ -9356,8 +10962,6 @@ class AsyncProductResource(AsyncResource):
         `POST /product/202601/compliance/auditing/research` (version 202601). Not shop-scoped: sends no `shop_cipher`.
 
         Args:
-            shop_cipher: Query parameter.
-            category_asset_cipher: Query parameter.
             page_token: Query parameter.
             page_size: Query parameter.
             product_title: Body field.
@@ -9384,12 +10988,7 @@ class AsyncProductResource(AsyncResource):
         """
         return await self._client._request(
             _SEARCH_PRODUCTS_FOR_COMPLIANCE_AUDITING_ASYNC,
-            params={
-                "shop_cipher": shop_cipher,
-                "category_asset_cipher": category_asset_cipher,
-                "page_token": page_token,
-                "page_size": page_size,
-            },
+            params={"page_token": page_token, "page_size": page_size},
             body={
                 "product_title": product_title,
                 "product_ids": product_ids,
@@ -10045,8 +11644,7 @@ class AsyncProductResource(AsyncResource):
         category_id: str,
         product_title: str,
         description: str | None = None,
-        images: Sequence[_t.PartialEditGlobalProductRequestCertificationImage | Mapping[str, Any]]
-        | None = None,
+        images: Sequence[_t.CertificationInputImage | Mapping[str, Any]] | None = None,
         sales_properties: Sequence[
             _t.RecommendRequiredProductPropertiesRequestSalesProperty | Mapping[str, Any]
         ]
@@ -10069,7 +11667,7 @@ class AsyncProductResource(AsyncResource):
             category_id: Body field.
             product_title: Body field.
             description: Body field.
-            images: Body field. A `PartialEditGlobalProductRequestCertificationImage` or a dict.
+            images: Body field. A `CertificationInputImage` or a dict.
             sales_properties: Body field. A `RecommendRequiredProductPropertiesRequestSalesProperty` or a dict.
             target_property_ids: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -10266,6 +11864,7 @@ class AsyncProductResourceWithRawResponse:
     def __init__(self, resource: AsyncProductResource) -> None:
         self.get_brands = async_to_raw_response(resource.get_brands)
         self.create_custom_brands = async_to_raw_response(resource.create_custom_brands)
+        self.recommend_brand = async_to_raw_response(resource.recommend_brand)
         self.get_categories = async_to_raw_response(resource.get_categories)
         self.recommend_category = async_to_raw_response(resource.recommend_category)
         self.get_attributes = async_to_raw_response(resource.get_attributes)
@@ -10282,6 +11881,7 @@ class AsyncProductResourceWithRawResponse:
         self.edit_global_product = async_to_raw_response(resource.edit_global_product)
         self.update_global_inventory = async_to_raw_response(resource.update_global_inventory)
         self.publish_global_product = async_to_raw_response(resource.publish_global_product)
+        self.recommend_sizechart = async_to_raw_response(resource.recommend_sizechart)
         self.upload_product_image = async_to_raw_response(resource.upload_product_image)
         self.inventory_search = async_to_raw_response(resource.inventory_search)
         self.check_listing_prerequisites_v202309 = async_to_raw_response(
@@ -10305,6 +11905,7 @@ class AsyncProductResourceWithRawResponse:
         self.check_listing_prerequisites_v202312 = self.check_listing_prerequisites
         self.search_products_v202312 = async_to_raw_response(resource.search_products_v202312)
         self.listing_schemas_v202401 = async_to_raw_response(resource.listing_schemas_v202401)
+        self.check_global_product_listing = async_to_raw_response(resource.check_global_product_listing)
         self.optimized_images = async_to_raw_response(resource.optimized_images)
         self.product_information_issue_diagnosis = async_to_raw_response(
             resource.product_information_issue_diagnosis
@@ -10317,6 +11918,9 @@ class AsyncProductResourceWithRawResponse:
         self.listing_schemas_v202407 = self.listing_schemas
         self.create_category_upgrade_task = async_to_raw_response(resource.create_category_upgrade_task)
         self.search_size_charts = async_to_raw_response(resource.search_size_charts)
+        self.upload_candidate_products = async_to_raw_response(resource.upload_candidate_products)
+        self.partial_edit_candidate_products = async_to_raw_response(resource.partial_edit_candidate_products)
+        self.search_candidate_products = async_to_raw_response(resource.search_candidate_products)
         self.create_manufacturer = async_to_raw_response(resource.create_manufacturer)
         self.search_manufacturers_v202409 = async_to_raw_response(resource.search_manufacturers_v202409)
         self.partial_edit_manufacturer = async_to_raw_response(resource.partial_edit_manufacturer)
@@ -10325,18 +11929,30 @@ class AsyncProductResourceWithRawResponse:
             resource.search_responsible_persons_v202409
         )
         self.partial_edit_responsible_person = async_to_raw_response(resource.partial_edit_responsible_person)
+        self.search_opportunities = async_to_raw_response(resource.search_opportunities)
+        self.apply_opportunities = async_to_raw_response(resource.apply_opportunities)
         self.diagnoseand_optimize_product = async_to_raw_response(resource.diagnoseand_optimize_product)
+        self.create_attribute_recommendation_request = async_to_raw_response(
+            resource.create_attribute_recommendation_request
+        )
         self.search_manufacturers = async_to_raw_response(resource.search_manufacturers)
         self.search_manufacturers_v202501 = self.search_manufacturers
         self.search_responsible_persons = async_to_raw_response(resource.search_responsible_persons)
         self.search_responsible_persons_v202501 = self.search_responsible_persons
         self.search_products = async_to_raw_response(resource.search_products)
         self.search_products_v202502 = self.search_products
+        self.enable_strikethrough_prices = async_to_raw_response(resource.enable_strikethrough_prices)
+        self.bind_local_products = async_to_raw_response(resource.bind_local_products)
         self.create_image_translation_tasks = async_to_raw_response(resource.create_image_translation_tasks)
+        self.search_combined_listing_recommendations = async_to_raw_response(
+            resource.search_combined_listing_recommendations
+        )
+        self.upload_external_product = async_to_raw_response(resource.upload_external_product)
         self.get_image_translation_tasks = async_to_raw_response(resource.get_image_translation_tasks)
         self.get_global_listing_rules = async_to_raw_response(resource.get_global_listing_rules)
         self.replicate_product = async_to_raw_response(resource.replicate_product)
         self.get_global_replicated_products = async_to_raw_response(resource.get_global_replicated_products)
+        self.import_external_product_info = async_to_raw_response(resource.import_external_product_info)
         self.partial_edit_global_product = async_to_raw_response(resource.partial_edit_global_product)
         self.edit_product = async_to_raw_response(resource.edit_product)
         self.edit_product_v202509 = self.edit_product

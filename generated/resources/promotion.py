@@ -172,15 +172,15 @@ class PromotionResource(SyncResource):
             "FLASHSALE",
             "GIFT_WITH_PURCHASE",
             "SHIPPING_DISCOUNT",
-        ]
-        | None = None,
-        begin_time: int | datetime | None = None,
+        ],
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        product_level: Literal["PRODUCT", "SHOP", "VARIATION"],
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
-        product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -201,6 +201,7 @@ class PromotionResource(SyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
             title: Body field.
+            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -229,6 +230,7 @@ class PromotionResource(SyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -240,18 +242,13 @@ class PromotionResource(SyncResource):
         *,
         activity_title: str | None = None,
         activity_type: Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
+            "FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"
         ]
         | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
-        status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -265,10 +262,10 @@ class PromotionResource(SyncResource):
 
         Args:
             activity_title: Body field.
-            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            activity_type: Body field. One of `FIXED_PRICE`, `DIRECT_DISCOUNT`, `FLASHSALE`, `SHIPPING_DISCOUNT`, `BUY_MORE_SAVE_MORE`.
             page_size: Body field.
             page_token: Body field.
-            status: Body field. One of `DEACTIVATED`, `EXPIRED`, `NOT_START`, `ONGOING`.
+            status: Body field. One of `DRAFT`, `NOT_START`, `ONGOING`, `EXPIRED`, `DEACTIVATED`, `NOT_EFFECTIVE`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -346,13 +343,14 @@ class PromotionResource(SyncResource):
         self,
         activity_id: str,
         *,
-        begin_time: int | datetime | None = None,
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -373,6 +371,7 @@ class PromotionResource(SyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field.
             title: Body field.
+            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -401,6 +400,7 @@ class PromotionResource(SyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -500,8 +500,8 @@ class PromotionResource(SyncResource):
         self,
         activity_id: str,
         *,
-        body_activity_id: str | None = None,
-        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        body_activity_id: str,
+        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -720,15 +720,15 @@ class AsyncPromotionResource(AsyncResource):
             "FLASHSALE",
             "GIFT_WITH_PURCHASE",
             "SHIPPING_DISCOUNT",
-        ]
-        | None = None,
-        begin_time: int | datetime | None = None,
+        ],
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        product_level: Literal["PRODUCT", "SHOP", "VARIATION"],
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
-        product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -749,6 +749,7 @@ class AsyncPromotionResource(AsyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field. One of `PRODUCT`, `SHOP`, `VARIATION`.
             title: Body field.
+            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -777,6 +778,7 @@ class AsyncPromotionResource(AsyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -788,18 +790,13 @@ class AsyncPromotionResource(AsyncResource):
         *,
         activity_title: str | None = None,
         activity_type: Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
+            "FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"
         ]
         | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
-        status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None,
+        status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"]
+        | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -813,10 +810,10 @@ class AsyncPromotionResource(AsyncResource):
 
         Args:
             activity_title: Body field.
-            activity_type: Body field. One of `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, `DIRECT_DISCOUNT`, `FIXED_PRICE`, `FLASHSALE`, `GIFT_WITH_PURCHASE`, `SHIPPING_DISCOUNT`.
+            activity_type: Body field. One of `FIXED_PRICE`, `DIRECT_DISCOUNT`, `FLASHSALE`, `SHIPPING_DISCOUNT`, `BUY_MORE_SAVE_MORE`.
             page_size: Body field.
             page_token: Body field.
-            status: Body field. One of `DEACTIVATED`, `EXPIRED`, `NOT_START`, `ONGOING`.
+            status: Body field. One of `DRAFT`, `NOT_START`, `ONGOING`, `EXPIRED`, `DEACTIVATED`, `NOT_EFFECTIVE`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -894,13 +891,14 @@ class AsyncPromotionResource(AsyncResource):
         self,
         activity_id: str,
         *,
-        begin_time: int | datetime | None = None,
+        begin_time: int | datetime,
+        end_time: int | datetime,
+        title: str,
         discount: _t.DiscountInput | Mapping[str, Any] | None = None,
         duration_type: str | None = None,
-        end_time: int | datetime | None = None,
         participation_limit: Sequence[_t.ParticipationLimitInput | Mapping[str, Any]] | None = None,
         product_level: str | None = None,
-        title: str | None = None,
+        target_user_info: _t.TargetUserInfoInput | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -921,6 +919,7 @@ class AsyncPromotionResource(AsyncResource):
             participation_limit: Body field. A `ParticipationLimitInput` or a dict.
             product_level: Body field.
             title: Body field.
+            target_user_info: Body field. A `TargetUserInfoInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -949,6 +948,7 @@ class AsyncPromotionResource(AsyncResource):
                 "participation_limit": participation_limit,
                 "product_level": product_level,
                 "title": title,
+                "target_user_info": target_user_info,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1048,8 +1048,8 @@ class AsyncPromotionResource(AsyncResource):
         self,
         activity_id: str,
         *,
-        body_activity_id: str | None = None,
-        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]] | None = None,
+        body_activity_id: str,
+        products: Sequence[_t.UpdateActivityProductRequestProduct | Mapping[str, Any]],
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,

@@ -169,6 +169,16 @@ _UPLOAD_RETURN_SHIPPING_INFORMATION: Operation[ResponseModel] = Operation(
         "return_qr_code",
     ),
 )
+_GET_AFTERSALE_ELIGIBILITY_V202512: Operation[_t.GetAftersaleEligibilityV202512Response] = Operation(
+    id="return_refund.get_aftersale_eligibility_v202512",
+    method="GET",
+    path="/return_refund/202512/orders/{order_id}/aftersale_eligibility",
+    response=_t.GetAftersaleEligibilityV202512Response,
+    shop_scoped=True,
+    retry_safe=True,
+    params=_t.GetAftersaleEligibilityV202512Params,
+    path_params=("order_id",),
+)
 _GET_DECISION_ELIGIBILITY: Operation[_t.GetDecisionEligibilityResponse] = Operation(
     id="return_refund.get_decision_eligibility",
     method="GET",
@@ -323,6 +333,7 @@ OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_RETURN_RECORDS,
     _REJECT_RETURN,
     _UPLOAD_RETURN_SHIPPING_INFORMATION,
+    _GET_AFTERSALE_ELIGIBILITY_V202512,
     _GET_DECISION_ELIGIBILITY,
     _CANCEL_ORDER,
     _SEARCH_CANCELLATIONS,
@@ -351,10 +362,10 @@ class ReturnRefundResource(SyncResource):
     def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -370,7 +381,7 @@ class ReturnRefundResource(SyncResource):
             cancel_reason: Body field.
             order_id: Body field.
             order_line_item_ids: Body field.
-            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            skus: Body field. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -404,14 +415,22 @@ class ReturnRefundResource(SyncResource):
     def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -430,14 +449,14 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_cancellations` calls that.
 
         Args:
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             page_token: Query parameter.
             buyer_user_ids: Body field.
             cancel_ids: Body field.
-            cancel_status: Body field.
-            cancel_types: Body field.
+            cancel_status: Body field. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
+            cancel_types: Body field. One of `CANCEL`, `BUYER_CANCEL`.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
@@ -534,10 +553,10 @@ class ReturnRefundResource(SyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -585,7 +604,7 @@ class ReturnRefundResource(SyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -599,7 +618,7 @@ class ReturnRefundResource(SyncResource):
 
         Args:
             order_id: Path parameter.
-            initiate_aftersale_user: Query parameter.
+            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -628,13 +647,13 @@ class ReturnRefundResource(SyncResource):
     def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -653,7 +672,7 @@ class ReturnRefundResource(SyncResource):
             reason_name: Body field.
             request_type: Body field.
             shipment_type: Body field.
-            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            skus: Body field. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -734,16 +753,16 @@ class ReturnRefundResource(SyncResource):
     def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -765,7 +784,7 @@ class ReturnRefundResource(SyncResource):
             return_reason: Body field.
             return_type: Body field.
             shipment_type: Body field.
-            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            skus: Body field. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -805,20 +824,34 @@ class ReturnRefundResource(SyncResource):
     def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -833,20 +866,20 @@ class ReturnRefundResource(SyncResource):
         `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_returns` calls that.
 
         Args:
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             page_token: Query parameter.
-            arbitration_status: Body field.
+            arbitration_status: Body field. One of `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`, `CLOSED`.
             buyer_user_ids: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
             order_ids: Body field.
             return_ids: Body field.
-            return_status: Body field.
-            return_types: Body field.
-            seller_proposed_return_type: Body field.
+            return_status: Body field. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
+            return_types: Body field. One of `REFUND`, `RETURN_AND_REFUND`, `REPLACEMENT`.
+            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -897,18 +930,16 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -925,7 +956,7 @@ class ReturnRefundResource(SyncResource):
             return_id: Path parameter.
             idempotency_key: Query parameter.
             buyer_keep_item: Body field.
-            decision: Body field. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
+            decision: Body field. One of `APPROVE_REFUND`, `APPROVE_RETURN`, `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REPLACEMENT`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
             partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1001,11 +1032,11 @@ class ReturnRefundResource(SyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1021,8 +1052,8 @@ class ReturnRefundResource(SyncResource):
             return_id: Path parameter.
             idempotency_key: Query parameter.
             comment: Body field.
-            decision: Body field.
-            images: Body field. A `RejectReturnV202309RequestImage` or a dict.
+            decision: Body field. One of `REJECT_REFUND`, `REJECT_RETURN`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REPLACEMENT`.
+            images: Body field. A `RejectCancellationRequestImage` or a dict.
             reject_reason: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1058,9 +1089,8 @@ class ReturnRefundResource(SyncResource):
         return_ids: Sequence[str],
         tracking_number: str,
         return_provider_id: str,
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -1076,7 +1106,6 @@ class ReturnRefundResource(SyncResource):
 
         Args:
             return_ids: Query parameter.
-            return_id_type: Query parameter. One of `RMA`, `SKU_RETURN_ORDER`.
             tracking_number: Upload field.
             return_provider_id: Upload field.
             return_shipping_label: Upload field. Bytes, a path or a binary file object.
@@ -1100,12 +1129,62 @@ class ReturnRefundResource(SyncResource):
         """
         return self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("return_refund.get_aftersale_eligibility_v202512")
+    def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
+
+        Args:
+            order_id: Path parameter.
+            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
+            request_types: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAftersaleEligibilityV202512Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -1773,7 +1852,7 @@ class ReturnRefundResource(SyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -1794,7 +1873,7 @@ class ReturnRefundResource(SyncResource):
             decision: Body field. One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
             reject_reason: Body field.
             comment: Body field.
-            images: Body field. A `RejectReturnRequestImage` or a dict.
+            images: Body field. A `RejectCancellationRequestImage` or a dict.
             partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -1965,6 +2044,7 @@ class ReturnRefundResourceWithRawResponse:
         self.reject_return = to_raw_response(resource.reject_return)
         self.reject_return_v202309 = self.reject_return
         self.upload_return_shipping_information = to_raw_response(resource.upload_return_shipping_information)
+        self.get_aftersale_eligibility_v202512 = to_raw_response(resource.get_aftersale_eligibility_v202512)
         self.get_decision_eligibility = to_raw_response(resource.get_decision_eligibility)
         self.cancel_order = to_raw_response(resource.cancel_order)
         self.cancel_order_v202602 = self.cancel_order
@@ -2000,10 +2080,10 @@ class AsyncReturnRefundResource(AsyncResource):
     async def cancel_order_v202309(
         self,
         *,
-        cancel_reason: str | None = None,
-        order_id: str | None = None,
+        cancel_reason: str,
+        order_id: str,
         order_line_item_ids: Sequence[str] | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2019,7 +2099,7 @@ class AsyncReturnRefundResource(AsyncResource):
             cancel_reason: Body field.
             order_id: Body field.
             order_line_item_ids: Body field.
-            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            skus: Body field. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2053,14 +2133,22 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_cancellations_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         cancel_ids: Sequence[str] | None = None,
-        cancel_status: Sequence[str] | None = None,
-        cancel_types: Sequence[str] | None = None,
+        cancel_status: Sequence[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None = None,
+        cancel_types: Sequence[Literal["CANCEL", "BUYER_CANCEL"]] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
@@ -2079,14 +2167,14 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/cancellations/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_cancellations` calls that.
 
         Args:
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             page_token: Query parameter.
             buyer_user_ids: Body field.
             cancel_ids: Body field.
-            cancel_status: Body field.
-            cancel_types: Body field.
+            cancel_status: Body field. One of `CANCELLATION_REQUEST_PENDING`, `CANCELLATION_REQUEST_SUCCESS`, `CANCELLATION_REQUEST_CANCEL`, `CANCELLATION_REQUEST_COMPLETE`.
+            cancel_types: Body field. One of `CANCEL`, `BUYER_CANCEL`.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
@@ -2183,10 +2271,10 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         cancel_id: str,
         *,
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
         images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2234,7 +2322,7 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         order_id: str,
         *,
-        initiate_aftersale_user: str | None = None,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2248,7 +2336,7 @@ class AsyncReturnRefundResource(AsyncResource):
 
         Args:
             order_id: Path parameter.
-            initiate_aftersale_user: Query parameter.
+            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2277,13 +2365,13 @@ class AsyncReturnRefundResource(AsyncResource):
     async def calculate_refund_v202309(
         self,
         *,
+        order_id: str,
+        reason_name: str,
+        request_type: str,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
-        reason_name: str | None = None,
-        request_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2302,7 +2390,7 @@ class AsyncReturnRefundResource(AsyncResource):
             reason_name: Body field.
             request_type: Body field.
             shipment_type: Body field.
-            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            skus: Body field. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2383,16 +2471,16 @@ class AsyncReturnRefundResource(AsyncResource):
     async def create_return_v202309(
         self,
         *,
+        order_id: str,
+        return_reason: str,
+        return_type: str,
         idempotency_key: str | None = None,
         currency: str | None = None,
         handover_method: str | None = None,
-        order_id: str | None = None,
         order_line_item_ids: Sequence[str] | None = None,
         refund_total: str | None = None,
-        return_reason: str | None = None,
-        return_type: str | None = None,
         shipment_type: str | None = None,
-        skus: Sequence[_t.CancelOrderV202309RequestSku | Mapping[str, Any]] | None = None,
+        skus: Sequence[_t.SkuInput | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2414,7 +2502,7 @@ class AsyncReturnRefundResource(AsyncResource):
             return_reason: Body field.
             return_type: Body field.
             shipment_type: Body field.
-            skus: Body field. A `CancelOrderV202309RequestSku` or a dict.
+            skus: Body field. A `SkuInput` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
             extra_query: Query parameters added to this call (signed with the rest).
@@ -2454,20 +2542,34 @@ class AsyncReturnRefundResource(AsyncResource):
     async def search_returns_v202309(
         self,
         *,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
+        sort_field: Literal["create_time", "update_time"] | None = None,
+        sort_order: Literal["ASC", "DESC"] | None = None,
         page_size: str | None = None,
         page_token: str | None = None,
-        arbitration_status: Sequence[str] | None = None,
+        arbitration_status: Sequence[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]]
+        | None = None,
         buyer_user_ids: Sequence[str] | None = None,
         create_time_ge: int | datetime | None = None,
         create_time_lt: int | datetime | None = None,
         locale: str | None = None,
         order_ids: Sequence[str] | None = None,
         return_ids: Sequence[str] | None = None,
-        return_status: Sequence[str] | None = None,
-        return_types: Sequence[str] | None = None,
-        seller_proposed_return_type: Sequence[str] | None = None,
+        return_status: Sequence[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None = None,
+        return_types: Sequence[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None,
+        seller_proposed_return_type: Sequence[Literal["PARTIAL_REFUND"]] | None = None,
         update_time_ge: int | datetime | None = None,
         update_time_lt: int | datetime | None = None,
         timeout: Timeout | None = None,
@@ -2482,20 +2584,20 @@ class AsyncReturnRefundResource(AsyncResource):
         `POST /return_refund/202309/returns/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `search_returns` calls that.
 
         Args:
-            sort_field: Query parameter.
-            sort_order: Query parameter.
+            sort_field: Query parameter. One of `create_time`, `update_time`.
+            sort_order: Query parameter. One of `ASC`, `DESC`.
             page_size: Query parameter.
             page_token: Query parameter.
-            arbitration_status: Body field.
+            arbitration_status: Body field. One of `IN_PROGRESS`, `SUPPORT_BUYER`, `SUPPORT_SELLER`, `CLOSED`.
             buyer_user_ids: Body field.
             create_time_ge: Body field. Unix seconds or an aware `datetime`.
             create_time_lt: Body field. Unix seconds or an aware `datetime`.
             locale: Body field.
             order_ids: Body field.
             return_ids: Body field.
-            return_status: Body field.
-            return_types: Body field.
-            seller_proposed_return_type: Body field.
+            return_status: Body field. One of `RETURN_OR_REFUND_REQUEST_PENDING`, `REFUND_OR_RETURN_REQUEST_REJECT`, `AWAITING_BUYER_SHIP`, `BUYER_SHIPPED_ITEM`, `REJECT_RECEIVE_PACKAGE`, `RETURN_OR_REFUND_REQUEST_SUCCESS`, `RETURN_OR_REFUND_REQUEST_CANCEL`, `RETURN_OR_REFUND_REQUEST_COMPLETE`, `AWAITING_BUYER_RESPONSE`.
+            return_types: Body field. One of `REFUND`, `RETURN_AND_REFUND`, `REPLACEMENT`.
+            seller_proposed_return_type: Body field. One of `PARTIAL_REFUND`.
             update_time_ge: Body field. Unix seconds or an aware `datetime`.
             update_time_lt: Body field. Unix seconds or an aware `datetime`.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -2546,18 +2648,16 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
-        idempotency_key: str | None = None,
-        buyer_keep_item: bool | None = None,
         decision: Literal[
-            "APPROVE_RECEIVED_PACKAGE",
             "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
             "APPROVE_RETURN",
-            "DIRECT_REFUND",
+            "APPROVE_RECEIVED_PACKAGE",
+            "APPROVE_REPLACEMENT",
             "ISSUE_REPLACEMENT_REFUND",
             "OFFER_PARTIAL_REFUND",
-        ]
-        | None = None,
+        ],
+        idempotency_key: str | None = None,
+        buyer_keep_item: bool | None = None,
         partial_refund: _t.ApproveReturnRequestPartialRefund | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -2574,7 +2674,7 @@ class AsyncReturnRefundResource(AsyncResource):
             return_id: Path parameter.
             idempotency_key: Query parameter.
             buyer_keep_item: Body field.
-            decision: Body field. One of `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REFUND`, `APPROVE_REPLACEMENT`, `APPROVE_RETURN`, `DIRECT_REFUND`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
+            decision: Body field. One of `APPROVE_REFUND`, `APPROVE_RETURN`, `APPROVE_RECEIVED_PACKAGE`, `APPROVE_REPLACEMENT`, `ISSUE_REPLACEMENT_REFUND`, `OFFER_PARTIAL_REFUND`.
             partial_refund: Body field. A `ApproveReturnRequestPartialRefund` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2650,11 +2750,11 @@ class AsyncReturnRefundResource(AsyncResource):
         self,
         return_id: str,
         *,
+        decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"],
+        reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        decision: str | None = None,
-        images: Sequence[_t.RejectReturnV202309RequestImage | Mapping[str, Any]] | None = None,
-        reject_reason: str | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2670,8 +2770,8 @@ class AsyncReturnRefundResource(AsyncResource):
             return_id: Path parameter.
             idempotency_key: Query parameter.
             comment: Body field.
-            decision: Body field.
-            images: Body field. A `RejectReturnV202309RequestImage` or a dict.
+            decision: Body field. One of `REJECT_REFUND`, `REJECT_RETURN`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REPLACEMENT`.
+            images: Body field. A `RejectCancellationRequestImage` or a dict.
             reject_reason: Body field.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -2707,9 +2807,8 @@ class AsyncReturnRefundResource(AsyncResource):
         return_ids: Sequence[str],
         tracking_number: str,
         return_provider_id: str,
-        return_shipping_label: FileInput,
-        return_qr_code: FileInput,
-        return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None,
+        return_shipping_label: FileInput | None = None,
+        return_qr_code: FileInput | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         extra_query: ExtraQuery | None = None,
@@ -2725,7 +2824,6 @@ class AsyncReturnRefundResource(AsyncResource):
 
         Args:
             return_ids: Query parameter.
-            return_id_type: Query parameter. One of `RMA`, `SKU_RETURN_ORDER`.
             tracking_number: Upload field.
             return_provider_id: Upload field.
             return_shipping_label: Upload field. Bytes, a path or a binary file object.
@@ -2749,12 +2847,62 @@ class AsyncReturnRefundResource(AsyncResource):
         """
         return await self._client._request(
             _UPLOAD_RETURN_SHIPPING_INFORMATION,
-            params={"return_ids": return_ids, "return_id_type": return_id_type},
+            params={"return_ids": return_ids},
             form={
                 "tracking_number": tracking_number,
                 "return_provider_id": return_provider_id,
                 "return_shipping_label": return_shipping_label,
                 "return_qr_code": return_qr_code,
+            },
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("return_refund.get_aftersale_eligibility_v202512")
+    async def get_aftersale_eligibility_v202512(
+        self,
+        order_id: str,
+        *,
+        initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None,
+        request_types: Sequence[str] | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetAftersaleEligibilityV202512Response:
+        """Tell which after-sales requests (cancel, return, refund) an order's items are eligible for.
+
+        `GET /return_refund/202512/orders/{order_id}/aftersale_eligibility` (version 202512). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_aftersale_eligibility` calls that.
+
+        Args:
+            order_id: Path parameter.
+            initiate_aftersale_user: Query parameter. One of `SELLER`, `BUYER`.
+            request_types: Query parameter.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetAftersaleEligibilityV202512Response: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_AFTERSALE_ELIGIBILITY_V202512,
+            params={
+                "order_id": order_id,
+                "initiate_aftersale_user": initiate_aftersale_user,
+                "request_types": request_types,
             },
             shop_cipher=shop_cipher,
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
@@ -3422,7 +3570,7 @@ class AsyncReturnRefundResource(AsyncResource):
         reject_reason: str,
         idempotency_key: str | None = None,
         comment: str | None = None,
-        images: Sequence[_t.RejectReturnRequestImage | Mapping[str, Any]] | None = None,
+        images: Sequence[_t.RejectCancellationRequestImage | Mapping[str, Any]] | None = None,
         partial_refund_amount: _t.RejectReturnRequestPartialRefundAmount | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
         max_retries: int | None = None,
@@ -3443,7 +3591,7 @@ class AsyncReturnRefundResource(AsyncResource):
             decision: Body field. One of `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, `REJECT_RECEIVED_PACKAGE`, `REJECT_REFUND`, `REJECT_REPLACEMENT`, `REJECT_RETURN`.
             reject_reason: Body field.
             comment: Body field.
-            images: Body field. A `RejectReturnRequestImage` or a dict.
+            images: Body field. A `RejectCancellationRequestImage` or a dict.
             partial_refund_amount: Body field. A `RejectReturnRequestPartialRefundAmount` or a dict.
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
             max_retries: Retries for this call; the client's by default.
@@ -3617,6 +3765,9 @@ class AsyncReturnRefundResourceWithRawResponse:
         self.reject_return_v202309 = self.reject_return
         self.upload_return_shipping_information = async_to_raw_response(
             resource.upload_return_shipping_information
+        )
+        self.get_aftersale_eligibility_v202512 = async_to_raw_response(
+            resource.get_aftersale_eligibility_v202512
         )
         self.get_decision_eligibility = async_to_raw_response(resource.get_decision_eligibility)
         self.cancel_order = async_to_raw_response(resource.cancel_order)

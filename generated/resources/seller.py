@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -39,6 +40,31 @@ _GET_ACTIVE_SHOPS: Operation[_t.GetActiveShopsResponse] = Operation(
     shop_scoped=False,
     retry_safe=True,
 )
+_GET_SHOP_CREATORS: Operation[_t.GetShopCreatorsResponse] = Operation(
+    id="seller.get_shop_creators",
+    method="GET",
+    path="/seller/202407/shop_creators",
+    response=_t.GetShopCreatorsResponse,
+    shop_scoped=True,
+    retry_safe=True,
+)
+_SYNC_COLLECTIONS: Operation[_t.SyncCollectionsResponse] = Operation(
+    id="seller.sync_collections",
+    method="POST",
+    path="/seller/202508/collections/sync",
+    response=_t.SyncCollectionsResponse,
+    shop_scoped=True,
+    retry_safe=False,
+    body=_t.SyncCollectionsRequest,
+)
+_GET_SELLER_STATUS: Operation[_t.GetSellerStatusResponse] = Operation(
+    id="seller.get_seller_status",
+    method="GET",
+    path="/seller/202508/status",
+    response=_t.GetSellerStatusResponse,
+    shop_scoped=False,
+    retry_safe=True,
+)
 _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsResponse] = Operation(
     id="seller.get_shop_group_and_related_shops",
     method="GET",
@@ -52,6 +78,9 @@ _GET_SHOP_GROUP_AND_RELATED_SHOPS: Operation[_t.GetShopGroupAndRelatedShopsRespo
 OPERATIONS: tuple[Operation[Any], ...] = (
     _GET_SELLER_PERMISSIONS,
     _GET_ACTIVE_SHOPS,
+    _GET_SHOP_CREATORS,
+    _SYNC_COLLECTIONS,
+    _GET_SELLER_STATUS,
     _GET_SHOP_GROUP_AND_RELATED_SHOPS,
 )
 
@@ -137,6 +166,127 @@ class SellerResource(SyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("seller.get_shop_creators")
+    def get_shop_creators(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopCreatorsResponse:
+        """List the creators linked to the shop (official and marketing accounts).
+
+        `GET /seller/202407/shop_creators` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopCreatorsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SHOP_CREATORS,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("seller.sync_collections")
+    def sync_collections(
+        self,
+        *,
+        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
+        logo_url: str | None = None,
+        source: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SyncCollectionsResponse:
+        """Sync the shop's product collections from another platform.
+
+        `POST /seller/202508/collections/sync` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            collections: Body field. A `SyncCollectionsRequestCollection` or a dict.
+            logo_url: Body field.
+            source: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SyncCollectionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _SYNC_COLLECTIONS,
+            body={"collections": collections, "logo_url": logo_url, "source": source},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("seller.get_seller_status")
+    def get_seller_status(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetSellerStatusResponse:
+        """Get the seller's account status and any restrictions on it.
+
+        `GET /seller/202508/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetSellerStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return self._client._request(
+            _GET_SELLER_STATUS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("seller.get_shop_group_and_related_shops")
     def get_shop_group_and_related_shops(
         self,
@@ -180,6 +330,9 @@ class SellerResourceWithRawResponse:
     def __init__(self, resource: SellerResource) -> None:
         self.get_seller_permissions = to_raw_response(resource.get_seller_permissions)
         self.get_active_shops = to_raw_response(resource.get_active_shops)
+        self.get_shop_creators = to_raw_response(resource.get_shop_creators)
+        self.sync_collections = to_raw_response(resource.sync_collections)
+        self.get_seller_status = to_raw_response(resource.get_seller_status)
         self.get_shop_group_and_related_shops = to_raw_response(resource.get_shop_group_and_related_shops)
 
 
@@ -264,6 +417,127 @@ class AsyncSellerResource(AsyncResource):
             options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
         )
 
+    @checked_arguments("seller.get_shop_creators")
+    async def get_shop_creators(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.GetShopCreatorsResponse:
+        """List the creators linked to the shop (official and marketing accounts).
+
+        `GET /seller/202407/shop_creators` (version 202407). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            GetShopCreatorsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SHOP_CREATORS,
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("seller.sync_collections")
+    async def sync_collections(
+        self,
+        *,
+        collections: Sequence[_t.SyncCollectionsRequestCollection | Mapping[str, Any]] | None = None,
+        logo_url: str | None = None,
+        source: int | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+        shop_cipher: str | None = None,
+    ) -> _t.SyncCollectionsResponse:
+        """Sync the shop's product collections from another platform.
+
+        `POST /seller/202508/collections/sync` (version 202508). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+
+        Args:
+            collections: Body field. A `SyncCollectionsRequestCollection` or a dict.
+            logo_url: Body field.
+            source: Body field.
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+
+        Returns:
+            SyncCollectionsResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _SYNC_COLLECTIONS,
+            body={"collections": collections, "logo_url": logo_url, "source": source},
+            shop_cipher=shop_cipher,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
+    @checked_arguments("seller.get_seller_status")
+    async def get_seller_status(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        extra_query: ExtraQuery | None = None,
+        extra_body: ExtraBody | None = None,
+        extra_headers: ExtraHeaders | None = None,
+    ) -> _t.GetSellerStatusResponse:
+        """Get the seller's account status and any restrictions on it.
+
+        `GET /seller/202508/status` (version 202508). Not shop-scoped: sends no `shop_cipher`.
+
+        Args:
+            timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
+            max_retries: Retries for this call; the client's by default.
+            extra_query: Query parameters added to this call (signed with the rest).
+            extra_body: JSON body fields added over the method's own (signed as sent).
+            extra_headers: HTTP headers added to this call.
+
+        Returns:
+            GetSellerStatusResponse: The answer's data, with `.request_id`.
+
+        Raises:
+            ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
+            ConfigurationError: The client lacks credentials or an access token.
+            ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
+            TransportError: The network failed or the call timed out.
+            MalformedResponseError: The answer is not a valid envelope.
+        """
+        return await self._client._request(
+            _GET_SELLER_STATUS,
+            options=RequestOptions(timeout, max_retries, extra_query, extra_body, extra_headers),
+        )
+
     @checked_arguments("seller.get_shop_group_and_related_shops")
     async def get_shop_group_and_related_shops(
         self,
@@ -307,6 +581,9 @@ class AsyncSellerResourceWithRawResponse:
     def __init__(self, resource: AsyncSellerResource) -> None:
         self.get_seller_permissions = async_to_raw_response(resource.get_seller_permissions)
         self.get_active_shops = async_to_raw_response(resource.get_active_shops)
+        self.get_shop_creators = async_to_raw_response(resource.get_shop_creators)
+        self.sync_collections = async_to_raw_response(resource.sync_collections)
+        self.get_seller_status = async_to_raw_response(resource.get_seller_status)
         self.get_shop_group_and_related_shops = async_to_raw_response(
             resource.get_shop_group_and_related_shops
         )

@@ -37,7 +37,7 @@ class ActualShopAdsCommission(ResponseModel):
 
 
 class AddShowcaseProductsRequest(RequestModel):
-    add_type: str | None = None
+    add_type: str
     product_ids: list[str] | None = None
     product_link: str | None = None
 
@@ -63,6 +63,8 @@ class CreateVideoPrecheckTaskResponsePrecheck(ResponseModel):
 class CreatorGenerateGeneralLinkResponseSharingLink(ResponseModel):
     material_id: str | None = None
     sharing_link: str | None = None
+    deep_link: str | None = None
+    one_link: str | None = None
 
 
 class CreatorGeneratePublisherLinkParams(RequestModel):
@@ -71,11 +73,30 @@ class CreatorGeneratePublisherLinkParams(RequestModel):
     """
 
     publisher_id: Annotated[str, Field(min_length=1)]
+    category_asset_cipher: str | None = None
 
 
 class CreatorGeneratePublisherLinkResponseSharingLink(ResponseModel):
     material_id: int | None = None
     sharing_link: str | None = None
+    deep_link: str | None = None
+    one_link: str | None = None
+
+
+class CreatorGetSampleRequestDeeplinkParams(RequestModel):
+    """
+    Path and query arguments of `creator_get_sample_request_deeplink`.
+    """
+
+    campaign_id: str | None = None
+    collaboration_id: str | None = None
+    product_id: str
+    redirect_schema: str | None = None
+    sku_id: str
+
+
+class CreatorGetSampleRequestDeeplinkResponse(ResponseModel):
+    deeplink: str | None = None
 
 
 class CreatorSearchAffiliateTraceOrdersParams(RequestModel):
@@ -91,9 +112,9 @@ class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    time_ge: Timestamp | None = None
-    time_lt: Timestamp | None = None
-    time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None
+    time_ge: Timestamp
+    time_lt: Timestamp
+    time_type: Literal["PAY_TIME", "DELIVERY_TIME", "SETTLE_TIME", "CREATE_TIME"] | None = None
 
 
 class CreatorSearchAffiliateTraceOrdersResponseOrderSkuTrace(ResponseModel):
@@ -108,8 +129,8 @@ class CreatorSearchOpenCollaborationProductParams(RequestModel):
 
     page_token: str | None = None
     page_size: int
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
 
 
 class CreatorSearchOpenCollaborationProductRequestCategory(RequestModel):
@@ -149,12 +170,9 @@ class CreatorSearchSampleApplicationFulfillmentsParams(RequestModel):
 
 
 class CreatorSearchSampleApplicationFulfillmentsRequest(RequestModel):
-    fulfillment_statuses: (
-        list[
-            Literal["CANCELLED", "EXEMPTED", "FAILED", "ONGOING", "OVERDUE", "PENDING", "SUCCEED", "SUSPEND"]
-        ]
-        | None
-    ) = None
+    fulfillment_statuses: list[
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+    ]
 
 
 class CreatorSearchSampleApplicationFulfillmentsResponseFulfillment(ResponseModel):
@@ -179,8 +197,8 @@ class CreatorSelectAffiliateProductParams(RequestModel):
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange(RequestModel):
-    rate_ge: float | None = None
-    rate_le: float | None = None
+    rate_ge: int | None = None
+    rate_le: int | None = None
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
@@ -189,13 +207,13 @@ class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange(RequestModel):
-    rating_ge: float | None = None
-    rating_le: float | None = None
+    rating_ge: int | None = None
+    rating_le: int | None = None
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange(RequestModel):
-    quantity_ge: float | None = None
-    quantity_le: float | None = None
+    quantity_ge: int | None = None
+    quantity_le: int | None = None
 
 
 class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
@@ -204,7 +222,7 @@ class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
 
 class CreatorSelectAffiliateProductResponseProductCommission(ResponseModel):
     amount: str | None = None
-    rate: float | None = None
+    rate: int | None = None
 
 
 class CreatorSelectAffiliateProductResponseProductMarketPerformance(ResponseModel):
@@ -309,23 +327,32 @@ class GetCreatorProfileResponseAvatar(ResponseModel):
     url: str | None = None
 
 
-class GetCreatorProfileV202405ResponseAvatar(ResponseModel):
-    height: float | None = None
-    url: str | None = None
-    width: float | None = None
+class GetCreatorProfileV202405Response(ResponseModel):
+    avatar: GetCreatorProfileResponseAvatar | None = None
+    creator_user_id: str | None = None
+    permissions: list[str] | None = None
+    register_region: str | None = None
+    selection_region: str | None = None
+    seller_type: str | None = None
+    user_type: str | None = None
+    username: str | None = None
 
 
 class GetCreatorSampleApplicationDetailRequest(RequestModel):
     application_id: str | None = None
-    application_type: str | None = None
+    application_type: str
     main_order_id: str | None = None
-    product_id: str | None = None
+    product_id: str
 
 
 class GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment(ResponseModel):
     expiration_time: int | None = None
     id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     total_suspend_duration: int | None = None
 
 
@@ -335,35 +362,6 @@ class GetOpenCollaborationProductListByProductIdsParams(RequestModel):
     """
 
     product_ids: list[str] | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsRequest(RequestModel):
-    pass
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain(ResponseModel):
-    id: str | None = None
-    local_name: str | None = None
-    is_leaf: bool | None = None
-    parent_id: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductCommission(ResponseModel):
-    rate: int | None = None
-    currency: str | None = None
-    amount: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
-class GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
 
 
 class GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission(ResponseModel):
@@ -406,6 +404,20 @@ class GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIss
     suggestions: str | None = None
 
 
+class GetShoppableVideoPrecheckResultV202511Params(RequestModel):
+    """
+    Path and query arguments of `get_shoppable_video_precheck_result_v202511`.
+    """
+
+    task_id: Annotated[str, Field(min_length=1)]
+
+
+class GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask(ResponseModel):
+    id: str | None = None
+    issues: list[GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue] | None = None
+    result: str | None = None
+
+
 class GetShoppableVideoStatusParams(RequestModel):
     """
     Path and query arguments of `get_shoppable_video_status`.
@@ -416,7 +428,7 @@ class GetShoppableVideoStatusParams(RequestModel):
 
 class GetShoppableVideoStatusResponseVideo(ResponseModel):
     id: str | None = None
-    post_status: str | None = None
+    post_status: Literal["SUCCESS", "FAIL", "PROCESSING"] | str | None = None
     post_time: int | None = None
 
 
@@ -480,8 +492,8 @@ class MapTokopediaToTikTokShopProductIDsRequest(RequestModel):
 
 
 class MaterialInput(RequestModel):
-    ids: list[str] | None = None
-    type: str | None = None
+    ids: list[str]
+    type: str
 
 
 class OriginalPrice(ResponseModel):
@@ -521,6 +533,20 @@ class PostShoppableVideoResponseVideo(ResponseModel):
     id: str | None = None
 
 
+class PostShoppableVideoV202505RequestProductLinkInfo(RequestModel):
+    product_id: str | None = None
+    title: str | None = None
+
+
+class PostShoppableVideoV202505RequestVideoInfo(RequestModel):
+    file_id: str | None = None
+    title: str | None = None
+
+
+class PostShoppableVideoV202505Response(ResponseModel):
+    video: PostShoppableVideoResponseVideo | None = None
+
+
 class Price(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -537,7 +563,7 @@ class ProductLinkInfoInput(RequestModel):
 
 
 class RemoveShowcaseProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
 
 
 class SampleProduct(ResponseModel):
@@ -575,7 +601,9 @@ class SearchCreatorAffiliateOrdersResponseOrderSku(ResponseModel):
     commission_rate: int | None = None
     commission_tier_setting: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_commission_reward_rate: int | None = None
     estimated_bonus_commission: EstimatedBonusCommission | None = None
     estimated_commission: EstimatedCommission | None = None
@@ -601,7 +629,7 @@ class SearchCreatorAffiliateOrdersV202405Params(RequestModel):
     Path and query arguments of `search_creator_affiliate_orders_v202405`.
     """
 
-    version: float | None = None
+    version: int | None = None
     page_token: str | None = None
     page_size: int
 
@@ -625,10 +653,26 @@ class SearchCreatorSampleApplicationsRequest(RequestModel):
 
 
 class SearchCreatorSampleApplicationsResponseSampleApplicationCreatorFulfillment(ResponseModel):
-    bound_product_status: str | None = None
+    bound_product_status: (
+        Literal[
+            "UNKNOWN",
+            "LIVE",
+            "OUT_OF_STOCK",
+            "SELLER_DEACTIVATE",
+            "PLATFORM_DEACTIVATE",
+            "NO_PLAN",
+            "PERMANENT_DELETED",
+        ]
+        | str
+        | None
+    ) = None
     expiration_time: int | None = None
     id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     total_suspend_duration: int | None = None
 
 
@@ -644,7 +688,7 @@ class SearchCreatorTargetCollaborationsParams(RequestModel):
 class SearchCreatorTargetCollaborationsRequest(RequestModel):
     keyword: str | None = None
     keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None
-    shop_id: str | None = None
+    shop_id: str
 
 
 class SearchCreatorTargetCollaborationsResponseTargetCollaborationProduct(ResponseModel):
@@ -659,7 +703,7 @@ class Shop(ResponseModel):
 
 
 class TopShowcaseProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
 
 
 class UploadShoppablePhotoFileForm(RequestModel):
@@ -704,7 +748,8 @@ class CreateVideoPrecheckTaskResponse(ResponseModel):
 
 class CreatorGenerateGeneralLinkRequest(RequestModel):
     campaign_id: str | None = None
-    material: MaterialInput | None = None
+    material: MaterialInput
+    link_type: str | None = None
 
 
 class CreatorGenerateGeneralLinkResponse(ResponseModel):
@@ -714,7 +759,8 @@ class CreatorGenerateGeneralLinkResponse(ResponseModel):
 
 class CreatorGeneratePublisherLinkRequest(RequestModel):
     campaign_id: str | None = None
-    material: MaterialInput | None = None
+    material: MaterialInput
+    link_type: str | None = None
 
 
 class CreatorGeneratePublisherLinkResponse(ResponseModel):
@@ -732,7 +778,9 @@ class CreatorSearchAffiliateTraceOrdersResponseOrderSku(ResponseModel):
     commission_bonus_rate: int | None = None
     commission_rate: int | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_commission_reward_rate: int | None = None
     delivery_time: int | None = None
     estimated_bonus_commission: EstimatedBonusCommission | None = None
@@ -809,7 +857,7 @@ class GenerateAffiliateSharingLinkRequest(RequestModel):
 
 
 class GenerateAffiliateSharingLinkResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: GenerateAffiliateSharingLinkResponseErrorDetail | None = None
     message: str | None = None
 
@@ -842,17 +890,6 @@ class GetCreatorProfileResponse(ResponseModel):
     creator_user_open_id: str | None = None
 
 
-class GetCreatorProfileV202405Response(ResponseModel):
-    avatar: GetCreatorProfileV202405ResponseAvatar | None = None
-    creator_user_id: str | None = None
-    permissions: list[str] | None = None
-    register_region: str | None = None
-    selection_region: str | None = None
-    seller_type: str | None = None
-    user_type: str | None = None
-    username: str | None = None
-
-
 class GetCreatorSampleApplicationDetailResponseSampleApplication(ResponseModel):
     activity_id: str | None = None
     create_time: int | None = None
@@ -875,12 +912,10 @@ class GetOpenCollaborationProductListByProductIdsResponseProduct(ResponseModel):
     sale_region: str | None = None
     main_image_url: str | None = None
     detail_link: str | None = None
-    original_price: GetOpenCollaborationProductListByProductIdsResponseProductOriginalPrice | None = None
-    category_chains: list[GetOpenCollaborationProductListByProductIdsResponseProductCategoryChain] | None = (
-        None
-    )
-    commission: GetOpenCollaborationProductListByProductIdsResponseProductCommission | None = None
-    sales_price: GetOpenCollaborationProductListByProductIdsResponseProductSalesPrice | None = None
+    original_price: OriginalPrice | None = None
+    category_chains: list[CreatorSearchOpenCollaborationProductResponseProductCategoryChain] | None = None
+    commission: Commission | None = None
+    sales_price: CreatorSearchOpenCollaborationProductResponseProductSalesPrice | None = None
     shop_ads_commission: (
         GetOpenCollaborationProductListByProductIdsResponseProductShopAdsCommission | None
     ) = None
@@ -890,7 +925,7 @@ class GetShopProductsResponseProduct(ResponseModel):
     id: str | None = None
     title: str | None = None
     price: Price | None = None
-    added_status: str | None = None
+    added_status: Literal["ADDABLE", "ADDED", "REJECTED"] | str | None = None
     brand_name: str | None = None
     images: list[GetShopProductsResponseProductImage] | None = None
     sales_count: int | None = None
@@ -904,6 +939,10 @@ class GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResult(
 class GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResult(ResponseModel):
     status: str | None = None
     issues: list[GetShoppableVideoPrecheckResultResponsePrecheckTaskViolationCheckResultIssue] | None = None
+
+
+class GetShoppableVideoPrecheckResultV202511Response(ResponseModel):
+    precheck_task: GetShoppableVideoPrecheckResultV202511ResponsePrecheckTask | None = None
 
 
 class GetShoppableVideoStatusResponse(ResponseModel):
@@ -954,6 +993,11 @@ class PostShoppableVideoRequest(RequestModel):
 
 class PostShoppableVideoResponse(ResponseModel):
     video: PostShoppableVideoResponseVideo | None = None
+
+
+class PostShoppableVideoV202505Request(RequestModel):
+    product_link_info: PostShoppableVideoV202505RequestProductLinkInfo | None = None
+    video_info: PostShoppableVideoV202505RequestVideoInfo | None = None
 
 
 class SearchCreatorAffiliateOrdersResponseOrder(ResponseModel):

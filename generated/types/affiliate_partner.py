@@ -17,7 +17,7 @@ class ActualCommissionBase(ResponseModel):
 
 
 class ContactInfoInput(RequestModel):
-    email: str | None = None
+    email: str
     line: str | None = None
     phone: str | None = None
     viber: str | None = None
@@ -37,15 +37,15 @@ class CreateAffiliatePartnerCampaignRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    campaign_end_time: Timestamp | None = None
-    campaign_start_time: Timestamp | None = None
-    commission_rate: int | None = None
-    contact_info: ContactInfoInput | None = None
-    description: str | None = None
-    name: str | None = None
-    registration_end_time: Timestamp | None = None
-    registration_start_time: Timestamp | None = None
-    target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
+    campaign_end_time: Timestamp
+    campaign_start_time: Timestamp
+    commission_rate: int
+    contact_info: ContactInfoInput
+    description: str
+    name: str
+    registration_end_time: Timestamp
+    registration_start_time: Timestamp
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
     target_shop_codes: list[str] | None = None
 
 
@@ -62,20 +62,13 @@ class EditAffiliatePartnerCampaignParams(RequestModel):
     category_asset_cipher: str
 
 
-class EditAffiliatePartnerCampaignRequest(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    campaign_end_time: Timestamp | None = None
-    campaign_start_time: Timestamp | None = None
-    commission_rate: int | None = None
-    contact_info: ContactInfoInput | None = None
-    description: str | None = None
-    name: str | None = None
-    registration_end_time: Timestamp | None = None
-    registration_start_time: Timestamp | None = None
-    target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
-    target_shop_codes: list[str] | None = None
+class EditAffiliatePartnerCampaignRequestContactInfo(RequestModel):
+    email: str | None = None
+    line: str | None = None
+    phone: str | None = None
+    viber: str | None = None
+    whatsapp: str | None = None
+    zalo: str | None = None
 
 
 class EstimatedCommissionBase(ResponseModel):
@@ -94,7 +87,7 @@ class GenerateAffiliatePartnerCampaignProductLinkParams(RequestModel):
 
 
 class GenerateAffiliatePartnerCampaignProductLinkRequest(RequestModel):
-    creator_commission_rate: int | None = None
+    creator_commission_rate: int
 
 
 class GenerateAffiliatePartnerCampaignProductLinkResponse(ResponseModel):
@@ -204,22 +197,6 @@ class GetAffiliateCampaignCreatorProductContentStatisticsV202501Params(RequestMo
     content_type: str | None = None
 
 
-class GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic(
-    ResponseModel
-):
-    comment_num: str | None = None
-    content_end_date: str | None = None
-    content_type: str | None = None
-    cover_img_url: str | None = None
-    like_count: str | None = None
-    linked_tiktok_video: str | None = None
-    paid_amount: str | None = None
-    paid_order_num: str | None = None
-    published_date: str | None = None
-    source_url: str | None = None
-    view_count: str | None = None
-
-
 class GetAffiliateCampaignCreatorProductSampleStatusParams(RequestModel):
     """
     Path and query arguments of `get_affiliate_campaign_creator_product_sample_status`.
@@ -245,12 +222,6 @@ class GetAffiliateCampaignCreatorProductSampleStatusV202501Params(RequestModel):
     campaign_id: Annotated[str, Field(min_length=1)]
     product_id: Annotated[str, Field(min_length=1)]
     creator_temp_id: Annotated[str, Field(min_length=1)]
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult(ResponseModel):
-    tracking_event_description: str | None = None
-    tracking_event_description_extended: str | None = None
-    tracking_event_update_date: str | None = None
 
 
 class GetAffiliatePartnerCampaignDetailParams(RequestModel):
@@ -331,7 +302,11 @@ class GetAffiliatePartnerCampaignProductListResponseProductLowestPrice(ResponseM
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListBasePrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     list_price: str | None = None
     localized_dutiable_price: str | None = None
     region_code: str | None = None
@@ -348,7 +323,11 @@ class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListPro
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationListRegionPrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     list_price: str | None = None
     localized_dutiable_price: str | None = None
     region_code: str | None = None
@@ -373,11 +352,6 @@ class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorCreator(Res
     follower_num: int | None = None
     user_name: str | None = None
     creator_open_id: str | None = None
-
-
-class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorPaidAmount(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class PartnerGenerateMultiAffiliateCampaignProductLinkParams(RequestModel):
@@ -434,7 +408,7 @@ class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
         ]
         | None
     ) = None
-    review_result: str | None = None
+    review_result: str
 
 
 class SearchCapAffiliateOrdersParams(RequestModel):
@@ -573,9 +547,50 @@ class SearchCapAffiliateOrdersV202504Params(RequestModel):
     Path and query arguments of `search_cap_affiliate_orders_v202504`.
     """
 
+    page_token: str | None = None
+    page_size: int
+    category_asset_cipher: str
+
+
+class SearchCapAffiliateOrdersV202504Request(RequestModel):
     model_config = ConfigDict(
-        extra="allow",
+        arbitrary_types_allowed=True,
     )
+    create_time_ge: Timestamp | None = None
+    create_time_lt: Timestamp | None = None
+    order_id: str | None = None
+    order_status: int | None = None
+    product_id: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyBonusCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyShopAdsCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusEstimatedCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCapAffiliateOrdersV202504ResponseOrderSkusTotalAgencyCommission(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
 
 
 class SearchTapAffiliateOrdersParams(RequestModel):
@@ -736,6 +751,22 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkusEstimatedTapCommission(Res
     currency: str | None = None
 
 
+class EditAffiliatePartnerCampaignRequest(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    campaign_end_time: Timestamp | None = None
+    campaign_start_time: Timestamp | None = None
+    commission_rate: int | None = None
+    contact_info: EditAffiliatePartnerCampaignRequestContactInfo | None = None
+    description: str | None = None
+    name: str | None = None
+    registration_end_time: Timestamp | None = None
+    registration_start_time: Timestamp | None = None
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"]] | None = None
+    target_shop_codes: list[str] | None = None
+
+
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator(ResponseModel):
     affiliate_product_id: str | None = None
     commission: str | None = None
@@ -781,12 +812,6 @@ class GetAffiliateCampaignCreatorProductContentStatisticsResponse(ResponseModel)
     ) = None
 
 
-class GetAffiliateCampaignCreatorProductContentStatisticsV202501Response(ResponseModel):
-    creator_content_statistics: (
-        list[GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic] | None
-    ) = None
-
-
 class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus(ResponseModel):
     shipping_provider_name: str | None = None
     delivery_option: str | None = None
@@ -795,17 +820,6 @@ class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus(Respons
     quantity: int | None = None
     tracking_results: (
         list[GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatusTrackingResult] | None
-    ) = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatus(ResponseModel):
-    delivery_option: str | None = None
-    estimated_earliest_delivery_date: str | None = None
-    estimated_latest_delivery_date: str | None = None
-    quantity: int | None = None
-    shipping_provider_name: str | None = None
-    tracking_results: (
-        list[GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult] | None
     ) = None
 
 
@@ -821,7 +835,7 @@ class GetAffiliatePartnerCampaignDetailResponse(ResponseModel):
     registration_end_time: int | None = None
     registration_start_time: int | None = None
     status: str | None = None
-    target_seller_types: list[str] | None = None
+    target_seller_types: list[Literal["LOCAL", "CROSS_BORDER"] | str] | None = None
     target_shops: list[GetAffiliatePartnerCampaignDetailResponseTargetShop] | None = None
 
 
@@ -845,7 +859,9 @@ class GetAffiliatePartnerCampaignProductListResponseProductSkuInformationList(Re
 
 
 class GetCreatorPerformanceForCampaignProductResponsePromotionCreator(ResponseModel):
-    paid_amount: GetCreatorPerformanceForCampaignProductResponsePromotionCreatorPaidAmount | None = None
+    paid_amount: GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount | None = (
+        None
+    )
     room_count: int | None = None
     video_count: int | None = None
     free_sample_status: str | None = None
@@ -934,6 +950,53 @@ class SearchCapAffiliateOrdersResponseSkuOrder(ResponseModel):
     is_carousel: bool | None = None
 
 
+class SearchCapAffiliateOrdersV202504ResponseOrderSkus(ResponseModel):
+    actual_bonus_commission: SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission | None = None
+    actual_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusActualCommission | None = None
+    actual_commission_base: ActualCommissionBase | None = None
+    actual_shop_ads_commission: SearchCapAffiliateOrdersResponseSkuOrderActualShopAdsCommission | None = None
+    agency_bonus_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyBonusCommission | None = (
+        None
+    )
+    agency_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyCommission | None = None
+    agency_commission_rate: str | None = None
+    agency_shop_ads_commission: (
+        SearchCapAffiliateOrdersV202504ResponseOrderSkusAgencyShopAdsCommission | None
+    ) = None
+    attribution_type: str | None = None
+    commission_bonus_rate: str | None = None
+    commission_model: str | None = None
+    commission_rate: str | None = None
+    commission_tier_setting: str | None = None
+    content_id: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
+    creator_username: str | None = None
+    estimated_bonus_commission: SearchCapAffiliateOrdersResponseSkuOrderEstimatedBonusCommission | None = None
+    estimated_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusEstimatedCommission | None = None
+    estimated_commission_base: EstimatedCommissionBase | None = None
+    estimated_shop_ads_commission: (
+        SearchCapAffiliateOrdersResponseSkuOrderEstimatedShopAdsCommission | None
+    ) = None
+    id: str | None = None
+    isr: str | None = None
+    iva: str | None = None
+    open_collaboration_id: str | None = None
+    price: Price | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    quantity: int | None = None
+    refunded_quantity: int | None = None
+    returned_quantity: int | None = None
+    shop_ads_commission_rate: str | None = None
+    shop_name: str | None = None
+    target_collaboration_id: str | None = None
+    total_agency_commission: SearchCapAffiliateOrdersV202504ResponseOrderSkusTotalAgencyCommission | None = (
+        None
+    )
+
+
 class SearchTapAffiliateOrdersResponseSkuOrder(ResponseModel):
     id: str | None = None
     create_time: int | None = None
@@ -1016,9 +1079,11 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkus(ResponseModel):
     actual_tap_commission: SearchTapAffiliateOrdersV202411ResponseOrderSkusActualTapCommission | None = None
     campaign_id: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
-    creator_commission_rate: float | None = None
-    creator_commission_reward_rate: float | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
+    creator_commission_rate: int | None = None
+    creator_commission_reward_rate: int | None = None
     creator_username: str | None = None
     estimated_commission_base: EstimatedCommissionBase | None = None
     estimated_creator_commission: (
@@ -1034,14 +1099,14 @@ class SearchTapAffiliateOrdersV202411ResponseOrderSkus(ResponseModel):
         SearchTapAffiliateOrdersV202411ResponseOrderSkusEstimatedTapCommission | None
     ) = None
     id: str | None = None
-    partner_commission_reward_rate: float | None = None
+    partner_commission_reward_rate: int | None = None
     price: Price | None = None
     product_id: str | None = None
     product_name: str | None = None
     quantity: int | None = None
     refunded_quantity: int | None = None
     returned_quantity: int | None = None
-    tap_commission_rate: float | None = None
+    tap_commission_rate: int | None = None
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponse(ResponseModel):
@@ -1066,10 +1131,6 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductSta
 
 class GetAffiliateCampaignCreatorProductSampleStatusResponse(ResponseModel):
     sample_status: GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatus | None = None
-
-
-class GetAffiliateCampaignCreatorProductSampleStatusV202501Response(ResponseModel):
-    sample_status: GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatus | None = None
 
 
 class GetAffiliatePartnerCampaignProductListResponseProduct(ResponseModel):
@@ -1107,6 +1168,15 @@ class SearchCapAffiliateOrdersResponse(ResponseModel):
     total_count: int | None = None
 
 
+class SearchCapAffiliateOrdersV202504ResponseOrder(ResponseModel):
+    create_time: int | None = None
+    delivery_time: int | None = None
+    id: str | None = None
+    skus: SearchCapAffiliateOrdersV202504ResponseOrderSkus | None = None
+    status: str | None = None
+    tags: str | None = None
+
+
 class SearchTapAffiliateOrdersResponse(ResponseModel):
     sku_orders: list[SearchTapAffiliateOrdersResponseSkuOrder] | None = None
     next_page_token: str | None = None
@@ -1132,6 +1202,12 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListResponse(ResponseModel):
 class GetAffiliatePartnerCampaignProductListResponse(ResponseModel):
     next_page_token: str | None = None
     products: list[GetAffiliatePartnerCampaignProductListResponseProduct] | None = None
+    total_count: int | None = None
+
+
+class SearchCapAffiliateOrdersV202504Response(ResponseModel):
+    next_page_token: str | None = None
+    orders: list[SearchCapAffiliateOrdersV202504ResponseOrder] | None = None
     total_count: int | None = None
 
 
@@ -1234,6 +1310,24 @@ class AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage(
     """A page of `get_affiliate_campaign_creator_fulfillment_status_info` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "promotion_creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchCapAffiliateOrdersV202504Page(
+    SearchCapAffiliateOrdersV202504Response, SyncPage[SearchCapAffiliateOrdersV202504ResponseOrder]
+):
+    """A page of `search_cap_affiliate_orders_v202504` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "orders"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchCapAffiliateOrdersV202504Page(
+    SearchCapAffiliateOrdersV202504Response, AsyncPage[SearchCapAffiliateOrdersV202504ResponseOrder]
+):
+    """A page of `search_cap_affiliate_orders_v202504` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "orders"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

@@ -66,8 +66,8 @@ class CreateConversationwithcreatorResponse(ResponseModel):
 
 
 class CreateOpenCollaborationRequest(RequestModel):
-    commission_rate: int | None = None
-    product_id: str | None = None
+    commission_rate: int
+    product_id: str
 
 
 class CreateOpenCollaborationResponseOpenCollaboration(ResponseModel):
@@ -77,7 +77,7 @@ class CreateOpenCollaborationResponseOpenCollaboration(ResponseModel):
 
 
 class CreateOpenCollaborationV202405Request(RequestModel):
-    commission_rate: float | None = None
+    commission_rate: int | None = None
     product_id: str | None = None
     require_seller_approve_creator: bool | None = None
 
@@ -89,11 +89,7 @@ class CreateTargetCollaborationRequestProduct(RequestModel):
 
 
 class CreateTargetCollaborationRequestSellerContactInfo(RequestModel):
-    email: str | None = None
-    phone_number: str | None = None
-    whatsapp: str | None = None
-    telegram: str | None = None
-    line: str | None = None
+    email: str
 
 
 class CreateTargetCollaborationResponseTargetCollaboration(ResponseModel):
@@ -107,7 +103,7 @@ class CreateTargetCollaborationV202405RequestFreeSampleRule(RequestModel):
 
 class CreateTargetCollaborationV202405RequestProduct(RequestModel):
     id: str | None = None
-    target_commission_rate: float | None = None
+    target_commission_rate: int | None = None
 
 
 class CreateTargetCollaborationV202405ResponseTargetCollaborationConflict(ResponseModel):
@@ -136,8 +132,8 @@ class EditOpenCollaborationSampleRuleRequestSampleRuleThresholds(RequestModel):
 
 
 class EditOpenCollaborationSettingsRequestAutoAddProduct(RequestModel):
-    commission_rate: int | None = None
-    enable: bool | None = None
+    commission_rate: int
+    enable: bool
 
 
 class FreeSampleRule(ResponseModel):
@@ -168,10 +164,7 @@ class GenerateTargetCollaborationLinkParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
-
-
-class GenerateTargetCollaborationLinkRequest(RequestModel):
-    pass
+    category_asset_cipher: str | None = None
 
 
 class GenerateTargetCollaborationLinkResponse(ResponseModel):
@@ -223,7 +216,7 @@ class GetConversationListV202412Params(RequestModel):
     page_size: int
     page_token: str | None = None
     only_need_conversation_id: bool | None = None
-    conversation_status: str | None = None
+    conversation_status: Literal["ALL", "UNREAD", "UNREPLIED"] | None = None
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersRequestOption(RequestModel):
@@ -254,7 +247,22 @@ class GetLatestUnreadMessagesResponseNewestMessageList(ResponseModel):
     content: str | None = None
     conversation_id: str | None = None
     sender_id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "TEXT",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "NOTIFICATION",
+            "EMOTICONS",
+            "SYSTEM",
+        ]
+        | str
+        | None
+    ) = None
     unread_message_count: int | None = None
 
 
@@ -381,25 +389,10 @@ class GetMarketplaceCreatorPerformanceV202406Params(RequestModel):
     creator_user_id: Annotated[str, Field(min_length=1)]
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange(ResponseModel):
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
     currency: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpmRange(ResponseModel):
@@ -408,26 +401,10 @@ class GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpmRange(ResponseMod
     minimum_amount: str | None = None
 
 
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpmRange(ResponseModel):
     currency: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange(ResponseModel):
-    currency: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpmRange(ResponseModel):
@@ -444,32 +421,12 @@ class GetMarketplaceCreatorPerformanceV202505Params(RequestModel):
     creator_user_id: Annotated[str, Field(min_length=1)]
 
 
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
+class GetMarketplaceCreatorPerformanceV202508Params(RequestModel):
+    """
+    Path and query arguments of `get_marketplace_creator_performance_v202508`.
+    """
 
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorLiveGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
-
-
-class GetMarketplaceCreatorPerformanceV202505ResponseCreatorVideoGpmRange(ResponseModel):
-    currency: str | None = None
-    formatted_range: str | None = None
-    maximum_amount: str | None = None
-    minimum_amount: str | None = None
+    creator_user_id: Annotated[str, Field(min_length=1)]
 
 
 class GetMessageintheConversationParams(RequestModel):
@@ -488,7 +445,22 @@ class GetMessageintheConversationResponseMessageMessageBody(ResponseModel):
     create_time: int | None = None
     id: str | None = None
     sender_id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "TEXT",
+            "PRODUCT_CARD",
+            "TARGET_COLLABORATION_CARD",
+            "FREE_SAMPLE_CARD",
+            "IMAGE",
+            "CRM_TEXT_WITH_IMAGE_CARD",
+            "CRM_TEXT_WITH_PRODUCTS_CARD",
+            "NOTIFICATION",
+            "EMOTICONS",
+            "SYSTEM",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class GetOpenCollaborationCreatorContentDetailParams(RequestModel):
@@ -561,6 +533,12 @@ class GetOrCreateCreatorConversationResponse(ResponseModel):
     creator_im_id: str | None = None
 
 
+class GetSellerSearchCreatorMarketplaceAdvancedFiltersResponseAdvancedFilters(ResponseModel):
+    category_pro: list[str] | None = None
+    creator_level: list[str] | None = None
+    language: list[str] | None = None
+
+
 class GetWeeklyCreatorOutreachQuotaResponseDataGmvLevelRuleLeftGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -616,7 +594,7 @@ class LiveGmv(ResponseModel):
 
 
 class MarkConversationReadRequest(RequestModel):
-    conversation_ids: list[str] | None = None
+    conversation_ids: list[str]
 
 
 class MarkConversationReadResponse(ResponseModel):
@@ -700,12 +678,6 @@ class QueryTargetCollaborationDetailResponseTargetCollaborationProductCommission
     shop_ads_commission_rate: int | None = None
 
 
-class QueryTargetCollaborationDetailResponseTargetCollaborationProductOriginalPrice(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-
-
 class QueryTargetCollaborationDetailV202409Params(RequestModel):
     """
     Path and query arguments of `query_target_collaboration_detail_v202409`.
@@ -731,11 +703,7 @@ class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProductCom
     effective_time: str | None = None
     maximum_amount: str | None = None
     minimum_amount: str | None = None
-    rate: float | None = None
-
-
-class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo(ResponseModel):
-    email: str | None = None
+    rate: int | None = None
 
 
 class QueryTargetCollaborationDetailV202412Params(RequestModel):
@@ -854,16 +822,6 @@ class SearchCreatorsInCreatorMarketplaceRequestContentPerformance(RequestModel):
     avg_shoppable_live_avg_viewers_ge: str | None = None
 
 
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
-    count_ge: int | None = None
-    count_le: int | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
-    gender: str | None = None
-    percentage_ge: int | None = None
-
-
 class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseModel):
     is_official_recommend: bool | None = None
     creator_bind_mcn_name: str | None = None
@@ -876,39 +834,6 @@ class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseMo
     is_eligible_flat_fee: bool | None = None
     is_rising_star: bool | None = None
     creator_level: int | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange(ResponseModel):
-    currency: str | None = None
-    minimum_amount: str | None = None
-    maximum_amount: str | None = None
-    formatted_range: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
-    gender: str | None = None
-    percentage: int | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange(ResponseModel):
-    minimum_amount: int | None = None
-    maximum_amount: int | None = None
-    formatted_range: str | None = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class SearchOpenCollaborationParams(RequestModel):
@@ -960,19 +885,14 @@ class SearchOpenCollaborationV202409Request(RequestModel):
     top_level_category_id: str | None = None
 
 
-class SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission(ResponseModel):
-    end_time: int | None = None
-    rate: float | None = None
-    start_time: int | None = None
-
-
-class SearchOpenCollaborationV202409ResponseOpenCollaborationProduct(ResponseModel):
+class SearchOpenCollaborationV202409ResponseOpenCollaboration(ResponseModel):
+    content_creator_count: int | None = None
+    current_commission: SearchOpenCollaborationResponseOpenCollaborationCurrentCommission | None = None
     id: str | None = None
-    inventory: float | None = None
-    main_image_url: str | None = None
-    original_price: OriginalPrice | None = None
+    product: SearchOpenCollaborationResponseOpenCollaborationProduct | None = None
+    require_seller_approve_creator: bool | None = None
+    showcase_creator_count: int | None = None
     status: str | None = None
-    title: str | None = None
 
 
 class SearchSampleApplicationsParams(RequestModel):
@@ -1025,14 +945,6 @@ class SearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
     ec_video_view: int | None = None
 
 
-class SearchSampleApplicationsResponseSampleApplicationProduct(ResponseModel):
-    id: str | None = None
-    title: str | None = None
-    sku_id: str | None = None
-    sku_image_url: str | None = None
-    sku_name: str | None = None
-
-
 class SearchSellerAffiliateOrdersParams(RequestModel):
     """
     Path and query arguments of `search_seller_affiliate_orders`.
@@ -1040,6 +952,7 @@ class SearchSellerAffiliateOrdersParams(RequestModel):
 
     page_token: str | None = None
     page_size: int
+    category_asset_cipher: str | None = None
 
 
 class SearchSellerAffiliateOrdersRequest(RequestModel):
@@ -1101,7 +1014,7 @@ class SearchSellerAffiliateOrdersV202405Params(RequestModel):
     Path and query arguments of `search_seller_affiliate_orders_v202405`.
     """
 
-    version: float | None = None
+    version: int | None = None
     page_token: str | None = None
     page_size: int
 
@@ -1133,7 +1046,6 @@ class SearchTargetCollaborationsResponseTargetCollaboration(ResponseModel):
     message: str | None = None
     start_time: int | None = None
     end_time: int | None = None
-    create_time: int | None = None
     update_time: int | None = None
     creator_inivited_count: int | None = None
     showcase_creator_count: int | None = None
@@ -1157,27 +1069,14 @@ class SearchTargetCollaborationsV202409RequestSearchParam(RequestModel):
     keyword_type: str | None = None
 
 
-class SearchTargetCollaborationsV202409ResponseTargetCollaboration(ResponseModel):
-    content_creator_count: int | None = None
-    creator_inivited_count: int | None = None
-    end_time: int | None = None
-    free_sample_rule: FreeSampleRule | None = None
-    id: str | None = None
-    message: str | None = None
-    name: str | None = None
-    product_count: int | None = None
-    showcase_creator_count: int | None = None
-    start_time: int | None = None
-    type: str | None = None
-    update_time: int | None = None
+class SearchTargetCollaborationsV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    target_collaborations: list[SearchTargetCollaborationsResponseTargetCollaboration] | None = None
+    total_count: int | None = None
 
 
 class SellerContactInfo(ResponseModel):
     email: str | None = None
-    phone_number: str | None = None
-    whatsapp: str | None = None
-    telegram: str | None = None
-    line: str | None = None
 
 
 class SellerContactInfoInput(RequestModel):
@@ -1210,7 +1109,7 @@ class SellerReviewSampleApplicationsParams(RequestModel):
 
 class SellerReviewSampleApplicationsRequest(RequestModel):
     reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None
-    review_result: Literal["APPROVE", "REJECT"] | None = None
+    review_result: Literal["APPROVE", "REJECT"]
 
 
 class SellerReviewSampleApplicationsV202409Params(RequestModel):
@@ -1231,8 +1130,8 @@ class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
     Path and query arguments of `seller_search_affiliate_open_collaboration_product`.
     """
 
-    sort_order: str | None = None
-    sort_field: str | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
+    sort_field: Literal["commission_rate", "product_sales_price", "commission", "units_sold"] | None = None
     page_token: str | None = None
     page_size: int
 
@@ -1284,18 +1183,18 @@ class SellerSearchCreatoronMarketplaceParams(RequestModel):
 
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
-    count_ge: float | None = None
-    count_le: float | None = None
+    count_ge: int | None = None
+    count_le: int | None = None
 
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
     gender: str | None = None
-    percentage_ge: float | None = None
+    percentage_ge: int | None = None
 
 
 class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
     gender: str | None = None
-    percentage: float | None = None
+    percentage: int | None = None
 
 
 class SellerSearchCreatoronMarketplaceV202406Params(RequestModel):
@@ -1314,8 +1213,23 @@ class SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange(ResponseMod
 
 
 class SellerSearchCreatoronMarketplaceV202406ResponseCreatorUnitsSoldRange(ResponseModel):
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+    maximum_amount: int | None = None
+    minimum_amount: int | None = None
+
+
+class SellerSearchCreatoronMarketplaceV202508Params(RequestModel):
+    """
+    Path and query arguments of `seller_search_creatoron_marketplace_v202508`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters(RequestModel):
+    category_pro: list[str] | None = None
+    creator_level: list[str] | None = None
+    language: list[str] | None = None
 
 
 class SellerSearchSampleApplicationsFulfillmentsParams(RequestModel):
@@ -1371,7 +1285,7 @@ class SellerSearchSampleApplicationsRequest(RequestModel):
 class SellerSearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
     avatar_url: str | None = None
     content_count: int | None = None
-    ec_video_view: float | None = None
+    ec_video_view: int | None = None
     follower_count: int | None = None
     fulfillment_percentage: str | None = None
     gmv: Gmv | None = None
@@ -1406,19 +1320,16 @@ class SendImMessageParams(RequestModel):
 
 
 class SendImMessageRequest(RequestModel):
-    content: str | None = None
-    msg_type: (
-        Literal[
-            "CRM_TEXT_WITH_IMAGE_CARD",
-            "CRM_TEXT_WITH_PRODUCTS_CARD",
-            "FREE_SAMPLE_CARD",
-            "IMAGE",
-            "PRODUCT_CARD",
-            "TARGET_COLLABORATION_CARD",
-            "TEXT",
-        ]
-        | None
-    ) = None
+    content: str
+    msg_type: Literal[
+        "CRM_TEXT_WITH_IMAGE_CARD",
+        "CRM_TEXT_WITH_PRODUCTS_CARD",
+        "FREE_SAMPLE_CARD",
+        "IMAGE",
+        "PRODUCT_CARD",
+        "TARGET_COLLABORATION_CARD",
+        "TEXT",
+    ]
 
 
 class SendImMessageResponse(ResponseModel):
@@ -1432,8 +1343,8 @@ class TargetCollaborationConflict(ResponseModel):
 
 class UnitsSoldRange(ResponseModel):
     formatted_range: str | None = None
-    maximum_amount: float | None = None
-    minimum_amount: float | None = None
+    maximum_amount: int | None = None
+    minimum_amount: int | None = None
 
 
 class UpdateConversationStatusParams(RequestModel):
@@ -1462,14 +1373,6 @@ class UpdateTargetCollaborationRequestProduct(RequestModel):
     target_ad_commission_rate: int | None = None
 
 
-class UpdateTargetCollaborationRequestSellerContactInfo(RequestModel):
-    email: str
-    phone_number: str | None = None
-    whatsapp: str | None = None
-    telegram: str | None = None
-    line: str | None = None
-
-
 class UpdateTargetCollaborationResponseUpdateFailedAddProducts(ResponseModel):
     id: str | None = None
     commission_rate: int | None = None
@@ -1489,18 +1392,19 @@ class UpdateTargetCollaborationV202409Params(RequestModel):
 
 
 class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
-    commission_rate: float | None = None
+    commission_rate: int | None = None
     id: str | None = None
 
 
-class UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts(ResponseModel):
-    commission_rate: float | None = None
-    id: str | None = None
-
-
-class UpdateTargetCollaborationV202409ResponseUpdateFailedChangeCommissions(ResponseModel):
-    commission_rate: float | None = None
-    product_id: str | None = None
+class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
+    add_creator_ids: list[str] | None = None
+    add_products: UpdateTargetCollaborationResponseUpdateFailedAddProducts | None = None
+    change_commissions: UpdateTargetCollaborationResponseUpdateFailedChangeCommissions | None = None
+    end_time: int | None = None
+    name: str | None = None
+    remove_creator_ids: list[str] | None = None
+    remove_product_ids: list[str] | None = None
+    seller_contact_info: SellerContactInfo | None = None
 
 
 class UploadMessageImageForm(RequestModel):
@@ -1569,15 +1473,11 @@ class CreateTargetCollaborationRequest(RequestModel):
     seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
     free_sample_rule: FreeSampleRuleInput
     message: str | None = None
-    preferred_content_type: str | None = None
 
 
 class CreateTargetCollaborationResponse(ResponseModel):
     target_collaboration: CreateTargetCollaborationResponseTargetCollaboration | None = None
     target_collaboration_conflicts: list[TargetCollaborationConflict] | None = None
-    invalid_open_id_list: list[str] | None = None
-    invalid_product_id_list: list[str] | None = None
-    create_time: int | None = None
 
 
 class CreateTargetCollaborationV202405Request(RequestModel):
@@ -1605,7 +1505,7 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    activate_status: str | None = None
+    activate_status: str
     end_time: Timestamp | None = None
     is_sample_time_unlimited: bool | None = None
     sample_quota: int | None = None
@@ -1658,9 +1558,9 @@ class GetMarketplaceCreatorPerformanceResponseCreatorCreatorProfileCreatorTrendP
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_commission_rate: float | None = None
+    avg_commission_rate: int | None = None
     avg_commission_rate_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
     ) = None
     avg_ec_live_comment_count: int | None = None
     avg_ec_live_like_count: int | None = None
@@ -1670,7 +1570,7 @@ class GetMarketplaceCreatorPerformanceV202406ResponseCreator(ResponseModel):
     avg_ec_video_like_count: int | None = None
     avg_ec_video_play_count: int | None = None
     avg_ec_video_share_count: int | None = None
-    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
     avg_gmv_per_buyer_range: (
         GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyerRange | None
     ) = None
@@ -1689,32 +1589,32 @@ class GetMarketplaceCreatorPerformanceV202406ResponseCreator(ResponseModel):
     follower_count: int | None = None
     gmv: Gmv | None = None
     gmv_range: SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange | None = None
-    gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm | None = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
     gpm_range: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpmRange | None = None
     live_gmv: LiveGmv | None = None
-    live_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
     live_gpm_range: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpmRange | None = None
     nickname: str | None = None
     product_original_price_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
     ) = None
     profile_tt_uri: str | None = None
     promoted_product_num: int | None = None
     selection_region: str | None = None
     top_collaborated_brand_ids: list[str] | None = None
-    units_sold: float | None = None
+    units_sold: int | None = None
     units_sold_range: SellerSearchCreatoronMarketplaceV202406ResponseCreatorUnitsSoldRange | None = None
     username: str | None = None
     video_gmv: VideoGmv | None = None
-    video_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
     video_gpm_range: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpmRange | None = None
 
 
 class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_commission_rate: float | None = None
+    avg_commission_rate: int | None = None
     avg_commission_rate_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
     ) = None
     avg_ec_live_comment_count: int | None = None
     avg_ec_live_like_count: int | None = None
@@ -1724,10 +1624,8 @@ class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     avg_ec_video_like_count: int | None = None
     avg_ec_video_play_count: int | None = None
     avg_ec_video_share_count: int | None = None
-    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgGmvPerBuyer | None = None
-    avg_gmv_per_buyer_range: (
-        GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange | None
-    ) = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer_range: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange | None = None
     bio_description: str | None = None
     brand_collaboration_count: int | None = None
     category_gmv_distribution: (
@@ -1743,25 +1641,84 @@ class GetMarketplaceCreatorPerformanceV202505ResponseCreator(ResponseModel):
     follower_count: int | None = None
     gmv: Gmv | None = None
     gmv_range: GmvRange | None = None
-    gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorGpm | None = None
-    gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorGpmRange | None = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
+    gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorGpmRange | None = None
     live_gmv: LiveGmv | None = None
-    live_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorLiveGpm | None = None
-    live_gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorLiveGpmRange | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
+    live_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange | None = None
     nickname: str | None = None
     product_original_price_range: (
-        GetMarketplaceCreatorPerformanceV202406ResponseCreatorProductOriginalPriceRange | None
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
     ) = None
     profile_tt_uri: str | None = None
     promoted_product_num: int | None = None
     selection_region: str | None = None
     top_collaborated_brand_ids: list[str] | None = None
-    units_sold: float | None = None
+    units_sold: int | None = None
     units_sold_range: UnitsSoldRange | None = None
     username: str | None = None
     video_gmv: VideoGmv | None = None
-    video_gpm: GetMarketplaceCreatorPerformanceV202406ResponseCreatorVideoGpm | None = None
-    video_gpm_range: GetMarketplaceCreatorPerformanceV202505ResponseCreatorVideoGpmRange | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
+    video_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange | None = None
+
+
+class GetMarketplaceCreatorPerformanceV202508ResponseCreator(ResponseModel):
+    username: str | None = None
+    nickname: str | None = None
+    avatar: Avatar | None = None
+    selection_region: str | None = None
+    bio_description: str | None = None
+    follower_count: int | None = None
+    profile_tt_uri: str | None = None
+    category_ids: list[str] | None = None
+    top_collaborated_brand_ids: list[str] | None = None
+    brand_collaboration_count: int | None = None
+    units_sold: int | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    video_gmv: VideoGmv | None = None
+    live_gmv: LiveGmv | None = None
+    gmv_range: GmvRange | None = None
+    ec_live_engagement_rate: str | None = None
+    category_gmv_distribution: (
+        list[GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution] | None
+    ) = None
+    content_gmv_distribution: (
+        list[GetMarketplaceCreatorPerformanceResponseCreatorContentGmvDistribution] | None
+    ) = None
+    product_original_price_range: (
+        GetMarketplaceCreatorPerformanceResponseCreatorProductOriginalPriceRange | None
+    ) = None
+    gpm: GetMarketplaceCreatorPerformanceResponseCreatorGpm | None = None
+    live_gpm: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpm | None = None
+    video_gpm: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpm | None = None
+    gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorGpmRange | None = None
+    video_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorVideoGpmRange | None = None
+    live_gpm_range: GetMarketplaceCreatorPerformanceResponseCreatorLiveGpmRange | None = None
+    promoted_product_num: int | None = None
+    ec_live_count: int | None = None
+    ec_video_count: int | None = None
+    avg_ec_video_play_count: int | None = None
+    avg_commission_rate: int | None = None
+    avg_commission_rate_range: (
+        GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange | None
+    ) = None
+    avg_gmv_per_buyer: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyer | None = None
+    avg_gmv_per_buyer_range: GetMarketplaceCreatorPerformanceResponseCreatorAvgGmvPerBuyerRange | None = None
+    avg_ec_live_view_count: int | None = None
+    avg_ec_live_like_count: int | None = None
+    avg_ec_live_comment_count: int | None = None
+    avg_ec_live_share_count: int | None = None
+    avg_ec_video_like_count: int | None = None
+    avg_ec_video_comment_count: int | None = None
+    avg_ec_video_share_count: int | None = None
+    follower_location: list[GetMarketplaceCreatorPerformanceResponseCreatorFollowerLocation] | None = None
+    follower_age: list[GetMarketplaceCreatorPerformanceResponseCreatorFollowerAge] | None = None
+    follower_gender: list[GetMarketplaceCreatorPerformanceResponseCreatorFollowerGender] | None = None
+    pps: str | None = None
+    rating: str | None = None
+    ec_video_engagement_rate: str | None = None
+    post_rate: str | None = None
 
 
 class GetMessageintheConversationResponseMessage(ResponseModel):
@@ -1806,6 +1763,10 @@ class GetOpenCollaborationSettingsResponseOpenCollaborationSettings(ResponseMode
     )
 
 
+class GetSellerSearchCreatorMarketplaceAdvancedFiltersResponse(ResponseModel):
+    advanced_filters: GetSellerSearchCreatorMarketplaceAdvancedFiltersResponseAdvancedFilters | None = None
+
+
 class GetWeeklyCreatorOutreachQuotaResponseDataGmvLevelRule(ResponseModel):
     reached_max_follower_cnt: str | None = None
     gmv_tier: str | None = None
@@ -1845,9 +1806,7 @@ class QueryTargetCollaborationDetailResponseTargetCollaborationProduct(ResponseM
     id: str | None = None
     main_image_url: str | None = None
     title: str | None = None
-    original_price: QueryTargetCollaborationDetailResponseTargetCollaborationProductOriginalPrice | None = (
-        None
-    )
+    original_price: OriginalPrice | None = None
     commission: QueryTargetCollaborationDetailResponseTargetCollaborationProductCommission | None = None
     status: str | None = None
     commission_effective_status: str | None = None
@@ -1878,9 +1837,7 @@ class QueryTargetCollaborationDetailV202412ResponseTargetCollaboration(ResponseM
     name: str | None = None
     product_count: int | None = None
     products: list[QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
-    ) = None
+    seller_contact_info: SellerContactInfo | None = None
     showcase_creator_count: int | None = None
     start_time: int | None = None
     type: str | None = None
@@ -1904,21 +1861,6 @@ class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption(R
     ) = None
 
 
-class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics(RequestModel):
-    age_ranges: list[str] | None = None
-    count_range: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange | None = None
-    gender_distribution: (
-        SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution | None
-    ) = None
-
-
-class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
-    age_ranges: list[str] | None = None
-    major_gender: (
-        SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographicsMajorGender | None
-    ) = None
-
-
 class SearchOpenCollaborationResponseOpenCollaboration(ResponseModel):
     content_creator_count: int | None = None
     current_commission: SearchOpenCollaborationResponseOpenCollaborationCurrentCommission | None = None
@@ -1928,14 +1870,10 @@ class SearchOpenCollaborationResponseOpenCollaboration(ResponseModel):
     status: str | None = None
 
 
-class SearchOpenCollaborationV202409ResponseOpenCollaboration(ResponseModel):
-    content_creator_count: int | None = None
-    current_commission: SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission | None = None
-    id: str | None = None
-    product: SearchOpenCollaborationV202409ResponseOpenCollaborationProduct | None = None
-    require_seller_approve_creator: bool | None = None
-    showcase_creator_count: int | None = None
-    status: str | None = None
+class SearchOpenCollaborationV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    open_collaborations: list[SearchOpenCollaborationV202409ResponseOpenCollaboration] | None = None
+    total_count: int | None = None
 
 
 class SearchSampleApplicationsResponseSampleApplication(ResponseModel):
@@ -1947,12 +1885,16 @@ class SearchSampleApplicationsResponseSampleApplication(ResponseModel):
     approve_expiration_time: int | None = None
     shipment_expiration_time: int | None = None
     tracking_number: str | None = None
-    fulfillment_status: str | None = None
+    fulfillment_status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     is_approvable: bool | None = None
     disapprovable_reasons: list[str] | None = None
     partner_name: str | None = None
     creator: SearchSampleApplicationsResponseSampleApplicationCreator | None = None
-    product: SearchSampleApplicationsResponseSampleApplicationProduct | None = None
+    product: SellerSearchSampleApplicationsResponseSampleApplicationProduct | None = None
 
 
 class SearchSellerAffiliateOrdersResponseOrderSku(ResponseModel):
@@ -1969,7 +1911,9 @@ class SearchSellerAffiliateOrdersResponseOrderSku(ResponseModel):
     commission_rate: str | None = None
     commission_tier_setting: str | None = None
     content_id: str | None = None
-    content_type: str | None = None
+    content_type: Literal["SHOP", "VIDEO", "LIVE", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE"] | str | None = (
+        None
+    )
     creator_username: str | None = None
     estimated_cofunded_creator_bonus_amount: (
         SearchSellerAffiliateOrdersResponseOrderSkuEstimatedCofundedCreatorBonusAmount | None
@@ -2020,12 +1964,6 @@ class SearchTargetCollaborationsV202409Request(RequestModel):
     search_param: SearchTargetCollaborationsV202409RequestSearchParam | None = None
 
 
-class SearchTargetCollaborationsV202409Response(ResponseModel):
-    next_page_token: str | None = None
-    target_collaborations: list[SearchTargetCollaborationsV202409ResponseTargetCollaboration] | None = None
-    total_count: int | None = None
-
-
 class SellerSearchAffiliateOpenCollaborationProductRequest(RequestModel):
     category: SellerSearchAffiliateOpenCollaborationProductRequestCategory | None = None
     commission_rate_range: SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange | None = (
@@ -2069,7 +2007,7 @@ class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics(Res
 
 class SellerSearchCreatoronMarketplaceV202406ResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_ec_live_uv: float | None = None
+    avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     category_ids: list[str] | None = None
     follower_count: int | None = None
@@ -2086,6 +2024,38 @@ class SellerSearchCreatoronMarketplaceV202406ResponseCreator(ResponseModel):
     video_gmv: VideoGmv | None = None
 
 
+class SellerSearchCreatoronMarketplaceV202508Request(RequestModel):
+    search_key: str | None = None
+    keyword: str | None = None
+    follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
+    gmv_ranges: list[str] | None = None
+    units_sold_ranges: list[str] | None = None
+    advanced_filters: SellerSearchCreatoronMarketplaceV202508RequestAdvancedFilters | None = None
+    affiliate_data: SearchCreatorsInCreatorMarketplaceRequestAffiliateData | None = None
+    category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None
+    content_performance: SearchCreatorsInCreatorMarketplaceRequestContentPerformance | None = None
+
+
+class SellerSearchCreatoronMarketplaceV202508ResponseCreator(ResponseModel):
+    username: str | None = None
+    nickname: str | None = None
+    avatar: Avatar | None = None
+    selection_region: str | None = None
+    category_ids: list[str] | None = None
+    avg_ec_live_uv: int | None = None
+    avg_ec_video_view_count: int | None = None
+    follower_count: int | None = None
+    gmv: Gmv | None = None
+    live_gmv: LiveGmv | None = None
+    video_gmv: VideoGmv | None = None
+    gmv_range: GmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    top_follower_demographics: (
+        SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics | None
+    ) = None
+    creator_open_id: str | None = None
+
+
 class SellerSearchSampleApplicationsFulfillmentsResponseFulfillment(ResponseModel):
     content: SellerSearchSampleApplicationsFulfillmentsResponseFulfillmentContent | None = None
     product: SellerSearchSampleApplicationsFulfillmentsResponseFulfillmentProduct | None = None
@@ -2097,7 +2067,11 @@ class SellerSearchSampleApplicationsResponseSampleApplication(ResponseModel):
     commission_rate: str | None = None
     creator: SellerSearchSampleApplicationsResponseSampleApplicationCreator | None = None
     disapprovable_reasons: list[str] | None = None
-    fulfillment_status: str | None = None
+    fulfillment_status: (
+        Literal["PENDING", "ONGOING", "SUCCEED", "FAILED", "OVERDUE", "SUSPEND", "CANCELLED", "EXEMPTED"]
+        | str
+        | None
+    ) = None
     id: str | None = None
     is_approvable: bool | None = None
     order_id: str | None = None
@@ -2113,7 +2087,7 @@ class UpdateTargetCollaborationRequest(RequestModel):
     end_time: str
     products: list[UpdateTargetCollaborationRequestProduct]
     creator_user_open_ids: list[str]
-    seller_contact_info: UpdateTargetCollaborationRequestSellerContactInfo
+    seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
     free_sample_rule: FreeSampleRuleInput
 
 
@@ -2126,8 +2100,6 @@ class UpdateTargetCollaborationResponseUpdateFailed(ResponseModel):
     end_time: int | None = None
     seller_contact_info: SellerContactInfo | None = None
     name: str | None = None
-    invalid_product_id_list: list[str] | None = None
-    invalid_open_id_list: list[str] | None = None
 
 
 class UpdateTargetCollaborationV202409Request(RequestModel):
@@ -2139,21 +2111,15 @@ class UpdateTargetCollaborationV202409Request(RequestModel):
     seller_contact_info: SellerContactInfoInput | None = None
 
 
-class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
-    add_creator_ids: list[str] | None = None
-    add_products: UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts | None = None
-    change_commissions: UpdateTargetCollaborationV202409ResponseUpdateFailedChangeCommissions | None = None
-    end_time: int | None = None
-    name: str | None = None
-    remove_creator_ids: list[str] | None = None
-    remove_product_ids: list[str] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
+class UpdateTargetCollaborationV202409Response(ResponseModel):
+    target_collaboration_conflicts: (
+        list[CreateTargetCollaborationV202405ResponseTargetCollaborationConflict] | None
     ) = None
+    update_failed: UpdateTargetCollaborationV202409ResponseUpdateFailed | None = None
 
 
 class EditOpenCollaborationSampleRuleRequest(RequestModel):
-    product_id: str | None = None
+    product_id: str
     sample_rule: EditOpenCollaborationSampleRuleRequestSampleRule | None = None
 
 
@@ -2199,6 +2165,10 @@ class GetMarketplaceCreatorPerformanceV202406Response(ResponseModel):
 
 class GetMarketplaceCreatorPerformanceV202505Response(ResponseModel):
     creator: GetMarketplaceCreatorPerformanceV202505ResponseCreator | None = None
+
+
+class GetMarketplaceCreatorPerformanceV202508Response(ResponseModel):
+    creator: GetMarketplaceCreatorPerformanceV202508ResponseCreator | None = None
 
 
 class GetMessageintheConversationResponse(ResponseModel):
@@ -2308,9 +2278,7 @@ class QueryTargetCollaborationDetailV202409ResponseTargetCollaboration(ResponseM
     name: str | None = None
     product_count: int | None = None
     products: list[QueryTargetCollaborationDetailV202409ResponseTargetCollaborationProduct] | None = None
-    seller_contact_info: (
-        QueryTargetCollaborationDetailV202409ResponseTargetCollaborationSellerContactInfo | None
-    ) = None
+    seller_contact_info: SellerContactInfo | None = None
     showcase_creator_count: int | None = None
     start_time: int | None = None
     type: str | None = None
@@ -2335,13 +2303,13 @@ class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
     avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     follower_count: int | None = None
-    gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorGmv | None = None
-    live_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv | None = None
-    video_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv | None = None
-    gmv_range: SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange | None = None
-    units_sold_range: SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    live_gmv: LiveGmv | None = None
+    video_gmv: VideoGmv | None = None
+    gmv_range: GmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
     top_follower_demographics: (
-        SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics | None
+        SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics | None
     ) = None
     creator_open_id: str | None = None
     creator_profile: SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile | None = None
@@ -2350,12 +2318,6 @@ class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
 class SearchOpenCollaborationResponse(ResponseModel):
     next_page_token: str | None = None
     open_collaborations: list[SearchOpenCollaborationResponseOpenCollaboration] | None = None
-    total_count: int | None = None
-
-
-class SearchOpenCollaborationV202409Response(ResponseModel):
-    next_page_token: str | None = None
-    open_collaborations: list[SearchOpenCollaborationV202409ResponseOpenCollaboration] | None = None
     total_count: int | None = None
 
 
@@ -2395,7 +2357,7 @@ class SellerSearchCreatoronMarketplaceRequest(RequestModel):
 
 class SellerSearchCreatoronMarketplaceResponseCreator(ResponseModel):
     avatar: Avatar | None = None
-    avg_ec_live_uv: float | None = None
+    avg_ec_live_uv: int | None = None
     avg_ec_video_view_count: int | None = None
     category_ids: list[str] | None = None
     follower_count: int | None = None
@@ -2418,6 +2380,12 @@ class SellerSearchCreatoronMarketplaceV202406Response(ResponseModel):
     search_key: str | None = None
 
 
+class SellerSearchCreatoronMarketplaceV202508Response(ResponseModel):
+    next_page_token: str | None = None
+    search_key: str | None = None
+    creators: list[SellerSearchCreatoronMarketplaceV202508ResponseCreator] | None = None
+
+
 class SellerSearchSampleApplicationsFulfillmentsResponse(ResponseModel):
     fulfillments: list[SellerSearchSampleApplicationsFulfillmentsResponseFulfillment] | None = None
 
@@ -2431,13 +2399,6 @@ class SellerSearchSampleApplicationsResponse(ResponseModel):
 class UpdateTargetCollaborationResponse(ResponseModel):
     target_collaboration_conflicts: list[TargetCollaborationConflict] | None = None
     update_failed: UpdateTargetCollaborationResponseUpdateFailed | None = None
-
-
-class UpdateTargetCollaborationV202409Response(ResponseModel):
-    target_collaboration_conflicts: (
-        list[CreateTargetCollaborationV202405ResponseTargetCollaborationConflict] | None
-    ) = None
-    update_failed: UpdateTargetCollaborationV202409ResponseUpdateFailed | None = None
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseData(ResponseModel):
@@ -2457,11 +2418,11 @@ class GetMarketplaceCreatorPerformanceResponseCreator(ResponseModel):
     top_collaborated_brand_ids: list[str] | None = None
     brand_collaboration_count: int | None = None
     units_sold: int | None = None
-    units_sold_range: SearchCreatorsInCreatorMarketplaceResponseCreatorUnitsSoldRange | None = None
-    gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorGmv | None = None
-    video_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorVideoGmv | None = None
-    live_gmv: SearchCreatorsInCreatorMarketplaceResponseCreatorLiveGmv | None = None
-    gmv_range: SearchCreatorsInCreatorMarketplaceResponseCreatorGmvRange | None = None
+    units_sold_range: UnitsSoldRange | None = None
+    gmv: Gmv | None = None
+    video_gmv: VideoGmv | None = None
+    live_gmv: LiveGmv | None = None
+    gmv_range: GmvRange | None = None
     ec_live_engagement_rate: str | None = None
     category_gmv_distribution: (
         list[GetMarketplaceCreatorPerformanceResponseCreatorCategoryGmvDistribution] | None
@@ -2569,7 +2530,7 @@ class QueryCreatorPromotionDetailsInTargetCollaborationResponseData(ResponseMode
 class SearchCreatorsInCreatorMarketplaceRequest(RequestModel):
     search_key: str | None = None
     keyword: str | None = None
-    follower_demographics: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics | None = None
+    follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
     gmv_ranges: list[str] | None = None
     units_sold_ranges: list[str] | None = None
     category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None
@@ -2678,8 +2639,7 @@ class AsyncSellerSearchSampleApplicationsV202409Page(
 
 
 class SearchTargetCollaborationsV202409Page(
-    SearchTargetCollaborationsV202409Response,
-    SyncPage[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
+    SearchTargetCollaborationsV202409Response, SyncPage[SearchTargetCollaborationsResponseTargetCollaboration]
 ):
     """A page of `search_target_collaborations_v202409` results; `auto_paging_iter()` walks every page."""
 
@@ -2689,7 +2649,7 @@ class SearchTargetCollaborationsV202409Page(
 
 class AsyncSearchTargetCollaborationsV202409Page(
     SearchTargetCollaborationsV202409Response,
-    AsyncPage[SearchTargetCollaborationsV202409ResponseTargetCollaboration],
+    AsyncPage[SearchTargetCollaborationsResponseTargetCollaboration],
 ):
     """A page of `search_target_collaborations_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
 
@@ -2838,6 +2798,26 @@ class AsyncSellerSearchSampleApplicationsPage(
     """A page of `seller_search_sample_applications` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "sample_applications"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SellerSearchCreatoronMarketplaceV202508Page(
+    SellerSearchCreatoronMarketplaceV202508Response,
+    SyncPage[SellerSearchCreatoronMarketplaceV202508ResponseCreator],
+):
+    """A page of `seller_search_creatoron_marketplace_v202508` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "creators"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSellerSearchCreatoronMarketplaceV202508Page(
+    SellerSearchCreatoronMarketplaceV202508Response,
+    AsyncPage[SellerSearchCreatoronMarketplaceV202508ResponseCreator],
+):
+    """A page of `seller_search_creatoron_marketplace_v202508` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "creators"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

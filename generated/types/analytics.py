@@ -12,7 +12,7 @@ from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage,
 
 
 class AgeDistribution(ResponseModel):
-    age: str | None = None
+    age: Literal["18-24", "25-34", "35-44", "45-54"] | str | None = None
     percentage: str | None = None
 
 
@@ -67,7 +67,7 @@ class DataPoint(ResponseModel):
 
 
 class GenderDistribution(ResponseModel):
-    gender: str | None = None
+    gender: Literal["MALE", "FEMALE"] | str | None = None
     percentage: str | None = None
 
 
@@ -148,6 +148,30 @@ class GetBestsellingVideosResponseVideoProductInfo(ResponseModel):
     product_name: str | None = None
 
 
+class GetGmvTrendPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_gmv_trend_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
+class GetInteractiveTrendPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_interactive_trend_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
+class GetLiveCoreStatsParams(RequestModel):
+    """
+    Path and query arguments of `get_live_core_stats`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
 class GetLiveRoomCoreStatsParams(RequestModel):
     """
     Path and query arguments of `get_live_room_core_stats`.
@@ -162,11 +186,6 @@ class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class GetLiveRoomInteractiveTrendsParams(RequestModel):
@@ -264,6 +283,14 @@ class GetLiveRoomViewTrendsResponseViewTrendPerformance(ResponseModel):
     data_points: list[DataPoint] | None = None
 
 
+class GetProductStatsParams(RequestModel):
+    """
+    Path and query arguments of `get_product_stats`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
 class GetShopLiveMinutePerformanceParams(RequestModel):
     """
     Path and query arguments of `get_shop_live_minute_performance`.
@@ -298,6 +325,21 @@ class GetShopLiveMinutePerformanceResponsePerformanceIntervalTraffic(ResponseMod
     enter_room_rate: str | None = None
     product_clicks: int | None = None
     impressions: int | None = None
+
+
+class GetShopLivePerformanceListOldParams(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_list_old`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    page_size: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    currency: str | None = None
+    page_token: str | None = None
+    account_type: str | None = None
 
 
 class GetShopLivePerformanceListParams(RequestModel):
@@ -371,6 +413,71 @@ class GetShopLivePerformanceListResponseLiveStreamSessionTrafficWatchGpm(Respons
     currency: str | None = None
 
 
+class GetShopLivePerformanceListV202508Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_list_v202508`.
+    """
+
+    account_type: str | None = None
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: (
+        Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "unit_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None
+    ) = None
+    sort_order: str | None = None
+    start_date_ge: str
+
+
+class GetShopLivePerformanceListV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_list_v202509`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    page_size: int | None = None
+    sort_field: (
+        Literal[
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ]
+        | None
+    ) = None
+    sort_order: str | None = None
+    currency: str | None = None
+    page_token: str | None = None
+    account_type: str | None = None
+
+
+class GetShopLivePerformanceOverviewOldParams(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_overview_old`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    with_comparison: bool | None = None
+    granularity: str | None = None
+    currency: str | None = None
+    account_type: str | None = None
+
+
 class GetShopLivePerformanceOverviewParams(RequestModel):
     """
     Path and query arguments of `get_shop_live_performance_overview`.
@@ -384,6 +491,32 @@ class GetShopLivePerformanceOverviewParams(RequestModel):
     account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None
 
 
+class GetShopLivePerformanceOverviewV202508Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_overview_v202508`.
+    """
+
+    account_type: str | None = None
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopLivePerformanceOverviewV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_live_performance_overview_v202509`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    today: bool | None = None
+    granularity: str | None = None
+    currency: str | None = None
+    account_type: str | None = None
+
+
 class GetShopLiveProductsPerformanceListParams(RequestModel):
     """
     Path and query arguments of `get_shop_live_products_performance_list`.
@@ -393,23 +526,18 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
     sort_order: Literal["ASC", "DESC"] | None = None
     sort_field: (
         Literal[
-            "created_sku_orders",
-            "customers",
-            "gmv",
+            "direct_gmv",
             "items_sold",
-            "main_orders",
-            "product_clicks",
-            "product_impressions",
+            "customers",
+            "created_sku_orders",
             "sku_orders",
+            "main_orders",
+            "product_impressions",
+            "produt_clicks",
         ]
         | None
     ) = None
     currency: str | None = None
-
-
-class GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice(ResponseModel):
-    currency: str | None = None
-    amount: str | None = None
 
 
 class GetShopLiveProductsPerformanceListResponseProductSalesDirectGmv(ResponseModel):
@@ -551,9 +679,58 @@ class GetShopPerformanceV202405Params(RequestModel):
     Path and query arguments of `get_shop_performance_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_performance_v202509`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    granularity: str | None = None
+    currency: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenueBreakdown(ResponseModel):
+    percentage: str | None = None
+    type: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalTraffic(ResponseModel):
+    avg_conversation_rate: str | None = None
+    avg_page_views: int | None = None
+    avg_visitors: int | None = None
 
 
 class GetShopProductPerformanceDetailParams(RequestModel):
@@ -584,7 +761,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdown
 
 
 class GetShopProductPerformanceDetailResponsePerformanceRating(ResponseModel):
-    stars: str | None = None
+    stars: Literal["1_STAR", "2_STAR", "3_STAR", "4_STAR", "5_STAR"] | str | None = None
     count: int | None = None
     percentage: str | None = None
 
@@ -594,10 +771,39 @@ class GetShopProductPerformanceDetailV202405Params(RequestModel):
     Path and query arguments of `get_shop_product_performance_detail_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     product_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown(
+    ResponseModel
+):
+    amount: str | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
 
 
 class GetShopProductPerformanceListParams(RequestModel):
@@ -728,9 +934,29 @@ class GetShopProductPerformanceListV202405Params(RequestModel):
     Path and query arguments of `get_shop_product_performance_list_v202405`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    start_date_ge: str
+
+
+class GetShopProductPerformanceListV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_product_performance_list_v202509`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: Literal["gmv", "items_sold", "orders"] | None = None
+    sort_order: str | None = None
+    currency: str | None = None
+    category_filter: list[str] | None = None
+    product_status_filter: str | None = None
 
 
 class GetShopSkuPerformanceDetailParams(RequestModel):
@@ -761,10 +987,17 @@ class GetShopSkuPerformanceDetailV202406Params(RequestModel):
     Path and query arguments of `get_shop_sku_performance_detail_v202406`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     sku_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown(ResponseModel):
+    amount: int | None = None
+    type: str | None = None
 
 
 class GetShopSkuPerformanceListParams(RequestModel):
@@ -777,7 +1010,7 @@ class GetShopSkuPerformanceListParams(RequestModel):
     page_size: int | None = None
     page_token: str | None = None
     sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
-    sort_order: Literal["ASC", "DESC"] | None = None
+    sort_order: Literal["DESC", "ASC"] | None = None
     category_filter: list[str] | None = None
     product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None
     product_ids: list[str] | None = None
@@ -789,9 +1022,14 @@ class GetShopSkuPerformanceListV202406Params(RequestModel):
     Path and query arguments of `get_shop_sku_performance_list_v202406`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    product_id: str | None = None
+    sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
+    sort_order: Literal["DESC", "ASC"] | None = None
+    start_date_ge: str
 
 
 class GetShopVideoPerformanceDetailsParams(RequestModel):
@@ -815,7 +1053,7 @@ class GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic(ResponseM
 
 
 class GetShopVideoPerformanceDetailsResponsePerformanceViewerProfile(ResponseModel):
-    type: str | None = None
+    type: Literal["NEW_FOLLOWER", "VIEWERS"] | str | None = None
     gender_distribution: list[GenderDistribution] | None = None
     age_distribution: list[AgeDistribution] | None = None
     country_distribution: list[CountryDistribution] | None = None
@@ -826,10 +1064,19 @@ class GetShopVideoPerformanceDetailsV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_details_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     video_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponseEngagementData(ResponseModel):
+    total_likes: int | None = None
+    total_shares: int | None = None
+    total_comments: int | None = None
+    total_views: int | None = None
 
 
 class GetShopVideoPerformanceListParams(RequestModel):
@@ -880,9 +1127,32 @@ class GetShopVideoPerformanceListV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_performance_list_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    account_type: str | None = None
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    start_date_ge: str
+
+
+class GetShopVideoPerformanceListV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_video_performance_list_v202509`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    page_size: int | None = None
+    sort_field: (
+        Literal["gmv", "gpm", "avg_customers", "sku_orders", "items_sold", "views", "click_through_rate"]
+        | None
+    ) = None
+    sort_order: str | None = None
+    currency: str | None = None
+    page_token: str | None = None
+    account_type: str | None = None
 
 
 class GetShopVideoPerformanceOverviewParams(RequestModel):
@@ -890,14 +1160,30 @@ class GetShopVideoPerformanceOverviewParams(RequestModel):
     Path and query arguments of `get_shop_video_performance_overview`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
+    account_type: str | None = None
+    currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
 
 
 class GetShopVideoPerformanceOverviewResponsePerformanceIntervalShoppableVideoAttributedGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class GetShopVideoPerformanceOverviewV202509Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_video_performance_overview_v202509`.
+    """
+
+    start_date_ge: str
+    end_date_lt: str
+    today: bool | None = None
+    granularity: str | None = None
+    currency: str | None = None
+    account_type: str | None = None
 
 
 class GetShopVideoPerformanceOverviewV202609Params(RequestModel):
@@ -935,10 +1221,14 @@ class GetShopVideoProductPerformanceListV202409Params(RequestModel):
     Path and query arguments of `get_shop_video_product_performance_list_v202409`.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-    )
     video_id: Annotated[str, Field(min_length=1)]
+    currency: str | None = None
+    end_date_lt: str
+    page_size: int | None = None
+    page_token: str | None = None
+    sort_field: str | None = None
+    sort_order: str | None = None
+    start_date_ge: str
 
 
 class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
@@ -946,19 +1236,14 @@ class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
     message: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalTraffic(ResponseModel):
-    comments: int | None = None
-    likes: int | None = None
-    new_followers: int | None = None
-    shares: int | None = None
-    views: int | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileAgeDistribution(ResponseModel):
+    age: str | None = None
+    percentage: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile(ResponseModel):
-    age_distribution: list[AgeDistribution] | None = None
-    country_distribution: list[CountryDistribution] | None = None
-    gender_distribution: list[GenderDistribution] | None = None
-    type: str | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileGenderDistribution(ResponseModel):
+    gender: str | None = None
+    percentage: str | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoVideo(ResponseModel):
@@ -1190,6 +1475,32 @@ class GetSpsOverviewResponseTopIssuesIssue(ResponseModel):
     rank: int | None = None
 
 
+class GetTrafficPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_traffic_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
+class GetUserPortraitsParams(RequestModel):
+    """
+    Path and query arguments of `get_user_portraits`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
+class GetUserPortraitsResponse(ResponseModel):
+    all_ads_age_indicators: list[GetLiveRoomUserPortraitsResponseAllAdsAgeIndicator] | None = None
+    all_ads_gender_indicators: list[GetLiveRoomUserPortraitsResponseAllAdsGenderIndicator] | None = None
+    all_fan_indicators: list[GetLiveRoomUserPortraitsResponseAllFanIndicator] | None = None
+    paid_ads_age_indicators: list[GetLiveRoomUserPortraitsResponsePaidAdsAgeIndicator] | None = None
+    paid_ads_gender_indicators: list[GetLiveRoomUserPortraitsResponsePaidAdsGenderIndicator] | None = None
+    paid_fan_indicators: list[GetLiveRoomUserPortraitsResponsePaidFanIndicator] | None = None
+    region_indicators: list[GetLiveRoomUserPortraitsResponseRegionIndicator] | None = None
+
+
 class GetVideoPerformancesParams(RequestModel):
     """
     Path and query arguments of `get_video_performances`.
@@ -1208,9 +1519,27 @@ class GetVideoPerformancesResponseVideoPerformanceTimeRange(ResponseModel):
     end_time: int | None = None
 
 
+class GetViewTrendPerformancesParams(RequestModel):
+    """
+    Path and query arguments of `get_view_trend_performances`.
+    """
+
+    live_room_id: Annotated[str, Field(min_length=1)]
+
+
+class GetViewTrendPerformancesResponse(ResponseModel):
+    view_trend_performances: list[GetLiveRoomViewTrendsResponseViewTrendPerformance] | None = None
+
+
 class Gmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class GmvBreakdown(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+    type: str | None = None
 
 
 class Gpm(ResponseModel):
@@ -1221,6 +1550,32 @@ class Gpm(ResponseModel):
 class IndirectGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class InteractionPerformance(ResponseModel):
+    acu: int | None = None
+    avg_viewing_duration: str | None = None
+    click_through_rate: str | None = None
+    comments: int | None = None
+    likes: int | None = None
+    new_followers: int | None = None
+    pcu: int | None = None
+    product_clicks: int | None = None
+    product_impressions: int | None = None
+    shares: int | None = None
+    viewers: int | None = None
+    views: int | None = None
+
+
+class Interval(ResponseModel):
+    click_through_rate: str | None = None
+    click_to_order_rate: str | None = None
+    customers: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+    units_sold: int | None = None
 
 
 class LiveAttributedGmv(ResponseModel):
@@ -1263,6 +1618,18 @@ class Refund(ResponseModel):
     currency: str | None = None
 
 
+class SalesPerformance(ResponseModel):
+    avg_price: AvgPrice | None = None
+    click_to_order_rate: str | None = None
+    created_sku_orders: int | None = None
+    customers: int | None = None
+    different_products_sold: int | None = None
+    gmv: Gmv | None = None
+    products_added: int | None = None
+    sku_orders: int | None = None
+    unit_sold: int | None = None
+
+
 class ShippingFee(ResponseModel):
     amount: str | None = None
     currency: str | None = None
@@ -1291,6 +1658,17 @@ class VideoGmv(ResponseModel):
 class VideoIndirectGmv(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class ComparisonInterval(ResponseModel):
+    click_through_rate: str | None = None
+    click_to_order_rate: str | None = None
+    customers: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+    units_sold: int | None = None
 
 
 class GetBestsellingCreatorsResponse(ResponseModel):
@@ -1326,6 +1704,12 @@ class GetBestsellingVideosResponseVideo(ResponseModel):
     duration: int | None = None
 
 
+class GetInteractiveTrendPerformancesResponse(ResponseModel):
+    interactive_trend_performances: (
+        list[GetLiveRoomInteractiveTrendsResponseInteractiveTrendPerformance] | None
+    ) = None
+
+
 class GetLiveRoomCoreStatsResponseStats(ResponseModel):
     sales: int | None = None
     local_gmv: LocalGmv | None = None
@@ -1349,7 +1733,7 @@ class GetLiveRoomCoreStatsResponseStats(ResponseModel):
 class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPoint(ResponseModel):
     order_count: int | None = None
     timestamp: int | None = None
-    gmv: GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv | None = None
+    gmv: Gmv | None = None
 
 
 class GetLiveRoomInteractiveTrendsResponse(ResponseModel):
@@ -1395,6 +1779,10 @@ class GetLiveRoomUserPortraitsResponse(ResponseModel):
 
 class GetLiveRoomViewTrendsResponse(ResponseModel):
     view_trend_performances: list[GetLiveRoomViewTrendsResponseViewTrendPerformance] | None = None
+
+
+class GetProductStatsResponse(ResponseModel):
+    product_stats: list[GetLiveRoomProductStatsResponseProductStat] | None = None
 
 
 class GetShopLiveMinutePerformanceResponsePerformanceIntervalConversion(ResponseModel):
@@ -1477,6 +1865,18 @@ class GetShopLivePerformanceListResponseLiveStreamSessionTraffic(ResponseModel):
     watch_gpm: GetShopLivePerformanceListResponseLiveStreamSessionTrafficWatchGpm | None = None
 
 
+class GetShopLivePerformanceListV202509ResponseLiveStreamSessionSalesPerformance(ResponseModel):
+    avg_price: AvgPrice | None = None
+    click_to_order_rate: str | None = None
+    created_sku_orders: int | None = None
+    customers: int | None = None
+    different_products_sold: int | None = None
+    gmv: Gmv | None = None
+    items_sold: int | None = None
+    products_added: int | None = None
+    sku_orders: int | None = None
+
+
 class GetShopLivePerformanceOverviewResponsePerformanceInterval(ResponseModel):
     avg_live_auction_price: AvgLiveAuctionPrice | None = None
     avg_viewing_duration: int | None = None
@@ -1496,12 +1896,23 @@ class GetShopLivePerformanceOverviewResponsePerformanceInterval(ResponseModel):
     views: int | None = None
 
 
+class GetShopLivePerformanceOverviewV202509ResponsePerformanceInterval(ResponseModel):
+    click_through_rate: str | None = None
+    click_to_order_rate: str | None = None
+    customers: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    items_sold: int | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+
+
 class GetShopLiveProductsPerformanceListResponseProductSales(ResponseModel):
     direct_gmv: GetShopLiveProductsPerformanceListResponseProductSalesDirectGmv | None = None
     items_sold: int | None = None
     customers: int | None = None
     created_sku_orders: int | None = None
-    avg_price: GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice | None = None
+    avg_price: AvgPrice | None = None
     sku_orders: int | None = None
     main_orders: int | None = None
     payment_rate: str | None = None
@@ -1517,41 +1928,17 @@ class GetShopLiveProductsPerformanceListResponseProductTraffic(ResponseModel):
 
 
 class GetShopPerformancePerHourResponsePerformanceInterval(ResponseModel):
-    avg_order_value: AvgOrderValue | None = None
-    avg_sku_order_value: AvgSkuOrderValue | None = None
     customers: int | None = None
-    customers_count: int | None = None
     gmv: Gmv | None = None
     index: int | None = None
     items_sold: int | None = None
-    live_attributed_gmv: LiveAttributedGmv | None = None
-    orders_count: int | None = None
-    product_card_attributed_gmv: ProductCardAttributedGmv | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    sku_orders_count: int | None = None
-    unique_clicks: int | None = None
-    unique_product_impressions: int | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
     visitors: int | None = None
 
 
 class GetShopPerformancePerHourResponsePerformanceOverall(ResponseModel):
-    avg_order_value: AvgOrderValue | None = None
-    avg_sku_order_value: AvgSkuOrderValue | None = None
     customers: int | None = None
-    customers_count: int | None = None
     gmv: Gmv | None = None
     items_sold: int | None = None
-    live_attributed_gmv: LiveAttributedGmv | None = None
-    orders_count: int | None = None
-    product_card_attributed_gmv: ProductCardAttributedGmv | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    sku_orders_count: int | None = None
-    unique_clicks: int | None = None
-    unique_product_impressions: int | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
     visitors: int | None = None
 
 
@@ -1625,6 +2012,72 @@ class GetShopPerformanceResponsePerformanceIntervalSales(ResponseModel):
     video_indirect_gmv: VideoIndirectGmv | None = None
 
 
+class GetShopPerformanceV202405ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    sku_orders: int | None = None
+    orders: int | None = None
+    avg_order_value: AvgOrderValue | None = None
+    units_sold: int | None = None
+    buyers: int | None = None
+    buyer_breakdowns: list[GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown] | None = None
+    product_impressions: int | None = None
+    product_impression_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown] | None
+    ) = None
+    product_page_views: int | None = None
+    product_page_view_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown] | None
+    ) = None
+    avg_product_page_visitors: int | None = None
+    avg_product_page_visitor_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown] | None
+    ) = None
+    refunds: Refund | None = None
+    cancellations_and_returns: int | None = None
+
+
+class GetShopPerformanceV202405ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    sku_orders: int | None = None
+    orders: int | None = None
+    avg_order_value: AvgOrderValue | None = None
+    units_sold: int | None = None
+    buyers: int | None = None
+    buyer_breakdowns: list[GetShopPerformanceV202405ResponsePerformanceIntervalBuyerBreakdown] | None = None
+    product_impressions: int | None = None
+    product_impression_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductImpressionBreakdown] | None
+    ) = None
+    product_page_views: int | None = None
+    product_page_view_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalProductPageViewBreakdown] | None
+    ) = None
+    avg_product_page_visitors: int | None = None
+    avg_product_page_visitor_breakdowns: (
+        list[GetShopPerformanceV202405ResponsePerformanceIntervalAvgProductPageVisitorBreakdown] | None
+    ) = None
+    refunds: Refund | None = None
+    cancellations_and_returns: int | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvBreakdown(ResponseModel):
+    gmv: Gmv | None = None
+    type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenue(ResponseModel):
+    breakdowns: (
+        list[GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenueBreakdown] | None
+    ) = None
+    overall: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSales(ResponseModel):
     gmv: Gmv | None = None
     items_sold: int | None = None
@@ -1633,7 +2086,7 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSa
 
 class GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdown(ResponseModel):
     traffic: GetShopProductPerformanceDetailResponsePerformanceIntervalTrafficBreakdownTraffic | None = None
-    content_type: str | None = None
+    content_type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
 
 
 class GetShopProductPerformanceDetailResponsePerformanceTopContentContent(ResponseModel):
@@ -1648,6 +2101,64 @@ class GetShopProductPerformanceDetailResponsePerformanceTopCreator(ResponseModel
     creator_profile: str | None = None
     gmv: Gmv | None = None
     items_sold: int | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    unit_sold_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown] | None
+    ) = None
+    impressions: int | None = None
+    impression_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown] | None
+    ) = None
+    page_views: int | None = None
+    page_view_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown] | None
+    ) = None
+    avg_page_visitors: int | None = None
+    avg_page_visitor_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown] | None
+    ) = None
+    click_through_rate: str | None = None
+    click_through_rate_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown]
+        | None
+    ) = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdowns: list[GmvBreakdown] | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    unit_sold_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalUnitSoldBreakdown] | None
+    ) = None
+    impressions: int | None = None
+    impression_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalImpressionBreakdown] | None
+    ) = None
+    page_views: int | None = None
+    page_view_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalPageViewBreakdown] | None
+    ) = None
+    avg_page_visitors: int | None = None
+    avg_page_visitor_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalAvgPageVisitorBreakdown] | None
+    ) = None
+    click_through_rate: str | None = None
+    click_through_rate_breakdowns: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceIntervalClickThroughRateBreakdown]
+        | None
+    ) = None
 
 
 class GetShopProductPerformanceListResponseProductAffiliateLivePerformance(ResponseModel):
@@ -1727,6 +2238,20 @@ class GetShopProductPerformanceListResponseProductTotalPerformance(ResponseModel
     refund_customers: int | None = None
 
 
+class GetShopProductPerformanceListV202405ResponseProduct(ResponseModel):
+    id: int | None = None
+    gmv: Gmv | None = None
+    orders: int | None = None
+    units_sold: int | None = None
+    click_through_rate: str | None = None
+
+
+class GetShopProductPerformanceListV202509ResponseProductOverallPerformance(ResponseModel):
+    gmv: Gmv | None = None
+    items_sold: int | None = None
+    orders: int | None = None
+
+
 class GetShopSkuPerformanceDetailResponsePerformanceInterval(ResponseModel):
     start_date: str | None = None
     end_date: str | None = None
@@ -1735,6 +2260,30 @@ class GetShopSkuPerformanceDetailResponsePerformanceInterval(ResponseModel):
     items_sold: int | None = None
     items_sold_breakdown: (
         list[GetShopSkuPerformanceDetailResponsePerformanceIntervalItemsSoldBreakdown] | None
+    ) = None
+    sku_orders: int | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdown: list[GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown] | None = None
+    units_sold: int | None = None
+    units_sold_breakdown: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown] | None
+    ) = None
+    sku_orders: int | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    gmv_breakdown: list[GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown] | None = None
+    units_sold: int | None = None
+    units_sold_breakdown: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceIntervalUnitsSoldBreakdown] | None
     ) = None
     sku_orders: int | None = None
 
@@ -1766,6 +2315,24 @@ class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall(Resp
     ctr: str | None = None
     product_impressions: int | None = None
     product_clicks: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    daily_avg_buyers: str | None = None
+    views: int | None = None
+
+
+class GetShopVideoPerformanceDetailsV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    daily_avg_buyers: str | None = None
+    views: int | None = None
 
 
 class GetShopVideoPerformanceListResponseVideo(ResponseModel):
@@ -1800,6 +2367,36 @@ class GetShopVideoPerformanceListResponseVideo(ResponseModel):
     views: int | None = None
 
 
+class GetShopVideoPerformanceListV202409ResponseVideo(ResponseModel):
+    id: str | None = None
+    title: str | None = None
+    username: str | None = None
+    gmv: Gmv | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+    views: int | None = None
+    click_through_rate: str | None = None
+    products: list[GetShopVideoPerformanceListResponseVideoProduct] | None = None
+    video_post_time: str | None = None
+
+
+class GetShopVideoPerformanceListV202509ResponseVideo(ResponseModel):
+    avg_customers: int | None = None
+    click_through_rate: str | None = None
+    duration: int | None = None
+    gmv: Gmv | None = None
+    gpm: Gpm | None = None
+    hash_tags: list[str] | None = None
+    id: str | None = None
+    items_sold: int | None = None
+    products: list[GetShopVideoPerformanceListResponseVideoProduct] | None = None
+    sku_orders: int | None = None
+    title: str | None = None
+    username: str | None = None
+    video_post_time: str | None = None
+    views: int | None = None
+
+
 class GetShopVideoPerformanceOverviewResponsePerformanceInterval(ResponseModel):
     avg_daily_customers: int | None = None
     ctor_sku_order: str | None = None
@@ -1821,27 +2418,56 @@ class GetShopVideoPerformanceOverviewResponsePerformanceInterval(ResponseModel):
     video_views: int | None = None
 
 
-class GetShopVideoProductPerformanceListResponseProduct(ResponseModel):
-    ctr: str | None = None
-    customers: int | None = None
-    daily_avg_buyers: str | None = None
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
     gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    id: str | None = None
-    name: str | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
     units_sold: int | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSalesOverall(ResponseModel):
-    ctr: str | None = None
-    customers: int | None = None
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
     gmv: Gmv | None = None
-    gpm: Gpm | None = None
-    items_sold: int | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
+
+
+class GetShopVideoPerformanceOverviewV202509ResponsePerformanceInterval(ResponseModel):
+    avg_customers: int | None = None
+    click_through_rate: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
     product_clicks: int | None = None
     product_impressions: int | None = None
+    sku_orders: int | None = None
+    start_date: str | None = None
+
+
+class GetShopVideoProductPerformanceListResponseProduct(ResponseModel):
+    daily_avg_buyers: str | None = None
+    gmv: Gmv | None = None
+    id: str | None = None
+    name: str | None = None
+    units_sold: int | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales(ResponseModel):
+    overall: GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesOverall | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile(ResponseModel):
+    age_distribution: (
+        list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileAgeDistribution] | None
+    ) = None
+    country_distribution: list[CountryDistribution] | None = None
+    gender_distribution: (
+        list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfileGenderDistribution] | None
+    ) = None
+    type: str | None = None
 
 
 class GetSpsMetricDiagnosisResponseTrend(ResponseModel):
@@ -1878,6 +2504,10 @@ class GetSpsOverviewResponseTopIssues(ResponseModel):
     summary: str | None = None
 
 
+class GetTrafficPerformancesResponse(ResponseModel):
+    traffic_performances: list[GetLiveRoomTrafficPerformanceResponseTrafficPerformance] | None = None
+
+
 class GetVideoPerformancesResponseVideoPerformanceMetrics(ResponseModel):
     anchor_display_rate: str | None = None
     click_through_rate: str | None = None
@@ -1886,12 +2516,31 @@ class GetVideoPerformancesResponseVideoPerformanceMetrics(ResponseModel):
     gmv: Gmv | None = None
 
 
+class LiveStreamSession(ResponseModel):
+    end_time: str | None = None
+    id: str | None = None
+    interaction_performance: InteractionPerformance | None = None
+    sales_performance: SalesPerformance | None = None
+    start_time: str | None = None
+    title: str | None = None
+    username: str | None = None
+
+
+class Performance(ResponseModel):
+    comparison_intervals: list[ComparisonInterval] | None = None
+    intervals: list[Interval] | None = None
+
+
 class GetBestsellingProductsResponse(ResponseModel):
     products: list[GetBestsellingProductsResponseProduct] | None = None
 
 
 class GetBestsellingVideosResponse(ResponseModel):
     videos: list[GetBestsellingVideosResponseVideo] | None = None
+
+
+class GetLiveCoreStatsResponse(ResponseModel):
+    stats: GetLiveRoomCoreStatsResponseStats | None = None
 
 
 class GetLiveRoomCoreStatsResponse(ResponseModel):
@@ -1920,6 +2569,13 @@ class GetShopLiveMinutePerformanceResponsePerformanceInterval(ResponseModel):
     conversion: GetShopLiveMinutePerformanceResponsePerformanceIntervalConversion | None = None
 
 
+class GetShopLivePerformanceListOldResponse(ResponseModel):
+    latest_available_date: str | None = None
+    live_stream_sessions: list[LiveStreamSession] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
 class GetShopLivePerformanceListResponseLiveStreamSession(ResponseModel):
     creator: GetShopLivePerformanceListResponseLiveStreamSessionCreator | None = None
     end_time: str | None = None
@@ -1933,8 +2589,41 @@ class GetShopLivePerformanceListResponseLiveStreamSession(ResponseModel):
     traffic: GetShopLivePerformanceListResponseLiveStreamSessionTraffic | None = None
 
 
+class GetShopLivePerformanceListV202508Response(ResponseModel):
+    live_stream_sessions: list[LiveStreamSession] | None = None
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class GetShopLivePerformanceListV202509ResponseLiveStreamSession(ResponseModel):
+    end_time: str | None = None
+    id: str | None = None
+    interaction_performance: InteractionPerformance | None = None
+    sales_performance: GetShopLivePerformanceListV202509ResponseLiveStreamSessionSalesPerformance | None = (
+        None
+    )
+    start_time: str | None = None
+    title: str | None = None
+    username: str | None = None
+
+
+class GetShopLivePerformanceOverviewOldResponse(ResponseModel):
+    latest_available_date: str | None = None
+    performance: Performance | None = None
+
+
 class GetShopLivePerformanceOverviewResponsePerformance(ResponseModel):
     intervals: list[GetShopLivePerformanceOverviewResponsePerformanceInterval] | None = None
+
+
+class GetShopLivePerformanceOverviewV202508Response(ResponseModel):
+    performance: Performance | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopLivePerformanceOverviewV202509ResponsePerformance(ResponseModel):
+    intervals: list[GetShopLivePerformanceOverviewV202509ResponsePerformanceInterval] | None = None
 
 
 class GetShopLiveProductsPerformanceListResponseProduct(ResponseModel):
@@ -1963,8 +2652,18 @@ class GetShopPerformanceResponsePerformanceIntervalBreakdowns(ResponseModel):
     shop_tab_and_search: GetShopPerformanceResponsePerformanceIntervalBreakdownsShopTabAndSearch | None = None
 
 
+class GetShopPerformanceV202405ResponsePerformance(ResponseModel):
+    intervals: list[GetShopPerformanceV202405ResponsePerformanceInterval] | None = None
+    comparison_intervals: list[GetShopPerformanceV202405ResponsePerformanceComparisonInterval] | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmv(ResponseModel):
+    breakdowns: list[GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvBreakdown] | None = None
+    overall: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmvOverall | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdown(ResponseModel):
-    content_type: str | None = None
+    content_type: Literal["VIDEO", "LIVE", "PRODUCT_CARD"] | str | None = None
     sales: GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdownSales | None = None
 
 
@@ -1973,8 +2672,15 @@ class GetShopProductPerformanceDetailResponsePerformanceIntervalTraffic(Response
 
 
 class GetShopProductPerformanceDetailResponsePerformanceTopContent(ResponseModel):
-    type: str | None = None
+    type: Literal["LIVE", "VIDEO"] | str | None = None
     contents: list[GetShopProductPerformanceDetailResponsePerformanceTopContentContent] | None = None
+
+
+class GetShopProductPerformanceDetailV202405ResponsePerformance(ResponseModel):
+    intervals: list[GetShopProductPerformanceDetailV202405ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopProductPerformanceDetailV202405ResponsePerformanceComparisonInterval] | None
+    ) = None
 
 
 class GetShopProductPerformanceListResponseProduct(ResponseModel):
@@ -1997,10 +2703,30 @@ class GetShopProductPerformanceListResponseProduct(ResponseModel):
     shop_tab_performance: GetShopProductPerformanceListResponseProductShopTabPerformance | None = None
 
 
+class GetShopProductPerformanceListV202405Response(ResponseModel):
+    products: list[GetShopProductPerformanceListV202405ResponseProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopProductPerformanceListV202509ResponseProduct(ResponseModel):
+    id: str | None = None
+    overall_performance: GetShopProductPerformanceListV202509ResponseProductOverallPerformance | None = None
+
+
 class GetShopSkuPerformanceDetailResponsePerformance(ResponseModel):
     product_id: int | None = None
     sku_id: str | None = None
     intervals: list[GetShopSkuPerformanceDetailResponsePerformanceInterval] | None = None
+
+
+class GetShopSkuPerformanceDetailV202406ResponsePerformance(ResponseModel):
+    product_id: int | None = None
+    intervals: list[GetShopSkuPerformanceDetailV202406ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopSkuPerformanceDetailV202406ResponsePerformanceComparisonInterval] | None
+    ) = None
 
 
 class GetShopSkuPerformanceListResponse(ResponseModel):
@@ -2015,6 +2741,14 @@ class GetShopVideoPerformanceDetailsResponsePerformanceIntervalSales(ResponseMod
     breakdowns: list[GetShopVideoPerformanceDetailsResponsePerformanceIntervalSalesBreakdown] | None = None
 
 
+class GetShopVideoPerformanceDetailsV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceDetailsV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceDetailsV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+    video_post_time: str | None = None
+
+
 class GetShopVideoPerformanceListResponse(ResponseModel):
     latest_available_date: str | None = None
     next_page_token: str | None = None
@@ -2022,8 +2756,33 @@ class GetShopVideoPerformanceListResponse(ResponseModel):
     videos: list[GetShopVideoPerformanceListResponseVideo] | None = None
 
 
+class GetShopVideoPerformanceListV202409Response(ResponseModel):
+    videos: list[GetShopVideoPerformanceListV202409ResponseVideo] | None = None
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class GetShopVideoPerformanceListV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+    videos: list[GetShopVideoPerformanceListV202509ResponseVideo] | None = None
+
+
 class GetShopVideoPerformanceOverviewResponsePerformance(ResponseModel):
     intervals: list[GetShopVideoPerformanceOverviewResponsePerformanceInterval] | None = None
+
+
+class GetShopVideoPerformanceOverviewV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+
+
+class GetShopVideoPerformanceOverviewV202509ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceOverviewV202509ResponsePerformanceInterval] | None = None
 
 
 class GetShopVideoProductPerformanceListResponse(ResponseModel):
@@ -2033,8 +2792,11 @@ class GetShopVideoProductPerformanceListResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales(ResponseModel):
-    overall: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSalesOverall | None = None
+class GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval(ResponseModel):
+    end_date: str | None = None
+    sales: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales | None = None
+    start_date: str | None = None
+    traffic: GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic | None = None
 
 
 class GetSpsMetricDiagnosisResponse(ResponseModel):
@@ -2075,6 +2837,10 @@ class GetVideoPerformancesResponseVideoPerformance(ResponseModel):
     metrics: GetVideoPerformancesResponseVideoPerformanceMetrics | None = None
 
 
+class GetGmvTrendPerformancesResponse(ResponseModel):
+    gmv_trend_performances: list[GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformance] | None = None
+
+
 class GetLiveRoomGmvAndOrderTrendsResponse(ResponseModel):
     gmv_trend_performances: list[GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformance] | None = None
 
@@ -2092,10 +2858,22 @@ class GetShopLivePerformanceListResponse(ResponseModel):
     updated_at: str | None = None
 
 
+class GetShopLivePerformanceListV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    live_stream_sessions: list[GetShopLivePerformanceListV202509ResponseLiveStreamSession] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
 class GetShopLivePerformanceOverviewResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopLivePerformanceOverviewResponsePerformance | None = None
     updated_at: str | None = None
+
+
+class GetShopLivePerformanceOverviewV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopLivePerformanceOverviewV202509ResponsePerformance | None = None
 
 
 class GetShopLiveProductsPerformanceListResponse(ResponseModel):
@@ -2114,11 +2892,31 @@ class GetShopPerformanceResponsePerformanceInterval(ResponseModel):
     traffic: GetShopPerformanceResponsePerformanceIntervalTraffic | None = None
 
 
+class GetShopPerformanceV202405Response(ResponseModel):
+    performance: GetShopPerformanceV202405ResponsePerformance | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformanceIntervalSales(ResponseModel):
+    avg_customers_count: int | None = None
+    gmv: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGmv | None = None
+    gross_revenue: GetShopPerformanceV202509ResponsePerformanceIntervalSalesGrossRevenue | None = None
+    items_sold: int | None = None
+    orders_count: int | None = None
+    refunds: Refund | None = None
+    sku_orders_count: int | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceIntervalSales(ResponseModel):
     gmv: Gmv | None = None
     orders: int | None = None
     items_sold: int | None = None
     breakdowns: list[GetShopProductPerformanceDetailResponsePerformanceIntervalSalesBreakdown] | None = None
+
+
+class GetShopProductPerformanceDetailV202405Response(ResponseModel):
+    performance: GetShopProductPerformanceDetailV202405ResponsePerformance | None = None
+    latest_available_date: str | None = None
 
 
 class GetShopProductPerformanceListResponse(ResponseModel):
@@ -2128,9 +2926,21 @@ class GetShopProductPerformanceListResponse(ResponseModel):
     latest_available_date: str | None = None
 
 
+class GetShopProductPerformanceListV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    next_page_token: str | None = None
+    products: list[GetShopProductPerformanceListV202509ResponseProduct] | None = None
+    total_count: int | None = None
+
+
 class GetShopSkuPerformanceDetailResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopSkuPerformanceDetailResponsePerformance | None = None
+
+
+class GetShopSkuPerformanceDetailV202406Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopSkuPerformanceDetailV202406ResponsePerformance | None = None
 
 
 class GetShopVideoPerformanceDetailsResponsePerformanceInterval(ResponseModel):
@@ -2140,16 +2950,30 @@ class GetShopVideoPerformanceDetailsResponsePerformanceInterval(ResponseModel):
     traffic: GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic | None = None
 
 
+class GetShopVideoPerformanceDetailsV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceDetailsV202409ResponsePerformance | None = None
+    engagement_data: GetShopVideoPerformanceDetailsV202409ResponseEngagementData | None = None
+    latest_available_date: str | None = None
+
+
 class GetShopVideoPerformanceOverviewResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopVideoPerformanceOverviewResponsePerformance | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval(ResponseModel):
-    end_date: str | None = None
-    sales: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales | None = None
-    start_date: str | None = None
-    traffic: GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalTraffic | None = None
+class GetShopVideoPerformanceOverviewV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceOverviewV202409ResponsePerformance | None = None
+    latest_available_date: str | None = None
+
+
+class GetShopVideoPerformanceOverviewV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopVideoPerformanceOverviewV202509ResponsePerformance | None = None
+
+
+class GetShopVideosPerformanceDetailsResponseVideoPerformance(ResponseModel):
+    intervals: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval] | None = None
+    viewer_profile: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile] | None = None
 
 
 class GetVideoPerformancesResponseVideo(ResponseModel):
@@ -2167,6 +2991,13 @@ class GetShopPerformanceResponsePerformance(ResponseModel):
     intervals: list[GetShopPerformanceResponsePerformanceInterval] | None = None
 
 
+class GetShopPerformanceV202509ResponsePerformanceInterval(ResponseModel):
+    end_date: str | None = None
+    sales: GetShopPerformanceV202509ResponsePerformanceIntervalSales | None = None
+    start_date: str | None = None
+    traffic: GetShopPerformanceV202509ResponsePerformanceIntervalTraffic | None = None
+
+
 class GetShopProductPerformanceDetailResponsePerformanceInterval(ResponseModel):
     start_date: str | None = None
     end_date: str | None = None
@@ -2182,9 +3013,11 @@ class GetShopVideoPerformanceDetailsResponsePerformance(ResponseModel):
     viewer_profile: list[GetShopVideoPerformanceDetailsResponsePerformanceViewerProfile] | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideoPerformance(ResponseModel):
-    intervals: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceInterval] | None = None
-    viewer_profile: list[GetShopVideosPerformanceDetailsResponseVideoPerformanceViewerProfile] | None = None
+class GetShopVideosPerformanceDetailsResponseVideo(ResponseModel):
+    error: GetShopVideosPerformanceDetailsResponseVideoError | None = None
+    performance: GetShopVideosPerformanceDetailsResponseVideoPerformance | None = None
+    video: GetShopVideosPerformanceDetailsResponseVideoVideo | None = None
+    video_id: str | None = None
 
 
 class GetVideoPerformancesResponse(ResponseModel):
@@ -2194,6 +3027,10 @@ class GetVideoPerformancesResponse(ResponseModel):
 class GetShopPerformanceResponse(ResponseModel):
     latest_available_date: str | None = None
     performance: GetShopPerformanceResponsePerformance | None = None
+
+
+class GetShopPerformanceV202509ResponsePerformance(ResponseModel):
+    intervals: list[GetShopPerformanceV202509ResponsePerformanceInterval] | None = None
 
 
 class GetShopProductPerformanceDetailResponsePerformance(ResponseModel):
@@ -2208,11 +3045,14 @@ class GetShopVideoPerformanceDetailsResponse(ResponseModel):
     latest_available_date: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponseVideo(ResponseModel):
-    error: GetShopVideosPerformanceDetailsResponseVideoError | None = None
-    performance: GetShopVideosPerformanceDetailsResponseVideoPerformance | None = None
-    video: GetShopVideosPerformanceDetailsResponseVideoVideo | None = None
-    video_id: str | None = None
+class GetShopVideosPerformanceDetailsResponse(ResponseModel):
+    latest_available_date: str | None = None
+    videos: list[GetShopVideosPerformanceDetailsResponseVideo] | None = None
+
+
+class GetShopPerformanceV202509Response(ResponseModel):
+    latest_available_date: str | None = None
+    performance: GetShopPerformanceV202509ResponsePerformance | None = None
 
 
 class GetShopProductPerformanceDetailResponse(ResponseModel):
@@ -2220,9 +3060,152 @@ class GetShopProductPerformanceDetailResponse(ResponseModel):
     latest_available_date: str | None = None
 
 
-class GetShopVideosPerformanceDetailsResponse(ResponseModel):
-    latest_available_date: str | None = None
-    videos: list[GetShopVideosPerformanceDetailsResponseVideo] | None = None
+class GetShopProductPerformanceListV202405Page(
+    GetShopProductPerformanceListV202405Response,
+    SyncPage[GetShopProductPerformanceListV202405ResponseProduct],
+):
+    """A page of `get_shop_product_performance_list_v202405` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopProductPerformanceListV202405Page(
+    GetShopProductPerformanceListV202405Response,
+    AsyncPage[GetShopProductPerformanceListV202405ResponseProduct],
+):
+    """A page of `get_shop_product_performance_list_v202405` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopSkuPerformanceListV202406Page(
+    GetShopSkuPerformanceListResponse, SyncPage[GetShopSkuPerformanceListResponseSku]
+):
+    """A page of `get_shop_sku_performance_list_v202406` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopSkuPerformanceListV202406Page(
+    GetShopSkuPerformanceListResponse, AsyncPage[GetShopSkuPerformanceListResponseSku]
+):
+    """A page of `get_shop_sku_performance_list_v202406` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopVideoPerformanceListV202409Page(
+    GetShopVideoPerformanceListV202409Response, SyncPage[GetShopVideoPerformanceListV202409ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "videos"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopVideoPerformanceListV202409Page(
+    GetShopVideoPerformanceListV202409Response, AsyncPage[GetShopVideoPerformanceListV202409ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "videos"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopVideoProductPerformanceListV202409Page(
+    GetShopVideoProductPerformanceListResponse, SyncPage[GetShopVideoProductPerformanceListResponseProduct]
+):
+    """A page of `get_shop_video_product_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopVideoProductPerformanceListV202409Page(
+    GetShopVideoProductPerformanceListResponse, AsyncPage[GetShopVideoProductPerformanceListResponseProduct]
+):
+    """A page of `get_shop_video_product_performance_list_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopLivePerformanceListOldPage(GetShopLivePerformanceListOldResponse, SyncPage[LiveStreamSession]):
+    """A page of `get_shop_live_performance_list_old` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopLivePerformanceListOldPage(
+    GetShopLivePerformanceListOldResponse, AsyncPage[LiveStreamSession]
+):
+    """A page of `get_shop_live_performance_list_old` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopLivePerformanceListV202508Page(
+    GetShopLivePerformanceListV202508Response, SyncPage[LiveStreamSession]
+):
+    """A page of `get_shop_live_performance_list_v202508` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopLivePerformanceListV202508Page(
+    GetShopLivePerformanceListV202508Response, AsyncPage[LiveStreamSession]
+):
+    """A page of `get_shop_live_performance_list_v202508` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopLivePerformanceListV202509Page(
+    GetShopLivePerformanceListV202509Response,
+    SyncPage[GetShopLivePerformanceListV202509ResponseLiveStreamSession],
+):
+    """A page of `get_shop_live_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopLivePerformanceListV202509Page(
+    GetShopLivePerformanceListV202509Response,
+    AsyncPage[GetShopLivePerformanceListV202509ResponseLiveStreamSession],
+):
+    """A page of `get_shop_live_performance_list_v202509` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "live_stream_sessions"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopProductPerformanceListV202509Page(
+    GetShopProductPerformanceListV202509Response,
+    SyncPage[GetShopProductPerformanceListV202509ResponseProduct],
+):
+    """A page of `get_shop_product_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopProductPerformanceListV202509Page(
+    GetShopProductPerformanceListV202509Response,
+    AsyncPage[GetShopProductPerformanceListV202509ResponseProduct],
+):
+    """A page of `get_shop_product_performance_list_v202509` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
 
 
 class GetShopSkuPerformanceListPage(
@@ -2240,6 +3223,24 @@ class AsyncGetShopSkuPerformanceListPage(
     """A page of `get_shop_sku_performance_list` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "skus"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class GetShopVideoPerformanceListV202509Page(
+    GetShopVideoPerformanceListV202509Response, SyncPage[GetShopVideoPerformanceListV202509ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "videos"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncGetShopVideoPerformanceListV202509Page(
+    GetShopVideoPerformanceListV202509Response, AsyncPage[GetShopVideoPerformanceListV202509ResponseVideo]
+):
+    """A page of `get_shop_video_performance_list_v202509` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "videos"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

@@ -19,11 +19,6 @@ class CreateConversationResponse(ResponseModel):
     conversation_id: str | None = None
 
 
-class CurSession(ResponseModel):
-    id: str | None = None
-    phase: str | None = None
-
-
 class EndSessionParams(RequestModel):
     """
     Path and query arguments of `end_session`.
@@ -35,6 +30,14 @@ class EndSessionParams(RequestModel):
 
 class EndSessionRequest(RequestModel):
     pass
+
+
+class GetAgentSettingsParams(RequestModel):
+    """
+    Path and query arguments of `get_agent_settings`.
+    """
+
+    category_asset_cipher: str | None = None
 
 
 class GetAgentSettingsResponse(ResponseModel):
@@ -71,15 +74,6 @@ class GetConversationMessagesParams(RequestModel):
     sort_order: Literal["ASC", "DESC"] | None = None
     sort_field: str | None = None
     need_data: bool | None = None
-    need_plaintext: bool | None = None
-    time_zone: str | None = None
-
-
-class GetConversationMessagesResponseMessageSender(ResponseModel):
-    im_user_id: str | None = None
-    role: str | None = None
-    nickname: str | None = None
-    avatar: str | None = None
 
 
 class GetConversationParams(RequestModel):
@@ -88,8 +82,6 @@ class GetConversationParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
-    need_session_id: bool | None = None
-    need_session_info: bool | None = None
 
 
 class GetConversationResponseConversationParticipant(ResponseModel):
@@ -127,8 +119,6 @@ class GetConversationsParams(RequestModel):
         ]
         | None
     ) = None
-    need_session_id: bool | None = None
-    need_session_info: bool | None = None
 
 
 class GetConversationsResponseConversationLatestMessageSender(ResponseModel):
@@ -161,9 +151,6 @@ class GetCustomerServicePerformanceResponsePerformance(ResponseModel):
     response_percentage: str | None = None
     satisfaction_percentage: str | None = None
     response_time_mins: str | None = None
-    conversion_rate: str | None = None
-    cs_guided_gmv: str | None = None
-    currency: str | None = None
 
 
 class MarkBuyerMessagesAsReadParams(RequestModel):
@@ -172,10 +159,6 @@ class MarkBuyerMessagesAsReadParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
-
-
-class MarkBuyerMessagesAsReadRequest(RequestModel):
-    pass
 
 
 class SearchSessionsParams(RequestModel):
@@ -237,6 +220,23 @@ class SendMessageResponse(ResponseModel):
     message_id: str | None = None
 
 
+class SendMessageV202309Params(RequestModel):
+    """
+    Path and query arguments of `send_message_v202309`.
+    """
+
+    conversation_id: Annotated[str, Field(min_length=1)]
+
+
+class SendMessageV202309Request(RequestModel):
+    type: str
+    content: str
+
+
+class SendMessageV202309Response(ResponseModel):
+    message_id: str | None = None
+
+
 class UpdateAgentSettingsRequest(RequestModel):
     can_accept_chat: bool
 
@@ -261,10 +261,9 @@ class GetConversationMessagesResponseMessage(ResponseModel):
     content: str | None = None
     create_time: int | None = None
     is_visible: bool | None = None
-    sender: GetConversationMessagesResponseMessageSender | None = None
+    sender: GetConversationsResponseConversationLatestMessageSender | None = None
     index: str | None = None
     data: str | None = None
-    plaintext: str | None = None
 
 
 class GetConversationResponseConversation(ResponseModel):
@@ -273,8 +272,6 @@ class GetConversationResponseConversation(ResponseModel):
     participants: list[GetConversationResponseConversationParticipant] | None = None
     create_time: int | None = None
     unread_count: int | None = None
-    cur_session_id: str | None = None
-    cur_session: CurSession | None = None
 
 
 class GetConversationsResponseConversationLatestMessage(ResponseModel):
@@ -314,8 +311,6 @@ class GetConversationsResponseConversation(ResponseModel):
     create_time: int | None = None
     participants: list[GetConversationsResponseConversationParticipant] | None = None
     latest_message: GetConversationsResponseConversationLatestMessage | None = None
-    cur_session_id: str | None = None
-    cur_session: CurSession | None = None
 
 
 class GetConversationsResponse(ResponseModel):

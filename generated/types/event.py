@@ -10,61 +10,77 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 
 class DeleteShopWebhookRequest(RequestModel):
-    event_type: (
-        Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
-            "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
-            "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
-            "SELLER_DEAUTHORIZATION",
-            "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None
-    ) = None
+    event_type: Literal[
+        "ORDER_STATUS_CHANGE",
+        "RECIPIENT_ADDRESS_UPDATE",
+        "PACKAGE_UPDATE",
+        "PRODUCT_STATUS_CHANGE",
+        "SELLER_DEAUTHORIZATION",
+        "UPCOMING_AUTHORIZATION_EXPIRATION",
+        "CANCELLATION_STATUS_CHANGE",
+        "RETURN_STATUS_CHANGE",
+        "NEW_CONVERSATION",
+        "NEW_MESSAGE",
+        "PRODUCT_INFORMATION_CHANGE",
+        "PRODUCT_CREATION",
+        "PRODUCT_CATEGORY_CHANGE",
+        "NEW_MESSAGE_LISTENER",
+        "INVOICE_STATUS_CHANGE",
+        "PRODUCT_AUDIT_STATUS_CHANGE",
+        "REVERSE_STATUS_UPDATE",
+    ]
 
 
 class GetShopWebhooksResponseWebhook(ResponseModel):
     address: str | None = None
     create_time: int | None = None
-    event_type: str | None = None
+    event_type: (
+        Literal[
+            "ORDER_STATUS_CHANGE",
+            "RECIPIENT_ADDRESS_UPDATE",
+            "PACKAGE_UPDATE",
+            "PRODUCT_STATUS_CHANGE",
+            "SELLER_DEAUTHORIZATION",
+            "UPCOMING_AUTHORIZATION_EXPIRATION",
+            "CANCELLATION_STATUS_CHANGE",
+            "RETURN_STATUS_CHANGE",
+            "NEW_CONVERSATION",
+            "NEW_MESSAGE",
+            "PRODUCT_INFORMATION_CHANGE",
+            "PRODUCT_CREATION",
+            "PRODUCT_CATEGORY_CHANGE",
+            "NEW_MESSAGE_LISTENER",
+            "INVOICE_STATUS_CHANGE",
+            "PRODUCT_AUDIT_STATUS_CHANGE",
+            "REVERSE_STATUS_UPDATE",
+        ]
+        | str
+        | None
+    ) = None
     update_time: int | None = None
 
 
 class UpdateShopWebhookRequest(RequestModel):
-    address: str | None = None
-    event_type: (
-        Literal[
-            "CANCELLATION_STATUS_CHANGE",
-            "INVOICE_STATUS_CHANGE",
-            "NEW_CONVERSATION",
-            "NEW_MESSAGE",
-            "NEW_MESSAGE_LISTENER",
-            "ORDER_STATUS_CHANGE",
-            "PACKAGE_UPDATE",
-            "PRODUCT_AUDIT_STATUS_CHANGE",
-            "PRODUCT_CATEGORY_CHANGE",
-            "PRODUCT_CREATION",
-            "PRODUCT_INFORMATION_CHANGE",
-            "PRODUCT_STATUS_CHANGE",
-            "RECIPIENT_ADDRESS_UPDATE",
-            "RETURN_STATUS_CHANGE",
-            "REVERSE_STATUS_UPDATE",
-            "SELLER_DEAUTHORIZATION",
-            "UPCOMING_AUTHORIZATION_EXPIRATION",
-        ]
-        | None
-    ) = None
+    address: str
+    event_type: Literal[
+        "ORDER_STATUS_CHANGE",
+        "RECIPIENT_ADDRESS_UPDATE",
+        "PACKAGE_UPDATE",
+        "PRODUCT_STATUS_CHANGE",
+        "SELLER_DEAUTHORIZATION",
+        "UPCOMING_AUTHORIZATION_EXPIRATION",
+        "CANCELLATION_STATUS_CHANGE",
+        "RETURN_STATUS_CHANGE",
+        "NEW_CONVERSATION",
+        "NEW_MESSAGE",
+        "PRODUCT_INFORMATION_CHANGE",
+        "PRODUCT_CREATION",
+        "PRODUCT_CATEGORY_CHANGE",
+        "NEW_MESSAGE_LISTENER",
+        "INVOICE_STATUS_CHANGE",
+        "PRODUCT_AUDIT_STATUS_CHANGE",
+        "REVERSE_STATUS_UPDATE",
+    ]
 
 
 class GetShopWebhooksResponse(ResponseModel):

@@ -110,6 +110,25 @@ class CreateFbtmcfOrderResponseMcfOrder(ResponseModel):
     create_time: int | None = None
 
 
+class CreateFbtmcfOrderV202601RequestConsigneeAddress(RequestModel):
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    city: str | None = None
+    country_code: str | None = None
+    district_or_county: str | None = None
+    postal_code: str | None = None
+    state_or_region: str | None = None
+
+
+class CreateFbtmcfOrderV202601RequestGood(RequestModel):
+    id: str | None = None
+    quantity: int | None = None
+
+
+class CreateFbtmcfOrderV202601Response(ResponseModel):
+    mcf_order: CreateFbtmcfOrderResponseMcfOrder | None = None
+
+
 class CreateOrUpdateInboundPlanRequestGoodsItem(RequestModel):
     goods_id: str
     quantity: int
@@ -244,6 +263,64 @@ class GetInboundMethodDetailResponseInfoAllocationShipmentShipmentOption(Respons
     shipping_method: str | None = None
 
 
+class GetInboundOrderParams(RequestModel):
+    """
+    Path and query arguments of `get_inbound_order`.
+    """
+
+    ids: list[str]
+
+
+class GetInboundOrderResponseInboundOrderCarrier(ResponseModel):
+    carrier_name: str | None = None
+    tracking_number: str | None = None
+
+
+class GetInboundOrderResponseInboundOrderOrderOperationLog(ResponseModel):
+    operate_time: int | None = None
+    order_status: (
+        Literal[
+            "WORKING",
+            "READY_TO_SHIP",
+            "TO_BE_RECEIVED",
+            "ARRIVED_HUB",
+            "INTERNAL_TRANSFER",
+            "RECEIVING",
+            "PARTIALLY_RECEIVED",
+            "RECEIVED",
+            "CANCELLED",
+            "DELIVERED",
+        ]
+        | str
+        | None
+    ) = None
+
+
+class GetInboundOrderResponseInboundOrderPlannedGood(ResponseModel):
+    id: str | None = None
+    reference_code: str | None = None
+    name: str | None = None
+    quantity: int | None = None
+    sku_ids: list[str] | None = None
+
+
+class GetInboundOrderResponseInboundOrderReceivedBatch(ResponseModel):
+    id: str | None = None
+    goods_id: str | None = None
+    normal_quantity: int | None = None
+    defective_quantity: int | None = None
+    product_ids: list[str] | None = None
+    sku_ids: list[str] | None = None
+    total_quantity: int | None = None
+
+
+class GetInboundOrderResponseInboundOrderWarehouse(ResponseModel):
+    fbt_warehouse_id: str | None = None
+    warehouse_ids: list[str] | None = None
+    name: str | None = None
+    type: Literal["PLATFORM_WAREHOUSE"] | str | None = None
+
+
 class GoodsSafetyAttributeInput(RequestModel):
     is_fragile: bool | None = None
     is_liquid: bool | None = None
@@ -345,7 +422,22 @@ class SearchFbtInventoryRecordResponseInventoryRecordGoods(ResponseModel):
 
 class SearchFbtInventoryRecordResponseInventoryRecordOrder(ResponseModel):
     id: str | None = None
-    type: str | None = None
+    type: (
+        Literal[
+            "INBOUND_ORDER",
+            "RETURN_TO_SUPPLIER_ORDER",
+            "DISPOSAL",
+            "INVENTORY_STATUS_ADJUSTMENT_ORDER",
+            "CONSIGN_ORDER",
+            "INVENTORY_COUNT_ORDER",
+            "FAILED_DELIVERY",
+            "CUSTOMER_RETURN",
+            "INVENTORY_QUANTITY_ADJUSTMENT_ORDER",
+            "INVENTORY_TRANSFER_ORDER",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class SearchFbtInventoryRequest(RequestModel):
@@ -472,6 +564,59 @@ class SearchGoodsInfoResponseGoodWarehouseConfirmationInfo(ResponseModel):
     dimension: SearchGoodsInfoResponseGoodMerchantDeclarationInfoDimension | None = None
 
 
+class SearchGoodsInfoV202409Params(RequestModel):
+    """
+    Path and query arguments of `search_goods_info_v202409`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchGoodsInfoV202409Request(RequestModel):
+    goods_ids: list[str] | None = None
+    product_ids: list[str] | None = None
+    reference_codes: list[str] | None = None
+    sku_ids: list[str] | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodBarcode(ResponseModel):
+    code: str | None = None
+    type: Literal["UPC", "EAN", "GTIN", "ASIN", "MERCHANT", "FBT"] | str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodLotExpirationInfoAddresses(ResponseModel):
+    name: str | None = None
+    phone_number: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    state: str | None = None
+    district: str | None = None
+    city: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoDimension(ResponseModel):
+    width: str | None = None
+    length: str | None = None
+    height: str | None = None
+    unit: Literal["MILLIMETER", "CENTIMETER", "METER", "FOOT", "INCH", "MICROMETER"] | str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoWeight(ResponseModel):
+    value: str | None = None
+    unit: Literal["MILLIGRAM", "GRAM", "KILOGRAM", "POUND", "OUNCE"] | str | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfoDimension(ResponseModel):
+    width: str | None = None
+    length: str | None = None
+    height: str | None = None
+    unit: Literal["MILLIMETER", "CENTIMETER", "METER", "FOOT", "INCH", "MICRO"] | str | None = None
+
+
 class ShelfLifeAttributeInfoInput(RequestModel):
     inbound_cutoff_days: int
     expiration_alert_days: int
@@ -568,6 +713,13 @@ class CreateFbtmcfOrderResponse(ResponseModel):
     mcf_order: CreateFbtmcfOrderResponseMcfOrder | None = None
 
 
+class CreateFbtmcfOrderV202601RequestConsignee(RequestModel):
+    address: CreateFbtmcfOrderV202601RequestConsigneeAddress | None = None
+    email: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+
+
 class CreateOrUpdateInboundPlanRequest(RequestModel):
     plan_id: str | None = None
     idempotent_key: str | None = None
@@ -598,7 +750,7 @@ class GetFbtWarehouseListResponseWarehouse(ResponseModel):
     fbt_warehouse_id: str | None = None
     warehouse_ids: list[str] | None = None
     name: str | None = None
-    type: str | None = None
+    type: Literal["PLATFORM_WAREHOUSE"] | str | None = None
     subscribed: bool | None = None
     addresses: list[GetFbtWarehouseListResponseWarehouseAddress] | None = None
     logistics_services: list[GetFbtWarehouseListResponseWarehouseLogisticsService] | None = None
@@ -621,6 +773,21 @@ class GetInboundMethodDetailResponseInfoAllocationShipmentCarton(ResponseModel):
     quantity: int | None = None
     carton_nums: list[str] | None = None
     box_measurements: BoxMeasurement | None = None
+
+
+class GetInboundOrderResponseInboundOrder(ResponseModel):
+    id: str | None = None
+    type: Literal["REPLENISHMENT"] | str | None = None
+    merchant: GetFbtInboundOrderDetailsResponseInboundOrderMerchant | None = None
+    create_time: int | None = None
+    ship_time: int | None = None
+    expect_arrive_time: int | None = None
+    actual_arrive_time: int | None = None
+    warehouse: GetInboundOrderResponseInboundOrderWarehouse | None = None
+    planned_goods: list[GetInboundOrderResponseInboundOrderPlannedGood] | None = None
+    received_batches: list[GetInboundOrderResponseInboundOrderReceivedBatch] | None = None
+    order_operation_logs: list[GetInboundOrderResponseInboundOrderOrderOperationLog] | None = None
+    carriers: list[GetInboundOrderResponseInboundOrderCarrier] | None = None
 
 
 class ListAvailableInboundMethodsResponseAvailableInboundMethodList(ResponseModel):
@@ -647,7 +814,7 @@ class SearchFbtInventoryRecordResponseInventoryRecord(ResponseModel):
     fbt_warehouse_id: str | None = None
     order: SearchFbtInventoryRecordResponseInventoryRecordOrder | None = None
     create_time: int | None = None
-    inventory_goods_type: str | None = None
+    inventory_goods_type: Literal["NORMAL", "DEFECTIVE"] | str | None = None
     initial_on_hand_quantity: int | None = None
     final_on_hand_quantity: int | None = None
     changed_quantity: int | None = None
@@ -697,6 +864,30 @@ class SearchGoodsInfoResponseGoodSku(ResponseModel):
     product: SearchGoodsInfoResponseGoodSkuProduct | None = None
     regions: list[str] | None = None
     matched: bool | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodLotExpirationInfo(ResponseModel):
+    is_lot_control: bool | None = None
+    is_expiration_management: bool | None = None
+    shelf_life_days: int | None = None
+    inbound_cutoff_days: int | None = None
+    expiration_alert_days: int | None = None
+    sales_cutoff_days: int | None = None
+    handling_method: (
+        Literal["TURN_INTO_DEFECTIVE_INVENTORY", "RETURN_TO_SUPPLIER", "DISPOSE"] | str | None
+    ) = None
+    return_cycle: Literal["ONCE_A_WEEK", "ONCE_A_MONTH", "ONCE_A_QUARTER"] | str | None = None
+    addresses: SearchGoodsInfoV202409ResponseGoodLotExpirationInfoAddresses | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfo(ResponseModel):
+    weight: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoWeight | None = None
+    dimension: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoDimension | None = None
+
+
+class SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfo(ResponseModel):
+    weight: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfoWeight | None = None
+    dimension: SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfoDimension | None = None
 
 
 class ShipInboundOrderRequest(RequestModel):
@@ -794,6 +985,12 @@ class CreateFbtmcfOrderRequest(RequestModel):
     consignee: CreateFbtmcfOrderRequestConsignee
 
 
+class CreateFbtmcfOrderV202601Request(RequestModel):
+    consignee: CreateFbtmcfOrderV202601RequestConsignee | None = None
+    external_order_id: str | None = None
+    goods: list[CreateFbtmcfOrderV202601RequestGood] | None = None
+
+
 class GetFbtInboundOrderDetailsResponseInboundOrder(ResponseModel):
     order_id: str | None = None
     order_id_string: str | None = None
@@ -828,6 +1025,10 @@ class GetInboundMethodDetailResponseInfoAllocationShipment(ResponseModel):
     goods_items: list[GetInboundMethodDetailResponseInfoAllocationShipmentGoodsItem] | None = None
     cartons: list[GetInboundMethodDetailResponseInfoAllocationShipmentCarton] | None = None
     shipment_options: list[GetInboundMethodDetailResponseInfoAllocationShipmentShipmentOption] | None = None
+
+
+class GetInboundOrderResponse(ResponseModel):
+    inbound_orders: list[GetInboundOrderResponseInboundOrder] | None = None
 
 
 class ListAvailableInboundMethodsResponse(ResponseModel):
@@ -876,6 +1077,18 @@ class SearchGoodsInfoResponseGood(ResponseModel):
     sioc_attribute: SearchGoodsInfoResponseGoodSiocAttribute | None = None
 
 
+class SearchGoodsInfoV202409ResponseGood(ResponseModel):
+    id: str | None = None
+    name: str | None = None
+    barcodes: list[SearchGoodsInfoV202409ResponseGoodBarcode] | None = None
+    reference_code: str | None = None
+    image_url: str | None = None
+    merchant_declaration_info: SearchGoodsInfoV202409ResponseGoodMerchantDeclarationInfo | None = None
+    warehouse_confirmation_info: SearchGoodsInfoV202409ResponseGoodWarehouseConfirmationInfo | None = None
+    skus: list[SearchGoodsInfoResponseGoodSku] | None = None
+    lot_expiration_info: SearchGoodsInfoV202409ResponseGoodLotExpirationInfo | None = None
+
+
 class UpdateFbtGoodsInfoRequest(RequestModel):
     update_goods_dto: UpdateFbtGoodsInfoRequestUpdateGoodsDto | None = None
 
@@ -921,6 +1134,12 @@ class SearchGoodsInfoResponse(ResponseModel):
     goods: list[SearchGoodsInfoResponseGood] | None = None
 
 
+class SearchGoodsInfoV202409Response(ResponseModel):
+    next_page_token: str | None = None
+    total_count: int | None = None
+    goods: list[SearchGoodsInfoV202409ResponseGood] | None = None
+
+
 class GetInboundMethodDetailResponse(ResponseModel):
     info: list[GetInboundMethodDetailResponseInfo] | None = None
     placement_task_status: str | None = None
@@ -944,6 +1163,24 @@ class AsyncSearchFbtInventoryPage(SearchFbtInventoryResponse, AsyncPage[SearchFb
     """A page of `search_fbt_inventory` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "inventory"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchGoodsInfoV202409Page(
+    SearchGoodsInfoV202409Response, SyncPage[SearchGoodsInfoV202409ResponseGood]
+):
+    """A page of `search_goods_info_v202409` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "goods"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchGoodsInfoV202409Page(
+    SearchGoodsInfoV202409Response, AsyncPage[SearchGoodsInfoV202409ResponseGood]
+):
+    """A page of `search_goods_info_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "goods"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

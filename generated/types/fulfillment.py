@@ -25,13 +25,13 @@ class CheckTikTokShippingAndCollectionByTikTokCoverageResponse(ResponseModel):
 
 
 class CombinePackageRequestCombinablePackage(RequestModel):
-    id: str | None = None
+    id: str
     order_ids: list[str] | None = None
 
 
 class CreateFirstMileBundleRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
-    order_ids: list[str] | None = None
+    handover_method: Literal["DROP_OFF", "PICKUP"]
+    order_ids: list[str]
     phone_tail_number: str | None = None
     shipping_provider_id: str | None = None
     tracking_number: str | None = None
@@ -49,10 +49,20 @@ class CreateFirstMileBundleV2Request(RequestModel):
     phone_tail_number: str | None = None
 
 
-class CreateFirstMileBundleV2ResponseError(ResponseModel):
-    code: int | None = None
-    message: str | None = None
-    detail: CreateFirstMileBundleResponseErrorDetail | None = None
+class CreateLastMileBundleRequestLastMileBundleDimensions(RequestModel):
+    height: int | None = None
+    length: int | None = None
+    unit: str | None = None
+    width: int | None = None
+
+
+class CreateLastMileBundleRequestLastMileBundleWeight(RequestModel):
+    unit: str | None = None
+    value: int | None = None
+
+
+class CreateLastMileBundleResponse(ResponseModel):
+    last_mile_bundle_id: str | None = None
 
 
 class CreatePackagesRequestDimension(RequestModel):
@@ -64,19 +74,11 @@ class CreatePackagesRequestDimension(RequestModel):
 
 class CreatePackagesRequestOrderLineItem(RequestModel):
     order_line_id: str | None = None
-    sub_item_id: str | None = None
 
 
 class CreatePackagesRequestWeight(RequestModel):
     value: str
     unit: Literal["GRAM", "POUND"]
-
-
-class CreatePackagesResponseDimension(ResponseModel):
-    length: str | None = None
-    width: str | None = None
-    height: str | None = None
-    unit: str | None = None
 
 
 class CreatePackagesResponseShippingServiceInfo(ResponseModel):
@@ -90,20 +92,12 @@ class CreatePackagesResponseShippingServiceInfo(ResponseModel):
     shipping_provider_name: str | None = None
 
 
-class CreatePackagesResponseWeight(ResponseModel):
-    value: str | None = None
-    unit: str | None = None
-
-
-class CreatePackagesV202309ResponseShippingServiceInfo(ResponseModel):
-    currency: str | None = None
-    earliest_delivery_days: int | None = None
-    id: str | None = None
-    latest_delivery_days: int | None = None
-    name: str | None = None
-    price: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
+class CreatePackagesV202309Request(RequestModel):
+    dimension: CreatePackagesRequestDimension | None = None
+    order_id: str
+    order_line_item_ids: list[str] | None = None
+    shipping_service_id: str | None = None
+    weight: CreatePackagesRequestWeight | None = None
 
 
 class Detail(ResponseModel):
@@ -118,10 +112,10 @@ class Dimension(ResponseModel):
 
 
 class DimensionInput(RequestModel):
-    height: str | None = None
-    length: str | None = None
-    unit: str | None = None
-    width: str | None = None
+    height: str
+    length: str
+    unit: str
+    width: str
 
 
 class Error(ResponseModel):
@@ -136,7 +130,15 @@ class FulfillmentUploadDeliveryFileForm(RequestModel):
     """
 
     data: Any
-    name: str | None = None
+    name: str
+
+
+class FulfillmentUploadDeliveryFileParams(RequestModel):
+    """
+    Path and query arguments of `fulfillment_upload_delivery_file`.
+    """
+
+    category_asset_cipher: str | None = None
 
 
 class FulfillmentUploadDeliveryFileResponse(ResponseModel):
@@ -150,6 +152,14 @@ class FulfillmentUploadDeliveryImageForm(RequestModel):
     """
 
     data: Any
+
+
+class FulfillmentUploadDeliveryImageParams(RequestModel):
+    """
+    Path and query arguments of `fulfillment_upload_delivery_image`.
+    """
+
+    category_asset_cipher: str | None = None
 
 
 class FulfillmentUploadDeliveryImageResponse(ResponseModel):
@@ -220,8 +230,15 @@ class GetPackageDetailParams(RequestModel):
     package_id: Annotated[str, Field(min_length=1)]
 
 
+class GetPackageDetailResponseDimension(ResponseModel):
+    height: str | None = None
+    length: str | None = None
+    unit: Literal["CM", "INCH"] | str | None = None
+    width: str | None = None
+
+
 class GetPackageDetailResponseInsurance(ResponseModel):
-    claim_status: str | None = None
+    claim_status: Literal["NOT_STARTED", "CLAIM_PENDING", "APPROVED", "DECLINED"] | str | None = None
     coverage_amount: str | None = None
     is_claim_eligible: bool | None = None
     is_purchased: bool | None = None
@@ -258,6 +275,11 @@ class GetPackageDetailResponseSenderAddress(ResponseModel):
     region_code: str | None = None
 
 
+class GetPackageDetailResponseWeight(ResponseModel):
+    unit: Literal["GRAM", "POUND"] | str | None = None
+    value: str | None = None
+
+
 class GetPackageHandoverTimeSlotsParams(RequestModel):
     """
     Path and query arguments of `get_package_handover_time_slots`.
@@ -278,8 +300,8 @@ class GetPackageShippingDocumentParams(RequestModel):
     """
     Which document.
     """
-    document_size: str | None = None
-    document_format: str | None = None
+    document_size: Literal["A6", "A5"] | None = None
+    document_format: Literal["PDF", "ZPL"] | None = None
 
 
 class GetPackageShippingDocumentResponse(ResponseModel):
@@ -305,6 +327,7 @@ class GetTrackingParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    category_asset_cipher: str | None = None
 
 
 class GetTrackingResponseTracking(ResponseModel):
@@ -331,8 +354,8 @@ class MarkPackageAsShippedResponseWarning(ResponseModel):
 
 class MarkPackageAsShippedV202309Request(RequestModel):
     order_line_item_ids: list[str] | None = None
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str
 
 
 class MarkPackageAsShippedV202309Response(ResponseModel):
@@ -396,8 +419,8 @@ class SearchPackageParams(RequestModel):
     """
 
     page_size: int
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["create_time", "update_time", "order_pay_time"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_token: str | None = None
 
 
@@ -407,14 +430,14 @@ class SearchPackageRequest(RequestModel):
     )
     create_time_ge: Timestamp | None = None
     create_time_lt: Timestamp | None = None
-    package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"] | None = None
+    package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | None = None
     update_time_ge: Timestamp | None = None
     update_time_lt: Timestamp | None = None
 
 
 class SelfShipmentInput(RequestModel):
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str
 
 
 class ShipPackageParams(RequestModel):
@@ -426,7 +449,7 @@ class ShipPackageParams(RequestModel):
 
 
 class ShipPackageRequest(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
     pickup_slot: PickupSlotInput | None = None
     self_shipment: SelfShipmentInput | None = None
 
@@ -453,8 +476,8 @@ class SplitOrdersParams(RequestModel):
 
 
 class SplitOrdersRequestSplittableGroup(RequestModel):
-    id: str | None = None
-    order_line_item_ids: list[str] | None = None
+    id: str
+    order_line_item_ids: list[str]
 
 
 class SplitOrdersResponsePackage(ResponseModel):
@@ -471,7 +494,6 @@ class SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail(Reques
 class SubmitRedemptionInformationRequestOrderInfoListRedeemInfo(RequestModel):
     redeem_type: str
     redeem_data: str | None = None
-    redeem_instruction_info: str | None = None
 
 
 class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):
@@ -512,24 +534,24 @@ class UncombinePackagesResponse(ResponseModel):
 
 
 class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
-    delivery_type: Literal["DELIVERY_FAILED", "DELIVERY_SUCCESS", "UPDATE_POD"] | None = None
+    delivery_type: Literal["DELIVERY_SUCCESS", "DELIVERY_FAILED", "UPDATE_POD"]
     fail_delivery_reason: (
         Literal[
+            "INVALID_ADDRESS",
+            "UNABLE_RECEIVE",
+            "UNABLE_CONTACT_BUYER",
             "BUYER_REFUSED",
             "DELAY_DELIVERY",
-            "FORCE_MAJEURE",
-            "INVALID_ADDRESS",
-            "OTHER",
-            "PACKAGE_DAMAGE",
             "PACKAGE_LOST",
-            "UNABLE_CONTACT_BUYER",
-            "UNABLE_RECEIVE",
+            "PACKAGE_DAMAGE",
+            "FORCE_MAJEURE",
+            "OTHER",
         ]
         | None
     ) = None
     file_type: str | None = None
     file_url: str | None = None
-    id: str | None = None
+    id: str
 
 
 class UpdatePackageDeliveryStatusResponse(ResponseModel):
@@ -549,8 +571,8 @@ class UpdatePackageShippingInfoRequest(RequestModel):
 
 
 class UpdatePackageShippingInfoV202309Request(RequestModel):
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str
 
 
 class UpdatePackageShippingInfoV202610Params(RequestModel):
@@ -570,15 +592,15 @@ class UpdateShippingInfoParams(RequestModel):
 
 
 class UpdateShippingInfoRequest(RequestModel):
-    shipping_provider_id: str | None = None
-    tracking_number: str | None = None
+    shipping_provider_id: str
+    tracking_number: str
 
 
 class UploadInvoiceRequestInvoice(RequestModel):
-    file: str | None = None
-    file_type: Literal["XML"] | None = None
-    order_ids: list[str] | None = None
-    package_id: str | None = None
+    file: str
+    file_type: Literal["XML"]
+    order_ids: list[str]
+    package_id: str
 
 
 class UploadInvoiceResponseErrorDetail(ResponseModel):
@@ -592,13 +614,13 @@ class Weight(ResponseModel):
 
 
 class WeightInput(RequestModel):
-    unit: str | None = None
-    value: str | None = None
+    unit: str
+    value: str
 
 
 class BatchShipPackagesRequestPackage(RequestModel):
-    handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
-    id: str | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | None = None
+    id: str
     pickup_slot: PickupSlotInput | None = None
     self_shipment: SelfShipmentInput | None = None
 
@@ -608,7 +630,7 @@ class BatchShipPackagesResponse(ResponseModel):
 
 
 class CombinePackageRequest(RequestModel):
-    combinable_packages: list[CombinePackageRequestCombinablePackage] | None = None
+    combinable_packages: list[CombinePackageRequestCombinablePackage]
 
 
 class CombinePackageResponse(ResponseModel):
@@ -625,7 +647,18 @@ class CreateFirstMileBundleResponseError(ResponseModel):
 class CreateFirstMileBundleV2Response(ResponseModel):
     first_mile_bundle_id: str | None = None
     url: str | None = None
-    errors: list[CreateFirstMileBundleV2ResponseError] | None = None
+    errors: list[CreateFirstMileBundleResponseError] | None = None
+
+
+class CreateLastMileBundleRequestLastMileBundle(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    dimensions: CreateLastMileBundleRequestLastMileBundleDimensions | None = None
+    external_bundle_id: str | None = None
+    fulfillment_unit_count: int | None = None
+    outbound_time: Timestamp | None = None
+    weight: CreateLastMileBundleRequestLastMileBundleWeight | None = None
 
 
 class CreatePackagesRequest(RequestModel):
@@ -639,29 +672,21 @@ class CreatePackagesRequest(RequestModel):
 
 
 class CreatePackagesResponse(ResponseModel):
-    dimension: CreatePackagesResponseDimension | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
     shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
     package_id: str | None = None
-    weight: CreatePackagesResponseWeight | None = None
+    weight: GetPackageDetailResponseWeight | None = None
     create_time: int | None = None
-
-
-class CreatePackagesV202309Request(RequestModel):
-    dimension: DimensionInput | None = None
-    order_id: str | None = None
-    order_line_item_ids: list[str] | None = None
-    shipping_service_id: str | None = None
-    weight: WeightInput | None = None
 
 
 class CreatePackagesV202309Response(ResponseModel):
     create_time: int | None = None
-    dimension: Dimension | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
     order_id: str | None = None
     order_line_item_ids: list[str] | None = None
     package_id: str | None = None
-    shipping_service_info: CreatePackagesV202309ResponseShippingServiceInfo | None = None
-    weight: Weight | None = None
+    shipping_service_info: CreatePackagesResponseShippingServiceInfo | None = None
+    weight: GetPackageDetailResponseWeight | None = None
 
 
 class GetEligibleShippingServiceRequest(RequestModel):
@@ -771,13 +796,13 @@ class SearchPackageResponsePackage(ResponseModel):
     orders: list[Order] | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
-    status: str | None = None
+    status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None = None
     tracking_number: str | None = None
     update_time: int | None = None
 
 
 class SplitOrdersRequest(RequestModel):
-    splittable_groups: list[SplitOrdersRequestSplittableGroup] | None = None
+    splittable_groups: list[SplitOrdersRequestSplittableGroup]
 
 
 class SplitOrdersResponse(ResponseModel):
@@ -818,7 +843,7 @@ class TrackingStatusUpdateResponse(ResponseModel):
 
 
 class UpdatePackageDeliveryStatusRequest(RequestModel):
-    packages: list[UpdatePackageDeliveryStatusRequestPackage] | None = None
+    packages: list[UpdatePackageDeliveryStatusRequestPackage]
 
 
 class UploadInvoiceRequest(RequestModel):
@@ -832,13 +857,19 @@ class UploadInvoiceResponseError(ResponseModel):
 
 
 class BatchShipPackagesRequest(RequestModel):
-    packages: list[BatchShipPackagesRequestPackage] | None = None
+    packages: list[BatchShipPackagesRequestPackage]
 
 
 class CreateFirstMileBundleResponse(ResponseModel):
     errors: list[CreateFirstMileBundleResponseError] | None = None
     first_mile_bundle_id: str | None = None
     url: str | None = None
+
+
+class CreateLastMileBundleRequest(RequestModel):
+    fulfillment_unit_ids: list[str] | None = None
+    last_mile_bundle: CreateLastMileBundleRequestLastMileBundle | None = None
+    logistics_group_id: int | None = None
 
 
 class GetOrderCustomsRequirementsResponseOrderClearanceList(ResponseModel):
@@ -859,26 +890,26 @@ class GetPackageDetailResponse(ResponseModel):
     create_time: int | None = None
     delivery_option_id: str | None = None
     delivery_option_name: str | None = None
-    dimension: Dimension | None = None
-    handover_method: str | None = None
+    dimension: GetPackageDetailResponseDimension | None = None
+    handover_method: Literal["PICKUP", "DROP_OFF"] | str | None = None
     has_multi_skus: bool | None = None
     insurance: GetPackageDetailResponseInsurance | None = None
     last_mile_tracking_number: str | None = None
-    note_tag: str | None = None
+    note_tag: Literal["BUYER_UNNOTED", "BUYER_NOTED"] | str | None = None
     order_line_item_ids: list[str] | None = None
     orders: list[Order] | None = None
     package_id: str | None = None
-    package_status: str | None = None
+    package_status: Literal["PROCESSING", "FULFILLING", "COMPLETED", "CANCELLED"] | str | None = None
     pickup_slot: GetPackageDetailResponsePickupSlot | None = None
     recipient_address: GetPackageDetailResponseRecipientAddress | None = None
     sender_address: GetPackageDetailResponseSenderAddress | None = None
     shipping_provider_id: str | None = None
     shipping_provider_name: str | None = None
-    shipping_type: str | None = None
-    split_and_combine_tag: str | None = None
+    shipping_type: Literal["TIKTOK", "SELLER"] | str | None = None
+    split_and_combine_tag: Literal["DEFAULT", "COMBINE", "SPLIT"] | str | None = None
     tracking_number: str | None = None
     update_time: int | None = None
-    weight: Weight | None = None
+    weight: GetPackageDetailResponseWeight | None = None
 
 
 class SearchPackageResponse(ResponseModel):

@@ -4,11 +4,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
+
+
+class AddressInput(RequestModel):
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+    address_line_4: str | None = None
+    city: str | None = None
+    district: str | None = None
+    postcode: str | None = None
+    region: str | None = None
+    state: str | None = None
 
 
 class CheckShippingTemplateExistenceParams(RequestModel):
@@ -25,10 +37,27 @@ class CheckShippingTemplateExistenceResponse(ResponseModel):
     template_exist: bool | None = None
 
 
+class CoverAddressDetailInput(RequestModel):
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_line_3: str | None = None
+    address_line_4: str | None = None
+    city: str | None = None
+    district: str | None = None
+    postcode: str | None = None
+    region: str | None = None
+    state: str | None = None
+
+
+class ErrorList(ResponseModel):
+    code: int | None = None
+    message: str | None = None
+
+
 class GetGlobalSellerWarehouseResponseGlobalWarehouse(ResponseModel):
     id: str | None = None
     name: str | None = None
-    ownership: str | None = None
+    ownership: Literal["SELLER", "PLATFORM_COOPERATION"] | str | None = None
 
 
 class GetLogisticsTrackingParams(RequestModel):
@@ -97,18 +126,77 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit(ResponseMo
     max_height: int | None = None
     max_length: int | None = None
     max_width: int | None = None
-    unit: str | None = None
+    unit: Literal["CM", "INCH"] | str | None = None
 
 
 class GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit(ResponseModel):
     max_weight: int | None = None
     min_weight: int | None = None
-    unit: str | None = None
+    unit: Literal["GRAM", "POUND"] | str | None = None
 
 
 class GetWarehouseListResponseWarehouseAddressGeolocation(ResponseModel):
     latitude: str | None = None
     longitude: str | None = None
+
+
+class StandardizeWarehouseAddressRequestAddress(RequestModel):
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    district: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    state: str | None = None
+    town: str | None = None
+
+
+class StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress(ResponseModel):
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    district: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    state: str | None = None
+    town: str | None = None
+
+
+class UpdateWarehouseParams(RequestModel):
+    """
+    Path and query arguments of `update_warehouse`.
+    """
+
+    warehouse_id: Annotated[str, Field(min_length=1)]
+
+
+class UpdateWarehouseResponse(ResponseModel):
+    error_list: list[ErrorList] | None = None
+
+
+class WarehouseInput(RequestModel):
+    address: AddressInput | None = None
+    contact_person: str | None = None
+    cover_address_detail: list[CoverAddressDetailInput] | None = None
+    cover_region_code: str | None = None
+    default_warehouse: bool | None = None
+    external_warehouse_id: str | None = None
+    first_name: str | None = None
+    first_name_local_script: str | None = None
+    last_name: str | None = None
+    last_name_local_script: str | None = None
+    name: str | None = None
+    phone_number: str | None = None
+    type: str | None = None
+
+
+class CreateWarehouseRequest(RequestModel):
+    warehouse: WarehouseInput | None = None
+
+
+class CreateWarehouseResponse(ResponseModel):
+    error_list: list[ErrorList] | None = None
+    warehouse_id: str | None = None
 
 
 class GetGlobalSellerWarehouseResponse(ResponseModel):
@@ -142,7 +230,7 @@ class GetWarehouseDeliveryOptionsResponseDeliveryOption(ResponseModel):
     dimension_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit | None = None
     id: str | None = None
     name: str | None = None
-    platform: list[str] | None = None
+    platform: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str] | None = None
     type: str | None = None
     weight_limit: GetWarehouseDeliveryOptionsResponseDeliveryOptionWeightLimit | None = None
 
@@ -167,6 +255,21 @@ class GetWarehouseListResponseWarehouseAddress(ResponseModel):
     region_code: str | None = None
     state: str | None = None
     town: str | None = None
+
+
+class StandardizeWarehouseAddressRequest(RequestModel):
+    address: StandardizeWarehouseAddressRequestAddress | None = None
+
+
+class StandardizeWarehouseAddressResponseStandardizationResult(ResponseModel):
+    standardized_address: (
+        StandardizeWarehouseAddressResponseStandardizationResultStandardizedAddress | None
+    ) = None
+    updated: bool | None = None
+
+
+class UpdateWarehouseRequest(RequestModel):
+    warehouse: WarehouseInput | None = None
 
 
 class GetLogisticsTrackingResponse(ResponseModel):
@@ -197,8 +300,14 @@ class GetWarehouseListResponseWarehouse(ResponseModel):
     id: str | None = None
     is_default: bool | None = None
     name: str | None = None
-    sub_type: str | None = None
-    type: str | None = None
+    sub_type: (
+        Literal["DOMESTIC_WAREHOUSE", "CB_OVERSEA_WAREHOUSE", "CB_DIRECT_SHIPPING_WAREHOUSE"] | str | None
+    ) = None
+    type: Literal["SALES_WAREHOUSE", "RETURN_WAREHOUSE"] | str | None = None
+
+
+class StandardizeWarehouseAddressResponse(ResponseModel):
+    standardization_result: StandardizeWarehouseAddressResponseStandardizationResult | None = None
 
 
 class GetShippingTemplateAvailabilityResponse(ResponseModel):

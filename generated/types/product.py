@@ -12,8 +12,8 @@ from tiktokshop._models import AsyncPage, RequestModel, ResponseModel, SyncPage,
 
 
 class ActivateProductRequest(RequestModel):
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    product_ids: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    product_ids: list[str]
 
 
 class ActivateProductResponseErrorDetailExtraError(ResponseModel):
@@ -23,17 +23,51 @@ class ActivateProductResponseErrorDetailExtraError(ResponseModel):
 
 class AddressInput(RequestModel):
     city: str | None = None
-    country: str | None = None
+    country: str
     district: str | None = None
-    postal_code: str | None = None
+    postal_code: str
     province: str | None = None
-    street_address_line1: str | None = None
+    street_address_line1: str
     street_address_line2: str | None = None
 
 
+class ApplyOpportunitiesParams(RequestModel):
+    """
+    Path and query arguments of `apply_opportunities`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class ApplyOpportunitiesRequest(RequestModel):
+    opportunity_ids: list[str] | None = None
+
+
+class ApplyOpportunitiesResponseOpportunityApplication(ResponseModel):
+    id: str | None = None
+    opportunity_id: str | None = None
+    product_id: str | None = None
+    status: Literal["REVIEWING", "APPROVED", "REJECTED"] | str | None = None
+
+
 class Audit(ResponseModel):
-    pre_approved_reasons: list[str] | None = None
-    status: str | None = None
+    pre_approved_reasons: list[Literal["KYC_PENDING", "RESTRICTED_CATEGORY_PENDING"] | str] | None = None
+    status: Literal["NONE", "AUDITING", "FAILED", "PRE_APPROVED", "APPROVED"] | str | None = None
+
+
+class BindLocalProductsParams(RequestModel):
+    """
+    Path and query arguments of `bind_local_products`.
+    """
+
+    global_product_id: Annotated[str, Field(min_length=1)]
+
+
+class BindLocalProductsRequestLocalProductSkuSalesAttribute(RequestModel):
+    global_id: str | None = None
+    global_value_id: str | None = None
+    id: str | None = None
+    value_id: str | None = None
 
 
 class Category(ResponseModel):
@@ -41,15 +75,89 @@ class Category(ResponseModel):
     is_leaf: bool | None = None
     local_name: str | None = None
     parent_id: str | None = None
-    permission_statuses: list[str] | None = None
+    permission_statuses: (
+        list[Literal["AVAILABLE", "INVITE_ONLY", "NON_MAIN_CATEGORY", "PROHIBITED"] | str] | None
+    ) = None
 
 
 class CellInput(RequestModel):
     value: str
 
 
+class CertificationInputImage(RequestModel):
+    uri: str
+
+
+class CheckGlobalProductListingRequestCertificationFile(RequestModel):
+    format: str | None = None
+    id: str | None = None
+    name: str | None = None
+
+
+class CheckGlobalProductListingRequestMainImage(RequestModel):
+    uri: str | None = None
+
+
+class CheckGlobalProductListingRequestPackageDimensions(RequestModel):
+    height: str | None = None
+    length: str | None = None
+    unit: str | None = None
+    width: str | None = None
+
+
+class CheckGlobalProductListingRequestPackageWeight(RequestModel):
+    unit: str | None = None
+    value: str | None = None
+
+
+class CheckGlobalProductListingRequestSizeChartImage(RequestModel):
+    uri: str | None = None
+
+
+class CheckGlobalProductListingRequestSizeChartTemplate(RequestModel):
+    id: str | None = None
+
+
+class CheckGlobalProductListingRequestSkuIdentifierCode(RequestModel):
+    code: str | None = None
+    type: str | None = None
+
+
+class CheckGlobalProductListingRequestSkuInventory(RequestModel):
+    global_warehouse_id: str | None = None
+    quantity: int | None = None
+
+
+class CheckGlobalProductListingRequestSkuPrice(RequestModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class CheckGlobalProductListingRequestSkuSalesAttributeSkuImg(RequestModel):
+    uri: str | None = None
+
+
+class CheckGlobalProductListingRequestVideo(RequestModel):
+    id: str | None = None
+
+
 class CheckListingPrerequisitesResponseCheckResult(ResponseModel):
-    check_item: str | None = None
+    check_item: (
+        Literal[
+            "SHOP_STATUS",
+            "SHOP_TAX",
+            "PICKUP_WAREHOUSE",
+            "RETURN_WAREHOUSE",
+            "DELIVERY_OPTION",
+            "SHIPPING_TEMPLATE",
+            "PRODUCT_QUANTITY_LIMIT",
+            "EXTENDED_PRODUCER_RESPONSIBILITY",
+            "BANk_ACCOUNT",
+            "CONTACT_INFO",
+        ]
+        | str
+        | None
+    ) = None
     fail_reasons: list[str] | None = None
     is_failed: bool | None = None
 
@@ -74,19 +182,30 @@ class CheckProductListingParams(RequestModel):
     is_diagnosis_required: bool | None = None
 
 
+class CheckProductListingRequestOption(RequestModel):
+    gne_async_check_session_id: str | None = None
+    need_trigger_gne_async_check: bool | None = None
+
+
 class CheckProductListingResponseFailReason(ResponseModel):
     code: int | None = None
     message: str | None = None
 
 
+class CheckProductListingResponsePreCheckResultPreCheckDetail(ResponseModel):
+    long_reason: str | None = None
+    related_fields: list[str] | None = None
+    short_reason: str | None = None
+
+
 class CombinedSkuInput(RequestModel):
-    product_id: str | None = None
-    sku_count: int | None = None
-    sku_id: str | None = None
+    product_id: str
+    sku_count: int
+    sku_id: str
 
 
 class CreateCustomBrandsRequest(RequestModel):
-    name: str | None = None
+    name: str
 
 
 class CreateCustomBrandsResponse(ResponseModel):
@@ -97,57 +216,45 @@ class CreateGpaUpgradeTaskRequest(RequestModel):
     pass
 
 
+class CreateImageTranslationTasksParams(RequestModel):
+    """
+    Path and query arguments of `create_image_translation_tasks`.
+    """
+
+    category_asset_cipher: str | None = None
+
+
 class CreateImageTranslationTasksRequestImage(RequestModel):
-    image_uri: str | None = None
-    target_languages: (
-        list[
-            Literal[
-                "cs-CZ",
-                "da-DK",
-                "de-AT",
-                "de-BE",
-                "de-DE",
-                "el-GR",
-                "en-GB",
-                "en-IE",
-                "es-ES",
-                "fi-FI",
-                "fr-BE",
-                "fr-FR",
-                "hu-HU",
-                "it-IT",
-                "nl-BE",
-                "nl-NL",
-                "pl-PL",
-                "pt-PT",
-                "sv-SE",
-            ]
-        ]
-        | None
-    ) = None
+    image_uri: str
+    target_languages: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]]
 
 
 class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
     id: str | None = None
     image_uri: str | None = None
-    target_language: str | None = None
+    target_language: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
 
 
 class CreateManufacturerResponse(ResponseModel):
     manufacturer_id: str | None = None
 
 
+class CreateProductRequestSkuInventory(RequestModel):
+    quantity: int | None = None
+    warehouse_id: str
+    backorder_quantity: int | None = None
+    handling_time: int | None = None
+
+
 class CreateProductRequestSkuPrice(RequestModel):
     amount: str | None = None
-    currency: (
-        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
-    ) = None
+    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
     sale_price: str | None = None
 
 
 class CreateResponsiblePersonRequestPhoneNumber(RequestModel):
-    country_code: str | None = None
-    local_number: str | None = None
+    country_code: str
+    local_number: str
 
 
 class CreateResponsiblePersonResponse(ResponseModel):
@@ -159,12 +266,12 @@ class CreateSizeChartV2Response(ResponseModel):
 
 
 class DeactivateProductsRequest(RequestModel):
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    product_ids: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    product_ids: list[str]
 
 
 class DeleteGlobalProductsRequest(RequestModel):
-    global_product_ids: list[str] | None = None
+    global_product_ids: list[str]
 
 
 class DeleteGlobalProductsResponseErrorDetail(ResponseModel):
@@ -172,7 +279,7 @@ class DeleteGlobalProductsResponseErrorDetail(ResponseModel):
 
 
 class DeleteProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
 
 
 class Detail(ResponseModel):
@@ -199,35 +306,8 @@ class EditGlobalProductParams(RequestModel):
 
 
 class EditGlobalProductRequestSkuSalePrice(RequestModel):
-    amount: str | None = None
-    region: (
-        Literal[
-            "AT",
-            "BE",
-            "CZ",
-            "DE",
-            "ES",
-            "FR",
-            "GB",
-            "GR",
-            "HU",
-            "ID",
-            "IE",
-            "IT",
-            "JP",
-            "MX",
-            "MY",
-            "NL",
-            "PH",
-            "PO",
-            "PT",
-            "SG",
-            "TH",
-            "US",
-            "VN",
-        ]
-        | None
-    ) = None
+    amount: str
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
 
 
 class EditProductParams(RequestModel):
@@ -238,19 +318,9 @@ class EditProductParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
-class EditProductRequestProductTagOperation(RequestModel):
-    product_tag: Literal["AUCTION"]
-    enable: bool
-
-
-class EditProductRequestPurchaseOrderQuantityLimit(RequestModel):
-    maximum_order_quantity: int | None = None
-    cumulative_order_quantity: int | None = None
-
-
 class EditProductRequestReplicatedProductSkuInventory(RequestModel):
-    warehouse_id: str | None = None
-    quantity: int | None = None
+    warehouse_id: str
+    quantity: int
 
 
 class EditProductRequestReplicatedProductSkuPrice(RequestModel):
@@ -258,60 +328,10 @@ class EditProductRequestReplicatedProductSkuPrice(RequestModel):
     sale_price: str
 
 
-class EditProductRequestSkuCombinedSku(RequestModel):
-    product_id: str
-    sku_id: str
-    sku_count: int
-
-
-class EditProductRequestSkuExternalListPrice(RequestModel):
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
-    amount: str
-    currency: Literal["USD"]
-
-
 class EditProductRequestSkuFee(RequestModel):
     type: str | None = None
     amount: str | None = None
-    additional_attribute: str | None = None
-
-
-class EditProductRequestSkuInventory(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    warehouse_id: str
-    quantity: int | None = None
-    backorder_quantity: int | None = None
-    handling_time: Timestamp | None = None
-
-
-class EditProductRequestSkuListPrice(RequestModel):
-    amount: str
-    currency: Literal["USD"]
-
-
-class EditProductRequestSkuPrice(RequestModel):
-    currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
-    amount: str | None = None
-    sale_price: str | None = None
-    starting_bid_price: str | None = None
-
-
-class EditProductRequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
-    uri: str
-
-
-class EditProductRequestSkuSkuDimensions(RequestModel):
-    length: str
-    width: str
-    height: str
-    unit: str
-
-
-class EditProductRequestSkuSkuWeight(RequestModel):
-    value: str
-    unit: str
+    additional_attribute: Literal["SINGLE_USE", "REUSABLE", "NOT_APPLICABLE"] | None = None
 
 
 class EditProductRequestSubscribeInfoEdit(RequestModel):
@@ -320,13 +340,13 @@ class EditProductRequestSubscribeInfoEdit(RequestModel):
 
 
 class EditProductResponseAudit(ResponseModel):
-    status: str | None = None
+    status: Literal["NONE", "AUDITING", "APPROVED"] | str | None = None
 
 
 class EditProductResponseSkuFee(ResponseModel):
     type: str | None = None
     amount: str | None = None
-    additional_attribute: str | None = None
+    additional_attribute: Literal["SINGLE_USE", "REUSABLE", "NOT_APPLICABLE"] | str | None = None
 
 
 class EditProductV202309Params(RequestModel):
@@ -337,10 +357,16 @@ class EditProductV202309Params(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
+class EditProductV202309RequestSkuCombinedSku(RequestModel):
+    product_id: str | None = None
+    sku_count: int | None = None
+    sku_id: str | None = None
+
+
 class EditProductV202309RequestSkuExternalListPrice(RequestModel):
     amount: str | None = None
     currency: str | None = None
-    source: str | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
 
 
 class EditProductV202309RequestSkuListPrice(RequestModel):
@@ -348,19 +374,47 @@ class EditProductV202309RequestSkuListPrice(RequestModel):
     currency: str | None = None
 
 
-class EditProductV202309RequestSkuPreSaleFulfillmentType(RequestModel):
-    handling_duration_days: int | None = None
-    release_date: float | None = None
-
-
 class EditProductV202309RequestSkuPrice(RequestModel):
     amount: str | None = None
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
+    ) = None
     sale_price: str | None = None
+
+
+class EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
+    uri: str | None = None
 
 
 class EditSizeChartV2Response(ResponseModel):
     size_chart_id: str | None = None
+
+
+class EnableStrikethroughPricesParams(RequestModel):
+    """
+    Path and query arguments of `enable_strikethrough_prices`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
+
+
+class EnableStrikethroughPricesRequestSkuExternalRetailPrice(RequestModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class EnableStrikethroughPricesRequestSkuExternalTransactionPrice(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    amount: str | None = None
+    currency: str | None = None
+    image: CheckGlobalProductListingRequestSizeChartImage | None = None
+    transaction_time: Timestamp | None = None
+
+
+class EnableStrikethroughPricesResponseErrorDetail(ResponseModel):
+    sku_id: str | None = None
 
 
 class Error(ResponseModel):
@@ -372,13 +426,13 @@ class Error(ResponseModel):
 class ExternalListPrice(ResponseModel):
     amount: str | None = None
     currency: str | None = None
-    source: str | None = None
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | str | None = None
 
 
 class ExternalListPriceInput(RequestModel):
-    amount: str | None = None
-    currency: Literal["USD"] | None = None
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
+    amount: str
+    currency: Literal["USD"]
+    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
 
 
 class FailReason(ResponseModel):
@@ -393,9 +447,9 @@ class File(ResponseModel):
 
 
 class FileInput(RequestModel):
-    format: str | None = None
-    id: str | None = None
-    name: str | None = None
+    format: str
+    id: str
+    name: str
 
 
 class FulfillmentType(ResponseModel):
@@ -414,7 +468,26 @@ class GetAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     category_version: str | None = None
 
 
@@ -438,8 +511,8 @@ class GetBrandsParams(RequestModel):
 
 
 class GetBrandsResponseBrand(ResponseModel):
-    authorized_status: str | None = None
-    brand_status: str | None = None
+    authorized_status: Literal["UNAUTHORIEZD", "AUTHORIZED"] | str | None = None
+    brand_status: Literal["AVAILABLE", "UNAVAILABLE"] | str | None = None
     id: str | None = None
     is_t1_brand: bool | None = None
     name: str | None = None
@@ -450,10 +523,29 @@ class GetCategoriesParams(RequestModel):
     Path and query arguments of `get_categories`.
     """
 
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     keyword: str | None = None
     category_version: str | None = None
-    listing_platform: str | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
     include_prohibited_categories: bool | None = None
 
 
@@ -468,7 +560,26 @@ class GetCategoryRulesParams(RequestModel):
 
     category_id: Annotated[str, Field(min_length=1)]
     category_version: str | None = None
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "pt-BR",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
 
 
 class GetCategoryRulesResponseCod(ResponseModel):
@@ -476,6 +587,11 @@ class GetCategoryRulesResponseCod(ResponseModel):
 
 
 class GetCategoryRulesResponseEpr(ResponseModel):
+    is_required: bool | None = None
+
+
+class GetCategoryRulesResponseFee(ResponseModel):
+    type: str | None = None
     is_required: bool | None = None
 
 
@@ -501,15 +617,37 @@ class GetGlobalAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     category_version: str | None = None
 
 
 class GetGlobalAttributesResponseAttributeRequirementCondition(ResponseModel):
     attribute_id: str | None = None
     attribute_value_id: str | None = None
-    condition_type: str | None = None
-    region: str | None = None
+    condition_type: Literal["VALUE_ID_MATCH"] | str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
 
 
 class GetGlobalCategoriesParams(RequestModel):
@@ -517,13 +655,35 @@ class GetGlobalCategoriesParams(RequestModel):
     Path and query arguments of `get_global_categories`.
     """
 
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
     keyword: str | None = None
     category_version: str | None = None
 
 
-class GetGlobalCategoriesResponse(ResponseModel):
-    categories: list[Category] | None = None
+class GetGlobalCategoriesResponseCategory(ResponseModel):
+    id: str | None = None
+    is_leaf: bool | None = None
+    local_name: str | None = None
+    parent_id: str | None = None
+    permission_statuses: list[Literal["AVAILABLE", "NON_MAIN_CATEGORY"] | str] | None = None
 
 
 class GetGlobalCategoryRulesParams(RequestModel):
@@ -533,29 +693,59 @@ class GetGlobalCategoryRulesParams(RequestModel):
 
     category_id: Annotated[str, Field(min_length=1)]
     category_version: str | None = None
-    locale: str | None = None
+    locale: (
+        Literal[
+            "de-DE",
+            "en-GB",
+            "en-IE",
+            "en-US",
+            "es-ES",
+            "es-MX",
+            "fr-FR",
+            "id-ID",
+            "it-IT",
+            "ja-JP",
+            "ms-MY",
+            "th-TH",
+            "vi-VN",
+            "zh-CN",
+        ]
+        | None
+    ) = None
 
 
 class GetGlobalCategoryRulesResponseManufacturer(ResponseModel):
     is_required: bool | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
+    required_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
 
 
 class GetGlobalCategoryRulesResponseProductCertification(ResponseModel):
     id: str | None = None
     is_required: bool | None = None
     name: str | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
+    required_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
     requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
     sample_image_url: str | None = None
 
 
 class GetGlobalCategoryRulesResponseResponsiblePerson(ResponseModel):
     is_required: bool | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
+    required_regions: list[Literal["DE", "ES", "FR", "IT", "IE"] | str] | None = None
 
 
 class GetGlobalListingRulesResponseInventoryRuleAssociatedWarehouse(ResponseModel):
@@ -611,7 +801,7 @@ class GetGlobalProductResponseSkuInventory(ResponseModel):
 
 class GetGlobalProductResponseSkuPrice(ResponseModel):
     amount: str | None = None
-    currency: str | None = None
+    currency: Literal["USD", "EUR"] | str | None = None
     unit_price: str | None = None
 
 
@@ -640,6 +830,7 @@ class GetImageTranslationTasksParams(RequestModel):
     """
 
     translation_task_ids: list[str] | None = None
+    category_asset_cipher: str | None = None
 
 
 class GetImageTranslationTasksResponseTranslationTaskOriginalImage(ResponseModel):
@@ -753,7 +944,7 @@ class GetProductParams(RequestModel):
 
 
 class GetProductResponseAuditFailedReason(ResponseModel):
-    listing_platform: str | None = None
+    listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | str | None = None
     position: str | None = None
     reasons: list[str] | None = None
     suggestions: list[str] | None = None
@@ -791,6 +982,11 @@ class GetProductResponseMainImage(ResponseModel):
     uri: str | None = None
     urls: list[str] | None = None
     width: int | None = None
+
+
+class GetProductResponsePackageWeight(ResponseModel):
+    unit: Literal["KILOGRAM", "POUND"] | str | None = None
+    value: str | None = None
 
 
 class GetProductResponsePrescriptionRequirement(ResponseModel):
@@ -834,8 +1030,19 @@ class GetProductResponseSkuGlobalListingPolicyReplicateSource(ResponseModel):
     sku_id: str | None = None
 
 
+class GetProductResponseSkuInventory(ResponseModel):
+    quantity: int | None = None
+    warehouse_id: str | None = None
+    backorder_quantity: int | None = None
+    handling_time: int | None = None
+
+
 class GetProductResponseSkuPrice(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     sale_price: str | None = None
     tax_exclusive_price: str | None = None
     unit_price: str | None = None
@@ -953,12 +1160,12 @@ class HeaderInput(RequestModel):
 
 class IdentifierCode(ResponseModel):
     code: str | None = None
-    type: str | None = None
+    type: Literal["GTIN", "EAN", "UPC", "ISBN", "JAN"] | str | None = None
 
 
 class IdentifierCodeInput(RequestModel):
     code: str | None = None
-    type: str | None = None
+    type: Literal["GTIN", "EAN", "UPC", "ISBN", "JAN"] | None = None
 
 
 class Image(ResponseModel):
@@ -974,9 +1181,35 @@ class ImageInput(RequestModel):
     uri: str | None = None
 
 
+class ImportExternalProductInfoForm(RequestModel):
+    """
+    Multipart fields of `import_external_product_info`.
+    """
+
+    data: Any
+
+
+class ImportExternalProductInfoResponseImportResult(ResponseModel):
+    code: str | None = None
+    message: str | None = None
+
+
 class IntegratedPlatformStatus(ResponseModel):
-    platform: str | None = None
-    status: str | None = None
+    platform: Literal["TOKOPEDIA"] | str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class Inventory(ResponseModel):
@@ -985,8 +1218,8 @@ class Inventory(ResponseModel):
 
 
 class InventoryInput(RequestModel):
-    global_warehouse_id: str | None = None
-    quantity: int | None = None
+    global_warehouse_id: str
+    quantity: int
 
 
 class InventorySearchRequest(RequestModel):
@@ -1069,8 +1302,8 @@ class ListPrice(ResponseModel):
 
 
 class ListPriceInput(RequestModel):
-    amount: str | None = None
-    currency: Literal["USD"] | None = None
+    amount: str
+    currency: Literal["USD"]
 
 
 class ListProductSkppStatusesParams(RequestModel):
@@ -1096,7 +1329,7 @@ class ListProductSkppStatusesResponseProductReward(ResponseModel):
 
 
 class ListingQuality(ResponseModel):
-    current_tier: str | None = None
+    current_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     remaining_recommendations: int | None = None
 
 
@@ -1105,13 +1338,13 @@ class ListingSchemasParams(RequestModel):
     Path and query arguments of `listing_schemas`.
     """
 
-    category_ids: list[float]
+    category_ids: list[int]
     locale: str | None = None
     category_version: str | None = None
 
 
 class ListingSchemasResponseErrorDetail(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
 
 
 class ListingSchemasResponseListingSchemaFieldComplexValueOption(ResponseModel):
@@ -1129,13 +1362,13 @@ class ListingSchemasV202401Params(RequestModel):
     Path and query arguments of `listing_schemas_v202401`.
     """
 
-    category_ids: list[float]
+    category_ids: list[int]
     locale: str | None = None
     category_version: str | None = None
 
 
 class MainImageInput(RequestModel):
-    uri: str | None = None
+    uri: str
 
 
 class ManufacturerInput(RequestModel):
@@ -1145,10 +1378,12 @@ class ManufacturerInput(RequestModel):
     phone_number: str | None = None
 
 
-class MetricValueModuleInfoInput(RequestModel):
-    id: str | None = None
-    value: str | None = None
-    unit_id: str | None = None
+class OptimizedImagesParams(RequestModel):
+    """
+    Path and query arguments of `optimized_images`.
+    """
+
+    category_asset_cipher: str | None = None
 
 
 class OptimizedImagesRequestImage(RequestModel):
@@ -1158,7 +1393,7 @@ class OptimizedImagesRequestImage(RequestModel):
 
 class OptimizedImagesResponseImage(ResponseModel):
     height: int | None = None
-    optimize_status: str | None = None
+    optimize_status: Literal["SUCCESS", "IGNORE", "PROCESSING"] | str | None = None
     optimized_uri: str | None = None
     optimized_url: str | None = None
     original_uri: str | None = None
@@ -1174,10 +1409,10 @@ class PackageDimension(ResponseModel):
 
 
 class PackageDimensionInput(RequestModel):
-    height: str | None = None
-    length: str | None = None
-    unit: str | None = None
-    width: str | None = None
+    height: str
+    length: str
+    unit: str
+    width: str
 
 
 class PackageWeight(ResponseModel):
@@ -1186,8 +1421,8 @@ class PackageWeight(ResponseModel):
 
 
 class PackageWeightInput(RequestModel):
-    unit: str | None = None
-    value: str | None = None
+    unit: str
+    value: str
 
 
 class PartialEditGlobalProductParams(RequestModel):
@@ -1196,70 +1431,6 @@ class PartialEditGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
-
-
-class PartialEditGlobalProductRequestCertificationImage(RequestModel):
-    uri: str
-
-
-class PartialEditGlobalProductRequestMainImage(RequestModel):
-    uri: str
-
-
-class PartialEditGlobalProductRequestManufacturer(RequestModel):
-    name: str | None = None
-    address: str | None = None
-    phone_number: str | None = None
-    email: str | None = None
-
-
-class PartialEditGlobalProductRequestPackageDimensions(RequestModel):
-    length: str
-    width: str
-    height: str
-    unit: str
-
-
-class PartialEditGlobalProductRequestPackageWeight(RequestModel):
-    value: str
-    unit: str
-
-
-class PartialEditGlobalProductRequestSizeChartImage(RequestModel):
-    uri: str
-
-
-class PartialEditGlobalProductRequestSizeChartTemplate(RequestModel):
-    id: str
-
-
-class PartialEditGlobalProductRequestSkuInventory(RequestModel):
-    global_warehouse_id: str
-    quantity: int
-
-
-class PartialEditGlobalProductRequestSkuPrice(RequestModel):
-    amount: str
-    currency: Literal["EUR", "USD"]
-
-
-class PartialEditGlobalProductRequestSkuSalePrice(RequestModel):
-    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
-    amount: str
-
-
-class PartialEditGlobalProductRequestSkuSalesAttributeSkuImg(RequestModel):
-    uri: str
-
-
-class PartialEditGlobalProductRequestVideo(RequestModel):
-    id: str
-
-
-class PartialEditGlobalProductResponsePublishResult(ResponseModel):
-    region: str | None = None
-    status: str | None = None
-    fail_reasons: list[FailReason] | None = None
 
 
 class PartialEditManufacturerParams(RequestModel):
@@ -1278,147 +1449,19 @@ class PartialEditProductParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
-class PartialEditProductRequestCertificationFile(RequestModel):
-    format: str
-    id: str
-    name: str
-
-
-class PartialEditProductRequestPackageDimensions(RequestModel):
-    height: str
-    length: str
-    unit: str
-    width: str
-
-
-class PartialEditProductRequestPackageWeight(RequestModel):
-    unit: str
-    value: str
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage(RequestModel):
-    uri: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement(RequestModel):
-    height: str | None = None
-    rotate_degree: str | None = None
-    width: str | None = None
-    x_coordinate: str | None = None
-    y_coordinate: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage(RequestModel):
-    uri: str | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea(RequestModel):
-    align_type: str | None = None
-    colors: list[str] | None = None
-    default_text: str | None = None
-    fonts: list[str] | None = None
-    max_text_length: int | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage(RequestModel):
-    uri: str | None = None
-
-
-class PartialEditProductRequestReplicatedProductSkuPrice(RequestModel):
-    currency: Literal[
-        "BRL",
-        "CZK",
-        "EUR",
-        "GBP",
-        "HUF",
-        "IDR",
-        "JPY",
-        "MXN",
-        "MYR",
-        "PHP",
-        "PLN",
-        "SGD",
-        "THB",
-        "USD",
-        "VND",
-    ]
-    sale_price: str
-
-
-class PartialEditProductRequestSkuExternalListPrice(RequestModel):
-    amount: str
-    currency: Literal["USD"]
-    source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
-
-
-class PartialEditProductRequestSkuFee(RequestModel):
-    additional_attribute: str | None = None
-    amount: str | None = None
-    type: str | None = None
+class PartialEditProductRequestReplicatedProductSku(RequestModel):
+    price: EditProductRequestReplicatedProductSkuPrice
+    external_sku_id: str | None = None
+    id: str | None = None
+    inventory: list[EditProductRequestReplicatedProductSkuInventory]
+    seller_sku: str | None = None
 
 
 class PartialEditProductRequestSkuInventory(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
     quantity: int
     warehouse_id: str
     backorder_quantity: int | None = None
-    handling_time: Timestamp | None = None
-
-
-class PartialEditProductRequestSkuPrice(RequestModel):
-    currency: Literal[
-        "BRL",
-        "CZK",
-        "EUR",
-        "GBP",
-        "HUF",
-        "IDR",
-        "JPY",
-        "MXN",
-        "MYR",
-        "PHP",
-        "PLN",
-        "SGD",
-        "THB",
-        "USD",
-        "VND",
-    ]
-    amount: str | None = None
-    sale_price: str | None = None
-
-
-class PartialEditProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-
-
-class PartialEditProductRequestSkuSkuDimensions(RequestModel):
-    height: str
-    length: str
-    unit: str
-    width: str
-
-
-class PartialEditProductRequestSkuSkuWeight(RequestModel):
-    unit: str
-    value: str
-
-
-class PartialEditProductRequestSubscribeInfoEdit(RequestModel):
-    discount_details: list[DiscountDetailInput] | None = None
-    subscribe_status: str | None = None
-
-
-class PartialEditProductResponseSkuFee(ResponseModel):
-    additional_attribute: str | None = None
-    amount: str | None = None
-    type: str | None = None
+    handling_time: int | None = None
 
 
 class PartialEditProductV202309Params(RequestModel):
@@ -1427,6 +1470,11 @@ class PartialEditProductV202309Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+
+
+class PartialEditProductV202309ResponseReplicatedProductSku(ResponseModel):
+    external_sku_id: str | None = None
+    id: str | None = None
 
 
 class PartialEditResponsiblePersonParams(RequestModel):
@@ -1451,19 +1499,19 @@ class PhoneNumber(ResponseModel):
 
 
 class PhoneNumberInput(RequestModel):
-    availability: str | None = None
+    availability: Literal["AVAILABLE", "UNAVAILABLE"] | None = None
     country_code: str | None = None
     local_number: str | None = None
 
 
 class PreSale(ResponseModel):
     fulfillment_type: FulfillmentType | None = None
-    type: str | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | str | None = None
 
 
 class PreSaleInput(RequestModel):
     fulfillment_type: FulfillmentTypeInput | None = None
-    type: str | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM"] | None = None
 
 
 class PredictProductPackageDimensionsAndWeightRequest(RequestModel):
@@ -1483,14 +1531,18 @@ class PredictProductPackageDimensionsAndWeightResponsePackageWeight(ResponseMode
 
 
 class Price(ResponseModel):
-    currency: str | None = None
+    currency: (
+        Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+        | str
+        | None
+    ) = None
     sale_price: str | None = None
     tax_exclusive_price: str | None = None
 
 
 class PriceInput(RequestModel):
-    amount: str | None = None
-    currency: Literal["EUR", "USD"] | None = None
+    amount: str
+    currency: Literal["USD", "EUR"]
 
 
 class Product(ResponseModel):
@@ -1525,26 +1577,7 @@ class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
 
 class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
     amount: str | None = None
-    currency: (
-        Literal[
-            "BRL",
-            "CZK",
-            "EUR",
-            "GBP",
-            "HUF",
-            "IDR",
-            "JPY",
-            "MXN",
-            "MYR",
-            "PHP",
-            "PLN",
-            "SGD",
-            "THB",
-            "USD",
-            "VND",
-        ]
-        | None
-    ) = None
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND", "MXN"]
     sale_price: str | None = None
 
 
@@ -1555,8 +1588,21 @@ class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
 
 class PublishGlobalProductResponsePublishResult(ResponseModel):
     fail_reasons: list[FailReason] | None = None
-    region: str | None = None
-    status: str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
+    status: Literal["SUCCESS", "DRAFT", "FAILED"] | str | None = None
+
+
+class RecommendBrandRequest(RequestModel):
+    language: str | None = None
+    product_title: str | None = None
+
+
+class RecommendBrandResponse(ResponseModel):
+    brand: GetProductResponseBrand | None = None
 
 
 class RecommendCategoryRequest(RequestModel):
@@ -1565,7 +1611,7 @@ class RecommendCategoryRequest(RequestModel):
     images: list[ImageInput] | None = None
     include_prohibited_categories: bool | None = None
     listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
-    product_title: str | None = None
+    product_title: str
 
 
 class RecommendCategoryResponseCategory(ResponseModel):
@@ -1573,14 +1619,14 @@ class RecommendCategoryResponseCategory(ResponseModel):
     is_leaf: bool | None = None
     level: int | None = None
     name: str | None = None
-    permission_statuses: list[str] | None = None
+    permission_statuses: list[Literal["AVAILABLE", "INVITE_ONLY", "PROHIBITED"] | str] | None = None
 
 
 class RecommendGlobalCategoriesRequest(RequestModel):
     category_version: Literal["v1", "v2"] | None = None
     description: str | None = None
     images: list[ImageInput] | None = None
-    product_title: str | None = None
+    product_title: str
 
 
 class RecommendGlobalCategoriesResponseCategory(ResponseModel):
@@ -1599,13 +1645,22 @@ class RecommendRequiredProductPropertiesResponseRecommendedPropertyValue(Respons
     name: str | None = None
 
 
+class RecommendSizechartRequestImage(RequestModel):
+    url: str | None = None
+
+
+class RecommendSizechartResponseImage(ResponseModel):
+    is_size_chart: bool | None = None
+    url: str | None = None
+
+
 class RecommendedCategory(ResponseModel):
     id: str | None = None
     local_name: str | None = None
 
 
 class RecoverProductsRequest(RequestModel):
-    product_ids: list[str] | None = None
+    product_ids: list[str]
 
 
 class RecoverProductsResponse(ResponseModel):
@@ -1622,17 +1677,22 @@ class ReplicateProductParams(RequestModel):
 
 class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
     currency: str | None = None
-    sale_price: str | None = None
+    sale_price: str
 
 
 class ReplicateProductResponseErrorDetail(ResponseModel):
     region: str | None = None
 
 
+class ReplicatedProductInputSkuPrice(RequestModel):
+    currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None = None
+    sale_price: str | None = None
+
+
 class RequirementCondition(ResponseModel):
     attribute_id: str | None = None
     attribute_value_id: str | None = None
-    condition_type: str | None = None
+    condition_type: Literal["VALUE_ID_MATCH"] | str | None = None
 
 
 class RowInput(RequestModel):
@@ -1651,12 +1711,49 @@ class SalesAttributeMapping(ResponseModel):
     local_value_id: str | None = None
 
 
-class ScheduledSaleInput(RequestModel):
-    model_config = ConfigDict(
-        arbitrary_types_allowed=True,
-    )
-    is_enabled_scheduled_sale: bool
-    schedule_sale_time: Timestamp
+class SearchCandidateProductsParams(RequestModel):
+    """
+    Path and query arguments of `search_candidate_products`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchCandidateProductsRequest(RequestModel):
+    external_product_ids: list[str] | None = None
+    opportunity_matching_statuses: list[Literal["PENDING", "MATCHED", "NOT_MATCHED"]] | None = None
+
+
+class SearchCandidateProductsResponseCandidateProductImage(ResponseModel):
+    uri: str | None = None
+
+
+class SearchCandidateProductsResponseCandidateProductSkuPrice(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class SearchCandidateProductsResponseCandidateProductSkuSalesAttributeSkuImage(ResponseModel):
+    uri: str | None = None
+
+
+class SearchCombinedListingRecommendationsParams(RequestModel):
+    """
+    Path and query arguments of `search_combined_listing_recommendations`.
+    """
+
+    page_size: int | None = None
+    page_token: str | None = None
+
+
+class SearchCombinedListingRecommendationsRequest(RequestModel):
+    product_ids: list[str] | None = None
+
+
+class SearchCombinedListingRecommendationsResponseCombinedListingRecommendationProduct(ResponseModel):
+    id: str | None = None
+    option_value: str | None = None
 
 
 class SearchGlobalProductsParams(RequestModel):
@@ -1675,7 +1772,7 @@ class SearchGlobalProductsRequest(RequestModel):
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
     seller_skus: list[str] | None = None
-    status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None
+    status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | None = None
     update_time_ge: Timestamp | None = None
     update_time_le: Timestamp | None = None
 
@@ -1706,6 +1803,15 @@ class SearchGlobalProductsV202309Request(RequestModel):
     update_time_le: Timestamp | None = None
 
 
+class SearchGlobalProductsV202309ResponseGlobalProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
+    status: str | None = None
+    title: str | None = None
+    update_time: int | None = None
+
+
 class SearchManufacturersParams(RequestModel):
     """
     Path and query arguments of `search_manufacturers`.
@@ -1722,7 +1828,7 @@ class SearchManufacturersRequest(RequestModel):
 
 
 class SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber(ResponseModel):
-    availability: str | None = None
+    availability: Literal["AVAILABLE", "UNAVAILABLE"] | str | None = None
     country_code: str | None = None
     local_number: str | None = None
 
@@ -1750,13 +1856,36 @@ class SearchManufacturersV202409ResponseManufacturer(ResponseModel):
     registered_trade_name: str | None = None
 
 
+class SearchOpportunitiesParams(RequestModel):
+    """
+    Path and query arguments of `search_opportunities`.
+    """
+
+    page_size: int
+    page_token: str | None = None
+
+
+class SearchOpportunitiesRequest(RequestModel):
+    opportunity_ids: list[str] | None = None
+
+
+class SearchOpportunitiesResponseOpportunity(ResponseModel):
+    benefits: list[str] | None = None
+    create_time: int | None = None
+    id: str | None = None
+    tags: (
+        list[Literal["TIKTOKSHOP_HOT_SELLING", "POPULAR_IN_TIKTOKSHOP", "POPULAR_IN_MARKETPLACES"] | str]
+        | None
+    ) = None
+    type: Literal["PRODUCT", "LEAF_CATEGORY"] | str | None = None
+    update_time: int | None = None
+
+
 class SearchProductsForComplianceAuditingParams(RequestModel):
     """
     Path and query arguments of `search_products_for_compliance_auditing`.
     """
 
-    shop_cipher: str | None = None
-    category_asset_cipher: str | None = None
     page_token: str | None = None
     page_size: int
 
@@ -1795,27 +1924,27 @@ class SearchProductsRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    audit_status: list[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None
+    audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
     category_version: Literal["v1", "v2"] | None = None
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    listing_quality_tiers: list[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    listing_quality_tiers: list[Literal["POOR", "FAIR", "GOOD"]] | None = None
     return_draft_version: bool | None = None
     seller_skus: list[str] | None = None
     sku_ids: list[str] | None = None
     sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None
     status: (
         Literal[
-            "ACTIVATE",
             "ALL",
-            "DELETED",
             "DRAFT",
-            "FAILED",
-            "FREEZE",
             "PENDING",
-            "PLATFORM_DEACTIVATED",
+            "FAILED",
+            "ACTIVATE",
             "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
         ]
         | None
     ) = None
@@ -1840,16 +1969,30 @@ class SearchProductsV202309Request(RequestModel):
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
     seller_skus: list[str] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None
+    ) = None
     update_time_ge: Timestamp | None = None
     update_time_le: Timestamp | None = None
 
 
-class SearchProductsV202309ResponseProductSku(ResponseModel):
-    id: str | None = None
-    inventory: list[Inventory] | None = None
-    price: Price | None = None
-    seller_sku: str | None = None
+class SearchProductsV202309ResponseProductSkuPrice(ResponseModel):
+    currency: (
+        Literal["EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | str | None
+    ) = None
+    sale_price: str | None = None
+    tax_exclusive_price: str | None = None
 
 
 class SearchProductsV202312Params(RequestModel):
@@ -1865,15 +2008,28 @@ class SearchProductsV202312Request(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    audit_status: list[str] | None = None
+    audit_status: list[Literal["AUDITING", "FAILED", "APPROVED"]] | None = None
     category_version: str | None = None
     create_time_ge: Timestamp | None = None
     create_time_le: Timestamp | None = None
-    listing_platforms: list[str] | None = None
-    listing_quality_tier: str | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | None = None
     seller_skus: list[str] | None = None
     sku_ids: list[str] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "ALL",
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | None
+    ) = None
     update_time_ge: Timestamp | None = None
     update_time_le: Timestamp | None = None
 
@@ -1885,6 +2041,7 @@ class SearchProductsV202312ResponseProductSku(ResponseModel):
     list_price: ListPrice | None = None
     price: Price | None = None
     seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchResponsiblePersonsParams(RequestModel):
@@ -1941,7 +2098,28 @@ class SearchSizeChartsParams(RequestModel):
 
     page_size: int
     page_token: str | None = None
-    locales: list[str] | None = None
+    locales: (
+        list[
+            Literal[
+                "de-DE",
+                "en-GB",
+                "en-IE",
+                "en-US",
+                "es-ES",
+                "es-MX",
+                "fr-FR",
+                "id-ID",
+                "it-IT",
+                "ja-JP",
+                "ms-MY",
+                "pt-BR",
+                "th-TH",
+                "vi-VN",
+                "zh-CN",
+            ]
+        ]
+        | None
+    ) = None
 
 
 class SearchSizeChartsRequest(RequestModel):
@@ -1965,7 +2143,7 @@ class SizeChart(ResponseModel):
 
 
 class SizeChartInputImage(RequestModel):
-    uri: str | None = None
+    uri: str
 
 
 class Sku(ResponseModel):
@@ -1973,6 +2151,11 @@ class Sku(ResponseModel):
     id: str | None = None
     sales_attributes: list[SalesAttribute] | None = None
     seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
+
+
+class SkuImageInput(RequestModel):
+    uri: str | None = None
 
 
 class SkuImg(ResponseModel):
@@ -1984,14 +2167,13 @@ class SkuImg(ResponseModel):
 
 
 class SkuImgInput(RequestModel):
-    uri: str | None = None
+    uri: str
 
 
-class SkuInput(RequestModel):
-    id: str | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
-    seller_sku: str | None = None
+class SkuInputSalesAttribute(RequestModel):
+    name: str | None = None
+    sku_images: list[SkuImageInput] | None = None
+    value: str | None = None
 
 
 class SkuMapping(ResponseModel):
@@ -2005,8 +2187,8 @@ class SmartText(ResponseModel):
 
 
 class StatusInfo(ResponseModel):
-    deactivation_source: str | None = None
-    status: str | None = None
+    deactivation_source: Literal["SELLER", "PLATFORM", "COMBO_RELATION"] | str | None = None
+    status: Literal["NORMAL", "DEACTIVATED"] | str | None = None
 
 
 class SubmitProductViaOpportunityParams(RequestModel):
@@ -2043,7 +2225,7 @@ class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
     amount: str
     currency: str
     transaction_time: str
-    image: PartialEditGlobalProductRequestSizeChartImage | None = None
+    image: SizeChartInputImage | None = None
 
 
 class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
@@ -2078,7 +2260,7 @@ class Suggestion(ResponseModel):
 
 
 class SupplementarySkuImageInput(RequestModel):
-    uri: str | None = None
+    uri: str
 
 
 class TableInput(RequestModel):
@@ -2091,7 +2273,7 @@ class Template(ResponseModel):
 
 
 class TemplateInput(RequestModel):
-    id: str | None = None
+    id: str
 
 
 class UpdateGlobalInventoryParams(RequestModel):
@@ -2103,8 +2285,8 @@ class UpdateGlobalInventoryParams(RequestModel):
 
 
 class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
-    id: str | None = None
-    inventory: list[InventoryInput] | None = None
+    id: str
+    inventory: list[InventoryInput]
 
 
 class UpdateInventoryParams(RequestModel):
@@ -2115,9 +2297,11 @@ class UpdateInventoryParams(RequestModel):
     product_id: Annotated[str, Field(min_length=1)]
 
 
-class UpdateInventoryRequestSku(RequestModel):
-    id: str | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+class UpdateInventoryRequestSkuInventory(RequestModel):
+    quantity: int
+    warehouse_id: str | None = None
+    backorder_quantity: int | None = None
+    handling_time: int | None = None
 
 
 class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
@@ -2136,9 +2320,9 @@ class UpdatePriceParams(RequestModel):
 
 class UpdatePriceRequestSku(RequestModel):
     external_list_prices: list[ExternalListPriceInput] | None = None
-    id: str | None = None
+    id: str
     list_price: ListPriceInput | None = None
-    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    price: CreateProductRequestSkuPrice
 
 
 class UpdateStockOperationSettingsRequestStockOperationSetting(RequestModel):
@@ -2150,13 +2334,35 @@ class UpdateStockOperationSettingsResponseStockOperation(ResponseModel):
     success_sku_ids: list[str] | None = None
 
 
+class UploadCandidateProductsResponseErrorDetail(ResponseModel):
+    external_product_id: str | None = None
+
+
+class UploadExternalProductRequestExternalProductFirstImage(RequestModel):
+    url: str | None = None
+
+
+class UploadExternalProductRequestExternalProductSkuImage(RequestModel):
+    url: str | None = None
+
+
+class UploadExternalProductRequestExternalProductSkuSelectedOption(RequestModel):
+    name: str | None = None
+    value: str | None = None
+
+
+class UploadExternalProductRequestExternalProductSkuWeight(RequestModel):
+    unit: str | None = None
+    value: str | None = None
+
+
 class UploadProductFileForm(RequestModel):
     """
     Multipart fields of `upload_product_file`.
     """
 
     data: Any
-    name: str | None = None
+    name: str
 
 
 class UploadProductFileResponse(ResponseModel):
@@ -2172,14 +2378,25 @@ class UploadProductImageForm(RequestModel):
     """
 
     data: Any
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | None
+    ) = None
 
 
 class UploadProductImageResponse(ResponseModel):
     height: int | None = None
     uri: str | None = None
     url: str | None = None
-    use_case: str | None = None
+    use_case: (
+        Literal[
+            "MAIN_IMAGE", "ATTRIBUTE_IMAGE", "DESCRIPTION_IMAGE", "CERTIFICATION_IMAGE", "SIZE_CHART_IMAGE"
+        ]
+        | str
+        | None
+    ) = None
     width: int | None = None
 
 
@@ -2194,7 +2411,7 @@ class ValueInput(RequestModel):
 
 
 class VideoInput(RequestModel):
-    id: str | None = None
+    id: str
 
 
 class Warning(ResponseModel):
@@ -2206,10 +2423,57 @@ class ActivateProductResponseErrorDetail(ResponseModel):
     product_id: str | None = None
 
 
+class ApplyOpportunitiesResponse(ResponseModel):
+    opportunity_applications: list[ApplyOpportunitiesResponseOpportunityApplication] | None = None
+
+
+class BindLocalProductsRequestLocalProductSku(RequestModel):
+    global_sku_id: str | None = None
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    sales_attributes: list[BindLocalProductsRequestLocalProductSkuSalesAttribute] | None = None
+
+
+class BindLocalProductsResponseBindResult(ResponseModel):
+    fail_reasons: list[CheckProductListingResponseFailReason] | None = None
+    local_product_id: str | None = None
+    region: Literal["DE", "ES", "FR", "IE", "IT"] | str | None = None
+    status: Literal["SUCCESS", "FAILED"] | str | None = None
+
+
 class CertificationInput(RequestModel):
     files: list[FileInput] | None = None
+    id: str
+    images: list[CertificationInputImage] | None = None
+
+
+class CheckGlobalProductListingRequestCertification(RequestModel):
+    files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
     id: str | None = None
     images: list[ImageInput] | None = None
+
+
+class CheckGlobalProductListingRequestProductAttribute(RequestModel):
+    id: str | None = None
+    values: list[ValueInput] | None = None
+
+
+class CheckGlobalProductListingRequestSizeChart(RequestModel):
+    image: CheckGlobalProductListingRequestSizeChartImage | None = None
+    template: CheckGlobalProductListingRequestSizeChartTemplate | None = None
+
+
+class CheckGlobalProductListingRequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    value_id: str | None = None
+    value_name: str | None = None
+
+
+class CheckGlobalProductListingResponse(ResponseModel):
+    check_result: str | None = None
+    fail_reasons: list[FailReason] | None = None
 
 
 class CheckListingPrerequisitesResponse(ResponseModel):
@@ -2231,8 +2495,17 @@ class CheckProductListingResponseDiagnoseSuggestions(ResponseModel):
     smart_texts: list[SmartText] | None = None
 
 
+class CheckProductListingResponsePreCheckResult(ResponseModel):
+    pre_check_details: list[CheckProductListingResponsePreCheckResultPreCheckDetail] | None = None
+    pre_check_item: str | None = None
+
+
+class CreateAttributeRecommendationRequestRequestExternalProductSku(RequestModel):
+    sales_attributes: list[SkuInputSalesAttribute] | None = None
+
+
 class CreateImageTranslationTasksRequest(RequestModel):
-    images: list[CreateImageTranslationTasksRequestImage] | None = None
+    images: list[CreateImageTranslationTasksRequestImage]
 
 
 class CreateImageTranslationTasksResponse(ResponseModel):
@@ -2240,19 +2513,19 @@ class CreateImageTranslationTasksResponse(ResponseModel):
 
 
 class CreateManufacturerRequest(RequestModel):
-    address: str | None = None
-    email: str | None = None
+    address: str
+    email: str
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
-    name: str | None = None
-    phone_number: PhoneNumberInput | None = None
+    name: str
+    phone_number: PhoneNumberInput
     registered_trade_name: str | None = None
 
 
 class CreateProductRequestCertification(RequestModel):
     expiration_date: int | None = None
     files: list[FileInput] | None = None
-    id: str | None = None
-    images: list[ImageInput] | None = None
+    id: str
+    images: list[CertificationInputImage] | None = None
 
 
 class CreateProductRequestSkuSalesAttribute(RequestModel):
@@ -2271,11 +2544,11 @@ class CreateProductResponse(ResponseModel):
 
 
 class CreateResponsiblePersonRequest(RequestModel):
-    address: AddressInput | None = None
-    email: str | None = None
+    address: AddressInput
+    email: str
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
-    name: str | None = None
-    phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+    name: str
+    phone_number: CreateResponsiblePersonRequestPhoneNumber
 
 
 class DeactivateProductsResponse(ResponseModel):
@@ -2294,8 +2567,20 @@ class DeleteProductsResponse(ResponseModel):
 
 class Diagnose(ResponseModel):
     diagnosis_results: list[DiagnosisResult] | None = None
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION", "IMAGE", "ATTRIBUTE", "SIZE_CHART"] | str | None = None
     suggestion: Suggestion | None = None
+
+
+class DiagnoseandOptimizeProductRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str
+    description: str | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    optimization_fields: list[Literal["TITLE", "DESCRIPTION", "IMAGE", "ALL", "NONE"]] | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    product_id: str | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    title: str | None = None
 
 
 class DiagnoseandOptimizeProductResponse(ResponseModel):
@@ -2305,56 +2590,49 @@ class DiagnoseandOptimizeProductResponse(ResponseModel):
 
 class EditGlobalProductResponsePublishResult(ResponseModel):
     fail_reasons: list[FailReason] | None = None
-    region: str | None = None
-    status: str | None = None
-
-
-class EditProductRequestCertification(RequestModel):
-    id: str
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    files: list[Any] | None = None
-    expiration_date: int | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"]
+        | str
+        | None
+    ) = None
+    status: Literal["SUCCESS", "FAILED"] | str | None = None
 
 
 class EditProductRequestReplicatedProductSku(RequestModel):
     price: EditProductRequestReplicatedProductSkuPrice
     id: str | None = None
     seller_sku: str | None = None
-    inventory: list[EditProductRequestReplicatedProductSkuInventory] | None = None
+    inventory: list[EditProductRequestReplicatedProductSkuInventory]
 
 
 class EditProductRequestSkuPreSale(RequestModel):
-    type: Literal["CUSTOM", "MADE_TO_ORDER", "NONE", "PRE_ORDER"] | None = None
+    type: Literal["PRE_ORDER", "MADE_TO_ORDER", "CUSTOM", "NONE"] | None = None
     fulfillment_type: FulfillmentTypeInput | None = None
 
 
-class EditProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-    supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
-
-
-class EditProductResponseSku(ResponseModel):
-    id: str | None = None
-    seller_sku: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    external_sku_id: str | None = None
-    fees: list[EditProductResponseSkuFee] | None = None
+class EditProductResponse(ResponseModel):
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    warnings: list[Warning] | None = None
+    audit: EditProductResponseAudit | None = None
 
 
 class EditProductV202309RequestCertification(RequestModel):
-    expiration_date: float | None = None
-    files: list[FileInput] | None = None
+    expiration_date: int | None = None
+    files: list[CheckGlobalProductListingRequestCertificationFile] | None = None
     id: str | None = None
     images: list[ImageInput] | None = None
 
 
-class EditProductV202309RequestSkuPreSale(RequestModel):
-    fulfillment_type: EditProductV202309RequestSkuPreSaleFulfillmentType | None = None
-    type: str | None = None
+class EditProductV202309RequestSkuSalesAttribute(RequestModel):
+    id: str | None = None
+    name: str | None = None
+    sku_img: CheckGlobalProductListingRequestSkuSalesAttributeSkuImg | None = None
+    supplementary_sku_images: list[EditProductV202309RequestSkuSalesAttributeSupplementarySkuImage] | None = (
+        None
+    )
+    value_id: str | None = None
+    value_name: str | None = None
 
 
 class EditProductV202309Response(ResponseModel):
@@ -2364,6 +2642,19 @@ class EditProductV202309Response(ResponseModel):
     warnings: list[Warning] | None = None
 
 
+class EnableStrikethroughPricesRequestSku(RequestModel):
+    external_retail_price: EnableStrikethroughPricesRequestSkuExternalRetailPrice | None = None
+    external_sku_id: str | None = None
+    external_transaction_price: EnableStrikethroughPricesRequestSkuExternalTransactionPrice | None = None
+    id: str | None = None
+
+
+class EnableStrikethroughPricesResponseError(ResponseModel):
+    code: str | None = None
+    detail: EnableStrikethroughPricesResponseErrorDetail | None = None
+    message: str | None = None
+
+
 class GetAttributesResponseAttribute(ResponseModel):
     id: str | None = None
     is_customizable: bool | None = None
@@ -2371,8 +2662,8 @@ class GetAttributesResponseAttribute(ResponseModel):
     is_requried: bool | None = None
     name: str | None = None
     requirement_conditions: list[RequirementCondition] | None = None
-    type: str | None = None
-    value_data_format: str | None = None
+    type: Literal["SALES_PROPERTY", "PRODUCT_PROPERTY"] | str | None = None
+    value_data_format: Literal["POSITIVE_INT_OR_DECIMAL"] | str | None = None
     values: list[GetAttributesResponseAttributeValue] | None = None
 
 
@@ -2398,11 +2689,27 @@ class GetGlobalAttributesResponseAttribute(ResponseModel):
     is_multiple_selection: bool | None = None
     is_requried: bool | None = None
     name: str | None = None
-    optional_regions: list[str] | None = None
-    required_regions: list[str] | None = None
+    optional_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
+    required_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IT", "IE", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+            | str
+        ]
+        | None
+    ) = None
     requirement_conditions: list[GetGlobalAttributesResponseAttributeRequirementCondition] | None = None
-    type: str | None = None
+    type: Literal["SALES_PROPERTY", "PRODUCT_PROPERTY"] | str | None = None
     values: list[Value] | None = None
+
+
+class GetGlobalCategoriesResponse(ResponseModel):
+    categories: list[GetGlobalCategoriesResponseCategory] | None = None
 
 
 class GetGlobalCategoryRulesResponse(ResponseModel):
@@ -2452,8 +2759,8 @@ class GetImageTranslationTasksResponseTranslationTask(ResponseModel):
     fail_reason: str | None = None
     id: str | None = None
     original_image: GetImageTranslationTasksResponseTranslationTaskOriginalImage | None = None
-    status: str | None = None
-    target_language: str | None = None
+    status: Literal["PROCESSING", "COMPLETED", "FAILED"] | str | None = None
+    target_language: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     translated_image: GetImageTranslationTasksResponseTranslationTaskTranslatedImage | None = None
 
 
@@ -2508,7 +2815,7 @@ class GetProductResponseSkuCombinedSkuSalesAttribute(ResponseModel):
 
 
 class GetProductResponseSkuGlobalListingPolicy(ResponseModel):
-    inventory_type: str | None = None
+    inventory_type: Literal["SHARED", "EXCLUSIVE"] | str | None = None
     price_sync: bool | None = None
     replicate_source: GetProductResponseSkuGlobalListingPolicyReplicateSource | None = None
 
@@ -2545,7 +2852,7 @@ class GetProductsSeoWordsResponseProduct(ResponseModel):
 
 
 class GetRecommendedProductTitleAndDescriptionResponseProductSuggestion(ResponseModel):
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION"] | str | None = None
     items: list[GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem] | None = None
 
 
@@ -2564,6 +2871,10 @@ class GlobalSku(ResponseModel):
     id: str | None = None
     sales_attributes: list[SalesAttribute] | None = None
     seller_sku: str | None = None
+
+
+class ImportExternalProductInfoResponse(ResponseModel):
+    import_result: ImportExternalProductInfoResponseImportResult | None = None
 
 
 class InventorySearchResponseInventorySkuTotalAvailableInventoryDistribution(ResponseModel):
@@ -2595,7 +2906,7 @@ class ListProductSkppStatusesResponseProduct(ResponseModel):
 
 
 class ListingSchemasResponseError(ResponseModel):
-    code: float | None = None
+    code: int | None = None
     detail: ListingSchemasResponseErrorDetail | None = None
     message: str | None = None
 
@@ -2615,11 +2926,6 @@ class ListingSchemasV202401ResponseListingSchemaFiled(ResponseModel):
     rules: list[ListingSchemasResponseListingSchemaFieldComplexValueRule] | None = None
 
 
-class MetricStandardInfoInput(RequestModel):
-    id: str | None = None
-    metric_value_module_infos: list[MetricValueModuleInfoInput] | None = None
-
-
 class OptimizedImagesRequest(RequestModel):
     images: list[OptimizedImagesRequestImage] | None = None
 
@@ -2628,35 +2934,9 @@ class OptimizedImagesResponse(ResponseModel):
     images: list[OptimizedImagesResponseImage] | None = None
 
 
-class PartialEditGlobalProductRequestCertification(RequestModel):
-    id: str
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-    files: list[Any] | None = None
-
-
-class PartialEditGlobalProductRequestProductAttribute(RequestModel):
-    id: str
-    values: list[ValueInput]
-
-
-class PartialEditGlobalProductRequestSizeChart(RequestModel):
-    image: PartialEditGlobalProductRequestSizeChartImage | None = None
-    template: PartialEditGlobalProductRequestSizeChartTemplate | None = None
-
-
-class PartialEditGlobalProductRequestSkuSalesAttribute(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    value_id: str | None = None
-    value_name: str | None = None
-    sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
-
-
-class PartialEditGlobalProductResponseGlobalSku(ResponseModel):
-    id: str | None = None
-    seller_sku: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
-    external_global_sku_id: str | None = None
+class PartialEditGlobalProductResponse(ResponseModel):
+    global_skus: list[GlobalSku] | None = None
+    publish_results: list[EditGlobalProductResponsePublishResult] | None = None
 
 
 class PartialEditManufacturerRequest(RequestModel):
@@ -2668,54 +2948,40 @@ class PartialEditManufacturerRequest(RequestModel):
     registered_trade_name: str | None = None
 
 
-class PartialEditProductRequestCertification(RequestModel):
-    id: str
-    expiration_date: int | None = None
-    files: list[PartialEditProductRequestCertificationFile] | None = None
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea(RequestModel):
-    default_image: (
-        PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage | None
-    ) = None
-    min_height: int | None = None
-    min_width: int | None = None
-
-
-class PartialEditProductRequestReplicatedProductSku(RequestModel):
-    price: PartialEditProductRequestReplicatedProductSkuPrice
-    external_sku_id: str | None = None
-    id: str | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    seller_sku: str | None = None
+class PartialEditProductRequestReplicatedProduct(RequestModel):
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
 
 
 class PartialEditProductRequestSku(RequestModel):
-    external_list_prices: list[PartialEditProductRequestSkuExternalListPrice] | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
     external_sku_id: str | None = None
     external_urls: list[str] | None = None
     extra_identifier_codes: list[str] | None = None
-    fees: list[PartialEditProductRequestSkuFee] | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
     id: str | None = None
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[PartialEditProductRequestSkuInventory] | None = None
-    list_price: EditProductRequestSkuListPrice | None = None
+    list_price: ListPriceInput | None = None
     pre_sale: PreSaleInput | None = None
-    price: PartialEditProductRequestSkuPrice | None = None
-    sales_attributes: list[PartialEditProductRequestSkuSalesAttribute] | None = None
+    price: CreateProductRequestSkuPrice | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
-    sku_dimensions: PartialEditProductRequestSkuSkuDimensions | None = None
     sku_unit_count: str | None = None
-    sku_weight: PartialEditProductRequestSkuSkuWeight | None = None
 
 
-class PartialEditProductResponseSku(ResponseModel):
-    external_sku_id: str | None = None
-    fees: list[PartialEditProductResponseSkuFee] | None = None
+class PartialEditProductResponse(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+
+
+class PartialEditProductV202309RequestReplicatedProductSku(RequestModel):
     id: str | None = None
-    sales_attributes: list[SalesAttribute] | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    price: ReplicatedProductInputSkuPrice | None = None
     seller_sku: str | None = None
+    external_sku_id: str | None = None
 
 
 class PartialEditProductV202309RequestSku(RequestModel):
@@ -2727,17 +2993,18 @@ class PartialEditProductV202309RequestSku(RequestModel):
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     list_price: EditProductV202309RequestSkuListPrice | None = None
-    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    pre_sale: PreSaleInput | None = None
     price: EditProductV202309RequestSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
 
 
-class PartialEditProductV202309Response(ResponseModel):
-    audit: EditProductResponseAudit | None = None
+class PartialEditProductV202309ResponseReplicatedProduct(ResponseModel):
     product_id: str | None = None
-    skus: list[Sku] | None = None
+    region: str | None = None
+    skus: list[PartialEditProductV202309ResponseReplicatedProductSku] | None = None
 
 
 class PredictProductPackageDimensionsAndWeightResponse(ResponseModel):
@@ -2752,8 +3019,8 @@ class ProductAttribute(ResponseModel):
 
 
 class ProductAttributeInput(RequestModel):
-    id: str | None = None
-    values: list[ValueInput] | None = None
+    id: str
+    values: list[ValueInput]
 
 
 class ProductInformationIssueDiagnosisResponseProduct(ResponseModel):
@@ -2765,7 +3032,8 @@ class ProductInformationIssueDiagnosisResponseProduct(ResponseModel):
 class PublishGlobalProductRequestPublishTargetSku(RequestModel):
     inventory: PublishGlobalProductRequestPublishTargetSkuInventory | None = None
     price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
-    related_global_sku_id: str | None = None
+    related_global_sku_id: str
+    fees: list[EditProductRequestSkuFee] | None = None
 
 
 class PublishGlobalProductResponseProductSku(ResponseModel):
@@ -2800,6 +3068,14 @@ class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseMode
     values: list[RecommendRequiredProductPropertiesResponseRecommendedPropertyValue] | None = None
 
 
+class RecommendSizechartRequest(RequestModel):
+    images: list[RecommendSizechartRequestImage] | None = None
+
+
+class RecommendSizechartResponse(ResponseModel):
+    images: list[RecommendSizechartResponseImage] | None = None
+
+
 class ReplicateProductRequestReplicateTargetSku(RequestModel):
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
@@ -2812,9 +3088,11 @@ class ReplicateProductResponseError(ResponseModel):
     message: str | None = None
 
 
-class ReplicatedProductInput(RequestModel):
-    region: str | None = None
-    skus: list[SkuInput] | None = None
+class ReplicatedProductInputSku(RequestModel):
+    id: str | None = None
+    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    price: ReplicatedProductInputSkuPrice | None = None
+    seller_sku: str | None = None
 
 
 class SalesAttributeInput(RequestModel):
@@ -2825,19 +3103,38 @@ class SalesAttributeInput(RequestModel):
     value_name: str | None = None
 
 
+class SearchCandidateProductsResponseCandidateProductSkuSalesAttribute(ResponseModel):
+    name: str | None = None
+    sku_images: list[SearchCandidateProductsResponseCandidateProductSkuSalesAttributeSkuImage] | None = None
+    value: str | None = None
+
+
+class SearchCombinedListingRecommendationsResponseCombinedListingRecommendation(ResponseModel):
+    option_name: str | None = None
+    products: (
+        list[SearchCombinedListingRecommendationsResponseCombinedListingRecommendationProduct] | None
+    ) = None
+
+
 class SearchGlobalProductsResponseGlobalProduct(ResponseModel):
     create_time: int | None = None
     id: str | None = None
     skus: list[SearchGlobalProductsResponseGlobalProductSku] | None = None
-    status: str | None = None
+    status: Literal["PUBLISHED", "UNPUBLISHED", "DRAFT", "DELETED"] | str | None = None
     title: str | None = None
     update_time: int | None = None
+
+
+class SearchGlobalProductsV202309Response(ResponseModel):
+    global_products: list[SearchGlobalProductsV202309ResponseGlobalProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class SearchManufacturersResponseManufacturerRegionalProfile(ResponseModel):
     address: str | None = None
     email: str | None = None
-    locale: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     name: str | None = None
     phone_number: SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber | None = None
     registered_trade_name: str | None = None
@@ -2846,6 +3143,12 @@ class SearchManufacturersResponseManufacturerRegionalProfile(ResponseModel):
 class SearchManufacturersV202409Response(ResponseModel):
     manufacturers: list[SearchManufacturersV202409ResponseManufacturer] | None = None
     next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class SearchOpportunitiesResponse(ResponseModel):
+    next_page_token: str | None = None
+    opportunities: list[SearchOpportunitiesResponseOpportunity] | None = None
     total_count: int | None = None
 
 
@@ -2867,24 +3170,21 @@ class SearchProductsForComplianceAuditingResponseProduct(ResponseModel):
 class SearchProductsResponseProductSku(ResponseModel):
     external_list_prices: list[ExternalListPrice] | None = None
     id: str | None = None
-    inventory: list[Inventory] | None = None
+    inventory: list[GetProductResponseSkuInventory] | None = None
     list_price: ListPrice | None = None
     pre_sale: PreSale | None = None
     price: Price | None = None
     seller_sku: str | None = None
     status_info: StatusInfo | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
-class SearchProductsV202309ResponseProduct(ResponseModel):
-    create_time: int | None = None
+class SearchProductsV202309ResponseProductSku(ResponseModel):
     id: str | None = None
-    product_sync_fail_reasons: list[str] | None = None
-    recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
-    skus: list[SearchProductsV202309ResponseProductSku] | None = None
-    status: str | None = None
-    title: str | None = None
-    update_time: int | None = None
+    inventory: list[Inventory] | None = None
+    price: SearchProductsV202309ResponseProductSkuPrice | None = None
+    seller_sku: str | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class SearchProductsV202312ResponseProduct(ResponseModel):
@@ -2893,12 +3193,33 @@ class SearchProductsV202312ResponseProduct(ResponseModel):
     id: str | None = None
     integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_not_for_sale: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal[
+                "BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"
+            ]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsV202312ResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 
@@ -2906,7 +3227,7 @@ class SearchProductsV202312ResponseProduct(ResponseModel):
 class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfile(ResponseModel):
     address: SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress | None = None
     email: str | None = None
-    locale: str | None = None
+    locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     name: str | None = None
     phone_number: PhoneNumber | None = None
 
@@ -2935,6 +3256,11 @@ class SizeChartDataInput(RequestModel):
 class SizeChartInput(RequestModel):
     image: SizeChartInputImage | None = None
     template: TemplateInput | None = None
+
+
+class SkuInput(RequestModel):
+    price: CheckGlobalProductListingRequestSkuPrice | None = None
+    sales_attributes: list[SkuInputSalesAttribute] | None = None
 
 
 class SubmitProductViaOpportunityResponse(ResponseModel):
@@ -2966,11 +3292,12 @@ class SuggestBrandsResponse(ResponseModel):
 
 
 class UpdateGlobalInventoryRequest(RequestModel):
-    global_skus: list[UpdateGlobalInventoryRequestGlobalSku] | None = None
+    global_skus: list[UpdateGlobalInventoryRequestGlobalSku]
 
 
-class UpdateInventoryRequest(RequestModel):
-    skus: list[UpdateInventoryRequestSku] | None = None
+class UpdateInventoryRequestSku(RequestModel):
+    id: str
+    inventory: list[UpdateInventoryRequestSkuInventory]
 
 
 class UpdateInventoryResponseErrorDetail(ResponseModel):
@@ -2979,7 +3306,7 @@ class UpdateInventoryResponseErrorDetail(ResponseModel):
 
 
 class UpdatePriceRequest(RequestModel):
-    skus: list[UpdatePriceRequestSku] | None = None
+    skus: list[UpdatePriceRequestSku]
 
 
 class UpdateStockOperationSettingsRequest(RequestModel):
@@ -2992,36 +3319,91 @@ class UpdateStockOperationSettingsResponse(ResponseModel):
     stock_operation: UpdateStockOperationSettingsResponseStockOperation | None = None
 
 
+class UploadCandidateProductsResponseError(ResponseModel):
+    code: int | None = None
+    detail: UploadCandidateProductsResponseErrorDetail | None = None
+    message: str | None = None
+
+
+class UploadExternalProductRequestExternalProductSku(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time: Timestamp | None = None
+    external_list_price: str | None = None
+    external_sku_id: str | None = None
+    image: UploadExternalProductRequestExternalProductSkuImage | None = None
+    inventory_quantity: int | None = None
+    price: str | None = None
+    selected_options: list[UploadExternalProductRequestExternalProductSkuSelectedOption] | None = None
+    status: str | None = None
+    taxable: bool | None = None
+    title: str | None = None
+    update_time: Timestamp | None = None
+    weight: UploadExternalProductRequestExternalProductSkuWeight | None = None
+
+
 class ActivateProductResponseError(ResponseModel):
     code: int | None = None
     detail: ActivateProductResponseErrorDetail | None = None
     message: str | None = None
 
 
-class CheckListingPrerequisitesV202309Response(ResponseModel):
-    shop: CheckListingPrerequisitesV202309ResponseShop | None = None
+class BindLocalProductsRequestLocalProduct(RequestModel):
+    id: str | None = None
+    inventory_add_type: str | None = None
+    inventory_mode: str | None = None
+    skus: list[BindLocalProductsRequestLocalProductSku] | None = None
 
 
-class CheckProductListingRequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
-    external_list_prices: list[ExternalListPriceInput] | None = None
-    external_sku_id: str | None = None
-    external_urls: list[str] | None = None
-    extra_identifier_codes: list[str] | None = None
-    identifier_code: IdentifierCodeInput | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
-    list_price: ListPriceInput | None = None
-    pre_sale: PreSaleInput | None = None
-    price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+class BindLocalProductsResponse(ResponseModel):
+    bind_results: list[BindLocalProductsResponseBindResult] | None = None
+
+
+class CandidateProductInput(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    description: str | None = None
+    external_category_name: str | None = None
+    external_product_id: str | None = None
+    images: list[ImageInput] | None = None
+    opportunity_matching_end_time: Timestamp | None = None
+    skus: list[SkuInput] | None = None
+    title: str | None = None
+
+
+class CheckGlobalProductListingRequestSku(RequestModel):
+    global_quantity: int | None = None
+    identifier_code: CheckGlobalProductListingRequestSkuIdentifierCode | None = None
+    inventory: list[CheckGlobalProductListingRequestSkuInventory] | None = None
+    price: CheckGlobalProductListingRequestSkuPrice | None = None
+    sales_attributes: list[CheckGlobalProductListingRequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
 
 
+class CheckListingPrerequisitesV202309Response(ResponseModel):
+    shop: CheckListingPrerequisitesV202309ResponseShop | None = None
+
+
 class CheckProductListingResponseDiagnose(ResponseModel):
     diagnosis_results: list[DiagnosisResult] | None = None
-    field: str | None = None
+    field: Literal["TITLE", "DESCRIPTION", "IMAGE", "ATTRIBUTE", "SIZE_CHART"] | str | None = None
     suggestions: CheckProductListingResponseDiagnoseSuggestions | None = None
+
+
+class CreateAttributeRecommendationRequestRequestExternalProduct(RequestModel):
+    description: str | None = None
+    external_product_id: str | None = None
+    images: list[ImageInput] | None = None
+    is_existing_product: bool | None = None
+    other_product_data: str | None = None
+    skus: list[CreateAttributeRecommendationRequestRequestExternalProductSku] | None = None
+    title: str | None = None
+    tts_category_id: str | None = None
+    vendor_name: str | None = None
+    version: str | None = None
 
 
 class CreateGlobalProductRequestSku(RequestModel):
@@ -3030,7 +3412,7 @@ class CreateGlobalProductRequestSku(RequestModel):
     global_quantity: int | None = None
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[InventoryInput] | None = None
-    price: PriceInput | None = None
+    price: PriceInput
     sales_attributes: list[SalesAttributeInput] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
@@ -3048,13 +3430,14 @@ class CreateProductRequestSku(RequestModel):
     external_urls: list[str] | None = None
     extra_identifier_codes: list[str] | None = None
     identifier_code: IdentifierCodeInput | None = None
-    inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    inventory: list[CreateProductRequestSkuInventory]
     list_price: ListPriceInput | None = None
     pre_sale: PreSaleInput | None = None
-    price: CreateProductRequestSkuPrice | None = None
+    price: CreateProductRequestSkuPrice
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
 
 
 class CreateSizeChartV2Request(RequestModel):
@@ -3068,18 +3451,6 @@ class DeleteGlobalProductsResponse(ResponseModel):
     errors: list[DeleteGlobalProductsResponseError] | None = None
 
 
-class DiagnoseandOptimizeProductRequest(RequestModel):
-    brand_id: str | None = None
-    category_id: str | None = None
-    description: str | None = None
-    main_images: list[MainImageInput] | None = None
-    optimization_fields: list[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None
-    product_attributes: list[ProductAttributeInput] | None = None
-    product_id: str | None = None
-    size_chart: SizeChartInput | None = None
-    title: str | None = None
-
-
 class EditGlobalProductRequestSku(RequestModel):
     external_global_sku_id: str | None = None
     extra_identifier_codes: list[str] | None = None
@@ -3087,7 +3458,7 @@ class EditGlobalProductRequestSku(RequestModel):
     id: str | None = None
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[InventoryInput] | None = None
-    price: PriceInput | None = None
+    price: PriceInput
     sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
     sales_attributes: list[SalesAttributeInput] | None = None
     seller_sku: str | None = None
@@ -3099,47 +3470,31 @@ class EditGlobalProductResponse(ResponseModel):
     publish_results: list[EditGlobalProductResponsePublishResult] | None = None
 
 
-class EditProductRequestProductAttributeValue(RequestModel):
-    id: str | None = None
-    name: str | None = None
-    metric_standard_info: MetricStandardInfoInput | None = None
-
-
 class EditProductRequestReplicatedProduct(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
     skus: list[EditProductRequestReplicatedProductSku] | None = None
-    inventory_mode: str | None = None
 
 
 class EditProductRequestSku(RequestModel):
     id: str | None = None
-    sales_attributes: list[EditProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
-    price: EditProductRequestSkuPrice | None = None
+    price: CreateProductRequestSkuPrice | None = None
     external_sku_id: str | None = None
     identifier_code: IdentifierCodeInput | None = None
-    inventory: list[EditProductRequestSkuInventory] | None = None
-    combined_skus: list[EditProductRequestSkuCombinedSku] | None = None
+    inventory: list[CreateProductRequestSkuInventory] | None = None
+    combined_skus: list[CombinedSkuInput] | None = None
     sku_unit_count: str | None = None
     external_urls: list[str] | None = None
     extra_identifier_codes: list[str] | None = None
     pre_sale: EditProductRequestSkuPreSale | None = None
-    list_price: EditProductRequestSkuListPrice | None = None
-    external_list_prices: list[EditProductRequestSkuExternalListPrice] | None = None
+    list_price: ListPriceInput | None = None
+    external_list_prices: list[ExternalListPriceInput] | None = None
     fees: list[EditProductRequestSkuFee] | None = None
-    sku_dimensions: EditProductRequestSkuSkuDimensions | None = None
-    sku_weight: EditProductRequestSkuSkuWeight | None = None
-
-
-class EditProductResponse(ResponseModel):
-    product_id: str | None = None
-    skus: list[EditProductResponseSku] | None = None
-    warnings: list[Warning] | None = None
-    audit: EditProductResponseAudit | None = None
 
 
 class EditProductV202309RequestSku(RequestModel):
-    combined_skus: list[CombinedSkuInput] | None = None
+    combined_skus: list[EditProductV202309RequestSkuCombinedSku] | None = None
     external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
     external_sku_id: str | None = None
     external_urls: list[str] | None = None
@@ -3148,17 +3503,27 @@ class EditProductV202309RequestSku(RequestModel):
     identifier_code: IdentifierCodeInput | None = None
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
     list_price: EditProductV202309RequestSkuListPrice | None = None
-    pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    pre_sale: EditProductRequestSkuPreSale | None = None
     price: EditProductV202309RequestSkuPrice | None = None
-    sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    sales_attributes: list[EditProductV202309RequestSkuSalesAttribute] | None = None
     seller_sku: str | None = None
     sku_unit_count: str | None = None
+    fees: list[EditProductRequestSkuFee] | None = None
 
 
 class EditSizeChartV2Request(RequestModel):
     size_chart_data: SizeChartDataInput
     size_chart_id: str
     template_name: str | None = None
+
+
+class EnableStrikethroughPricesRequest(RequestModel):
+    external_product_id: str | None = None
+    skus: list[EnableStrikethroughPricesRequestSku] | None = None
+
+
+class EnableStrikethroughPricesResponse(ResponseModel):
+    errors: list[EnableStrikethroughPricesResponseError] | None = None
 
 
 class GetAttributesResponse(ResponseModel):
@@ -3174,6 +3539,7 @@ class GetCategoryRulesResponse(ResponseModel):
     product_certifications: list[GetCategoryRulesResponseProductCertification] | None = None
     responsible_person: GetCategoryRulesResponseResponsiblePerson | None = None
     size_chart: SizeChart | None = None
+    fees: list[GetCategoryRulesResponseFee] | None = None
 
 
 class GetGlobalAttributesResponse(ResponseModel):
@@ -3182,7 +3548,7 @@ class GetGlobalAttributesResponse(ResponseModel):
 
 class GetGlobalListingRulesResponse(ResponseModel):
     inventory_rules: list[GetGlobalListingRulesResponseInventoryRule] | None = None
-    listing_methods: list[str] | None = None
+    listing_methods: list[Literal["GLOBAL_PUBLISHING", "LOCAL_REPLICATION"] | str] | None = None
 
 
 class GetGlobalProductResponseSku(ResponseModel):
@@ -3218,7 +3584,20 @@ class GetProductPackageRecommendationsResponseProduct(ResponseModel):
 class GetProductResponseSkuCombinedSku(ResponseModel):
     brand: GetProductResponseBrand | None = None
     categories: list[GetProductResponseSkuCombinedSkuCategory] | None = None
-    combined_listing_not_live_reasons: list[str] | None = None
+    combined_listing_not_live_reasons: (
+        list[
+            Literal[
+                "SUB_PRODUCT_DEACTIVATE",
+                "SUB_PRODUCT_DELETE",
+                "SUB_PRODUCT_FROZEN",
+                "SUB_SKU_DELETE",
+                "SUB_PRODUCT_CATEGORY_FIRST_LEVEL_ERROR",
+                "SUB_PRODUCT_CATEGORY_OVER_RESTRICTION",
+            ]
+            | str
+        ]
+        | None
+    ) = None
     inventory: list[Inventory] | None = None
     price: Price | None = None
     product_id: str | None = None
@@ -3284,94 +3663,66 @@ class ListingSchemasResponseListingSchemaField(ResponseModel):
 
 
 class ListingSchemasV202401ResponseListingSchema(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
     fileds: list[ListingSchemasV202401ResponseListingSchemaFiled] | None = None
+
+
+class PartialEditCandidateProductsRequest(RequestModel):
+    candidate_products: list[CandidateProductInput] | None = None
+
+
+class PartialEditCandidateProductsResponse(ResponseModel):
+    errors: list[UploadCandidateProductsResponseError] | None = None
 
 
 class PartialEditGlobalProductRequestSku(RequestModel):
     id: str | None = None
     global_quantity: int | None = None
     seller_sku: str | None = None
-    price: PartialEditGlobalProductRequestSkuPrice | None = None
-    sales_attributes: list[PartialEditGlobalProductRequestSkuSalesAttribute] | None = None
-    inventory: list[PartialEditGlobalProductRequestSkuInventory] | None = None
+    price: PriceInput | None = None
+    sales_attributes: list[SalesAttributeInput] | None = None
+    inventory: list[InventoryInput] | None = None
     identifier_code: IdentifierCodeInput | None = None
     sku_unit_count: str | None = None
     extra_identifier_codes: list[str] | None = None
     external_global_sku_id: str | None = None
-    sale_prices: list[PartialEditGlobalProductRequestSkuSalePrice] | None = None
+    sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
 
 
-class PartialEditGlobalProductResponse(ResponseModel):
-    global_skus: list[PartialEditGlobalProductResponseGlobalSku] | None = None
-    publish_results: list[PartialEditGlobalProductResponsePublishResult] | None = None
-
-
-class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea(RequestModel):
-    area_name: str | None = None
-    area_placement: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement | None = None
-    area_type: str | None = None
-    external_area_id: str | None = None
-    image_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea | None = None
-    is_required: bool | None = None
-    text_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea | None = None
-
-
-class PartialEditProductRequestReplicatedProduct(RequestModel):
-    region: Literal[
-        "AT",
-        "BE",
-        "CZ",
-        "DE",
-        "ES",
-        "FR",
-        "GB",
-        "GR",
-        "HU",
-        "ID",
-        "IE",
-        "IT",
-        "JP",
-        "MX",
-        "MY",
-        "NL",
-        "PH",
-        "PO",
-        "PT",
-        "SG",
-        "TH",
-        "US",
-        "VN",
-    ]
-    inventory_mode: str | None = None
-    skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
-
-
-class PartialEditProductResponse(ResponseModel):
-    audit: EditProductResponseAudit | None = None
-    product_id: str | None = None
-    skus: list[PartialEditProductResponseSku] | None = None
-
-
-class PartialEditProductV202309Request(RequestModel):
+class PartialEditProductRequest(RequestModel):
     brand_id: str | None = None
-    certifications: list[EditProductV202309RequestCertification] | None = None
+    certifications: list[CreateProductRequestCertification] | None = None
     description: str | None = None
     external_product_id: str | None = None
     is_cod_allowed: bool | None = None
-    listing_platforms: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
     main_images: list[MainImageInput] | None = None
     manufacturer_ids: list[str] | None = None
     package_dimensions: PackageDimensionInput | None = None
     package_weight: PackageWeightInput | None = None
     product_attributes: list[ProductAttributeInput] | None = None
-    replicated_products: list[ReplicatedProductInput] | None = None
+    replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
     responsible_person_ids: list[str] | None = None
-    save_mode: str | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[PartialEditProductV202309RequestSku] | None = None
+    skus: list[PartialEditProductRequestSku] | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
     title: str | None = None
     video: VideoInput | None = None
+
+
+class PartialEditProductV202309RequestReplicatedProduct(RequestModel):
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    skus: list[PartialEditProductV202309RequestReplicatedProductSku] | None = None
+
+
+class PartialEditProductV202309Response(ResponseModel):
+    audit: EditProductResponseAudit | None = None
+    product_id: str | None = None
+    skus: list[Sku] | None = None
+    replicated_products: list[PartialEditProductV202309ResponseReplicatedProduct] | None = None
 
 
 class ProductInformationIssueDiagnosisResponse(ResponseModel):
@@ -3380,41 +3731,18 @@ class ProductInformationIssueDiagnosisResponse(ResponseModel):
 
 class PublishGlobalProductRequestPublishTarget(RequestModel):
     manufacturer_ids: list[str] | None = None
-    region: (
-        Literal[
-            "AT",
-            "BE",
-            "CZ",
-            "DE",
-            "ES",
-            "FR",
-            "GB",
-            "GR",
-            "HU",
-            "ID",
-            "IE",
-            "IT",
-            "JP",
-            "MX",
-            "MY",
-            "NL",
-            "PH",
-            "PO",
-            "PT",
-            "SG",
-            "TH",
-            "US",
-            "VN",
-        ]
-        | None
-    ) = None
+    region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
     responsible_person_ids: list[str] | None = None
-    skus: list[PublishGlobalProductRequestPublishTargetSku] | None = None
+    skus: list[PublishGlobalProductRequestPublishTargetSku]
 
 
 class PublishGlobalProductResponseProduct(ResponseModel):
     id: str | None = None
-    region: str | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN", "MX"]
+        | str
+        | None
+    ) = None
     shop_id: str | None = None
     skus: list[PublishGlobalProductResponseProductSku] | None = None
 
@@ -3423,7 +3751,7 @@ class RecommendRequiredProductPropertiesRequest(RequestModel):
     category_id: str
     product_title: str
     description: str | None = None
-    images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    images: list[CertificationInputImage] | None = None
     sales_properties: list[RecommendRequiredProductPropertiesRequestSalesProperty] | None = None
     target_property_ids: list[str] | None = None
 
@@ -3439,6 +3767,26 @@ class ReplicateProductRequestReplicateTarget(RequestModel):
 
 class ReplicateProductResponse(ResponseModel):
     errors: list[ReplicateProductResponseError] | None = None
+
+
+class ReplicatedProductInput(RequestModel):
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    skus: list[ReplicatedProductInputSku] | None = None
+
+
+class SearchCandidateProductsResponseCandidateProductSku(ResponseModel):
+    price: SearchCandidateProductsResponseCandidateProductSkuPrice | None = None
+    sales_attributes: list[SearchCandidateProductsResponseCandidateProductSkuSalesAttribute] | None = None
+
+
+class SearchCombinedListingRecommendationsResponse(ResponseModel):
+    combined_listing_recommendations: (
+        list[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation] | None
+    ) = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class SearchGlobalProductsResponse(ResponseModel):
@@ -3465,21 +3813,67 @@ class SearchProductsResponseProduct(ResponseModel):
     id: str | None = None
     integrated_platform_statuses: list[IntegratedPlatformStatus] | None = None
     is_not_for_sale: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     product_families: list[ProductFamily] | None = None
     product_sync_fail_reasons: list[str] | None = None
     recommended_categories: list[RecommendedCategory] | None = None
-    sales_regions: list[str] | None = None
+    sales_regions: (
+        list[
+            Literal[
+                "BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"
+            ]
+            | str
+        ]
+        | None
+    ) = None
     skus: list[SearchProductsResponseProductSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 
 
-class SearchProductsV202309Response(ResponseModel):
-    next_page_token: str | None = None
-    products: list[SearchProductsV202309ResponseProduct] | None = None
-    total_count: int | None = None
+class SearchProductsV202309ResponseProduct(ResponseModel):
+    create_time: int | None = None
+    id: str | None = None
+    product_sync_fail_reasons: list[str] | None = None
+    recommended_categories: list[RecommendedCategory] | None = None
+    sales_regions: (
+        list[
+            Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"]
+            | str
+        ]
+        | None
+    ) = None
+    skus: list[SearchProductsV202309ResponseProductSku] | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
+    title: str | None = None
+    update_time: int | None = None
 
 
 class SearchProductsV202312Response(ResponseModel):
@@ -3513,39 +3907,95 @@ class SubmitStrikethroughPriceResponse(ResponseModel):
     errors: list[SubmitStrikethroughPriceResponseError] | None = None
 
 
+class UpdateInventoryRequest(RequestModel):
+    skus: list[UpdateInventoryRequestSku]
+
+
 class UpdateInventoryResponseError(ResponseModel):
     code: int | None = None
     detail: UpdateInventoryResponseErrorDetail | None = None
     message: str | None = None
 
 
+class UploadCandidateProductsRequest(RequestModel):
+    candidate_products: list[CandidateProductInput] | None = None
+
+
+class UploadCandidateProductsResponse(ResponseModel):
+    errors: list[UploadCandidateProductsResponseError] | None = None
+
+
+class UploadExternalProductRequestExternalProduct(RequestModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+    )
+    create_time: Timestamp | None = None
+    description: str | None = None
+    external_category_name: str | None = None
+    external_product_id: str | None = None
+    external_shop_id: str | None = None
+    first_image: UploadExternalProductRequestExternalProductFirstImage | None = None
+    images: list[RecommendSizechartRequestImage] | None = None
+    publish_time: Timestamp | None = None
+    region: (
+        Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"] | None
+    ) = None
+    skus: list[UploadExternalProductRequestExternalProductSku] | None = None
+    status: Literal["ALL", "DRAFT", "ACTIVE", "ARCHIVED", "SUSPENDED", "PENDING_SUSPENSION"] | None = None
+    title: str | None = None
+    update_time: Timestamp | None = None
+    vendor_name: str | None = None
+
+
 class ActivateProductResponse(ResponseModel):
     errors: list[ActivateProductResponseError] | None = None
 
 
-class CheckProductListingRequest(RequestModel):
+class BindLocalProductsRequest(RequestModel):
+    local_products: list[BindLocalProductsRequestLocalProduct] | None = None
+
+
+class CheckGlobalProductListingRequest(RequestModel):
     brand_id: str | None = None
     category_id: str | None = None
+    certifications: list[CheckGlobalProductListingRequestCertification] | None = None
+    description: str | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    manufacturer: ManufacturerInput | None = None
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    skus: list[CheckGlobalProductListingRequestSku] | None = None
+    title: str | None = None
+    video: CheckGlobalProductListingRequestVideo | None = None
+
+
+class CheckProductListingRequest(RequestModel):
+    brand_id: str | None = None
+    category_id: str
     certifications: list[CreateProductRequestCertification] | None = None
     delivery_option_ids: list[str] | None = None
-    description: str | None = None
+    description: str
     external_product_id: str | None = None
     is_cod_allowed: bool | None = None
     is_pre_owned: bool | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[MainImageInput]
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[CheckProductListingRequestSku] | None = None
-    title: str | None = None
+    skus: list[CreateProductRequestSku]
+    title: str
     video: VideoInput | None = None
+    shipping_template_id: str | None = None
+    option: CheckProductListingRequestOption | None = None
 
 
 class CheckProductListingResponse(ResponseModel):
@@ -3554,24 +4004,29 @@ class CheckProductListingResponse(ResponseModel):
     fail_reasons: list[CheckProductListingResponseFailReason] | None = None
     listing_quality: ListingQuality | None = None
     warnings: Warning | None = None
+    pre_check_results: list[CheckProductListingResponsePreCheckResult] | None = None
+
+
+class CreateAttributeRecommendationRequestRequest(RequestModel):
+    external_product: CreateAttributeRecommendationRequestRequestExternalProduct | None = None
 
 
 class CreateGlobalProductRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     category_version: str | None = None
     certifications: list[CertificationInput] | None = None
-    description: str | None = None
+    description: str
     external_global_product_id: str | None = None
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     manufacturer: ManufacturerInput | None = None
     manufacturer_ids: list[str] | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[CreateGlobalProductRequestSku] | None = None
+    skus: list[CreateGlobalProductRequestSku]
     source_locale: (
         Literal[
             "cs-CZ",
@@ -3602,62 +4057,87 @@ class CreateGlobalProductRequest(RequestModel):
         ]
         | None
     ) = None
-    title: str | None = None
+    title: str
     video: VideoInput | None = None
 
 
 class CreateProductRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     category_version: str | None = None
     certifications: list[CreateProductRequestCertification] | None = None
     delivery_option_ids: list[str] | None = None
-    description: str | None = None
+    description: str
     external_product_id: str | None = None
     idempotency_key: str | None = None
     is_cod_allowed: bool | None = None
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[MainImageInput]
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[CreateProductRequestSku] | None = None
-    title: str | None = None
+    skus: list[CreateProductRequestSku]
+    title: str
     video: VideoInput | None = None
+    shipping_template_id: str | None = None
 
 
 class EditGlobalProductRequest(RequestModel):
     brand_id: str | None = None
-    category_id: str | None = None
+    category_id: str
     category_version: str | None = None
     certifications: list[CertificationInput] | None = None
-    description: str | None = None
+    description: str
     external_global_product_id: str | None = None
-    main_images: list[MainImageInput] | None = None
+    main_images: list[MainImageInput]
     manufacturer: ManufacturerInput | None = None
     manufacturer_ids: list[str] | None = None
     package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
+    package_weight: PackageWeightInput
     product_attributes: list[ProductAttributeInput] | None = None
     responsible_person_ids: list[str] | None = None
     size_chart: SizeChartInput | None = None
-    skus: list[EditGlobalProductRequestSku] | None = None
-    title: str | None = None
+    skus: list[EditGlobalProductRequestSku]
+    title: str
     video: VideoInput | None = None
 
 
-class EditProductRequestProductAttribute(RequestModel):
-    id: str
-    values: list[EditProductRequestProductAttributeValue]
+class EditProductRequest(RequestModel):
+    description: str
+    category_id: str
+    main_images: list[MainImageInput]
+    skus: list[EditProductRequestSku]
+    title: str
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    brand_id: str | None = None
+    is_cod_allowed: bool | None = None
+    certifications: list[CreateProductRequestCertification] | None = None
+    package_weight: PackageWeightInput
+    product_attributes: list[ProductAttributeInput] | None = None
+    size_chart: SizeChartInput | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    external_product_id: str | None = None
+    delivery_option_ids: list[str] | None = None
+    video: VideoInput | None = None
+    category_version: str | None = None
+    manufacturer_ids: list[str] | None = None
+    responsible_person_ids: list[str] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    is_pre_owned: bool | None = None
+    minimum_order_quantity: int | None = None
+    replicated_products: list[EditProductRequestReplicatedProduct] | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    shipping_template_id: str | None = None
 
 
 class EditProductV202309Request(RequestModel):
@@ -3670,21 +4150,23 @@ class EditProductV202309Request(RequestModel):
     external_product_id: str | None = None
     is_cod_allowed: bool | None = None
     is_pre_owned: bool | None = None
-    listing_platforms: list[str] | None = None
-    main_images: list[MainImageInput] | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
-    package_dimensions: PackageDimensionInput | None = None
-    package_weight: PackageWeightInput | None = None
-    product_attributes: list[ProductAttributeInput] | None = None
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
     replicated_products: list[ReplicatedProductInput] | None = None
     responsible_person_ids: list[str] | None = None
-    save_mode: str | None = None
-    shipping_insurance_requirement: str | None = None
-    size_chart: SizeChartInput | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
     skus: list[EditProductV202309RequestSku] | None = None
     title: str | None = None
-    video: VideoInput | None = None
+    video: CheckGlobalProductListingRequestVideo | None = None
+    shipping_template_id: str | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
 
 
 class GetGlobalProductResponse(ResponseModel):
@@ -3706,7 +4188,7 @@ class GetGlobalProductResponse(ResponseModel):
     responsible_person_ids: list[str] | None = None
     size_chart: GetGlobalProductResponseSizeChart | None = None
     skus: list[GetGlobalProductResponseSku] | None = None
-    source_locale: str | None = None
+    source_locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | str | None = None
     title: str | None = None
     update_time: int | None = None
     video: GetGlobalProductResponseVideo | None = None
@@ -3727,7 +4209,7 @@ class GetProductResponseSku(ResponseModel):
     global_listing_policy: GetProductResponseSkuGlobalListingPolicy | None = None
     id: str | None = None
     identifier_code: IdentifierCode | None = None
-    inventory: list[Inventory] | None = None
+    inventory: list[GetProductResponseSkuInventory] | None = None
     list_price: ListPrice | None = None
     pre_sale: PreSale | None = None
     price: GetProductResponseSkuPrice | None = None
@@ -3735,6 +4217,7 @@ class GetProductResponseSku(ResponseModel):
     seller_sku: str | None = None
     sku_unit_count: str | None = None
     status_info: StatusInfo | None = None
+    fees: list[EditProductResponseSkuFee] | None = None
 
 
 class GetRecommendedProductTitleAndDescriptionResponse(ResponseModel):
@@ -3747,7 +4230,7 @@ class InventorySearchResponseInventory(ResponseModel):
 
 
 class ListingSchemasResponseListingSchema(ResponseModel):
-    category_id: float | None = None
+    category_id: int | None = None
     fields: list[ListingSchemasResponseListingSchemaField] | None = None
 
 
@@ -3761,31 +4244,45 @@ class PartialEditGlobalProductRequest(RequestModel):
     description: str | None = None
     category_id: str | None = None
     brand_id: str | None = None
-    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    main_images: list[MainImageInput] | None = None
     skus: list[PartialEditGlobalProductRequestSku] | None = None
-    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
-    certifications: list[PartialEditGlobalProductRequestCertification] | None = None
-    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
-    product_attributes: list[PartialEditGlobalProductRequestProductAttribute] | None = None
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    video: PartialEditGlobalProductRequestVideo | None = None
-    manufacturer: PartialEditGlobalProductRequestManufacturer | None = None
+    package_weight: PackageWeightInput | None = None
+    certifications: list[CertificationInput] | None = None
+    package_dimensions: PackageDimensionInput | None = None
+    product_attributes: list[ProductAttributeInput] | None = None
+    size_chart: SizeChartInput | None = None
+    video: VideoInput | None = None
+    manufacturer: ManufacturerInput | None = None
     manufacturer_ids: list[str] | None = None
     responsible_person_ids: list[str] | None = None
     category_version: Literal["v1", "v2"] | None = None
     external_global_product_id: str | None = None
 
 
-class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
-    background_image: PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage | None = None
-    custom_areas: list[PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea] | None = None
-    external_surface_id: str | None = None
-    mask_image: PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage | None = None
-    surface_name: str | None = None
+class PartialEditProductV202309Request(RequestModel):
+    brand_id: str | None = None
+    certifications: list[EditProductV202309RequestCertification] | None = None
+    description: str | None = None
+    external_product_id: str | None = None
+    is_cod_allowed: bool | None = None
+    listing_platforms: list[Literal["TOKOPEDIA", "TIKTOK_SHOP"]] | None = None
+    main_images: list[CheckGlobalProductListingRequestMainImage] | None = None
+    manufacturer_ids: list[str] | None = None
+    package_dimensions: CheckGlobalProductListingRequestPackageDimensions | None = None
+    package_weight: CheckGlobalProductListingRequestPackageWeight | None = None
+    product_attributes: list[CheckGlobalProductListingRequestProductAttribute] | None = None
+    replicated_products: list[PartialEditProductV202309RequestReplicatedProduct] | None = None
+    responsible_person_ids: list[str] | None = None
+    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    size_chart: CheckGlobalProductListingRequestSizeChart | None = None
+    skus: list[PartialEditProductV202309RequestSku] | None = None
+    title: str | None = None
+    video: CheckGlobalProductListingRequestVideo | None = None
+    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
 
 
 class PublishGlobalProductRequest(RequestModel):
-    publish_target: list[PublishGlobalProductRequestPublishTarget] | None = None
+    publish_target: list[PublishGlobalProductRequestPublishTarget]
 
 
 class PublishGlobalProductResponse(ResponseModel):
@@ -3795,6 +4292,20 @@ class PublishGlobalProductResponse(ResponseModel):
 
 class ReplicateProductRequest(RequestModel):
     replicate_target: list[ReplicateProductRequestReplicateTarget] | None = None
+
+
+class SearchCandidateProductsResponseCandidateProduct(ResponseModel):
+    create_time: int | None = None
+    description: str | None = None
+    external_category_name: str | None = None
+    external_product_id: str | None = None
+    images: list[SearchCandidateProductsResponseCandidateProductImage] | None = None
+    opportunity_ids: list[str] | None = None
+    opportunity_matching_end_time: int | None = None
+    opportunity_matching_status: Literal["PENDING", "MATCHED", "NOT_MATCHED"] | str | None = None
+    skus: list[SearchCandidateProductsResponseCandidateProductSku] | None = None
+    title: str | None = None
+    update_time: int | None = None
 
 
 class SearchManufacturersResponse(ResponseModel):
@@ -3809,6 +4320,12 @@ class SearchProductsResponse(ResponseModel):
     total_count: int | None = None
 
 
+class SearchProductsV202309Response(ResponseModel):
+    next_page_token: str | None = None
+    products: list[SearchProductsV202309ResponseProduct] | None = None
+    total_count: int | None = None
+
+
 class SearchResponsiblePersonsResponse(ResponseModel):
     next_page_token: str | None = None
     responsible_persons: list[SearchResponsiblePersonsResponseResponsiblePerson] | None = None
@@ -3819,63 +4336,8 @@ class UpdateInventoryResponse(ResponseModel):
     errors: list[UpdateInventoryResponseError] | None = None
 
 
-class EditProductRequest(RequestModel):
-    description: str
-    category_id: str
-    main_images: list[PartialEditGlobalProductRequestMainImage]
-    skus: list[EditProductRequestSku]
-    title: str
-    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    brand_id: str | None = None
-    is_cod_allowed: bool | None = None
-    certifications: list[EditProductRequestCertification] | None = None
-    package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
-    product_attributes: list[EditProductRequestProductAttribute] | None = None
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
-    external_product_id: str | None = None
-    delivery_option_ids: list[str] | None = None
-    video: PartialEditGlobalProductRequestVideo | None = None
-    category_version: str | None = None
-    manufacturer_ids: list[str] | None = None
-    responsible_person_ids: list[str] | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
-    is_pre_owned: bool | None = None
-    minimum_order_quantity: int | None = None
-    replicated_products: list[EditProductRequestReplicatedProduct] | None = None
-    subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
-    shipping_template_id: str | None = None
-    scheduled_sale: ScheduledSaleInput | None = None
-    locale: (
-        Literal[
-            "de-DE",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-FR",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "pt-BR",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None
-    ) = None
-    auto_translate_enabled: bool | None = None
-    search_terms: list[str] | None = None
-    key_product_features: list[str] | None = None
-    inventory_mode: str | None = None
-    product_tag_operations: list[EditProductRequestProductTagOperation] | None = None
-    purchase_order_quantity_limit: EditProductRequestPurchaseOrderQuantityLimit | None = None
-    selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None
-    is_live_quick: bool | None = None
-    is_blind_box: bool | None = None
+class UploadExternalProductRequest(RequestModel):
+    external_product: UploadExternalProductRequestExternalProduct | None = None
 
 
 class GetProductResponse(ResponseModel):
@@ -3896,28 +4358,50 @@ class GetProductResponse(ResponseModel):
     is_not_for_sale: bool | None = None
     is_pre_owned: bool | None = None
     is_replicated: bool | None = None
-    listing_quality_tier: str | None = None
+    listing_quality_tier: Literal["POOR", "FAIR", "GOOD"] | str | None = None
     main_images: list[GetProductResponseMainImage] | None = None
     manufacturer_ids: list[str] | None = None
     minimum_order_quantity: int | None = None
     package_dimensions: PackageDimension | None = None
-    package_weight: PackageWeight | None = None
+    package_weight: GetProductResponsePackageWeight | None = None
     prescription_requirement: GetProductResponsePrescriptionRequirement | None = None
     primary_combined_product_id: str | None = None
     product_attributes: list[ProductAttribute] | None = None
     product_families: list[ProductFamily] | None = None
-    product_status: str | None = None
-    product_types: list[str] | None = None
+    product_status: (
+        Literal[
+            "INITIAL", "DRAFT", "ACTIVATE", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED", "FREEZE", "DELETED"
+        ]
+        | str
+        | None
+    ) = None
+    product_types: (
+        list[Literal["COMBINED_PRODUCT", "IN_COMBINED_PRODUCT", "GPR_TARGET_PRODUCT"] | str] | None
+    ) = None
     recommended_categories: list[RecommendedCategory] | None = None
     responsible_person_ids: list[str] | None = None
-    shipping_insurance_requirement: str | None = None
+    shipping_insurance_requirement: Literal["REQUIRED", "OPTIONAL", "NOT_SUPPORTED"] | str | None = None
     size_chart: GetProductResponseSizeChart | None = None
     skus: list[GetProductResponseSku] | None = None
-    status: str | None = None
+    status: (
+        Literal[
+            "DRAFT",
+            "PENDING",
+            "FAILED",
+            "ACTIVATE",
+            "SELLER_DEACTIVATED",
+            "PLATFORM_DEACTIVATED",
+            "FREEZE",
+            "DELETED",
+        ]
+        | str
+        | None
+    ) = None
     subscribe_info: GetProductResponseSubscribeInfo | None = None
     title: str | None = None
     update_time: int | None = None
     video: GetProductResponseVideo | None = None
+    shipping_template_id: str | None = None
 
 
 class InventorySearchResponse(ResponseModel):
@@ -3929,76 +4413,10 @@ class ListingSchemasResponse(ResponseModel):
     listing_schemas: list[ListingSchemasResponseListingSchema] | None = None
 
 
-class PartialEditProductRequestPodInfoPodTemplate(RequestModel):
-    pod_template_id: str | None = None
-    remark: str | None = None
-    sku_ids: list[str] | None = None
-    surfaces: list[PartialEditProductRequestPodInfoPodTemplateSurface] | None = None
-    template_name: str | None = None
-
-
-class PartialEditProductRequestPodInfo(RequestModel):
-    pod_templates: list[PartialEditProductRequestPodInfoPodTemplate] | None = None
-
-
-class PartialEditProductRequest(RequestModel):
-    auto_translate_enabled: bool | None = None
-    brand_id: str | None = None
-    category_version: str | None = None
-    certifications: list[PartialEditProductRequestCertification] | None = None
-    description: str | None = None
-    external_product_id: str | None = None
-    inventory_mode: str | None = None
-    is_cod_allowed: bool | None = None
-    key_product_features: list[str] | None = None
-    listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
-    locale: (
-        Literal[
-            "cs-CZ",
-            "de-AT",
-            "de-BE",
-            "de-DE",
-            "el-GR",
-            "en-GB",
-            "en-IE",
-            "en-US",
-            "es-ES",
-            "es-MX",
-            "fr-BE",
-            "fr-FR",
-            "hu-HU",
-            "id-ID",
-            "it-IT",
-            "ja-JP",
-            "ms-MY",
-            "nl-BE",
-            "nl-NL",
-            "pl-PL",
-            "pt-BR",
-            "pt-PT",
-            "th-TH",
-            "vi-VN",
-            "zh-CN",
-        ]
-        | None
-    ) = None
-    main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
-    manufacturer_ids: list[str] | None = None
-    package_dimensions: PartialEditProductRequestPackageDimensions | None = None
-    package_weight: PartialEditProductRequestPackageWeight | None = None
-    pod_info: PartialEditProductRequestPodInfo | None = None
-    product_attributes: list[EditProductRequestProductAttribute] | None = None
-    replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
-    responsible_person_ids: list[str] | None = None
-    save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
-    scheduled_sale: ScheduledSaleInput | None = None
-    search_terms: list[str] | None = None
-    size_chart: PartialEditGlobalProductRequestSizeChart | None = None
-    skus: list[PartialEditProductRequestSku] | None = None
-    subscribe_info_edit: PartialEditProductRequestSubscribeInfoEdit | None = None
-    title: str | None = None
-    video: PartialEditGlobalProductRequestVideo | None = None
-    is_blind_box: bool | None = None
+class SearchCandidateProductsResponse(ResponseModel):
+    candidate_products: list[SearchCandidateProductsResponseCandidateProduct] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class GetBrandsPage(GetBrandsResponse, SyncPage[GetBrandsResponseBrand]):
@@ -4016,7 +4434,7 @@ class AsyncGetBrandsPage(GetBrandsResponse, AsyncPage[GetBrandsResponseBrand]):
 
 
 class SearchGlobalProductsV202309Page(
-    SearchGlobalProductsResponse, SyncPage[SearchGlobalProductsResponseGlobalProduct]
+    SearchGlobalProductsV202309Response, SyncPage[SearchGlobalProductsV202309ResponseGlobalProduct]
 ):
     """A page of `search_global_products_v202309` results; `auto_paging_iter()` walks every page."""
 
@@ -4025,7 +4443,7 @@ class SearchGlobalProductsV202309Page(
 
 
 class AsyncSearchGlobalProductsV202309Page(
-    SearchGlobalProductsResponse, AsyncPage[SearchGlobalProductsResponseGlobalProduct]
+    SearchGlobalProductsV202309Response, AsyncPage[SearchGlobalProductsV202309ResponseGlobalProduct]
 ):
     """A page of `search_global_products_v202309` results; `auto_paging_aiter()` walks every page (async for)."""
 
@@ -4101,6 +4519,24 @@ class AsyncSearchSizeChartsPage(SearchSizeChartsResponse, AsyncPage[SearchSizeCh
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
+class SearchCandidateProductsPage(
+    SearchCandidateProductsResponse, SyncPage[SearchCandidateProductsResponseCandidateProduct]
+):
+    """A page of `search_candidate_products` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "candidate_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchCandidateProductsPage(
+    SearchCandidateProductsResponse, AsyncPage[SearchCandidateProductsResponseCandidateProduct]
+):
+    """A page of `search_candidate_products` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "candidate_products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
 class SearchManufacturersV202409Page(
     SearchManufacturersV202409Response, SyncPage[SearchManufacturersV202409ResponseManufacturer]
 ):
@@ -4136,6 +4572,22 @@ class AsyncSearchResponsiblePersonsV202409Page(
     """A page of `search_responsible_persons_v202409` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "responsible_persons"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchOpportunitiesPage(SearchOpportunitiesResponse, SyncPage[SearchOpportunitiesResponseOpportunity]):
+    """A page of `search_opportunities` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "opportunities"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchOpportunitiesPage(
+    SearchOpportunitiesResponse, AsyncPage[SearchOpportunitiesResponseOpportunity]
+):
+    """A page of `search_opportunities` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "opportunities"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 
@@ -4184,6 +4636,26 @@ class AsyncSearchProductsPage(SearchProductsResponse, AsyncPage[SearchProductsRe
     """A page of `search_products` results; `auto_paging_aiter()` walks every page (async for)."""
 
     _items_field: ClassVar[str] = "products"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class SearchCombinedListingRecommendationsPage(
+    SearchCombinedListingRecommendationsResponse,
+    SyncPage[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation],
+):
+    """A page of `search_combined_listing_recommendations` results; `auto_paging_iter()` walks every page."""
+
+    _items_field: ClassVar[str] = "combined_listing_recommendations"
+    _next_token_field: ClassVar[str] = "next_page_token"
+
+
+class AsyncSearchCombinedListingRecommendationsPage(
+    SearchCombinedListingRecommendationsResponse,
+    AsyncPage[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation],
+):
+    """A page of `search_combined_listing_recommendations` results; `auto_paging_aiter()` walks every page (async for)."""
+
+    _items_field: ClassVar[str] = "combined_listing_recommendations"
     _next_token_field: ClassVar[str] = "next_page_token"
 
 

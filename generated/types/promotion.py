@@ -18,7 +18,7 @@ class AreaScope(ResponseModel):
 
 class AreaScopeInput(RequestModel):
     specific_areas: list[str] | None = None
-    type: str | None = None
+    type: str
 
 
 class ClaimDuration(ResponseModel):
@@ -29,7 +29,9 @@ class ClaimDuration(ResponseModel):
 class CreateActivityResponse(ResponseModel):
     activity_id: str | None = None
     create_time: int | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     update_time: int | None = None
 
 
@@ -57,11 +59,11 @@ class Detail(ResponseModel):
 
 
 class DetailInput(RequestModel):
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
-    threshold_value: str | None = None
-    tier: int | None = None
-    type: str | None = None
-    value: str | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
+    threshold_value: str
+    tier: int
+    type: str
+    value: str
 
 
 class GetActivityParams(RequestModel):
@@ -83,6 +85,10 @@ class GetActivityResponseProductSku(ResponseModel):
     id: str | None = None
     quantity_limit: int | None = None
     quantity_per_user: int | None = None
+
+
+class GetActivityResponseTargetUserInfo(ResponseModel):
+    user_type: str | None = None
 
 
 class GetCouponParams(RequestModel):
@@ -110,9 +116,9 @@ class GiftDetail(ResponseModel):
 
 
 class GiftDetailInput(RequestModel):
-    product_id: str | None = None
-    sku_id: str | None = None
-    total_claim_limit: str | None = None
+    product_id: str
+    sku_id: str
+    total_claim_limit: str
 
 
 class GiftInfo(ResponseModel):
@@ -123,10 +129,10 @@ class GiftInfo(ResponseModel):
 
 
 class GiftInfoInput(RequestModel):
-    gift_details: list[GiftDetailInput] | None = None
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
-    threshold_value: str | None = None
-    tier: int | None = None
+    gift_details: list[GiftDetailInput]
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"]
+    threshold_value: str
+    tier: int
 
 
 class MaxDiscount(ResponseModel):
@@ -144,7 +150,7 @@ class ParticipationLimit(ResponseModel):
 
 
 class ParticipationLimitInput(RequestModel):
-    type: str | None = None
+    type: str
 
 
 class RedemptionDuration(ResponseModel):
@@ -174,7 +180,9 @@ class RemoveActivityProductRequest(RequestModel):
 
 class RemoveActivityProductResponse(ResponseModel):
     activity_id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     update_time: int | None = None
 
 
@@ -201,20 +209,12 @@ class RepublishActivityResponse(ResponseModel):
 class SearchActivitiesRequest(RequestModel):
     activity_title: str | None = None
     activity_type: (
-        Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
-        ]
+        Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT", "BUY_MORE_SAVE_MORE"]
         | None
     ) = None
     page_size: int | None = None
     page_token: str | None = None
-    status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None
+    status: Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | None = None
 
 
 class SearchCouponsParams(RequestModel):
@@ -250,13 +250,17 @@ class ShippingDiscount(ResponseModel):
 
 
 class ShippingDiscountInput(RequestModel):
-    area_scope: AreaScopeInput | None = None
+    area_scope: AreaScopeInput
     inventory_type: str | None = None
     shipping_method: str | None = None
-    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"] | None = None
+    threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"]
     threshold_value: str | None = None
-    type: str | None = None
+    type: str
     value: str | None = None
+
+
+class TargetUserInfoInput(RequestModel):
+    user_type: str | None = None
 
 
 class Threshold(ResponseModel):
@@ -283,14 +287,16 @@ class UpdateActivityProductParams(RequestModel):
 class UpdateActivityProductRequestProductSku(RequestModel):
     activity_price_amount: str | None = None
     discount: str | None = None
-    id: str | None = None
-    quantity_limit: int | None = None
-    quantity_per_user: int | None = None
+    id: str
+    quantity_limit: int
+    quantity_per_user: int
 
 
 class UpdateActivityProductResponse(ResponseModel):
     activity_id: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     total_count: int | None = None
     update_time: int | None = None
@@ -354,8 +360,8 @@ class GiftDiscount(ResponseModel):
 
 
 class GiftDiscountInput(RequestModel):
-    gift_infos: list[GiftInfoInput] | None = None
-    gift_receiving_type: str | None = None
+    gift_infos: list[GiftInfoInput]
+    gift_receiving_type: str
 
 
 class SearchCouponsResponseCoupon(ResponseModel):
@@ -379,9 +385,9 @@ class SearchCouponsResponseCoupon(ResponseModel):
 class UpdateActivityProductRequestProduct(RequestModel):
     activity_price_amount: str | None = None
     discount: str | None = None
-    id: str | None = None
-    quantity_limit: int | None = None
-    quantity_per_user: int | None = None
+    id: str
+    quantity_limit: int
+    quantity_per_user: int
     skus: list[UpdateActivityProductRequestProductSku] | None = None
 
 
@@ -409,9 +415,12 @@ class GetActivityResponse(ResponseModel):
     participation_limit: list[ParticipationLimit] | None = None
     product_level: str | None = None
     products: list[GetActivityResponseProduct] | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
+    target_user_info: GetActivityResponseTargetUserInfo | None = None
 
 
 class GetCouponResponse(ResponseModel):
@@ -420,7 +429,9 @@ class GetCouponResponse(ResponseModel):
 
 class SearchActivitiesResponseActivity(ResponseModel):
     activity_commands: list[str] | None = None
-    activity_type: str | None = None
+    activity_type: (
+        Literal["FIXED_PRICE", "DIRECT_DISCOUNT", "FLASHSALE", "SHIPPING_DISCOUNT"] | str | None
+    ) = None
     begin_time: int | None = None
     create_time: int | None = None
     discount: Discount | None = None
@@ -429,7 +440,9 @@ class SearchActivitiesResponseActivity(ResponseModel):
     id: str | None = None
     participation_limit: list[ParticipationLimit] | None = None
     product_level: str | None = None
-    status: str | None = None
+    status: (
+        Literal["DRAFT", "NOT_START", "ONGOING", "EXPIRED", "DEACTIVATED", "NOT_EFFECTIVE"] | str | None
+    ) = None
     title: str | None = None
     update_time: int | None = None
 
@@ -441,46 +454,45 @@ class SearchCouponsResponse(ResponseModel):
 
 
 class UpdateActivityProductRequest(RequestModel):
-    activity_id: str | None = None
-    products: list[UpdateActivityProductRequestProduct] | None = None
+    activity_id: str
+    products: list[UpdateActivityProductRequestProduct]
 
 
 class UpdateActivityRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    begin_time: Timestamp | None = None
+    begin_time: Timestamp
     discount: DiscountInput | None = None
     duration_type: str | None = None
-    end_time: Timestamp | None = None
+    end_time: Timestamp
     participation_limit: list[ParticipationLimitInput] | None = None
     product_level: str | None = None
-    title: str | None = None
+    title: str
+    target_user_info: TargetUserInfoInput | None = None
 
 
 class CreateActivityRequest(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    activity_type: (
-        Literal[
-            "BUY_MORE_SAVE_MORE",
-            "BUY_X_GET_Y",
-            "DIRECT_DISCOUNT",
-            "FIXED_PRICE",
-            "FLASHSALE",
-            "GIFT_WITH_PURCHASE",
-            "SHIPPING_DISCOUNT",
-        ]
-        | None
-    ) = None
-    begin_time: Timestamp | None = None
+    activity_type: Literal[
+        "BUY_MORE_SAVE_MORE",
+        "BUY_X_GET_Y",
+        "DIRECT_DISCOUNT",
+        "FIXED_PRICE",
+        "FLASHSALE",
+        "GIFT_WITH_PURCHASE",
+        "SHIPPING_DISCOUNT",
+    ]
+    begin_time: Timestamp
     discount: DiscountInput | None = None
     duration_type: str | None = None
-    end_time: Timestamp | None = None
+    end_time: Timestamp
     participation_limit: list[ParticipationLimitInput] | None = None
-    product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None
-    title: str | None = None
+    product_level: Literal["PRODUCT", "SHOP", "VARIATION"]
+    title: str
+    target_user_info: TargetUserInfoInput | None = None
 
 
 class SearchActivitiesResponse(ResponseModel):

@@ -48,13 +48,8 @@ class CalculateRefundResponseOrderRefundAmount(ResponseModel):
     retail_delivery_fee: str | None = None
 
 
-class CalculateRefundV202309ResponseOrderRefundAmount(ResponseModel):
-    currency: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_subtotal: str | None = None
-    refund_tax: str | None = None
-    refund_total: str | None = None
-    retail_delivery_fee: str | None = None
+class CalculateRefundV202309Response(ResponseModel):
+    order_refund_amount: CalculateRefundResponseOrderRefundAmount | None = None
 
 
 class CancelOrderResponse(ResponseModel):
@@ -62,14 +57,18 @@ class CancelOrderResponse(ResponseModel):
     cancel_status: str | None = None
 
 
-class CancelOrderV202309RequestSku(RequestModel):
-    quantity: int | None = None
-    sku_id: str | None = None
-
-
 class CancelOrderV202309Response(ResponseModel):
     cancel_id: str | None = None
-    cancel_status: str | None = None
+    cancel_status: (
+        Literal[
+            "CANCELLATION_REQUEST_PENDING",
+            "CANCELLATION_REQUEST_SUCCESS",
+            "CANCELLATION_REQUEST_CANCEL",
+            "CANCELLATION_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class CreateReturnParams(RequestModel):
@@ -93,21 +92,22 @@ class CreateReturnV202309Params(RequestModel):
     idempotency_key: str | None = None
 
 
-class CreateReturnV202309Request(RequestModel):
-    currency: str | None = None
-    handover_method: str | None = None
-    order_id: str | None = None
-    order_line_item_ids: list[str] | None = None
-    refund_total: str | None = None
-    return_reason: str | None = None
-    return_type: str | None = None
-    shipment_type: str | None = None
-    skus: list[CancelOrderV202309RequestSku] | None = None
-
-
 class CreateReturnV202309Response(ResponseModel):
     return_id: str | None = None
-    return_status: str | None = None
+    return_status: (
+        Literal[
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "REFUND_OR_RETURN_REQUEST_REJECT",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE",
+            "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "RETURN_OR_REFUND_REQUEST_CANCEL",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
 
 
 class CreateTimeInput(RequestModel):
@@ -148,15 +148,34 @@ class GetAftersaleEligibilityV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
-    initiate_aftersale_user: str | None = None
+    initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
 
 
 class GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility(ResponseModel):
     eligible: bool | None = None
-    ineligible_code: float | None = None
+    ineligible_code: int | None = None
     ineligible_reason: str | None = None
     order_line_items_ids: list[str] | None = None
-    request_type: str | None = None
+    request_type: Literal["CANCEL", "RETURN", "RETURN_AND_REFUND"] | str | None = None
+
+
+class GetAftersaleEligibilityV202512Params(RequestModel):
+    """
+    Path and query arguments of `get_aftersale_eligibility_v202512`.
+    """
+
+    order_id: Annotated[str, Field(min_length=1)]
+    initiate_aftersale_user: Literal["SELLER", "BUYER"] | None = None
+    request_types: list[str] | None = None
+
+
+class GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility(ResponseModel):
+    available_reason_names: list[str] | None = None
+    eligible: bool | None = None
+    ineligible_code: int | None = None
+    ineligible_reason: str | None = None
+    order_line_items_ids: list[str] | None = None
+    request_type: Literal["CANCEL", "RETURN", "RETURN_AND_REFUND"] | str | None = None
 
 
 class GetAvailableReviewDecisionsParams(RequestModel):
@@ -329,7 +348,7 @@ class RejectCancellationParams(RequestModel):
 
 class RejectCancellationRequestImage(RequestModel):
     height: int | None = None
-    image_id: str | None = None
+    image_id: str
     mime_type: str | None = None
     width: int | None = None
 
@@ -343,23 +362,16 @@ class RejectReturnParams(RequestModel):
     idempotency_key: str | None = None
 
 
-class RejectReturnRequestImage(RequestModel):
-    image_id: str
-    mime_type: str | None = None
-    height: int | None = None
-    width: int | None = None
-
-
 class RejectReturnRequestPartialRefundAmount(RequestModel):
     partial_refund_total: str | None = None
     currency: str | None = None
 
 
-class RejectReturnV202309RequestImage(RequestModel):
-    height: float | None = None
-    image_id: str | None = None
-    mime_type: str | None = None
-    width: float | None = None
+class RejectReturnV202309Request(RequestModel):
+    comment: str | None = None
+    decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"]
+    images: list[RejectCancellationRequestImage] | None = None
+    reject_reason: str
 
 
 class RejectReturnV202606Params(RequestModel):
@@ -480,8 +492,8 @@ class SearchCancellationsV202309Params(RequestModel):
     Path and query arguments of `search_cancellations_v202309`.
     """
 
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["create_time", "update_time"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_size: str | None = None
     page_token: str | None = None
 
@@ -492,8 +504,18 @@ class SearchCancellationsV202309Request(RequestModel):
     )
     buyer_user_ids: list[str] | None = None
     cancel_ids: list[str] | None = None
-    cancel_status: list[str] | None = None
-    cancel_types: list[str] | None = None
+    cancel_status: (
+        list[
+            Literal[
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCELLATION_REQUEST_SUCCESS",
+                "CANCELLATION_REQUEST_CANCEL",
+                "CANCELLATION_REQUEST_COMPLETE",
+            ]
+        ]
+        | None
+    ) = None
+    cancel_types: list[Literal["CANCEL", "BUYER_CANCEL"]] | None = None
     create_time_ge: Timestamp | None = None
     create_time_lt: Timestamp | None = None
     locale: str | None = None
@@ -502,25 +524,20 @@ class SearchCancellationsV202309Request(RequestModel):
     update_time_lt: Timestamp | None = None
 
 
-class SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage(ResponseModel):
-    height: float | None = None
-    url: str | None = None
-    width: float | None = None
-
-
-class SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount(ResponseModel):
-    buyer_service_fee: str | None = None
-    currency: str | None = None
-    refund_shipping_fee: str | None = None
-    refund_subtotal: str | None = None
-    refund_tax: str | None = None
-    refund_total: str | None = None
-    retail_delivery_fee: str | None = None
+class SearchCancellationsV202309ResponseCancellationCancelLineItem(ResponseModel):
+    cancel_line_item_id: str | None = None
+    order_line_item_id: str | None = None
+    product_image: ProductImage | None = None
+    product_name: str | None = None
+    refund_amount: RefundAmount | None = None
+    seller_sku: str | None = None
+    sku_id: str | None = None
+    sku_name: str | None = None
 
 
 class SearchCancellationsV202309ResponseCancellationSellerNextActionResponse(ResponseModel):
-    action: str | None = None
-    deadline: float | None = None
+    action: Literal["SELLER_RESPOND_CANCEL"] | str | None = None
+    deadline: int | None = None
 
 
 class SearchReturnMerchandiseAuthorizationsParams(RequestModel):
@@ -623,8 +640,8 @@ class SearchReturnsV202309Params(RequestModel):
     Path and query arguments of `search_returns_v202309`.
     """
 
-    sort_field: str | None = None
-    sort_order: str | None = None
+    sort_field: Literal["create_time", "update_time"] | None = None
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_size: str | None = None
     page_token: str | None = None
 
@@ -633,49 +650,60 @@ class SearchReturnsV202309Request(RequestModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
     )
-    arbitration_status: list[str] | None = None
+    arbitration_status: list[Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"]] | None = (
+        None
+    )
     buyer_user_ids: list[str] | None = None
     create_time_ge: Timestamp | None = None
     create_time_lt: Timestamp | None = None
     locale: str | None = None
     order_ids: list[str] | None = None
     return_ids: list[str] | None = None
-    return_status: list[str] | None = None
-    return_types: list[str] | None = None
-    seller_proposed_return_type: list[str] | None = None
+    return_status: (
+        list[
+            Literal[
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                "REFUND_OR_RETURN_REQUEST_REJECT",
+                "AWAITING_BUYER_SHIP",
+                "BUYER_SHIPPED_ITEM",
+                "REJECT_RECEIVE_PACKAGE",
+                "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                "RETURN_OR_REFUND_REQUEST_CANCEL",
+                "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                "AWAITING_BUYER_RESPONSE",
+            ]
+        ]
+        | None
+    ) = None
+    return_types: list[Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"]] | None = None
+    seller_proposed_return_type: list[Literal["PARTIAL_REFUND"]] | None = None
     update_time_ge: Timestamp | None = None
     update_time_lt: Timestamp | None = None
 
 
-class SearchReturnsV202309ResponseReturnOrderDiscountAmount(ResponseModel):
-    currency: str | None = None
-    product_platform_discount: str | None = None
-    product_seller_discount: str | None = None
-    shipping_fee_platform_discount: str | None = None
-    shipping_fee_seller_discount: str | None = None
-
-
-class SearchReturnsV202309ResponseReturnOrderPartialRefund(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
-
-
 class SearchReturnsV202309ResponseReturnOrderReturnLineItem(ResponseModel):
     order_line_item_id: str | None = None
-    product_image: SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage | None = None
+    product_image: ProductImage | None = None
     product_name: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     return_line_item_id: str | None = None
     seller_sku: str | None = None
     sku_id: str | None = None
     sku_name: str | None = None
 
 
-class SearchReturnsV202309ResponseReturnOrderShippingFeeAmount(ResponseModel):
-    buyer_paid_return_shipping_fee: str | None = None
-    currency: str | None = None
-    platform_paid_return_shipping_fee: str | None = None
-    seller_paid_return_shipping_fee: str | None = None
+class SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse(ResponseModel):
+    action: (
+        Literal[
+            "SELLER_RESPOND_REFUND",
+            "SELLER_RESPOND_RETURN",
+            "SELLER_RESPOND_RECEIVE_PACKAGE",
+            "SELLER_RESPOND_REPLACEMENT",
+        ]
+        | str
+        | None
+    ) = None
+    deadline: int | None = None
 
 
 class SellerNextActionResponse(ResponseModel):
@@ -711,8 +739,8 @@ class UploadReturnShippingInformationForm(RequestModel):
 
     tracking_number: str
     return_provider_id: str
-    return_shipping_label: Any
-    return_qr_code: Any
+    return_shipping_label: Any | None = None
+    return_qr_code: Any | None = None
 
 
 class UploadReturnShippingInformationParams(RequestModel):
@@ -721,23 +749,18 @@ class UploadReturnShippingInformationParams(RequestModel):
     """
 
     return_ids: list[str]
-    return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None
 
 
 class ApproveReturnRequest(RequestModel):
     buyer_keep_item: bool | None = None
-    decision: (
-        Literal[
-            "APPROVE_RECEIVED_PACKAGE",
-            "APPROVE_REFUND",
-            "APPROVE_REPLACEMENT",
-            "APPROVE_RETURN",
-            "DIRECT_REFUND",
-            "ISSUE_REPLACEMENT_REFUND",
-            "OFFER_PARTIAL_REFUND",
-        ]
-        | None
-    ) = None
+    decision: Literal[
+        "APPROVE_REFUND",
+        "APPROVE_RETURN",
+        "APPROVE_RECEIVED_PACKAGE",
+        "APPROVE_REPLACEMENT",
+        "ISSUE_REPLACEMENT_REFUND",
+        "OFFER_PARTIAL_REFUND",
+    ]
     partial_refund: ApproveReturnRequestPartialRefund | None = None
 
 
@@ -758,16 +781,12 @@ class CalculateRefundResponse(ResponseModel):
 
 class CalculateRefundV202309Request(RequestModel):
     handover_method: str | None = None
-    order_id: str | None = None
+    order_id: str
     order_line_item_ids: list[str] | None = None
-    reason_name: str | None = None
-    request_type: str | None = None
+    reason_name: str
+    request_type: str
     shipment_type: str | None = None
-    skus: list[CancelOrderV202309RequestSku] | None = None
-
-
-class CalculateRefundV202309Response(ResponseModel):
-    order_refund_amount: CalculateRefundV202309ResponseOrderRefundAmount | None = None
+    skus: list[SkuInput] | None = None
 
 
 class CancelOrderRequest(RequestModel):
@@ -779,10 +798,10 @@ class CancelOrderRequest(RequestModel):
 
 
 class CancelOrderV202309Request(RequestModel):
-    cancel_reason: str | None = None
-    order_id: str | None = None
+    cancel_reason: str
+    order_id: str
     order_line_item_ids: list[str] | None = None
-    skus: list[CancelOrderV202309RequestSku] | None = None
+    skus: list[SkuInput] | None = None
 
 
 class CreateReturnRequest(RequestModel):
@@ -796,6 +815,18 @@ class CreateReturnRequest(RequestModel):
     shipment_type: str | None = None
     handover_method: str | None = None
     order_line_list: list[OrderLineListInput] | None = None
+
+
+class CreateReturnV202309Request(RequestModel):
+    currency: str | None = None
+    handover_method: str | None = None
+    order_id: str
+    order_line_item_ids: list[str] | None = None
+    refund_total: str | None = None
+    return_reason: str
+    return_type: str
+    shipment_type: str | None = None
+    skus: list[SkuInput] | None = None
 
 
 class ExchangeOrderLine(ResponseModel):
@@ -827,6 +858,13 @@ class GetAftersaleEligibilityV202309ResponseSkuEligibility(ResponseModel):
     sku_id: str | None = None
 
 
+class GetAftersaleEligibilityV202512ResponseSkuEligibility(ResponseModel):
+    line_item_eligibility: (
+        list[GetAftersaleEligibilityV202512ResponseSkuEligibilityLineItemEligibility] | None
+    ) = None
+    sku_id: str | None = None
+
+
 class GetAvailableReviewDecisionsResponseLineItemDecision(ResponseModel):
     decision: str | None = None
     eligible: bool | None = None
@@ -853,14 +891,14 @@ class GetReturnRecordsResponseRecord(ResponseModel):
     images: list[GetReturnRecordsResponseRecordImage] | None = None
     note: str | None = None
     reason_text: str | None = None
-    role: str | None = None
+    role: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     videos: list[GetReturnRecordsResponseRecordVideo] | None = None
 
 
 class RejectCancellationRequest(RequestModel):
     comment: str | None = None
     images: list[RejectCancellationRequestImage] | None = None
-    reject_reason: str | None = None
+    reject_reason: str
 
 
 class RejectReturnRequest(RequestModel):
@@ -873,27 +911,8 @@ class RejectReturnRequest(RequestModel):
     ]
     reject_reason: str
     comment: str | None = None
-    images: list[RejectReturnRequestImage] | None = None
+    images: list[RejectCancellationRequestImage] | None = None
     partial_refund_amount: RejectReturnRequestPartialRefundAmount | None = None
-
-
-class RejectReturnV202309Request(RequestModel):
-    comment: str | None = None
-    decision: str | None = None
-    images: list[RejectReturnV202309RequestImage] | None = None
-    reject_reason: str | None = None
-
-
-class ReturnLineItem(ResponseModel):
-    return_line_item_id: str | None = None
-    order_line_item_id: str | None = None
-    sku_id: str | None = None
-    sku_name: str | None = None
-    product_image: ProductImage | None = None
-    product_name: str | None = None
-    seller_sku: str | None = None
-    refund_amount: RefundAmount | None = None
-    return_sub_line_items: list[ReturnSubLineItem] | None = None
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason(RequestModel):
@@ -916,15 +935,30 @@ class SearchCancellationsResponseCancellationCancelLineItem(ResponseModel):
     ) = None
 
 
-class SearchCancellationsV202309ResponseCancellationCancelLineItem(ResponseModel):
-    cancel_line_item_id: str | None = None
-    order_line_item_id: str | None = None
-    product_image: SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage | None = None
-    product_name: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
-    seller_sku: str | None = None
-    sku_id: str | None = None
-    sku_name: str | None = None
+class SearchCancellationsV202309ResponseCancellation(ResponseModel):
+    cancel_id: str | None = None
+    cancel_line_items: list[SearchCancellationsV202309ResponseCancellationCancelLineItem] | None = None
+    cancel_reason: str | None = None
+    cancel_reason_text: str | None = None
+    cancel_status: (
+        Literal[
+            "CANCELLATION_REQUEST_PENDING",
+            "CANCELLATION_REQUEST_SUCCESS",
+            "CANCELLATION_REQUEST_CANCELLED",
+            "CANCELLATION_REQUEST_COMPLETE",
+        ]
+        | str
+        | None
+    ) = None
+    cancel_type: Literal["CANCEL", "BUYER_CANCEL"] | str | None = None
+    create_time: int | None = None
+    order_id: str | None = None
+    refund_amount: RefundAmount | None = None
+    role: Literal["BUYER", "SELLER", "SYSTEM"] | str | None = None
+    seller_next_action_response: (
+        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
+    ) = None
+    update_time: int | None = None
 
 
 class SearchReturnsResponseReturnOrder(ResponseModel):
@@ -963,19 +997,21 @@ class SearchReturnsResponseReturnOrder(ResponseModel):
 
 
 class SearchReturnsV202309ResponseReturnOrder(ResponseModel):
-    arbitration_status: str | None = None
+    arbitration_status: Literal["IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"] | str | None = (
+        None
+    )
     buyer_rejected_partial_refund: bool | None = None
     can_buyer_keep_item: bool | None = None
     combined_return_id: str | None = None
     create_time: int | None = None
-    discount_amount: list[SearchReturnsV202309ResponseReturnOrderDiscountAmount] | None = None
+    discount_amount: list[SearchReturnsResponseReturnOrderDiscountAmount] | None = None
     handover_method: str | None = None
     is_combined_return: bool | None = None
     next_return_id: str | None = None
     order_id: str | None = None
-    partial_refund: SearchReturnsV202309ResponseReturnOrderPartialRefund | None = None
+    partial_refund: SearchReturnsResponseReturnOrderPartialRefund | None = None
     pre_return_id: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
+    refund_amount: RefundAmount | None = None
     return_id: str | None = None
     return_line_items: list[SearchReturnsV202309ResponseReturnOrderReturnLineItem] | None = None
     return_method: str | None = None
@@ -983,18 +1019,37 @@ class SearchReturnsV202309ResponseReturnOrder(ResponseModel):
     return_provider_name: str | None = None
     return_reason: str | None = None
     return_reason_text: str | None = None
-    return_shipping_document_type: str | None = None
-    return_status: str | None = None
+    return_shipping_document_type: Literal["QR_CODE"] | str | None = None
+    return_status: (
+        Literal[
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "REFUND_OR_RETURN_REQUEST_REJECT",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE",
+            "RETURN_OR_REFUND_REQUEST_SUCCESS",
+            "RETURN_OR_REFUND_REQUEST_CANCEL",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+            "REPLACEMENT_REQUEST_PENDING",
+            "REPLACEMENT_REQUEST_REJECT",
+            "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+            "REPLACEMENT_REQUEST_CANCEL",
+            "REPLACEMENT_REQUEST_COMPLETE",
+            "AWAITING_BUYER_RESPONSE",
+        ]
+        | str
+        | None
+    ) = None
     return_tracking_number: str | None = None
-    return_type: str | None = None
+    return_type: Literal["REFUND", "RETURN_AND_REFUND", "REPLACEMENT"] | str | None = None
     return_warehouse_address: ReturnWarehouseAddress | None = None
-    role: str | None = None
+    role: Literal["BUYER", "SELLER", "OPERATOR", "SYSTEM"] | str | None = None
     seller_next_action_response: (
-        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
+        list[SearchReturnsV202309ResponseReturnOrderSellerNextActionResponse] | None
     ) = None
     seller_proposed_return_type: str | None = None
-    shipment_type: str | None = None
-    shipping_fee_amount: list[SearchReturnsV202309ResponseReturnOrderShippingFeeAmount] | None = None
+    shipment_type: Literal["PLATFORM", "BUYER_ARRANGE"] | str | None = None
+    shipping_fee_amount: list[SearchReturnsResponseReturnOrderShippingFeeAmount] | None = None
     update_time: int | None = None
 
 
@@ -1016,7 +1071,7 @@ class SkuReturnRequest(ResponseModel):
     pre_return_id: str | None = None
     next_return_id: str | None = None
     refund_amount: RefundAmount | None = None
-    return_line_items: list[ReturnLineItem] | None = None
+    return_line_items: list[SearchReturnsResponseReturnOrderReturnLineItem] | None = None
     create_time: int | None = None
     update_time: int | None = None
     discount: Discount | None = None
@@ -1050,6 +1105,10 @@ class GetAftersaleEligibilityResponseSkuEligibility(ResponseModel):
 
 class GetAftersaleEligibilityV202309Response(ResponseModel):
     sku_eligibility: list[GetAftersaleEligibilityV202309ResponseSkuEligibility] | None = None
+
+
+class GetAftersaleEligibilityV202512Response(ResponseModel):
+    sku_eligibility: list[GetAftersaleEligibilityV202512ResponseSkuEligibility] | None = None
 
 
 class GetAvailableReviewDecisionsResponseLineItem(ResponseModel):
@@ -1117,21 +1176,10 @@ class SearchCancellationsResponseCancellation(ResponseModel):
     should_replenish_stock: bool | None = None
 
 
-class SearchCancellationsV202309ResponseCancellation(ResponseModel):
-    cancel_id: str | None = None
-    cancel_line_items: list[SearchCancellationsV202309ResponseCancellationCancelLineItem] | None = None
-    cancel_reason: str | None = None
-    cancel_reason_text: str | None = None
-    cancel_status: str | None = None
-    cancel_type: str | None = None
-    create_time: int | None = None
-    order_id: str | None = None
-    refund_amount: SearchCancellationsV202309ResponseCancellationCancelLineItemRefundAmount | None = None
-    role: str | None = None
-    seller_next_action_response: (
-        list[SearchCancellationsV202309ResponseCancellationSellerNextActionResponse] | None
-    ) = None
-    update_time: int | None = None
+class SearchCancellationsV202309Response(ResponseModel):
+    cancellations: list[SearchCancellationsV202309ResponseCancellation] | None = None
+    next_page_token: str | None = None
+    total_count: int | None = None
 
 
 class SearchReturnMerchandiseAuthorizationsRequestFilters(RequestModel):
@@ -1215,12 +1263,6 @@ class SearchCancellationsResponse(ResponseModel):
     cancellations: list[SearchCancellationsResponseCancellation] | None = None
     total_count: int | None = None
     next_page_token: str | None = None
-
-
-class SearchCancellationsV202309Response(ResponseModel):
-    cancellations: list[SearchCancellationsV202309ResponseCancellation] | None = None
-    next_page_token: str | None = None
-    total_count: int | None = None
 
 
 class SearchReturnMerchandiseAuthorizationsRequest(RequestModel):

@@ -12,17 +12,17 @@ from tiktokshop._models import RequestModel, ResponseModel
 class ConfirmPackageShipmentRequestPackageDimension(RequestModel):
     height: int | None = None
     length: int | None = None
-    unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MICRON", "MILLIMETER"] | None = None
+    unit: Literal["METER", "CENTIMETER", "MILLIMETER", "MICRON", "FOOT", "INCH"] | None = None
     width: int | None = None
 
 
 class ConfirmPackageShipmentRequestPackageSku(RequestModel):
-    id: str | None = None
-    quantity: int | None = None
+    id: str
+    quantity: int
 
 
 class ConfirmPackageShipmentRequestPackageWeight(RequestModel):
-    unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUND"] | None = None
+    unit: Literal["KILOGRAM", "GRAM", "MILLIGRAM", "POUND", "OUNCE"] | None = None
     value: int | None = None
 
 
@@ -31,22 +31,22 @@ class ConfirmPackageShipmentResponseErrorDetail(ResponseModel):
 
 
 class ConfirmPackageShipmentRequestPackage(RequestModel):
-    create_time_millis: int | None = None
-    dimension: ConfirmPackageShipmentRequestPackageDimension | None = None
-    handover_time_millis: int | None = None
-    id: str | None = None
+    create_time_millis: int
+    dimension: ConfirmPackageShipmentRequestPackageDimension
+    handover_time_millis: int
+    id: str
     provider_warehouse_code: str | None = None
     provider_warehouse_name: str | None = None
-    ship_time_millis: int | None = None
+    ship_time_millis: int
     shipping_origin_city: str | None = None
-    shipping_provider_id: str | None = None
-    shipping_provider_name: str | None = None
-    skus: list[ConfirmPackageShipmentRequestPackageSku] | None = None
+    shipping_provider_id: str
+    shipping_provider_name: str
+    skus: list[ConfirmPackageShipmentRequestPackageSku]
     tcw_warehouse_type: Literal["STANDARD", "TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT"] | None = None
-    time_zone: str | None = None
-    tracking_number: str | None = None
+    time_zone: str
+    tracking_number: str
     weight: ConfirmPackageShipmentRequestPackageWeight | None = None
-    wms_order_id: str | None = None
+    wms_order_id: str
 
 
 class ConfirmPackageShipmentResponseError(ResponseModel):
@@ -56,8 +56,8 @@ class ConfirmPackageShipmentResponseError(ResponseModel):
 
 
 class ConfirmPackageShipmentRequest(RequestModel):
-    packages: list[ConfirmPackageShipmentRequestPackage] | None = None
-    warehouse_provider_id: str | None = None
+    packages: list[ConfirmPackageShipmentRequestPackage]
+    warehouse_provider_id: str
 
 
 class ConfirmPackageShipmentResponse(ResponseModel):
