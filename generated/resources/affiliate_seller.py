@@ -53,6 +53,7 @@ _SELLER_SEARCH_AFFILIATE_OPEN_COLLABORATION_PRODUCT: Operation[
     path="/affiliate_seller/202405/open_collaborations/products/search",
     response=_t.SellerSearchAffiliateOpenCollaborationProductPage,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.SellerSearchAffiliateOpenCollaborationProductParams,
     body=_t.SellerSearchAffiliateOpenCollaborationProductRequest,
@@ -94,6 +95,7 @@ _GENERATE_AFFILIATE_PRODUCT_PROMOTION_LINK: Operation[_t.GenerateAffiliateProduc
         path="/affiliate_seller/202405/products/{product_id}/promotion_link/generate",
         response=_t.GenerateAffiliateProductPromotionLinkResponse,
         shop_scoped=True,
+        shop_optional=True,
         retry_safe=False,
         params=_t.GenerateAffiliateProductPromotionLinkParams,
         path_params=("product_id",),
@@ -271,6 +273,7 @@ _GET_OPEN_COLLABORATION_SAMPLE_RULES: Operation[_t.GetOpenCollaborationSampleRul
     path="/affiliate_seller/202410/open_collaborations/sample_rules",
     response=_t.GetOpenCollaborationSampleRulesResponse,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.GetOpenCollaborationSampleRulesParams,
 )
@@ -317,6 +320,7 @@ _GET_CONVERSATION_LIST_V202412: Operation[_t.GetConversationListV202412Page] = O
     path="/affiliate_seller/202412/conversations",
     response=_t.GetConversationListV202412Page,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.GetConversationListV202412Params,
     body=_t.GetConversationListRequest,
@@ -1009,7 +1013,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.SellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
-        `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             sort_order: Query parameter. One of `ASC`, `DESC`.
@@ -1025,14 +1029,14 @@ class AffiliateSellerResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             SellerSearchAffiliateOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -1162,7 +1166,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
-        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             product_id: Path parameter.
@@ -1171,14 +1175,14 @@ class AffiliateSellerResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GenerateAffiliateProductPromotionLinkResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -1890,7 +1894,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
-        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             product_ids: Query parameter.
@@ -1899,14 +1903,14 @@ class AffiliateSellerResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetOpenCollaborationSampleRulesResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -2089,7 +2093,7 @@ class AffiliateSellerResource(SyncResource):
     ) -> _t.GetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
-        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_conversation_list` calls that.
+        `GET /affiliate_seller/202412/conversations` (version 202412). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set. Not the default version: `get_conversation_list` calls that.
 
         Args:
             page_size: Query parameter.
@@ -2102,14 +2106,14 @@ class AffiliateSellerResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetConversationListV202412Page: One page of `conversations` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -4554,7 +4558,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncSellerSearchAffiliateOpenCollaborationProductPage:
         """Search open-collaboration products by keyword, category, price and commission rate, one page at a time.
 
-        `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/open_collaborations/products/search` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             sort_order: Query parameter. One of `ASC`, `DESC`.
@@ -4570,14 +4574,14 @@ class AsyncAffiliateSellerResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             AsyncSellerSearchAffiliateOpenCollaborationProductPage: One page of `products` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -4707,7 +4711,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GenerateAffiliateProductPromotionLinkResponse:
         """Generate an affiliate promotion link for one of the shop's products.
 
-        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` (version 202405). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             product_id: Path parameter.
@@ -4716,14 +4720,14 @@ class AsyncAffiliateSellerResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GenerateAffiliateProductPromotionLinkResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -5435,7 +5439,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.GetOpenCollaborationSampleRulesResponse:
         """Get the free sample rules of open-collaboration products: quota, period and creator thresholds.
 
-        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /affiliate_seller/202410/open_collaborations/sample_rules` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             product_ids: Query parameter.
@@ -5444,14 +5448,14 @@ class AsyncAffiliateSellerResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetOpenCollaborationSampleRulesResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -5634,7 +5638,7 @@ class AsyncAffiliateSellerResource(AsyncResource):
     ) -> _t.AsyncGetConversationListV202412Page:
         """List the shop's conversations with creators, optionally by status, page by page (the 202412 shape).
 
-        `GET /affiliate_seller/202412/conversations` (version 202412). Shop-scoped: sends the client's `shop_cipher` unless the call passes one. Not the default version: `get_conversation_list` calls that.
+        `GET /affiliate_seller/202412/conversations` (version 202412). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set. Not the default version: `get_conversation_list` calls that.
 
         Args:
             page_size: Query parameter.
@@ -5647,14 +5651,14 @@ class AsyncAffiliateSellerResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             AsyncGetConversationListV202412Page: One page of `conversations` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.

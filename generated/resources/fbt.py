@@ -46,6 +46,7 @@ _GET_FBT_WAREHOUSE_LIST: Operation[_t.GetFbtWarehouseListResponse] = Operation(
     path="/fbt/202408/warehouses",
     response=_t.GetFbtWarehouseListResponse,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
 )
 _SEARCH_GOODS_INFO_V202409: Operation[_t.SearchGoodsInfoV202409Page] = Operation(
@@ -68,6 +69,7 @@ _GET_INBOUND_ORDER: Operation[_t.GetInboundOrderResponse] = Operation(
     path="/fbt/202409/inbound_orders",
     response=_t.GetInboundOrderResponse,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.GetInboundOrderParams,
 )
@@ -85,6 +87,7 @@ _SEARCH_FBT_INVENTORY_RECORD: Operation[_t.SearchFbtInventoryRecordPage] = Opera
     path="/fbt/202410/inventory_records/search",
     response=_t.SearchFbtInventoryRecordPage,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.SearchFbtInventoryRecordParams,
     body=_t.SearchFbtInventoryRecordRequest,
@@ -384,7 +387,7 @@ class FbtResource(SyncResource):
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
 
-        `GET /fbt/202408/warehouses` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /fbt/202408/warehouses` (version 202408). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -392,14 +395,14 @@ class FbtResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetFbtWarehouseListResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -482,7 +485,7 @@ class FbtResource(SyncResource):
     ) -> _t.GetInboundOrderResponse:
         """Get FBT inbound orders by id (the 202409 shape).
 
-        `GET /fbt/202409/inbound_orders` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /fbt/202409/inbound_orders` (version 202409). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             ids: Query parameter.
@@ -491,14 +494,14 @@ class FbtResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetInboundOrderResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -568,7 +571,7 @@ class FbtResource(SyncResource):
     ) -> _t.SearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
-        `POST /fbt/202410/inventory_records/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fbt/202410/inventory_records/search` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             page_size: Query parameter.
@@ -582,14 +585,14 @@ class FbtResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             SearchFbtInventoryRecordPage: One page of `inventory_records` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -1650,7 +1653,7 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetFbtWarehouseListResponse:
         """List the TikTok fulfillment warehouses available to the shop.
 
-        `GET /fbt/202408/warehouses` (version 202408). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /fbt/202408/warehouses` (version 202408). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             timeout: Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.
@@ -1658,14 +1661,14 @@ class AsyncFbtResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetFbtWarehouseListResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -1748,7 +1751,7 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.GetInboundOrderResponse:
         """Get FBT inbound orders by id (the 202409 shape).
 
-        `GET /fbt/202409/inbound_orders` (version 202409). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /fbt/202409/inbound_orders` (version 202409). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             ids: Query parameter.
@@ -1757,14 +1760,14 @@ class AsyncFbtResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetInboundOrderResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -1834,7 +1837,7 @@ class AsyncFbtResource(AsyncResource):
     ) -> _t.AsyncSearchFbtInventoryRecordPage:
         """Search the history of stock changes in TikTok's fulfillment warehouses, one page at a time.
 
-        `POST /fbt/202410/inventory_records/search` (version 202410). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fbt/202410/inventory_records/search` (version 202410). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             page_size: Query parameter.
@@ -1848,14 +1851,14 @@ class AsyncFbtResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             AsyncSearchFbtInventoryRecordPage: One page of `inventory_records` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.

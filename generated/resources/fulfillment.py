@@ -179,6 +179,7 @@ _SEARCH_PACKAGE: Operation[_t.SearchPackagePage] = Operation(
     path="/fulfillment/202309/packages/search",
     response=_t.SearchPackagePage,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.SearchPackageParams,
     body=_t.SearchPackageRequest,
@@ -202,6 +203,7 @@ _GET_PACKAGE_DETAIL: Operation[_t.GetPackageDetailResponse] = Operation(
     path="/fulfillment/202309/packages/{package_id}",
     response=_t.GetPackageDetailResponse,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     params=_t.GetPackageDetailParams,
     path_params=("package_id",),
@@ -1113,7 +1115,7 @@ class FulfillmentResource(SyncResource):
     ) -> _t.SearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
-        `POST /fulfillment/202309/packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/packages/search` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             page_size: Query parameter.
@@ -1130,14 +1132,14 @@ class FulfillmentResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             SearchPackagePage: One page of `packages` (the answer's data, with `.request_id`); `page.auto_paging_iter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -1217,7 +1219,7 @@ class FulfillmentResource(SyncResource):
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
-        `GET /fulfillment/202309/packages/{package_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /fulfillment/202309/packages/{package_id}` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             package_id: Path parameter.
@@ -1226,14 +1228,14 @@ class FulfillmentResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetPackageDetailResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -2854,7 +2856,7 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.AsyncSearchPackagePage:
         """Search the shop's packages by status and create or update time, one page at a time.
 
-        `POST /fulfillment/202309/packages/search` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /fulfillment/202309/packages/search` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             page_size: Query parameter.
@@ -2871,14 +2873,14 @@ class AsyncFulfillmentResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             AsyncSearchPackagePage: One page of `packages` (the answer's data, with `.request_id`); `async for item in page.auto_paging_aiter()` yields the items of every page, fetching each when reached.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -2958,7 +2960,7 @@ class AsyncFulfillmentResource(AsyncResource):
     ) -> _t.GetPackageDetailResponse:
         """Get the full detail of a package: orders, addresses, carrier, tracking number, weight and size.
 
-        `GET /fulfillment/202309/packages/{package_id}` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `GET /fulfillment/202309/packages/{package_id}` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             package_id: Path parameter.
@@ -2967,14 +2969,14 @@ class AsyncFulfillmentResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             GetPackageDetailResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.

@@ -71,6 +71,7 @@ _RECOMMEND_CATEGORY: Operation[_t.RecommendCategoryResponse] = Operation(
     path="/product/202309/categories/recommend",
     response=_t.RecommendCategoryResponse,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=True,
     body=_t.RecommendCategoryRequest,
 )
@@ -349,6 +350,7 @@ _UPDATE_INVENTORY: Operation[_t.UpdateInventoryResponse] = Operation(
     path="/product/202309/products/{product_id}/inventory/update",
     response=_t.UpdateInventoryResponse,
     shop_scoped=True,
+    shop_optional=True,
     retry_safe=False,
     params=_t.UpdateInventoryParams,
     path_params=("product_id",),
@@ -1350,7 +1352,7 @@ class ProductResource(SyncResource):
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
-        `POST /product/202309/categories/recommend` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/categories/recommend` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             category_version: Body field.
@@ -1364,14 +1366,14 @@ class ProductResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             RecommendCategoryResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -3068,7 +3070,7 @@ class ProductResource(SyncResource):
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
-        `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             product_id: Path parameter.
@@ -3078,14 +3080,14 @@ class ProductResource(SyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             UpdateInventoryResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -6788,7 +6790,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.RecommendCategoryResponse:
         """Suggest the leaf category that fits a product, from its title, description and images.
 
-        `POST /product/202309/categories/recommend` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/categories/recommend` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             category_version: Body field.
@@ -6802,14 +6804,14 @@ class AsyncProductResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             RecommendCategoryResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
@@ -8506,7 +8508,7 @@ class AsyncProductResource(AsyncResource):
     ) -> _t.UpdateInventoryResponse:
         """Set the stock of a product's SKUs in each warehouse.
 
-        `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Shop-scoped: sends the client's `shop_cipher` unless the call passes one.
+        `POST /product/202309/products/{product_id}/inventory/update` (version 202309). Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set.
 
         Args:
             product_id: Path parameter.
@@ -8516,14 +8518,14 @@ class AsyncProductResource(AsyncResource):
             extra_query: Query parameters added to this call (signed with the rest).
             extra_body: JSON body fields added over the method's own (signed as sent).
             extra_headers: HTTP headers added to this call.
-            shop_cipher: The shop to act on; defaults to the client's `shop_cipher`.
+            shop_cipher: The shop to act on, if any; defaults to the client's, and may be absent.
 
         Returns:
             UpdateInventoryResponse: The answer's data, with `.request_id`.
 
         Raises:
             ValidationError: An argument is missing, unknown or mistyped; nothing was sent.
-            ConfigurationError: The client lacks credentials or an access token, or a shop_cipher.
+            ConfigurationError: The client lacks credentials or an access token.
             ApiError: TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).
             TransportError: The network failed or the call timed out.
             MalformedResponseError: The answer is not a valid envelope.
