@@ -4,16 +4,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install generate test lint typecheck check clean demo sandbox bench reference
+.PHONY: help install generate test lint typecheck check clean demo sandbox bench reference api-diff api-check
 
 help:
 	@echo "make demo       set up .venv (first run), start the local sandbox and drive a full seller flow"
 	@echo "make test       set up .venv (first run) and run the tests"
 	@echo "make sandbox    serve the local TikTok Shop sandbox (prints its URL and app credentials)"
 	@echo "make bench      run the benchmarks in benchmarks/ (figures, not pass/fail)"
-	@echo "make generate   regenerate generated/ from spec/ (prints the time it took)"
+	@echo "make generate   regenerate generated/ from spec/ (prints the time it took and the API change)"
+	@echo "make api-check  fail on breaking API changes against BASE (default: newest v* tag, else HEAD~1)"
+	@echo "                that spec/api.yaml intended_changes does not name; make api-diff lists all"
 	@echo "make lint       ruff check and ruff format --check"
-	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/ (as the installed package)"
+	@echo "make typecheck  mypy --strict on runtime/, sandbox/, cli/ and generated/; pyright strict on the generated code and examples/typed_usage.py"
 	@echo "make check      lint + typecheck + test"
 	@echo "make reference  refresh tests/reference/ from the reference facts (REF=folder, default ../shared/reference)"
 
@@ -27,6 +29,14 @@ install: $(STAMP)
 
 generate: $(STAMP)
 	@$(PY) -m codegen.generate
+
+# The public API against a git revision: BASE=auto is the newest v* tag, else the previous commit.
+BASE ?= auto
+api-diff: $(STAMP)
+	@$(PY) -m codegen.api_diff --base $(BASE) --all
+
+api-check: $(STAMP)
+	@$(PY) -m codegen.api_diff --base $(BASE) --check
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
@@ -51,6 +61,8 @@ typecheck: $(STAMP)
 	@cp -rs $(CURDIR)/runtime/. build/typecheck/tiktokshop/
 	@cp -rs $(CURDIR)/sandbox $(CURDIR)/cli $(CURDIR)/generated/types $(CURDIR)/generated/resources build/typecheck/tiktokshop/
 	cd build/typecheck && ../../$(PY) -m mypy --config-file ../../pyproject.toml -p tiktokshop
+	MYPYPATH=build/typecheck $(PY) -m mypy --strict --warn-unused-ignores examples/typed_usage.py tests/static/misuse.py
+	$(VENV)/bin/basedpyright --pythonpath $(PY)
 
 check: lint typecheck test
 

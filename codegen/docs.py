@@ -148,9 +148,14 @@ def openapi(api: ApiSpec, domains: list[Domain], schemas: dict[str, dict[str, An
         for m in d.methods:
             op = m.spec
             params: list[dict[str, Any]] = list(copy.deepcopy(common))
-            if op.shop_cipher:
+            if op.shop_scoped:
                 params.append(
-                    {"name": "shop_cipher", "in": "query", "required": True, "schema": {"type": "string"}}
+                    {
+                        "name": "shop_cipher",
+                        "in": "query",
+                        "required": not op.shop_optional,
+                        "schema": {"type": "string"},
+                    }
                 )
             own = schemas[d.name].get(m.params_model or "", {}).get("properties", {})
             required = set(schemas[d.name].get(m.params_model or "", {}).get("required", []))
@@ -171,6 +176,7 @@ def openapi(api: ApiSpec, domains: list[Domain], schemas: dict[str, dict[str, An
                 "parameters": params,
                 "x-tiktok-name": op.name,
                 "x-retry-safe": op.retry_safe,
+                **({"x-unverified": True, "description": op.notes or ""} if op.unverified else {}),
                 "responses": {
                     "200": {
                         "description": "The envelope",

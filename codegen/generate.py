@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import jinja2
 from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 from datamodel_code_generator.format import Formatter
 
-from codegen import docs, webhooks
+from codegen import api_diff, docs, webhooks
 from codegen.spec import (
     ApiSpec,
     DomainSpec,
@@ -64,6 +65,8 @@ class Arg:
     required: bool
     where: str  # path | query | body | form
     description: str | None
+    field: FieldSpec | None = None
+    notes: str = ""  # unit, format, enum values and limits, from the spec's constraints
 
 
 @dataclass
@@ -78,6 +81,14 @@ class Method:
     form_model: str | None = None
     page_item: str | None = None
     page_class: str | None = None
+    async_page_class: str | None = None
+    plain_name: str | None = None  # for an unverified or non-default version: the plain name's method
+    alias: str | None = None  # for the default of several versions: its `_v<version>` name too
+    doc: dict[bool, str] = field(default_factory=dict)  # the docstring, sync (False) and async (True)
+
+    @property
+    def async_returns(self) -> str:
+        return self.async_page_class or self.returns
 
 
 @dataclass
@@ -100,19 +111,49 @@ class Domain:
 # -- names ---------------------------------------------------------------------------------------
 
 
-def python_names(spec: DomainSpec, source: str) -> list[str]:
-    """The newest version of an API name gets the plain name; older ones a ``_v<version>`` suffix.
+def python_names(spec: DomainSpec, source: str, committed: dict[str, Any] | None = None) -> list[str]:
+    """The method name of each operation: the plain snake_case API name, or ``<name>_v<version>``.
 
-    Names are compared in snake_case: TikTok spells some versions ``GetPayments``, others ``getPayments``.
+    When one API name has several versions, the one marked ``default: true`` gets the plain name and
+    the others a suffix, so adding a version never moves a plain name by itself. A plain name never
+    calls an ``unverified`` version: an unverified one always carries its suffix. Names are compared
+    in snake_case: TikTok spells some versions ``GetPayments``, others ``getPayments``.
     """
-    newest: dict[str, str] = {}
+    groups: dict[str, list[OperationSpec]] = {}
     for op in spec.operations:
-        key = snake_case(op.name)
-        newest[key] = max(newest.get(key, op.version), op.version)
+        groups.setdefault(snake_case(op.name), []).append(op)
+    for base, ops in groups.items():
+        defaults = [op for op in ops if op.default]
+        versions = ", ".join(op.version for op in ops)
+        if len(ops) > 1 and len(defaults) != 1:
+            # The committed API manifest tells which version the plain name calls today.
+            today = ((committed or {}).get(f"{spec.domain}.{base}") or {}).get("version")
+            hint = f" (in the committed code `{base}` calls {today})" if today else ""
+            raise SpecError(
+                f"{source}: {ops[0].name} has versions {versions} and "
+                f"{'none' if not defaults else len(defaults)} marked `default: true`: mark exactly one, "
+                f"the version the plain method name `{base}` calls{hint}"
+            )
+        for op in defaults:
+            if op.unverified:
+                raise SpecError(
+                    f"{source}: {op.name} {op.version}: an unverified version cannot be the default "
+                    f"(`{base}` would call it); mark a verified version `default: true`"
+                )
     names: list[str] = []
     for op in spec.operations:
         base = snake_case(op.name)
-        name = op.python_name or (base if op.version == newest[base] else f"{base}_v{op.version}")
+        if op.python_name is not None:
+            name = op.python_name
+            if op.unverified and not name.endswith(f"_v{op.version}"):
+                raise SpecError(
+                    f"{source}: {op.name} {op.version}: python_name {name!r} of an unverified version "
+                    f"must end with _v{op.version}"
+                )
+        elif op.unverified or (len(groups[base]) > 1 and not op.default):
+            name = f"{base}_v{op.version}"
+        else:
+            name = base
         if name in names:
             raise SpecError(f"{source}: two operations are named {name!r}; give one a python_name")
         names.append(name)
@@ -247,19 +288,21 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
     for op, pyname in zip(spec.operations, python_names(spec, source), strict=True):
         args: list[Arg] = []
         for name, f in op.path_params.items():
-            args.append(Arg(_safe_arg(name), name, annotation(f, spec), True, "path", f.description))
+            args.append(Arg(_safe_arg(name), name, annotation(f, spec), True, "path", f.description, f))
         for name, f in op.query.items():
-            args.append(Arg(_safe_arg(name), name, annotation(f, spec), f.required, "query", f.description))
+            args.append(
+                Arg(_safe_arg(name), name, annotation(f, spec), f.required, "query", f.description, f)
+            )
         if op.body:
             request_roots.append(op.body)
             taken = {a.name for a in args} | {"query", "body", "shop_cipher"}
             for name, f in (spec.models[op.body].fields or {}).items():
                 # A body field named like a path or query argument becomes `body_<name>`.
                 arg = f.arg or (_safe_arg(name) if _safe_arg(name) not in taken else f"body_{name}")
-                args.append(Arg(arg, name, annotation(f, spec), f.required, "body", f.description))
+                args.append(Arg(arg, name, annotation(f, spec), f.required, "body", f.description, f))
         for name, f in op.form.items():
             args.append(
-                Arg(f.arg or _safe_arg(name), name, annotation(f, spec), f.required, "form", f.description)
+                Arg(f.arg or _safe_arg(name), name, annotation(f, spec), f.required, "form", f.description, f)
             )
         params_model = None
         if op.path_params or op.query or op.loose:
@@ -296,8 +339,10 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
                 kind, _ = parse_type(inner)
                 method.page_item = inner if kind == "model" else _PY_SCALARS[inner]
                 method.page_class = pascal(pyname) + "Page"
+                method.async_page_class = "Async" + method.page_class
                 method.returns = method.page_class
         dom.methods.append(method)
+    finish_methods(dom)
     dom.request_models = _closure(spec, request_roots)
     dom.response_models = _closure(spec, response_roots)
     both = {m for m in dom.request_models & dom.response_models if spec.models[m].fields is not None}
@@ -327,6 +372,218 @@ def build_domain(spec: DomainSpec, source: str) -> tuple[Domain, dict[str, Any]]
     return dom, dict(sorted(schemas.items()))
 
 
+# -- docstrings ----------------------------------------------------------------------------------
+
+_ENUM_SHOWN = 12
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _values(values: list[Any]) -> str:
+    shown = ", ".join(f"`{v}`" for v in values[:_ENUM_SHOWN])
+    more = len(values) - _ENUM_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def arg_notes(f: FieldSpec, spec: DomainSpec) -> str:
+    """What a reader needs beside the description: format, enum values, limits (from the spec).
+
+    A note whose values the description already states (every enum value, both bounds) is left out.
+    """
+    said = set(re.findall(r"[A-Za-z0-9_]+(?:\.[0-9]+)?", f.description or ""))
+
+    def stated(*values: Any) -> bool:
+        return bool(said) and all(str(v if not isinstance(v, float) else _num(v)) in said for v in values)
+
+    kind, inner = parse_type(f.type)
+    while kind == "list":
+        kind, inner = parse_type(inner)
+    notes: list[str] = []
+    if inner == "timestamp":
+        notes.append("Unix seconds or an aware `datetime`.")
+    elif inner == "file":
+        notes.append("Bytes, a path or a binary file object.")
+    enum = f.enum
+    if kind == "model":
+        model = spec.models[inner]
+        if model.enum is not None:
+            enum = model.enum
+        else:
+            notes.append(f"A `{inner}` or a dict.")
+    if enum and not stated(*enum):
+        notes.append(f"One of {_values(list(enum))}.")
+    if f.omit:
+        notes.append(f"{_values(list(f.omit))} sends nothing.")
+    if f.min is not None and f.max is not None and stated(f.min, f.max):
+        pass
+    elif f.min is not None and f.max is not None:
+        notes.append(f"From {_num(f.min)} to {_num(f.max)}.")
+    elif f.min is not None:
+        notes.append(f"At least {_num(f.min)}.")
+    elif f.max is not None:
+        notes.append(f"At most {_num(f.max)}.")
+    low, high = f.min_length, f.max_length
+    if low is not None and high is not None:
+        notes.append(f"{low} to {high} characters.")
+    elif high is not None:
+        notes.append(f"At most {high} characters.")
+    elif low is not None:
+        notes.append(f"At least {low} characters.")
+    if f.max_items is not None and not stated(f.max_items):
+        notes.append(f"At most {f.max_items} items.")
+    return " ".join(notes)
+
+
+_WHERE = {"path": "Path parameter", "query": "Query parameter", "body": "Body field", "form": "Upload field"}
+
+
+def _doc_safe(text: str) -> str:
+    """One line of docstring text: no backslash escapes, no closing quotes, single spaces."""
+    return " ".join(text.replace("\\", "\\\\").replace('"""', "'''").split())
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def arg_line(a: Arg) -> str:
+    """One argument in a sentence or two: its description (or where it goes), then its notes."""
+    wire = f" `{a.wire}`" if a.wire != a.name else ""
+    text = _sentence(a.description) if a.description else f"{_WHERE[a.where]}{wire}."
+    return f"{text} {a.notes}".strip()
+
+
+def unverified_note(m: Method) -> str:
+    prefer = f" Prefer `{m.plain_name}`." if m.plain_name else ""
+    return (
+        f"Unverified: no independent source confirms that TikTok serves version {m.spec.version} "
+        f"of this endpoint; it may not exist.{prefer}"
+    )
+
+
+def returns_line(m: Method, is_async: bool) -> tuple[str, str]:
+    """(type, what it holds) of a method's answer."""
+    op = m.spec
+    if op.pagination and m.page_class:
+        walk = "async for item in page.auto_paging_aiter()" if is_async else "page.auto_paging_iter()"
+        kind = m.async_page_class if is_async else m.page_class
+        return str(kind), (
+            f"One page of `{op.pagination.items}` (the answer's data, with `.request_id`); "
+            f"`{walk}` yields the items of every page, fetching each when reached."
+        )
+    if m.returns:
+        return m.returns, "The answer's data, with `.request_id`."
+    return "ResponseModel", "The answer's data, untyped (unknown fields kept), with `.request_id`."
+
+
+def raises_lines(op: OperationSpec) -> list[tuple[str, str]]:
+    lacks = "credentials or an access token"
+    if op.shop_scoped and not op.shop_optional:
+        lacks += ", or a shop_cipher"
+    return [
+        ("ValidationError", "An argument is missing, unknown or mistyped; nothing was sent."),
+        ("ConfigurationError", f"The client lacks {lacks}."),
+        (
+            "ApiError",
+            "TikTok refused the call (a subclass says why: `AuthenticationError`, `RateLimitError`...).",
+        ),
+        ("TransportError", "The network failed or the call timed out."),
+        ("MalformedResponseError", "The answer is not a valid envelope."),
+    ]
+
+
+def shop_line(op: OperationSpec) -> str:
+    if op.shop_optional:
+        return "Optionally shop-scoped: sends the call's or the client's `shop_cipher` when one is set."
+    if op.shop_scoped:
+        return "Shop-scoped: sends the client's `shop_cipher` unless the call passes one."
+    return "Not shop-scoped: sends no `shop_cipher`."
+
+
+def doc_args(m: Method) -> list[tuple[str, str]]:
+    """(name, text) of every argument of a method, in signature order, as the docs show them."""
+    op = m.spec
+    args = [(a.name, arg_line(a)) for a in m.args]
+    if op.loose:
+        args.append(("query", "Query parameters, sent as given."))
+        if op.method != "GET":
+            args.append(("body", "JSON body fields, sent as given."))
+    args += [
+        (
+            "timeout",
+            "Seconds (or an `httpx.Timeout`) for each attempt of this call; the client's by default.",
+        ),
+        ("max_retries", "Retries for this call; the client's by default."),
+        ("extra_query", "Query parameters added to this call (signed with the rest)."),
+        ("extra_body", "JSON body fields added over the method's own (signed as sent)."),
+        ("extra_headers", "HTTP headers added to this call."),
+    ]
+    if op.shop_optional:
+        args.append(
+            ("shop_cipher", "The shop to act on, if any; defaults to the client's, and may be absent.")
+        )
+    elif op.shop_scoped:
+        args.append(("shop_cipher", "The shop to act on; defaults to the client's `shop_cipher`."))
+    return args
+
+
+def method_doc(m: Method, is_async: bool) -> str:
+    """The Google-style docstring of a generated method, indented for the method body."""
+    op = m.spec
+    lines = [op.summary, "", f"`{op.method} {op.path}` (version {op.version}). {shop_line(op)}"]
+    if m.alias:
+        lines[-1] += f" The default of several versions; `{m.alias}` stays on this one."
+    elif m.plain_name and not op.unverified:
+        lines[-1] += f" Not the default version: `{m.plain_name}` calls that."
+    if op.unverified:
+        lines += ["", unverified_note(m)]
+    if op.loose:
+        lines += [
+            "",
+            "Loosely typed: the reference knows only its method and path, so `query` and `body` pass "
+            "through as given and the answer is an open `ResponseModel`.",
+        ]
+    if op.form:
+        lines += ["", "Uploads as multipart/form-data (files stream from a path or file object; not signed)."]
+    args = doc_args(m)
+    if args:
+        lines += ["", "Args:"] + [f"    {name}: {text}" for name, text in args]
+    kind, holds = returns_line(m, is_async)
+    lines += ["", "Returns:", f"    {kind}: {holds}", "", "Raises:"]
+    lines += [f"    {name}: {text}" for name, text in raises_lines(op)]
+    pad = "        "
+    body = "\n".join(
+        (pad + ("    " if line.startswith("    ") else "") + _doc_safe(line)).rstrip() for line in lines
+    )
+    return body.strip() + "\n" + pad
+
+
+def finish_methods(dom: Domain) -> None:
+    """Fill in what needs every method of the domain: plain names, argument notes, docstrings."""
+    plain = {
+        snake_case(m.spec.name): m.python_name
+        for m in dom.methods
+        if m.python_name == snake_case(m.spec.name)
+    }
+    versions: dict[str, int] = {}
+    for m in dom.methods:
+        versions[snake_case(m.spec.name)] = versions.get(snake_case(m.spec.name), 0) + 1
+    for m in dom.methods:
+        base = snake_case(m.spec.name)
+        if m.python_name != base and base in plain:
+            m.plain_name = plain[base]
+        if m.python_name == base and versions.get(base, 0) > 1:
+            # Every version of a name with several keeps its suffixed name, whichever is the default.
+            m.alias = f"{base}_v{m.spec.version}"
+        for a in m.args:
+            if a.field is not None:
+                a.notes = arg_notes(a.field, dom.spec)
+        m.doc = {False: method_doc(m, False), True: method_doc(m, True)}
+
+
 # -- writing -------------------------------------------------------------------------------------
 
 
@@ -351,7 +608,9 @@ def models_module(dom: Domain, schemas: dict[str, Any]) -> str:
         output_model_type=DataModelType.PydanticV2BaseModel,
         target_python_version=PythonVersion.PY_310,
         base_class_map=base_map,
-        additional_imports=["typing.ClassVar", "tiktokshop._models.Page"] if pages else None,
+        additional_imports=["typing.ClassVar", "tiktokshop._models.SyncPage", "tiktokshop._models.AsyncPage"]
+        if pages
+        else None,
         enum_field_as_literal="all",
         use_annotated=True,
         use_type_alias=True,
@@ -367,12 +626,17 @@ def models_module(dom: Domain, schemas: dict[str, Any]) -> str:
     )
     assert isinstance(code, str)
     for m in pages:
-        code += (
-            f"\n\nclass {m.page_class}({m.spec.response}, Page[{m.page_item}]):\n"
-            f'    """A page of `{m.python_name}` results; `auto_paging_iter()` walks every page."""\n\n'
-            f'    _items_field: ClassVar[str] = "{m.spec.pagination.items}"\n'  # type: ignore[union-attr]
-            f'    _next_token_field: ClassVar[str] = "{m.spec.pagination.next_token}"\n'  # type: ignore[union-attr]
-        )
+        assert m.spec.pagination is not None
+        for kind, mixin, walk in (
+            (m.page_class, "SyncPage", "`auto_paging_iter()` walks every page"),
+            (m.async_page_class, "AsyncPage", "`auto_paging_aiter()` walks every page (async for)"),
+        ):
+            code += (
+                f"\n\nclass {kind}({m.spec.response}, {mixin}[{m.page_item}]):\n"
+                f'    """A page of `{m.python_name}` results; {walk}."""\n\n'
+                f'    _items_field: ClassVar[str] = "{m.spec.pagination.items}"\n'
+                f'    _next_token_field: ClassVar[str] = "{m.spec.pagination.next_token}"\n'
+            )
     return code
 
 
@@ -547,6 +811,13 @@ def render_all(spec_dir: Path) -> dict[str, str]:
     )
     env.filters["pyrepr"] = repr
     env.filters["tojson"] = json.dumps
+    env.filters["sentence"] = lambda text: _sentence(text or "")
+    env.globals.update(
+        unverified_note=unverified_note,
+        shop_line=shop_line,
+        returns_line=returns_line,
+        raises_lines=raises_lines,
+    )
     api: ApiSpec = load_api(spec_dir / "api.yaml")
     domains: list[Domain] = []
     all_schemas: dict[str, dict[str, Any]] = {}
@@ -555,7 +826,13 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         if path.name == "api.yaml":
             continue
         source = f"spec/{path.name}"
-        dom, schemas = build_domain(load_domain(path), source)
+        spec = load_domain(path)
+        try:
+            dom, schemas = build_domain(spec, source)
+        except SpecError:
+            # Word the error with what the committed code calls (never used to decide a name).
+            python_names(spec, source, (api_diff.manifest_at("HEAD") or {}).get("methods", {}))
+            raise
         domains.append(dom)
         all_schemas[dom.name] = schemas
         files.update(split_models(dom, models_module(dom, schemas), source))
@@ -588,6 +865,7 @@ def render_all(spec_dir: Path) -> dict[str, str]:
         api, "Generated by `make generate` from spec/api.yaml. Do not edit by hand: change the spec."
     )
     files["openapi.json"] = docs.openapi(api, domains, all_schemas)
+    files["api_manifest.json"] = api_diff.dumps(api_diff.manifest(domains))
     return files
 
 
@@ -635,10 +913,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         files = render_all(args.spec)
+        # The public API change against the committed code (or, elsewhere, the files replaced).
+        default_out = args.out.resolve() == (ROOT / "generated").resolve()
+        old = api_diff.manifest_at("HEAD") if default_out else None
+        previous = args.out / "api_manifest.json"
+        if old is None and previous.exists():
+            old = json.loads(previous.read_text(encoding="utf-8"))
         write(files, args.out)
+        intended = [c.what for c in load_api(args.spec / "api.yaml").intended_changes]
     except SpecError as exc:
         print(f"spec error:\n{exc}", file=sys.stderr)
         return 1
+    if old is not None:
+        new = json.loads(files["api_manifest.json"])
+        text, _ = api_diff.report(api_diff.compare(old, new), intended, limit=20)
+        print(text)
     lines = sum(text.count("\n") for text in files.values())
     ops = sum(text.count("= Operation(") for name, text in files.items() if name.startswith("resources/"))
     print(

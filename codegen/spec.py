@@ -86,7 +86,9 @@ class OperationSpec(_Strict):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
     summary: str
-    shop_cipher: bool
+    shop_cipher: bool | Literal["optional"]
+    unverified: bool = False
+    default: bool = False
     retry: Literal["safe", "unsafe"] | None = None
     python_name: str | None = None
     path_params: dict[str, FieldSpec] = Field(default_factory=dict)
@@ -147,12 +149,33 @@ class OperationSpec(_Strict):
             raise ValueError(f"{sorted(both)} are both path and query parameters")
         if self.form and (self.body or self.method not in ("POST", "PUT")):
             raise ValueError("form (multipart) goes with POST or PUT and no body")
+        if self.unverified and not self.notes:
+            raise ValueError(
+                "an unverified operation needs `notes` saying what is known of it and where from"
+            )
         if self.loose and (self.query or self.body or self.response or self.form):
             raise ValueError(
                 "a loose operation has no typed query, body, form or response: "
                 "drop `loose` once its facts are known"
             )
         return self
+
+    @field_validator("shop_cipher", mode="before")
+    @classmethod
+    def _shop_cipher(cls, value: Any) -> Any:
+        if not (value is True or value is False or value == "optional"):
+            raise ValueError(f"{value!r} is not one of true (required), false (not accepted), optional")
+        return value
+
+    @property
+    def shop_scoped(self) -> bool:
+        """The call carries a shop_cipher (required or optional)."""
+        return self.shop_cipher is not False
+
+    @property
+    def shop_optional(self) -> bool:
+        """The call takes a shop_cipher and also works without one."""
+        return self.shop_cipher == "optional"
 
     @property
     def retry_safe(self) -> bool:
@@ -204,14 +227,28 @@ class LegacyWebhookTypeSpec(_Strict):
     now: list[int]
 
 
+class IntendedChange(_Strict):
+    """A breaking change of the public API that is meant (``make api-check`` lets it pass).
+
+    ``what`` names the method (``fulfillment.mark_package_as_shipped``), one of its arguments
+    (``fulfillment.mark_package_as_shipped.tracking_number``) or a model field
+    (``types.order.GetOrderListResponse.orders``); it covers everything under it.
+    """
+
+    what: str
+    reason: str
+
+
 class ApiSpec(_Strict):
-    """``spec/api.yaml``: hosts, the error-code table, rate limits and webhook types."""
+    """``spec/api.yaml``: hosts, the error-code table, rate limits, webhook types and the intended
+    breaking changes."""
 
     hosts: dict[Literal["api", "auth", "authorize", "authorize_us", "sandbox_api", "sandbox_auth"], str]
     errors: dict[int, ErrorSpec]
     rate_limits: RateLimitSpec
     webhook_types: dict[int, WebhookTypeSpec]
     webhook_types_before_202309: dict[int, LegacyWebhookTypeSpec] = {}
+    intended_changes: list[IntendedChange] = Field(default_factory=list)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from ._files import FileInput
-    from ._models import Page, RequestModel, ResponseModel, Timestamp
+    from ._models import AsyncPage, RequestModel, ResponseModel, SyncPage, Timestamp
     from ._options import NOT_GIVEN, NotGiven, RequestEvent, ResponseEvent
     from ._rate_limit import Limiter, RateLimiter
     from ._redis import RedisRateLimiter, RedisTokenStore
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AccessToken": "._tokens",
     "ApiError": "._errors",
+    "AsyncPage": "._models",
     "AsyncTikTokShop": "._client",
     "AuthenticationError": "._errors",
     "AuthorizationLink": "._auth",
@@ -69,7 +70,6 @@ _EXPORTS = {
     "NOT_GIVEN": "._options",
     "NotFoundError": "._errors",
     "NotGiven": "._options",
-    "Page": "._models",
     "PermissionDeniedError": "._errors",
     "RateLimitError": "._errors",
     "RateLimitWaitError": "._errors",
@@ -85,6 +85,7 @@ _EXPORTS = {
     "ResponseModel": "._models",
     "SellerRecord": "._tokens",
     "ServerError": "._errors",
+    "SyncPage": "._models",
     "SqliteTokenStore": "._token_store",
     "TikTokShop": "._client",
     "TikTokShopError": "._errors",
@@ -120,6 +121,7 @@ __all__ = [
     "NOT_GIVEN",
     "AccessToken",
     "ApiError",
+    "AsyncPage",
     "AsyncTikTokShop",
     "AuthenticationError",
     "AuthorizationLink",
@@ -133,7 +135,6 @@ __all__ = [
     "MemoryTokenStore",
     "NotFoundError",
     "NotGiven",
-    "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitWaitError",
@@ -150,6 +151,7 @@ __all__ = [
     "SellerRecord",
     "ServerError",
     "SqliteTokenStore",
+    "SyncPage",
     "TikTokShop",
     "TikTokShopError",
     "Timestamp",

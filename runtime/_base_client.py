@@ -465,8 +465,8 @@ class BaseClient:
 
         cipher: str | None = None
         if op.shop_scoped:
-            cipher = shop_cipher or self._config.shop_cipher
-            if not cipher:
+            cipher = shop_cipher or self._config.shop_cipher or None
+            if cipher is None and not op.shop_optional:
                 raise ConfigurationError(
                     f"{op.id} is scoped to a shop and needs a shop_cipher: pass shop_cipher= to "
                     "TikTokShop(...) or to this call (authorization.get_authorized_shops() lists them)"

@@ -33,8 +33,11 @@ class TikTokShopError(Exception):
     """Root of every error raised by this package."""
 
 
-class ValidationError(TikTokShopError, ValueError):
+class ValidationError(TikTokShopError, ValueError, TypeError):
     """An argument is missing, unknown or of the wrong type. Nothing was sent.
+
+    It is also a ``ValueError`` and a ``TypeError`` (what Python raises for a misspelled keyword
+    argument), so ``except TypeError`` and ``except TikTokShopError`` both catch it.
 
     ``field`` names the argument (dotted for nested body fields, e.g. ``pickup_slot.start_time``).
     """

@@ -31,13 +31,11 @@ def check_file(op_id: str, field: str, value: Any) -> None:
         else:
             if readable:
                 return
-            problem = ""
-        if problem:
             raise ValidationError(
-                f"{op_id}: {field}: not a usable file path ({problem}); nothing was sent", field=field
+                f"{op_id}: {field}: no readable file at {shown!r}; nothing was sent", field=field
             )
         raise ValidationError(
-            f"{op_id}: {field}: no readable file at {shown!r}; nothing was sent", field=field
+            f"{op_id}: {field}: not a usable file path ({problem}); nothing was sent", field=field
         )
     if callable(getattr(value, "read", None)):
         if getattr(value, "closed", False):

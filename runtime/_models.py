@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from typing_extensions import Self
 
-__all__ = ["Page", "RequestModel", "ResponseModel", "Timestamp"]
+__all__ = ["AsyncPage", "RequestModel", "ResponseModel", "SyncPage", "Timestamp"]
 
 
 def _to_unix_seconds(value: Any) -> Any:
@@ -96,12 +96,8 @@ def _call_state(model: ResponseModel) -> dict[str, Any]:
 ItemT = TypeVar("ItemT")
 
 
-class Page(Generic[ItemT]):
-    """Mixin of paginated responses: one page of items, and the way to the next ones.
-
-    ``auto_paging_iter()`` yields every item of this page and of the pages after it, fetching
-    each next page only when the previous one is used up (same arguments, new ``page_token``).
-    """
+class _PageBase(Generic[ItemT]):
+    """What every page offers: its items and whether another page follows."""
 
     _items_field: ClassVar[str]
     _next_token_field: ClassVar[str] = "next_page_token"
@@ -121,6 +117,14 @@ class Page(Generic[ItemT]):
     def has_next_page(self) -> bool:
         """Whether another page follows this one."""
         return self._next_token() is not None
+
+
+class SyncPage(_PageBase[ItemT]):
+    """Mixin of a page from ``TikTokShop``: one page of items, and the way to the next ones.
+
+    ``auto_paging_iter()`` yields every item of this page and of the pages after it, fetching
+    each next page only when the previous one is used up (same arguments, new ``page_token``).
+    """
 
     def next_page(self) -> Self:
         """Fetch the next page. Raises ``StopIteration`` on the last page, and what the call raises."""
@@ -145,9 +149,14 @@ class Page(Generic[ItemT]):
         for page in self.iter_pages():
             yield from page.page_items()
 
+
+class AsyncPage(_PageBase[ItemT]):
+    """Mixin of a page from ``AsyncTikTokShop``: ``async for item in page.auto_paging_aiter()``
+    yields every item of this page and of the pages after it, fetching each when reached."""
+
     async def anext_page(self) -> Self:
-        """Fetch the next page, for a page from the async client. Raises ``StopAsyncIteration``
-        on the last page, and what the call raises."""
+        """Fetch the next page. Raises ``StopAsyncIteration`` on the last page, and what the call
+        raises."""
         token = self._next_token()
         fetch = getattr(self, "_next_page", None)
         if token is None or fetch is None:
@@ -156,7 +165,7 @@ class Page(Generic[ItemT]):
         return page
 
     async def aiter_pages(self) -> AsyncIterator[Self]:
-        """Yield this page and each following page (async client), fetching each when reached."""
+        """Yield this page and each following page, fetching each only when it is reached."""
         page = self
         while True:
             yield page
@@ -165,7 +174,7 @@ class Page(Generic[ItemT]):
             page = await page.anext_page()
 
     async def auto_paging_aiter(self) -> AsyncIterator[ItemT]:
-        """Yield every item of this page and of all following pages (async client)."""
+        """Yield every item of this page and of all following pages."""
         async for page in self.aiter_pages():
             for item in page.page_items():
                 yield item

@@ -11,6 +11,8 @@ from ._models import RequestModel, ResponseModel
 __all__ = ["ErrorCode", "ModelRef", "Operation", "Pagination", "lazy_models"]
 
 R = TypeVar("R", bound=ResponseModel)
+R2 = TypeVar("R2", bound=ResponseModel)
+R2 = TypeVar("R2", bound=ResponseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ _FIELDS = (
     "files",
     "loose",
     "rate_limit",
+    "shop_optional",
 )
 _MODELS = ("response", "params", "body", "form")
 
@@ -99,6 +102,8 @@ class Operation(Generic[R]):
     ``form`` validates the fields of a multipart upload, ``files`` names its file fields.
     ``loose`` marks an operation known by method and path only: extra query and body pass through.
     ``rate_limit`` is the spec's (per app, per shop) requests per second for this endpoint, if any.
+    ``shop_scoped`` says the call carries a ``shop_cipher``; with ``shop_optional`` it also works
+    without one (the cipher is sent only when the client or the call has one).
     ``retry_safe`` says whether repeating the call after it may have reached TikTok is harmless.
 
     The models may be given as ``ModelRef``s: each is imported when the attribute is first read,
@@ -121,6 +126,7 @@ class Operation(Generic[R]):
         "path_params",
         "rate_limit",
         "retry_safe",
+        "shop_optional",
         "shop_scoped",
     )
 
@@ -135,6 +141,7 @@ class Operation(Generic[R]):
     files: tuple[str, ...]
     loose: bool
     rate_limit: tuple[float | None, float | None] | None
+    shop_optional: bool
 
     def __init__(
         self,
@@ -153,6 +160,7 @@ class Operation(Generic[R]):
         files: tuple[str, ...] = (),
         loose: bool = False,
         rate_limit: tuple[float | None, float | None] | None = None,
+        shop_optional: bool = False,
     ) -> None:
         values = dict(locals())
         for name in _FIELDS:
@@ -189,6 +197,14 @@ class Operation(Generic[R]):
         """The model of a multipart upload's fields, if any."""
         model: type[RequestModel] | None = self._model("_form")
         return model
+
+    def with_response(self, response: type[R2]) -> Operation[R2]:
+        """The same operation parsed into another model (the async client's page type)."""
+        values = {
+            name: object.__getattribute__(self, "_" + name if name in _MODELS else name) for name in _FIELDS
+        }
+        values["response"] = response
+        return Operation(**values)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Operation is immutable (cannot set {name!r})")

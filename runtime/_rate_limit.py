@@ -62,7 +62,7 @@ class _Rates:
         if burst < 1:
             raise ValueError("burst must be at least 1")
         for name, value in (("per_app", per_app), ("per_shop", per_shop)):
-            if value is not None and value != "spec" and value <= 0:
+            if value is not None and not isinstance(value, str) and value <= 0:
                 raise ValueError(f"{name} must be a positive rate (requests per second) or None")
         self._per_app = per_app
         self._per_shop = per_shop
@@ -77,8 +77,8 @@ class _Rates:
         from .resources._api import DEFAULT_RATE_LIMIT
 
         return (
-            DEFAULT_RATE_LIMIT[0] if self._per_app == "spec" else self._per_app,
-            DEFAULT_RATE_LIMIT[1] if self._per_shop == "spec" else self._per_shop,
+            DEFAULT_RATE_LIMIT[0] if isinstance(self._per_app, str) else self._per_app,
+            DEFAULT_RATE_LIMIT[1] if isinstance(self._per_shop, str) else self._per_shop,
         )
 
     def _bucket(self, op: Operation[Any], shop: str | None, app: str) -> tuple[str, float] | None:

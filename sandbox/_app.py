@@ -398,6 +398,8 @@ class App:
                 raise SandboxError(SHOP_CIPHER_NOT_ACCEPTED)
             return grant, None
         if not cipher:
+            if op.shop_optional:
+                return grant, None
             raise SandboxError(SHOP_CIPHER_REQUIRED)
         shop = self.state.shop_for_cipher(cipher)
         if shop is None or grant.open_id != (shop.owner or self.state.open_id):

@@ -26,7 +26,7 @@ logger = logging.getLogger("tiktokshop.sandbox")
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # small answers go out at once, not after a delayed ACK
-    server: SandboxServer
+    server: SandboxServer  # pyright: ignore[reportIncompatibleVariableOverride]  # what it is here
 
     def _read_body(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":

@@ -40,6 +40,8 @@ extra value is refused by TikTok, not by a wrong type).
 
 A spec operation may accept a difference with ``deviations: [{what: KEY, reason: ...}]``: KEY
 covers the gap with that key and every gap under it (``body.skus`` covers ``body.skus.price:type``).
+A source that lists a path with the wrong HTTP method is accepted by a deviation
+``method <WRONG METHOD>`` on the spec's operation of that path.
 """
 
 from __future__ import annotations
@@ -452,6 +454,10 @@ def check_operation(key: tuple[str, str]) -> list[Gap]:
     if found is None:
         if set(refs) == {"openapi"}:
             return []  # only TikTok's OpenAPI document has it: the client need not offer it
+        for (_, path), (_, other) in spec_operations().items():
+            wrong = {d["what"] for d in other.get("deviations") or []}
+            if path == key[1] and f"method {key[0]}" in wrong:
+                return []  # a source's wrong method: the spec has the path with the right one
         same_path = [m for (m, p) in spec_operations() if p == key[1]]
         if same_path and not any(
             (m, key[1]) in ops for ops in reference_operations().values() for m in same_path

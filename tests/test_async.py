@@ -11,7 +11,7 @@ import pytest
 from tests.fake import API, APP_KEY, APP_SECRET, AUTH, SHOP_CIPHER, FakeTikTok
 from tiktokshop import AsyncTikTokShop, ConfigurationError, ServerError, ValidationError
 from tiktokshop.sandbox import Sandbox
-from tiktokshop.types.order import GetOrderListPage
+from tiktokshop.types.order import AsyncGetOrderListPage
 
 SEARCH = ("POST", "/order/202309/orders/search")
 SHOPS = ("GET", "/authorization/202309/shops")
@@ -51,8 +51,9 @@ def test_calls_are_awaited_typed_and_signed(fake: FakeTikTok) -> None:
     async def run() -> list[str]:
         async with _client(fake) as client:
             page = await client.order.get_order_list(page_size=2, order_status="UNPAID")
-            assert isinstance(page, GetOrderListPage) and page.request_id
-            return [o.id async for o in page.auto_paging_aiter()]  # type: ignore[misc]
+            assert isinstance(page, AsyncGetOrderListPage) and page.request_id
+            assert not hasattr(page, "auto_paging_iter")  # a sync walk cannot run on an async page
+            return [o.id async for o in page.auto_paging_aiter()]
 
     assert asyncio.run(run()) == ["1", "2", "3"]
     assert [s.json for s in fake.seen] == [{"order_status": "UNPAID"}] * 2

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     )
     from ._units.affiliate__check_anchor_content import CheckAnchorContentRequest
     from ._units.affiliate__check_anchor_prerequisites import CheckAnchorPrerequisitesRequest
+    from ._units.affiliate__common import AsyncGetShopProductsPage
     from ._units.affiliate__get_creator_profileold import (
         GetCreatorProfileoldResponse,
         GetCreatorProfileoldResponseAvatar,
@@ -72,6 +73,7 @@ _UNITS: dict[str, str] = {
     "AddShowcaseProductsoldResponse": "affiliate__add_showcase_productsold",
     "AddShowcaseProductsoldResponseError": "affiliate__add_live_products__shared",
     "AddShowcaseProductsoldResponseErrorDetail": "affiliate__add_live_products__shared",
+    "AsyncGetShopProductsPage": "affiliate__common",
     "CheckAnchorContentRequest": "affiliate__check_anchor_content",
     "CheckAnchorPrerequisitesRequest": "affiliate__check_anchor_prerequisites",
     "GetCreatorProfileoldResponse": "affiliate__get_creator_profileold",
@@ -113,6 +115,7 @@ __all__ = [
     "AddShowcaseProductsoldResponse",
     "AddShowcaseProductsoldResponseError",
     "AddShowcaseProductsoldResponseErrorDetail",
+    "AsyncGetShopProductsPage",
     "CheckAnchorContentRequest",
     "CheckAnchorPrerequisitesRequest",
     "GetCreatorProfileoldResponse",

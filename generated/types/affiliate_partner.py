@@ -12,6 +12,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.affiliate_partner__common import (
+        AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage,
+        AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage,
+        AsyncGetAffiliatePartnerCampaignListPage,
+        AsyncGetAffiliatePartnerCampaignProductListPage,
+        AsyncGetCreatorPerformanceForCampaignProductPage,
+        AsyncSearchCapAffiliateOrdersPage,
+        AsyncSearchCapAffiliateOrdersV202504Page,
+        AsyncSearchTapAffiliateOrdersPage,
+        AsyncSearchTapAffiliateOrdersV202411Page,
+    )
     from ._units.affiliate_partner__create_affiliate_partner_campaign import (
         ContactInfoInput,
         CreateAffiliatePartnerCampaignParams,
@@ -208,6 +219,15 @@ if TYPE_CHECKING:
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
     "ActualCommissionBase": "affiliate_partner__search_tap_affiliate_orders_v202411__shared",
+    "AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage": "affiliate_partner__common",
+    "AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage": "affiliate_partner__common",
+    "AsyncGetAffiliatePartnerCampaignListPage": "affiliate_partner__common",
+    "AsyncGetAffiliatePartnerCampaignProductListPage": "affiliate_partner__common",
+    "AsyncGetCreatorPerformanceForCampaignProductPage": "affiliate_partner__common",
+    "AsyncSearchCapAffiliateOrdersPage": "affiliate_partner__common",
+    "AsyncSearchCapAffiliateOrdersV202504Page": "affiliate_partner__common",
+    "AsyncSearchTapAffiliateOrdersPage": "affiliate_partner__common",
+    "AsyncSearchTapAffiliateOrdersV202411Page": "affiliate_partner__common",
     "ContactInfoInput": "affiliate_partner__create_affiliate_partner_campaign",
     "CreateAffiliatePartnerCampaignParams": "affiliate_partner__create_affiliate_partner_campaign",
     "CreateAffiliatePartnerCampaignRequest": "affiliate_partner__create_affiliate_partner_campaign",
@@ -353,6 +373,15 @@ _UNITS: dict[str, str] = {
 
 __all__ = [
     "ActualCommissionBase",
+    "AsyncGetAffiliateCampaignCreatorFulfillmentStatusInfoPage",
+    "AsyncGetAffiliateCampaignCreatorFulfillmentStatusListPage",
+    "AsyncGetAffiliatePartnerCampaignListPage",
+    "AsyncGetAffiliatePartnerCampaignProductListPage",
+    "AsyncGetCreatorPerformanceForCampaignProductPage",
+    "AsyncSearchCapAffiliateOrdersPage",
+    "AsyncSearchCapAffiliateOrdersV202504Page",
+    "AsyncSearchTapAffiliateOrdersPage",
+    "AsyncSearchTapAffiliateOrdersV202411Page",
     "ContactInfoInput",
     "CreateAffiliatePartnerCampaignParams",
     "CreateAffiliatePartnerCampaignRequest",

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._units.affiliate_seller__check_creator_outreach_eligibility import (
+    from ._units.affiliate_seller__check_creator_outreach_eligibility_v202610 import (
         CheckCreatorOutreachEligibilityRequest,
         CheckCreatorOutreachEligibilityRequestCreatorInfo,
         CheckCreatorOutreachEligibilityResponse,
@@ -22,6 +22,27 @@ if TYPE_CHECKING:
         CheckTargetCollaborationConflictsRequest,
         CheckTargetCollaborationConflictsResponse,
         CheckTargetCollaborationConflictsResponseConflictItem,
+    )
+    from ._units.affiliate_seller__common import (
+        AsyncGetConversationListPage,
+        AsyncGetConversationListV202412Page,
+        AsyncGetMessageintheConversationPage,
+        AsyncGetOpenCollaborationCreatorContentDetailPage,
+        AsyncGetOpenCollaborationCreatorContentDetailsPage,
+        AsyncSearchCreatorsInCreatorMarketplacePage,
+        AsyncSearchOpenCollaborationPage,
+        AsyncSearchOpenCollaborationV202409Page,
+        AsyncSearchSampleApplicationsPage,
+        AsyncSearchSellerAffiliateOrdersPage,
+        AsyncSearchSellerAffiliateOrdersV202405Page,
+        AsyncSearchTargetCollaborationsPage,
+        AsyncSearchTargetCollaborationsV202409Page,
+        AsyncSellerSearchAffiliateOpenCollaborationProductPage,
+        AsyncSellerSearchCreatoronMarketplacePage,
+        AsyncSellerSearchCreatoronMarketplaceV202406Page,
+        AsyncSellerSearchCreatoronMarketplaceV202508Page,
+        AsyncSellerSearchSampleApplicationsPage,
+        AsyncSellerSearchSampleApplicationsV202409Page,
     )
     from ._units.affiliate_seller__create_compass_offline_export_task import (
         CreateCompassOfflineExportTaskRequest,
@@ -178,7 +199,6 @@ if TYPE_CHECKING:
         GetMessageintheConversationResponseMessage,
         GetMessageintheConversationResponseMessageMessageBody,
     )
-    from ._units.affiliate_seller__get_newest_conversation_messages import GetNewestConversationMessagesParams
     from ._units.affiliate_seller__get_open_collaboration_creator_content_detail import (
         GetOpenCollaborationCreatorContentDetailPage,
         GetOpenCollaborationCreatorContentDetailParams,
@@ -508,11 +528,30 @@ if TYPE_CHECKING:
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AsyncGetConversationListPage": "affiliate_seller__common",
+    "AsyncGetConversationListV202412Page": "affiliate_seller__common",
+    "AsyncGetMessageintheConversationPage": "affiliate_seller__common",
+    "AsyncGetOpenCollaborationCreatorContentDetailPage": "affiliate_seller__common",
+    "AsyncGetOpenCollaborationCreatorContentDetailsPage": "affiliate_seller__common",
+    "AsyncSearchCreatorsInCreatorMarketplacePage": "affiliate_seller__common",
+    "AsyncSearchOpenCollaborationPage": "affiliate_seller__common",
+    "AsyncSearchOpenCollaborationV202409Page": "affiliate_seller__common",
+    "AsyncSearchSampleApplicationsPage": "affiliate_seller__common",
+    "AsyncSearchSellerAffiliateOrdersPage": "affiliate_seller__common",
+    "AsyncSearchSellerAffiliateOrdersV202405Page": "affiliate_seller__common",
+    "AsyncSearchTargetCollaborationsPage": "affiliate_seller__common",
+    "AsyncSearchTargetCollaborationsV202409Page": "affiliate_seller__common",
+    "AsyncSellerSearchAffiliateOpenCollaborationProductPage": "affiliate_seller__common",
+    "AsyncSellerSearchCreatoronMarketplacePage": "affiliate_seller__common",
+    "AsyncSellerSearchCreatoronMarketplaceV202406Page": "affiliate_seller__common",
+    "AsyncSellerSearchCreatoronMarketplaceV202508Page": "affiliate_seller__common",
+    "AsyncSellerSearchSampleApplicationsPage": "affiliate_seller__common",
+    "AsyncSellerSearchSampleApplicationsV202409Page": "affiliate_seller__common",
     "Avatar": "affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6",
-    "CheckCreatorOutreachEligibilityRequest": "affiliate_seller__check_creator_outreach_eligibility",
-    "CheckCreatorOutreachEligibilityRequestCreatorInfo": "affiliate_seller__check_creator_outreach_eligibility",
-    "CheckCreatorOutreachEligibilityResponse": "affiliate_seller__check_creator_outreach_eligibility",
-    "CheckCreatorOutreachEligibilityResponseCreatorEligibilityResult": "affiliate_seller__check_creator_outreach_eligibility",
+    "CheckCreatorOutreachEligibilityRequest": "affiliate_seller__check_creator_outreach_eligibility_v202610",
+    "CheckCreatorOutreachEligibilityRequestCreatorInfo": "affiliate_seller__check_creator_outreach_eligibility_v202610",
+    "CheckCreatorOutreachEligibilityResponse": "affiliate_seller__check_creator_outreach_eligibility_v202610",
+    "CheckCreatorOutreachEligibilityResponseCreatorEligibilityResult": "affiliate_seller__check_creator_outreach_eligibility_v202610",
     "CheckTargetCollaborationConflictsRequest": "affiliate_seller__check_target_collaboration_conflicts",
     "CheckTargetCollaborationConflictsResponse": "affiliate_seller__check_target_collaboration_conflicts",
     "CheckTargetCollaborationConflictsResponseConflictItem": "affiliate_seller__check_target_collaboration_conflicts",
@@ -612,7 +651,6 @@ _UNITS: dict[str, str] = {
     "GetMessageintheConversationResponse": "affiliate_seller__get_messageinthe_conversation",
     "GetMessageintheConversationResponseMessage": "affiliate_seller__get_messageinthe_conversation",
     "GetMessageintheConversationResponseMessageMessageBody": "affiliate_seller__get_messageinthe_conversation",
-    "GetNewestConversationMessagesParams": "affiliate_seller__get_newest_conversation_messages",
     "GetOpenCollaborationCreatorContentDetailPage": "affiliate_seller__get_open_collaboration_creator_content_detail",
     "GetOpenCollaborationCreatorContentDetailParams": "affiliate_seller__get_open_collaboration_creator_content_detail",
     "GetOpenCollaborationCreatorContentDetailResponse": "affiliate_seller__get_open_collaboration_creator_content_detail",
@@ -837,6 +875,25 @@ _UNITS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncGetConversationListPage",
+    "AsyncGetConversationListV202412Page",
+    "AsyncGetMessageintheConversationPage",
+    "AsyncGetOpenCollaborationCreatorContentDetailPage",
+    "AsyncGetOpenCollaborationCreatorContentDetailsPage",
+    "AsyncSearchCreatorsInCreatorMarketplacePage",
+    "AsyncSearchOpenCollaborationPage",
+    "AsyncSearchOpenCollaborationV202409Page",
+    "AsyncSearchSampleApplicationsPage",
+    "AsyncSearchSellerAffiliateOrdersPage",
+    "AsyncSearchSellerAffiliateOrdersV202405Page",
+    "AsyncSearchTargetCollaborationsPage",
+    "AsyncSearchTargetCollaborationsV202409Page",
+    "AsyncSellerSearchAffiliateOpenCollaborationProductPage",
+    "AsyncSellerSearchCreatoronMarketplacePage",
+    "AsyncSellerSearchCreatoronMarketplaceV202406Page",
+    "AsyncSellerSearchCreatoronMarketplaceV202508Page",
+    "AsyncSellerSearchSampleApplicationsPage",
+    "AsyncSellerSearchSampleApplicationsV202409Page",
     "Avatar",
     "CheckCreatorOutreachEligibilityRequest",
     "CheckCreatorOutreachEligibilityRequestCreatorInfo",
@@ -941,7 +998,6 @@ __all__ = [
     "GetMessageintheConversationResponse",
     "GetMessageintheConversationResponseMessage",
     "GetMessageintheConversationResponseMessageMessageBody",
-    "GetNewestConversationMessagesParams",
     "GetOpenCollaborationCreatorContentDetailPage",
     "GetOpenCollaborationCreatorContentDetailParams",
     "GetOpenCollaborationCreatorContentDetailResponse",

@@ -12,6 +12,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.customer_service__common import (
+        AsyncGetConversationMessagesPage,
+        AsyncGetConversationsPage,
+        AsyncSearchSessionsPage,
+    )
     from ._units.customer_service__create_conversation import (
         CreateConversationRequest,
         CreateConversationResponse,
@@ -72,6 +77,9 @@ if TYPE_CHECKING:
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AsyncGetConversationMessagesPage": "customer_service__common",
+    "AsyncGetConversationsPage": "customer_service__common",
+    "AsyncSearchSessionsPage": "customer_service__common",
     "CreateConversationRequest": "customer_service__create_conversation",
     "CreateConversationResponse": "customer_service__create_conversation",
     "EndSessionParams": "customer_service__end_session",
@@ -114,6 +122,9 @@ _UNITS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncGetConversationMessagesPage",
+    "AsyncGetConversationsPage",
+    "AsyncSearchSessionsPage",
     "CreateConversationRequest",
     "CreateConversationResponse",
     "EndSessionParams",

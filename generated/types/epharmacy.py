@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.epharmacy__common import AsyncGetPharmaciesPage
     from ._units.epharmacy__get_consultation_provider import (
         GetConsultationProviderParams,
         GetConsultationProviderResponse,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AsyncGetPharmaciesPage": "epharmacy__common",
     "GetConsultationProviderParams": "epharmacy__get_consultation_provider",
     "GetConsultationProviderResponse": "epharmacy__get_consultation_provider",
     "GetConsultationProviderResponseConsultationProvider": "epharmacy__get_consultation_provider",
@@ -70,6 +72,7 @@ _UNITS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncGetPharmaciesPage",
     "GetConsultationProviderParams",
     "GetConsultationProviderResponse",
     "GetConsultationProviderResponseConsultationProvider",

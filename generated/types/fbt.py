@@ -20,6 +20,12 @@ if TYPE_CHECKING:
         CancelFbtmcfOrderResponseMcfOrderConsignOrder,
     )
     from ._units.fbt__cancel_inbound_order import CancelInboundOrderRequest
+    from ._units.fbt__common import (
+        AsyncSearchFbtInventoryPage,
+        AsyncSearchFbtInventoryRecordPage,
+        AsyncSearchGoodsInfoPage,
+        AsyncSearchGoodsInfoV202409Page,
+    )
     from ._units.fbt__confirm_inbound_method import ConfirmInboundMethodRequest, ConfirmInboundMethodResponse
     from ._units.fbt__create_fbt_goods import (
         CreateFbtGoodsRequest,
@@ -231,6 +237,10 @@ if TYPE_CHECKING:
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
     "AerosolExtraInfoInput": "fbt__create_fbt_goods__shared",
+    "AsyncSearchFbtInventoryPage": "fbt__common",
+    "AsyncSearchFbtInventoryRecordPage": "fbt__common",
+    "AsyncSearchGoodsInfoPage": "fbt__common",
+    "AsyncSearchGoodsInfoV202409Page": "fbt__common",
     "BarcodeInfoInput": "fbt__create_fbt_goods__shared",
     "BatteryExtraInfoInput": "fbt__create_fbt_goods__shared",
     "BoxMeasurement": "fbt__get_inbound_method_detail__shared",
@@ -400,6 +410,10 @@ _UNITS: dict[str, str] = {
 
 __all__ = [
     "AerosolExtraInfoInput",
+    "AsyncSearchFbtInventoryPage",
+    "AsyncSearchFbtInventoryRecordPage",
+    "AsyncSearchGoodsInfoPage",
+    "AsyncSearchGoodsInfoV202409Page",
     "BarcodeInfoInput",
     "BatteryExtraInfoInput",
     "BoxMeasurement",

@@ -12,6 +12,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.finance__common import (
+        AsyncGetPaymentsPage,
+        AsyncGetPaymentsV202309Page,
+        AsyncGetStatementsPage,
+        AsyncGetTradeInAccountTransactionsV202609Page,
+        AsyncGetTransactionsbyStatementPage,
+        AsyncGetTransactionsbyStatementV202309Page,
+        AsyncGetUnsettledTransactionsPage,
+        AsyncGetWithdrawalsPage,
+    )
     from ._units.finance__get_payments import (
         GetPaymentsPage,
         GetPaymentsParams,
@@ -44,17 +54,17 @@ if TYPE_CHECKING:
         GetTaxInformationResponseTaxInformationTaxNumber,
         GetTaxInformationResponseTaxInformationTaxNumberRecentAudit,
     )
-    from ._units.finance__get_trade_in_account_transactions import (
-        GetTradeInAccountTransactionsPage,
-        GetTradeInAccountTransactionsParams,
+    from ._units.finance__get_trade_in_account_transactions_v202609 import (
         GetTradeInAccountTransactionsResponse,
         GetTradeInAccountTransactionsResponseFlow,
         GetTradeInAccountTransactionsResponseFlowAmount,
+        GetTradeInAccountTransactionsV202609Page,
+        GetTradeInAccountTransactionsV202609Params,
     )
-    from ._units.finance__get_trade_in_supplier_account_balance import (
-        GetTradeInSupplierAccountBalanceParams,
+    from ._units.finance__get_trade_in_supplier_account_balance_v202609 import (
         GetTradeInSupplierAccountBalanceResponse,
         GetTradeInSupplierAccountBalanceResponseAvailableBalance,
+        GetTradeInSupplierAccountBalanceV202609Params,
     )
     from ._units.finance__get_transactionsby_order import (
         GetTransactionsbyOrderParams,
@@ -107,6 +117,14 @@ if TYPE_CHECKING:
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AsyncGetPaymentsPage": "finance__common",
+    "AsyncGetPaymentsV202309Page": "finance__common",
+    "AsyncGetStatementsPage": "finance__common",
+    "AsyncGetTradeInAccountTransactionsV202609Page": "finance__common",
+    "AsyncGetTransactionsbyStatementPage": "finance__common",
+    "AsyncGetTransactionsbyStatementV202309Page": "finance__common",
+    "AsyncGetUnsettledTransactionsPage": "finance__common",
+    "AsyncGetWithdrawalsPage": "finance__common",
     "Fee": "finance__get_transactionsby_order__shared",
     "FeeTaxBreakdown": "finance__get_transactionsby_order__shared",
     "GetPaymentsPage": "finance__get_payments",
@@ -131,14 +149,14 @@ _UNITS: dict[str, str] = {
     "GetTaxInformationResponseTaxInformationOverallStatus": "finance__get_tax_information",
     "GetTaxInformationResponseTaxInformationTaxNumber": "finance__get_tax_information",
     "GetTaxInformationResponseTaxInformationTaxNumberRecentAudit": "finance__get_tax_information",
-    "GetTradeInAccountTransactionsPage": "finance__get_trade_in_account_transactions",
-    "GetTradeInAccountTransactionsParams": "finance__get_trade_in_account_transactions",
-    "GetTradeInAccountTransactionsResponse": "finance__get_trade_in_account_transactions",
-    "GetTradeInAccountTransactionsResponseFlow": "finance__get_trade_in_account_transactions",
-    "GetTradeInAccountTransactionsResponseFlowAmount": "finance__get_trade_in_account_transactions",
-    "GetTradeInSupplierAccountBalanceParams": "finance__get_trade_in_supplier_account_balance",
-    "GetTradeInSupplierAccountBalanceResponse": "finance__get_trade_in_supplier_account_balance",
-    "GetTradeInSupplierAccountBalanceResponseAvailableBalance": "finance__get_trade_in_supplier_account_balance",
+    "GetTradeInAccountTransactionsResponse": "finance__get_trade_in_account_transactions_v202609",
+    "GetTradeInAccountTransactionsResponseFlow": "finance__get_trade_in_account_transactions_v202609",
+    "GetTradeInAccountTransactionsResponseFlowAmount": "finance__get_trade_in_account_transactions_v202609",
+    "GetTradeInAccountTransactionsV202609Page": "finance__get_trade_in_account_transactions_v202609",
+    "GetTradeInAccountTransactionsV202609Params": "finance__get_trade_in_account_transactions_v202609",
+    "GetTradeInSupplierAccountBalanceResponse": "finance__get_trade_in_supplier_account_balance_v202609",
+    "GetTradeInSupplierAccountBalanceResponseAvailableBalance": "finance__get_trade_in_supplier_account_balance_v202609",
+    "GetTradeInSupplierAccountBalanceV202609Params": "finance__get_trade_in_supplier_account_balance_v202609",
     "GetTransactionsbyOrderParams": "finance__get_transactionsby_order",
     "GetTransactionsbyOrderResponse": "finance__get_transactionsby_order",
     "GetTransactionsbyOrderResponseSkuTransaction": "finance__get_transactionsby_order",
@@ -178,6 +196,14 @@ _UNITS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncGetPaymentsPage",
+    "AsyncGetPaymentsV202309Page",
+    "AsyncGetStatementsPage",
+    "AsyncGetTradeInAccountTransactionsV202609Page",
+    "AsyncGetTransactionsbyStatementPage",
+    "AsyncGetTransactionsbyStatementV202309Page",
+    "AsyncGetUnsettledTransactionsPage",
+    "AsyncGetWithdrawalsPage",
     "Fee",
     "FeeTaxBreakdown",
     "GetPaymentsPage",
@@ -202,14 +228,14 @@ __all__ = [
     "GetTaxInformationResponseTaxInformationOverallStatus",
     "GetTaxInformationResponseTaxInformationTaxNumber",
     "GetTaxInformationResponseTaxInformationTaxNumberRecentAudit",
-    "GetTradeInAccountTransactionsPage",
-    "GetTradeInAccountTransactionsParams",
     "GetTradeInAccountTransactionsResponse",
     "GetTradeInAccountTransactionsResponseFlow",
     "GetTradeInAccountTransactionsResponseFlowAmount",
-    "GetTradeInSupplierAccountBalanceParams",
+    "GetTradeInAccountTransactionsV202609Page",
+    "GetTradeInAccountTransactionsV202609Params",
     "GetTradeInSupplierAccountBalanceResponse",
     "GetTradeInSupplierAccountBalanceResponseAvailableBalance",
+    "GetTradeInSupplierAccountBalanceV202609Params",
     "GetTransactionsbyOrderParams",
     "GetTransactionsbyOrderResponse",
     "GetTransactionsbyOrderResponseSkuTransaction",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     )
     from ._units.fulfillment__combine_package__shared import Package
     from ._units.fulfillment__combine_package__shared2 import Detail, Error
+    from ._units.fulfillment__common import AsyncSearchCombinablePackagesPage, AsyncSearchPackagePage
     from ._units.fulfillment__create_first_mile_bundle import (
         CreateFirstMileBundleRequest,
         CreateFirstMileBundleResponse,
@@ -132,19 +133,17 @@ if TYPE_CHECKING:
     )
     from ._units.fulfillment__mark_package_as_shipped import (
         MarkPackageAsShippedParams,
-        MarkPackageAsShippedRequest,
-        MarkPackageAsShippedRequestOrderLineList,
-        MarkPackageAsShippedResponse,
-    )
-    from ._units.fulfillment__mark_package_as_shipped__shared import ShippingInfoListInput
-    from ._units.fulfillment__mark_package_as_shipped_v202309 import (
-        MarkPackageAsShippedV202309Params,
         MarkPackageAsShippedV202309Request,
         MarkPackageAsShippedV202309Response,
     )
-    from ._units.fulfillment__mark_package_as_shipped_v202309__shared import (
-        MarkPackageAsShippedResponseWarning,
+    from ._units.fulfillment__mark_package_as_shipped__shared import MarkPackageAsShippedResponseWarning
+    from ._units.fulfillment__mark_package_as_shipped_v202610 import (
+        MarkPackageAsShippedRequest,
+        MarkPackageAsShippedRequestOrderLineList,
+        MarkPackageAsShippedResponse,
+        MarkPackageAsShippedV202610Params,
     )
+    from ._units.fulfillment__mark_package_as_shipped_v202610__shared import ShippingInfoListInput
     from ._units.fulfillment__schedule_package_handover import (
         SchedulePackageHandoverRequest,
         SchedulePackageHandoverResponse,
@@ -204,11 +203,11 @@ if TYPE_CHECKING:
     )
     from ._units.fulfillment__update_package_shipping_info import (
         UpdatePackageShippingInfoParams,
-        UpdatePackageShippingInfoRequest,
-    )
-    from ._units.fulfillment__update_package_shipping_info_v202309 import (
-        UpdatePackageShippingInfoV202309Params,
         UpdatePackageShippingInfoV202309Request,
+    )
+    from ._units.fulfillment__update_package_shipping_info_v202610 import (
+        UpdatePackageShippingInfoRequest,
+        UpdatePackageShippingInfoV202610Params,
     )
     from ._units.fulfillment__update_shipping_info import UpdateShippingInfoParams, UpdateShippingInfoRequest
     from ._units.fulfillment__upload_invoice import (
@@ -221,6 +220,8 @@ if TYPE_CHECKING:
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AsyncSearchCombinablePackagesPage": "fulfillment__common",
+    "AsyncSearchPackagePage": "fulfillment__common",
     "BatchShipPackagesRequest": "fulfillment__batch_ship_packages",
     "BatchShipPackagesRequestPackage": "fulfillment__batch_ship_packages",
     "BatchShipPackagesResponse": "fulfillment__batch_ship_packages",
@@ -293,13 +294,13 @@ _UNITS: dict[str, str] = {
     "GetTrackingResponse": "fulfillment__get_tracking",
     "GetTrackingResponseTracking": "fulfillment__get_tracking",
     "MarkPackageAsShippedParams": "fulfillment__mark_package_as_shipped",
-    "MarkPackageAsShippedRequest": "fulfillment__mark_package_as_shipped",
-    "MarkPackageAsShippedRequestOrderLineList": "fulfillment__mark_package_as_shipped",
-    "MarkPackageAsShippedResponse": "fulfillment__mark_package_as_shipped",
-    "MarkPackageAsShippedResponseWarning": "fulfillment__mark_package_as_shipped_v202309__shared",
-    "MarkPackageAsShippedV202309Params": "fulfillment__mark_package_as_shipped_v202309",
-    "MarkPackageAsShippedV202309Request": "fulfillment__mark_package_as_shipped_v202309",
-    "MarkPackageAsShippedV202309Response": "fulfillment__mark_package_as_shipped_v202309",
+    "MarkPackageAsShippedRequest": "fulfillment__mark_package_as_shipped_v202610",
+    "MarkPackageAsShippedRequestOrderLineList": "fulfillment__mark_package_as_shipped_v202610",
+    "MarkPackageAsShippedResponse": "fulfillment__mark_package_as_shipped_v202610",
+    "MarkPackageAsShippedResponseWarning": "fulfillment__mark_package_as_shipped__shared",
+    "MarkPackageAsShippedV202309Request": "fulfillment__mark_package_as_shipped",
+    "MarkPackageAsShippedV202309Response": "fulfillment__mark_package_as_shipped",
+    "MarkPackageAsShippedV202610Params": "fulfillment__mark_package_as_shipped_v202610",
     "Order": "fulfillment__search_package__shared",
     "Package": "fulfillment__combine_package__shared",
     "PickupSlot": "fulfillment__get_handover_timeslots__shared",
@@ -318,7 +319,7 @@ _UNITS: dict[str, str] = {
     "SelfShipmentInput": "fulfillment__batch_ship_packages__shared",
     "ShipPackageParams": "fulfillment__ship_package",
     "ShipPackageRequest": "fulfillment__ship_package",
-    "ShippingInfoListInput": "fulfillment__mark_package_as_shipped__shared",
+    "ShippingInfoListInput": "fulfillment__mark_package_as_shipped_v202610__shared",
     "Sku": "fulfillment__search_package__shared",
     "SplitOrdersParams": "fulfillment__split_orders",
     "SplitOrdersRequest": "fulfillment__split_orders",
@@ -346,9 +347,9 @@ _UNITS: dict[str, str] = {
     "UpdatePackageDeliveryStatusRequestPackage": "fulfillment__update_package_delivery_status",
     "UpdatePackageDeliveryStatusResponse": "fulfillment__update_package_delivery_status",
     "UpdatePackageShippingInfoParams": "fulfillment__update_package_shipping_info",
-    "UpdatePackageShippingInfoRequest": "fulfillment__update_package_shipping_info",
-    "UpdatePackageShippingInfoV202309Params": "fulfillment__update_package_shipping_info_v202309",
-    "UpdatePackageShippingInfoV202309Request": "fulfillment__update_package_shipping_info_v202309",
+    "UpdatePackageShippingInfoRequest": "fulfillment__update_package_shipping_info_v202610",
+    "UpdatePackageShippingInfoV202309Request": "fulfillment__update_package_shipping_info",
+    "UpdatePackageShippingInfoV202610Params": "fulfillment__update_package_shipping_info_v202610",
     "UpdateShippingInfoParams": "fulfillment__update_shipping_info",
     "UpdateShippingInfoRequest": "fulfillment__update_shipping_info",
     "UploadInvoiceRequest": "fulfillment__upload_invoice",
@@ -361,6 +362,8 @@ _UNITS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncSearchCombinablePackagesPage",
+    "AsyncSearchPackagePage",
     "BatchShipPackagesRequest",
     "BatchShipPackagesRequestPackage",
     "BatchShipPackagesResponse",
@@ -437,9 +440,9 @@ __all__ = [
     "MarkPackageAsShippedRequestOrderLineList",
     "MarkPackageAsShippedResponse",
     "MarkPackageAsShippedResponseWarning",
-    "MarkPackageAsShippedV202309Params",
     "MarkPackageAsShippedV202309Request",
     "MarkPackageAsShippedV202309Response",
+    "MarkPackageAsShippedV202610Params",
     "Order",
     "Package",
     "PickupSlot",
@@ -487,8 +490,8 @@ __all__ = [
     "UpdatePackageDeliveryStatusResponse",
     "UpdatePackageShippingInfoParams",
     "UpdatePackageShippingInfoRequest",
-    "UpdatePackageShippingInfoV202309Params",
     "UpdatePackageShippingInfoV202309Request",
+    "UpdatePackageShippingInfoV202610Params",
     "UpdateShippingInfoParams",
     "UpdateShippingInfoRequest",
     "UploadInvoiceRequest",

@@ -12,6 +12,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.gs_full_service_commodity__common import (
+        AsyncGlobalSellingGetSupplierAddressesPage,
+        AsyncGsGetSupplierRpPage,
+        AsyncGsListSupplierManufacturerPage,
+        AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2Page,
+        AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page,
+        AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page,
+        AsyncQuerySkUsandtheapprovalstatusofSkUsPage,
+    )
     from ._units.gs_full_service_commodity__get_global_selling_full_service_categories import (
         GetGlobalSellingFullServiceCategoriesRequest,
         GetGlobalSellingFullServiceCategoriesResponse,
@@ -238,6 +247,13 @@ if TYPE_CHECKING:
 
 #: Each model and the unit (a module of ``tiktokshop.types._units``) that defines it.
 _UNITS: dict[str, str] = {
+    "AsyncGlobalSellingGetSupplierAddressesPage": "gs_full_service_commodity__common",
+    "AsyncGsGetSupplierRpPage": "gs_full_service_commodity__common",
+    "AsyncGsListSupplierManufacturerPage": "gs_full_service_commodity__common",
+    "AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2Page": "gs_full_service_commodity__common",
+    "AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page": "gs_full_service_commodity__common",
+    "AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page": "gs_full_service_commodity__common",
+    "AsyncQuerySkUsandtheapprovalstatusofSkUsPage": "gs_full_service_commodity__common",
     "AttributeInput": "gs_full_service_commodity__gs_create_productv2_v202405__shared3",
     "Brand": "gs_full_service_commodity__gs_full_service_preview_get_brands__shared",
     "CertificationInput": "gs_full_service_commodity__gs_create_productv2_v202405__shared4",
@@ -386,6 +402,13 @@ _UNITS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncGlobalSellingGetSupplierAddressesPage",
+    "AsyncGsGetSupplierRpPage",
+    "AsyncGsListSupplierManufacturerPage",
+    "AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2Page",
+    "AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page",
+    "AsyncGsQuerySkUsandtheapprovalstatusofSkUsV2V202410Page",
+    "AsyncQuerySkUsandtheapprovalstatusofSkUsPage",
     "AttributeInput",
     "Brand",
     "CertificationInput",

@@ -12,6 +12,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.gs_full_service_shipment__common import (
+        AsyncGlobalSellingSearchAbnormalOrdersPage,
+        AsyncGlobalSellingSearchDeliveryOrdersPage,
+        AsyncGlobalSellingSearchReturnOrdersPage,
+        AsyncGlobalSellingSearchStockupOrdersPage,
+        AsyncGsSearchDeliveryOrdersPage,
+        AsyncGsSearchStockupOrdersPage,
+        AsyncSearchDeliveryOrdersPage,
+        AsyncSearchStockupOrdersPage,
+    )
     from ._units.gs_full_service_shipment__confirm_delivery import (
         ConfirmDeliveryParams,
         ConfirmDeliveryRequest,
@@ -243,6 +253,14 @@ if TYPE_CHECKING:
 _UNITS: dict[str, str] = {
     "AddressDetail": "gs_full_service_shipment__gs_query_delivery_batchs__shared4",
     "AddressDetailInput": "gs_full_service_shipment__gs_reserve_shipping__shared",
+    "AsyncGlobalSellingSearchAbnormalOrdersPage": "gs_full_service_shipment__common",
+    "AsyncGlobalSellingSearchDeliveryOrdersPage": "gs_full_service_shipment__common",
+    "AsyncGlobalSellingSearchReturnOrdersPage": "gs_full_service_shipment__common",
+    "AsyncGlobalSellingSearchStockupOrdersPage": "gs_full_service_shipment__common",
+    "AsyncGsSearchDeliveryOrdersPage": "gs_full_service_shipment__common",
+    "AsyncGsSearchStockupOrdersPage": "gs_full_service_shipment__common",
+    "AsyncSearchDeliveryOrdersPage": "gs_full_service_shipment__common",
+    "AsyncSearchStockupOrdersPage": "gs_full_service_shipment__common",
     "ConfirmDeliveryParams": "gs_full_service_shipment__confirm_delivery",
     "ConfirmDeliveryRequest": "gs_full_service_shipment__confirm_delivery",
     "CreateDeliveryOrderParams": "gs_full_service_shipment__create_delivery_order",
@@ -386,6 +404,14 @@ _UNITS: dict[str, str] = {
 __all__ = [
     "AddressDetail",
     "AddressDetailInput",
+    "AsyncGlobalSellingSearchAbnormalOrdersPage",
+    "AsyncGlobalSellingSearchDeliveryOrdersPage",
+    "AsyncGlobalSellingSearchReturnOrdersPage",
+    "AsyncGlobalSellingSearchStockupOrdersPage",
+    "AsyncGsSearchDeliveryOrdersPage",
+    "AsyncGsSearchStockupOrdersPage",
+    "AsyncSearchDeliveryOrdersPage",
+    "AsyncSearchStockupOrdersPage",
     "ConfirmDeliveryParams",
     "ConfirmDeliveryRequest",
     "CreateDeliveryOrderParams",

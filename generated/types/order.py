@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         AddExternalOrderReferencesResponseErrorDetail,
         AddExternalOrderReferencesResponseErrorDetailExternalOrder,
     )
+    from ._units.order__common import AsyncGetOrderListPage
     from ._units.order__get_external_order_references import (
         GetExternalOrderReferencesParams,
         GetExternalOrderReferencesResponse,
@@ -110,6 +111,7 @@ _UNITS: dict[str, str] = {
     "AddExternalOrderReferencesResponseError": "order__add_external_order_references",
     "AddExternalOrderReferencesResponseErrorDetail": "order__add_external_order_references",
     "AddExternalOrderReferencesResponseErrorDetailExternalOrder": "order__add_external_order_references",
+    "AsyncGetOrderListPage": "order__common",
     "CombinedListingSku": "order__get_order_detail_v202309__shared2",
     "DeliveryPreference": "order__get_order_detail_v202309__shared4",
     "DistrictInfo": "order__get_order_detail_v202309__shared2",
@@ -171,6 +173,7 @@ __all__ = [
     "AddExternalOrderReferencesResponseError",
     "AddExternalOrderReferencesResponseErrorDetail",
     "AddExternalOrderReferencesResponseErrorDetailExternalOrder",
+    "AsyncGetOrderListPage",
     "CombinedListingSku",
     "DeliveryPreference",
     "DistrictInfo",

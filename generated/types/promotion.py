@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._units.promotion__common import AsyncSearchActivitiesPage, AsyncSearchCouponsPage
     from ._units.promotion__create_activity import CreateActivityRequest, CreateActivityResponse
     from ._units.promotion__create_activity__shared import (
         AreaScopeInput,
@@ -85,7 +86,6 @@ if TYPE_CHECKING:
         Threshold,
         UsageLimit,
     )
-    from ._units.promotion__search_coupons_delete import SearchCouponsDeleteParams
     from ._units.promotion__update_activity import (
         UpdateActivityParams,
         UpdateActivityRequest,
@@ -103,6 +103,8 @@ if TYPE_CHECKING:
 _UNITS: dict[str, str] = {
     "AreaScope": "promotion__search_activities__shared",
     "AreaScopeInput": "promotion__create_activity__shared",
+    "AsyncSearchActivitiesPage": "promotion__common",
+    "AsyncSearchCouponsPage": "promotion__common",
     "BmsmDiscount": "promotion__search_activities__shared",
     "BmsmDiscountInput": "promotion__create_activity__shared",
     "ClaimDuration": "promotion__search_coupons__shared",
@@ -147,7 +149,6 @@ _UNITS: dict[str, str] = {
     "SearchActivitiesRequest": "promotion__search_activities",
     "SearchActivitiesResponse": "promotion__search_activities",
     "SearchActivitiesResponseActivity": "promotion__search_activities",
-    "SearchCouponsDeleteParams": "promotion__search_coupons_delete",
     "SearchCouponsPage": "promotion__search_coupons",
     "SearchCouponsParams": "promotion__search_coupons",
     "SearchCouponsRequest": "promotion__search_coupons",
@@ -172,6 +173,8 @@ _UNITS: dict[str, str] = {
 __all__ = [
     "AreaScope",
     "AreaScopeInput",
+    "AsyncSearchActivitiesPage",
+    "AsyncSearchCouponsPage",
     "BmsmDiscount",
     "BmsmDiscountInput",
     "ClaimDuration",
@@ -216,7 +219,6 @@ __all__ = [
     "SearchActivitiesRequest",
     "SearchActivitiesResponse",
     "SearchActivitiesResponseActivity",
-    "SearchCouponsDeleteParams",
     "SearchCouponsPage",
     "SearchCouponsParams",
     "SearchCouponsRequest",

@@ -33,6 +33,14 @@ if TYPE_CHECKING:
         CancelOrderV202309Response,
     )
     from ._units.return_refund__cancel_order_v202309__shared import SkuInput
+    from ._units.return_refund__common import (
+        AsyncSearchAftersalesRequestsPage,
+        AsyncSearchCancellationsPage,
+        AsyncSearchCancellationsV202309Page,
+        AsyncSearchReturnMerchandiseAuthorizationsPage,
+        AsyncSearchReturnsPage,
+        AsyncSearchReturnsV202309Page,
+    )
     from ._units.return_refund__create_return import (
         CreateReturnParams,
         CreateReturnRequest,
@@ -90,16 +98,13 @@ if TYPE_CHECKING:
     )
     from ._units.return_refund__reject_cancellation import RejectCancellationParams, RejectCancellationRequest
     from ._units.return_refund__reject_cancellation__shared import RejectCancellationRequestImage
-    from ._units.return_refund__reject_return import (
-        RejectReturnParams,
+    from ._units.return_refund__reject_return import RejectReturnParams, RejectReturnV202309Request
+    from ._units.return_refund__reject_return_v202606 import (
         RejectReturnRequest,
         RejectReturnRequestPartialRefundAmount,
+        RejectReturnV202606Params,
     )
-    from ._units.return_refund__reject_return_v202309 import (
-        RejectReturnV202309Params,
-        RejectReturnV202309Request,
-    )
-    from ._units.return_refund__review_aftersales_requests import (
+    from ._units.return_refund__review_aftersales_requests_v202609 import (
         ReviewAftersalesRequestsRequest,
         ReviewAftersalesRequestsRequestAftersalesRequestDecision,
         ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision,
@@ -197,6 +202,12 @@ _UNITS: dict[str, str] = {
     "ApproveReturnParams": "return_refund__approve_return",
     "ApproveReturnRequest": "return_refund__approve_return",
     "ApproveReturnRequestPartialRefund": "return_refund__approve_return",
+    "AsyncSearchAftersalesRequestsPage": "return_refund__common",
+    "AsyncSearchCancellationsPage": "return_refund__common",
+    "AsyncSearchCancellationsV202309Page": "return_refund__common",
+    "AsyncSearchReturnMerchandiseAuthorizationsPage": "return_refund__common",
+    "AsyncSearchReturnsPage": "return_refund__common",
+    "AsyncSearchReturnsV202309Page": "return_refund__common",
     "AvailableRejectReason": "return_refund__get_decision_eligibility__shared",
     "CalculateRefundRequest": "return_refund__calculate_refund",
     "CalculateRefundResponse": "return_refund__calculate_refund",
@@ -257,20 +268,20 @@ _UNITS: dict[str, str] = {
     "RejectCancellationRequest": "return_refund__reject_cancellation",
     "RejectCancellationRequestImage": "return_refund__reject_cancellation__shared",
     "RejectReturnParams": "return_refund__reject_return",
-    "RejectReturnRequest": "return_refund__reject_return",
-    "RejectReturnRequestPartialRefundAmount": "return_refund__reject_return",
-    "RejectReturnV202309Params": "return_refund__reject_return_v202309",
-    "RejectReturnV202309Request": "return_refund__reject_return_v202309",
+    "RejectReturnRequest": "return_refund__reject_return_v202606",
+    "RejectReturnRequestPartialRefundAmount": "return_refund__reject_return_v202606",
+    "RejectReturnV202309Request": "return_refund__reject_return",
+    "RejectReturnV202606Params": "return_refund__reject_return_v202606",
     "ReturnSubLineItem": "return_refund__search_returns__shared",
     "ReturnWarehouseAddress": "return_refund__search_returns_v202309__shared2",
-    "ReviewAftersalesRequestsRequest": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsRequestAftersalesRequestDecision": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionAlternativeSolutionDetails": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionLineItem": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReasonMedia": "return_refund__review_aftersales_requests",
-    "ReviewAftersalesRequestsResponse": "return_refund__review_aftersales_requests",
+    "ReviewAftersalesRequestsRequest": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsRequestAftersalesRequestDecision": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionAlternativeSolutionDetails": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionLineItem": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReasonMedia": "return_refund__review_aftersales_requests_v202609",
+    "ReviewAftersalesRequestsResponse": "return_refund__review_aftersales_requests_v202609",
     "SearchAftersalesRequestsPage": "return_refund__search_aftersales_requests",
     "SearchAftersalesRequestsParams": "return_refund__search_aftersales_requests",
     "SearchAftersalesRequestsRequest": "return_refund__search_aftersales_requests",
@@ -330,6 +341,12 @@ __all__ = [
     "ApproveReturnParams",
     "ApproveReturnRequest",
     "ApproveReturnRequestPartialRefund",
+    "AsyncSearchAftersalesRequestsPage",
+    "AsyncSearchCancellationsPage",
+    "AsyncSearchCancellationsV202309Page",
+    "AsyncSearchReturnMerchandiseAuthorizationsPage",
+    "AsyncSearchReturnsPage",
+    "AsyncSearchReturnsV202309Page",
     "AvailableRejectReason",
     "CalculateRefundRequest",
     "CalculateRefundResponse",
@@ -392,8 +409,8 @@ __all__ = [
     "RejectReturnParams",
     "RejectReturnRequest",
     "RejectReturnRequestPartialRefundAmount",
-    "RejectReturnV202309Params",
     "RejectReturnV202309Request",
+    "RejectReturnV202606Params",
     "ReturnSubLineItem",
     "ReturnWarehouseAddress",
     "ReviewAftersalesRequestsRequest",

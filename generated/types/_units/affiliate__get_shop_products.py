@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetShopProductsParams(RequestModel):
@@ -45,7 +45,7 @@ class GetShopProductsResponse(ResponseModel):
     products: list[GetShopProductsResponseProduct] | None = None
 
 
-class GetShopProductsPage(GetShopProductsResponse, Page[GetShopProductsResponseProduct]):
+class GetShopProductsPage(GetShopProductsResponse, SyncPage[GetShopProductsResponseProduct]):
     """A page of `get_shop_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"

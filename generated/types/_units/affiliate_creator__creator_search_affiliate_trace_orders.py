@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .affiliate_creator__search_creator_affiliate_orders__shared import (
     ActualBonusCommission,
@@ -93,7 +93,7 @@ class CreatorSearchAffiliateTraceOrdersResponse(ResponseModel):
 
 
 class CreatorSearchAffiliateTraceOrdersPage(
-    CreatorSearchAffiliateTraceOrdersResponse, Page[CreatorSearchAffiliateTraceOrdersResponseOrder]
+    CreatorSearchAffiliateTraceOrdersResponse, SyncPage[CreatorSearchAffiliateTraceOrdersResponseOrder]
 ):
     """A page of `creator_search_affiliate_trace_orders` results; `auto_paging_iter()` walks every page."""
 

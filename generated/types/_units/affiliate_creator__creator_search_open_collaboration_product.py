@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_creator__creator_search_open_collaboration_product__shared import (
     CreatorSearchOpenCollaborationProductResponseProductCategoryChain,
@@ -68,7 +68,8 @@ class CreatorSearchOpenCollaborationProductResponse(ResponseModel):
 
 
 class CreatorSearchOpenCollaborationProductPage(
-    CreatorSearchOpenCollaborationProductResponse, Page[CreatorSearchOpenCollaborationProductResponseProduct]
+    CreatorSearchOpenCollaborationProductResponse,
+    SyncPage[CreatorSearchOpenCollaborationProductResponseProduct],
 ):
     """A page of `creator_search_open_collaboration_product` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class CreatorSelectAffiliateProductParams(RequestModel):
@@ -106,7 +106,7 @@ class CreatorSelectAffiliateProductResponse(ResponseModel):
 
 
 class CreatorSelectAffiliateProductPage(
-    CreatorSelectAffiliateProductResponse, Page[CreatorSelectAffiliateProductResponseProduct]
+    CreatorSelectAffiliateProductResponse, SyncPage[CreatorSelectAffiliateProductResponseProduct]
 ):
     """A page of `creator_select_affiliate_product` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_creator__search_creator_affiliate_orders__shared2 import Price
 
@@ -43,7 +43,7 @@ class GetShopProductsResponse(ResponseModel):
     next_page_token: str | None = None
 
 
-class GetShopProductsPage(GetShopProductsResponse, Page[GetShopProductsResponseProduct]):
+class GetShopProductsPage(GetShopProductsResponse, SyncPage[GetShopProductsResponseProduct]):
     """A page of `get_shop_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"

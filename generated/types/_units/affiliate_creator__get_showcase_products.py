@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_creator__creator_search_open_collaboration_product__shared2 import OriginalPrice, Shop
 
@@ -98,7 +98,7 @@ class GetShowcaseProductsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetShowcaseProductsPage(GetShowcaseProductsResponse, Page[GetShowcaseProductsResponseProduct]):
+class GetShowcaseProductsPage(GetShowcaseProductsResponse, SyncPage[GetShowcaseProductsResponseProduct]):
     """A page of `get_showcase_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"

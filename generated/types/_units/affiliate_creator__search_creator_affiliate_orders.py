@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .affiliate_creator__search_creator_affiliate_orders__shared import (
     ActualBonusCommission,
@@ -90,7 +90,7 @@ class SearchCreatorAffiliateOrdersResponse(ResponseModel):
 
 
 class SearchCreatorAffiliateOrdersPage(
-    SearchCreatorAffiliateOrdersResponse, Page[SearchCreatorAffiliateOrdersResponseOrder]
+    SearchCreatorAffiliateOrdersResponse, SyncPage[SearchCreatorAffiliateOrdersResponseOrder]
 ):
     """A page of `search_creator_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchCreatorAffiliateOrdersV202405Params(RequestModel):
@@ -34,7 +34,7 @@ class SearchCreatorAffiliateOrdersV202405Response(ResponseModel):
 
 
 class SearchCreatorAffiliateOrdersV202405Page(
-    SearchCreatorAffiliateOrdersV202405Response, Page[SearchCreatorAffiliateOrdersV202405ResponseOrder]
+    SearchCreatorAffiliateOrdersV202405Response, SyncPage[SearchCreatorAffiliateOrdersV202405ResponseOrder]
 ):
     """A page of `search_creator_affiliate_orders_v202405` results; `auto_paging_iter()` walks every page."""
 

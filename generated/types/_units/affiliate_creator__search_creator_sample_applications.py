@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_creator__search_creator_sample_applications__shared import SampleProduct
 
@@ -63,7 +63,8 @@ class SearchCreatorSampleApplicationsResponse(ResponseModel):
 
 
 class SearchCreatorSampleApplicationsPage(
-    SearchCreatorSampleApplicationsResponse, Page[SearchCreatorSampleApplicationsResponseSampleApplication]
+    SearchCreatorSampleApplicationsResponse,
+    SyncPage[SearchCreatorSampleApplicationsResponseSampleApplication],
 ):
     """A page of `search_creator_sample_applications` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_creator__creator_search_open_collaboration_product__shared3 import Commission
 
@@ -46,7 +46,7 @@ class SearchCreatorTargetCollaborationsResponse(ResponseModel):
 
 class SearchCreatorTargetCollaborationsPage(
     SearchCreatorTargetCollaborationsResponse,
-    Page[SearchCreatorTargetCollaborationsResponseTargetCollaboration],
+    SyncPage[SearchCreatorTargetCollaborationsResponseTargetCollaboration],
 ):
     """A page of `search_creator_target_collaborations` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_partner__get_affiliate_campaign_creator_fulfillment_status_info__shared import (
     GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount,
@@ -56,7 +56,7 @@ class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponse(ResponseModel):
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoPage(
     GetAffiliateCampaignCreatorFulfillmentStatusInfoResponse,
-    Page[GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator],
+    SyncPage[GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreator],
 ):
     """A page of `get_affiliate_campaign_creator_fulfillment_status_info` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusListParams(RequestModel):
@@ -96,7 +96,7 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListResponse(ResponseModel):
 
 class GetAffiliateCampaignCreatorFulfillmentStatusListPage(
     GetAffiliateCampaignCreatorFulfillmentStatusListResponse,
-    Page[GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatistic],
+    SyncPage[GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatistic],
 ):
     """A page of `get_affiliate_campaign_creator_fulfillment_status_list` results; `auto_paging_iter()` walks every page."""
 

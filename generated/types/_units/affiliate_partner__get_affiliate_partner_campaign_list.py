@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetAffiliatePartnerCampaignListParams(RequestModel):
@@ -37,7 +37,7 @@ class GetAffiliatePartnerCampaignListResponse(ResponseModel):
 
 
 class GetAffiliatePartnerCampaignListPage(
-    GetAffiliatePartnerCampaignListResponse, Page[GetAffiliatePartnerCampaignListResponseCampaign]
+    GetAffiliatePartnerCampaignListResponse, SyncPage[GetAffiliatePartnerCampaignListResponseCampaign]
 ):
     """A page of `get_affiliate_partner_campaign_list` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetAffiliatePartnerCampaignProductListParams(RequestModel):
@@ -117,7 +117,7 @@ class GetAffiliatePartnerCampaignProductListResponse(ResponseModel):
 
 class GetAffiliatePartnerCampaignProductListPage(
     GetAffiliatePartnerCampaignProductListResponse,
-    Page[GetAffiliatePartnerCampaignProductListResponseProduct],
+    SyncPage[GetAffiliatePartnerCampaignProductListResponseProduct],
 ):
     """A page of `get_affiliate_partner_campaign_product_list` results; `auto_paging_iter()` walks every page."""
 

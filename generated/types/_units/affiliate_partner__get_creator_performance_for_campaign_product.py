@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_partner__get_affiliate_campaign_creator_fulfillment_status_info__shared import (
     GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorPaidAmount,
@@ -55,7 +55,7 @@ class GetCreatorPerformanceForCampaignProductResponse(ResponseModel):
 
 class GetCreatorPerformanceForCampaignProductPage(
     GetCreatorPerformanceForCampaignProductResponse,
-    Page[GetCreatorPerformanceForCampaignProductResponsePromotionCreator],
+    SyncPage[GetCreatorPerformanceForCampaignProductResponsePromotionCreator],
 ):
     """A page of `get_creator_performance_for_campaign_product` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .affiliate_partner__search_cap_affiliate_orders_v202504__shared import (
     SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission,
@@ -210,7 +210,7 @@ class SearchCapAffiliateOrdersResponse(ResponseModel):
 
 
 class SearchCapAffiliateOrdersPage(
-    SearchCapAffiliateOrdersResponse, Page[SearchCapAffiliateOrdersResponseSkuOrder]
+    SearchCapAffiliateOrdersResponse, SyncPage[SearchCapAffiliateOrdersResponseSkuOrder]
 ):
     """A page of `search_cap_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .affiliate_partner__search_cap_affiliate_orders_v202504__shared import (
     SearchCapAffiliateOrdersResponseSkuOrderActualBonusCommission,
@@ -135,7 +135,7 @@ class SearchCapAffiliateOrdersV202504Response(ResponseModel):
 
 
 class SearchCapAffiliateOrdersV202504Page(
-    SearchCapAffiliateOrdersV202504Response, Page[SearchCapAffiliateOrdersV202504ResponseOrder]
+    SearchCapAffiliateOrdersV202504Response, SyncPage[SearchCapAffiliateOrdersV202504ResponseOrder]
 ):
     """A page of `search_cap_affiliate_orders_v202504` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .affiliate_partner__search_tap_affiliate_orders_v202411__shared import (
     ActualCommissionBase,
@@ -189,7 +189,7 @@ class SearchTapAffiliateOrdersResponse(ResponseModel):
 
 
 class SearchTapAffiliateOrdersPage(
-    SearchTapAffiliateOrdersResponse, Page[SearchTapAffiliateOrdersResponseSkuOrder]
+    SearchTapAffiliateOrdersResponse, SyncPage[SearchTapAffiliateOrdersResponseSkuOrder]
 ):
     """A page of `search_tap_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .affiliate_partner__search_tap_affiliate_orders_v202411__shared import (
     ActualCommissionBase,
@@ -133,7 +133,7 @@ class SearchTapAffiliateOrdersV202411Response(ResponseModel):
 
 
 class SearchTapAffiliateOrdersV202411Page(
-    SearchTapAffiliateOrdersV202411Response, Page[SearchTapAffiliateOrdersV202411ResponseOrder]
+    SearchTapAffiliateOrdersV202411Response, SyncPage[SearchTapAffiliateOrdersV202411ResponseOrder]
 ):
     """A page of `search_tap_affiliate_orders_v202411` results; `auto_paging_iter()` walks every page."""
 

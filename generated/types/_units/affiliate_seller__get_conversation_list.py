@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel
+from tiktokshop._models import RequestModel, SyncPage
 
 from .affiliate_seller__get_conversation_list_v202412__shared import (
     GetConversationListResponse,
@@ -22,7 +22,7 @@ class GetConversationListParams(RequestModel):
     only_need_conversation_id: bool | None = None
 
 
-class GetConversationListPage(GetConversationListResponse, Page[GetConversationListResponseConversation]):
+class GetConversationListPage(GetConversationListResponse, SyncPage[GetConversationListResponseConversation]):
     """A page of `get_conversation_list` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "conversations"

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel
+from tiktokshop._models import RequestModel, SyncPage
 
 from .affiliate_seller__get_conversation_list_v202412__shared import (
     GetConversationListResponse,
@@ -24,7 +24,7 @@ class GetConversationListV202412Params(RequestModel):
 
 
 class GetConversationListV202412Page(
-    GetConversationListResponse, Page[GetConversationListResponseConversation]
+    GetConversationListResponse, SyncPage[GetConversationListResponseConversation]
 ):
     """A page of `get_conversation_list_v202412` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetMessageintheConversationParams(RequestModel):
@@ -55,7 +55,7 @@ class GetMessageintheConversationResponse(ResponseModel):
 
 
 class GetMessageintheConversationPage(
-    GetMessageintheConversationResponse, Page[GetMessageintheConversationResponseMessage]
+    GetMessageintheConversationResponse, SyncPage[GetMessageintheConversationResponseMessage]
 ):
     """A page of `get_messageinthe_conversation` results; `auto_paging_iter()` walks every page."""
 

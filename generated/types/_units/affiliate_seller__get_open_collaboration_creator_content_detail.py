@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__get_open_collaboration_creator_content_detail__shared import Product
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
@@ -48,7 +48,7 @@ class GetOpenCollaborationCreatorContentDetailResponse(ResponseModel):
 
 class GetOpenCollaborationCreatorContentDetailPage(
     GetOpenCollaborationCreatorContentDetailResponse,
-    Page[GetOpenCollaborationCreatorContentDetailResponseCreatorContentDetail],
+    SyncPage[GetOpenCollaborationCreatorContentDetailResponseCreatorContentDetail],
 ):
     """A page of `get_open_collaboration_creator_content_detail` results; `auto_paging_iter()` walks every page."""
 

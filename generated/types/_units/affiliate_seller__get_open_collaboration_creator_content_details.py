@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__get_open_collaboration_creator_content_detail__shared import Product
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared6 import Avatar
@@ -49,7 +49,7 @@ class GetOpenCollaborationCreatorContentDetailsResponse(ResponseModel):
 
 class GetOpenCollaborationCreatorContentDetailsPage(
     GetOpenCollaborationCreatorContentDetailsResponse,
-    Page[GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetail],
+    SyncPage[GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetail],
 ):
     """A page of `get_open_collaboration_creator_content_details` results; `auto_paging_iter()` walks every page."""
 

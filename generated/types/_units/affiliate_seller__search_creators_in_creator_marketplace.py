@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import (
@@ -110,7 +110,7 @@ class SearchCreatorsInCreatorMarketplaceRequest(RequestModel):
 
 
 class SearchCreatorsInCreatorMarketplacePage(
-    SearchCreatorsInCreatorMarketplaceResponse, Page[SearchCreatorsInCreatorMarketplaceResponseCreator]
+    SearchCreatorsInCreatorMarketplaceResponse, SyncPage[SearchCreatorsInCreatorMarketplaceResponseCreator]
 ):
     """A page of `search_creators_in_creator_marketplace` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__search_open_collaboration_v202409__shared import (
     SearchOpenCollaborationResponseOpenCollaborationCurrentCommission,
@@ -45,7 +45,7 @@ class SearchOpenCollaborationResponse(ResponseModel):
 
 
 class SearchOpenCollaborationPage(
-    SearchOpenCollaborationResponse, Page[SearchOpenCollaborationResponseOpenCollaboration]
+    SearchOpenCollaborationResponse, SyncPage[SearchOpenCollaborationResponseOpenCollaboration]
 ):
     """A page of `search_open_collaboration` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__search_open_collaboration_v202409__shared import (
     SearchOpenCollaborationResponseOpenCollaborationCurrentCommission,
@@ -46,7 +46,7 @@ class SearchOpenCollaborationV202409Response(ResponseModel):
 
 
 class SearchOpenCollaborationV202409Page(
-    SearchOpenCollaborationV202409Response, Page[SearchOpenCollaborationV202409ResponseOpenCollaboration]
+    SearchOpenCollaborationV202409Response, SyncPage[SearchOpenCollaborationV202409ResponseOpenCollaboration]
 ):
     """A page of `search_open_collaboration_v202409` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared5 import Gmv
 from .affiliate_seller__seller_search_sample_applications_v202409__shared2 import (
@@ -90,7 +90,7 @@ class SearchSampleApplicationsResponse(ResponseModel):
 
 
 class SearchSampleApplicationsPage(
-    SearchSampleApplicationsResponse, Page[SearchSampleApplicationsResponseSampleApplication]
+    SearchSampleApplicationsResponse, SyncPage[SearchSampleApplicationsResponseSampleApplication]
 ):
     """A page of `search_sample_applications` results; `auto_paging_iter()` walks every page."""
 

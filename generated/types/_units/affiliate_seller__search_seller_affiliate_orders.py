@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class SearchSellerAffiliateOrdersParams(RequestModel):
@@ -128,7 +128,7 @@ class SearchSellerAffiliateOrdersResponse(ResponseModel):
 
 
 class SearchSellerAffiliateOrdersPage(
-    SearchSellerAffiliateOrdersResponse, Page[SearchSellerAffiliateOrdersResponseOrder]
+    SearchSellerAffiliateOrdersResponse, SyncPage[SearchSellerAffiliateOrdersResponseOrder]
 ):
     """A page of `search_seller_affiliate_orders` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchSellerAffiliateOrdersV202405Params(RequestModel):
@@ -34,7 +34,7 @@ class SearchSellerAffiliateOrdersV202405Response(ResponseModel):
 
 
 class SearchSellerAffiliateOrdersV202405Page(
-    SearchSellerAffiliateOrdersV202405Response, Page[SearchSellerAffiliateOrdersV202405ResponseOrder]
+    SearchSellerAffiliateOrdersV202405Response, SyncPage[SearchSellerAffiliateOrdersV202405ResponseOrder]
 ):
     """A page of `search_seller_affiliate_orders_v202405` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__search_target_collaborations_v202409__shared import (
     SearchTargetCollaborationsResponseTargetCollaboration,
@@ -42,7 +42,7 @@ class SearchTargetCollaborationsResponse(ResponseModel):
 
 
 class SearchTargetCollaborationsPage(
-    SearchTargetCollaborationsResponse, Page[SearchTargetCollaborationsResponseTargetCollaboration]
+    SearchTargetCollaborationsResponse, SyncPage[SearchTargetCollaborationsResponseTargetCollaboration]
 ):
     """A page of `search_target_collaborations` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__search_target_collaborations_v202409__shared import (
     SearchTargetCollaborationsResponseTargetCollaboration,
@@ -40,7 +40,7 @@ class SearchTargetCollaborationsV202409Request(RequestModel):
 
 
 class SearchTargetCollaborationsV202409Page(
-    SearchTargetCollaborationsV202409Response, Page[SearchTargetCollaborationsResponseTargetCollaboration]
+    SearchTargetCollaborationsV202409Response, SyncPage[SearchTargetCollaborationsResponseTargetCollaboration]
 ):
     """A page of `search_target_collaborations_v202409` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__seller_search_affiliate_open_collaboration_product__shared import OriginalPrice
 
@@ -91,7 +91,7 @@ class SellerSearchAffiliateOpenCollaborationProductResponse(ResponseModel):
 
 class SellerSearchAffiliateOpenCollaborationProductPage(
     SellerSearchAffiliateOpenCollaborationProductResponse,
-    Page[SellerSearchAffiliateOpenCollaborationProductResponseProduct],
+    SyncPage[SellerSearchAffiliateOpenCollaborationProductResponseProduct],
 ):
     """A page of `seller_search_affiliate_open_collaboration_product` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import (
@@ -50,7 +50,7 @@ class SellerSearchCreatoronMarketplaceResponse(ResponseModel):
 
 
 class SellerSearchCreatoronMarketplacePage(
-    SellerSearchCreatoronMarketplaceResponse, Page[SellerSearchCreatoronMarketplaceResponseCreator]
+    SellerSearchCreatoronMarketplaceResponse, SyncPage[SellerSearchCreatoronMarketplaceResponseCreator]
 ):
     """A page of `seller_search_creatoron_marketplace` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared import (
     SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange,
@@ -54,7 +54,7 @@ class SellerSearchCreatoronMarketplaceV202406Response(ResponseModel):
 
 class SellerSearchCreatoronMarketplaceV202406Page(
     SellerSearchCreatoronMarketplaceV202406Response,
-    Page[SellerSearchCreatoronMarketplaceV202406ResponseCreator],
+    SyncPage[SellerSearchCreatoronMarketplaceV202406ResponseCreator],
 ):
     """A page of `seller_search_creatoron_marketplace_v202406` results; `auto_paging_iter()` walks every page."""
 

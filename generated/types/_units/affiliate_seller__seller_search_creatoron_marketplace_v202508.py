@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .affiliate_seller__seller_search_creatoron_marketplace__shared import GmvRange, UnitsSoldRange
 from .affiliate_seller__seller_search_creatoron_marketplace_v202406__shared3 import (
@@ -76,7 +76,7 @@ class SellerSearchCreatoronMarketplaceV202508Response(ResponseModel):
 
 class SellerSearchCreatoronMarketplaceV202508Page(
     SellerSearchCreatoronMarketplaceV202508Response,
-    Page[SellerSearchCreatoronMarketplaceV202508ResponseCreator],
+    SyncPage[SellerSearchCreatoronMarketplaceV202508ResponseCreator],
 ):
     """A page of `seller_search_creatoron_marketplace_v202508` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel
+from tiktokshop._models import RequestModel, SyncPage
 
 from .affiliate_seller__seller_search_sample_applications_v202409__shared import (
     SellerSearchSampleApplicationsResponse,
@@ -22,7 +22,7 @@ class SellerSearchSampleApplicationsV202409Params(RequestModel):
 
 
 class SellerSearchSampleApplicationsV202409Page(
-    SellerSearchSampleApplicationsResponse, Page[SellerSearchSampleApplicationsResponseSampleApplication]
+    SellerSearchSampleApplicationsResponse, SyncPage[SellerSearchSampleApplicationsResponseSampleApplication]
 ):
     """A page of `seller_search_sample_applications_v202409` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_shop_live_performance_list_old__shared3 import AvgPrice
 from .analytics__get_shop_live_performance_overview__shared import (
@@ -163,7 +163,7 @@ class GetShopLivePerformanceListResponse(ResponseModel):
 
 
 class GetShopLivePerformanceListPage(
-    GetShopLivePerformanceListResponse, Page[GetShopLivePerformanceListResponseLiveStreamSession]
+    GetShopLivePerformanceListResponse, SyncPage[GetShopLivePerformanceListResponseLiveStreamSession]
 ):
     """A page of `get_shop_live_performance_list` results; `auto_paging_iter()` walks every page."""
 

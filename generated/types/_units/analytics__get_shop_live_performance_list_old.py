@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_shop_live_performance_list_old__shared import LiveStreamSession
 
@@ -31,7 +31,7 @@ class GetShopLivePerformanceListOldResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetShopLivePerformanceListOldPage(GetShopLivePerformanceListOldResponse, Page[LiveStreamSession]):
+class GetShopLivePerformanceListOldPage(GetShopLivePerformanceListOldResponse, SyncPage[LiveStreamSession]):
     """A page of `get_shop_live_performance_list_old` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "live_stream_sessions"

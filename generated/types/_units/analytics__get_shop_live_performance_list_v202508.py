@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_shop_live_performance_list_old__shared import LiveStreamSession
 
@@ -43,7 +43,7 @@ class GetShopLivePerformanceListV202508Response(ResponseModel):
 
 
 class GetShopLivePerformanceListV202508Page(
-    GetShopLivePerformanceListV202508Response, Page[LiveStreamSession]
+    GetShopLivePerformanceListV202508Response, SyncPage[LiveStreamSession]
 ):
     """A page of `get_shop_live_performance_list_v202508` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_live_performance_list_old__shared2 import InteractionPerformance
@@ -70,7 +70,7 @@ class GetShopLivePerformanceListV202509Response(ResponseModel):
 
 class GetShopLivePerformanceListV202509Page(
     GetShopLivePerformanceListV202509Response,
-    Page[GetShopLivePerformanceListV202509ResponseLiveStreamSession],
+    SyncPage[GetShopLivePerformanceListV202509ResponseLiveStreamSession],
 ):
     """A page of `get_shop_live_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_performance_v202405__shared3 import Refund
@@ -242,7 +242,7 @@ class GetShopProductPerformanceListResponse(ResponseModel):
 
 
 class GetShopProductPerformanceListPage(
-    GetShopProductPerformanceListResponse, Page[GetShopProductPerformanceListResponseProduct]
+    GetShopProductPerformanceListResponse, SyncPage[GetShopProductPerformanceListResponseProduct]
 ):
     """A page of `get_shop_product_performance_list` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
@@ -39,7 +39,8 @@ class GetShopProductPerformanceListV202405Response(ResponseModel):
 
 
 class GetShopProductPerformanceListV202405Page(
-    GetShopProductPerformanceListV202405Response, Page[GetShopProductPerformanceListV202405ResponseProduct]
+    GetShopProductPerformanceListV202405Response,
+    SyncPage[GetShopProductPerformanceListV202405ResponseProduct],
 ):
     """A page of `get_shop_product_performance_list_v202405` results; `auto_paging_iter()` walks every page."""
 

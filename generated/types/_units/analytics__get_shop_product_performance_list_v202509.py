@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
@@ -44,7 +44,8 @@ class GetShopProductPerformanceListV202509Response(ResponseModel):
 
 
 class GetShopProductPerformanceListV202509Page(
-    GetShopProductPerformanceListV202509Response, Page[GetShopProductPerformanceListV202509ResponseProduct]
+    GetShopProductPerformanceListV202509Response,
+    SyncPage[GetShopProductPerformanceListV202509ResponseProduct],
 ):
     """A page of `get_shop_product_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel
+from tiktokshop._models import RequestModel, SyncPage
 
 from .analytics__get_shop_sku_performance_list_v202406__shared import (
     GetShopSkuPerformanceListResponse,
@@ -30,7 +30,7 @@ class GetShopSkuPerformanceListParams(RequestModel):
 
 
 class GetShopSkuPerformanceListPage(
-    GetShopSkuPerformanceListResponse, Page[GetShopSkuPerformanceListResponseSku]
+    GetShopSkuPerformanceListResponse, SyncPage[GetShopSkuPerformanceListResponseSku]
 ):
     """A page of `get_shop_sku_performance_list` results; `auto_paging_iter()` walks every page."""
 

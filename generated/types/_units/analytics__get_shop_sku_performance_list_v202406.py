@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel
+from tiktokshop._models import RequestModel, SyncPage
 
 from .analytics__get_shop_sku_performance_list_v202406__shared import (
     GetShopSkuPerformanceListResponse,
@@ -28,7 +28,7 @@ class GetShopSkuPerformanceListV202406Params(RequestModel):
 
 
 class GetShopSkuPerformanceListV202406Page(
-    GetShopSkuPerformanceListResponse, Page[GetShopSkuPerformanceListResponseSku]
+    GetShopSkuPerformanceListResponse, SyncPage[GetShopSkuPerformanceListResponseSku]
 ):
     """A page of `get_shop_sku_performance_list_v202406` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_product_performance_list__shared import AttributedGmv
@@ -93,7 +93,7 @@ class GetShopVideoPerformanceListResponse(ResponseModel):
 
 
 class GetShopVideoPerformanceListPage(
-    GetShopVideoPerformanceListResponse, Page[GetShopVideoPerformanceListResponseVideo]
+    GetShopVideoPerformanceListResponse, SyncPage[GetShopVideoPerformanceListResponseVideo]
 ):
     """A page of `get_shop_video_performance_list` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_video_performance_list_v202409__shared import (
@@ -48,7 +48,7 @@ class GetShopVideoPerformanceListV202409Response(ResponseModel):
 
 
 class GetShopVideoPerformanceListV202409Page(
-    GetShopVideoPerformanceListV202409Response, Page[GetShopVideoPerformanceListV202409ResponseVideo]
+    GetShopVideoPerformanceListV202409Response, SyncPage[GetShopVideoPerformanceListV202409ResponseVideo]
 ):
     """A page of `get_shop_video_performance_list_v202409` results; `auto_paging_iter()` walks every page."""
 

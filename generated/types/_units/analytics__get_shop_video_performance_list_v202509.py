@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .analytics__get_gmv_trend_performances__shared2 import Gmv
 from .analytics__get_shop_video_performance_list_v202409__shared import (
@@ -56,7 +56,7 @@ class GetShopVideoPerformanceListV202509Response(ResponseModel):
 
 
 class GetShopVideoPerformanceListV202509Page(
-    GetShopVideoPerformanceListV202509Response, Page[GetShopVideoPerformanceListV202509ResponseVideo]
+    GetShopVideoPerformanceListV202509Response, SyncPage[GetShopVideoPerformanceListV202509ResponseVideo]
 ):
     """A page of `get_shop_video_performance_list_v202509` results; `auto_paging_iter()` walks every page."""
 

@@ -2,12 +2,9 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `analytics` domain used by the same operations (see ``tiktokshop.types.analytics``)."""
 
-from typing import Literal
-
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .analytics__get_shop_performance__shared import VideoAttributedGmv, VideoGmv, VideoIndirectGmv
-from .analytics__get_shop_video_performance_list_v202509__shared import Gpm
+from .analytics__get_gmv_trend_performances__shared2 import Gmv
 
 
 class GetShopVideoPerformanceOverviewParams(RequestModel):
@@ -15,46 +12,39 @@ class GetShopVideoPerformanceOverviewParams(RequestModel):
     Path and query arguments of `get_shop_video_performance_overview`.
     """
 
-    start_date_ge: str
-    end_date_lt: str
-    today: bool | None = None
-    granularity: Literal["ALL", "1D"] | None = None
-    currency: Literal["LOCAL", "USD"] | None = None
-    account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"] | None = (
-        None
-    )
-
-
-class GetShopVideoPerformanceOverviewResponsePerformanceIntervalShoppableVideoAttributedGmv(ResponseModel):
-    amount: str | None = None
+    account_type: str | None = None
     currency: str | None = None
+    end_date_lt: str
+    granularity: str | None = None
+    start_date_ge: str
+    with_comparison: bool | None = None
 
 
-class GetShopVideoPerformanceOverviewResponsePerformanceInterval(ResponseModel):
-    avg_daily_customers: int | None = None
-    ctor_sku_order: str | None = None
-    ctr: str | None = None
-    end_date: str | None = None
-    gpm: Gpm | None = None
-    product_clicks: int | None = None
-    product_impressions: int | None = None
-    shoppable_video_attributed_gmv: (
-        GetShopVideoPerformanceOverviewResponsePerformanceIntervalShoppableVideoAttributedGmv | None
-    ) = None
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval(ResponseModel):
     start_date: str | None = None
-    today: bool | None = None
-    video_attributed_gmv: VideoAttributedGmv | None = None
-    video_attributed_sku_orders: int | None = None
-    video_gmv: VideoGmv | None = None
-    video_indirect_gmv: VideoIndirectGmv | None = None
-    video_product_viewers: int | None = None
-    video_views: int | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
 
 
-class GetShopVideoPerformanceOverviewResponsePerformance(ResponseModel):
-    intervals: list[GetShopVideoPerformanceOverviewResponsePerformanceInterval] | None = None
+class GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval(ResponseModel):
+    start_date: str | None = None
+    end_date: str | None = None
+    gmv: Gmv | None = None
+    click_through_rate: str | None = None
+    sku_orders: int | None = None
+    units_sold: int | None = None
 
 
-class GetShopVideoPerformanceOverviewResponse(ResponseModel):
+class GetShopVideoPerformanceOverviewV202409ResponsePerformance(ResponseModel):
+    intervals: list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceInterval] | None = None
+    comparison_intervals: (
+        list[GetShopVideoPerformanceOverviewV202409ResponsePerformanceComparisonInterval] | None
+    ) = None
+
+
+class GetShopVideoPerformanceOverviewV202409Response(ResponseModel):
+    performance: GetShopVideoPerformanceOverviewV202409ResponsePerformance | None = None
     latest_available_date: str | None = None
-    performance: GetShopVideoPerformanceOverviewResponsePerformance | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel
+from tiktokshop._models import RequestModel, SyncPage
 
 from .analytics__get_shop_video_product_performance_list_v202409__shared import (
     GetShopVideoProductPerformanceListResponse,
@@ -30,7 +30,7 @@ class GetShopVideoProductPerformanceListParams(RequestModel):
 
 
 class GetShopVideoProductPerformanceListPage(
-    GetShopVideoProductPerformanceListResponse, Page[GetShopVideoProductPerformanceListResponseProduct]
+    GetShopVideoProductPerformanceListResponse, SyncPage[GetShopVideoProductPerformanceListResponseProduct]
 ):
     """A page of `get_shop_video_product_performance_list` results; `auto_paging_iter()` walks every page."""
 

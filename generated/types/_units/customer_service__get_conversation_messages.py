@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .customer_service__get_conversations__shared import (
     GetConversationsResponseConversationLatestMessageSender,
@@ -63,7 +63,7 @@ class GetConversationMessagesResponse(ResponseModel):
 
 
 class GetConversationMessagesPage(
-    GetConversationMessagesResponse, Page[GetConversationMessagesResponseMessage]
+    GetConversationMessagesResponse, SyncPage[GetConversationMessagesResponseMessage]
 ):
     """A page of `get_conversation_messages` results; `auto_paging_iter()` walks every page."""
 

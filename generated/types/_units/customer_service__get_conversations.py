@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .customer_service__get_conversations__shared import (
     GetConversationsResponseConversationLatestMessageSender,
@@ -73,7 +73,7 @@ class GetConversationsResponse(ResponseModel):
     conversations: list[GetConversationsResponseConversation] | None = None
 
 
-class GetConversationsPage(GetConversationsResponse, Page[GetConversationsResponseConversation]):
+class GetConversationsPage(GetConversationsResponse, SyncPage[GetConversationsResponseConversation]):
     """A page of `get_conversations` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "conversations"

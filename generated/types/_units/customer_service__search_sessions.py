@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class SearchSessionsParams(RequestModel):
@@ -46,7 +46,7 @@ class SearchSessionsResponse(ResponseModel):
     sessions: list[SearchSessionsResponseSession] | None = None
 
 
-class SearchSessionsPage(SearchSessionsResponse, Page[SearchSessionsResponseSession]):
+class SearchSessionsPage(SearchSessionsResponse, SyncPage[SearchSessionsResponseSession]):
     """A page of `search_sessions` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "sessions"

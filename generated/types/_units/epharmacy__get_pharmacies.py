@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetPharmaciesParams(RequestModel):
@@ -42,7 +42,7 @@ class GetPharmaciesResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetPharmaciesPage(GetPharmaciesResponse, Page[GetPharmaciesResponsePharmacy]):
+class GetPharmaciesPage(GetPharmaciesResponse, SyncPage[GetPharmaciesResponsePharmacy]):
     """A page of `get_pharmacies` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "pharmacies"

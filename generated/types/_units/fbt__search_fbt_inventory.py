@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchFbtInventoryParams(RequestModel):
@@ -60,7 +60,7 @@ class SearchFbtInventoryResponse(ResponseModel):
     inventory: list[SearchFbtInventoryResponseInventory] | None = None
 
 
-class SearchFbtInventoryPage(SearchFbtInventoryResponse, Page[SearchFbtInventoryResponseInventory]):
+class SearchFbtInventoryPage(SearchFbtInventoryResponse, SyncPage[SearchFbtInventoryResponseInventory]):
     """A page of `search_fbt_inventory` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "inventory"

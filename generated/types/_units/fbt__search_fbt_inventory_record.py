@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class SearchFbtInventoryRecordParams(RequestModel):
@@ -72,7 +72,7 @@ class SearchFbtInventoryRecordResponse(ResponseModel):
 
 
 class SearchFbtInventoryRecordPage(
-    SearchFbtInventoryRecordResponse, Page[SearchFbtInventoryRecordResponseInventoryRecord]
+    SearchFbtInventoryRecordResponse, SyncPage[SearchFbtInventoryRecordResponseInventoryRecord]
 ):
     """A page of `search_fbt_inventory_record` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .fbt__search_goods_info_v202409__shared import SearchGoodsInfoResponseGoodSku
 
@@ -141,7 +141,7 @@ class SearchGoodsInfoResponse(ResponseModel):
     goods: list[SearchGoodsInfoResponseGood] | None = None
 
 
-class SearchGoodsInfoPage(SearchGoodsInfoResponse, Page[SearchGoodsInfoResponseGood]):
+class SearchGoodsInfoPage(SearchGoodsInfoResponse, SyncPage[SearchGoodsInfoResponseGood]):
     """A page of `search_goods_info` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "goods"

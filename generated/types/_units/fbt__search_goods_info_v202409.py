@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .fbt__search_goods_info_v202409__shared import SearchGoodsInfoResponseGoodSku
 
@@ -104,7 +104,9 @@ class SearchGoodsInfoV202409Response(ResponseModel):
     goods: list[SearchGoodsInfoV202409ResponseGood] | None = None
 
 
-class SearchGoodsInfoV202409Page(SearchGoodsInfoV202409Response, Page[SearchGoodsInfoV202409ResponseGood]):
+class SearchGoodsInfoV202409Page(
+    SearchGoodsInfoV202409Response, SyncPage[SearchGoodsInfoV202409ResponseGood]
+):
     """A page of `search_goods_info_v202409` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "goods"

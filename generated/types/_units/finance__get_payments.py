@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .finance__get_payments_v202309__shared import (
     GetPaymentsResponsePaymentAmount,
@@ -48,7 +48,7 @@ class GetPaymentsResponse(ResponseModel):
     payments: list[GetPaymentsResponsePayment] | None = None
 
 
-class GetPaymentsPage(GetPaymentsResponse, Page[GetPaymentsResponsePayment]):
+class GetPaymentsPage(GetPaymentsResponse, SyncPage[GetPaymentsResponsePayment]):
     """A page of `get_payments` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "payments"

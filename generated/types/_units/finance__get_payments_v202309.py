@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .finance__get_payments_v202309__shared import (
     GetPaymentsResponsePaymentAmount,
@@ -54,7 +54,7 @@ class GetPaymentsV202309Response(ResponseModel):
     payments: list[GetPaymentsV202309ResponsePayment] | None = None
 
 
-class GetPaymentsV202309Page(GetPaymentsV202309Response, Page[GetPaymentsV202309ResponsePayment]):
+class GetPaymentsV202309Page(GetPaymentsV202309Response, SyncPage[GetPaymentsV202309ResponsePayment]):
     """A page of `get_payments_v202309` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "payments"

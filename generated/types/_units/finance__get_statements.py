@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class GetStatementsParams(RequestModel):
@@ -46,7 +46,7 @@ class GetStatementsResponse(ResponseModel):
     statements: list[GetStatementsResponseStatement] | None = None
 
 
-class GetStatementsPage(GetStatementsResponse, Page[GetStatementsResponseStatement]):
+class GetStatementsPage(GetStatementsResponse, SyncPage[GetStatementsResponseStatement]):
     """A page of `get_statements` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "statements"

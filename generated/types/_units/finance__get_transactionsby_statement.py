@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .finance__get_transactionsby_order__shared import FeeTaxBreakdown
 from .finance__get_transactionsby_order__shared2 import RevenueBreakdown
@@ -124,7 +124,7 @@ class GetTransactionsbyStatementResponse(ResponseModel):
 
 
 class GetTransactionsbyStatementPage(
-    GetTransactionsbyStatementResponse, Page[GetTransactionsbyStatementResponseTransaction]
+    GetTransactionsbyStatementResponse, SyncPage[GetTransactionsbyStatementResponseTransaction]
 ):
     """A page of `get_transactionsby_statement` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetTransactionsbyStatementV202309Params(RequestModel):
@@ -126,7 +126,7 @@ class GetTransactionsbyStatementV202309Response(ResponseModel):
 
 class GetTransactionsbyStatementV202309Page(
     GetTransactionsbyStatementV202309Response,
-    Page[GetTransactionsbyStatementV202309ResponseStatementTransaction],
+    SyncPage[GetTransactionsbyStatementV202309ResponseStatementTransaction],
 ):
     """A page of `get_transactionsby_statement_v202309` results; `auto_paging_iter()` walks every page."""
 

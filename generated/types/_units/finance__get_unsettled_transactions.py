@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .finance__get_transactionsby_order__shared2 import RevenueBreakdown
 
@@ -122,7 +122,7 @@ class GetUnsettledTransactionsResponse(ResponseModel):
 
 
 class GetUnsettledTransactionsPage(
-    GetUnsettledTransactionsResponse, Page[GetUnsettledTransactionsResponseTransaction]
+    GetUnsettledTransactionsResponse, SyncPage[GetUnsettledTransactionsResponseTransaction]
 ):
     """A page of `get_unsettled_transactions` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class GetWithdrawalsParams(RequestModel):
@@ -39,7 +39,7 @@ class GetWithdrawalsResponse(ResponseModel):
     withdrawals: list[GetWithdrawalsResponseWithdrawal] | None = None
 
 
-class GetWithdrawalsPage(GetWithdrawalsResponse, Page[GetWithdrawalsResponseWithdrawal]):
+class GetWithdrawalsPage(GetWithdrawalsResponse, SyncPage[GetWithdrawalsResponseWithdrawal]):
     """A page of `get_withdrawals` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "withdrawals"

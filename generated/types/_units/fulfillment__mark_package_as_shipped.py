@@ -8,8 +8,7 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .fulfillment__mark_package_as_shipped__shared import ShippingInfoListInput
-from .fulfillment__mark_package_as_shipped_v202309__shared import MarkPackageAsShippedResponseWarning
+from .fulfillment__mark_package_as_shipped__shared import MarkPackageAsShippedResponseWarning
 
 
 class MarkPackageAsShippedParams(RequestModel):
@@ -20,17 +19,13 @@ class MarkPackageAsShippedParams(RequestModel):
     order_id: Annotated[str, Field(min_length=1)]
 
 
-class MarkPackageAsShippedRequestOrderLineList(RequestModel):
-    order_line_id: str | None = None
-    sub_item_id: str | None = None
+class MarkPackageAsShippedV202309Request(RequestModel):
+    order_line_item_ids: list[str] | None = None
+    shipping_provider_id: str
+    tracking_number: str
 
 
-class MarkPackageAsShippedRequest(RequestModel):
-    order_line_list: list[MarkPackageAsShippedRequestOrderLineList] | None = None
-    shipping_info_list: list[ShippingInfoListInput] | None = None
-
-
-class MarkPackageAsShippedResponse(ResponseModel):
+class MarkPackageAsShippedV202309Response(ResponseModel):
     order_id: str | None = None
     order_line_item_ids: list[str] | None = None
     package_id: str | None = None

@@ -2,10 +2,8 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fulfillment` domain used by the same operations (see ``tiktokshop.types.fulfillment``)."""
 
-from tiktokshop._models import RequestModel
+from tiktokshop._models import ResponseModel
 
 
-class ShippingInfoListInput(RequestModel):
-    tracking_number: str | None = None
-    shipping_provider_id: str | None = None
-    note: str | None = None
+class MarkPackageAsShippedResponseWarning(ResponseModel):
+    message: str | None = None

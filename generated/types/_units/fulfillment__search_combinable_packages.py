@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchCombinablePackagesParams(RequestModel):
@@ -28,7 +28,7 @@ class SearchCombinablePackagesResponse(ResponseModel):
 
 
 class SearchCombinablePackagesPage(
-    SearchCombinablePackagesResponse, Page[SearchCombinablePackagesResponseCombinablePackage]
+    SearchCombinablePackagesResponse, SyncPage[SearchCombinablePackagesResponseCombinablePackage]
 ):
     """A page of `search_combinable_packages` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .fulfillment__search_package__shared import Order
 
@@ -51,7 +51,7 @@ class SearchPackageResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchPackagePage(SearchPackageResponse, Page[SearchPackageResponsePackage]):
+class SearchPackagePage(SearchPackageResponse, SyncPage[SearchPackageResponsePackage]):
     """A page of `search_package` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "packages"

@@ -8,8 +8,6 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel
 
-from .fulfillment__mark_package_as_shipped__shared import ShippingInfoListInput
-
 
 class UpdatePackageShippingInfoParams(RequestModel):
     """
@@ -19,5 +17,6 @@ class UpdatePackageShippingInfoParams(RequestModel):
     package_id: Annotated[str, Field(min_length=1)]
 
 
-class UpdatePackageShippingInfoRequest(RequestModel):
-    shipping_info_list: list[ShippingInfoListInput]
+class UpdatePackageShippingInfoV202309Request(RequestModel):
+    shipping_provider_id: str
+    tracking_number: str

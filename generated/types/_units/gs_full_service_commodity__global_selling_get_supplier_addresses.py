@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GlobalSellingGetSupplierAddressesParams(RequestModel):
@@ -40,7 +40,7 @@ class GlobalSellingGetSupplierAddressesResponse(ResponseModel):
 
 
 class GlobalSellingGetSupplierAddressesPage(
-    GlobalSellingGetSupplierAddressesResponse, Page[GlobalSellingGetSupplierAddressesResponseAddress]
+    GlobalSellingGetSupplierAddressesResponse, SyncPage[GlobalSellingGetSupplierAddressesResponseAddress]
 ):
     """A page of `global_selling_get_supplier_addresses` results; `auto_paging_iter()` walks every page."""
 

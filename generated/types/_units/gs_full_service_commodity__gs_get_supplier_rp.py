@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .gs_full_service_commodity__gs_list_supplier_manufacturer__shared import PhoneNumber
 
@@ -52,7 +52,7 @@ class GsGetSupplierRpResponse(ResponseModel):
     rp_infos: list[GsGetSupplierRpResponseRpInfo] | None = None
 
 
-class GsGetSupplierRpPage(GsGetSupplierRpResponse, Page[GsGetSupplierRpResponseRpInfo]):
+class GsGetSupplierRpPage(GsGetSupplierRpResponse, SyncPage[GsGetSupplierRpResponseRpInfo]):
     """A page of `gs_get_supplier_rp` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "rp_infos"

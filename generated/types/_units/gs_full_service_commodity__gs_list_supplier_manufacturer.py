@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .gs_full_service_commodity__gs_list_supplier_manufacturer__shared import PhoneNumber
 
@@ -33,7 +33,7 @@ class GsListSupplierManufacturerResponse(ResponseModel):
 
 
 class GsListSupplierManufacturerPage(
-    GsListSupplierManufacturerResponse, Page[GsListSupplierManufacturerResponseManufacturerList]
+    GsListSupplierManufacturerResponse, SyncPage[GsListSupplierManufacturerResponseManufacturerList]
 ):
     """A page of `gs_list_supplier_manufacturer` results; `auto_paging_iter()` walks every page."""
 

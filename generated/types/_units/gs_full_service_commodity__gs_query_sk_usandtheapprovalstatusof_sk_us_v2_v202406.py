@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page
+from tiktokshop._models import SyncPage
 
 from .gs_full_service_commodity__gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406__shared import (
     GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Response,
@@ -13,7 +13,7 @@ from .gs_full_service_commodity__query_sk_usandtheapprovalstatusof_sk_us__shared
 
 
 class GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Page(
-    GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Response, Page[Spu]
+    GsQuerySkUsandtheapprovalstatusofSkUsV2V202406Response, SyncPage[Spu]
 ):
     """A page of `gs_query_sk_usandtheapprovalstatusof_sk_us_v2_v202406` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .gs_full_service_commodity__query_sk_usandtheapprovalstatusof_sk_us__shared import Spu
 
@@ -38,7 +38,7 @@ class QuerySkUsandtheapprovalstatusofSkUsResponse(ResponseModel):
     spus: list[Spu] | None = None
 
 
-class QuerySkUsandtheapprovalstatusofSkUsPage(QuerySkUsandtheapprovalstatusofSkUsResponse, Page[Spu]):
+class QuerySkUsandtheapprovalstatusofSkUsPage(QuerySkUsandtheapprovalstatusofSkUsResponse, SyncPage[Spu]):
     """A page of `query_sk_usandtheapprovalstatusof_sk_us` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "spus"

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .gs_full_service_shipment__global_selling_search_abnormal_orders__shared import (
     GlobalSellingSearchAbnormalOrdersResponseAbnormalOrderSkc,
@@ -72,7 +72,8 @@ class GlobalSellingSearchAbnormalOrdersResponse(ResponseModel):
 
 
 class GlobalSellingSearchAbnormalOrdersPage(
-    GlobalSellingSearchAbnormalOrdersResponse, Page[GlobalSellingSearchAbnormalOrdersResponseAbnormalOrder]
+    GlobalSellingSearchAbnormalOrdersResponse,
+    SyncPage[GlobalSellingSearchAbnormalOrdersResponseAbnormalOrder],
 ):
     """A page of `global_selling_search_abnormal_orders` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 
 class GlobalSellingSearchReturnOrdersRequest(RequestModel):
@@ -80,7 +80,7 @@ class GlobalSellingSearchReturnOrdersResponse(ResponseModel):
 
 
 class GlobalSellingSearchReturnOrdersPage(
-    GlobalSellingSearchReturnOrdersResponse, Page[GlobalSellingSearchReturnOrdersResponseReturnOrder]
+    GlobalSellingSearchReturnOrdersResponse, SyncPage[GlobalSellingSearchReturnOrdersResponseReturnOrder]
 ):
     """A page of `global_selling_search_return_orders` results; `auto_paging_iter()` walks every page."""
 

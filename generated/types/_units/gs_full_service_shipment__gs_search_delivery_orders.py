@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .gs_full_service_shipment__gs_search_delivery_orders__shared import (
     DeliveryPackage,
@@ -89,7 +89,7 @@ class GsSearchDeliveryOrdersResponse(ResponseModel):
 
 
 class GsSearchDeliveryOrdersPage(
-    GsSearchDeliveryOrdersResponse, Page[GsSearchDeliveryOrdersResponseDeliveryOrder]
+    GsSearchDeliveryOrdersResponse, SyncPage[GsSearchDeliveryOrdersResponseDeliveryOrder]
 ):
     """A page of `gs_search_delivery_orders` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .gs_full_service_shipment__gs_search_delivery_orders__shared3 import Skc
 from .gs_full_service_shipment__gs_search_stockup_orders__shared import (
@@ -76,7 +76,7 @@ class GsSearchStockupOrdersResponse(ResponseModel):
 
 
 class GsSearchStockupOrdersPage(
-    GsSearchStockupOrdersResponse, Page[GsSearchStockupOrdersResponseStockupOrder]
+    GsSearchStockupOrdersResponse, SyncPage[GsSearchStockupOrdersResponseStockupOrder]
 ):
     """A page of `gs_search_stockup_orders` results; `auto_paging_iter()` walks every page."""
 

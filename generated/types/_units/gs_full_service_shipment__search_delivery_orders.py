@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .gs_full_service_shipment__gs_search_delivery_orders__shared import (
     DeliveryPackage,
@@ -93,7 +93,9 @@ class SearchDeliveryOrdersResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchDeliveryOrdersPage(SearchDeliveryOrdersResponse, Page[SearchDeliveryOrdersResponseDeliveryOrder]):
+class SearchDeliveryOrdersPage(
+    SearchDeliveryOrdersResponse, SyncPage[SearchDeliveryOrdersResponseDeliveryOrder]
+):
     """A page of `search_delivery_orders` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "delivery_orders"

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .gs_full_service_shipment__gs_search_delivery_orders__shared3 import Skc
 from .gs_full_service_shipment__gs_search_stockup_orders__shared import (
@@ -80,7 +80,7 @@ class SearchStockupOrdersResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchStockupOrdersPage(SearchStockupOrdersResponse, Page[SearchStockupOrdersResponseStockupOrder]):
+class SearchStockupOrdersPage(SearchStockupOrdersResponse, SyncPage[SearchStockupOrdersResponseStockupOrder]):
     """A page of `search_stockup_orders` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "stockup_orders"

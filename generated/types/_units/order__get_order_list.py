@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .order__get_order_detail_v202309__shared2 import (
     CombinedListingSku,
@@ -227,7 +227,7 @@ class GetOrderListResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetOrderListPage(GetOrderListResponse, Page[GetOrderListResponseOrder]):
+class GetOrderListPage(GetOrderListResponse, SyncPage[GetOrderListResponseOrder]):
     """A page of `get_order_list` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "orders"

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetBrandsParams(RequestModel):
@@ -34,7 +34,7 @@ class GetBrandsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetBrandsPage(GetBrandsResponse, Page[GetBrandsResponseBrand]):
+class GetBrandsPage(GetBrandsResponse, SyncPage[GetBrandsResponseBrand]):
     """A page of `get_brands` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "brands"

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class GetProductPackageRecommendationsParams(RequestModel):
@@ -68,7 +68,7 @@ class GetProductPackageRecommendationsResponse(ResponseModel):
 
 
 class GetProductPackageRecommendationsPage(
-    GetProductPackageRecommendationsResponse, Page[GetProductPackageRecommendationsResponseProduct]
+    GetProductPackageRecommendationsResponse, SyncPage[GetProductPackageRecommendationsResponseProduct]
 ):
     """A page of `get_product_package_recommendations` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchCandidateProductsParams(RequestModel):
@@ -66,7 +66,7 @@ class SearchCandidateProductsResponse(ResponseModel):
 
 
 class SearchCandidateProductsPage(
-    SearchCandidateProductsResponse, Page[SearchCandidateProductsResponseCandidateProduct]
+    SearchCandidateProductsResponse, SyncPage[SearchCandidateProductsResponseCandidateProduct]
 ):
     """A page of `search_candidate_products` results; `auto_paging_iter()` walks every page."""
 

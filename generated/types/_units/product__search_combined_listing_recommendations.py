@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchCombinedListingRecommendationsParams(RequestModel):
@@ -42,7 +42,7 @@ class SearchCombinedListingRecommendationsResponse(ResponseModel):
 
 class SearchCombinedListingRecommendationsPage(
     SearchCombinedListingRecommendationsResponse,
-    Page[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation],
+    SyncPage[SearchCombinedListingRecommendationsResponseCombinedListingRecommendation],
 ):
     """A page of `search_combined_listing_recommendations` results; `auto_paging_iter()` walks every page."""
 

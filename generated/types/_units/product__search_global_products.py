@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .product__search_global_products_v202309__shared import SearchGlobalProductsResponseGlobalProductSku
 
@@ -47,7 +47,9 @@ class SearchGlobalProductsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchGlobalProductsPage(SearchGlobalProductsResponse, Page[SearchGlobalProductsResponseGlobalProduct]):
+class SearchGlobalProductsPage(
+    SearchGlobalProductsResponse, SyncPage[SearchGlobalProductsResponseGlobalProduct]
+):
     """A page of `search_global_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "global_products"

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .product__search_global_products_v202309__shared import SearchGlobalProductsResponseGlobalProductSku
 
@@ -48,7 +48,7 @@ class SearchGlobalProductsV202309Response(ResponseModel):
 
 
 class SearchGlobalProductsV202309Page(
-    SearchGlobalProductsV202309Response, Page[SearchGlobalProductsV202309ResponseGlobalProduct]
+    SearchGlobalProductsV202309Response, SyncPage[SearchGlobalProductsV202309ResponseGlobalProduct]
 ):
     """A page of `search_global_products_v202309` results; `auto_paging_iter()` walks every page."""
 

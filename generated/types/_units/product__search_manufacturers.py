@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchManufacturersParams(RequestModel):
@@ -48,7 +48,7 @@ class SearchManufacturersResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchManufacturersPage(SearchManufacturersResponse, Page[SearchManufacturersResponseManufacturer]):
+class SearchManufacturersPage(SearchManufacturersResponse, SyncPage[SearchManufacturersResponseManufacturer]):
     """A page of `search_manufacturers` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "manufacturers"

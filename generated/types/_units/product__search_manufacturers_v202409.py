@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .product__search_manufacturers_v202409__shared import PhoneNumber
 
@@ -39,7 +39,7 @@ class SearchManufacturersV202409Response(ResponseModel):
 
 
 class SearchManufacturersV202409Page(
-    SearchManufacturersV202409Response, Page[SearchManufacturersV202409ResponseManufacturer]
+    SearchManufacturersV202409Response, SyncPage[SearchManufacturersV202409ResponseManufacturer]
 ):
     """A page of `search_manufacturers_v202409` results; `auto_paging_iter()` walks every page."""
 

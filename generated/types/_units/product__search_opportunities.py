@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchOpportunitiesParams(RequestModel):
@@ -38,7 +38,7 @@ class SearchOpportunitiesResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchOpportunitiesPage(SearchOpportunitiesResponse, Page[SearchOpportunitiesResponseOpportunity]):
+class SearchOpportunitiesPage(SearchOpportunitiesResponse, SyncPage[SearchOpportunitiesResponseOpportunity]):
     """A page of `search_opportunities` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "opportunities"

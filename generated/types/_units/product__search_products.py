@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .product__create_product__shared9 import EditProductResponseSkuFee
 from .product__get_product__shared import GetProductResponseSkuInventory, PreSale, ProductFamily, StatusInfo
@@ -118,7 +118,7 @@ class SearchProductsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchProductsPage(SearchProductsResponse, Page[SearchProductsResponseProduct]):
+class SearchProductsPage(SearchProductsResponse, SyncPage[SearchProductsResponseProduct]):
     """A page of `search_products` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"

@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchProductsForComplianceAuditingParams(RequestModel):
@@ -59,7 +59,7 @@ class SearchProductsForComplianceAuditingResponse(ResponseModel):
 
 
 class SearchProductsForComplianceAuditingPage(
-    SearchProductsForComplianceAuditingResponse, Page[SearchProductsForComplianceAuditingResponseProduct]
+    SearchProductsForComplianceAuditingResponse, SyncPage[SearchProductsForComplianceAuditingResponseProduct]
 ):
     """A page of `search_products_for_compliance_auditing` results; `auto_paging_iter()` walks every page."""
 

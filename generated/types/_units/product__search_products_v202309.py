@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .product__create_product__shared9 import EditProductResponseSkuFee
 from .product__search_products_v202309__shared import Inventory
@@ -101,7 +101,9 @@ class SearchProductsV202309Response(ResponseModel):
     total_count: int | None = None
 
 
-class SearchProductsV202309Page(SearchProductsV202309Response, Page[SearchProductsV202309ResponseProduct]):
+class SearchProductsV202309Page(
+    SearchProductsV202309Response, SyncPage[SearchProductsV202309ResponseProduct]
+):
     """A page of `search_products_v202309` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .product__create_product__shared9 import EditProductResponseSkuFee
 from .product__get_product__shared2 import (
@@ -112,7 +112,9 @@ class SearchProductsV202312Response(ResponseModel):
     total_count: int | None = None
 
 
-class SearchProductsV202312Page(SearchProductsV202312Response, Page[SearchProductsV202312ResponseProduct]):
+class SearchProductsV202312Page(
+    SearchProductsV202312Response, SyncPage[SearchProductsV202312ResponseProduct]
+):
     """A page of `search_products_v202312` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "products"

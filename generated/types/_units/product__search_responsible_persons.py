@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .product__search_manufacturers_v202409__shared import PhoneNumber
 from .product__search_responsible_persons_v202409__shared import (
@@ -47,7 +47,7 @@ class SearchResponsiblePersonsResponse(ResponseModel):
 
 
 class SearchResponsiblePersonsPage(
-    SearchResponsiblePersonsResponse, Page[SearchResponsiblePersonsResponseResponsiblePerson]
+    SearchResponsiblePersonsResponse, SyncPage[SearchResponsiblePersonsResponseResponsiblePerson]
 ):
     """A page of `search_responsible_persons` results; `auto_paging_iter()` walks every page."""
 

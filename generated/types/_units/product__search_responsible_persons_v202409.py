@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .product__search_manufacturers_v202409__shared import PhoneNumber
 from .product__search_responsible_persons_v202409__shared import (
@@ -41,7 +41,8 @@ class SearchResponsiblePersonsV202409Response(ResponseModel):
 
 
 class SearchResponsiblePersonsV202409Page(
-    SearchResponsiblePersonsV202409Response, Page[SearchResponsiblePersonsV202409ResponseResponsiblePerson]
+    SearchResponsiblePersonsV202409Response,
+    SyncPage[SearchResponsiblePersonsV202409ResponseResponsiblePerson],
 ):
     """A page of `search_responsible_persons_v202409` results; `auto_paging_iter()` walks every page."""
 

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
 class SearchSizeChartsParams(RequestModel):
@@ -61,7 +61,7 @@ class SearchSizeChartsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchSizeChartsPage(SearchSizeChartsResponse, Page[SearchSizeChartsResponseSizeChart]):
+class SearchSizeChartsPage(SearchSizeChartsResponse, SyncPage[SearchSizeChartsResponseSizeChart]):
     """A page of `search_size_charts` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "size_chart"

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .promotion__search_activities__shared import Discount, ParticipationLimit
 
@@ -46,7 +46,7 @@ class SearchActivitiesResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchActivitiesPage(SearchActivitiesResponse, Page[SearchActivitiesResponseActivity]):
+class SearchActivitiesPage(SearchActivitiesResponse, SyncPage[SearchActivitiesResponseActivity]):
     """A page of `search_activities` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "activities"

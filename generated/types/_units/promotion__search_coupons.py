@@ -4,7 +4,7 @@
 
 from typing import ClassVar
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .promotion__search_coupons__shared import (
     ClaimDuration,
@@ -54,7 +54,7 @@ class SearchCouponsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class SearchCouponsPage(SearchCouponsResponse, Page[SearchCouponsResponseCoupon]):
+class SearchCouponsPage(SearchCouponsResponse, SyncPage[SearchCouponsResponseCoupon]):
     """A page of `search_coupons` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "coupons"

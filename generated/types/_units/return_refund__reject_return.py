@@ -20,20 +20,8 @@ class RejectReturnParams(RequestModel):
     idempotency_key: str | None = None
 
 
-class RejectReturnRequestPartialRefundAmount(RequestModel):
-    partial_refund_total: str | None = None
-    currency: str | None = None
-
-
-class RejectReturnRequest(RequestModel):
-    decision: Literal[
-        "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG",
-        "REJECT_RECEIVED_PACKAGE",
-        "REJECT_REFUND",
-        "REJECT_REPLACEMENT",
-        "REJECT_RETURN",
-    ]
-    reject_reason: str
+class RejectReturnV202309Request(RequestModel):
     comment: str | None = None
+    decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"]
     images: list[RejectCancellationRequestImage] | None = None
-    partial_refund_amount: RejectReturnRequestPartialRefundAmount | None = None
+    reject_reason: str

@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .return_refund__search_aftersales_requests__shared import (
     LineItem,
@@ -68,7 +68,7 @@ class SearchAftersalesRequestsResponse(ResponseModel):
 
 
 class SearchAftersalesRequestsPage(
-    SearchAftersalesRequestsResponse, Page[SearchAftersalesRequestsResponseAftersalesRequest]
+    SearchAftersalesRequestsResponse, SyncPage[SearchAftersalesRequestsResponseAftersalesRequest]
 ):
     """A page of `search_aftersales_requests` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .return_refund__search_cancellations__shared import SellerNextActionResponse
 from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
@@ -98,7 +98,7 @@ class SearchCancellationsResponse(ResponseModel):
     next_page_token: str | None = None
 
 
-class SearchCancellationsPage(SearchCancellationsResponse, Page[SearchCancellationsResponseCancellation]):
+class SearchCancellationsPage(SearchCancellationsResponse, SyncPage[SearchCancellationsResponseCancellation]):
     """A page of `search_cancellations` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "cancellations"

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
 
@@ -97,7 +97,7 @@ class SearchCancellationsV202309Response(ResponseModel):
 
 
 class SearchCancellationsV202309Page(
-    SearchCancellationsV202309Response, Page[SearchCancellationsV202309ResponseCancellation]
+    SearchCancellationsV202309Response, SyncPage[SearchCancellationsV202309ResponseCancellation]
 ):
     """A page of `search_cancellations_v202309` results; `auto_paging_iter()` walks every page."""
 

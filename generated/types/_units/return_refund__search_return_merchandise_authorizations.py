@@ -4,7 +4,7 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 from .return_refund__search_aftersales_requests__shared import (
     LineItem,
@@ -69,7 +69,7 @@ class SearchReturnMerchandiseAuthorizationsResponse(ResponseModel):
 
 class SearchReturnMerchandiseAuthorizationsPage(
     SearchReturnMerchandiseAuthorizationsResponse,
-    Page[SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization],
+    SyncPage[SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization],
 ):
     """A page of `search_return_merchandise_authorizations` results; `auto_paging_iter()` walks every page."""
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .return_refund__search_cancellations__shared import SellerNextActionResponse
 from .return_refund__search_cancellations_v202309__shared import RefundAmount
@@ -115,7 +115,7 @@ class SearchReturnsResponse(ResponseModel):
     next_page_token: str | None = None
 
 
-class SearchReturnsPage(SearchReturnsResponse, Page[SearchReturnsResponseReturnOrder]):
+class SearchReturnsPage(SearchReturnsResponse, SyncPage[SearchReturnsResponseReturnOrder]):
     """A page of `search_returns` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "return_orders"

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict
 
-from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage, Timestamp
 
 from .return_refund__search_cancellations_v202309__shared import ProductImage, RefundAmount
 from .return_refund__search_returns_v202309__shared import (
@@ -151,7 +151,9 @@ class SearchReturnsV202309Response(ResponseModel):
     total_count: int | None = None
 
 
-class SearchReturnsV202309Page(SearchReturnsV202309Response, Page[SearchReturnsV202309ResponseReturnOrder]):
+class SearchReturnsV202309Page(
+    SearchReturnsV202309Response, SyncPage[SearchReturnsV202309ResponseReturnOrder]
+):
     """A page of `search_returns_v202309` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "return_orders"

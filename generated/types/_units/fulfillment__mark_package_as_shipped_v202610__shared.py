@@ -2,8 +2,10 @@
 # change the spec or codegen/templates and run `make generate` again.
 """Models of the `fulfillment` domain used by the same operations (see ``tiktokshop.types.fulfillment``)."""
 
-from tiktokshop._models import ResponseModel
+from tiktokshop._models import RequestModel
 
 
-class MarkPackageAsShippedResponseWarning(ResponseModel):
-    message: str | None = None
+class ShippingInfoListInput(RequestModel):
+    tracking_number: str | None = None
+    shipping_provider_id: str | None = None
+    note: str | None = None

@@ -4,7 +4,7 @@
 
 from tiktokshop._models import RequestModel, ResponseModel
 
-from .product__create_size_chart_v2__shared import SizeChartDataInput
+from .product__create_size_chart_v2_v202610__shared import SizeChartDataInput
 
 
 class CreateSizeChartV2Response(ResponseModel):

@@ -11,17 +11,29 @@ from tiktokshop._models import RequestModel
 from .return_refund__reject_cancellation__shared import RejectCancellationRequestImage
 
 
-class RejectReturnV202309Params(RequestModel):
+class RejectReturnRequestPartialRefundAmount(RequestModel):
+    partial_refund_total: str | None = None
+    currency: str | None = None
+
+
+class RejectReturnV202606Params(RequestModel):
     """
-    Path and query arguments of `reject_return_v202309`.
+    Path and query arguments of `reject_return_v202606`.
     """
 
     return_id: Annotated[str, Field(min_length=1)]
     idempotency_key: str | None = None
 
 
-class RejectReturnV202309Request(RequestModel):
-    comment: str | None = None
-    decision: Literal["REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT"]
-    images: list[RejectCancellationRequestImage] | None = None
+class RejectReturnRequest(RequestModel):
+    decision: Literal[
+        "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG",
+        "REJECT_RECEIVED_PACKAGE",
+        "REJECT_REFUND",
+        "REJECT_REPLACEMENT",
+        "REJECT_RETURN",
+    ]
     reject_reason: str
+    comment: str | None = None
+    images: list[RejectCancellationRequestImage] | None = None
+    partial_refund_amount: RejectReturnRequestPartialRefundAmount | None = None

@@ -4,12 +4,17 @@
 
 from typing import ClassVar, Literal
 
-from tiktokshop._models import Page, RequestModel, ResponseModel
+from tiktokshop._models import RequestModel, ResponseModel, SyncPage
 
 
-class GetTradeInAccountTransactionsParams(RequestModel):
+class GetTradeInAccountTransactionsResponseFlowAmount(ResponseModel):
+    amount: str | None = None
+    currency: str | None = None
+
+
+class GetTradeInAccountTransactionsV202609Params(RequestModel):
     """
-    Path and query arguments of `get_trade_in_account_transactions`.
+    Path and query arguments of `get_trade_in_account_transactions_v202609`.
     """
 
     start_time: str | None = None
@@ -17,11 +22,6 @@ class GetTradeInAccountTransactionsParams(RequestModel):
     flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None
     page_size: int
     page_token: str | None = None
-
-
-class GetTradeInAccountTransactionsResponseFlowAmount(ResponseModel):
-    amount: str | None = None
-    currency: str | None = None
 
 
 class GetTradeInAccountTransactionsResponseFlow(ResponseModel):
@@ -41,10 +41,10 @@ class GetTradeInAccountTransactionsResponse(ResponseModel):
     total_count: int | None = None
 
 
-class GetTradeInAccountTransactionsPage(
-    GetTradeInAccountTransactionsResponse, Page[GetTradeInAccountTransactionsResponseFlow]
+class GetTradeInAccountTransactionsV202609Page(
+    GetTradeInAccountTransactionsResponse, SyncPage[GetTradeInAccountTransactionsResponseFlow]
 ):
-    """A page of `get_trade_in_account_transactions` results; `auto_paging_iter()` walks every page."""
+    """A page of `get_trade_in_account_transactions_v202609` results; `auto_paging_iter()` walks every page."""
 
     _items_field: ClassVar[str] = "flows"
     _next_token_field: ClassVar[str] = "next_page_token"

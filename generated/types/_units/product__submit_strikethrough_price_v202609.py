@@ -11,14 +11,6 @@ from tiktokshop._models import RequestModel, ResponseModel
 from .product__create_global_product__shared6 import SizeChartInputImage
 
 
-class SubmitStrikethroughPriceParams(RequestModel):
-    """
-    Path and query arguments of `submit_strikethrough_price`.
-    """
-
-    product_id: Annotated[str, Field(min_length=1)]
-
-
 class SubmitStrikethroughPriceRequestSkuExternalRetailPrice(RequestModel):
     amount: str
     currency: str
@@ -33,6 +25,14 @@ class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
 
 class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
     sku_id: str | None = None
+
+
+class SubmitStrikethroughPriceV202609Params(RequestModel):
+    """
+    Path and query arguments of `submit_strikethrough_price_v202609`.
+    """
+
+    product_id: Annotated[str, Field(min_length=1)]
 
 
 class SubmitStrikethroughPriceRequestSku(RequestModel):

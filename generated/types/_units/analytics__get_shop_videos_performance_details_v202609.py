@@ -13,18 +13,6 @@ from .analytics__get_shop_video_performance_details__shared import (
 )
 
 
-class GetShopVideosPerformanceDetailsParams(RequestModel):
-    """
-    Path and query arguments of `get_shop_videos_performance_details`.
-    """
-
-    video_ids: list[int]
-    start_date_ge: str
-    end_date_lt: str
-    granularity: Literal["ALL", "1D"] | None = None
-    currency: Literal["LOCAL", "USD"] | None = None
-
-
 class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
     code: str | None = None
     message: str | None = None
@@ -48,6 +36,18 @@ class GetShopVideosPerformanceDetailsResponseVideoVideo(ResponseModel):
     title: str | None = None
     username: str | None = None
     video_post_time: str | None = None
+
+
+class GetShopVideosPerformanceDetailsV202609Params(RequestModel):
+    """
+    Path and query arguments of `get_shop_videos_performance_details_v202609`.
+    """
+
+    video_ids: list[int]
+    start_date_ge: str
+    end_date_lt: str
+    granularity: Literal["ALL", "1D"] | None = None
+    currency: Literal["LOCAL", "USD"] | None = None
 
 
 class GetShopVideosPerformanceDetailsResponseVideoPerformanceIntervalSales(ResponseModel):

@@ -5,17 +5,17 @@
 from tiktokshop._models import RequestModel, ResponseModel
 
 
-class GetTradeInSupplierAccountBalanceParams(RequestModel):
-    """
-    Path and query arguments of `get_trade_in_supplier_account_balance`.
-    """
-
-    currency: str
-
-
 class GetTradeInSupplierAccountBalanceResponseAvailableBalance(ResponseModel):
     amount: str | None = None
     currency: str | None = None
+
+
+class GetTradeInSupplierAccountBalanceV202609Params(RequestModel):
+    """
+    Path and query arguments of `get_trade_in_supplier_account_balance_v202609`.
+    """
+
+    currency: str
 
 
 class GetTradeInSupplierAccountBalanceResponse(ResponseModel):

@@ -8,15 +8,16 @@ from pydantic import Field
 
 from tiktokshop._models import RequestModel
 
+from .fulfillment__mark_package_as_shipped_v202610__shared import ShippingInfoListInput
 
-class UpdatePackageShippingInfoV202309Params(RequestModel):
+
+class UpdatePackageShippingInfoRequest(RequestModel):
+    shipping_info_list: list[ShippingInfoListInput]
+
+
+class UpdatePackageShippingInfoV202610Params(RequestModel):
     """
-    Path and query arguments of `update_package_shipping_info_v202309`.
+    Path and query arguments of `update_package_shipping_info_v202610`.
     """
 
     package_id: Annotated[str, Field(min_length=1)]
-
-
-class UpdatePackageShippingInfoV202309Request(RequestModel):
-    shipping_provider_id: str
-    tracking_number: str
