@@ -213,7 +213,7 @@ def _same_but_descriptions(path: Path, before: object, after: object, where: str
     """Raise DescriptionsError if anything but a field's description differs."""
     if isinstance(before, dict) and isinstance(after, dict):
         for key in set(before) | set(after):
-            if key == "description" and "type" in after:
+            if key == "description" and isinstance(after.get("type"), str):
                 continue
             if key not in before or key not in after:
                 raise DescriptionsError(f"{path}: {where}.{key}: the edit added or lost a key")
