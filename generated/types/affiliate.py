@@ -11,6 +11,9 @@ from tiktokshop._models import Page, RequestModel, ResponseModel
 
 class AddShowcaseProductsoldRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class AddShowcaseProductsoldResponseErrorDetail(ResponseModel):
@@ -19,10 +22,16 @@ class AddShowcaseProductsoldResponseErrorDetail(ResponseModel):
 
 class CheckAnchorContentRequest(RequestModel):
     title: str | None = None
+    """
+    Title of the product link (anchor) to check against the content rules.
+    """
 
 
 class CheckAnchorPrerequisitesRequest(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetCreatorProfileoldResponseAvatar(ResponseModel):
@@ -44,10 +53,25 @@ class GetShopProductsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
     sort_field: str | None = None
+    """
+    Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
 
 
 class GetShopProductsResponseProductImage(ResponseModel):
@@ -67,8 +91,17 @@ class GetShowcaseProductsoldParams(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     origin: str | None = None
+    """
+    Where the showcase products come from.
+    """
 
 
 class GetShowcaseProductsoldResponseProductAdditionCustomizedMainImage(ResponseModel):
@@ -115,10 +148,16 @@ class GetShowcaseProductsoldResponseProductStatus(ResponseModel):
 
 class RemoveShowcaseProductsoldRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class TopShowcaseProductsoldRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class AddShowcaseProductsoldResponseError(ResponseModel):

@@ -38,8 +38,17 @@ class ActualShopAdsCommission(ResponseModel):
 
 class AddShowcaseProductsRequest(RequestModel):
     add_type: str | None = None
+    """
+    How the product is given (by id or by link).
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     product_link: str | None = None
+    """
+    Link to the product page.
+    """
 
 
 class AddShowcaseProductsResponseErrorDetail(ResponseModel):
@@ -71,6 +80,9 @@ class CreatorGeneratePublisherLinkParams(RequestModel):
     """
 
     publisher_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the publisher (affiliate partner) the links are made for.
+    """
 
 
 class CreatorGeneratePublisherLinkResponseSharingLink(ResponseModel):
@@ -84,7 +96,13 @@ class CreatorSearchAffiliateTraceOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
@@ -92,8 +110,17 @@ class CreatorSearchAffiliateTraceOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     time_ge: Timestamp | None = None
+    """
+    Start of the time window, included (Unix seconds).
+    """
     time_lt: Timestamp | None = None
+    """
+    End of the time window, excluded (Unix seconds).
+    """
     time_type: Literal["CREATE_TIME", "DELIVERY_TIME", "PAY_TIME", "SETTLE_TIME"] | None = None
+    """
+    Which order time the window applies to; CREATE_TIME, PAY_TIME, DELIVERY_TIME or SETTLE_TIME.
+    """
 
 
 class CreatorSearchAffiliateTraceOrdersResponseOrderSkuTrace(ResponseModel):
@@ -107,9 +134,21 @@ class CreatorSearchOpenCollaborationProductParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
 
 
 class CreatorSearchOpenCollaborationProductRequestCategory(RequestModel):
@@ -145,7 +184,13 @@ class CreatorSearchSampleApplicationFulfillmentsParams(RequestModel):
     """
 
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
 
 
 class CreatorSearchSampleApplicationFulfillmentsRequest(RequestModel):
@@ -155,6 +200,9 @@ class CreatorSearchSampleApplicationFulfillmentsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only sample fulfilments in these states (content PENDING, ONGOING, SUCCEED, OVERDUE, FAILED...).
+    """
 
 
 class CreatorSearchSampleApplicationFulfillmentsResponseFulfillment(ResponseModel):
@@ -175,7 +223,13 @@ class CreatorSelectAffiliateProductParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange(RequestModel):
@@ -294,6 +348,9 @@ class GetCreatorApplicableSampleLabelParams(RequestModel):
     """
 
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuListSaleProperty(ResponseModel):
@@ -317,9 +374,21 @@ class GetCreatorProfileV202405ResponseAvatar(ResponseModel):
 
 class GetCreatorSampleApplicationDetailRequest(RequestModel):
     application_id: str | None = None
+    """
+    Id of the creator's sample application.
+    """
     application_type: str | None = None
+    """
+    Kind of sample application.
+    """
     main_order_id: str | None = None
+    """
+    Id of the main (parent) order.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetCreatorSampleApplicationDetailResponseSampleApplicationCreatorFulfillment(ResponseModel):
@@ -335,6 +404,9 @@ class GetOpenCollaborationProductListByProductIdsParams(RequestModel):
     """
 
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetOpenCollaborationProductListByProductIdsRequest(RequestModel):
@@ -376,10 +448,25 @@ class GetShopProductsParams(RequestModel):
     """
 
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
     sort_field: Literal["PRICE", "PRODUCT_ID", "SALE"] | None = None
+    """
+    Field the products are sorted by; PRICE, SALE (units sold) or PRODUCT_ID.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetShopProductsResponseProductImage(ResponseModel):
@@ -394,6 +481,9 @@ class GetShoppableVideoPrecheckResultParams(RequestModel):
     """
 
     task_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the task, returned when it was created.
+    """
 
 
 class GetShoppableVideoPrecheckResultResponsePrecheckTaskGoodQualityCheckResultIssue(ResponseModel):
@@ -412,6 +502,9 @@ class GetShoppableVideoStatusParams(RequestModel):
     """
 
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
 
 
 class GetShoppableVideoStatusResponseVideo(ResponseModel):
@@ -426,8 +519,17 @@ class GetShowcaseProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     origin: str
+    """
+    Where the showcase products come from.
+    """
 
 
 class GetShowcaseProductsResponseProductAdditionCustomizedMainImage(ResponseModel):
@@ -473,10 +575,16 @@ class GetShowcaseProductsResponseProductStatus(ResponseModel):
 
 class GetTokopediaAndTikTokShopProductIdMappingsRequest(RequestModel):
     toko_pids: list[int] | None = None
+    """
+    Tokopedia product ids.
+    """
 
 
 class MapTokopediaToTikTokShopProductIDsRequest(RequestModel):
     toko_pids: list[int] | None = None
+    """
+    Tokopedia product ids.
+    """
 
 
 class MaterialInput(RequestModel):
@@ -538,6 +646,9 @@ class ProductLinkInfoInput(RequestModel):
 
 class RemoveShowcaseProductsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class SampleProduct(ResponseModel):
@@ -552,7 +663,13 @@ class SearchCreatorAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorAffiliateOrdersRequest(RequestModel):
@@ -560,7 +677,13 @@ class SearchCreatorAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchCreatorAffiliateOrdersResponseOrderSku(ResponseModel):
@@ -602,8 +725,17 @@ class SearchCreatorAffiliateOrdersV202405Params(RequestModel):
     """
 
     version: float | None = None
+    """
+    Version of the order data to return.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorAffiliateOrdersV202405ResponseOrderLineItem(ResponseModel):
@@ -617,11 +749,20 @@ class SearchCreatorSampleApplicationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorSampleApplicationsRequest(RequestModel):
     application_statuses: list[str] | None = None
+    """
+    Only applications in these statuses.
+    """
 
 
 class SearchCreatorSampleApplicationsResponseSampleApplicationCreatorFulfillment(ResponseModel):
@@ -638,13 +779,28 @@ class SearchCreatorTargetCollaborationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorTargetCollaborationsRequest(RequestModel):
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     keyword_type: Literal["TARGET_COLLABORATIONS_ID", "TARGET_COLLABORATIONS_NAME"] | None = None
+    """
+    What the keyword is matched against; an id or a name of the product or collaboration.
+    """
     shop_id: str | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """
 
 
 class SearchCreatorTargetCollaborationsResponseTargetCollaborationProduct(ResponseModel):
@@ -660,6 +816,9 @@ class Shop(ResponseModel):
 
 class TopShowcaseProductsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class UploadShoppablePhotoFileForm(RequestModel):
@@ -668,6 +827,9 @@ class UploadShoppablePhotoFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The photo's bytes, a path or a binary file object (JPG or PNG).
+    """
 
 
 class UploadShoppablePhotoFileResponsePhotoFile(ResponseModel):
@@ -680,6 +842,9 @@ class UploadShoppableVideoFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The video's bytes, a path or a binary file object (MP4).
+    """
 
 
 class UploadShoppableVideoFileResponseVideoFile(ResponseModel):
@@ -695,7 +860,13 @@ class AddShowcaseProductsResponseError(ResponseModel):
 
 class CreateVideoPrecheckTaskRequest(RequestModel):
     video_info: CreateVideoPrecheckTaskRequestVideoInfo
+    """
+    The video to publish; its file and caption.
+    """
     product_link_info: ProductLinkInfoInput
+    """
+    Product to attach to the content.
+    """
 
 
 class CreateVideoPrecheckTaskResponse(ResponseModel):
@@ -704,7 +875,13 @@ class CreateVideoPrecheckTaskResponse(ResponseModel):
 
 class CreatorGenerateGeneralLinkRequest(RequestModel):
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     material: MaterialInput | None = None
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
 
 
 class CreatorGenerateGeneralLinkResponse(ResponseModel):
@@ -714,7 +891,13 @@ class CreatorGenerateGeneralLinkResponse(ResponseModel):
 
 class CreatorGeneratePublisherLinkRequest(RequestModel):
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     material: MaterialInput | None = None
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
 
 
 class CreatorGeneratePublisherLinkResponse(ResponseModel):
@@ -754,9 +937,21 @@ class CreatorSearchAffiliateTraceOrdersResponseOrderSku(ResponseModel):
 
 class CreatorSearchOpenCollaborationProductRequest(RequestModel):
     category: CreatorSearchOpenCollaborationProductRequestCategory | None = None
+    """
+    Product category to filter by.
+    """
     commission_rate_range: CreatorSearchOpenCollaborationProductRequestCommissionRateRange | None = None
+    """
+    Only products whose commission rate falls in this range (hundredths of a percent).
+    """
     sales_price_range: CreatorSearchOpenCollaborationProductRequestSalesPriceRange | None = None
+    """
+    Only products whose price falls in this range.
+    """
     title_keywords: list[str] | None = None
+    """
+    Texts matched against product titles.
+    """
 
 
 class CreatorSearchOpenCollaborationProductResponseProduct(ResponseModel):
@@ -804,8 +999,17 @@ class CreatorSelectAffiliateProductResponseProduct(ResponseModel):
 
 class GenerateAffiliateSharingLinkRequest(RequestModel):
     channel: str | None = None
+    """
+    Channel the content goes out on.
+    """
     material: GenerateAffiliateSharingLinkRequestMaterial | None = None
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
     tags: list[str] | None = None
+    """
+    Your labels for the links (for your own reporting).
+    """
 
 
 class GenerateAffiliateSharingLinkResponseError(ResponseModel):
@@ -816,8 +1020,17 @@ class GenerateAffiliateSharingLinkResponseError(ResponseModel):
 
 class GenerateAffiliateSharingLinkV202407Request(RequestModel):
     channel: str | None = None
+    """
+    Channel the content goes out on.
+    """
     material: GenerateAffiliateSharingLinkV202407RequestMaterial | None = None
+    """
+    What the link points at; a product, a LIVE or a video.
+    """
     tags: list[str] | None = None
+    """
+    Your labels for the links (for your own reporting).
+    """
 
 
 class GetCreatorApplicableSampleLabelResponseLabelSampleProductSampleSkuList(ResponseModel):
@@ -949,7 +1162,13 @@ class PostShoppablePhotosResponse(ResponseModel):
 
 class PostShoppableVideoRequest(RequestModel):
     video_info: PostShoppableVideoRequestVideoInfo
+    """
+    The video to publish; its file and caption.
+    """
     product_link_info: ProductLinkInfoInput
+    """
+    Product to attach to the content.
+    """
 
 
 class PostShoppableVideoResponse(ResponseModel):
@@ -1015,7 +1234,13 @@ class CreatorSearchOpenCollaborationProductResponse(ResponseModel):
 
 class CreatorSelectAffiliateProductRequest(RequestModel):
     filter_params: CreatorSelectAffiliateProductRequestFilterParams | None = None
+    """
+    Filters on the products (category, price, commission and so on).
+    """
     sort_params: CreatorSelectAffiliateProductRequestSortParams | None = None
+    """
+    Field and direction the products are sorted by.
+    """
 
 
 class CreatorSelectAffiliateProductResponse(ResponseModel):
@@ -1077,10 +1302,25 @@ class GetShowcaseProductsResponseProduct(ResponseModel):
 
 class PostShoppablePhotosRequest(RequestModel):
     photos_info: list[PostShoppablePhotosRequestPhotosInfo]
+    """
+    Photos of the post.
+    """
     music_id: str | None = None
+    """
+    Id of the background music.
+    """
     title: str | None = None
+    """
+    Caption of the post.
+    """
     link_info: PostShoppablePhotosRequestLinkInfo | None = None
+    """
+    Product to link in the post.
+    """
     is_ai_generated: bool | None = None
+    """
+    True if the content was made with AI (it is then labelled so).
+    """
 
 
 class SearchCreatorAffiliateOrdersResponse(ResponseModel):

@@ -31,6 +31,9 @@ class CreateAffiliatePartnerCampaignParams(RequestModel):
     """
 
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class CreateAffiliatePartnerCampaignRequest(RequestModel):
@@ -38,15 +41,45 @@ class CreateAffiliatePartnerCampaignRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     campaign_end_time: Timestamp | None = None
+    """
+    When the campaign ends (Unix seconds).
+    """
     campaign_start_time: Timestamp | None = None
+    """
+    When the campaign starts (Unix seconds).
+    """
     commission_rate: int | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     contact_info: ContactInfoInput | None = None
+    """
+    How participants can reach you.
+    """
     description: str | None = None
+    """
+    Description of the campaign, shown to sellers.
+    """
     name: str | None = None
+    """
+    Name of the campaign, shown to sellers.
+    """
     registration_end_time: Timestamp | None = None
+    """
+    When product registration closes (Unix seconds).
+    """
     registration_start_time: Timestamp | None = None
+    """
+    When sellers can start to register products (Unix seconds).
+    """
     target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
+    """
+    Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+    """
     target_shop_codes: list[str] | None = None
+    """
+    Codes of the shops invited to the campaign.
+    """
 
 
 class CreateAffiliatePartnerCampaignResponse(ResponseModel):
@@ -59,7 +92,13 @@ class EditAffiliatePartnerCampaignParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class EditAffiliatePartnerCampaignRequest(RequestModel):
@@ -67,15 +106,45 @@ class EditAffiliatePartnerCampaignRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     campaign_end_time: Timestamp | None = None
+    """
+    When the campaign ends (Unix seconds).
+    """
     campaign_start_time: Timestamp | None = None
+    """
+    When the campaign starts (Unix seconds).
+    """
     commission_rate: int | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     contact_info: ContactInfoInput | None = None
+    """
+    How participants can reach you.
+    """
     description: str | None = None
+    """
+    Description of the campaign, shown to sellers.
+    """
     name: str | None = None
+    """
+    Name of the campaign, shown to sellers.
+    """
     registration_end_time: Timestamp | None = None
+    """
+    When product registration closes (Unix seconds).
+    """
     registration_start_time: Timestamp | None = None
+    """
+    When sellers can start to register products (Unix seconds).
+    """
     target_seller_types: list[Literal["CROSS_BORDER", "LOCAL"]] | None = None
+    """
+    Seller kinds the campaign is open to; LOCAL or CROSS_BORDER sellers.
+    """
     target_shop_codes: list[str] | None = None
+    """
+    Codes of the shops invited to the campaign.
+    """
 
 
 class EstimatedCommissionBase(ResponseModel):
@@ -89,12 +158,24 @@ class GenerateAffiliatePartnerCampaignProductLinkParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GenerateAffiliatePartnerCampaignProductLinkRequest(RequestModel):
     creator_commission_rate: int | None = None
+    """
+    Commission for the creator, in hundredths of a percent (1000 = 10%).
+    """
 
 
 class GenerateAffiliatePartnerCampaignProductLinkResponse(ResponseModel):
@@ -107,9 +188,21 @@ class GetAffiliateCampaignCreatorFulfillmentStatusInfoParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusInfoResponsePromotionCreatorCreator(ResponseModel):
@@ -131,8 +224,17 @@ class GetAffiliateCampaignCreatorFulfillmentStatusListParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetAffiliateCampaignCreatorFulfillmentStatusListResponseCampaignProductStatisticCampaignProductDetailIndicatorData(
@@ -171,11 +273,29 @@ class GetAffiliateCampaignCreatorProductContentStatisticsParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """
     affiliate_product_id: str
+    """
+    Id of the product in the affiliate campaign.
+    """
     content_type: str | None = None
+    """
+    Kind of content; video or LIVE.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetAffiliateCampaignCreatorProductContentStatisticsResponseCreatorContentStatistic(ResponseModel):
@@ -198,10 +318,25 @@ class GetAffiliateCampaignCreatorProductContentStatisticsV202501Params(RequestMo
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """
     affiliate_product_id: str
+    """
+    Id of the product in the affiliate campaign.
+    """
     content_type: str | None = None
+    """
+    Kind of content; video or LIVE.
+    """
 
 
 class GetAffiliateCampaignCreatorProductContentStatisticsV202501ResponseCreatorContentStatistic(
@@ -226,9 +361,21 @@ class GetAffiliateCampaignCreatorProductSampleStatusParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetAffiliateCampaignCreatorProductSampleStatusResponseSampleStatusTrackingResult(ResponseModel):
@@ -243,8 +390,17 @@ class GetAffiliateCampaignCreatorProductSampleStatusV202501Params(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     creator_temp_id: Annotated[str, Field(min_length=1)]
+    """
+    Temporary id of the creator within the campaign.
+    """
 
 
 class GetAffiliateCampaignCreatorProductSampleStatusV202501ResponseSampleStatusTrackingResult(ResponseModel):
@@ -259,7 +415,13 @@ class GetAffiliatePartnerCampaignDetailParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetAffiliatePartnerCampaignDetailResponseContactInfo(ResponseModel):
@@ -282,11 +444,29 @@ class GetAffiliatePartnerCampaignListParams(RequestModel):
     """
 
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     status: str | None = None
+    """
+    Only campaigns in this state.
+    """
     type: str | None = None
+    """
+    Only campaigns of this kind.
+    """
     query_type_filter: str | None = None
+    """
+    Which campaigns to list.
+    """
 
 
 class GetAffiliatePartnerCampaignListResponseCampaign(ResponseModel):
@@ -305,14 +485,41 @@ class GetAffiliatePartnerCampaignProductListParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     review_status: str | None = None
+    """
+    Only products in this review status.
+    """
     product_name: str | None = None
+    """
+    Name of the product to search for.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     shop_name: str | None = None
+    """
+    Name of the shop to search for.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class GetAffiliatePartnerCampaignProductListResponseProductCategory(ResponseModel):
@@ -361,10 +568,25 @@ class GetCreatorPerformanceForCampaignProductParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class GetCreatorPerformanceForCampaignProductResponsePromotionCreatorCreator(ResponseModel):
@@ -386,11 +608,20 @@ class PartnerGenerateMultiAffiliateCampaignProductLinkParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class PartnerGenerateMultiAffiliateCampaignProductLinkRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class PartnerGenerateMultiAffiliateCampaignProductLinkResponseProductPromotionLink(ResponseModel):
@@ -409,7 +640,13 @@ class PublishAffiliatePartnerCampaignParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class ReviewAffiliatePartnerCampaignProductParams(RequestModel):
@@ -418,8 +655,17 @@ class ReviewAffiliatePartnerCampaignProductParams(RequestModel):
     """
 
     campaign_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the affiliate campaign.
+    """
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
@@ -434,7 +680,13 @@ class ReviewAffiliatePartnerCampaignProductRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Why the product is refused; commission too low, product too expensive or hard to promote, no suitable creator.
+    """
     review_result: str | None = None
+    """
+    APPROVE or REJECT.
+    """
 
 
 class SearchCapAffiliateOrdersParams(RequestModel):
@@ -443,8 +695,17 @@ class SearchCapAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchCapAffiliateOrdersRequest(RequestModel):
@@ -452,10 +713,25 @@ class SearchCapAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     settle_status: int | None = None
+    """
+    Only orders in this settlement status.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchCapAffiliateOrdersResponseSkuOrderActualAgencyIsr(ResponseModel):
@@ -584,8 +860,17 @@ class SearchTapAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchTapAffiliateOrdersRequest(RequestModel):
@@ -593,8 +878,17 @@ class SearchTapAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
 
 
 class SearchTapAffiliateOrdersResponseSkuOrderActualCreatorShopAdsCommission(ResponseModel):
@@ -683,8 +977,17 @@ class SearchTapAffiliateOrdersV202411Params(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     category_asset_cipher: str
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
 
 
 class SearchTapAffiliateOrdersV202411Request(RequestModel):
@@ -692,8 +995,17 @@ class SearchTapAffiliateOrdersV202411Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchTapAffiliateOrdersV202411ResponseOrderSkusActualCreatorCommission(ResponseModel):

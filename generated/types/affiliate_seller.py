@@ -31,7 +31,13 @@ class CheckCreatorOutreachEligibilityResponseCreatorEligibilityResult(ResponseMo
 
 class CheckTargetCollaborationConflictsRequest(RequestModel):
     creator_open_id_list: list[str]
+    """
+    Open ids of creators (app-scoped ids of their accounts).
+    """
     product_id_list: list[str]
+    """
+    Product ids to check.
+    """
 
 
 class CheckTargetCollaborationConflictsResponseConflictItem(ResponseModel):
@@ -42,9 +48,21 @@ class CheckTargetCollaborationConflictsResponseConflictItem(ResponseModel):
 
 class CreateCompassOfflineExportTaskRequest(RequestModel):
     module_type: Literal["BASE", "CREATOR"] | None = None
+    """
+    Data set of the task; BASE shop data or CREATOR data.
+    """
     window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None
+    """
+    Period of the data; PAST_24H, PAST_7_DAYS or PAST_30_DAYS.
+    """
     end_day: int | None = None
+    """
+    Last day of the data, as days before today.
+    """
     plan_type: Literal["ALL", "OPEN", "PARTNER", "TARGET"] | None = None
+    """
+    Kind of affiliate plan; OPEN, TARGET, PARTNER or ALL.
+    """
 
 
 class CreateCompassOfflineExportTaskResponseTask(ResponseModel):
@@ -53,7 +71,13 @@ class CreateCompassOfflineExportTaskResponseTask(ResponseModel):
 
 class CreateConversationwithcreatorRequest(RequestModel):
     creator_id: str | None = None
+    """
+    Id of the creator.
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class CreateConversationwithcreatorResponse(ResponseModel):
@@ -67,7 +91,13 @@ class CreateConversationwithcreatorResponse(ResponseModel):
 
 class CreateOpenCollaborationRequest(RequestModel):
     commission_rate: int | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class CreateOpenCollaborationResponseOpenCollaboration(ResponseModel):
@@ -78,8 +108,17 @@ class CreateOpenCollaborationResponseOpenCollaboration(ResponseModel):
 
 class CreateOpenCollaborationV202405Request(RequestModel):
     commission_rate: float | None = None
+    """
+    Commission paid to creators, in hundredths of a percent (1000 = 10%).
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     require_seller_approve_creator: bool | None = None
+    """
+    True to approve each creator yourself before they join.
+    """
 
 
 class CreateTargetCollaborationRequestProduct(RequestModel):
@@ -121,6 +160,9 @@ class DownloadCompassTaskFileParams(RequestModel):
     """
 
     task_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the task, returned when it was created.
+    """
 
 
 class DownloadCompassTaskFileResponseFile(ResponseModel):
@@ -156,6 +198,9 @@ class GenerateAffiliateProductPromotionLinkParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class GenerateAffiliateProductPromotionLinkResponse(ResponseModel):
@@ -168,6 +213,9 @@ class GenerateTargetCollaborationLinkParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class GenerateTargetCollaborationLinkRequest(RequestModel):
@@ -184,6 +232,9 @@ class GetCompassTaskListParams(RequestModel):
     """
 
     doc_type: str
+    """
+    Kind of file the task produced.
+    """
 
 
 class GetCompassTaskListResponseTask(ResponseModel):
@@ -199,12 +250,24 @@ class GetConversationListParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class GetConversationListRequest(RequestModel):
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class GetConversationListResponseConversation(ResponseModel):
@@ -221,9 +284,21 @@ class GetConversationListV202412Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
     conversation_status: str | None = None
+    """
+    Only conversations in this status.
+    """
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersRequestOption(RequestModel):
@@ -264,6 +339,9 @@ class GetMarketplaceCreatorPerformanceParams(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
     data_groups: (
         list[
             Literal[
@@ -276,6 +354,9 @@ class GetMarketplaceCreatorPerformanceParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Groups of creator data to return (basic info, followers, sales, content, collaboration).
+    """
 
 
 class GetMarketplaceCreatorPerformanceResponseCreatorAvgCommissionRateRange(ResponseModel):
@@ -379,6 +460,9 @@ class GetMarketplaceCreatorPerformanceV202406Params(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
 
 
 class GetMarketplaceCreatorPerformanceV202406ResponseCreatorAvgCommissionRateRange(ResponseModel):
@@ -442,6 +526,9 @@ class GetMarketplaceCreatorPerformanceV202505Params(RequestModel):
     """
 
     creator_user_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's TikTok account.
+    """
 
 
 class GetMarketplaceCreatorPerformanceV202505ResponseCreatorAvgGmvPerBuyerRange(ResponseModel):
@@ -478,8 +565,17 @@ class GetMessageintheConversationParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetMessageintheConversationResponseMessageMessageBody(ResponseModel):
@@ -507,8 +603,17 @@ class GetOpenCollaborationCreatorContentDetailParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetOpenCollaborationCreatorContentDetailResponseCreatorContentDetailCreatorProfile(ResponseModel):
@@ -524,8 +629,17 @@ class GetOpenCollaborationCreatorContentDetailsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetOpenCollaborationCreatorContentDetailsResponseCreatorContentDetailCreatorProfile(ResponseModel):
@@ -542,6 +656,9 @@ class GetOpenCollaborationSampleRulesParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetOpenCollaborationSampleRulesResponseSampleRuleThresholds(ResponseModel):
@@ -559,7 +676,13 @@ class GetOpenCollaborationSettingsResponseOpenCollaborationSettingsAutoAddProduc
 
 class GetOrCreateCreatorConversationRequest(RequestModel):
     creator_open_id: str
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
     only_need_conversation_id: bool | None = None
+    """
+    True to return the conversation id only, without messages.
+    """
 
 
 class GetOrCreateCreatorConversationResponse(ResponseModel):
@@ -597,7 +720,13 @@ class GetWeeklyCreatorOutreachQuotaResponseDataQuotaDetail(ResponseModel):
 
 class GetWeeklyCreatorOutreachRecordsRequest(RequestModel):
     page_index: int
+    """
+    Page number to return, starting at 1.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetWeeklyCreatorOutreachRecordsResponseDataConnectList(ResponseModel):
@@ -627,6 +756,9 @@ class LiveGmv(ResponseModel):
 
 class MarkConversationReadRequest(RequestModel):
     conversation_ids: list[str] | None = None
+    """
+    Ids of chat conversations.
+    """
 
 
 class MarkConversationReadResponse(ResponseModel):
@@ -687,6 +819,9 @@ class QueryTargetCollaborationDetailParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class QueryTargetCollaborationDetailResponseTargetCollaborationCreator(ResponseModel):
@@ -722,6 +857,9 @@ class QueryTargetCollaborationDetailV202409Params(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class QueryTargetCollaborationDetailV202409ResponseTargetCollaborationCreator(ResponseModel):
@@ -754,6 +892,9 @@ class QueryTargetCollaborationDetailV202412Params(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class QueryTargetCollaborationDetailV202412ResponseTargetCollaborationCreator(ResponseModel):
@@ -773,6 +914,9 @@ class RemoveCreatorFromOpenCollaborationParams(RequestModel):
     """
 
     open_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the open collaboration (a plan any creator can join).
+    """
 
 
 class RemoveCreatorFromOpenCollaborationProductParams(RequestModel):
@@ -781,16 +925,31 @@ class RemoveCreatorFromOpenCollaborationProductParams(RequestModel):
     """
 
     open_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the open collaboration (a plan any creator can join).
+    """
 
 
 class RemoveCreatorFromOpenCollaborationProductRequest(RequestModel):
     creator_user_open_id: str
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class RemoveCreatorFromOpenCollaborationRequest(RequestModel):
     creator_user_id: str | None = None
+    """
+    Id of the creator's TikTok account.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class RemoveOpenCollaborationParams(RequestModel):
@@ -799,6 +958,9 @@ class RemoveOpenCollaborationParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class RemoveOpenCollaborationResponse(ResponseModel):
@@ -811,6 +973,9 @@ class RemoveTargetCollaborationParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class ResolveTargetCollaborationConflictsRequestConflictItem(RequestModel):
@@ -834,7 +999,13 @@ class SearchCreatorsInCreatorMarketplaceParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOptionChildren(RequestModel):
@@ -927,15 +1098,36 @@ class SearchOpenCollaborationParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
 
 
 class SearchOpenCollaborationRequest(RequestModel):
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     keyword_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None
+    """
+    What the keyword is matched against; an id or a name of the product or collaboration.
+    """
     top_level_category_id: str | None = None
+    """
+    Id of a top-level product category.
+    """
 
 
 class SearchOpenCollaborationResponseOpenCollaborationCurrentCommission(ResponseModel):
@@ -959,15 +1151,36 @@ class SearchOpenCollaborationV202409Params(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
 
 
 class SearchOpenCollaborationV202409Request(RequestModel):
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     keyword_type: str | None = None
+    """
+    What the keyword is matched against; an id or a name of the product or collaboration.
+    """
     top_level_category_id: str | None = None
+    """
+    Id of a top-level product category.
+    """
 
 
 class SearchOpenCollaborationV202409ResponseOpenCollaborationCurrentCommission(ResponseModel):
@@ -991,16 +1204,40 @@ class SearchSampleApplicationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchSampleApplicationsRequest(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     title: str | None = None
+    """
+    Text matched against product titles.
+    """
     creator_user_oepn_id: str | None = None
+    """
+    Open id of the creator (TikTok's spelling of the name).
+    """
     username: str | None = None
+    """
+    Creator's TikTok handle.
+    """
     target_collabration_id: str | None = None
+    """
+    Id of the target collaboration (TikTok's spelling of the name).
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     status: (
         Literal[
             "AWAITING_SHIPMENT",
@@ -1021,6 +1258,9 @@ class SearchSampleApplicationsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only sample applications in this state (one of the listed values).
+    """
 
 
 class SearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
@@ -1049,7 +1289,13 @@ class SearchSellerAffiliateOrdersParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchSellerAffiliateOrdersRequest(RequestModel):
@@ -1057,8 +1303,17 @@ class SearchSellerAffiliateOrdersRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     program_id: str | None = None
+    """
+    Id of the affiliate program.
+    """
 
 
 class SearchSellerAffiliateOrdersResponseOrderSkuActualCofundedCreatorBonusAmount(ResponseModel):
@@ -1112,8 +1367,17 @@ class SearchSellerAffiliateOrdersV202405Params(RequestModel):
     """
 
     version: float | None = None
+    """
+    Version of the order data to return.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchSellerAffiliateOrdersV202405ResponseOrderLineItem(ResponseModel):
@@ -1127,7 +1391,13 @@ class SearchTargetCollaborationsParams(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchTargetCollaborationsRequestSearchParam(RequestModel):
@@ -1159,7 +1429,13 @@ class SearchTargetCollaborationsV202409Params(RequestModel):
     """
 
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchTargetCollaborationsV202409RequestSearchParam(RequestModel):
@@ -1200,10 +1476,25 @@ class SellerGetSampleRequestDeeplinkParams(RequestModel):
     """
 
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     campaign_id: str | None = None
+    """
+    Id of the affiliate campaign.
+    """
     collaboration_id: str | None = None
+    """
+    Id of the affiliate collaboration.
+    """
     valid_days: int | None = None
+    """
+    Days the link stays valid.
+    """
 
 
 class SellerGetSampleRequestDeeplinkResponse(ResponseModel):
@@ -1216,11 +1507,20 @@ class SellerReviewSampleApplicationsParams(RequestModel):
     """
 
     application_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's sample application.
+    """
 
 
 class SellerReviewSampleApplicationsRequest(RequestModel):
     reject_reason: Literal["NOT_MATCH", "OFFLINE", "OTHER", "OUT_OF_STOCK"] | None = None
+    """
+    Why you refuse the sample: OUT_OF_STOCK, OFFLINE (product no longer sold), NOT_MATCH (creator does not fit), OTHER.
+    """
     review_result: Literal["APPROVE", "REJECT"] | None = None
+    """
+    APPROVE or REJECT.
+    """
 
 
 class SellerReviewSampleApplicationsV202409Params(RequestModel):
@@ -1229,11 +1529,20 @@ class SellerReviewSampleApplicationsV202409Params(RequestModel):
     """
 
     application_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's sample application.
+    """
 
 
 class SellerReviewSampleApplicationsV202409Request(RequestModel):
     reject_reason: str | None = None
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """
     review_result: str | None = None
+    """
+    APPROVE or REJECT.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
@@ -1242,9 +1551,21 @@ class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
     """
 
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductRequestCategory(RequestModel):
@@ -1290,7 +1611,13 @@ class SellerSearchCreatoronMarketplaceParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
@@ -1314,7 +1641,13 @@ class SellerSearchCreatoronMarketplaceV202406Params(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SellerSearchCreatoronMarketplaceV202406ResponseCreatorGmvRange(ResponseModel):
@@ -1334,10 +1667,16 @@ class SellerSearchSampleApplicationsFulfillmentsParams(RequestModel):
     """
 
     application_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the creator's sample application.
+    """
 
 
 class SellerSearchSampleApplicationsFulfillmentsRequest(RequestModel):
     content_format: Literal["LIVE", "VIDEO"] | None = None
+    """
+    Kind of content; VIDEO or LIVE.
+    """
 
 
 class SellerSearchSampleApplicationsFulfillmentsResponseFulfillmentContent(ResponseModel):
@@ -1365,17 +1704,44 @@ class SellerSearchSampleApplicationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SellerSearchSampleApplicationsRequest(RequestModel):
     creator_user_id: str | None = None
+    """
+    Id of the creator's TikTok account.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     status: str | None = None
+    """
+    Only sample applications in this state (one of the listed values).
+    """
     target_collabration_id: str | None = None
+    """
+    Id of the target collaboration (TikTok's spelling of the name).
+    """
     title: str | None = None
+    """
+    Text matched against product titles.
+    """
     username: str | None = None
+    """
+    Creator's TikTok handle.
+    """
 
 
 class SellerSearchSampleApplicationsResponseSampleApplicationCreator(ResponseModel):
@@ -1404,7 +1770,13 @@ class SellerSearchSampleApplicationsV202409Params(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SendImMessageParams(RequestModel):
@@ -1413,10 +1785,16 @@ class SendImMessageParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class SendImMessageRequest(RequestModel):
     content: str | None = None
+    """
+    The message text, or for other kinds the JSON content the kind needs.
+    """
     msg_type: (
         Literal[
             "CRM_TEXT_WITH_IMAGE_CARD",
@@ -1429,6 +1807,9 @@ class SendImMessageRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of message; TEXT, IMAGE, or a card (product, free sample, target collaboration, CRM text with image or products).
+    """
 
 
 class SendImMessageResponse(ResponseModel):
@@ -1452,10 +1833,16 @@ class UpdateConversationStatusParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class UpdateConversationStatusRequest(RequestModel):
     action: str
+    """
+    What to do with the conversation.
+    """
 
 
 class UpdateTargetCollaborationParams(RequestModel):
@@ -1464,6 +1851,9 @@ class UpdateTargetCollaborationParams(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class UpdateTargetCollaborationRequestProduct(RequestModel):
@@ -1496,6 +1886,9 @@ class UpdateTargetCollaborationV202409Params(RequestModel):
     """
 
     target_collaboration_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the target collaboration (a plan offered to chosen creators).
+    """
 
 
 class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
@@ -1519,6 +1912,9 @@ class UploadMessageImageForm(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object.
+    """
 
 
 class UploadMessageImageResponse(ResponseModel):
@@ -1533,6 +1929,9 @@ class UploadMessageImageV2Form(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object.
+    """
 
 
 class UploadMessageImageV2Response(ResponseModel):
@@ -1548,6 +1947,9 @@ class VideoGmv(ResponseModel):
 
 class CheckCreatorOutreachEligibilityRequest(RequestModel):
     creator_infos: list[CheckCreatorOutreachEligibilityRequestCreatorInfo]
+    """
+    Creators to check.
+    """
 
 
 class CheckCreatorOutreachEligibilityResponse(ResponseModel):
@@ -1573,13 +1975,37 @@ class CreateOpenCollaborationResponse(ResponseModel):
 
 class CreateTargetCollaborationRequest(RequestModel):
     name: str
+    """
+    Name of the collaboration, shown to creators.
+    """
     end_time: str
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     products: list[CreateTargetCollaborationRequestProduct]
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     creator_user_open_ids: list[str]
+    """
+    Open ids of creators (app-scoped ids of their accounts).
+    """
     seller_contact_info: CreateTargetCollaborationRequestSellerContactInfo
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
     free_sample_rule: FreeSampleRuleInput
+    """
+    Whether free samples are offered and how many.
+    """
     message: str | None = None
+    """
+    Message sent to the creators with the invitation.
+    """
     preferred_content_type: str | None = None
+    """
+    Kind of content you prefer creators to make (video or LIVE).
+    """
 
 
 class CreateTargetCollaborationResponse(ResponseModel):
@@ -1592,12 +2018,33 @@ class CreateTargetCollaborationResponse(ResponseModel):
 
 class CreateTargetCollaborationV202405Request(RequestModel):
     creator_user_ids: list[str] | None = None
+    """
+    Ids of creators' TikTok accounts.
+    """
     end_time: str | None = None
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     free_sample_rule: CreateTargetCollaborationV202405RequestFreeSampleRule | None = None
+    """
+    Whether free samples are offered and how many.
+    """
     message: str | None = None
+    """
+    Message sent to the creators with the invitation.
+    """
     name: str | None = None
+    """
+    Name of the collaboration, shown to creators.
+    """
     products: list[CreateTargetCollaborationV202405RequestProduct] | None = None
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     seller_contact_info: SellerContactInfoInput | None = None
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
 
 
 class CreateTargetCollaborationV202405Response(ResponseModel):
@@ -1625,6 +2072,9 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
 
 class EditOpenCollaborationSettingsRequest(RequestModel):
     auto_add_product: EditOpenCollaborationSettingsRequestAutoAddProduct | None = None
+    """
+    Rule for adding new products to the open collaboration automatically.
+    """
 
 
 class GetCompassTaskListResponse(ResponseModel):
@@ -1639,6 +2089,9 @@ class GetConversationListResponse(ResponseModel):
 
 class GetCreatorMarketplaceAdvancedSearchFiltersRequest(RequestModel):
     options: list[GetCreatorMarketplaceAdvancedSearchFiltersRequestOption] | None = None
+    """
+    Filter kinds to list the options of.
+    """
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseDataOptionListOption(ResponseModel):
@@ -1831,11 +2284,29 @@ class GetWeeklyCreatorOutreachRecordsResponseData(ResponseModel):
 
 class QueryCreatorPromotionDetailsInTargetCollaborationRequest(RequestModel):
     creator_user_open_id: str
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
     invitation_group_id: str
+    """
+    Id of the group of invitations sent together.
+    """
     query: str | None = None
+    """
+    Text to search for.
+    """
     query_type: Literal["PRODUCT_ID", "PRODUCT_NAME"] | None = None
+    """
+    What the query is matched against; PRODUCT_ID or PRODUCT_NAME.
+    """
     invitation_id: str | None = None
+    """
+    Id of the invitation sent to the creator.
+    """
     product_filter: QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter | None = None
+    """
+    Products to limit the details to.
+    """
 
 
 class QueryCreatorPromotionDetailsInTargetCollaborationResponseDataProductDetailProductBaseInfoPrice(
@@ -1899,6 +2370,9 @@ class QueryTargetCollaborationDetailV202412ResponseTargetCollaboration(ResponseM
 
 class ResolveTargetCollaborationConflictsRequest(RequestModel):
     conflict_items: list[ResolveTargetCollaborationConflictsRequestConflictItem]
+    """
+    Conflicts to resolve, each with its choice.
+    """
 
 
 class ResolveTargetCollaborationConflictsResponse(ResponseModel):
@@ -2010,10 +2484,25 @@ class SearchSellerAffiliateOrdersV202405ResponseOrder(ResponseModel):
 
 class SearchTargetCollaborationsRequest(RequestModel):
     collaboration_status: str
+    """
+    Only collaborations in this status.
+    """
     creator_accept_status: Literal["ACCEPT", "ALL"] | None = None
+    """
+    ACCEPT for accepted invitations only, ALL for every invitation.
+    """
     free_sample_setting: str | None = None
+    """
+    Only collaborations with this free sample setting.
+    """
     search_param: SearchTargetCollaborationsRequestSearchParam | None = None
+    """
+    Filters of the search (status, keyword and so on).
+    """
     creator_user_open_id: str | None = None
+    """
+    Open id of the creator (an app-scoped id of the creator's account).
+    """
 
 
 class SearchTargetCollaborationsResponse(ResponseModel):
@@ -2024,10 +2513,25 @@ class SearchTargetCollaborationsResponse(ResponseModel):
 
 class SearchTargetCollaborationsV202409Request(RequestModel):
     collaboration_status: str | None = None
+    """
+    Only collaborations in this status.
+    """
     creator_accept_status: str | None = None
+    """
+    ACCEPT for accepted invitations only, ALL for every invitation.
+    """
     creator_user_id: str | None = None
+    """
+    Id of the creator's TikTok account.
+    """
     free_sample_setting: str | None = None
+    """
+    Only collaborations with this free sample setting.
+    """
     search_param: SearchTargetCollaborationsV202409RequestSearchParam | None = None
+    """
+    Filters of the search (status, keyword and so on).
+    """
 
 
 class SearchTargetCollaborationsV202409Response(ResponseModel):
@@ -2038,11 +2542,23 @@ class SearchTargetCollaborationsV202409Response(ResponseModel):
 
 class SellerSearchAffiliateOpenCollaborationProductRequest(RequestModel):
     category: SellerSearchAffiliateOpenCollaborationProductRequestCategory | None = None
+    """
+    Product categories to filter by.
+    """
     commission_rate_range: SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange | None = (
         None
     )
+    """
+    Only products whose commission rate falls in this range (hundredths of a percent).
+    """
     sales_price_range: SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange | None = None
+    """
+    Only products whose price falls in this range.
+    """
     title_keywords: list[str] | None = None
+    """
+    Texts matched against product titles.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductResponseProduct(ResponseModel):
@@ -2120,11 +2636,29 @@ class SellerSearchSampleApplicationsResponseSampleApplication(ResponseModel):
 
 class UpdateTargetCollaborationRequest(RequestModel):
     name: str
+    """
+    Name of the collaboration, shown to creators.
+    """
     end_time: str
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     products: list[UpdateTargetCollaborationRequestProduct]
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     creator_user_open_ids: list[str]
+    """
+    Open ids of creators (app-scoped ids of their accounts).
+    """
     seller_contact_info: UpdateTargetCollaborationRequestSellerContactInfo
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
     free_sample_rule: FreeSampleRuleInput
+    """
+    Whether free samples are offered and how many.
+    """
 
 
 class UpdateTargetCollaborationResponseUpdateFailed(ResponseModel):
@@ -2142,11 +2676,29 @@ class UpdateTargetCollaborationResponseUpdateFailed(ResponseModel):
 
 class UpdateTargetCollaborationV202409Request(RequestModel):
     creator_user_ids: list[str] | None = None
+    """
+    Ids of creators' TikTok accounts.
+    """
     end_time: str | None = None
+    """
+    When the collaboration ends (Unix seconds as a string).
+    """
     free_sample_rule: CreateTargetCollaborationV202405RequestFreeSampleRule | None = None
+    """
+    Whether free samples are offered and how many.
+    """
     name: str | None = None
+    """
+    Name of the collaboration, shown to creators.
+    """
     products: list[UpdateTargetCollaborationV202409RequestProduct] | None = None
+    """
+    Products in the collaboration, each with its commission rate (hundredths of a percent).
+    """
     seller_contact_info: SellerContactInfoInput | None = None
+    """
+    How creators can reach you (e-mail, phone and so on).
+    """
 
 
 class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
@@ -2164,7 +2716,13 @@ class UpdateTargetCollaborationV202409ResponseUpdateFailed(ResponseModel):
 
 class EditOpenCollaborationSampleRuleRequest(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     sample_rule: EditOpenCollaborationSampleRuleRequestSampleRule | None = None
+    """
+    Rules for giving free samples.
+    """
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseDataOptionList(ResponseModel):
@@ -2397,10 +2955,25 @@ class SellerSearchAffiliateOpenCollaborationProductResponse(ResponseModel):
 
 class SellerSearchCreatoronMarketplaceRequest(RequestModel):
     follower_demographics: SellerSearchCreatoronMarketplaceRequestFollowerDemographics | None = None
+    """
+    Filters on the creators' audience (age, gender, location, count).
+    """
     gmv_ranges: list[str] | None = None
+    """
+    Only creators whose sales fall in these ranges.
+    """
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     search_key: str | None = None
+    """
+    Text matched against creator names and handles.
+    """
     units_sold_ranges: list[str] | None = None
+    """
+    Only creators whose units sold fall in these ranges.
+    """
 
 
 class SellerSearchCreatoronMarketplaceResponseCreator(ResponseModel):
@@ -2578,15 +3151,45 @@ class QueryCreatorPromotionDetailsInTargetCollaborationResponseData(ResponseMode
 
 class SearchCreatorsInCreatorMarketplaceRequest(RequestModel):
     search_key: str | None = None
+    """
+    Text matched against creator names and handles.
+    """
     keyword: str | None = None
+    """
+    Search text matched against names.
+    """
     follower_demographics: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics | None = None
+    """
+    Filters on the creators' audience (age, gender, location, count).
+    """
     gmv_ranges: list[str] | None = None
+    """
+    Only creators whose sales fall in these ranges.
+    """
     units_sold_ranges: list[str] | None = None
+    """
+    Only creators whose units sold fall in these ranges.
+    """
     category: list[SearchCreatorsInCreatorMarketplaceRequestCategory] | None = None
+    """
+    Only creators who sell in these product categories.
+    """
     content_performance: SearchCreatorsInCreatorMarketplaceRequestContentPerformance | None = None
+    """
+    Filters on how the creators' content performs.
+    """
     affiliate_data: SearchCreatorsInCreatorMarketplaceRequestAffiliateData | None = None
+    """
+    Filters on the creators' affiliate figures.
+    """
     advanced_filters: SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters | None = None
+    """
+    More creator filters, as given by the advanced search filter list.
+    """
     data_groups: list[str] | None = None
+    """
+    Groups of creator data to return (basic info, followers, sales, content, collaboration).
+    """
 
 
 class QueryCreatorPromotionDetailsInTargetCollaborationResponse(ResponseModel):

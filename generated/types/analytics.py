@@ -77,9 +77,21 @@ class GetBestsellingCreatorsParams(RequestModel):
     """
 
     date: str
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     time_slot: Literal["1D", "7D", "30D"]
+    """
+    Period of the ranking; 1D, 7D or 30D days back from the given date.
+    """
     author_type: Literal["AFFILIATE", "ALL", "CHANNEL", "OFFICIAL"]
+    """
+    Whose content to count; ALL, OFFICIAL, AFFILIATE or CHANNEL accounts.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetBestsellingCreatorsResponseCreator(ResponseModel):
@@ -98,8 +110,17 @@ class GetBestsellingLiveSessionsParams(RequestModel):
     """
 
     date: str | None = None
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     time_slot: Literal["1D", "7D", "30D"] | None = None
+    """
+    Period of the ranking; 1D, 7D or 30D days back from the given date.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetBestsellingLiveSessionsResponseLive(ResponseModel):
@@ -120,9 +141,21 @@ class GetBestsellingProductsParams(RequestModel):
     """
 
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     date: str
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     time_slot: Literal["1D", "7D", "30D"]
+    """
+    Period of the ranking; 1D, 7D or 30D days back from the given date.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetBestsellingProductsResponseProductProductImage(ResponseModel):
@@ -139,8 +172,17 @@ class GetBestsellingVideosParams(RequestModel):
     """
 
     date: str
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     time_slot: Literal["1D", "7D", "30D"]
+    """
+    Period of the ranking; 1D, 7D or 30D days back from the given date.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetBestsellingVideosResponseVideoProductInfo(ResponseModel):
@@ -154,6 +196,9 @@ class GetLiveRoomCoreStatsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
@@ -162,6 +207,9 @@ class GetLiveRoomGmvAndOrderTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomGmvAndOrderTrendsResponseGmvTrendPerformanceDataPointGmv(ResponseModel):
@@ -175,6 +223,9 @@ class GetLiveRoomInteractiveTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomInteractiveTrendsResponseInteractiveTrendPerformance(ResponseModel):
@@ -188,6 +239,9 @@ class GetLiveRoomProductStatsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomTrafficPerformanceParams(RequestModel):
@@ -196,6 +250,9 @@ class GetLiveRoomTrafficPerformanceParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomTrafficPerformanceResponseTrafficPerformanceSource(ResponseModel):
@@ -214,6 +271,9 @@ class GetLiveRoomUserPortraitsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomUserPortraitsResponseAllAdsAgeIndicator(ResponseModel):
@@ -257,6 +317,9 @@ class GetLiveRoomViewTrendsParams(RequestModel):
     """
 
     live_room_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE room (one LIVE session).
+    """
 
 
 class GetLiveRoomViewTrendsResponseViewTrendPerformance(ResponseModel):
@@ -270,8 +333,17 @@ class GetShopLiveMinutePerformanceParams(RequestModel):
     """
 
     live_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE session.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopLiveMinutePerformanceResponsePerformanceIntervalConversionGpm(ResponseModel):
@@ -306,9 +378,21 @@ class GetShopLivePerformanceListParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     account_type: Literal["AFFILIATE_ACCOUNTS", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"]
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     sort_field: (
         Literal[
             "attributed_customers",
@@ -320,9 +404,21 @@ class GetShopLivePerformanceListParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetShopLivePerformanceListResponseLiveStreamSessionCreator(ResponseModel):
@@ -377,11 +473,29 @@ class GetShopLivePerformanceOverviewParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     today: bool | None = None
+    """
+    True for today's figures so far instead of the date range.
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "LINKED_ACCOUNTS"] | None = None
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopLiveProductsPerformanceListParams(RequestModel):
@@ -390,7 +504,13 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
     """
 
     live_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the LIVE session.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: (
         Literal[
             "created_sku_orders",
@@ -404,7 +524,13 @@ class GetShopLiveProductsPerformanceListParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopLiveProductsPerformanceListResponseProductSalesAvgPrice(ResponseModel):
@@ -427,9 +553,21 @@ class GetShopPerformanceParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopPerformancePerHourParams(RequestModel):
@@ -438,7 +576,13 @@ class GetShopPerformancePerHourParams(RequestModel):
     """
 
     date: Annotated[str, Field(min_length=1)]
+    """
+    Day to report on, YYYY-MM-DD in the shop's time zone.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopPerformanceResponsePerformanceIntervalBreakdownsAffiliateProductCardAttributedGmv(ResponseModel):
@@ -562,10 +706,25 @@ class GetShopProductPerformanceDetailParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopProductPerformanceDetailResponsePerformanceIntervalCancelAndRefunds(ResponseModel):
@@ -606,14 +765,41 @@ class GetShopProductPerformanceListParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: Literal["gmv", "items_sold", "orders"] | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     category_filter: list[str] | None = None
+    """
+    Only products of these category ids.
+    """
     product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None
+    """
+    Only products that are LIVE, INACTIVE, or ALL.
+    """
 
 
 class GetShopProductPerformanceListResponseProductAffiliateTotalPerformance(ResponseModel):
@@ -739,10 +925,25 @@ class GetShopSkuPerformanceDetailParams(RequestModel):
     """
 
     sku_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop SKU id.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopSkuPerformanceDetailResponsePerformanceIntervalGmvBreakdown(ResponseModel):
@@ -773,15 +974,45 @@ class GetShopSkuPerformanceListParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: Literal["gmv", "sku_orders", "units_sold"] | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     category_filter: list[str] | None = None
+    """
+    Only products of these category ids.
+    """
     product_status_filter: Literal["ALL", "INACTIVE", "LIVE"] | None = None
+    """
+    Only products that are LIVE, INACTIVE, or ALL.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopSkuPerformanceListV202406Params(RequestModel):
@@ -800,10 +1031,25 @@ class GetShopVideoPerformanceDetailsParams(RequestModel):
     """
 
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopVideoPerformanceDetailsResponsePerformanceIntervalTraffic(ResponseModel):
@@ -838,8 +1084,17 @@ class GetShopVideoPerformanceListParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     sort_field: (
         Literal[
             "avg_customers",
@@ -853,12 +1108,27 @@ class GetShopVideoPerformanceListParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"] | None = (
         None
     )
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopVideoPerformanceListResponseVideoCreator(ResponseModel):
@@ -891,13 +1161,31 @@ class GetShopVideoPerformanceOverviewParams(RequestModel):
     """
 
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     today: bool | None = None
+    """
+    True for today's figures so far instead of the date range.
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     account_type: Literal["AFFILIATE_ACCOUNTS", "ALL", "MARKETING_ACCOUNTS", "OFFICIAL_ACCOUNTS"] | None = (
         None
     )
+    """
+    Whose content to count: ALL, OFFICIAL_ACCOUNTS (the shop's), MARKETING_ACCOUNTS, AFFILIATE_ACCOUNTS (creators), LINKED_ACCOUNTS.
+    """
 
 
 class GetShopVideoPerformanceOverviewResponsePerformanceIntervalShoppableVideoAttributedGmv(ResponseModel):
@@ -921,13 +1209,37 @@ class GetShopVideoProductPerformanceListParams(RequestModel):
     """
 
     video_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the video.
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
     sort_field: Literal["daily_avg_buyers", "gmv", "units_sold"] | None = None
+    """
+    Figure the results are sorted by (gmv is gross merchandise value, sku_orders orders by SKU line).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
 
 
 class GetShopVideoProductPerformanceListV202409Params(RequestModel):
@@ -947,10 +1259,25 @@ class GetShopVideosPerformanceDetailsParams(RequestModel):
     """
 
     video_ids: list[int]
+    """
+    Ids of videos.
+    """
     start_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD in the shop's time zone (included).
+    """
     end_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD in the shop's time zone (excluded).
+    """
     granularity: Literal["ALL", "1D"] | None = None
+    """
+    ALL for one total over the period, 1D for one figure per day.
+    """
     currency: Literal["LOCAL", "USD"] | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency (the default).
+    """
 
 
 class GetShopVideosPerformanceDetailsResponseVideoError(ResponseModel):
@@ -989,8 +1316,17 @@ class GetSpsMetricDiagnosisParams(RequestModel):
     """
 
     metric_code: Annotated[str, Field(min_length=1)]
+    """
+    Code of the shop performance metric.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     trend_duration_days: int | None = None
+    """
+    Number of days of trend data to return.
+    """
 
 
 class GetSpsMetricDiagnosisResponseAnalyse(ResponseModel):
@@ -1022,9 +1358,21 @@ class GetSpsMetricProblemDetailsParams(RequestModel):
     """
 
     metric_code: Annotated[str, Field(min_length=1)]
+    """
+    Code of the shop performance metric.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer (at most 100).
+    """
 
 
 class GetSpsMetricProblemDetailsResponseAhtProblemOrderItem(ResponseModel):
@@ -1090,7 +1438,13 @@ class GetSpsMetricTopItemsParams(RequestModel):
     """
 
     metric_code: Annotated[str, Field(min_length=1)]
+    """
+    Code of the shop performance metric.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetSpsMetricTopItemsResponseAhtAftersalesTypeItem(ResponseModel):
@@ -1134,6 +1488,9 @@ class GetSpsMetricsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetSpsMetricsResponseMetric(ResponseModel):
@@ -1158,6 +1515,9 @@ class GetSpsOverviewParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetSpsOverviewResponseBenefit(ResponseModel):
@@ -1199,8 +1559,17 @@ class GetVideoPerformancesParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     video_ids: str
+    """
+    Ids of videos.
+    """
     start_time_ge: Timestamp
+    """
+    Only items that started at or after this time (Unix seconds).
+    """
     end_time_le: Timestamp
+    """
+    Only items that ended at or before this time (Unix seconds).
+    """
 
 
 class GetVideoPerformancesResponseVideoPerformanceTimeRange(ResponseModel):

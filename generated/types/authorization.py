@@ -27,6 +27,9 @@ class GetWidgetTokenParams(RequestModel):
     """
 
     shop_id: float | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """
 
 
 class GetWidgetTokenResponseWidgetToken(ResponseModel):
@@ -40,6 +43,9 @@ class GetWidgetTokenV202312Params(RequestModel):
     """
 
     shop_id: float | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """
 
 
 class GetAuthorizedCategoryAssetsResponseCategoryAsset(ResponseModel):

@@ -15,6 +15,9 @@ class CreateCustomEngagementTaskParams(RequestModel):
     """
 
     idempotency_key: str
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateCustomEngagementTaskRequestCustomMessage(RequestModel):
@@ -32,6 +35,9 @@ class CreateEngagementTaskParams(RequestModel):
     """
 
     idempotency_key: str
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateEngagementTaskRequest(RequestModel):
@@ -39,11 +45,29 @@ class CreateEngagementTaskRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     template_id: str
+    """
+    Id of the message template.
+    """
     task_name: str
+    """
+    Your name for the task.
+    """
     end_time: Timestamp
+    """
+    End of the period (Unix seconds).
+    """
     channel: str
+    """
+    Channel the content goes out on.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     coupon_ids: list[str] | None = None
+    """
+    Ids of coupons.
+    """
 
 
 class CreateEngagementTaskResponse(ResponseModel):
@@ -57,6 +81,9 @@ class GetEngagementFeaturePermissionsResponseFeature(ResponseModel):
 
 class GetEngagementTaskPerformancesRequest(RequestModel):
     task_ids: list[str]
+    """
+    Ids of tasks.
+    """
 
 
 class GetEngagementTaskPerformancesResponseTaskPerformance(ResponseModel):
@@ -75,6 +102,9 @@ class GetMessageTemplatesParams(RequestModel):
     """
 
     locale: str
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetMessageTemplatesResponseMessageTemplateCouponCardRules(ResponseModel):
@@ -90,7 +120,13 @@ class GetMessageTemplatesResponseMessageTemplateProductCardRules(ResponseModel):
 
 class SendEngagementMessageRequest(RequestModel):
     buyer_emails: list[str]
+    """
+    Buyers' e-mail addresses.
+    """
     task_id: str | None = None
+    """
+    Id of the task, returned when it was created.
+    """
 
 
 class SendEngagementMessageResponseErrorDetail(ResponseModel):
@@ -102,11 +138,29 @@ class CreateCustomEngagementTaskRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     task_name: str
+    """
+    Your name for the task.
+    """
     end_time: Timestamp
+    """
+    End of the period (Unix seconds).
+    """
     channel: str
+    """
+    Channel the content goes out on.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     coupon_ids: list[str] | None = None
+    """
+    Ids of coupons.
+    """
     custom_message: CreateCustomEngagementTaskRequestCustomMessage | None = None
+    """
+    The message to send, written by you.
+    """
 
 
 class GetEngagementFeaturePermissionsResponse(ResponseModel):

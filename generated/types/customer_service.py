@@ -13,6 +13,9 @@ from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 class CreateConversationRequest(RequestModel):
     buyer_user_id: str
+    """
+    Id of the buyer's account.
+    """
 
 
 class CreateConversationResponse(ResponseModel):
@@ -30,7 +33,13 @@ class EndSessionParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
     session_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the customer service session.
+    """
 
 
 class EndSessionRequest(RequestModel):
@@ -47,8 +56,17 @@ class GetConversationMessagesParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     locale: (
         Literal[
             "de-DE",
@@ -68,11 +86,29 @@ class GetConversationMessagesParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     need_data: bool | None = None
+    """
+    True to return the message's data too.
+    """
     need_plaintext: bool | None = None
+    """
+    True to return message texts as plain text.
+    """
     time_zone: str | None = None
+    """
+    IANA time zone name used to show times, such as America/Los_Angeles.
+    """
 
 
 class GetConversationMessagesResponseMessageSender(ResponseModel):
@@ -88,8 +124,17 @@ class GetConversationParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
     need_session_id: bool | None = None
+    """
+    True to return the id of the current session too.
+    """
     need_session_info: bool | None = None
+    """
+    True to return details of the current session too.
+    """
 
 
 class GetConversationResponseConversationParticipant(ResponseModel):
@@ -107,7 +152,13 @@ class GetConversationsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     locale: (
         Literal[
             "de-DE",
@@ -127,8 +178,17 @@ class GetConversationsParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     need_session_id: bool | None = None
+    """
+    True to return the id of the current session too.
+    """
     need_session_info: bool | None = None
+    """
+    True to return details of the current session too.
+    """
 
 
 class GetConversationsResponseConversationLatestMessageSender(ResponseModel):
@@ -153,7 +213,13 @@ class GetCustomerServicePerformanceParams(RequestModel):
     """
 
     support_date_ge: str
+    """
+    First day of the period, YYYY-MM-DD (included).
+    """
     support_date_lt: str
+    """
+    Day after the period, YYYY-MM-DD (excluded).
+    """
 
 
 class GetCustomerServicePerformanceResponsePerformance(ResponseModel):
@@ -172,6 +238,9 @@ class MarkBuyerMessagesAsReadParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class MarkBuyerMessagesAsReadRequest(RequestModel):
@@ -184,8 +253,17 @@ class SearchSessionsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchSessionsRequest(RequestModel):
@@ -193,8 +271,17 @@ class SearchSessionsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     begin_time_ge: Timestamp
+    """
+    Only items that began at or after this time (Unix seconds).
+    """
     begin_time_lt: Timestamp
+    """
+    Only items that began before this time (Unix seconds).
+    """
     buyer_nickname: str | None = None
+    """
+    Buyer's nickname as shown in chat.
+    """
 
 
 class SearchSessionsResponseSession(ResponseModel):
@@ -216,6 +303,9 @@ class SendMessageParams(RequestModel):
     """
 
     conversation_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the chat conversation.
+    """
 
 
 class SendMessageRequest(RequestModel):
@@ -229,8 +319,17 @@ class SendMessageRequest(RequestModel):
         "TEXT",
         "VIDEO",
     ]
+    """
+    Kind of message; TEXT, IMAGE, VIDEO, or a card: PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, RETURN_REFUND_CARD.
+    """
     content: str
+    """
+    The message as a JSON string; for TEXT {"content": ...}, for an image its url, width and height, for a card its id.
+    """
     sender_role: str | None = None
+    """
+    Only messages sent by this role.
+    """
 
 
 class SendMessageResponse(ResponseModel):
@@ -239,6 +338,9 @@ class SendMessageResponse(ResponseModel):
 
 class UpdateAgentSettingsRequest(RequestModel):
     can_accept_chat: bool
+    """
+    True if the agent may take new chats.
+    """
 
 
 class UploadImageForBuyerMessagesForm(RequestModel):
@@ -247,6 +349,9 @@ class UploadImageForBuyerMessagesForm(RequestModel):
     """
 
     data: Any
+    """
+    The image's bytes, a path or a binary file object (JPG, PNG, up to 10 MB).
+    """
 
 
 class UploadImageForBuyerMessagesResponse(ResponseModel):

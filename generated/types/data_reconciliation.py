@@ -18,6 +18,9 @@ class OrderStatusDataExchangeParams(RequestModel):
     """
 
     shop_id: float | None = None
+    """
+    Numeric id of the shop on TikTok Shop.
+    """
 
 
 class OrderStatusDataExchangeRequestOrderPackage(RequestModel):
@@ -91,11 +94,20 @@ class QualityFactoryOrderDataImportApiResponse(ResponseModel):
 
 class QualityFactoryOrderDataImportApiV202310Request(RequestModel):
     orders: list[QualityFactoryOrderDataImportApiV202310RequestOrder] | None = None
+    """
+    Orders of your own system to compare with TikTok's, each with its ids, status and times.
+    """
 
 
 class OrderStatusDataExchangeRequest(RequestModel):
     orders: list[OrderStatusDataExchangeRequestOrder] | None = None
+    """
+    Orders of your own system to compare with TikTok's, each with its ids, status and times.
+    """
 
 
 class QualityFactoryOrderDataImportApiRequest(RequestModel):
     orders: list[QualityFactoryOrderDataImportApiRequestOrder] | None = None
+    """
+    Orders of your own system to compare with TikTok's, each with its ids, status and times.
+    """

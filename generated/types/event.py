@@ -32,6 +32,9 @@ class DeleteShopWebhookRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE).
+    """
 
 
 class GetShopWebhooksResponseWebhook(ResponseModel):
@@ -43,6 +46,9 @@ class GetShopWebhooksResponseWebhook(ResponseModel):
 
 class UpdateShopWebhookRequest(RequestModel):
     address: str | None = None
+    """
+    HTTPS address where TikTok sends the events.
+    """
     event_type: (
         Literal[
             "CANCELLATION_STATUS_CHANGE",
@@ -65,6 +71,9 @@ class UpdateShopWebhookRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of webhook event (one of the listed names, such as ORDER_STATUS_CHANGE).
+    """
 
 
 class GetShopWebhooksResponse(ResponseModel):

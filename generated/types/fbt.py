@@ -66,7 +66,13 @@ class CancelFbtmcfOrderResponseMcfOrderConsignOrder(ResponseModel):
 
 class CancelInboundOrderRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     cancel_reason: str
+    """
+    Why the order is cancelled; a reason key from the list of valid reasons.
+    """
 
 
 class ConfirmInboundMethodResponse(ResponseModel):
@@ -136,7 +142,13 @@ class GetFbtInboundOrderDetailsParams(RequestModel):
     """
 
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
     include_carton_details: bool | None = None
+    """
+    True to return each carton's details too.
+    """
 
 
 class GetFbtInboundOrderDetailsResponseInboundOrderCartonDetailItem(ResponseModel):
@@ -210,6 +222,9 @@ class GetFbtmcfOrderStatusParams(RequestModel):
     """
 
     mcf_order_id: str
+    """
+    Id of the multi-channel fulfillment order.
+    """
 
 
 class GetFbtmcfOrderStatusResponseMcfOrderConsignOrderGood(ResponseModel):
@@ -224,8 +239,17 @@ class GetFbtmcfOrderStatusResponseMcfOrderConsignOrderShippingProvider(ResponseM
 
 class GetInboundMethodDetailRequest(RequestModel):
     plan_id: str
+    """
+    Id of the inbound plan.
+    """
     inbound_method: Literal["D2FC", "ONE_HUB"]
+    """
+    How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+    """
     estimate_arrival_time: EstimateArrivalTimeInput
+    """
+    When the shipment is expected at the warehouse.
+    """
 
 
 class GetInboundMethodDetailResponseInfoAllocationShipmentCartonItem(ResponseModel):
@@ -271,6 +295,9 @@ class ItemInput(RequestModel):
 
 class ListAvailableInboundMethodsRequest(RequestModel):
     plan_id: str
+    """
+    Id of the inbound plan.
+    """
 
 
 class ListAvailableInboundMethodsResponseAvailableInboundMethodListAvailableTimeWindowList(ResponseModel):
@@ -290,9 +317,21 @@ class PlacementFeeEstimate(ResponseModel):
 
 class PrintInboundOrderLabelsRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     print_items: list[Literal["CARTON_PALLET_LABEL", "FBT_BARCODE", "PACKING_PICKING_LIST"]] | None = None
+    """
+    What to print; FBT_BARCODE, CARTON_PALLET_LABEL or PACKING_PICKING_LIST.
+    """
     carton_label_format: Literal["A4_4UP", "DEFAULT_1UP"] | None = None
+    """
+    Label sheet layout; DEFAULT_1UP one per page or A4_4UP four per A4 page.
+    """
     barcode_format: str | None = None
+    """
+    Format of the barcodes to print.
+    """
 
 
 class PrintInboundOrderLabelsResponse(ResponseModel):
@@ -315,7 +354,13 @@ class SearchFbtInventoryParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchFbtInventoryRecordParams(RequestModel):
@@ -324,7 +369,13 @@ class SearchFbtInventoryRecordParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchFbtInventoryRecordRequest(RequestModel):
@@ -332,9 +383,21 @@ class SearchFbtInventoryRecordRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
     fbt_warehouse_ids: list[str] | None = None
+    """
+    Ids of FBT (Fulfilled by TikTok) warehouses.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
 
 
 class SearchFbtInventoryRecordResponseInventoryRecordGoods(ResponseModel):
@@ -350,8 +413,17 @@ class SearchFbtInventoryRecordResponseInventoryRecordOrder(ResponseModel):
 
 class SearchFbtInventoryRequest(RequestModel):
     goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
     fbt_warehouse_ids: list[str] | None = None
+    """
+    Ids of FBT (Fulfilled by TikTok) warehouses.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class SearchFbtInventoryResponseInventoryGoodsSkuOnHandDetail(ResponseModel):
@@ -369,6 +441,9 @@ class SearchFbtInventoryResponseInventoryOnHandDetail(ResponseModel):
 
 class SearchGoodsHazmatAndExpirationInfoRequest(RequestModel):
     tts_sku_ids: list[str]
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class SearchGoodsHazmatAndExpirationInfoResponseHazmatAndExpirationInfoHazmatAndExpirationDtoListExpBaseInfo(
@@ -385,14 +460,32 @@ class SearchGoodsInfoParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchGoodsInfoRequest(RequestModel):
     goods_ids: list[str] | None = None
+    """
+    Ids of FBT goods (items stored in TikTok's warehouses).
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     reference_codes: list[str] | None = None
+    """
+    Your own reference codes of the goods.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class SearchGoodsInfoResponseGoodBarcode(ResponseModel):
@@ -529,7 +622,13 @@ class UpdateInboundOrderTrackingRequestParcelTrackingInfo(RequestModel):
 
 class CancelFbtmcfOrderRequest(RequestModel):
     mcf_order_id: str
+    """
+    Id of the multi-channel fulfillment order.
+    """
     consign_orders: list[CancelFbtmcfOrderRequestConsignOrder] | None = None
+    """
+    Orders to cancel.
+    """
 
 
 class CancelFbtmcfOrderResponseMcfOrder(ResponseModel):
@@ -548,9 +647,21 @@ class CartonInput(RequestModel):
 
 class ConfirmInboundMethodRequest(RequestModel):
     plan_id: str
+    """
+    Id of the inbound plan.
+    """
     placement_option_id: str
+    """
+    Id of the chosen warehouse placement option.
+    """
     inbound_method: Literal["D2FC", "ONE_HUB"]
+    """
+    How goods reach the warehouses; D2FC straight to each warehouse, ONE_HUB through one hub.
+    """
     estimate_arrival_time: EstimateArrivalTimeInput
+    """
+    When the shipment is expected at the warehouse.
+    """
 
 
 class CreateFbtGoodsResponseCreateResultInfo(ResponseModel):
@@ -570,9 +681,21 @@ class CreateFbtmcfOrderResponse(ResponseModel):
 
 class CreateOrUpdateInboundPlanRequest(RequestModel):
     plan_id: str | None = None
+    """
+    Id of the inbound plan.
+    """
     idempotent_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     goods_items: list[CreateOrUpdateInboundPlanRequestGoodsItem] | None = None
+    """
+    Goods and quantities in the plan.
+    """
     cartons: list[CartonInput] | None = None
+    """
+    Cartons of the shipment, with their size, weight and contents.
+    """
 
 
 class CreateOrUpdateInboundPlanResponse(ResponseModel):
@@ -636,6 +759,9 @@ class ListAvailableInboundMethodsResponseAvailableInboundMethodList(ResponseMode
 
 class QueryGoodsInventoryForMcfRequest(RequestModel):
     goods: list[QueryGoodsInventoryForMcfRequestGood]
+    """
+    Goods and quantities.
+    """
 
 
 class QueryGoodsInventoryForMcfResponse(ResponseModel):
@@ -701,8 +827,17 @@ class SearchGoodsInfoResponseGoodSku(ResponseModel):
 
 class ShipInboundOrderRequest(RequestModel):
     inbound_order_id: str
+    """
+    Id of the FBT inbound order.
+    """
     shipment_option: ShipInboundOrderRequestShipmentOption
+    """
+    How the inbound shipment travels.
+    """
     cartons: list[CartonInput] | None = None
+    """
+    Cartons of the shipment, with their size, weight and contents.
+    """
 
 
 class SiocAttributeInput(RequestModel):
@@ -739,7 +874,13 @@ class UpdateFbtGoodsInfoResponse(ResponseModel):
 
 class UpdateGoodsSkuRelationsRequest(RequestModel):
     operate_goods_sku_relation_list: list[UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList]
+    """
+    Goods and SKU pairs to link or unlink.
+    """
     operation_type: Literal["BIND", "UN_BIND"]
+    """
+    BIND to link goods to a SKU, UN_BIND to unlink them.
+    """
 
 
 class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfo(ResponseModel):
@@ -750,7 +891,13 @@ class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfo(ResponseModel):
 
 class UpdateInboundOrderTrackingRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     parcel_tracking_info: list[UpdateInboundOrderTrackingRequestParcelTrackingInfo] | None = None
+    """
+    Carrier and tracking number of each parcel.
+    """
 
 
 class CancelFbtmcfOrderResponse(ResponseModel):
@@ -790,8 +937,17 @@ class CreateFbtGoodsResponse(ResponseModel):
 
 class CreateFbtmcfOrderRequest(RequestModel):
     external_order_id: str
+    """
+    Id of the order on your own or an external system.
+    """
     goods: list[CreateFbtmcfOrderRequestGood]
+    """
+    Goods and quantities.
+    """
     consignee: CreateFbtmcfOrderRequestConsignee
+    """
+    Who receives the shipment, and where.
+    """
 
 
 class GetFbtInboundOrderDetailsResponseInboundOrder(ResponseModel):
@@ -878,6 +1034,9 @@ class SearchGoodsInfoResponseGood(ResponseModel):
 
 class UpdateFbtGoodsInfoRequest(RequestModel):
     update_goods_dto: UpdateFbtGoodsInfoRequestUpdateGoodsDto | None = None
+    """
+    Goods details to change.
+    """
 
 
 class UpdateGoodsSkuRelationsResponse(ResponseModel):
@@ -886,6 +1045,9 @@ class UpdateGoodsSkuRelationsResponse(ResponseModel):
 
 class CreateFbtGoodsRequest(RequestModel):
     create_goods_dto_list: list[CreateFbtGoodsRequestCreateGoodsDtoList]
+    """
+    Goods to create.
+    """
 
 
 class GetFbtInboundOrderDetailsResponse(ResponseModel):

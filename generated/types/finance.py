@@ -52,11 +52,29 @@ class GetPaymentsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
 
 
 class GetPaymentsResponsePaymentAmount(ResponseModel):
@@ -83,11 +101,29 @@ class GetPaymentsV202309Params(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
 
 
 class GetPaymentsV202309ResponsePaymentAmount(ResponseModel):
@@ -119,12 +155,33 @@ class GetStatementsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     statement_time_lt: Timestamp | None = None
+    """
+    Only statements generated before this time (Unix seconds).
+    """
     payment_status: str | None = None
+    """
+    Only statements in this payment status.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     statement_time_ge: Timestamp | None = None
+    """
+    Only statements generated at or after this time (Unix seconds).
+    """
 
 
 class GetStatementsResponseStatement(ResponseModel):
@@ -147,10 +204,25 @@ class GetTradeInAccountTransactionsParams(RequestModel):
     """
 
     start_time: str | None = None
+    """
+    Start of the period, Unix seconds as a string (included).
+    """
     end_time: str | None = None
+    """
+    End of the period, Unix seconds as a string (excluded).
+    """
     flow_type: Literal["RECHARGE", "REVERSE", "WITHDRAW"] | None = None
+    """
+    Kind of money movement; RECHARGE, WITHDRAW or REVERSE.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetTradeInAccountTransactionsResponseFlowAmount(ResponseModel):
@@ -164,6 +236,9 @@ class GetTradeInSupplierAccountBalanceParams(RequestModel):
     """
 
     currency: str
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency.
+    """
 
 
 class GetTradeInSupplierAccountBalanceResponseAvailableBalance(ResponseModel):
@@ -177,6 +252,9 @@ class GetTransactionsbyOrderParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetTransactionsbyOrderV202309Params(RequestModel):
@@ -185,6 +263,9 @@ class GetTransactionsbyOrderV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetTransactionsbyOrderV202309ResponseStatementTransactionSkuStatementTransaction(ResponseModel):
@@ -253,10 +334,25 @@ class GetTransactionsbyStatementParams(RequestModel):
     """
 
     statement_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the settlement statement.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetTransactionsbyStatementResponseTotalSettlementBreakdown(ResponseModel):
@@ -289,10 +385,25 @@ class GetTransactionsbyStatementV202309Params(RequestModel):
     """
 
     statement_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the settlement statement.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetTransactionsbyStatementV202309ResponseStatementTransaction(ResponseModel):
@@ -367,11 +478,29 @@ class GetUnsettledTransactionsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_field: str
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     search_time_ge: Timestamp | None = None
+    """
+    Start of the search window, included (Unix seconds).
+    """
     search_time_lt: Timestamp | None = None
+    """
+    End of the search window, excluded (Unix seconds).
+    """
 
 
 class GetUnsettledTransactionsResponseTransactionFeeTaxBreakdownFee(ResponseModel):
@@ -426,10 +555,25 @@ class GetWithdrawalsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     types: list[str]
+    """
+    Only records of these kinds.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
 
 
 class GetWithdrawalsResponseWithdrawal(ResponseModel):

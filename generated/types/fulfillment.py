@@ -17,6 +17,9 @@ class CheckTikTokShippingAndCollectionByTikTokCoverageParams(RequestModel):
     """
 
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class CheckTikTokShippingAndCollectionByTikTokCoverageResponse(ResponseModel):
@@ -31,10 +34,25 @@ class CombinePackageRequestCombinablePackage(RequestModel):
 
 class CreateFirstMileBundleRequest(RequestModel):
     handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     phone_tail_number: str | None = None
+    """
+    Last digits of the phone number of the person handing the parcel over.
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class CreateFirstMileBundleResponseErrorDetail(ResponseModel):
@@ -43,10 +61,25 @@ class CreateFirstMileBundleResponseErrorDetail(ResponseModel):
 
 class CreateFirstMileBundleV2Request(RequestModel):
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
     handover_method: Literal["DROP_OFF", "PICKUP"]
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number of the shipment.
+    """
     phone_tail_number: str | None = None
+    """
+    Last digits of the phone number of the person handing the parcel over.
+    """
 
 
 class CreateFirstMileBundleV2ResponseError(ResponseModel):
@@ -136,7 +169,13 @@ class FulfillmentUploadDeliveryFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object (a PDF document).
+    """
     name: str | None = None
+    """
+    File name with its extension, such as invoice.pdf.
+    """
 
 
 class FulfillmentUploadDeliveryFileResponse(ResponseModel):
@@ -150,6 +189,9 @@ class FulfillmentUploadDeliveryImageForm(RequestModel):
     """
 
     data: Any
+    """
+    The image's bytes, a path or a binary file object (such as a proof of delivery photo).
+    """
 
 
 class FulfillmentUploadDeliveryImageResponse(ResponseModel):
@@ -164,6 +206,9 @@ class GetEligibleShippingServiceParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetEligibleShippingServiceResponseShippingService(ResponseModel):
@@ -184,11 +229,20 @@ class GetHandoverTimeslotsParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
 
 
 class GetOrderCustomsRequirementsRequest(RequestModel):
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
 
 
 class GetOrderCustomsRequirementsResponseOrderClearanceListItemListRelatedItemDetail(ResponseModel):
@@ -204,6 +258,9 @@ class GetOrderSplitAttributesParams(RequestModel):
     """
 
     order_ids: list[str]
+    """
+    TikTok Shop order ids.
+    """
 
 
 class GetOrderSplitAttributesResponseSplitAttributeMustSplitReason(ResponseModel):
@@ -218,6 +275,9 @@ class GetPackageDetailParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class GetPackageDetailResponseInsurance(ResponseModel):
@@ -264,6 +324,9 @@ class GetPackageHandoverTimeSlotsParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class GetPackageShippingDocumentParams(RequestModel):
@@ -272,6 +335,9 @@ class GetPackageShippingDocumentParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
     document_type: Literal[
         "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
     ]
@@ -279,7 +345,13 @@ class GetPackageShippingDocumentParams(RequestModel):
     Which document.
     """
     document_size: str | None = None
+    """
+    Paper size of the label; A6 (the default) or A5.
+    """
     document_format: str | None = None
+    """
+    File format of the document; PDF (the default) or ZPL.
+    """
 
 
 class GetPackageShippingDocumentResponse(ResponseModel):
@@ -305,6 +377,9 @@ class GetTrackingParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetTrackingResponseTracking(ResponseModel):
@@ -318,6 +393,9 @@ class MarkPackageAsShippedParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class MarkPackageAsShippedRequestOrderLineList(RequestModel):
@@ -335,12 +413,24 @@ class MarkPackageAsShippedV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class MarkPackageAsShippedV202309Request(RequestModel):
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class MarkPackageAsShippedV202309Response(ResponseModel):
@@ -371,9 +461,21 @@ class PickupSlotInput(RequestModel):
 
 class SchedulePackageHandoverRequest(RequestModel):
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     pickup_slot: PickupSlotInput | None = None
+    """
+    Time window chosen for the carrier pickup, from the handover time slots.
+    """
 
 
 class SearchCombinablePackagesParams(RequestModel):
@@ -382,7 +484,13 @@ class SearchCombinablePackagesParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCombinablePackagesResponseCombinablePackage(ResponseModel):
@@ -396,9 +504,21 @@ class SearchPackageParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchPackageRequest(RequestModel):
@@ -406,10 +526,25 @@ class SearchPackageRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     package_status: Literal["CANCELLED", "COMPLETED", "FULFILLING", "PROCESSING", "TO_FULFILL"] | None = None
+    """
+    Only packages in this state; PROCESSING, TO_FULFILL, FULFILLING, COMPLETED or CANCELLED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only items updated before this time (Unix seconds).
+    """
 
 
 class SelfShipmentInput(RequestModel):
@@ -423,12 +558,24 @@ class ShipPackageParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class ShipPackageRequest(RequestModel):
     handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     pickup_slot: PickupSlotInput | None = None
+    """
+    Time window chosen for the carrier pickup, from the handover time slots.
+    """
     self_shipment: SelfShipmentInput | None = None
+    """
+    Carrier and tracking number when you ship with your own carrier.
+    """
 
 
 class ShippingInfoListInput(RequestModel):
@@ -450,6 +597,9 @@ class SplitOrdersParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class SplitOrdersRequestSplittableGroup(RequestModel):
@@ -501,10 +651,16 @@ class UncombinePackagesParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class UncombinePackagesRequest(RequestModel):
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
 
 
 class UncombinePackagesResponse(ResponseModel):
@@ -542,10 +698,16 @@ class UpdatePackageShippingInfoParams(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class UpdatePackageShippingInfoRequest(RequestModel):
     shipping_info_list: list[ShippingInfoListInput]
+    """
+    New carrier and tracking number of the package.
+    """
 
 
 class UpdatePackageShippingInfoV202309Params(RequestModel):
@@ -554,11 +716,20 @@ class UpdatePackageShippingInfoV202309Params(RequestModel):
     """
 
     package_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a package (shipment) of an order.
+    """
 
 
 class UpdatePackageShippingInfoV202309Request(RequestModel):
     shipping_provider_id: str | None = None
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class UpdateShippingInfoParams(RequestModel):
@@ -567,11 +738,20 @@ class UpdateShippingInfoParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class UpdateShippingInfoRequest(RequestModel):
     shipping_provider_id: str | None = None
+    """
+    Id of the shipping carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number of the shipment.
+    """
 
 
 class UploadInvoiceRequestInvoice(RequestModel):
@@ -609,6 +789,9 @@ class BatchShipPackagesResponse(ResponseModel):
 
 class CombinePackageRequest(RequestModel):
     combinable_packages: list[CombinePackageRequestCombinablePackage] | None = None
+    """
+    Packages to merge into one shipment, with their ids.
+    """
 
 
 class CombinePackageResponse(ResponseModel):
@@ -630,12 +813,33 @@ class CreateFirstMileBundleV2Response(ResponseModel):
 
 class CreatePackagesRequest(RequestModel):
     ship_type: str
+    """
+    How the package ships.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item: list[CreatePackagesRequestOrderLineItem] | None = None
+    """
+    Order line items to put in the new package.
+    """
     order_list_ids: list[str] | None = None
+    """
+    Ids of the orders the package is made from.
+    """
     dimension: CreatePackagesRequestDimension | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     shipping_service_id: str | None = None
+    """
+    Id of the shipping service, from the shipping services query.
+    """
     weight: CreatePackagesRequestWeight | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class CreatePackagesResponse(ResponseModel):
@@ -648,10 +852,25 @@ class CreatePackagesResponse(ResponseModel):
 
 class CreatePackagesV202309Request(RequestModel):
     dimension: DimensionInput | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     shipping_service_id: str | None = None
+    """
+    Id of the shipping service, from the shipping services query.
+    """
     weight: WeightInput | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class CreatePackagesV202309Response(ResponseModel):
@@ -666,8 +885,17 @@ class CreatePackagesV202309Response(ResponseModel):
 
 class GetEligibleShippingServiceRequest(RequestModel):
     dimension: DimensionInput | None = None
+    """
+    Parcel size; length, width, height and their unit.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     weight: WeightInput | None = None
+    """
+    Parcel weight; a value and its unit.
+    """
 
 
 class GetEligibleShippingServiceResponse(ResponseModel):
@@ -715,7 +943,13 @@ class GetPackageHandoverTimeSlotsResponse(ResponseModel):
 
 class GetPodCustomizationDetailsRequest(RequestModel):
     main_order_id: str
+    """
+    Id of the main (parent) order.
+    """
     query_order_lines: list[GetPodCustomizationDetailsRequestQueryOrderLine]
+    """
+    Order lines to get the print-on-demand details of, by order and line item id.
+    """
 
 
 class GetPodCustomizationDetailsResponse(ResponseModel):
@@ -729,7 +963,13 @@ class GetTrackingResponse(ResponseModel):
 
 class MarkPackageAsShippedRequest(RequestModel):
     order_line_list: list[MarkPackageAsShippedRequestOrderLineList] | None = None
+    """
+    Order line items shipped in the package.
+    """
     shipping_info_list: list[ShippingInfoListInput] | None = None
+    """
+    Carrier and tracking number of each package.
+    """
 
 
 class MarkPackageAsShippedResponse(ResponseModel):
@@ -778,6 +1018,9 @@ class SearchPackageResponsePackage(ResponseModel):
 
 class SplitOrdersRequest(RequestModel):
     splittable_groups: list[SplitOrdersRequestSplittableGroup] | None = None
+    """
+    How to split; groups of line item ids, one package per group.
+    """
 
 
 class SplitOrdersResponse(ResponseModel):
@@ -819,10 +1062,16 @@ class TrackingStatusUpdateResponse(ResponseModel):
 
 class UpdatePackageDeliveryStatusRequest(RequestModel):
     packages: list[UpdatePackageDeliveryStatusRequestPackage] | None = None
+    """
+    Packages delivered by your own carrier, each with its id and delivery details.
+    """
 
 
 class UploadInvoiceRequest(RequestModel):
     invoices: list[UploadInvoiceRequestInvoice] | None = None
+    """
+    Invoices to attach, each with its package or order id and uploaded file.
+    """
 
 
 class UploadInvoiceResponseError(ResponseModel):
@@ -833,6 +1082,9 @@ class UploadInvoiceResponseError(ResponseModel):
 
 class BatchShipPackagesRequest(RequestModel):
     packages: list[BatchShipPackagesRequestPackage] | None = None
+    """
+    Packages to ship, each with its id, handover method and pickup slot or own-carrier details.
+    """
 
 
 class CreateFirstMileBundleResponse(ResponseModel):
@@ -894,15 +1146,36 @@ class SubmitCustomsClearanceInformationRequestOrderList(RequestModel):
 
 class SubmitRedemptionInformationRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     order_info_list: list[SubmitRedemptionInformationRequestOrderInfoList]
+    """
+    Orders with their redemption (voucher use) details.
+    """
 
 
 class TrackingStatusUpdateRequest(RequestModel):
     country: str
+    """
+    Country of the shipment, as a two-letter ISO 3166 code.
+    """
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     tracks: list[TrackingStatusUpdateRequestTrack]
+    """
+    Tracking events, each with its time, status and place.
+    """
     provider_id: str
+    """
+    Id of the shipping carrier.
+    """
     external_tracking_url: str | None = None
+    """
+    Web address where the shipment can be tracked on the carrier's site.
+    """
 
 
 class UploadInvoiceResponse(ResponseModel):
@@ -915,6 +1188,9 @@ class GetOrderCustomsRequirementsResponse(ResponseModel):
 
 class SubmitCustomsClearanceInformationRequest(RequestModel):
     order_list: list[SubmitCustomsClearanceInformationRequestOrderList] | None = None
+    """
+    Orders with the customs clearance details to submit.
+    """
 
 
 class SearchCombinablePackagesPage(

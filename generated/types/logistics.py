@@ -17,8 +17,17 @@ class CheckShippingTemplateExistenceParams(RequestModel):
     """
 
     access_token: str
+    """
+    Access token of the seller authorization.
+    """
     shop_id: int | None = None
+    """
+    Numeric id of the shop.
+    """
     biz_warehouse_id: int
+    """
+    Id of the warehouse.
+    """
 
 
 class CheckShippingTemplateExistenceResponse(ResponseModel):
@@ -37,6 +46,9 @@ class GetLogisticsTrackingParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetLogisticsTrackingResponseLogisticsDetailTrackList(ResponseModel):
@@ -53,6 +65,9 @@ class GetShippingProvidersParams(RequestModel):
     """
 
     delivery_option_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the delivery option (a shipping speed the warehouse offers).
+    """
 
 
 class GetShippingProvidersResponseShippingProvider(ResponseModel):
@@ -90,7 +105,13 @@ class GetWarehouseDeliveryOptionsParams(RequestModel):
     """
 
     warehouse_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a seller warehouse.
+    """
     scope: str | None = None
+    """
+    Which delivery options to list.
+    """
 
 
 class GetWarehouseDeliveryOptionsResponseDeliveryOptionDimensionLimit(ResponseModel):
@@ -176,6 +197,9 @@ class GetLogisticsTrackingResponse(ResponseModel):
 
 class GetShippingTemplateAvailabilityRequest(RequestModel):
     product_attribute: GetShippingTemplateAvailabilityRequestProductAttribute | None = None
+    """
+    Product details (weight, size, category) the templates must support.
+    """
 
 
 class GetShippingTemplateAvailabilityResponseTemplate(ResponseModel):

@@ -44,6 +44,9 @@ class GetExternalOrderReferencesParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     platform: Literal[
         "AMAZON",
         "BIGCOMMERCE",
@@ -56,6 +59,9 @@ class GetExternalOrderReferencesParams(RequestModel):
         "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
     ]
+    """
+    External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...).
+    """
 
 
 class GetOrderDetailParams(RequestModel):
@@ -108,9 +114,21 @@ class GetOrderListRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     buyer_user_id: str | None = None
+    """
+    Id of the buyer's account.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     is_buyer_request_cancel: bool | None = None
+    """
+    True for orders whose buyer asked to cancel only.
+    """
     order_status: (
         Literal[
             "UNPAID",
@@ -129,9 +147,21 @@ class GetOrderListRequest(RequestModel):
     Only orders in this status; ALL (or nothing) for every status.
     """
     shipping_type: str | None = None
+    """
+    How the order ships; TIKTOK for platform shipping, SELLER for your own carrier.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only items updated before this time (Unix seconds).
+    """
     warehouse_ids: list[str] | None = None
+    """
+    Only orders shipped from these warehouses.
+    """
 
 
 class GetPriceDetailParams(RequestModel):
@@ -140,6 +170,9 @@ class GetPriceDetailParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
 
 
 class GetPriceDetailResponseLineItem(ResponseModel):
@@ -279,7 +312,13 @@ class SearchOrdersByExternalOrderReferenceParams(RequestModel):
         "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
     ]
+    """
+    External platform the order came from (one of the listed values: SHOPIFY, AMAZON, WOOCOMMERCE, ERP_SYSTEM ...).
+    """
     external_order_id: str
+    """
+    Id of the order on your own or an external system.
+    """
 
 
 class SearchOrdersByExternalOrderReferenceRequest(RequestModel):
@@ -554,7 +593,13 @@ class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrder(ResponseMod
 
 class SearchPodCustomizationDetailsRequest(RequestModel):
     main_order_id: str
+    """
+    Id of the main (parent) order.
+    """
     query_order_lines: list[SearchPodCustomizationDetailsRequestQueryOrderLine]
+    """
+    Order lines to get the print-on-demand details of, by order and line item id.
+    """
 
 
 class SearchPodCustomizationDetailsResponse(ResponseModel):
@@ -668,12 +713,24 @@ class SearchOrdersByExternalOrderReferenceResponseOrder(ResponseModel):
 
 class UpdateTheBlindBoxOpeningResultsRequest(RequestModel):
     main_order_id: str | None = None
+    """
+    Id of the main (parent) order.
+    """
     blind_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult] | None = None
+    """
+    For each blind box line item, the SKU the box turned out to hold.
+    """
     blind_batch_box_results: list[UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult] | None = None
+    """
+    For a batch of boxes sold together, the SKUs they turned out to hold.
+    """
 
 
 class AddExternalOrderReferencesRequest(RequestModel):
     orders: list[AddExternalOrderReferencesRequestOrder]
+    """
+    Orders to link, each with its id and the external platform's order and line item ids.
+    """
 
 
 class AddExternalOrderReferencesResponse(ResponseModel):

@@ -13,7 +13,13 @@ from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 class ActivateProductRequest(RequestModel):
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class ActivateProductResponseErrorDetailExtraError(ResponseModel):
@@ -72,6 +78,9 @@ class CheckProductListingParams(RequestModel):
     """
 
     is_diagnosis_required: bool | None = None
+    """
+    True to also get a content diagnosis of the product.
+    """
 
 
 class CheckProductListingResponseFailReason(ResponseModel):
@@ -87,6 +96,9 @@ class CombinedSkuInput(RequestModel):
 
 class CreateCustomBrandsRequest(RequestModel):
     name: str | None = None
+    """
+    Name of the new brand.
+    """
 
 
 class CreateCustomBrandsResponse(ResponseModel):
@@ -160,11 +172,20 @@ class CreateSizeChartV2Response(ResponseModel):
 
 class DeactivateProductsRequest(RequestModel):
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class DeleteGlobalProductsRequest(RequestModel):
     global_product_ids: list[str] | None = None
+    """
+    Ids of global products.
+    """
 
 
 class DeleteGlobalProductsResponseErrorDetail(ResponseModel):
@@ -173,6 +194,9 @@ class DeleteGlobalProductsResponseErrorDetail(ResponseModel):
 
 class DeleteProductsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class Detail(ResponseModel):
@@ -196,6 +220,9 @@ class EditGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class EditGlobalProductRequestSkuSalePrice(RequestModel):
@@ -236,6 +263,9 @@ class EditProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class EditProductRequestProductTagOperation(RequestModel):
@@ -335,6 +365,9 @@ class EditProductV202309Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class EditProductV202309RequestSkuExternalListPrice(RequestModel):
@@ -414,8 +447,17 @@ class GetAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetAttributesResponseAttributeValue(ResponseModel):
@@ -430,11 +472,29 @@ class GetBrandsParams(RequestModel):
     """
 
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     is_authorized: bool | None = None
+    """
+    True for brands the shop is authorised to sell only.
+    """
     brand_name: str | None = None
+    """
+    Name of the brand to search for.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetBrandsResponseBrand(ResponseModel):
@@ -451,10 +511,25 @@ class GetCategoriesParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     listing_platform: str | None = None
+    """
+    Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+    """
     include_prohibited_categories: bool | None = None
+    """
+    True to also return categories the shop may not sell in.
+    """
 
 
 class GetCategoriesResponse(ResponseModel):
@@ -467,8 +542,17 @@ class GetCategoryRulesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetCategoryRulesResponseCod(ResponseModel):
@@ -501,8 +585,17 @@ class GetGlobalAttributesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetGlobalAttributesResponseAttributeRequirementCondition(ResponseModel):
@@ -518,8 +611,17 @@ class GetGlobalCategoriesParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class GetGlobalCategoriesResponse(ResponseModel):
@@ -532,8 +634,17 @@ class GetGlobalCategoryRulesParams(RequestModel):
     """
 
     category_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetGlobalCategoryRulesResponseManufacturer(ResponseModel):
@@ -569,6 +680,9 @@ class GetGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class GetGlobalProductResponseBrand(ResponseModel):
@@ -625,6 +739,9 @@ class GetGlobalReplicatedProductsParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class GetGlobalReplicatedProductsResponseReplicatedProduct(ResponseModel):
@@ -640,6 +757,9 @@ class GetImageTranslationTasksParams(RequestModel):
     """
 
     translation_task_ids: list[str] | None = None
+    """
+    Ids of image translation tasks.
+    """
 
 
 class GetImageTranslationTasksResponseTranslationTaskOriginalImage(ResponseModel):
@@ -658,7 +778,13 @@ class GetOpportunityDetailParams(RequestModel):
     """
 
     opportunity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the product opportunity.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetOpportunityDetailResponseOpportunityBasicInfo(ResponseModel):
@@ -714,11 +840,20 @@ class GetProductPackageRecommendationsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class GetProductPackageRecommendationsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetProductPackageRecommendationsResponseProductDimensionRecommendationHeight(ResponseModel):
@@ -747,9 +882,21 @@ class GetProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     return_under_review_version: bool | None = None
+    """
+    True to return the version under review where one exists.
+    """
     return_draft_version: bool | None = None
+    """
+    True to return the draft version of the product where one exists.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetProductResponseAuditFailedReason(ResponseModel):
@@ -869,12 +1016,18 @@ class GetProductSkppDetailParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
     locale: (
         Literal[
             "de-DE", "en", "en-GB", "id-ID", "it-IT", "ja-JP", "ms-MY", "pt-BR", "th-TH", "vi-VN", "zh-CN"
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetProductSkppDetailResponseRewardClaimCondition(ResponseModel):
@@ -894,6 +1047,9 @@ class GetProductsSeoWordsParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetRecommendedProductTitleAndDescriptionParams(RequestModel):
@@ -902,6 +1058,9 @@ class GetRecommendedProductTitleAndDescriptionParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class GetRecommendedProductTitleAndDescriptionResponseProductSuggestionItem(ResponseModel):
@@ -924,12 +1083,33 @@ class GetSubmissionRecordsParams(RequestModel):
         arbitrary_types_allowed=True,
     )
     status: str | None = None
+    """
+    Only submissions in this review status.
+    """
     opportunity_id: str | None = None
+    """
+    Id of the product opportunity.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     submit_time_ge: Timestamp | None = None
+    """
+    Only submissions made at or after this time (Unix seconds).
+    """
     submit_time_lt: Timestamp | None = None
+    """
+    Only submissions made before this time (Unix seconds).
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class GetSubmissionRecordsResponseDataSubmission(ResponseModel):
@@ -991,7 +1171,13 @@ class InventoryInput(RequestModel):
 
 class InventorySearchRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class InventorySearchResponseInventorySkuTotalAvailableInventoryDistributionCampaignInventory(ResponseModel):
@@ -1020,8 +1206,17 @@ class ListOpportunitiesParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class ListOpportunitiesRequest(RequestModel):
@@ -1029,10 +1224,25 @@ class ListOpportunitiesRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     opportunity_type: Literal["CATEGORY", "KEYWORD", "PRODUCT"]
+    """
+    Kind of opportunity; CATEGORY, KEYWORD or PRODUCT.
+    """
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     tag_codes: list[str] | None = None
+    """
+    Codes of opportunity tags to filter by.
+    """
 
 
 class ListOpportunitiesResponseDataOpportunity(ResponseModel):
@@ -1079,13 +1289,28 @@ class ListProductSkppStatusesParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class ListProductSkppStatusesRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     skpp_status: str | None = None
+    """
+    Only SKPP (seller-owned product partnership) records in this status.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_no: int | None = None
+    """
+    Page number to return, starting at 1.
+    """
 
 
 class ListProductSkppStatusesResponseProductReward(ResponseModel):
@@ -1106,8 +1331,17 @@ class ListingSchemasParams(RequestModel):
     """
 
     category_ids: list[float]
+    """
+    Ids of product categories.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class ListingSchemasResponseErrorDetail(ResponseModel):
@@ -1130,8 +1364,17 @@ class ListingSchemasV202401Params(RequestModel):
     """
 
     category_ids: list[float]
+    """
+    Ids of product categories.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class MainImageInput(RequestModel):
@@ -1196,6 +1439,9 @@ class PartialEditGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class PartialEditGlobalProductRequestCertificationImage(RequestModel):
@@ -1268,6 +1514,9 @@ class PartialEditManufacturerParams(RequestModel):
     """
 
     manufacturer_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the manufacturer record.
+    """
 
 
 class PartialEditProductParams(RequestModel):
@@ -1276,6 +1525,9 @@ class PartialEditProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class PartialEditProductRequestCertificationFile(RequestModel):
@@ -1427,6 +1679,9 @@ class PartialEditProductV202309Params(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class PartialEditResponsiblePersonParams(RequestModel):
@@ -1435,14 +1690,32 @@ class PartialEditResponsiblePersonParams(RequestModel):
     """
 
     responsible_person_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the responsible person record.
+    """
 
 
 class PartialEditResponsiblePersonRequest(RequestModel):
     address: AddressInput | None = None
+    """
+    Postal address, one line.
+    """
     email: str | None = None
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str | None = None
+    """
+    Name of the responsible person or company in the EU.
+    """
     phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+    """
+    Contact phone number, with country code.
+    """
 
 
 class PhoneNumber(ResponseModel):
@@ -1468,6 +1741,9 @@ class PreSaleInput(RequestModel):
 
 class PredictProductPackageDimensionsAndWeightRequest(RequestModel):
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
 
 
 class PredictProductPackageDimensionsAndWeightResponsePackageDimensions(ResponseModel):
@@ -1508,6 +1784,9 @@ class ProductInformationIssueDiagnosisParams(RequestModel):
     """
 
     product_ids: list[str]
+    """
+    TikTok Shop product ids.
+    """
 
 
 class PublishGlobalProductParams(RequestModel):
@@ -1516,6 +1795,9 @@ class PublishGlobalProductParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
@@ -1561,11 +1843,29 @@ class PublishGlobalProductResponsePublishResult(ResponseModel):
 
 class RecommendCategoryRequest(RequestModel):
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     description: str | None = None
+    """
+    Product description, used to suggest the category.
+    """
     images: list[ImageInput] | None = None
+    """
+    Product images (uploaded uris), used to suggest the category.
+    """
     include_prohibited_categories: bool | None = None
+    """
+    True to also return categories the shop may not sell in.
+    """
     listing_platform: Literal["TIKTOK_SHOP", "TOKOPEDIA"] | None = None
+    """
+    Platform whose category tree is used; TIKTOK_SHOP or TOKOPEDIA.
+    """
     product_title: str | None = None
+    """
+    Title of the product.
+    """
 
 
 class RecommendCategoryResponseCategory(ResponseModel):
@@ -1578,9 +1878,21 @@ class RecommendCategoryResponseCategory(ResponseModel):
 
 class RecommendGlobalCategoriesRequest(RequestModel):
     category_version: Literal["v1", "v2"] | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     description: str | None = None
+    """
+    Product description, used to suggest the category.
+    """
     images: list[ImageInput] | None = None
+    """
+    Product images (uploaded uris), used to suggest the category.
+    """
     product_title: str | None = None
+    """
+    Title of the product.
+    """
 
 
 class RecommendGlobalCategoriesResponseCategory(ResponseModel):
@@ -1606,6 +1918,9 @@ class RecommendedCategory(ResponseModel):
 
 class RecoverProductsRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
 
 
 class RecoverProductsResponse(ResponseModel):
@@ -1618,6 +1933,9 @@ class ReplicateProductParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
@@ -1665,7 +1983,13 @@ class SearchGlobalProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchGlobalProductsRequest(RequestModel):
@@ -1673,11 +1997,29 @@ class SearchGlobalProductsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     status: Literal["DELETED", "DRAFT", "PUBLISHED", "UNPUBLISHED"] | None = None
+    """
+    Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only items updated at or before this time (Unix seconds).
+    """
 
 
 class SearchGlobalProductsResponseGlobalProductSku(ResponseModel):
@@ -1691,7 +2033,13 @@ class SearchGlobalProductsV202309Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchGlobalProductsV202309Request(RequestModel):
@@ -1699,11 +2047,29 @@ class SearchGlobalProductsV202309Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     status: str | None = None
+    """
+    Only global products in this status; DRAFT, PUBLISHED, UNPUBLISHED or DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only items updated at or before this time (Unix seconds).
+    """
 
 
 class SearchManufacturersParams(RequestModel):
@@ -1712,13 +2078,28 @@ class SearchManufacturersParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchManufacturersRequest(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     locales: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None
+    """
+    Languages (BCP 47 tags such as de-DE) to filter by.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
 
 
 class SearchManufacturersResponseManufacturerRegionalProfilePhoneNumber(ResponseModel):
@@ -1733,12 +2114,24 @@ class SearchManufacturersV202409Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchManufacturersV202409Request(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
 
 
 class SearchManufacturersV202409ResponseManufacturer(ResponseModel):
@@ -1756,18 +2149,48 @@ class SearchProductsForComplianceAuditingParams(RequestModel):
     """
 
     shop_cipher: str | None = None
+    """
+    Cipher of the shop the call acts on, as listed by authorization.get_authorized_shops.
+    """
     category_asset_cipher: str | None = None
+    """
+    Cipher of the category asset (market) to act on, for accounts that work without a shop_cipher.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchProductsForComplianceAuditingRequest(RequestModel):
     product_title: str | None = None
+    """
+    Title of the product.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     seller_id: str | None = None
+    """
+    Id of the seller account.
+    """
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     brand_ids: list[str] | None = None
+    """
+    Ids of brands.
+    """
     seller_name: str | None = None
+    """
+    Name of the seller.
+    """
 
 
 class SearchProductsForComplianceAuditingResponseProductCategory(ResponseModel):
@@ -1788,7 +2211,13 @@ class SearchProductsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchProductsRequest(RequestModel):
@@ -1796,15 +2225,45 @@ class SearchProductsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     audit_status: list[Literal["APPROVED", "AUDITING", "FAILED"]] | None = None
+    """
+    Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+    """
     category_version: Literal["v1", "v2"] | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     listing_quality_tiers: list[Literal["EXCELLENT", "FAIR", "GOOD", "POOR"]] | None = None
+    """
+    Only products of these listing quality tiers; POOR, FAIR, GOOD or EXCELLENT.
+    """
     return_draft_version: bool | None = None
+    """
+    True to return the draft version of the product where one exists.
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     sns_filter: Literal["CONFIGURED", "ELIGIBLE"] | None = None
+    """
+    Subscribe and save; ELIGIBLE products that may offer it, CONFIGURED ones that do.
+    """
     status: (
         Literal[
             "ACTIVATE",
@@ -1819,8 +2278,17 @@ class SearchProductsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only items updated at or before this time (Unix seconds).
+    """
 
 
 class SearchProductsV202309Params(RequestModel):
@@ -1829,8 +2297,17 @@ class SearchProductsV202309Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
 
 
 class SearchProductsV202309Request(RequestModel):
@@ -1838,11 +2315,29 @@ class SearchProductsV202309Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     status: str | None = None
+    """
+    Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only items updated at or before this time (Unix seconds).
+    """
 
 
 class SearchProductsV202309ResponseProductSku(ResponseModel):
@@ -1858,7 +2353,13 @@ class SearchProductsV202312Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchProductsV202312Request(RequestModel):
@@ -1866,16 +2367,49 @@ class SearchProductsV202312Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     audit_status: list[str] | None = None
+    """
+    Only products in these review states; AUDITING under review, APPROVED, FAILED refused.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_le: Timestamp | None = None
+    """
+    Only items created at or before this time (Unix seconds).
+    """
     listing_platforms: list[str] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     listing_quality_tier: str | None = None
+    """
+    Only products of this listing quality tier.
+    """
     seller_skus: list[str] | None = None
+    """
+    Your own SKU codes (seller_sku) to search for.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     status: str | None = None
+    """
+    Only products in this status; ALL, DRAFT, PENDING (in review), FAILED review, ACTIVATE (live), SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_le: Timestamp | None = None
+    """
+    Only items updated at or before this time (Unix seconds).
+    """
 
 
 class SearchProductsV202312ResponseProductSku(ResponseModel):
@@ -1893,13 +2427,28 @@ class SearchResponsiblePersonsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchResponsiblePersonsRequest(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     locales: list[Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"]] | None = None
+    """
+    Languages (BCP 47 tags such as de-DE) to filter by.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
 
 
 class SearchResponsiblePersonsResponseResponsiblePersonRegionalProfileAddress(ResponseModel):
@@ -1918,12 +2467,24 @@ class SearchResponsiblePersonsV202409Params(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchResponsiblePersonsV202409Request(RequestModel):
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
 
 
 class SearchResponsiblePersonsV202409ResponseResponsiblePerson(ResponseModel):
@@ -1940,13 +2501,28 @@ class SearchSizeChartsParams(RequestModel):
     """
 
     page_size: int
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     locales: list[str] | None = None
+    """
+    Languages (BCP 47 tags such as de-DE) to filter by.
+    """
 
 
 class SearchSizeChartsRequest(RequestModel):
     ids: list[str] | None = None
+    """
+    Ids of the items to fetch; see the type for the maximum.
+    """
     keyword: str | None = None
+    """
+    Text matched against names.
+    """
 
 
 class SearchSizeChartsResponseSizeChartImage(ResponseModel):
@@ -2015,10 +2591,16 @@ class SubmitProductViaOpportunityParams(RequestModel):
     """
 
     opportunity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the product opportunity.
+    """
 
 
 class SubmitProductViaOpportunityRequest(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
 
 
 class SubmitProductViaOpportunityResponseSubmission(ResponseModel):
@@ -2040,6 +2622,9 @@ class SubmitStrikethroughPriceParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class SubmitStrikethroughPriceRequestSkuExternalRetailPrice(RequestModel):
@@ -2060,9 +2645,21 @@ class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
 
 class SuggestBrandsRequest(RequestModel):
     product_title: str
+    """
+    Title of the product.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     description: str | None = None
+    """
+    Product description, used to suggest the brand.
+    """
     images: list[ImageInput] | None = None
+    """
+    Product images (uploaded uris), used to suggest the brand.
+    """
 
 
 class SuggestBrandsResponseBrand(ResponseModel):
@@ -2100,6 +2697,9 @@ class UpdateGlobalInventoryParams(RequestModel):
     """
 
     global_product_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the global product (a cross-border listing shared by several markets).
+    """
 
 
 class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
@@ -2113,6 +2713,9 @@ class UpdateInventoryParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdateInventoryRequestSku(RequestModel):
@@ -2132,6 +2735,9 @@ class UpdatePriceParams(RequestModel):
     """
 
     product_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdatePriceRequestSku(RequestModel):
@@ -2156,7 +2762,13 @@ class UploadProductFileForm(RequestModel):
     """
 
     data: Any
+    """
+    The file's bytes, a path or a binary file object (PDF or video).
+    """
     name: str | None = None
+    """
+    File name with its extension, such as manual.pdf.
+    """
 
 
 class UploadProductFileResponse(ResponseModel):
@@ -2172,7 +2784,13 @@ class UploadProductImageForm(RequestModel):
     """
 
     data: Any
+    """
+    The image's bytes, a path or a binary file object (JPG, PNG, WEBP and similar, up to 5 MB).
+    """
     use_case: str | None = None
+    """
+    What the image is for (main image, attribute image, description, certificate...).
+    """
 
 
 class UploadProductImageResponse(ResponseModel):
@@ -2233,6 +2851,9 @@ class CheckProductListingResponseDiagnoseSuggestions(ResponseModel):
 
 class CreateImageTranslationTasksRequest(RequestModel):
     images: list[CreateImageTranslationTasksRequestImage] | None = None
+    """
+    Images (uploaded uris) whose text is to be translated, with the target languages.
+    """
 
 
 class CreateImageTranslationTasksResponse(ResponseModel):
@@ -2241,11 +2862,29 @@ class CreateImageTranslationTasksResponse(ResponseModel):
 
 class CreateManufacturerRequest(RequestModel):
     address: str | None = None
+    """
+    Postal address, one line.
+    """
     email: str | None = None
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str | None = None
+    """
+    Name of the manufacturer.
+    """
     phone_number: PhoneNumberInput | None = None
+    """
+    Contact phone number, with country code.
+    """
     registered_trade_name: str | None = None
+    """
+    Registered trade name of the company.
+    """
 
 
 class CreateProductRequestCertification(RequestModel):
@@ -2272,10 +2911,25 @@ class CreateProductResponse(ResponseModel):
 
 class CreateResponsiblePersonRequest(RequestModel):
     address: AddressInput | None = None
+    """
+    Postal address, one line.
+    """
     email: str | None = None
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str | None = None
+    """
+    Name of the responsible person or company in the EU.
+    """
     phone_number: CreateResponsiblePersonRequestPhoneNumber | None = None
+    """
+    Contact phone number, with country code.
+    """
 
 
 class DeactivateProductsResponse(ResponseModel):
@@ -2622,6 +3276,9 @@ class MetricStandardInfoInput(RequestModel):
 
 class OptimizedImagesRequest(RequestModel):
     images: list[OptimizedImagesRequestImage] | None = None
+    """
+    Images (uploaded uris) to optimise, each with what it is used for.
+    """
 
 
 class OptimizedImagesResponse(ResponseModel):
@@ -2661,11 +3318,29 @@ class PartialEditGlobalProductResponseGlobalSku(ResponseModel):
 
 class PartialEditManufacturerRequest(RequestModel):
     address: str | None = None
+    """
+    Postal address, one line.
+    """
     email: str | None = None
+    """
+    Contact e-mail address.
+    """
     locale: Literal["de-DE", "en-IE", "es-ES", "fr-FR", "it-IT"] | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     name: str | None = None
+    """
+    Name of the manufacturer.
+    """
     phone_number: PhoneNumberInput | None = None
+    """
+    Contact phone number, with country code.
+    """
     registered_trade_name: str | None = None
+    """
+    Registered trade name of the company.
+    """
 
 
 class PartialEditProductRequestCertification(RequestModel):
@@ -2967,10 +3642,16 @@ class SuggestBrandsResponse(ResponseModel):
 
 class UpdateGlobalInventoryRequest(RequestModel):
     global_skus: list[UpdateGlobalInventoryRequestGlobalSku] | None = None
+    """
+    SKUs of the global product with their inventory per warehouse.
+    """
 
 
 class UpdateInventoryRequest(RequestModel):
     skus: list[UpdateInventoryRequestSku] | None = None
+    """
+    SKUs whose stock changes, each with its id and the new quantity per warehouse.
+    """
 
 
 class UpdateInventoryResponseErrorDetail(ResponseModel):
@@ -2980,12 +3661,24 @@ class UpdateInventoryResponseErrorDetail(ResponseModel):
 
 class UpdatePriceRequest(RequestModel):
     skus: list[UpdatePriceRequestSku] | None = None
+    """
+    SKUs whose price changes, each with its id and new price (a decimal string in the shop's currency).
+    """
 
 
 class UpdateStockOperationSettingsRequest(RequestModel):
     seller_id: str
+    """
+    Id of the seller account.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     stock_operation_setting: UpdateStockOperationSettingsRequestStockOperationSetting | None = None
+    """
+    Inventory handling settings to apply.
+    """
 
 
 class UpdateStockOperationSettingsResponse(ResponseModel):
@@ -3059,9 +3752,21 @@ class CreateProductRequestSku(RequestModel):
 
 class CreateSizeChartV2Request(RequestModel):
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     size_chart_data: SizeChartDataInput
+    """
+    Rows and columns of the size chart.
+    """
     size_chart_mode: str
+    """
+    How the size chart is made.
+    """
     template_name: str | None = None
+    """
+    Name of the size chart template.
+    """
 
 
 class DeleteGlobalProductsResponse(ResponseModel):
@@ -3070,14 +3775,41 @@ class DeleteGlobalProductsResponse(ResponseModel):
 
 class DiagnoseandOptimizeProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     description: str | None = None
+    """
+    Description (HTML) to diagnose and optimise.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     optimization_fields: list[Literal["ALL", "DESCRIPTION", "IMAGE", "NONE", "TITLE"]] | None = None
+    """
+    What to optimise; TITLE, DESCRIPTION, IMAGE, ALL or NONE.
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     title: str | None = None
+    """
+    Title to diagnose and optimise.
+    """
 
 
 class EditGlobalProductRequestSku(RequestModel):
@@ -3157,8 +3889,17 @@ class EditProductV202309RequestSku(RequestModel):
 
 class EditSizeChartV2Request(RequestModel):
     size_chart_data: SizeChartDataInput
+    """
+    Rows and columns of the size chart.
+    """
     size_chart_id: str
+    """
+    Id of the size chart template.
+    """
     template_name: str | None = None
+    """
+    Name of the size chart template.
+    """
 
 
 class GetAttributesResponse(ResponseModel):
@@ -3355,23 +4096,77 @@ class PartialEditProductResponse(ResponseModel):
 
 class PartialEditProductV202309Request(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     certifications: list[EditProductV202309RequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     listing_platforms: list[str] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     replicated_products: list[ReplicatedProductInput] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: str | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[PartialEditProductV202309RequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class ProductInformationIssueDiagnosisResponse(ResponseModel):
@@ -3421,11 +4216,29 @@ class PublishGlobalProductResponseProduct(ResponseModel):
 
 class RecommendRequiredProductPropertiesRequest(RequestModel):
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     product_title: str
+    """
+    Title of the product.
+    """
     description: str | None = None
+    """
+    Product description, used to suggest property values.
+    """
     images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    """
+    Product images (uploaded uris), used to suggest property values.
+    """
     sales_properties: list[RecommendRequiredProductPropertiesRequestSalesProperty] | None = None
+    """
+    Sales attributes (such as colour or size) of the product.
+    """
     target_property_ids: list[str] | None = None
+    """
+    Ids of the properties to get recommendations for.
+    """
 
 
 class RecommendRequiredProductPropertiesResponse(ResponseModel):
@@ -3501,12 +4314,24 @@ class SearchSizeChartsResponse(ResponseModel):
 
 class SubmitSizeChartAppealRequest(RequestModel):
     product_id: int
+    """
+    TikTok Shop product id.
+    """
     appeal_message: SubmitSizeChartAppealRequestAppealMessage
+    """
+    Text and images supporting the appeal.
+    """
 
 
 class SubmitStrikethroughPriceRequest(RequestModel):
     external_product_id: str
+    """
+    Your own id of the product (kept for your reference).
+    """
     skus: list[SubmitStrikethroughPriceRequestSku]
+    """
+    SKUs with their strikethrough (was) price, a decimal string in the shop's currency.
+    """
 
 
 class SubmitStrikethroughPriceResponse(ResponseModel):
@@ -3525,27 +4350,93 @@ class ActivateProductResponse(ResponseModel):
 
 class CheckProductListingRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     certifications: list[CreateProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     primary_combined_product_id: str | None = None
+    """
+    Id of the main product of a combined listing this product joins.
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[CheckProductListingRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class CheckProductListingResponse(ResponseModel):
@@ -3558,20 +4449,65 @@ class CheckProductListingResponse(ResponseModel):
 
 class CreateGlobalProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_global_product_id: str | None = None
+    """
+    Your own id of the global product.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[CreateGlobalProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     source_locale: (
         Literal[
             "cs-CZ",
@@ -3602,57 +4538,195 @@ class CreateGlobalProductRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language of the texts as written (BCP 47 tag).
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class CreateProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[CreateProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     is_not_for_sale: bool | None = None
+    """
+    True if the product is listed but cannot be bought.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     primary_combined_product_id: str | None = None
+    """
+    Id of the main product of a combined listing this product joins.
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[CreateProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class EditGlobalProductRequest(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[CertificationInput] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_global_product_id: str | None = None
+    """
+    Your own id of the global product.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer: ManufacturerInput | None = None
+    """
+    Manufacturer details of the product.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[EditGlobalProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class EditProductRequestProductAttribute(RequestModel):
@@ -3662,29 +4736,101 @@ class EditProductRequestProductAttribute(RequestModel):
 
 class EditProductV202309Request(RequestModel):
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[EditProductV202309RequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     listing_platforms: list[str] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     main_images: list[MainImageInput] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     package_dimensions: PackageDimensionInput | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PackageWeightInput | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[ProductAttributeInput] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     replicated_products: list[ReplicatedProductInput] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: str | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     shipping_insurance_requirement: str | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     size_chart: SizeChartInput | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[EditProductV202309RequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: VideoInput | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
 
 
 class GetGlobalProductResponse(ResponseModel):
@@ -3758,22 +4904,73 @@ class ListingSchemasV202401Response(ResponseModel):
 
 class PartialEditGlobalProductRequest(RequestModel):
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     category_id: str | None = None
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     skus: list[PartialEditGlobalProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     certifications: list[PartialEditGlobalProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     product_attributes: list[PartialEditGlobalProductRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     video: PartialEditGlobalProductRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     manufacturer: PartialEditGlobalProductRequestManufacturer | None = None
+    """
+    Manufacturer details of the product.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     category_version: Literal["v1", "v2"] | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     external_global_product_id: str | None = None
+    """
+    Your own id of the global product.
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
@@ -3786,6 +4983,9 @@ class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
 
 class PublishGlobalProductRequest(RequestModel):
     publish_target: list[PublishGlobalProductRequestPublishTarget] | None = None
+    """
+    Markets (regions) to publish the global product to, with their categories.
+    """
 
 
 class PublishGlobalProductResponse(ResponseModel):
@@ -3795,6 +4995,9 @@ class PublishGlobalProductResponse(ResponseModel):
 
 class ReplicateProductRequest(RequestModel):
     replicate_target: list[ReplicateProductRequestReplicateTarget] | None = None
+    """
+    Shops or markets to copy the product to.
+    """
 
 
 class SearchManufacturersResponse(ResponseModel):
@@ -3821,32 +5024,113 @@ class UpdateInventoryResponse(ResponseModel):
 
 class EditProductRequest(RequestModel):
     description: str
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     category_id: str
+    """
+    Id of a product category (a leaf category where a product is concerned).
+    """
     main_images: list[PartialEditGlobalProductRequestMainImage]
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     skus: list[EditProductRequestSku]
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     title: str
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     certifications: list[EditProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     package_weight: PartialEditGlobalProductRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     product_attributes: list[EditProductRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     package_dimensions: PartialEditGlobalProductRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     delivery_option_ids: list[str] | None = None
+    """
+    Ids of delivery options to offer for the product; leave out to use all of the warehouse's.
+    """
     video: PartialEditGlobalProductRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     shipping_insurance_requirement: Literal["NOT_SUPPORTED", "OPTIONAL", "REQUIRED"] | None = None
+    """
+    Shipping insurance; REQUIRED, OPTIONAL for the buyer to choose, or NOT_SUPPORTED.
+    """
     is_pre_owned: bool | None = None
+    """
+    True if the product is second-hand.
+    """
     minimum_order_quantity: int | None = None
+    """
+    Least number of units a buyer must order.
+    """
     replicated_products: list[EditProductRequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     subscribe_info_edit: EditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """
     shipping_template_id: str | None = None
+    """
+    Id of the shipping template that sets the product's shipping fees.
+    """
     scheduled_sale: ScheduledSaleInput | None = None
+    """
+    Time when the product goes on sale.
+    """
     locale: (
         Literal[
             "de-DE",
@@ -3867,15 +5151,45 @@ class EditProductRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     auto_translate_enabled: bool | None = None
+    """
+    True to let TikTok translate the listing into the languages of other markets.
+    """
     search_terms: list[str] | None = None
+    """
+    Search keywords that should find the product.
+    """
     key_product_features: list[str] | None = None
+    """
+    Short selling points shown with the product.
+    """
     inventory_mode: str | None = None
+    """
+    How inventory is shared between the product's listings.
+    """
     product_tag_operations: list[EditProductRequestProductTagOperation] | None = None
+    """
+    Product tags to add or remove.
+    """
     purchase_order_quantity_limit: EditProductRequestPurchaseOrderQuantityLimit | None = None
+    """
+    Least and most units a buyer may order at once.
+    """
     selling_format: Literal["FIXED_PRICE", "FIXED_PRICE_AND_LIVE_AUCTION"] | None = None
+    """
+    FIXED_PRICE only, or FIXED_PRICE_AND_LIVE_AUCTION to also sell in LIVE auctions.
+    """
     is_live_quick: bool | None = None
+    """
+    True if the product was created from a LIVE quick listing.
+    """
     is_blind_box: bool | None = None
+    """
+    True if the product is a blind box (the buyer does not know which item they get).
+    """
 
 
 class GetProductResponse(ResponseModel):
@@ -3943,15 +5257,45 @@ class PartialEditProductRequestPodInfo(RequestModel):
 
 class PartialEditProductRequest(RequestModel):
     auto_translate_enabled: bool | None = None
+    """
+    True to let TikTok translate the listing into the languages of other markets.
+    """
     brand_id: str | None = None
+    """
+    Id of the product's brand, from product.get_brands; leave out for no brand.
+    """
     category_version: str | None = None
+    """
+    Category tree; v1 the older tree, v2 the newer one (US shops use v2).
+    """
     certifications: list[PartialEditProductRequestCertification] | None = None
+    """
+    Certificates the category requires, as uploaded files or images with their type id.
+    """
     description: str | None = None
+    """
+    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    """
     external_product_id: str | None = None
+    """
+    Your own id of the product (kept for your reference).
+    """
     inventory_mode: str | None = None
+    """
+    How inventory is shared between the product's listings.
+    """
     is_cod_allowed: bool | None = None
+    """
+    True to allow cash on delivery for this product.
+    """
     key_product_features: list[str] | None = None
+    """
+    Short selling points shown with the product.
+    """
     listing_platforms: list[Literal["TIKTOK_SHOP", "TOKOPEDIA"]] | None = None
+    """
+    Platforms to list on; TIKTOK_SHOP or TOKOPEDIA.
+    """
     locale: (
         Literal[
             "cs-CZ",
@@ -3982,23 +5326,77 @@ class PartialEditProductRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     main_images: list[PartialEditGlobalProductRequestMainImage] | None = None
+    """
+    Main product images, first one is the cover; each uploaded first with upload_product_image.
+    """
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records (EU product safety data).
+    """
     package_dimensions: PartialEditProductRequestPackageDimensions | None = None
+    """
+    Size of the packed product; length, width, height and unit (CENTIMETER or INCH).
+    """
     package_weight: PartialEditProductRequestPackageWeight | None = None
+    """
+    Weight of the packed product; value and unit (KILOGRAM or POUND).
+    """
     pod_info: PartialEditProductRequestPodInfo | None = None
+    """
+    Print-on-demand settings of the product.
+    """
     product_attributes: list[EditProductRequestProductAttribute] | None = None
+    """
+    Product attributes of the category (from get_attributes), with value ids or custom values.
+    """
     replicated_products: list[PartialEditProductRequestReplicatedProduct] | None = None
+    """
+    Copies of this product in other markets to update too.
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records (the EU contact for product safety).
+    """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
+    """
+    AS_DRAFT saves without publishing; LISTING submits the product for review and sale.
+    """
     scheduled_sale: ScheduledSaleInput | None = None
+    """
+    Time when the product goes on sale.
+    """
     search_terms: list[str] | None = None
+    """
+    Search keywords that should find the product.
+    """
     size_chart: PartialEditGlobalProductRequestSizeChart | None = None
+    """
+    Size chart, as an uploaded image or a size chart template id.
+    """
     skus: list[PartialEditProductRequestSku] | None = None
+    """
+    The product's SKUs (variants), each with its sales attributes, seller_sku, price and inventory.
+    """
     subscribe_info_edit: PartialEditProductRequestSubscribeInfoEdit | None = None
+    """
+    Subscription (repeat purchase) settings of the product.
+    """
     title: str | None = None
+    """
+    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    """
     video: PartialEditGlobalProductRequestVideo | None = None
+    """
+    Product video, uploaded first with upload_product_file.
+    """
     is_blind_box: bool | None = None
+    """
+    True if the product is a blind box (the buyer does not know which item they get).
+    """
 
 
 class GetBrandsPage(GetBrandsResponse, Page[GetBrandsResponseBrand]):

@@ -39,6 +39,9 @@ class DeactivateActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class DeactivateActivityResponse(ResponseModel):
@@ -70,6 +73,9 @@ class GetActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class GetActivityResponseProductActivityPrice(ResponseModel):
@@ -91,6 +97,9 @@ class GetCouponParams(RequestModel):
     """
 
     coupon_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the coupon.
+    """
 
 
 class GetCouponResponseCouponLiveTask(ResponseModel):
@@ -165,11 +174,20 @@ class RemoveActivityProductParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class RemoveActivityProductRequest(RequestModel):
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class RemoveActivityProductResponse(ResponseModel):
@@ -184,6 +202,9 @@ class RepublishActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class RepublishActivityRequest(RequestModel):
@@ -191,7 +212,13 @@ class RepublishActivityRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     end_time: Timestamp | None = None
+    """
+    When the promotion ends (Unix seconds); the longest period depends on the kind.
+    """
     begin_time: Timestamp | None = None
+    """
+    When the promotion starts (Unix seconds).
+    """
 
 
 class RepublishActivityResponse(ResponseModel):
@@ -200,6 +227,9 @@ class RepublishActivityResponse(ResponseModel):
 
 class SearchActivitiesRequest(RequestModel):
     activity_title: str | None = None
+    """
+    Text matched against activity titles.
+    """
     activity_type: (
         Literal[
             "BUY_MORE_SAVE_MORE",
@@ -212,9 +242,21 @@ class SearchActivitiesRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE).
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     status: Literal["DEACTIVATED", "EXPIRED", "NOT_START", "ONGOING"] | None = None
+    """
+    Only activities in this state; NOT_START, ONGOING, EXPIRED or DEACTIVATED.
+    """
 
 
 class SearchCouponsDeleteParams(RequestModel):
@@ -233,13 +275,28 @@ class SearchCouponsParams(RequestModel):
     """
 
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
     page_size: int | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
 
 
 class SearchCouponsRequest(RequestModel):
     display_type: list[str] | None = None
+    """
+    Only coupons shown in these places.
+    """
     status: list[str] | None = None
+    """
+    Only coupons in these states.
+    """
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
 
 
 class SearchCouponsResponseCouponDiscount(ResponseModel):
@@ -280,6 +337,9 @@ class UpdateActivityParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class UpdateActivityProductParams(RequestModel):
@@ -288,6 +348,9 @@ class UpdateActivityProductParams(RequestModel):
     """
 
     activity_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the promotion activity.
+    """
 
 
 class UpdateActivityProductRequestProductSku(RequestModel):
@@ -452,7 +515,13 @@ class SearchCouponsResponse(ResponseModel):
 
 class UpdateActivityProductRequest(RequestModel):
     activity_id: str | None = None
+    """
+    Id of the promotion activity.
+    """
     products: list[UpdateActivityProductRequestProduct] | None = None
+    """
+    Products (and SKUs) to add or update, each with its promotional price or discount and limits.
+    """
 
 
 class UpdateActivityRequest(RequestModel):
@@ -460,12 +529,33 @@ class UpdateActivityRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     begin_time: Timestamp | None = None
+    """
+    When the promotion starts (Unix seconds).
+    """
     discount: DiscountInput | None = None
+    """
+    Discount of the activity.
+    """
     duration_type: str | None = None
+    """
+    How the activity's time period is set.
+    """
     end_time: Timestamp | None = None
+    """
+    When the promotion ends (Unix seconds); the longest period depends on the kind.
+    """
     participation_limit: list[ParticipationLimitInput] | None = None
+    """
+    How many times each buyer may use the promotion.
+    """
     product_level: str | None = None
+    """
+    What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+    """
     title: str | None = None
+    """
+    Name of the promotion, for you and (for some kinds) buyers.
+    """
 
 
 class CreateActivityRequest(RequestModel):
@@ -484,13 +574,37 @@ class CreateActivityRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of promotion (one of the listed values, such as FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE).
+    """
     begin_time: Timestamp | None = None
+    """
+    When the promotion starts (Unix seconds).
+    """
     discount: DiscountInput | None = None
+    """
+    Discount of the activity.
+    """
     duration_type: str | None = None
+    """
+    How the activity's time period is set.
+    """
     end_time: Timestamp | None = None
+    """
+    When the promotion ends (Unix seconds); the longest period depends on the kind.
+    """
     participation_limit: list[ParticipationLimitInput] | None = None
+    """
+    How many times each buyer may use the promotion.
+    """
     product_level: Literal["PRODUCT", "SHOP", "VARIATION"] | None = None
+    """
+    What the discount is set on; PRODUCT, VARIATION (each SKU) or SHOP.
+    """
     title: str | None = None
+    """
+    Name of the promotion, for you and (for some kinds) buyers.
+    """
 
 
 class SearchActivitiesResponse(ResponseModel):

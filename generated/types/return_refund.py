@@ -17,7 +17,13 @@ class ApproveCancellationParams(RequestModel):
     """
 
     cancel_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the cancellation request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class ApproveReturnParams(RequestModel):
@@ -26,7 +32,13 @@ class ApproveReturnParams(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class ApproveReturnRequestPartialRefund(RequestModel):
@@ -78,6 +90,9 @@ class CreateReturnParams(RequestModel):
     """
 
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateReturnResponse(ResponseModel):
@@ -91,18 +106,48 @@ class CreateReturnV202309Params(RequestModel):
     """
 
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class CreateReturnV202309Request(RequestModel):
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency.
+    """
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     refund_total: str | None = None
+    """
+    Total amount to refund, a decimal string in the order's currency.
+    """
     return_reason: str | None = None
+    """
+    Reason key of the return, from the list of valid reasons.
+    """
     return_type: str | None = None
+    """
+    Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     skus: list[CancelOrderV202309RequestSku] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
 
 
 class CreateReturnV202309Response(ResponseModel):
@@ -133,8 +178,17 @@ class GetAftersaleEligibilityParams(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     initiate_aftersale_user: Literal["BUYER", "SELLER"] | None = None
+    """
+    Who would open the request; BUYER or SELLER.
+    """
     request_types: list[Literal["CANCEL", "REFUND", "RETURN_AND_REFUND"]] | None = None
+    """
+    Kinds of after-sales request to check; CANCEL, REFUND only, RETURN_AND_REFUND.
+    """
 
 
 class GetAftersaleEligibilityResponseSkuEligibilityLineItemEligibilityOrderLineList(ResponseModel):
@@ -148,7 +202,13 @@ class GetAftersaleEligibilityV202309Params(RequestModel):
     """
 
     order_id: Annotated[str, Field(min_length=1)]
+    """
+    TikTok Shop order id.
+    """
     initiate_aftersale_user: str | None = None
+    """
+    Who would open the request; BUYER or SELLER.
+    """
 
 
 class GetAftersaleEligibilityV202309ResponseSkuEligibilityLineItemEligibility(ResponseModel):
@@ -165,8 +225,17 @@ class GetAvailableReviewDecisionsParams(RequestModel):
     """
 
     seller_id: int
+    """
+    Id of the seller account.
+    """
     return_or_cancel_id: str
+    """
+    Id of the return or cancellation request.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     check_decisions: (
         list[
             Literal[
@@ -189,6 +258,9 @@ class GetAvailableReviewDecisionsParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Decisions to check; the answer says which are allowed for this request.
+    """
 
 
 class GetAvailableReviewDecisionsResponseLineItemDecisionPartialRefundAmountRange(ResponseModel):
@@ -203,6 +275,9 @@ class GetDecisionEligibilityParams(RequestModel):
     """
 
     return_or_cancel_id: str
+    """
+    Id of the return or cancellation request.
+    """
     check_decisions: (
         list[
             Literal[
@@ -223,7 +298,13 @@ class GetDecisionEligibilityParams(RequestModel):
         ]
         | None
     ) = None
+    """
+    Decisions to check; the answer says which are allowed for this request.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetDecisionEligibilityResponseDecision(ResponseModel):
@@ -240,7 +321,13 @@ class GetRejectReasonsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     return_or_cancel_id: str
+    """
+    Id of the return or cancellation request.
+    """
 
 
 class GetRejectReasonsResponseReason(ResponseModel):
@@ -254,7 +341,13 @@ class GetReturnRecordsParams(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class GetReturnRecordsResponseRecordImage(ResponseModel):
@@ -324,7 +417,13 @@ class RejectCancellationParams(RequestModel):
     """
 
     cancel_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the cancellation request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class RejectCancellationRequestImage(RequestModel):
@@ -340,7 +439,13 @@ class RejectReturnParams(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class RejectReturnRequestImage(RequestModel):
@@ -361,7 +466,13 @@ class RejectReturnV202309Params(RequestModel):
     """
 
     return_id: Annotated[str, Field(min_length=1)]
+    """
+    Id of the return request.
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this request; repeating the key makes TikTok apply the request only once.
+    """
 
 
 class RejectReturnV202309RequestImage(RequestModel):
@@ -415,6 +526,9 @@ class SearchAftersalesRequestsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchAftersalesRequestsResponseAftersalesRequestReturnMerchandiseAuthorization(ResponseModel):
@@ -431,9 +545,21 @@ class SearchCancellationsParams(RequestModel):
     """
 
     sort_field: Literal["create_time", "update_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchCancellationsRequest(RequestModel):
@@ -441,9 +567,21 @@ class SearchCancellationsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     cancel_ids: list[str] | None = None
+    """
+    Ids of cancellation requests.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     cancel_types: list[Literal["BUYER_CANCEL", "CANCEL"]] | None = None
+    """
+    Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+    """
     cancel_status: (
         list[
             Literal[
@@ -455,11 +593,29 @@ class SearchCancellationsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only requests in these states; pending, cancelled, succeeded or completed.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only items updated before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchCancellationsResponseCancellationCancelLineItemCancelSubLineItem(ResponseModel):
@@ -481,9 +637,21 @@ class SearchCancellationsV202309Params(RequestModel):
     """
 
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchCancellationsV202309Request(RequestModel):
@@ -491,15 +659,45 @@ class SearchCancellationsV202309Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     cancel_ids: list[str] | None = None
+    """
+    Ids of cancellation requests.
+    """
     cancel_status: list[str] | None = None
+    """
+    Only requests in these states; pending, cancelled, succeeded or completed.
+    """
     cancel_types: list[str] | None = None
+    """
+    Only requests of these kinds; CANCEL by the seller or system, BUYER_CANCEL by the buyer.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only items updated before this time (Unix seconds).
+    """
 
 
 class SearchCancellationsV202309ResponseCancellationCancelLineItemProductImage(ResponseModel):
@@ -529,6 +727,9 @@ class SearchReturnMerchandiseAuthorizationsParams(RequestModel):
     """
 
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
 
 
 class SearchReturnsParams(RequestModel):
@@ -537,9 +738,21 @@ class SearchReturnsParams(RequestModel):
     """
 
     sort_field: Literal["create_time", "update_time"] | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchReturnsRequest(RequestModel):
@@ -547,9 +760,21 @@ class SearchReturnsRequest(RequestModel):
         arbitrary_types_allowed=True,
     )
     return_ids: list[str] | None = None
+    """
+    Ids of return requests.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     return_types: list[Literal["EXCHANGE", "REFUND", "REPLACEMENT", "RETURN_AND_REFUND"]] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     return_status: (
         list[
             Literal[
@@ -575,15 +800,39 @@ class SearchReturnsRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only requests in these statuses.
+    """
     seller_proposed_return_type: list[Literal["PARTIAL_REFUND"]] | None = None
+    """
+    Only returns where you proposed this kind; PARTIAL_REFUND.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     arbitration_status: list[Literal["CLOSED", "IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER"]] | None = (
         None
     )
+    """
+    Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only items updated before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
 
 
 class SearchReturnsResponseReturnOrderDiscountAmount(ResponseModel):
@@ -624,9 +873,21 @@ class SearchReturnsV202309Params(RequestModel):
     """
 
     sort_field: str | None = None
+    """
+    Field the results are sorted by (one of the listed values, each named after the figure it sorts on).
+    """
     sort_order: str | None = None
+    """
+    Sort direction; ASC smallest or oldest first, DESC largest or newest first.
+    """
     page_size: str | None = None
+    """
+    Results per page, a positive integer; most searches allow up to 100, some fewer.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class SearchReturnsV202309Request(RequestModel):
@@ -634,17 +895,53 @@ class SearchReturnsV202309Request(RequestModel):
         arbitrary_types_allowed=True,
     )
     arbitration_status: list[str] | None = None
+    """
+    Only returns whose dispute is IN_PROGRESS, CLOSED, SUPPORT_BUYER or SUPPORT_SELLER.
+    """
     buyer_user_ids: list[str] | None = None
+    """
+    Ids of buyers' accounts.
+    """
     create_time_ge: Timestamp | None = None
+    """
+    Only items created at or after this time (Unix seconds).
+    """
     create_time_lt: Timestamp | None = None
+    """
+    Only items created before this time (Unix seconds).
+    """
     locale: str | None = None
+    """
+    Language and region of the returned texts, as a BCP 47 tag such as en-US.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     return_ids: list[str] | None = None
+    """
+    Ids of return requests.
+    """
     return_status: list[str] | None = None
+    """
+    Only requests in these statuses.
+    """
     return_types: list[str] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     seller_proposed_return_type: list[str] | None = None
+    """
+    Only returns where you proposed this kind; PARTIAL_REFUND.
+    """
     update_time_ge: Timestamp | None = None
+    """
+    Only items updated at or after this time (Unix seconds).
+    """
     update_time_lt: Timestamp | None = None
+    """
+    Only items updated before this time (Unix seconds).
+    """
 
 
 class SearchReturnsV202309ResponseReturnOrderDiscountAmount(ResponseModel):
@@ -710,9 +1007,21 @@ class UploadReturnShippingInformationForm(RequestModel):
     """
 
     tracking_number: str
+    """
+    Carrier tracking number of the shipment.
+    """
     return_provider_id: str
+    """
+    Id of the carrier that carries the return.
+    """
     return_shipping_label: Any
+    """
+    The return shipping label file (bytes, a path or a binary file object).
+    """
     return_qr_code: Any
+    """
+    The QR code image for the return (bytes, a path or a binary file object).
+    """
 
 
 class UploadReturnShippingInformationParams(RequestModel):
@@ -721,11 +1030,20 @@ class UploadReturnShippingInformationParams(RequestModel):
     """
 
     return_ids: list[str]
+    """
+    Ids of return requests.
+    """
     return_id_type: Literal["RMA", "SKU_RETURN_ORDER"] | None = None
+    """
+    Kind of id given; RMA for an authorisation, SKU_RETURN_ORDER for a return order.
+    """
 
 
 class ApproveReturnRequest(RequestModel):
     buyer_keep_item: bool | None = None
+    """
+    True if the buyer keeps the item and is refunded without returning it.
+    """
     decision: (
         Literal[
             "APPROVE_RECEIVED_PACKAGE",
@@ -738,18 +1056,48 @@ class ApproveReturnRequest(RequestModel):
         ]
         | None
     ) = None
+    """
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
+    """
     partial_refund: ApproveReturnRequestPartialRefund | None = None
+    """
+    Amount to refund when only part of the order is refunded.
+    """
 
 
 class CalculateRefundRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     request_type: str
+    """
+    Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+    """
     reason_name: str
+    """
+    Reason key of the request, from the list of valid reasons.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
     order_line_list: list[OrderLineListInput] | None = None
+    """
+    Order line items affected, by id.
+    """
 
 
 class CalculateRefundResponse(ResponseModel):
@@ -758,12 +1106,33 @@ class CalculateRefundResponse(ResponseModel):
 
 class CalculateRefundV202309Request(RequestModel):
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     reason_name: str | None = None
+    """
+    Reason key of the request, from the list of valid reasons.
+    """
     request_type: str | None = None
+    """
+    Kind of request to price; CANCEL, REFUND only or RETURN_AND_REFUND.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     skus: list[CancelOrderV202309RequestSku] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
 
 
 class CalculateRefundV202309Response(ResponseModel):
@@ -772,30 +1141,87 @@ class CalculateRefundV202309Response(ResponseModel):
 
 class CancelOrderRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     cancel_reason: str
+    """
+    Why the order is cancelled; a reason key from the list of valid reasons.
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     order_line_list: list[OrderLineListInput] | None = None
+    """
+    Order line items affected, by id.
+    """
 
 
 class CancelOrderV202309Request(RequestModel):
     cancel_reason: str | None = None
+    """
+    Why the order is cancelled; a reason key from the list of valid reasons.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     skus: list[CancelOrderV202309RequestSku] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
 
 
 class CreateReturnRequest(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     return_reason: str
+    """
+    Reason key of the return, from the list of valid reasons.
+    """
     return_type: str
+    """
+    Kind of request; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the order affected, each with its id and quantity.
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order's line items (one per unit sold).
+    """
     refund_total: str | None = None
+    """
+    Total amount to refund, a decimal string in the order's currency.
+    """
     currency: str | None = None
+    """
+    Currency of money figures; USD for US dollars, LOCAL for the shop's own currency.
+    """
     shipment_type: str | None = None
+    """
+    How the goods go back; for example by platform shipping or by the buyer's own carrier.
+    """
     handover_method: str | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     order_line_list: list[OrderLineListInput] | None = None
+    """
+    Order line items affected, by id.
+    """
 
 
 class ExchangeOrderLine(ResponseModel):
@@ -859,8 +1285,17 @@ class GetReturnRecordsResponseRecord(ResponseModel):
 
 class RejectCancellationRequest(RequestModel):
     comment: str | None = None
+    """
+    Free-text note shown with the decision.
+    """
     images: list[RejectCancellationRequestImage] | None = None
+    """
+    Images supporting the decision, each uploaded first (its uri, width and height).
+    """
     reject_reason: str | None = None
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """
 
 
 class RejectReturnRequest(RequestModel):
@@ -871,17 +1306,44 @@ class RejectReturnRequest(RequestModel):
         "REJECT_REPLACEMENT",
         "REJECT_RETURN",
     ]
+    """
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
+    """
     reject_reason: str
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """
     comment: str | None = None
+    """
+    Free-text note shown with the decision.
+    """
     images: list[RejectReturnRequestImage] | None = None
+    """
+    Images supporting the decision, each uploaded first (its uri, width and height).
+    """
     partial_refund_amount: RejectReturnRequestPartialRefundAmount | None = None
+    """
+    Amount offered as a partial refund.
+    """
 
 
 class RejectReturnV202309Request(RequestModel):
     comment: str | None = None
+    """
+    Free-text note shown with the decision.
+    """
     decision: str | None = None
+    """
+    Your decision, named after what it does (APPROVE_RETURN, REJECT_REFUND, OFFER_PARTIAL_REFUND...).
+    """
     images: list[RejectReturnV202309RequestImage] | None = None
+    """
+    Images supporting the decision, each uploaded first (its uri, width and height).
+    """
     reject_reason: str | None = None
+    """
+    Why the request is rejected; a reason key TikTok lists.
+    """
 
 
 class ReturnLineItem(ResponseModel):
@@ -1200,9 +1662,21 @@ class SearchAftersalesRequestsRequest(RequestModel):
     whitelisted_data_fields: (
         list[Literal["LINE_ITEMS", "RETURN_MERCHANDISE_AUTHORIZATIONS", "SKU_RETURN_REQUESTS"]] | None
     ) = None
+    """
+    Extra groups of data to include in the answer (one or more of the listed values).
+    """
     filters: SearchAftersalesRequestsRequestFilters | None = None
+    """
+    Conditions the requests must meet.
+    """
     sort: SortInput | None = None
+    """
+    Field and direction the results are sorted by.
+    """
     pagination: PaginationInput | None = None
+    """
+    Page size and page token of the request.
+    """
 
 
 class SearchAftersalesRequestsResponse(ResponseModel):
@@ -1225,9 +1699,21 @@ class SearchCancellationsV202309Response(ResponseModel):
 
 class SearchReturnMerchandiseAuthorizationsRequest(RequestModel):
     whitelisted_data_fields: list[Literal["LINE_ITEMS", "SKU_RETURN_REQUESTS"]] | None = None
+    """
+    Extra groups of data to include in the answer (one or more of the listed values).
+    """
     filters: SearchReturnMerchandiseAuthorizationsRequestFilters | None = None
+    """
+    Conditions the requests must meet.
+    """
     sort: SortInput | None = None
+    """
+    Field and direction the results are sorted by.
+    """
     pagination: PaginationInput | None = None
+    """
+    Page size and page token of the request.
+    """
 
 
 class SearchReturnMerchandiseAuthorizationsResponse(ResponseModel):
@@ -1240,6 +1726,9 @@ class SearchReturnMerchandiseAuthorizationsResponse(ResponseModel):
 
 class ReviewAftersalesRequestsRequest(RequestModel):
     aftersales_request_decisions: list[ReviewAftersalesRequestsRequestAftersalesRequestDecision] | None = None
+    """
+    Decisions to apply, one per after-sales request.
+    """
 
 
 class SearchCancellationsV202309Page(

@@ -57,7 +57,13 @@ class ConfirmPackageShipmentResponseError(ResponseModel):
 
 class ConfirmPackageShipmentRequest(RequestModel):
     packages: list[ConfirmPackageShipmentRequestPackage] | None = None
+    """
+    Packages shipped by the warehouse, each with its id, carrier and tracking number.
+    """
     warehouse_provider_id: str | None = None
+    """
+    Id of the warehouse provider that ships the packages.
+    """
 
 
 class ConfirmPackageShipmentResponse(ResponseModel):
