@@ -22,7 +22,7 @@ import argparse
 import math
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -41,7 +41,9 @@ class Argument:
     where: str  # path_params | query | form | body
     name: str  # the wire name
     node: yaml.Node  # the field's value node (a mapping)
-    model: str | None = None  # the body model that holds the field
+    model: str | None = None  # the model that holds the field (body or nested)
+    dotted: str = ""  # nested fields: the path from the argument, e.g. skus.price.amount
+    parent: str = ""  # nested fields: the wire name of the field that holds this one
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Texts:
     common: dict[str, str]
     domain_common: dict[str, dict[str, str]]
     operations: dict[str, dict[str, str]]
+    nested: dict[str, str] = field(default_factory=dict)
+    domain_nested: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def lookup(self, domain: str, key: str, name: str) -> str | None:
         """The text for argument ``name`` of operation ``key`` in ``domain``, or None."""
@@ -62,6 +66,25 @@ class Texts:
             if name in table:
                 return table[name]
         return None
+
+    def lookup_nested(self, arg: Argument) -> str | None:
+        """The text for a nested field: the operation's dotted path, then ``parent.field`` and
+        ``field`` in the domain's and the global ``nested:`` mappings; or None."""
+        op = self.operations.get(arg.key, {})
+        if arg.dotted in op:
+            return op[arg.dotted]
+        domain = self.domain_nested.get(arg.domain, {})
+        for name in (f"{arg.parent}.{arg.name}", arg.name):
+            for table in (domain, self.nested):
+                if name in table:
+                    return table[name]
+        return None
+
+    def text_for(self, arg: Argument) -> str | None:
+        """The text for any argument or nested field, or None."""
+        if arg.where == "nested":
+            return self.lookup_nested(arg)
+        return self.lookup(arg.domain, arg.key, arg.name)
 
 
 class DescriptionsError(Exception):
@@ -97,10 +120,15 @@ def load_texts(desc_dir: Path) -> Texts:
                     texts.common.update(_text_table(where, table))
                 else:
                     texts.domain_common[path.stem] = _text_table(where, table)
+            elif key == "nested":
+                if path.name == GLOBAL_FILE:
+                    texts.nested.update(_text_table(where, table))
+                else:
+                    texts.domain_nested[path.stem] = _text_table(where, table)
             elif isinstance(key, str) and key.split(" ", 1)[0] in ("GET", "POST", "PUT", "PATCH", "DELETE"):
                 texts.operations.setdefault(key, {}).update(_text_table(where, table))
             else:
-                raise DescriptionsError(f"{where}: keys are `common` or '<METHOD> <path>'")
+                raise DescriptionsError(f"{where}: keys are `common`, `nested` or '<METHOD> <path>'")
     return texts
 
 
@@ -146,6 +174,41 @@ def domain_arguments(path: Path) -> tuple[str, list[Argument]]:
     return domain, out
 
 
+def _model_fields(models: yaml.Node | None, type_text: object) -> tuple[str, yaml.Node] | None:
+    """The (model name, fields node) that a field's type names, through ``list<...>``."""
+    name = str(type_text or "")
+    while name.startswith("list<") and name.endswith(">"):
+        name = name[5:-1]
+    model = _get(models, name) if models is not None else None
+    fields = _get(model, "fields") if model is not None else None
+    return (name, fields) if isinstance(fields, yaml.MappingNode) else None
+
+
+def domain_nested_fields(path: Path) -> tuple[str, list[Argument]]:
+    """Every field of the request models nested under the body arguments of one spec file
+    (``where`` is ``nested``), each reached through its first operation, in file order."""
+    root = yaml.compose(path.read_text(encoding="utf-8"))
+    domain = str(_scalar(_get(root, "domain")) or path.stem)
+    models = _get(root, "models")
+    out: list[Argument] = []
+
+    def walk(key: str, fields: yaml.Node, prefix: str, parent: str, seen: frozenset[str]) -> None:
+        for k, v in fields.value:
+            dotted = f"{prefix}.{k.value}" if prefix else k.value
+            if prefix:
+                out.append(Argument(domain, key, "nested", k.value, v, None, dotted, parent))
+            inner = _model_fields(models, _scalar(_get(v, "type")))
+            if inner is not None and inner[0] not in seen:
+                walk(key, inner[1], dotted, k.value, seen | {inner[0]})
+
+    for arg in domain_arguments(path)[1]:
+        if arg.where == "body":
+            inner = _model_fields(models, _scalar(_get(arg.node, "type")))
+            if inner is not None:
+                walk(arg.key, inner[1], arg.name, arg.name, frozenset({str(arg.model), inner[0]}))
+    return domain, out
+
+
 def spec_files(spec_dir: Path) -> Iterator[Path]:
     """The domain files of ``spec_dir`` (every YAML file but api.yaml)."""
     for path in sorted(spec_dir.glob("*.yaml")):
@@ -183,16 +246,20 @@ def _edit(source: str, arg: Argument, text: str, overwrite: bool) -> tuple[int, 
     return line_end, line_end, f"\n{indent}description: {flow_scalar(text)}"
 
 
-def apply(spec_dir: Path = SPEC_DIR, overwrite: bool = False) -> dict[str, int]:
-    """Write the texts into the spec files; returns the number of fields changed per domain."""
+def apply(spec_dir: Path = SPEC_DIR, overwrite: bool = False, nested: bool = True) -> dict[str, int]:
+    """Write the texts into the spec files; returns the number of fields changed per domain.
+
+    With ``nested`` (the default), the fields of nested request models get their texts too."""
     texts = load_texts(spec_dir / "descriptions")
     changed: dict[str, int] = {}
     for path in spec_files(spec_dir):
         source = path.read_text(encoding="utf-8")
         domain, arguments = domain_arguments(path)
+        if nested:
+            arguments = arguments + domain_nested_fields(path)[1]
         edits: dict[int, tuple[int, int, str]] = {}
         for arg in arguments:
-            text = texts.lookup(domain, arg.key, arg.name)
+            text = texts.text_for(arg)
             if text is None or arg.node.start_mark.index in edits:
                 continue  # a body model shared by several operations: the first one wins
             edit = _edit(source, arg, text, overwrite)
@@ -225,24 +292,28 @@ def _same_but_descriptions(path: Path, before: object, after: object, where: str
         raise DescriptionsError(f"{path}: {where}: the edit changed a value")
 
 
-def coverage(spec_dir: Path = SPEC_DIR) -> tuple[dict[str, tuple[int, int]], list[str]]:
+def coverage(spec_dir: Path = SPEC_DIR, nested: bool = False) -> tuple[dict[str, tuple[int, int]], list[str]]:
     """Per domain (arguments, described) once the texts are applied, and the missing ones.
 
     An argument counts as described when the spec already gives it a description or the
-    side files have a text for it, exactly as ``apply`` would look it up.
+    side files have a text for it, exactly as ``apply`` would look it up. With ``nested``,
+    the fields of nested request models are counted instead (each model field once).
     """
     texts = load_texts(spec_dir / "descriptions")
     counts: dict[str, tuple[int, int]] = {}
     missing: list[str] = []
     for path in spec_files(spec_dir):
-        domain, arguments = domain_arguments(path)
+        domain, arguments = (domain_nested_fields if nested else domain_arguments)(path)
+        if nested:  # a model shared by several operations counts once
+            unique = {arg.node.start_mark.index: arg for arg in reversed(arguments)}
+            arguments = sorted(unique.values(), key=lambda a: a.node.start_mark.index)
         described = 0
         for arg in arguments:
-            has = _get(arg.node, "description") is not None or texts.lookup(domain, arg.key, arg.name)
-            if has:
+            if _get(arg.node, "description") is not None or texts.text_for(arg):
                 described += 1
             else:
-                missing.append(f"{domain}: {arg.key}: {arg.where} {arg.name}")
+                name = arg.dotted if nested else arg.name
+                missing.append(f"{domain}: {arg.key}: {arg.where} {name}")
         counts[domain] = (len(arguments), described)
     return counts, missing
 
@@ -252,8 +323,8 @@ def unused_entries(spec_dir: Path = SPEC_DIR) -> list[str]:
     texts = load_texts(spec_dir / "descriptions")
     known: dict[str, set[str]] = {}
     for path in spec_files(spec_dir):
-        for arg in domain_arguments(path)[1]:
-            known.setdefault(arg.key, set()).add(arg.name)
+        for arg in domain_arguments(path)[1] + domain_nested_fields(path)[1]:
+            known.setdefault(arg.key, set()).add(arg.dotted or arg.name)
     out = []
     for key, table in texts.operations.items():
         if key not in known:
@@ -269,13 +340,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace descriptions the spec has")
     parser.add_argument("--check", action="store_true", help="change nothing; list what is missing")
     parser.add_argument("--spec", type=Path, default=SPEC_DIR, help="the spec folder")
+    parser.add_argument("--no-nested", action="store_true", help="top-level arguments only")
+    parser.add_argument("--list-nested", action="store_true", help="also list nested fields left")
     args = parser.parse_args(argv)
     try:
         if not args.check:
-            for domain, n in apply(args.spec, args.overwrite).items():
+            for domain, n in apply(args.spec, args.overwrite, not args.no_nested).items():
                 if n:
                     print(f"{domain}: {n} descriptions written")
         counts, missing = coverage(args.spec)
+        nested_counts, nested_missing = coverage(args.spec, nested=True)
         unused = unused_entries(args.spec)
     except DescriptionsError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -287,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"arguments: {total}, described: {done}, missing: {len(missing)}")
     for line in missing:
         print(f"  missing: {line}")
+    n_total = sum(n for n, _ in nested_counts.values())
+    n_done = sum(d for _, d in nested_counts.values())
+    print(f"nested request fields: {n_total}, described: {n_done}, missing: {len(nested_missing)}")
+    for line in nested_missing if args.list_nested else []:
+        print(f"  nested missing: {line}")
     if unused:
         print(f"side-file entries that match nothing in the spec (yet): {len(unused)}")
         for line in unused:

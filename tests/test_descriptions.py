@@ -145,3 +145,44 @@ def test_a_broken_side_file_is_refused(tmp_path: Path) -> None:
     (spec / "descriptions" / "bad.yaml").write_text("things:\n  a: b\n", encoding="utf-8")
     with pytest.raises(ad.DescriptionsError, match=r"bad\.yaml: things"):
         ad.load_texts(spec / "descriptions")
+
+
+def test_nested_fields_take_dotted_then_parent_then_name_texts(tmp_path: Path) -> None:
+    """Nested request fields: an operation's dotted path wins over ``parent.field``, which wins
+    over the bare field name; a model shared by two fields gets its text once."""
+    spec = _tiny_spec(tmp_path, "      mode: {type: string}\n")
+    text = (spec / "demo.yaml").read_text(encoding="utf-8")
+    text = text.replace("    query:\n", "    body: PutThingRequest\n    query:\n")
+    text = text.replace(
+        "models: {}\n",
+        "models:\n"
+        "  PutThingRequest:\n"
+        "    fields:\n"
+        "      skus: {type: list<Sku>}\n"
+        "  Sku:\n"
+        "    fields:\n"
+        "      price: {type: Price}\n"
+        "      id: {type: string}\n"
+        "  Price:\n"
+        "    fields:\n"
+        "      amount: {type: string}\n"
+        "      currency: {type: string}\n",
+    )
+    (spec / "demo.yaml").write_text(text.replace("method: GET", "method: POST\n    retry: safe"))
+    key = '"POST /demo/202309/things/{thing_id}"'
+    (spec / "descriptions" / "demo.yaml").write_text(
+        f"{key}:\n  mode: Mode.\n  skus: The SKUs.\n  skus.price.amount: Price of one unit.\n"
+        "nested:\n  skus.id: Id of the SKU.\n  price: The price.\n  currency: ISO 4217 code.\n"
+        "  amount: Never used here.\n",
+        encoding="utf-8",
+    )
+    counts, missing = ad.coverage(spec, nested=True)
+    assert counts == {"demo": (4, 4)} and missing == []
+    ad.apply(spec)
+    loaded = load_domain(spec / "demo.yaml")
+    assert loaded.models["Sku"].fields is not None and loaded.models["Price"].fields is not None
+    assert loaded.models["Sku"].fields["id"].description == "Id of the SKU."
+    assert loaded.models["Sku"].fields["price"].description == "The price."
+    assert loaded.models["Price"].fields["amount"].description == "Price of one unit."
+    assert loaded.models["Price"].fields["currency"].description == "ISO 4217 code."
+    assert ad.apply(spec) == {"demo": 0}

@@ -63,6 +63,9 @@ class Commission(ResponseModel):
 
 class CreateVideoPrecheckTaskRequestVideoInfo(RequestModel):
     file_id: str
+    """
+    Id of the uploaded video file.
+    """
 
 
 class CreateVideoPrecheckTaskResponsePrecheck(ResponseModel):
@@ -153,16 +156,31 @@ class CreatorSearchOpenCollaborationProductParams(RequestModel):
 
 class CreatorSearchOpenCollaborationProductRequestCategory(RequestModel):
     id: str | None = None
+    """
+    Id of the product category.
+    """
 
 
 class CreatorSearchOpenCollaborationProductRequestCommissionRateRange(RequestModel):
     rate_ge: int | None = None
+    """
+    Lowest commission rate, included (hundredths of a percent).
+    """
     rate_lt: int | None = None
+    """
+    Highest commission rate, excluded (hundredths of a percent).
+    """
 
 
 class CreatorSearchOpenCollaborationProductRequestSalesPriceRange(RequestModel):
     amount_ge: str | None = None
+    """
+    Lowest price, included (decimal string).
+    """
     amount_lt: str | None = None
+    """
+    Highest price, excluded (decimal string).
+    """
 
 
 class CreatorSearchOpenCollaborationProductResponseProductCategoryChain(ResponseModel):
@@ -234,26 +252,53 @@ class CreatorSelectAffiliateProductParams(RequestModel):
 
 class CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange(RequestModel):
     rate_ge: float | None = None
+    """
+    Lowest commission rate, included (hundredths of a percent).
+    """
     rate_le: float | None = None
+    """
+    Highest commission rate, included (hundredths of a percent).
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsPriceRange(RequestModel):
     price_ge: str | None = None
+    """
+    Lowest price, included (decimal string).
+    """
     price_le: str | None = None
+    """
+    Highest price, included (decimal string).
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange(RequestModel):
     rating_ge: float | None = None
+    """
+    Lowest shop rating, included.
+    """
     rating_le: float | None = None
+    """
+    Highest shop rating, included.
+    """
 
 
 class CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange(RequestModel):
     quantity_ge: float | None = None
+    """
+    Fewest units sold, included.
+    """
     quantity_le: float | None = None
+    """
+    Most units sold, included.
+    """
 
 
 class CreatorSelectAffiliateProductRequestSortParams(RequestModel):
     sort_type: str | None = None
+    """
+    Sort direction.
+    """
 
 
 class CreatorSelectAffiliateProductResponseProductCommission(ResponseModel):
@@ -323,8 +368,17 @@ class FailedMaterial(ResponseModel):
 
 class GenerateAffiliateSharingLinkRequestMaterial(RequestModel):
     campaign_url: str | None = None
+    """
+    Address of the campaign page the link points at.
+    """
     id: str | None = None
+    """
+    Id of the product, LIVE or video the link points at.
+    """
     type: str | None = None
+    """
+    What the link points at (a product, a LIVE room, a video...).
+    """
 
 
 class GenerateAffiliateSharingLinkResponseAffiliateSharingLink(ResponseModel):
@@ -339,7 +393,13 @@ class GenerateAffiliateSharingLinkResponseErrorDetail(ResponseModel):
 
 class GenerateAffiliateSharingLinkV202407RequestMaterial(RequestModel):
     id: str | None = None
+    """
+    Id of the product, LIVE or video the link points at.
+    """
     type: str | None = None
+    """
+    What the link points at (a product, a LIVE room, a video...).
+    """
 
 
 class GetCreatorApplicableSampleLabelParams(RequestModel):
@@ -589,7 +649,13 @@ class MapTokopediaToTikTokShopProductIDsRequest(RequestModel):
 
 class MaterialInput(RequestModel):
     ids: list[str] | None = None
+    """
+    Ids of the items the link points at.
+    """
     type: str | None = None
+    """
+    What the link points at (a product, a LIVE room, a video...).
+    """
 
 
 class OriginalPrice(ResponseModel):
@@ -600,17 +666,35 @@ class OriginalPrice(ResponseModel):
 
 class PostShoppablePhotosRequestLinkInfoLink(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     link_title: str | None = None
+    """
+    Title shown on the product link.
+    """
 
 
 class PostShoppablePhotosRequestLinkInfoShopInfo(RequestModel):
     shop_id: str | None = None
+    """
+    Id of the shop.
+    """
     group_type: str | None = None
+    """
+    Kind of shop group.
+    """
     group_id: str | None = None
+    """
+    Id of the shop group.
+    """
 
 
 class PostShoppablePhotosRequestPhotosInfo(RequestModel):
     photo_file_uris: str
+    """
+    Uris of the uploaded photos.
+    """
 
 
 class PostShoppablePhotosResponsePhoto(ResponseModel):
@@ -619,10 +703,25 @@ class PostShoppablePhotosResponsePhoto(ResponseModel):
 
 class PostShoppableVideoRequestVideoInfo(RequestModel):
     file_id: str
+    """
+    Id of the uploaded video file.
+    """
     title: str
+    """
+    Title.
+    """
     cover_uri: str | None = None
+    """
+    Uri of the cover image.
+    """
     cover_timestamp_ms: int | None = None
+    """
+    Moment of the video used as cover, in milliseconds from the start.
+    """
     music_id: str | None = None
+    """
+    Id of the background music.
+    """
 
 
 class PostShoppableVideoResponseVideo(ResponseModel):
@@ -641,7 +740,13 @@ class Product(ResponseModel):
 
 class ProductLinkInfoInput(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     title: str
+    """
+    Title.
+    """
 
 
 class RemoveShowcaseProductsRequest(RequestModel):
@@ -975,13 +1080,37 @@ class CreatorSearchSampleApplicationFulfillmentsResponse(ResponseModel):
 
 class CreatorSelectAffiliateProductRequestFilterParams(RequestModel):
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     commission_rate_range: CreatorSelectAffiliateProductRequestFilterParamsCommissionRateRange | None = None
+    """
+    Range of commission rates (hundredths of a percent).
+    """
     pool_ids: list[str] | None = None
+    """
+    Ids of product pools.
+    """
     price_range: CreatorSelectAffiliateProductRequestFilterParamsPriceRange | None = None
+    """
+    Range of product prices.
+    """
     product_ids: list[str] | None = None
+    """
+    TikTok Shop product ids.
+    """
     shop_rating_range: CreatorSelectAffiliateProductRequestFilterParamsShopRatingRange | None = None
+    """
+    Range of shop ratings.
+    """
     sold_quantity_range: CreatorSelectAffiliateProductRequestFilterParamsSoldQuantityRange | None = None
+    """
+    Range of units sold.
+    """
     title_keyword: str | None = None
+    """
+    Text matched against product titles.
+    """
 
 
 class CreatorSelectAffiliateProductResponseProduct(ResponseModel):
@@ -1151,8 +1280,17 @@ class MapTokopediaToTikTokShopProductIDsResponse(ResponseModel):
 
 class PostShoppablePhotosRequestLinkInfo(RequestModel):
     post_type: str
+    """
+    Kind of post.
+    """
     shop_info: PostShoppablePhotosRequestLinkInfoShopInfo | None = None
+    """
+    The shop whose products are linked.
+    """
     links: list[PostShoppablePhotosRequestLinkInfoLink] | None = None
+    """
+    Products to link.
+    """
 
 
 class PostShoppablePhotosResponse(ResponseModel):

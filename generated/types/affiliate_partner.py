@@ -18,11 +18,29 @@ class ActualCommissionBase(ResponseModel):
 
 class ContactInfoInput(RequestModel):
     email: str | None = None
+    """
+    E-mail address.
+    """
     line: str | None = None
+    """
+    LINE messenger id.
+    """
     phone: str | None = None
+    """
+    Phone number.
+    """
     viber: str | None = None
+    """
+    Viber number.
+    """
     whatsapp: str | None = None
+    """
+    WhatsApp number.
+    """
     zalo: str | None = None
+    """
+    Zalo number.
+    """
 
 
 class CreateAffiliatePartnerCampaignParams(RequestModel):

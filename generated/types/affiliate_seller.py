@@ -17,6 +17,9 @@ class Avatar(ResponseModel):
 
 class CheckCreatorOutreachEligibilityRequestCreatorInfo(RequestModel):
     creator_open_id: str
+    """
+    Open id of the creator.
+    """
 
 
 class CheckCreatorOutreachEligibilityResponseCreatorEligibilityResult(ResponseModel):
@@ -123,16 +126,40 @@ class CreateOpenCollaborationV202405Request(RequestModel):
 
 class CreateTargetCollaborationRequestProduct(RequestModel):
     id: str
+    """
+    TikTok Shop product id.
+    """
     target_commission_rate: int
+    """
+    Commission for the invited creators, in hundredths of a percent.
+    """
     shop_ads_commission_rate: int | None = None
+    """
+    Commission on shop ads sales, in hundredths of a percent.
+    """
 
 
 class CreateTargetCollaborationRequestSellerContactInfo(RequestModel):
     email: str | None = None
+    """
+    E-mail address.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
     whatsapp: str | None = None
+    """
+    WhatsApp number.
+    """
     telegram: str | None = None
+    """
+    Telegram handle.
+    """
     line: str | None = None
+    """
+    LINE messenger id.
+    """
 
 
 class CreateTargetCollaborationResponseTargetCollaboration(ResponseModel):
@@ -141,12 +168,24 @@ class CreateTargetCollaborationResponseTargetCollaboration(ResponseModel):
 
 class CreateTargetCollaborationV202405RequestFreeSampleRule(RequestModel):
     has_free_sample: bool | None = None
+    """
+    True to offer free samples.
+    """
     is_sample_approval_exempt: bool | None = None
+    """
+    True to send samples without approving each request.
+    """
 
 
 class CreateTargetCollaborationV202405RequestProduct(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     target_commission_rate: float | None = None
+    """
+    Commission for the invited creators, in hundredths of a percent.
+    """
 
 
 class CreateTargetCollaborationV202405ResponseTargetCollaborationConflict(ResponseModel):
@@ -171,15 +210,36 @@ class DownloadCompassTaskFileResponseFile(ResponseModel):
 
 class EditOpenCollaborationSampleRuleRequestSampleRuleThresholds(RequestModel):
     avg_ec_video_views: int | None = None
+    """
+    Least average views of the creator's shoppable videos.
+    """
     category_ids: list[str] | None = None
+    """
+    Ids of product categories.
+    """
     minimum_follower_count: int | None = None
+    """
+    Fewest followers a creator needs.
+    """
     minimum_gmv: int | None = None
+    """
+    Least sales a creator needs (in the shop's currency).
+    """
     predicted_fulfillment_rank: str | None = None
+    """
+    Least predicted fulfilment rank of the creator.
+    """
 
 
 class EditOpenCollaborationSettingsRequestAutoAddProduct(RequestModel):
     commission_rate: int | None = None
+    """
+    Commission for creators, in hundredths of a percent (1000 = 10%).
+    """
     enable: bool | None = None
+    """
+    True to turn it on, false to turn it off.
+    """
 
 
 class FreeSampleRule(ResponseModel):
@@ -189,7 +249,13 @@ class FreeSampleRule(ResponseModel):
 
 class FreeSampleRuleInput(RequestModel):
     has_free_sample: bool
+    """
+    True to offer free samples.
+    """
     is_sample_approval_exempt: bool
+    """
+    True to send samples without approving each request.
+    """
 
 
 class GenerateAffiliateProductPromotionLinkParams(RequestModel):
@@ -308,6 +374,9 @@ class GetCreatorMarketplaceAdvancedSearchFiltersRequestOption(RequestModel):
         ]
         | None
     ) = None
+    """
+    Kind of filter option (one of the listed values).
+    """
 
 
 class GetCreatorMarketplaceAdvancedSearchFiltersResponseDataOptionListOptionOptionChildren(ResponseModel):
@@ -778,6 +847,9 @@ class Product(ResponseModel):
 
 class QueryCreatorPromotionDetailsInTargetCollaborationRequestProductFilter(RequestModel):
     added_types: list[str] | None = None
+    """
+    How the products were added.
+    """
 
 
 class QueryCreatorPromotionDetailsInTargetCollaborationResponseDataProductDetailProductBaseInfoImage(
@@ -980,7 +1052,13 @@ class RemoveTargetCollaborationParams(RequestModel):
 
 class ResolveTargetCollaborationConflictsRequestConflictItem(RequestModel):
     existing_collaboration_id: str
+    """
+    Id of the collaboration already covering the product.
+    """
     creator_open_id: str
+    """
+    Open id of the creator.
+    """
 
 
 class ResolveTargetCollaborationConflictsResponseFailedItem(ResponseModel):
@@ -1010,39 +1088,96 @@ class SearchCreatorsInCreatorMarketplaceParams(RequestModel):
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOptionChildren(RequestModel):
     id: str | None = None
+    """
+    Id of the sub-option.
+    """
     name: str | None = None
+    """
+    Name of the sub-option.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestAffiliateData(RequestModel):
     avg_commission_rate: str | None = None
+    """
+    Range of the creators' average commission rate.
+    """
     post_rate: str | None = None
+    """
+    Range of how often the creator posts.
+    """
     creator_agency_staus: str | None = None
+    """
+    Whether the creator works with an agency (TikTok's spelling of the name).
+    """
     is_fast_growing: bool | None = None
+    """
+    True for fast-growing creators only.
+    """
     not_invited_l90_days: bool | None = None
+    """
+    True for creators you have not invited in the last 90 days only.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestCategory(RequestModel):
     parent_category_id: str | None = None
+    """
+    Id of the parent category.
+    """
     child_category_id_list: list[str] | None = None
+    """
+    Ids of sub-categories.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestContentPerformance(RequestModel):
     avg_video_views: str | None = None
+    """
+    Range of the creator's average video views.
+    """
     avg_shoppable_video_views: str | None = None
+    """
+    Range of views of the creator's shoppable videos.
+    """
     avg_engagement_rate: str | None = None
+    """
+    Range of the creators' average engagement rate.
+    """
     avg_shopable_engagement_rate: str | None = None
+    """
+    Range of the engagement rate of the creator's shoppable content.
+    """
     avg_live_avg_viewers_ge: str | None = None
+    """
+    Least average viewers of the creator's LIVEs.
+    """
     avg_shoppable_live_avg_viewers_ge: str | None = None
+    """
+    Least average viewers of the creator's shoppable LIVEs.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
     count_ge: int | None = None
+    """
+    Fewest followers, included.
+    """
     count_le: int | None = None
+    """
+    Most followers, included.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
     gender: str | None = None
+    """
+    Gender of the followers.
+    """
     percentage_ge: int | None = None
+    """
+    Least share of followers of that gender, in percent.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponseCreatorCreatorProfile(ResponseModel):
@@ -1404,7 +1539,13 @@ class SearchTargetCollaborationsRequestSearchParam(RequestModel):
     keyword_type: Literal[
         "PRODUCT_ID", "PRODUCT_NAME", "TARGET_COLLABORATION_ID", "TARGET_COLLABORATION_NAME"
     ]
+    """
+    What the keyword is matched against (a product or collaboration id or name).
+    """
     keyword: str
+    """
+    Text to search for.
+    """
 
 
 class SearchTargetCollaborationsResponseTargetCollaboration(ResponseModel):
@@ -1440,7 +1581,13 @@ class SearchTargetCollaborationsV202409Params(RequestModel):
 
 class SearchTargetCollaborationsV202409RequestSearchParam(RequestModel):
     keyword: str | None = None
+    """
+    Text to search for.
+    """
     keyword_type: str | None = None
+    """
+    What the keyword is matched against (a product or collaboration id or name).
+    """
 
 
 class SearchTargetCollaborationsV202409ResponseTargetCollaboration(ResponseModel):
@@ -1468,6 +1615,9 @@ class SellerContactInfo(ResponseModel):
 
 class SellerContactInfoInput(RequestModel):
     email: str | None = None
+    """
+    E-mail address.
+    """
 
 
 class SellerGetSampleRequestDeeplinkParams(RequestModel):
@@ -1570,16 +1720,31 @@ class SellerSearchAffiliateOpenCollaborationProductParams(RequestModel):
 
 class SellerSearchAffiliateOpenCollaborationProductRequestCategory(RequestModel):
     id: str | None = None
+    """
+    Id of the product category.
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductRequestCommissionRateRange(RequestModel):
     rate_ge: int | None = None
+    """
+    Lowest commission rate, included (hundredths of a percent).
+    """
     rate_lt: int | None = None
+    """
+    Highest commission rate, excluded (hundredths of a percent).
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductRequestSalesPriceRange(RequestModel):
     amount_ge: str | None = None
+    """
+    Lowest price, included (decimal string).
+    """
     amount_lt: str | None = None
+    """
+    Highest price, excluded (decimal string).
+    """
 
 
 class SellerSearchAffiliateOpenCollaborationProductResponseProductCategoryChain(ResponseModel):
@@ -1622,12 +1787,24 @@ class SellerSearchCreatoronMarketplaceParams(RequestModel):
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange(RequestModel):
     count_ge: float | None = None
+    """
+    Fewest followers, included.
+    """
     count_le: float | None = None
+    """
+    Most followers, included.
+    """
 
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution(RequestModel):
     gender: str | None = None
+    """
+    Gender of the followers.
+    """
     percentage_ge: float | None = None
+    """
+    Least share of followers of that gender, in percent.
+    """
 
 
 class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographicsMajorGender(ResponseModel):
@@ -1858,16 +2035,40 @@ class UpdateTargetCollaborationParams(RequestModel):
 
 class UpdateTargetCollaborationRequestProduct(RequestModel):
     id: str
+    """
+    TikTok Shop product id.
+    """
     commission_rate: int
+    """
+    Commission for creators, in hundredths of a percent (1000 = 10%).
+    """
     target_ad_commission_rate: int | None = None
+    """
+    Commission on ads sales for the invited creators, in hundredths of a percent.
+    """
 
 
 class UpdateTargetCollaborationRequestSellerContactInfo(RequestModel):
     email: str
+    """
+    E-mail address.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
     whatsapp: str | None = None
+    """
+    WhatsApp number.
+    """
     telegram: str | None = None
+    """
+    Telegram handle.
+    """
     line: str | None = None
+    """
+    LINE messenger id.
+    """
 
 
 class UpdateTargetCollaborationResponseUpdateFailedAddProducts(ResponseModel):
@@ -1893,7 +2094,13 @@ class UpdateTargetCollaborationV202409Params(RequestModel):
 
 class UpdateTargetCollaborationV202409RequestProduct(RequestModel):
     commission_rate: float | None = None
+    """
+    Commission for creators, in hundredths of a percent (1000 = 10%).
+    """
     id: str | None = None
+    """
+    TikTok Shop product id.
+    """
 
 
 class UpdateTargetCollaborationV202409ResponseUpdateFailedAddProducts(ResponseModel):
@@ -2063,11 +2270,29 @@ class EditOpenCollaborationSampleRuleRequestSampleRule(RequestModel):
         arbitrary_types_allowed=True,
     )
     activate_status: str | None = None
+    """
+    Whether the rule is active.
+    """
     end_time: Timestamp | None = None
+    """
+    End of the window (Unix seconds).
+    """
     is_sample_time_unlimited: bool | None = None
+    """
+    True if samples are offered with no end date.
+    """
     sample_quota: int | None = None
+    """
+    Most samples you give.
+    """
     start_time: Timestamp | None = None
+    """
+    Start of the window (Unix seconds).
+    """
     thresholds: EditOpenCollaborationSampleRuleRequestSampleRuleThresholds | None = None
+    """
+    Conditions creators must meet to get samples.
+    """
 
 
 class EditOpenCollaborationSettingsRequest(RequestModel):
@@ -2382,18 +2607,36 @@ class ResolveTargetCollaborationConflictsResponse(ResponseModel):
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption(RequestModel):
     id: str | None = None
+    """
+    Id of the filter option.
+    """
     name: str | None = None
+    """
+    Name of the filter option.
+    """
     option_children: (
         list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOptionOptionChildren] | None
     ) = None
+    """
+    Sub-options chosen.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceRequestFollowerDemographics(RequestModel):
     age_ranges: list[str] | None = None
+    """
+    Only creators whose followers are mostly in these age ranges.
+    """
     count_range: SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsCountRange | None = None
+    """
+    Range of follower counts.
+    """
     gender_distribution: (
         SearchCreatorsInCreatorMarketplaceRequestFollowerDemographicsGenderDistribution | None
     ) = None
+    """
+    Only creators whose followers are mostly of this gender.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
@@ -2580,10 +2823,19 @@ class SellerSearchAffiliateOpenCollaborationProductResponseProduct(ResponseModel
 
 class SellerSearchCreatoronMarketplaceRequestFollowerDemographics(RequestModel):
     age_ranges: list[str] | None = None
+    """
+    Only creators whose followers are mostly in these age ranges.
+    """
     count_range: SellerSearchCreatoronMarketplaceRequestFollowerDemographicsCountRange | None = None
+    """
+    Range of follower counts.
+    """
     gender_distribution: (
         SellerSearchCreatoronMarketplaceRequestFollowerDemographicsGenderDistribution | None
     ) = None
+    """
+    Only creators whose followers are mostly of this gender.
+    """
 
 
 class SellerSearchCreatoronMarketplaceResponseCreatorTopFollowerDemographics(ResponseModel):
@@ -2891,7 +3143,13 @@ class QueryTargetCollaborationDetailV202412Response(ResponseModel):
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionList(RequestModel):
     options: list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionListOption] | None = None
+    """
+    Options chosen.
+    """
     option_type: str | None = None
+    """
+    Kind of filter option (one of the listed values).
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponseCreator(ResponseModel):
@@ -3112,9 +3370,21 @@ class QueryTargetCollaborationDetailV202409Response(ResponseModel):
 
 class SearchCreatorsInCreatorMarketplaceRequestAdvancedFilters(RequestModel):
     content_preference_type: list[str] | None = None
+    """
+    Only creators who prefer these kinds of content.
+    """
     eligible_flat_fee: bool | None = None
+    """
+    True for creators who accept a flat fee only.
+    """
     option_list: list[SearchCreatorsInCreatorMarketplaceRequestAdvancedFiltersOptionList] | None = None
+    """
+    Filter options chosen.
+    """
     sorter_algorithm_id: str | None = None
+    """
+    Id of the sort order to use.
+    """
 
 
 class SearchCreatorsInCreatorMarketplaceResponse(ResponseModel):

@@ -22,7 +22,13 @@ class CreateCustomEngagementTaskParams(RequestModel):
 
 class CreateCustomEngagementTaskRequestCustomMessage(RequestModel):
     title: str | None = None
+    """
+    Title.
+    """
     body: str | None = None
+    """
+    Text of the message.
+    """
 
 
 class CreateCustomEngagementTaskResponse(ResponseModel):

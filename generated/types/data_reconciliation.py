@@ -25,26 +25,71 @@ class OrderStatusDataExchangeParams(RequestModel):
 
 class OrderStatusDataExchangeRequestOrderPackage(RequestModel):
     logistics_provider_name: str | None = None
+    """
+    Name of the carrier.
+    """
     package_id: str | None = None
+    """
+    Id of the package.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
 
 
 class QualityFactoryOrderDataImportApiRequestOrderPackage(RequestModel):
     package_id: str | None = None
+    """
+    Id of the package.
+    """
     shipping_provider_name: str | None = None
+    """
+    Name of the carrier.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
 
 
 class QualityFactoryOrderDataImportApiV202310RequestOrder(RequestModel):
     channel_financial_status: str | None = None
+    """
+    Payment status on the sales channel.
+    """
     channel_fulfillment_status: str | None = None
+    """
+    Fulfilment status on the sales channel.
+    """
     channel_order_id: str | None = None
+    """
+    Order id on the sales channel.
+    """
     channel_order_status: str | None = None
+    """
+    Order status on the sales channel.
+    """
     channel_order_update_time: str | None = None
+    """
+    When the order last changed on the sales channel (Unix seconds).
+    """
     channel_type: str | None = None
+    """
+    Sales channel the order came from.
+    """
     not_exist_reason: str | None = None
+    """
+    Why the order does not exist on your side.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     packages: list[QualityFactoryOrderDataImportApiRequestOrderPackage] | None = None
+    """
+    Packages of the order.
+    """
 
 
 class Detail(ResponseModel):
@@ -62,14 +107,41 @@ class Error(ResponseModel):
 
 class OrderStatusDataExchangeRequestOrder(RequestModel):
     channel_financial_status: str | None = None
+    """
+    Payment status on the sales channel.
+    """
     channel_fulfillment_status: str | None = None
+    """
+    Fulfilment status on the sales channel.
+    """
     channel_order_id: str | None = None
+    """
+    Order id on the sales channel.
+    """
     channel_order_status: str | None = None
+    """
+    Order status on the sales channel.
+    """
     channel_order_update_time: str | None = None
+    """
+    When the order last changed on the sales channel (Unix seconds).
+    """
     channel_type: str | None = None
+    """
+    Sales channel the order came from.
+    """
     not_exist_reason: str | None = None
+    """
+    Why the order does not exist on your side.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     packages: list[OrderStatusDataExchangeRequestOrderPackage] | None = None
+    """
+    Packages of the order.
+    """
 
 
 class OrderStatusDataExchangeResponse(ResponseModel):
@@ -78,14 +150,41 @@ class OrderStatusDataExchangeResponse(ResponseModel):
 
 class QualityFactoryOrderDataImportApiRequestOrder(RequestModel):
     channel_financial_status: str | None = None
+    """
+    Payment status on the sales channel.
+    """
     channel_fulfillment_status: str | None = None
+    """
+    Fulfilment status on the sales channel.
+    """
     channel_order_id: str | None = None
+    """
+    Order id on the sales channel.
+    """
     channel_order_status: str | None = None
+    """
+    Order status on the sales channel.
+    """
     channel_order_update_time: str | None = None
+    """
+    When the order last changed on the sales channel (Unix seconds).
+    """
     channel_type: str | None = None
+    """
+    Sales channel the order came from.
+    """
     issue_reason: str | None = None
+    """
+    What is wrong with the order.
+    """
     order_id: str | None = None
+    """
+    TikTok Shop order id.
+    """
     packages: list[QualityFactoryOrderDataImportApiRequestOrderPackage] | None = None
+    """
+    Packages of the order.
+    """
 
 
 class QualityFactoryOrderDataImportApiResponse(ResponseModel):

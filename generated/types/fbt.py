@@ -13,24 +13,63 @@ from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 class AerosolExtraInfoInput(RequestModel):
     volume: str | None = None
+    """
+    Volume as a decimal string in the given unit.
+    """
     volume_unit: str | None = None
+    """
+    Volume unit.
+    """
 
 
 class BarcodeInfoInput(RequestModel):
     barcode_type: str | None = None
+    """
+    Kind of barcode.
+    """
     barcode_value: str | None = None
+    """
+    The barcode's digits.
+    """
 
 
 class BatteryExtraInfoInput(RequestModel):
     battery_type: str
+    """
+    Kind of battery.
+    """
     battery_packaging_type: Literal["IN_EQUIPMENT", "OTHER", "STANDALONE", "WITH_EQUIPMENT"]
+    """
+    How the battery is packed (one of the listed values).
+    """
     total_battery_weight: str
+    """
+    Total battery weight.
+    """
     total_battery_weight_unit: str
+    """
+    Unit of the battery weight.
+    """
     total_battery_capacity: str
+    """
+    Total battery capacity.
+    """
     total_battery_capacity_unit: str
+    """
+    Unit of the battery capacity.
+    """
     is_need_un_38_3_test: bool
+    """
+    True if a UN 38.3 test report is needed.
+    """
     un_38_3_test_file_url: str | None = None
+    """
+    Address of the UN 38.3 test report.
+    """
     battery_count_per_package: str | None = None
+    """
+    Batteries per package.
+    """
 
 
 class BoxMeasurement(ResponseModel):
@@ -44,19 +83,43 @@ class BoxMeasurement(ResponseModel):
 
 class BoxMeasurementInput(RequestModel):
     weight: str
+    """
+    Weight; value and unit.
+    """
     weight_unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUNDS"]
+    """
+    Weight unit (one of the listed values).
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str
+    """
+    Length in the given unit.
+    """
     length_unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MICRON", "MILLIMETER"]
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class BulkyItemAttributeInput(RequestModel):
     is_bulky_item_accessories: bool | None = None
+    """
+    True if the item is an accessory of a bulky item.
+    """
 
 
 class CancelFbtmcfOrderRequestConsignOrder(RequestModel):
     id: str | None = None
+    """
+    Id of the order to cancel.
+    """
 
 
 class CancelFbtmcfOrderResponseMcfOrderConsignOrder(ResponseModel):
@@ -81,11 +144,29 @@ class ConfirmInboundMethodResponse(ResponseModel):
 
 class CreateFbtGoodsRequestCreateGoodsDtoListDimensionAndWeightBaseInfo(RequestModel):
     weight_value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     length_value: str
+    """
+    Length as a decimal string in the given unit.
+    """
     width_value: str
+    """
+    Width as a decimal string in the given unit.
+    """
     height_value: str
+    """
+    Height as a decimal string in the given unit.
+    """
     weight_unit: str
+    """
+    Weight unit (one of the listed values).
+    """
     dimension_unit: str
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class CreateFbtGoodsResponseCreateResultInfoCreateResultList(ResponseModel):
@@ -97,17 +178,44 @@ class CreateFbtGoodsResponseCreateResultInfoCreateResultList(ResponseModel):
 
 class CreateFbtmcfOrderRequestConsigneeAddress(RequestModel):
     country_code: str
+    """
+    Country calling code or two-letter country code.
+    """
     state_or_region: str
+    """
+    State or region.
+    """
     city: str
+    """
+    City.
+    """
     address_line_1: str
+    """
+    First line of the street address.
+    """
     district_or_county: str | None = None
+    """
+    District or county.
+    """
     address_line_2: str | None = None
+    """
+    Second line of the street address.
+    """
     postal_code: str | None = None
+    """
+    Postal code.
+    """
 
 
 class CreateFbtmcfOrderRequestGood(RequestModel):
     id: str
+    """
+    Id of the FBT goods.
+    """
     quantity: int
+    """
+    Number of units.
+    """
 
 
 class CreateFbtmcfOrderResponseMcfOrder(ResponseModel):
@@ -118,7 +226,13 @@ class CreateFbtmcfOrderResponseMcfOrder(ResponseModel):
 
 class CreateOrUpdateInboundPlanRequestGoodsItem(RequestModel):
     goods_id: str
+    """
+    Id of the FBT goods.
+    """
     quantity: int
+    """
+    Number of units.
+    """
 
 
 class CreateOrUpdateInboundPlanResponseInboundPlan(ResponseModel):
@@ -127,13 +241,28 @@ class CreateOrUpdateInboundPlanResponseInboundPlan(ResponseModel):
 
 class EstimateArrivalTimeInput(RequestModel):
     start_timestamp: str
+    """
+    Start of the arrival window (Unix seconds, as a string).
+    """
     end_timestamp: str
+    """
+    End of the arrival window (Unix seconds, as a string).
+    """
 
 
 class FlammableLiquidsExtraInfoInput(RequestModel):
     flammable_liquids_type: Literal["ALCOHOLIC", "OTHER", "PAINT", "PERFUMERY"]
+    """
+    Kind of flammable liquid (one of the listed values).
+    """
     flammable_liquids_volume: str
+    """
+    Volume of flammable liquid per unit.
+    """
     volume_unit: str | None = None
+    """
+    Volume unit.
+    """
 
 
 class GetFbtInboundOrderDetailsParams(RequestModel):
@@ -270,27 +399,69 @@ class GetInboundMethodDetailResponseInfoAllocationShipmentShipmentOption(Respons
 
 class GoodsSafetyAttributeInput(RequestModel):
     is_fragile: bool | None = None
+    """
+    True if the goods are fragile.
+    """
     is_liquid: bool | None = None
+    """
+    True if the goods are liquid.
+    """
     is_sharp: bool | None = None
+    """
+    True if the goods are sharp.
+    """
 
 
 class HazmatInfoInput(RequestModel):
     hazmat_type: Literal["AEROSOLS", "BATTERY", "FLAMMABLE_LIQUID", "MAGNETIZED"]
+    """
+    Kind of dangerous goods; AEROSOLS, BATTERY, FLAMMABLE_LIQUID or MAGNETIZED.
+    """
     dg_class: Literal["CLASS_2", "CLASS_3", "CLASS_9"]
+    """
+    Dangerous goods class (one of the listed values).
+    """
     dg_uncode: Literal[
         "OTHER", "UN1263", "UN1266", "UN2807", "UN3065", "UN3090", "UN3091", "UN3480", "UN3481"
     ]
+    """
+    UN number of the dangerous goods (one of the listed values).
+    """
     msds_file_url: str
+    """
+    Address of the safety data sheet (MSDS).
+    """
     battery_extra_info: BatteryExtraInfoInput | None = None
+    """
+    Battery details.
+    """
     flammable_liquids_extra_info: FlammableLiquidsExtraInfoInput | None = None
+    """
+    Flammable liquid details.
+    """
     aerosol_extra_info: AerosolExtraInfoInput | None = None
+    """
+    Aerosol details.
+    """
 
 
 class ItemInput(RequestModel):
     goods_id: str
+    """
+    Id of the FBT goods.
+    """
     quantity: int
+    """
+    Number of units.
+    """
     lot_code: str | None = None
+    """
+    Lot code of the goods.
+    """
     expiration_timestamp: str | None = None
+    """
+    When the goods expire (Unix seconds, as a string).
+    """
 
 
 class ListAvailableInboundMethodsRequest(RequestModel):
@@ -341,6 +512,9 @@ class PrintInboundOrderLabelsResponse(ResponseModel):
 
 class QueryGoodsInventoryForMcfRequestGood(RequestModel):
     goods_id: str
+    """
+    Id of the FBT goods.
+    """
 
 
 class QueryGoodsInventoryForMcfResponseGoodsInventoryList(ResponseModel):
@@ -567,15 +741,36 @@ class SearchGoodsInfoResponseGoodWarehouseConfirmationInfo(ResponseModel):
 
 class ShelfLifeAttributeInfoInput(RequestModel):
     inbound_cutoff_days: int
+    """
+    Least days of shelf life left for goods to be accepted.
+    """
     expiration_alert_days: int
+    """
+    Days before expiry to warn.
+    """
     sales_cutoff_days: int
+    """
+    Days before expiry when sales stop.
+    """
     shelf_life: int | None = None
+    """
+    Shelf life in days.
+    """
     handling_method_expired_goods: Literal["DISPOSE", "RETURN_TO_SELLER", "STORE_UNITS"] | None = None
+    """
+    What to do with expired goods: DISPOSE, RETURN_TO_SELLER or STORE_UNITS.
+    """
 
 
 class ShipInboundOrderRequestShipmentOption(RequestModel):
     shipping_method: Literal["FREIGHT", "SMALL_PARCEL"]
+    """
+    Shipping method.
+    """
     freight_type: Literal["FTL", "LTL"] | None = None
+    """
+    FTL (full truckload) or LTL (less than truckload).
+    """
 
 
 class ShipInboundOrderResponse(ResponseModel):
@@ -584,16 +779,40 @@ class ShipInboundOrderResponse(ResponseModel):
 
 class SiocFileInput(RequestModel):
     sioc_certification_url: str | None = None
+    """
+    Address of the certificate.
+    """
     sioc_file_type: str | None = None
+    """
+    Kind of certificate.
+    """
 
 
 class UpdateFbtGoodsInfoRequestUpdateGoodsDtoDimensionAndWeightBaseInfo(RequestModel):
     weight_value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     length_value: str
+    """
+    Length as a decimal string in the given unit.
+    """
     width_value: str
+    """
+    Width as a decimal string in the given unit.
+    """
     height_value: str
+    """
+    Height as a decimal string in the given unit.
+    """
     weight_unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUND"]
+    """
+    Weight unit (one of the listed values).
+    """
     dimension_unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MILLIMETER"]
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class UpdateFbtGoodsInfoResponseUpdateResultInfo(ResponseModel):
@@ -604,7 +823,13 @@ class UpdateFbtGoodsInfoResponseUpdateResultInfo(ResponseModel):
 
 class UpdateGoodsSkuRelationsRequestOperateGoodsSkuRelationList(RequestModel):
     tts_goods_id: str
+    """
+    Id of the FBT goods.
+    """
     tts_sku_ids: list[str]
+    """
+    TikTok Shop SKU ids.
+    """
 
 
 class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfoOperateResultList(ResponseModel):
@@ -616,8 +841,17 @@ class UpdateGoodsSkuRelationsResponseOperateGoodsSkuRelationInfoOperateResultLis
 
 class UpdateInboundOrderTrackingRequestParcelTrackingInfo(RequestModel):
     provider_name: str
+    """
+    Name of the carrier.
+    """
     tracking_number: str
+    """
+    Carrier tracking number.
+    """
     carton_number: str
+    """
+    Carton number.
+    """
 
 
 class CancelFbtmcfOrderRequest(RequestModel):
@@ -639,10 +873,25 @@ class CancelFbtmcfOrderResponseMcfOrder(ResponseModel):
 
 class CartonInput(RequestModel):
     carton_type: Literal["MULTI_SKU", "SINGLE_SKU"]
+    """
+    SINGLE_SKU or MULTI_SKU carton.
+    """
     items: list[ItemInput]
+    """
+    Goods in the carton.
+    """
     quantity: int
+    """
+    Number of units.
+    """
     box_measurements: BoxMeasurementInput
+    """
+    Size and weight of the carton.
+    """
     carton_nums: list[str] | None = None
+    """
+    Carton numbers.
+    """
 
 
 class ConfirmInboundMethodRequest(RequestModel):
@@ -670,9 +919,21 @@ class CreateFbtGoodsResponseCreateResultInfo(ResponseModel):
 
 class CreateFbtmcfOrderRequestConsignee(RequestModel):
     name: str
+    """
+    Full name of the recipient.
+    """
     phone_number: str
+    """
+    Phone number.
+    """
     email: str
+    """
+    E-mail address.
+    """
     address: CreateFbtmcfOrderRequestConsigneeAddress
+    """
+    Postal address.
+    """
 
 
 class CreateFbtmcfOrderResponse(ResponseModel):
@@ -842,30 +1103,81 @@ class ShipInboundOrderRequest(RequestModel):
 
 class SiocAttributeInput(RequestModel):
     sioc_files: list[SiocFileInput] | None = None
+    """
+    Ships-in-own-container certificates.
+    """
 
 
 class UpdateFbtGoodsInfoRequestUpdateGoodsDto(RequestModel):
     tts_goods_id: str
+    """
+    Id of the FBT goods.
+    """
     goods_name: str
+    """
+    Name of the goods.
+    """
     goods_image_url: str
+    """
+    Address of the goods image.
+    """
     return_handling_method: Literal[
         "DISPOSAL_WITHOUT_INSPECTION",
         "RESTOCK_SELLABLE_DISPOSE_UNSELLABLE",
         "RESTOCK_SELLABLE_RETURN_UNSELLABLE",
         "RETURN_WITHOUT_INSPECTION",
     ]
+    """
+    What to do with returned units (one of the listed values).
+    """
     dimension_and_weight_base_info: UpdateFbtGoodsInfoRequestUpdateGoodsDtoDimensionAndWeightBaseInfo
+    """
+    Size and weight of one unit.
+    """
     is_hazmat: bool
+    """
+    True if the goods are dangerous goods.
+    """
     is_lot_code: bool
+    """
+    True if the goods carry lot codes.
+    """
     is_expiration_management: bool
+    """
+    True if the goods have an expiry date to track.
+    """
     reference_code: str | None = None
+    """
+    Your own reference code of the goods.
+    """
     barcode_infos: list[BarcodeInfoInput] | None = None
+    """
+    Barcodes of the goods.
+    """
     hazmat_info: HazmatInfoInput | None = None
+    """
+    Dangerous goods details.
+    """
     shelf_life_attribute_info: ShelfLifeAttributeInfoInput | None = None
+    """
+    Shelf life settings.
+    """
     is_sioc: bool | None = None
+    """
+    True if the goods ship in their own container (SIOC).
+    """
     sioc_attribute: SiocAttributeInput | None = None
+    """
+    Ships-in-own-container details.
+    """
     bulky_item_attribute: BulkyItemAttributeInput | None = None
+    """
+    Bulky item settings.
+    """
     goods_safety_attributes: GoodsSafetyAttributeInput | None = None
+    """
+    Handling risks of the goods.
+    """
 
 
 class UpdateFbtGoodsInfoResponse(ResponseModel):
@@ -906,9 +1218,21 @@ class CancelFbtmcfOrderResponse(ResponseModel):
 
 class CreateFbtGoodsRequestCreateGoodsDtoList(RequestModel):
     tts_sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     create_goods_type: str
+    """
+    How the goods are created.
+    """
     goods_name: str
+    """
+    Name of the goods.
+    """
     goods_image_url: str
+    """
+    Address of the goods image.
+    """
     return_handling_method: Literal[
         "COLLECT_RETURN_UNITS",
         "DISPOSAL_WITHOUT_INSPECTION",
@@ -917,18 +1241,57 @@ class CreateFbtGoodsRequestCreateGoodsDtoList(RequestModel):
         "RESTOCK_SELLABLE_RETURN_UNSELLABLE",
         "RETURN_WITHOUT_INSPECTION",
     ]
+    """
+    What to do with returned units (one of the listed values).
+    """
     dimension_and_weight_base_info: CreateFbtGoodsRequestCreateGoodsDtoListDimensionAndWeightBaseInfo
+    """
+    Size and weight of one unit.
+    """
     is_hazmat: bool
+    """
+    True if the goods are dangerous goods.
+    """
     is_lot_code: bool
+    """
+    True if the goods carry lot codes.
+    """
     is_expiration_management: bool
+    """
+    True if the goods have an expiry date to track.
+    """
     reference_code: str | None = None
+    """
+    Your own reference code of the goods.
+    """
     barcode_infos: list[BarcodeInfoInput] | None = None
+    """
+    Barcodes of the goods.
+    """
     hazmat_info: HazmatInfoInput | None = None
+    """
+    Dangerous goods details.
+    """
     shelf_life_attribute_info: ShelfLifeAttributeInfoInput | None = None
+    """
+    Shelf life settings.
+    """
     is_sioc: bool | None = None
+    """
+    True if the goods ship in their own container (SIOC).
+    """
     sioc_attribute: SiocAttributeInput | None = None
+    """
+    Ships-in-own-container details.
+    """
     bulky_item_attribute: BulkyItemAttributeInput | None = None
+    """
+    Bulky item settings.
+    """
     goods_safety_attributes: GoodsSafetyAttributeInput | None = None
+    """
+    Handling risks of the goods.
+    """
 
 
 class CreateFbtGoodsResponse(ResponseModel):

@@ -29,7 +29,13 @@ class CheckTikTokShippingAndCollectionByTikTokCoverageResponse(ResponseModel):
 
 class CombinePackageRequestCombinablePackage(RequestModel):
     id: str | None = None
+    """
+    Id of a package to merge.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
 
 
 class CreateFirstMileBundleRequest(RequestModel):
@@ -90,19 +96,43 @@ class CreateFirstMileBundleV2ResponseError(ResponseModel):
 
 class CreatePackagesRequestDimension(RequestModel):
     length: str
+    """
+    Length in the given unit.
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: Literal["CM", "INCH"]
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
 
 
 class CreatePackagesRequestOrderLineItem(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sub_item_id: str | None = None
+    """
+    Id of the sub line item.
+    """
 
 
 class CreatePackagesRequestWeight(RequestModel):
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     unit: Literal["GRAM", "POUND"]
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
 
 
 class CreatePackagesResponseDimension(ResponseModel):
@@ -152,9 +182,21 @@ class Dimension(ResponseModel):
 
 class DimensionInput(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str | None = None
+    """
+    Length in the given unit.
+    """
     unit: str | None = None
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class Error(ResponseModel):
@@ -361,9 +403,21 @@ class GetPackageShippingDocumentResponse(ResponseModel):
 
 class GetPodCustomizationDetailsRequestQueryOrderLine(RequestModel):
     order_line_id: str
+    """
+    Id of the order line item.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     pod_order_data_id: str
+    """
+    Id of the print-on-demand record.
+    """
 
 
 class GetPodCustomizationDetailsResponsePodDetail(ResponseModel):
@@ -400,7 +454,13 @@ class MarkPackageAsShippedParams(RequestModel):
 
 class MarkPackageAsShippedRequestOrderLineList(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sub_item_id: str | None = None
+    """
+    Id of the sub line item.
+    """
 
 
 class MarkPackageAsShippedResponseWarning(ResponseModel):
@@ -456,7 +516,13 @@ class PickupSlotInput(RequestModel):
         arbitrary_types_allowed=True,
     )
     end_time: Timestamp | None = None
+    """
+    End of the window (Unix seconds).
+    """
     start_time: Timestamp | None = None
+    """
+    Start of the window (Unix seconds).
+    """
 
 
 class SchedulePackageHandoverRequest(RequestModel):
@@ -549,7 +615,13 @@ class SearchPackageRequest(RequestModel):
 
 class SelfShipmentInput(RequestModel):
     shipping_provider_id: str | None = None
+    """
+    Id of the carrier, from logistics.get_shipping_providers.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
 
 
 class ShipPackageParams(RequestModel):
@@ -580,8 +652,17 @@ class ShipPackageRequest(RequestModel):
 
 class ShippingInfoListInput(RequestModel):
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the carrier, from logistics.get_shipping_providers.
+    """
     note: str | None = None
+    """
+    Free-text note.
+    """
 
 
 class Sku(ResponseModel):
@@ -604,7 +685,13 @@ class SplitOrdersParams(RequestModel):
 
 class SplitOrdersRequestSplittableGroup(RequestModel):
     id: str | None = None
+    """
+    Your id for this group of line items (one new package).
+    """
     order_line_item_ids: list[str] | None = None
+    """
+    Ids of the order line items.
+    """
 
 
 class SplitOrdersResponsePackage(ResponseModel):
@@ -614,14 +701,32 @@ class SplitOrdersResponsePackage(ResponseModel):
 
 class SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail(RequestModel):
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     qty: int
+    """
+    Number of units.
+    """
     price_percent: int
+    """
+    Share of the order's price, in percent.
+    """
 
 
 class SubmitRedemptionInformationRequestOrderInfoListRedeemInfo(RequestModel):
     redeem_type: str
+    """
+    How the voucher was redeemed.
+    """
     redeem_data: str | None = None
+    """
+    Redemption data.
+    """
     redeem_instruction_info: str | None = None
+    """
+    Instructions for redemption.
+    """
 
 
 class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):
@@ -631,9 +736,21 @@ class SubmitRedemptionInformationResponseOrderStatus(ResponseModel):
 
 class TrackingStatusUpdateRequestTrackLocation(RequestModel):
     country: str | None = None
+    """
+    Country, as a two-letter ISO 3166 code.
+    """
     state: str | None = None
+    """
+    State or province.
+    """
     city: str | None = None
+    """
+    City.
+    """
     zip_code: str | None = None
+    """
+    Postal code.
+    """
 
 
 class TrackingStatusUpdateResponseTrackResult(ResponseModel):
@@ -669,6 +786,9 @@ class UncombinePackagesResponse(ResponseModel):
 
 class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
     delivery_type: Literal["DELIVERY_FAILED", "DELIVERY_SUCCESS", "UPDATE_POD"] | None = None
+    """
+    What happened: DELIVERY_SUCCESS, DELIVERY_FAILED, or UPDATE_POD (new proof of delivery).
+    """
     fail_delivery_reason: (
         Literal[
             "BUYER_REFUSED",
@@ -683,9 +803,21 @@ class UpdatePackageDeliveryStatusRequestPackage(RequestModel):
         ]
         | None
     ) = None
+    """
+    Why delivery failed (one of the listed values).
+    """
     file_type: str | None = None
+    """
+    File format; XML.
+    """
     file_url: str | None = None
+    """
+    Address of the proof of delivery file.
+    """
     id: str | None = None
+    """
+    Id of the package.
+    """
 
 
 class UpdatePackageDeliveryStatusResponse(ResponseModel):
@@ -756,9 +888,21 @@ class UpdateShippingInfoRequest(RequestModel):
 
 class UploadInvoiceRequestInvoice(RequestModel):
     file: str | None = None
+    """
+    Uploaded file.
+    """
     file_type: Literal["XML"] | None = None
+    """
+    File format; XML.
+    """
     order_ids: list[str] | None = None
+    """
+    TikTok Shop order ids.
+    """
     package_id: str | None = None
+    """
+    Id of the package.
+    """
 
 
 class UploadInvoiceResponseErrorDetail(ResponseModel):
@@ -773,14 +917,32 @@ class Weight(ResponseModel):
 
 class WeightInput(RequestModel):
     unit: str | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class BatchShipPackagesRequestPackage(RequestModel):
     handover_method: Literal["DROP_OFF", "PICKUP"] | None = None
+    """
+    How the parcel reaches the carrier; PICKUP from your address, DROP_OFF at a carrier point.
+    """
     id: str | None = None
+    """
+    Id of the package.
+    """
     pickup_slot: PickupSlotInput | None = None
+    """
+    Pickup time window (from the handover time slots).
+    """
     self_shipment: SelfShipmentInput | None = None
+    """
+    Carrier and tracking number when you ship with your own carrier.
+    """
 
 
 class BatchShipPackagesResponse(ResponseModel):
@@ -1029,14 +1191,32 @@ class SplitOrdersResponse(ResponseModel):
 
 class SubmitCustomsClearanceInformationRequestOrderListItemList(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     item_detail: list[SubmitCustomsClearanceInformationRequestOrderListItemListItemDetail] | None = None
+    """
+    Details of the item.
+    """
 
 
 class SubmitRedemptionInformationRequestOrderInfoList(RequestModel):
     order_line_id: str
+    """
+    Id of the order line item.
+    """
     redeem_info: SubmitRedemptionInformationRequestOrderInfoListRedeemInfo
+    """
+    Redemption details.
+    """
     source_unique_id: str | None = None
+    """
+    Your unique id of this record.
+    """
 
 
 class SubmitRedemptionInformationResponse(ResponseModel):
@@ -1048,12 +1228,33 @@ class TrackingStatusUpdateRequestTrack(RequestModel):
         arbitrary_types_allowed=True,
     )
     action_code: int
+    """
+    Code of the tracking event.
+    """
     occur_time: Timestamp
+    """
+    When the event happened (Unix seconds).
+    """
     description: str
+    """
+    Description of the event.
+    """
     tracking_no: str
+    """
+    Carrier tracking number.
+    """
     failed_reason: str | None = None
+    """
+    Why the delivery step failed.
+    """
     proof_url: str | None = None
+    """
+    Address of the proof (photo or signature).
+    """
     location: TrackingStatusUpdateRequestTrackLocation | None = None
+    """
+    Where the event happened.
+    """
 
 
 class TrackingStatusUpdateResponse(ResponseModel):
@@ -1141,7 +1342,13 @@ class SearchPackageResponse(ResponseModel):
 
 class SubmitCustomsClearanceInformationRequestOrderList(RequestModel):
     order_id: str
+    """
+    TikTok Shop order id.
+    """
     item_list: list[SubmitCustomsClearanceInformationRequestOrderListItemList] | None = None
+    """
+    Items of the order.
+    """
 
 
 class SubmitRedemptionInformationRequest(RequestModel):

@@ -13,7 +13,13 @@ from tiktokshop._models import Page, RequestModel, ResponseModel, Timestamp
 
 class AddExternalOrderReferencesRequestOrderExternalOrderLineItem(RequestModel):
     id: str
+    """
+    Id of the line item.
+    """
     origin_id: str
+    """
+    Line item id on the external platform.
+    """
 
 
 class AddExternalOrderReferencesResponseErrorDetailExternalOrder(ResponseModel):
@@ -332,9 +338,21 @@ class SearchOrdersByExternalOrderReferenceResponseOrderExternalOrderLineItem(Res
 
 class SearchPodCustomizationDetailsRequestQueryOrderLine(RequestModel):
     order_line_id: str
+    """
+    Id of the order line item.
+    """
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     pod_order_data_id: str
+    """
+    Id of the print-on-demand record.
+    """
 
 
 class SearchPodCustomizationDetailsResponsePodDetail(ResponseModel):
@@ -347,9 +365,21 @@ class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLine
         arbitrary_types_allowed=True,
     )
     blind_result_product_id: str | None = None
+    """
+    Id of the product the box held.
+    """
     blind_result_sku_id: str | None = None
+    """
+    Id of the SKU the box held.
+    """
     blind_open_time: Timestamp | None = None
+    """
+    When the box was opened (Unix seconds).
+    """
     product_type: Literal["GIFT", "NORMAL"] | None = None
+    """
+    NORMAL item or GIFT.
+    """
 
 
 class UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult(RequestModel):
@@ -357,13 +387,28 @@ class UpdateTheBlindBoxOpeningResultsRequestBlindBoxResult(RequestModel):
         arbitrary_types_allowed=True,
     )
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     blind_result_product_id: str | None = None
+    """
+    Id of the product the box held.
+    """
     blind_result_sku_id: str | None = None
+    """
+    Id of the SKU the box held.
+    """
     blind_open_time: Timestamp | None = None
+    """
+    When the box was opened (Unix seconds).
+    """
 
 
 class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
     id: str
+    """
+    Order id on the external platform.
+    """
     platform: Literal[
         "AMAZON",
         "BIGCOMMERCE",
@@ -376,7 +421,13 @@ class AddExternalOrderReferencesRequestOrderExternalOrder(RequestModel):
         "WAREHOUSE_MANAGEMENT_SYSTEM",
         "WOOCOMMERCE",
     ]
+    """
+    External platform the order came from (one of the listed values).
+    """
     line_items: list[AddExternalOrderReferencesRequestOrderExternalOrderLineItem]
+    """
+    Line items concerned.
+    """
 
 
 class AddExternalOrderReferencesResponseErrorDetail(ResponseModel):
@@ -609,14 +660,26 @@ class SearchPodCustomizationDetailsResponse(ResponseModel):
 
 class UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResult(RequestModel):
     order_line_id: str | None = None
+    """
+    Id of the order line item.
+    """
     blind_box_order_line_list: (
         list[UpdateTheBlindBoxOpeningResultsRequestBlindBatchBoxResultBlindBoxOrderLineList] | None
     ) = None
+    """
+    Line items of the batch.
+    """
 
 
 class AddExternalOrderReferencesRequestOrder(RequestModel):
     id: str
+    """
+    TikTok Shop order id.
+    """
     external_order: AddExternalOrderReferencesRequestOrderExternalOrder
+    """
+    The matching order on the external platform.
+    """
 
 
 class AddExternalOrderReferencesResponseError(ResponseModel):

@@ -29,12 +29,33 @@ class ActivateProductResponseErrorDetailExtraError(ResponseModel):
 
 class AddressInput(RequestModel):
     city: str | None = None
+    """
+    City.
+    """
     country: str | None = None
+    """
+    Country, as a two-letter ISO 3166 code.
+    """
     district: str | None = None
+    """
+    District.
+    """
     postal_code: str | None = None
+    """
+    Postal code.
+    """
     province: str | None = None
+    """
+    Province or state.
+    """
     street_address_line1: str | None = None
+    """
+    First line of the street address.
+    """
     street_address_line2: str | None = None
+    """
+    Second line of the street address.
+    """
 
 
 class Audit(ResponseModel):
@@ -52,6 +73,9 @@ class Category(ResponseModel):
 
 class CellInput(RequestModel):
     value: str
+    """
+    Text of the table cell.
+    """
 
 
 class CheckListingPrerequisitesResponseCheckResult(ResponseModel):
@@ -90,8 +114,17 @@ class CheckProductListingResponseFailReason(ResponseModel):
 
 class CombinedSkuInput(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     sku_count: int | None = None
+    """
+    Units of that SKU in the bundle.
+    """
     sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class CreateCustomBrandsRequest(RequestModel):
@@ -111,6 +144,9 @@ class CreateGpaUpgradeTaskRequest(RequestModel):
 
 class CreateImageTranslationTasksRequestImage(RequestModel):
     image_uri: str | None = None
+    """
+    Uri of an uploaded image.
+    """
     target_languages: (
         list[
             Literal[
@@ -137,6 +173,9 @@ class CreateImageTranslationTasksRequestImage(RequestModel):
         ]
         | None
     ) = None
+    """
+    Languages (BCP 47 tags) to translate the image text into.
+    """
 
 
 class CreateImageTranslationTasksResponseTranslationTask(ResponseModel):
@@ -151,15 +190,30 @@ class CreateManufacturerResponse(ResponseModel):
 
 class CreateProductRequestSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: (
         Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"] | None
     ) = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class CreateResponsiblePersonRequestPhoneNumber(RequestModel):
     country_code: str | None = None
+    """
+    Country calling code or two-letter country code.
+    """
     local_number: str | None = None
+    """
+    Phone number without the country code.
+    """
 
 
 class CreateResponsiblePersonResponse(ResponseModel):
@@ -211,7 +265,13 @@ class DiagnosisResult(ResponseModel):
 
 class DiscountDetailInput(RequestModel):
     discount_level: str | None = None
+    """
+    Stage the discount applies to.
+    """
     discount_value: int | None = None
+    """
+    Discount in percent.
+    """
 
 
 class EditGlobalProductParams(RequestModel):
@@ -227,6 +287,9 @@ class EditGlobalProductParams(RequestModel):
 
 class EditGlobalProductRequestSkuSalePrice(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     region: (
         Literal[
             "AT",
@@ -255,6 +318,9 @@ class EditGlobalProductRequestSkuSalePrice(RequestModel):
         ]
         | None
     ) = None
+    """
+    Market of the price (two-letter region code).
+    """
 
 
 class EditProductParams(RequestModel):
@@ -270,40 +336,91 @@ class EditProductParams(RequestModel):
 
 class EditProductRequestProductTagOperation(RequestModel):
     product_tag: Literal["AUCTION"]
+    """
+    Tag to add or remove; AUCTION.
+    """
     enable: bool
+    """
+    True to turn it on, false to turn it off.
+    """
 
 
 class EditProductRequestPurchaseOrderQuantityLimit(RequestModel):
     maximum_order_quantity: int | None = None
+    """
+    Most units a buyer may buy in one order.
+    """
     cumulative_order_quantity: int | None = None
+    """
+    Most units one buyer may buy in total over time.
+    """
 
 
 class EditProductRequestReplicatedProductSkuInventory(RequestModel):
     warehouse_id: str | None = None
+    """
+    Id of the warehouse holding the stock.
+    """
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
 
 
 class EditProductRequestReplicatedProductSkuPrice(RequestModel):
     currency: Literal["EUR", "GBP", "IDR", "JPY", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class EditProductRequestSkuCombinedSku(RequestModel):
     product_id: str
+    """
+    TikTok Shop product id.
+    """
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     sku_count: int
+    """
+    Units of that SKU in the bundle.
+    """
 
 
 class EditProductRequestSkuExternalListPrice(RequestModel):
     source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
+    """
+    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
+    """
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"]
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class EditProductRequestSkuFee(RequestModel):
     type: str | None = None
+    """
+    Kind of fee.
+    """
     amount: str | None = None
+    """
+    Fee amount as a decimal string in the shop's currency.
+    """
     additional_attribute: str | None = None
+    """
+    Extra information the fee kind needs.
+    """
 
 
 class EditProductRequestSkuInventory(RequestModel):
@@ -311,42 +428,99 @@ class EditProductRequestSkuInventory(RequestModel):
         arbitrary_types_allowed=True,
     )
     warehouse_id: str
+    """
+    Id of the warehouse holding the stock.
+    """
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
     backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
     handling_time: Timestamp | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
+    """
 
 
 class EditProductRequestSkuListPrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"]
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class EditProductRequestSkuPrice(RequestModel):
     currency: Literal["BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
     starting_bid_price: str | None = None
+    """
+    Starting bid of a LIVE auction, a decimal string in the shop's currency.
+    """
 
 
 class EditProductRequestSkuSalesAttributeSupplementarySkuImage(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class EditProductRequestSkuSkuDimensions(RequestModel):
     length: str
+    """
+    Length in the given unit.
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: str
+    """
+    Length unit (one of the listed values).
+    """
 
 
 class EditProductRequestSkuSkuWeight(RequestModel):
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     unit: str
+    """
+    Weight unit (one of the listed values).
+    """
 
 
 class EditProductRequestSubscribeInfoEdit(RequestModel):
     subscribe_status: str | None = None
+    """
+    Whether subscription is on.
+    """
     discount_details: list[DiscountDetailInput] | None = None
+    """
+    Discount for each subscription stage.
+    """
 
 
 class EditProductResponseAudit(ResponseModel):
@@ -372,24 +546,54 @@ class EditProductV202309Params(RequestModel):
 
 class EditProductV202309RequestSkuExternalListPrice(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     source: str | None = None
+    """
+    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
+    """
 
 
 class EditProductV202309RequestSkuListPrice(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class EditProductV202309RequestSkuPreSaleFulfillmentType(RequestModel):
     handling_duration_days: int | None = None
+    """
+    Days needed to ship after the order.
+    """
     release_date: float | None = None
+    """
+    Date pre-sale units ship (Unix seconds).
+    """
 
 
 class EditProductV202309RequestSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class EditSizeChartV2Response(ResponseModel):
@@ -410,8 +614,17 @@ class ExternalListPrice(ResponseModel):
 
 class ExternalListPriceInput(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"] | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     source: Literal["SHOPIFY_COMPARE_AT_PRICE"] | None = None
+    """
+    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
+    """
 
 
 class FailReason(ResponseModel):
@@ -427,8 +640,17 @@ class File(ResponseModel):
 
 class FileInput(RequestModel):
     format: str | None = None
+    """
+    File format, such as PDF.
+    """
     id: str | None = None
+    """
+    Id of the uploaded file, from upload_product_file.
+    """
     name: str | None = None
+    """
+    File name with its extension.
+    """
 
 
 class FulfillmentType(ResponseModel):
@@ -438,7 +660,13 @@ class FulfillmentType(ResponseModel):
 
 class FulfillmentTypeInput(RequestModel):
     handling_duration_days: int | None = None
+    """
+    Days needed to ship after the order.
+    """
     release_date: int | None = None
+    """
+    Date pre-sale units ship (Unix seconds).
+    """
 
 
 class GetAttributesParams(RequestModel):
@@ -1128,7 +1356,13 @@ class GetSubmissionRecordsResponseDataSubmission(ResponseModel):
 
 class HeaderInput(RequestModel):
     name: str
+    """
+    Heading of the column.
+    """
     id: str | None = None
+    """
+    Id of the column.
+    """
 
 
 class IdentifierCode(ResponseModel):
@@ -1138,7 +1372,13 @@ class IdentifierCode(ResponseModel):
 
 class IdentifierCodeInput(RequestModel):
     code: str | None = None
+    """
+    The code's digits.
+    """
     type: str | None = None
+    """
+    Kind of code; GTIN, EAN, UPC or ISBN.
+    """
 
 
 class Image(ResponseModel):
@@ -1152,6 +1392,9 @@ class Image(ResponseModel):
 
 class ImageInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class IntegratedPlatformStatus(ResponseModel):
@@ -1166,7 +1409,13 @@ class Inventory(ResponseModel):
 
 class InventoryInput(RequestModel):
     global_warehouse_id: str | None = None
+    """
+    Id of the global warehouse holding the stock.
+    """
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
 
 
 class InventorySearchRequest(RequestModel):
@@ -1280,7 +1529,13 @@ class ListPrice(ResponseModel):
 
 class ListPriceInput(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"] | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class ListProductSkppStatusesParams(RequestModel):
@@ -1379,24 +1634,54 @@ class ListingSchemasV202401Params(RequestModel):
 
 class MainImageInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class ManufacturerInput(RequestModel):
     address: str | None = None
+    """
+    Postal address.
+    """
     email: str | None = None
+    """
+    E-mail address.
+    """
     name: str | None = None
+    """
+    Name of the manufacturer.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
 
 
 class MetricValueModuleInfoInput(RequestModel):
     id: str | None = None
+    """
+    Id of the measurement value.
+    """
     value: str | None = None
+    """
+    Measurement value.
+    """
     unit_id: str | None = None
+    """
+    Id of the measurement unit.
+    """
 
 
 class OptimizedImagesRequestImage(RequestModel):
     optimization_mode: list[Literal["WHITE_BACKGROUND"]] | None = None
+    """
+    How to optimise the image; WHITE_BACKGROUND.
+    """
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class OptimizedImagesResponseImage(ResponseModel):
@@ -1418,9 +1703,21 @@ class PackageDimension(ResponseModel):
 
 class PackageDimensionInput(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str | None = None
+    """
+    Length in the given unit.
+    """
     unit: str | None = None
+    """
+    Length unit; CENTIMETER or INCH, as the market uses.
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class PackageWeight(ResponseModel):
@@ -1430,7 +1727,13 @@ class PackageWeight(ResponseModel):
 
 class PackageWeightInput(RequestModel):
     unit: str | None = None
+    """
+    Weight unit; KILOGRAM or POUND, as the market uses.
+    """
     value: str | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class PartialEditGlobalProductParams(RequestModel):
@@ -1446,60 +1749,126 @@ class PartialEditGlobalProductParams(RequestModel):
 
 class PartialEditGlobalProductRequestCertificationImage(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditGlobalProductRequestMainImage(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditGlobalProductRequestManufacturer(RequestModel):
     name: str | None = None
+    """
+    Name of the manufacturer.
+    """
     address: str | None = None
+    """
+    Postal address.
+    """
     phone_number: str | None = None
+    """
+    Phone number.
+    """
     email: str | None = None
+    """
+    E-mail address.
+    """
 
 
 class PartialEditGlobalProductRequestPackageDimensions(RequestModel):
     length: str
+    """
+    Length in the given unit.
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     unit: str
+    """
+    Length unit; CENTIMETER or INCH, as the market uses.
+    """
 
 
 class PartialEditGlobalProductRequestPackageWeight(RequestModel):
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
     unit: str
+    """
+    Weight unit; KILOGRAM or POUND, as the market uses.
+    """
 
 
 class PartialEditGlobalProductRequestSizeChartImage(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditGlobalProductRequestSizeChartTemplate(RequestModel):
     id: str
+    """
+    Id of the size chart template.
+    """
 
 
 class PartialEditGlobalProductRequestSkuInventory(RequestModel):
     global_warehouse_id: str
+    """
+    Id of the global warehouse holding the stock.
+    """
     quantity: int
+    """
+    Units available in this warehouse.
+    """
 
 
 class PartialEditGlobalProductRequestSkuPrice(RequestModel):
     amount: str
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: Literal["EUR", "USD"]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class PartialEditGlobalProductRequestSkuSalePrice(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    """
+    Market of the price (two-letter region code).
+    """
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
 
 
 class PartialEditGlobalProductRequestSkuSalesAttributeSkuImg(RequestModel):
     uri: str
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditGlobalProductRequestVideo(RequestModel):
     id: str
+    """
+    Id of the uploaded video, from upload_product_file.
+    """
 
 
 class PartialEditGlobalProductResponsePublishResult(ResponseModel):
@@ -1532,48 +1901,114 @@ class PartialEditProductParams(RequestModel):
 
 class PartialEditProductRequestCertificationFile(RequestModel):
     format: str
+    """
+    File format, such as PDF.
+    """
     id: str
+    """
+    Id of the uploaded file, from upload_product_file.
+    """
     name: str
+    """
+    File name with its extension.
+    """
 
 
 class PartialEditProductRequestPackageDimensions(RequestModel):
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str
+    """
+    Length in the given unit.
+    """
     unit: str
+    """
+    Length unit; CENTIMETER or INCH, as the market uses.
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class PartialEditProductRequestPackageWeight(RequestModel):
     unit: str
+    """
+    Weight unit; KILOGRAM or POUND, as the market uses.
+    """
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement(RequestModel):
     height: str | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     rotate_degree: str | None = None
+    """
+    Rotation in degrees.
+    """
     width: str | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
     x_coordinate: str | None = None
+    """
+    Horizontal position.
+    """
     y_coordinate: str | None = None
+    """
+    Vertical position.
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea(RequestModel):
     align_type: str | None = None
+    """
+    Text alignment.
+    """
     colors: list[str] | None = None
+    """
+    Colours the buyer can choose.
+    """
     default_text: str | None = None
+    """
+    Text shown before the buyer enters one.
+    """
     fonts: list[str] | None = None
+    """
+    Fonts the buyer can choose.
+    """
     max_text_length: int | None = None
+    """
+    Most characters allowed.
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class PartialEditProductRequestReplicatedProductSkuPrice(RequestModel):
@@ -1594,19 +2029,43 @@ class PartialEditProductRequestReplicatedProductSkuPrice(RequestModel):
         "USD",
         "VND",
     ]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class PartialEditProductRequestSkuExternalListPrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: Literal["USD"]
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     source: Literal["SHOPIFY_COMPARE_AT_PRICE"]
+    """
+    Where the compare-at price comes from; SHOPIFY_COMPARE_AT_PRICE.
+    """
 
 
 class PartialEditProductRequestSkuFee(RequestModel):
     additional_attribute: str | None = None
+    """
+    Extra information the fee kind needs.
+    """
     amount: str | None = None
+    """
+    Fee amount as a decimal string in the shop's currency.
+    """
     type: str | None = None
+    """
+    Kind of fee.
+    """
 
 
 class PartialEditProductRequestSkuInventory(RequestModel):
@@ -1614,9 +2073,21 @@ class PartialEditProductRequestSkuInventory(RequestModel):
         arbitrary_types_allowed=True,
     )
     quantity: int
+    """
+    Units available in this warehouse.
+    """
     warehouse_id: str
+    """
+    Id of the warehouse holding the stock.
+    """
     backorder_quantity: int | None = None
+    """
+    Units that can be sold beyond stock (on back order).
+    """
     handling_time: Timestamp | None = None
+    """
+    Extra time needed to ship back-ordered units (Unix seconds).
+    """
 
 
 class PartialEditProductRequestSkuPrice(RequestModel):
@@ -1637,34 +2108,85 @@ class PartialEditProductRequestSkuPrice(RequestModel):
         "USD",
         "VND",
     ]
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class PartialEditProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
+    """
+    More images of this attribute value.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
 
 
 class PartialEditProductRequestSkuSkuDimensions(RequestModel):
     height: str
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: str
+    """
+    Length in the given unit.
+    """
     unit: str
+    """
+    Length unit (one of the listed values).
+    """
     width: str
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class PartialEditProductRequestSkuSkuWeight(RequestModel):
     unit: str
+    """
+    Weight unit (one of the listed values).
+    """
     value: str
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class PartialEditProductRequestSubscribeInfoEdit(RequestModel):
     discount_details: list[DiscountDetailInput] | None = None
+    """
+    Discount for each subscription stage.
+    """
     subscribe_status: str | None = None
+    """
+    Whether subscription is on.
+    """
 
 
 class PartialEditProductResponseSkuFee(ResponseModel):
@@ -1725,8 +2247,17 @@ class PhoneNumber(ResponseModel):
 
 class PhoneNumberInput(RequestModel):
     availability: str | None = None
+    """
+    When you can be reached.
+    """
     country_code: str | None = None
+    """
+    Country calling code or two-letter country code.
+    """
     local_number: str | None = None
+    """
+    Phone number without the country code.
+    """
 
 
 class PreSale(ResponseModel):
@@ -1736,7 +2267,13 @@ class PreSale(ResponseModel):
 
 class PreSaleInput(RequestModel):
     fulfillment_type: FulfillmentTypeInput | None = None
+    """
+    When pre-sale units ship.
+    """
     type: str | None = None
+    """
+    Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
+    """
 
 
 class PredictProductPackageDimensionsAndWeightRequest(RequestModel):
@@ -1766,7 +2303,13 @@ class Price(ResponseModel):
 
 class PriceInput(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: Literal["EUR", "USD"] | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class Product(ResponseModel):
@@ -1802,11 +2345,20 @@ class PublishGlobalProductParams(RequestModel):
 
 class PublishGlobalProductRequestPublishTargetSkuInventory(RequestModel):
     quantity: int | None = None
+    """
+    Units available in this warehouse.
+    """
     warehouse_id: str | None = None
+    """
+    Id of the warehouse holding the stock.
+    """
 
 
 class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
     amount: str | None = None
+    """
+    Price as a decimal string in the shop's currency, such as "12.50".
+    """
     currency: (
         Literal[
             "BRL",
@@ -1827,7 +2379,13 @@ class PublishGlobalProductRequestPublishTargetSkuPrice(RequestModel):
         ]
         | None
     ) = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class PublishGlobalProductResponseProductSkuSaleAttribute(ResponseModel):
@@ -1904,6 +2462,9 @@ class RecommendGlobalCategoriesResponseCategory(ResponseModel):
 
 class RecommendRequiredProductPropertiesRequestSalesPropertyValue(RequestModel):
     id: str
+    """
+    Id of the attribute value (from the category's attributes); leave out for a custom value.
+    """
 
 
 class RecommendRequiredProductPropertiesResponseRecommendedPropertyValue(ResponseModel):
@@ -1940,7 +2501,13 @@ class ReplicateProductParams(RequestModel):
 
 class ReplicateProductRequestReplicateTargetSkuPrice(RequestModel):
     currency: str | None = None
+    """
+    Currency of the price, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     sale_price: str | None = None
+    """
+    Selling price as a decimal string in the shop's currency, such as "12.50".
+    """
 
 
 class ReplicateProductResponseErrorDetail(ResponseModel):
@@ -1955,6 +2522,9 @@ class RequirementCondition(ResponseModel):
 
 class RowInput(RequestModel):
     cells: list[CellInput]
+    """
+    Cells of the row.
+    """
 
 
 class SalesAttribute(ResponseModel):
@@ -1974,7 +2544,13 @@ class ScheduledSaleInput(RequestModel):
         arbitrary_types_allowed=True,
     )
     is_enabled_scheduled_sale: bool
+    """
+    True to put the product on sale at the given time.
+    """
     schedule_sale_time: Timestamp
+    """
+    When the product goes on sale (Unix seconds).
+    """
 
 
 class SearchGlobalProductsParams(RequestModel):
@@ -2542,6 +3118,9 @@ class SizeChart(ResponseModel):
 
 class SizeChartInputImage(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class Sku(ResponseModel):
@@ -2561,13 +3140,28 @@ class SkuImg(ResponseModel):
 
 class SkuImgInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class SkuInput(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
 
 
 class SkuMapping(ResponseModel):
@@ -2614,6 +3208,9 @@ class SubmitProductViaOpportunityResponseSubmission(ResponseModel):
 
 class SubmitSizeChartAppealRequestAppealMessageIndicatorDetail(RequestModel):
     indicator_type: Literal["CONTAINS_ALL_SALE_PROPERTY", "REQUIRED_DIMENSION", "VALUE_RANGE_OUT_OF_RANGE"]
+    """
+    Which check is disputed (one of the listed values).
+    """
 
 
 class SubmitStrikethroughPriceParams(RequestModel):
@@ -2629,14 +3226,32 @@ class SubmitStrikethroughPriceParams(RequestModel):
 
 class SubmitStrikethroughPriceRequestSkuExternalRetailPrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class SubmitStrikethroughPriceRequestSkuExternalTransactionPrice(RequestModel):
     amount: str
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
     transaction_time: str
+    """
+    When the sale at that price took place (Unix seconds).
+    """
     image: PartialEditGlobalProductRequestSizeChartImage | None = None
+    """
+    Screenshot proving the price (uploaded image).
+    """
 
 
 class SubmitStrikethroughPriceResponseErrorDetail(ResponseModel):
@@ -2676,11 +3291,20 @@ class Suggestion(ResponseModel):
 
 class SupplementarySkuImageInput(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
 
 
 class TableInput(RequestModel):
     headers: list[HeaderInput]
+    """
+    Columns of the table.
+    """
     rows: list[RowInput]
+    """
+    Rows of the table.
+    """
 
 
 class Template(ResponseModel):
@@ -2689,6 +3313,9 @@ class Template(ResponseModel):
 
 class TemplateInput(RequestModel):
     id: str | None = None
+    """
+    Id of the size chart template.
+    """
 
 
 class UpdateGlobalInventoryParams(RequestModel):
@@ -2704,7 +3331,13 @@ class UpdateGlobalInventoryParams(RequestModel):
 
 class UpdateGlobalInventoryRequestGlobalSku(RequestModel):
     id: str | None = None
+    """
+    Id of the global SKU.
+    """
     inventory: list[InventoryInput] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
 
 
 class UpdateInventoryParams(RequestModel):
@@ -2720,7 +3353,13 @@ class UpdateInventoryParams(RequestModel):
 
 class UpdateInventoryRequestSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
 
 
 class UpdateInventoryResponseErrorDetailExtraError(ResponseModel):
@@ -2742,13 +3381,28 @@ class UpdatePriceParams(RequestModel):
 
 class UpdatePriceRequestSku(RequestModel):
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
 
 
 class UpdateStockOperationSettingsRequestStockOperationSetting(RequestModel):
     enable_auto_restock: bool | None = None
+    """
+    True to restock automatically.
+    """
 
 
 class UpdateStockOperationSettingsResponseStockOperation(ResponseModel):
@@ -2808,11 +3462,20 @@ class Value(ResponseModel):
 
 class ValueInput(RequestModel):
     id: str | None = None
+    """
+    Id of the attribute value (from the category's attributes); leave out for a custom value.
+    """
     name: str | None = None
+    """
+    Text of the attribute value; a custom value when no id is given.
+    """
 
 
 class VideoInput(RequestModel):
     id: str | None = None
+    """
+    Id of the uploaded video, from upload_product_file.
+    """
 
 
 class Warning(ResponseModel):
@@ -2826,8 +3489,17 @@ class ActivateProductResponseErrorDetail(ResponseModel):
 
 class CertificationInput(RequestModel):
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str | None = None
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class CheckListingPrerequisitesResponse(ResponseModel):
@@ -2889,18 +3561,48 @@ class CreateManufacturerRequest(RequestModel):
 
 class CreateProductRequestCertification(RequestModel):
     expiration_date: int | None = None
+    """
+    When the certificate expires (Unix seconds).
+    """
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str | None = None
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class CreateProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: SkuImgInput | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     supplementary_sku_images: list[SupplementarySkuImageInput] | None = None
+    """
+    More images of this attribute value.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
 
 
 class CreateProductResponse(ResponseModel):
@@ -2965,30 +3667,78 @@ class EditGlobalProductResponsePublishResult(ResponseModel):
 
 class EditProductRequestCertification(RequestModel):
     id: str
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
     files: list[Any] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     expiration_date: int | None = None
+    """
+    When the certificate expires (Unix seconds).
+    """
 
 
 class EditProductRequestReplicatedProductSku(RequestModel):
     price: EditProductRequestReplicatedProductSkuPrice
+    """
+    Price of the SKU (amount and currency).
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     inventory: list[EditProductRequestReplicatedProductSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
 
 
 class EditProductRequestSkuPreSale(RequestModel):
     type: Literal["CUSTOM", "MADE_TO_ORDER", "NONE", "PRE_ORDER"] | None = None
+    """
+    Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
+    """
     fulfillment_type: FulfillmentTypeInput | None = None
+    """
+    When pre-sale units ship.
+    """
 
 
 class EditProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
     sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     supplementary_sku_images: list[EditProductRequestSkuSalesAttributeSupplementarySkuImage] | None = None
+    """
+    More images of this attribute value.
+    """
 
 
 class EditProductResponseSku(ResponseModel):
@@ -3001,14 +3751,32 @@ class EditProductResponseSku(ResponseModel):
 
 class EditProductV202309RequestCertification(RequestModel):
     expiration_date: float | None = None
+    """
+    When the certificate expires (Unix seconds).
+    """
     files: list[FileInput] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     id: str | None = None
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[ImageInput] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class EditProductV202309RequestSkuPreSale(RequestModel):
     fulfillment_type: EditProductV202309RequestSkuPreSaleFulfillmentType | None = None
+    """
+    When pre-sale units ship.
+    """
     type: str | None = None
+    """
+    Pre-sale kind: NONE, PRE_ORDER (ships later), MADE_TO_ORDER (made after purchase), CUSTOM.
+    """
 
 
 class EditProductV202309Response(ResponseModel):
@@ -3271,7 +4039,13 @@ class ListingSchemasV202401ResponseListingSchemaFiled(ResponseModel):
 
 class MetricStandardInfoInput(RequestModel):
     id: str | None = None
+    """
+    Id of the measurement standard.
+    """
     metric_value_module_infos: list[MetricValueModuleInfoInput] | None = None
+    """
+    Measurement values.
+    """
 
 
 class OptimizedImagesRequest(RequestModel):
@@ -3287,26 +4061,62 @@ class OptimizedImagesResponse(ResponseModel):
 
 class PartialEditGlobalProductRequestCertification(RequestModel):
     id: str
+    """
+    Id of the certificate type the category asks for.
+    """
     images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
     files: list[Any] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
 
 
 class PartialEditGlobalProductRequestProductAttribute(RequestModel):
     id: str
+    """
+    Id of the product attribute, from the category's attributes.
+    """
     values: list[ValueInput]
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class PartialEditGlobalProductRequestSizeChart(RequestModel):
     image: PartialEditGlobalProductRequestSizeChartImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
     template: PartialEditGlobalProductRequestSizeChartTemplate | None = None
+    """
+    Size chart template.
+    """
 
 
 class PartialEditGlobalProductRequestSkuSalesAttribute(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
     sku_img: PartialEditGlobalProductRequestSkuSalesAttributeSkuImg | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
 
 
 class PartialEditGlobalProductResponseGlobalSku(ResponseModel):
@@ -3345,44 +4155,128 @@ class PartialEditManufacturerRequest(RequestModel):
 
 class PartialEditProductRequestCertification(RequestModel):
     id: str
+    """
+    Id of the certificate type the category asks for.
+    """
     expiration_date: int | None = None
+    """
+    When the certificate expires (Unix seconds).
+    """
     files: list[PartialEditProductRequestCertificationFile] | None = None
+    """
+    Uploaded files (id, name and format).
+    """
     images: list[PartialEditGlobalProductRequestCertificationImage] | None = None
+    """
+    Images (uploaded image uris).
+    """
 
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea(RequestModel):
     default_image: (
         PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageAreaDefaultImage | None
     ) = None
+    """
+    Image shown before the buyer adds one.
+    """
     min_height: int | None = None
+    """
+    Least image height in pixels.
+    """
     min_width: int | None = None
+    """
+    Least image width in pixels.
+    """
 
 
 class PartialEditProductRequestReplicatedProductSku(RequestModel):
     price: PartialEditProductRequestReplicatedProductSkuPrice
+    """
+    Price of the SKU (amount and currency).
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
 
 
 class PartialEditProductRequestSku(RequestModel):
     external_list_prices: list[PartialEditProductRequestSkuExternalListPrice] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     fees: list[PartialEditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PartialEditProductRequestSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: EditProductRequestSkuListPrice | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: PreSaleInput | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: PartialEditProductRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[PartialEditProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_dimensions: PartialEditProductRequestSkuSkuDimensions | None = None
+    """
+    Size of the SKU when packed.
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     sku_weight: PartialEditProductRequestSkuSkuWeight | None = None
+    """
+    Weight of the SKU when packed.
+    """
 
 
 class PartialEditProductResponseSku(ResponseModel):
@@ -3395,18 +4289,57 @@ class PartialEditProductResponseSku(ResponseModel):
 
 class PartialEditProductV202309RequestSku(RequestModel):
     external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: EditProductV202309RequestSkuListPrice | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: EditProductV202309RequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class PartialEditProductV202309Response(ResponseModel):
@@ -3428,7 +4361,13 @@ class ProductAttribute(ResponseModel):
 
 class ProductAttributeInput(RequestModel):
     id: str | None = None
+    """
+    Id of the product attribute, from the category's attributes.
+    """
     values: list[ValueInput] | None = None
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class ProductInformationIssueDiagnosisResponseProduct(ResponseModel):
@@ -3439,8 +4378,17 @@ class ProductInformationIssueDiagnosisResponseProduct(ResponseModel):
 
 class PublishGlobalProductRequestPublishTargetSku(RequestModel):
     inventory: PublishGlobalProductRequestPublishTargetSkuInventory | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     related_global_sku_id: str | None = None
+    """
+    Id of the global SKU this SKU comes from.
+    """
 
 
 class PublishGlobalProductResponseProductSku(ResponseModel):
@@ -3462,7 +4410,13 @@ class RecommendGlobalCategoriesResponse(ResponseModel):
 
 class RecommendRequiredProductPropertiesRequestSalesProperty(RequestModel):
     id: str
+    """
+    Id of the sales property (attribute).
+    """
     values: list[RecommendRequiredProductPropertiesRequestSalesPropertyValue]
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseModel):
@@ -3477,8 +4431,17 @@ class RecommendRequiredProductPropertiesResponseRecommendedProperty(ResponseMode
 
 class ReplicateProductRequestReplicateTargetSku(RequestModel):
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: ReplicateProductRequestReplicateTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     source_sku_id: str | None = None
+    """
+    Id of the SKU it was copied from.
+    """
 
 
 class ReplicateProductResponseError(ResponseModel):
@@ -3489,15 +4452,36 @@ class ReplicateProductResponseError(ResponseModel):
 
 class ReplicatedProductInput(RequestModel):
     region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[SkuInput] | None = None
+    """
+    SKUs of the copy in that market.
+    """
 
 
 class SalesAttributeInput(RequestModel):
     id: str | None = None
+    """
+    Id of the sales attribute (such as colour), from the category's attributes; leave out for a custom one.
+    """
     name: str | None = None
+    """
+    Name of a custom sales attribute (when no id is given), such as Colour.
+    """
     sku_img: SkuImgInput | None = None
+    """
+    Image of this attribute value (an uploaded image uri).
+    """
     value_id: str | None = None
+    """
+    Id of the attribute value, from the category's attributes; leave out for a custom value.
+    """
     value_name: str | None = None
+    """
+    Text of the attribute value (a custom value when no value_id is given).
+    """
 
 
 class SearchGlobalProductsResponseGlobalProduct(ResponseModel):
@@ -3600,16 +4584,40 @@ class SearchSizeChartsResponseSizeChart(ResponseModel):
 
 class SizeChartDataInput(RequestModel):
     measurement_type: Literal["BODY_MEASUREMENTS", "GENERIC_MEASUREMENTS", "PRODUCT_MEASUREMENTS"]
+    """
+    What is measured: BODY_MEASUREMENTS, PRODUCT_MEASUREMENTS or GENERIC_MEASUREMENTS.
+    """
     table: TableInput
+    """
+    The size chart table.
+    """
     unit_system: Literal["IMPERIAL", "METRIC"]
+    """
+    METRIC or IMPERIAL units.
+    """
     description: str | None = None
+    """
+    Note shown with the size chart.
+    """
     is_one_size: bool | None = None
+    """
+    True if the product has one size only.
+    """
     size_types: list[str] | None = None
+    """
+    Size systems used (such as US or EU sizes).
+    """
 
 
 class SizeChartInput(RequestModel):
     image: SizeChartInputImage | None = None
+    """
+    Image (an uploaded image uri).
+    """
     template: TemplateInput | None = None
+    """
+    Size chart template.
+    """
 
 
 class SubmitProductViaOpportunityResponse(ResponseModel):
@@ -3618,16 +4626,40 @@ class SubmitProductViaOpportunityResponse(ResponseModel):
 
 class SubmitSizeChartAppealRequestAppealMessage(RequestModel):
     field_name: Literal["APPEAL_MESSAGE_FIELD_SIZE_CHART"]
+    """
+    Field the appeal is about; APPEAL_MESSAGE_FIELD_SIZE_CHART.
+    """
     indicator_details: list[SubmitSizeChartAppealRequestAppealMessageIndicatorDetail]
+    """
+    Checks the appeal disputes.
+    """
     size_chart_id: str | None = None
+    """
+    Id of the size chart.
+    """
     size_chart_image_uri: str | None = None
+    """
+    Uri of the size chart image.
+    """
 
 
 class SubmitStrikethroughPriceRequestSku(RequestModel):
     external_retail_price: SubmitStrikethroughPriceRequestSkuExternalRetailPrice
+    """
+    Your regular retail price elsewhere (amount and currency).
+    """
     external_sku_id: str
+    """
+    Your own id of the SKU.
+    """
     external_transaction_price: SubmitStrikethroughPriceRequestSkuExternalTransactionPrice
+    """
+    A price the product recently sold for elsewhere, with proof.
+    """
     id: str
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class SubmitStrikethroughPriceResponseError(ResponseModel):
@@ -3697,18 +4729,57 @@ class CheckListingPrerequisitesV202309Response(ResponseModel):
 
 class CheckProductListingRequestSku(RequestModel):
     combined_skus: list[CombinedSkuInput] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: PreSaleInput | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: PublishGlobalProductRequestPublishTargetSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class CheckProductListingResponseDiagnose(ResponseModel):
@@ -3719,14 +4790,41 @@ class CheckProductListingResponseDiagnose(ResponseModel):
 
 class CreateGlobalProductRequestSku(RequestModel):
     external_global_sku_id: str | None = None
+    """
+    Your own id of the global SKU.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[InventoryInput] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[SalesAttributeInput] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class CreateGlobalProductResponse(ResponseModel):
@@ -3736,18 +4834,57 @@ class CreateGlobalProductResponse(ResponseModel):
 
 class CreateProductRequestSku(RequestModel):
     combined_skus: list[CombinedSkuInput] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     external_list_prices: list[ExternalListPriceInput] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: ListPriceInput | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: PreSaleInput | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: CreateProductRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class CreateSizeChartV2Request(RequestModel):
@@ -3814,16 +4951,49 @@ class DiagnoseandOptimizeProductRequest(RequestModel):
 
 class EditGlobalProductRequestSku(RequestModel):
     external_global_sku_id: str | None = None
+    """
+    Your own id of the global SKU.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[InventoryInput] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     price: PriceInput | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sale_prices: list[EditGlobalProductRequestSkuSalePrice] | None = None
+    """
+    Selling price of the SKU in each market.
+    """
     sales_attributes: list[SalesAttributeInput] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class EditGlobalProductResponse(ResponseModel):
@@ -3833,34 +5003,103 @@ class EditGlobalProductResponse(ResponseModel):
 
 class EditProductRequestProductAttributeValue(RequestModel):
     id: str | None = None
+    """
+    Id of the attribute value (from the category's attributes); leave out for a custom value.
+    """
     name: str | None = None
+    """
+    Text of the attribute value; a custom value when no id is given.
+    """
     metric_standard_info: MetricStandardInfoInput | None = None
+    """
+    Measurement standard of the value.
+    """
 
 
 class EditProductRequestReplicatedProduct(RequestModel):
     region: Literal["DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MY", "PH", "SG", "TH", "US", "VN"]
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[EditProductRequestReplicatedProductSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
     inventory_mode: str | None = None
+    """
+    How stock is shared between markets.
+    """
 
 
 class EditProductRequestSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     sales_attributes: list[EditProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     price: EditProductRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[EditProductRequestSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     combined_skus: list[EditProductRequestSkuCombinedSku] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     pre_sale: EditProductRequestSkuPreSale | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     list_price: EditProductRequestSkuListPrice | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     external_list_prices: list[EditProductRequestSkuExternalListPrice] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     fees: list[EditProductRequestSkuFee] | None = None
+    """
+    Extra fees charged with the SKU (such as a deposit).
+    """
     sku_dimensions: EditProductRequestSkuSkuDimensions | None = None
+    """
+    Size of the SKU when packed.
+    """
     sku_weight: EditProductRequestSkuSkuWeight | None = None
+    """
+    Weight of the SKU when packed.
+    """
 
 
 class EditProductResponse(ResponseModel):
@@ -3872,19 +5111,61 @@ class EditProductResponse(ResponseModel):
 
 class EditProductV202309RequestSku(RequestModel):
     combined_skus: list[CombinedSkuInput] | None = None
+    """
+    SKUs sold together as this bundle SKU, with their counts.
+    """
     external_list_prices: list[EditProductV202309RequestSkuExternalListPrice] | None = None
+    """
+    Compare-at prices of the SKU on other sales channels.
+    """
     external_sku_id: str | None = None
+    """
+    Your own id of the SKU.
+    """
     external_urls: list[str] | None = None
+    """
+    Links to the product on other sites.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     inventory: list[PublishGlobalProductRequestPublishTargetSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     list_price: EditProductV202309RequestSkuListPrice | None = None
+    """
+    Compare-at (list) price of the SKU, amount and currency.
+    """
     pre_sale: EditProductV202309RequestSkuPreSale | None = None
+    """
+    Pre-sale settings; ships after the buyer pays, by a set date or within a set time.
+    """
     price: EditProductV202309RequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[CreateProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
 
 
 class EditSizeChartV2Request(RequestModel):
@@ -4031,16 +5312,49 @@ class ListingSchemasV202401ResponseListingSchema(ResponseModel):
 
 class PartialEditGlobalProductRequestSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     global_quantity: int | None = None
+    """
+    Units available across markets.
+    """
     seller_sku: str | None = None
+    """
+    Your own code of the SKU (seller SKU).
+    """
     price: PartialEditGlobalProductRequestSkuPrice | None = None
+    """
+    Price of the SKU (amount and currency).
+    """
     sales_attributes: list[PartialEditGlobalProductRequestSkuSalesAttribute] | None = None
+    """
+    Sales attributes that set the SKU apart (colour, size...); at most 3 per product.
+    """
     inventory: list[PartialEditGlobalProductRequestSkuInventory] | None = None
+    """
+    Stock of the SKU, one entry per warehouse.
+    """
     identifier_code: IdentifierCodeInput | None = None
+    """
+    Product code of the SKU (GTIN, EAN, UPC or ISBN).
+    """
     sku_unit_count: str | None = None
+    """
+    Units in one SKU (for example 6 for a six-pack), as a string.
+    """
     extra_identifier_codes: list[str] | None = None
+    """
+    More product codes of the SKU.
+    """
     external_global_sku_id: str | None = None
+    """
+    Your own id of the global SKU.
+    """
     sale_prices: list[PartialEditGlobalProductRequestSkuSalePrice] | None = None
+    """
+    Selling price of the SKU in each market.
+    """
 
 
 class PartialEditGlobalProductResponse(ResponseModel):
@@ -4050,12 +5364,33 @@ class PartialEditGlobalProductResponse(ResponseModel):
 
 class PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea(RequestModel):
     area_name: str | None = None
+    """
+    Name of the area.
+    """
     area_placement: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaAreaPlacement | None = None
+    """
+    Position and size of the area on the surface.
+    """
     area_type: str | None = None
+    """
+    Kind of area (text or image).
+    """
     external_area_id: str | None = None
+    """
+    Your id of the area.
+    """
     image_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaImageArea | None = None
+    """
+    Settings of an image area.
+    """
     is_required: bool | None = None
+    """
+    True if the buyer must fill the area.
+    """
     text_area: PartialEditProductRequestPodInfoPodTemplateSurfaceCustomAreaTextArea | None = None
+    """
+    Settings of a text area.
+    """
 
 
 class PartialEditProductRequestReplicatedProduct(RequestModel):
@@ -4084,8 +5419,17 @@ class PartialEditProductRequestReplicatedProduct(RequestModel):
         "US",
         "VN",
     ]
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     inventory_mode: str | None = None
+    """
+    How stock is shared between markets.
+    """
     skus: list[PartialEditProductRequestReplicatedProductSku] | None = None
+    """
+    SKUs of the copy in that market.
+    """
 
 
 class PartialEditProductResponse(ResponseModel):
@@ -4175,6 +5519,9 @@ class ProductInformationIssueDiagnosisResponse(ResponseModel):
 
 class PublishGlobalProductRequestPublishTarget(RequestModel):
     manufacturer_ids: list[str] | None = None
+    """
+    Ids of manufacturer records.
+    """
     region: (
         Literal[
             "AT",
@@ -4203,8 +5550,17 @@ class PublishGlobalProductRequestPublishTarget(RequestModel):
         ]
         | None
     ) = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     responsible_person_ids: list[str] | None = None
+    """
+    Ids of responsible person records.
+    """
     skus: list[PublishGlobalProductRequestPublishTargetSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class PublishGlobalProductResponseProduct(ResponseModel):
@@ -4247,7 +5603,13 @@ class RecommendRequiredProductPropertiesResponse(ResponseModel):
 
 class ReplicateProductRequestReplicateTarget(RequestModel):
     region: str | None = None
+    """
+    Market (two-letter region code, such as GB or DE).
+    """
     skus: list[ReplicateProductRequestReplicateTargetSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class ReplicateProductResponse(ResponseModel):
@@ -4731,7 +6093,13 @@ class EditGlobalProductRequest(RequestModel):
 
 class EditProductRequestProductAttribute(RequestModel):
     id: str
+    """
+    Id of the product attribute, from the category's attributes.
+    """
     values: list[EditProductRequestProductAttributeValue]
+    """
+    Values of the attribute; ids from the category's attributes or custom texts.
+    """
 
 
 class EditProductV202309Request(RequestModel):
@@ -4975,10 +6343,25 @@ class PartialEditGlobalProductRequest(RequestModel):
 
 class PartialEditProductRequestPodInfoPodTemplateSurface(RequestModel):
     background_image: PartialEditProductRequestPodInfoPodTemplateSurfaceBackgroundImage | None = None
+    """
+    Background image of the surface.
+    """
     custom_areas: list[PartialEditProductRequestPodInfoPodTemplateSurfaceCustomArea] | None = None
+    """
+    Areas the buyer can customise.
+    """
     external_surface_id: str | None = None
+    """
+    Your id of the surface.
+    """
     mask_image: PartialEditProductRequestPodInfoPodTemplateSurfaceMaskImage | None = None
+    """
+    Mask image of the surface.
+    """
     surface_name: str | None = None
+    """
+    Name of the surface.
+    """
 
 
 class PublishGlobalProductRequest(RequestModel):
@@ -5245,14 +6628,32 @@ class ListingSchemasResponse(ResponseModel):
 
 class PartialEditProductRequestPodInfoPodTemplate(RequestModel):
     pod_template_id: str | None = None
+    """
+    Id of the print-on-demand template.
+    """
     remark: str | None = None
+    """
+    Note.
+    """
     sku_ids: list[str] | None = None
+    """
+    TikTok Shop SKU ids.
+    """
     surfaces: list[PartialEditProductRequestPodInfoPodTemplateSurface] | None = None
+    """
+    Printable surfaces of the item.
+    """
     template_name: str | None = None
+    """
+    Name of the template.
+    """
 
 
 class PartialEditProductRequestPodInfo(RequestModel):
     pod_templates: list[PartialEditProductRequestPodInfoPodTemplate] | None = None
+    """
+    Print-on-demand templates.
+    """
 
 
 class PartialEditProductRequest(RequestModel):

@@ -18,7 +18,13 @@ class AreaScope(ResponseModel):
 
 class AreaScopeInput(RequestModel):
     specific_areas: list[str] | None = None
+    """
+    Codes of the areas where it applies.
+    """
     type: str | None = None
+    """
+    Whether the discount applies everywhere or in chosen areas.
+    """
 
 
 class ClaimDuration(ResponseModel):
@@ -61,10 +67,25 @@ class Detail(ResponseModel):
 
 class DetailInput(RequestModel):
     threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
+    """
+    Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
+    """
     threshold_value: str | None = None
+    """
+    Least order total (decimal string) or units needed.
+    """
     tier: int | None = None
+    """
+    Tier number, starting at 1.
+    """
     type: str | None = None
+    """
+    Kind of discount at this tier.
+    """
     value: str | None = None
+    """
+    Size of the discount at this tier.
+    """
 
 
 class GetActivityParams(RequestModel):
@@ -120,8 +141,17 @@ class GiftDetail(ResponseModel):
 
 class GiftDetailInput(RequestModel):
     product_id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     total_claim_limit: str | None = None
+    """
+    Most gifts given in total.
+    """
 
 
 class GiftInfo(ResponseModel):
@@ -133,9 +163,21 @@ class GiftInfo(ResponseModel):
 
 class GiftInfoInput(RequestModel):
     gift_details: list[GiftDetailInput] | None = None
+    """
+    Gifts of the tier.
+    """
     threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT"] | None = None
+    """
+    Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
+    """
     threshold_value: str | None = None
+    """
+    Least order total (decimal string) or units needed.
+    """
     tier: int | None = None
+    """
+    Tier number, starting at 1.
+    """
 
 
 class MaxDiscount(ResponseModel):
@@ -154,6 +196,9 @@ class ParticipationLimit(ResponseModel):
 
 class ParticipationLimitInput(RequestModel):
     type: str | None = None
+    """
+    Kind of limit.
+    """
 
 
 class RedemptionDuration(ResponseModel):
@@ -318,12 +363,33 @@ class ShippingDiscount(ResponseModel):
 
 class ShippingDiscountInput(RequestModel):
     area_scope: AreaScopeInput | None = None
+    """
+    Where the discount applies.
+    """
     inventory_type: str | None = None
+    """
+    Kind of stock the discount applies to.
+    """
     shipping_method: str | None = None
+    """
+    Shipping method.
+    """
     threshold_type: Literal["MINIMAL_ITEM_QUANTITY", "MINIMAL_ORDER_AMOUNT", "NO_THRESHOLD"] | None = None
+    """
+    Condition: NO_THRESHOLD, MINIMAL_ORDER_AMOUNT (order total) or MINIMAL_ITEM_QUANTITY (units).
+    """
     threshold_value: str | None = None
+    """
+    Least order total (decimal string) or units needed.
+    """
     type: str | None = None
+    """
+    Kind of shipping discount.
+    """
     value: str | None = None
+    """
+    Size of the shipping discount.
+    """
 
 
 class Threshold(ResponseModel):
@@ -355,10 +421,25 @@ class UpdateActivityProductParams(RequestModel):
 
 class UpdateActivityProductRequestProductSku(RequestModel):
     activity_price_amount: str | None = None
+    """
+    Promotional price as a decimal string in the shop's currency.
+    """
     discount: str | None = None
+    """
+    Discount in percent off, as a string such as "20".
+    """
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     quantity_limit: int | None = None
+    """
+    Most units of this item sold at the promotional price overall.
+    """
     quantity_per_user: int | None = None
+    """
+    Most units of this item one buyer may buy at the promotional price.
+    """
 
 
 class UpdateActivityProductResponse(ResponseModel):
@@ -387,6 +468,9 @@ class BmsmDiscount(ResponseModel):
 
 class BmsmDiscountInput(RequestModel):
     details: list[DetailInput] | None = None
+    """
+    Discount tiers.
+    """
 
 
 class GetActivityResponseProduct(ResponseModel):
@@ -428,7 +512,13 @@ class GiftDiscount(ResponseModel):
 
 class GiftDiscountInput(RequestModel):
     gift_infos: list[GiftInfoInput] | None = None
+    """
+    Gift tiers.
+    """
     gift_receiving_type: str | None = None
+    """
+    How the buyer gets the gift.
+    """
 
 
 class SearchCouponsResponseCoupon(ResponseModel):
@@ -451,11 +541,29 @@ class SearchCouponsResponseCoupon(ResponseModel):
 
 class UpdateActivityProductRequestProduct(RequestModel):
     activity_price_amount: str | None = None
+    """
+    Promotional price as a decimal string in the shop's currency.
+    """
     discount: str | None = None
+    """
+    Discount in percent off, as a string such as "20".
+    """
     id: str | None = None
+    """
+    TikTok Shop product id.
+    """
     quantity_limit: int | None = None
+    """
+    Most units of this item sold at the promotional price overall.
+    """
     quantity_per_user: int | None = None
+    """
+    Most units of this item one buyer may buy at the promotional price.
+    """
     skus: list[UpdateActivityProductRequestProductSku] | None = None
+    """
+    SKUs concerned.
+    """
 
 
 class Discount(ResponseModel):
@@ -466,8 +574,17 @@ class Discount(ResponseModel):
 
 class DiscountInput(RequestModel):
     bmsm_discount: BmsmDiscountInput | None = None
+    """
+    Buy more save more discount tiers.
+    """
     gift_discount: GiftDiscountInput | None = None
+    """
+    Gift with purchase settings.
+    """
     shipping_discount: ShippingDiscountInput | None = None
+    """
+    Shipping discount of the activity.
+    """
 
 
 class GetActivityResponse(ResponseModel):

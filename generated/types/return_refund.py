@@ -43,7 +43,13 @@ class ApproveReturnParams(RequestModel):
 
 class ApproveReturnRequestPartialRefund(RequestModel):
     amount: str | None = None
+    """
+    Amount as a decimal string in the given currency, such as "12.50".
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class AvailableRejectReason(ResponseModel):
@@ -76,7 +82,13 @@ class CancelOrderResponse(ResponseModel):
 
 class CancelOrderV202309RequestSku(RequestModel):
     quantity: int | None = None
+    """
+    Number of units.
+    """
     sku_id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
 
 
 class CancelOrderV202309Response(ResponseModel):
@@ -157,7 +169,13 @@ class CreateReturnV202309Response(ResponseModel):
 
 class CreateTimeInput(RequestModel):
     min_unix_time_inclusive: int | None = None
+    """
+    Start of the window, included (Unix seconds).
+    """
     max_unix_time_exclusive: int | None = None
+    """
+    End of the window, excluded (Unix seconds).
+    """
 
 
 class Discount(ResponseModel):
@@ -374,12 +392,24 @@ class LineItem(ResponseModel):
 
 class OrderLineListInput(RequestModel):
     order_line_item_id: str | None = None
+    """
+    Id of the order line item.
+    """
     sub_order_line_item_id: str | None = None
+    """
+    Id of the sub line item (one unit of a bundle).
+    """
 
 
 class PaginationInput(RequestModel):
     page_size: int | None = None
+    """
+    Results per page.
+    """
     page_token: str | None = None
+    """
+    The next_page_token of the previous page; leave out for the first page.
+    """
 
 
 class PartialRefundAmount(ResponseModel):
@@ -428,9 +458,21 @@ class RejectCancellationParams(RequestModel):
 
 class RejectCancellationRequestImage(RequestModel):
     height: int | None = None
+    """
+    Image height in pixels.
+    """
     image_id: str | None = None
+    """
+    Id of the uploaded image.
+    """
     mime_type: str | None = None
+    """
+    Media type of the file, such as image/png.
+    """
     width: int | None = None
+    """
+    Image width in pixels.
+    """
 
 
 class RejectReturnParams(RequestModel):
@@ -450,14 +492,32 @@ class RejectReturnParams(RequestModel):
 
 class RejectReturnRequestImage(RequestModel):
     image_id: str
+    """
+    Id of the uploaded image.
+    """
     mime_type: str | None = None
+    """
+    Media type of the file, such as image/png.
+    """
     height: int | None = None
+    """
+    Image height in pixels.
+    """
     width: int | None = None
+    """
+    Image width in pixels.
+    """
 
 
 class RejectReturnRequestPartialRefundAmount(RequestModel):
     partial_refund_total: str | None = None
+    """
+    Partial refund to offer, as a decimal string in the order's currency.
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class RejectReturnV202309Params(RequestModel):
@@ -477,9 +537,21 @@ class RejectReturnV202309Params(RequestModel):
 
 class RejectReturnV202309RequestImage(RequestModel):
     height: float | None = None
+    """
+    Image height in pixels.
+    """
     image_id: str | None = None
+    """
+    Id of the uploaded image.
+    """
     mime_type: str | None = None
+    """
+    Media type of the file, such as image/png.
+    """
     width: float | None = None
+    """
+    Image width in pixels.
+    """
 
 
 class ReturnSubLineItem(ResponseModel):
@@ -503,17 +575,35 @@ class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionAl
     RequestModel
 ):
     partial_refund_amount: str | None = None
+    """
+    Partial refund to offer, as a decimal string in the order's currency.
+    """
     currency: str | None = None
+    """
+    Currency of the amount, as an ISO 4217 code (USD, GBP, EUR...).
+    """
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionLineItem(RequestModel):
     return_line_item_id: str
+    """
+    Id of the return line item.
+    """
     sub_return_line_item_id: str | None = None
+    """
+    Id of the return sub line item.
+    """
 
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReasonMedia(RequestModel):
     uri: str | None = None
+    """
+    Uri of an uploaded image, as returned by the image upload call.
+    """
     mime_type: str | None = None
+    """
+    Media type of the file, such as image/png.
+    """
 
 
 class ReviewAftersalesRequestsResponse(ResponseModel):
@@ -988,17 +1078,35 @@ class ShippingFee(ResponseModel):
 
 class SkuInput(RequestModel):
     sku_id: str
+    """
+    TikTok Shop SKU id.
+    """
     quantity: int
+    """
+    Number of units.
+    """
 
 
 class SortInput(RequestModel):
     sort_field: Literal["CREATE_TIME", "UPDATE_TIME"] | None = None
+    """
+    Field the results are sorted by; CREATE_TIME or UPDATE_TIME.
+    """
     sort_order: Literal["ASC", "DESC"] | None = None
+    """
+    Sort direction; ASC oldest first, DESC newest first.
+    """
 
 
 class UpdateTimeInput(RequestModel):
     min_unix_time_inclusive: int | None = None
+    """
+    Start of the window, included (Unix seconds).
+    """
     max_unix_time_exclusive: int | None = None
+    """
+    End of the window, excluded (Unix seconds).
+    """
 
 
 class UploadReturnShippingInformationForm(RequestModel):
@@ -1360,8 +1468,17 @@ class ReturnLineItem(ResponseModel):
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason(RequestModel):
     reason_id: str | None = None
+    """
+    Id of the reason, from the list of valid reasons.
+    """
     text: str | None = None
+    """
+    Free-text explanation.
+    """
     media: ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReasonMedia | None = None
+    """
+    Images supporting the decision.
+    """
 
 
 class SearchCancellationsResponseCancellationCancelLineItem(ResponseModel):
@@ -1500,7 +1617,13 @@ class SkuReturnRequest(ResponseModel):
 
 class TimeInput(RequestModel):
     create_time: CreateTimeInput | None = None
+    """
+    Window of creation times.
+    """
     update_time: UpdateTimeInput | None = None
+    """
+    Window of update times.
+    """
 
 
 class GetAftersaleEligibilityResponseSkuEligibility(ResponseModel):
@@ -1526,6 +1649,9 @@ class GetReturnRecordsResponse(ResponseModel):
 
 class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision(RequestModel):
     line_items: list[ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionLineItem]
+    """
+    Line items concerned.
+    """
     action: Literal[
         "APPROVE_REQUEST",
         "APPROVE_RETURN_PACKAGE",
@@ -1535,22 +1661,49 @@ class ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision(R
         "REJECT_REQUEST",
         "REJECT_RETURN_PACKAGE",
     ]
+    """
+    Decision for the line item (one of the listed values).
+    """
     alternative_solution_details: (
         ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionAlternativeSolutionDetails
         | None
     ) = None
+    """
+    What you offer instead (such as a partial refund).
+    """
     reason: ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecisionReason | None = None
+    """
+    Why you decide so; a reason id and text.
+    """
 
 
 class SearchAftersalesRequestsRequestFilters(RequestModel):
     aftersales_request_ids: list[str] | None = None
+    """
+    Ids of after-sales requests.
+    """
     aftersales_request_statuses: (
         list[Literal["INIT", "PENDING_REQUEST_REVIEW", "REQUEST_REVIEW_COMPLETED"]] | None
     ) = None
+    """
+    Only requests in these states.
+    """
     return_types: list[Literal["EXCHANGE", "REFUND", "REPLACEMENT", "RETURN_AND_REFUND"]] | None = None
+    """
+    Only requests of these kinds; REFUND only, RETURN_AND_REFUND, REPLACEMENT or EXCHANGE.
+    """
     main_order_ids: list[str] | None = None
+    """
+    Ids of orders.
+    """
     buyer_ids: list[str] | None = None
+    """
+    Ids of buyers.
+    """
     time: TimeInput | None = None
+    """
+    Time windows to filter on.
+    """
 
 
 class SearchAftersalesRequestsResponseAftersalesRequest(ResponseModel):
@@ -1598,7 +1751,13 @@ class SearchCancellationsV202309ResponseCancellation(ResponseModel):
 
 class SearchReturnMerchandiseAuthorizationsRequestFilters(RequestModel):
     rma_ids: list[str] | None = None
+    """
+    Ids of return authorisations.
+    """
     package_ids: list[str] | None = None
+    """
+    Ids of packages.
+    """
     statuses: (
         list[
             Literal[
@@ -1611,9 +1770,21 @@ class SearchReturnMerchandiseAuthorizationsRequestFilters(RequestModel):
         ]
         | None
     ) = None
+    """
+    Only items in these states.
+    """
     aftersales_request_ids: list[str] | None = None
+    """
+    Ids of after-sales requests.
+    """
     main_order_ids: list[str] | None = None
+    """
+    Ids of orders.
+    """
     time: TimeInput | None = None
+    """
+    Time windows to filter on.
+    """
 
 
 class SearchReturnMerchandiseAuthorizationsResponseReturnMerchandiseAuthorization(ResponseModel):
@@ -1652,10 +1823,25 @@ class ReviewAftersalesRequestsRequestAftersalesRequestDecision(RequestModel):
         arbitrary_types_allowed=True,
     )
     request_id: str
+    """
+    Id of the after-sales request.
+    """
     line_item_decisions: list[ReviewAftersalesRequestsRequestAftersalesRequestDecisionLineItemDecision]
+    """
+    Decision for each line item.
+    """
     request_id_type: Literal["AFTERSALES", "RMA"] | None = None
+    """
+    Kind of id; AFTERSALES for an after-sales request, RMA for a return authorisation.
+    """
     action_unix_time: Timestamp | None = None
+    """
+    When you took the decision (Unix seconds).
+    """
     idempotency_key: str | None = None
+    """
+    Your unique key for this decision; repeating it applies the decision once.
+    """
 
 
 class SearchAftersalesRequestsRequest(RequestModel):

@@ -11,19 +11,43 @@ from tiktokshop._models import RequestModel, ResponseModel
 
 class ConfirmPackageShipmentRequestPackageDimension(RequestModel):
     height: int | None = None
+    """
+    Height in the given unit (a whole number for lengths; pixels for images).
+    """
     length: int | None = None
+    """
+    Length in the given unit.
+    """
     unit: Literal["CENTIMETER", "FOOT", "INCH", "METER", "MICRON", "MILLIMETER"] | None = None
+    """
+    Length unit (one of the listed values, such as CENTIMETER or INCH).
+    """
     width: int | None = None
+    """
+    Width in the given unit (a whole number for lengths; pixels for images).
+    """
 
 
 class ConfirmPackageShipmentRequestPackageSku(RequestModel):
     id: str | None = None
+    """
+    TikTok Shop SKU id.
+    """
     quantity: int | None = None
+    """
+    Number of units.
+    """
 
 
 class ConfirmPackageShipmentRequestPackageWeight(RequestModel):
     unit: Literal["GRAM", "KILOGRAM", "MILLIGRAM", "OUNCE", "POUND"] | None = None
+    """
+    Weight unit (one of the listed values, such as KILOGRAM or POUND).
+    """
     value: int | None = None
+    """
+    Weight as a decimal string in the given unit.
+    """
 
 
 class ConfirmPackageShipmentResponseErrorDetail(ResponseModel):
@@ -32,21 +56,69 @@ class ConfirmPackageShipmentResponseErrorDetail(ResponseModel):
 
 class ConfirmPackageShipmentRequestPackage(RequestModel):
     create_time_millis: int | None = None
+    """
+    When the package was created, in Unix milliseconds.
+    """
     dimension: ConfirmPackageShipmentRequestPackageDimension | None = None
+    """
+    Size; length, width, height and unit.
+    """
     handover_time_millis: int | None = None
+    """
+    When the package was handed over, in Unix milliseconds.
+    """
     id: str | None = None
+    """
+    Id of the package.
+    """
     provider_warehouse_code: str | None = None
+    """
+    Code of the warehouse that shipped the package.
+    """
     provider_warehouse_name: str | None = None
+    """
+    Name of the warehouse that shipped the package.
+    """
     ship_time_millis: int | None = None
+    """
+    When the package shipped, in Unix milliseconds.
+    """
     shipping_origin_city: str | None = None
+    """
+    City the package ships from.
+    """
     shipping_provider_id: str | None = None
+    """
+    Id of the carrier, from logistics.get_shipping_providers.
+    """
     shipping_provider_name: str | None = None
+    """
+    Name of the carrier.
+    """
     skus: list[ConfirmPackageShipmentRequestPackageSku] | None = None
+    """
+    SKUs concerned.
+    """
     tcw_warehouse_type: Literal["STANDARD", "TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT"] | None = None
+    """
+    Warehouse kind; STANDARD or TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT.
+    """
     time_zone: str | None = None
+    """
+    IANA time zone of the times given, such as Europe/London.
+    """
     tracking_number: str | None = None
+    """
+    Carrier tracking number.
+    """
     weight: ConfirmPackageShipmentRequestPackageWeight | None = None
+    """
+    Weight; value and unit.
+    """
     wms_order_id: str | None = None
+    """
+    Order id in the warehouse system.
+    """
 
 
 class ConfirmPackageShipmentResponseError(ResponseModel):
