@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from codegen.spec import SpecError, _UniqueKeyLoader
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "spec"
 GLOBAL_FILE = "common.yaml"
@@ -110,7 +112,10 @@ def load_texts(desc_dir: Path) -> Texts:
     """Read every side file of ``desc_dir``; raises DescriptionsError on a broken one."""
     texts = Texts({}, {}, {})
     for path in sorted(desc_dir.glob("*.yaml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+        except SpecError as exc:
+            raise DescriptionsError(f"{path.name}: {exc}") from None
         if not isinstance(raw, dict):
             raise DescriptionsError(f"{path}: expected a mapping")
         for key, table in raw.items():

@@ -186,3 +186,11 @@ def test_nested_fields_take_dotted_then_parent_then_name_texts(tmp_path: Path) -
     assert loaded.models["Price"].fields["amount"].description == "Price of one unit."
     assert loaded.models["Price"].fields["currency"].description == "ISO 4217 code."
     assert ad.apply(spec) == {"demo": 0}
+
+
+def test_a_duplicate_key_in_a_side_file_is_refused(tmp_path: Path) -> None:
+    """A text given twice in one file would silently hide one of them: it is an error."""
+    spec = _tiny_spec(tmp_path, "      mode: {type: string}\n")
+    (spec / "descriptions" / "dup.yaml").write_text("common:\n  mode: One.\n  mode: Two.\n", encoding="utf-8")
+    with pytest.raises(ad.DescriptionsError, match=r"dup\.yaml: .*duplicate key 'mode'"):
+        ad.load_texts(spec / "descriptions")

@@ -384,7 +384,7 @@ class GetPackageShippingDocumentParams(RequestModel):
         "SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE"
     ]
     """
-    Which document.
+    Which document: SHIPPING_LABEL, PACKING_SLIP, both in one file, or SHIPPING_LABEL_PICTURE (an image).
     """
     document_size: str | None = None
     """

@@ -77,7 +77,7 @@ class GetOrderDetailParams(RequestModel):
 
     ids: Annotated[list[str], Field(max_length=50)]
     """
-    Order ids; at most 50.
+    Ids of the orders to fetch; at most 50.
     """
 
 
@@ -88,7 +88,7 @@ class GetOrderDetailV202309Params(RequestModel):
 
     ids: Annotated[list[str], Field(max_length=50)]
     """
-    Order ids; at most 50.
+    Ids of the orders to fetch; at most 50.
     """
 
 
@@ -99,19 +99,19 @@ class GetOrderListParams(RequestModel):
 
     page_size: Annotated[int, Field(ge=1, le=100)]
     """
-    Orders per page (1 to 100).
+    Orders per page, 1 to 100.
     """
     sort_order: Literal["ASC", "DESC"] | None = None
     """
-    Order of the results; DESC by default.
+    Sort direction; ASC oldest first, DESC newest first (the default).
     """
     page_token: str | None = None
     """
-    The next_page_token of the previous page.
+    The next_page_token of the previous page; leave out for the first page.
     """
     sort_field: Literal["create_time", "update_time"] | None = None
     """
-    Field the results are sorted by.
+    Time the orders are sorted by; create_time or update_time.
     """
 
 

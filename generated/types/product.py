@@ -3093,7 +3093,7 @@ class SearchSizeChartsParams(RequestModel):
 class SearchSizeChartsRequest(RequestModel):
     ids: list[str] | None = None
     """
-    Ids of the items to fetch; see the type for the maximum.
+    Ids of the size chart templates to fetch.
     """
     keyword: str | None = None
     """
