@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install generate test lint typecheck check clean demo sandbox bench
+.PHONY: help install generate descriptions test lint typecheck check clean demo sandbox bench
 
 help:
 	@echo "make demo       set up .venv (first run), start the local sandbox and drive a full seller flow"
@@ -12,6 +12,7 @@ help:
 	@echo "make sandbox    serve the local TikTok Shop sandbox (prints its URL and app credentials)"
 	@echo "make bench      run the benchmarks in benchmarks/ (figures, not pass/fail)"
 	@echo "make generate   regenerate generated/ from spec/ (prints the time it took)"
+	@echo "make descriptions  copy spec/descriptions/ texts into spec/*.yaml (then make generate)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make typecheck  mypy --strict on runtime/ and generated/ (as the installed package)"
 	@echo "make check      lint + typecheck + test"
@@ -26,6 +27,9 @@ install: $(STAMP)
 
 generate: $(STAMP)
 	@$(PY) -m codegen.generate
+
+descriptions: $(STAMP)
+	@$(PY) -m codegen.apply_descriptions
 
 demo: $(STAMP)
 	$(PY) examples/demo.py

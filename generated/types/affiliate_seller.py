@@ -52,7 +52,7 @@ class CheckTargetCollaborationConflictsResponseConflictItem(ResponseModel):
 class CreateCompassOfflineExportTaskRequest(RequestModel):
     module_type: Literal["BASE", "CREATOR"] | None = None
     """
-    Data set of the task; BASE shop data or CREATOR data.
+    Which data set the task exports; BASE or CREATOR figures.
     """
     window_type: Literal["PAST_24H", "PAST_30_DAYS", "PAST_7_DAYS"] | None = None
     """

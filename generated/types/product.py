@@ -5449,7 +5449,7 @@ class PartialEditProductV202309Request(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_product_id: str | None = None
     """
@@ -5505,7 +5505,7 @@ class PartialEditProductV202309Request(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
@@ -5729,7 +5729,7 @@ class CheckProductListingRequest(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_product_id: str | None = None
     """
@@ -5793,7 +5793,7 @@ class CheckProductListingRequest(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
@@ -5828,7 +5828,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_global_product_id: str | None = None
     """
@@ -5905,7 +5905,7 @@ class CreateGlobalProductRequest(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
@@ -5936,7 +5936,7 @@ class CreateProductRequest(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_product_id: str | None = None
     """
@@ -6012,7 +6012,7 @@ class CreateProductRequest(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
@@ -6039,7 +6039,7 @@ class EditGlobalProductRequest(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_global_product_id: str | None = None
     """
@@ -6083,7 +6083,7 @@ class EditGlobalProductRequest(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
@@ -6125,7 +6125,7 @@ class EditProductV202309Request(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_product_id: str | None = None
     """
@@ -6193,7 +6193,7 @@ class EditProductV202309Request(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: VideoInput | None = None
     """
@@ -6273,11 +6273,11 @@ class ListingSchemasV202401Response(ResponseModel):
 class PartialEditGlobalProductRequest(RequestModel):
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     category_id: str | None = None
     """
@@ -6408,7 +6408,7 @@ class UpdateInventoryResponse(ResponseModel):
 class EditProductRequest(RequestModel):
     description: str
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     category_id: str
     """
@@ -6424,7 +6424,7 @@ class EditProductRequest(RequestModel):
     """
     title: str
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     save_mode: Literal["AS_DRAFT", "LISTING"] | None = None
     """
@@ -6675,7 +6675,7 @@ class PartialEditProductRequest(RequestModel):
     """
     description: str | None = None
     """
-    Product description shown to buyers, as HTML (p, img, ul, ol, li, br, strong, i, u, table).
+    Product description shown to buyers, as HTML with basic tags (p, img, ul, ol, li, br, strong...).
     """
     external_product_id: str | None = None
     """
@@ -6788,7 +6788,7 @@ class PartialEditProductRequest(RequestModel):
     """
     title: str | None = None
     """
-    Product title shown to buyers; length limits depend on the market (often 25 to 255 characters).
+    Product title shown to buyers; the length allowed depends on the market.
     """
     video: PartialEditGlobalProductRequestVideo | None = None
     """
